@@ -1,0 +1,351 @@
+"""HL7 v2.5.1 ORU^R01 case notifications (CDC NNDSS MMGs) -> ``cdc_case_reports``.
+
+Files may hold one or many messages. Segments may end in CR (the standard),
+LF or CRLF; a UTF-8 byte order mark and MLLP framing bytes are dropped, and
+zero-width spaces are removed from the values read. Each message is split
+out here and parsed with the ``hl7`` package. Folders contribute their
+``.hl7``, ``.txt``, ``.msg`` and ``.er7`` files in name order.
+
+Mapping decisions (one report per case; row = the message's number in its
+file, 1-based):
+
+* report_id = the case's Local Record ID, OBR-3 first component, of the
+  "Epidemiologic Information" OBR (OBR-4 68991-9; else the first OBR). CDC
+  defines a case by this id (with the reporting jurisdiction); MSH-10 is only
+  a message id and is not even unique in the fixtures.
+* person through PID-3 first component and the id map (``connectors.id_map``);
+  PID-7 birth date and PID-8 sex feed the pseudonymous ids.
+* report_date = OBR-7, "Date First Electronically Submitted" in the MMGs: it
+  stays the same when a case is corrected. Else OBR-22 (date of the latest
+  notification), else MSH-7. The local date as written, before any offset.
+* disease_icd10 = OBR-31 (NNDSS event code) through ``clinical_codes``; a code
+  without a mapping is a rejection (the column is required) and is warned.
+* case_status from the OBX with observation id 77990-0 (Case Class Status):
+  SNOMED 410605003 confirmed, 2931005 probable, 415684004 suspected.
+  PHC178 "Not a Case" withdraws the case; any other status is a rejection.
+
+Updates and deletes: NNDSS sends both as OBR-25 = C with the same local
+record id. Within one load, messages are applied in the order the files were
+given (a folder in name order) and, inside a file, in message order; the last
+state of each report_id is loaded. Every earlier message of that case is
+reported as superseded, and a withdrawal removes the case, with a warning
+naming both messages. A report_id whose later message carries an earlier
+OBR-22 than the one it replaces is still applied in file order, but warned.
+Corrections do not reach reports loaded by an earlier load: those keys are
+already loaded and the store refuses the new row, visibly, unless
+``replace`` is set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hl7
+
+from connectors.base import Connector, LoadOptions
+from connectors.canonical import CDC_CASE_REPORTS
+from connectors.clinical_codes import UnmappedCodes, icd10_for_nndss, nndss_name_agrees
+from connectors.csv_reader import detect_encoding
+from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
+from connectors.node_store import NodeStore
+from connectors.quality import QualityReport
+from trusted_space.errors import InputError, Location
+
+SUFFIXES = (".hl7", ".txt", ".msg", ".er7")
+EPIDEMIOLOGIC_OBR = "68991-9"
+CASE_CLASS_STATUS = "77990-0"
+STATE_CASE_ID = "77993-4"
+REPORTING_JURISDICTION = "77968-6"
+STATUSES = {"410605003": "confirmed", "2931005": "probable", "415684004": "suspected"}
+NOT_A_CASE = "PHC178"
+_BATCH_SEGMENTS = ("FHS", "BHS", "FTS", "BTS")
+_INVISIBLE = str.maketrans("", "", "\u200b\ufeff")
+_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+
+
+class _Refused(Exception):
+    """A message that cannot be a case report: field and reason."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Case:
+    file: str
+    row: int
+    report_id: str
+    patient: str
+    demographics: Demographics
+    report_date: str | None
+    condition: str
+    condition_name: str
+    status: str | None  # None: withdrawn (Not a Case)
+    correction: bool
+    status_time: str
+    state_case: tuple[str, str] | None  # (jurisdiction, state case id)
+
+
+class Hl7v2Connector(Connector):
+    kind = "hl7v2"
+    description = "HL7 v2.5.1 ORU^R01 NNDSS case notifications -> cdc_case_reports"
+
+    def load(self, paths: Sequence[Path], store: NodeStore, options: LoadOptions) -> QualityReport:
+        spec = require_id_map(options.id_map, "HL7 v2")
+        report = QualityReport(source=self.kind)
+        cases: list[_Case] = []
+        refused: list[tuple[str, int, str, str]] = []
+        for path in _files(paths):
+            report.files.append(str(path))
+            for row, text in enumerate(_messages(path, report), 1):
+                try:
+                    cases.append(_parse(text, str(path), row))
+                except _Refused as exc:
+                    refused.append((str(path), row, exc.field, exc.reason))
+        final, dropped = _latest_states(cases, report)
+        patients: dict[str, Demographics] = {}
+        for case in final:
+            patients.setdefault(case.patient, case.demographics)
+        rows = PersonRows(CDC_CASE_REPORTS, load_id_map(spec, patients), report)
+        for file, row, field, reason in refused + dropped:
+            rows.reject(file, row, field, reason)
+        _stage(final, rows)
+        rows.load(store, replace=options.replace)
+        return report
+
+
+def _files(paths: Sequence[Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES))
+        else:
+            out.append(path)
+    if not out:
+        raise InputError("no HL7 v2 files (.hl7, .txt, .msg, .er7) among the paths given")
+    return out
+
+
+def _messages(path: Path, report: QualityReport) -> list[str]:
+    """The messages of one file, each as CR-separated segments."""
+    where = Location(str(path), None, None)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", where) from exc
+    encoding = detect_encoding(path)
+    if encoding != "utf-8":
+        report.warnings.append(f"{path}: not UTF-8; read as {encoding}")
+    text = data.decode(encoding).replace("\x0b", "").replace("\x1c", "")
+    messages: list[list[str]] = []
+    stray = 0
+    for segment in re.split(r"\r\n|\r|\n", text):
+        segment = segment.lstrip("\ufeff")
+        if not segment.strip() or segment.startswith(_BATCH_SEGMENTS):
+            continue
+        if segment.startswith("MSH"):
+            messages.append([segment])
+        elif messages:
+            messages[-1].append(segment)
+        else:
+            stray += 1
+    if not messages:
+        raise InputError("no HL7 v2 message (no MSH segment)", where)
+    if stray:
+        report.warnings.append(f"{path}: {stray} segment(s) before the first MSH ignored")
+    return ["\r".join(m) for m in messages]
+
+
+def _value(segment: Any, field: int, component: int = 1) -> str:
+    """One component of the first repetition, unescaped, or "" when absent.
+    HL7's explicit null ``""`` also reads as ""."""
+    try:
+        raw = segment.extract_field(1, field, 1, component, 1)
+    except IndexError:
+        return ""
+    value = str(raw).translate(_INVISIBLE).strip()
+    return "" if value == '""' else value
+
+
+def _name(segment: Any) -> str:
+    return str(segment[0]).translate(_INVISIBLE).strip()
+
+
+def _parse(text: str, file: str, row: int) -> _Case:
+    try:
+        message = hl7.parse(text)
+    except (hl7.ParseException, ValueError, IndexError, AssertionError) as exc:
+        raise _Refused("MSH", f"not a parsable HL7 v2 message ({exc})") from exc
+    segments = list(message)
+    msh = segments[0]
+    if (_value(msh, 9, 1), _value(msh, 9, 2)) != ("ORU", "R01"):
+        raise _Refused("MSH-9", "not an ORU^R01 message")
+    pid = next((s for s in segments if _name(s) == "PID"), None)
+    if pid is None:
+        raise _Refused("PID", "no PID segment")
+    patient = _value(pid, 3)
+    if not patient:
+        raise _Refused("PID-3", "no patient id")
+    obrs = [i for i, s in enumerate(segments) if _name(s) == "OBR"]
+    if not obrs:
+        raise _Refused("OBR", "no OBR segment")
+    start = next((i for i in obrs if _value(segments[i], 4) == EPIDEMIOLOGIC_OBR), obrs[0])
+    obr = segments[start]
+    report_id = _value(obr, 3)
+    if not report_id:
+        raise _Refused("OBR-3", "no local record id")
+    condition = _value(obr, 31)
+    if not condition:
+        raise _Refused("OBR-31", "no condition code")
+    observations = _observations(segments[start + 1 :])
+    status_code = observations.get(CASE_CLASS_STATUS)
+    if not status_code:
+        raise _Refused("OBX-5", f"no case class status (OBX {CASE_CLASS_STATUS})")
+    if status_code != NOT_A_CASE and status_code not in STATUSES:
+        raise _Refused(
+            "OBX-5", "case class status is not confirmed, probable, suspected or not a case"
+        )
+    state_id = observations.get(STATE_CASE_ID)
+    jurisdiction = observations.get(REPORTING_JURISDICTION, "")
+    return _Case(
+        file=file,
+        row=row,
+        report_id=report_id,
+        patient=patient,
+        demographics=Demographics(_value(pid, 7) or None, _value(pid, 8) or None),
+        report_date=_date(_value(obr, 7) or _value(obr, 22) or _value(msh, 7)),
+        condition=condition,
+        condition_name=_value(obr, 31, 2),
+        status=STATUSES.get(status_code),
+        correction=_value(obr, 25).upper() == "C",
+        status_time=_value(obr, 22),
+        state_case=(jurisdiction, state_id) if state_id else None,
+    )
+
+
+def _observations(segments: list[Any]) -> dict[str, str]:
+    """observation id -> first component of the first value, for the OBX
+    segments of one OBR (up to the next OBR)."""
+    found: dict[str, str] = {}
+    for segment in segments:
+        name = _name(segment)
+        if name == "OBR":
+            break
+        if name == "OBX":
+            found.setdefault(_value(segment, 3), _value(segment, 5))
+    return found
+
+
+def _date(timestamp: str) -> str | None:
+    """YYYY-MM-DD of an HL7 DTM as written (its offset ignored); a value that
+    is not a full date is passed on so that validation names the problem."""
+    if not timestamp:
+        return None
+    match = _DATE.match(timestamp)
+    return f"{match[1]}-{match[2]}-{match[3]}" if match else timestamp
+
+
+def _time_key(timestamp: str) -> str:
+    digits = re.match(r"\d*", timestamp)
+    return (digits[0] if digits else "").ljust(14, "0")
+
+
+def _latest_states(
+    cases: list[_Case], report: QualityReport
+) -> tuple[list[_Case], list[tuple[str, int, str, str]]]:
+    """Apply the messages in order; the last state of each report_id, and a
+    refusal for every message that does not end up as a row."""
+    current: dict[str, _Case | None] = {}
+    dropped: list[tuple[str, int, str, str]] = []
+    for case in cases:
+        earlier = current.get(case.report_id)
+        if earlier is not None:
+            dropped.append(
+                (
+                    earlier.file,
+                    earlier.row,
+                    "OBR-3",
+                    f"superseded by a later message for the same case ({case.file}, "
+                    f"message {case.row})",
+                )
+            )
+            if case.status_time and _time_key(case.status_time) < _time_key(earlier.status_time):
+                report.warnings.append(
+                    f"{case.file} message {case.row}: applied after {earlier.file} message "
+                    f"{earlier.row} (file order) although its OBR-22 is earlier"
+                )
+        if case.status is None:
+            dropped.append(
+                (case.file, case.row, "OBX-5", "case withdrawn (Not a Case): no report to load")
+            )
+            if earlier is not None:
+                report.warnings.append(
+                    f"{case.file} message {case.row}: case withdrawn (Not a Case); the report "
+                    f"from {earlier.file} message {earlier.row} was removed"
+                )
+        elif case.correction and case.report_id not in current:
+            report.warnings.append(
+                f"{case.file} message {case.row}: a correction (OBR-25 C) of a case not seen "
+                "earlier in this load; loaded as a new report"
+            )
+        current[case.report_id] = None if case.status is None else case
+    final = [c for c in current.values() if c is not None]
+    _warn_shared_state_ids(final, report)
+    return final, dropped
+
+
+def _warn_shared_state_ids(final: list[_Case], report: QualityReport) -> None:
+    """Two local record ids with one state case id may be one case sent twice."""
+    first: dict[tuple[str, str], _Case] = {}
+    for case in final:
+        if case.state_case is None:
+            continue
+        other = first.setdefault(case.state_case, case)
+        if other is not case:
+            report.warnings.append(
+                f"{other.file} message {other.row} and {case.file} message {case.row} share a "
+                "state case id (OBX 77993-4) under different local record ids (OBR-3); both "
+                "were loaded as separate reports"
+            )
+
+
+def _stage(final: list[_Case], rows: PersonRows) -> None:
+    unmapped = UnmappedCodes("NNDSS condition")
+    renamed: Counter[str] = Counter()
+    for case in final:
+        icd10 = icd10_for_nndss(case.condition)
+        if icd10 is None:
+            unmapped.note(case.condition)
+            rows.reject(case.file, case.row, "OBR-31", "condition code has no ICD-10 mapping")
+            continue
+        if not nndss_name_agrees(case.condition, case.condition_name):
+            renamed[case.condition] += 1
+        rows.add(
+            case.file,
+            case.row,
+            case.patient,
+            "PID-3",
+            {
+                "report_id": case.report_id,
+                "report_date": case.report_date,
+                "disease_icd10": icd10,
+                "case_status": case.status,
+            },
+            case.demographics,
+        )
+    note = unmapped.warning("their reports were rejected")
+    if note:
+        rows.report.warnings.append(note)
+    if renamed:
+        listed = ", ".join(f"{c} ({n})" for c, n in renamed.most_common())
+        rows.report.warnings.append(
+            f"NNDSS condition codes whose name in OBR-31 differs from the code table: {listed}; "
+            "check the mapping"
+        )

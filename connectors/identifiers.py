@@ -1,0 +1,128 @@
+"""Resident identity numbers (GB 11643-1999).
+
+An 18-character number: 6-digit region, 8-digit birth date (YYYYMMDD), 3-digit
+sequence (odd for men, even for women) and a check character. The check is
+``(12 - sum(w_i * d_i) mod 11) mod 11`` over the first 17 digits with weights
+7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2; the value 10 is written ``X``.
+
+The same rules exist twice, on purpose: ``resident_id_error`` for one value in
+Python (the consumer's batch, tests) and ``resident_id_error_sql`` as a DuckDB
+expression for millions of provider rows at once. A property test keeps them
+equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from trusted_space.errors import InvalidIdentifier, Location
+
+RESIDENT_ID_WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# Index: sum mod 11; value: the check character (12 - s) mod 11, 10 written X.
+RESIDENT_ID_CHECK_CHARS = "10X98765432"
+EARLIEST_BIRTH_YEAR = 1850
+
+# Whitespace (ASCII and the ideographic space) is removed; full-width digits and
+# a lower-case or full-width x become their ASCII upper-case forms.
+_FULLWIDTH_FROM = "０１２３４５６７８９ｘＸx"
+_FULLWIDTH_TO = "0123456789XXX"
+_TRANSLATE = str.maketrans(_FULLWIDTH_FROM, _FULLWIDTH_TO, " \t\r\n\u3000")
+
+
+def normalise_resident_id(raw: str) -> str:
+    """Strip whitespace, map full-width characters and upper-case a trailing x."""
+    return raw.translate(_TRANSLATE)
+
+
+def resident_id_check_char(first17: str) -> str:
+    """The check character for 17 digits."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError("resident_id_check_char needs exactly 17 ASCII digits")
+    total = sum(int(d) * w for d, w in zip(first17, RESIDENT_ID_WEIGHTS, strict=True))
+    return RESIDENT_ID_CHECK_CHARS[total % 11]
+
+
+def resident_id_error(normalised: str) -> str | None:
+    """Why a normalised id is invalid, or None when it is valid."""
+    if len(normalised) != 18:
+        return f"wrong length {len(normalised)} (expected 18)"
+    body, check = normalised[:17], normalised[17]
+    if not (body.isascii() and body.isdigit()):
+        return "the first 17 characters must be digits"
+    if not (check.isascii() and (check.isdigit() or check == "X")):
+        return "the last character must be a digit or X"
+    try:
+        born = dt.date(int(body[6:10]), int(body[10:12]), int(body[12:14]))
+    except ValueError:
+        return f"impossible birth date {body[6:14]}"
+    if born.year < EARLIEST_BIRTH_YEAR or born > dt.date.today():
+        return f"impossible birth date {body[6:14]}"
+    expected = resident_id_check_char(body)
+    if check != expected:
+        return f"check character {check} does not match the computed {expected}"
+    return None
+
+
+def validate_resident_id(raw: str, location: Location | None = None) -> str:
+    """Return the normalised id or raise ``InvalidIdentifier`` naming ``location``."""
+    if not isinstance(raw, str):
+        raise TypeError("a resident id must be given as str")
+    value = normalise_resident_id(raw)
+    if value == "":
+        raise InvalidIdentifier("empty resident id", location)
+    error = resident_id_error(value)
+    if error is not None:
+        raise InvalidIdentifier(error, location)
+    return value
+
+
+def is_valid_resident_id(raw: str) -> bool:
+    return resident_id_error(normalise_resident_id(raw)) is None
+
+
+def birth_date(person_id: str) -> dt.date:
+    """Birth date of a valid, normalised id."""
+    return dt.date(int(person_id[6:10]), int(person_id[10:12]), int(person_id[12:14]))
+
+
+def sex(person_id: str) -> str:
+    """'M' when the 17th digit is odd, 'F' when even."""
+    return "M" if int(person_id[16]) % 2 else "F"
+
+
+def normalise_resident_id_sql(column: str) -> str:
+    """DuckDB expression: the normalised form of ``column`` (a quoted identifier)."""
+    return f"translate({column}, '{_FULLWIDTH_FROM} \t\r\n\u3000', '{_FULLWIDTH_TO}')"
+
+
+def resident_id_error_sql(column: str) -> str:
+    """DuckDB expression: NULL for a valid normalised id in ``column``, else the reason.
+
+    Mirrors ``resident_id_error`` exactly; the argument must already be normalised.
+    """
+    checksum = " + ".join(
+        f"{w} * TRY_CAST(substr({column}, {i + 1}, 1) AS INTEGER)"
+        for i, w in enumerate(RESIDENT_ID_WEIGHTS)
+    )
+    born = f"try_strptime(substr({column}, 7, 8), '%Y%m%d')"
+    return f"""CASE
+        WHEN {column} IS NULL THEN 'missing value'
+        WHEN length({column}) <> 18
+            THEN 'wrong length ' || length({column}) || ' (expected 18)'
+        WHEN NOT regexp_full_match(substr({column}, 1, 17), '[0-9]{{17}}')
+            THEN 'the first 17 characters must be digits'
+        WHEN NOT regexp_full_match(substr({column}, 18, 1), '[0-9X]')
+            THEN 'the last character must be a digit or X'
+        WHEN NOT regexp_full_match(substr({column}, 7, 8), '[0-9]{{8}}')
+            OR {born} IS NULL
+            OR strftime({born}, '%Y%m%d') <> substr({column}, 7, 8)
+            OR year({born}) < {EARLIEST_BIRTH_YEAR}
+            OR CAST({born} AS DATE) > current_date
+            THEN 'impossible birth date ' || substr({column}, 7, 8)
+        WHEN substr('{RESIDENT_ID_CHECK_CHARS}', (({checksum}) % 11) + 1, 1)
+             <> substr({column}, 18, 1)
+            THEN 'check character ' || substr({column}, 18, 1)
+                 || ' does not match the computed '
+                 || substr('{RESIDENT_ID_CHECK_CHARS}', (({checksum}) % 11) + 1, 1)
+        ELSE NULL
+    END"""

@@ -1,0 +1,144 @@
+"""Column mappings: how a provider's own column names map to a canonical table.
+
+A mapping file (YAML or JSON)::
+
+    table: hospital_visits
+    encoding: gb18030            # optional; default: UTF-8, else GB18030
+    columns:                     # canonical name: source column
+      person_id: 身份证号
+      visit_id: 就诊流水号
+      visit_date: 就诊日期
+    constants:                   # canonical name: the same value on every row
+      hospital_id: H310101
+    values:                      # canonical name: {source value: canonical value}
+      visit_type: {门诊: outpatient, 住院: inpatient, 急诊: emergency}
+    source_table: visits         # DuckDB sources only: the table to read
+
+Without a mapping, a file's header must name a canonical table's columns.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+
+from connectors.canonical import TABLES, TableSpec, table_for_header
+from trusted_space.errors import InputError, Location
+
+_KEYS = {"table", "encoding", "columns", "constants", "values", "source_table"}
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    table: TableSpec
+    columns: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    encoding: str | None = None
+    source_table: str | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> ColumnMapping:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+            data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+            raise InputError(
+                f"cannot read mapping: {exc}", Location(str(path), None, None)
+            ) from exc
+        return cls.from_dict(data, str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, origin: str = "mapping") -> ColumnMapping:
+        where = Location(origin, None, None)
+        if not isinstance(data, dict):
+            raise InputError("a mapping must be a mapping of keys", where)
+        unknown = set(data) - _KEYS
+        if unknown:
+            raise InputError(f"unknown mapping keys: {', '.join(sorted(unknown))}", where)
+        table = data.get("table")
+        if table not in TABLES:
+            raise InputError(f"'table' must be one of {', '.join(TABLES)}", where)
+        spec = TABLES[table]
+        sections: dict[str, dict[str, Any]] = {}
+        for section in ("columns", "constants", "values"):
+            value = data.get(section) or {}
+            if not isinstance(value, dict):
+                raise InputError(f"'{section}' must be a mapping", where)
+            bad = [k for k in value if k not in spec.column_names]
+            if bad:
+                raise InputError(
+                    f"'{section}' names columns {bad} that {table} does not have "
+                    f"({', '.join(spec.column_names)})",
+                    where,
+                )
+            sections[section] = value
+        values = {
+            k: {str(a): str(b) for a, b in v.items()}
+            for k, v in sections["values"].items()
+            if isinstance(v, dict)
+        }
+        return cls(
+            table=spec,
+            columns={k: str(v) for k, v in sections["columns"].items()},
+            constants={k: str(v) for k, v in sections["constants"].items()},
+            values=values,
+            encoding=data.get("encoding"),
+            source_table=data.get("source_table"),
+        )
+
+    @classmethod
+    def identity(cls, header: list[str], origin: str) -> ColumnMapping:
+        spec = table_for_header(header)
+        if spec is None:
+            expected = "; ".join(
+                f"{t.name}: {', '.join(t.required_names)}" for t in TABLES.values()
+            )
+            raise InputError(
+                f"the header does not name the columns of one canonical table ({expected}); "
+                "pass --mapping FILE",
+                Location(origin, None, None),
+            )
+        return cls(table=spec, columns={c: c for c in spec.column_names if c in header})
+
+    def apply(self, table: pa.Table, origin: str) -> pa.Table:
+        """Rename, add constants and translate values; the result holds
+        canonical string columns plus ``_file`` and ``_row``."""
+        missing = [src for src in self.columns.values() if src not in table.column_names]
+        if self.table.name and not self.columns and not self.constants:
+            raise InputError("the mapping maps no columns", Location(origin, None, None))
+        if missing:
+            raise InputError(
+                f"columns {missing} named by the mapping are not in the file "
+                f"(it has {', '.join(table.column_names)})",
+                Location(origin, None, None),
+            )
+        n = table.num_rows
+        out: dict[str, pa.Array | pa.ChunkedArray] = {}
+        for canonical, source in self.columns.items():
+            column = table.column(source)
+            if not pa.types.is_string(column.type):
+                column = pc.cast(column, pa.string())
+            out[canonical] = column
+        for canonical, value in self.constants.items():
+            out[canonical] = pa.repeat(pa.scalar(value, pa.string()), n)
+        for canonical, translation in self.values.items():
+            if canonical in out:
+                column = out[canonical]
+                keys = pa.array(list(translation), pa.string())
+                index = pc.index_in(column, value_set=keys)
+                mapped = pc.take(pa.array(list(translation.values()), pa.string()), index)
+                out[canonical] = pc.if_else(pc.is_null(index), column, mapped)
+        out["_file"] = pa.repeat(pa.scalar(origin, pa.string()), n)
+        out["_row"] = (
+            table.column("_row")
+            if "_row" in table.column_names
+            else pa.array(range(1, n + 1), pa.int64())
+        )
+        return pa.table(out)

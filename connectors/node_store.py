@@ -1,0 +1,204 @@
+"""A node's local DuckDB: its canonical tables, load history and dataset versions.
+
+Everything here stays on the provider's machine. Writes happen in one
+transaction per load, so a failed load leaves the tables as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from connectors.canonical import DATASETS, TABLES, TableSpec
+from connectors.quality import QualityReport
+
+STAGING = "_staging"
+
+
+class NodeStore:
+    def __init__(self, node_dir: Path, *, read_only: bool = False) -> None:
+        self.dir = Path(node_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.dir / "node.duckdb"
+        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        if not read_only:
+            self._create_schema()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> NodeStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _create_schema(self) -> None:
+        for spec in TABLES.values():
+            self.con.execute(spec.ddl())
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS loads (load_no INTEGER PRIMARY KEY, loaded_at TIMESTAMP, "
+            "source VARCHAR, tables VARCHAR, rows_loaded BIGINT, rows_rejected BIGINT)"
+        )
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS dataset_versions (dataset VARCHAR PRIMARY KEY, "
+            "version INTEGER, subjects BIGINT, digest VARCHAR)"
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- loading ------------------------------------------------------------
+    def load_table(
+        self,
+        spec: TableSpec,
+        staging: pa.Table,
+        report: QualityReport,
+        *,
+        replace: bool = False,
+    ) -> None:
+        """Validate ``staging`` (string columns named as ``spec`` plus ``_file``
+        and ``_row``) and insert the valid rows into ``spec.name``.
+
+        Every rejected record lands in ``report`` with file, row, field and
+        reason; rows with a key already loaded (or repeated in the same input)
+        are rejected as duplicates, so nothing is silently overwritten.
+        """
+        missing = [c.name for c in spec.columns if c.name not in staging.column_names]
+        for name in missing:
+            staging = staging.append_column(name, pa.nulls(staging.num_rows, pa.string()))
+        # Input order decides which copy of a duplicated key is kept: the first.
+        staging = staging.append_column("_ord", pa.array(range(staging.num_rows), pa.int64()))
+        with self.transaction() as con:
+            con.register(STAGING, staging)
+            try:
+                self._load_registered(con, spec, report, replace)
+            finally:
+                con.unregister(STAGING)
+            self._bump_versions(con, spec.name)
+
+    def _load_registered(
+        self, con: duckdb.DuckDBPyConnection, spec: TableSpec, report: QualityReport, replace: bool
+    ) -> None:
+        norm = ", ".join(
+            c.normalise_sql(f'CAST("{c.name}" AS VARCHAR)') + f" AS {c.name}" for c in spec.columns
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _norm AS SELECT _file, _row, _ord, {norm} FROM {STAGING}"
+        )
+        checks = [
+            f"SELECT _file, _row, '{c.name}' AS field, {c.error_sql(c.name)} AS reason FROM _norm"
+            for c in spec.columns
+        ]
+        checks += [
+            f"SELECT _file, _row, '{rc.field}' AS field, '{rc.reason}' AS reason FROM _norm "
+            f"WHERE ({rc.condition})"
+            for rc in spec.row_checks
+        ]
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _errors AS SELECT * FROM ("
+            + " UNION ALL ".join(checks)
+            + ") WHERE reason IS NOT NULL"
+        )
+        if replace:
+            con.execute(f"DELETE FROM {spec.name}")
+        key = ", ".join(spec.key)
+        key_match = " AND ".join(f"t.{k} = v.{k}" for k in spec.key)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _valid AS SELECT * FROM _norm n WHERE NOT EXISTS "
+            "(SELECT 1 FROM _errors e WHERE e._file = n._file AND e._row = n._row)"
+        )
+        first_key = spec.key[-1]
+        con.execute(
+            f"""INSERT INTO _errors
+            SELECT _file, _row, '{first_key}', 'duplicate key ({key}) of ' || first_file
+                   || ' row ' || first_row
+            FROM (SELECT _file, _row,
+                         first(_file ORDER BY _ord) OVER w AS first_file,
+                         first(_row ORDER BY _ord) OVER w AS first_row
+                  FROM _valid WINDOW w AS (PARTITION BY {key}))
+            WHERE _file <> first_file OR _row <> first_row
+            UNION ALL
+            SELECT v._file, v._row, '{first_key}', 'key ({key}) already loaded'
+            FROM _valid v WHERE EXISTS (SELECT 1 FROM {spec.name} t WHERE {key_match})"""
+        )
+        casts = ", ".join(c.cast_sql(c.name) for c in spec.columns)
+        inserted = con.execute(
+            f"INSERT INTO {spec.name} SELECT {casts} FROM _valid n WHERE NOT EXISTS "
+            "(SELECT 1 FROM _errors e WHERE e._file = n._file AND e._row = n._row)"
+        ).fetchone()
+        loaded = int(inserted[0]) if inserted else 0
+        rows = con.execute(
+            "SELECT _file, _row, field, reason FROM _errors ORDER BY _file, _row, field"
+        ).fetchall()
+        for file, row, field, reason in rows:
+            report.reject(file, int(row) if row is not None else None, field, reason)
+        read = con.execute(f"SELECT count(*) FROM {STAGING}").fetchone()
+        assert read is not None
+        report.rows_read += int(read[0])
+        report.rows_loaded += loaded
+        report.rows_rejected += int(read[0]) - loaded
+        report.tables[spec.name] = report.tables.get(spec.name, 0) + loaded
+        con.execute(
+            "INSERT INTO loads SELECT coalesce(max(load_no), 0) + 1, ?, ?, ?, ?, ? FROM loads",
+            [
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                report.source,
+                spec.name,
+                loaded,
+                int(read[0]) - loaded,
+            ],
+        )
+        for temp in ("_norm", "_errors", "_valid"):
+            con.execute(f"DROP TABLE IF EXISTS {temp}")
+
+    def _bump_versions(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        for dataset, tables in DATASETS.items():
+            if table not in tables:
+                continue
+            union = " UNION ".join(f"SELECT person_id FROM {t}" for t in tables)
+            row = con.execute(
+                f"SELECT count(*), coalesce(bit_xor(hash(person_id)), 0) FROM ({union})"
+            ).fetchone()
+            assert row is not None
+            subjects, digest = int(row[0]), format(int(row[1]), "016x")
+            current = con.execute(
+                "SELECT version, digest FROM dataset_versions WHERE dataset = ?", [dataset]
+            ).fetchone()
+            if current is None:
+                con.execute(
+                    "INSERT INTO dataset_versions VALUES (?, 1, ?, ?)", [dataset, subjects, digest]
+                )
+            elif current[1] != digest:
+                con.execute(
+                    "UPDATE dataset_versions SET version = version + 1, subjects = ?, digest = ? "
+                    "WHERE dataset = ?",
+                    [subjects, digest, dataset],
+                )
+
+    # -- reading --------------------------------------------------------------
+    def datasets(self) -> dict[str, tuple[int, int]]:
+        """dataset -> (version, subjects) for every dataset with subjects."""
+        rows = self.con.execute(
+            "SELECT dataset, version, subjects FROM dataset_versions WHERE subjects > 0"
+        ).fetchall()
+        return {d: (int(v), int(s)) for d, v, s in rows}
+
+    def subject_ids(self, dataset: str) -> list[str]:
+        """Distinct person ids of a dataset, for the PSI setup."""
+        union = " UNION ".join(f"SELECT person_id FROM {t}" for t in DATASETS[dataset])
+        table = self.con.sql(f"SELECT DISTINCT person_id FROM ({union})").to_arrow_table()
+        ids: list[str] = table.column("person_id").to_pylist()
+        return ids

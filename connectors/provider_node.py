@@ -1,0 +1,189 @@
+"""The provider node: runs beside the provider's data and answers the space.
+
+It offers a cached PSI setup per dataset version, answers PSI requests, and
+for the subjects a consumer sealed to it computes the product's features in
+its local DuckDB and returns them encrypted under the consumer's key. Raw
+rows never leave this process; what leaves is a PSI setup and response,
+ciphertexts and the handles the consumer chose.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+from connectors.base import LoadOptions, get_connector
+from connectors.identifiers import resident_id_error
+from connectors.node_store import NodeStore
+from connectors.quality import QualityReport
+from products.registry import get_product
+from trusted_space.crypto import CryptoSuite
+from trusted_space.encoding import FixedPoint, to_decimal
+from trusted_space.errors import ProtocolError
+from trusted_space.hazmat import psi
+from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPublicKey
+from trusted_space.keyfiles import (
+    write_secret,
+)
+from trusted_space.nodes.base import Node
+from trusted_space.parallel import encrypt_values
+from trusted_space.protocol.messages import (
+    HANDLE_BYTES,
+    ComputeFeaturesTask,
+    DatasetOffer,
+    EncryptedFeaturesResult,
+    PsiRespondTask,
+    PsiResponseResult,
+    Task,
+)
+from trusted_space.transport import SpaceAPI
+
+log = logging.getLogger("tspace.provider")
+
+# The largest batch a cached setup admits; a bigger job needs a new setup.
+DEFAULT_MAX_CLIENT_ITEMS = 10_000
+
+Progress = Callable[[str, int, int], None]
+
+
+class ProviderNode(Node):
+    role = "provider"
+
+    def __init__(
+        self,
+        name: str,
+        node_dir: Path,
+        transport: SpaceAPI,
+        suite: CryptoSuite,
+        *,
+        max_client_items: int = DEFAULT_MAX_CLIENT_ITEMS,
+        min_paillier_bits: int = MIN_PRODUCTION_BITS,
+    ) -> None:
+        super().__init__(name, node_dir, transport, suite)
+        self.max_client_items = max_client_items
+        self.min_paillier_bits = min_paillier_bits
+        psi_path = self.keys_dir / "psi.key"
+        if psi_path.exists():
+            self.psi_key = psi.PsiServerKey.from_secret(psi_path.read_bytes())
+        else:
+            self.psi_key = psi.PsiServerKey.generate()
+            write_secret(psi_path, self.psi_key.export_secret())
+        self.store = NodeStore(self.dir)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def load(
+        self, kind: str, paths: Sequence[Path], options: LoadOptions | None = None
+    ) -> QualityReport:
+        """Load a source into this node's canonical tables (see ``connectors``)."""
+        return get_connector(kind).load(list(paths), self.store, options or LoadOptions())
+
+    # -- datasets ------------------------------------------------------------
+    def offer_datasets(self) -> list[DatasetOffer]:
+        """Offer every non-empty dataset's current version, building its PSI
+        setup only when this version has none cached."""
+        offers = []
+        for dataset, (version, _subjects) in sorted(self.store.datasets().items()):
+            setup = self._cached_setup(dataset, version)
+            offer = DatasetOffer(
+                provider=self.name,
+                dataset=dataset,
+                version=version,
+                max_client_items=self.max_client_items,
+                fpr=psi.DEFAULT_FPR,
+                psi_setup=setup,
+            )
+            self.transport.offer_dataset(offer)
+            offers.append(offer)
+        return offers
+
+    def _cached_setup(self, dataset: str, version: int) -> bytes:
+        path = self.dir / "psi" / f"{dataset}.v{version}.m{self.max_client_items}.setup"
+        if path.exists():
+            return path.read_bytes()
+        ids = self.store.subject_ids(dataset)
+        setup = self.psi_key.create_setup(ids, self.max_client_items)
+        write_secret(path, setup)
+        log.info("built PSI setup for %s v%d (%d subjects)", dataset, version, len(ids))
+        return setup
+
+    # -- tasks -------------------------------------------------------------------
+    def handle(self, task: Task) -> PsiResponseResult | EncryptedFeaturesResult:
+        payload = task.payload
+        if isinstance(payload, PsiRespondTask):
+            return self._psi_respond(payload)
+        if isinstance(payload, ComputeFeaturesTask):
+            return self._compute_features(task.job_id, payload)
+        raise ProtocolError(f"a provider does not do {payload.kind} tasks")
+
+    def _psi_respond(self, t: PsiRespondTask) -> PsiResponseResult:
+        current = self.store.datasets().get(t.dataset)
+        if current is None or current[0] != t.version:
+            raise ProtocolError(
+                f"dataset {t.dataset} is no longer at version {t.version}; resubmit the job"
+            )
+        response = self.psi_key.process_request(t.psi_request, t.max_items)
+        return PsiResponseResult(psi_response=response)
+
+    def _compute_features(self, job_id: str, t: ComputeFeaturesTask) -> EncryptedFeaturesResult:
+        product = get_product(t.product)
+        features = product.features_for(t.role)
+        if t.features != [f.name for f in features]:
+            raise ProtocolError("requested features do not match the product definition")
+        public_key = PaillierPublicKey.from_wire(
+            t.paillier_public_key, min_bits=self.min_paillier_bits
+        )
+        subjects = self._open_subjects(job_id, t)
+        handles = pa.array([h for h, _ in subjects], pa.string())
+        ids = pa.array([p for _, p in subjects], pa.string())
+        con = self.store.con
+        con.register("subjects", pa.table({"handle": handles, "person_id": ids}))
+        try:
+            table = con.sql(product.feature_sql(t.role), params={"as_of": t.as_of}).to_arrow_table()
+        finally:
+            con.unregister("subjects")
+        if table.num_rows != len(subjects):
+            raise ProtocolError("feature SQL must return one row per subject")
+        order = {h: i for i, h in enumerate(table.column("handle").to_pylist())}
+        columns = [table.column(f.name).to_pylist() for f in features]
+        values: list[int] = []
+        for handle, _ in subjects:
+            row = order[handle]
+            for f, column in zip(features, columns, strict=True):
+                values.append(FixedPoint(f.decimals).encode(to_decimal(column[row])))
+        ciphertexts = encrypt_values(public_key, values)
+        log.info("computed %d features for %d subjects", len(features), len(subjects))
+        return EncryptedFeaturesResult(
+            features=[f.name for f in features],
+            handles=b"".join(bytes.fromhex(h) for h, _ in subjects),
+            ciphertexts=public_key.pack(ciphertexts),
+        )
+
+    def _open_subjects(self, job_id: str, t: ComputeFeaturesTask) -> list[tuple[str, str]]:
+        try:
+            data = json.loads(self.sealing_key.open(t.sealed_subjects))
+            subjects = [(str(h), str(p)) for h, p in data["subjects"]]
+            sealed_for = data["job_id"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProtocolError("sealed subjects are not in the expected form") from exc
+        if sealed_for != job_id:
+            raise ProtocolError("sealed subjects belong to another job (replay)")
+        if len(subjects) != t.subject_count:
+            raise ProtocolError("sealed subject count differs from the declared count")
+        seen: set[str] = set()
+        for handle, person_id in subjects:
+            try:
+                well_formed = len(bytes.fromhex(handle)) == HANDLE_BYTES
+            except ValueError:
+                well_formed = False
+            if not well_formed or handle in seen:
+                raise ProtocolError("malformed or repeated handle")
+            seen.add(handle)
+            if resident_id_error(person_id) is not None:
+                raise ProtocolError("a sealed subject is not a valid resident id")
+        return subjects

@@ -1,0 +1,73 @@
+"""Quality reports: what a load read, kept and refused, row by row."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A refused record: file, 1-based record number, field and reason.
+
+    ``row`` counts data records (a CSV header is not a record; an NDJSON or HL7
+    file counts lines or messages). The offending value is not repeated here:
+    reports stay at the provider but are often mailed around.
+    """
+
+    file: str
+    row: int | None
+    field: str | None
+    reason: str
+
+
+@dataclass
+class QualityReport:
+    source: str
+    files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)
+
+    def reject(self, file: str, row: int | None, field_name: str | None, reason: str) -> None:
+        self.rejections.append(Rejection(file, row, field_name, reason))
+
+    def merge(self, other: QualityReport) -> None:
+        self.files.extend(f for f in other.files if f not in self.files)
+        self.rows_read += other.rows_read
+        self.rows_loaded += other.rows_loaded
+        self.rows_rejected += other.rows_rejected
+        self.rejections.extend(other.rejections)
+        self.warnings.extend(other.warnings)
+        for table, n in other.tables.items():
+            self.tables[table] = self.tables.get(table, 0) + n
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rejections"] = [asdict(r) for r in self.rejections]
+        return data
+
+    def write(self, path: Path) -> None:
+        write_json_atomic(path, self.to_dict())
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,64 @@
+"""What a product is: features per provider role, an engine and an output mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+OutputMode = Literal["score", "features", "aggregate"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    role: str
+    decimals: int  # fixed-point places the value is encoded with
+    reads: tuple[str, ...]  # canonical "table.column" the feature reads
+    label_en: str
+    label_zh: str
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    role: str
+    dataset: str  # the node dataset whose subjects answer the PSI
+    sql_resource: str  # feature SQL file in the product's package
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    package: str
+    engine: Literal["direct_lookup", "space_join"]
+    output_mode: OutputMode
+    roles: tuple[RoleSpec, ...]
+    features: tuple[Feature, ...]
+    title_en: str
+    title_zh: str
+
+    def role(self, role: str) -> RoleSpec:
+        for r in self.roles:
+            if r.role == role:
+                return r
+        raise KeyError(f"{self.name} has no role {role!r}")
+
+    def features_for(self, role: str) -> list[Feature]:
+        return [f for f in self.features if f.role == role]
+
+    def feature(self, name: str) -> Feature:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no feature {name!r}")
+
+    def feature_sql(self, role: str) -> str:
+        """The SQL a provider of ``role`` runs. It reads a temporary table
+        ``subjects(handle, person_id)`` and the parameter ``$as_of`` and
+        returns one row per handle with every feature of the role."""
+        resource = self.role(role).sql_resource
+        return resources.files(self.package).joinpath(resource).read_text(encoding="utf-8")
+
+    @property
+    def max_decimals(self) -> int:
+        return max(f.decimals for f in self.features)

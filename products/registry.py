@@ -1,0 +1,15 @@
+"""Products by name."""
+
+from __future__ import annotations
+
+from products.base import Product
+from products.underwriting import UNDERWRITING
+
+PRODUCTS: dict[str, Product] = {p.name: p for p in (UNDERWRITING,)}
+
+
+def get_product(name: str) -> Product:
+    try:
+        return PRODUCTS[name]
+    except KeyError:
+        raise ValueError(f"unknown product {name!r}; known: {', '.join(PRODUCTS)}") from None

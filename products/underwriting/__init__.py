@@ -1,0 +1,86 @@
+"""underwriting_score: an insurer's per-applicant risk score.
+
+Hospital features (visits, inpatient days, costs and chronic diagnosis groups
+in the last 12 months) and CDC features (confirmed notifiable reports in five
+years, chronic registry entries) are computed at each provider, encrypted
+under the insurer's Paillier key, and combined by the space with the
+steward-approved linear model. The insurer decrypts one score per applicant.
+"""
+
+from products.base import Feature, Product, RoleSpec
+
+UNDERWRITING = Product(
+    name="underwriting_score",
+    package="products.underwriting",
+    engine="direct_lookup",
+    output_mode="score",
+    roles=(
+        RoleSpec("hospital", "hospital", "hospital_features.sql"),
+        RoleSpec("cdc", "cdc", "cdc_features.sql"),
+    ),
+    features=(
+        Feature(
+            "visits_12m",
+            "hospital",
+            0,
+            ("hospital_visits.person_id", "hospital_visits.visit_date"),
+            "Hospital visits in the last 12 months",
+            "近12个月就诊次数",
+        ),
+        Feature(
+            "inpatient_days_12m",
+            "hospital",
+            0,
+            (
+                "hospital_visits.person_id",
+                "hospital_visits.visit_date",
+                "hospital_visits.visit_type",
+                "hospital_visits.discharge_date",
+            ),
+            "Inpatient days in the last 12 months",
+            "近12个月住院天数",
+        ),
+        Feature(
+            "cost_12m",
+            "hospital",
+            2,
+            (
+                "hospital_visits.person_id",
+                "hospital_visits.visit_date",
+                "hospital_visits.total_cost",
+            ),
+            "Hospital costs in the last 12 months (yuan)",
+            "近12个月医疗费用（元）",
+        ),
+        Feature(
+            "chronic_dx_groups",
+            "hospital",
+            0,
+            ("hospital_visits.person_id", "hospital_visits.visit_date", "hospital_visits.icd10"),
+            "Chronic diagnosis groups in the last 12 months",
+            "近12个月慢病诊断类别数",
+        ),
+        Feature(
+            "notifiable_reports_5y",
+            "cdc",
+            0,
+            (
+                "cdc_case_reports.person_id",
+                "cdc_case_reports.report_date",
+                "cdc_case_reports.case_status",
+            ),
+            "Confirmed notifiable disease reports in 5 years",
+            "近5年确诊法定传染病报告数",
+        ),
+        Feature(
+            "chronic_registered",
+            "cdc",
+            0,
+            ("cdc_chronic_registry.person_id", "cdc_chronic_registry.registered_date"),
+            "Chronic disease registry entries",
+            "慢病登记条目数",
+        ),
+    ),
+    title_en="Commercial health insurance underwriting score",
+    title_zh="商业健康险核保评分",
+)

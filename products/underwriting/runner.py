@@ -1,0 +1,136 @@
+"""Run underwriting_score end to end on the embedded deployment.
+
+Hospital and CDC are provider nodes, the insurer a consumer node, all under
+one work folder; this module only wires the recipe together and writes
+scores.csv (applicant_ref, status, score, probability, band) in the
+applicants' order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from connectors.applicants import Applicant, read_applicants
+from connectors.base import LoadOptions
+from connectors.quality import QualityReport
+from products.score_model import ScoreModel, probability
+from products.underwriting import UNDERWRITING
+from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
+from trusted_space.outputs import write_csv_atomic
+from trusted_space.space.gate import PolicyGate
+
+SCORES_HEADER = ("applicant_ref", "status", "score", "probability", "band")
+HOSPITAL, CDC, INSURER = "hospital", "cdc", "insurer"
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    applicant_ref: str
+    status: str  # scored | invalid_id
+    score: Decimal | None = None
+    probability: float | None = None
+    band: str | None = None
+
+    def cells(self) -> tuple[object, ...]:
+        if self.score is None or self.probability is None:
+            return (self.applicant_ref, self.status, None, None, None)
+        return (
+            self.applicant_ref,
+            self.status,
+            f"{self.score:.12f}",
+            f"{self.probability:.12f}",
+            self.band,
+        )
+
+
+@dataclass
+class UnderwritingRun:
+    job_id: str | None
+    rows: list[ScoreRow]
+    matched: dict[str, int]
+    quality: dict[str, QualityReport]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def score_rows(
+    applicants: list[Applicant], scores: list[Decimal], model: ScoreModel
+) -> list[ScoreRow]:
+    """Applicants in order; ``scores`` holds one score per valid applicant."""
+    rows: list[ScoreRow] = []
+    it = iter(scores)
+    for a in applicants:
+        if a.person_id is None:
+            rows.append(ScoreRow(a.ref, "invalid_id"))
+            continue
+        score = next(it)
+        p = probability(float(score))
+        rows.append(ScoreRow(a.ref, "scored", score, p, model.band(p)))
+    return rows
+
+
+def run_underwriting(
+    *,
+    workdir: Path,
+    hospital: list[Path],
+    cdc_reports: list[Path],
+    cdc_registry: list[Path],
+    applicants: Path,
+    model: Path,
+    as_of: dt.date,
+    out: Path | None,
+    purpose: str = "underwriting",
+    suite: str = "default",
+    paillier_preset: PaillierPreset = PAILLIER_2048,
+    gate: PolicyGate | None = None,
+) -> UnderwritingRun:
+    score_model = ScoreModel.load(model)
+    score_model.check_features(UNDERWRITING)
+    batch = read_applicants(applicants)
+    with EmbeddedDeployment(
+        workdir, suite=suite, paillier_preset=paillier_preset, gate=gate
+    ) as deployment:
+        timer = deployment.timer
+        hospital_node = deployment.provider(HOSPITAL)
+        cdc_node = deployment.provider(CDC)
+        with timer.stage("load"):
+            quality = {
+                HOSPITAL: hospital_node.load("csv", hospital, LoadOptions(replace=True)),
+                CDC: cdc_node.load("csv", [*cdc_reports, *cdc_registry], LoadOptions(replace=True)),
+            }
+        for name, report in quality.items():
+            report.write(deployment.node_dir(name) / "quality" / "last_load.json")
+        with timer.stage("psi_setup"):
+            hospital_node.offer_datasets()
+            cdc_node.offer_datasets()
+        with timer.stage("keys"):
+            insurer = deployment.consumer(INSURER)
+        valid = [a.person_id for a in batch if a.person_id is not None]
+        job_id = None
+        scores: list[Decimal] = []
+        matched = {HOSPITAL: 0, CDC: 0}
+        if valid:
+            with timer.stage("submit"):
+                job_id = insurer.submit_lookup(
+                    UNDERWRITING.name,
+                    valid,
+                    as_of=as_of,
+                    purpose=purpose,
+                    providers={"hospital": [HOSPITAL], "cdc": [CDC]},
+                    model_document=score_model.document,
+                )
+            deployment.run_job(insurer, job_id)
+            outcome = insurer.outcome(job_id)
+            scores = [row[0] for row in outcome.values]
+            matched = outcome.matched
+        rows = score_rows(batch, scores, score_model)
+        if out is not None:
+            write_csv_atomic(out, SCORES_HEADER, (r.cells() for r in rows))
+        for node in (hospital_node, cdc_node):
+            timer.merge(node.timer)
+        timer.merge(insurer.timer)
+        timer.merge(deployment.space.timer)
+        return UnderwritingRun(job_id, rows, matched, quality, dict(timer.seconds))

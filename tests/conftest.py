@@ -1,0 +1,24 @@
+"""Shared fixtures.
+
+Real public files written by others live in ../shared/data/real (see its
+SOURCES.md). Tests read them in place and never copy them into the project.
+A user's own clone may not have that folder: then those tests skip and say
+why. CI always has it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_DATA = Path(os.environ.get("TSPACE_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"real fixtures not found at {REAL_DATA} (a clone without ../shared)")
+    return REAL_DATA

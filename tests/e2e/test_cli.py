@@ -1,0 +1,144 @@
+"""The installed ``tspace`` command: help, errors, and the production paths."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trusted_space.demo import default_model_path
+from trusted_space.synth import generate_health
+
+TSPACE = str(Path(sys.executable).parent / "tspace")
+COMMANDS = ("demo", "synth", "load", "underwrite")
+
+
+def tspace(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TSPACE, "--lang", "en", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
+
+
+def test_help_describes_every_command() -> None:
+    result = tspace("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+    for command in COMMANDS:
+        sub = tspace(command, "--help")
+        assert sub.returncode == 0 and "Usage" in sub.stdout, command
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli-data")
+    generate_health(1500, 5, out, applicants=30)
+    return out
+
+
+@pytest.mark.slow
+def test_underwrite_with_production_keys_writes_scores_in_order(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scores.csv"
+    result = tspace(
+        "underwrite",
+        "--hospital",
+        str(data / "hospital_visits.csv"),
+        "--cdc-reports",
+        str(data / "cdc_case_reports.csv"),
+        "--cdc-registry",
+        str(data / "cdc_chronic_registry.csv"),
+        "--applicants",
+        str(data / "applicants.csv"),
+        "--model",
+        str(default_model_path()),
+        "--as-of",
+        "2026-10-31",
+        "--out",
+        str(out),
+        "--workdir",
+        str(tmp_path / "work"),
+    )
+    assert result.returncode == 0, result.stderr
+    with (data / "applicants.csv").open() as fh:
+        refs = [r["applicant_ref"] for r in csv.DictReader(fh)]
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["applicant_ref"] for r in rows] == refs
+    assert {r["status"] for r in rows} <= {"scored", "invalid_id"}
+    assert (tmp_path / "work" / "space" / "space.sqlite").exists()
+    assert (tmp_path / "work" / "nodes" / "hospital" / "node.duckdb").exists()
+
+
+def test_bad_input_is_one_clear_line_and_no_output(data: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "applicants.csv"
+    bad.write_text("applicant_ref,person_id\nA1,11010519491231002X\nA1,11010519491231002X\n")
+    out = tmp_path / "scores.csv"
+    result = tspace(
+        "underwrite",
+        "--hospital",
+        str(data / "hospital_visits.csv"),
+        "--cdc-reports",
+        str(data / "cdc_case_reports.csv"),
+        "--cdc-registry",
+        str(data / "cdc_chronic_registry.csv"),
+        "--applicants",
+        str(bad),
+        "--model",
+        str(default_model_path()),
+        "--as-of",
+        "2026-10-31",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 2
+    assert "row 2" in result.stderr and "applicant_ref" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_load_writes_the_quality_report_as_json(tmp_path: Path) -> None:
+    f = tmp_path / "reg.csv"
+    f.write_text(
+        "person_id,condition,registered_date\n"
+        "11010519491231002X,diabetes,2020-01-01\n"
+        "110101199003074515,diabetes,2020-01-01\n"
+    )
+    report = tmp_path / "report.json"
+    result = tspace(
+        "load", "csv", str(f), "--node-dir", str(tmp_path / "node"), "--report", str(report)
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(report.read_text())
+    assert (data["rows_read"], data["rows_loaded"], data["rows_rejected"]) == (2, 1, 1)
+    assert data["rejections"] == [
+        {
+            "file": str(f),
+            "row": 2,
+            "field": "person_id",
+            "reason": "check character 5 does not match the computed 4",
+        }
+    ]
+
+
+def test_synth_is_deterministic_through_the_cli(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        assert (
+            tspace(
+                "synth", "--people", "300", "--seed", "9", "--out", str(tmp_path / name)
+            ).returncode
+            == 0
+        )
+    for f in ("hospital_visits.csv", "applicants.csv"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+@pytest.mark.slow
+def test_demo_passes_its_own_check(tmp_path: Path) -> None:
+    result = tspace("demo", "--people", "1500", "--applicants", "40", "--workdir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "match the plaintext reference" in result.stdout
+    assert (tmp_path / "scores.csv").exists()

@@ -1,0 +1,69 @@
+"""The default crypto suite: known answers, sealing, signatures, key handles."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+
+import pytest
+
+from trusted_space.crypto import available_suites, get_suite
+from trusted_space.errors import CryptoError
+
+SUITE = get_suite("default")
+
+
+def test_hash_and_hmac_known_answers() -> None:
+    # FIPS 180-2 "abc" and RFC 4231 test case 2.
+    assert (
+        SUITE.hash(b"abc").hex()
+        == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
+    assert SUITE.hmac(b"Jefe", b"what do ya want for nothing?").hex() == (
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    )
+    assert SUITE.hash(b"x") == hashlib.sha256(b"x").digest()
+
+
+def test_sign_and_verify() -> None:
+    key = SUITE.new_signing_key()
+    signature = key.sign(b"entry")
+    SUITE.verify(key.public_bytes(), b"entry", signature)
+    with pytest.raises(CryptoError):
+        SUITE.verify(key.public_bytes(), b"entry!", signature)
+    with pytest.raises(CryptoError):
+        SUITE.verify(SUITE.new_signing_key().public_bytes(), b"entry", signature)
+    again = SUITE.load_signing_key(key.export_secret())
+    assert again.public_bytes() == key.public_bytes()
+
+
+def test_seal_opens_only_with_the_recipient_key() -> None:
+    key = SUITE.new_sealing_key()
+    sealed = SUITE.seal(key.public_bytes(), b"matched subjects")
+    assert b"matched" not in sealed
+    assert key.open(sealed) == b"matched subjects"
+    with pytest.raises(CryptoError):
+        SUITE.new_sealing_key().open(sealed)
+    tampered = bytearray(sealed)
+    tampered[-1] ^= 1
+    with pytest.raises(CryptoError):
+        key.open(bytes(tampered))
+
+
+def test_secret_keys_refuse_pickling() -> None:
+    for key in (SUITE.new_signing_key(), SUITE.new_sealing_key()):
+        with pytest.raises(TypeError, match="cannot be pickled"):
+            pickle.dumps(key)
+
+
+def test_bad_key_material_is_a_crypto_error() -> None:
+    with pytest.raises(CryptoError):
+        SUITE.seal(b"short", b"x")
+    with pytest.raises(CryptoError):
+        SUITE.load_signing_key(b"short")
+
+
+def test_unknown_suite_is_a_caller_mistake() -> None:
+    assert "default" in available_suites()
+    with pytest.raises(ValueError, match="unknown crypto suite"):
+        get_suite("rot13")

@@ -1,0 +1,206 @@
+"""One small interface for hashing, HMAC, signing and sealing.
+
+Guarantees of the default suite:
+
+- ``hash``: SHA-256, collision resistant.
+- ``hmac``: HMAC-SHA256, a PRF under a secret key (used for join tokens).
+- ``sign``/``verify``: Ed25519, existentially unforgeable.
+- ``seal``/``open``: libsodium sealed box (X25519 + XSalsa20-Poly1305), an
+  anonymous, authenticated-ciphertext public-key encryption. Only the holder of
+  the private key can open; the sender stays anonymous to the recipient.
+
+Secret keys are handles: they refuse pickling and hand out their secret bytes
+only through an explicit ``export_secret()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac as _hmac
+import secrets
+from abc import ABC, abstractmethod
+from typing import NoReturn
+
+import nacl.exceptions
+import nacl.public
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from trusted_space.errors import CryptoError
+
+
+class _SecretHandle:
+    """Mixin: a secret that must not be pickled or printed by accident."""
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(f"{type(self).__name__} holds secret material and cannot be pickled")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} public={self.public_bytes().hex()[:16]}…>"
+
+    def public_bytes(self) -> bytes:
+        raise NotImplementedError
+
+
+class SigningKey(_SecretHandle, ABC):
+    @abstractmethod
+    def sign(self, data: bytes) -> bytes: ...
+
+    @abstractmethod
+    def public_bytes(self) -> bytes: ...
+
+    @abstractmethod
+    def export_secret(self) -> bytes: ...
+
+
+class SealingKey(_SecretHandle, ABC):
+    @abstractmethod
+    def open(self, sealed: bytes) -> bytes:
+        """Decrypt a sealed message; raises ``CryptoError`` when it was altered."""
+
+    @abstractmethod
+    def public_bytes(self) -> bytes: ...
+
+    @abstractmethod
+    def export_secret(self) -> bytes: ...
+
+
+class CryptoSuite(ABC):
+    """Algorithms a space and its nodes agree on. Stateless."""
+
+    name: str
+    hash_name: str
+
+    @abstractmethod
+    def hash(self, data: bytes) -> bytes: ...
+
+    @abstractmethod
+    def hmac(self, key: bytes, data: bytes) -> bytes: ...
+
+    @abstractmethod
+    def new_signing_key(self) -> SigningKey: ...
+
+    @abstractmethod
+    def load_signing_key(self, secret: bytes) -> SigningKey: ...
+
+    @abstractmethod
+    def verify(self, public_key: bytes, data: bytes, signature: bytes) -> None:
+        """Raise ``CryptoError`` unless ``signature`` is valid for ``data``."""
+
+    @abstractmethod
+    def new_sealing_key(self) -> SealingKey: ...
+
+    @abstractmethod
+    def load_sealing_key(self, secret: bytes) -> SealingKey: ...
+
+    @abstractmethod
+    def seal(self, public_key: bytes, plaintext: bytes) -> bytes: ...
+
+    def hex_hash(self, data: bytes) -> str:
+        return self.hash(data).hex()
+
+    @staticmethod
+    def random_bytes(n: int) -> bytes:
+        return secrets.token_bytes(n)
+
+    def fingerprint(self, public_key: bytes) -> str:
+        """A short, readable fingerprint of a public key (first 16 hex digits)."""
+        return self.hash(public_key).hex()[:16]
+
+
+class _Ed25519SigningKey(SigningKey):
+    def __init__(self, key: ed25519.Ed25519PrivateKey) -> None:
+        self._key = key
+
+    def sign(self, data: bytes) -> bytes:
+        return self._key.sign(data)
+
+    def public_bytes(self) -> bytes:
+        return self._key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+
+    def export_secret(self) -> bytes:
+        return self._key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+
+
+class _X25519SealingKey(SealingKey):
+    def __init__(self, key: nacl.public.PrivateKey) -> None:
+        self._key = key
+
+    def open(self, sealed: bytes) -> bytes:
+        try:
+            return nacl.public.SealedBox(self._key).decrypt(sealed)
+        except nacl.exceptions.CryptoError as exc:
+            raise CryptoError("sealed message cannot be opened with this key") from exc
+
+    def public_bytes(self) -> bytes:
+        return bytes(self._key.public_key)
+
+    def export_secret(self) -> bytes:
+        return bytes(self._key)
+
+
+class DefaultSuite(CryptoSuite):
+    """SHA-256, HMAC-SHA256, Ed25519, X25519 sealed boxes."""
+
+    name = "default"
+    hash_name = "sha256"
+
+    def hash(self, data: bytes) -> bytes:
+        return hashlib.sha256(data).digest()
+
+    def hmac(self, key: bytes, data: bytes) -> bytes:
+        return _hmac.new(key, data, hashlib.sha256).digest()
+
+    def new_signing_key(self) -> SigningKey:
+        return _Ed25519SigningKey(ed25519.Ed25519PrivateKey.generate())
+
+    def load_signing_key(self, secret: bytes) -> SigningKey:
+        try:
+            return _Ed25519SigningKey(ed25519.Ed25519PrivateKey.from_private_bytes(secret))
+        except ValueError as exc:
+            raise CryptoError("not an Ed25519 private key") from exc
+
+    def verify(self, public_key: bytes, data: bytes, signature: bytes) -> None:
+        try:
+            ed25519.Ed25519PublicKey.from_public_bytes(public_key).verify(signature, data)
+        except (InvalidSignature, ValueError) as exc:
+            raise CryptoError("signature does not verify") from exc
+
+    def new_sealing_key(self) -> SealingKey:
+        return _X25519SealingKey(nacl.public.PrivateKey.generate())
+
+    def load_sealing_key(self, secret: bytes) -> SealingKey:
+        try:
+            return _X25519SealingKey(nacl.public.PrivateKey(secret))
+        except (nacl.exceptions.CryptoError, TypeError, ValueError) as exc:
+            raise CryptoError("not an X25519 private key") from exc
+
+    def seal(self, public_key: bytes, plaintext: bytes) -> bytes:
+        try:
+            recipient = nacl.public.PublicKey(public_key)
+        except (nacl.exceptions.CryptoError, TypeError, ValueError) as exc:
+            raise CryptoError("not an X25519 public key") from exc
+        return nacl.public.SealedBox(recipient).encrypt(plaintext)
+
+
+_SUITES: dict[str, CryptoSuite] = {"default": DefaultSuite()}
+
+
+def available_suites() -> list[str]:
+    return sorted(_SUITES)
+
+
+def get_suite(name: str = "default") -> CryptoSuite:
+    try:
+        return _SUITES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown crypto suite {name!r}; available: {', '.join(available_suites())}"
+        ) from None

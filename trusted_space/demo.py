@@ -1,0 +1,127 @@
+"""``tspace demo``: the underwriting story on generated data, checked.
+
+Generates a population, runs the private job through the embedded space,
+recomputes every score in plaintext DuckDB and compares them. Prints the
+applicants, matches per provider, bands, time per stage and peak memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import sys
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from products.score_model import ScoreModel
+from products.underwriting.reference import reference_scores
+from products.underwriting.runner import ScoreRow, run_underwriting
+from trusted_space.i18n import MESSAGES, t
+from trusted_space.progress import stage_progress
+from trusted_space.synth import generate_health
+
+AS_OF = dt.date(2026, 10, 31)
+TOLERANCE = 1e-6
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("products.underwriting").joinpath("default_model.json")))
+
+
+def compare(private: list[ScoreRow], reference: list[ScoreRow]) -> list[str]:
+    """Every difference between the private rows and the reference rows."""
+    problems: list[str] = []
+    if len(private) != len(reference):
+        return [f"{len(private)} rows against {len(reference)} in the reference"]
+    for p, r in zip(private, reference, strict=True):
+        if (p.applicant_ref, p.status, p.band) != (r.applicant_ref, r.status, r.band):
+            problems.append(f"{p.applicant_ref}: {p.status}/{p.band} against {r.status}/{r.band}")
+        elif (
+            p.score is not None
+            and r.score is not None
+            and abs(float(p.score - r.score)) > TOLERANCE
+        ):
+            problems.append(f"{p.applicant_ref}: score {p.score} against {r.score}")
+    return problems
+
+
+def run_demo(
+    console: Console, workdir: Path, *, people: int, applicants: int | None, seed: int
+) -> int:
+    """Run the demo; return the number of mismatches (0 on success)."""
+    console.rule(t("demo.title"))
+    data = workdir / "data"
+    batch = applicants if applicants is not None else max(1, min(1000, people // 10))
+    model_path = default_model_path()
+    with stage_progress(console) as progress:
+        generate_health(people, seed, data, applicants=batch, end_date=AS_OF, progress=progress)
+        progress(t("stage.run"), 0, 1)
+        run = run_underwriting(
+            workdir=workdir,
+            hospital=[data / "hospital_visits.csv"],
+            cdc_reports=[data / "cdc_case_reports.csv"],
+            cdc_registry=[data / "cdc_chronic_registry.csv"],
+            applicants=data / "applicants.csv",
+            model=model_path,
+            as_of=AS_OF,
+            out=workdir / "scores.csv",
+        )
+        progress(t("stage.run"), 1, 1)
+        progress(t("stage.reference"), 0, 1)
+        reference = reference_scores(
+            hospital=data / "hospital_visits.csv",
+            reports=data / "cdc_case_reports.csv",
+            registry=data / "cdc_chronic_registry.csv",
+            applicants=data / "applicants.csv",
+            as_of=AS_OF,
+            model=ScoreModel.load(model_path),
+        )
+        progress(t("stage.reference"), 1, 1)
+    problems = compare(run.rows, reference)
+
+    summary = Table(t("table.item"), t("table.value"))
+    summary.add_row(t("summary.people"), f"{people:,}")
+    summary.add_row(t("summary.applicants"), f"{len(run.rows):,}")
+    summary.add_row(t("summary.invalid"), f"{sum(r.status == 'invalid_id' for r in run.rows):,}")
+    for provider, n in run.matched.items():
+        summary.add_row(t("summary.matched", provider=provider), f"{n:,}")
+    for provider, report in run.quality.items():
+        summary.add_row(t("summary.rejected", provider=provider), f"{report.rows_rejected:,}")
+    summary.add_row(t("summary.peak_memory"), f"{_peak_mib():,.0f} MiB")
+    console.print(summary)
+
+    bands = Table(t("table.band"), t("table.count"))
+    counts = Counter(r.band for r in run.rows if r.band is not None)
+    for label, _bound in ScoreModel.load(model_path).bands:
+        bands.add_row(label, f"{counts.get(label, 0):,}")
+    console.print(bands)
+
+    stages = Table(t("table.stage"), t("table.seconds"))
+    for name, seconds in run.seconds.items():
+        key = f"stage.{name}"
+        stages.add_row(t(key) if key in _known_stages() else name, f"{seconds:.2f}")
+    console.print(stages)
+
+    scored = sum(r.status == "scored" for r in run.rows)
+    if problems:
+        console.print(f"[red]{t('check.mismatch', n=len(problems))}[/red]")
+        for line in problems[:20]:
+            console.print(f"  {line}", markup=False)
+    else:
+        console.print(f"[green]{t('check.ok', n=scored, tol=TOLERANCE)}[/green]")
+    return len(problems)
+
+
+def _known_stages() -> set[str]:
+    return {k for k in MESSAGES if k.startswith("stage.")}
+
+
+def _peak_mib() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak = max(usage, children)
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

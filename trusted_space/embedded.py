@@ -1,0 +1,104 @@
+"""The embedded deployment: the space and every node in one process.
+
+Each party still has its own folder (DIR/space/, DIR/nodes/<name>/) and its
+own keys, and every message goes through the transport's wire form. Only the
+scheduling is local: ``run_job`` lets each node do its pending tasks in turn
+until the job ends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectors.provider_node import ProviderNode
+from trusted_space.crypto import get_suite
+from trusted_space.errors import JobFailed, PolicyDenied
+from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PAILLIER_2048, PaillierPreset
+from trusted_space.nodes.consumer import ConsumerNode
+from trusted_space.protocol.messages import JobStatus
+from trusted_space.space.gate import PolicyGate
+from trusted_space.space.space import Space, SpaceConfig
+from trusted_space.timing import StageTimer
+from trusted_space.transport import EmbeddedTransport
+
+MAX_ROUNDS = 50
+
+
+class EmbeddedDeployment:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        suite: str = "default",
+        paillier_preset: PaillierPreset = PAILLIER_2048,
+        gate: PolicyGate | None = None,
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.suite = get_suite(suite)
+        self.paillier_preset = paillier_preset
+        # A test preset lowers the space's floor only when asked for by name.
+        min_bits = MIN_PRODUCTION_BITS if paillier_preset.production else paillier_preset.bits
+        self.space = Space(
+            self.workdir / "space", SpaceConfig(suite=suite, min_paillier_bits=min_bits), gate
+        )
+        self.providers: dict[str, ProviderNode] = {}
+        self.consumers: dict[str, ConsumerNode] = {}
+        self.timer = StageTimer()
+
+    def node_dir(self, name: str) -> Path:
+        return self.workdir / "nodes" / name
+
+    def provider(self, name: str) -> ProviderNode:
+        if name not in self.providers:
+            node = ProviderNode(
+                name,
+                self.node_dir(name),
+                EmbeddedTransport(self.space, name),
+                self.suite,
+                min_paillier_bits=self.space.config.min_paillier_bits,
+            )
+            self.space.register(node.public_keys())
+            self.providers[name] = node
+        return self.providers[name]
+
+    def consumer(self, name: str) -> ConsumerNode:
+        if name not in self.consumers:
+            node = ConsumerNode(
+                name,
+                self.node_dir(name),
+                EmbeddedTransport(self.space, name),
+                self.suite,
+                paillier_preset=self.paillier_preset,
+            )
+            self.space.register(node.public_keys())
+            self.consumers[name] = node
+        return self.consumers[name]
+
+    def run_job(self, consumer: ConsumerNode, job_id: str) -> JobStatus:
+        """Let every node work until the consumer has collected the result."""
+        for _ in range(MAX_ROUNDS):
+            progressed = 0
+            for provider in self.providers.values():
+                progressed += provider.run_pending()
+            progressed += consumer.run_pending()
+            status = consumer.transport.job_status(job_id)
+            if status.state in ("failed", "denied"):
+                break
+            if status.state == "succeeded" and progressed == 0:
+                return status
+        else:
+            raise JobFailed(f"job {job_id} made no progress in {MAX_ROUNDS} rounds")
+        if status.state == "denied":
+            raise PolicyDenied(status.reasons)
+        raise JobFailed("; ".join(status.reasons) or f"job {job_id} failed")
+
+    def close(self) -> None:
+        for p in self.providers.values():
+            p.close()
+        self.space.close()
+
+    def __enter__(self) -> EmbeddedDeployment:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,89 @@
+"""One exception per failure class.
+
+Callers catch ``TspaceError`` for anything the toolkit refuses; ``TypeError``
+and ``ValueError`` are kept for programming mistakes by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class TspaceError(Exception):
+    """Base class of every error tspace raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a bad value was found: file, 1-based record number and field."""
+
+    file: str
+    row: int | None
+    field: str | None
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.field is not None:
+            parts.append(f"field {self.field!r}")
+        return ", ".join(parts)
+
+
+class InvalidIdentifier(TspaceError):
+    """An identifier fails its standard's checks (length, charset, date, check digit)."""
+
+    def __init__(self, reason: str, location: Location | None = None) -> None:
+        self.reason = reason
+        self.location = location
+        super().__init__(f"{location}: {reason}" if location else reason)
+
+
+class InputError(TspaceError):
+    """A source file or argument cannot be used; the message names where."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class ProtocolError(TspaceError):
+    """A protocol message is malformed, out of order, replayed or oversized."""
+
+
+class CryptoError(TspaceError):
+    """A key, ciphertext or signature is unacceptable (size, range, forgery)."""
+
+
+class WeakKeyError(CryptoError):
+    """A key below the production minimum was offered on a production path."""
+
+
+class NotAuthorised(TspaceError):
+    """The caller may not perform this action or see this object."""
+
+
+class NotFound(TspaceError):
+    """The object does not exist, or does not belong to the caller."""
+
+
+class LedgerTampered(TspaceError):
+    """The audit ledger fails verification; ``seq`` is the first bad entry."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        self.seq = seq
+        self.reason = reason
+        super().__init__(f"ledger entry {seq}: {reason}")
+
+
+class PolicyDenied(TspaceError):
+    """A job was refused by policy; ``reasons`` lists every failed constraint."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = list(reasons)
+        super().__init__("; ".join(self.reasons) or "denied by policy")
+
+
+class JobFailed(TspaceError):
+    """A job ended without a result; nothing was released."""

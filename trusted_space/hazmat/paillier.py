@@ -1,0 +1,194 @@
+"""Paillier encryption (phe for keys, encryption and decryption; gmpy2 for
+homomorphic arithmetic). The only module that imports phe.
+
+Guarantee: IND-CPA under the decisional composite residuosity assumption, for
+moduli of at least 2048 bits. Ciphertexts are malleable by design: anyone with
+the public key can add ciphertexts and multiply them by public integers, so a
+ciphertext proves nothing about who made it. Plaintexts are integers modulo n,
+read as signed values in [-n/3, n/3]; a result outside that range is reported
+as overflow instead of wrapping silently.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+import gmpy2
+import phe
+
+from trusted_space.errors import CryptoError, WeakKeyError
+
+
+@dataclass(frozen=True)
+class PaillierPreset:
+    name: str
+    bits: int
+    production: bool
+
+
+# 2048-bit moduli give about 112-bit security (NIST SP 800-57 Part 1, table 2),
+# acceptable through 2030; 3072 bits give about 128-bit security beyond it.
+PAILLIER_2048 = PaillierPreset("PAILLIER_2048", 2048, production=True)
+PAILLIER_3072 = PaillierPreset("PAILLIER_3072", 3072, production=True)
+# Fast keys for unit tests only. Every production path refuses them.
+TEST_ONLY_PAILLIER_1024 = PaillierPreset("TEST_ONLY_PAILLIER_1024", 1024, production=False)
+
+MIN_PRODUCTION_BITS = 2048
+PRESETS = {p.name: p for p in (PAILLIER_2048, PAILLIER_3072, TEST_ONLY_PAILLIER_1024)}
+
+
+class PaillierPublicKey:
+    """The public half; safe to send anywhere."""
+
+    def __init__(self, n: int) -> None:
+        if n < 3 or n % 2 == 0:
+            raise CryptoError("a Paillier modulus must be an odd integer")
+        self._phe = phe.PaillierPublicKey(int(n))
+        self.n = gmpy2.mpz(n)
+        self.nsquare = self.n * self.n
+        self.max_int = self.n // 3
+        self.bits = int(self.n.bit_length())
+        self.ciphertext_bytes = (int(self.nsquare.bit_length()) + 7) // 8
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PaillierPublicKey) and self.n == other.n
+
+    def __hash__(self) -> int:
+        return hash(int(self.n))
+
+    def __repr__(self) -> str:
+        return f"<PaillierPublicKey {self.bits} bits>"
+
+    # -- wire form -------------------------------------------------------
+    def to_wire(self) -> str:
+        return format(int(self.n), "x")
+
+    @classmethod
+    def from_wire(cls, value: str, *, min_bits: int = MIN_PRODUCTION_BITS) -> PaillierPublicKey:
+        try:
+            n = int(value, 16)
+        except (TypeError, ValueError) as exc:
+            raise CryptoError("a Paillier public key must be a hex modulus") from exc
+        key = cls(n)
+        if key.bits < min_bits:
+            raise WeakKeyError(
+                f"Paillier key of {key.bits} bits refused: at least {min_bits} are required"
+            )
+        return key
+
+    # -- encryption -------------------------------------------------------
+    def _encode(self, value: int) -> gmpy2.mpz:
+        if not -self.max_int <= value <= self.max_int:
+            raise CryptoError("plaintext outside the signed range of this key")
+        return gmpy2.mpz(value) % self.n
+
+    def encrypt(self, value: int) -> gmpy2.mpz:
+        """Encrypt a signed integer with fresh randomness."""
+        m = self._encode(value)
+        r = gmpy2.mpz(secrets.randbelow(int(self.n) - 1) + 1)
+        return (1 + m * self.n) * gmpy2.powmod(r, self.n, self.nsquare) % self.nsquare
+
+    def encrypt_many(self, values: Iterable[int]) -> list[gmpy2.mpz]:
+        return [self.encrypt(v) for v in values]
+
+    def encrypt_trivial(self, value: int) -> gmpy2.mpz:
+        """(1 + n)^m with no randomness. NOT hiding: only for a constant that is
+        added to a ciphertext re-randomised before release."""
+        return (1 + self._encode(value) * self.n) % self.nsquare
+
+    # -- homomorphic arithmetic --------------------------------------------
+    def check(self, c: int) -> gmpy2.mpz:
+        """Refuse anything outside Z*_{n^2}."""
+        c = gmpy2.mpz(c)
+        if not 0 < c < self.nsquare or gmpy2.gcd(c, self.n) != 1:
+            raise CryptoError("ciphertext outside Z*_{n^2}")
+        return c
+
+    def add(self, a: gmpy2.mpz, b: gmpy2.mpz) -> gmpy2.mpz:
+        return a * b % self.nsquare
+
+    def sum(self, cs: Iterable[gmpy2.mpz]) -> gmpy2.mpz:
+        total = gmpy2.mpz(1)
+        for c in cs:
+            total = total * c % self.nsquare
+        return total
+
+    def mul_plain(self, c: gmpy2.mpz, k: int) -> gmpy2.mpz:
+        """Enc(m) -> Enc(k * m) for a public signed integer k."""
+        if k == 0:
+            return gmpy2.mpz(1)
+        if k < 0:
+            return gmpy2.powmod(gmpy2.invert(c, self.nsquare), -k, self.nsquare)
+        return gmpy2.powmod(c, k, self.nsquare)
+
+    def rerandomise(self, c: gmpy2.mpz) -> gmpy2.mpz:
+        """Multiply by a fresh encryption of zero so the result is unlinkable."""
+        r = gmpy2.mpz(secrets.randbelow(int(self.n) - 1) + 1)
+        return c * gmpy2.powmod(r, self.n, self.nsquare) % self.nsquare
+
+    # -- byte form of ciphertext vectors -------------------------------------
+    def pack(self, cs: Sequence[int]) -> bytes:
+        width = self.ciphertext_bytes
+        return b"".join(int(c).to_bytes(width, "big") for c in cs)
+
+    def unpack(self, data: bytes) -> list[gmpy2.mpz]:
+        width = self.ciphertext_bytes
+        if len(data) % width:
+            raise CryptoError(f"ciphertext block is not a multiple of {width} bytes")
+        return [
+            self.check(int.from_bytes(data[i : i + width], "big"))
+            for i in range(0, len(data), width)
+        ]
+
+
+class PaillierPrivateKey:
+    """The secret half. Refuses pickling; export needs ``export_secret()``."""
+
+    def __init__(self, public_key: PaillierPublicKey, p: int, q: int) -> None:
+        if p * q != public_key.n:
+            raise CryptoError("p * q does not match the public modulus")
+        self.public_key = public_key
+        self._phe = phe.PaillierPrivateKey(public_key._phe, int(p), int(q))
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("PaillierPrivateKey holds secret material and cannot be pickled")
+
+    def __repr__(self) -> str:
+        return f"<PaillierPrivateKey {self.public_key.bits} bits>"
+
+    def decrypt(self, c: int) -> int:
+        """The signed plaintext of a ciphertext under this key."""
+        c = self.public_key.check(c)
+        m = gmpy2.mpz(self._phe.raw_decrypt(int(c)))
+        n = self.public_key.n
+        if m <= self.public_key.max_int:
+            return int(m)
+        if m >= n - self.public_key.max_int:
+            return int(m - n)
+        raise CryptoError("decrypted value overflowed the signed range")
+
+    def export_secret(self) -> dict[str, str]:
+        return {"p": format(self._phe.p, "x"), "q": format(self._phe.q, "x")}
+
+    @classmethod
+    def import_secret(cls, secret: dict[str, str]) -> PaillierPrivateKey:
+        p, q = int(secret["p"], 16), int(secret["q"], 16)
+        return cls(PaillierPublicKey(p * q), p, q)
+
+
+def generate_keypair(
+    preset: PaillierPreset = PAILLIER_2048,
+) -> tuple[PaillierPublicKey, PaillierPrivateKey]:
+    pub, priv = phe.generate_paillier_keypair(n_length=preset.bits)
+    public = PaillierPublicKey(pub.n)
+    return public, PaillierPrivateKey(public, priv.p, priv.q)
+
+
+def require_production(preset: PaillierPreset) -> None:
+    if not preset.production or preset.bits < MIN_PRODUCTION_BITS:
+        raise WeakKeyError(
+            f"{preset.name} is a test preset; production paths need 2048 bits or more"
+        )

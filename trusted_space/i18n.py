@@ -1,0 +1,92 @@
+"""Console text in Chinese (zh-CN, the default) and English.
+
+The language comes from ``--lang``, else ``TSPACE_LANG``, else zh-CN: the
+people who run a trusted space work in Chinese. File formats, column names and
+JSON keys stay English in both languages so that scripts do not depend on it.
+"""
+
+from __future__ import annotations
+
+import os
+
+LANGUAGES = ("zh-CN", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "demo.title": {
+        "zh-CN": "tspace 演示：商业健康险核保评分",
+        "en": "tspace demo: underwriting score",
+    },
+    "demo.workdir": {"zh-CN": "工作目录：{path}", "en": "Work folder: {path}"},
+    "demo.workdir_temp": {
+        "zh-CN": "工作目录：临时目录（结束后删除）",
+        "en": "Work folder: temporary (removed at the end)",
+    },
+    "stage.synth": {"zh-CN": "生成模拟数据", "en": "Generate synthetic data"},
+    "stage.run": {"zh-CN": "运行隐私计算任务", "en": "Run the private job"},
+    "stage.reference": {"zh-CN": "明文参照计算（DuckDB）", "en": "Plaintext reference (DuckDB)"},
+    "table.item": {"zh-CN": "项目", "en": "Item"},
+    "table.value": {"zh-CN": "数值", "en": "Value"},
+    "table.stage": {"zh-CN": "阶段", "en": "Stage"},
+    "table.seconds": {"zh-CN": "耗时（秒）", "en": "Seconds"},
+    "table.band": {"zh-CN": "风险等级", "en": "Band"},
+    "table.count": {"zh-CN": "人数", "en": "Applicants"},
+    "summary.people": {"zh-CN": "模拟人口", "en": "Synthetic population"},
+    "summary.applicants": {"zh-CN": "投保申请人", "en": "Applicants"},
+    "summary.invalid": {"zh-CN": "身份证号无效", "en": "Invalid resident ids"},
+    "summary.matched": {"zh-CN": "{provider} 匹配人数", "en": "Matched at {provider}"},
+    "summary.rejected": {"zh-CN": "{provider} 数据质量拒收行", "en": "Rows rejected at {provider}"},
+    "summary.peak_memory": {"zh-CN": "峰值内存", "en": "Peak memory"},
+    "check.ok": {
+        "zh-CN": "全部 {n} 个评分与明文参照一致（误差 ≤ {tol}）",
+        "en": "All {n} scores match the plaintext reference (within {tol})",
+    },
+    "check.mismatch": {
+        "zh-CN": "{n} 个评分与明文参照不一致",
+        "en": "{n} scores differ from the plaintext reference",
+    },
+    "stage.load": {"zh-CN": "加载与校验数据", "en": "Load and validate"},
+    "stage.psi_setup": {
+        "zh-CN": "PSI 预计算（按数据版本缓存）",
+        "en": "PSI setup (cached per version)",
+    },
+    "stage.keys": {"zh-CN": "保险方密钥", "en": "Insurer keys"},
+    "stage.submit": {"zh-CN": "提交任务（PSI 请求）", "en": "Submit job (PSI request)"},
+    "stage.psi_respond": {"zh-CN": "提供方应答 PSI", "en": "Providers answer PSI"},
+    "stage.psi_finish": {"zh-CN": "求交并密封匹配对象", "en": "Intersect and seal matches"},
+    "stage.compute_features": {
+        "zh-CN": "提供方计算并加密特征",
+        "en": "Providers compute and encrypt features",
+    },
+    "stage.combine": {"zh-CN": "可信空间密文聚合", "en": "Space combines ciphertexts"},
+    "stage.result_ready": {"zh-CN": "保险方解密", "en": "Insurer decrypts"},
+    "underwrite.done": {
+        "zh-CN": "已写出 {path}：{scored} 人评分，{invalid} 人身份证号无效",
+        "en": "Wrote {path}: {scored} scored, {invalid} with invalid ids",
+    },
+    "load.done": {
+        "zh-CN": "读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行；报告：{report}",
+        "en": "Read {read} rows, loaded {loaded}, rejected {rejected}; report: {report}",
+    },
+    "synth.done": {"zh-CN": "已写出模拟数据到 {path}", "en": "Wrote synthetic data to {path}"},
+    "error": {"zh-CN": "错误：{message}", "en": "Error: {message}"},
+}
+
+_language = os.environ.get("TSPACE_LANG", "zh-CN")
+
+
+def set_language(language: str | None) -> None:
+    global _language
+    if language is None:
+        return
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+    _language = language
+
+
+def language() -> str:
+    return _language if _language in LANGUAGES else "zh-CN"
+
+
+def t(key: str, **values: object) -> str:
+    text = MESSAGES[key][language()]
+    return text.format(**values) if values else text

@@ -1,0 +1,1 @@
+"""Consumer-side node (the provider node lives in ``connectors``)."""

@@ -1,0 +1,67 @@
+"""What every node shares: its folder, its keys, and the pull-work-post loop."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from trusted_space.crypto import CryptoSuite
+from trusted_space.errors import TspaceError
+from trusted_space.keyfiles import load_or_create_sealing_key, load_or_create_signing_key
+from trusted_space.protocol.messages import (
+    ParticipantKeys,
+    Role,
+    Task,
+    TaskResult,
+    TaskResultPayload,
+)
+from trusted_space.timing import StageTimer
+from trusted_space.transport import SpaceAPI
+
+log = logging.getLogger("tspace.node")
+
+
+class Node(ABC):
+    role: Role
+
+    def __init__(self, name: str, node_dir: Path, transport: SpaceAPI, suite: CryptoSuite) -> None:
+        self.name = name
+        self.dir = Path(node_dir)
+        self.transport = transport
+        self.suite = suite
+        self.timer = StageTimer()
+        self.keys_dir = self.dir / "keys"
+        self.signing_key = load_or_create_signing_key(suite, self.keys_dir)
+        self.sealing_key = load_or_create_sealing_key(suite, self.keys_dir)
+
+    def public_keys(self) -> ParticipantKeys:
+        return ParticipantKeys(
+            name=self.name,
+            role=self.role,
+            suite=self.suite.name,
+            signing_key=self.signing_key.public_bytes().hex(),
+            sealing_key=self.sealing_key.public_bytes().hex(),
+        )
+
+    @abstractmethod
+    def handle(self, task: Task) -> TaskResultPayload:
+        """Do one task locally and return what to post back."""
+
+    def run_pending(self) -> int:
+        """Do every task the space has for this node; return how many.
+
+        A task the node cannot do is reported as a failure (the job then
+        fails cleanly); the reason names no identifier or value."""
+        done = 0
+        for task in self.transport.pull_tasks():
+            try:
+                with self.timer.stage(task.payload.kind):
+                    result = self.handle(task)
+            except TspaceError as exc:
+                log.warning("%s: task %s failed: %s", self.name, task.task_id, type(exc).__name__)
+                self.transport.report_failure(task.task_id, str(exc))
+                continue
+            self.transport.complete_task(TaskResult(task_id=task.task_id, payload=result))
+            done += 1
+        return done

@@ -1,0 +1,225 @@
+"""The consumer node: an insurer's or a bank's side of a per-subject lookup.
+
+It keeps the subject list, the job's PSI client key and its Paillier private
+key on the consumer's machine. Per job it makes fresh random handles, tells
+each provider (sealed to that provider) only the subjects that provider
+holds, and decrypts the space's combined result.
+
+The consumer learns which of its subjects each provider holds (a property
+of PSI lookup, stated in the leakage table) and the product output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from products.registry import get_product
+from products.score_model import WEIGHT_DECIMALS
+from trusted_space.canonical_json import canonical_json
+from trusted_space.crypto import CryptoSuite
+from trusted_space.encoding import FixedPoint
+from trusted_space.errors import NotFound, PolicyDenied, ProtocolError
+from trusted_space.hazmat import psi
+from trusted_space.hazmat.paillier import (
+    PAILLIER_2048,
+    PaillierPreset,
+    PaillierPrivateKey,
+    PaillierPublicKey,
+    generate_keypair,
+)
+from trusted_space.keyfiles import (
+    read_secret_json,
+    write_secret_json,
+)
+from trusted_space.nodes.base import Node
+from trusted_space.protocol.messages import (
+    HANDLE_BYTES,
+    AckResult,
+    JobSpec,
+    JobSubmission,
+    MatchedSubjectsResult,
+    PsiFinishTask,
+    ResultReadyTask,
+    Task,
+    split_handles,
+)
+from trusted_space.transport import SpaceAPI
+
+log = logging.getLogger("tspace.consumer")
+
+
+@dataclass(frozen=True)
+class LookupOutcome:
+    """What the consumer holds after a lookup job, in batch order."""
+
+    job_id: str
+    matched: dict[str, int]  # provider -> subjects it holds
+    values: list[list[Decimal]]  # per subject: the score, or one value per feature
+    features: list[str]
+
+
+class ConsumerNode(Node):
+    role = "consumer"
+
+    def __init__(
+        self,
+        name: str,
+        node_dir: Path,
+        transport: SpaceAPI,
+        suite: CryptoSuite,
+        *,
+        paillier_preset: PaillierPreset = PAILLIER_2048,
+    ) -> None:
+        super().__init__(name, node_dir, transport, suite)
+        self.paillier_public, self.paillier_private = self._paillier(self.keys_dir, paillier_preset)
+
+    def _paillier(
+        self, keys: Path, preset: PaillierPreset
+    ) -> tuple[PaillierPublicKey, PaillierPrivateKey]:
+        path = keys / f"paillier.{preset.name}.json"
+        if path.exists():
+            private = PaillierPrivateKey.import_secret(read_secret_json(path))
+            return private.public_key, private
+        public, private = generate_keypair(preset)
+        write_secret_json(path, private.export_secret())
+        return public, private
+
+    # -- job files (on the consumer's own disk) -------------------------------------
+    def _job_path(self, job_id: str) -> Path:
+        return self.dir / "jobs" / f"{job_id}.json"
+
+    def _load_job(self, job_id: str) -> dict[str, Any]:
+        path = self._job_path(job_id)
+        if not path.exists():
+            raise NotFound(f"this node has no job {job_id}")
+        return read_secret_json(path)
+
+    def _save_job(self, job_id: str, state: dict[str, Any]) -> None:
+        write_secret_json(self._job_path(job_id), state)
+
+    # -- starting a job ----------------------------------------------------------------
+    def submit_lookup(
+        self,
+        product: str,
+        person_ids: list[str],
+        *,
+        as_of: dt.date,
+        purpose: str,
+        providers: dict[str, list[str]],
+        model_document: bytes | None = None,
+        features: list[str] | None = None,
+    ) -> str:
+        """Start a per-subject lookup for valid, normalised ids; return the job id."""
+        if not person_ids:
+            raise ValueError("a lookup needs at least one subject")
+        job_id = uuid.uuid4().hex
+        client = psi.PsiClient()
+        request = client.create_request(person_ids)
+        spec = JobSpec(
+            job_id=job_id,
+            product=product,
+            consumer=self.name,
+            purpose=purpose,
+            as_of=as_of,
+            batch_size=len(person_ids),
+            providers=providers,
+            paillier_public_key=self.paillier_public.to_wire(),
+            model=model_document,
+            features=features,
+        )
+        self._save_job(
+            job_id,
+            {
+                "product": product,
+                "psi_secret": client.export_secret().hex(),
+                "person_ids": person_ids,
+                "providers": providers,
+            },
+        )
+        status = self.transport.submit_job(JobSubmission(spec=spec, psi_request=request))
+        if status.state == "denied":
+            self._job_path(job_id).unlink(missing_ok=True)
+            raise PolicyDenied(status.reasons)
+        log.info("submitted job %s (%s, %d subjects)", job_id, product, len(person_ids))
+        return job_id
+
+    # -- tasks ----------------------------------------------------------------------------
+    def handle(self, task: Task) -> MatchedSubjectsResult | AckResult:
+        if isinstance(task.payload, PsiFinishTask):
+            return self._finish_psi(task.job_id, task.payload)
+        if isinstance(task.payload, ResultReadyTask):
+            return self._collect(task.job_id)
+        raise ProtocolError(f"a consumer does not do {task.payload.kind} tasks")
+
+    def _finish_psi(self, job_id: str, t: PsiFinishTask) -> MatchedSubjectsResult:
+        state = self._load_job(job_id)
+        person_ids: list[str] = state["person_ids"]
+        if "handles" not in state:
+            # Fresh, random, per job: handles link nothing across jobs.
+            state["handles"] = [secrets.token_bytes(HANDLE_BYTES).hex() for _ in person_ids]
+        client = psi.PsiClient(secret=bytes.fromhex(state["psi_secret"]))
+        keys = {p.name: bytes.fromhex(p.sealing_key) for p in self.transport.participants()}
+        providers = [n for names in state["providers"].values() for n in names]
+        if set(t.setups) != set(providers) or set(t.responses) != set(providers):
+            raise ProtocolError("PSI answers do not match the job's providers")
+        matched: dict[str, list[int]] = {}
+        sealed: dict[str, bytes] = {}
+        for name in providers:
+            indices = client.intersection(t.setups[name], t.responses[name])
+            if any(not 0 <= i < len(person_ids) for i in indices):
+                raise ProtocolError("PSI answer points outside the batch")
+            matched[name] = indices
+            subjects = [[state["handles"][i], person_ids[i]] for i in indices]
+            sealed[name] = self.suite.seal(
+                keys[name], canonical_json({"job_id": job_id, "subjects": subjects})
+            )
+        state["matched"] = {k: len(v) for k, v in matched.items()}
+        self._save_job(job_id, state)
+        return MatchedSubjectsResult(
+            handles=b"".join(bytes.fromhex(h) for h in state["handles"]),
+            sealed=sealed,
+            counts=state["matched"],
+        )
+
+    def _collect(self, job_id: str) -> AckResult:
+        state = self._load_job(job_id)
+        result = self.transport.job_result(job_id)
+        product = get_product(state["product"])
+        handles = [h.hex() for h in split_handles(result.handles)]
+        if handles != state["handles"]:
+            raise ProtocolError("the result's handles are not this job's")
+        cts = self.paillier_public.unpack(result.ciphertexts)
+        per = max(1, len(result.features))
+        if len(cts) != per * len(handles):
+            raise ProtocolError("result size does not match the batch")
+        plain = [self.paillier_private.decrypt(c) for c in cts]
+        if result.output_mode == "score":
+            fp = FixedPoint(WEIGHT_DECIMALS + product.max_decimals)
+            values = [[str(fp.decode(m))] for m in plain]
+        else:
+            decimals = [product.feature(f).decimals for f in result.features]
+            values = [
+                [str(FixedPoint(decimals[j]).decode(plain[i * per + j])) for j in range(per)]
+                for i in range(len(handles))
+            ]
+        state["result"] = {"features": result.features, "values": values}
+        self._save_job(job_id, state)
+        return AckResult()
+
+    def outcome(self, job_id: str) -> LookupOutcome:
+        state = self._load_job(job_id)
+        if "result" not in state:
+            raise NotFound(f"job {job_id} has no decrypted result yet")
+        return LookupOutcome(
+            job_id=job_id,
+            matched=dict(state["matched"]),
+            values=[[Decimal(v) for v in row] for row in state["result"]["values"]],
+            features=list(state["result"]["features"]),
+        )

@@ -1,0 +1,208 @@
+"""Pydantic models of every protocol message.
+
+Each model says who sends it and what the space can read of it. Handles are
+16 random bytes made fresh per job by the consumer; ciphertext blocks are
+fixed-width big-endian integers (the byte length of n^2 each), concatenated.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from trusted_space.errors import ProtocolError
+
+HANDLE_BYTES = 16
+
+
+def _from_wire(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error as exc:
+            raise ValueError("not valid base64") from exc
+    return value
+
+
+# Raw bytes in Python, standard base64 text on the wire.
+Base64Bytes = Annotated[
+    bytes,
+    BeforeValidator(_from_wire),
+    PlainSerializer(
+        lambda b: base64.b64encode(b).decode("ascii"), return_type=str, when_used="json"
+    ),
+]
+Role = Literal["provider", "consumer", "steward", "operator"]
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParticipantKeys(Message):
+    """A participant's public keys, registered with the space. Space reads all."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+    role: Role
+    suite: str
+    signing_key: str  # hex
+    sealing_key: str  # hex
+
+
+class DatasetOffer(Message):
+    """Provider -> space: the cached PSI setup of one dataset version.
+
+    The space reads the version and sizes; the setup holds only blinded,
+    compressed hashes of the provider's subjects."""
+
+    provider: str
+    dataset: str
+    version: int
+    max_client_items: int
+    fpr: float
+    psi_setup: Base64Bytes
+
+
+class JobSpec(Message):
+    """Consumer -> space: what to run. The space reads all of it; it holds no
+    identifier."""
+
+    job_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    product: str
+    consumer: str
+    purpose: str
+    as_of: dt.date
+    batch_size: Annotated[int, Field(ge=1)]
+    providers: dict[str, list[str]]  # role -> provider names
+    paillier_public_key: str  # hex modulus
+    model: Base64Bytes | None = None  # score products: the model file, byte for byte
+    features: list[str] | None = None  # features products: requested features
+
+
+class JobSubmission(Message):
+    spec: JobSpec
+    psi_request: Base64Bytes  # blinded items; opaque to the space
+
+
+# -- tasks: space -> node ----------------------------------------------------
+
+
+class PsiRespondTask(Message):
+    kind: Literal["psi_respond"] = "psi_respond"
+    dataset: str
+    version: int
+    max_items: int
+    psi_request: Base64Bytes
+
+
+class PsiFinishTask(Message):
+    """To the consumer: each provider's setup and response."""
+
+    kind: Literal["psi_finish"] = "psi_finish"
+    setups: dict[str, Base64Bytes]  # provider -> setup
+    responses: dict[str, Base64Bytes]  # provider -> response
+
+
+class ComputeFeaturesTask(Message):
+    kind: Literal["compute_features"] = "compute_features"
+    product: str
+    role: str
+    as_of: dt.date
+    features: list[str]
+    paillier_public_key: str
+    sealed_subjects: Base64Bytes  # sealed to this provider; opaque to the space
+    subject_count: int
+
+
+class ResultReadyTask(Message):
+    kind: Literal["result_ready"] = "result_ready"
+
+
+TaskPayload = Annotated[
+    PsiRespondTask | PsiFinishTask | ComputeFeaturesTask | ResultReadyTask,
+    Field(discriminator="kind"),
+]
+
+
+class Task(Message):
+    task_id: str
+    job_id: str
+    node: str
+    attempt: int = 1
+    payload: TaskPayload
+
+
+# -- results: node -> space ------------------------------------------------------
+
+
+class PsiResponseResult(Message):
+    kind: Literal["psi_response"] = "psi_response"
+    psi_response: Base64Bytes  # opaque to the space
+
+
+class MatchedSubjectsResult(Message):
+    """Consumer -> space: every valid applicant's handle (in batch order) and,
+    per provider, the matched subjects sealed to that provider."""
+
+    kind: Literal["matched_subjects"] = "matched_subjects"
+    handles: Base64Bytes  # HANDLE_BYTES each
+    sealed: dict[str, Base64Bytes]  # provider -> sealed [(handle, person_id)]
+    counts: dict[str, int]  # provider -> number of sealed subjects
+
+
+class EncryptedFeaturesResult(Message):
+    """Provider -> space: per handle, one ciphertext per feature, in the
+    order of ``features``. The space reads handles and sizes only."""
+
+    kind: Literal["encrypted_features"] = "encrypted_features"
+    features: list[str]
+    handles: Base64Bytes
+    ciphertexts: Base64Bytes
+
+
+class AckResult(Message):
+    kind: Literal["ack"] = "ack"
+
+
+TaskResultPayload = Annotated[
+    PsiResponseResult | MatchedSubjectsResult | EncryptedFeaturesResult | AckResult,
+    Field(discriminator="kind"),
+]
+
+
+class TaskResult(Message):
+    task_id: str
+    payload: TaskResultPayload
+
+
+# -- status and release ------------------------------------------------------------
+
+JobState = Literal["queued", "running", "succeeded", "failed", "denied"]
+
+
+class JobStatus(Message):
+    job_id: str
+    state: JobState
+    step: str
+    reasons: list[str] = []
+
+
+class JobResult(Message):
+    """Space -> consumer: one re-randomised ciphertext per handle (score
+    mode) or per handle and feature (features mode), in handle order."""
+
+    job_id: str
+    output_mode: Literal["score", "features"]
+    features: list[str]
+    handles: Base64Bytes
+    ciphertexts: Base64Bytes
+
+
+def split_handles(data: bytes) -> list[bytes]:
+    if len(data) % HANDLE_BYTES:
+        raise ProtocolError(f"handle block is not a multiple of {HANDLE_BYTES} bytes")
+    return [data[i : i + HANDLE_BYTES] for i in range(0, len(data), HANDLE_BYTES)]

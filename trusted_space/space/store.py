@@ -1,0 +1,97 @@
+"""The space's state in one SQLite file (DIR/space/space.sqlite).
+
+SQLite in WAL mode: transactional, survives restarts, and safe for the
+service's concurrent requests. Each state change and its ledger entry commit
+together.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS participants (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, suite TEXT NOT NULL,
+    signing_key TEXT NOT NULL, sealing_key TEXT NOT NULL, registered_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS datasets (
+    provider TEXT NOT NULL, dataset TEXT NOT NULL, version INTEGER NOT NULL,
+    max_client_items INTEGER NOT NULL, fpr REAL NOT NULL, setup BLOB NOT NULL,
+    offered_at TEXT NOT NULL, PRIMARY KEY (provider, dataset, version));
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY, consumer TEXT NOT NULL, product TEXT NOT NULL,
+    spec TEXT NOT NULL, state TEXT NOT NULL, step TEXT NOT NULL, reasons TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, node TEXT NOT NULL, kind TEXT NOT NULL,
+    payload TEXT NOT NULL, state TEXT NOT NULL, attempt INTEGER NOT NULL,
+    lease_until REAL, result_hash TEXT, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tasks_node ON tasks(node, state);
+CREATE TABLE IF NOT EXISTS job_data (
+    job_id TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (job_id, key));
+"""
+
+
+class SpaceStore:
+    def __init__(self, space_dir: Path) -> None:
+        self.dir = Path(space_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.dir / "space.sqlite"
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def put_data(self, job_id: str, key: str, value: bytes) -> None:
+        self.db.execute(
+            "INSERT INTO job_data (job_id, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT(job_id, key) DO UPDATE SET value = excluded.value",
+            (job_id, key, value),
+        )
+
+    def get_data(self, job_id: str, key: str) -> bytes | None:
+        row = self.db.execute(
+            "SELECT value FROM job_data WHERE job_id = ? AND key = ?", (job_id, key)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def data_keys(self, job_id: str, prefix: str) -> list[str]:
+        rows = self.db.execute(
+            "SELECT key FROM job_data WHERE job_id = ? AND key LIKE ? ORDER BY key",
+            (job_id, prefix.replace("%", r"\%") + "%"),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def drop_data(self, job_id: str, keep: tuple[str, ...] = ()) -> None:
+        marks = ",".join("?" for _ in keep) or "''"
+        self.db.execute(
+            f"DELETE FROM job_data WHERE job_id = ? AND key NOT IN ({marks})", (job_id, *keep)
+        )
