@@ -21,6 +21,7 @@ from connectors.identifiers import resident_id_error
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from products.registry import get_product
+from products.transforms import apply_transform
 from trusted_space.crypto import CryptoSuite
 from trusted_space.encoding import FixedPoint, to_decimal
 from trusted_space.errors import ProtocolError
@@ -132,9 +133,10 @@ class ProviderNode(Node):
 
     def _compute_features(self, job_id: str, t: ComputeFeaturesTask) -> EncryptedFeaturesResult:
         product = get_product(t.product)
-        features = product.features_for(t.role)
-        if t.features != [f.name for f in features]:
-            raise ProtocolError("requested features do not match the product definition")
+        offered = {f.name for f in product.features_for(t.role)}
+        if not t.features or not set(t.features) <= offered:
+            raise ProtocolError(f"{t.role} computes only {sorted(offered)} for {product.name}")
+        features = [product.feature(name) for name in t.features]
         public_key = PaillierPublicKey.from_wire(
             t.paillier_public_key, min_bits=self.min_paillier_bits
         )
@@ -155,7 +157,11 @@ class ProviderNode(Node):
         for handle, _ in subjects:
             row = order[handle]
             for f, column in zip(features, columns, strict=True):
-                values.append(FixedPoint(f.decimals).encode(to_decimal(column[row])))
+                value = apply_transform(to_decimal(column[row]), t.transforms.get(f.name))
+                try:
+                    values.append(FixedPoint(f.decimals).encode(value))
+                except ValueError as exc:
+                    raise ProtocolError(f"{f.name}: transform leaves too many places") from exc
         ciphertexts = encrypt_values(public_key, values)
         log.info("computed %d features for %d subjects", len(features), len(subjects))
         return EncryptedFeaturesResult(

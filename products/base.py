@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
 OutputMode = Literal["score", "features", "aggregate"]
+# How a feature uses a column: to match subjects, to select rows, or as the
+# value it aggregates. Policies grant or refuse each use per column.
+ColumnUse = Literal["join", "filter", "value"]
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,7 @@ class Feature:
     name: str
     role: str
     decimals: int  # fixed-point places the value is encoded with
-    reads: tuple[str, ...]  # canonical "table.column" the feature reads
+    reads: Mapping[str, ColumnUse]  # canonical "table.column" -> how it is used
     label_en: str
     label_zh: str
 
@@ -45,6 +49,10 @@ class Product:
 
     def features_for(self, role: str) -> list[Feature]:
         return [f for f in self.features if f.role == role]
+
+    def roles_for(self, features: list[str]) -> set[str]:
+        """The provider roles whose data the given features read."""
+        return {self.feature(f).role for f in features}
 
     def feature(self, name: str) -> Feature:
         for f in self.features:

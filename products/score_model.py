@@ -19,6 +19,7 @@ below 0.5e-15 per unit of feature.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -92,6 +93,10 @@ class ScoreModel:
         if bands[-1][1] < 1:
             raise bad("bands", "the last bound must be 1.0 so every probability has a band")
         return cls(raw["name"], raw["version"], intercept, weights, tuple(bands), document)
+
+    def sha256(self) -> str:
+        """SHA-256 of the file's bytes: what a policy pins as the approved model."""
+        return hashlib.sha256(self.document).hexdigest()
 
     def check_features(self, product: Product) -> None:
         names = {f.name for f in product.features}

@@ -15,6 +15,7 @@ from trusted_space.crypto import get_suite
 from trusted_space.errors import JobFailed, PolicyDenied
 from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PAILLIER_2048, PaillierPreset
 from trusted_space.nodes.consumer import ConsumerNode
+from trusted_space.nodes.steward import StewardNode
 from trusted_space.protocol.messages import JobStatus
 from trusted_space.space.gate import PolicyGate
 from trusted_space.space.space import Space, SpaceConfig
@@ -73,6 +74,13 @@ class EmbeddedDeployment:
             self.space.register(node.public_keys())
             self.consumers[name] = node
         return self.consumers[name]
+
+    def steward(self, name: str = "steward") -> StewardNode:
+        node = StewardNode(
+            name, self.node_dir(name), EmbeddedTransport(self.space, name), self.suite
+        )
+        self.space.register(node.public_keys())
+        return node
 
     def run_job(self, consumer: ConsumerNode, job_id: str) -> JobStatus:
         """Let every node work until the consumer has collected the result."""

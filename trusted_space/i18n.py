@@ -69,6 +69,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "synth.done": {"zh-CN": "已写出模拟数据到 {path}", "en": "Wrote synthetic data to {path}"},
     "error": {"zh-CN": "错误：{message}", "en": "Error: {message}"},
+    "policy.denied": {"zh-CN": "策略拒绝了该任务，原因：", "en": "Denied by policy:"},
+    "policy.allow": {"zh-CN": "允许", "en": "allow"},
+    "policy.deny": {"zh-CN": "拒绝", "en": "deny"},
+    "policy.valid": {
+        "zh-CN": "{file}：有效（{id} 第 {version} 版）",
+        "en": "{file}: valid ({id} v{version})",
+    },
+    "policy.invalid": {"zh-CN": "{file}：{n} 处错误", "en": "{file}: {n} errors"},
+    "policy.published": {"zh-CN": "已发布 {file}（{hash}…）", "en": "Published {file} ({hash}…)"},
+    "policy.retired": {"zh-CN": "已停用策略 {id}", "en": "Retired policy {id}"},
+    "duty.retention": {
+        "zh-CN": "义务：评分结果须在 {days} 天内删除",
+        "en": "Duty: delete these results within {days} days",
+    },
 }
 
 _language = os.environ.get("TSPACE_LANG", "zh-CN")

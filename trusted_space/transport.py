@@ -38,6 +38,8 @@ class SpaceAPI(Protocol):
     def report_failure(self, task_id: str, reason: str) -> None: ...
     def job_status(self, job_id: str) -> JobStatus: ...
     def job_result(self, job_id: str) -> JobResult: ...
+    def publish_policy(self, document: bytes) -> str: ...
+    def retire_policy(self, policy_id: str) -> None: ...
 
 
 def _wire(message: M) -> M:
@@ -83,3 +85,11 @@ class EmbeddedTransport:
 
     def job_result(self, job_id: str) -> JobResult:
         return _wire(self.space.job_result(self.name, job_id))
+
+    def publish_policy(self, document: bytes) -> str:
+        self.sent.append("policy")
+        return self.space.policies.publish(self.name, document).content_hash
+
+    def retire_policy(self, policy_id: str) -> None:
+        self.sent.append("policy_retirement")
+        self.space.policies.retire(self.name, policy_id)

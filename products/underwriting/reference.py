@@ -10,6 +10,7 @@ generated data or in tests.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import duckdb
 
 from connectors.identifiers import normalise_resident_id_sql, resident_id_error_sql
 from products.score_model import ScoreModel, probability
+from products.transforms import Transform, apply_transform
 from products.underwriting.runner import ScoreRow
 
 FEATURES_SQL = """
@@ -98,7 +100,10 @@ def reference_scores(
     applicants: Path,
     as_of: dt.date,
     model: ScoreModel,
+    transforms: Mapping[str, Transform] | None = None,
 ) -> list[ScoreRow]:
+    """Scores computed in plaintext; ``transforms`` are the policy's release
+    transforms, applied to each feature as the providers apply them."""
     rows = []
     weights = {k: float(v) for k, v in model.weights.items()}
     for r in reference_features(
@@ -107,7 +112,10 @@ def reference_scores(
         if r["err"] is not None or r["applicant_ref"] is None:
             rows.append(ScoreRow(str(r["applicant_ref"]), "invalid_id"))
             continue
-        score = float(model.intercept) + sum(w * float(r[name]) for name, w in weights.items())
+        score = float(model.intercept) + sum(
+            w * float(apply_transform(Decimal(str(r[name])), (transforms or {}).get(name)))
+            for name, w in weights.items()
+        )
         p = probability(score)
         rows.append(
             ScoreRow(str(r["applicant_ref"]), "scored", Decimal(repr(score)), p, model.band(p))

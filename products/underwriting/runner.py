@@ -9,6 +9,7 @@ applicants' order.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -54,6 +55,7 @@ class UnderwritingRun:
     matched: dict[str, int]
     quality: dict[str, QualityReport]
     seconds: dict[str, float] = field(default_factory=dict)
+    duties: dict[str, int] = field(default_factory=dict)
 
 
 def score_rows(
@@ -83,12 +85,20 @@ def run_underwriting(
     as_of: dt.date,
     out: Path | None,
     purpose: str = "underwriting",
+    consumer: str = INSURER,
+    policies: Sequence[Path] = (),
     suite: str = "default",
     paillier_preset: PaillierPreset = PAILLIER_2048,
     gate: PolicyGate | None = None,
 ) -> UnderwritingRun:
+    """Load both providers, publish any policies, run one job, write scores.csv.
+
+    When a policy denies the job, ``PolicyDenied`` is raised before any
+    provider computes anything and no output file is written."""
     score_model = ScoreModel.load(model)
     score_model.check_features(UNDERWRITING)
+    used = [f.name for f in UNDERWRITING.features if score_model.weights.get(f.name, 0) != 0]
+    roles = UNDERWRITING.roles_for(used)
     batch = read_applicants(applicants)
     with EmbeddedDeployment(
         workdir, suite=suite, paillier_preset=paillier_preset, gate=gate
@@ -106,26 +116,34 @@ def run_underwriting(
         with timer.stage("psi_setup"):
             hospital_node.offer_datasets()
             cdc_node.offer_datasets()
+        if policies:
+            steward = deployment.steward()
+            for policy in policies:
+                steward.publish(policy)
         with timer.stage("keys"):
-            insurer = deployment.consumer(INSURER)
+            insurer = deployment.consumer(consumer)
         valid = [a.person_id for a in batch if a.person_id is not None]
         job_id = None
         scores: list[Decimal] = []
-        matched = {HOSPITAL: 0, CDC: 0}
-        if valid:
+        matched = dict.fromkeys(sorted(roles), 0)
+        duties: dict[str, int] = {}
+        if valid and used:
             with timer.stage("submit"):
                 job_id = insurer.submit_lookup(
                     UNDERWRITING.name,
                     valid,
                     as_of=as_of,
                     purpose=purpose,
-                    providers={"hospital": [HOSPITAL], "cdc": [CDC]},
+                    providers={role: [role] for role in sorted(roles)},
                     model_document=score_model.document,
                 )
             deployment.run_job(insurer, job_id)
             outcome = insurer.outcome(job_id)
             scores = [row[0] for row in outcome.values]
             matched = outcome.matched
+            duties = outcome.duties
+        elif valid:
+            scores = [score_model.intercept] * len(valid)  # no feature in use: all zeros
         rows = score_rows(batch, scores, score_model)
         if out is not None:
             write_csv_atomic(out, SCORES_HEADER, (r.cells() for r in rows))
@@ -133,4 +151,4 @@ def run_underwriting(
             timer.merge(node.timer)
         timer.merge(insurer.timer)
         timer.merge(deployment.space.timer)
-        return UnderwritingRun(job_id, rows, matched, quality, dict(timer.seconds))
+        return UnderwritingRun(job_id, rows, matched, quality, dict(timer.seconds), duties)

@@ -63,6 +63,7 @@ class LookupOutcome:
     matched: dict[str, int]  # provider -> subjects it holds
     values: list[list[Decimal]]  # per subject: the score, or one value per feature
     features: list[str]
+    duties: dict[str, int]  # what the consumer accepted, e.g. retention_days
 
 
 class ConsumerNode(Node):
@@ -209,7 +210,7 @@ class ConsumerNode(Node):
                 [str(FixedPoint(decimals[j]).decode(plain[i * per + j])) for j in range(per)]
                 for i in range(len(handles))
             ]
-        state["result"] = {"features": result.features, "values": values}
+        state["result"] = {"features": result.features, "values": values, "duties": result.duties}
         self._save_job(job_id, state)
         return AckResult()
 
@@ -222,4 +223,5 @@ class ConsumerNode(Node):
             matched=dict(state["matched"]),
             values=[[Decimal(v) for v in row] for row in state["result"]["values"]],
             features=list(state["result"]["features"]),
+            duties=dict(state["result"].get("duties", {})),
         )

@@ -81,6 +81,8 @@ class JobSpec(Message):
     paillier_public_key: str  # hex modulus
     model: Base64Bytes | None = None  # score products: the model file, byte for byte
     features: list[str] | None = None  # features products: requested features
+    epsilon: float | None = None  # aggregate products: differential privacy per query
+    consent_refs: list[str] = []  # evidence references for the subjects' consent
 
 
 class JobSubmission(Message):
@@ -113,6 +115,7 @@ class ComputeFeaturesTask(Message):
     role: str
     as_of: dt.date
     features: list[str]
+    transforms: dict[str, dict[str, float | list[float]]] = {}  # policy obligations
     paillier_public_key: str
     sealed_subjects: Base64Bytes  # sealed to this provider; opaque to the space
     subject_count: int
@@ -200,6 +203,7 @@ class JobResult(Message):
     features: list[str]
     handles: Base64Bytes
     ciphertexts: Base64Bytes
+    duties: dict[str, int] = {}  # e.g. retention_days the consumer accepted
 
 
 def split_handles(data: bytes) -> list[bytes]:

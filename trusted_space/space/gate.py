@@ -9,7 +9,7 @@ where no steward has published a policy.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from trusted_space.protocol.messages import JobSpec
 
@@ -24,13 +24,15 @@ class Reason:
 class Decision:
     allowed: bool
     reasons: list[Reason] = field(default_factory=list)
-    policy_versions: list[str] = field(default_factory=list)  # content hashes
+    policy_versions: list[str] = field(default_factory=list)  # id@version:content hash
+    obligations: dict[str, Any] = field(default_factory=dict)  # what the job must do
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "decision": "allow" if self.allowed else "deny",
             "reasons": [{"constraint": r.constraint, "detail": r.detail} for r in self.reasons],
             "policy_versions": list(self.policy_versions),
+            "obligations": self.obligations,
         }
 
 

@@ -12,12 +12,14 @@ implied by PSI setups. It never receives an identifier or a plaintext value.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from products.base import Product
 from products.registry import get_product
@@ -25,7 +27,6 @@ from products.score_model import ScoreModel
 from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
 from trusted_space.errors import (
     CryptoError,
-    InputError,
     NotAuthorised,
     NotFound,
     ProtocolError,
@@ -58,7 +59,8 @@ from trusted_space.protocol.messages import (
     split_handles,
 )
 from trusted_space.space.combine import linear_scores
-from trusted_space.space.gate import OpenGate, PolicyGate
+from trusted_space.space.gate import PolicyGate
+from trusted_space.space.policy_registry import PolicyRegistry, RegistryGate, job_features
 from trusted_space.space.store import SpaceStore
 from trusted_space.timing import StageTimer
 
@@ -71,6 +73,9 @@ SPACE = "space"
 class SpaceConfig:
     suite: str = "default"
     min_paillier_bits: int = MIN_PRODUCTION_BITS
+    # A service requires a published policy for every job; an embedded
+    # single-owner run may go without one (and the ledger says so).
+    require_policy: bool = False
     lease_seconds: float = 120.0
     max_attempts: int = 5
 
@@ -93,7 +98,10 @@ class Space:
         self.suite: CryptoSuite = get_suite(self.config.suite)
         self.key: SigningKey = load_or_create_signing_key(self.suite, Path(space_dir) / "keys")
         self.ledger = Ledger(self.store.db, self.suite, self.key)
-        self.gate: PolicyGate = gate or OpenGate()
+        self.policies = PolicyRegistry(self)
+        self.gate: PolicyGate = gate or RegistryGate(
+            self.policies, require_policy=self.config.require_policy
+        )
         self.timer = StageTimer()
         if recorded is None:
             with self.store.transaction():
@@ -232,7 +240,7 @@ class Space:
                 raise ProtocolError("job id already used for a different job")
             return self.job_status(caller, spec.job_id)
 
-        product, versions = self._check_job(spec, submission.psi_request)
+        product, features, versions = self._check_job(spec, submission.psi_request)
         decision = self.gate.evaluate(spec)
         state, step = ("queued", "psi") if decision.allowed else ("denied", "denied")
         reasons = [f"{r.constraint}: {r.detail}" for r in decision.reasons]
@@ -268,9 +276,22 @@ class Space:
                 },
                 job_id=spec.job_id,
             )
-            self.ledger.append(SPACE, "policy_decision", decision.to_dict(), job_id=spec.job_id)
+            self.ledger.append(
+                SPACE,
+                "policy_decision",
+                {
+                    **decision.to_dict(),
+                    "consumer": spec.consumer,
+                    "product": spec.product,
+                    "batch_size": spec.batch_size,
+                    "epsilon": spec.epsilon,
+                },
+                job_id=spec.job_id,
+            )
             if decision.allowed:
                 self.store.put_data(spec.job_id, "versions", json.dumps(versions).encode())
+                plan = {"features": features, "obligations": decision.obligations}
+                self.store.put_data(spec.job_id, "plan", json.dumps(plan).encode())
                 for role, names in spec.providers.items():
                     dataset = product.role(role).dataset
                     for name in names:
@@ -287,7 +308,11 @@ class Space:
         log.info("job %s %s (%s, batch %d)", spec.job_id, state, spec.product, spec.batch_size)
         return self.job_status(caller, spec.job_id)
 
-    def _check_job(self, spec: JobSpec, psi_request: bytes) -> tuple[Product, dict[str, int]]:
+    def _check_job(
+        self, spec: JobSpec, psi_request: bytes
+    ) -> tuple[Product, list[str], dict[str, int]]:
+        """Structural checks before the policy gate: the product, key, model,
+        providers, batch and PSI request must fit together."""
         try:
             product = get_product(spec.product)
         except ValueError as exc:
@@ -297,17 +322,12 @@ class Space:
         PaillierPublicKey.from_wire(
             spec.paillier_public_key, min_bits=self.config.min_paillier_bits
         )
-        if set(spec.providers) != {r.role for r in product.roles}:
-            raise ProtocolError(
-                f"{product.name} needs providers for roles {[r.role for r in product.roles]}"
-            )
-        if product.output_mode == "score":
-            if spec.model is None:
-                raise ProtocolError(f"{product.name} needs a model")
-            try:
-                ScoreModel.parse(spec.model).check_features(product)
-            except InputError as exc:
-                raise ProtocolError(f"model refused: {exc}") from exc
+        features = job_features(spec, product)
+        if not features:
+            raise ProtocolError("the job uses no feature")
+        roles = sorted(product.roles_for(features))
+        if sorted(spec.providers) != roles:
+            raise ProtocolError(f"this job needs providers for roles {roles}")
         items = psi.request_size(psi_request)
         if items != spec.batch_size:
             raise ProtocolError(
@@ -330,7 +350,19 @@ class Space:
                         f"{name!r}'s setup admits"
                     )
                 versions[name] = offer[0]
-        return product, versions
+        return product, features, versions
+
+    @staticmethod
+    def model_hash(document: bytes) -> str:
+        """SHA-256 of a model file, the form policies pin it in."""
+        return hashlib.sha256(document).hexdigest()
+
+    def _plan(self, job_id: str) -> tuple[list[str], dict[str, Any]]:
+        data = self.store.get_data(job_id, "plan")
+        if data is None:
+            raise ProtocolError(f"job {job_id} has no plan")
+        plan = json.loads(data)
+        return list(plan["features"]), dict(plan["obligations"])
 
     def _add_task(self, job_id: str, node: str, payload: TaskPayload) -> str:
         task_id = uuid.uuid4().hex
@@ -534,9 +566,12 @@ class Space:
         if any(not 0 <= c <= len(handles) for c in m.counts.values()):
             raise ProtocolError("a matched count exceeds the number of handles")
         product = get_product(spec.product)
+        features, obligations = self._plan(spec.job_id)
+        transforms = obligations.get("transforms", {})
         self.store.put_data(spec.job_id, "handles", m.handles)
         self.store.put_data(spec.job_id, "counts", json.dumps(m.counts).encode())
         for role, names in spec.providers.items():
+            mine = [f for f in features if product.feature(f).role == role]
             for name in names:
                 self._add_task(
                     spec.job_id,
@@ -545,7 +580,8 @@ class Space:
                         product=spec.product,
                         role=role,
                         as_of=spec.as_of,
-                        features=[f.name for f in product.features_for(role)],
+                        features=mine,
+                        transforms={f: transforms[f] for f in mine if f in transforms},
                         paillier_public_key=spec.paillier_public_key,
                         sealed_subjects=m.sealed[name],
                         subject_count=m.counts[name],
@@ -565,7 +601,8 @@ class Space:
     def _accept_features(self, spec: JobSpec, node: str, r: EncryptedFeaturesResult) -> None:
         role = next(role for role, names in spec.providers.items() if node in names)
         product = get_product(spec.product)
-        expected = [f.name for f in product.features_for(role)]
+        features, _ = self._plan(spec.job_id)
+        expected = [f for f in features if product.feature(f).role == role]
         if r.features != expected:
             raise ProtocolError(f"features must be {expected}")
         all_handles = set(split_handles(self.store.get_data(spec.job_id, "handles") or b""))
@@ -615,6 +652,12 @@ class Space:
                 f"output mode {product.output_mode} is not released by this engine yet"
             )
         model = ScoreModel.parse(spec.model)
+        _, obligations = self._plan(spec.job_id)
+        duties = (
+            {"retention_days": obligations["retention_days"]}
+            if "retention_days" in obligations
+            else {}
+        )
         scores = linear_scores(
             pk, handles, parts, model.integer_weights(product), model.integer_intercept(product)
         )
@@ -625,6 +668,7 @@ class Space:
             features=[],
             handles=b"".join(handles),
             ciphertexts=pk.pack(out),
+            duties=duties,
         )
         self.store.drop_data(spec.job_id)
         self.store.put_data(spec.job_id, "result", result.model_dump_json().encode())

@@ -1,0 +1,387 @@
+"""Small constraints, each answering for itself: ``check(job, usage)`` returns
+what it found, passed or failed, in words a steward can read.
+
+A policy is the conjunction of its constraints; ``policies.engine`` evaluates
+every constraint of every policy that governs a job and keeps every reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from policies.model import ColumnClass, Policy
+from products.base import Product
+
+CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+# What a job needs a class for, in words, keyed by the least class that allows it.
+USE_WORDS = {
+    "join_key_only": "matching subjects",
+    "aggregate_only": "aggregates",
+    "encrypted_only": "an encrypted per-subject result",
+    "plaintext": "a released per-subject value",
+}
+# Disclosure classes ordered from most to least restrictive.
+CLASS_RANK = {
+    "never": 0,
+    "join_key_only": 1,
+    "aggregate_only": 2,
+    "encrypted_only": 3,
+    "plaintext": 4,
+}
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a job asks for, as the engine sees it (no identifiers)."""
+
+    consumer: str
+    product: Product
+    purpose: str
+    batch_size: int
+    features: list[str]
+    providers: Mapping[str, list[str]]  # role -> provider names
+    when: dt.datetime
+    model_sha256: str | None = None
+    epsilon: float | None = None
+    consent_refs: list[str] = field(default_factory=list)
+
+    def columns_used(self) -> dict[str, str]:
+        """column -> the most demanding use the job makes of it."""
+        uses: dict[str, str] = {}
+        for name in self.features:
+            for column, use in self.product.feature(name).reads.items():
+                need = required_class(use, self.product.output_mode)
+                if column not in uses or CLASS_RANK[need] > CLASS_RANK[uses[column]]:
+                    uses[column] = need
+        return uses
+
+
+def required_class(use: str, mode: str) -> str:
+    """The least permissive class that still allows ``use`` in ``mode``."""
+    if use == "join":
+        return "join_key_only"
+    if mode == "aggregate":
+        return "aggregate_only"
+    if mode == "features" and use == "value":
+        return "plaintext"
+    return "encrypted_only"
+
+
+class UsageCounter(Protocol):
+    """Counts from the ledger, so a restart never resets a quota."""
+
+    def jobs(self, consumer: str, product: str, since: dt.datetime) -> int: ...
+    def subjects(self, consumer: str, product: str, since: dt.datetime) -> int: ...
+    def epsilon(self, consumer: str, product: str, since: dt.datetime) -> float: ...
+
+
+@dataclass(frozen=True)
+class Check:
+    constraint: str
+    ok: bool
+    detail: str
+
+
+def period_start(when: dt.datetime, period: str) -> dt.datetime:
+    """Start of the day, month, quarter or year containing ``when``, China time."""
+    local = when.astimezone(CHINA)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "day":
+        return day
+    if period == "month":
+        return day.replace(day=1)
+    if period == "quarter":
+        return day.replace(day=1, month=3 * ((local.month - 1) // 3) + 1)
+    if period == "year":
+        return day.replace(day=1, month=1)
+    raise ValueError(f"unknown period {period!r}")
+
+
+class Constraint(Protocol):
+    name: str
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]: ...
+
+
+@dataclass(frozen=True)
+class Validity:
+    name = "validity"
+    valid_from: dt.date
+    valid_until: dt.date
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        today = job.when.astimezone(CHINA).date()
+        if today < self.valid_from:
+            return [
+                Check(self.name, False, f"not valid before {self.valid_from} (today is {today})")
+            ]
+        if today > self.valid_until:
+            return [Check(self.name, False, f"expired on {self.valid_until} (today is {today})")]
+        return [Check(self.name, True, f"valid {self.valid_from} to {self.valid_until}")]
+
+
+@dataclass(frozen=True)
+class ConsumerAllowed:
+    name = "consumer"
+    consumers: tuple[str, ...]
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        ok = job.consumer in self.consumers
+        verb = "is" if ok else "is not"
+        return [Check(self.name, ok, f"{job.consumer!r} {verb} among {list(self.consumers)}")]
+
+
+@dataclass(frozen=True)
+class PurposeAllowed:
+    name = "purpose"
+    purposes: tuple[str, ...]
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        ok = job.purpose in self.purposes
+        verb = "is" if ok else "is not"
+        return [Check(self.name, ok, f"purpose {job.purpose!r} {verb} among {list(self.purposes)}")]
+
+
+@dataclass(frozen=True)
+class OutputMode:
+    name = "output_mode"
+    mode: str
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        ok = job.product.output_mode == self.mode
+        return [
+            Check(
+                self.name,
+                ok,
+                f"policy allows {self.mode} output; "
+                f"{job.product.name} produces {job.product.output_mode}",
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class FeaturesAllowed:
+    """The job's features computed from this policy's owners' data must be
+    among the features the output rule allows."""
+
+    name = "features"
+    allowed: tuple[str, ...] | None
+    governed: tuple[str, ...]
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        if self.allowed is None:
+            return [Check(self.name, True, "every feature of the product is allowed")]
+        extra = [f for f in self.governed if f not in self.allowed]
+        if extra:
+            return [Check(self.name, False, f"features {extra} are not allowed by the output rule")]
+        return [Check(self.name, True, f"features {list(self.governed)} are allowed")]
+
+
+@dataclass(frozen=True)
+class ColumnClasses:
+    """What the job does with each governed column, against its class."""
+
+    name = "column_class"
+    columns: Mapping[str, ColumnClass]
+    governed_tables: tuple[str, ...]
+    default: ColumnClass
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        checks = []
+        for column, need in sorted(job.columns_used().items()):
+            if column.split(".")[0] not in self.governed_tables:
+                continue
+            have = self.columns.get(column, self.default)
+            listed = "" if column in self.columns else " (unlisted columns are 'never')"
+            ok = CLASS_RANK[have.disclosure] >= CLASS_RANK[need]
+            what = "allows" if ok else "forbids"
+            checks.append(
+                Check(
+                    self.name,
+                    ok,
+                    f"{column} is {have.disclosure}{listed}: {what} its use in "
+                    f"{USE_WORDS[need]} by {job.product.name}",
+                )
+            )
+        return checks
+
+
+@dataclass(frozen=True)
+class BatchSize:
+    name = "batch_size"
+    minimum: int
+    maximum: int
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        n = job.batch_size
+        if n < self.minimum:
+            return [Check(self.name, False, f"batch of {n} is below the minimum {self.minimum}")]
+        if n > self.maximum:
+            return [Check(self.name, False, f"batch of {n} is above the maximum {self.maximum}")]
+        return [Check(self.name, True, f"batch of {n} within {self.minimum}-{self.maximum}")]
+
+
+@dataclass(frozen=True)
+class DailyJobs:
+    name = "jobs_per_day"
+    limit: int
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        if usage is None:
+            return [
+                Check(self.name, True, f"at most {self.limit} jobs a day (usage not counted here)")
+            ]
+        done = usage.jobs(job.consumer, job.product.name, period_start(job.when, "day"))
+        ok = done + 1 <= self.limit
+        return [
+            Check(
+                self.name,
+                ok,
+                f"{done} of {self.limit} jobs used today"
+                + ("" if ok else "; the daily quota is used up"),
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class MonthlySubjects:
+    """The space sees no identities, so it counts every submitted subject:
+    a person submitted twice counts twice (the conservative reading)."""
+
+    name = "subjects_per_month"
+    limit: int
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        if usage is None:
+            return [
+                Check(
+                    self.name,
+                    True,
+                    f"at most {self.limit} subjects a month (usage not counted here)",
+                )
+            ]
+        done = usage.subjects(job.consumer, job.product.name, period_start(job.when, "month"))
+        ok = done + job.batch_size <= self.limit
+        return [
+            Check(
+                self.name,
+                ok,
+                f"{done} of {self.limit} subjects used this month, "
+                f"this batch adds {job.batch_size}",
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class PrivacyBudget:
+    name = "privacy_budget"
+    per_query: float
+    budget: float
+    period: str
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        if job.epsilon is None:
+            if job.product.output_mode == "aggregate":
+                return [
+                    Check(
+                        self.name,
+                        False,
+                        "the policy requires differential privacy and the query sets no epsilon",
+                    )
+                ]
+            return [Check(self.name, True, "the job spends no privacy budget")]
+        if job.epsilon > self.per_query:
+            return [
+                Check(self.name, False, f"epsilon {job.epsilon} exceeds {self.per_query} per query")
+            ]
+        if usage is None:
+            return [
+                Check(
+                    self.name,
+                    True,
+                    f"budget {self.budget} a {self.period} (usage not counted here)",
+                )
+            ]
+        spent = usage.epsilon(job.consumer, job.product.name, period_start(job.when, self.period))
+        ok = spent + job.epsilon <= self.budget + 1e-12
+        return [
+            Check(
+                self.name,
+                ok,
+                f"{spent:g} of {self.budget:g} epsilon spent this {self.period}, "
+                f"this query asks {job.epsilon:g}",
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class ModelApproved:
+    name = "model"
+    sha256: str | None
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        if job.product.output_mode != "score":
+            return []
+        if self.sha256 is None:
+            return [Check(self.name, False, "the policy approves no model for this score product")]
+        if job.model_sha256 != self.sha256:
+            got = job.model_sha256[:12] + "…" if job.model_sha256 else "none"
+            return [Check(self.name, False, f"model {got} is not the approved {self.sha256[:12]}…")]
+        return [Check(self.name, True, f"model {self.sha256[:12]}… is the approved one")]
+
+
+@dataclass(frozen=True)
+class ConsentEvidence:
+    name = "consent"
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        if job.consent_refs:
+            return [
+                Check(
+                    self.name, True, f"{len(job.consent_refs)} consent evidence references attached"
+                )
+            ]
+        return [
+            Check(self.name, False, "consent is required and the job carries no consent evidence")
+        ]
+
+
+def constraints_of(
+    policy: Policy, product: Product, owner_tables: tuple[str, ...], owner_features: list[str]
+) -> list[Constraint]:
+    out: list[Constraint] = [
+        Validity(policy.valid_from, policy.valid_until),
+        ConsumerAllowed(tuple(policy.consumers)),
+        PurposeAllowed(tuple(policy.purposes)),
+        OutputMode(policy.output.mode),
+        FeaturesAllowed(
+            tuple(policy.output.features) if policy.output.features is not None else None,
+            tuple(owner_features),
+        ),
+        ColumnClasses(
+            {c: policy.column_class(c) for c in policy.columns},
+            owner_tables,
+            ColumnClass(disclosure="never"),
+        ),
+        BatchSize(policy.limits.batch.min, policy.limits.batch.max),
+    ]
+    if policy.limits.jobs_per_consumer_per_day is not None:
+        out.append(DailyJobs(policy.limits.jobs_per_consumer_per_day))
+    if policy.limits.subjects_per_consumer_per_month is not None:
+        out.append(MonthlySubjects(policy.limits.subjects_per_consumer_per_month))
+    if policy.privacy is not None:
+        out.append(
+            PrivacyBudget(
+                policy.privacy.epsilon_per_query,
+                policy.privacy.budget_per_consumer.epsilon,
+                policy.privacy.budget_per_consumer.period,
+            )
+        )
+    out.append(ModelApproved(policy.model.sha256 if policy.model else None))
+    if policy.consent_required:
+        out.append(ConsentEvidence())
+    return out

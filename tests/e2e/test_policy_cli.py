@@ -1,0 +1,120 @@
+"""``tspace policy``: the acceptance interfaces, as a steward calls them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from products.score_model import ScoreModel
+from trusted_space.demo import default_model_path
+
+ROOT = Path(__file__).resolve().parents[2]
+HOSPITAL = ROOT / "policies" / "examples" / "underwriting_score.hospital.yaml"
+CDC = ROOT / "policies" / "examples" / "underwriting_score.cdc.yaml"
+TSPACE = str(Path(sys.executable).parent / "tspace")
+
+
+def tspace(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TSPACE, "--lang", "en", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_validate_exit_codes_and_every_error_with_its_path(tmp_path: Path) -> None:
+    assert tspace("policy", "validate", str(HOSPITAL), str(CDC)).returncode == 0
+    doc = yaml.safe_load(HOSPITAL.read_text("utf-8"))
+    doc["limits"]["batch"]["max"] = "many"
+    doc["unexpected"] = 1
+    doc["output"]["features"] = ["visits_12m", "shoe_size"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = tspace("policy", "validate", str(bad))
+    assert result.returncode == 1
+    assert "limits.batch.max" in result.stderr and "unexpected" in result.stderr
+
+
+def explain(*extra: str) -> tuple[int, dict[str, object]]:
+    result = tspace(
+        "policy",
+        "explain",
+        "--policy",
+        str(HOSPITAL),
+        "--policy",
+        str(CDC),
+        "--product",
+        "underwriting_score",
+        "--model",
+        str(default_model_path()),
+        "--as-of",
+        "2026-06-01",
+        "--json",
+        *extra,
+    )
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_explain_allows_and_denies_with_reasons_as_json() -> None:
+    code, allowed = explain(
+        "--consumer", "insurer", "--purpose", "underwriting", "--batch-size", "500"
+    )
+    assert code == 0 and allowed["decision"] == "allow"
+    code, denied = explain("--consumer", "bank", "--purpose", "credit", "--batch-size", "9000")
+    assert code == 1 and denied["decision"] == "deny"
+    reasons = denied["reasons"]
+    assert isinstance(reasons, list)
+    assert {r["constraint"] for r in reasons} >= {"consumer", "purpose", "batch_size"}
+    assert all(set(r) == {"constraint", "detail"} for r in reasons)
+
+
+def test_explain_with_a_changed_model(tmp_path: Path) -> None:
+    changed = tmp_path / "model.json"
+    changed.write_bytes(default_model_path().read_bytes().replace(b"0.08", b"0.09"))
+    assert ScoreModel.load(changed).sha256() != ScoreModel.load(default_model_path()).sha256()
+    result = tspace(
+        "policy",
+        "explain",
+        "--policy",
+        str(HOSPITAL),
+        "--policy",
+        str(CDC),
+        "--consumer",
+        "insurer",
+        "--product",
+        "underwriting_score",
+        "--purpose",
+        "underwriting",
+        "--batch-size",
+        "100",
+        "--model",
+        str(changed),
+        "--as-of",
+        "2026-06-01",
+        "--json",
+    )
+    assert json.loads(result.stdout)["reasons"][0]["constraint"] == "model"
+
+
+def test_export_odrl_and_init() -> None:
+    result = tspace("policy", "export-odrl", str(HOSPITAL))
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["@type"] == "Offer"
+    init = tspace("policy", "init", "underwriting_score")
+    assert init.returncode == 0 and init.stdout.lstrip().startswith("#")
+    assert yaml.safe_load(init.stdout)["product"] == "underwriting_score"
+    assert tspace("policy", "init", "no_such_product").returncode == 2
+
+
+def test_publish_retire_and_list_on_an_embedded_space(tmp_path: Path) -> None:
+    assert tspace("policy", "publish", str(HOSPITAL), "--workdir", str(tmp_path)).returncode == 0
+    assert (
+        tspace("policy", "retire", "hospital-underwriting", "--workdir", str(tmp_path)).returncode
+        == 0
+    )
+    listing = tspace("policy", "list", "--workdir", str(tmp_path))
+    assert "hospital-underwriting" in listing.stdout and "retired" in listing.stdout
+    again = tspace("policy", "retire", "hospital-underwriting", "--workdir", str(tmp_path))
+    assert again.returncode == 2

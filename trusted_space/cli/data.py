@@ -1,0 +1,85 @@
+"""Commands for providers' data engineers: load sources, generate data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trusted_space.cli.common import console, errors
+from trusted_space.i18n import t
+
+
+@errors
+def load(
+    kind: Annotated[
+        str, typer.Argument(help="Source kind: csv, parquet, duckdb, synthea, fhir or hl7v2.")
+    ],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
+    node_dir: Annotated[Path, typer.Option("--node-dir", help="The provider node's folder.")],
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="Column mapping (YAML or JSON) to a canonical table."),
+    ] = None,
+    id_map: Annotated[
+        str | None,
+        typer.Option("--id-map", help="CSV of source_id,person_id, or 'pseudonymous' (demo ids)."),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Where to write the JSON quality report.")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace the target tables instead of adding rows.")
+    ] = False,
+) -> None:
+    """加载数据: load a source into a node's canonical tables and report its quality."""
+    from connectors.base import LoadOptions, load_source
+
+    result = load_source(kind, paths, node_dir, LoadOptions(mapping, id_map, replace))
+    target = report or node_dir / "quality" / f"load-{dt.datetime.now():%Y%m%dT%H%M%S}.json"
+    result.write(target)
+    console.print(
+        t(
+            "load.done",
+            read=result.rows_read,
+            loaded=result.rows_loaded,
+            rejected=result.rows_rejected,
+            report=target,
+        ),
+        highlight=False,
+    )
+    for r in result.rejections[:10]:
+        console.print(
+            f"  {r.file}, row {r.row}, {r.field}: {r.reason}", markup=False, highlight=False
+        )
+    if len(result.rejections) > 10:
+        console.print(f"  … {len(result.rejections) - 10} more in the report", highlight=False)
+
+
+@errors
+def synth(
+    people: Annotated[
+        int, typer.Option("--people", min=1, help="Size of the synthetic population.")
+    ] = 10_000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed; the same seed writes the same files.")
+    ] = 2026,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files.")] = Path("synth"),
+    applicants: Annotated[
+        int | None,
+        typer.Option(
+            "--applicants",
+            min=1,
+            help="Applicants in the insurer's batch (default min(1000, people)).",
+        ),
+    ] = None,
+) -> None:
+    """生成模拟数据: write every canonical table as CSV, from a seed."""
+    from trusted_space.progress import stage_progress
+    from trusted_space.synth import generate_health
+
+    with stage_progress(console) as progress:
+        generate_health(people, seed, out, applicants=applicants, progress=progress)
+    console.print(t("synth.done", path=out), highlight=False)

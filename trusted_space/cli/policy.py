@@ -1,0 +1,225 @@
+"""``tspace policy``: for data stewards. Validate, explain, export, publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trusted_space.cli.common import console, err_console, errors, parse_date
+from trusted_space.i18n import t
+
+app = typer.Typer(
+    help="策略: write, check and publish data stewards' usage policies.",
+    no_args_is_help=True,
+)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Policy files (YAML or JSON).")],
+) -> None:
+    """Check policies against the schema and their product; exit 1 listing every error."""
+    from policies.model import PolicyError, load_policy
+    from policies.semantics import semantic_errors
+
+    bad = 0
+    for f in files:
+        try:
+            policy = load_policy(f)
+            problems = semantic_errors(policy)
+        except PolicyError as exc:
+            problems = exc.errors
+        if problems:
+            bad += 1
+            err_console.print(t("policy.invalid", file=f, n=len(problems)), highlight=False)
+            for path, message in problems:
+                err_console.print(f"  {path}: {message}", markup=False, highlight=False)
+        else:
+            console.print(
+                t("policy.valid", file=f, id=policy.id, version=policy.version), highlight=False
+            )
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+@errors
+def explain(
+    policy: Annotated[list[Path], typer.Option("--policy", help="Policy file (repeatable).")],
+    consumer: Annotated[str, typer.Option("--consumer", help="The consumer's participant id.")],
+    product: Annotated[str, typer.Option("--product", help="Product name.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")],
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Subjects in the batch.")],
+    model: Annotated[
+        Path | None, typer.Option("--model", help="The model file a score job would use.")
+    ] = None,
+    features: Annotated[
+        str | None, typer.Option("--features", help="Comma-separated features the job uses.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Decide as on this date (default today).")
+    ] = None,
+    epsilon: Annotated[
+        float | None, typer.Option("--epsilon", help="Differential privacy epsilon of the query.")
+    ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option("--provider", help="ROLE=NAME of a provider (default: each role's own name)."),
+    ] = None,
+    workdir: Annotated[
+        Path | None, typer.Option("--workdir", help="Count quotas from this space's ledger.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """The decision for a job, with every reason, without running anything."""
+    from policies.constraints import CHINA, JobRequest
+    from policies.engine import evaluate
+    from policies.model import PolicyError, load_policy
+    from products.registry import get_product
+    from products.score_model import ScoreModel
+    from trusted_space.errors import InputError
+
+    try:
+        loaded = [load_policy(p) for p in policy]
+        prod = get_product(product)
+    except (PolicyError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    model_sha = None
+    if features:
+        chosen = [f.strip() for f in features.split(",") if f.strip()]
+    elif model is not None and prod.output_mode == "score":
+        score_model = ScoreModel.load(model)
+        chosen = [f.name for f in prod.features if score_model.weights.get(f.name, 0) != 0]
+    else:
+        chosen = [f.name for f in prod.features]
+    unknown = [f for f in chosen if f not in {x.name for x in prod.features}]
+    if unknown:
+        raise InputError(f"{product} has no features {unknown}")
+    if model is not None:
+        model_sha = ScoreModel.load(model).sha256()
+    providers = {role: [role] for role in prod.roles_for(chosen)}
+    for item in provider or []:
+        role, _, name = item.partition("=")
+        if role not in providers or not name:
+            raise InputError(
+                f"--provider {item!r}: expected ROLE=NAME for a role of {sorted(providers)}"
+            )
+        providers[role] = [name]
+    day = parse_date(as_of) if as_of else dt.datetime.now(CHINA).date()
+    request = JobRequest(
+        consumer=consumer,
+        product=prod,
+        purpose=purpose,
+        batch_size=batch_size,
+        features=chosen,
+        providers=providers,
+        when=dt.datetime.combine(day, dt.time(12), CHINA),
+        model_sha256=model_sha,
+        epsilon=epsilon,
+    )
+    usage = None
+    if workdir is not None:
+        from trusted_space.space.readonly import open_usage
+
+        usage = open_usage(workdir)
+    decision = evaluate(loaded, request, usage)
+    if as_json:
+        print(json.dumps(decision.to_dict(), ensure_ascii=False))
+    else:
+        head = t("policy.allow") if decision.allowed else t("policy.deny")
+        console.print(head, style="green" if decision.allowed else "red", highlight=False)
+        for reason in decision.reasons:
+            console.print(f"  [{reason.constraint}] {reason.detail}", markup=False, highlight=False)
+    if not decision.allowed:
+        raise typer.Exit(1)
+
+
+@app.command("export-odrl")
+@errors
+def export_odrl(file: Annotated[Path, typer.Argument(help="Policy file.")]) -> None:
+    """Print the policy as ODRL 2.2 JSON-LD."""
+    from policies.model import PolicyError, load_policy
+    from policies.odrl import to_odrl
+    from trusted_space.errors import InputError
+
+    try:
+        doc = to_odrl(load_policy(file))
+    except PolicyError as exc:
+        raise InputError(str(exc)) from None
+    print(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+@app.command()
+@errors
+def init(
+    product: Annotated[str, typer.Argument(help="Product name, e.g. underwriting_score.")],
+) -> None:
+    """Print a commented starting policy for a product."""
+    from policies.examples import example_for
+
+    print(example_for(product), end="")
+
+
+@app.command()
+def schema() -> None:
+    """Print the policy document's JSON Schema."""
+    from policies.model import schema_text
+
+    print(schema_text(), end="")
+
+
+@app.command()
+@errors
+def publish(
+    files: Annotated[list[Path], typer.Argument(help="Policy files to publish.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The embedded space's folder.")],
+    steward: Annotated[
+        str, typer.Option("--steward", help="The steward's participant id.")
+    ] = "steward",
+) -> None:
+    """Publish policies to an embedded space (a new version supersedes the old)."""
+    from trusted_space.embedded import EmbeddedDeployment
+
+    with EmbeddedDeployment(workdir) as deployment:
+        node = deployment.steward(steward)
+        for f in files:
+            digest = node.publish(f)
+            console.print(t("policy.published", file=f, hash=digest[:12]), highlight=False)
+
+
+@app.command()
+@errors
+def retire(
+    policy_id: Annotated[str, typer.Argument(help="The policy id to retire.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The embedded space's folder.")],
+    steward: Annotated[
+        str, typer.Option("--steward", help="The steward's participant id.")
+    ] = "steward",
+) -> None:
+    """Retire a policy: it governs no new job; past decisions keep their versions."""
+    from trusted_space.embedded import EmbeddedDeployment
+
+    with EmbeddedDeployment(workdir) as deployment:
+        deployment.steward(steward).retire(policy_id)
+    console.print(t("policy.retired", id=policy_id), highlight=False)
+
+
+@app.command("list")
+@errors
+def list_(workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")]) -> None:
+    """List every policy version a space holds, with its state."""
+    from trusted_space.space.readonly import policy_records
+
+    # Plain columns, never truncated: stewards paste these into tickets.
+    for r in policy_records(workdir):
+        console.print(
+            f"{r.policy.id}\tv{r.policy.version}\t{r.policy.product}\t{r.state}\t"
+            f"{r.published_at[:19]}\t{r.content_hash[:12]}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )

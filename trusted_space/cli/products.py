@@ -1,0 +1,101 @@
+"""Commands that run products: the demo and the insurer's underwriting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trusted_space.cli.common import console, errors, parse_date, workdir
+from trusted_space.i18n import t
+
+
+@errors
+def underwrite(
+    hospital: Annotated[
+        list[Path], typer.Option("--hospital", help="Hospital visits CSV (canonical columns).")
+    ],
+    cdc_reports: Annotated[list[Path], typer.Option("--cdc-reports", help="CDC case reports CSV.")],
+    cdc_registry: Annotated[
+        list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV.")
+    ],
+    applicants: Annotated[
+        Path, typer.Option("--applicants", help="The insurer's batch: applicant_ref,person_id.")
+    ],
+    model: Annotated[Path, typer.Option("--model", help="The approved scoring model (JSON).")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write scores.csv.")],
+    workdir_: Annotated[
+        Path | None,
+        typer.Option(
+            "--workdir", help="Keep the space and nodes here (default: a temporary folder)."
+        ),
+    ] = None,
+    policy: Annotated[
+        list[Path] | None,
+        typer.Option("--policy", help="A steward's policy to publish and obey (repeatable)."),
+    ] = None,
+    consumer: Annotated[
+        str, typer.Option("--consumer", help="The insurer's participant id.")
+    ] = "insurer",
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")] = "underwriting",
+    suite: Annotated[str, typer.Option("--suite", help="Crypto suite of the space.")] = "default",
+) -> None:
+    """核保评分: score an insurer's applicants against hospital and CDC data, privately."""
+    from products.underwriting.runner import run_underwriting
+
+    with workdir(workdir_) as wd:
+        run = run_underwriting(
+            workdir=wd,
+            hospital=hospital,
+            cdc_reports=cdc_reports,
+            cdc_registry=cdc_registry,
+            applicants=applicants,
+            model=model,
+            as_of=parse_date(as_of),
+            out=out,
+            purpose=purpose,
+            consumer=consumer,
+            policies=policy or [],
+            suite=suite,
+        )
+    scored = sum(r.status == "scored" for r in run.rows)
+    console.print(
+        t("underwrite.done", path=out, scored=scored, invalid=len(run.rows) - scored),
+        highlight=False,
+    )
+    if "retention_days" in run.duties:
+        console.print(t("duty.retention", days=run.duties["retention_days"]), highlight=False)
+
+
+@errors
+def demo(
+    people: Annotated[
+        int, typer.Option("--people", min=100, help="Synthetic population size.")
+    ] = 20_000,
+    applicants: Annotated[
+        int | None,
+        typer.Option(
+            "--applicants", min=1, help="Applicants in the batch (default min(1000, people/10))."
+        ),
+    ] = None,
+    workdir_: Annotated[
+        Path | None,
+        typer.Option(
+            "--workdir", help="Keep data, space and nodes here (default: a temporary folder)."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")] = 2026,
+) -> None:
+    """演示: generate data, run the underwriting story privately, check it against plaintext."""
+    from trusted_space.demo import run_demo
+
+    with workdir(workdir_) as wd:
+        if workdir_ is None:
+            console.print(t("demo.workdir_temp"), highlight=False)
+        else:
+            console.print(t("demo.workdir", path=wd), highlight=False)
+        mismatches = run_demo(console, wd, people=people, applicants=applicants, seed=seed)
+    if mismatches:
+        raise typer.Exit(1)

@@ -1,0 +1,203 @@
+"""Published policies inside the space, and the gate that applies them.
+
+Policies are versioned and immutable: publishing version n+1 supersedes n,
+old versions stay readable, and retiring a policy id stops every version of
+it from governing new jobs. Publishing, retiring and every decision are
+ledger entries; a job's decision records the content hashes of the versions
+it ran under.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from policies.constraints import JobRequest
+from policies.engine import evaluate
+from policies.model import Policy, PolicyError, parse_policy
+from policies.semantics import semantic_errors
+from products.base import Product
+from products.registry import get_product
+from products.score_model import ScoreModel
+from trusted_space.errors import InputError, NotAuthorised, NotFound, ProtocolError
+from trusted_space.protocol.messages import JobSpec
+from trusted_space.space.gate import Decision, OpenGate
+from trusted_space.space.usage import LedgerUsage
+
+if TYPE_CHECKING:
+    from trusted_space.space.space import Space
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS policies (
+    policy_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    product TEXT NOT NULL, document TEXT NOT NULL, state TEXT NOT NULL,
+    published_at TEXT NOT NULL, published_by TEXT NOT NULL,
+    PRIMARY KEY (policy_id, version));
+"""
+
+
+@dataclass(frozen=True)
+class PolicyRecord:
+    policy: Policy
+    state: str  # published | superseded | retired
+    content_hash: str
+    published_at: str
+
+
+def job_features(spec: JobSpec, product: Product) -> list[str]:
+    """The features a job computes: the model's non-zero weights for a score
+    product, the requested ones for a features product."""
+    if product.output_mode == "score":
+        if spec.model is None:
+            raise ProtocolError(f"{product.name} needs a model")
+        try:
+            model = ScoreModel.parse(spec.model)
+            model.check_features(product)
+        except InputError as exc:
+            raise ProtocolError(f"model refused: {exc}") from exc
+        return [f.name for f in product.features if model.weights.get(f.name, 0) != 0]
+    names = spec.features or [f.name for f in product.features]
+    unknown = [n for n in names if n not in {f.name for f in product.features}]
+    if unknown:
+        raise ProtocolError(f"{product.name} has no features {unknown}")
+    return names
+
+
+def read_policy_records(db: sqlite3.Connection, product: str | None = None) -> list[PolicyRecord]:
+    """Every stored version, oldest first, with its state."""
+    rows = db.execute(
+        "SELECT document, state, content_hash, published_at FROM policies "
+        "WHERE ? IS NULL OR product = ? ORDER BY policy_id, version",
+        (product, product),
+    ).fetchall()
+    return [PolicyRecord(Policy.model_validate(json.loads(r[0])), r[1], r[2], r[3]) for r in rows]
+
+
+class PolicyRegistry:
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        space.store.db.executescript(SCHEMA)
+
+    def publish(self, caller: str, document: bytes | str) -> PolicyRecord:
+        self.space._require(caller, "steward")
+        try:
+            policy = parse_policy(document, "policy")
+        except PolicyError as exc:
+            raise InputError(str(exc)) from None
+        problems = semantic_errors(policy)
+        if problems:
+            raise InputError(str(PolicyError(policy.id, problems)))
+        digest = policy.content_hash()
+        db = self.space.store.db
+        with self.space.store.transaction():
+            row = db.execute(
+                "SELECT content_hash FROM policies WHERE policy_id = ? AND version = ?",
+                (policy.id, policy.version),
+            ).fetchone()
+            if row is not None:
+                if row[0] != digest:
+                    raise ProtocolError(
+                        f"{policy.id} v{policy.version} is already published with other content; "
+                        "publish a new version"
+                    )
+                return self._record(policy.id, policy.version)
+            latest = db.execute(
+                "SELECT max(version) FROM policies WHERE policy_id = ?", (policy.id,)
+            ).fetchone()
+            if latest is not None and latest[0] is not None and latest[0] > policy.version:
+                raise ProtocolError(f"{policy.id} already has version {latest[0]}")
+            db.execute(
+                "UPDATE policies SET state = 'superseded' "
+                "WHERE policy_id = ? AND state = 'published'",
+                (policy.id,),
+            )
+            db.execute(
+                "INSERT INTO policies VALUES (?, ?, ?, ?, ?, 'published', ?, ?)",
+                (
+                    policy.id,
+                    policy.version,
+                    digest,
+                    policy.product,
+                    policy.model_dump_json(by_alias=True),
+                    _now(),
+                    caller,
+                ),
+            )
+            self.space.ledger.append(
+                caller,
+                "policy_published",
+                {
+                    "policy": policy.id,
+                    "version": policy.version,
+                    "content_hash": digest,
+                    "product": policy.product,
+                    "owners": policy.owners,
+                },
+            )
+        return self._record(policy.id, policy.version)
+
+    def retire(self, caller: str, policy_id: str) -> None:
+        self.space._require(caller, "steward")
+        db = self.space.store.db
+        with self.space.store.transaction():
+            changed = db.execute(
+                "UPDATE policies SET state = 'retired' WHERE policy_id = ? AND state = 'published'",
+                (policy_id,),
+            ).rowcount
+            if not changed:
+                raise NotFound(f"no published policy {policy_id!r}")
+            self.space.ledger.append(caller, "policy_retired", {"policy": policy_id})
+
+    def _record(self, policy_id: str, version: int) -> PolicyRecord:
+        for record in read_policy_records(self.space.store.db):
+            if (record.policy.id, record.policy.version) == (policy_id, version):
+                return record
+        raise NotFound(f"no policy {policy_id} v{version}")
+
+    def records(self, product: str | None = None) -> list[PolicyRecord]:
+        return read_policy_records(self.space.store.db, product)
+
+    def active(self, product: str) -> list[Policy]:
+        return [r.policy for r in self.records(product) if r.state == "published"]
+
+
+class RegistryGate:
+    """The space's gate: the published policies decide.
+
+    With ``require_policy`` off (an embedded single-owner run) a product with
+    no published policy at all is allowed, and the decision says so; a space
+    operated as a service requires a policy for every job."""
+
+    def __init__(self, registry: PolicyRegistry, *, require_policy: bool) -> None:
+        self.registry = registry
+        self.require_policy = require_policy
+
+    def evaluate(self, spec: JobSpec) -> Decision:
+        product = get_product(spec.product)
+        policies = self.registry.active(product.name)
+        if not policies and not self.require_policy:
+            return OpenGate().evaluate(spec)
+        features = job_features(spec, product)
+        request = JobRequest(
+            consumer=spec.consumer,
+            product=product,
+            purpose=spec.purpose,
+            batch_size=spec.batch_size,
+            features=features,
+            providers=spec.providers,
+            when=dt.datetime.now(dt.UTC),
+            model_sha256=self.registry.space.model_hash(spec.model) if spec.model else None,
+            epsilon=spec.epsilon,
+            consent_refs=list(spec.consent_refs),
+        )
+        return evaluate(policies, request, LedgerUsage(self.registry.space.store.db))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+__all__ = ["NotAuthorised", "PolicyRecord", "PolicyRegistry", "RegistryGate", "job_features"]
