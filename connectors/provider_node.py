@@ -153,19 +153,31 @@ class ProviderNode(Node):
             raise ProtocolError("feature SQL must return one row per subject")
         order = {h: i for i, h in enumerate(table.column("handle").to_pylist())}
         columns = [table.column(f.name).to_pylist() for f in features]
+        weights = t.weights
+        if weights is not None and set(weights) != set(t.features):
+            raise ProtocolError("weights must name exactly the requested features")
         values: list[int] = []
         for handle, _ in subjects:
             row = order[handle]
+            encoded = []
             for f, column in zip(features, columns, strict=True):
                 value = apply_transform(to_decimal(column[row]), t.transforms.get(f.name))
                 try:
-                    values.append(FixedPoint(f.decimals).encode(value))
+                    encoded.append(FixedPoint(f.decimals).encode(value))
                 except ValueError as exc:
                     raise ProtocolError(f"{f.name}: transform leaves too many places") from exc
+            if weights is None:
+                values.extend(encoded)
+            else:
+                # This provider's part of the linear score, at the model's scale.
+                values.append(
+                    sum(weights[f.name] * v for f, v in zip(features, encoded, strict=True))
+                )
         ciphertexts = encrypt_values(public_key, values)
         log.info("computed %d features for %d subjects", len(features), len(subjects))
         return EncryptedFeaturesResult(
             features=[f.name for f in features],
+            weighted=weights is not None,
             handles=b"".join(bytes.fromhex(h) for h, _ in subjects),
             ciphertexts=public_key.pack(ciphertexts),
         )

@@ -85,7 +85,7 @@ class EmbeddedDeployment:
     def run_job(self, consumer: ConsumerNode, job_id: str) -> JobStatus:
         """Let every node work until the consumer has collected the result."""
         for _ in range(MAX_ROUNDS):
-            progressed = 0
+            progressed = self.space.run_pending_work()
             for provider in self.providers.values():
                 progressed += provider.run_pending()
             progressed += consumer.run_pending()

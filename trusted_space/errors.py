@@ -52,6 +52,14 @@ class ProtocolError(TspaceError):
     """A protocol message is malformed, out of order, replayed or oversized."""
 
 
+class Conflict(ProtocolError):
+    """A replayed, duplicate or out-of-order message."""
+
+
+class PayloadTooLarge(ProtocolError):
+    """A body or batch over the space's limits."""
+
+
 class CryptoError(TspaceError):
     """A key, ciphertext or signature is unacceptable (size, range, forgery)."""
 
@@ -62,6 +70,10 @@ class WeakKeyError(CryptoError):
 
 class NotAuthorised(TspaceError):
     """The caller may not perform this action or see this object."""
+
+
+class Unauthenticated(NotAuthorised):
+    """No API key, or one the space does not know."""
 
 
 class NotFound(TspaceError):

@@ -27,19 +27,26 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class SpaceAPI(Protocol):
+    """What a node may ask of the space, in its own name."""
+
     name: str
 
-    def register(self, keys: ParticipantKeys) -> None: ...
+    def whoami(self) -> dict[str, str]: ...
+    def register_keys(self, keys: ParticipantKeys) -> None: ...
     def participants(self) -> list[ParticipantKeys]: ...
     def offer_dataset(self, offer: DatasetOffer) -> None: ...
+    def dataset_setup(self, provider: str, dataset: str, version: int) -> bytes: ...
+    def product_providers(self, product: str) -> dict[str, list[str]]: ...
     def submit_job(self, submission: JobSubmission) -> JobStatus: ...
-    def pull_tasks(self, limit: int = 8) -> list[Task]: ...
+    def pull_tasks(self, limit: int = 8, wait: float = 0.0) -> list[Task]: ...
     def complete_task(self, result: TaskResult) -> None: ...
     def report_failure(self, task_id: str, reason: str) -> None: ...
     def job_status(self, job_id: str) -> JobStatus: ...
     def job_result(self, job_id: str) -> JobResult: ...
     def publish_policy(self, document: bytes) -> str: ...
     def retire_policy(self, policy_id: str) -> None: ...
+    def publish_model(self, document: bytes) -> str: ...
+    def approved_model(self, product: str) -> bytes: ...
 
 
 def _wire(message: M) -> M:
@@ -55,22 +62,31 @@ class EmbeddedTransport:
         self.name = name
         self.sent: list[str] = []  # message kinds this node sent, for tests and metering
 
-    def register(self, keys: ParticipantKeys) -> None:
-        self.space.register(_wire(keys))
+    def whoami(self) -> dict[str, str]:
+        return self.space.whoami(self.name)
+
+    def register_keys(self, keys: ParticipantKeys) -> None:
+        self.space.register_keys(self.name, _wire(keys))
 
     def participants(self) -> list[ParticipantKeys]:
-        return [_wire(p) for p in self.space.participants()]
+        return [_wire(p) for p in self.space.public_keys(self.name)]
 
     def offer_dataset(self, offer: DatasetOffer) -> None:
         self.sent.append("dataset_offer")
         self.space.offer_dataset(self.name, _wire(offer))
 
+    def dataset_setup(self, provider: str, dataset: str, version: int) -> bytes:
+        return self.space.dataset_setup(self.name, provider, dataset, version)
+
+    def product_providers(self, product: str) -> dict[str, list[str]]:
+        return self.space.product_providers(self.name, product)
+
     def submit_job(self, submission: JobSubmission) -> JobStatus:
         self.sent.append("job_submission")
         return _wire(self.space.submit_job(self.name, _wire(submission)))
 
-    def pull_tasks(self, limit: int = 8) -> list[Task]:
-        return [_wire(t) for t in self.space.pull_tasks(self.name, limit)]
+    def pull_tasks(self, limit: int = 8, wait: float = 0.0) -> list[Task]:
+        return [_wire(t) for t in self.space.pull_tasks(self.name, limit, wait)]
 
     def complete_task(self, result: TaskResult) -> None:
         self.sent.append(result.payload.kind)
@@ -88,8 +104,15 @@ class EmbeddedTransport:
 
     def publish_policy(self, document: bytes) -> str:
         self.sent.append("policy")
-        return self.space.policies.publish(self.name, document).content_hash
+        return self.space.publish_policy(self.name, document).content_hash
 
     def retire_policy(self, policy_id: str) -> None:
         self.sent.append("policy_retirement")
-        self.space.policies.retire(self.name, policy_id)
+        self.space.retire_policy(self.name, policy_id)
+
+    def publish_model(self, document: bytes) -> str:
+        self.sent.append("model")
+        return self.space.publish_model(self.name, document)
+
+    def approved_model(self, product: str) -> bytes:
+        return self.space.approved_model(self.name, product)

@@ -11,40 +11,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from connectors.applicants import read_applicants
 from connectors.base import LoadOptions
 from products.score_model import ScoreModel
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import run_underwriting
+from tests.policy_docs import dated_example, write_policy
 from trusted_space.demo import compare, default_model_path
 from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.errors import PolicyDenied
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health
 
-ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2026, 10, 31)
-TODAY = dt.date.today()
 
 
 def policy_doc(name: str, **changes: Any) -> dict[str, Any]:
-    """An example policy re-dated to be valid today."""
-    doc: dict[str, Any] = yaml.safe_load(
-        (ROOT / "policies" / "examples" / f"underwriting_score.{name}.yaml").read_text("utf-8")
-    )
-    doc["valid_from"] = (TODAY - dt.timedelta(days=30)).isoformat()
-    doc["valid_until"] = (TODAY + dt.timedelta(days=365)).isoformat()
-    doc["limits"]["batch"]["min"] = 1
-    doc.update(changes)
-    return doc
+    return dated_example(name, **changes)
 
 
 def write(tmp: Path, name: str, doc: dict[str, Any]) -> Path:
-    path = tmp / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    return path
+    return write_policy(tmp, name, doc)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from trusted_space import __version__
-from trusted_space.cli import data, policy, products
+from trusted_space.cli import data, policy, products, service
 from trusted_space.cli.common import console
 from trusted_space.i18n import LANGUAGES, set_language
 
@@ -58,6 +58,10 @@ app.command()(products.underwrite)
 app.command()(data.load)
 app.command()(data.synth)
 app.add_typer(policy.app, name="policy")
+app.command()(service.serve)
+app.command()(service.node)
+app.add_typer(service.admin, name="admin")
+app.add_typer(service.client, name="client")
 
 
 def main() -> None:

@@ -114,6 +114,10 @@ class PsiClient:
             raise ProtocolError(f"PSI response rejected: {exc}") from exc
 
 
+def response_size(response: bytes) -> int:
+    return len(_parse(_psi.Response, response, "PSI response").encrypted_elements)
+
+
 def request_size(request: bytes) -> int:
     return len(_parse(_psi.Request, request, "PSI request").encrypted_elements)
 

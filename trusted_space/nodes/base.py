@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 from trusted_space.crypto import CryptoSuite
-from trusted_space.errors import TspaceError
+from trusted_space.errors import Conflict, NotFound, TspaceError
 from trusted_space.keyfiles import load_or_create_sealing_key, load_or_create_signing_key
 from trusted_space.protocol.messages import (
     ParticipantKeys,
@@ -48,20 +49,36 @@ class Node(ABC):
     def handle(self, task: Task) -> TaskResultPayload:
         """Do one task locally and return what to post back."""
 
-    def run_pending(self) -> int:
-        """Do every task the space has for this node; return how many.
+    def run_pending(self, wait: float = 0.0) -> int:
+        """Do every task the space has for this node, waiting up to ``wait``
+        seconds for one to arrive; return how many were done.
 
         A task the node cannot do is reported as a failure (the job then
-        fails cleanly); the reason names no identifier or value."""
+        fails cleanly); the reason names no identifier or value. A result the
+        space no longer wants (the job ended, or another attempt already
+        answered) is dropped."""
         done = 0
-        for task in self.transport.pull_tasks():
+        for task in self.transport.pull_tasks(wait=wait):
             try:
                 with self.timer.stage(task.payload.kind):
                     result = self.handle(task)
+            except (Conflict, NotFound) as exc:
+                log.info("%s: task %s dropped: %s", self.name, task.task_id, type(exc).__name__)
+                continue
             except TspaceError as exc:
                 log.warning("%s: task %s failed: %s", self.name, task.task_id, type(exc).__name__)
-                self.transport.report_failure(task.task_id, str(exc))
+                self._report(task.task_id, str(exc))
                 continue
-            self.transport.complete_task(TaskResult(task_id=task.task_id, payload=result))
+            try:
+                self.transport.complete_task(TaskResult(task_id=task.task_id, payload=result))
+            except (Conflict, NotFound) as exc:
+                log.info(
+                    "%s: result of %s not taken: %s", self.name, task.task_id, type(exc).__name__
+                )
+                continue
             done += 1
         return done
+
+    def _report(self, task_id: str, reason: str) -> None:
+        with contextlib.suppress(Conflict, NotFound):
+            self.transport.report_failure(task_id, reason)

@@ -36,6 +36,7 @@ from trusted_space.hazmat.paillier import (
 )
 from trusted_space.keyfiles import (
     read_secret_json,
+    write_secret,
     write_secret_json,
 )
 from trusted_space.nodes.base import Node
@@ -47,6 +48,7 @@ from trusted_space.protocol.messages import (
     MatchedSubjectsResult,
     PsiFinishTask,
     ResultReadyTask,
+    SetupRef,
     Task,
     split_handles,
 )
@@ -173,7 +175,7 @@ class ConsumerNode(Node):
         matched: dict[str, list[int]] = {}
         sealed: dict[str, bytes] = {}
         for name in providers:
-            indices = client.intersection(t.setups[name], t.responses[name])
+            indices = client.intersection(self._setup(name, t.setups[name]), t.responses[name])
             if any(not 0 <= i < len(person_ids) for i in indices):
                 raise ProtocolError("PSI answer points outside the batch")
             matched[name] = indices
@@ -188,6 +190,20 @@ class ConsumerNode(Node):
             sealed=sealed,
             counts=state["matched"],
         )
+
+    def _setup(self, provider: str, ref: SetupRef) -> bytes:
+        """A provider's PSI setup, fetched once per dataset version and kept:
+        a job then moves only its own request and response."""
+        path = self.dir / "psi_setups" / f"{provider}.{ref.dataset}.v{ref.version}.setup"
+        if path.exists():
+            setup = path.read_bytes()
+            if self.suite.hex_hash(setup) == ref.hash:
+                return setup
+        setup = self.transport.dataset_setup(provider, ref.dataset, ref.version)
+        if self.suite.hex_hash(setup) != ref.hash:
+            raise ProtocolError(f"{provider}'s setup does not match the hash the space announced")
+        write_secret(path, setup)
+        return setup
 
     def _collect(self, job_id: str) -> AckResult:
         state = self._load_job(job_id)
@@ -213,6 +229,9 @@ class ConsumerNode(Node):
         state["result"] = {"features": result.features, "values": values, "duties": result.duties}
         self._save_job(job_id, state)
         return AckResult()
+
+    def has_result(self, job_id: str) -> bool:
+        return "result" in self._load_job(job_id)
 
     def outcome(self, job_id: str) -> LookupOutcome:
         state = self._load_job(job_id)

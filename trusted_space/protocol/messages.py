@@ -101,11 +101,19 @@ class PsiRespondTask(Message):
     psi_request: Base64Bytes
 
 
+class SetupRef(Message):
+    """Names a cached PSI setup; the consumer fetches it once and keeps it."""
+
+    dataset: str
+    version: int
+    hash: str  # the setup's hash under the space's suite
+
+
 class PsiFinishTask(Message):
-    """To the consumer: each provider's setup and response."""
+    """To the consumer: which setup each provider answered against, and its response."""
 
     kind: Literal["psi_finish"] = "psi_finish"
-    setups: dict[str, Base64Bytes]  # provider -> setup
+    setups: dict[str, SetupRef]  # provider -> setup reference
     responses: dict[str, Base64Bytes]  # provider -> response
 
 
@@ -116,6 +124,10 @@ class ComputeFeaturesTask(Message):
     as_of: dt.date
     features: list[str]
     transforms: dict[str, dict[str, float | list[float]]] = {}  # policy obligations
+    # Score products: integer model weights of these features. The provider
+    # then returns one ciphertext per subject, its part of the score
+    # sum(W_f * F_f), instead of one per feature.
+    weights: dict[str, int] | None = None
     paillier_public_key: str
     sealed_subjects: Base64Bytes  # sealed to this provider; opaque to the space
     subject_count: int
@@ -163,6 +175,7 @@ class EncryptedFeaturesResult(Message):
 
     kind: Literal["encrypted_features"] = "encrypted_features"
     features: list[str]
+    weighted: bool = False  # one ciphertext per handle: the weighted sum of the features
     handles: Base64Bytes
     ciphertexts: Base64Bytes
 

@@ -1,10 +1,12 @@
 """What the space computes on ciphertexts: nothing else touches them.
 
-Score mode: per handle, Enc(I) * prod_f c_f^{W_f} over every provider's
-features. A handle no provider matched gets Enc(I) alone (its features are
+Score mode: each provider already applied the model's weights to its own
+features and sent, per handle, Enc(sum_f W_f F_f). The space computes, per
+handle, Enc(I) * prod_providers part, where I is the model's intercept at the
+same scale; a handle no provider matched gets Enc(I) alone (its features are
 all zero by definition). The intercept is encrypted without randomness, so
-the caller MUST re-randomise every result before release; that makes the
-released ciphertext unlinkable to what the providers sent.
+the caller MUST re-randomise every result before release; that also makes
+the released ciphertext unlinkable to what the providers sent.
 """
 
 from __future__ import annotations
@@ -16,29 +18,21 @@ import gmpy2
 from trusted_space.hazmat.paillier import PaillierPublicKey
 
 
-def linear_scores(
+def sum_scores(
     public_key: PaillierPublicKey,
     handles: Sequence[bytes],
-    parts: Sequence[tuple[list[str], Mapping[bytes, Sequence[gmpy2.mpz]]]],
-    weights: Mapping[str, int],
+    parts: Sequence[Mapping[bytes, gmpy2.mpz]],
     intercept: int,
 ) -> list[gmpy2.mpz]:
-    """One (not yet re-randomised) ciphertext per handle of the linear score
-    at the model's scale.
-
-    ``parts`` holds, per provider, its feature names and a mapping from handle
-    to that handle's ciphertexts in feature order."""
-    out: list[gmpy2.mpz] = []
+    """One (not yet re-randomised) ciphertext per handle: intercept plus every
+    provider's part of the score."""
     base = public_key.encrypt_trivial(intercept)
+    out: list[gmpy2.mpz] = []
     for handle in handles:
         acc = base
-        for features, by_handle in parts:
-            cts = by_handle.get(handle)
-            if cts is None:
-                continue
-            for name, c in zip(features, cts, strict=True):
-                w = weights[name]
-                if w:
-                    acc = public_key.add(acc, public_key.mul_plain(c, w))
+        for part in parts:
+            c = part.get(handle)
+            if c is not None:
+                acc = public_key.add(acc, c)
         out.append(acc)
     return out

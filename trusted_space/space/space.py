@@ -1,8 +1,10 @@
 """The space's API: every transport (embedded or HTTP) calls these methods.
 
 Each method takes the authenticated caller's name first and refuses what
-that caller may not do. State lives in ``SpaceStore``; each change commits
-with its ledger entry.
+that caller may not do; a lock makes each call atomic for the service's
+threads. State lives in ``SpaceStore`` (SQLite) and each change commits with
+its ledger entry, so a restarted space carries on where it stopped: leases
+expire, tasks are offered again, a combination in progress is redone.
 
 What the space learns (DESIGN.md, direct PSI lookup): batch size, which
 providers each fresh per-job handle matched, ciphertext sizes, dataset sizes
@@ -12,76 +14,88 @@ implied by PSI setups. It never receives an identifier or a plaintext value.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from products.base import Product
 from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
 from trusted_space.errors import (
+    Conflict,
     CryptoError,
+    InputError,
     NotAuthorised,
     NotFound,
+    PayloadTooLarge,
     ProtocolError,
     TspaceError,
 )
-from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPublicKey
 from trusted_space.keyfiles import load_or_create_signing_key
 from trusted_space.ledger import Ledger
-from trusted_space.parallel import rerandomise_values
 from trusted_space.protocol.messages import (
-    HANDLE_BYTES,
-    AckResult,
-    ComputeFeaturesTask,
     DatasetOffer,
-    EncryptedFeaturesResult,
     JobResult,
     JobSpec,
     JobStatus,
     JobSubmission,
-    MatchedSubjectsResult,
     ParticipantKeys,
-    PsiFinishTask,
-    PsiRespondTask,
-    PsiResponseResult,
-    ResultReadyTask,
     Task,
     TaskPayload,
     TaskResult,
-    split_handles,
 )
-from trusted_space.space.combine import linear_scores
 from trusted_space.space.gate import PolicyGate
-from trusted_space.space.policy_registry import PolicyRegistry, RegistryGate, job_features
+from trusted_space.space.lookup import SPACE, LookupProtocol
+from trusted_space.space.participants import Participants
+from trusted_space.space.policy_registry import PolicyRecord, PolicyRegistry, RegistryGate
 from trusted_space.space.store import SpaceStore
+from trusted_space.space.usage import record_usage
 from trusted_space.timing import StageTimer
 
 log = logging.getLogger("tspace.space")
 
-SPACE = "space"
+F = TypeVar("F", bound=Callable[..., Any])
+
+RESULT_KINDS = {
+    "psi_respond": "psi_response",
+    "psi_finish": "matched_subjects",
+    "compute_features": "encrypted_features",
+    "result_ready": "ack",
+}
 
 
 @dataclass(frozen=True)
 class SpaceConfig:
     suite: str = "default"
     min_paillier_bits: int = MIN_PRODUCTION_BITS
+    lease_seconds: float = 120.0
+    max_attempts: int = 5
+    max_batch: int = 100_000
     # A service requires a published policy for every job; an embedded
     # single-owner run may go without one (and the ledger says so).
     require_policy: bool = False
-    lease_seconds: float = 120.0
-    max_attempts: int = 5
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _locked(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(self: Space, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return fn(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class Space:
@@ -89,6 +103,10 @@ class Space:
         self, space_dir: Path, config: SpaceConfig | None = None, gate: PolicyGate | None = None
     ) -> None:
         self.config = config or SpaceConfig()
+        self.lock = threading.RLock()
+        self._tasks_cv = threading.Condition()
+        self._task_generation: dict[str, int] = {}  # node -> tasks added so far
+        self._work_cv = threading.Condition()
         self.store = SpaceStore(space_dir)
         recorded = self.store.get_meta("suite")
         if recorded is not None and recorded != self.config.suite:
@@ -98,10 +116,12 @@ class Space:
         self.suite: CryptoSuite = get_suite(self.config.suite)
         self.key: SigningKey = load_or_create_signing_key(self.suite, Path(space_dir) / "keys")
         self.ledger = Ledger(self.store.db, self.suite, self.key)
+        self.participants = Participants(self.store.db, self.suite, self.ledger)
         self.policies = PolicyRegistry(self)
         self.gate: PolicyGate = gate or RegistryGate(
             self.policies, require_policy=self.config.require_policy
         )
+        self.lookup = LookupProtocol(self)
         self.timer = StageTimer()
         if recorded is None:
             with self.store.transaction():
@@ -117,68 +137,53 @@ class Space:
                 )
 
     def close(self) -> None:
-        self.store.close()
+        with self.lock:
+            self.store.close()
 
-    # -- participants ------------------------------------------------------------
+    # -- participants --------------------------------------------------------------
+    @_locked
+    def add_participant(self, caller: str | None, name: str, role: str) -> str:
+        """Add a participant and return its API key (shown once). ``caller``
+        None is the operator at the space's own console (``tspace admin``)."""
+        if caller is not None:
+            self.participants.require(caller, "operator")
+        with self.store.transaction():
+            return self.participants.add(caller or "admin-console", name, role)
+
+    @_locked
     def register(self, keys: ParticipantKeys) -> None:
-        """Record a participant's public keys (operator act; idempotent)."""
-        if keys.suite != self.suite.name:
-            raise ProtocolError(
-                f"participant uses suite {keys.suite!r}; this space uses {self.suite.name!r}"
-            )
+        """Embedded convenience: add a participant and record its keys at once."""
         with self.store.transaction() as db:
             row = db.execute(
-                "SELECT role, signing_key, sealing_key FROM participants WHERE name = ?",
-                (keys.name,),
+                "SELECT role FROM participants WHERE name = ?", (keys.name,)
             ).fetchone()
-            if row is not None:
-                if tuple(row) == (keys.role, keys.signing_key, keys.sealing_key):
-                    return
-                db.execute(
-                    "UPDATE participants SET role = ?, signing_key = ?, sealing_key = ? "
-                    "WHERE name = ?",
-                    (keys.role, keys.signing_key, keys.sealing_key, keys.name),
-                )
-                kind = "participant_keys_rotated"
-            else:
-                db.execute(
-                    "INSERT INTO participants VALUES (?, ?, ?, ?, ?, ?)",
-                    (keys.name, keys.role, keys.suite, keys.signing_key, keys.sealing_key, _now()),
-                )
-                kind = "participant_registered"
-            self.ledger.append(
-                SPACE,
-                kind,
-                {
-                    "name": keys.name,
-                    "role": keys.role,
-                    "signing_key_fp": self.suite.fingerprint(bytes.fromhex(keys.signing_key)),
-                    "sealing_key_fp": self.suite.fingerprint(bytes.fromhex(keys.sealing_key)),
-                },
-            )
+            if row is None:
+                self.participants.add("admin-console", keys.name, keys.role)
+            self.participants.register_keys(keys.name, keys)
 
-    def participants(self) -> list[ParticipantKeys]:
-        rows = self.store.db.execute(
-            "SELECT name, role, suite, signing_key, sealing_key FROM participants ORDER BY name"
-        ).fetchall()
-        return [
-            ParticipantKeys(name=r[0], role=r[1], suite=r[2], signing_key=r[3], sealing_key=r[4])
-            for r in rows
-        ]
+    @_locked
+    def register_keys(self, caller: str, keys: ParticipantKeys) -> None:
+        with self.store.transaction():
+            self.participants.register_keys(caller, keys)
 
-    def _role(self, name: str) -> str:
-        row = self.store.db.execute(
-            "SELECT role FROM participants WHERE name = ?", (name,)
-        ).fetchone()
-        if row is None:
-            raise NotAuthorised(f"{name!r} is not a registered participant")
-        return str(row[0])
+    @_locked
+    def authenticate(self, api_key: str) -> str:
+        return self.participants.authenticate(api_key)
 
-    def _require(self, caller: str, role: str) -> None:
-        if self._role(caller) != role:
-            raise NotAuthorised(f"{caller!r} is not a {role}")
+    @_locked
+    def whoami(self, caller: str) -> dict[str, str]:
+        return {"name": caller, "role": self.participants.role(caller), "suite": self.suite.name}
+
+    @_locked
+    def public_keys(self, caller: str) -> list[ParticipantKeys]:
+        self.participants.role(caller)
+        return self.participants.public_keys()
+
+    def _require(self, caller: str, *roles: str) -> None:
+        self.participants.require(caller, *roles)
 
     # -- datasets ------------------------------------------------------------------
+    @_locked
     def offer_dataset(self, caller: str, offer: DatasetOffer) -> None:
         self._require(caller, "provider")
         if offer.provider != caller:
@@ -205,10 +210,9 @@ class Space:
                 ),
             )
             self.ledger.append(
-                SPACE,
+                caller,
                 "dataset_offered",
                 {
-                    "provider": offer.provider,
                     "dataset": offer.dataset,
                     "version": offer.version,
                     "max_client_items": offer.max_client_items,
@@ -217,33 +221,121 @@ class Space:
                 },
             )
 
-    def _latest_offer(self, provider: str, dataset: str) -> tuple[int, int, bytes] | None:
+    def latest_offer(self, provider: str, dataset: str) -> tuple[int, int, bytes] | None:
         row = self.store.db.execute(
             "SELECT version, max_client_items, setup FROM datasets "
-            "WHERE provider = ? AND dataset = ? "
-            "ORDER BY version DESC LIMIT 1",
+            "WHERE provider = ? AND dataset = ? ORDER BY version DESC LIMIT 1",
             (provider, dataset),
         ).fetchone()
         return None if row is None else (int(row[0]), int(row[1]), bytes(row[2]))
 
-    # -- jobs ------------------------------------------------------------------------
+    def setup(self, provider: str, dataset: str, version: int) -> bytes:
+        row = self.store.db.execute(
+            "SELECT setup FROM datasets WHERE provider = ? AND dataset = ? AND version = ?",
+            (provider, dataset, version),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no setup {provider}/{dataset}/v{version}")
+        return bytes(row[0])
+
+    @_locked
+    def dataset_setup(self, caller: str, provider: str, dataset: str, version: int) -> bytes:
+        """A provider's cached PSI setup, for consumers (it is built for them)."""
+        self._require(caller, "consumer", "provider")
+        if self.participants.role(caller) == "provider" and caller != provider:
+            raise NotFound(f"no setup {provider}/{dataset}/v{version} for {caller!r}")
+        return self.setup(provider, dataset, version)
+
+    @_locked
+    def product_providers(self, caller: str, product: str) -> dict[str, list[str]]:
+        """Per role of ``product``, the providers offering its dataset."""
+        self._require(caller, "consumer", "steward", "operator")
+        try:
+            prod = get_product(product)
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
+        out: dict[str, list[str]] = {}
+        for role in prod.roles:
+            rows = self.store.db.execute(
+                "SELECT DISTINCT provider FROM datasets WHERE dataset = ? ORDER BY provider",
+                (role.dataset,),
+            ).fetchall()
+            out[role.role] = [r[0] for r in rows]
+        return out
+
+    # -- models --------------------------------------------------------------------------
+    @_locked
+    def publish_model(self, caller: str, document: bytes) -> str:
+        """A steward publishes a model file; policies pin it by its SHA-256."""
+        self._require(caller, "steward")
+        try:
+            ScoreModel.parse(document)
+        except InputError as exc:
+            raise ProtocolError(f"model refused: {exc}") from exc
+        digest = self.model_hash(document)
+        with self.store.transaction() as db:
+            if db.execute("SELECT 1 FROM models WHERE sha256 = ?", (digest,)).fetchone() is None:
+                db.execute(
+                    "INSERT INTO models VALUES (?, ?, ?, ?)", (digest, document, caller, _now())
+                )
+                self.ledger.append(caller, "model_published", {"sha256": digest})
+        return digest
+
+    @_locked
+    def approved_model(self, caller: str, product: str) -> bytes:
+        """The model every active policy of ``product`` pins, if the space holds it."""
+        self._require(caller, "consumer", "steward")
+        pins = {p.model.sha256 for p in self.policies.active(product) if p.model is not None}
+        if len(pins) != 1:
+            raise NotFound(f"no single approved model for {product} ({len(pins)} pinned)")
+        row = self.store.db.execute(
+            "SELECT document FROM models WHERE sha256 = ?", (pins.pop(),)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"the approved model of {product} was not published to the space")
+        return bytes(row[0])
+
+    @staticmethod
+    def model_hash(document: bytes) -> str:
+        """SHA-256 of a model file, the form policies pin it in."""
+        return hashlib.sha256(document).hexdigest()
+
+    # -- policies ---------------------------------------------------------------------------
+    def publish_policy(self, caller: str, document: bytes | str) -> PolicyRecord:
+        with self.lock:
+            return self.policies.publish(caller, document)
+
+    def retire_policy(self, caller: str, policy_id: str) -> None:
+        with self.lock:
+            self.policies.retire(caller, policy_id)
+
+    @_locked
+    def policy_records(self, caller: str) -> list[PolicyRecord]:
+        self._require(caller, "steward", "operator")
+        return self.policies.records()
+
+    # -- jobs --------------------------------------------------------------------------------
+    @_locked
     def submit_job(self, caller: str, submission: JobSubmission) -> JobStatus:
         spec = submission.spec
         self._require(caller, "consumer")
         if spec.consumer != caller:
             raise NotAuthorised("a consumer may only submit jobs in its own name")
+        if spec.batch_size > self.config.max_batch:
+            raise PayloadTooLarge(f"batch of {spec.batch_size} exceeds {self.config.max_batch}")
         existing = self.store.db.execute(
             "SELECT spec FROM jobs WHERE job_id = ?", (spec.job_id,)
         ).fetchone()
         if existing is not None:
             if json.loads(existing[0]) != json.loads(spec.model_dump_json()):
-                raise ProtocolError("job id already used for a different job")
+                raise Conflict("job id already used for a different job")
             return self.job_status(caller, spec.job_id)
-
-        product, features, versions = self._check_job(spec, submission.psi_request)
+        product, features, versions = self.lookup.check(spec, submission.psi_request)
         decision = self.gate.evaluate(spec)
         state, step = ("queued", "psi") if decision.allowed else ("denied", "denied")
-        reasons = [f"{r.constraint}: {r.detail}" for r in decision.reasons]
+        reasons = (
+            [] if decision.allowed else [f"{r.constraint}: {r.detail}" for r in decision.reasons]
+        )
         with self.store.transaction() as db:
             db.execute(
                 "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -254,7 +346,7 @@ class Space:
                     spec.model_dump_json(),
                     state,
                     step,
-                    json.dumps(reasons if not decision.allowed else []),
+                    json.dumps(reasons),
                     _now(),
                     _now(),
                 ),
@@ -269,14 +361,14 @@ class Space:
                     "batch_size": spec.batch_size,
                     "providers": spec.providers,
                     "dataset_versions": versions,
-                    "model_hash": self.suite.hex_hash(spec.model) if spec.model else None,
+                    "model_hash": self.model_hash(spec.model) if spec.model else None,
                     "paillier_bits": PaillierPublicKey.from_wire(
                         spec.paillier_public_key, min_bits=0
                     ).bits,
                 },
                 job_id=spec.job_id,
             )
-            self.ledger.append(
+            decided = self.ledger.append(
                 SPACE,
                 "policy_decision",
                 {
@@ -288,89 +380,13 @@ class Space:
                 },
                 job_id=spec.job_id,
             )
+            record_usage(db, decided)
             if decision.allowed:
-                self.store.put_data(spec.job_id, "versions", json.dumps(versions).encode())
-                plan = {"features": features, "obligations": decision.obligations}
-                self.store.put_data(spec.job_id, "plan", json.dumps(plan).encode())
-                for role, names in spec.providers.items():
-                    dataset = product.role(role).dataset
-                    for name in names:
-                        self._add_task(
-                            spec.job_id,
-                            name,
-                            PsiRespondTask(
-                                dataset=dataset,
-                                version=versions[name],
-                                max_items=spec.batch_size,
-                                psi_request=submission.psi_request,
-                            ),
-                        )
+                self.lookup.start(
+                    spec, product, features, versions, decision.obligations, submission.psi_request
+                )
         log.info("job %s %s (%s, batch %d)", spec.job_id, state, spec.product, spec.batch_size)
         return self.job_status(caller, spec.job_id)
-
-    def _check_job(
-        self, spec: JobSpec, psi_request: bytes
-    ) -> tuple[Product, list[str], dict[str, int]]:
-        """Structural checks before the policy gate: the product, key, model,
-        providers, batch and PSI request must fit together."""
-        try:
-            product = get_product(spec.product)
-        except ValueError as exc:
-            raise ProtocolError(str(exc)) from exc
-        if product.engine != "direct_lookup":
-            raise ProtocolError(f"{product.name} does not run as a per-subject lookup")
-        PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.config.min_paillier_bits
-        )
-        features = job_features(spec, product)
-        if not features:
-            raise ProtocolError("the job uses no feature")
-        roles = sorted(product.roles_for(features))
-        if sorted(spec.providers) != roles:
-            raise ProtocolError(f"this job needs providers for roles {roles}")
-        items = psi.request_size(psi_request)
-        if items != spec.batch_size:
-            raise ProtocolError(
-                f"PSI request holds {items} items but the job declares a batch of {spec.batch_size}"
-            )
-        versions: dict[str, int] = {}
-        for role, names in spec.providers.items():
-            if not names:
-                raise ProtocolError(f"no provider named for role {role!r}")
-            dataset = product.role(role).dataset
-            for name in names:
-                if self._role(name) != "provider":
-                    raise ProtocolError(f"{name!r} is not a provider")
-                offer = self._latest_offer(name, dataset)
-                if offer is None:
-                    raise ProtocolError(f"{name!r} offers no {dataset!r} dataset")
-                if spec.batch_size > offer[1]:
-                    raise ProtocolError(
-                        f"batch of {spec.batch_size} exceeds the {offer[1]} items "
-                        f"{name!r}'s setup admits"
-                    )
-                versions[name] = offer[0]
-        return product, features, versions
-
-    @staticmethod
-    def model_hash(document: bytes) -> str:
-        """SHA-256 of a model file, the form policies pin it in."""
-        return hashlib.sha256(document).hexdigest()
-
-    def _plan(self, job_id: str) -> tuple[list[str], dict[str, Any]]:
-        data = self.store.get_data(job_id, "plan")
-        if data is None:
-            raise ProtocolError(f"job {job_id} has no plan")
-        plan = json.loads(data)
-        return list(plan["features"]), dict(plan["obligations"])
-
-    def _add_task(self, job_id: str, node: str, payload: TaskPayload) -> str:
-        task_id = uuid.uuid4().hex
-        self.store.db.execute(
-            "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, 'pending', 0, NULL, NULL, ?)",
-            (task_id, job_id, node, payload.kind, payload.model_dump_json(), _now()),
-        )
-        return task_id
 
     def _spec(self, job_id: str) -> JobSpec:
         row = self.store.db.execute("SELECT spec FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
@@ -378,6 +394,7 @@ class Space:
             raise NotFound(f"no job {job_id}")
         return JobSpec.model_validate_json(row[0])
 
+    @_locked
     def job_status(self, caller: str, job_id: str) -> JobStatus:
         row = self.store.db.execute(
             "SELECT consumer, state, step, reasons FROM jobs WHERE job_id = ?", (job_id,)
@@ -386,10 +403,57 @@ class Space:
             raise NotFound(f"no job {job_id} for {caller!r}")
         return JobStatus(job_id=job_id, state=row[1], step=row[2], reasons=json.loads(row[3]))
 
-    # -- tasks -------------------------------------------------------------------------
-    def pull_tasks(self, caller: str, limit: int = 8) -> list[Task]:
-        """Lease up to ``limit`` of the caller's pending tasks (or expired leases)."""
-        self._role(caller)
+    @_locked
+    def job_result(self, caller: str, job_id: str) -> JobResult:
+        status = self.job_status(caller, job_id)
+        if status.state != "succeeded":
+            raise NotFound(f"job {job_id} has no result ({status.state})")
+        return self.lookup.result(job_id)
+
+    def set_step(self, job_id: str, state: str, step: str) -> None:
+        self.store.db.execute(
+            "UPDATE jobs SET state = ?, step = ?, updated_at = ? WHERE job_id = ?",
+            (state, step, _now(), job_id),
+        )
+
+    # -- tasks ----------------------------------------------------------------------------------
+    def add_task(self, job_id: str, node: str, payload: TaskPayload) -> str:
+        task_id = uuid.uuid4().hex
+        self.store.db.execute(
+            "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, 'pending', 0, NULL, NULL, ?)",
+            (task_id, job_id, node, payload.kind, payload.model_dump_json(), _now()),
+        )
+        with self._tasks_cv:  # lock order: space lock, then this condition
+            self._task_generation[node] = self._task_generation.get(node, 0) + 1
+            self._tasks_cv.notify_all()
+        return task_id
+
+    def pull_tasks(self, caller: str, limit: int = 8, wait: float = 0.0) -> list[Task]:
+        """Lease up to ``limit`` of the caller's pending tasks (or expired
+        leases), waiting up to ``wait`` seconds for one to appear."""
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            with self._tasks_cv:
+                generation = self._task_generation.get(caller, 0)
+            # Never hold the condition while taking the space lock (add_task
+            # takes them the other way round).
+            tasks = self._pull(caller, limit)
+            remaining = deadline - time.monotonic()
+            if tasks or remaining <= 0:
+                return tasks
+            with self._tasks_cv:
+                # Sleep until a task for this node appears (or a second passes,
+                # for leases that expire); other nodes' tasks do not wake us.
+                end = time.monotonic() + min(remaining, 1.0)
+                while self._task_generation.get(caller, 0) == generation:
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._tasks_cv.wait(left)
+
+    @_locked
+    def _pull(self, caller: str, limit: int) -> list[Task]:
+        self._require(caller, "provider", "consumer")
         now = time.time()
         out: list[Task] = []
         with self.store.transaction() as db:
@@ -423,6 +487,7 @@ class Space:
                 )
         return out
 
+    @_locked
     def complete_task(self, caller: str, result: TaskResult) -> None:
         row = self.store.db.execute(
             "SELECT job_id, node, kind, state, result_hash FROM tasks WHERE task_id = ?",
@@ -434,21 +499,18 @@ class Space:
         result_hash = self.suite.hex_hash(result.model_dump_json().encode())
         if state == "done":
             if done_hash == result_hash:
-                return  # a retried post of the same result
-            raise ProtocolError("task already completed with a different result")
+                return  # the same result posted again: nothing to do
+            raise Conflict("task already completed (a replayed or duplicate result)")
         if state == "cancelled":
-            raise ProtocolError("task was cancelled")
+            raise Conflict("task was cancelled; its job has ended")
+        if state != "leased":
+            raise Conflict("task was not handed out; pull it first")
         status = self.store.db.execute(
             "SELECT state FROM jobs WHERE job_id = ?", (job_id,)
         ).fetchone()
         if status is None or status[0] in ("failed", "denied"):
-            raise ProtocolError(f"job {job_id} is no longer running")
-        expected = {
-            "psi_respond": "psi_response",
-            "psi_finish": "matched_subjects",
-            "compute_features": "encrypted_features",
-            "result_ready": "ack",
-        }[kind]
+            raise Conflict(f"job {job_id} is no longer running")
+        expected = RESULT_KINDS[kind]
         if result.payload.kind != expected:
             raise ProtocolError(
                 f"a {kind} task takes a {expected} result, not {result.payload.kind}"
@@ -460,12 +522,13 @@ class Space:
                     "UPDATE tasks SET state = 'done', result_hash = ? WHERE task_id = ?",
                     (result_hash, result.task_id),
                 )
-                self._advance(spec, caller, result.payload)
+                self.lookup.advance(spec, caller, result.payload)
         except (CryptoError, ProtocolError) as exc:
             with self.store.transaction():
                 self._fail_job(job_id, f"{caller} sent an unacceptable {expected}: {exc}")
             raise
 
+    @_locked
     def report_failure(self, caller: str, task_id: str, reason: str) -> None:
         """A node could not do its step; the job fails cleanly, nothing released."""
         row = self.store.db.execute(
@@ -478,11 +541,13 @@ class Space:
 
     def _fail_job(self, job_id: str, reason: str) -> None:
         db = self.store.db
-        db.execute(
+        changed = db.execute(
             "UPDATE jobs SET state = 'failed', step = 'failed', reasons = ?, updated_at = ? "
             "WHERE job_id = ? AND state NOT IN ('succeeded', 'failed', 'denied')",
             (json.dumps([reason]), _now(), job_id),
-        )
+        ).rowcount
+        if not changed:
+            return
         db.execute(
             "UPDATE tasks SET state = 'cancelled' WHERE job_id = ? AND state <> 'done'", (job_id,)
         )
@@ -490,209 +555,45 @@ class Space:
         self.ledger.append(SPACE, "job_failed", {"reason": reason}, job_id=job_id)
         log.warning("job %s failed", job_id)
 
-    def _set_step(self, job_id: str, state: str, step: str) -> None:
-        self.store.db.execute(
-            "UPDATE jobs SET state = ?, step = ?, updated_at = ? WHERE job_id = ?",
-            (state, step, _now(), job_id),
-        )
+    # -- background work ---------------------------------------------------------------------------
+    def work_added(self) -> None:
+        with self._work_cv:
+            self._work_cv.notify_all()
 
-    # -- the protocol's state machine ----------------------------------------------------
-    def _advance(self, spec: JobSpec, node: str, payload: object) -> None:
-        job_id = spec.job_id
-        providers = [n for names in spec.providers.values() for n in names]
-        if isinstance(payload, PsiResponseResult):
-            self.store.put_data(job_id, f"psi_response/{node}", payload.psi_response)
-            self._set_step(job_id, "running", "psi")
-            self.ledger.append(
-                node,
-                "psi_responded",
-                {
-                    "response_hash": self.suite.hex_hash(payload.psi_response),
-                    "response_bytes": len(payload.psi_response),
-                },
-                job_id=job_id,
-            )
-            answered = self.store.data_keys(job_id, "psi_response/")
-            if len(answered) == len(providers):
-                product = get_product(spec.product)
-                setups: dict[str, bytes] = {}
-                responses: dict[str, bytes] = {}
-                for role, names in spec.providers.items():
-                    for name in names:
-                        version = self._job_json(job_id, "versions")[name]
-                        setups[name] = self._setup(name, product.role(role).dataset, version)
-                        responses[name] = self.store.get_data(job_id, f"psi_response/{name}") or b""
-                self._add_task(
-                    job_id, spec.consumer, PsiFinishTask(setups=setups, responses=responses)
-                )
-                self._set_step(job_id, "running", "intersect")
-        elif isinstance(payload, MatchedSubjectsResult):
-            self._accept_matches(spec, providers, payload)
-        elif isinstance(payload, EncryptedFeaturesResult):
-            self._accept_features(spec, node, payload)
-            received = self.store.data_keys(job_id, "features/")
-            if len(received) == len(providers):
+    def wait_for_work(self, timeout: float) -> None:
+        with self._work_cv:
+            self._work_cv.wait(timeout)
+
+    def run_pending_work(self) -> int:
+        """Combine every job whose features are all in. The heavy arithmetic
+        runs outside the lock; a job that changed meanwhile is left alone."""
+        with self.lock:
+            jobs = [
+                r[0]
+                for r in self.store.db.execute(
+                    "SELECT job_id FROM jobs WHERE state = 'running' AND step = 'combining'"
+                ).fetchall()
+            ]
+        done = 0
+        for job_id in jobs:
+            with self.lock:
+                spec = self._spec(job_id)
+                inputs = self.lookup.combine_inputs(spec)
+            try:
                 with self.timer.stage("combine"):
-                    self._release(spec)
-        elif isinstance(payload, AckResult):
-            self.ledger.append(node, "result_collected", {}, job_id=job_id)
-            self.store.drop_data(job_id, keep=("result",))
-
-    def _job_json(self, job_id: str, key: str) -> dict[str, int]:
-        data = self.store.get_data(job_id, key)
-        if data is None:
-            raise ProtocolError(f"job {job_id} is not at the step that needs {key}")
-        return {str(k): int(v) for k, v in json.loads(data).items()}
-
-    def _setup(self, provider: str, dataset: str, version: int) -> bytes:
-        row = self.store.db.execute(
-            "SELECT setup FROM datasets WHERE provider = ? AND dataset = ? AND version = ?",
-            (provider, dataset, version),
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"setup {provider}/{dataset}/v{version} is gone")
-        return bytes(row[0])
-
-    def _accept_matches(
-        self, spec: JobSpec, providers: list[str], m: MatchedSubjectsResult
-    ) -> None:
-        handles = split_handles(m.handles)
-        if len(handles) > spec.batch_size:
-            raise ProtocolError("more handles than the declared batch")
-        if len(set(handles)) != len(handles):
-            raise ProtocolError("repeated handles")
-        if set(m.sealed) != set(providers) or set(m.counts) != set(providers):
-            raise ProtocolError("sealed subjects must name exactly the job's providers")
-        if any(not 0 <= c <= len(handles) for c in m.counts.values()):
-            raise ProtocolError("a matched count exceeds the number of handles")
-        product = get_product(spec.product)
-        features, obligations = self._plan(spec.job_id)
-        transforms = obligations.get("transforms", {})
-        self.store.put_data(spec.job_id, "handles", m.handles)
-        self.store.put_data(spec.job_id, "counts", json.dumps(m.counts).encode())
-        for role, names in spec.providers.items():
-            mine = [f for f in features if product.feature(f).role == role]
-            for name in names:
-                self._add_task(
-                    spec.job_id,
-                    name,
-                    ComputeFeaturesTask(
-                        product=spec.product,
-                        role=role,
-                        as_of=spec.as_of,
-                        features=mine,
-                        transforms={f: transforms[f] for f in mine if f in transforms},
-                        paillier_public_key=spec.paillier_public_key,
-                        sealed_subjects=m.sealed[name],
-                        subject_count=m.counts[name],
-                    ),
-                )
-        self._set_step(spec.job_id, "running", "features")
-        self.ledger.append(
-            spec.consumer,
-            "subjects_relayed",
-            {
-                "handles": len(handles),
-                "matched": dict(m.counts),
-            },
-            job_id=spec.job_id,
-        )
-
-    def _accept_features(self, spec: JobSpec, node: str, r: EncryptedFeaturesResult) -> None:
-        role = next(role for role, names in spec.providers.items() if node in names)
-        product = get_product(spec.product)
-        features, _ = self._plan(spec.job_id)
-        expected = [f for f in features if product.feature(f).role == role]
-        if r.features != expected:
-            raise ProtocolError(f"features must be {expected}")
-        all_handles = set(split_handles(self.store.get_data(spec.job_id, "handles") or b""))
-        handles = split_handles(r.handles)
-        if len(set(handles)) != len(handles) or not set(handles) <= all_handles:
-            raise ProtocolError("features for handles that are not this job's")
-        declared = self._job_json(spec.job_id, "counts")[node]
-        if len(handles) != declared:
-            raise ProtocolError(f"{len(handles)} subjects answered, {declared} were sent")
-        pk = PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.config.min_paillier_bits
-        )
-        cts = pk.unpack(r.ciphertexts)  # refuses anything outside Z*_{n^2}
-        if len(cts) != len(handles) * len(expected):
-            raise ProtocolError("ciphertext count does not match handles x features")
-        self.store.put_data(spec.job_id, f"features/{node}", r.model_dump_json().encode())
-        self.ledger.append(
-            node,
-            "features_received",
-            {
-                "subjects": len(handles),
-                "features": expected,
-                "ciphertext_hash": self.suite.hex_hash(r.ciphertexts),
-            },
-            job_id=spec.job_id,
-        )
-
-    def _release(self, spec: JobSpec) -> None:
-        product = get_product(spec.product)
-        pk = PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.config.min_paillier_bits
-        )
-        handles = split_handles(self.store.get_data(spec.job_id, "handles") or b"")
-        parts = []
-        for key in self.store.data_keys(spec.job_id, "features/"):
-            r = EncryptedFeaturesResult.model_validate_json(
-                self.store.get_data(spec.job_id, key) or b""
-            )
-            cts = pk.unpack(r.ciphertexts)
-            k = len(r.features)
-            by_handle = {
-                h: cts[i * k : (i + 1) * k] for i, h in enumerate(split_handles(r.handles))
-            }
-            parts.append((r.features, by_handle))
-        if product.output_mode != "score" or spec.model is None:
-            raise TspaceError(
-                f"output mode {product.output_mode} is not released by this engine yet"
-            )
-        model = ScoreModel.parse(spec.model)
-        _, obligations = self._plan(spec.job_id)
-        duties = (
-            {"retention_days": obligations["retention_days"]}
-            if "retention_days" in obligations
-            else {}
-        )
-        scores = linear_scores(
-            pk, handles, parts, model.integer_weights(product), model.integer_intercept(product)
-        )
-        out = rerandomise_values(pk, scores)
-        result = JobResult(
-            job_id=spec.job_id,
-            output_mode="score",
-            features=[],
-            handles=b"".join(handles),
-            ciphertexts=pk.pack(out),
-            duties=duties,
-        )
-        self.store.drop_data(spec.job_id)
-        self.store.put_data(spec.job_id, "result", result.model_dump_json().encode())
-        self._set_step(spec.job_id, "succeeded", "released")
-        self._add_task(spec.job_id, spec.consumer, ResultReadyTask())
-        self.ledger.append(
-            SPACE,
-            "result_released",
-            {
-                "ciphertexts": len(out),
-                "result_hash": self.suite.hex_hash(result.ciphertexts),
-            },
-            job_id=spec.job_id,
-        )
-        log.info("job %s released %d ciphertexts", spec.job_id, len(out))
-
-    def job_result(self, caller: str, job_id: str) -> JobResult:
-        status = self.job_status(caller, job_id)
-        if status.state != "succeeded":
-            raise NotFound(f"job {job_id} has no result ({status.state})")
-        data = self.store.get_data(job_id, "result")
-        if data is None:
-            raise NotFound(f"job {job_id}'s result was already removed")
-        return JobResult.model_validate_json(data)
-
-
-__all__ = ["HANDLE_BYTES", "Space", "SpaceConfig"]
+                    result = self.lookup.combine(spec, inputs)
+            except TspaceError as exc:
+                with self.lock, self.store.transaction():
+                    self._fail_job(job_id, f"combination failed: {exc}")
+                continue
+            with self.lock:
+                row = self.store.db.execute(
+                    "SELECT step FROM jobs WHERE job_id = ?", (job_id,)
+                ).fetchone()
+                if row is None or row[0] != "combining":
+                    continue
+                with self.store.transaction():
+                    self.lookup.release(spec, result)
+            log.info("job %s released", job_id)
+            done += 1
+        return done

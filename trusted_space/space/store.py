@@ -15,8 +15,14 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS participants (
-    name TEXT PRIMARY KEY, role TEXT NOT NULL, suite TEXT NOT NULL,
-    signing_key TEXT NOT NULL, sealing_key TEXT NOT NULL, registered_at TEXT NOT NULL);
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, suite TEXT,
+    signing_key TEXT, sealing_key TEXT, registered_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_hash TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS models (
+    sha256 TEXT PRIMARY KEY, document BLOB NOT NULL, published_by TEXT NOT NULL,
+    published_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS datasets (
     provider TEXT NOT NULL, dataset TEXT NOT NULL, version INTEGER NOT NULL,
     max_client_items INTEGER NOT NULL, fpr REAL NOT NULL, setup BLOB NOT NULL,
@@ -30,6 +36,10 @@ CREATE TABLE IF NOT EXISTS tasks (
     payload TEXT NOT NULL, state TEXT NOT NULL, attempt INTEGER NOT NULL,
     lease_until REAL, result_hash TEXT, created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tasks_node ON tasks(node, state);
+CREATE TABLE IF NOT EXISTS usage (
+    seq INTEGER PRIMARY KEY, job_id TEXT NOT NULL, time TEXT NOT NULL, consumer TEXT NOT NULL,
+    product TEXT NOT NULL, decision TEXT NOT NULL, batch_size INTEGER NOT NULL, epsilon REAL);
+CREATE INDEX IF NOT EXISTS usage_consumer ON usage(consumer, product, time);
 CREATE TABLE IF NOT EXISTS job_data (
     job_id TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (job_id, key));
 """

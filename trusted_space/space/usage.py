@@ -1,8 +1,10 @@
-"""Usage counted from the ledger's decision entries, never from memory.
+"""Usage for quotas and budgets: every decision, indexed, never from memory.
 
-Every allowed job leaves a ``policy_decision`` entry naming its consumer,
-product, batch size and epsilon; quotas and budgets are sums over those
-entries since the start of a period, so restarting the space changes nothing.
+Each ``policy_decision`` ledger entry is also written, in the same
+transaction, as one row of the ``usage`` table (keyed by the entry's
+sequence number), so quotas are sums over an index instead of scans of the
+whole ledger. The rows carry nothing the ledger entry does not; anyone can
+rebuild them from the ledger, and a test does.
 """
 
 from __future__ import annotations
@@ -10,13 +12,30 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
+from trusted_space.ledger import LedgerEntry
+
+
+def record_usage(db: sqlite3.Connection, entry: LedgerEntry) -> None:
+    d = entry.details
+    db.execute(
+        "INSERT INTO usage (seq, job_id, time, consumer, product, decision, batch_size, epsilon) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            entry.seq,
+            entry.job_id,
+            entry.time,
+            d["consumer"],
+            d["product"],
+            d["decision"],
+            d["batch_size"],
+            d.get("epsilon"),
+        ),
+    )
+
+
 _SUM = """
-SELECT {what} FROM ledger
-WHERE kind = 'policy_decision'
-  AND json_extract(entry, '$.details.decision') = 'allow'
-  AND json_extract(entry, '$.details.consumer') = ?
-  AND json_extract(entry, '$.details.product') = ?
-  AND json_extract(entry, '$.time') >= ?
+SELECT {what} FROM usage
+WHERE decision = 'allow' AND consumer = ? AND product = ? AND time >= ?
 """
 
 
@@ -33,11 +52,7 @@ class LedgerUsage:
         return int(self._sum("count(*)", consumer, product, since))
 
     def subjects(self, consumer: str, product: str, since: dt.datetime) -> int:
-        return int(
-            self._sum("sum(json_extract(entry, '$.details.batch_size'))", consumer, product, since)
-        )
+        return int(self._sum("sum(batch_size)", consumer, product, since))
 
     def epsilon(self, consumer: str, product: str, since: dt.datetime) -> float:
-        return self._sum(
-            "sum(coalesce(json_extract(entry, '$.details.epsilon'), 0))", consumer, product, since
-        )
+        return self._sum("sum(coalesce(epsilon, 0))", consumer, product, since)

@@ -1,0 +1,260 @@
+"""Single-applicant underwriting latency over HTTP, beside the same job embedded.
+
+Starts a space and two provider nodes as separate processes on 127.0.0.1,
+then runs ``--requests`` one-applicant jobs from ``--clients`` concurrent
+insurers (each its own consumer participant and node folder), timing each
+from submission to decrypted score. Beside it, the same one-applicant job run
+sequentially on the embedded deployment.
+
+    ours_s      p50 latency over HTTP
+    baseline_s  p50 latency embedded (same job, same machine)
+    ratio       baseline_s / ours_s (below 1: HTTP costs that much more)
+
+Usage: python bench/service.py [--requests 200] [--clients 10] [--people 5000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import emit, machine
+from connectors.applicants import read_applicants
+from connectors.base import LoadOptions
+from tests.policy_docs import dated_example
+from tests.service.procs import Proc, admin_key, free_port, wait_healthy
+from trusted_space.crypto import get_suite
+from trusted_space.demo import default_model_path
+from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.nodes.consumer import ConsumerNode
+from trusted_space.synth import generate_health
+from trusted_space.transport_http import HttpTransport
+
+AS_OF = dt.date(2026, 10, 31)
+PROVIDERS = {"hospital": ["hospital"], "cdc": ["cdc"]}
+
+
+PROCS = ("space", "hospital", "cdc")
+CPU: dict[str, float] = {}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU of a process and its waited-for children (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(f) for f in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def policies(consumers: list[str]) -> list[bytes]:
+    docs = []
+    for name in ("hospital", "cdc"):
+        doc = dated_example(name, consumers=consumers)
+        doc["limits"]["jobs_per_consumer_per_day"] = 100_000
+        doc["limits"].pop("subjects_per_consumer_per_month", None)
+        docs.append(yaml.safe_dump(doc).encode())
+    return docs
+
+
+def one_job(node: ConsumerNode, person_id: str, model: bytes) -> float:
+    start = time.perf_counter()
+    job = node.submit_lookup(
+        "underwriting_score",
+        [person_id],
+        as_of=AS_OF,
+        purpose="underwriting",
+        providers=PROVIDERS,
+        model_document=model,
+    )
+    while not node.has_result(job):
+        node.run_pending(wait=2.0)
+    return time.perf_counter() - start
+
+
+def http_latencies(
+    root: Path, data: Path, requests: int, clients: int, ids: list[str]
+) -> list[float]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    keys = root / "keys"
+    keys.mkdir()
+    names = [f"insurer-{i}" for i in range(clients)]
+    key_files = {
+        n: admin_key(root / "space", n, r, keys)
+        for n, r in [
+            ("hospital", "provider"),
+            ("cdc", "provider"),
+            ("steward", "steward"),
+            *[(n, "consumer") for n in names],
+        ]
+    }
+    procs = [
+        Proc(root / "space.log", "serve", "--workdir", str(root / "space"), "--port", str(port))
+    ]
+    wait_healthy(url)
+    procs.append(
+        Proc(
+            root / "hospital.log",
+            "node",
+            "--space",
+            url,
+            "--name",
+            "hospital",
+            "--api-key-file",
+            str(key_files["hospital"]),
+            "--workdir",
+            str(root / "n" / "hospital"),
+            "--data",
+            str(data / "hospital_visits.csv"),
+        )
+    )
+    procs.append(
+        Proc(
+            root / "cdc.log",
+            "node",
+            "--space",
+            url,
+            "--name",
+            "cdc",
+            "--api-key-file",
+            str(key_files["cdc"]),
+            "--workdir",
+            str(root / "n" / "cdc"),
+            "--data",
+            str(data / "cdc_case_reports.csv"),
+            "--data",
+            str(data / "cdc_chronic_registry.csv"),
+        )
+    )
+    model = default_model_path().read_bytes()
+    try:
+        steward = HttpTransport(url, key_files["steward"].read_text().strip())
+        steward.publish_model(model)
+        for doc in policies(names):
+            steward.publish_policy(doc)
+        steward.close()
+        suite = get_suite("default")
+        nodes = []
+        for n in names:
+            t = HttpTransport(url, key_files[n].read_text().strip())
+            t.connect()
+            node = ConsumerNode(n, root / "clients" / n, t, suite)
+            t.register_keys(node.public_keys())
+            nodes.append(node)
+        while not all(
+            t for t in nodes[0].transport.product_providers("underwriting_score").values()
+        ):
+            time.sleep(0.2)
+        one_job(nodes[0], ids[0], model)  # warm-up: setups fetched, pools started
+        latencies: list[float] = []
+        lock = threading.Lock()
+        per_client = requests // clients
+
+        def work(i: int) -> None:
+            for k in range(per_client):
+                seconds = one_job(nodes[i], ids[(i * per_client + k) % len(ids)], model)
+                with lock:
+                    latencies.append(seconds)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+        before = {name: cpu_seconds(p.proc.pid) for name, p in zip(PROCS, procs, strict=True)}
+        own = time.process_time()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        CPU.update(
+            {
+                name: cpu_seconds(p.proc.pid) - before[name]
+                for name, p in zip(PROCS, procs, strict=True)
+            }
+        )
+        CPU["clients"] = time.process_time() - own
+        return latencies
+    finally:
+        for p in procs:
+            p.stop()
+
+
+def embedded_latencies(root: Path, data: Path, runs: int, ids: list[str]) -> list[float]:
+    with EmbeddedDeployment(root / "embedded") as dep:
+        hospital, cdc = dep.provider("hospital"), dep.provider("cdc")
+        hospital.load("csv", [data / "hospital_visits.csv"], LoadOptions(replace=True))
+        cdc.load(
+            "csv",
+            [data / "cdc_case_reports.csv", data / "cdc_chronic_registry.csv"],
+            LoadOptions(replace=True),
+        )
+        hospital.offer_datasets()
+        cdc.offer_datasets()
+        insurer = dep.consumer("insurer")
+        model = default_model_path().read_bytes()
+        out = []
+        for k in range(runs + 1):
+            start = time.perf_counter()
+            job = insurer.submit_lookup(
+                "underwriting_score",
+                [ids[k % len(ids)]],
+                as_of=AS_OF,
+                purpose="underwriting",
+                providers=PROVIDERS,
+                model_document=model,
+            )
+            dep.run_job(insurer, job)
+            if k:
+                out.append(time.perf_counter() - start)
+        return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tspace-bench-service-") as tmp:
+        root = Path(tmp)
+        data = root / "data"
+        generate_health(args.people, 7, data, applicants=200, end_date=AS_OF)
+        ids = [a.person_id for a in read_applicants(data / "applicants.csv") if a.person_id]
+        embedded = embedded_latencies(root, data, 50, ids)
+        http = http_latencies(root, data, args.requests, args.clients, ids)
+    emit(
+        {
+            "n": len(http),
+            "clients": args.clients,
+            "ours_s": statistics.median(http),
+            "baseline_s": statistics.median(embedded),
+            "ratio": statistics.median(embedded) / statistics.median(http),
+            "http_p50_s": percentile(http, 0.5),
+            "http_p99_s": percentile(http, 0.99),
+            "embedded_p50_s": percentile(embedded, 0.5),
+            "embedded_p99_s": percentile(embedded, 0.99),
+            "goal_p50_s": 0.150,
+            "cpu_s_during_http_run": {k: round(v, 2) for k, v in CPU.items()},
+            "machine": machine(),
+        },
+        args.json,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,361 @@
+"""Every route, called by every role, by no key and by a bad key.
+
+The space holds a finished job and one in flight (its providers' tasks
+pending), so routes that touch another party's job or task have something
+real to refuse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from connectors.base import LoadOptions
+from connectors.provider_node import ProviderNode
+from tests.policy_docs import dated_example
+from trusted_space.demo import default_model_path
+from trusted_space.hazmat import psi
+from trusted_space.nodes.consumer import ConsumerNode
+from trusted_space.protocol.messages import JobSpec, JobSubmission
+from trusted_space.service.app import create_app
+from trusted_space.service.settings import ServiceSettings
+from trusted_space.synth import generate_health
+from trusted_space.transport import EmbeddedTransport
+
+AS_OF = dt.date(2026, 10, 31)
+ROLES = ("provider", "consumer", "other_consumer", "steward", "operator", "none", "bad")
+KEYED = ROLES[:5]
+
+
+class World:
+    def __init__(self, root: Path) -> None:
+        data = root / "data"
+        generate_health(600, 3, data, applicants=12, end_date=AS_OF)
+        self.app = create_app(ServiceSettings(workdir=root / "svc"))
+        space = self.app.state.space
+        self.space = space
+        names = {
+            "provider": "hospital",
+            "cdc": "cdc",
+            "consumer": "insurer",
+            "other_consumer": "insurer2",
+            "steward": "steward",
+            "operator": "operator",
+        }
+        roles = {
+            "provider": "provider",
+            "cdc": "provider",
+            "consumer": "consumer",
+            "other_consumer": "consumer",
+            "steward": "steward",
+            "operator": "operator",
+        }
+        self.keys = {k: space.add_participant(None, names[k], roles[k]) for k in names}
+        self.keys["bad"] = "tsk_" + "A" * 43
+        self.names = names
+        suite = space.suite
+        self.hospital = ProviderNode(
+            "hospital", root / "n" / "hospital", EmbeddedTransport(space, "hospital"), suite
+        )
+        self.cdc = ProviderNode("cdc", root / "n" / "cdc", EmbeddedTransport(space, "cdc"), suite)
+        self.insurer = ConsumerNode(
+            "insurer", root / "n" / "insurer", EmbeddedTransport(space, "insurer"), suite
+        )
+        self.node_keys = {}
+        for role, node in (("provider", self.hospital), ("consumer", self.insurer)):
+            self.node_keys[role] = node.public_keys()
+        for node in (self.hospital, self.cdc, self.insurer):
+            space.register_keys(node.name, node.public_keys())
+        self.hospital.load("csv", [data / "hospital_visits.csv"], LoadOptions(replace=True))
+        self.cdc.load(
+            "csv",
+            [data / "cdc_case_reports.csv", data / "cdc_chronic_registry.csv"],
+            LoadOptions(replace=True),
+        )
+        self.offer = self.hospital.offer_datasets()[0]
+        self.cdc.offer_datasets()
+        self.model = default_model_path().read_bytes()
+        space.publish_model("steward", self.model)
+        import yaml
+
+        self.policy = yaml.safe_dump(dated_example("hospital")).encode()
+        space.publish_policy("steward", self.policy)
+        space.publish_policy("steward", yaml.safe_dump(dated_example("cdc")).encode())
+        ids = ["11010519491231002X", "110101199003074514"]
+        self.done_job = self.insurer.submit_lookup(
+            "underwriting_score",
+            ids,
+            as_of=AS_OF,
+            purpose="underwriting",
+            providers={"hospital": ["hospital"], "cdc": ["cdc"]},
+            model_document=self.model,
+        )
+        for _ in range(10):
+            space.run_pending_work()
+            for node in (self.hospital, self.cdc, self.insurer):
+                node.run_pending()
+        assert space.job_status("insurer", self.done_job).state == "succeeded"
+        self.open_job = self.insurer.submit_lookup(
+            "underwriting_score",
+            ids,
+            as_of=AS_OF,
+            purpose="underwriting",
+            providers={"hospital": ["hospital"], "cdc": ["cdc"]},
+            model_document=self.model,
+        )
+        row = space.store.db.execute(
+            "SELECT task_id FROM tasks WHERE job_id = ? AND node = 'hospital'", (self.open_job,)
+        ).fetchone()
+        self.open_task = row[0]
+        client = psi.PsiClient()
+        self.submission = JobSubmission(
+            spec=JobSpec(
+                job_id=uuid.uuid4().hex,
+                product="underwriting_score",
+                consumer="insurer",
+                purpose="underwriting",
+                as_of=AS_OF,
+                batch_size=1,
+                providers={"hospital": ["hospital"], "cdc": ["cdc"]},
+                paillier_public_key=self.insurer.paillier_public.to_wire(),
+                model=self.model,
+            ),
+            psi_request=client.create_request(["11010519491231002X"]),
+        )
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, TestClient]]:
+    w = World(tmp_path_factory.mktemp("authz"))
+    with TestClient(w.app) as client:
+        yield w, client
+
+
+def headers(w: World, role: str) -> dict[str, str]:
+    if role == "none":
+        return {}
+    return {"Authorization": f"Bearer {w.keys[role]}"}
+
+
+def own_keys(w: World, role: str) -> dict[str, Any]:
+    suite = w.space.suite
+    name = w.names.get(role, "nobody")
+    real = {
+        "provider": "provider",
+        "consumer": "consumer",
+        "other_consumer": "consumer",
+        "steward": "steward",
+        "operator": "operator",
+    }.get(role, "consumer")
+    return {
+        "name": name,
+        "role": real,
+        "suite": suite.name,
+        "signing_key": suite.new_signing_key().public_bytes().hex(),
+        "sealing_key": suite.new_sealing_key().public_bytes().hex(),
+    }
+
+
+Call = Callable[[World, str], dict[str, Any]]
+
+
+def allow(statuses: dict[str, int], otherwise: int) -> dict[str, int]:
+    out = {r: statuses.get(r, otherwise) for r in KEYED}
+    out.update({"none": statuses.get("none", 401), "bad": statuses.get("bad", 401)})
+    return out
+
+
+MATRIX: list[tuple[str, str, Callable[[World], str], Call | None, dict[str, int]]] = [
+    ("GET", "health", lambda w: "/v1/health", None, {r: 200 for r in ROLES}),
+    ("GET", "openapi", lambda w: "/openapi.json", None, {r: 200 for r in ROLES}),
+    (
+        "POST",
+        "add participant",
+        lambda w: "/v1/participants",
+        lambda w, r: {"json": {"name": f"p-{uuid.uuid4().hex[:8]}", "role": "consumer"}},
+        allow({"operator": 201}, 403),
+    ),
+    ("GET", "whoami", lambda w: "/v1/participants/me", None, allow({}, 200)),
+    ("GET", "public keys", lambda w: "/v1/participants/keys", None, allow({}, 200)),
+    (
+        "PUT",
+        "own keys",
+        lambda w: "/v1/participants/me/keys",
+        lambda w, r: {"json": own_keys(w, r)},
+        allow({}, 204),
+    ),
+    (
+        "POST",
+        "offer dataset",
+        lambda w: "/v1/datasets",
+        lambda w, r: {
+            "content": w.offer.model_dump_json(),
+            "headers": {"content-type": "application/json"},
+        },
+        allow({"provider": 204}, 403),
+    ),
+    (
+        "GET",
+        "setup",
+        lambda w: f"/v1/datasets/hospital/hospital/{w.offer.version}/setup",
+        None,
+        allow({"provider": 200, "consumer": 200, "other_consumer": 200}, 403),
+    ),
+    (
+        "GET",
+        "product providers",
+        lambda w: "/v1/products/underwriting_score/providers",
+        None,
+        allow({"provider": 403}, 200),
+    ),
+    (
+        "GET",
+        "approved model",
+        lambda w: "/v1/products/underwriting_score/model",
+        None,
+        allow({"consumer": 200, "other_consumer": 200, "steward": 200}, 403),
+    ),
+    (
+        "POST",
+        "publish model",
+        lambda w: "/v1/models",
+        lambda w, r: {"content": w.model, "headers": {"content-type": "application/octet-stream"}},
+        allow({"steward": 201}, 403),
+    ),
+    (
+        "GET",
+        "list policies",
+        lambda w: "/v1/policies",
+        None,
+        allow({"steward": 200, "operator": 200}, 403),
+    ),
+    (
+        "POST",
+        "publish policy",
+        lambda w: "/v1/policies",
+        lambda w, r: {"content": w.policy, "headers": {"content-type": "application/octet-stream"}},
+        allow({"steward": 201}, 403),
+    ),
+    (
+        "DELETE",
+        "retire policy",
+        lambda w: "/v1/policies/no-such-policy",
+        None,
+        allow({"steward": 404}, 403),
+    ),
+    (
+        "POST",
+        "submit job",
+        lambda w: "/v1/jobs",
+        lambda w, r: {
+            "content": w.submission.model_dump_json(),
+            "headers": {"content-type": "application/json"},
+        },
+        allow({"consumer": 201}, 403),
+    ),
+    ("GET", "job status", lambda w: f"/v1/jobs/{w.done_job}", None, allow({"consumer": 200}, 404)),
+    (
+        "GET",
+        "job result",
+        lambda w: f"/v1/jobs/{w.done_job}/result",
+        None,
+        allow({"consumer": 200}, 404),
+    ),
+    (
+        "GET",
+        "pull tasks",
+        lambda w: "/v1/tasks",
+        None,
+        allow({"steward": 403, "operator": 403}, 200),
+    ),
+    (
+        "POST",
+        "post result",
+        lambda w: f"/v1/tasks/{w.open_task}/result",
+        lambda w, r: {
+            "json": {
+                "task_id": w.open_task,
+                "payload": {"kind": "psi_response", "psi_response": "AAAA"},
+            }
+        },
+        allow({"provider": 422}, 404),
+    ),  # the owner's malformed PSI response is refused
+    (
+        "POST",
+        "report failure",
+        lambda w: f"/v1/tasks/{w.open_task}/failure",
+        lambda w, r: {"json": {"reason": "test"}},
+        allow({"provider": 204}, 404),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "name", "path", "body", "expected"), MATRIX, ids=[m[1] for m in MATRIX]
+)
+def test_every_route_with_every_role(
+    world: tuple[World, TestClient],
+    method: str,
+    name: str,
+    path: Callable[[World], str],
+    body: Call | None,
+    expected: dict[str, int],
+) -> None:
+    w, client = world
+    got = {}
+    # The allowed role last, so a state-changing call does not hide the others' refusals.
+    order = sorted(ROLES, key=lambda r: expected[r] < 400)
+    for role in order:
+        kwargs = body(w, role) if body else {}
+        hdrs = {**kwargs.pop("headers", {}), **headers(w, role)}
+        response = client.request(method, path(w), headers=hdrs, **kwargs)
+        got[role] = response.status_code
+        if response.status_code >= 400:
+            assert response.headers["content-type"].startswith("application/problem+json"), (
+                role,
+                response.text,
+            )
+            problem = response.json()
+            assert problem["status"] == response.status_code and problem["detail"]
+    assert got == expected
+
+
+def test_the_matrix_calls_every_documented_route(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    paths = client.get("/openapi.json").json()["paths"]
+    documented = {(m.upper(), p) for p, ops in paths.items() for m in ops}
+    assert len(documented) >= 18
+    called = [(method, path(w)) for method, _, path, _, _ in MATRIX]
+    for method, template in documented:
+        pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
+        assert any(m == method and pattern.match(p) for m, p in called), (method, template)
+
+
+def test_problem_details_for_limits_and_conflicts(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    consumer = headers(w, "consumer")
+    too_big = client.post(
+        "/v1/models",
+        content=b"x" * (w.app.state.settings.max_body_bytes + 1),
+        headers={**headers(w, "steward"), "content-type": "application/octet-stream"},
+    )
+    assert too_big.status_code == 413
+    invalid = client.post("/v1/jobs", json={"spec": {"job_id": "nope"}}, headers=consumer)
+    assert invalid.status_code == 422 and invalid.json()["errors"]
+    assert "nope" not in invalid.text, "a 422 must not echo the payload"
+    changed = w.submission.model_copy(
+        update={"spec": w.submission.spec.model_copy(update={"purpose": "claims"})}
+    )
+    replay = client.post(
+        "/v1/jobs",
+        content=changed.model_dump_json(),
+        headers={**consumer, "content-type": "application/json"},
+    )
+    assert replay.status_code == 409

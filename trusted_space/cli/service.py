@@ -1,0 +1,229 @@
+"""Commands of the networked deployment: the space, nodes, clients, the operator."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trusted_space.cli.common import console, errors, parse_date
+from trusted_space.i18n import t
+
+admin = typer.Typer(
+    help="运维: the operator's commands, run on the space's machine.", no_args_is_help=True
+)
+client = typer.Typer(
+    help="客户端: a consumer's or steward's calls to a space over HTTP.", no_args_is_help=True
+)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    # httpx logs every request line at INFO; the node's own log says what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+@errors
+def serve(
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="The space's folder (state survives restarts).")
+    ],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    suite: Annotated[
+        str, typer.Option("--suite", help="Crypto suite, fixed when the space is created.")
+    ] = "default",
+    lease_seconds: Annotated[
+        float,
+        typer.Option(
+            "--lease-seconds", help="How long a node holds a task before it is offered again."
+        ),
+    ] = 120.0,
+) -> None:
+    """服务: run the space as an HTTP service (uvicorn)."""
+    import uvicorn
+
+    from trusted_space.service.app import create_app
+    from trusted_space.service.settings import ServiceSettings
+
+    _logging(False)
+    settings = ServiceSettings(workdir=workdir, suite=suite, lease_seconds=lease_seconds)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@admin.command("add-participant")
+@errors
+def add_participant(
+    name: Annotated[str, typer.Argument(help="Participant id, e.g. hospital-a.")],
+    role: Annotated[str, typer.Option("--role", help="provider, consumer, steward or operator.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
+    suite: Annotated[str, typer.Option("--suite", help="The space's crypto suite.")] = "default",
+) -> None:
+    """Add a participant and print its new API key once (only its hash is kept)."""
+    from trusted_space.space.space import Space, SpaceConfig
+
+    space = Space(workdir / "space", SpaceConfig(suite=suite))
+    try:
+        key = space.add_participant(None, name, role)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    finally:
+        space.close()
+    print(key)
+
+
+@errors
+def node(
+    space: Annotated[str, typer.Option("--space", help="The space's URL.")],
+    name: Annotated[str, typer.Option("--name", help="This node's participant id.")],
+    api_key_file: Annotated[
+        Path, typer.Option("--api-key-file", help="File holding this node's API key.")
+    ],
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="This node's folder (keys, data, job files).")
+    ],
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data", help="KIND:PATH to load before serving (kind csv if omitted); repeatable."
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log at DEBUG level.")] = False,
+) -> None:
+    """节点: run a provider or consumer node; it only makes outbound requests."""
+    from connectors.base import LoadOptions
+    from connectors.provider_node import ProviderNode
+    from trusted_space.crypto import get_suite
+    from trusted_space.errors import InputError
+    from trusted_space.nodes.base import Node
+    from trusted_space.nodes.consumer import ConsumerNode
+    from trusted_space.nodes.runner import serve_node
+    from trusted_space.transport_http import HttpTransport, read_api_key
+
+    _logging(verbose)
+    transport = HttpTransport(space, read_api_key(api_key_file))
+    me = transport.connect()
+    if me["name"] != name:
+        raise InputError(f"the API key belongs to {me['name']!r}, not {name!r}")
+    suite = get_suite(me["suite"])
+    the_node: Node
+    if me["role"] == "provider":
+        provider = ProviderNode(name, workdir, transport, suite)
+        groups: dict[str, list[Path]] = {}
+        for item in data or []:
+            kind, _, path = item.rpartition(":") if ":" in item else ("csv", "", item)
+            groups.setdefault(kind or "csv", []).append(Path(path))
+        for kind, paths in groups.items():
+            report = provider.load(kind, paths, LoadOptions(replace=True))
+            report.write(workdir / "quality" / f"{kind}.json")
+            console.print(
+                t(
+                    "load.done",
+                    read=report.rows_read,
+                    loaded=report.rows_loaded,
+                    rejected=report.rows_rejected,
+                    report=workdir / "quality",
+                ),
+                highlight=False,
+            )
+        the_node = provider
+    elif me["role"] == "consumer":
+        the_node = ConsumerNode(name, workdir, transport, suite)
+    else:
+        raise InputError(f"{name!r} is a {me['role']}; only providers and consumers run nodes")
+    try:
+        serve_node(the_node)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        transport.close()
+
+
+@client.command("underwrite")
+@errors
+def client_underwrite(
+    space: Annotated[str, typer.Option("--space", help="The space's URL.")],
+    api_key_file: Annotated[
+        Path, typer.Option("--api-key-file", help="File holding the insurer's API key.")
+    ],
+    applicants: Annotated[
+        Path, typer.Option("--applicants", help="The batch: applicant_ref,person_id.")
+    ],
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write scores.csv.")],
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Model file (default: the one the policies approve)."),
+    ] = None,
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="The insurer's node folder (keys, job files).")
+    ] = Path(".tspace-client"),
+) -> None:
+    """核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`."""
+    from products.underwriting.client import client_underwrite as run
+    from trusted_space.transport_http import HttpTransport, read_api_key
+
+    transport = HttpTransport(space, read_api_key(api_key_file))
+    try:
+        rows = run(
+            transport,
+            workdir=workdir,
+            applicants=applicants,
+            purpose=purpose,
+            as_of=parse_date(as_of),
+            out=out,
+            model=model,
+        )
+    finally:
+        transport.close()
+    scored = sum(r.status == "scored" for r in rows)
+    console.print(
+        t("underwrite.done", path=out, scored=scored, invalid=len(rows) - scored), highlight=False
+    )
+
+
+@client.command("publish-policy")
+@errors
+def publish_policy(
+    files: Annotated[list[Path], typer.Argument(help="Policy files.")],
+    space: Annotated[str, typer.Option("--space", help="The space's URL.")],
+    api_key_file: Annotated[
+        Path, typer.Option("--api-key-file", help="File holding the steward's API key.")
+    ],
+) -> None:
+    """Steward: publish policies to a space."""
+    from trusted_space.transport_http import HttpTransport, read_api_key
+
+    transport = HttpTransport(space, read_api_key(api_key_file))
+    try:
+        for f in files:
+            digest = transport.publish_policy(f.read_bytes())
+            console.print(t("policy.published", file=f, hash=digest[:12]), highlight=False)
+    finally:
+        transport.close()
+
+
+@client.command("publish-model")
+@errors
+def publish_model(
+    file: Annotated[Path, typer.Argument(help="Model file (JSON).")],
+    space: Annotated[str, typer.Option("--space", help="The space's URL.")],
+    api_key_file: Annotated[
+        Path, typer.Option("--api-key-file", help="File holding the steward's API key.")
+    ],
+) -> None:
+    """Steward: publish a model file; policies pin it by SHA-256."""
+    from trusted_space.transport_http import HttpTransport, read_api_key
+
+    transport = HttpTransport(space, read_api_key(api_key_file))
+    try:
+        print(transport.publish_model(file.read_bytes()))
+    finally:
+        transport.close()

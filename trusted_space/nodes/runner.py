@@ -1,0 +1,39 @@
+"""Run a node as a long-lived process: register, offer, then pull work forever.
+
+The node only makes outbound requests (long-polls with backoff and jitter in
+the transport), so a hospital's firewall needs no inbound rule. It survives
+a restarting space: the transport waits it out and leases bring back any
+task that was in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+
+from connectors.provider_node import ProviderNode
+from trusted_space.errors import TspaceError
+from trusted_space.nodes.base import Node
+
+log = logging.getLogger("tspace.node")
+
+
+def serve_node(node: Node, *, stop: threading.Event | None = None, wait: float = 20.0) -> None:
+    stop = stop or threading.Event()
+    node.transport.register_keys(node.public_keys())
+    if isinstance(node, ProviderNode):
+        offers = node.offer_datasets()
+        log.info("%s offers %d dataset(s)", node.name, len(offers))
+    log.info("%s is pulling work", node.name)
+    pause = 0.5
+    while not stop.is_set():
+        try:
+            node.run_pending(wait=wait)
+            pause = 0.5
+        except TspaceError as exc:
+            log.warning("%s: %s; pausing %.1f s", node.name, type(exc).__name__, pause)
+            stop.wait(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 30.0)
+        time.sleep(0)

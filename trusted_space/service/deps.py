@@ -1,0 +1,38 @@
+"""Dependencies shared by the routers: the space, and the authenticated caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from trusted_space.errors import Unauthenticated
+from trusted_space.service.settings import ServiceSettings
+from trusted_space.space.space import Space
+
+
+def get_space(request: Request) -> Space:
+    space: Space = request.app.state.space
+    return space
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    settings: ServiceSettings = request.app.state.settings
+    return settings
+
+
+SpaceDep = Annotated[Space, Depends(get_space)]
+SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+
+
+def get_caller(
+    space: SpaceDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> str:
+    """The participant named by ``Authorization: Bearer <api key>``."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthenticated("an API key is required: Authorization: Bearer <key>")
+    return space.authenticate(authorization.removeprefix("Bearer ").strip())
+
+
+Caller = Annotated[str, Depends(get_caller)]

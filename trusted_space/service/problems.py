@@ -1,0 +1,89 @@
+"""Errors as RFC 9457 problem details, with the status each failure class means.
+
+401 no or unknown API key; 403 the caller's role may not do this; 404 absent
+or not the caller's; 409 a replayed, duplicate or out-of-order message; 413 a
+body or batch over the limits; 422 a payload that is malformed or refused.
+Details name what is wrong, never a key, ciphertext or payload.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from trusted_space.errors import (
+    Conflict,
+    NotAuthorised,
+    NotFound,
+    PayloadTooLarge,
+    TspaceError,
+    Unauthenticated,
+)
+
+log = logging.getLogger("tspace.service")
+
+PROBLEM = "application/problem+json"
+
+TITLES = {
+    400: "Bad request",
+    401: "Unauthenticated",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Payload too large",
+    422: "Unprocessable payload",
+    500: "Internal error",
+}
+
+
+def problem(status: int, detail: str, **extra: object) -> JSONResponse:
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def status_of(exc: TspaceError) -> int:
+    if isinstance(exc, Unauthenticated):
+        return 401
+    if isinstance(exc, NotAuthorised):
+        return 403
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, PayloadTooLarge):
+        return 413
+    return 422
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(TspaceError)
+    async def _tspace(request: Request, exc: TspaceError) -> JSONResponse:
+        return problem(status_of(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Locations and messages only: pydantic's "input" would echo the payload.
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return problem(422, "the request does not match the schema", errors=errors)
+
+    @app.exception_handler(ValueError)
+    async def _value(request: Request, exc: ValueError) -> JSONResponse:
+        return problem(422, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return problem(500, "unexpected error; the space's log has the type")

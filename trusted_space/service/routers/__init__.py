@@ -1,0 +1,1 @@
+"""One router per area: participants, datasets, products, models, policies, jobs, tasks."""

@@ -1,0 +1,25 @@
+"""Products: which providers offer what a product needs, and its approved model."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from trusted_space.service.deps import Caller, SpaceDep
+
+router = APIRouter(prefix="/v1/products", tags=["products"])
+
+
+@router.get("/{product}/providers", response_model=dict[str, list[str]])
+def product_providers(product: str, caller: Caller, space: SpaceDep) -> dict[str, list[str]]:
+    """Per role of the product, the providers offering its dataset."""
+    return space.product_providers(caller, product)
+
+
+@router.get(
+    "/{product}/model",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+def approved_model(product: str, caller: Caller, space: SpaceDep) -> Response:
+    """The model file the product's active policies approve, byte for byte."""
+    return Response(content=space.approved_model(caller, product), media_type="application/json")

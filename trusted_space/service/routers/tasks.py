@@ -1,0 +1,47 @@
+"""Tasks: nodes pull their work (long-poll) and post results. A provider
+node only ever makes outbound requests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from trusted_space.errors import ProtocolError
+from trusted_space.protocol.messages import Task, TaskResult
+from trusted_space.service.deps import Caller, SettingsDep, SpaceDep
+
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+
+
+class Failure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, Field(max_length=2000)]
+
+
+@router.get("", response_model=list[Task])
+def pull_tasks(
+    caller: Caller,
+    space: SpaceDep,
+    settings: SettingsDep,
+    wait: Annotated[float, Query(ge=0, le=60)] = 0.0,
+    limit: Annotated[int, Query(ge=1, le=64)] = 8,
+) -> list[Task]:
+    """Lease the caller's pending tasks, waiting up to ``wait`` seconds for one."""
+    return space.pull_tasks(caller, limit, min(wait, settings.long_poll_seconds))
+
+
+@router.post("/{task_id}/result", status_code=status.HTTP_204_NO_CONTENT)
+def complete_task(task_id: str, result: TaskResult, caller: Caller, space: SpaceDep) -> Response:
+    if result.task_id != task_id:
+        raise ProtocolError("the result names another task")
+    space.complete_task(caller, result)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{task_id}/failure", status_code=status.HTTP_204_NO_CONTENT)
+def report_failure(task_id: str, body: Failure, caller: Caller, space: SpaceDep) -> Response:
+    """The node cannot do its step: the job fails cleanly, nothing is released."""
+    space.report_failure(caller, task_id, body.reason)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,24 @@
+"""Service settings, from ``TSPACE_*`` environment variables or arguments.
+
+There is no shared secret with a default value to forget: every participant
+has its own API key, issued by the operator and stored hashed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TSPACE_", extra="forbid")
+
+    workdir: Path
+    suite: str = "default"
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_batch: int = Field(default=100_000, ge=1)
+    long_poll_seconds: float = Field(default=20.0, ge=0, le=60)
+    lease_seconds: float = Field(default=120.0, gt=0)
+    require_policy: bool = True

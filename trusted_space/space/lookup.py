@@ -1,0 +1,337 @@
+"""Engine 1 at the space: the per-subject lookup protocol's state machine.
+
+    submit      consumer's JobSubmission -> one psi_respond task per provider
+    psi_response (each provider)         -> when all: psi_finish for the consumer
+    matched_subjects (consumer)          -> one compute_features task per provider
+    encrypted_features (each provider)   -> when all: step 'combining'
+    combine (background)                 -> result released, result_ready task
+    ack (consumer)                       -> intermediate data dropped
+
+Every transition is checked (sizes, handles, ciphertext ranges) and commits
+with its ledger entry. The space reads handles, sizes and hashes only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from products.base import Product
+from products.registry import get_product
+from products.score_model import ScoreModel
+from trusted_space.errors import NotFound, ProtocolError
+from trusted_space.hazmat import psi
+from trusted_space.hazmat.paillier import PaillierPublicKey
+from trusted_space.parallel import rerandomise_values
+from trusted_space.protocol.messages import (
+    AckResult,
+    ComputeFeaturesTask,
+    EncryptedFeaturesResult,
+    JobResult,
+    JobSpec,
+    MatchedSubjectsResult,
+    PsiFinishTask,
+    PsiRespondTask,
+    PsiResponseResult,
+    ResultReadyTask,
+    SetupRef,
+    TaskResultPayload,
+    split_handles,
+)
+from trusted_space.space.combine import sum_scores
+from trusted_space.space.policy_registry import job_features
+
+if TYPE_CHECKING:
+    from trusted_space.space.space import Space
+
+SPACE = "space"
+
+
+def providers_of(spec: JobSpec) -> list[str]:
+    return [n for names in spec.providers.values() for n in names]
+
+
+class LookupProtocol:
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.store = space.store
+        self.ledger = space.ledger
+        self.suite = space.suite
+
+    def public_key(self, spec: JobSpec) -> PaillierPublicKey:
+        return PaillierPublicKey.from_wire(
+            spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
+        )
+
+    # -- submission ---------------------------------------------------------------------
+    def check(self, spec: JobSpec, psi_request: bytes) -> tuple[Product, list[str], dict[str, int]]:
+        """Structural checks before the policy gate: the product, key, model,
+        providers, batch and PSI request must fit together."""
+        try:
+            product = get_product(spec.product)
+        except ValueError as exc:
+            raise ProtocolError(str(exc)) from exc
+        if product.engine != "direct_lookup":
+            raise ProtocolError(f"{product.name} does not run as a per-subject lookup")
+        self.public_key(spec)
+        features = job_features(spec, product)
+        if not features:
+            raise ProtocolError("the job uses no feature")
+        roles = sorted(product.roles_for(features))
+        if sorted(spec.providers) != roles:
+            raise ProtocolError(f"this job needs providers for roles {roles}")
+        items = psi.request_size(psi_request)
+        if items != spec.batch_size:
+            raise ProtocolError(
+                f"PSI request holds {items} items but the job declares a batch of {spec.batch_size}"
+            )
+        versions: dict[str, int] = {}
+        for role, names in spec.providers.items():
+            if not names or len(set(names)) != len(names):
+                raise ProtocolError(f"role {role!r} needs distinct provider names")
+            dataset = product.role(role).dataset
+            for name in names:
+                if self.space.participants.role(name) != "provider":
+                    raise ProtocolError(f"{name!r} is not a provider")
+                offer = self.space.latest_offer(name, dataset)
+                if offer is None:
+                    raise ProtocolError(f"{name!r} offers no {dataset!r} dataset")
+                if spec.batch_size > offer[1]:
+                    raise ProtocolError(
+                        f"batch of {spec.batch_size} exceeds the {offer[1]} items "
+                        f"{name!r}'s setup admits"
+                    )
+                versions[name] = offer[0]
+        return product, features, versions
+
+    def start(
+        self,
+        spec: JobSpec,
+        product: Product,
+        features: list[str],
+        versions: dict[str, int],
+        obligations: dict[str, Any],
+        psi_request: bytes,
+    ) -> None:
+        """After an allow: the plan, and one PSI task per provider (in the caller's transaction)."""
+        self.store.put_data(spec.job_id, "versions", json.dumps(versions).encode())
+        plan = {"features": features, "obligations": obligations}
+        self.store.put_data(spec.job_id, "plan", json.dumps(plan).encode())
+        for role, names in spec.providers.items():
+            dataset = product.role(role).dataset
+            for name in names:
+                self.space.add_task(
+                    spec.job_id,
+                    name,
+                    PsiRespondTask(
+                        dataset=dataset,
+                        version=versions[name],
+                        max_items=spec.batch_size,
+                        psi_request=psi_request,
+                    ),
+                )
+
+    # -- transitions -------------------------------------------------------------------------
+    def advance(self, spec: JobSpec, node: str, payload: TaskResultPayload) -> None:
+        job_id = spec.job_id
+        if isinstance(payload, PsiResponseResult):
+            self._accept_psi(spec, node, payload)
+        elif isinstance(payload, MatchedSubjectsResult):
+            self._accept_matches(spec, payload)
+        elif isinstance(payload, EncryptedFeaturesResult):
+            self._accept_features(spec, node, payload)
+            if len(self.store.data_keys(job_id, "features/")) == len(providers_of(spec)):
+                self.space.set_step(job_id, "running", "combining")
+                self.space.work_added()
+        elif isinstance(payload, AckResult):
+            self.ledger.append(node, "result_collected", {}, job_id=job_id)
+            self.store.drop_data(job_id, keep=("result",))
+
+    def plan(self, job_id: str) -> tuple[list[str], dict[str, Any]]:
+        data = self.store.get_data(job_id, "plan")
+        if data is None:
+            raise ProtocolError(f"job {job_id} has no plan")
+        plan = json.loads(data)
+        return list(plan["features"]), dict(plan["obligations"])
+
+    def _job_ints(self, job_id: str, key: str) -> dict[str, int]:
+        data = self.store.get_data(job_id, key)
+        if data is None:
+            raise ProtocolError(f"job {job_id} is not at the step that needs {key}")
+        return {str(k): int(v) for k, v in json.loads(data).items()}
+
+    def _accept_psi(self, spec: JobSpec, node: str, payload: PsiResponseResult) -> None:
+        job_id = spec.job_id
+        if psi.response_size(payload.psi_response) != spec.batch_size:
+            raise ProtocolError("the PSI response does not answer every item of the request")
+        self.store.put_data(job_id, f"psi_response/{node}", payload.psi_response)
+        self.space.set_step(job_id, "running", "psi")
+        self.ledger.append(
+            node,
+            "psi_responded",
+            {
+                "response_hash": self.suite.hex_hash(payload.psi_response),
+                "response_bytes": len(payload.psi_response),
+            },
+            job_id=job_id,
+        )
+        if len(self.store.data_keys(job_id, "psi_response/")) < len(providers_of(spec)):
+            return
+        product = get_product(spec.product)
+        versions = self._job_ints(job_id, "versions")
+        setups: dict[str, SetupRef] = {}
+        responses: dict[str, bytes] = {}
+        for role, names in spec.providers.items():
+            for name in names:
+                dataset = product.role(role).dataset
+                digest = self.suite.hex_hash(self.space.setup(name, dataset, versions[name]))
+                setups[name] = SetupRef(dataset=dataset, version=versions[name], hash=digest)
+                responses[name] = self.store.get_data(job_id, f"psi_response/{name}") or b""
+        self.space.add_task(
+            job_id, spec.consumer, PsiFinishTask(setups=setups, responses=responses)
+        )
+        self.space.set_step(job_id, "running", "intersect")
+
+    def _accept_matches(self, spec: JobSpec, m: MatchedSubjectsResult) -> None:
+        providers = providers_of(spec)
+        handles = split_handles(m.handles)
+        if len(handles) > spec.batch_size:
+            raise ProtocolError("more handles than the declared batch")
+        if len(set(handles)) != len(handles):
+            raise ProtocolError("repeated handles")
+        if set(m.sealed) != set(providers) or set(m.counts) != set(providers):
+            raise ProtocolError("sealed subjects must name exactly the job's providers")
+        if any(not 0 <= c <= len(handles) for c in m.counts.values()):
+            raise ProtocolError("a matched count exceeds the number of handles")
+        product = get_product(spec.product)
+        features, obligations = self.plan(spec.job_id)
+        transforms = obligations.get("transforms", {})
+        weights = (
+            ScoreModel.parse(spec.model).integer_weights(product)
+            if product.output_mode == "score" and spec.model is not None
+            else None
+        )
+        self.store.put_data(spec.job_id, "handles", m.handles)
+        self.store.put_data(spec.job_id, "counts", json.dumps(m.counts).encode())
+        for role, names in spec.providers.items():
+            mine = [f for f in features if product.feature(f).role == role]
+            for name in names:
+                self.space.add_task(
+                    spec.job_id,
+                    name,
+                    ComputeFeaturesTask(
+                        product=spec.product,
+                        role=role,
+                        as_of=spec.as_of,
+                        features=mine,
+                        transforms={f: transforms[f] for f in mine if f in transforms},
+                        weights={f: weights[f] for f in mine} if weights is not None else None,
+                        paillier_public_key=spec.paillier_public_key,
+                        sealed_subjects=m.sealed[name],
+                        subject_count=m.counts[name],
+                    ),
+                )
+        self.space.set_step(spec.job_id, "running", "features")
+        self.ledger.append(
+            spec.consumer,
+            "subjects_relayed",
+            {"handles": len(handles), "matched": dict(m.counts)},
+            job_id=spec.job_id,
+        )
+
+    def _accept_features(self, spec: JobSpec, node: str, r: EncryptedFeaturesResult) -> None:
+        role = next(role for role, names in spec.providers.items() if node in names)
+        product = get_product(spec.product)
+        features, _ = self.plan(spec.job_id)
+        expected = [f for f in features if product.feature(f).role == role]
+        if r.features != expected:
+            raise ProtocolError(f"features must be {expected}")
+        all_handles = set(split_handles(self.store.get_data(spec.job_id, "handles") or b""))
+        handles = split_handles(r.handles)
+        if len(set(handles)) != len(handles) or not set(handles) <= all_handles:
+            raise ProtocolError("features for handles that are not this job's")
+        declared = self._job_ints(spec.job_id, "counts")[node]
+        if len(handles) != declared:
+            raise ProtocolError(f"{len(handles)} subjects answered, {declared} were sent")
+        weighted = get_product(spec.product).output_mode == "score"
+        if r.weighted != weighted:
+            raise ProtocolError("score products take one weighted ciphertext per subject")
+        cts = self.public_key(spec).unpack(r.ciphertexts)  # refuses anything outside Z*_{n^2}
+        per_handle = 1 if weighted else len(expected)
+        if len(cts) != len(handles) * per_handle:
+            raise ProtocolError("ciphertext count does not match the handles")
+        self.store.put_data(spec.job_id, f"features/{node}", r.model_dump_json().encode())
+        self.ledger.append(
+            node,
+            "features_received",
+            {
+                "subjects": len(handles),
+                "features": expected,
+                "ciphertext_hash": self.suite.hex_hash(r.ciphertexts),
+            },
+            job_id=spec.job_id,
+        )
+
+    # -- combination (runs outside the space's lock) ----------------------------------------------
+    def combine_inputs(self, spec: JobSpec) -> dict[str, Any]:
+        """Everything the combination needs, read under the lock."""
+        _, obligations = self.plan(spec.job_id)
+        return {
+            "handles": self.store.get_data(spec.job_id, "handles") or b"",
+            "parts": [
+                self.store.get_data(spec.job_id, k) or b""
+                for k in self.store.data_keys(spec.job_id, "features/")
+            ],
+            "obligations": obligations,
+        }
+
+    def combine(self, spec: JobSpec, inputs: dict[str, Any]) -> JobResult:
+        """The heavy part: add the providers' parts to the intercept, re-randomise."""
+        product = get_product(spec.product)
+        if product.output_mode != "score" or spec.model is None:
+            raise ProtocolError(f"{product.output_mode} output is not released by this engine yet")
+        pk = self.public_key(spec)
+        handles = split_handles(inputs["handles"])
+        parts = []
+        for blob in inputs["parts"]:
+            r = EncryptedFeaturesResult.model_validate_json(blob)
+            parts.append(dict(zip(split_handles(r.handles), pk.unpack(r.ciphertexts), strict=True)))
+        model = ScoreModel.parse(spec.model)
+        scores = sum_scores(pk, handles, parts, model.integer_intercept(product))
+        out = rerandomise_values(pk, scores)
+        obligations = inputs["obligations"]
+        duties = (
+            {"retention_days": obligations["retention_days"]}
+            if "retention_days" in obligations
+            else {}
+        )
+        return JobResult(
+            job_id=spec.job_id,
+            output_mode="score",
+            features=[],
+            handles=b"".join(handles),
+            ciphertexts=pk.pack(out),
+            duties=duties,
+        )
+
+    def release(self, spec: JobSpec, result: JobResult) -> None:
+        """Store the result and tell the consumer (in the caller's transaction)."""
+        self.store.drop_data(spec.job_id)
+        self.store.put_data(spec.job_id, "result", result.model_dump_json().encode())
+        self.space.set_step(spec.job_id, "succeeded", "released")
+        self.space.add_task(spec.job_id, spec.consumer, ResultReadyTask())
+        self.ledger.append(
+            SPACE,
+            "result_released",
+            {
+                "ciphertexts": len(split_handles(result.handles)),
+                "result_hash": self.suite.hex_hash(result.ciphertexts),
+            },
+            job_id=spec.job_id,
+        )
+
+    def result(self, job_id: str) -> JobResult:
+        data = self.store.get_data(job_id, "result")
+        if data is None:
+            raise NotFound(f"job {job_id}'s result was already removed")
+        return JobResult.model_validate_json(data)

@@ -1,0 +1,218 @@
+"""The HTTP transport: a node's or client's view of a space across the network.
+
+Every call is safe to repeat (job submission is idempotent per job id, a
+task result per task), so a call that meets a refused connection, a timeout
+or a 5xx is retried with exponential backoff and jitter until ``patience``
+runs out: a node waits out a restarting space instead of failing its job.
+Errors the space reports on purpose come back as the same exception classes
+the embedded transport raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from trusted_space.errors import (
+    Conflict,
+    InputError,
+    NotAuthorised,
+    NotFound,
+    PayloadTooLarge,
+    ProtocolError,
+    TspaceError,
+    Unauthenticated,
+)
+from trusted_space.protocol.messages import (
+    DatasetOffer,
+    JobResult,
+    JobStatus,
+    JobSubmission,
+    ParticipantKeys,
+    Task,
+    TaskResult,
+)
+
+log = logging.getLogger("tspace.http")
+
+T = TypeVar("T")
+_TASKS = TypeAdapter(list[Task])
+_KEYS = TypeAdapter(list[ParticipantKeys])
+
+ERRORS: dict[int, type[TspaceError]] = {
+    401: Unauthenticated,
+    403: NotAuthorised,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    422: ProtocolError,
+}
+
+
+class SpaceUnavailable(TspaceError):
+    """The space did not answer within the client's patience."""
+
+
+def read_api_key(path: Path) -> str:
+    try:
+        key = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise InputError(f"cannot read the API key file: {exc}") from None
+    if not key:
+        raise InputError(f"{path} holds no API key")
+    return key
+
+
+class HttpTransport:
+    def __init__(
+        self, base_url: str, api_key: str, *, patience: float = 300.0, timeout: float = 60.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.patience = patience
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=httpx.Timeout(timeout, connect=5.0),
+        )
+        self.name = ""
+        self.sent: list[str] = []
+
+    def close(self) -> None:
+        self._client.close()
+
+    def connect(self) -> dict[str, str]:
+        """Authenticate and learn who this key belongs to."""
+        me = self.whoami()
+        self.name = me["name"]
+        return me
+
+    # -- plumbing ---------------------------------------------------------------------
+    def _request(
+        self, method: str, path: str, *, read_timeout: float | None = None, **kw: Any
+    ) -> httpx.Response:
+        deadline = time.monotonic() + self.patience
+        delay = 0.2
+        while True:
+            try:
+                if read_timeout is not None:
+                    kw["timeout"] = httpx.Timeout(read_timeout + 30, connect=5.0)
+                response = self._client.request(method, path, **kw)
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                failure = type(exc).__name__
+            else:
+                if response.status_code < 500:
+                    return _checked(response)
+                failure = f"HTTP {response.status_code}"
+            if time.monotonic() + delay > deadline:
+                raise SpaceUnavailable(
+                    f"{self.base_url} unavailable ({failure}) for {self.patience:.0f} s"
+                )
+            log.info("space unavailable (%s); retrying in %.1f s", failure, delay)
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 10.0)
+
+    def _json(self, method: str, path: str, model: Callable[[Any], T], **kw: Any) -> T:
+        return model(self._request(method, path, **kw).json())
+
+    @staticmethod
+    def _body(message: BaseModel) -> dict[str, Any]:
+        return {
+            "content": message.model_dump_json(),
+            "headers": {"content-type": "application/json"},
+        }
+
+    # -- the SpaceAPI -----------------------------------------------------------------------
+    def whoami(self) -> dict[str, str]:
+        data: dict[str, str] = self._request("GET", "/v1/participants/me").json()
+        return data
+
+    def register_keys(self, keys: ParticipantKeys) -> None:
+        self._request("PUT", "/v1/participants/me/keys", **self._body(keys))
+
+    def participants(self) -> list[ParticipantKeys]:
+        return self._json("GET", "/v1/participants/keys", _KEYS.validate_python)
+
+    def offer_dataset(self, offer: DatasetOffer) -> None:
+        self.sent.append("dataset_offer")
+        self._request("POST", "/v1/datasets", **self._body(offer))
+
+    def dataset_setup(self, provider: str, dataset: str, version: int) -> bytes:
+        return self._request("GET", f"/v1/datasets/{provider}/{dataset}/{version}/setup").content
+
+    def product_providers(self, product: str) -> dict[str, list[str]]:
+        data: dict[str, list[str]] = self._request(
+            "GET", f"/v1/products/{product}/providers"
+        ).json()
+        return data
+
+    def submit_job(self, submission: JobSubmission) -> JobStatus:
+        self.sent.append("job_submission")
+        return self._json("POST", "/v1/jobs", JobStatus.model_validate, **self._body(submission))
+
+    def pull_tasks(self, limit: int = 8, wait: float = 0.0) -> list[Task]:
+        return self._json(
+            "GET",
+            "/v1/tasks",
+            _TASKS.validate_python,
+            params={"wait": wait, "limit": limit},
+            read_timeout=wait,
+        )
+
+    def complete_task(self, result: TaskResult) -> None:
+        self.sent.append(result.payload.kind)
+        self._request("POST", f"/v1/tasks/{result.task_id}/result", **self._body(result))
+
+    def report_failure(self, task_id: str, reason: str) -> None:
+        self.sent.append("failure")
+        self._request("POST", f"/v1/tasks/{task_id}/failure", json={"reason": reason[:2000]})
+
+    def job_status(self, job_id: str) -> JobStatus:
+        return self._json("GET", f"/v1/jobs/{job_id}", JobStatus.model_validate)
+
+    def job_result(self, job_id: str) -> JobResult:
+        return self._json("GET", f"/v1/jobs/{job_id}/result", JobResult.model_validate)
+
+    def publish_policy(self, document: bytes) -> str:
+        self.sent.append("policy")
+        data = self._request(
+            "POST",
+            "/v1/policies",
+            content=document,
+            headers={"content-type": "application/octet-stream"},
+        ).json()
+        return str(data["content_hash"])
+
+    def retire_policy(self, policy_id: str) -> None:
+        self.sent.append("policy_retirement")
+        self._request("DELETE", f"/v1/policies/{policy_id}")
+
+    def publish_model(self, document: bytes) -> str:
+        self.sent.append("model")
+        data = self._request(
+            "POST",
+            "/v1/models",
+            content=document,
+            headers={"content-type": "application/octet-stream"},
+        ).json()
+        return str(data["sha256"])
+
+    def approved_model(self, product: str) -> bytes:
+        return self._request("GET", f"/v1/products/{product}/model").content
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.status_code < 400:
+        return response
+    try:
+        detail = str(response.json().get("detail", ""))
+    except ValueError:
+        detail = response.text[:200]
+    error = ERRORS.get(response.status_code, ProtocolError)
+    raise error(detail or f"HTTP {response.status_code}")
