@@ -12,6 +12,8 @@ as overflow instead of wrapping silently.
 from __future__ import annotations
 
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
@@ -85,11 +87,14 @@ class PaillierPublicKey:
             raise CryptoError("plaintext outside the signed range of this key")
         return gmpy2.mpz(value) % self.n
 
+    def zero(self) -> gmpy2.mpz:
+        """A fresh, random encryption of zero (the noise of one encryption)."""
+        return noise_for(self).draw()
+
     def encrypt(self, value: int) -> gmpy2.mpz:
         """Encrypt a signed integer with fresh randomness."""
         m = self._encode(value)
-        r = gmpy2.mpz(secrets.randbelow(int(self.n) - 1) + 1)
-        return (1 + m * self.n) * gmpy2.powmod(r, self.n, self.nsquare) % self.nsquare
+        return (1 + m * self.n) * self.zero() % self.nsquare
 
     def encrypt_many(self, values: Iterable[int]) -> list[gmpy2.mpz]:
         return [self.encrypt(v) for v in values]
@@ -126,8 +131,7 @@ class PaillierPublicKey:
 
     def rerandomise(self, c: gmpy2.mpz) -> gmpy2.mpz:
         """Multiply by a fresh encryption of zero so the result is unlinkable."""
-        r = gmpy2.mpz(secrets.randbelow(int(self.n) - 1) + 1)
-        return c * gmpy2.powmod(r, self.n, self.nsquare) % self.nsquare
+        return c * self.zero() % self.nsquare
 
     # -- byte form of ciphertext vectors -------------------------------------
     def pack(self, cs: Sequence[int]) -> bytes:
@@ -177,6 +181,90 @@ class PaillierPrivateKey:
     def import_secret(cls, secret: dict[str, str]) -> PaillierPrivateKey:
         p, q = int(secret["p"], 16), int(secret["q"], 16)
         return cls(PaillierPublicKey(p * q), p, q)
+
+
+class StandardNoise:
+    """r^n mod n^2 for r uniform in Z*_n: textbook Paillier randomness."""
+
+    def __init__(self, public_key: PaillierPublicKey) -> None:
+        self.n, self.nsquare = public_key.n, public_key.nsquare
+
+    def draw(self) -> gmpy2.mpz:
+        r = gmpy2.mpz(secrets.randbelow(int(self.n) - 1) + 1)
+        return gmpy2.powmod(r, self.n, self.nsquare)
+
+
+class FixedBaseNoise:
+    """g^x mod n^2 with g = y^n for a secret random y and x uniform over
+    ``|n| + 128`` bits, from a table of g^(j * 256^i): about 270 modular
+    multiplications instead of one 2048-bit exponentiation (6x faster).
+
+    Security (IND-CPA under DCR, no added assumption): replacing the public
+    base g = y^n by a uniformly random element of Z*_{n^2} is exactly the
+    DCR problem; under a random base, g^x carries a factor (1+n)^(t*x) with
+    x mod n statistically uniform and independent of x mod ord(y)
+    (gcd(n, phi(n)) = 1), which hides the plaintext perfectly. The argument
+    needs y secret to everyone else and x full-length and fresh for every
+    draw; both hold: each process draws its own y per key and never sends g.
+    Memory: about 35 MB per key.
+    """
+
+    WINDOW_BITS = 8
+    STATISTICAL_BITS = 128
+
+    def __init__(self, public_key: PaillierPublicKey) -> None:
+        n, n2 = public_key.n, public_key.nsquare
+        self.nsquare = n2
+        y = gmpy2.mpz(secrets.randbelow(int(n) - 1) + 1)
+        base = gmpy2.powmod(y, n, n2)
+        self.digits = (public_key.bits + self.STATISTICAL_BITS + 7) // 8
+        self.table: list[list[gmpy2.mpz]] = []
+        for _ in range(self.digits):
+            row = [gmpy2.mpz(1)]
+            acc = gmpy2.mpz(1)
+            for _ in range(255):
+                acc = acc * base % n2
+                row.append(acc)
+            self.table.append(row)
+            base = acc * base % n2  # base^256 for the next digit
+
+    def draw(self) -> gmpy2.mpz:
+        acc = gmpy2.mpz(1)
+        n2 = self.nsquare
+        for row, digit in zip(self.table, secrets.token_bytes(self.digits), strict=True):
+            if digit:
+                acc = acc * row[digit] % n2
+        return acc
+
+
+# Per process: noise sources per key, built once a key is used often enough
+# that a table pays for its ~0.3 s build.
+TABLE_AFTER_USES = 48
+_NOISE_CACHE_SIZE = 8
+_noise: OrderedDict[int, StandardNoise | FixedBaseNoise] = OrderedDict()
+_uses: dict[int, int] = {}
+_noise_lock = threading.Lock()
+
+
+def noise_for(public_key: PaillierPublicKey) -> StandardNoise | FixedBaseNoise:
+    key = int(public_key.n)
+    with _noise_lock:
+        uses = _uses[key] = _uses.get(key, 0) + 1
+        source = _noise.get(key)
+        if source is not None:
+            _noise.move_to_end(key)
+        if source is not None and (isinstance(source, FixedBaseNoise) or uses < TABLE_AFTER_USES):
+            return source
+    # Built outside the lock: another thread may build a second table, which is harmless.
+    built: StandardNoise | FixedBaseNoise = (
+        FixedBaseNoise(public_key) if uses >= TABLE_AFTER_USES else StandardNoise(public_key)
+    )
+    with _noise_lock:
+        _noise[key] = built
+        while len(_noise) > _NOISE_CACHE_SIZE:
+            old, _ = _noise.popitem(last=False)
+            _uses.pop(old, None)
+    return built
 
 
 def generate_keypair(

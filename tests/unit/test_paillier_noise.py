@@ -1,0 +1,47 @@
+"""The fast noise source: correct, fresh on every draw, and used once a key is busy."""
+
+from __future__ import annotations
+
+import gmpy2
+
+from trusted_space.hazmat.paillier import (
+    TABLE_AFTER_USES,
+    TEST_ONLY_PAILLIER_1024,
+    FixedBaseNoise,
+    StandardNoise,
+    generate_keypair,
+    noise_for,
+)
+
+
+def test_fixed_base_noise_encrypts_zero_and_never_repeats() -> None:
+    pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    noise = FixedBaseNoise(pk)
+    draws = [noise.draw() for _ in range(50)]
+    assert len(set(draws)) == 50
+    for r in draws[:5]:
+        assert sk.decrypt(r) == 0
+        assert gmpy2.gcd(r, pk.n) == 1
+    c = (1 + 41 * pk.n) * draws[7] % pk.nsquare
+    assert sk.decrypt(c) == 41
+
+
+def test_the_table_matches_plain_exponentiation() -> None:
+    pk, _ = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    noise = FixedBaseNoise(pk)
+    base = noise.table[0][1]
+    exponent = bytes([3, 0, 255] + [0] * (noise.digits - 3))
+    acc = gmpy2.mpz(1)
+    for row, digit in zip(noise.table, exponent, strict=True):
+        if digit:
+            acc = acc * row[digit] % pk.nsquare
+    assert acc == gmpy2.powmod(base, 3 + 255 * 256**2, pk.nsquare)
+
+
+def test_a_busy_key_moves_to_the_table() -> None:
+    pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    assert isinstance(noise_for(pk), StandardNoise)
+    for _ in range(TABLE_AFTER_USES):
+        noise_for(pk)
+    assert isinstance(noise_for(pk), FixedBaseNoise)
+    assert sk.decrypt(pk.encrypt(-12345)) == -12345
