@@ -92,6 +92,9 @@ class Deployment:
         )
         self.client_log = root / "client.log"
         self.client: Proc | None = None
+        self.read_errors: list[str] = []
+        for provider in ("hospital", "cdc"):  # both nodes loaded and offering
+            self.wait_for(f"SELECT 1 FROM datasets WHERE provider = '{provider}'")
         self._steward("publish-model", str(default_model_path()))
         self._steward("publish-policy", *map(str, sorted((data / "policies").glob("*.yaml"))))
 
@@ -147,18 +150,15 @@ class Deployment:
         return self.client
 
     def db_rows(self, sql: str) -> list[tuple[object, ...]]:
-        """Read the space's state without disturbing it."""
-        try:
-            db = sqlite3.connect(
-                f"file:{self.root / 'space' / 'space' / 'space.sqlite'}?mode=ro",
-                uri=True,
-                timeout=5,
-            )
-        except sqlite3.OperationalError:
+        """Read the space's state beside the running space (WAL allows it)."""
+        path = self.root / "space" / "space" / "space.sqlite"
+        if not path.exists():
             return []
+        db = sqlite3.connect(path, timeout=5)
         try:
             return db.execute(sql).fetchall()
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
+            self.read_errors.append(str(exc))
             return []
         finally:
             db.close()
@@ -171,7 +171,9 @@ class Deployment:
             time.sleep(0.02)
         tasks = self.db_rows("SELECT node, kind, state, attempt FROM tasks")
         jobs = self.db_rows("SELECT state, step, reasons FROM jobs")
-        raise TimeoutError(f"never saw: {sql}; tasks {tasks}; jobs {jobs}")
+        raise TimeoutError(
+            f"never saw: {sql}; tasks {tasks}; jobs {jobs}; read errors {self.read_errors[-3:]}"
+        )
 
     def logs(self) -> str:
         return "".join(p.read_text(errors="replace") for p in self.root.glob("*.log"))

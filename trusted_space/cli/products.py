@@ -73,7 +73,7 @@ def underwrite(
 def demo(
     people: Annotated[
         int, typer.Option("--people", min=100, help="Synthetic population size.")
-    ] = 20_000,
+    ] = 200_000,
     applicants: Annotated[
         int | None,
         typer.Option(
