@@ -31,6 +31,8 @@ class ColumnSpec:
             return f"NULLIF({normalise_resident_id_sql(col)}, '')"
         if self.kind == "enum":
             return f"lower({trimmed})"
+        if self.kind == "currency":
+            return f"upper({trimmed})"
         if self.kind == "icd10":
             up = f"upper(replace({trimmed}, ' ', ''))"
             # 'E119' and 'E11.9' are the same code; keep the dotted form.
@@ -69,6 +71,11 @@ class ColumnSpec:
                 "THEN 'not a decimal amount with at most 2 decimal places'",
                 f"WHEN CAST({col} AS DECIMAL(18,2)) < 0 THEN 'negative amount'",
             ]
+        elif self.kind == "currency":
+            when.append(
+                f"WHEN NOT regexp_full_match({col}, '[A-Z]{{3}}') "
+                "THEN 'not an ISO 4217 currency code'"
+            )
         elif self.kind == "icd10":
             when.append(
                 f"WHEN NOT regexp_full_match({col}, '[A-Z][0-9]{{2}}(\\.[0-9A-Z]{{1,8}})?[+*]?') "
@@ -177,15 +184,55 @@ APPLICANTS = TableSpec(
     key=("applicant_ref",),
 )
 
+TENDER_PARTIES = TableSpec(
+    name="tender_parties",
+    columns=(
+        ColumnSpec("party_key", "text", "VARCHAR"),  # 'USCC:<code>' or '<SCHEME>:<id>'
+        ColumnSpec("scheme", "text", "VARCHAR"),
+        ColumnSpec("identifier", "text", "VARCHAR"),
+        ColumnSpec("name", "text", "VARCHAR", required=False),
+        ColumnSpec("normalised_name", "text", "VARCHAR", required=False),
+    ),
+    key=("party_key",),
+)
+
+ROLES = ("tenderer", "supplier")
+AWARD_STATUSES = ("pending", "active", "cancelled", "unsuccessful")
+
+TENDER_BIDS = TableSpec(
+    name="tender_bids",
+    columns=(
+        ColumnSpec("bid_id", "text", "VARCHAR"),  # ocid|role|award id|supplier key
+        ColumnSpec("supplier_key", "text", "VARCHAR"),
+        ColumnSpec("ocid", "text", "VARCHAR"),
+        ColumnSpec("award_id", "text", "VARCHAR", required=False),
+        ColumnSpec("buyer_key", "text", "VARCHAR", required=False),
+        ColumnSpec("role", "enum", "VARCHAR", allowed=ROLES),
+        ColumnSpec("tender_date", "date", "DATE", required=False),
+        ColumnSpec("award_date", "date", "DATE", required=False),
+        ColumnSpec("award_amount", "money", "DECIMAL(18,2)", required=False),
+        ColumnSpec("currency", "currency", "VARCHAR", required=False),
+        ColumnSpec("award_status", "enum", "VARCHAR", required=False, allowed=AWARD_STATUSES),
+    ),
+    key=("bid_id",),
+)
+
 TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (HOSPITAL_VISITS, CDC_CASE_REPORTS, CDC_CHRONIC_REGISTRY)
+    t.name: t
+    for t in (HOSPITAL_VISITS, CDC_CASE_REPORTS, CDC_CHRONIC_REGISTRY, TENDER_PARTIES, TENDER_BIDS)
 }
 
-# A dataset is what a provider offers to PSI: the subjects of a group of tables.
-DATASETS: dict[str, tuple[str, ...]] = {
-    "hospital": ("hospital_visits",),
-    "cdc": ("cdc_case_reports", "cdc_chronic_registry"),
+# A dataset is what a provider offers to PSI: the subjects of a group of
+# tables, as (table, subject column) pairs.
+DATASETS: dict[str, tuple[tuple[str, str], ...]] = {
+    "hospital": (("hospital_visits", "person_id"),),
+    "cdc": (("cdc_case_reports", "person_id"), ("cdc_chronic_registry", "person_id")),
+    "tenders": (("tender_bids", "supplier_key"),),
 }
+
+
+def dataset_tables(dataset: str) -> tuple[str, ...]:
+    return tuple(table for table, _ in DATASETS[dataset])
 
 
 def table_for_header(header: list[str]) -> TableSpec | None:

@@ -126,3 +126,55 @@ def resident_id_error_sql(column: str) -> str:
                  || substr('{RESIDENT_ID_CHECK_CHARS}', (({checksum}) % 11) + 1, 1)
         ELSE NULL
     END"""
+
+
+# -- unified social credit codes (GB 32100-2015) ------------------------------
+
+USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
+USCC_WEIGHTS: tuple[int, ...] = tuple(pow(3, i, 31) for i in range(17))
+_USCC_VALUE = {c: i for i, c in enumerate(USCC_CHARSET)}
+_USCC_TRANSLATE = str.maketrans(
+    "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ",
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    " \t\r\n\u3000-",
+)
+
+
+def normalise_uscc(raw: str) -> str:
+    """Strip whitespace and hyphens, map full-width characters, upper-case."""
+    return raw.translate(_USCC_TRANSLATE).upper()
+
+
+def uscc_check_char(first17: str) -> str:
+    if len(first17) != 17 or any(c not in _USCC_VALUE for c in first17):
+        raise ValueError("uscc_check_char needs 17 characters of the USCC charset")
+    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def uscc_error(normalised: str) -> str | None:
+    """Why a normalised unified social credit code is invalid, or None.
+
+    18 characters from 0-9 A-H J-N P-R T U W-Y; the first 8 are digits
+    (registration authority, organisation type, 6-digit region); the 18th is
+    charset[(31 - sum(w_i * v_i) mod 31) mod 31] with w_i = 3^(i-1) mod 31.
+    """
+    if len(normalised) != 18:
+        return f"wrong length {len(normalised)} (expected 18)"
+    bad = sorted({c for c in normalised if c not in _USCC_VALUE})
+    if bad:
+        return f"characters {''.join(bad)} are not allowed (no I, O, S, V or Z)"
+    if not normalised[:8].isdigit():
+        return "the first 8 characters must be digits"
+    expected = uscc_check_char(normalised[:17])
+    if normalised[17] != expected:
+        return f"check character {normalised[17]} does not match the computed {expected}"
+    return None
+
+
+def validate_uscc(raw: str, location: Location | None = None) -> str:
+    value = normalise_uscc(raw)
+    error = uscc_error(value) if value else "empty code"
+    if error is not None:
+        raise InvalidIdentifier(error, location)
+    return value

@@ -168,12 +168,12 @@ class NodeStore:
             con.execute(f"DROP TABLE IF EXISTS {temp}")
 
     def _bump_versions(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
-        for dataset, tables in DATASETS.items():
-            if table not in tables:
+        for dataset, sources in DATASETS.items():
+            if table not in {t for t, _ in sources}:
                 continue
-            union = " UNION ".join(f"SELECT person_id FROM {t}" for t in tables)
+            union = " UNION ".join(f"SELECT {c} AS subject FROM {t}" for t, c in sources)
             row = con.execute(
-                f"SELECT count(*), coalesce(bit_xor(hash(person_id)), 0) FROM ({union})"
+                f"SELECT count(*), coalesce(bit_xor(hash(subject)), 0) FROM ({union})"
             ).fetchone()
             assert row is not None
             subjects, digest = int(row[0]), format(int(row[1]), "016x")
@@ -200,8 +200,8 @@ class NodeStore:
         return {d: (int(v), int(s)) for d, v, s in rows}
 
     def subject_ids(self, dataset: str) -> list[str]:
-        """Distinct person ids of a dataset, for the PSI setup."""
-        union = " UNION ".join(f"SELECT person_id FROM {t}" for t in DATASETS[dataset])
-        table = self.con.sql(f"SELECT DISTINCT person_id FROM ({union})").to_arrow_table()
-        ids: list[str] = table.column("person_id").to_pylist()
+        """Distinct subject ids of a dataset (person ids, company keys), for the PSI setup."""
+        union = " UNION ".join(f"SELECT {c} AS subject FROM {t}" for t, c in DATASETS[dataset])
+        table = self.con.sql(f"SELECT DISTINCT subject FROM ({union})").to_arrow_table()
+        ids: list[str] = table.column("subject").to_pylist()
         return ids

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.canonical import DATASETS
+from connectors.canonical import dataset_tables
 from policies.constraints import Check, JobRequest, UsageCounter, constraints_of
 from policies.model import Buckets, Policy, Rounding
 from trusted_space.space.gate import Decision, Reason
@@ -30,7 +30,9 @@ def governed_roles(policy: Policy, job: JobRequest) -> list[str]:
 def owner_tables(policy: Policy, job: JobRequest) -> tuple[str, ...]:
     """The canonical tables a policy governs in this job."""
     return tuple(
-        t for role in governed_roles(policy, job) for t in DATASETS[job.product.role(role).dataset]
+        t
+        for role in governed_roles(policy, job)
+        for t in dataset_tables(job.product.role(role).dataset)
     )
 
 
