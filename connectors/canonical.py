@@ -19,7 +19,7 @@ DATE_MAX_YEAR = 2100
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
-    kind: str  # resident_id | text | date | money | enum | icd10
+    kind: str  # resident_id | text | date | money | rate | currency | enum | icd10
     sql_type: str
     required: bool = True
     allowed: tuple[str, ...] = ()
@@ -71,6 +71,12 @@ class ColumnSpec:
                 "THEN 'not a decimal amount with at most 2 decimal places'",
                 f"WHEN CAST({col} AS DECIMAL(18,2)) < 0 THEN 'negative amount'",
             ]
+        elif self.kind == "rate":
+            when.append(
+                f"WHEN NOT regexp_full_match({col}, '[0-9]{{1,10}}(\\.[0-9]{{1,8}})?') "
+                f"OR TRY_CAST({col} AS DECIMAL(18,8)) = 0 "
+                "THEN 'not a positive rate with at most 8 decimal places'"
+            )
         elif self.kind == "currency":
             when.append(
                 f"WHEN NOT regexp_full_match({col}, '[A-Z]{{3}}') "
@@ -217,9 +223,28 @@ TENDER_BIDS = TableSpec(
     key=("bid_id",),
 )
 
+# A trading centre's rate table: amounts in `currency` times `rate` give
+# `base_currency`. Features convert only with it, never with a guessed rate.
+CURRENCY_RATES = TableSpec(
+    name="currency_rates",
+    columns=(
+        ColumnSpec("currency", "currency", "VARCHAR"),
+        ColumnSpec("base_currency", "currency", "VARCHAR"),
+        ColumnSpec("rate", "rate", "DECIMAL(18,8)"),
+    ),
+    key=("currency",),
+)
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
-    for t in (HOSPITAL_VISITS, CDC_CASE_REPORTS, CDC_CHRONIC_REGISTRY, TENDER_PARTIES, TENDER_BIDS)
+    for t in (
+        HOSPITAL_VISITS,
+        CDC_CASE_REPORTS,
+        CDC_CHRONIC_REGISTRY,
+        TENDER_PARTIES,
+        TENDER_BIDS,
+        CURRENCY_RATES,
+    )
 }
 
 # A dataset is what a provider offers to PSI: the subjects of a group of

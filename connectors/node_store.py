@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
@@ -68,13 +69,16 @@ class NodeStore:
         report: QualityReport,
         *,
         replace: bool = False,
+        existing: Literal["reject", "keep"] = "reject",
     ) -> None:
         """Validate ``staging`` (string columns named as ``spec`` plus ``_file``
         and ``_row``) and insert the valid rows into ``spec.name``.
 
         Every rejected record lands in ``report`` with file, row, field and
         reason; rows with a key already loaded (or repeated in the same input)
-        are rejected as duplicates, so nothing is silently overwritten.
+        are rejected as duplicates, so nothing is silently overwritten. With
+        ``existing="keep"`` such rows are merged into the row already there
+        (the first one stays) and counted as ``rows_merged``.
         """
         missing = [c.name for c in spec.columns if c.name not in staging.column_names]
         for name in missing:
@@ -84,13 +88,18 @@ class NodeStore:
         with self.transaction() as con:
             con.register(STAGING, staging)
             try:
-                self._load_registered(con, spec, report, replace)
+                self._load_registered(con, spec, report, replace, existing)
             finally:
                 con.unregister(STAGING)
             self._bump_versions(con, spec.name)
 
     def _load_registered(
-        self, con: duckdb.DuckDBPyConnection, spec: TableSpec, report: QualityReport, replace: bool
+        self,
+        con: duckdb.DuckDBPyConnection,
+        spec: TableSpec,
+        report: QualityReport,
+        replace: bool,
+        existing: str,
     ) -> None:
         norm = ", ".join(
             c.normalise_sql(f'CAST("{c.name}" AS VARCHAR)') + f" AS {c.name}" for c in spec.columns
@@ -125,7 +134,7 @@ class NodeStore:
         )
         first_key = spec.key[-1]
         con.execute(
-            f"""INSERT INTO _errors
+            f"""CREATE OR REPLACE TEMP TABLE _dups AS
             SELECT _file, _row, '{first_key}', 'duplicate key ({key}) of ' || first_file
                    || ' row ' || first_row
             FROM (SELECT _file, _row,
@@ -137,10 +146,17 @@ class NodeStore:
             SELECT v._file, v._row, '{first_key}', 'key ({key}) already loaded'
             FROM _valid v WHERE EXISTS (SELECT 1 FROM {spec.name} t WHERE {key_match})"""
         )
+        merged = 0
+        if existing == "reject":
+            con.execute("INSERT INTO _errors SELECT * FROM _dups")
+        else:
+            row = con.execute("SELECT count(DISTINCT (_file, _row)) FROM _dups").fetchone()
+            merged = int(row[0]) if row else 0
         casts = ", ".join(c.cast_sql(c.name) for c in spec.columns)
         inserted = con.execute(
             f"INSERT INTO {spec.name} SELECT {casts} FROM _valid n WHERE NOT EXISTS "
-            "(SELECT 1 FROM _errors e WHERE e._file = n._file AND e._row = n._row)"
+            "(SELECT 1 FROM _errors e WHERE e._file = n._file AND e._row = n._row) "
+            "AND NOT EXISTS (SELECT 1 FROM _dups d WHERE d._file = n._file AND d._row = n._row)"
         ).fetchone()
         loaded = int(inserted[0]) if inserted else 0
         rows = con.execute(
@@ -152,7 +168,8 @@ class NodeStore:
         assert read is not None
         report.rows_read += int(read[0])
         report.rows_loaded += loaded
-        report.rows_rejected += int(read[0]) - loaded
+        report.rows_merged += merged
+        report.rows_rejected += int(read[0]) - loaded - merged
         report.tables[spec.name] = report.tables.get(spec.name, 0) + loaded
         con.execute(
             "INSERT INTO loads SELECT coalesce(max(load_no), 0) + 1, ?, ?, ?, ?, ? FROM loads",
@@ -161,10 +178,10 @@ class NodeStore:
                 report.source,
                 spec.name,
                 loaded,
-                int(read[0]) - loaded,
+                int(read[0]) - loaded - merged,
             ],
         )
-        for temp in ("_norm", "_errors", "_valid"):
+        for temp in ("_norm", "_errors", "_valid", "_dups"):
             con.execute(f"DROP TABLE IF EXISTS {temp}")
 
     def _bump_versions(self, con: duckdb.DuckDBPyConnection, table: str) -> None:

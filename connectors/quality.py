@@ -32,6 +32,10 @@ class QualityReport:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    # Rows whose key was already loaded and that were merged into it (kept),
+    # for sources where repetition is normal (a party in every release).
+    # rows_read == rows_loaded + rows_merged + rows_rejected.
+    rows_merged: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)
@@ -44,6 +48,7 @@ class QualityReport:
         self.rows_read += other.rows_read
         self.rows_loaded += other.rows_loaded
         self.rows_rejected += other.rows_rejected
+        self.rows_merged += other.rows_merged
         self.rejections.extend(other.rejections)
         self.warnings.extend(other.warnings)
         for table, n in other.tables.items():

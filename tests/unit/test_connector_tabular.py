@@ -195,3 +195,50 @@ def test_blank_lines_are_not_records_on_either_reading_path(tmp_path: Path) -> N
     for f in (clean, ragged):
         report = load_source("csv", [f], tmp_path / f.stem)
         assert (2, "visit_date") in {(r.row, r.field) for r in report.rejections}, f.name
+
+
+def test_a_rate_table_loads_and_refuses_bad_rates(tmp_path: Path) -> None:
+    f = tmp_path / "rates.csv"
+    f.write_text("currency,base_currency,rate\nEUR,CNY,7.81234567\nusd,cny,7.1\nMXN,CNY,zero\n")
+    report = load_source("csv", [f], tmp_path / "node")
+    assert report.rows_loaded == 2
+    assert [(r.row, r.field) for r in report.rejections] == [(3, "rate")]
+    assert _rows(
+        tmp_path / "node", "SELECT currency, base_currency FROM currency_rates ORDER BY 1"
+    ) == [
+        ("EUR", "CNY"),
+        ("USD", "CNY"),
+    ]
+
+
+def test_keep_existing_merges_repeated_keys_instead_of_rejecting(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from connectors.canonical import TENDER_PARTIES
+    from connectors.quality import QualityReport
+
+    def staging(names: list[str]) -> pa.Table:
+        n = len(names)
+        return pa.table(
+            {
+                "party_key": ["USCC:91350100M000100Y43"] * n,
+                "scheme": ["CN-USCC"] * n,
+                "identifier": ["91350100M000100Y43"] * n,
+                "name": names,
+                "normalised_name": names,
+                "_file": ["f.json"] * n,
+                "_row": list(range(1, n + 1)),
+            }
+        )
+
+    report = QualityReport(source="test")
+    with NodeStore(tmp_path / "node") as store:
+        store.load_table(TENDER_PARTIES, staging(["甲公司", "甲有限公司"]), report, existing="keep")
+        store.load_table(TENDER_PARTIES, staging(["甲公司"]), report, existing="keep")
+    assert (report.rows_read, report.rows_loaded, report.rows_merged, report.rows_rejected) == (
+        3,
+        1,
+        2,
+        0,
+    )
+    assert _rows(tmp_path / "node", "SELECT name FROM tender_parties") == [("甲公司",)]
