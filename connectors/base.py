@@ -47,6 +47,7 @@ _REGISTRY: dict[str, str] = {
     "synthea": "connectors.synthea:SyntheaConnector",
     "fhir": "connectors.fhir:FhirConnector",
     "hl7v2": "connectors.hl7v2:Hl7v2Connector",
+    "ocds": "connectors.ocds:OcdsConnector",
 }
 
 

@@ -14,6 +14,8 @@ equal.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
 from trusted_space.errors import InvalidIdentifier, Location
 
@@ -142,7 +144,7 @@ _USCC_TRANSLATE = str.maketrans(
 
 def normalise_uscc(raw: str) -> str:
     """Strip whitespace and hyphens, map full-width characters, upper-case."""
-    return raw.translate(_USCC_TRANSLATE).upper()
+    return unicodedata.normalize("NFKC", raw).upper().translate(_USCC_TRANSLATE)
 
 
 def uscc_check_char(first17: str) -> str:
@@ -178,3 +180,41 @@ def validate_uscc(raw: str, location: Location | None = None) -> str:
     if error is not None:
         raise InvalidIdentifier(error, location)
     return value
+
+
+# -- company keys: how a company is named across centres and banks --------------
+
+# Scheme names under which publishers write a unified social credit code.
+USCC_SCHEMES = frozenset(
+    {"CN-USCC", "CN-SAMR", "CN-SAIC", "USCC", "统一社会信用代码", "統一社會信用代碼"}
+)
+_SCHEME = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,16})+")
+_COMPANY_KEY = re.compile(r"USCC:[0-9A-Z]{18}|[A-Z]{2}(-[A-Z0-9]{1,16})+:\S.{0,127}")
+
+
+def company_key(raw: str, location: Location | None = None) -> str:
+    """The key a company is matched on: ``USCC:<code>`` for a unified social
+    credit code (bare, or under a scheme that names one), else
+    ``<SCHEME>:<id>`` for an org-id.guide scheme (``MX-RFC:...``).
+    A bare value that is not a valid USCC is refused, never guessed at."""
+    text = raw.strip()
+    if ":" in text:
+        scheme, _, ident = text.partition(":")
+        scheme, ident = scheme.strip().upper(), ident.strip()
+        if scheme in USCC_SCHEMES:
+            return "USCC:" + validate_uscc(ident, location)
+        if not _SCHEME.fullmatch(scheme):
+            raise InvalidIdentifier(f"unknown identifier scheme {scheme!r}", location)
+        if not ident or len(ident) > 128:
+            raise InvalidIdentifier("empty or overlong identifier", location)
+        return f"{scheme}:{ident}"
+    return "USCC:" + validate_uscc(text, location)
+
+
+def company_key_error(key: str) -> str | None:
+    """Why a key is not a normalised company key, or None."""
+    if not _COMPANY_KEY.fullmatch(key):
+        return "not a company key (USCC:<code> or SCHEME:id)"
+    if key.startswith("USCC:"):
+        return uscc_error(key[5:])
+    return None

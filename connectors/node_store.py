@@ -6,6 +6,7 @@ transaction per load, so a failed load leaves the tables as they were.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ class NodeStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "node.duckdb"
         self.con = duckdb.connect(str(self.path), read_only=read_only)
+        self._depth = 0
         if not read_only:
             self._create_schema()
 
@@ -53,12 +55,24 @@ class NodeStore:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction; nested uses join the outermost, so a connector can
+        load several tables all or nothing."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.con
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
         self.con.execute("COMMIT")
 
     # -- loading ------------------------------------------------------------
@@ -90,7 +104,9 @@ class NodeStore:
             try:
                 self._load_registered(con, spec, report, replace, existing)
             finally:
-                con.unregister(STAGING)
+                # In an aborted transaction this fails too; the first error matters.
+                with contextlib.suppress(duckdb.Error):
+                    con.unregister(STAGING)
             self._bump_versions(con, spec.name)
 
     def _load_registered(
@@ -108,11 +124,12 @@ class NodeStore:
             f"CREATE OR REPLACE TEMP TABLE _norm AS SELECT _file, _row, _ord, {norm} FROM {STAGING}"
         )
         checks = [
-            f"SELECT _file, _row, '{c.name}' AS field, {c.error_sql(c.name)} AS reason FROM _norm"
+            f"SELECT _ord, _file, _row, '{c.name}' AS field, {c.error_sql(c.name)} AS reason "
+            "FROM _norm"
             for c in spec.columns
         ]
         checks += [
-            f"SELECT _file, _row, '{rc.field}' AS field, '{rc.reason}' AS reason FROM _norm "
+            f"SELECT _ord, _file, _row, '{rc.field}' AS field, '{rc.reason}' AS reason FROM _norm "
             f"WHERE ({rc.condition})"
             for rc in spec.row_checks
         ]
@@ -130,37 +147,38 @@ class NodeStore:
         key_match = " AND ".join(f"t.{k} = v.{k}" for k in spec.key)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _valid AS SELECT * FROM _norm n WHERE NOT EXISTS "
-            "(SELECT 1 FROM _errors e WHERE e._file = n._file AND e._row = n._row)"
+            "(SELECT 1 FROM _errors e WHERE e._ord = n._ord)"
         )
         first_key = spec.key[-1]
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _dups AS
-            SELECT _file, _row, '{first_key}', 'duplicate key ({key}) of ' || first_file
+            SELECT _ord, _file, _row, '{first_key}', 'duplicate key ({key}) of ' || first_file
                    || ' row ' || first_row
-            FROM (SELECT _file, _row,
+            FROM (SELECT _ord, _file, _row,
                          first(_file ORDER BY _ord) OVER w AS first_file,
-                         first(_row ORDER BY _ord) OVER w AS first_row
+                         first(_row ORDER BY _ord) OVER w AS first_row,
+                         first(_ord ORDER BY _ord) OVER w AS first_ord
                   FROM _valid WINDOW w AS (PARTITION BY {key}))
-            WHERE _file <> first_file OR _row <> first_row
+            WHERE _ord <> first_ord
             UNION ALL
-            SELECT v._file, v._row, '{first_key}', 'key ({key}) already loaded'
+            SELECT v._ord, v._file, v._row, '{first_key}', 'key ({key}) already loaded'
             FROM _valid v WHERE EXISTS (SELECT 1 FROM {spec.name} t WHERE {key_match})"""
         )
         merged = 0
         if existing == "reject":
             con.execute("INSERT INTO _errors SELECT * FROM _dups")
         else:
-            row = con.execute("SELECT count(DISTINCT (_file, _row)) FROM _dups").fetchone()
+            row = con.execute("SELECT count(DISTINCT _ord) FROM _dups").fetchone()
             merged = int(row[0]) if row else 0
         casts = ", ".join(c.cast_sql(c.name) for c in spec.columns)
         inserted = con.execute(
             f"INSERT INTO {spec.name} SELECT {casts} FROM _valid n WHERE NOT EXISTS "
-            "(SELECT 1 FROM _errors e WHERE e._file = n._file AND e._row = n._row) "
-            "AND NOT EXISTS (SELECT 1 FROM _dups d WHERE d._file = n._file AND d._row = n._row)"
+            "(SELECT 1 FROM _errors e WHERE e._ord = n._ord) "
+            "AND NOT EXISTS (SELECT 1 FROM _dups d WHERE d._ord = n._ord)"
         ).fetchone()
         loaded = int(inserted[0]) if inserted else 0
         rows = con.execute(
-            "SELECT _file, _row, field, reason FROM _errors ORDER BY _file, _row, field"
+            "SELECT _file, _row, field, reason FROM _errors ORDER BY _ord, field"
         ).fetchall()
         for file, row, field, reason in rows:
             report.reject(file, int(row) if row is not None else None, field, reason)

@@ -12,14 +12,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 
 from connectors.base import LoadOptions, get_connector
-from connectors.identifiers import resident_id_error
+from connectors.identifiers import company_key_error, resident_id_error
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
+from products.base import Product
+from products.features_layout import encode_subject, layout
 from products.registry import get_product
 from products.transforms import apply_transform
 from trusted_space.crypto import CryptoSuite
@@ -144,7 +147,7 @@ class ProviderNode(Node):
         handles = pa.array([h for h, _ in subjects], pa.string())
         ids = pa.array([p for _, p in subjects], pa.string())
         con = self.store.con
-        con.register("subjects", pa.table({"handle": handles, "person_id": ids}))
+        con.register("subjects", pa.table({"handle": handles, "subject": ids}))
         try:
             table = con.sql(product.feature_sql(t.role), params={"as_of": t.as_of}).to_arrow_table()
         finally:
@@ -152,27 +155,29 @@ class ProviderNode(Node):
         if table.num_rows != len(subjects):
             raise ProtocolError("feature SQL must return one row per subject")
         order = {h: i for i, h in enumerate(table.column("handle").to_pylist())}
-        columns = [table.column(f.name).to_pylist() for f in features]
         weights = t.weights
         if weights is not None and set(weights) != set(t.features):
             raise ProtocolError("weights must name exactly the requested features")
+        blocks = layout(product, t.features) if weights is None else []
+        needed = {f.name for f in features if f.combine != "ratio"}
+        needed |= {part for f in features if f.ratio_of for part in f.ratio_of}
+        columns = {name: table.column(name).to_pylist() for name in sorted(needed)}
         values: list[int] = []
         for handle, _ in subjects:
-            row = order[handle]
-            encoded = []
-            for f, column in zip(features, columns, strict=True):
-                value = apply_transform(to_decimal(column[row]), t.transforms.get(f.name))
-                try:
-                    encoded.append(FixedPoint(f.decimals).encode(value))
-                except ValueError as exc:
-                    raise ProtocolError(f"{f.name}: transform leaves too many places") from exc
-            if weights is None:
-                values.extend(encoded)
-            else:
-                # This provider's part of the linear score, at the model's scale.
-                values.append(
-                    sum(weights[f.name] * v for f, v in zip(features, encoded, strict=True))
-                )
+            row = self._row(product, t, columns, order[handle])
+            try:
+                if weights is None:
+                    values.extend(encode_subject(product, blocks, row))
+                else:
+                    # This provider's part of the linear score, at the model's scale.
+                    values.append(
+                        sum(
+                            weights[f.name] * FixedPoint(f.decimals).encode(row[f.name] or 0)
+                            for f in features
+                        )
+                    )
+            except ValueError as exc:
+                raise ProtocolError(f"a feature value cannot be encoded: {exc}") from exc
         ciphertexts = encrypt_values(public_key, values)
         log.info("computed %d features for %d subjects", len(features), len(subjects))
         return EncryptedFeaturesResult(
@@ -181,6 +186,23 @@ class ProviderNode(Node):
             handles=b"".join(bytes.fromhex(h) for h, _ in subjects),
             ciphertexts=public_key.pack(ciphertexts),
         )
+
+    @staticmethod
+    def _row(
+        product: Product, t: ComputeFeaturesTask, columns: dict[str, list[object]], row: int
+    ) -> dict[str, Decimal | None]:
+        """One subject's values, after the policy's release transforms."""
+        out: dict[str, Decimal | None] = {}
+        for name, column in columns.items():
+            value = column[row]
+            if value is None:
+                out[name] = None
+                continue
+            decimal = to_decimal(value)  # type: ignore[arg-type]
+            if name in t.features:
+                decimal = apply_transform(decimal, t.transforms.get(name))
+            out[name] = decimal
+        return out
 
     def _open_subjects(self, job_id: str, t: ComputeFeaturesTask) -> list[tuple[str, str]]:
         try:
@@ -202,6 +224,11 @@ class ProviderNode(Node):
             if not well_formed or handle in seen:
                 raise ProtocolError("malformed or repeated handle")
             seen.add(handle)
-            if resident_id_error(person_id) is not None:
-                raise ProtocolError("a sealed subject is not a valid resident id")
+            error = (
+                resident_id_error(person_id)
+                if get_product(t.product).subject == "resident_id"
+                else company_key_error(person_id)
+            )
+            if error is not None:
+                raise ProtocolError("a sealed subject is not a valid identifier")
         return subjects

@@ -13,6 +13,11 @@ OutputMode = Literal["score", "features", "aggregate"]
 ColumnUse = Literal["join", "filter", "value"]
 
 
+# How several providers' values of a feature combine: added up, the least or
+# the greatest, or a ratio of two sums (see products/lending/layout.py).
+Combine = Literal["sum", "min", "max", "ratio"]
+
+
 @dataclass(frozen=True)
 class Feature:
     name: str
@@ -21,6 +26,11 @@ class Feature:
     reads: Mapping[str, ColumnUse]  # canonical "table.column" -> how it is used
     label_en: str
     label_zh: str
+    combine: Combine = "sum"
+    # ratio features: the numerator and denominator columns of the feature SQL
+    ratio_of: tuple[str, str] | None = None
+    # min/max features across several providers: the grid a value is rounded to
+    grid: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,9 @@ class Product:
     features: tuple[Feature, ...]
     title_en: str
     title_zh: str
+    # What a subject is: a resident id (GB 11643) or a company key
+    # (connectors.identifiers.company_key).
+    subject: Literal["resident_id", "company"] = "resident_id"
 
     def role(self, role: str) -> RoleSpec:
         for r in self.roles:
@@ -62,7 +75,7 @@ class Product:
 
     def feature_sql(self, role: str) -> str:
         """The SQL a provider of ``role`` runs. It reads a temporary table
-        ``subjects(handle, person_id)`` and the parameter ``$as_of`` and
+        ``subjects(handle, subject)`` and the parameter ``$as_of`` and
         returns one row per handle with every feature of the role."""
         resource = self.role(role).sql_resource
         return resources.files(self.package).joinpath(resource).read_text(encoding="utf-8")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from products.base import Product
+from products.lending import TENDER_LENDING
 from products.underwriting import UNDERWRITING
 
-PRODUCTS: dict[str, Product] = {p.name: p for p in (UNDERWRITING,)}
+PRODUCTS: dict[str, Product] = {p.name: p for p in (UNDERWRITING, TENDER_LENDING)}
 
 
 def get_product(name: str) -> Product:

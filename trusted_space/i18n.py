@@ -63,6 +63,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "已写出 {path}：{scored} 人评分，{invalid} 人身份证号无效",
         "en": "Wrote {path}: {scored} scored, {invalid} with invalid ids",
     },
+    "lend.done": {
+        "zh-CN": "已写出 {path}：找到 {found} 家，未找到 {missing} 家，代码无效 {invalid} 家",
+        "en": "Wrote {path}: {found} found, {missing} not found, {invalid} with invalid ids",
+    },
     "load.done": {
         "zh-CN": "读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行；报告：{report}",
         "en": "Read {read} rows, loaded {loaded}, rejected {rejected}; report: {report}",

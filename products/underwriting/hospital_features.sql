@@ -1,5 +1,5 @@
 -- underwriting_score, hospital role.
--- Reads: subjects(handle, person_id), hospital_visits; parameter $as_of (DATE).
+-- Reads: subjects(handle, subject), hospital_visits; parameter $as_of (DATE).
 -- One row per handle; a person with no visits in the window gets zeros.
 -- Window: visit_date in (as_of - 365 days, as_of].
 -- Chronic groups: first three characters of icd10 in E10-E14 (diabetes),
@@ -14,7 +14,7 @@ WITH recent AS (
         v.total_cost,
         substr(v.icd10, 1, 3) AS cat
     FROM subjects AS s
-    JOIN hospital_visits AS v ON v.person_id = s.person_id
+    JOIN hospital_visits AS v ON v.person_id = s.subject
     WHERE v.visit_date > CAST($as_of AS DATE) - 365
       AND v.visit_date <= CAST($as_of AS DATE)
 ),

@@ -139,7 +139,7 @@ def run_underwriting(
                 )
             deployment.run_job(insurer, job_id)
             outcome = insurer.outcome(job_id)
-            scores = [row[0] for row in outcome.values]
+            scores = outcome.scores()
             matched = outcome.matched
             duties = outcome.duties
         elif valid:

@@ -14,7 +14,18 @@ from trusted_space.demo import default_model_path
 from trusted_space.synth import generate_health
 
 TSPACE = str(Path(sys.executable).parent / "tspace")
-COMMANDS = ("demo", "synth", "load", "underwrite")
+COMMANDS = (
+    "demo",
+    "synth",
+    "load",
+    "underwrite",
+    "lend",
+    "policy",
+    "serve",
+    "node",
+    "admin",
+    "client",
+)
 
 
 def tspace(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -142,3 +153,33 @@ def test_demo_passes_its_own_check(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "match the plaintext reference" in result.stdout
     assert (tmp_path / "scores.csv").exists()
+
+
+@pytest.mark.slow
+def test_lend_with_production_keys_from_synth_output(tmp_path: Path) -> None:
+    assert (
+        tspace("synth", "--people", "2000", "--seed", "3", "--out", str(tmp_path / "d")).returncode
+        == 0
+    )
+    tenders = tmp_path / "d" / "tenders"
+    out = tmp_path / "features.csv"
+    result = tspace(
+        "lend",
+        "--tenders",
+        str(tenders / "centre_a"),
+        "--tenders",
+        str(tenders / "centre_b"),
+        "--applicants",
+        str(tenders / "bank_applicants.csv"),
+        "--as-of",
+        "2026-10-31",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:3] == ["company_ref", "status", "bids_12m"]
+    assert {r["status"] for r in rows} == {"found", "not_found", "invalid_id"}
+    with (tenders / "bank_applicants.csv").open(encoding="utf-8") as fh:
+        assert [r["company_ref"] for r in rows] == [r["company_ref"] for r in csv.DictReader(fh)]

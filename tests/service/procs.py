@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -79,3 +80,114 @@ def admin_key(workdir: Path, name: str, role: str, keys: Path) -> Path:
     path = keys / f"{name}.key"
     path.write_text(out.stdout.strip(), encoding="utf-8")
     return path
+
+
+class ServiceDeployment:
+    """A space and its provider nodes, each a real process on 127.0.0.1, plus
+    API keys for consumers and a steward."""
+
+    def __init__(
+        self, root: Path, providers: dict[str, list[str]], consumers: list[str], lease: float = 4
+    ) -> None:
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        keys = root / "keys"
+        keys.mkdir()
+        space_dir = root / "space"
+        self.db_path = space_dir / "space" / "space.sqlite"
+        roles = {**dict.fromkeys(providers, "provider"), **dict.fromkeys(consumers, "consumer")}
+        roles["steward"] = "steward"
+        self.keys = {name: admin_key(space_dir, name, role, keys) for name, role in roles.items()}
+        self.space = Proc(
+            root / "space.log",
+            "serve",
+            "--workdir",
+            str(space_dir),
+            "--port",
+            str(self.port),
+            "--lease-seconds",
+            str(lease),
+        )
+        wait_healthy(self.url)
+        self.nodes: dict[str, Proc] = {}
+        for name, data in providers.items():
+            args = [
+                "node",
+                "--space",
+                self.url,
+                "--name",
+                name,
+                "--api-key-file",
+                str(self.keys[name]),
+                "--workdir",
+                str(root / "nodes" / name),
+            ]
+            for d in data:
+                args += ["--data", d]
+            self.nodes[name] = Proc(root / f"{name}.log", *args)
+        self.clients: list[Proc] = []
+        self.read_errors: list[str] = []
+        for name in providers:  # every node loaded and offering before anyone asks
+            self.wait_for(f"SELECT 1 FROM datasets WHERE provider = '{name}'")
+
+    def steward(self, command: str, *args: str) -> None:
+        proc = Proc(
+            self.root / "steward.log",
+            "client",
+            command,
+            *args,
+            "--space",
+            self.url,
+            "--api-key-file",
+            str(self.keys["steward"]),
+        )
+        assert proc.proc.wait(timeout=120) == 0, proc.text()
+
+    def client(self, consumer: str, command: str, *args: str) -> Proc:
+        proc = Proc(
+            self.root / f"client-{consumer}.log",
+            "client",
+            command,
+            "--space",
+            self.url,
+            "--api-key-file",
+            str(self.keys[consumer]),
+            "--workdir",
+            str(self.root / "clients" / consumer),
+            *args,
+        )
+        self.clients.append(proc)
+        return proc
+
+    def db_rows(self, sql: str) -> list[tuple[object, ...]]:
+        """Read the space's state beside the running space (WAL allows it)."""
+        if not self.db_path.exists():
+            return []
+        db = sqlite3.connect(self.db_path, timeout=5)
+        try:
+            return db.execute(sql).fetchall()
+        except sqlite3.OperationalError as exc:
+            self.read_errors.append(str(exc))
+            return []
+        finally:
+            db.close()
+
+    def wait_for(self, sql: str, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.db_rows(sql):
+                return
+            time.sleep(0.02)
+        tasks = self.db_rows("SELECT node, kind, state, attempt FROM tasks")
+        jobs = self.db_rows("SELECT state, step, reasons FROM jobs")
+        raise TimeoutError(
+            f"never saw: {sql}; tasks {tasks}; jobs {jobs}; read errors {self.read_errors[-3:]}"
+        )
+
+    def logs(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in self.root.glob("*.log"))
+
+    def stop(self) -> None:
+        for proc in [*self.clients, *self.nodes.values(), self.space]:
+            proc.stop()

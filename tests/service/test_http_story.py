@@ -10,7 +10,6 @@ embedded ``tspace underwrite`` under the same policies.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from products.underwriting.runner import run_underwriting
 from tests.leakcheck import find_in_text
 from tests.policy_docs import dated_example, write_policy
-from tests.service.procs import Proc, admin_key, free_port, wait_healthy
+from tests.service.procs import Proc, ServiceDeployment, wait_healthy
 from trusted_space.demo import default_model_path
 from trusted_space.synth import generate_health
 
@@ -57,85 +56,26 @@ def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return (work / "scores.csv").read_bytes()
 
 
-class Deployment:
+class Deployment(ServiceDeployment):
     def __init__(self, root: Path, data: Path) -> None:
-        self.root = root
+        super().__init__(
+            root,
+            {
+                "hospital": [f"{data}/hospital_visits.csv"],
+                "cdc": [f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"],
+            },
+            ["insurer"],
+        )
         self.data = data
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        keys = root / "keys"
-        keys.mkdir()
-        space_dir = root / "space"
-        self.keys = {
-            name: admin_key(space_dir, name, role, keys)
-            for name, role in (
-                ("hospital", "provider"),
-                ("cdc", "provider"),
-                ("insurer", "consumer"),
-                ("steward", "steward"),
-            )
-        }
-        self.space = Proc(
-            root / "space.log",
-            "serve",
-            "--workdir",
-            str(space_dir),
-            "--port",
-            str(self.port),
-            "--lease-seconds",
-            "4",
-        )
-        wait_healthy(self.url)
-        self.hospital = self._node("hospital", f"{data}/hospital_visits.csv")
-        self.cdc = self._node(
-            "cdc", f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"
-        )
-        self.client_log = root / "client.log"
-        self.client: Proc | None = None
-        self.read_errors: list[str] = []
-        for provider in ("hospital", "cdc"):  # both nodes loaded and offering
-            self.wait_for(f"SELECT 1 FROM datasets WHERE provider = '{provider}'")
-        self._steward("publish-model", str(default_model_path()))
-        self._steward("publish-policy", *map(str, sorted((data / "policies").glob("*.yaml"))))
-
-    def _node(self, name: str, *data: str) -> Proc:
-        args = [
-            "node",
-            "--space",
-            self.url,
-            "--name",
-            name,
-            "--api-key-file",
-            str(self.keys[name]),
-            "--workdir",
-            str(self.root / "nodes" / name),
-        ]
-        for d in data:
-            args += ["--data", d]
-        return Proc(self.root / f"{name}.log", *args)
-
-    def _steward(self, command: str, *args: str) -> None:
-        proc = Proc(
-            self.root / "steward.log",
-            "client",
-            command,
-            *args,
-            "--space",
-            self.url,
-            "--api-key-file",
-            str(self.keys["steward"]),
-        )
-        assert proc.proc.wait(timeout=120) == 0, proc.text()
+        self.hospital = self.nodes["hospital"]
+        self.cdc = self.nodes["cdc"]
+        self.steward("publish-model", str(default_model_path()))
+        self.steward("publish-policy", *map(str, sorted((data / "policies").glob("*.yaml"))))
 
     def underwrite(self) -> Proc:
-        self.client = Proc(
-            self.client_log,
-            "client",
+        return self.client(
+            "insurer",
             "underwrite",
-            "--space",
-            self.url,
-            "--api-key-file",
-            str(self.keys["insurer"]),
             "--applicants",
             str(self.data / "applicants.csv"),
             "--purpose",
@@ -144,44 +84,7 @@ class Deployment:
             AS_OF.isoformat(),
             "--out",
             str(self.root / "scores.csv"),
-            "--workdir",
-            str(self.root / "client"),
         )
-        return self.client
-
-    def db_rows(self, sql: str) -> list[tuple[object, ...]]:
-        """Read the space's state beside the running space (WAL allows it)."""
-        path = self.root / "space" / "space" / "space.sqlite"
-        if not path.exists():
-            return []
-        db = sqlite3.connect(path, timeout=5)
-        try:
-            return db.execute(sql).fetchall()
-        except sqlite3.OperationalError as exc:
-            self.read_errors.append(str(exc))
-            return []
-        finally:
-            db.close()
-
-    def wait_for(self, sql: str, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.db_rows(sql):
-                return
-            time.sleep(0.02)
-        tasks = self.db_rows("SELECT node, kind, state, attempt FROM tasks")
-        jobs = self.db_rows("SELECT state, step, reasons FROM jobs")
-        raise TimeoutError(
-            f"never saw: {sql}; tasks {tasks}; jobs {jobs}; read errors {self.read_errors[-3:]}"
-        )
-
-    def logs(self) -> str:
-        return "".join(p.read_text(errors="replace") for p in self.root.glob("*.log"))
-
-    def stop(self) -> None:
-        for proc in (self.client, self.hospital, self.cdc, self.space):
-            if proc is not None:
-                proc.stop()
 
 
 @pytest.fixture()

@@ -55,6 +55,7 @@ def _main(
 
 app.command()(products.demo)
 app.command()(products.underwrite)
+app.command()(products.lend)
 app.command()(data.load)
 app.command()(data.synth)
 app.add_typer(policy.app, name="policy")

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -65,3 +65,21 @@ class workdir:
     def __exit__(self, *exc: object) -> None:
         if self.temp is not None:
             shutil.rmtree(self.temp, ignore_errors=True)
+
+
+# Options several commands share, declared once (Typer reads the Annotated metadata).
+SpaceUrl = Annotated[str, typer.Option("--space", help="The space's URL.")]
+ApiKeyFile = Annotated[
+    Path, typer.Option("--api-key-file", help="File holding this participant's API key.")
+]
+AsOf = Annotated[str, typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD.")]
+Purpose = Annotated[str, typer.Option("--purpose", help="Purpose of use.")]
+Suite = Annotated[str, typer.Option("--suite", help="Crypto suite of the space.")]
+Policies = Annotated[
+    list[Path] | None,
+    typer.Option("--policy", help="A steward's policy to publish and obey (repeatable)."),
+]
+EmbeddedWorkdir = Annotated[
+    Path | None,
+    typer.Option("--workdir", help="Keep the space and nodes here (default: a temporary folder)."),
+]

@@ -15,7 +15,7 @@ from trusted_space.i18n import t
 @errors
 def load(
     kind: Annotated[
-        str, typer.Argument(help="Source kind: csv, parquet, duckdb, synthea, fhir or hl7v2.")
+        str, typer.Argument(help="Source kind: csv, parquet, duckdb, synthea, fhir, hl7v2 or ocds.")
     ],
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
     node_dir: Annotated[Path, typer.Option("--node-dir", help="The provider node's folder.")],
@@ -75,11 +75,26 @@ def synth(
             help="Applicants in the insurer's batch (default min(1000, people)).",
         ),
     ] = None,
+    companies: Annotated[
+        int | None,
+        typer.Option(
+            "--companies",
+            min=100,
+            help="Companies bidding at the trading centres (default max(200, people/20)).",
+        ),
+    ] = None,
 ) -> None:
-    """生成模拟数据: write every canonical table as CSV, from a seed."""
+    """生成模拟数据: write every canonical table as CSV, and OCDS for two trading centres.
+
+    OUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv
+    and applicants.csv; OUT/tenders holds centre_a/ and centre_b/ (OCDS release
+    packages) and bank_applicants.csv. The same seed writes the same files."""
     from trusted_space.progress import stage_progress
-    from trusted_space.synth import generate_health
+    from trusted_space.synth import generate_health, generate_tenders
 
     with stage_progress(console) as progress:
         generate_health(people, seed, out, applicants=applicants, progress=progress)
+        generate_tenders(
+            companies or max(200, people // 20), seed, out / "tenders", progress=progress
+        )
     console.print(t("synth.done", path=out), highlight=False)

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from trusted_space.cli.common import console, errors, parse_date, workdir
+from trusted_space.cli.common import (
+    AsOf,
+    EmbeddedWorkdir,
+    Policies,
+    Purpose,
+    Suite,
+    console,
+    errors,
+    parse_date,
+    workdir,
+)
 from trusted_space.i18n import t
 
 
@@ -24,23 +34,15 @@ def underwrite(
         Path, typer.Option("--applicants", help="The insurer's batch: applicant_ref,person_id.")
     ],
     model: Annotated[Path, typer.Option("--model", help="The approved scoring model (JSON).")],
-    as_of: Annotated[str, typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD.")],
+    as_of: AsOf,
     out: Annotated[Path, typer.Option("--out", help="Where to write scores.csv.")],
-    workdir_: Annotated[
-        Path | None,
-        typer.Option(
-            "--workdir", help="Keep the space and nodes here (default: a temporary folder)."
-        ),
-    ] = None,
-    policy: Annotated[
-        list[Path] | None,
-        typer.Option("--policy", help="A steward's policy to publish and obey (repeatable)."),
-    ] = None,
+    workdir_: EmbeddedWorkdir = None,
+    policy: Policies = None,
     consumer: Annotated[
         str, typer.Option("--consumer", help="The insurer's participant id.")
     ] = "insurer",
-    purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")] = "underwriting",
-    suite: Annotated[str, typer.Option("--suite", help="Crypto suite of the space.")] = "default",
+    purpose: Purpose = "underwriting",
+    suite: Suite = "default",
 ) -> None:
     """核保评分: score an insurer's applicants against hospital and CDC data, privately."""
     from products.underwriting.runner import run_underwriting
@@ -99,3 +101,60 @@ def demo(
         mismatches = run_demo(console, wd, people=people, applicants=applicants, seed=seed)
     if mismatches:
         raise typer.Exit(1)
+
+
+@errors
+def lend(
+    tenders: Annotated[
+        list[Path],
+        typer.Option("--tenders", help="One trading centre's OCDS file or folder (repeatable)."),
+    ],
+    applicants: Annotated[
+        Path, typer.Option("--applicants", help="The bank's batch: company_ref,company_id.")
+    ],
+    as_of: AsOf,
+    out: Annotated[Path, typer.Option("--out", help="Where to write features.csv.")],
+    workdir_: EmbeddedWorkdir = None,
+    policy: Policies = None,
+    consumer: Annotated[
+        str, typer.Option("--consumer", help="The bank's participant id.")
+    ] = "bank",
+    purpose: Purpose = "credit",
+    rates: Annotated[
+        Path | None,
+        typer.Option(
+            "--rates", help="Currency rate table (currency,base_currency,rate); never guessed."
+        ),
+    ] = None,
+    suite: Suite = "default",
+) -> None:
+    """信贷特征: a bank's bid-history features per company, from trading centres' OCDS data."""
+    from products.lending.runner import run_lending
+
+    with workdir(workdir_) as wd:
+        run = run_lending(
+            workdir=wd,
+            tenders=tenders,
+            applicants=applicants,
+            as_of=parse_date(as_of),
+            out=out,
+            purpose=purpose,
+            consumer=consumer,
+            policies=policy or [],
+            rates=rates,
+            suite=suite,
+        )
+    found = sum(r.status == "found" for r in run.rows)
+    invalid = sum(r.status == "invalid_id" for r in run.rows)
+    console.print(
+        t(
+            "lend.done",
+            path=out,
+            found=found,
+            missing=len(run.rows) - found - invalid,
+            invalid=invalid,
+        ),
+        highlight=False,
+    )
+    if "retention_days" in run.duties:
+        console.print(t("duty.retention", days=run.duties["retention_days"]), highlight=False)

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from trusted_space.cli.common import console, errors, parse_date
+from trusted_space.cli.common import (
+    ApiKeyFile,
+    AsOf,
+    Purpose,
+    SpaceUrl,
+    console,
+    errors,
+    parse_date,
+)
 from trusted_space.i18n import t
 
 admin = typer.Typer(
@@ -80,11 +88,9 @@ def add_participant(
 
 @errors
 def node(
-    space: Annotated[str, typer.Option("--space", help="The space's URL.")],
+    space: SpaceUrl,
     name: Annotated[str, typer.Option("--name", help="This node's participant id.")],
-    api_key_file: Annotated[
-        Path, typer.Option("--api-key-file", help="File holding this node's API key.")
-    ],
+    api_key_file: ApiKeyFile,
     workdir: Annotated[
         Path, typer.Option("--workdir", help="This node's folder (keys, data, job files).")
     ],
@@ -148,15 +154,13 @@ def node(
 @client.command("underwrite")
 @errors
 def client_underwrite(
-    space: Annotated[str, typer.Option("--space", help="The space's URL.")],
-    api_key_file: Annotated[
-        Path, typer.Option("--api-key-file", help="File holding the insurer's API key.")
-    ],
+    space: SpaceUrl,
+    api_key_file: ApiKeyFile,
     applicants: Annotated[
         Path, typer.Option("--applicants", help="The batch: applicant_ref,person_id.")
     ],
-    purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")],
-    as_of: Annotated[str, typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD.")],
+    purpose: Purpose,
+    as_of: AsOf,
     out: Annotated[Path, typer.Option("--out", help="Where to write scores.csv.")],
     model: Annotated[
         Path | None,
@@ -189,14 +193,56 @@ def client_underwrite(
     )
 
 
+@client.command("lend")
+@errors
+def client_lend(
+    space: SpaceUrl,
+    api_key_file: ApiKeyFile,
+    applicants: Annotated[
+        Path, typer.Option("--applicants", help="The batch: company_ref,company_id.")
+    ],
+    purpose: Purpose,
+    as_of: AsOf,
+    out: Annotated[Path, typer.Option("--out", help="Where to write features.csv.")],
+    features: Annotated[
+        str | None, typer.Option("--features", help="Comma-separated features (default: all).")
+    ] = None,
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="The bank's node folder (keys, job files).")
+    ] = Path(".tspace-client"),
+) -> None:
+    """信贷特征 over HTTP: the bank's side; writes the same features.csv as `tspace lend`."""
+    from products.lending.client import client_lend as run
+    from trusted_space.transport_http import HttpTransport, read_api_key
+
+    transport = HttpTransport(space, read_api_key(api_key_file))
+    try:
+        wanted = [f.strip() for f in features.split(",") if f.strip()] if features else None
+        rows = run(
+            transport,
+            workdir=workdir,
+            applicants=applicants,
+            purpose=purpose,
+            as_of=parse_date(as_of),
+            out=out,
+            features=wanted,
+        )
+    finally:
+        transport.close()
+    found = sum(r.status == "found" for r in rows)
+    invalid = sum(r.status == "invalid_id" for r in rows)
+    console.print(
+        t("lend.done", path=out, found=found, missing=len(rows) - found - invalid, invalid=invalid),
+        highlight=False,
+    )
+
+
 @client.command("publish-policy")
 @errors
 def publish_policy(
     files: Annotated[list[Path], typer.Argument(help="Policy files.")],
-    space: Annotated[str, typer.Option("--space", help="The space's URL.")],
-    api_key_file: Annotated[
-        Path, typer.Option("--api-key-file", help="File holding the steward's API key.")
-    ],
+    space: SpaceUrl,
+    api_key_file: ApiKeyFile,
 ) -> None:
     """Steward: publish policies to a space."""
     from trusted_space.transport_http import HttpTransport, read_api_key
@@ -214,10 +260,8 @@ def publish_policy(
 @errors
 def publish_model(
     file: Annotated[Path, typer.Argument(help="Model file (JSON).")],
-    space: Annotated[str, typer.Option("--space", help="The space's URL.")],
-    api_key_file: Annotated[
-        Path, typer.Option("--api-key-file", help="File holding the steward's API key.")
-    ],
+    space: SpaceUrl,
+    api_key_file: ApiKeyFile,
 ) -> None:
     """Steward: publish a model file; policies pin it by SHA-256."""
     from trusted_space.transport_http import HttpTransport, read_api_key

@@ -20,6 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from products.base import Product
+from products.features_layout import decode_subject, layout
 from products.registry import get_product
 from products.score_model import WEIGHT_DECIMALS
 from trusted_space.canonical_json import canonical_json
@@ -63,9 +65,21 @@ class LookupOutcome:
 
     job_id: str
     matched: dict[str, int]  # provider -> subjects it holds
-    values: list[list[Decimal]]  # per subject: the score, or one value per feature
+    # per subject: [score], or one value (None: no value) per feature; a whole
+    # row is None for a subject no provider holds (features products)
+    values: list[list[Decimal | None] | None]
     features: list[str]
     duties: dict[str, int]  # what the consumer accepted, e.g. retention_days
+    holders: list[int]  # per subject, how many providers hold it
+
+    def scores(self) -> list[Decimal]:
+        """A score product's one value per subject."""
+        out = []
+        for row in self.values:
+            if row is None or row[0] is None:
+                raise ProtocolError("a score is missing from the result")
+            out.append(row[0])
+        return out
 
 
 class ConsumerNode(Node):
@@ -184,6 +198,10 @@ class ConsumerNode(Node):
                 keys[name], canonical_json({"job_id": job_id, "subjects": subjects})
             )
         state["matched"] = {k: len(v) for k, v in matched.items()}
+        state["holders"] = [0] * len(person_ids)  # how many providers hold each subject
+        for indices in matched.values():
+            for i in indices:
+                state["holders"][i] += 1
         self._save_job(job_id, state)
         return MatchedSubjectsResult(
             handles=b"".join(bytes.fromhex(h) for h in state["handles"]),
@@ -210,25 +228,44 @@ class ConsumerNode(Node):
         result = self.transport.job_result(job_id)
         product = get_product(state["product"])
         handles = [h.hex() for h in split_handles(result.handles)]
-        if handles != state["handles"]:
-            raise ProtocolError("the result's handles are not this job's")
         cts = self.paillier_public.unpack(result.ciphertexts)
-        per = max(1, len(result.features))
-        if len(cts) != per * len(handles):
-            raise ProtocolError("result size does not match the batch")
         plain = [self.paillier_private.decrypt(c) for c in cts]
+        values: list[list[str | None] | None]
         if result.output_mode == "score":
+            if handles != state["handles"] or len(plain) != len(handles):
+                raise ProtocolError("the result does not answer this job's batch")
             fp = FixedPoint(WEIGHT_DECIMALS + product.max_decimals)
             values = [[str(fp.decode(m))] for m in plain]
         else:
-            decimals = [product.feature(f).decimals for f in result.features]
-            values = [
-                [str(FixedPoint(decimals[j]).decode(plain[i * per + j])) for j in range(per)]
-                for i in range(len(handles))
-            ]
+            values = self._decode_features(state, product, result.features, handles, plain)
         state["result"] = {"features": result.features, "values": values, "duties": result.duties}
         self._save_job(job_id, state)
         return AckResult()
+
+    @staticmethod
+    def _decode_features(
+        state: dict[str, Any],
+        product: Product,
+        features: list[str],
+        handles: list[str],
+        plain: list[int],
+    ) -> list[list[str | None] | None]:
+        """Per subject in batch order: its released values, or None when no
+        provider holds it."""
+        blocks = layout(product, features)
+        k = len(blocks)
+        position = {h: i for i, h in enumerate(state["handles"])}
+        held = [i for i, n in enumerate(state["holders"]) if n > 0]
+        if sorted(position.get(h, -1) for h in handles) != held or len(plain) != k * len(handles):
+            raise ProtocolError("the result does not answer the subjects the providers hold")
+        values: list[list[str | None] | None] = [None] * len(state["handles"])
+        for j, handle in enumerate(handles):
+            i = position[handle]
+            decoded = decode_subject(
+                product, features, blocks, plain[j * k : (j + 1) * k], state["holders"][i]
+            )
+            values[i] = [None if decoded[f] is None else str(decoded[f]) for f in features]
+        return values
 
     def has_result(self, job_id: str) -> bool:
         return "result" in self._load_job(job_id)
@@ -240,7 +277,11 @@ class ConsumerNode(Node):
         return LookupOutcome(
             job_id=job_id,
             matched=dict(state["matched"]),
-            values=[[Decimal(v) for v in row] for row in state["result"]["values"]],
+            values=[
+                None if row is None else [None if v is None else Decimal(v) for v in row]
+                for row in state["result"]["values"]
+            ],
             features=list(state["result"]["features"]),
             duties=dict(state["result"].get("duties", {})),
+            holders=list(state.get("holders", [])),
         )

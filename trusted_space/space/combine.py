@@ -1,5 +1,7 @@
 """What the space computes on ciphertexts: nothing else touches them.
 
+Features mode: see ``combine_features`` and ``products.features_layout``.
+
 Score mode: each provider already applied the model's weights to its own
 features and sent, per handle, Enc(sum_f W_f F_f). The space computes, per
 handle, Enc(I) * prod_providers part, where I is the model's intercept at the
@@ -11,10 +13,12 @@ the released ciphertext unlinkable to what the providers sent.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 
 import gmpy2
 
+from products.features_layout import MASK_BITS, Block
 from trusted_space.hazmat.paillier import PaillierPublicKey
 
 
@@ -36,3 +40,39 @@ def sum_scores(
                 acc = public_key.add(acc, c)
         out.append(acc)
     return out
+
+
+def combine_features(
+    public_key: PaillierPublicKey,
+    blocks: Sequence[Block],
+    handles: Sequence[bytes],
+    parts: Sequence[Mapping[bytes, Sequence[gmpy2.mpz]]],
+) -> tuple[list[bytes], list[gmpy2.mpz]]:
+    """Per handle some provider holds, one ciphertext per block (see
+    ``products.features_layout``): sums added, extremes passed through only
+    for a single holder, ratio and threshold blocks added then multiplied by
+    fresh random masks. Not yet re-randomised: the caller MUST re-randomise
+    every ciphertext before release (the trivial zeros, too)."""
+    zero = public_key.encrypt_trivial(0)
+    out_handles: list[bytes] = []
+    out: list[gmpy2.mpz] = []
+    for handle in handles:
+        held = [part[handle] for part in parts if handle in part]
+        if not held:
+            continue
+        out_handles.append(handle)
+        for i, block in enumerate(blocks):
+            cts = [h[i] for h in held]
+            if block.kind == "sum":
+                out.append(public_key.sum(cts))
+            elif block.kind == "extreme":
+                out.append(cts[0] if len(cts) == 1 else zero)
+            elif block.kind == "ratio" or len(cts) > 1:
+                out.append(public_key.mul_plain(public_key.sum(cts), _mask()))
+            else:
+                out.append(zero)  # a threshold block is only for shared subjects
+    return out_handles, out
+
+
+def _mask() -> int:
+    return secrets.randbelow((1 << MASK_BITS) - 1) + 1

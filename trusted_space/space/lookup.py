@@ -17,6 +17,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from products.base import Product
+from products.features_layout import layout
 from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.errors import NotFound, ProtocolError
@@ -38,7 +39,7 @@ from trusted_space.protocol.messages import (
     TaskResultPayload,
     split_handles,
 )
-from trusted_space.space.combine import sum_scores
+from trusted_space.space.combine import combine_features, sum_scores
 from trusted_space.space.policy_registry import job_features
 
 if TYPE_CHECKING:
@@ -253,11 +254,11 @@ class LookupProtocol:
         declared = self._job_ints(spec.job_id, "counts")[node]
         if len(handles) != declared:
             raise ProtocolError(f"{len(handles)} subjects answered, {declared} were sent")
-        weighted = get_product(spec.product).output_mode == "score"
+        weighted = product.output_mode == "score"
         if r.weighted != weighted:
             raise ProtocolError("score products take one weighted ciphertext per subject")
         cts = self.public_key(spec).unpack(r.ciphertexts)  # refuses anything outside Z*_{n^2}
-        per_handle = 1 if weighted else len(expected)
+        per_handle = 1 if weighted else len(layout(product, expected))
         if len(cts) != len(handles) * per_handle:
             raise ProtocolError("ciphertext count does not match the handles")
         self.store.put_data(spec.job_id, f"features/{node}", r.model_dump_json().encode())
@@ -286,31 +287,50 @@ class LookupProtocol:
         }
 
     def combine(self, spec: JobSpec, inputs: dict[str, Any]) -> JobResult:
-        """The heavy part: add the providers' parts to the intercept, re-randomise."""
+        """The heavy part: combine the providers' ciphertexts, re-randomise."""
         product = get_product(spec.product)
-        if product.output_mode != "score" or spec.model is None:
-            raise ProtocolError(f"{product.output_mode} output is not released by this engine yet")
         pk = self.public_key(spec)
         handles = split_handles(inputs["handles"])
-        parts = []
-        for blob in inputs["parts"]:
-            r = EncryptedFeaturesResult.model_validate_json(blob)
-            parts.append(dict(zip(split_handles(r.handles), pk.unpack(r.ciphertexts), strict=True)))
-        model = ScoreModel.parse(spec.model)
-        scores = sum_scores(pk, handles, parts, model.integer_intercept(product))
-        out = rerandomise_values(pk, scores)
+        results = [EncryptedFeaturesResult.model_validate_json(blob) for blob in inputs["parts"]]
         obligations = inputs["obligations"]
         duties = (
             {"retention_days": obligations["retention_days"]}
             if "retention_days" in obligations
             else {}
         )
+        if product.output_mode == "score":
+            if spec.model is None:
+                raise ProtocolError(f"{product.name} needs a model")
+            parts = [
+                dict(zip(split_handles(r.handles), pk.unpack(r.ciphertexts), strict=True))
+                for r in results
+            ]
+            model = ScoreModel.parse(spec.model)
+            scores = sum_scores(pk, handles, parts, model.integer_intercept(product))
+            return JobResult(
+                job_id=spec.job_id,
+                output_mode="score",
+                features=[],
+                handles=b"".join(handles),
+                ciphertexts=pk.pack(rerandomise_values(pk, scores)),
+                duties=duties,
+            )
+        features, _ = self.plan(spec.job_id)
+        blocks = layout(product, features)
+        k = len(blocks)
+        feature_parts = []
+        for r in results:
+            cts = pk.unpack(r.ciphertexts)
+            feature_parts.append(
+                {h: cts[i * k : (i + 1) * k] for i, h in enumerate(split_handles(r.handles))}
+            )
+        held, combined = combine_features(pk, blocks, handles, feature_parts)
         return JobResult(
             job_id=spec.job_id,
-            output_mode="score",
-            features=[],
-            handles=b"".join(handles),
-            ciphertexts=pk.pack(out),
+            output_mode="features",
+            features=features,
+            handles=b"".join(held),
+            ciphertexts=pk.pack(rerandomise_values(pk, combined)),
             duties=duties,
         )
 

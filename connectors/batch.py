@@ -1,0 +1,55 @@
+"""A consumer's batch file: one reference and one identifier per row.
+
+Shared by the insurer's applicants and the bank's companies: the columns
+must be there, no record may be malformed, and references must be present,
+short and unique (each error names its row and field). Identifiers are
+returned as written, for the caller to validate and keep, invalid or not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectors.csv_reader import read_csv
+from trusted_space.errors import InputError, Location
+
+MAX_REF = 128
+
+
+def read_batch(path: Path, ref_column: str, id_column: str) -> list[tuple[int, str, str]]:
+    """(row, reference, identifier as written) per record, in file order."""
+    result = read_csv(Path(path))
+    where = str(path)
+    header = [c for c in result.table.column_names if c != "_row"]
+    for column in (ref_column, id_column):
+        if column not in header:
+            raise InputError(
+                f"missing column {column!r} (the file has {', '.join(header)})",
+                Location(where, None, None),
+            )
+    if result.malformed:
+        row, reason = result.malformed[0]
+        raise InputError(reason, Location(where, row, None))
+    seen: dict[str, int] = {}
+    out: list[tuple[int, str, str]] = []
+    records = zip(
+        result.table.column("_row").to_pylist(),
+        result.table.column(ref_column).to_pylist(),
+        result.table.column(id_column).to_pylist(),
+        strict=True,
+    )
+    for row, ref, raw in records:
+        ref = (ref or "").strip()
+        if not ref:
+            raise InputError("empty reference", Location(where, row, ref_column))
+        if len(ref) > MAX_REF:
+            raise InputError(f"longer than {MAX_REF} characters", Location(where, row, ref_column))
+        if ref in seen:
+            raise InputError(
+                f"duplicate reference (first at row {seen[ref]})", Location(where, row, ref_column)
+            )
+        seen[ref] = row
+        out.append((row, ref, raw or ""))
+    if not out:
+        raise InputError("no rows in the file", Location(where, None, None))
+    return out

@@ -1,0 +1,32 @@
+"""The bank's batch: company_ref, company_id (a USCC, or SCHEME:id).
+
+Invalid identifiers are kept with the reason, so features.csv can say
+'invalid_id' for them in the batch's order; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.batch import read_batch
+from connectors.identifiers import company_key
+from trusted_space.errors import InvalidIdentifier
+
+
+@dataclass(frozen=True)
+class Company:
+    row: int
+    ref: str
+    key: str | None  # USCC:<code> or SCHEME:id; None when invalid
+    error: str | None
+
+
+def read_companies(path: Path) -> list[Company]:
+    out: list[Company] = []
+    for row, ref, raw in read_batch(path, "company_ref", "company_id"):
+        try:
+            out.append(Company(row, ref, company_key(raw), None))
+        except InvalidIdentifier as exc:
+            out.append(Company(row, ref, None, exc.reason))
+    return out

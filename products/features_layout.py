@@ -1,0 +1,176 @@
+"""How a features product's values travel: which ciphertexts, which slots.
+
+Every provider sends, per subject, the same list of ciphertexts ("blocks"),
+derived from the product and the job's features alone, so the provider, the
+space and the consumer agree on it without talking:
+
+- ``sum``: the additive features, packed into one plaintext (64-bit slots).
+  The space multiplies the providers' blocks: the slots add up.
+- ``extreme``: the exact min/max features, packed, each stored as value + 1
+  (0 means "no value"). Released only for a subject one provider holds: with
+  several, a sum of minima would betray each provider's figure.
+- ``ratio``: numerator and denominator sums of a ratio feature, packed. The
+  space multiplies the summed block by a fresh random r (both slots scale by
+  r), so the consumer learns the ratio and not the two sums.
+- ``threshold``: for a min/max feature and one grid step t, the indicator
+  [value <= t] (min) or [value >= t] (max). For a subject several providers
+  hold, the space sums the indicators and multiplies each by its own random
+  r, so the consumer learns only whether some provider reached the step: the
+  least (min) or greatest (max) grid step reached is released, not any
+  provider's figure.
+
+Slots hold non-negative integers below 2^56, leaving 8 bits of headroom so
+up to 255 providers can be added and a ratio's slots multiplied by r < 2^32
+stay below 2^64 only while the sums stay below 2^32; ``pack`` refuses values
+that could overflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from typing import Literal
+
+from products.base import Product
+from trusted_space.encoding import FixedPoint
+
+SLOT_BITS = 64
+VALUE_LIMIT = 1 << 56
+RATIO_LIMIT = 1 << 31
+MASK_BITS = 31  # random multipliers r in [1, 2^31)
+
+BlockKind = Literal["sum", "extreme", "ratio", "threshold"]
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: BlockKind
+    slots: tuple[str, ...]
+    feature: str | None = None
+    threshold: int | None = None  # encoded units; None: "has a value at all"
+
+
+def layout(product: Product, features: Sequence[str]) -> list[Block]:
+    by_kind = {f: product.feature(f) for f in features}
+    sums = tuple(f for f, spec in by_kind.items() if spec.combine == "sum")
+    extremes = tuple(f for f, spec in by_kind.items() if spec.combine in ("min", "max"))
+    blocks: list[Block] = []
+    if sums:
+        blocks.append(Block("sum", sums))
+    if extremes:
+        blocks.append(Block("extreme", extremes))
+    for f, spec in by_kind.items():
+        if spec.combine == "ratio":
+            assert spec.ratio_of is not None
+            blocks.append(Block("ratio", spec.ratio_of, feature=f))
+    for f in extremes:
+        spec = by_kind[f]
+        fp = FixedPoint(spec.decimals)
+        steps: list[int | None] = [fp.encode(t) for t in spec.grid]
+        if spec.combine == "min":
+            steps.append(None)  # any value at all, beyond the last step
+        blocks.extend(Block("threshold", (f,), feature=f, threshold=t) for t in steps)
+    return blocks
+
+
+def pack(values: Sequence[int]) -> int:
+    out = 0
+    for i, v in enumerate(values):
+        if not 0 <= v < VALUE_LIMIT:
+            raise ValueError(f"slot value {v} outside [0, 2^56)")
+        out |= v << (SLOT_BITS * i)
+    return out
+
+
+def unpack(value: int, slots: int) -> list[int]:
+    mask = (1 << SLOT_BITS) - 1
+    return [(value >> (SLOT_BITS * i)) & mask for i in range(slots)]
+
+
+def encode_subject(
+    product: Product, blocks: Sequence[Block], row: Mapping[str, Decimal | None]
+) -> list[int]:
+    """The plaintexts one provider sends for one subject. ``row`` holds every
+    feature of the job (already transformed) and every ratio's parts."""
+
+    def enc(name: str, value: Decimal | None) -> int:
+        return 0 if value is None else FixedPoint(product.feature(name).decimals).encode(value)
+
+    out: list[int] = []
+    for b in blocks:
+        if b.kind == "sum":
+            out.append(pack([enc(f, row[f]) for f in b.slots]))
+        elif b.kind == "extreme":
+            out.append(pack([0 if row[f] is None else enc(f, row[f]) + 1 for f in b.slots]))
+        elif b.kind == "ratio":
+            parts = [int(row[s] or 0) for s in b.slots]
+            if any(p >= RATIO_LIMIT for p in parts):
+                raise ValueError("ratio parts must stay below 2^31")
+            out.append(pack(parts))
+        else:
+            assert b.feature is not None
+            v = row[b.feature]
+            if v is None:
+                hit = False
+            elif b.threshold is None:
+                hit = True
+            elif product.feature(b.feature).combine == "min":
+                hit = enc(b.feature, v) <= b.threshold
+            else:
+                hit = enc(b.feature, v) >= b.threshold
+            out.append(int(hit))
+    return out
+
+
+def decode_subject(
+    product: Product,
+    features: Sequence[str],
+    blocks: Sequence[Block],
+    plaintexts: Sequence[int],
+    providers: int,
+) -> dict[str, Decimal | None]:
+    """The released values for a subject ``providers`` providers hold."""
+    values: dict[str, Decimal | None] = {}
+    thresholds: dict[str, list[tuple[int | None, bool]]] = {}
+    for b, m in zip(blocks, plaintexts, strict=True):
+        if b.kind == "sum":
+            for f, v in zip(b.slots, unpack(m, len(b.slots)), strict=True):
+                values[f] = FixedPoint(product.feature(f).decimals).decode(v)
+        elif b.kind == "extreme" and providers == 1:
+            for f, v in zip(b.slots, unpack(m, len(b.slots)), strict=True):
+                fp = FixedPoint(product.feature(f).decimals)
+                values[f] = None if v == 0 else fp.decode(v - 1)
+        elif b.kind == "ratio":
+            assert b.feature is not None
+            values[b.feature] = ratio(m, product.feature(b.feature).decimals)
+        elif b.kind == "threshold" and providers > 1:
+            assert b.feature is not None
+            thresholds.setdefault(b.feature, []).append((b.threshold, m != 0))
+    for f, steps in thresholds.items():
+        spec = product.feature(f)
+        fp = FixedPoint(spec.decimals)
+        reached = [t for t, hit in steps if hit]
+        grid = [t for t, _ in steps if t is not None]
+        finite = [t for t in reached if t is not None]
+        if not reached:
+            values[f] = None
+        elif spec.combine == "min":
+            # Beyond the last step: reported as the last step ("at least").
+            values[f] = fp.decode(min(finite) if finite else max(grid))
+        else:
+            values[f] = fp.decode(max(finite))
+    return {f: values.get(f) for f in features}
+
+
+def ratio(packed: int, places: int) -> Decimal | None:
+    """num/den of a (possibly masked) ratio block, half-even to ``places``; None if den is 0."""
+    num, den = unpack(packed, 2)
+    if den == 0:
+        return None
+    exact = Fraction(num, den)
+    quantum = Decimal(1).scaleb(-places)
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        quantum, rounding=ROUND_HALF_EVEN
+    )

@@ -1,0 +1,52 @@
+"""The bank's side of tender_lending_features over HTTP (``tspace client lend``):
+writes the same features.csv as the embedded ``tspace lend``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+
+from connectors.companies import read_companies
+from products.lending import TENDER_LENDING
+from products.lending.runner import FeatureRow, feature_rows
+from trusted_space.nodes.remote import choose_providers, connect_consumer, run_remote_lookup
+from trusted_space.outputs import write_csv_atomic
+from trusted_space.transport_http import HttpTransport
+
+
+def client_lend(
+    transport: HttpTransport,
+    *,
+    workdir: Path,
+    applicants: Path,
+    purpose: str,
+    as_of: dt.date,
+    out: Path,
+    features: list[str] | None = None,
+    providers: Mapping[str, list[str]] | None = None,
+    timeout: float = 600.0,
+) -> list[FeatureRow]:
+    node = connect_consumer(transport, workdir)
+    chosen = choose_providers(transport, TENDER_LENDING.name, {"centre"}, providers)
+    wanted = features or [f.name for f in TENDER_LENDING.features]
+    batch = read_companies(applicants)
+    keys = [c.key for c in batch if c.key is not None]
+    values: list[list[Decimal | None] | None] = []
+    if keys:
+        outcome = run_remote_lookup(
+            node,
+            transport,
+            product=TENDER_LENDING.name,
+            subjects=keys,
+            as_of=as_of,
+            purpose=purpose,
+            providers=chosen,
+            features=wanted,
+            timeout=timeout,
+        )
+        values = outcome.values
+    rows = feature_rows(batch, wanted, values)
+    write_csv_atomic(out, ("company_ref", "status", *wanted), (r.cells(wanted) for r in rows))
+    return rows

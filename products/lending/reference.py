@@ -1,0 +1,161 @@
+"""The plaintext reference for tender_lending_features.
+
+Reads the trading centres' OCDS release packages directly with DuckDB's JSON
+reader (not the OCDS connector, not the product's feature SQL), computes
+every feature per centre, and combines the centres in the clear the way the
+private pipeline must: sums added, the win rate from summed wins and bids,
+extremes exact for a company one centre holds and rounded to the product's
+grid for one several centres hold. It sees every raw record, so it only runs
+on generated data (one release per ocid, as ``tspace synth`` writes) or in
+tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from connectors.companies import read_companies
+from products.lending import TENDER_LENDING
+from products.lending.runner import FeatureRow
+from products.transforms import Transform, apply_transform
+
+PER_CENTRE_SQL = """
+WITH rel AS (
+    SELECT unnest(releases) AS r
+    FROM read_json($files, format = 'auto', maximum_object_size = 1073741824, sample_size = -1)
+),
+party AS (
+    SELECT r.ocid AS ocid, p.id AS pid, 'USCC:' || upper(p.identifier.id) AS company
+    FROM rel, unnest(r.parties) AS t(p)
+),
+tenderer AS (
+    SELECT r.ocid AS ocid, t.id AS pid,
+           local_date(r.tender.tenderPeriod.startDate) AS bid_date
+    FROM rel, unnest(r.tender.tenderers) AS x(t)
+),
+award AS (
+    SELECT r.ocid AS ocid, a.id AS award_id, a.status AS status,
+           local_date(a.date) AS award_date,
+           CAST(a.value.amount AS DECIMAL(18, 2)) AS amount, a.value.currency AS currency,
+           local_date(r.tender.tenderPeriod.startDate) AS bid_date,
+           r.buyer.id AS buyer, a.suppliers AS suppliers
+    FROM rel, unnest(r.awards) AS x(a)
+),
+supplier AS (
+    SELECT a.*, s.id AS pid FROM award AS a, unnest(a.suppliers) AS y(s)
+),
+participation AS (
+    SELECT p.company, t.ocid, t.bid_date FROM tenderer t JOIN party p USING (ocid, pid)
+    UNION ALL
+    SELECT p.company, s.ocid, coalesce(s.bid_date, s.award_date)
+    FROM supplier s JOIN party p USING (ocid, pid)
+),
+win AS (
+    SELECT p.company, s.ocid, s.award_id, s.award_date, s.buyer,
+           CASE WHEN s.currency = 'CNY' THEN s.amount END AS amount
+    FROM supplier s JOIN party p USING (ocid, pid)
+    WHERE coalesce(s.status, 'active') NOT IN ('cancelled', 'unsuccessful')
+      AND s.award_date <= $as_of
+)
+SELECT c.company,
+    (SELECT count(DISTINCT ocid) FROM participation x WHERE x.company = c.company
+        AND x.bid_date BETWEEN $as_of - 364 AND $as_of) AS bids_12m,
+    (SELECT count(DISTINCT ocid || '|' || award_id) FROM win w WHERE w.company = c.company
+        AND w.award_date BETWEEN $as_of - 364 AND $as_of) AS wins_12m,
+    (SELECT coalesce(sum(amount), 0) FROM win w WHERE w.company = c.company
+        AND w.award_date BETWEEN $as_of - 364 AND $as_of) AS awarded_amount_12m,
+    (SELECT coalesce(sum(amount), 0) FROM win w WHERE w.company = c.company
+        AND w.award_date BETWEEN $as_of - 1094 AND $as_of) AS awarded_amount_36m,
+    (SELECT count(DISTINCT buyer) FROM win w WHERE w.company = c.company
+        AND w.award_date BETWEEN $as_of - 1094 AND $as_of) AS distinct_buyers_36m,
+    (SELECT $as_of - max(award_date) FROM win w
+        WHERE w.company = c.company) AS days_since_last_award,
+    (SELECT max(amount) FROM win w WHERE w.company = c.company
+        AND w.award_date BETWEEN $as_of - 1094 AND $as_of) AS max_award_36m
+FROM (SELECT DISTINCT company FROM participation) AS c
+"""
+
+
+def per_centre(folder: Path, as_of: dt.date) -> dict[str, dict[str, Any]]:
+    files = sorted(str(p) for p in Path(folder).glob("*.json"))
+    with duckdb.connect() as con:
+        # The generated timestamps carry +08:00; their date is the local date.
+        con.execute("SET TimeZone = 'Asia/Shanghai'")
+        con.execute("CREATE MACRO local_date(x) AS CAST(CAST(x AS TIMESTAMPTZ) AS DATE)")
+        rel = con.sql(PER_CENTRE_SQL, params={"files": files, "as_of": as_of})
+        names = rel.columns
+        return {row[0]: dict(zip(names, row, strict=True)) for row in rel.fetchall()}
+
+
+def combine(
+    rows: Sequence[Mapping[str, Any]],
+    features: Sequence[str],
+    transforms: Mapping[str, Transform],
+) -> dict[str, Decimal | None]:
+    """The released values for a company held by ``len(rows)`` centres."""
+
+    def value(row: Mapping[str, Any], name: str) -> Decimal | None:
+        v = row[name]
+        if v is None:
+            return None
+        return apply_transform(Decimal(str(v)), transforms.get(name))
+
+    out: dict[str, Decimal | None] = {}
+    for name in features:
+        spec = TENDER_LENDING.feature(name)
+        if spec.combine == "sum":
+            out[name] = sum((value(r, name) or Decimal(0) for r in rows), Decimal(0))
+        elif spec.combine == "ratio":
+            assert spec.ratio_of is not None
+            num = sum(int(r[spec.ratio_of[0]]) for r in rows)
+            den = sum(int(r[spec.ratio_of[1]]) for r in rows)
+            out[name] = (
+                None
+                if den == 0
+                else (Decimal(num) / Decimal(den)).quantize(
+                    Decimal(1).scaleb(-spec.decimals), rounding=ROUND_HALF_EVEN
+                )
+            )
+        else:
+            present = [v for v in (value(r, name) for r in rows) if v is not None]
+            if not present:
+                out[name] = None
+            elif len(rows) == 1:
+                out[name] = present[0]
+            elif spec.combine == "min":
+                least = min(present)
+                out[name] = Decimal(next((g for g in spec.grid if least <= g), spec.grid[-1]))
+            else:
+                greatest = max(present)
+                out[name] = Decimal(max(g for g in spec.grid if g <= greatest))
+    return out
+
+
+def reference_features(
+    *,
+    centres: Sequence[Path],
+    applicants: Path,
+    as_of: dt.date,
+    features: Sequence[str] | None = None,
+    transforms: Mapping[str, Transform] | None = None,
+) -> list[FeatureRow]:
+    wanted = list(features or [f.name for f in TENDER_LENDING.features])
+    tables = [per_centre(folder, as_of) for folder in centres]
+    rows: list[FeatureRow] = []
+    for company in read_companies(applicants):
+        if company.key is None:
+            rows.append(FeatureRow(company.ref, "invalid_id"))
+            continue
+        held = [t[company.key] for t in tables if company.key in t]
+        if not held:
+            rows.append(FeatureRow(company.ref, "not_found"))
+            continue
+        values = combine(held, wanted, transforms or {})
+        rows.append(FeatureRow(company.ref, "found", values))
+    return rows

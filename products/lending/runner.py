@@ -1,0 +1,164 @@
+"""Run tender_lending_features end to end on the embedded deployment.
+
+Each ``--tenders`` file or folder is one trading centre, a provider node
+named after it; the bank is a consumer node. Writes features.csv:
+company_ref, status ('found'|'not_found'|'invalid_id'), then one column per
+released feature, in the applicants' order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from connectors.base import LoadOptions
+from connectors.companies import Company, read_companies
+from connectors.quality import QualityReport
+from policies.model import load_policy
+from products.lending import TENDER_LENDING
+from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.errors import InputError
+from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
+from trusted_space.outputs import write_csv_atomic
+
+BANK = "bank"
+
+
+@dataclass(frozen=True)
+class FeatureRow:
+    company_ref: str
+    status: str  # found | not_found | invalid_id
+    values: dict[str, Decimal | None] = field(default_factory=dict)
+
+    def cells(self, features: Sequence[str]) -> list[object]:
+        return [self.company_ref, self.status, *(self.values.get(f) for f in features)]
+
+
+@dataclass
+class LendingRun:
+    job_id: str | None
+    features: list[str]
+    rows: list[FeatureRow]
+    centres: dict[str, Path]
+    quality: dict[str, QualityReport]
+    holders: dict[str, int]  # company_ref -> centres holding it
+    seconds: dict[str, float]
+    duties: dict[str, int]
+
+
+def centre_names(paths: Sequence[Path]) -> dict[str, Path]:
+    """A node name per centre, from its file or folder name ('Centre A.json' -> 'centre_a')."""
+    names: dict[str, Path] = {}
+    for path in paths:
+        base = re.sub(r"[^a-z0-9_.-]+", "_", Path(path).stem.lower()).strip("_.-") or "centre"
+        name, k = base[:60], 2
+        while name in names:
+            name, k = f"{base[:57]}-{k}", k + 1
+        names[name] = Path(path)
+    return names
+
+
+def requested_features(policies: Sequence[Path], centres: Sequence[str]) -> list[str]:
+    """Every feature, or those every governing policy allows."""
+    allowed = [f.name for f in TENDER_LENDING.features]
+    for path in policies:
+        policy = load_policy(path)
+        if policy.product != TENDER_LENDING.name or not set(policy.owners) & set(centres):
+            continue
+        if policy.output.features is not None:
+            allowed = [f for f in allowed if f in policy.output.features]
+    if not allowed:
+        raise InputError("the policies allow no feature of tender_lending_features")
+    return allowed
+
+
+def feature_rows(
+    batch: list[Company], features: list[str], values: list[list[Decimal | None] | None]
+) -> list[FeatureRow]:
+    rows, it = [], iter(values)
+    for company in batch:
+        if company.key is None:
+            rows.append(FeatureRow(company.ref, "invalid_id"))
+            continue
+        found = next(it)
+        if found is None:
+            rows.append(FeatureRow(company.ref, "not_found"))
+        else:
+            rows.append(FeatureRow(company.ref, "found", dict(zip(features, found, strict=True))))
+    return rows
+
+
+def run_lending(
+    *,
+    workdir: Path,
+    tenders: Sequence[Path],
+    applicants: Path,
+    as_of: dt.date,
+    out: Path | None,
+    purpose: str = "credit",
+    consumer: str = BANK,
+    policies: Sequence[Path] = (),
+    rates: Path | None = None,
+    suite: str = "default",
+    paillier_preset: PaillierPreset = PAILLIER_2048,
+) -> LendingRun:
+    """Load every centre, publish any policies, run one job, write features.csv.
+
+    A denied job raises ``PolicyDenied`` before any centre computes anything
+    and writes no output."""
+    centres = centre_names(tenders)
+    features = requested_features(policies, list(centres))
+    batch = read_companies(applicants)
+    with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:
+        timer = deployment.timer
+        nodes = {name: deployment.provider(name) for name in centres}
+        quality: dict[str, QualityReport] = {}
+        with timer.stage("load"):
+            for name, node in nodes.items():
+                quality[name] = node.load("ocds", [centres[name]], LoadOptions(replace=True))
+                if rates is not None:
+                    quality[name].merge(node.load("csv", [rates], LoadOptions(replace=True)))
+                quality[name].write(deployment.node_dir(name) / "quality" / "last_load.json")
+        with timer.stage("psi_setup"):
+            for node in nodes.values():
+                node.offer_datasets()
+        if policies:
+            steward = deployment.steward()
+            for policy in policies:
+                steward.publish(policy)
+        bank = deployment.consumer(consumer)
+        keys = [c.key for c in batch if c.key is not None]
+        job_id = None
+        values: list[list[Decimal | None] | None] = []
+        holders: list[int] = []
+        duties: dict[str, int] = {}
+        if keys:
+            with timer.stage("submit"):
+                job_id = bank.submit_lookup(
+                    TENDER_LENDING.name,
+                    keys,
+                    as_of=as_of,
+                    purpose=purpose,
+                    providers={"centre": list(centres)},
+                    features=features,
+                )
+            deployment.run_job(bank, job_id)
+            outcome = bank.outcome(job_id)
+            values, holders, duties = outcome.values, outcome.holders, outcome.duties
+        rows = feature_rows(batch, features, values)
+        if out is not None:
+            write_csv_atomic(
+                out, ("company_ref", "status", *features), (r.cells(features) for r in rows)
+            )
+        for node in nodes.values():
+            timer.merge(node.timer)
+        timer.merge(bank.timer)
+        timer.merge(deployment.space.timer)
+        held = dict(zip([c.ref for c in batch if c.key is not None], holders, strict=False))
+        return LendingRun(
+            job_id, features, rows, centres, quality, held, dict(timer.seconds), duties
+        )

@@ -1,0 +1,75 @@
+"""A consumer's job over HTTP: the client is the consumer node for its own job.
+
+It keeps the subjects, the job's PSI key and its Paillier key on the
+consumer's machine, submits, does its two steps when the space asks, and
+returns the decrypted outcome. The product clients (underwriting, lending)
+only prepare the inputs and write their output file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from trusted_space.crypto import get_suite
+from trusted_space.errors import JobFailed, NotAuthorised, PolicyDenied, ProtocolError
+from trusted_space.nodes.consumer import ConsumerNode, LookupOutcome
+from trusted_space.transport_http import HttpTransport
+
+
+def connect_consumer(transport: HttpTransport, workdir: Path) -> ConsumerNode:
+    me = transport.connect()
+    if me["role"] != "consumer":
+        raise NotAuthorised(f"{me['name']!r} is a {me['role']}; this needs a consumer key")
+    node = ConsumerNode(me["name"], workdir, transport, get_suite(me["suite"]))
+    transport.register_keys(node.public_keys())
+    return node
+
+
+def choose_providers(
+    transport: HttpTransport, product: str, roles: set[str], given: Mapping[str, list[str]] | None
+) -> dict[str, list[str]]:
+    offered = dict(given) if given else transport.product_providers(product)
+    chosen = {role: list(offered.get(role, [])) for role in sorted(roles)}
+    missing = [role for role, names in chosen.items() if not names]
+    if missing:
+        raise ProtocolError(f"no provider offers data for roles {missing}")
+    return chosen
+
+
+def run_remote_lookup(
+    node: ConsumerNode,
+    transport: HttpTransport,
+    *,
+    product: str,
+    subjects: list[str],
+    as_of: dt.date,
+    purpose: str,
+    providers: dict[str, list[str]],
+    model_document: bytes | None = None,
+    features: list[str] | None = None,
+    timeout: float = 600.0,
+) -> LookupOutcome:
+    job_id = node.submit_lookup(
+        product,
+        subjects,
+        as_of=as_of,
+        purpose=purpose,
+        providers=providers,
+        model_document=model_document,
+        features=features,
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        node.run_pending(wait=5.0)
+        status = transport.job_status(job_id)
+        if status.state == "denied":
+            raise PolicyDenied(status.reasons)
+        if status.state == "failed":
+            raise JobFailed("; ".join(status.reasons) or "the job failed")
+        if status.state == "succeeded" and node.has_result(job_id):
+            return node.outcome(job_id)
+        if time.monotonic() > deadline:
+            raise JobFailed(f"job {job_id} did not finish in {timeout:.0f} s (step {status.step})")
