@@ -18,6 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from connectors.base import LoadOptions, get_connector
+from connectors.cohort_upload import cohort_upload
 from connectors.identifiers import company_key_error, resident_id_error
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
@@ -37,6 +38,8 @@ from trusted_space.nodes.base import Node
 from trusted_space.parallel import encrypt_values
 from trusted_space.protocol.messages import (
     HANDLE_BYTES,
+    CohortUploadResult,
+    CohortUploadTask,
     ComputeFeaturesTask,
     DatasetOffer,
     EncryptedFeaturesResult,
@@ -117,12 +120,23 @@ class ProviderNode(Node):
         return setup
 
     # -- tasks -------------------------------------------------------------------
-    def handle(self, task: Task) -> PsiResponseResult | EncryptedFeaturesResult:
+    def handle(
+        self, task: Task
+    ) -> PsiResponseResult | EncryptedFeaturesResult | CohortUploadResult:
         payload = task.payload
         if isinstance(payload, PsiRespondTask):
             return self._psi_respond(payload)
         if isinstance(payload, ComputeFeaturesTask):
             return self._compute_features(task.job_id, payload)
+        if isinstance(payload, CohortUploadTask):
+            return cohort_upload(
+                self.store.con,
+                self.suite,
+                self.sealing_key,
+                task.job_id,
+                payload,
+                self.min_paillier_bits,
+            )
         raise ProtocolError(f"a provider does not do {payload.kind} tasks")
 
     def _psi_respond(self, t: PsiRespondTask) -> PsiResponseResult:

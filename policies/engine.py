@@ -108,6 +108,11 @@ def obligations(policies: Sequence[Policy], job: JobRequest) -> dict[str, Any]:
     eps = [p.privacy.epsilon_per_query for p in policies if p.privacy is not None]
     if eps:
         out["max_epsilon"] = min(eps)
+        strictest = min(
+            (p.privacy.budget_per_consumer for p in policies if p.privacy is not None),
+            key=lambda b: b.epsilon,
+        )
+        out["epsilon_budget"] = {"epsilon": strictest.epsilon, "period": strictest.period}
     retention = [p.duties.retention_days for p in policies if p.duties is not None]
     if retention:
         out["retention_days"] = min(retention)

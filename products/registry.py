@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from products.base import Product
+from products.cohort import COHORT
 from products.lending import TENDER_LENDING
 from products.underwriting import UNDERWRITING
 
-PRODUCTS: dict[str, Product] = {p.name: p for p in (UNDERWRITING, TENDER_LENDING)}
+PRODUCTS: dict[str, Product] = {p.name: p for p in (UNDERWRITING, TENDER_LENDING, COHORT)}
 
 
 def get_product(name: str) -> Product:

@@ -43,3 +43,31 @@ def find_in_text(lines: list[str], needles: list[str]) -> list[tuple[str, str]]:
         for form in encodings(n).values()
         if form.decode("ascii", "replace") in line
     ]
+
+
+def sqlite_text(path: Path) -> list[str]:
+    """Every value of every table of a SQLite file, as text (blobs as hex and
+    as UTF-8), for searches that must not depend on the page format."""
+    import sqlite3
+
+    out: list[str] = []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in db.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    if isinstance(value, bytes):
+                        out += [value.hex(), value.decode("utf-8", "replace")]
+                    elif value is not None:
+                        out.append(str(value))
+    finally:
+        db.close()
+    return out
+
+
+def duckdb_text(path: Path, sql: str) -> list[str]:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        return [str(v) for row in con.execute(sql).fetchall() for v in row]

@@ -67,6 +67,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "已写出 {path}：找到 {found} 家，未找到 {missing} 家，代码无效 {invalid} 家",
         "en": "Wrote {path}: {found} found, {missing} not found, {invalid} with invalid ids",
     },
+    "cohort.done": {
+        "zh-CN": "已写出 {path}：{cells} 个单元格，其中 {suppressed} 个因人数不足被抑制",
+        "en": "Wrote {path}: {cells} cells, {suppressed} suppressed under min_count",
+    },
+    "cohort.privacy": {
+        "zh-CN": "差分隐私：本次 ε={epsilon}，本期已用 {spent}，剩余 {remaining}",
+        "en": "Differential privacy: this query ε={epsilon}; "
+        "spent this period {spent}, remaining {remaining}",
+    },
+    "overlap.done": {"zh-CN": "交集人数：{n}", "en": "Overlap: {n}"},
+    "overlap.invalid": {
+        "zh-CN": "{path}：{n} 行标识无效（行号 {rows}）",
+        "en": "{path}: {n} rows with invalid identifiers (rows {rows})",
+    },
     "load.done": {
         "zh-CN": "读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行；报告：{report}",
         "en": "Read {read} rows, loaded {loaded}, rejected {rejected}; report: {report}",

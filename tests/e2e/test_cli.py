@@ -183,3 +183,55 @@ def test_lend_with_production_keys_from_synth_output(tmp_path: Path) -> None:
     assert {r["status"] for r in rows} == {"found", "not_found", "invalid_id"}
     with (tenders / "bank_applicants.csv").open(encoding="utf-8") as fh:
         assert [r["company_ref"] for r in rows] == [r["company_ref"] for r in csv.DictReader(fh)]
+
+
+@pytest.mark.slow
+def test_cohort_and_overlap_through_the_cli(data: Path, tmp_path: Path) -> None:
+    query = tmp_path / "q.yaml"
+    query.write_text(
+        "hospital: {cohort: inpatients, from: 2026-01-01, to: 2026-10-31}\n"
+        "cdc: {cohort: chronic_registry, condition: hypertension}\n"
+        "measures: [count, sum_cost]\ngroup_by: [sex]\nmin_count: 1000\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "result.csv"
+    result = tspace(
+        "cohort",
+        "--hospital",
+        str(data / "hospital_visits.csv"),
+        "--cdc-reports",
+        str(data / "cdc_case_reports.csv"),
+        "--cdc-registry",
+        str(data / "cdc_chronic_registry.csv"),
+        "--query",
+        str(query),
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["sex"] for r in rows] == ["F", "M"]
+    assert all(r["status"] == "suppressed" and r["count"] == "" for r in rows)  # 1,000 is far above
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hospital: {cohort: everyone}\n", encoding="utf-8")
+    refused = tspace(
+        "cohort",
+        "--hospital",
+        str(data / "hospital_visits.csv"),
+        "--cdc-reports",
+        str(data / "cdc_case_reports.csv"),
+        "--cdc-registry",
+        str(data / "cdc_chronic_registry.csv"),
+        "--query",
+        str(bad),
+        "--out",
+        str(tmp_path / "never.csv"),
+    )
+    assert refused.returncode == 2 and "hospital.cohort" in refused.stderr
+    assert not (tmp_path / "never.csv").exists()
+    overlap = tspace(
+        "overlap", str(data / "applicants.csv"), str(data / "hospital_visits.csv"), "--json"
+    )
+    assert overlap.returncode == 0, overlap.stderr
+    assert isinstance(json.loads(overlap.stdout)["overlap"], int)

@@ -56,6 +56,8 @@ def _main(
 app.command()(products.demo)
 app.command()(products.underwrite)
 app.command()(products.lend)
+app.command()(products.cohort)
+app.command()(products.overlap)
 app.command()(data.load)
 app.command()(data.synth)
 app.add_typer(policy.app, name="policy")

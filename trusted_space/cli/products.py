@@ -14,6 +14,7 @@ from trusted_space.cli.common import (
     Purpose,
     Suite,
     console,
+    err_console,
     errors,
     parse_date,
     workdir,
@@ -158,3 +159,86 @@ def lend(
     )
     if "retention_days" in run.duties:
         console.print(t("duty.retention", days=run.duties["retention_days"]), highlight=False)
+
+
+@errors
+def cohort(
+    hospital: Annotated[
+        list[Path], typer.Option("--hospital", help="Hospital visits CSV (canonical columns).")
+    ],
+    cdc_reports: Annotated[list[Path], typer.Option("--cdc-reports", help="CDC case reports CSV.")],
+    cdc_registry: Annotated[
+        list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV.")
+    ],
+    query: Annotated[Path, typer.Option("--query", help="The cohort query (YAML).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv.")],
+    workdir_: EmbeddedWorkdir = None,
+    policy: Policies = None,
+    consumer: Annotated[
+        str, typer.Option("--consumer", help="The requester's participant id.")
+    ] = "analyst",
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")] = "research",
+    suite: Suite = "default",
+) -> None:
+    """人群统计: counts and sums over a hospital cohort x CDC cohort, with suppression and DP."""
+    from products.cohort.runner import run_cohort
+
+    with workdir(workdir_) as wd:
+        run = run_cohort(
+            workdir=wd,
+            hospital=hospital,
+            cdc_reports=cdc_reports,
+            cdc_registry=cdc_registry,
+            query=query,
+            out=out,
+            purpose=purpose,
+            consumer=consumer,
+            policies=policy or [],
+            suite=suite,
+        )
+    suppressed = sum(r["status"] == "suppressed" for r in run.rows)
+    console.print(
+        t("cohort.done", path=out, cells=len(run.rows), suppressed=suppressed), highlight=False
+    )
+    privacy = run.privacy
+    if privacy.get("epsilon"):
+        console.print(
+            t(
+                "cohort.privacy",
+                epsilon=privacy["epsilon"],
+                spent=privacy.get("spent", privacy["epsilon"]),
+                remaining=privacy.get("remaining", "-"),
+            ),
+            highlight=False,
+        )
+
+
+@errors
+def overlap(
+    a: Annotated[Path, typer.Argument(help="The first id file (CSV); plays the PSI client.")],
+    b: Annotated[Path, typer.Argument(help="The second id file (CSV); plays the PSI server.")],
+    column: Annotated[str, typer.Option("--column", help="The identifier column.")] = "person_id",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """交集规模: how many identifiers two files share, by PSI cardinality (nothing else)."""
+    import json
+
+    from trusted_space.overlap import overlap as psi_overlap
+    from trusted_space.overlap import read_ids
+
+    first, second = read_ids(a, column), read_ids(b, column)
+    n = psi_overlap(first.ids, second.ids)
+    if as_json:
+        print(
+            json.dumps(
+                {"overlap": n, "invalid_rows": {str(a): first.invalid, str(b): second.invalid}}
+            )
+        )
+        return
+    console.print(t("overlap.done", n=n), highlight=False)
+    for path, f in ((a, first), (b, second)):
+        if f.invalid:
+            err_console.print(
+                t("overlap.invalid", path=path, n=len(f.invalid), rows=f.invalid[:10]),
+                highlight=False,
+            )

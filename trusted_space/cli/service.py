@@ -237,6 +237,33 @@ def client_lend(
     )
 
 
+@client.command("cohort")
+@errors
+def client_cohort(
+    space: SpaceUrl,
+    api_key_file: ApiKeyFile,
+    query: Annotated[Path, typer.Option("--query", help="The cohort query (YAML).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")] = "research",
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="The requester's node folder (keys, job files).")
+    ] = Path(".tspace-client"),
+) -> None:
+    """人群统计 over HTTP: the requester's side; writes result.csv like `tspace cohort`."""
+    from products.cohort.client import client_cohort as run
+    from trusted_space.transport_http import HttpTransport, read_api_key
+
+    transport = HttpTransport(space, read_api_key(api_key_file))
+    try:
+        rows, _privacy = run(transport, workdir=workdir, query=query, purpose=purpose, out=out)
+    finally:
+        transport.close()
+    suppressed = sum(r["status"] == "suppressed" for r in rows)
+    console.print(
+        t("cohort.done", path=out, cells=len(rows), suppressed=suppressed), highlight=False
+    )
+
+
 @client.command("publish-policy")
 @errors
 def publish_policy(

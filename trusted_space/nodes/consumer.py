@@ -42,9 +42,15 @@ from trusted_space.keyfiles import (
     write_secret_json,
 )
 from trusted_space.nodes.base import Node
+from trusted_space.parallel import encrypt_values
 from trusted_space.protocol.messages import (
     HANDLE_BYTES,
     AckResult,
+    CellLayoutSpec,
+    CohortThresholdResult,
+    CohortThresholdTask,
+    CohortUnpackResult,
+    CohortUnpackTask,
     JobSpec,
     JobSubmission,
     MatchedSubjectsResult,
@@ -54,9 +60,22 @@ from trusted_space.protocol.messages import (
     Task,
     split_handles,
 )
+from trusted_space.space.join import layout_of
 from trusted_space.transport import SpaceAPI
 
 log = logging.getLogger("tspace.consumer")
+
+
+@dataclass(frozen=True)
+class CohortOutcome:
+    """A cohort query's cells: dimension values, 'ok' or 'suppressed', and the
+    released integers (counts, fen, days) of the cells that passed."""
+
+    job_id: str
+    values: list[str]
+    cells: list[tuple[dict[str, str], str, dict[str, int] | None]]
+    privacy: dict[str, Any]
+    duties: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -168,12 +187,78 @@ class ConsumerNode(Node):
         return job_id
 
     # -- tasks ----------------------------------------------------------------------------
-    def handle(self, task: Task) -> MatchedSubjectsResult | AckResult:
+    def handle(
+        self, task: Task
+    ) -> MatchedSubjectsResult | AckResult | CohortUnpackResult | CohortThresholdResult:
         if isinstance(task.payload, PsiFinishTask):
             return self._finish_psi(task.job_id, task.payload)
         if isinstance(task.payload, ResultReadyTask):
             return self._collect(task.job_id)
+        if isinstance(task.payload, CohortUnpackTask):
+            return self._unpack(task.payload)
+        if isinstance(task.payload, CohortThresholdTask):
+            return self._threshold(task.payload)
         raise ProtocolError(f"a consumer does not do {task.payload.kind} tasks")
+
+    # -- cohort jobs (space-aided join) ---------------------------------------------------
+    def submit_cohort(
+        self,
+        query: dict[str, Any],
+        *,
+        as_of: dt.date,
+        purpose: str,
+        providers: dict[str, list[str]],
+        epsilon: float | None,
+    ) -> str:
+        """Start a cohort query: a fresh one-job token key, sealed to each
+        provider (the space relays it and can open none)."""
+        job_id = uuid.uuid4().hex
+        key = secrets.token_bytes(32)
+        keys = {p.name: bytes.fromhex(p.sealing_key) for p in self.transport.participants()}
+        sealed = {}
+        for name in (n for names in providers.values() for n in names):
+            if name not in keys:
+                raise ProtocolError(f"{name!r} has registered no keys")
+            sealed[name] = self.suite.seal(
+                keys[name], canonical_json({"job_id": job_id, "key": key.hex()})
+            )
+        spec = JobSpec(
+            job_id=job_id,
+            product="cohort_statistics",
+            consumer=self.name,
+            purpose=purpose,
+            as_of=as_of,
+            batch_size=1,
+            providers=providers,
+            paillier_public_key=self.paillier_public.to_wire(),
+            epsilon=epsilon,
+            query=query,
+            sealed_keys=sealed,
+        )
+        self._save_job(job_id, {"product": "cohort_statistics", "query": query})
+        status = self.transport.submit_job(JobSubmission(spec=spec))
+        if status.state == "denied":
+            self._job_path(job_id).unlink(missing_ok=True)
+            raise PolicyDenied(status.reasons)
+        log.info("submitted cohort job %s", job_id)
+        return job_id
+
+    def _unpack(self, t: CohortUnpackTask) -> CohortUnpackResult:
+        """Decrypt the masked packed sums and re-encrypt every slot on its own.
+        The masks (below 2^120 on values below 2^56) hide every value."""
+        layout = layout_of(t.layout)
+        packed = [self.paillier_private.decrypt(c) for c in self.paillier_public.unpack(t.masked)]
+        if len(packed) != layout.n_plaintexts:
+            raise ProtocolError("the masked sums do not match the layout")
+        slots = layout.unpack(packed)
+        return CohortUnpackResult(
+            ciphertexts=self.paillier_public.pack(encrypt_values(self.paillier_public, slots))
+        )
+
+    def _threshold(self, t: CohortThresholdTask) -> CohortThresholdResult:
+        """Only the sign of each blinded comparison is used: count >= min_count."""
+        blinded = self.paillier_public.unpack(t.blinded)
+        return CohortThresholdResult(passed=[self.paillier_private.decrypt(c) > 0 for c in blinded])
 
     def _finish_psi(self, job_id: str, t: PsiFinishTask) -> MatchedSubjectsResult:
         state = self._load_job(job_id)
@@ -231,6 +316,17 @@ class ConsumerNode(Node):
         cts = self.paillier_public.unpack(result.ciphertexts)
         plain = [self.paillier_private.decrypt(c) for c in cts]
         values: list[list[str | None] | None]
+        if result.output_mode == "aggregate":
+            state["result"] = {
+                "layout": result.layout.model_dump() if result.layout else None,
+                "status": result.status,
+                "values": [str(m) for m in plain],
+                "privacy": result.privacy,
+                "duties": result.duties,
+                "features": result.features,
+            }
+            self._save_job(job_id, state)
+            return AckResult()
         if result.output_mode == "score":
             if handles != state["handles"] or len(plain) != len(handles):
                 raise ProtocolError("the result does not answer this job's batch")
@@ -266,6 +362,21 @@ class ConsumerNode(Node):
             )
             values[i] = [None if decoded[f] is None else str(decoded[f]) for f in features]
         return values
+
+    def cohort_outcome(self, job_id: str) -> CohortOutcome:
+        state = self._load_job(job_id)
+        result = state.get("result")
+        if result is None or result.get("layout") is None:
+            raise NotFound(f"job {job_id} has no cohort result yet")
+        layout = layout_of(CellLayoutSpec.model_validate(result["layout"]))
+        values = iter(int(v) for v in result["values"])
+        cells = []
+        for key, status in zip(layout.cells, result["status"], strict=True):
+            released = {name: next(values) for name in layout.values} if status == "ok" else None
+            cells.append((dict(zip(layout.dims, key, strict=True)), status, released))
+        return CohortOutcome(
+            job_id, list(layout.values), cells, dict(result["privacy"]), dict(result["duties"])
+        )
 
     def has_result(self, job_id: str) -> bool:
         return "result" in self._load_job(job_id)

@@ -61,6 +61,14 @@ def run_remote_lookup(
         model_document=model_document,
         features=features,
     )
+    await_result(node, transport, job_id, timeout)
+    return node.outcome(job_id)
+
+
+def await_result(
+    node: ConsumerNode, transport: HttpTransport, job_id: str, timeout: float = 600.0
+) -> None:
+    """Do the consumer's steps as the space asks, until the result is decrypted."""
     deadline = time.monotonic() + timeout
     while True:
         node.run_pending(wait=5.0)
@@ -70,6 +78,6 @@ def run_remote_lookup(
         if status.state == "failed":
             raise JobFailed("; ".join(status.reasons) or "the job failed")
         if status.state == "succeeded" and node.has_result(job_id):
-            return node.outcome(job_id)
+            return
         if time.monotonic() > deadline:
             raise JobFailed(f"job {job_id} did not finish in {timeout:.0f} s (step {status.step})")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from trusted_space.errors import ProtocolError
 
 HANDLE_BYTES = 16
+TOKEN_BYTES = 32
 
 
 def _from_wire(value: object) -> object:
@@ -83,11 +84,15 @@ class JobSpec(Message):
     features: list[str] | None = None  # features products: requested features
     epsilon: float | None = None  # aggregate products: differential privacy per query
     consent_refs: list[str] = []  # evidence references for the subjects' consent
+    query: dict[str, Any] | None = None  # aggregate products: the declared query
+    # aggregate products: the one-job token key, sealed to each provider; the
+    # space relays them and can open none
+    sealed_keys: dict[str, Base64Bytes] | None = None
 
 
 class JobSubmission(Message):
     spec: JobSpec
-    psi_request: Base64Bytes  # blinded items; opaque to the space
+    psi_request: Base64Bytes | None = None  # lookups: blinded items; opaque to the space
 
 
 # -- tasks: space -> node ----------------------------------------------------
@@ -137,8 +142,50 @@ class ResultReadyTask(Message):
     kind: Literal["result_ready"] = "result_ready"
 
 
+class CellLayoutSpec(Message):
+    """The cells of a cohort query and how their slots are packed."""
+
+    dims: list[str]
+    domains: dict[str, list[str]]
+    values: list[str]
+    slots_per_plaintext: int
+
+
+class CohortUploadTask(Message):
+    """To each provider of a space-aided join: compute your cohort, tokenise it
+    under the job key, encrypt your vectors under the requester's key."""
+
+    kind: Literal["cohort_upload"] = "cohort_upload"
+    role: str
+    query: dict[str, Any]
+    paillier_public_key: str
+    sealed_key: Base64Bytes  # the job key, sealed to this provider
+    clip: bool  # bound each person's contribution (differential privacy)
+
+
+class CohortUnpackTask(Message):
+    """To the requester: packed sums plus random masks; re-encrypt each slot."""
+
+    kind: Literal["cohort_unpack"] = "cohort_unpack"
+    layout: CellLayoutSpec
+    masked: Base64Bytes  # packed ciphertexts
+
+
+class CohortThresholdTask(Message):
+    """To the requester: per cell, a blinded comparison of the count with min_count."""
+
+    kind: Literal["cohort_threshold"] = "cohort_threshold"
+    blinded: Base64Bytes  # one ciphertext per cell
+
+
 TaskPayload = Annotated[
-    PsiRespondTask | PsiFinishTask | ComputeFeaturesTask | ResultReadyTask,
+    PsiRespondTask
+    | PsiFinishTask
+    | ComputeFeaturesTask
+    | ResultReadyTask
+    | CohortUploadTask
+    | CohortUnpackTask
+    | CohortThresholdTask,
     Field(discriminator="kind"),
 ]
 
@@ -184,8 +231,35 @@ class AckResult(Message):
     kind: Literal["ack"] = "ack"
 
 
+class CohortUploadResult(Message):
+    """Provider -> space: its cohort's tokens (HMAC under the job key) and,
+    per token, its packed vector. The space reads tokens and sizes only."""
+
+    kind: Literal["cohort_upload"] = "cohort_upload"
+    tokens: Base64Bytes  # TOKEN_BYTES each
+    ciphertexts: Base64Bytes  # per token, ``plaintexts`` ciphertexts (or none)
+    plaintexts: int
+    hospital_ids: list[str] = []  # the hospital's domain for group_by hospital_id
+
+
+class CohortUnpackResult(Message):
+    kind: Literal["cohort_unpacked"] = "cohort_unpacked"
+    ciphertexts: Base64Bytes  # one per slot: Enc(value + mask)
+
+
+class CohortThresholdResult(Message):
+    kind: Literal["cohort_threshold"] = "cohort_threshold"
+    passed: list[bool]
+
+
 TaskResultPayload = Annotated[
-    PsiResponseResult | MatchedSubjectsResult | EncryptedFeaturesResult | AckResult,
+    PsiResponseResult
+    | MatchedSubjectsResult
+    | EncryptedFeaturesResult
+    | AckResult
+    | CohortUploadResult
+    | CohortUnpackResult
+    | CohortThresholdResult,
     Field(discriminator="kind"),
 ]
 
@@ -209,14 +283,18 @@ class JobStatus(Message):
 
 class JobResult(Message):
     """Space -> consumer: one re-randomised ciphertext per handle (score
-    mode) or per handle and feature (features mode), in handle order."""
+    mode), per handle and block (features mode), or per released cell and
+    value (aggregate mode: ``cells`` and ``status`` in layout order)."""
 
     job_id: str
-    output_mode: Literal["score", "features"]
+    output_mode: Literal["score", "features", "aggregate"]
     features: list[str]
     handles: Base64Bytes
     ciphertexts: Base64Bytes
     duties: dict[str, int] = {}  # e.g. retention_days the consumer accepted
+    layout: CellLayoutSpec | None = None  # aggregate mode
+    status: list[str] = []  # aggregate mode, per cell: ok | suppressed
+    privacy: dict[str, Any] = {}  # aggregate mode: epsilon spent and remaining
 
 
 def split_handles(data: bytes) -> list[bytes]:

@@ -53,6 +53,8 @@ def providers_of(spec: JobSpec) -> list[str]:
 
 
 class LookupProtocol:
+    background_step = "combining"
+
     def __init__(self, space: Space) -> None:
         self.space = space
         self.store = space.store
@@ -274,7 +276,7 @@ class LookupProtocol:
         )
 
     # -- combination (runs outside the space's lock) ----------------------------------------------
-    def combine_inputs(self, spec: JobSpec) -> dict[str, Any]:
+    def work_inputs(self, spec: JobSpec) -> dict[str, Any]:
         """Everything the combination needs, read under the lock."""
         _, obligations = self.plan(spec.job_id)
         return {
@@ -286,7 +288,7 @@ class LookupProtocol:
             "obligations": obligations,
         }
 
-    def combine(self, spec: JobSpec, inputs: dict[str, Any]) -> JobResult:
+    def work(self, spec: JobSpec, inputs: dict[str, Any]) -> JobResult:
         """The heavy part: combine the providers' ciphertexts, re-randomise."""
         product = get_product(spec.product)
         pk = self.public_key(spec)
@@ -334,7 +336,7 @@ class LookupProtocol:
             duties=duties,
         )
 
-    def release(self, spec: JobSpec, result: JobResult) -> None:
+    def finish_work(self, spec: JobSpec, result: JobResult) -> None:
         """Store the result and tell the consumer (in the caller's transaction)."""
         self.store.drop_data(spec.job_id)
         self.store.put_data(spec.job_id, "result", result.model_dump_json().encode())

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import json
 import logging
+import random
 import threading
 import time
 import uuid
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from policies.constraints import period_start
 from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
@@ -54,11 +56,12 @@ from trusted_space.protocol.messages import (
     TaskResult,
 )
 from trusted_space.space.gate import PolicyGate
+from trusted_space.space.join import JoinProtocol
 from trusted_space.space.lookup import SPACE, LookupProtocol
 from trusted_space.space.participants import Participants
 from trusted_space.space.policy_registry import PolicyRecord, PolicyRegistry, RegistryGate
 from trusted_space.space.store import SpaceStore
-from trusted_space.space.usage import record_usage
+from trusted_space.space.usage import LedgerUsage, record_usage
 from trusted_space.timing import StageTimer
 
 log = logging.getLogger("tspace.space")
@@ -70,6 +73,9 @@ RESULT_KINDS = {
     "psi_finish": "matched_subjects",
     "compute_features": "encrypted_features",
     "result_ready": "ack",
+    "cohort_upload": "cohort_upload",
+    "cohort_unpack": "cohort_unpacked",
+    "cohort_threshold": "cohort_threshold",
 }
 
 
@@ -121,7 +127,10 @@ class Space:
         self.gate: PolicyGate = gate or RegistryGate(
             self.policies, require_policy=self.config.require_policy
         )
+        # Differential-privacy noise; tests may seed their own generator.
+        self.dp_rng: random.Random = random.SystemRandom()
         self.lookup = LookupProtocol(self)
+        self.join = JoinProtocol(self)
         self.timer = StageTimer()
         if recorded is None:
             with self.store.transaction():
@@ -330,9 +339,15 @@ class Space:
             if json.loads(existing[0]) != json.loads(spec.model_dump_json()):
                 raise Conflict("job id already used for a different job")
             return self.job_status(caller, spec.job_id)
-        product, features, versions = self.lookup.check(spec, submission.psi_request)
+        engine = self._engine(spec)
+        if isinstance(engine, LookupProtocol):
+            if submission.psi_request is None:
+                raise ProtocolError("a lookup job needs a PSI request")
+            product, features, versions = engine.check(spec, submission.psi_request)
+        else:
+            product, features, versions = engine.check(spec)
         decision = self.gate.evaluate(spec)
-        state, step = ("queued", "psi") if decision.allowed else ("denied", "denied")
+        state, step = ("queued", "start") if decision.allowed else ("denied", "denied")
         reasons = (
             [] if decision.allowed else [f"{r.constraint}: {r.detail}" for r in decision.reasons]
         )
@@ -382,11 +397,44 @@ class Space:
             )
             record_usage(db, decided)
             if decision.allowed:
-                self.lookup.start(
-                    spec, product, features, versions, decision.obligations, submission.psi_request
-                )
+                if isinstance(engine, LookupProtocol):
+                    assert submission.psi_request is not None
+                    engine.start(
+                        spec,
+                        product,
+                        features,
+                        versions,
+                        decision.obligations,
+                        submission.psi_request,
+                    )
+                else:
+                    engine.start(spec, decision.obligations)
         log.info("job %s %s (%s, batch %d)", spec.job_id, state, spec.product, spec.batch_size)
         return self.job_status(caller, spec.job_id)
+
+    def _engine(self, spec: JobSpec) -> LookupProtocol | JoinProtocol:
+        try:
+            product = get_product(spec.product)
+        except ValueError as exc:
+            raise ProtocolError(str(exc)) from None
+        return self.lookup if product.engine == "direct_lookup" else self.join
+
+    def privacy_report(self, spec: JobSpec, obligations: dict[str, Any]) -> dict[str, Any]:
+        """Epsilon this job spent, and what is left of the strictest budget."""
+        report: dict[str, Any] = {"epsilon": spec.epsilon or 0.0}
+        budget = obligations.get("epsilon_budget")
+        if budget:
+            since = period_start(dt.datetime.now(dt.UTC), budget["period"])
+            spent = LedgerUsage(self.store.db).epsilon(spec.consumer, spec.product, since)
+            report.update(
+                {
+                    "budget": budget["epsilon"],
+                    "period": budget["period"],
+                    "spent": spent,
+                    "remaining": max(0.0, budget["epsilon"] - spent),
+                }
+            )
+        return report
 
     def _spec(self, job_id: str) -> JobSpec:
         row = self.store.db.execute("SELECT spec FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
@@ -408,7 +456,7 @@ class Space:
         status = self.job_status(caller, job_id)
         if status.state != "succeeded":
             raise NotFound(f"job {job_id} has no result ({status.state})")
-        return self.lookup.result(job_id)
+        return self._engine(self._spec(job_id)).result(job_id)
 
     def set_step(self, job_id: str, state: str, step: str) -> None:
         self.store.db.execute(
@@ -522,7 +570,7 @@ class Space:
                     "UPDATE tasks SET state = 'done', result_hash = ? WHERE task_id = ?",
                     (result_hash, result.task_id),
                 )
-                self.lookup.advance(spec, caller, result.payload)
+                self._engine(spec).advance(spec, caller, result.payload)
         except (CryptoError, ProtocolError) as exc:
             with self.store.transaction():
                 self._fail_job(job_id, f"{caller} sent an unacceptable {expected}: {exc}")
@@ -565,35 +613,38 @@ class Space:
             self._work_cv.wait(timeout)
 
     def run_pending_work(self) -> int:
-        """Combine every job whose features are all in. The heavy arithmetic
-        runs outside the lock; a job that changed meanwhile is left alone."""
+        """Do every job's heavy step (a lookup's combination, a join's join).
+        The arithmetic runs outside the lock; a job that changed meanwhile is
+        left alone, and a restarted space simply does the step again."""
+        steps = (self.lookup.background_step, self.join.background_step)
         with self.lock:
             jobs = [
                 r[0]
                 for r in self.store.db.execute(
-                    "SELECT job_id FROM jobs WHERE state = 'running' AND step = 'combining'"
+                    "SELECT job_id FROM jobs WHERE state = 'running' AND step IN (?, ?)", steps
                 ).fetchall()
             ]
         done = 0
         for job_id in jobs:
             with self.lock:
                 spec = self._spec(job_id)
-                inputs = self.lookup.combine_inputs(spec)
+                engine = self._engine(spec)
+                inputs = engine.work_inputs(spec)
             try:
                 with self.timer.stage("combine"):
-                    result = self.lookup.combine(spec, inputs)
+                    out: Any = engine.work(spec, inputs)
             except TspaceError as exc:
                 with self.lock, self.store.transaction():
-                    self._fail_job(job_id, f"combination failed: {exc}")
+                    self._fail_job(job_id, f"the space's step failed: {exc}")
                 continue
             with self.lock:
                 row = self.store.db.execute(
                     "SELECT step FROM jobs WHERE job_id = ?", (job_id,)
                 ).fetchone()
-                if row is None or row[0] != "combining":
+                if row is None or row[0] != engine.background_step:
                     continue
                 with self.store.transaction():
-                    self.lookup.release(spec, result)
-            log.info("job %s released", job_id)
+                    engine.finish_work(spec, out)
+            log.info("job %s: %s done", job_id, engine.background_step)
             done += 1
         return done

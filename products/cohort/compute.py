@@ -1,0 +1,71 @@
+"""What each provider computes for a cohort query, in its own DuckDB.
+
+The hospital returns one row per person (and per hospital and month when the
+query groups by them) with the count and its measures; the CDC returns one
+row per person in its cohort with the number of matching reports. Both run on
+the canonical tables only, with the query's values passed as parameters.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from products.cohort.query import CohortQuery, code_ranges
+
+
+def _category_filter(column: str, codes: str) -> tuple[str, list[str]]:
+    clauses, params = [], []
+    for lo, hi in code_ranges(codes):
+        clauses.append(f"substr({column}, 1, 3) BETWEEN ? AND ?")
+        params += [lo, hi]
+    return "(" + " OR ".join(clauses) + ")", params
+
+
+def hospital_rows(con: duckdb.DuckDBPyConnection, query: CohortQuery) -> pa.Table:
+    """person_id, hospital_id, month, count, sum_cost (fen), sum_inpatient_days."""
+    h = query.hospital
+    where = ["visit_date BETWEEN ? AND ?"]
+    params: list[object] = [h.start, h.end]
+    if h.cohort == "inpatients":
+        where.append("visit_type = 'inpatient'")
+    else:
+        clause, codes = _category_filter("icd10", h.codes or "")
+        where.append(clause)
+        params += codes
+    keys = ["person_id"]
+    keys.append("hospital_id" if "hospital_id" in query.group_by else "'-' AS hospital_id")
+    keys.append(
+        "strftime(visit_date, '%Y-%m') AS month" if "month" in query.group_by else "'-' AS month"
+    )
+    sql = f"""
+        SELECT {", ".join(keys)},
+               1 AS count,
+               CAST(round(coalesce(sum(total_cost), 0) * 100) AS BIGINT) AS sum_cost,
+               coalesce(sum(CASE WHEN visit_type = 'inpatient'
+                    THEN date_diff('day', visit_date, coalesce(discharge_date, CAST(? AS DATE)))
+                    ELSE 0 END), 0) AS sum_inpatient_days
+        FROM hospital_visits
+        WHERE {" AND ".join(where)}
+        GROUP BY 1, 2, 3
+        ORDER BY 1, 2, 3
+    """
+    return con.sql(sql, params=[h.end, *params]).to_arrow_table()
+
+
+def cdc_rows(con: duckdb.DuckDBPyConnection, query: CohortQuery) -> pa.Table:
+    """person_id, count_reports."""
+    c = query.cdc
+    if c.cohort == "chronic_registry":
+        sql = (
+            "SELECT person_id, 0 AS count_reports FROM cdc_chronic_registry "
+            "WHERE lower(condition) = lower(?) GROUP BY person_id ORDER BY person_id"
+        )
+        return con.sql(sql, params=[c.condition]).to_arrow_table()
+    clause, codes = _category_filter("disease_icd10", c.codes or "")
+    sql = (
+        "SELECT person_id, count(*) AS count_reports FROM cdc_case_reports "
+        f"WHERE case_status = 'confirmed' AND report_date BETWEEN ? AND ? AND {clause} "
+        "GROUP BY person_id ORDER BY person_id"
+    )
+    return con.sql(sql, params=[c.start, c.end, *codes]).to_arrow_table()

@@ -1,0 +1,141 @@
+"""A cohort query: which two cohorts, which measures, how grouped.
+
+Cohorts and measures are declared by the product, not free SQL::
+
+    hospital: {cohort: inpatients, from: 2026-01-01, to: 2026-06-30}
+    cdc: {cohort: chronic_registry, condition: diabetes}
+    measures: [count, sum_cost, sum_inpatient_days]
+    group_by: [sex]          # also age_band, hospital_id, month
+    min_count: 0             # cells under it are suppressed
+    dp: {epsilon: 1.0}       # absent: no noise
+
+Hospital cohorts: ``inpatients`` (people with an inpatient visit dated in
+[from, to]) and ``icd10_visits`` (people with a visit dated in [from, to]
+whose ICD-10 category is in ``codes``, e.g. "E10-E14"). CDC cohorts:
+``chronic_registry`` (people with a registry row of ``condition``) and
+``confirmed_reports`` (people with a confirmed report of a disease in
+``codes`` dated in [from, to]). The cell is the intersection of both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from trusted_space.errors import InputError, Location
+
+MEASURES = ("count", "sum_cost", "sum_inpatient_days", "count_reports")
+DIMENSIONS = ("sex", "age_band", "hospital_id", "month")
+PERSON_DIMENSIONS = ("sex", "age_band")  # derived from the resident id: both sides know them
+_RANGE = re.compile(r"[A-Z][0-9]{2}(-[A-Z][0-9]{2})?(,[A-Z][0-9]{2}(-[A-Z][0-9]{2})?)*")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class HospitalCohort(Strict):
+    cohort: Literal["inpatients", "icd10_visits"]
+    start: dt.date = Field(alias="from")
+    end: dt.date = Field(alias="to")
+    codes: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> HospitalCohort:
+        if self.start > self.end:
+            raise ValueError("'from' is after 'to'")
+        if self.cohort == "icd10_visits" and (not self.codes or not _RANGE.fullmatch(self.codes)):
+            raise ValueError("icd10_visits needs codes like 'E10-E14' or 'I10,I11'")
+        return self
+
+
+class CdcCohort(Strict):
+    cohort: Literal["chronic_registry", "confirmed_reports"]
+    condition: str | None = None
+    codes: str | None = None
+    start: dt.date | None = Field(default=None, alias="from")
+    end: dt.date | None = Field(default=None, alias="to")
+
+    @model_validator(mode="after")
+    def _check(self) -> CdcCohort:
+        if self.cohort == "chronic_registry" and not self.condition:
+            raise ValueError("chronic_registry needs a condition")
+        if self.cohort == "confirmed_reports":
+            if not self.codes or not _RANGE.fullmatch(self.codes):
+                raise ValueError("confirmed_reports needs codes like 'A15-A19'")
+            if self.start is None or self.end is None or self.start > self.end:
+                raise ValueError("confirmed_reports needs 'from' <= 'to'")
+        return self
+
+
+class Dp(Strict):
+    epsilon: Annotated[float, Field(gt=0, le=100)]
+
+
+class CohortQuery(Strict):
+    hospital: HospitalCohort
+    cdc: CdcCohort
+    measures: Annotated[
+        list[Literal["count", "sum_cost", "sum_inpatient_days", "count_reports"]],
+        Field(min_length=1),
+    ]
+    group_by: list[Literal["sex", "age_band", "hospital_id", "month"]] = []
+    min_count: Annotated[int, Field(ge=0)] = 0
+    dp: Dp | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> CohortQuery:
+        if len(set(self.group_by)) != len(self.group_by):
+            raise ValueError("group_by repeats a dimension")
+        if len(set(self.measures)) != len(self.measures):
+            raise ValueError("measures repeat")
+        if "count_reports" in self.measures:
+            if self.cdc.cohort != "confirmed_reports":
+                raise ValueError("count_reports needs the confirmed_reports cohort")
+            if not set(self.group_by) <= set(PERSON_DIMENSIONS):
+                raise ValueError("count_reports can only be grouped by sex and age_band")
+        return self
+
+    @property
+    def values(self) -> list[str]:
+        """The values each cell carries: always the count, then the other measures."""
+        return ["count", *(m for m in self.measures if m != "count")]
+
+    def months(self) -> list[str]:
+        out, y, m = [], self.hospital.start.year, self.hospital.start.month
+        while (y, m) <= (self.hospital.end.year, self.hospital.end.month):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+
+def parse_query(data: Any, origin: str = "query") -> CohortQuery:
+    try:
+        return CohortQuery.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(query)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InputError(problems, Location(origin, None, None)) from None
+
+
+def load_query(path: Path) -> CohortQuery:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read the query: {exc}", Location(str(path), None, None)) from None
+    return parse_query(data, str(path))
+
+
+def code_ranges(codes: str) -> list[tuple[str, str]]:
+    """'E10-E14,I10' -> [('E10', 'E14'), ('I10', 'I10')]: inclusive category ranges."""
+    out = []
+    for part in codes.split(","):
+        lo, _, hi = part.partition("-")
+        out.append((lo, hi or lo))
+    return out

@@ -1,0 +1,89 @@
+"""Cohort statistics over HTTP: the hospital and CDC nodes and the requester's
+client as separate processes; result.csv must equal the embedded run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from products.cohort.runner import run_cohort
+from tests.service.procs import ServiceDeployment
+from trusted_space.synth import generate_health
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = dt.date(2026, 10, 31)
+QUERY = {
+    "hospital": {"cohort": "inpatients", "from": "2026-01-01", "to": "2026-06-30"},
+    "cdc": {"cohort": "chronic_registry", "condition": "diabetes"},
+    "measures": ["count", "sum_cost", "sum_inpatient_days"],
+    "group_by": ["age_band"],
+    "min_count": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("health")
+    generate_health(6000, 4, out, applicants=10, end_date=AS_OF)
+    (out / "query.yaml").write_text(yaml.safe_dump(QUERY), encoding="utf-8")
+    today = dt.date.today()
+    for name in ("hospital", "cdc"):
+        doc = yaml.safe_load(
+            (ROOT / "policies" / "examples" / f"cohort_statistics.{name}.yaml").read_text("utf-8")
+        )
+        doc["valid_from"] = str(today - dt.timedelta(days=1))
+        doc["valid_until"] = str(today + dt.timedelta(days=30))
+        doc["output"]["min_count"] = 2
+        for column, klass in doc["columns"].items():  # the strictest min_count applies
+            if isinstance(klass, dict):
+                doc["columns"][column] = {**klass, "min_count": 2}
+        del doc["privacy"]  # exact cells, so both runs can be compared byte for byte
+        (out / f"{name}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return out
+
+
+@pytest.fixture()
+def deployment(tmp_path: Path, data: Path) -> Iterator[ServiceDeployment]:
+    dep = ServiceDeployment(
+        tmp_path,
+        {
+            "hospital": [f"{data}/hospital_visits.csv"],
+            "cdc": [f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"],
+        },
+        ["analyst"],
+    )
+    dep.steward("publish-policy", str(data / "hospital.yaml"), str(data / "cdc.yaml"))
+    yield dep
+    dep.stop()
+
+
+def test_cohort_over_http_equals_the_embedded_run(
+    deployment: ServiceDeployment, data: Path, tmp_path: Path
+) -> None:
+    embedded = run_cohort(
+        workdir=tmp_path / "embedded",
+        hospital=[data / "hospital_visits.csv"],
+        cdc_reports=[data / "cdc_case_reports.csv"],
+        cdc_registry=[data / "cdc_chronic_registry.csv"],
+        query=data / "query.yaml",
+        out=tmp_path / "embedded.csv",
+        policies=[data / "hospital.yaml", data / "cdc.yaml"],
+    )
+    assert {r["status"] for r in embedded.rows} == {"ok", "suppressed"}
+    client = deployment.client(
+        "analyst",
+        "cohort",
+        "--query",
+        str(data / "query.yaml"),
+        "--purpose",
+        "research",
+        "--out",
+        str(tmp_path / "http.csv"),
+    )
+    assert client.proc.wait(timeout=300) == 0, client.text()
+    assert (tmp_path / "http.csv").read_bytes() == (tmp_path / "embedded.csv").read_bytes()
