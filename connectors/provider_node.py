@@ -26,6 +26,7 @@ from products.base import Product
 from products.features_layout import encode_subject, layout
 from products.registry import get_product
 from products.transforms import apply_transform
+from trusted_space import psi_partitions
 from trusted_space.crypto import CryptoSuite
 from trusted_space.encoding import FixedPoint, to_decimal
 from trusted_space.errors import ProtocolError
@@ -110,11 +111,11 @@ class ProviderNode(Node):
         return offers
 
     def _cached_setup(self, dataset: str, version: int) -> bytes:
-        path = self.dir / "psi" / f"{dataset}.v{version}.m{self.max_client_items}.setup"
+        path = self.dir / "psi" / f"{dataset}.v{version}.m{self.max_client_items}.setups"
         if path.exists():
             return path.read_bytes()
         ids = self.store.subject_ids(dataset)
-        setup = self.psi_key.create_setup(ids, self.max_client_items)
+        setup = psi_partitions.build_setup(self.psi_key, ids, self.max_client_items)
         write_secret(path, setup)
         log.info("built PSI setup for %s v%d (%d subjects)", dataset, version, len(ids))
         return setup

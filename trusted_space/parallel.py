@@ -1,8 +1,20 @@
-"""Bulk work on every core: a process pool started once, on demand.
+"""Bulk work on every core, or on a Ray cluster.
 
-Workers are spawned (not forked) so they never inherit a DuckDB connection or
-a lock held by another thread. Small batches run inline: below a few hundred
-values the pool's start-up and pickling cost more than they save.
+One small interface, ``starmap(fn, arguments)``, with two backends:
+
+- local (default): a process pool started once, on demand. Workers are
+  spawned (not forked) so they never inherit a DuckDB connection or a lock
+  held by another thread.
+- Ray, when ``TSPACE_RAY`` is set (an address, or ``local`` for a cluster on
+  this machine) or ``use_ray(address)`` is called (``--ray`` on the command
+  line). Ray is an optional extra: ``pip install 'tspace[ray]'``.
+
+Work sent to a backend may carry a party's secrets (a PSI server key to build
+a setup, a job key to tokenise): a Ray cluster must belong to the party whose
+work it runs, as a process pool does. Small batches run inline: below a few
+hundred items the pool's start-up and pickling cost more than they save.
+Every result comes back in order, so partitioned work equals the
+single-process result exactly.
 """
 
 from __future__ import annotations
@@ -10,24 +22,60 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
 
 import gmpy2
 
 from trusted_space.hazmat.paillier import PaillierPublicKey
 
 INLINE_BELOW = 256
+T = TypeVar("T")
+
 _pool: ProcessPoolExecutor | None = None
+_ray_address: str | None = os.environ.get("TSPACE_RAY") or None
+_ray_ready = False
 
 
 def workers() -> int:
     configured = os.environ.get("TSPACE_WORKERS")
     if configured:
         return max(1, int(configured))
+    if _ray_address is not None:
+        return max(1, int(_ray().cluster_resources().get("CPU", 1)))
     return max(
         1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     )
+
+
+def use_ray(address: str | None) -> None:
+    """Send bulk work to Ray at ``address`` ('local' starts a cluster here);
+    None returns to the local process pool."""
+    global _ray_address
+    _ray_address = address
+
+
+def backend_name() -> str:
+    return "ray" if _ray_address is not None else "local"
+
+
+def _ray() -> Any:
+    global _ray_ready
+    import ray  # optional extra
+
+    if not _ray_ready:
+        if not ray.is_initialized():
+            if _ray_address == "local":
+                ray.init(
+                    num_cpus=len(os.sched_getaffinity(0)),
+                    include_dashboard=False,
+                    log_to_driver=False,
+                )
+            else:
+                ray.init(address=_ray_address, log_to_driver=False)
+        _ray_ready = True
+    return ray
 
 
 def _get_pool() -> ProcessPoolExecutor:
@@ -45,6 +93,24 @@ def shutdown() -> None:
         _pool = None
 
 
+def starmap(fn: Callable[..., T], arguments: Sequence[tuple[Any, ...]]) -> list[T]:
+    """``[fn(*a) for a in arguments]`` on the backend, in order. ``fn`` must be
+    a module-level function (it is imported by name in the workers)."""
+    if not arguments:
+        return []
+    if _ray_address is not None:
+        ray = _ray()
+        remote = ray.remote(fn)
+        return list(ray.get([remote.remote(*a) for a in arguments]))
+    pool = _get_pool()
+    return list(pool.map(fn, *zip(*arguments, strict=True)))
+
+
+def chunks(items: Sequence[T], parts: int) -> list[Sequence[T]]:
+    size = max(1, -(-len(items) // parts))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 def _encrypt_chunk(n_hex: str, values: Sequence[int]) -> list[int]:
     key = PaillierPublicKey(int(n_hex, 16))
     return [int(key.encrypt(v)) for v in values]
@@ -55,15 +121,14 @@ def _rerandomise_chunk(n_hex: str, cts: Sequence[int]) -> list[int]:
     return [int(key.rerandomise(gmpy2.mpz(c))) for c in cts]
 
 
-def _map_chunks(fn, public_key: PaillierPublicKey, items: Sequence[int]) -> list[gmpy2.mpz]:  # type: ignore[no-untyped-def]
-    n = workers()
-    size = -(-len(items) // (4 * n))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+def _map_chunks(
+    fn: Callable[[str, Sequence[int]], list[int]],
+    public_key: PaillierPublicKey,
+    items: Sequence[int],
+) -> list[gmpy2.mpz]:
     n_hex = public_key.to_wire()
-    out: list[gmpy2.mpz] = []
-    for part in _get_pool().map(fn, [n_hex] * len(chunks), chunks):
-        out.extend(gmpy2.mpz(c) for c in part)
-    return out
+    parts = starmap(fn, [(n_hex, part) for part in chunks(items, 4 * workers())])
+    return [gmpy2.mpz(c) for part in parts for c in part]
 
 
 def rerandomise_values(public_key: PaillierPublicKey, cts: Sequence[gmpy2.mpz]) -> list[gmpy2.mpz]:

@@ -114,6 +114,19 @@ class PsiClient:
             raise ProtocolError(f"PSI response rejected: {exc}") from exc
 
 
+def response_subset(response: bytes, indices: Sequence[int]) -> bytes:
+    """The response restricted to some request items, in their order: lets a
+    client check each item against the setup partition it belongs to."""
+    parsed = _parse(_psi.Response, response, "PSI response")
+    out = _psi.Response()
+    elements = parsed.encrypted_elements
+    try:
+        out.encrypted_elements.extend(elements[i] for i in indices)
+    except IndexError:
+        raise ProtocolError("PSI response is shorter than the request") from None
+    return bytes(out.SerializeToString())
+
+
 def response_size(response: bytes) -> int:
     return len(_parse(_psi.Response, response, "PSI response").encrypted_elements)
 

@@ -24,6 +24,7 @@ from products.base import Product
 from products.features_layout import decode_subject, layout
 from products.registry import get_product
 from products.score_model import WEIGHT_DECIMALS
+from trusted_space import psi_partitions
 from trusted_space.canonical_json import canonical_json
 from trusted_space.crypto import CryptoSuite
 from trusted_space.encoding import FixedPoint
@@ -274,7 +275,8 @@ class ConsumerNode(Node):
         matched: dict[str, list[int]] = {}
         sealed: dict[str, bytes] = {}
         for name in providers:
-            indices = client.intersection(self._setup(name, t.setups[name]), t.responses[name])
+            setup = self._setup(name, t.setups[name])
+            indices = psi_partitions.intersection(client, setup, t.responses[name], person_ids)
             if any(not 0 <= i < len(person_ids) for i in indices):
                 raise ProtocolError("PSI answer points outside the batch")
             matched[name] = indices
