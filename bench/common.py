@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import platform
 import resource
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -36,3 +38,38 @@ def emit(result: dict[str, Any], as_json: bool) -> None:
         if isinstance(value, float):
             value = f"{value:.3f}"
         print(f"{key:>28}: {value}", file=sys.stdout)
+
+
+def run_facts() -> dict[str, Any]:
+    """Where the figures came from: workers, backend, peak memory, machine."""
+    from trusted_space import parallel
+
+    return {
+        "workers": parallel.workers(),
+        "backend": parallel.backend_name(),
+        "peak_mib": round(peak_mib(), 1),
+        "machine": machine(),
+    }
+
+
+def twice_underwritten(data: Path, work: Path, as_of: dt.date, out: Path | None = None) -> Any:
+    """Run the underwriting job on tspace synth files twice in one workdir:
+    the first builds and caches the providers' setups, the second (returned
+    with the first) is one job against setups already cached."""
+    from products.underwriting.runner import run_underwriting
+    from trusted_space.demo import default_model_path
+
+    def once(to: Path | None) -> Any:
+        return run_underwriting(
+            workdir=work,
+            hospital=[data / "hospital_visits.csv"],
+            cdc_reports=[data / "cdc_case_reports.csv"],
+            cdc_registry=[data / "cdc_chronic_registry.csv"],
+            applicants=data / "applicants.csv",
+            model=default_model_path(),
+            as_of=as_of,
+            out=to,
+        )
+
+    first = once(None)
+    return first, once(out)

@@ -28,11 +28,9 @@ import private_set_intersection.python as openmined_psi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import emit, machine, peak_mib
+from bench.common import emit, machine, peak_mib, twice_underwritten
 from connectors.applicants import read_applicants
 from connectors.node_store import NodeStore
-from products.underwriting.runner import run_underwriting
-from trusted_space.demo import default_model_path
 from trusted_space.hazmat.psi import DEFAULT_FPR
 from trusted_space.synth import generate_health
 
@@ -55,17 +53,8 @@ def run(n: int, applicants: int, root: Path) -> dict[str, object]:
     t0 = time.perf_counter()
     generate_health(n, 2026, data, applicants=applicants, end_date=AS_OF)
     synth_s = time.perf_counter() - t0
-    common = dict(
-        hospital=[data / "hospital_visits.csv"],
-        cdc_reports=[data / "cdc_case_reports.csv"],
-        cdc_registry=[data / "cdc_chronic_registry.csv"],
-        applicants=data / "applicants.csv",
-        model=default_model_path(),
-        as_of=AS_OF,
-    )
     work = root / f"work-{n}"
-    first = run_underwriting(workdir=work, out=None, **common)  # builds and caches setups
-    second = run_underwriting(workdir=work, out=root / f"scores-{n}.csv", **common)
+    first, second = twice_underwritten(data, work, AS_OF, out=root / f"scores-{n}.csv")
     # Each run has its own deployment and timer, so the second run's figures
     # are one job against setups already cached.
     ours = sum(second.seconds.get(s, 0.0) for s in PSI_STAGES)

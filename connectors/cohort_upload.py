@@ -25,6 +25,7 @@ from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.parallel import encrypt_values
 from trusted_space.protocol.messages import CohortUploadResult, CohortUploadTask
 from trusted_space.space.join import CLIP, cdc_sends_vectors
+from trusted_space.tokens import TOKEN_BYTES, tokenise
 
 
 def open_job_key(sealing_key: SealingKey, job_id: str, sealed: bytes) -> bytes:
@@ -95,7 +96,11 @@ def cohort_upload(
         plaintexts = layout.n_plaintexts if send else 0
     else:
         raise ProtocolError(f"a cohort job has no role {t.role!r}")
-    rows = sorted((suite.hmac(key, person.encode()), person) for person in vectors)
+    persons = list(vectors)
+    blob = tokenise(suite, key, persons)
+    rows = sorted(
+        (blob[i * TOKEN_BYTES : (i + 1) * TOKEN_BYTES], person) for i, person in enumerate(persons)
+    )
     packed: list[int] = []
     if plaintexts:
         for _, person in rows:

@@ -121,6 +121,11 @@ def _rerandomise_chunk(n_hex: str, cts: Sequence[int]) -> list[int]:
     return [int(key.rerandomise(gmpy2.mpz(c))) for c in cts]
 
 
+def _zeros_chunk(n_hex: str, counts: Sequence[int]) -> list[int]:
+    key = PaillierPublicKey(int(n_hex, 16))
+    return [int(key.zero()) for _ in range(sum(counts))]
+
+
 def _map_chunks(
     fn: Callable[[str, Sequence[int]], list[int]],
     public_key: PaillierPublicKey,
@@ -143,3 +148,22 @@ def encrypt_values(public_key: PaillierPublicKey, values: Sequence[int]) -> list
     if len(values) < INLINE_BELOW or workers() == 1:
         return public_key.encrypt_many(values)
     return _map_chunks(_encrypt_chunk, public_key, values)
+
+
+def zeros(public_key: PaillierPublicKey, count: int) -> list[gmpy2.mpz]:
+    """``count`` fresh encryptions of zero, on every core: randomness drawn
+    ahead of time, off the critical path. Each is used once
+    (``combine`` turns one into an encryption)."""
+    if count < INLINE_BELOW or workers() == 1:
+        return [public_key.zero() for _ in range(count)]
+    return _map_chunks(_zeros_chunk, public_key, [1] * count)
+
+
+def combine(
+    public_key: PaillierPublicKey, values: Sequence[int], noise: Sequence[gmpy2.mpz]
+) -> list[gmpy2.mpz]:
+    """The online step of encryption: Enc(m) = (1 + m*n) * r^n mod n^2, with
+    each precomputed zero used for exactly one value."""
+    if len(values) != len(noise):
+        raise ValueError("one precomputed zero is needed per value")
+    return [public_key.encrypt_with(v, r) for v, r in zip(values, noise, strict=True)]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gmpy2
+import pytest
 
+from trusted_space import parallel
 from trusted_space.hazmat.paillier import (
     TABLE_AFTER_USES,
     TEST_ONLY_PAILLIER_1024,
@@ -45,3 +47,24 @@ def test_a_busy_key_moves_to_the_table() -> None:
         noise_for(pk)
     assert isinstance(noise_for(pk), FixedBaseNoise)
     assert sk.decrypt(pk.encrypt(-12345)) == -12345
+
+
+def test_the_exponent_is_twice_the_modulus_plus_statistical_margin() -> None:
+    # A shorter exponent would need the short-exponent assumption (see the
+    # FixedBaseNoise docstring); this guards the length the proof relies on.
+    pk, _ = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    noise = FixedBaseNoise(pk)
+    assert noise.digits * 8 >= 2 * pk.bits + 128
+    assert len(noise.table) == noise.digits
+
+
+def test_precomputed_zeros_encrypt_and_are_each_used_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "INLINE_BELOW", 4)
+    pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    zeros = parallel.zeros(pk, 40)  # on the worker pool
+    assert len({int(z) for z in zeros}) == 40
+    values = list(range(-20, 20))
+    cts = parallel.combine(pk, values, zeros)
+    assert [sk.decrypt(c) for c in cts] == values
+    with pytest.raises(ValueError, match="one precomputed zero"):
+        parallel.combine(pk, values, zeros[:-1])

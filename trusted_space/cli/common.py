@@ -83,3 +83,22 @@ EmbeddedWorkdir = Annotated[
     Path | None,
     typer.Option("--workdir", help="Keep the space and nodes here (default: a temporary folder)."),
 ]
+Ray = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        envvar="TSPACE_RAY",
+        metavar="ADDRESS",
+        help="Run bulk work (PSI setups, tokens, encryption) on the Ray cluster at ADDRESS "
+        "('local' starts one on this machine; needs the extra tspace\\[ray]). "
+        "Default: a process pool on every core here.",
+    ),
+]
+
+
+def use_backend(ray_address: str | None) -> None:
+    """Send bulk work to Ray when an address is given; else the local pool."""
+    from trusted_space import parallel
+
+    if ray_address:
+        parallel.use_ray(ray_address)

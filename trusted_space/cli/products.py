@@ -12,11 +12,13 @@ from trusted_space.cli.common import (
     EmbeddedWorkdir,
     Policies,
     Purpose,
+    Ray,
     Suite,
     console,
     err_console,
     errors,
     parse_date,
+    use_backend,
     workdir,
 )
 from trusted_space.i18n import t
@@ -44,8 +46,10 @@ def underwrite(
     ] = "insurer",
     purpose: Purpose = "underwriting",
     suite: Suite = "default",
+    ray: Ray = None,
 ) -> None:
     """核保评分: score an insurer's applicants against hospital and CDC data, privately."""
+    use_backend(ray)
     from products.underwriting.runner import run_underwriting
 
     with workdir(workdir_) as wd:
@@ -90,8 +94,10 @@ def demo(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")] = 2026,
+    ray: Ray = None,
 ) -> None:
     """演示: generate data, run the underwriting story privately, check it against plaintext."""
+    use_backend(ray)
     from trusted_space.demo import run_demo
 
     with workdir(workdir_) as wd:
@@ -128,8 +134,10 @@ def lend(
         ),
     ] = None,
     suite: Suite = "default",
+    ray: Ray = None,
 ) -> None:
     """信贷特征: a bank's bid-history features per company, from trading centres' OCDS data."""
+    use_backend(ray)
     from products.lending.runner import run_lending
 
     with workdir(workdir_) as wd:
@@ -179,8 +187,10 @@ def cohort(
     ] = "analyst",
     purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")] = "research",
     suite: Suite = "default",
+    ray: Ray = None,
 ) -> None:
     """人群统计: counts and sums over a hospital cohort x CDC cohort, with suppression and DP."""
+    use_backend(ray)
     from products.cohort.runner import run_cohort
 
     with workdir(workdir_) as wd:

@@ -12,10 +12,12 @@ from trusted_space.cli.common import (
     ApiKeyFile,
     AsOf,
     Purpose,
+    Ray,
     SpaceUrl,
     console,
     errors,
     parse_date,
+    use_backend,
 )
 from trusted_space.i18n import t
 
@@ -53,8 +55,10 @@ def serve(
             "--lease-seconds", help="How long a node holds a task before it is offered again."
         ),
     ] = 120.0,
+    ray: Ray = None,
 ) -> None:
     """服务: run the space as an HTTP service (uvicorn)."""
+    use_backend(ray)
     import uvicorn
 
     from trusted_space.service.app import create_app
@@ -101,8 +105,10 @@ def node(
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log at DEBUG level.")] = False,
+    ray: Ray = None,
 ) -> None:
     """节点: run a provider or consumer node; it only makes outbound requests."""
+    use_backend(ray)
     from connectors.base import LoadOptions
     from connectors.provider_node import ProviderNode
     from trusted_space.crypto import get_suite

@@ -19,6 +19,7 @@ import hashlib
 import hmac as _hmac
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import NoReturn
 
 import nacl.exceptions
@@ -97,6 +98,10 @@ class CryptoSuite(ABC):
     @abstractmethod
     def seal(self, public_key: bytes, plaintext: bytes) -> bytes: ...
 
+    def hmac_many(self, key: bytes, items: Iterable[bytes]) -> bytes:
+        """The HMACs of many messages under one key, concatenated in order."""
+        return b"".join(self.hmac(key, item) for item in items)
+
     def hex_hash(self, data: bytes) -> str:
         return self.hash(data).hex()
 
@@ -156,7 +161,11 @@ class DefaultSuite(CryptoSuite):
         return hashlib.sha256(data).digest()
 
     def hmac(self, key: bytes, data: bytes) -> bytes:
-        return _hmac.new(key, data, hashlib.sha256).digest()
+        return _hmac.digest(key, data, "sha256")
+
+    def hmac_many(self, key: bytes, items: Iterable[bytes]) -> bytes:
+        digest = _hmac.digest  # OpenSSL's one-shot HMAC: no object per message
+        return b"".join(digest(key, item, "sha256") for item in items)
 
     def new_signing_key(self) -> SigningKey:
         return _Ed25519SigningKey(ed25519.Ed25519PrivateKey.generate())

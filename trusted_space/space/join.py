@@ -27,9 +27,7 @@ import random
 import secrets
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import gmpy2
-import pyarrow as pa
 
 from products.base import Product
 from products.cohort import query_features
@@ -41,7 +39,6 @@ from trusted_space.errors import InputError, NotFound, ProtocolError
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.parallel import rerandomise_values
 from trusted_space.protocol.messages import (
-    TOKEN_BYTES,
     AckResult,
     CellLayoutSpec,
     CohortThresholdResult,
@@ -55,6 +52,8 @@ from trusted_space.protocol.messages import (
     ResultReadyTask,
     TaskResultPayload,
 )
+from trusted_space.tokens import count_distinct, token_column
+from trusted_space.tokens import join as join_tokens
 
 if TYPE_CHECKING:
     from trusted_space.space.space import Space
@@ -222,13 +221,8 @@ class JoinProtocol:
     def _accept_upload(self, spec: JobSpec, node: str, r: CohortUploadResult) -> None:
         role = next(role for role, names in spec.providers.items() if node in names)
         query = self.query(spec)
-        if len(r.tokens) % TOKEN_BYTES:
-            raise ProtocolError(f"tokens are {TOKEN_BYTES} bytes each")
-        n_tokens = len(r.tokens) // TOKEN_BYTES
-        if (
-            len({r.tokens[i : i + TOKEN_BYTES] for i in range(0, len(r.tokens), TOKEN_BYTES)})
-            != n_tokens
-        ):
+        n_tokens = len(token_column(r.tokens))  # refuses a blob of partial tokens
+        if count_distinct(r.tokens) != n_tokens:
             raise ProtocolError("repeated tokens: one per person")
         if role == "hospital":
             expected = self._layout(spec, r.hospital_ids).n_plaintexts
@@ -271,7 +265,9 @@ class JoinProtocol:
         cdc = CohortUploadResult.model_validate_json(inputs["cdc"])
         layout = self._layout(spec, hospital.hospital_ids)
         k = layout.n_plaintexts
-        pairs = _join(hospital.tokens, cdc.tokens)
+        pairs = list(
+            zip(*(a.tolist() for a in join_tokens(hospital.tokens, cdc.tokens)), strict=True)
+        )
         h_cts = pk.unpack(hospital.ciphertexts)
         c_cts = pk.unpack(cdc.ciphertexts) if cdc.plaintexts else []
         totals = [gmpy2.mpz(1)] * k
@@ -409,19 +405,3 @@ class JoinProtocol:
         if data is None:
             raise NotFound(f"job {job_id}'s result was already removed")
         return JobResult.model_validate_json(data)
-
-
-def _join(hospital_tokens: bytes, cdc_tokens: bytes) -> list[tuple[int, int]]:
-    """(hospital index, cdc index) for every token both hold, by a DuckDB join."""
-
-    def table(blob: bytes) -> pa.Table:
-        tokens = [blob[i : i + TOKEN_BYTES] for i in range(0, len(blob), TOKEN_BYTES)]
-        return pa.table(
-            {"token": pa.array(tokens, pa.binary()), "i": pa.array(range(len(tokens)), pa.int64())}
-        )
-
-    with duckdb.connect() as con:
-        con.register("h", table(hospital_tokens))
-        con.register("c", table(cdc_tokens))
-        rows = con.sql("SELECT h.i, c.i FROM h JOIN c USING (token) ORDER BY h.i").fetchall()
-    return [(int(a), int(b)) for a, b in rows]

@@ -759,6 +759,13 @@ def _population(rng: np.random.Generator, people: int, end_day: int) -> tuple[_P
     return population, _draw_health(rng, population, end_day)
 
 
+def resident_ids(people: int, seed: int, end_date: date = date(2026, 10, 31)) -> pa.Array:
+    """``people`` distinct, valid synthetic resident ids (an Arrow string
+    array, no Python objects): the population ``generate_health`` draws."""
+    population = _draw_people(_streams(seed)[0], people, _day(end_date), SEQ_POPULATION)
+    return _strings(population.chars)
+
+
 def generate_health(
     people: int,
     seed: int,
