@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,9 @@ from connectors.canonical import DATASETS, TABLES, TableSpec
 from connectors.quality import QualityReport
 
 STAGING = "_staging"
+# DuckDB's working memory per node store; beyond it, loads and feature SQL
+# spill to disk beside the database (node.duckdb.tmp) instead of growing.
+MEMORY_LIMIT = os.environ.get("TSPACE_DUCKDB_MEMORY", "2GB")
 
 
 class NodeStore:
@@ -27,7 +31,9 @@ class NodeStore:
         self.dir = Path(node_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "node.duckdb"
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        self.con = duckdb.connect(
+            str(self.path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT}
+        )
         self._depth = 0
         if not read_only:
             self._create_schema()

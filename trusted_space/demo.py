@@ -20,9 +20,11 @@ from rich.table import Table
 from products.score_model import ScoreModel
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import ScoreRow, run_underwriting
+from trusted_space import parallel
 from trusted_space.i18n import MESSAGES, t
 from trusted_space.progress import stage_progress
 from trusted_space.synth import generate_health
+from trusted_space.timing import watching
 
 AS_OF = dt.date(2026, 10, 31)
 TOLERANCE = 1e-6
@@ -59,18 +61,22 @@ def run_demo(
     model_path = default_model_path()
     with stage_progress(console) as progress:
         generate_health(people, seed, data, applicants=batch, end_date=AS_OF, progress=progress)
-        progress(t("stage.run"), 0, 1)
-        run = run_underwriting(
-            workdir=workdir,
-            hospital=[data / "hospital_visits.csv"],
-            cdc_reports=[data / "cdc_case_reports.csv"],
-            cdc_registry=[data / "cdc_chronic_registry.csv"],
-            applicants=data / "applicants.csv",
-            model=model_path,
-            as_of=AS_OF,
-            out=workdir / "scores.csv",
-        )
-        progress(t("stage.run"), 1, 1)
+
+        def stage_bar(name: str, done: int, total: int) -> None:
+            key = f"stage.{name}"
+            progress(t(key) if key in _known_stages() else name, done, total)
+
+        with watching(stage_bar):
+            run = run_underwriting(
+                workdir=workdir,
+                hospital=[data / "hospital_visits.csv"],
+                cdc_reports=[data / "cdc_case_reports.csv"],
+                cdc_registry=[data / "cdc_chronic_registry.csv"],
+                applicants=data / "applicants.csv",
+                model=model_path,
+                as_of=AS_OF,
+                out=workdir / "scores.csv",
+            )
         progress(t("stage.reference"), 0, 1)
         reference = reference_scores(
             hospital=data / "hospital_visits.csv",
@@ -91,7 +97,11 @@ def run_demo(
         summary.add_row(t("summary.matched", provider=provider), f"{n:,}")
     for provider, report in run.quality.items():
         summary.add_row(t("summary.rejected", provider=provider), f"{report.rows_rejected:,}")
-    summary.add_row(t("summary.peak_memory"), f"{_peak_mib():,.0f} MiB")
+    parallel.shutdown()  # reaps the workers, so their peaks are counted
+    main_mib, worker_mib = _peak_mib()
+    summary.add_row(t("summary.peak_memory"), f"{main_mib:,.0f} MiB")
+    if worker_mib:
+        summary.add_row(t("summary.peak_memory_workers"), f"{worker_mib:,.0f} MiB")
     console.print(summary)
 
     bands = Table(t("table.band"), t("table.count"))
@@ -120,8 +130,9 @@ def _known_stages() -> set[str]:
     return {k for k in MESSAGES if k.startswith("stage.")}
 
 
-def _peak_mib() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def _peak_mib() -> tuple[float, float]:
+    """Peak resident memory of this process and of its largest finished child."""
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    peak = max(usage, children)
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    return own / scale, children / scale

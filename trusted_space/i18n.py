@@ -22,7 +22,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Work folder: temporary (removed at the end)",
     },
     "stage.synth": {"zh-CN": "生成模拟数据", "en": "Generate synthetic data"},
-    "stage.run": {"zh-CN": "运行隐私计算任务", "en": "Run the private job"},
     "stage.reference": {"zh-CN": "明文参照计算（DuckDB）", "en": "Plaintext reference (DuckDB)"},
     "table.item": {"zh-CN": "项目", "en": "Item"},
     "table.value": {"zh-CN": "数值", "en": "Value"},
@@ -35,7 +34,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "summary.invalid": {"zh-CN": "身份证号无效", "en": "Invalid resident ids"},
     "summary.matched": {"zh-CN": "{provider} 匹配人数", "en": "Matched at {provider}"},
     "summary.rejected": {"zh-CN": "{provider} 数据质量拒收行", "en": "Rows rejected at {provider}"},
-    "summary.peak_memory": {"zh-CN": "峰值内存", "en": "Peak memory"},
+    "summary.peak_memory": {"zh-CN": "峰值内存（主进程）", "en": "Peak memory (main process)"},
+    "summary.peak_memory_workers": {
+        "zh-CN": "峰值内存（最大的工作进程）",
+        "en": "Peak memory (largest worker)",
+    },
     "check.ok": {
         "zh-CN": "全部 {n} 个评分与明文参照一致（误差 ≤ {tol}）",
         "en": "All {n} scores match the plaintext reference (within {tol})",

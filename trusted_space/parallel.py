@@ -51,8 +51,13 @@ def workers() -> int:
 
 def use_ray(address: str | None) -> None:
     """Send bulk work to Ray at ``address`` ('local' starts a cluster here);
-    None returns to the local process pool."""
-    global _ray_address
+    None returns to the local process pool (and stops a cluster it started)."""
+    global _ray_address, _ray_ready
+    if address is None and _ray_ready:
+        import ray
+
+        ray.shutdown()
+        _ray_ready = False
     _ray_address = address
 
 

@@ -251,8 +251,8 @@ class FixedBaseNoise:
 
 
 # Per process: noise sources per key, built once a key is used often enough
-# that a table pays for its ~0.7 s build (about 110 textbook draws).
-TABLE_AFTER_USES = 128
+# that a table pays for its ~0.7 s build (about 75 textbook draws).
+TABLE_AFTER_USES = 80
 _NOISE_CACHE_SIZE = 4
 _noise: OrderedDict[int, StandardNoise | FixedBaseNoise] = OrderedDict()
 _uses: dict[int, int] = {}
