@@ -52,15 +52,16 @@ def run_facts() -> dict[str, Any]:
     }
 
 
-def twice_underwritten(data: Path, work: Path, as_of: dt.date, out: Path | None = None) -> Any:
-    """Run the underwriting job on tspace synth files twice in one workdir:
-    the first builds and caches the providers' setups, the second (returned
-    with the first) is one job against setups already cached."""
+def underwritten(data: Path, work: Path, as_of: dt.date, runs: int = 2) -> list[Any]:
+    """Run the underwriting job on tspace synth files ``runs`` times in one
+    workdir: the first builds and caches the providers' setups, each later
+    one is a job against setups already cached (each run reloads the data,
+    so each has its own deployment and timer)."""
     from products.underwriting.runner import run_underwriting
     from trusted_space.demo import default_model_path
 
-    def once(to: Path | None) -> Any:
-        return run_underwriting(
+    return [
+        run_underwriting(
             workdir=work,
             hospital=[data / "hospital_visits.csv"],
             cdc_reports=[data / "cdc_case_reports.csv"],
@@ -68,8 +69,7 @@ def twice_underwritten(data: Path, work: Path, as_of: dt.date, out: Path | None 
             applicants=data / "applicants.csv",
             model=default_model_path(),
             as_of=as_of,
-            out=to,
+            out=None,
         )
-
-    first = once(None)
-    return first, once(out)
+        for _ in range(runs)
+    ]

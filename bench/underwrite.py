@@ -28,7 +28,7 @@ import private_set_intersection.python as openmined_psi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import emit, machine, peak_mib, twice_underwritten
+from bench.common import emit, machine, peak_mib, underwritten
 from connectors.applicants import read_applicants
 from connectors.node_store import NodeStore
 from trusted_space.hazmat.psi import DEFAULT_FPR
@@ -54,7 +54,7 @@ def run(n: int, applicants: int, root: Path) -> dict[str, object]:
     generate_health(n, 2026, data, applicants=applicants, end_date=AS_OF)
     synth_s = time.perf_counter() - t0
     work = root / f"work-{n}"
-    first, second = twice_underwritten(data, work, AS_OF, out=root / f"scores-{n}.csv")
+    first, second = underwritten(data, work, AS_OF)
     # Each run has its own deployment and timer, so the second run's figures
     # are one job against setups already cached.
     ours = sum(second.seconds.get(s, 0.0) for s in PSI_STAGES)

@@ -97,9 +97,8 @@ def run_demo(
         summary.add_row(t("summary.matched", provider=provider), f"{n:,}")
     for provider, report in run.quality.items():
         summary.add_row(t("summary.rejected", provider=provider), f"{report.rows_rejected:,}")
-    parallel.shutdown()  # reaps the workers, so their peaks are counted
-    main_mib, worker_mib = _peak_mib()
-    summary.add_row(t("summary.peak_memory"), f"{main_mib:,.0f} MiB")
+    worker_mib = parallel.worker_peak_mib()
+    summary.add_row(t("summary.peak_memory"), f"{_peak_mib():,.0f} MiB")
     if worker_mib:
         summary.add_row(t("summary.peak_memory_workers"), f"{worker_mib:,.0f} MiB")
     console.print(summary)
@@ -130,9 +129,7 @@ def _known_stages() -> set[str]:
     return {k for k in MESSAGES if k.startswith("stage.")}
 
 
-def _peak_mib() -> tuple[float, float]:
-    """Peak resident memory of this process and of its largest finished child."""
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+def _peak_mib() -> float:
+    """Peak resident memory of this process."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return own / scale, children / scale
+    return own / (1024 * 1024) if sys.platform == "darwin" else own / 1024

@@ -100,6 +100,29 @@ MESSAGES: dict[str, dict[str, str]] = {
     "policy.invalid": {"zh-CN": "{file}：{n} 处错误", "en": "{file}: {n} errors"},
     "policy.published": {"zh-CN": "已发布 {file}（{hash}…）", "en": "Published {file} ({hash}…)"},
     "policy.retired": {"zh-CN": "已停用策略 {id}", "en": "Retired policy {id}"},
+    "ledger.ok": {
+        "zh-CN": "账本完好：{count} 条记录，{checkpoints} 个检查点（{suite} 算法套件）",
+        "en": "Ledger intact: {count} entries, {checkpoints} checkpoints ({suite} suite)",
+    },
+    "ledger.bad": {
+        "zh-CN": "账本校验失败：第 {seq} 条记录：{reason}",
+        "en": "Ledger verification failed at entry {seq}: {reason}",
+    },
+    "ledger.exported": {
+        "zh-CN": "已导出 {count} 条记录到 {path}",
+        "en": "Exported {count} entries to {path}",
+    },
+    "ledger.shown": {"zh-CN": "共 {count} 条记录", "en": "{count} entries"},
+    "ledger.col.seq": {"zh-CN": "序号", "en": "Seq"},
+    "ledger.col.time": {"zh-CN": "时间（UTC）", "en": "Time (UTC)"},
+    "ledger.col.actor": {"zh-CN": "参与方", "en": "Actor"},
+    "ledger.col.kind": {"zh-CN": "事件", "en": "Kind"},
+    "ledger.col.details": {"zh-CN": "内容", "en": "Details"},
+    "ledger.proof_ok": {
+        "zh-CN": "证明有效：第 {seq} 条记录包含在检查点（第 {checkpoint} 条）中",
+        "en": "Proof holds: entry {seq} is in the checkpoint at entry {checkpoint}",
+    },
+    "ledger.proof_bad": {"zh-CN": "证明无效：{reason}", "en": "Proof does not hold: {reason}"},
     "duty.retention": {
         "zh-CN": "义务：评分结果须在 {days} 天内删除",
         "en": "Duty: delete these results within {days} days",

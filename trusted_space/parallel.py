@@ -24,6 +24,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 import gmpy2
@@ -89,6 +90,22 @@ def _get_pool() -> ProcessPoolExecutor:
         _pool = ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("spawn"))
         atexit.register(shutdown)
     return _pool
+
+
+def worker_peak_mib() -> float:
+    """The largest peak resident memory among the live pool's workers (Linux's
+    VmHWM; 0 where unknown). ru_maxrss cannot tell: a spawned worker keeps
+    the parent's resident size at its fork as its own high-water mark."""
+    peak = 0
+    for pid in list((_pool._processes or {}) if _pool is not None else {}):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+    return peak / 1024
 
 
 def shutdown() -> None:
