@@ -6,6 +6,18 @@ its signature is the space's signature over that hash. Changing, removing or
 reordering any entry breaks the chain at the first entry affected, and
 ``verify`` names it.
 
+Every CHECKPOINT_EVERY entries, and after each job's last entry, the ledger
+appends a ``checkpoint`` entry holding the Merkle root (trusted_space/merkle.py)
+of every entry before it; ``proof`` gives an entry's inclusion proof against
+a checkpoint, which anyone holding the space's public key can check
+(``verify_proof``).
+
+Nodes sign the results of the steps they perform (``step_digest``); the
+space records each signature in a ``task_result`` entry, and ``verify``
+checks it against the signing key the node registered (a ``keys_registered``
+or ``keys_rotated`` entry), so the space cannot forge a provider's
+participation without that provider's key.
+
 Entries hold no identifier and no raw value: callers pass counts, versions,
 hashes of messages and decisions only.
 """
@@ -19,11 +31,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from trusted_space import merkle
 from trusted_space.canonical_json import canonical_json
 from trusted_space.crypto import CryptoSuite, SigningKey
-from trusted_space.errors import CryptoError, LedgerTampered
+from trusted_space.errors import CryptoError, LedgerTampered, NotFound
 
 GENESIS = "0" * 64
+CHECKPOINT_EVERY = 64
+# A job's last entry: a checkpoint follows, so its history can be proved at once.
+END_OF_JOB = ("result_collected", "job_failed")
+KEY_ENTRIES = ("keys_registered", "keys_rotated")
+
+
+def step_digest(
+    suite: CryptoSuite, job_id: str, task_id: str, kind: str, result_hash: str
+) -> bytes:
+    """What a node signs for one step's result (and the ledger re-checks)."""
+    return suite.hash(
+        canonical_json(
+            {"job_id": job_id, "task_id": task_id, "kind": kind, "result_hash": result_hash}
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -56,15 +84,48 @@ class LedgerEntry:
 class Ledger:
     """The ledger table inside the space's SQLite database."""
 
-    def __init__(self, db: sqlite3.Connection, suite: CryptoSuite, key: SigningKey) -> None:
+    def __init__(self, db: sqlite3.Connection, suite: CryptoSuite, key: SigningKey | None) -> None:
         self.db = db
         self.suite = suite
-        self.key = key
+        self._key = key
+        if key is None:
+            return  # a reader (``reader``): the tables exist already
         db.execute(
             "CREATE TABLE IF NOT EXISTS ledger (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL, "
             "job_id TEXT, kind TEXT NOT NULL)"
         )
         db.execute("CREATE INDEX IF NOT EXISTS ledger_job ON ledger(job_id)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS ledger_frontier "
+            "(id INTEGER PRIMARY KEY CHECK (id = 1), subtrees TEXT NOT NULL)"
+        )
+
+    @classmethod
+    def reader(cls, db: sqlite3.Connection, suite: CryptoSuite) -> Ledger:
+        """A ledger that reads (entries, proofs) and cannot append."""
+        return cls(db, suite, None)
+
+    @property
+    def key(self) -> SigningKey:
+        if self._key is None:
+            raise CryptoError("this ledger was opened for reading only")
+        return self._key
+
+    # -- the running Merkle frontier --------------------------------------------
+    def _frontier(self) -> merkle.Frontier:
+        row = self.db.execute("SELECT subtrees FROM ledger_frontier WHERE id = 1").fetchone()
+        if row is not None:
+            return merkle.Frontier.from_json(self.suite.hash, json.loads(row[0]))
+        frontier = merkle.Frontier(self.suite.hash)  # a ledger from before checkpoints
+        for entry in self.entries():
+            frontier.add(merkle.leaf_hash(self.suite.hash, bytes.fromhex(entry.hash)))
+        return frontier
+
+    def _save_frontier(self, frontier: merkle.Frontier) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO ledger_frontier (id, subtrees) VALUES (1, ?)",
+            (json.dumps(frontier.to_json()),),
+        )
 
     def append(
         self, actor: str, kind: str, details: dict[str, Any], job_id: str | None = None
@@ -95,11 +156,60 @@ class Ledger:
             hash=digest.hex(),
             signature=self.key.sign(digest).hex(),
         )
+        frontier = self._frontier()  # of the entries before this one
         self.db.execute(
             "INSERT INTO ledger (seq, entry, job_id, kind) VALUES (?, ?, ?, ?)",
             (seq, json.dumps(entry.to_dict(), ensure_ascii=False), job_id, kind),
         )
+        frontier.add(merkle.leaf_hash(self.suite.hash, digest))
+        self._save_frontier(frontier)
+        if kind != "checkpoint" and (seq % CHECKPOINT_EVERY == 0 or kind in END_OF_JOB):
+            self.checkpoint(actor="space")
         return entry
+
+    def checkpoint(self, actor: str = "space") -> LedgerEntry:
+        """Publish the Merkle root of every entry so far (a no-op when the
+        last entry already is a checkpoint)."""
+        last = self.last()
+        if last is not None and last.kind == "checkpoint":
+            return last
+        frontier = self._frontier()
+        return self.append(
+            actor, "checkpoint", {"size": frontier.size, "root": frontier.root().hex()}
+        )
+
+    def last(self) -> LedgerEntry | None:
+        row = self.db.execute("SELECT entry FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else LedgerEntry(**json.loads(row[0]))
+
+    def proof(self, seq: int) -> dict[str, Any]:
+        """The inclusion proof of entry ``seq`` in the first checkpoint that covers it."""
+        row = self.db.execute(
+            "SELECT entry FROM ledger WHERE kind = 'checkpoint' AND seq > ? ORDER BY seq LIMIT 1",
+            (seq,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no checkpoint covers entry {seq} yet; run a checkpoint first")
+        checkpoint = LedgerEntry(**json.loads(row[0]))
+        size = int(checkpoint.details["size"])
+        hashes = [
+            merkle.leaf_hash(self.suite.hash, bytes.fromhex(json.loads(text)["hash"]))
+            for (text,) in self.db.execute(
+                "SELECT entry FROM ledger WHERE seq <= ? ORDER BY seq", (size,)
+            )
+        ]
+        if not 1 <= seq <= len(hashes):
+            raise NotFound(f"no ledger entry {seq}")
+        entry = json.loads(
+            self.db.execute("SELECT entry FROM ledger WHERE seq = ?", (seq,)).fetchone()[0]
+        )
+        return {
+            "entry": entry,
+            "checkpoint": checkpoint.to_dict(),
+            "index": seq - 1,
+            "size": size,
+            "proof": [h.hex() for h in merkle.inclusion_proof(self.suite.hash, hashes, seq - 1)],
+        }
 
     def entries(self, job_id: str | None = None) -> Iterator[LedgerEntry]:
         if job_id is None:
@@ -118,25 +228,93 @@ class Ledger:
         )
 
 
+def _check_signed(data: dict[str, Any], suite: CryptoSuite, public_key: bytes) -> bytes:
+    """The entry's digest, once its hash and the space's signature check out."""
+    body = {k: data.get(k) for k in ("seq", "time", "actor", "kind", "job_id", "details", "prev")}
+    digest = suite.hash(canonical_json(body))
+    if digest.hex() != data.get("hash"):
+        raise LedgerTampered(int(data.get("seq") or 0), "content does not match its hash")
+    try:
+        suite.verify(public_key, digest, bytes.fromhex(str(data.get("signature", ""))))
+    except (CryptoError, ValueError) as exc:
+        raise LedgerTampered(int(data.get("seq") or 0), "signature is not the space's") from exc
+    return digest
+
+
 def verify_entries(entries: Iterator[dict[str, Any]], suite: CryptoSuite, public_key: bytes) -> int:
-    """Verify exported entries; raise ``LedgerTampered`` at the first bad one."""
+    """Verify a whole ledger (or its export) from the first entry: sequence,
+    chain, hashes, the space's signatures, every checkpoint's Merkle root and
+    every node's signature on its steps. Raise ``LedgerTampered`` naming the
+    first entry that fails; return the number of entries."""
     prev = GENESIS
     count = 0
+    frontier = merkle.Frontier(suite.hash)
+    node_keys: dict[str, bytes] = {}
     for count, data in enumerate(entries, start=1):
         seq = data.get("seq", count)
         if seq != count:
             raise LedgerTampered(count, f"expected sequence number {count}, found {seq}")
-        body = {
-            k: data.get(k) for k in ("seq", "time", "actor", "kind", "job_id", "details", "prev")
-        }
-        if body["prev"] != prev:
+        if data.get("prev") != prev:
             raise LedgerTampered(count, "does not chain to the previous entry")
-        digest = suite.hash(canonical_json(body))
-        if digest.hex() != data.get("hash"):
-            raise LedgerTampered(count, "content does not match its hash")
-        try:
-            suite.verify(public_key, digest, bytes.fromhex(str(data.get("signature", ""))))
-        except (CryptoError, ValueError) as exc:
-            raise LedgerTampered(count, "signature is not the space's") from exc
+        digest = _check_signed(data, suite, public_key)
+        kind, details = data.get("kind"), data.get("details") or {}
+        if kind == "checkpoint" and (
+            details.get("size") != frontier.size or details.get("root") != frontier.root().hex()
+        ):
+            raise LedgerTampered(count, "checkpoint root does not match the entries before it")
+        if kind in KEY_ENTRIES and "signing_key" in details:
+            node_keys[str(details.get("name"))] = bytes.fromhex(str(details["signing_key"]))
+        if kind == "task_result":
+            _check_node_signature(count, data, details, node_keys, suite)
+        frontier.add(merkle.leaf_hash(suite.hash, digest))
         prev = digest.hex()
     return count
+
+
+def _check_node_signature(
+    count: int,
+    data: dict[str, Any],
+    details: dict[str, Any],
+    node_keys: dict[str, bytes],
+    suite: CryptoSuite,
+) -> None:
+    actor = str(data.get("actor"))
+    key = node_keys.get(actor)
+    if key is None:
+        raise LedgerTampered(count, f"a step of {actor!r}, who registered no signing key before it")
+    digest = step_digest(
+        suite,
+        str(data.get("job_id")),
+        str(details.get("task_id")),
+        str(details.get("result")),
+        str(details.get("result_hash")),
+    )
+    try:
+        suite.verify(key, digest, bytes.fromhex(str(details.get("node_signature", ""))))
+    except (CryptoError, ValueError) as exc:
+        raise LedgerTampered(
+            count, f"the step is not signed by {actor!r}'s registered key"
+        ) from exc
+
+
+def verify_proof(proof: dict[str, Any], suite: CryptoSuite, public_key: bytes) -> None:
+    """Check an inclusion proof from ``Ledger.proof`` with the space's public
+    key alone; raise ``LedgerTampered`` when it does not hold."""
+    entry, checkpoint = proof["entry"], proof["checkpoint"]
+    digest = _check_signed(entry, suite, public_key)
+    _check_signed(checkpoint, suite, public_key)
+    size = int(checkpoint["details"]["size"])
+    if checkpoint.get("kind") != "checkpoint" or int(proof["size"]) != size:
+        raise LedgerTampered(int(checkpoint["seq"]), "not a checkpoint of that size")
+    if int(proof["index"]) != int(entry["seq"]) - 1:
+        raise LedgerTampered(int(entry["seq"]), "the proof is for another position")
+    ok = merkle.verify_inclusion(
+        suite.hash,
+        merkle.leaf_hash(suite.hash, digest),
+        int(proof["index"]),
+        size,
+        [bytes.fromhex(h) for h in proof["proof"]],
+        bytes.fromhex(checkpoint["details"]["root"]),
+    )
+    if not ok:
+        raise LedgerTampered(int(entry["seq"]), "not included in the checkpoint")

@@ -21,6 +21,7 @@ COMMANDS = (
     "underwrite",
     "lend",
     "policy",
+    "ledger",
     "serve",
     "node",
     "admin",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.stories import resign
 from trusted_space.crypto import get_suite
 from trusted_space.errors import LedgerTampered
 from trusted_space.ledger import Ledger, verify_entries
@@ -74,3 +75,79 @@ def test_tampering_in_the_database_is_found_by_verify(ledger: Ledger) -> None:
     with pytest.raises(LedgerTampered) as info:
         ledger.verify()
     assert info.value.seq == 4
+
+
+def _resign(entries: list[dict[str, Any]], key: Any, start: int) -> None:
+    resign(entries, SUITE, key, start)
+
+
+def test_checkpoints_publish_the_merkle_root_and_prove_inclusion() -> None:
+    from trusted_space import ledger as ledger_module
+    from trusted_space.ledger import CHECKPOINT_EVERY, verify_proof
+
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    led = Ledger(db, SUITE, SUITE.new_signing_key())
+    for i in range(CHECKPOINT_EVERY + 10):
+        led.append("space", "step", {"n": i})
+    kinds = [e.kind for e in led.entries()]
+    assert kinds[CHECKPOINT_EVERY] == "checkpoint"  # right after entry 64
+    assert led.verify() == CHECKPOINT_EVERY + 11
+    with pytest.raises(ledger_module.NotFound):
+        led.proof(CHECKPOINT_EVERY + 5)  # no checkpoint covers it yet
+    led.checkpoint()
+    for seq in (1, 17, CHECKPOINT_EVERY, CHECKPOINT_EVERY + 5):
+        proof = led.proof(seq)
+        verify_proof(proof, SUITE, led.key.public_bytes())
+    forged = led.proof(17)
+    forged["entry"]["details"] = {"n": 999}
+    with pytest.raises(LedgerTampered):
+        verify_proof(forged, SUITE, led.key.public_bytes())
+    moved = led.proof(17)
+    moved["proof"] = moved["proof"][::-1]
+    with pytest.raises(LedgerTampered, match="not included"):
+        verify_proof(moved, SUITE, led.key.public_bytes())
+
+
+def test_a_checkpoint_over_other_entries_is_located() -> None:
+    from trusted_space.ledger import CHECKPOINT_EVERY
+
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    key = SUITE.new_signing_key()
+    led = Ledger(db, SUITE, key)
+    for i in range(CHECKPOINT_EVERY + 3):
+        led.append("space", "step", {"n": i})
+    entries = _entries(led)
+    entries[CHECKPOINT_EVERY]["details"]["root"] = "00" * 32
+    _resign(entries, key, CHECKPOINT_EVERY + 1)  # signed, but the root is wrong
+    with pytest.raises(LedgerTampered, match="checkpoint root") as info:
+        verify_entries(iter(entries), SUITE, key.public_bytes())
+    assert info.value.seq == CHECKPOINT_EVERY + 1
+
+
+def test_a_step_the_node_did_not_sign_is_located() -> None:
+    from trusted_space.ledger import step_digest
+
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    key = SUITE.new_signing_key()
+    node = SUITE.new_signing_key()
+    led = Ledger(db, SUITE, key)
+    led.append(
+        "hospital",
+        "keys_registered",
+        {"name": "hospital", "signing_key": node.public_bytes().hex()},
+    )
+    digest = step_digest(SUITE, "job-1", "task-1", "psi_response", "ab" * 32)
+    details = {
+        "task_id": "task-1",
+        "result": "psi_response",
+        "result_hash": "ab" * 32,
+        "node_signature": node.sign(digest).hex(),
+    }
+    led.append("hospital", "task_result", details, job_id="job-1")
+    assert led.verify() == 2
+    entries = _entries(led)
+    entries[1]["details"]["result_hash"] = "cd" * 32  # the space swaps the result...
+    _resign(entries, key, 2)  # ...and signs the entry with its own, valid key
+    with pytest.raises(LedgerTampered, match="registered key") as info:
+        verify_entries(iter(entries), SUITE, key.public_bytes())
+    assert info.value.seq == 2

@@ -10,6 +10,7 @@ from pathlib import Path
 from trusted_space.crypto import CryptoSuite
 from trusted_space.errors import Conflict, NotFound, TspaceError
 from trusted_space.keyfiles import load_or_create_sealing_key, load_or_create_signing_key
+from trusted_space.ledger import step_digest
 from trusted_space.protocol.messages import (
     ParticipantKeys,
     Role,
@@ -70,7 +71,7 @@ class Node(ABC):
                 self._report(task.task_id, str(exc))
                 continue
             try:
-                self.transport.complete_task(TaskResult(task_id=task.task_id, payload=result))
+                self.transport.complete_task(self._signed(task, result))
             except (Conflict, NotFound) as exc:
                 log.info(
                     "%s: result of %s not taken: %s", self.name, task.task_id, type(exc).__name__
@@ -78,6 +79,15 @@ class Node(ABC):
                 continue
             done += 1
         return done
+
+    def _signed(self, task: Task, result: TaskResultPayload) -> TaskResult:
+        """The result with this node's signature: the ledger keeps it as
+        evidence that this node performed the step."""
+        result_hash = self.suite.hex_hash(result.model_dump_json().encode())
+        digest = step_digest(self.suite, task.job_id, task.task_id, result.kind, result_hash)
+        return TaskResult(
+            task_id=task.task_id, payload=result, signature=self.signing_key.sign(digest).hex()
+        )
 
     def _report(self, task_id: str, reason: str) -> None:
         with contextlib.suppress(Conflict, NotFound):

@@ -265,8 +265,12 @@ TaskResultPayload = Annotated[
 
 
 class TaskResult(Message):
+    """A node's result of one task, signed by the node (``ledger.step_digest``
+    over the job, the task, the result kind and the payload's hash)."""
+
     task_id: str
     payload: TaskResultPayload
+    signature: str = ""  # hex
 
 
 # -- status and release ------------------------------------------------------------

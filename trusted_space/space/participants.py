@@ -108,6 +108,7 @@ class Participants:
             "keys_registered" if row[1] is None else "keys_rotated",
             {
                 "name": caller,
+                "signing_key": keys.signing_key,  # public: lets anyone check the node's steps
                 "signing_key_fp": self.suite.fingerprint(signing),
                 "sealing_key_fp": self.suite.fingerprint(sealing),
             },

@@ -3,10 +3,15 @@ explanations and listings beside a running space."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+from trusted_space.crypto import get_suite
 from trusted_space.errors import NotFound
+from trusted_space.keyfiles import load_or_create_signing_key
+from trusted_space.ledger import Ledger
 from trusted_space.space.policy_registry import PolicyRecord, read_policy_records
 from trusted_space.space.usage import LedgerUsage
 
@@ -26,5 +31,42 @@ def policy_records(workdir: Path) -> list[PolicyRecord]:
     db = _connect(workdir)
     try:
         return read_policy_records(db)
+    finally:
+        db.close()
+
+
+def ledger_entries(workdir: Path) -> list[dict[str, Any]]:
+    db = _connect(workdir)
+    try:
+        return [json.loads(text) for (text,) in db.execute("SELECT entry FROM ledger ORDER BY seq")]
+    finally:
+        db.close()
+
+
+def _suite_name(db: sqlite3.Connection) -> str:
+    row = db.execute("SELECT value FROM meta WHERE key = 'suite'").fetchone()
+    if row is None:
+        raise NotFound("the space records no crypto suite")
+    return str(row[0])
+
+
+def space_public_key(workdir: Path) -> bytes:
+    """The verifying key of the space's signing key file."""
+    db = _connect(workdir)
+    try:
+        suite = get_suite(_suite_name(db))
+    finally:
+        db.close()
+    key_file = Path(workdir) / "space" / "keys" / f"signing.{suite.name}.key"
+    if not key_file.exists():
+        raise NotFound(f"no signing key at {key_file}")
+    return load_or_create_signing_key(suite, key_file.parent).public_bytes()
+
+
+def ledger_proof(workdir: Path, seq: int) -> dict[str, Any]:
+    db = _connect(workdir)
+    try:
+        suite = get_suite(_suite_name(db))
+        return {"suite": suite.name, **Ledger.reader(db, suite).proof(seq)}
     finally:
         db.close()

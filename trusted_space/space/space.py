@@ -43,7 +43,7 @@ from trusted_space.errors import (
 )
 from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPublicKey
 from trusted_space.keyfiles import load_or_create_signing_key
-from trusted_space.ledger import Ledger
+from trusted_space.ledger import Ledger, step_digest
 from trusted_space.protocol.messages import (
     DatasetOffer,
     JobResult,
@@ -565,16 +565,43 @@ class Space:
             )
         spec = self._spec(job_id)
         try:
+            payload_hash = self._check_node_signature(caller, job_id, result)
             with self.store.transaction() as db:
                 db.execute(
                     "UPDATE tasks SET state = 'done', result_hash = ? WHERE task_id = ?",
                     (result_hash, result.task_id),
+                )
+                self.ledger.append(
+                    caller,
+                    "task_result",
+                    {
+                        "task_id": result.task_id,
+                        "result": result.payload.kind,
+                        "result_hash": payload_hash,
+                        "node_signature": result.signature,
+                    },
+                    job_id=job_id,
                 )
                 self._engine(spec).advance(spec, caller, result.payload)
         except (CryptoError, ProtocolError) as exc:
             with self.store.transaction():
                 self._fail_job(job_id, f"{caller} sent an unacceptable {expected}: {exc}")
             raise
+
+    def _check_node_signature(self, caller: str, job_id: str, result: TaskResult) -> str:
+        """The payload's hash, once the result is signed by the caller's registered key."""
+        row = self.store.db.execute(
+            "SELECT signing_key FROM participants WHERE name = ?", (caller,)
+        ).fetchone()
+        payload_hash = self.suite.hex_hash(result.payload.model_dump_json().encode())
+        digest = step_digest(self.suite, job_id, result.task_id, result.payload.kind, payload_hash)
+        try:
+            if row is None or row[0] is None:
+                raise CryptoError("no signing key registered")
+            self.suite.verify(bytes.fromhex(row[0]), digest, bytes.fromhex(result.signature))
+        except (CryptoError, ValueError) as exc:
+            raise ProtocolError(f"the result is not signed by {caller}'s registered key") from exc
+        return payload_hash
 
     @_locked
     def report_failure(self, caller: str, task_id: str, reason: str) -> None:

@@ -1,0 +1,149 @@
+"""`tspace ledger` on a space that ran real jobs: verify, export, tamper, prove.
+
+Each way of tampering with an export is caught and the exact first bad entry
+is named; the space's own key cannot forge a provider's step; an inclusion
+proof checks with the public key alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.stories import resign, underwrite_synth
+from trusted_space.crypto import get_suite
+from trusted_space.keyfiles import load_or_create_signing_key
+from trusted_space.synth import generate_health
+
+TSPACE = str(Path(sys.executable).parent / "tspace")
+AS_OF = dt.date(2026, 10, 31)
+SUITE = get_suite("default")
+
+
+def tspace(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TSPACE, "--lang", "en", "ledger", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def space(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("data")
+    generate_health(1500, 4, data, applicants=20, end_date=AS_OF)
+    work = tmp_path_factory.mktemp("work")
+    for _ in range(3):  # several jobs, each closed by a checkpoint
+        underwrite_synth(data, work)
+    return work
+
+
+@pytest.fixture(scope="module")
+def exported(space: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("export") / "ledger.jsonl"
+    assert tspace("export", "--workdir", str(space), "--out", str(out)).returncode == 0
+    key = tspace("public-key", "--workdir", str(space))
+    assert key.returncode == 0
+    return out, key.stdout.strip()
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def _write(path: Path, entries: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+    return path
+
+
+def _resign(entries: list[dict[str, Any]], key: Any, start: int) -> None:
+    resign(entries, SUITE, key, start)
+
+
+def test_an_intact_ledger_verifies_from_the_workdir_and_from_an_export(
+    space: Path, exported: tuple[Path, str]
+) -> None:
+    here = tspace("verify", "--workdir", str(space))
+    assert here.returncode == 0, here.stderr
+    assert "Ledger intact" in here.stdout and "checkpoints" in here.stdout
+    path, key = exported
+    there = tspace("verify", "--file", str(path), "--public-key", key)
+    assert there.returncode == 0, there.stderr
+    entries = _read(path)
+    assert any(e["kind"] == "checkpoint" for e in entries)
+    signed_steps = [e for e in entries if e["kind"] == "task_result"]
+    assert {e["actor"] for e in signed_steps} >= {"hospital", "cdc", "insurer"}
+    shown = tspace("show", "--workdir", str(space), "--job", signed_steps[0]["job_id"])
+    assert shown.returncode == 0 and "task_result" in shown.stdout
+
+
+def _tampered(entries: list[dict[str, Any]], how: str, space: Path) -> tuple[list[Any], int]:
+    """Tamper in one way; return the entries and the first bad entry's number."""
+    step = next(e for e in entries if e["kind"] == "task_result")
+    at = int(step["seq"])
+    if how == "edited":
+        entries[at - 1]["details"]["result_hash"] = "00" * 32
+    elif how == "removed":
+        del entries[at - 1]
+    elif how == "reordered":
+        entries[at - 1], entries[at] = entries[at], entries[at - 1]
+    elif how == "resigned_other_key":
+        _resign(entries, SUITE.new_signing_key(), at)
+    elif how == "forged_step":  # the space's own key, a step the node never signed
+        entries[at - 1]["details"]["result_hash"] = "00" * 32
+        _resign(entries, load_or_create_signing_key(SUITE, space / "space" / "keys"), at)
+    return entries, at
+
+
+@pytest.mark.parametrize(
+    "how", ["edited", "removed", "reordered", "resigned_other_key", "forged_step"]
+)
+def test_tampering_is_caught_at_the_exact_entry(
+    how: str, space: Path, exported: tuple[Path, str], tmp_path: Path
+) -> None:
+    path, key = exported
+    entries, at = _tampered(_read(path), how, space)
+    result = tspace(
+        "verify", "--file", str(_write(tmp_path / "t.jsonl", entries)), "--public-key", key
+    )
+    assert result.returncode == 1
+    assert f"failed at entry {at}:" in result.stderr, result.stderr
+
+
+def test_an_export_signed_by_another_space_is_refused(
+    exported: tuple[Path, str], tmp_path: Path
+) -> None:
+    path, _ = exported
+    other = SUITE.new_signing_key()
+    entries = _read(path)
+    _resign(entries, other, 1)
+    key_file = tmp_path / "other.key"
+    key_file.write_text(other.public_bytes().hex())
+    result = tspace(
+        "verify",
+        "--file",
+        str(_write(tmp_path / "t.jsonl", entries)),
+        "--public-key",
+        str(key_file),
+    )
+    assert result.returncode == 1 and "failed at entry 1:" in result.stderr
+
+
+def test_an_inclusion_proof_checks_with_the_public_key_alone(
+    space: Path, exported: tuple[Path, str], tmp_path: Path
+) -> None:
+    _, key = exported
+    proof = tmp_path / "proof.json"
+    made = tspace("prove", "--workdir", str(space), "--seq", "5", "--out", str(proof))
+    assert made.returncode == 0, made.stderr
+    ok = tspace("check-proof", "--file", str(proof), "--public-key", key)
+    assert ok.returncode == 0 and "Proof holds: entry 5" in ok.stdout
+    data = json.loads(proof.read_text())
+    data["entry"]["details"]["extra"] = 1
+    proof.write_text(json.dumps(data))
+    bad = tspace("check-proof", "--file", str(proof), "--public-key", key)
+    assert bad.returncode == 1 and "does not hold" in bad.stderr

@@ -1,0 +1,211 @@
+"""``tspace ledger``: verify, export and read the space's audit ledger.
+
+Anyone can verify: an export and the space's published verifying key are
+enough (``verify --file EXPORT --public-key K``). Reading a workdir opens the
+space's database read-only, beside a running space.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trusted_space.cli.common import console, err_console, errors
+from trusted_space.i18n import t
+
+app = typer.Typer(
+    help="账本: verify, export and read the space's signed, hash-chained audit ledger.",
+    no_args_is_help=True,
+)
+
+SpaceDir = Annotated[Path, typer.Option("--workdir", help="The space's folder.")]
+PublicKey = Annotated[
+    str | None,
+    typer.Option(
+        "--public-key",
+        help="The space's verifying key: hex, or a file holding it (from `ledger public-key`).",
+    ),
+]
+
+
+def _public_key(value: str) -> bytes:
+    from trusted_space.errors import InputError
+
+    text = Path(value).read_text("utf-8").strip() if Path(value).is_file() else value.strip()
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise InputError(f"--public-key: {value!r} is neither hex nor a file holding hex") from None
+
+
+def _read_export(path: Path) -> list[dict[str, Any]]:
+    from trusted_space.errors import InputError, Location
+
+    entries = []
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"not JSON: {exc.msg}", Location(str(path), line_no, None)
+                ) from None
+    return entries
+
+
+@app.command()
+@errors
+def verify(
+    workdir: Annotated[
+        Path | None, typer.Option("--workdir", help="Verify this space's ledger.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Verify an export (JSON Lines) instead.")
+    ] = None,
+    public_key: PublicKey = None,
+) -> None:
+    """校验: check every entry's chain, hash and signature, every checkpoint and
+    every node's signature; exit 1 naming the first entry that fails."""
+    from trusted_space.crypto import get_suite
+    from trusted_space.errors import InputError, LedgerTampered
+    from trusted_space.ledger import verify_entries
+    from trusted_space.space.readonly import ledger_entries, space_public_key
+
+    if (workdir is None) == (file is None):
+        raise InputError("give exactly one of --workdir or --file")
+    if file is not None:
+        if public_key is None:
+            raise InputError("verifying an export needs the space's --public-key")
+        entries = _read_export(file)
+        key = _public_key(public_key)
+    else:
+        assert workdir is not None
+        entries = ledger_entries(workdir)
+        key = _public_key(public_key) if public_key else space_public_key(workdir)
+    suite_name = str((entries[0].get("details") or {}).get("suite", "default")) if entries else ""
+    try:
+        if not entries:
+            raise LedgerTampered(1, "the ledger is empty")
+        first = entries[0]
+        if first.get("kind") != "space_created":
+            raise LedgerTampered(1, "the first entry is not the space's creation")
+        if first["details"].get("signing_key") != key.hex():
+            raise LedgerTampered(1, "the space was created with another verifying key")
+        count = verify_entries(iter(entries), get_suite(suite_name), key)
+    except LedgerTampered as exc:
+        err_console.print(t("ledger.bad", seq=exc.seq, reason=exc.reason), highlight=False)
+        raise typer.Exit(1) from None
+    checkpoints = sum(e.get("kind") == "checkpoint" for e in entries)
+    console.print(
+        t("ledger.ok", count=count, checkpoints=checkpoints, suite=suite_name), highlight=False
+    )
+
+
+@app.command()
+@errors
+def export(
+    workdir: SpaceDir,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the JSON Lines export.")],
+) -> None:
+    """导出: write every entry, one JSON object a line, in order."""
+    from trusted_space.outputs import write_text_atomic
+    from trusted_space.space.readonly import ledger_entries
+
+    entries = ledger_entries(workdir)
+    write_text_atomic(
+        out, "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in entries)
+    )
+    console.print(t("ledger.exported", count=len(entries), path=out), highlight=False)
+
+
+@app.command("public-key")
+@errors
+def public_key_(workdir: SpaceDir) -> None:
+    """公钥: print the space's verifying key (hex), to publish beside exports."""
+    from trusted_space.space.readonly import space_public_key
+
+    print(space_public_key(workdir).hex())
+
+
+@app.command()
+@errors
+def show(
+    workdir: SpaceDir,
+    job: Annotated[str | None, typer.Option("--job", help="Only this job's entries.")] = None,
+) -> None:
+    """查看: a readable history, or one job's."""
+    from rich.table import Table
+
+    from trusted_space.space.readonly import ledger_entries
+
+    table = Table(
+        t("ledger.col.seq"),
+        t("ledger.col.time"),
+        t("ledger.col.actor"),
+        t("ledger.col.kind"),
+        t("ledger.col.details"),
+    )
+    shown = 0
+    for e in ledger_entries(workdir):
+        if job is not None and e.get("job_id") != job:
+            continue
+        details = {k: v for k, v in (e.get("details") or {}).items() if k != "node_signature"}
+        table.add_row(
+            str(e["seq"]),
+            str(e["time"])[:19].replace("T", " "),
+            str(e["actor"]),
+            str(e["kind"]),
+            json.dumps(details, ensure_ascii=False, sort_keys=True)[:120],
+        )
+        shown += 1
+    console.print(table)
+    console.print(t("ledger.shown", count=shown), highlight=False)
+
+
+@app.command()
+@errors
+def prove(
+    workdir: SpaceDir,
+    seq: Annotated[int, typer.Option("--seq", min=1, help="The entry to prove.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the proof here.")] = None,
+) -> None:
+    """证明: the Merkle inclusion proof of one entry in the checkpoint covering it."""
+    from trusted_space.outputs import write_text_atomic
+    from trusted_space.space.readonly import ledger_proof
+
+    text = json.dumps(ledger_proof(workdir, seq), ensure_ascii=False, indent=1)
+    if out is None:
+        print(text)
+    else:
+        write_text_atomic(out, text + "\n")
+
+
+@app.command("check-proof")
+@errors
+def check_proof(
+    file: Annotated[Path, typer.Option("--file", help="A proof from `ledger prove`.")],
+    public_key: Annotated[
+        str, typer.Option("--public-key", help="The space's verifying key: hex or a file.")
+    ],
+) -> None:
+    """核验证明: check an inclusion proof with the space's public key alone."""
+    from trusted_space.crypto import get_suite
+    from trusted_space.errors import LedgerTampered
+    from trusted_space.ledger import verify_proof
+
+    proof = json.loads(file.read_text("utf-8"))
+    try:
+        verify_proof(proof, get_suite(proof.get("suite", "default")), _public_key(public_key))
+    except (LedgerTampered, KeyError, TypeError, ValueError) as exc:
+        reason = exc.reason if isinstance(exc, LedgerTampered) else f"malformed proof ({exc})"
+        err_console.print(t("ledger.proof_bad", reason=reason), highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        t("ledger.proof_ok", seq=proof["entry"]["seq"], checkpoint=proof["checkpoint"]["seq"]),
+        highlight=False,
+    )
