@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from trusted_space import __version__
-from trusted_space.cli import data, ledger, policy, products, service
+from trusted_space.cli import data, ledger, policy, products, service, usage
 from trusted_space.cli.common import console
 from trusted_space.i18n import LANGUAGES, set_language
 
@@ -62,6 +62,7 @@ app.command()(data.load)
 app.command()(data.synth)
 app.add_typer(policy.app, name="policy")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(usage.app, name="usage")
 app.command()(service.serve)
 app.command()(service.node)
 app.add_typer(service.admin, name="admin")

@@ -1,0 +1,140 @@
+"""`tspace usage report`: figures recomputed from the ledger export agree.
+
+The space ran two underwriting jobs and one cohort job; the report's rows
+are checked against an independent DuckDB reading of the exported ledger.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from products.cohort.runner import run_cohort
+from tests.stories import underwrite_synth
+from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
+from trusted_space.metering import CST
+from trusted_space.synth import generate_health
+
+TSPACE = str(Path(sys.executable).parent / "tspace")
+
+
+def tspace(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TSPACE, "--lang", "en", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def space(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("data")
+    generate_health(2000, 6, data, applicants=40, end_date=dt.date(2026, 10, 31))
+    work = tmp_path_factory.mktemp("work")
+    underwrite_synth(data, work)
+    underwrite_synth(data, work)
+    query = work / "query.yaml"
+    query.write_text(
+        yaml.safe_dump(
+            {
+                "hospital": {"cohort": "inpatients", "from": "2025-01-01", "to": "2026-06-30"},
+                "cdc": {"cohort": "chronic_registry", "condition": "diabetes"},
+                "measures": ["count", "sum_cost"],
+                "group_by": ["sex"],
+                "min_count": 0,
+            }
+        ),
+        encoding="utf-8",
+    )
+    run_cohort(
+        workdir=work,
+        hospital=[data / "hospital_visits.csv"],
+        cdc_reports=[data / "cdc_case_reports.csv"],
+        cdc_registry=[data / "cdc_chronic_registry.csv"],
+        query=query,
+        out=work / "cells.csv",
+        paillier_preset=TEST_ONLY_PAILLIER_1024,
+    )
+    return work
+
+
+def test_the_report_equals_counts_recomputed_from_the_ledger(space: Path, tmp_path: Path) -> None:
+    month = dt.datetime.now(CST).strftime("%Y-%m")
+    result = tspace("usage", "report", "--workdir", str(space), "--month", month, "--csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    export = tmp_path / "ledger.jsonl"
+    assert tspace("ledger", "export", "--workdir", str(space), "--out", str(export)).returncode == 0
+
+    con = duckdb.connect()
+    con.execute(
+        f"CREATE TABLE l AS SELECT seq, kind, job_id, details::JSON AS d "
+        f"FROM read_json('{export}', format='newline_delimited', columns="
+        "{'seq': 'BIGINT', 'kind': 'VARCHAR', 'job_id': 'VARCHAR', 'details': 'JSON'})"
+    )
+    expected = con.sql(
+        """
+        WITH allowed AS (
+            SELECT job_id, d->>'consumer' AS consumer, d->>'product' AS product,
+                   (d->>'batch_size')::INT AS subjects
+            FROM l WHERE kind = 'policy_decision' AND d->>'decision' = 'allow'),
+        providers AS (
+            SELECT job_id, unnest(json_keys(d->'matched')) AS provider FROM l
+            WHERE kind = 'subjects_relayed'
+            UNION ALL
+            SELECT job_id, unnest(['hospital', 'cdc']) FROM l WHERE kind = 'cohort_joined'),
+        matched AS (
+            SELECT p.job_id, p.provider,
+                   coalesce((s.d->'matched'->>p.provider)::INT, (c.d->>'intersection')::INT) AS n
+            FROM providers p
+            LEFT JOIN l s ON s.job_id = p.job_id AND s.kind = 'subjects_relayed'
+            LEFT JOIN l c ON c.job_id = p.job_id AND c.kind = 'cohort_joined')
+        SELECT consumer, product, provider, count(*) AS jobs, sum(subjects) AS subjects,
+               sum(n) AS matched
+        FROM allowed JOIN matched USING (job_id)
+        GROUP BY ALL ORDER BY ALL
+        """
+    ).fetchall()
+    got = [
+        (
+            r["consumer"],
+            r["product"],
+            r["provider"],
+            int(r["jobs"]),
+            int(r["subjects"]),
+            int(r["matched"]),
+        )
+        for r in rows
+    ]
+    assert sorted(got) == sorted(tuple(x) for x in expected)
+    assert {r["product"] for r in rows} == {"health_underwriting", "cohort_statistics"} or len(
+        {r["product"] for r in rows}
+    ) == 2
+    under = [r for r in rows if r["consumer"] == "insurer"]
+    assert under and all(int(r["jobs"]) == 2 and int(r["succeeded"]) == 2 for r in under)
+    cohort = [r for r in rows if r["consumer"] != "insurer"]
+    assert cohort and all(int(r["cells_released"]) > 0 for r in cohort)
+    for r in rows:  # every figure names the entries it came from
+        seqs = [int(s) for s in r["ledger_entries"].split()]
+        kinds = {
+            k
+            for (k,) in con.sql(
+                f"SELECT kind FROM l WHERE seq IN ({','.join(map(str, seqs))})"
+            ).fetchall()
+        }
+        assert "policy_decision" in kinds and "job_submitted" in kinds
+
+
+def test_another_month_is_empty_and_a_bad_month_is_refused(space: Path) -> None:
+    empty = tspace("usage", "report", "--workdir", str(space), "--month", "2001-01", "--csv")
+    assert empty.returncode == 0 and len(empty.stdout.strip().splitlines()) == 1
+    bad = tspace("usage", "report", "--workdir", str(space), "--month", "2026-13")
+    assert bad.returncode == 2 and "YYYY-MM" in bad.stderr
+    table = tspace("usage", "report", "--workdir", str(space))
+    assert table.returncode == 0 and "4 rows" in table.stdout

@@ -1,0 +1,140 @@
+"""Usage metering from the ledger alone: the basis for billing and subsidy claims.
+
+Every figure is recomputed from ledger entries, so anyone holding an export
+and the space's public key can check a bill: a row lists the entries it was
+counted from. Months are calendar months in China Standard Time (UTC+8),
+taken from the time of the job's policy decision.
+
+Per consumer, product, provider and month:
+
+- ``jobs``: jobs the policy allowed that named this provider;
+- ``succeeded``: those whose result was released;
+- ``subjects``: subjects submitted in those jobs (the batch sizes);
+- ``matched``: subjects this provider held (lookups: its PSI matches; cohort
+  statistics: the size of the joined cohort);
+- ``cells_released``: cohort cells released, not suppressed;
+- ``epsilon``: differential-privacy budget spent.
+
+A job appears once in the row of each provider it involved, so per-provider
+rows add up per provider; a consumer's total of jobs or epsilon is counted
+over its jobs, not summed over providers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+COLUMNS = (
+    "month",
+    "consumer",
+    "product",
+    "provider",
+    "jobs",
+    "succeeded",
+    "subjects",
+    "matched",
+    "cells_released",
+    "epsilon",
+    "ledger_entries",
+)
+
+
+@dataclass
+class UsageRow:
+    month: str
+    consumer: str
+    product: str
+    provider: str
+    jobs: int = 0
+    succeeded: int = 0
+    subjects: int = 0
+    matched: int = 0
+    cells_released: int = 0
+    epsilon: float = 0.0
+    entries: list[int] = field(default_factory=list)
+
+    def cells(self) -> list[object]:
+        return [
+            self.month,
+            self.consumer,
+            self.product,
+            self.provider,
+            self.jobs,
+            self.succeeded,
+            self.subjects,
+            self.matched,
+            self.cells_released,
+            round(self.epsilon, 6),
+            " ".join(str(s) for s in sorted(self.entries)),
+        ]
+
+
+def month_of(timestamp: str) -> str:
+    """The CST calendar month (YYYY-MM) of an ISO timestamp from the ledger."""
+    return dt.datetime.fromisoformat(timestamp).astimezone(CST).strftime("%Y-%m")
+
+
+@dataclass
+class _Job:
+    seqs: list[int] = field(default_factory=list)
+    providers: list[str] = field(default_factory=list)
+    consumer: str = ""
+    product: str = ""
+    month: str = ""
+    allowed: bool = False
+    subjects: int = 0
+    epsilon: float = 0.0
+    matched: dict[str, int] = field(default_factory=dict)
+    joined: int | None = None
+    cells_released: int = 0
+    released: bool = False
+
+
+def usage(entries: Iterable[dict[str, Any]], month: str | None = None) -> list[UsageRow]:
+    """Usage rows (sorted) from ledger entries, for one month or all."""
+    jobs: dict[str, _Job] = {}
+    for e in entries:
+        job_id, kind, d = e.get("job_id"), e.get("kind"), e.get("details") or {}
+        if job_id is None:
+            continue
+        job = jobs.setdefault(job_id, _Job())
+        seq = int(e["seq"])
+        if kind == "job_submitted":
+            job.providers = sorted({n for names in d["providers"].values() for n in names})
+            job.seqs.append(seq)
+        elif kind == "policy_decision":
+            job.consumer, job.product = str(d["consumer"]), str(d["product"])
+            job.month = month_of(str(e["time"]))
+            job.allowed = d.get("decision") == "allow"
+            job.subjects = int(d.get("batch_size") or 0)
+            job.epsilon = float(d.get("epsilon") or 0.0)
+            job.seqs.append(seq)
+        elif kind == "subjects_relayed":
+            job.matched = {str(k): int(v) for k, v in d.get("matched", {}).items()}
+            job.seqs.append(seq)
+        elif kind == "cohort_joined":
+            job.joined = int(d["intersection"])
+            job.seqs.append(seq)
+        elif kind == "result_released":
+            job.released = True
+            job.cells_released = int(d.get("cells", 0)) - int(d.get("suppressed", 0))
+            job.seqs.append(seq)
+    rows: dict[tuple[str, str, str, str], UsageRow] = {}
+    for job in jobs.values():
+        if not job.allowed or (month is not None and job.month != month):
+            continue
+        for provider in job.providers:
+            key = (job.month, job.consumer, job.product, provider)
+            row = rows.setdefault(key, UsageRow(*key))
+            row.jobs += 1
+            row.succeeded += int(job.released)
+            row.subjects += job.subjects
+            row.matched += job.joined if job.joined is not None else job.matched.get(provider, 0)
+            row.cells_released += job.cells_released
+            row.epsilon += job.epsilon
+            row.entries += job.seqs
+    return [rows[k] for k in sorted(rows)]
