@@ -58,6 +58,18 @@ class NodeStore:
             "CREATE TABLE IF NOT EXISTS dataset_versions (dataset VARCHAR PRIMARY KEY, "
             "version INTEGER, subjects BIGINT, digest VARCHAR)"
         )
+        # Consent records and opt-outs (docs/consent.md). An opted-out subject
+        # leaves every dataset at its next version and every cohort at once.
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS consents (subject VARCHAR, consumer VARCHAR, "
+            "product VARCHAR, purpose VARCHAR, expires DATE, evidence VARCHAR, "
+            "recorded_at TIMESTAMP, revoked_at TIMESTAMP, "
+            "PRIMARY KEY (subject, consumer, product, purpose))"
+        )
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS opt_outs (subject VARCHAR PRIMARY KEY, "
+            "evidence VARCHAR, recorded_at TIMESTAMP)"
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -212,9 +224,9 @@ class NodeStore:
         for dataset, sources in DATASETS.items():
             if table not in {t for t, _ in sources}:
                 continue
-            union = " UNION ".join(f"SELECT {c} AS subject FROM {t}" for t, c in sources)
             row = con.execute(
-                f"SELECT count(*), coalesce(bit_xor(hash(subject)), 0) FROM ({union})"
+                "SELECT count(*), coalesce(bit_xor(hash(subject)), 0) "
+                f"FROM ({_subjects_sql(dataset)})"
             ).fetchone()
             assert row is not None
             subjects, digest = int(row[0]), format(int(row[1]), "016x")
@@ -232,7 +244,88 @@ class NodeStore:
                     [subjects, digest, dataset],
                 )
 
+    # -- consent and opt-outs ----------------------------------------------------
+    def record_consents(self, rows: list[tuple[str, str, str, str, dt.date, str]]) -> int:
+        """Store (subject, consumer, product, purpose, expires, evidence) records;
+        a record for the same subject, consumer, product and purpose replaces
+        the earlier one (and lifts its revocation)."""
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with self.transaction() as con:
+            for row in rows:
+                con.execute(
+                    "INSERT OR REPLACE INTO consents VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                    [*row, now],
+                )
+        return len(rows)
+
+    def revoke_consents(
+        self,
+        subject: str,
+        consumer: str | None = None,
+        product: str | None = None,
+        purpose: str | None = None,
+    ) -> int:
+        """Revoke a subject's live consents (all, or those matching); return how many."""
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with self.transaction() as con:
+            where = "subject = ? AND revoked_at IS NULL"
+            params: list[object] = [subject]
+            for column, value in (
+                ("consumer", consumer),
+                ("product", product),
+                ("purpose", purpose),
+            ):
+                if value is not None:
+                    where += f" AND {column} = ?"
+                    params.append(value)
+            (count,) = con.execute(
+                f"SELECT count(*) FROM consents WHERE {where}", params
+            ).fetchall()[0]
+            con.execute(f"UPDATE consents SET revoked_at = ? WHERE {where}", [now, *params])
+        return int(count)
+
+    def opt_out(self, subject: str, evidence: str) -> None:
+        """The subject withdraws: its consents are revoked and it leaves every
+        dataset (a new version, so cached PSI setups are rebuilt) and cohort."""
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with self.transaction() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO opt_outs VALUES (?, ?, ?)", [subject, evidence, now]
+            )
+            con.execute(
+                "UPDATE consents SET revoked_at = ? WHERE subject = ? AND revoked_at IS NULL",
+                [now, subject],
+            )
+            for sources in DATASETS.values():
+                self._bump_versions(con, sources[0][0])
+
+    def consent_counts(self) -> dict[str, int]:
+        """Live consents, revoked consents and opt-outs (counts only)."""
+        (live, revoked) = self.con.execute(
+            "SELECT count(*) FILTER (WHERE revoked_at IS NULL), "
+            "count(*) FILTER (WHERE revoked_at IS NOT NULL) FROM consents"
+        ).fetchall()[0]
+        (opted,) = self.con.execute("SELECT count(*) FROM opt_outs").fetchall()[0]
+        return {"live": int(live), "revoked": int(revoked), "opted_out": int(opted)}
+
     # -- reading --------------------------------------------------------------
+    def dataset_stats(self, dataset: str) -> dict[str, int]:
+        """Aggregate counts of a dataset for its product card: subjects, rows
+        per table, and the last load's loaded and rejected rows per table."""
+        current = self.datasets().get(dataset)
+        stats = {"subjects": current[1] if current else 0}
+        for table, _ in DATASETS[dataset]:
+            (rows,) = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
+            stats[f"rows.{table}"] = int(rows)
+            last = self.con.execute(
+                "SELECT rows_loaded, rows_rejected FROM loads WHERE tables = ? "
+                "ORDER BY load_no DESC LIMIT 1",
+                [table],
+            ).fetchall()
+            if last:
+                stats[f"loaded.{table}"], stats[f"rejected.{table}"] = map(int, last[0])
+        return stats
+
     def datasets(self) -> dict[str, tuple[int, int]]:
         """dataset -> (version, subjects) for every dataset with subjects."""
         rows = self.con.execute(
@@ -241,8 +334,17 @@ class NodeStore:
         return {d: (int(v), int(s)) for d, v, s in rows}
 
     def subject_ids(self, dataset: str) -> list[str]:
-        """Distinct subject ids of a dataset (person ids, company keys), for the PSI setup."""
-        union = " UNION ".join(f"SELECT {c} AS subject FROM {t}" for t, c in DATASETS[dataset])
-        table = self.con.sql(f"SELECT DISTINCT subject FROM ({union})").to_arrow_table()
+        """Distinct subject ids of a dataset (person ids, company keys), for the
+        PSI setup: every subject that has not opted out."""
+        table = self.con.sql(_subjects_sql(dataset)).to_arrow_table()
         ids: list[str] = table.column("subject").to_pylist()
         return ids
+
+
+def _subjects_sql(dataset: str) -> str:
+    """Distinct subjects of a dataset's tables, less those who opted out."""
+    union = " UNION ".join(f"SELECT {c} AS subject FROM {t}" for t, c in DATASETS[dataset])
+    return (
+        f"SELECT DISTINCT subject FROM ({union}) "
+        "WHERE subject NOT IN (SELECT subject FROM opt_outs)"
+    )

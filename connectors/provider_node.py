@@ -105,6 +105,7 @@ class ProviderNode(Node):
                 max_client_items=self.max_client_items,
                 fpr=psi.DEFAULT_FPR,
                 psi_setup=setup,
+                stats=self.store.dataset_stats(dataset),
             )
             self.transport.offer_dataset(offer)
             offers.append(offer)

@@ -50,6 +50,8 @@ class Product:
     features: tuple[Feature, ...]
     title_en: str
     title_zh: str
+    description_en: str = ""
+    description_zh: str = ""
     # What a subject is: a resident id (GB 11643) or a company key
     # (connectors.identifiers.company_key).
     subject: Literal["resident_id", "company"] = "resident_id"

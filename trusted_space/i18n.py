@@ -138,6 +138,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "共 {count} 行（每行对应的账本记录见 --csv）",
         "en": "{count} rows (the ledger entries behind each row: --csv)",
     },
+    "consent.imported": {
+        "zh-CN": "已保存 {stored} 条同意记录，拒绝 {rejected} 行",
+        "en": "Stored {stored} consent records; {rejected} rows rejected",
+    },
+    "consent.revoked": {"zh-CN": "已撤回 {count} 条同意", "en": "Revoked {count} consents"},
+    "consent.opted_out": {
+        "zh-CN": "已登记退出：同意已全部撤回，对象将从下一数据版本和所有队列中移除",
+        "en": "Opt-out recorded: every consent revoked; the subject leaves the next "
+        "dataset version and every cohort",
+    },
+    "consent.status": {
+        "zh-CN": "有效同意 {live} 条，已撤回 {revoked} 条，退出 {opted_out} 人",
+        "en": "{live} live consents, {revoked} revoked, {opted_out} opted out",
+    },
     "duty.retention": {
         "zh-CN": "义务：评分结果须在 {days} 天内删除",
         "en": "Duty: delete these results within {days} days",

@@ -92,6 +92,15 @@ COHORT = Product(
     ),
     title_en="Cohort statistics across hospital and CDC",
     title_zh="医防融合人群统计",
+    description_en=(
+        "Counts and sums over a hospital cohort joined with a CDC cohort, by cell, with "
+        "small cells suppressed and optional differential privacy; the space joins "
+        "keyed tokens and adds encrypted vectors."
+    ),
+    description_zh=(
+        "医院队列与疾控队列关联后的分组计数与求和，小单元格抑制、可选差分隐私；"
+        "可信空间只关联带密钥的令牌并对密文向量求和。"
+    ),
 )
 
 

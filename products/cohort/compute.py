@@ -3,7 +3,8 @@
 The hospital returns one row per person (and per hospital and month when the
 query groups by them) with the count and its measures; the CDC returns one
 row per person in its cohort with the number of matching reports. Both run on
-the canonical tables only, with the query's values passed as parameters.
+the canonical tables only, with the query's values passed as parameters, and
+leave out everyone who opted out.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import duckdb
 import pyarrow as pa
 
 from products.cohort.query import CohortQuery, code_ranges
+
+# People who opted out at this provider are in no cohort (connectors/node_store.py).
+OPTED_IN = "person_id NOT IN (SELECT subject FROM opt_outs)"
 
 
 def _category_filter(column: str, codes: str) -> tuple[str, list[str]]:
@@ -25,7 +29,7 @@ def _category_filter(column: str, codes: str) -> tuple[str, list[str]]:
 def hospital_rows(con: duckdb.DuckDBPyConnection, query: CohortQuery) -> pa.Table:
     """person_id, hospital_id, month, count, sum_cost (fen), sum_inpatient_days."""
     h = query.hospital
-    where = ["visit_date BETWEEN ? AND ?"]
+    where = ["visit_date BETWEEN ? AND ?", OPTED_IN]
     params: list[object] = [h.start, h.end]
     if h.cohort == "inpatients":
         where.append("visit_type = 'inpatient'")
@@ -59,13 +63,15 @@ def cdc_rows(con: duckdb.DuckDBPyConnection, query: CohortQuery) -> pa.Table:
     if c.cohort == "chronic_registry":
         sql = (
             "SELECT person_id, 0 AS count_reports FROM cdc_chronic_registry "
-            "WHERE lower(condition) = lower(?) GROUP BY person_id ORDER BY person_id"
+            f"WHERE lower(condition) = lower(?) AND {OPTED_IN} "
+            "GROUP BY person_id ORDER BY person_id"
         )
         return con.sql(sql, params=[c.condition]).to_arrow_table()
     clause, codes = _category_filter("disease_icd10", c.codes or "")
     sql = (
         "SELECT person_id, count(*) AS count_reports FROM cdc_case_reports "
         f"WHERE case_status = 'confirmed' AND report_date BETWEEN ? AND ? AND {clause} "
+        f"AND {OPTED_IN} "
         "GROUP BY person_id ORDER BY person_id"
     )
     return con.sql(sql, params=[c.start, c.end, *codes]).to_arrow_table()

@@ -139,5 +139,14 @@ TENDER_LENDING = Product(
     ),
     title_en="Bid-history features for bank lending",
     title_zh="招投标信用贷款特征",
+    description_en=(
+        "A bank's borrowers described by their bid history at public-resource trading "
+        "centres (bids, wins, amounts, recency), from OCDS records, for loan decisions; "
+        "the centres' rows never leave them."
+    ),
+    description_zh=(
+        "银行借款企业在公共资源交易中心的投标历史特征（投标、中标、金额、时效），"
+        "取自 OCDS 记录，用于贷款审批；交易中心的明细不出域。"
+    ),
     subject="company",
 )

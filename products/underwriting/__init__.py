@@ -90,4 +90,15 @@ UNDERWRITING = Product(
     ),
     title_en="Commercial health insurance underwriting score",
     title_zh="商业健康险核保评分",
+    description_en=(
+        "An insurer's applicants scored from hospital visits and CDC case reports and "
+        "chronic-disease registrations, without either side seeing the other's rows: "
+        "PSI finds the applicants each provider holds; providers encrypt their part of "
+        "the approved linear model under the insurer's Paillier key."
+    ),
+    description_zh=(
+        "保险公司的投保人凭医院就诊记录与疾控中心传染病报告、慢病登记进行核保评分，"
+        "各方互不见明细：隐私求交确定各提供方持有的投保人，提供方用保险公司的 Paillier "
+        "公钥加密其在已批准线性模型中的分量。"
+    ),
 )

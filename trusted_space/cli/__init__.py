@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from trusted_space import __version__
-from trusted_space.cli import data, ledger, policy, products, service, usage
+from trusted_space.cli import consent, data, ledger, policy, product, products, service, usage
 from trusted_space.cli.common import console
 from trusted_space.i18n import LANGUAGES, set_language
 
@@ -63,6 +63,8 @@ app.command()(data.synth)
 app.add_typer(policy.app, name="policy")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(usage.app, name="usage")
+app.add_typer(product.app, name="product")
+app.add_typer(consent.app, name="consent")
 app.command()(service.serve)
 app.command()(service.node)
 app.add_typer(service.admin, name="admin")

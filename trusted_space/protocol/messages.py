@@ -66,6 +66,9 @@ class DatasetOffer(Message):
     max_client_items: int
     fpr: float
     psi_setup: Base64Bytes
+    # Aggregate counts for product cards (subjects, rows and rejected rows
+    # per table); never an identifier or a value.
+    stats: dict[str, int] = {}
 
 
 class JobSpec(Message):

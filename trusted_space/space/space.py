@@ -227,6 +227,7 @@ class Space:
                     "max_client_items": offer.max_client_items,
                     "setup_hash": self.suite.hex_hash(offer.psi_setup),
                     "setup_bytes": len(offer.psi_setup),
+                    "stats": offer.stats,
                 },
             )
 

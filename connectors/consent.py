@@ -1,0 +1,91 @@
+"""Consent files at a provider: one record per subject, consumer, product and purpose.
+
+CSV columns: ``subject_id, consumer, product, purpose, expires, evidence_ref``
+(UTF-8 or GB18030). Each row is checked — the subject id under the product's
+identifier rules (resident ids per GB 11643, companies as ``USCC:<code>``),
+a known product, an ISO expiry date, an evidence reference — and an invalid
+row is reported with its record number and field, never silently dropped;
+the valid rows are kept. Consent records stay at the provider: the space
+never sees them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connectors.csv_reader import read_csv
+from connectors.identifiers import company_key, normalise_resident_id, resident_id_error
+from connectors.quality import Rejection
+from products.registry import PRODUCTS
+from trusted_space.errors import InputError, InvalidIdentifier, Location
+
+COLUMNS = ("subject_id", "consumer", "product", "purpose", "expires", "evidence_ref")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+ConsentRow = tuple[str, str, str, str, dt.date, str]
+
+
+@dataclass
+class ConsentFile:
+    rows: list[ConsentRow] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+def subject_key(raw: str, product: str) -> str:
+    """The normalised subject of ``product``; ``ValueError`` saying why not."""
+    if PRODUCTS[product].subject == "resident_id":
+        normalised = normalise_resident_id(raw)
+        error = resident_id_error(normalised)
+        if error is not None:
+            raise ValueError(error)
+        return normalised
+    try:
+        return company_key(raw)
+    except InvalidIdentifier as exc:
+        raise ValueError(str(exc)) from None
+
+
+def read_consent_file(path: Path) -> ConsentFile:
+    read = read_csv(Path(path))
+    missing = [c for c in COLUMNS if c not in read.table.column_names]
+    if missing:
+        raise InputError(f"missing columns: {', '.join(missing)}", Location(str(path), None, None))
+    out = ConsentFile()
+    for row, reason in read.malformed:
+        out.rejections.append(Rejection(str(path), row, None, reason))
+    records = read.table.to_pylist()
+    for record in records:
+        row = int(record["_row"])
+
+        def reject(field_name: str, reason: str, row: int = row) -> None:
+            out.rejections.append(Rejection(str(path), row, field_name, reason))
+
+        product = record["product"].strip()
+        if product not in PRODUCTS:
+            reject("product", f"unknown product (known: {', '.join(PRODUCTS)})")
+            continue
+        try:
+            subject = subject_key(record["subject_id"], product)
+        except ValueError as exc:
+            reject("subject_id", str(exc))
+            continue
+        consumer, purpose = record["consumer"].strip(), record["purpose"].strip()
+        if not _NAME.fullmatch(consumer):
+            reject("consumer", "not a participant name")
+            continue
+        if not _NAME.fullmatch(purpose):
+            reject("purpose", "not a purpose name")
+            continue
+        try:
+            expires = dt.date.fromisoformat(record["expires"].strip())
+        except ValueError:
+            reject("expires", "not a date in YYYY-MM-DD form")
+            continue
+        evidence = record["evidence_ref"].strip()
+        if not evidence or len(evidence) > 200:
+            reject("evidence_ref", "empty or longer than 200 characters")
+            continue
+        out.rows.append((subject, consumer, product, purpose, expires, evidence))
+    return out

@@ -1,0 +1,128 @@
+"""Consent records and opt-outs at a provider (`tspace consent`).
+
+Invalid consent rows are reported with row and field and valid ones kept; an
+opt-out leaves the next dataset version, so the next job's PSI no longer
+finds the subject there, and leaves every cohort at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from connectors.node_store import NodeStore
+from products.cohort.compute import hospital_rows
+from products.cohort.query import parse_query
+from tests.stories import underwrite_synth
+from trusted_space.synth import generate_health
+
+TSPACE = str(Path(sys.executable).parent / "tspace")
+
+
+def tspace(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TSPACE, "--lang", "en", "consent", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("data")
+    generate_health(1500, 12, out, applicants=30, end_date=dt.date(2026, 10, 31))
+    return out
+
+
+def test_consent_import_keeps_valid_rows_and_reports_bad_ones(data: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    underwrite_synth(data, work)
+    with (data / "applicants.csv").open() as fh:
+        ids = [r["person_id"] for r in csv.DictReader(fh)][:3]
+    f = tmp_path / "consents.csv"
+    f.write_text(
+        "subject_id,consumer,product,purpose,expires,evidence_ref\n"
+        f"{ids[0]},insurer,underwriting_score,underwriting,2027-12-31,EV-1\n"
+        f"{ids[1]},insurer,underwriting_score,underwriting,2027-12-31,EV-2\n"
+        "110105194912310021,insurer,underwriting_score,underwriting,2027-12-31,EV-3\n"
+        f"{ids[2]},insurer,no_such_product,underwriting,2027-12-31,EV-4\n"
+        f"{ids[2]},insurer,underwriting_score,underwriting,31/12/2027,EV-5\n",
+        encoding="utf-8",
+    )
+    node = work / "nodes" / "hospital"
+    result = tspace("import", str(f), "--workdir", str(node))
+    assert result.returncode == 0, result.stderr
+    assert "Stored 2 consent records; 3 rows rejected" in result.stdout
+    assert ":3 subject_id:" in result.stderr
+    assert ":4 product:" in result.stderr
+    assert ":5 expires:" in result.stderr
+    assert (
+        "2 live consents, 0 revoked, 0 opted out" in tspace("status", "--workdir", str(node)).stdout
+    )
+    revoked = tspace(
+        "revoke", "--workdir", str(node), "--subject", ids[0], "--product", "underwriting_score"
+    )
+    assert revoked.returncode == 0 and "Revoked 1 consents" in revoked.stdout
+    assert "1 live consents, 1 revoked" in tspace("status", "--workdir", str(node)).stdout
+
+
+def test_an_opt_out_leaves_the_next_version_and_every_cohort(data: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    first = underwrite_synth(data, work)
+    node = work / "nodes" / "hospital"
+    with NodeStore(node, read_only=True) as store:
+        version, subjects = store.datasets()["hospital"]
+        held = set(store.subject_ids("hospital"))
+    with (data / "applicants.csv").open() as fh:
+        person = next(r["person_id"] for r in csv.DictReader(fh) if r["person_id"] in held)
+    query = parse_query(
+        {
+            "hospital": {
+                "cohort": "icd10_visits",
+                "codes": "A00-Z99",
+                "from": "2020-01-01",
+                "to": "2026-10-31",
+            },
+            "cdc": {"cohort": "chronic_registry", "condition": "diabetes"},
+            "measures": ["count"],
+        }
+    )
+    with NodeStore(node, read_only=True) as store:
+        before = set(hospital_rows(store.con, query).column("person_id").to_pylist())
+    assert person in before
+
+    missing = tspace(
+        "revoke",
+        "--workdir",
+        str(node),
+        "--subject",
+        person,
+        "--product",
+        "underwriting_score",
+        "--opt-out",
+    )
+    assert missing.returncode == 2 and "--evidence" in missing.stderr
+    done = tspace(
+        "revoke",
+        "--workdir",
+        str(node),
+        "--subject",
+        person,
+        "--product",
+        "underwriting_score",
+        "--opt-out",
+        "--evidence",
+        "WITHDRAWAL-1",
+    )
+    assert done.returncode == 0, done.stderr
+    with NodeStore(node, read_only=True) as store:
+        assert store.datasets()["hospital"] == (version + 1, subjects - 1)
+        assert person not in store.subject_ids("hospital")
+        after = set(hospital_rows(store.con, query).column("person_id").to_pylist())
+    assert after == before - {person}
+
+    second = underwrite_synth(data, work)
+    assert second.matched["hospital"] == first.matched["hospital"] - 1

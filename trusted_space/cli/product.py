@@ -1,0 +1,47 @@
+"""``tspace product``: data products as registered assets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trusted_space.cli.common import errors
+
+app = typer.Typer(help="数据产品: registration dossiers of data products.", no_args_is_help=True)
+
+
+@app.command()
+@errors
+def card(
+    product: Annotated[str, typer.Argument(help="Product name, e.g. underwriting_score.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
+    format_: Annotated[
+        str, typer.Option("--format", help="md (in the console language) or json.")
+    ] = "md",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the card here.")] = None,
+) -> None:
+    """产品登记卡: purpose, source datasets, features, policies in plain words,
+    quality, lineage, usage and cost — from the space's live metadata."""
+    from trusted_space.errors import InputError
+    from trusted_space.i18n import language
+    from trusted_space.outputs import write_text_atomic
+    from trusted_space.product_card import build_card, render_markdown
+
+    if format_ not in ("md", "json"):
+        raise InputError(f"--format must be md or json, not {format_!r}")
+    try:
+        data = build_card(workdir, product)
+    except ValueError as exc:  # an unknown product
+        raise InputError(str(exc)) from None
+    text = (
+        json.dumps(data, ensure_ascii=False, indent=1)
+        if format_ == "json"
+        else render_markdown(data, language())
+    )
+    if out is None:
+        print(text)
+    else:
+        write_text_atomic(out, text + "\n")
