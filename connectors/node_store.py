@@ -299,6 +299,34 @@ class NodeStore:
             for sources in DATASETS.values():
                 self._bump_versions(con, sources[0][0])
 
+    def withheld(
+        self,
+        subjects: list[str],
+        consumer: str | None,
+        product: str,
+        purpose: str,
+        on: dt.date,
+    ) -> set[str]:
+        """The subjects to withhold from a job: every one who opted out, and,
+        when ``consumer`` is given, every one without a live consent for that
+        consumer, product and purpose on date ``on``."""
+        if not subjects:
+            return set()
+        self.con.register("_asked", pa.table({"subject": pa.array(subjects, pa.string())}))
+        try:
+            sql = "SELECT subject FROM _asked WHERE subject IN (SELECT subject FROM opt_outs)"
+            params: list[object] = []
+            if consumer is not None:
+                sql += (
+                    " OR subject NOT IN (SELECT subject FROM consents WHERE consumer = ? "
+                    "AND product = ? AND purpose = ? AND revoked_at IS NULL AND expires >= ?)"
+                )
+                params = [consumer, product, purpose, on]
+            rows = self.con.execute(sql, params).fetchall()
+        finally:
+            self.con.unregister("_asked")
+        return {str(r[0]) for r in rows}
+
     def consent_counts(self) -> dict[str, int]:
         """Live consents, revoked consents and opt-outs (counts only)."""
         (live, revoked) = self.con.execute(

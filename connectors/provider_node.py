@@ -9,6 +9,7 @@ ciphertexts and the handles the consumer chose.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from connectors.cohort_upload import cohort_upload
 from connectors.identifiers import company_key_error, resident_id_error
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
+from policies.constraints import CHINA
 from products.base import Product
 from products.features_layout import encode_subject, layout
 from products.registry import get_product
@@ -160,6 +162,12 @@ class ProviderNode(Node):
             t.paillier_public_key, min_bits=self.min_paillier_bits
         )
         subjects = self._open_subjects(job_id, t)
+        today = dt.datetime.now(CHINA).date()
+        refused = self.store.withheld(
+            [p for _, p in subjects], t.consent_for, t.product, t.purpose, today
+        )
+        withheld = [h for h, p in subjects if p in refused]
+        subjects = [(h, p) for h, p in subjects if p not in refused]
         handles = pa.array([h for h, _ in subjects], pa.string())
         ids = pa.array([p for _, p in subjects], pa.string())
         con = self.store.con
@@ -201,6 +209,7 @@ class ProviderNode(Node):
             weighted=weights is not None,
             handles=b"".join(bytes.fromhex(h) for h, _ in subjects),
             ciphertexts=public_key.pack(ciphertexts),
+            withheld=b"".join(bytes.fromhex(h) for h in withheld),
         )
 
     @staticmethod

@@ -116,4 +116,7 @@ def obligations(policies: Sequence[Policy], job: JobRequest) -> dict[str, Any]:
     retention = [p.duties.retention_days for p in policies if p.duties is not None]
     if retention:
         out["retention_days"] = min(retention)
+    consent = sorted({o for p in policies if p.consent_required for o in p.owners})
+    if consent:
+        out["consent_owners"] = consent  # these providers check each subject's consent
     return out

@@ -63,8 +63,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "stage.combine": {"zh-CN": "可信空间密文聚合", "en": "Space combines ciphertexts"},
     "stage.result_ready": {"zh-CN": "保险方解密", "en": "Insurer decrypts"},
     "underwrite.done": {
-        "zh-CN": "已写出 {path}：{scored} 人评分，{invalid} 人身份证号无效",
-        "en": "Wrote {path}: {scored} scored, {invalid} with invalid ids",
+        "zh-CN": "已写出 {path}：{scored} 人评分，{invalid} 人身份证号无效，"
+        "{no_consent} 人无有效同意",
+        "en": "Wrote {path}: {scored} scored, {invalid} with invalid ids, "
+        "{no_consent} without consent",
     },
     "lend.done": {
         "zh-CN": "已写出 {path}：找到 {found} 家，未找到 {missing} 家，代码无效 {invalid} 家",

@@ -34,6 +34,7 @@ def client_lend(
     batch = read_companies(applicants)
     keys = [c.key for c in batch if c.key is not None]
     values: list[list[Decimal | None] | None] = []
+    withheld: list[bool] = []
     if keys:
         outcome = run_remote_lookup(
             node,
@@ -46,7 +47,7 @@ def client_lend(
             features=wanted,
             timeout=timeout,
         )
-        values = outcome.values
-    rows = feature_rows(batch, wanted, values)
+        values, withheld = outcome.values, outcome.withheld
+    rows = feature_rows(batch, wanted, values, withheld)
     write_csv_atomic(out, ("company_ref", "status", *wanted), (r.cells(wanted) for r in rows))
     return rows

@@ -31,7 +31,7 @@ BANK = "bank"
 @dataclass(frozen=True)
 class FeatureRow:
     company_ref: str
-    status: str  # found | not_found | invalid_id
+    status: str  # found | not_found | invalid_id | no_consent
     values: dict[str, Decimal | None] = field(default_factory=dict)
 
     def cells(self, features: Sequence[str]) -> list[object]:
@@ -77,15 +77,23 @@ def requested_features(policies: Sequence[Path], centres: Sequence[str]) -> list
 
 
 def feature_rows(
-    batch: list[Company], features: list[str], values: list[list[Decimal | None] | None]
+    batch: list[Company],
+    features: list[str],
+    values: list[list[Decimal | None] | None],
+    withheld: Sequence[bool] = (),
 ) -> list[FeatureRow]:
+    """Companies in order; ``values`` (and ``withheld``) hold one entry per
+    valid key."""
     rows, it = [], iter(values)
+    refused = iter(withheld or [False] * len(values))
     for company in batch:
         if company.key is None:
             rows.append(FeatureRow(company.ref, "invalid_id"))
             continue
         found = next(it)
-        if found is None:
+        if next(refused):
+            rows.append(FeatureRow(company.ref, "no_consent"))
+        elif found is None:
             rows.append(FeatureRow(company.ref, "not_found"))
         else:
             rows.append(FeatureRow(company.ref, "found", dict(zip(features, found, strict=True))))
@@ -134,6 +142,7 @@ def run_lending(
         keys = [c.key for c in batch if c.key is not None]
         job_id = None
         values: list[list[Decimal | None] | None] = []
+        withheld: list[bool] = []
         holders: list[int] = []
         duties: dict[str, int] = {}
         if keys:
@@ -149,7 +158,8 @@ def run_lending(
             deployment.run_job(bank, job_id)
             outcome = bank.outcome(job_id)
             values, holders, duties = outcome.values, outcome.holders, outcome.duties
-        rows = feature_rows(batch, features, values)
+            withheld = outcome.withheld
+        rows = feature_rows(batch, features, values, withheld)
         if out is not None:
             write_csv_atomic(
                 out, ("company_ref", "status", *features), (r.cells(features) for r in rows)

@@ -37,7 +37,7 @@ def client_underwrite(
     chosen = choose_providers(transport, UNDERWRITING.name, UNDERWRITING.roles_for(used), providers)
     batch = read_applicants(applicants)
     valid = [a.person_id for a in batch if a.person_id is not None]
-    scores: list[Decimal] = []
+    scores: list[Decimal | None] = []
     if valid:
         outcome = run_remote_lookup(
             node,

@@ -31,7 +31,7 @@ HOSPITAL, CDC, INSURER = "hospital", "cdc", "insurer"
 @dataclass(frozen=True)
 class ScoreRow:
     applicant_ref: str
-    status: str  # scored | invalid_id
+    status: str  # scored | invalid_id | no_consent
     score: Decimal | None = None
     probability: float | None = None
     band: str | None = None
@@ -59,9 +59,11 @@ class UnderwritingRun:
 
 
 def score_rows(
-    applicants: list[Applicant], scores: list[Decimal], model: ScoreModel
+    applicants: list[Applicant], scores: Sequence[Decimal | None], model: ScoreModel
 ) -> list[ScoreRow]:
-    """Applicants in order; ``scores`` holds one score per valid applicant."""
+    """Applicants in order; ``scores`` holds one score per valid applicant,
+    None for one a provider withheld (no live consent): never scored on
+    partial data."""
     rows: list[ScoreRow] = []
     it = iter(scores)
     for a in applicants:
@@ -69,6 +71,9 @@ def score_rows(
             rows.append(ScoreRow(a.ref, "invalid_id"))
             continue
         score = next(it)
+        if score is None:
+            rows.append(ScoreRow(a.ref, "no_consent"))
+            continue
         p = probability(float(score))
         rows.append(ScoreRow(a.ref, "scored", score, p, model.band(p)))
     return rows
@@ -87,6 +92,7 @@ def run_underwriting(
     purpose: str = "underwriting",
     consumer: str = INSURER,
     policies: Sequence[Path] = (),
+    consent_refs: Sequence[str] = (),
     suite: str = "default",
     paillier_preset: PaillierPreset = PAILLIER_2048,
     gate: PolicyGate | None = None,
@@ -124,7 +130,7 @@ def run_underwriting(
             insurer = deployment.consumer(consumer)
         valid = [a.person_id for a in batch if a.person_id is not None]
         job_id = None
-        scores: list[Decimal] = []
+        scores: list[Decimal | None] = []
         matched = dict.fromkeys(sorted(roles), 0)
         duties: dict[str, int] = {}
         if valid and used:
@@ -136,6 +142,7 @@ def run_underwriting(
                     purpose=purpose,
                     providers={role: [role] for role in sorted(roles)},
                     model_document=score_model.document,
+                    consent_refs=list(consent_refs),
                 )
             deployment.run_job(insurer, job_id)
             outcome = insurer.outcome(job_id)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors.applicants import read_applicants
 from connectors.node_store import NodeStore
 from products.cohort.compute import hospital_rows
 from products.cohort.query import parse_query
@@ -126,3 +127,66 @@ def test_an_opt_out_leaves_the_next_version_and_every_cohort(data: Path, tmp_pat
 
     second = underwrite_synth(data, work)
     assert second.matched["hospital"] == first.matched["hospital"] - 1
+
+
+def test_a_consent_policy_withholds_subjects_without_live_consent(
+    data: Path, tmp_path: Path
+) -> None:
+    from tests.policy_docs import dated_example, write_policy
+
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    plain = [write_policy(folder, n, dated_example(n)) for n in ("hospital", "cdc")]
+    strict = [
+        write_policy(folder, "hospital-consent", dated_example("hospital", consent_required=True)),
+        plain[1],
+    ]
+    kw = {"policies": strict, "purpose": "underwriting", "consent_refs": ["EV-BATCH-2026-11"]}
+    reference = underwrite_synth(data, tmp_path / "ref", policies=plain, purpose="underwriting")
+    work = tmp_path / "work"
+    first = underwrite_synth(data, work, **kw)
+    node = work / "nodes" / "hospital"
+    with NodeStore(node, read_only=True) as store:
+        held = set(store.subject_ids("hospital"))
+    # Normalised ids, as the insurer submits them (some are written with a
+    # lower-case x or full-width digits).
+    batch = [
+        {"applicant_ref": a.ref, "person_id": a.person_id}
+        for a in read_applicants(data / "applicants.csv")
+    ]
+    at_hospital = {r["applicant_ref"] for r in batch if r["person_id"] in held}
+    assert at_hospital
+    # No consent recorded yet: every applicant the hospital holds is withheld.
+    status = {r.applicant_ref: r.status for r in first.rows}
+    assert {ref for ref, s in status.items() if s == "no_consent"} == at_hospital
+
+    consenting = [r for r in batch if r["person_id"] in held][2:]
+    with NodeStore(node) as store:
+        store.record_consents(
+            [
+                (
+                    r["person_id"],
+                    "insurer",
+                    "underwriting_score",
+                    "underwriting",
+                    dt.date(2027, 12, 31),
+                    f"EV-{i}",
+                )
+                for i, r in enumerate(consenting)
+            ]
+        )
+    second = underwrite_synth(data, work, **kw)
+    expected = {r.applicant_ref: r for r in reference.rows}
+    refused = at_hospital - {r["applicant_ref"] for r in consenting}
+    for row in second.rows:
+        if row.applicant_ref in refused:
+            assert row.status == "no_consent" and row.score is None
+        else:  # scored on all of its data, as without the consent policy
+            assert row.cells() == expected[row.applicant_ref].cells()
+
+    with NodeStore(node) as store:
+        assert store.revoke_consents(consenting[0]["person_id"]) == 1
+    third = underwrite_synth(data, work, **kw)
+    revoked = next(r for r in third.rows if r.applicant_ref == consenting[0]["applicant_ref"])
+    assert revoked.status == "no_consent"
+    assert sum(r.status == "no_consent" for r in third.rows) == len(refused) + 1

@@ -45,6 +45,14 @@ def underwrite(
         str, typer.Option("--consumer", help="The insurer's participant id.")
     ] = "insurer",
     purpose: Purpose = "underwriting",
+    consent_ref: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--consent-ref",
+            help="Evidence reference of the applicants' consent (repeatable); "
+            "a policy with consent_required needs one.",
+        ),
+    ] = None,
     suite: Suite = "default",
     ray: Ray = None,
 ) -> None:
@@ -65,11 +73,18 @@ def underwrite(
             purpose=purpose,
             consumer=consumer,
             policies=policy or [],
+            consent_refs=consent_ref or [],
             suite=suite,
         )
     scored = sum(r.status == "scored" for r in run.rows)
     console.print(
-        t("underwrite.done", path=out, scored=scored, invalid=len(run.rows) - scored),
+        t(
+            "underwrite.done",
+            path=out,
+            scored=scored,
+            invalid=sum(r.status == "invalid_id" for r in run.rows),
+            no_consent=sum(r.status == "no_consent" for r in run.rows),
+        ),
         highlight=False,
     )
     if "retention_days" in run.duties:

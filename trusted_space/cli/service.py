@@ -193,9 +193,15 @@ def client_underwrite(
         )
     finally:
         transport.close()
-    scored = sum(r.status == "scored" for r in rows)
     console.print(
-        t("underwrite.done", path=out, scored=scored, invalid=len(rows) - scored), highlight=False
+        t(
+            "underwrite.done",
+            path=out,
+            scored=sum(r.status == "scored" for r in rows),
+            invalid=sum(r.status == "invalid_id" for r in rows),
+            no_consent=sum(r.status == "no_consent" for r in rows),
+        ),
+        highlight=False,
     )
 
 

@@ -91,11 +91,17 @@ class LookupOutcome:
     features: list[str]
     duties: dict[str, int]  # what the consumer accepted, e.g. retention_days
     holders: list[int]  # per subject, how many providers hold it
+    # per subject: True when a provider withheld it (no live consent, or opted
+    # out); nothing was released for it
+    withheld: list[bool]
 
-    def scores(self) -> list[Decimal]:
-        """A score product's one value per subject."""
-        out = []
-        for row in self.values:
+    def scores(self) -> list[Decimal | None]:
+        """A score product's one value per subject; None for a withheld one."""
+        out: list[Decimal | None] = []
+        for row, refused in zip(self.values, self.withheld, strict=True):
+            if refused:
+                out.append(None)
+                continue
             if row is None or row[0] is None:
                 raise ProtocolError("a score is missing from the result")
             out.append(row[0])
@@ -152,8 +158,11 @@ class ConsumerNode(Node):
         providers: dict[str, list[str]],
         model_document: bytes | None = None,
         features: list[str] | None = None,
+        consent_refs: list[str] | None = None,
     ) -> str:
-        """Start a per-subject lookup for valid, normalised ids; return the job id."""
+        """Start a per-subject lookup for valid, normalised ids; return the job id.
+        ``consent_refs`` are the evidence references of the subjects' consent
+        a policy may require the job to carry."""
         if not person_ids:
             raise ValueError("a lookup needs at least one subject")
         job_id = uuid.uuid4().hex
@@ -170,6 +179,7 @@ class ConsumerNode(Node):
             paillier_public_key=self.paillier_public.to_wire(),
             model=model_document,
             features=features,
+            consent_refs=list(consent_refs or []),
         )
         self._save_job(
             job_id,
@@ -329,14 +339,28 @@ class ConsumerNode(Node):
             }
             self._save_job(job_id, state)
             return AckResult()
+        withheld = {h.hex() for h in split_handles(result.withheld)}
+        if not withheld <= set(state["handles"]) or withheld & set(handles):
+            raise ProtocolError("the result withholds subjects that are not this job's")
         if result.output_mode == "score":
-            if handles != state["handles"] or len(plain) != len(handles):
+            expected = [h for h in state["handles"] if h not in withheld]
+            if handles != expected or len(plain) != len(handles):
                 raise ProtocolError("the result does not answer this job's batch")
             fp = FixedPoint(WEIGHT_DECIMALS + product.max_decimals)
-            values = [[str(fp.decode(m))] for m in plain]
+            score = dict(zip(handles, plain, strict=True))
+            values = [
+                None if h in withheld else [str(fp.decode(score[h]))] for h in state["handles"]
+            ]
         else:
-            values = self._decode_features(state, product, result.features, handles, plain)
-        state["result"] = {"features": result.features, "values": values, "duties": result.duties}
+            values = self._decode_features(
+                state, product, result.features, handles, plain, withheld
+            )
+        state["result"] = {
+            "features": result.features,
+            "values": values,
+            "duties": result.duties,
+            "withheld": [h in withheld for h in state["handles"]],
+        }
         self._save_job(job_id, state)
         return AckResult()
 
@@ -347,13 +371,18 @@ class ConsumerNode(Node):
         features: list[str],
         handles: list[str],
         plain: list[int],
+        withheld: set[str],
     ) -> list[list[str | None] | None]:
         """Per subject in batch order: its released values, or None when no
-        provider holds it."""
+        provider holds it or a provider withheld it."""
         blocks = layout(product, features)
         k = len(blocks)
         position = {h: i for i, h in enumerate(state["handles"])}
-        held = [i for i, n in enumerate(state["holders"]) if n > 0]
+        held = [
+            i
+            for i, n in enumerate(state["holders"])
+            if n > 0 and state["handles"][i] not in withheld
+        ]
         if sorted(position.get(h, -1) for h in handles) != held or len(plain) != k * len(handles):
             raise ProtocolError("the result does not answer the subjects the providers hold")
         values: list[list[str | None] | None] = [None] * len(state["handles"])
@@ -397,4 +426,7 @@ class ConsumerNode(Node):
             features=list(state["result"]["features"]),
             duties=dict(state["result"].get("duties", {})),
             holders=list(state.get("holders", [])),
+            withheld=list(
+                state["result"].get("withheld", [False] * len(state["result"]["values"]))
+            ),
         )

@@ -139,6 +139,10 @@ class ComputeFeaturesTask(Message):
     paillier_public_key: str
     sealed_subjects: Base64Bytes  # sealed to this provider; opaque to the space
     subject_count: int
+    # When set, the provider withholds every subject without live consent
+    # for this consumer, product and purpose (opted-out subjects always).
+    consent_for: str | None = None
+    purpose: str = ""
 
 
 class ResultReadyTask(Message):
@@ -228,6 +232,9 @@ class EncryptedFeaturesResult(Message):
     weighted: bool = False  # one ciphertext per handle: the weighted sum of the features
     handles: Base64Bytes
     ciphertexts: Base64Bytes
+    # Handles the provider withholds (no live consent, or opted out): they
+    # contribute nothing, and the space releases nothing for them.
+    withheld: Base64Bytes = b""
 
 
 class AckResult(Message):
@@ -299,6 +306,7 @@ class JobResult(Message):
     handles: Base64Bytes
     ciphertexts: Base64Bytes
     duties: dict[str, int] = {}  # e.g. retention_days the consumer accepted
+    withheld: Base64Bytes = b""  # lookups: handles some provider withheld (no consent)
     layout: CellLayoutSpec | None = None  # aggregate mode
     status: list[str] = []  # aggregate mode, per cell: ok | suppressed
     privacy: dict[str, Any] = {}  # aggregate mode: epsilon spent and remaining

@@ -216,6 +216,7 @@ class LookupProtocol:
         )
         self.store.put_data(spec.job_id, "handles", m.handles)
         self.store.put_data(spec.job_id, "counts", json.dumps(m.counts).encode())
+        consent_owners = set(obligations.get("consent_owners", []))
         for role, names in spec.providers.items():
             mine = [f for f in features if product.feature(f).role == role]
             for name in names:
@@ -232,6 +233,8 @@ class LookupProtocol:
                         paillier_public_key=spec.paillier_public_key,
                         sealed_subjects=m.sealed[name],
                         subject_count=m.counts[name],
+                        consent_for=spec.consumer if name in consent_owners else None,
+                        purpose=spec.purpose,
                     ),
                 )
         self.space.set_step(spec.job_id, "running", "features")
@@ -251,11 +254,13 @@ class LookupProtocol:
             raise ProtocolError(f"features must be {expected}")
         all_handles = set(split_handles(self.store.get_data(spec.job_id, "handles") or b""))
         handles = split_handles(r.handles)
-        if len(set(handles)) != len(handles) or not set(handles) <= all_handles:
+        withheld = split_handles(r.withheld)
+        both = handles + withheld
+        if len(set(both)) != len(both) or not set(both) <= all_handles:
             raise ProtocolError("features for handles that are not this job's")
         declared = self._job_ints(spec.job_id, "counts")[node]
-        if len(handles) != declared:
-            raise ProtocolError(f"{len(handles)} subjects answered, {declared} were sent")
+        if len(both) != declared:
+            raise ProtocolError(f"{len(both)} subjects answered, {declared} were sent")
         weighted = product.output_mode == "score"
         if r.weighted != weighted:
             raise ProtocolError("score products take one weighted ciphertext per subject")
@@ -269,6 +274,7 @@ class LookupProtocol:
             "features_received",
             {
                 "subjects": len(handles),
+                "withheld": len(withheld),
                 "features": expected,
                 "ciphertext_hash": self.suite.hex_hash(r.ciphertexts),
             },
@@ -292,8 +298,12 @@ class LookupProtocol:
         """The heavy part: combine the providers' ciphertexts, re-randomise."""
         product = get_product(spec.product)
         pk = self.public_key(spec)
-        handles = split_handles(inputs["handles"])
         results = [EncryptedFeaturesResult.model_validate_json(blob) for blob in inputs["parts"]]
+        # A subject any provider withholds gets nothing from any provider.
+        refused = {h for r in results for h in split_handles(r.withheld)}
+        batch = split_handles(inputs["handles"])
+        handles = [h for h in batch if h not in refused]
+        withheld = b"".join(h for h in batch if h in refused)
         obligations = inputs["obligations"]
         duties = (
             {"retention_days": obligations["retention_days"]}
@@ -316,6 +326,7 @@ class LookupProtocol:
                 handles=b"".join(handles),
                 ciphertexts=pk.pack(rerandomise_values(pk, scores)),
                 duties=duties,
+                withheld=withheld,
             )
         features, _ = self.plan(spec.job_id)
         blocks = layout(product, features)
@@ -334,6 +345,7 @@ class LookupProtocol:
             handles=b"".join(held),
             ciphertexts=pk.pack(rerandomise_values(pk, combined)),
             duties=duties,
+            withheld=withheld,
         )
 
     def finish_work(self, spec: JobSpec, result: JobResult) -> None:
