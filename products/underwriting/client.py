@@ -27,6 +27,7 @@ def client_underwrite(
     out: Path,
     model: Path | None = None,
     providers: Mapping[str, list[str]] | None = None,
+    consent_refs: list[str] | None = None,
     timeout: float = 600.0,
 ) -> list[ScoreRow]:
     node = connect_consumer(transport, workdir)
@@ -48,6 +49,7 @@ def client_underwrite(
             purpose=purpose,
             providers=chosen,
             model_document=document,
+            consent_refs=consent_refs,
             timeout=timeout,
         )
         scores = outcome.scores()

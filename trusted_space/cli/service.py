@@ -175,6 +175,14 @@ def client_underwrite(
     workdir: Annotated[
         Path, typer.Option("--workdir", help="The insurer's node folder (keys, job files).")
     ] = Path(".tspace-client"),
+    consent_ref: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--consent-ref",
+            help="Evidence reference of the applicants' consent (repeatable); "
+            "a policy with consent_required needs one.",
+        ),
+    ] = None,
 ) -> None:
     """核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`."""
     from products.underwriting.client import client_underwrite as run
@@ -190,6 +198,7 @@ def client_underwrite(
             as_of=parse_date(as_of),
             out=out,
             model=model,
+            consent_refs=consent_ref or [],
         )
     finally:
         transport.close()

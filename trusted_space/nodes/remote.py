@@ -50,6 +50,7 @@ def run_remote_lookup(
     providers: dict[str, list[str]],
     model_document: bytes | None = None,
     features: list[str] | None = None,
+    consent_refs: list[str] | None = None,
     timeout: float = 600.0,
 ) -> LookupOutcome:
     job_id = node.submit_lookup(
@@ -60,6 +61,7 @@ def run_remote_lookup(
         providers=providers,
         model_document=model_document,
         features=features,
+        consent_refs=consent_refs,
     )
     await_result(node, transport, job_id, timeout)
     return node.outcome(job_id)
