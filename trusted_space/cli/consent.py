@@ -21,12 +21,19 @@ NodeDir = Annotated[
 
 
 def _store(workdir: Path):  # type: ignore[no-untyped-def]
+    import duckdb
+
     from connectors.node_store import NodeStore
-    from trusted_space.errors import NotFound
+    from trusted_space.errors import InputError, NotFound
 
     if not (workdir / "node.duckdb").exists():
         raise NotFound(f"no provider node at {workdir}")
-    return NodeStore(workdir)
+    try:
+        return NodeStore(workdir)
+    except duckdb.IOException as exc:
+        raise InputError(
+            f"{workdir / 'node.duckdb'} is in use (a running node?); stop it first: {exc}"
+        ) from None
 
 
 @app.command("import")
