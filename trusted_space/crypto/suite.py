@@ -202,6 +202,10 @@ class DefaultSuite(CryptoSuite):
 _SUITES: dict[str, CryptoSuite] = {"default": DefaultSuite()}
 
 
+def register_suite(suite: CryptoSuite) -> None:
+    _SUITES[suite.name] = suite
+
+
 def available_suites() -> list[str]:
     return sorted(_SUITES)
 

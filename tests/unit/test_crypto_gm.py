@@ -1,0 +1,88 @@
+"""The national suite: standard known answers, cross-checks, and behaviour."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from gmssl import sm3 as gmssl_sm3
+from gmssl import sm4 as gmssl_sm4
+
+from trusted_space.crypto import get_suite
+from trusted_space.crypto.gm import kdf
+from trusted_space.errors import CryptoError
+
+GM = get_suite("gm")
+
+# GB/T 32905-2016, appendix A.
+SM3_ABC = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+SM3_64 = "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
+# GB/T 32907-2016, appendix A.1.
+SM4_KEY = bytes.fromhex("0123456789abcdeffedcba9876543210")
+SM4_CT = "681edf34d206965e86b3e94f536e4246"
+# GB/T 32918.2-2016 / GM/T 0003.5-2012 example on the recommended curve.
+SM2_D = 0x3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8
+SM2_PUB = (
+    "09f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020"
+    "ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13"
+)
+SM2_K = 0x59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21
+SM2_SIG = (
+    "f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3"
+    "b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa"
+)
+
+
+def test_sm3_known_answers_and_a_second_implementation() -> None:
+    assert GM.hash(b"abc").hex() == SM3_ABC
+    assert GM.hash(b"abcd" * 16).hex() == SM3_64
+    for message in (b"", b"abc", bytes(range(256)) * 3):
+        assert GM.hash(message).hex() == gmssl_sm3.sm3_hash(list(message))
+
+
+def test_sm4_known_answer_and_a_second_implementation() -> None:
+    ours = Cipher(algorithms.SM4(SM4_KEY), modes.ECB()).encryptor()
+    assert (ours.update(SM4_KEY) + ours.finalize()).hex() == SM4_CT
+    other = gmssl_sm4.CryptSM4()
+    other.set_key(SM4_KEY, gmssl_sm4.SM4_ENCRYPT)
+    assert other.crypt_ecb(SM4_KEY)[:16].hex() == SM4_CT
+
+
+def test_sm2_signature_of_the_standard_example() -> None:
+    key = GM.load_signing_key(SM2_D.to_bytes(32, "big"))
+    assert key.public_bytes().hex() == SM2_PUB
+    assert key._sign_with_nonce(b"message digest", SM2_K).hex() == SM2_SIG  # type: ignore[attr-defined]
+    GM.verify(bytes.fromhex(SM2_PUB), b"message digest", bytes.fromhex(SM2_SIG))
+    with pytest.raises(CryptoError):
+        GM.verify(bytes.fromhex(SM2_PUB), b"message digesT", bytes.fromhex(SM2_SIG))
+
+
+def test_fresh_signatures_verify_and_never_repeat() -> None:
+    key = GM.new_signing_key()
+    a, b = key.sign(b"entry"), key.sign(b"entry")
+    assert a != b  # a fresh nonce each time
+    GM.verify(key.public_bytes(), b"entry", a)
+    GM.verify(key.public_bytes(), b"entry", b)
+    with pytest.raises(CryptoError):
+        GM.verify(GM.new_signing_key().public_bytes(), b"entry", a)
+    with pytest.raises(CryptoError, match="curve"):
+        GM.verify(b"\x01" * 64, b"entry", a)
+
+
+def test_sealing_opens_only_for_the_recipient_and_detects_changes() -> None:
+    alice, bob = GM.new_sealing_key(), GM.new_sealing_key()
+    message = "同意书 EV-1".encode() * 50
+    sealed = GM.seal(alice.public_bytes(), message)
+    assert alice.open(sealed) == message
+    with pytest.raises(CryptoError):
+        bob.open(sealed)
+    tampered = bytearray(sealed)
+    tampered[-20] ^= 1
+    with pytest.raises(CryptoError):
+        alice.open(bytes(tampered))
+    assert GM.seal(alice.public_bytes(), message) != sealed  # randomised
+
+
+def test_kdf_and_hmac_shapes() -> None:
+    assert kdf(b"z", 16) == kdf(b"z", 40)[:16] and len(kdf(b"z", 40)) == 40
+    assert len(GM.hmac(b"k" * 32, b"id")) == 32
+    assert GM.hmac(b"k" * 32, b"id") != GM.hmac(b"j" * 32, b"id")
