@@ -46,3 +46,65 @@ def resign(entries: list[dict[str, Any]], suite: CryptoSuite, key: SigningKey, s
         body = {k: e[k] for k in ("seq", "time", "actor", "kind", "job_id", "details", "prev")}
         digest = suite.hash(canonical_json(body))
         e["hash"], e["signature"] = digest.hex(), key.sign(digest).hex()
+
+
+def underwriting_reference(data: Path) -> list[Any]:
+    """The plaintext DuckDB scores of the same files (products/underwriting/reference.py)."""
+    from products.score_model import ScoreModel
+    from products.underwriting.reference import reference_scores
+
+    return reference_scores(
+        hospital=data / "hospital_visits.csv",
+        reports=data / "cdc_case_reports.csv",
+        registry=data / "cdc_chronic_registry.csv",
+        applicants=data / "applicants.csv",
+        model=ScoreModel.load(default_model_path()),
+        as_of=AS_OF,
+    )
+
+
+# A small cohort query whose cells every generated population fills.
+DIABETES_BY_SEX: dict[str, Any] = {
+    "hospital": {"cohort": "inpatients", "from": "2025-01-01", "to": "2026-06-30"},
+    "cdc": {"cohort": "chronic_registry", "condition": "diabetes"},
+    "measures": ["count", "sum_cost"],
+    "group_by": ["sex"],
+    "min_count": 0,
+}
+
+
+def cohort_synth(
+    data: Path, workdir: Path, query: dict[str, Any] | None = None, **kw: Any
+) -> tuple[Any, Path]:
+    """The cohort job on ``generate_health`` files; returns the run and the query file."""
+    import yaml
+
+    from products.cohort.runner import run_cohort
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "query.yaml"
+    path.write_text(yaml.safe_dump(query or DIABETES_BY_SEX), encoding="utf-8")
+    options: dict[str, Any] = {"paillier_preset": TEST_ONLY_PAILLIER_1024, **kw}
+    run = run_cohort(
+        workdir=workdir,
+        hospital=[data / "hospital_visits.csv"],
+        cdc_reports=[data / "cdc_case_reports.csv"],
+        cdc_registry=[data / "cdc_chronic_registry.csv"],
+        query=path,
+        out=workdir / "cells.csv",
+        **options,
+    )
+    return run, path
+
+
+def cohort_reference(data: Path, query: Path) -> list[dict[str, Any]]:
+    """The plain DuckDB join of the same files (products/cohort/reference.py)."""
+    from products.cohort.query import load_query
+    from products.cohort.reference import reference_cells
+
+    return reference_cells(
+        load_query(query),
+        hospital=data / "hospital_visits.csv",
+        reports=data / "cdc_case_reports.csv",
+        registry=data / "cdc_chronic_registry.csv",
+    )

@@ -13,17 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from products.cohort.query import load_query
-from products.cohort.reference import reference_cells
-from products.cohort.runner import run_cohort
-from products.score_model import ScoreModel
-from products.underwriting.reference import reference_scores
-from products.underwriting.runner import run_underwriting
+from tests.stories import (
+    DIABETES_BY_SEX,
+    cohort_reference,
+    cohort_synth,
+    underwrite_synth,
+    underwriting_reference,
+)
 from trusted_space import parallel, psi_partitions, tokens
-from trusted_space.demo import compare, default_model_path
-from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
+from trusted_space.demo import compare
 from trusted_space.synth import generate_health
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'tspace[ray]'")
@@ -64,60 +63,23 @@ def on_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     assert not ray.is_initialized()
 
 
-def _inputs(data: Path) -> dict[str, Any]:
-    return {
-        "hospital": [data / "hospital_visits.csv"],
-        "cdc_reports": [data / "cdc_case_reports.csv"],
-        "cdc_registry": [data / "cdc_chronic_registry.csv"],
-        "paillier_preset": TEST_ONLY_PAILLIER_1024,
-    }
-
-
 def test_underwriting_on_ray_equals_the_plaintext_reference(
     data: Path, tmp_path: Path, on_ray: list[str]
 ) -> None:
-    run = run_underwriting(
-        workdir=tmp_path / "w",
-        applicants=data / "applicants.csv",
-        model=default_model_path(),
-        as_of=AS_OF,
-        out=tmp_path / "scores.csv",
-        **_inputs(data),
-    )
+    run = underwrite_synth(data, tmp_path / "w")
     assert {"_setup_part", "_encrypt_chunk", "_rerandomise_chunk"} <= set(on_ray)
-    expected = reference_scores(
-        hospital=data / "hospital_visits.csv",
-        reports=data / "cdc_case_reports.csv",
-        registry=data / "cdc_chronic_registry.csv",
-        applicants=data / "applicants.csv",
-        model=ScoreModel.load(default_model_path()),
-        as_of=AS_OF,
-    )
-    assert compare(run.rows, expected) == []
+    assert compare(run.rows, underwriting_reference(data)) == []
     assert sum(r.status == "scored" for r in run.rows) > 0
 
 
 def test_cohort_on_ray_equals_a_plain_join(data: Path, tmp_path: Path, on_ray: list[str]) -> None:
-    query = tmp_path / "query.yaml"
-    query.write_text(
-        yaml.safe_dump(
-            {
-                "hospital": {"cohort": "inpatients", "from": "2025-01-01", "to": "2026-06-30"},
-                "cdc": {"cohort": "chronic_registry", "condition": "diabetes"},
-                "measures": ["count", "sum_cost", "sum_inpatient_days"],
-                "group_by": ["age_band", "sex"],
-                "min_count": 0,
-            }
-        ),
-        encoding="utf-8",
-    )
-    run = run_cohort(workdir=tmp_path / "w", query=query, out=tmp_path / "r.csv", **_inputs(data))
+    query = {
+        **DIABETES_BY_SEX,
+        "measures": ["count", "sum_cost", "sum_inpatient_days"],
+        "group_by": ["age_band", "sex"],
+    }
+    run, path = cohort_synth(data, tmp_path / "w", query)
     assert {"_tokenise_part", "_encrypt_chunk", "_rerandomise_chunk"} <= set(on_ray)
-    expected = reference_cells(
-        load_query(query),
-        hospital=data / "hospital_visits.csv",
-        reports=data / "cdc_case_reports.csv",
-        registry=data / "cdc_chronic_registry.csv",
-    )
+    expected = cohort_reference(data, path)
     assert [{k: v for k, v in r.items() if k != "status"} for r in run.rows] == expected
     assert sum(r["count"] for r in expected) > 0

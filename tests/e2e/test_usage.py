@@ -15,11 +15,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
-from products.cohort.runner import run_cohort
-from tests.stories import underwrite_synth
-from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
+from tests.stories import cohort_synth, underwrite_synth
 from trusted_space.metering import CST
 from trusted_space.synth import generate_health
 
@@ -39,28 +36,7 @@ def space(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("work")
     underwrite_synth(data, work)
     underwrite_synth(data, work)
-    query = work / "query.yaml"
-    query.write_text(
-        yaml.safe_dump(
-            {
-                "hospital": {"cohort": "inpatients", "from": "2025-01-01", "to": "2026-06-30"},
-                "cdc": {"cohort": "chronic_registry", "condition": "diabetes"},
-                "measures": ["count", "sum_cost"],
-                "group_by": ["sex"],
-                "min_count": 0,
-            }
-        ),
-        encoding="utf-8",
-    )
-    run_cohort(
-        workdir=work,
-        hospital=[data / "hospital_visits.csv"],
-        cdc_reports=[data / "cdc_case_reports.csv"],
-        cdc_registry=[data / "cdc_chronic_registry.csv"],
-        query=query,
-        out=work / "cells.csv",
-        paillier_preset=TEST_ONLY_PAILLIER_1024,
-    )
+    cohort_synth(data, work)
     return work
 
 
