@@ -22,3 +22,10 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real fixtures not found at {REAL_DATA} (a clone without ../shared)")
     return REAL_DATA
+
+
+@pytest.fixture(scope="session", params=["default", "gm"])
+def suite(request: pytest.FixtureRequest) -> str:
+    """The crypto suite a story runs under: every end-to-end story that asks
+    for it runs once under each (docs/crypto-suites.md)."""
+    return str(request.param)

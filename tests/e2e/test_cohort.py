@@ -113,10 +113,10 @@ def reference(data: Path, query: Path) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("name", list(QUERIES))
 def test_without_dp_or_suppression_the_cells_equal_a_plain_join(
-    data: Path, tmp_path: Path, name: str
+    data: Path, tmp_path: Path, name: str, suite: str
 ) -> None:
     query = write_query(tmp_path, name, min_count=0)
-    result = run(data, tmp_path / "w", query)
+    result = run(data, tmp_path / "w", query, suite=suite)
     expected = reference(data, query)
     assert [{k: v for k, v in r.items() if k != "status"} for r in result.rows] == expected
     assert sum(r["count"] for r in expected) > 0, "the generated cohorts overlap"

@@ -117,13 +117,13 @@ def assert_same(private: list[FeatureRow], reference: list[FeatureRow]) -> None:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("lend")
+def workdir(tmp_path_factory: pytest.TempPathFactory, suite: str) -> Path:
+    return tmp_path_factory.mktemp(f"lend-{suite}")
 
 
 @pytest.fixture(scope="module")
-def run(data: Path, workdir: Path):  # type: ignore[no-untyped-def]
-    return lend(data, workdir)
+def run(data: Path, workdir: Path, suite: str):  # type: ignore[no-untyped-def]
+    return lend(data, workdir, suite=suite)
 
 
 def test_features_equal_the_plaintext_reference(data: Path, run: Any) -> None:

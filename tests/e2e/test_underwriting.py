@@ -45,7 +45,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def run(data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object, list[str]]:
+def run(
+    data: Path, tmp_path_factory: pytest.TempPathFactory, suite: str
+) -> tuple[Path, object, list[str]]:
     workdir = tmp_path_factory.mktemp("work")
     handler = _Collect()
     root = logging.getLogger()
@@ -63,6 +65,7 @@ def run(data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, obj
             as_of=AS_OF,
             out=workdir / "scores.csv",
             paillier_preset=TEST_ONLY_PAILLIER_1024,
+            suite=suite,
         )
     finally:
         root.removeHandler(handler)
@@ -130,7 +133,9 @@ def test_canary_values_appear_in_no_log_line(run: tuple[Path, object, list[str]]
     assert find_in_text(lines, [CANARY_ID, *CANARY_VISITS, CANARY_COST]) == []
 
 
-def test_the_ledger_records_each_step_and_verifies(run: tuple[Path, object, list[str]]) -> None:
+def test_the_ledger_records_each_step_and_verifies(
+    run: tuple[Path, object, list[str]], suite: str
+) -> None:
     import sqlite3
 
     workdir, result, _ = run
@@ -153,7 +158,7 @@ def test_the_ledger_records_each_step_and_verifies(run: tuple[Path, object, list
         assert step in kinds
     from trusted_space.space.space import Space, SpaceConfig
 
-    space = Space(workdir / "space", SpaceConfig(min_paillier_bits=1024))
+    space = Space(workdir / "space", SpaceConfig(suite=suite, min_paillier_bits=1024))
     try:
         assert space.ledger.verify() > len(kinds)
     finally:
