@@ -70,9 +70,20 @@ def wait_healthy(url: str, timeout: float = 30.0) -> None:
     raise TimeoutError(f"{url} did not become healthy")
 
 
-def admin_key(workdir: Path, name: str, role: str, keys: Path) -> Path:
+def admin_key(workdir: Path, name: str, role: str, keys: Path, suite: str = "default") -> Path:
     out = subprocess.run(
-        [TSPACE, "admin", "add-participant", name, "--role", role, "--workdir", str(workdir)],
+        [
+            TSPACE,
+            "admin",
+            "add-participant",
+            name,
+            "--role",
+            role,
+            "--workdir",
+            str(workdir),
+            "--suite",
+            suite,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -87,7 +98,12 @@ class ServiceDeployment:
     API keys for consumers and a steward."""
 
     def __init__(
-        self, root: Path, providers: dict[str, list[str]], consumers: list[str], lease: float = 4
+        self,
+        root: Path,
+        providers: dict[str, list[str]],
+        consumers: list[str],
+        lease: float = 4,
+        suite: str = "default",
     ) -> None:
         self.root = root
         self.port = free_port()
@@ -98,7 +114,9 @@ class ServiceDeployment:
         self.db_path = space_dir / "space" / "space.sqlite"
         roles = {**dict.fromkeys(providers, "provider"), **dict.fromkeys(consumers, "consumer")}
         roles["steward"] = "steward"
-        self.keys = {name: admin_key(space_dir, name, role, keys) for name, role in roles.items()}
+        self.keys = {
+            name: admin_key(space_dir, name, role, keys, suite) for name, role in roles.items()
+        }
         self.space = Proc(
             root / "space.log",
             "serve",
@@ -108,6 +126,8 @@ class ServiceDeployment:
             str(self.port),
             "--lease-seconds",
             str(lease),
+            "--suite",
+            suite,
         )
         wait_healthy(self.url)
         self.nodes: dict[str, Proc] = {}

@@ -57,7 +57,7 @@ def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 class Deployment(ServiceDeployment):
-    def __init__(self, root: Path, data: Path) -> None:
+    def __init__(self, root: Path, data: Path, suite: str = "default") -> None:
         super().__init__(
             root,
             {
@@ -65,6 +65,7 @@ class Deployment(ServiceDeployment):
                 "cdc": [f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"],
             },
             ["insurer"],
+            suite=suite,
         )
         self.data = data
         self.hospital = self.nodes["hospital"]
@@ -101,8 +102,16 @@ LEASED_FEATURES = (
 
 
 def test_underwriting_over_http_equals_the_embedded_run(
-    deployment: Deployment, expected: bytes
+    tmp_path: Path, data: Path, expected: bytes, suite: str
 ) -> None:
+    deployment = Deployment(tmp_path, data, suite)
+    try:
+        _check_story(deployment, expected)
+    finally:
+        deployment.stop()
+
+
+def _check_story(deployment: Deployment, expected: bytes) -> None:
     client = deployment.underwrite()
     assert client.proc.wait(timeout=300) == 0, client.text()
     assert (deployment.root / "scores.csv").read_bytes() == expected
