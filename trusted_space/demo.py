@@ -52,7 +52,13 @@ def compare(private: list[ScoreRow], reference: list[ScoreRow]) -> list[str]:
 
 
 def run_demo(
-    console: Console, workdir: Path, *, people: int, applicants: int | None, seed: int
+    console: Console,
+    workdir: Path,
+    *,
+    people: int,
+    applicants: int | None,
+    seed: int,
+    suite: str = "default",
 ) -> int:
     """Run the demo; return the number of mismatches (0 on success)."""
     console.rule(t("demo.title"))
@@ -76,6 +82,7 @@ def run_demo(
                 model=model_path,
                 as_of=AS_OF,
                 out=workdir / "scores.csv",
+                suite=suite,
             )
         progress(t("stage.reference"), 0, 1)
         reference = reference_scores(

@@ -23,7 +23,6 @@ from trusted_space.synth import generate_health
 
 TSPACE = str(Path(sys.executable).parent / "tspace")
 AS_OF = dt.date(2026, 10, 31)
-SUITE = get_suite("default")
 
 
 def tspace(*args: str) -> subprocess.CompletedProcess[str]:
@@ -33,12 +32,12 @@ def tspace(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def space(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def space(tmp_path_factory: pytest.TempPathFactory, suite: str) -> Path:
     data = tmp_path_factory.mktemp("data")
     generate_health(1500, 4, data, applicants=20, end_date=AS_OF)
     work = tmp_path_factory.mktemp("work")
     for _ in range(3):  # several jobs, each closed by a checkpoint
-        underwrite_synth(data, work)
+        underwrite_synth(data, work, suite=suite)
     return work
 
 
@@ -60,8 +59,8 @@ def _write(path: Path, entries: list[dict[str, Any]]) -> Path:
     return path
 
 
-def _resign(entries: list[dict[str, Any]], key: Any, start: int) -> None:
-    resign(entries, SUITE, key, start)
+def _resign(entries: list[dict[str, Any]], suite: str, key: Any, start: int) -> None:
+    resign(entries, get_suite(suite), key, start)
 
 
 def test_an_intact_ledger_verifies_from_the_workdir_and_from_an_export(
@@ -81,7 +80,9 @@ def test_an_intact_ledger_verifies_from_the_workdir_and_from_an_export(
     assert shown.returncode == 0 and "task_result" in shown.stdout
 
 
-def _tampered(entries: list[dict[str, Any]], how: str, space: Path) -> tuple[list[Any], int]:
+def _tampered(
+    entries: list[dict[str, Any]], how: str, space: Path, suite: str
+) -> tuple[list[Any], int]:
     """Tamper in one way; return the entries and the first bad entry's number."""
     step = next(e for e in entries if e["kind"] == "task_result")
     at = int(step["seq"])
@@ -92,10 +93,11 @@ def _tampered(entries: list[dict[str, Any]], how: str, space: Path) -> tuple[lis
     elif how == "reordered":
         entries[at - 1], entries[at] = entries[at], entries[at - 1]
     elif how == "resigned_other_key":
-        _resign(entries, SUITE.new_signing_key(), at)
+        _resign(entries, suite, get_suite(suite).new_signing_key(), at)
     elif how == "forged_step":  # the space's own key, a step the node never signed
         entries[at - 1]["details"]["result_hash"] = "00" * 32
-        _resign(entries, load_or_create_signing_key(SUITE, space / "space" / "keys"), at)
+        own = load_or_create_signing_key(get_suite(suite), space / "space" / "keys")
+        _resign(entries, suite, own, at)
     return entries, at
 
 
@@ -103,10 +105,10 @@ def _tampered(entries: list[dict[str, Any]], how: str, space: Path) -> tuple[lis
     "how", ["edited", "removed", "reordered", "resigned_other_key", "forged_step"]
 )
 def test_tampering_is_caught_at_the_exact_entry(
-    how: str, space: Path, exported: tuple[Path, str], tmp_path: Path
+    how: str, space: Path, exported: tuple[Path, str], tmp_path: Path, suite: str
 ) -> None:
     path, key = exported
-    entries, at = _tampered(_read(path), how, space)
+    entries, at = _tampered(_read(path), how, space, suite)
     result = tspace(
         "verify", "--file", str(_write(tmp_path / "t.jsonl", entries)), "--public-key", key
     )
@@ -115,12 +117,12 @@ def test_tampering_is_caught_at_the_exact_entry(
 
 
 def test_an_export_signed_by_another_space_is_refused(
-    exported: tuple[Path, str], tmp_path: Path
+    exported: tuple[Path, str], tmp_path: Path, suite: str
 ) -> None:
     path, _ = exported
-    other = SUITE.new_signing_key()
+    other = get_suite(suite).new_signing_key()
     entries = _read(path)
-    _resign(entries, other, 1)
+    _resign(entries, suite, other, 1)
     key_file = tmp_path / "other.key"
     key_file.write_text(other.public_bytes().hex())
     result = tspace(

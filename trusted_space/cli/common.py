@@ -74,7 +74,14 @@ ApiKeyFile = Annotated[
 ]
 AsOf = Annotated[str, typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD.")]
 Purpose = Annotated[str, typer.Option("--purpose", help="Purpose of use.")]
-Suite = Annotated[str, typer.Option("--suite", help="Crypto suite of the space.")]
+Suite = Annotated[
+    str,
+    typer.Option(
+        "--suite",
+        help="Crypto suite of the space: default (SHA-256, Ed25519, X25519) or "
+        "gm (SM3, SM2, SM4); fixed when the space is created.",
+    ),
+]
 Policies = Annotated[
     list[Path] | None,
     typer.Option("--policy", help="A steward's policy to publish and obey (repeatable)."),

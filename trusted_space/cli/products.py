@@ -109,6 +109,7 @@ def demo(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")] = 2026,
+    suite: Suite = "default",
     ray: Ray = None,
 ) -> None:
     """演示: generate data, run the underwriting story privately, check it against plaintext."""
@@ -120,7 +121,9 @@ def demo(
             console.print(t("demo.workdir_temp"), highlight=False)
         else:
             console.print(t("demo.workdir", path=wd), highlight=False)
-        mismatches = run_demo(console, wd, people=people, applicants=applicants, seed=seed)
+        mismatches = run_demo(
+            console, wd, people=people, applicants=applicants, seed=seed, suite=suite
+        )
     if mismatches:
         raise typer.Exit(1)
 

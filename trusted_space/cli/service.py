@@ -123,7 +123,13 @@ def node(
     me = transport.connect()
     if me["name"] != name:
         raise InputError(f"the API key belongs to {me['name']!r}, not {name!r}")
-    suite = get_suite(me["suite"])
+    try:
+        suite = get_suite(me["suite"])
+    except ValueError:
+        raise InputError(
+            f"the space at {space} uses the {me['suite']!r} crypto suite, which this node "
+            "does not support"
+        ) from None
     the_node: Node
     if me["role"] == "provider":
         provider = ProviderNode(name, workdir, transport, suite)
