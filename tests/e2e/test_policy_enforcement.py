@@ -45,8 +45,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Story:
     """An embedded deployment with both providers loaded and offering."""
 
-    def __init__(self, workdir: Path, data: Path) -> None:
-        self.dep = EmbeddedDeployment(workdir, paillier_preset=TEST_ONLY_PAILLIER_1024)
+    def __init__(self, workdir: Path, data: Path, suite: str) -> None:
+        self.dep = EmbeddedDeployment(workdir, suite=suite, paillier_preset=TEST_ONLY_PAILLIER_1024)
         self.hospital = self.dep.provider("hospital")
         self.cdc = self.dep.provider("cdc")
         self.hospital.load("csv", [data / "hospital_visits.csv"], LoadOptions(replace=True))
@@ -96,8 +96,8 @@ def ledger(workdir: Path, job_id: str) -> list[dict[str, Any]]:
     return [json.loads(r[0]) for r in rows]
 
 
-def test_a_denied_job_makes_no_provider_do_anything(data: Path, tmp_path: Path) -> None:
-    story = Story(tmp_path / "w", data)
+def test_a_denied_job_makes_no_provider_do_anything(data: Path, tmp_path: Path, suite: str) -> None:
+    story = Story(tmp_path / "w", data, suite)
     try:
         story.steward.publish(
             write(tmp_path, "h", policy_doc("hospital", consumers=["another-insurer"]))
@@ -123,9 +123,9 @@ def test_a_denied_job_makes_no_provider_do_anything(data: Path, tmp_path: Path) 
 
 
 def test_a_retired_policy_denies_the_next_job_and_the_last_keeps_its_version(
-    data: Path, tmp_path: Path
+    data: Path, tmp_path: Path, suite: str
 ) -> None:
-    story = Story(tmp_path / "w", data)
+    story = Story(tmp_path / "w", data, suite)
     try:
         hospital = policy_doc("hospital")
         story.steward.publish(write(tmp_path, "h", hospital))
@@ -148,8 +148,10 @@ def test_a_retired_policy_denies_the_next_job_and_the_last_keeps_its_version(
         story.close()
 
 
-def test_a_daily_quota_stays_used_up_after_a_restart(data: Path, tmp_path: Path) -> None:
-    story = Story(tmp_path / "w", data)
+def test_a_daily_quota_stays_used_up_after_a_restart(
+    data: Path, tmp_path: Path, suite: str
+) -> None:
+    story = Story(tmp_path / "w", data, suite)
     try:
         story.steward.publish(write(tmp_path, "h", policy_doc("hospital")))
         cdc = policy_doc("cdc")
@@ -158,7 +160,7 @@ def test_a_daily_quota_stays_used_up_after_a_restart(data: Path, tmp_path: Path)
         story.run()
     finally:
         story.close()
-    restarted = Story(tmp_path / "w", data)
+    restarted = Story(tmp_path / "w", data, suite)
     try:
         with pytest.raises(PolicyDenied) as info:
             restarted.submit()
@@ -167,7 +169,7 @@ def test_a_daily_quota_stays_used_up_after_a_restart(data: Path, tmp_path: Path)
         restarted.close()
 
 
-def test_release_transforms_reach_the_scores(data: Path, tmp_path: Path) -> None:
+def test_release_transforms_reach_the_scores(data: Path, tmp_path: Path, suite: str) -> None:
     hospital = policy_doc("hospital")
     hospital["output"]["transforms"] = {"cost_12m": {"round_to": 1000}}
     policies = [write(tmp_path, "h", hospital), write(tmp_path, "c", policy_doc("cdc"))]
@@ -182,6 +184,7 @@ def test_release_transforms_reach_the_scores(data: Path, tmp_path: Path) -> None
         out=None,
         policies=policies,
         paillier_preset=TEST_ONLY_PAILLIER_1024,
+        suite=suite,
     )
     common = dict(
         hospital=data / "hospital_visits.csv",
