@@ -38,9 +38,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_consent_import_keeps_valid_rows_and_reports_bad_ones(data: Path, tmp_path: Path) -> None:
+def test_consent_import_keeps_valid_rows_and_reports_bad_ones(
+    data: Path, tmp_path: Path, suite: str
+) -> None:
     work = tmp_path / "work"
-    underwrite_synth(data, work)
+    underwrite_synth(data, work, suite=suite)
     with (data / "applicants.csv").open() as fh:
         ids = [r["person_id"] for r in csv.DictReader(fh)][:3]
     f = tmp_path / "consents.csv"
@@ -70,9 +72,11 @@ def test_consent_import_keeps_valid_rows_and_reports_bad_ones(data: Path, tmp_pa
     assert "1 live consents, 1 revoked" in tspace("status", "--workdir", str(node)).stdout
 
 
-def test_an_opt_out_leaves_the_next_version_and_every_cohort(data: Path, tmp_path: Path) -> None:
+def test_an_opt_out_leaves_the_next_version_and_every_cohort(
+    data: Path, tmp_path: Path, suite: str
+) -> None:
     work = tmp_path / "work"
-    first = underwrite_synth(data, work)
+    first = underwrite_synth(data, work, suite=suite)
     node = work / "nodes" / "hospital"
     with NodeStore(node, read_only=True) as store:
         version, subjects = store.datasets()["hospital"]
@@ -125,12 +129,12 @@ def test_an_opt_out_leaves_the_next_version_and_every_cohort(data: Path, tmp_pat
         after = set(hospital_rows(store.con, query).column("person_id").to_pylist())
     assert after == before - {person}
 
-    second = underwrite_synth(data, work)
+    second = underwrite_synth(data, work, suite=suite)
     assert second.matched["hospital"] == first.matched["hospital"] - 1
 
 
 def test_a_consent_policy_withholds_subjects_without_live_consent(
-    data: Path, tmp_path: Path
+    data: Path, tmp_path: Path, suite: str
 ) -> None:
     from tests.policy_docs import dated_example, write_policy
 
@@ -141,7 +145,12 @@ def test_a_consent_policy_withholds_subjects_without_live_consent(
         write_policy(folder, "hospital-consent", dated_example("hospital", consent_required=True)),
         plain[1],
     ]
-    kw = {"policies": strict, "purpose": "underwriting", "consent_refs": ["EV-BATCH-2026-11"]}
+    kw = {
+        "policies": strict,
+        "purpose": "underwriting",
+        "consent_refs": ["EV-BATCH-2026-11"],
+        "suite": suite,
+    }
     reference = underwrite_synth(data, tmp_path / "ref", policies=plain, purpose="underwriting")
     work = tmp_path / "work"
     first = underwrite_synth(data, work, **kw)

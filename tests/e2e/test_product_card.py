@@ -36,14 +36,14 @@ def card(workdir: Path, *args: str, lang: str = "en") -> subprocess.CompletedPro
 
 
 @pytest.fixture(scope="module")
-def space(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def space(tmp_path_factory: pytest.TempPathFactory, suite: str) -> tuple[Path, Path]:
     data = tmp_path_factory.mktemp("data")
     generate_health(1500, 9, data, applicants=25, end_date=dt.date(2026, 10, 31))
     work = tmp_path_factory.mktemp("work")
     folder = tmp_path_factory.mktemp("policies")
     policies = [write_policy(folder, name, dated_example(name)) for name in ("hospital", "cdc")]
     for _ in range(2):
-        underwrite_synth(data, work, policies=policies, purpose="underwriting")
+        underwrite_synth(data, work, policies=policies, purpose="underwriting", suite=suite)
     return work, data
 
 
@@ -86,7 +86,7 @@ def test_markdown_in_both_languages(space: tuple[Path, Path], tmp_path: Path) ->
 
 
 def test_a_new_job_and_a_new_version_change_the_card(
-    space: tuple[Path, Path], tmp_path: Path
+    space: tuple[Path, Path], tmp_path: Path, suite: str
 ) -> None:
     work, data = space
     before = _json(work)
@@ -95,7 +95,7 @@ def test_a_new_job_and_a_new_version_change_the_card(
     folder = tmp_path / "p"
     folder.mkdir()
     policies = [write_policy(folder, n, dated_example(n)) for n in ("hospital", "cdc")]
-    underwrite_synth(data, work, policies=policies, purpose="underwriting")
+    underwrite_synth(data, work, policies=policies, purpose="underwriting", suite=suite)
     after = _json(work)
     version = {d["provider"]: d["version"] for d in after["datasets"]}
     assert (

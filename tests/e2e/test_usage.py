@@ -30,13 +30,13 @@ def tspace(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def space(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def space(tmp_path_factory: pytest.TempPathFactory, suite: str) -> Path:
     data = tmp_path_factory.mktemp("data")
     generate_health(2000, 6, data, applicants=40, end_date=dt.date(2026, 10, 31))
     work = tmp_path_factory.mktemp("work")
-    underwrite_synth(data, work)
-    underwrite_synth(data, work)
-    cohort_synth(data, work)
+    underwrite_synth(data, work, suite=suite)
+    underwrite_synth(data, work, suite=suite)
+    cohort_synth(data, work, suite=suite)
     return work
 
 
