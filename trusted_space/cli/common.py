@@ -82,6 +82,14 @@ Suite = Annotated[
         "gm (SM3, SM2, SM4); fixed when the space is created.",
     ),
 ]
+ConsentRefs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--consent-ref",
+        help="Evidence reference of the applicants' consent (repeatable); "
+        "a policy with consent_required needs one.",
+    ),
+]
 Policies = Annotated[
     list[Path] | None,
     typer.Option("--policy", help="A steward's policy to publish and obey (repeatable)."),

@@ -9,6 +9,7 @@ import typer
 
 from trusted_space.cli.common import (
     AsOf,
+    ConsentRefs,
     EmbeddedWorkdir,
     Policies,
     Purpose,
@@ -45,14 +46,7 @@ def underwrite(
         str, typer.Option("--consumer", help="The insurer's participant id.")
     ] = "insurer",
     purpose: Purpose = "underwriting",
-    consent_ref: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--consent-ref",
-            help="Evidence reference of the applicants' consent (repeatable); "
-            "a policy with consent_required needs one.",
-        ),
-    ] = None,
+    consent_ref: ConsentRefs = None,
     suite: Suite = "default",
     ray: Ray = None,
 ) -> None:

@@ -11,6 +11,7 @@ import typer
 from trusted_space.cli.common import (
     ApiKeyFile,
     AsOf,
+    ConsentRefs,
     Purpose,
     Ray,
     SpaceUrl,
@@ -181,14 +182,7 @@ def client_underwrite(
     workdir: Annotated[
         Path, typer.Option("--workdir", help="The insurer's node folder (keys, job files).")
     ] = Path(".tspace-client"),
-    consent_ref: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--consent-ref",
-            help="Evidence reference of the applicants' consent (repeatable); "
-            "a policy with consent_required needs one.",
-        ),
-    ] = None,
+    consent_ref: ConsentRefs = None,
 ) -> None:
     """核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`."""
     from products.underwriting.client import client_underwrite as run
