@@ -35,10 +35,10 @@ KEYED = ROLES[:5]
 
 
 class World:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, suite: str) -> None:
         data = root / "data"
         generate_health(600, 3, data, applicants=12, end_date=AS_OF)
-        self.app = create_app(ServiceSettings(workdir=root / "svc"))
+        self.app = create_app(ServiceSettings(workdir=root / "svc", suite=suite))
         space = self.app.state.space
         self.space = space
         names = {
@@ -132,8 +132,10 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, TestClient]]:
-    w = World(tmp_path_factory.mktemp("authz"))
+def world(
+    tmp_path_factory: pytest.TempPathFactory, suite: str
+) -> Iterator[tuple[World, TestClient]]:
+    w = World(tmp_path_factory.mktemp("authz"), suite)
     with TestClient(w.app) as client:
         yield w, client
 

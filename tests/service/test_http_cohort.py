@@ -48,7 +48,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def deployment(tmp_path: Path, data: Path) -> Iterator[ServiceDeployment]:
+def deployment(tmp_path: Path, data: Path, suite: str) -> Iterator[ServiceDeployment]:
     dep = ServiceDeployment(
         tmp_path,
         {
@@ -56,6 +56,7 @@ def deployment(tmp_path: Path, data: Path) -> Iterator[ServiceDeployment]:
             "cdc": [f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"],
         },
         ["analyst"],
+        suite=suite,
     )
     dep.steward("publish-policy", str(data / "hospital.yaml"), str(data / "cdc.yaml"))
     yield dep
@@ -63,7 +64,7 @@ def deployment(tmp_path: Path, data: Path) -> Iterator[ServiceDeployment]:
 
 
 def test_cohort_over_http_equals_the_embedded_run(
-    deployment: ServiceDeployment, data: Path, tmp_path: Path
+    deployment: ServiceDeployment, data: Path, tmp_path: Path, suite: str
 ) -> None:
     embedded = run_cohort(
         workdir=tmp_path / "embedded",
@@ -73,6 +74,7 @@ def test_cohort_over_http_equals_the_embedded_run(
         query=data / "query.yaml",
         out=tmp_path / "embedded.csv",
         policies=[data / "hospital.yaml", data / "cdc.yaml"],
+        suite=suite,
     )
     assert {r["status"] for r in embedded.rows} == {"ok", "suppressed"}
     client = deployment.client(

@@ -34,11 +34,12 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def deployment(tmp_path: Path, data: Path) -> Iterator[ServiceDeployment]:
+def deployment(tmp_path: Path, data: Path, suite: str) -> Iterator[ServiceDeployment]:
     dep = ServiceDeployment(
         tmp_path,
         {"centre_a": [f"ocds:{data}/centre_a"], "centre_b": [f"ocds:{data}/centre_b"]},
         ["bank"],
+        suite=suite,
     )
     dep.steward("publish-policy", str(data / "policy.yaml"))
     yield dep
@@ -46,7 +47,7 @@ def deployment(tmp_path: Path, data: Path) -> Iterator[ServiceDeployment]:
 
 
 def test_lending_over_http_equals_the_embedded_run(
-    deployment: ServiceDeployment, data: Path, tmp_path: Path
+    deployment: ServiceDeployment, data: Path, tmp_path: Path, suite: str
 ) -> None:
     embedded = run_lending(
         workdir=tmp_path / "embedded",
@@ -55,6 +56,7 @@ def test_lending_over_http_equals_the_embedded_run(
         as_of=AS_OF,
         out=tmp_path / "embedded.csv",
         policies=[data / "policy.yaml"],
+        suite=suite,
     )
     client = deployment.client(
         "bank",

@@ -89,8 +89,8 @@ class Deployment(ServiceDeployment):
 
 
 @pytest.fixture()
-def deployment(tmp_path: Path, data: Path) -> Iterator[Deployment]:
-    dep = Deployment(tmp_path, data)
+def deployment(tmp_path: Path, data: Path, suite: str) -> Iterator[Deployment]:
+    dep = Deployment(tmp_path, data, suite)
     yield dep
     dep.stop()
 
@@ -102,16 +102,8 @@ LEASED_FEATURES = (
 
 
 def test_underwriting_over_http_equals_the_embedded_run(
-    tmp_path: Path, data: Path, expected: bytes, suite: str
+    deployment: Deployment, expected: bytes
 ) -> None:
-    deployment = Deployment(tmp_path, data, suite)
-    try:
-        _check_story(deployment, expected)
-    finally:
-        deployment.stop()
-
-
-def _check_story(deployment: Deployment, expected: bytes) -> None:
     client = deployment.underwrite()
     assert client.proc.wait(timeout=300) == 0, client.text()
     assert (deployment.root / "scores.csv").read_bytes() == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -67,7 +68,16 @@ def serve(
 
     _logging(False)
     settings = ServiceSettings(workdir=workdir, suite=suite, lease_seconds=lease_seconds)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    handle_exit = server.handle_exit
+
+    def exit_now(sig: int, frame: FrameType | None) -> None:
+        app.state.space.stop_waiting()  # long polls answer, so shutdown is prompt
+        handle_exit(sig, frame)
+
+    server.handle_exit = exit_now  # type: ignore[method-assign]
+    server.run()
 
 
 @admin.command("add-participant")

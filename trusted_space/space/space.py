@@ -112,6 +112,7 @@ class Space:
         self.lock = threading.RLock()
         self._tasks_cv = threading.Condition()
         self._task_generation: dict[str, int] = {}  # node -> tasks added so far
+        self._closing = False  # set on shutdown: long polls answer at once
         self._work_cv = threading.Condition()
         self.store = SpaceStore(space_dir)
         recorded = self.store.get_meta("suite")
@@ -488,13 +489,13 @@ class Space:
             # takes them the other way round).
             tasks = self._pull(caller, limit)
             remaining = deadline - time.monotonic()
-            if tasks or remaining <= 0:
+            if tasks or remaining <= 0 or self._closing:
                 return tasks
             with self._tasks_cv:
                 # Sleep until a task for this node appears (or a second passes,
                 # for leases that expire); other nodes' tasks do not wake us.
                 end = time.monotonic() + min(remaining, 1.0)
-                while self._task_generation.get(caller, 0) == generation:
+                while self._task_generation.get(caller, 0) == generation and not self._closing:
                     left = end - time.monotonic()
                     if left <= 0:
                         break
@@ -630,6 +631,14 @@ class Space:
         self.store.drop_data(job_id)
         self.ledger.append(SPACE, "job_failed", {"reason": reason}, job_id=job_id)
         log.warning("job %s failed", job_id)
+
+    def stop_waiting(self) -> None:
+        """Shutting down: every long poll answers now (with what it has), so
+        the server does not wait out each node's poll before it exits."""
+        with self._tasks_cv:
+            self._closing = True
+            self._tasks_cv.notify_all()
+        self.work_added()
 
     # -- background work ---------------------------------------------------------------------------
     def work_added(self) -> None:
