@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from gmssl import sm3 as gmssl_sm3
 from gmssl import sm4 as gmssl_sm4
+from tongsuopy.crypto import hashes as ts_hashes
+from tongsuopy.crypto.asymciphers import ec as ts_ec
+from tongsuopy.crypto.asymciphers.utils import encode_dss_signature
+from tongsuopy.crypto.ciphers.aead import SM4GCM as TsSM4GCM
 
-from trusted_space.crypto import get_suite
+from trusted_space.crypto import get_suite, gm
 from trusted_space.crypto.gm import kdf
 from trusted_space.errors import CryptoError
 
@@ -86,3 +91,48 @@ def test_kdf_and_hmac_shapes() -> None:
     assert kdf(b"z", 16) == kdf(b"z", 40)[:16] and len(kdf(b"z", 40)) == 40
     assert len(GM.hmac(b"k" * 32, b"id")) == 32
     assert GM.hmac(b"k" * 32, b"id") != GM.hmac(b"j" * 32, b"id")
+
+
+# Cross-checks against Tongsuo (tongsuopy), an independent C implementation
+# of SM2/SM3/SM4 (the OpenSSL fork maintained by the Tongsuo project), whose
+# SM2 signatures use the same standard user id by default.
+def _ts_point(scalar: int) -> bytes:
+    numbers = ts_ec.derive_private_key(scalar, ts_ec.SM2()).public_key().public_numbers()
+    return numbers.x.to_bytes(32, "big") + numbers.y.to_bytes(32, "big")
+
+
+def test_sm2_signatures_cross_check_with_tongsuo() -> None:
+    theirs = ts_ec.derive_private_key(SM2_D, ts_ec.SM2())
+    ours = GM.load_signing_key(SM2_D.to_bytes(32, "big"))
+    assert _ts_point(SM2_D) == ours.public_bytes()
+    for message in (b"", b"message digest", "账本条目".encode() * 300):
+        r, s = decode_dss_signature(theirs.sign(message, ts_ec.ECDSA(ts_hashes.SM3())))
+        GM.verify(ours.public_bytes(), message, r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+        with pytest.raises(CryptoError):
+            GM.verify(
+                ours.public_bytes(), message + b"!", r.to_bytes(32, "big") + s.to_bytes(32, "big")
+            )
+        sig = ours.sign(message)
+        der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+        theirs.public_key().verify(der, message, ts_ec.ECDSA(ts_hashes.SM3()))
+
+
+def test_sealed_messages_open_with_tongsuo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Open our sealing with Tongsuo's arithmetic, SM3 and SM4-GCM: the
+    ephemeral scalar is pinned so the shared point can be computed as
+    (k * d) G independently."""
+    d = gm._scalar()
+    k = gm._scalar()
+    monkeypatch.setattr(gm, "_scalar", lambda: k)
+    recipient = GM.load_sealing_key(d.to_bytes(32, "big"))
+    message = "密封的任务密钥".encode() * 10
+    sealed = GM.seal(recipient.public_bytes(), message)
+    assert recipient.public_bytes() == _ts_point(d)
+    c1 = sealed[1:65]
+    assert c1 == _ts_point(k)
+    shared = _ts_point(k * d % gm.N)
+    h = ts_hashes.Hash(ts_hashes.SM3())  # the KDF's first block is all 16 key bytes need
+    h.update(shared + (1).to_bytes(4, "big"))
+    key = h.finalize()[:16]
+    nonce, body = sealed[65:77], sealed[77:]
+    assert TsSM4GCM(key).decrypt(nonce, body, gm.SEAL_VERSION + c1) == message
