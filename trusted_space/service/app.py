@@ -10,9 +10,12 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from trusted_space import __version__
 from trusted_space.service import problems
+from trusted_space.service.console import views as console
+from trusted_space.service.console.sessions import Sessions
 from trusted_space.service.routers import (
     datasets,
     jobs,
@@ -149,6 +152,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     problems.install(app)
     for module in (participants, datasets, products, models, policies, jobs, tasks):
         app.include_router(module.router)
+    app.state.console_sessions = Sessions(space.suite)
+    app.include_router(console.router)
+    app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")
 
     @app.get("/v1/health", tags=["health"])
     def health() -> dict[str, str]:

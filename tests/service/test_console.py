@@ -1,0 +1,184 @@
+"""The steward's console, in-process: sign-in and roles, CSRF, every page in
+both languages, publishing and retiring a policy, decisions with reasons,
+ledger verification (and its failure on a tampered entry), and no
+identifier on any page."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from tests.policy_docs import dated_example
+from tests.service.world import World
+
+PAGES = (
+    "/console/",
+    "/console/policies",
+    "/console/policies/new",
+    "/console/decisions",
+    "/console/ledger",
+    "/console/usage",
+    "/console/participants",
+)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, TestClient]]:
+    w = World(tmp_path_factory.mktemp("console"), "default")
+    with TestClient(w.app) as client:
+        yield w, client
+
+
+def sign_in(client: TestClient, key: str) -> str:
+    """Sign in; return the session's CSRF token."""
+    client.cookies.clear()
+    page = client.post("/console/login", data={"api_key": key})
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def test_pages_need_a_steward_or_operator(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    client.cookies.clear()
+    for path in PAGES:
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/console/login")
+    assert client.post("/console/login", data={"api_key": w.keys["bad"]}).status_code == 401
+    for role in ("provider", "consumer"):
+        r = client.post("/console/login?lang=en", data={"api_key": w.keys[role]})
+        assert r.status_code == 403 and "The console is for stewards and operators" in r.text
+        assert client.get("/console/", follow_redirects=False).status_code == 303
+    for role in ("steward", "operator"):
+        sign_in(client, w.keys[role])
+        for path in PAGES:
+            for lang in ("zh-CN", "en"):
+                r = client.get(f"{path}?lang={lang}")
+                assert r.status_code == 200, (path, r.text)
+                assert f'<html lang="{lang}">' in r.text
+                assert "default-src 'none'" in r.headers["content-security-policy"]
+
+
+def test_forms_need_the_sessions_csrf_token(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    sign_in(client, w.keys["steward"])
+    doc = yaml.safe_dump(dated_example("hospital", id="csrf-test"))
+    r = client.post("/console/policies/publish", data={"document": doc}, follow_redirects=False)
+    assert r.status_code == 303 and "/console/login" in r.headers["location"]
+    r = client.post(
+        "/console/policies/publish",
+        data={"document": doc, "csrf": "forged"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and "/console/login" in r.headers["location"]
+    assert "csrf-test" not in client.get("/console/policies").text
+
+
+def test_check_explains_or_lists_every_problem(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    csrf = sign_in(client, w.keys["steward"])
+    doc = yaml.safe_dump(dated_example("hospital"))
+    r = client.post(
+        "/console/policies/check?lang=en",
+        data={"csrf": csrf, "document": doc},
+        headers={"x-console-fragment": "1"},
+    )
+    assert 'id="check-ok"' in r.text and "Only insurer may use it" in r.text
+    bad = dated_example("hospital", unknown_key=1)
+    bad["limits"]["batch"]["min"] = "many"
+    r = client.post(
+        "/console/policies/check?lang=en",
+        data={"csrf": csrf, "document": yaml.safe_dump(bad)},
+        headers={"x-console-fragment": "1"},
+    )
+    assert 'id="check-error"' in r.text
+    assert "unknown_key" in r.text and "limits.batch.min" in r.text
+    client.cookies.clear()
+    r = client.post(
+        "/console/policies/check", data={"document": doc}, headers={"x-console-fragment": "1"}
+    )
+    assert r.status_code == 401
+
+
+def test_a_steward_publishes_and_retires_an_operator_cannot(
+    world: tuple[World, TestClient],
+) -> None:
+    w, client = world
+    doc = yaml.safe_dump(dated_example("hospital", id="console-published", consumers=["bank"]))
+    csrf = sign_in(client, w.keys["operator"])
+    r = client.post("/console/policies/publish", data={"csrf": csrf, "document": doc})
+    assert r.status_code == 403 and "console-published" not in client.get("/console/policies").text
+    csrf = sign_in(client, w.keys["steward"])
+    r = client.post("/console/policies/publish?lang=en", data={"csrf": csrf, "document": doc})
+    assert r.status_code == 200 and 'id="published"' in r.text
+    assert "仅限 bank 用于" in r.text  # zh-CN unless the person chose English
+    records = {(p.policy.id, p.state) for p in w.space.policy_records("steward")}
+    assert ("console-published", "published") in records
+    r = client.post(
+        "/console/policies/console-published/retire", data={"csrf": csrf, "version": "1"}
+    )
+    assert r.status_code == 200 and 'id="retired"' in r.text
+    records = {(p.policy.id, p.state) for p in w.space.policy_records("steward")}
+    assert ("console-published", "retired") in records
+    kinds = [e.kind for e in w.space.ledger.entries()][-2:]
+    assert kinds == ["policy_published", "policy_retired"]
+
+
+def test_decisions_show_a_denial_with_its_reason(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    w.space.publish_policy(
+        "steward", yaml.safe_dump(dated_example("hospital", purposes=["claims"], version=2))
+    )
+    spec = w.submission.spec.model_copy(update={"job_id": "f" * 32})
+    denied = w.submission.model_copy(update={"spec": spec})
+    assert w.space.submit_job("insurer", denied).state == "denied"
+    sign_in(client, w.keys["steward"])
+    page = client.get("/console/decisions?lang=en").text
+    row = page[page.index("/console/jobs/" + "f" * 32) :].split("</tr>")[0]
+    assert "Denied" in row and "purpose" in row
+    history = client.get(f"/console/jobs/{'f' * 32}").text
+    assert 'id="job-state">denied' in history and "policy_decision" in history
+
+
+def test_the_ledger_page_verifies_and_names_a_tampered_entry(
+    world: tuple[World, TestClient], tmp_path: Path
+) -> None:
+    w, client = world
+    sign_in(client, w.keys["steward"])
+    page = client.get("/console/ledger?lang=en").text
+    n = sum(1 for _ in w.space.ledger.entries())
+    assert f"Ledger verified: chain, signatures and checkpoints of {n} entries" in page
+    db = sqlite3.connect(w.space.store.path)
+    text = db.execute("SELECT entry FROM ledger WHERE seq = 3").fetchone()[0]
+    entry = json.loads(text)
+    entry["actor"] = "someone-else"
+    db.execute("UPDATE ledger SET entry = ? WHERE seq = 3", (json.dumps(entry),))
+    db.commit()
+    try:
+        page = client.get("/console/ledger?lang=en").text
+        assert "Ledger verification failed: ledger entry 3" in page
+    finally:
+        db.execute("UPDATE ledger SET entry = ? WHERE seq = 3", (text,))
+        db.commit()
+        db.close()
+    assert "Ledger verified" in client.get("/console/ledger?lang=en").text
+
+
+def test_no_page_shows_an_identifier(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    ids = ["11010519491231002X", "110101199003074514"]  # the applicants the world submitted
+    sign_in(client, w.keys["steward"])
+    job_pages = [f"/console/jobs/{w.done_job}", f"/console/jobs/{w.open_job}"]
+    for path in (*PAGES, *job_pages):
+        for lang in ("zh-CN", "en"):
+            text = client.get(f"{path}?lang={lang}").text
+            assert not [i for i in ids if i in text], path
+            assert not [k for k in w.keys.values() if k in text], path

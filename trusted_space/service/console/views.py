@@ -1,0 +1,380 @@
+"""The console's pages. Reads go to a read-only connection (``reads``);
+the two writes, publishing and retiring a policy, go through the space with
+the signed-in steward as the caller, exactly as the REST API does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+
+from policies.model import Policy, PolicyError, parse_policy
+from policies.plain import describe
+from policies.semantics import semantic_errors
+from trusted_space.errors import TspaceError, Unauthenticated
+from trusted_space.metering import CST
+from trusted_space.service.console import reads
+from trusted_space.service.console.charts import bar_chart
+from trusted_space.service.console.sessions import (
+    COOKIE,
+    LIFETIME_SECONDS,
+    ROLES,
+    Session,
+    Sessions,
+)
+from trusted_space.service.console.text import LANGUAGES, words
+from trusted_space.service.problems import status_of
+from trusted_space.space.policy_registry import read_policy_records
+from trusted_space.space.space import Space
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+STATIC = Path(__file__).parent / "static"
+LANG_COOKIE = "tspace_lang"
+MAX_FORM_BYTES = 1 << 20
+_env = Environment(
+    loader=PackageLoader("trusted_space.service.console", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _cst(timestamp: str) -> str:
+    """A ledger timestamp in China Standard Time, to the second."""
+    try:
+        return dt.datetime.fromisoformat(timestamp).astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return timestamp
+
+
+_env.filters["cst"] = _cst
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _space(request: Request) -> Space:
+    space: Space = request.app.state.space
+    return space
+
+
+def _sessions(request: Request) -> Sessions:
+    sessions: Sessions = request.app.state.console_sessions
+    return sessions
+
+
+def _session(request: Request) -> Session | None:
+    return _sessions(request).get(request.cookies.get(COOKIE))
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "zh-CN"
+    return lang if lang in LANGUAGES else "zh-CN"
+
+
+def _render(
+    request: Request, template: str, session: Session | None, status: int = 200, **ctx: Any
+) -> HTMLResponse:
+    lang = _lang(request)
+    other = "en" if lang == "zh-CN" else "zh-CN"
+    html = _env.get_template(template).render(
+        w=words(lang), lang=lang, other_lang=other, session=session, path=request.url.path, **ctx
+    )
+    response = HTMLResponse(html, status_code=status, headers=HEADERS)
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, lang, samesite="strict", path="/console")
+    return response
+
+
+def _to_login(request: Request) -> Response:
+    return RedirectResponse(f"/console/login?next={quote(request.url.path)}", status_code=303)
+
+
+def _db(request: Request) -> Any:
+    return reads.connect(_space(request).store.dir)
+
+
+async def _form(request: Request, session: Session | None) -> dict[str, str] | None:
+    """The posted form, or None when its CSRF token is not this session's."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return None
+    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    if session is not None and not secrets.compare_digest(form.get("csrf", ""), session.csrf):
+        return None
+    return form
+
+
+def _document(policy: Policy) -> str:
+    data = policy.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def check_policy(text: str, lang: str) -> dict[str, Any]:
+    """Validate a draft and say in plain words what it allows."""
+    try:
+        policy = parse_policy(text, "policy")
+        problems = semantic_errors(policy)
+    except PolicyError as exc:
+        return {"ok": False, "problems": exc.errors}
+    if problems:
+        return {"ok": False, "problems": problems}
+    return {
+        "ok": True,
+        "id": policy.id,
+        "version": policy.version,
+        "product": policy.product,
+        "sentences": describe(policy, lang),
+    }
+
+
+# -- signing in ---------------------------------------------------------------------------------
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    return _render(request, "login.html", None, next=request.query_params.get("next", ""))
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await _form(request, None) or {}
+    target = form.get("next", "")
+    target = target if target.startswith("/console") and "//" not in target else "/console/"
+    space = _space(request)
+    try:
+        name = await run_in_threadpool(space.authenticate, form.get("api_key", "").strip())
+        role = (await run_in_threadpool(space.whoami, name))["role"]
+    except Unauthenticated:
+        return _render(request, "login.html", None, 401, error="bad_key", next=target)
+    if role not in ROLES:
+        return _render(request, "login.html", None, 403, error="wrong_role", next=target)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        _sessions(request).open(name, role),
+        max_age=LIFETIME_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/console",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    session = _session(request)
+    if session is not None and await _form(request, session) is not None:
+        _sessions(request).close(request.cookies.get(COOKIE))
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+# -- pages --------------------------------------------------------------------------------------
+@router.get("")
+def root() -> Response:
+    return RedirectResponse("/console/", status_code=307)
+
+
+@router.get("/")
+def overview(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    with _db(request) as db:
+        counts = reads.overview(db)
+    space = _space(request)
+    return _render(request, "overview.html", session, counts=counts, suite=space.suite.name)
+
+
+@router.get("/policies")
+def policies(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    with _db(request) as db:
+        records = read_policy_records(db)
+    records.sort(key=lambda r: (r.policy.id, -r.policy.version))
+    return _render(request, "policies.html", session, records=records)
+
+
+@router.get("/policies/new")
+def new_policy(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    text = ""
+    source = request.query_params.get("from", "")
+    if "/" in source:
+        policy_id, _, version = source.rpartition("/")
+        with _db(request) as db:
+            for r in read_policy_records(db):
+                if r.policy.id == policy_id and str(r.policy.version) == version:
+                    text = _document(r.policy)
+    return _render(request, "policy_new.html", session, text=text, result=None)
+
+
+@router.post("/policies/check")
+async def check(request: Request) -> Response:
+    session = _session(request)
+    form = await _form(request, session)
+    fragment = request.headers.get("x-console-fragment") == "1"
+    if session is None or form is None:
+        return Response(status_code=401) if fragment else _to_login(request)
+    text = form.get("document", "")
+    result = check_policy(text, _lang(request))
+    if fragment:
+        return _render(request, "_check.html", session, result=result)
+    return _render(request, "policy_new.html", session, text=text, result=result)
+
+
+@router.post("/policies/publish")
+async def publish(request: Request) -> Response:
+    session = _session(request)
+    form = await _form(request, session)
+    if session is None or form is None:
+        return _to_login(request)
+    text = form.get("document", "")
+    result = check_policy(text, _lang(request))
+    if not result["ok"]:
+        return _render(request, "policy_new.html", session, 422, text=text, result=result)
+    try:
+        record = await run_in_threadpool(_space(request).publish_policy, session.name, text)
+    except TspaceError as exc:
+        return _render(
+            request, "policy_new.html", session, status_of(exc), text=text, result=result, error=exc
+        )
+    return RedirectResponse(
+        f"/console/policies/{quote(record.policy.id)}/{record.policy.version}?published=1",
+        status_code=303,
+    )
+
+
+@router.get("/policies/{policy_id}/{version}")
+def policy(request: Request, policy_id: str, version: int) -> Response:
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    with _db(request) as db:
+        found = [
+            r
+            for r in read_policy_records(db)
+            if r.policy.id == policy_id and r.policy.version == version
+        ]
+    if not found:
+        return _render(request, "message.html", session, 404, message=f"{policy_id} v{version}")
+    record = found[0]
+    return _render(
+        request,
+        "policy.html",
+        session,
+        record=record,
+        document=_document(record.policy),
+        sentences=describe(record.policy, _lang(request)),
+        published="published" in request.query_params,
+        retired="retired" in request.query_params,
+    )
+
+
+@router.post("/policies/{policy_id}/retire")
+async def retire(request: Request, policy_id: str) -> Response:
+    session = _session(request)
+    form = await _form(request, session)
+    if session is None or form is None:
+        return _to_login(request)
+    try:
+        await run_in_threadpool(_space(request).retire_policy, session.name, policy_id)
+    except TspaceError as exc:
+        return _render(request, "message.html", session, status_of(exc), error=exc)
+    return RedirectResponse(
+        f"/console/policies/{quote(policy_id)}/{form.get('version', '1')}?retired=1",
+        status_code=303,
+    )
+
+
+@router.get("/decisions")
+def decisions(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    with _db(request) as db:
+        rows = reads.decisions(db)
+    return _render(request, "decisions.html", session, rows=rows)
+
+
+@router.get("/ledger")
+def ledger(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    space = _space(request)
+    with _db(request) as db:
+        check = reads.verify(db, space.suite, space.key.public_bytes())
+        entries = reads.recent_entries(db)
+    return _render(request, "ledger.html", session, check=check, entries=entries)
+
+
+@router.get("/jobs/{job_id}")
+def job(request: Request, job_id: str) -> Response:
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    with _db(request) as db:
+        state = reads.job_state(db, job_id)
+        entries = reads.job_history(db, job_id)
+    if state is None:
+        return _render(request, "message.html", session, 404, message=job_id)
+    return _render(request, "job.html", session, job_id=job_id, state=state, entries=entries)
+
+
+@router.get("/usage")
+def usage(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    w = words(_lang(request))
+    with _db(request) as db:
+        by_consumer = reads.usage_totals(db, "consumer")
+        by_product = reads.usage_totals(db, "product")
+        rows = reads.usage_rows(db)
+
+    def chart(title: str, totals: list[reads.Totals]) -> Any:
+        return bar_chart(
+            title, [(t.key, [(t.allowed, "allowed"), (t.denied, "denied")]) for t in totals]
+        )
+
+    return _render(
+        request,
+        "usage.html",
+        session,
+        by_consumer=by_consumer,
+        by_product=by_product,
+        consumer_chart=chart(w["jobs_per_consumer"], by_consumer),
+        product_chart=chart(w["jobs_per_product"], by_product),
+        rows=rows,
+    )
+
+
+@router.get("/participants")
+def participants(request: Request) -> Response:
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    space = _space(request)
+    with _db(request) as db:
+        rows = reads.participants(db, space.suite)
+    return _render(request, "participants.html", session, rows=rows)
