@@ -52,6 +52,7 @@ _REGISTRY: dict[str, str] = {
 
 
 def connector_kinds() -> list[str]:
+    """The source kinds ``load_source`` accepts."""
     return list(_REGISTRY)
 
 

@@ -117,6 +117,8 @@ class Duties(Strict):
 
 
 class Policy(Strict):
+    """A data steward's usage policy for one product, validated (docs/policies.md)."""
+
     id: Name
     version: Annotated[int, Field(ge=1)]
     product: str
@@ -193,6 +195,7 @@ def parse_policy(text: str | bytes, origin: str = "policy") -> Policy:
 
 
 def load_policy(path: Path) -> Policy:
+    """Read and validate a policy file (YAML or JSON); ``PolicyError`` lists every problem."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

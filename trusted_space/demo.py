@@ -31,6 +31,7 @@ TOLERANCE = 1e-6
 
 
 def default_model_path() -> Path:
+    """The embedded default underwriting model (products/underwriting/default_model.json)."""
     return Path(str(resources.files("products.underwriting").joinpath("default_model.json")))
 
 

@@ -125,6 +125,7 @@ def parse_query(data: Any, origin: str = "query") -> CohortQuery:
 
 
 def load_query(path: Path) -> CohortQuery:
+    """Read and validate a cohort query file (YAML)."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

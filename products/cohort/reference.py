@@ -52,6 +52,8 @@ def _age(born: Any, at: Any) -> int:
 def reference_cells(
     query: CohortQuery, *, hospital: Path, reports: Path, registry: Path
 ) -> list[dict[str, Any]]:
+    """The query's cells computed in plaintext in DuckDB on the same files,
+    before suppression and noise: the reference the private run must equal."""
     h, c = query.hospital, query.cdc
     if h.cohort == "inpatients":
         hospital_filter = "visit_type = 'inpatient'"

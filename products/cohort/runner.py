@@ -73,6 +73,9 @@ def run_cohort(
     suite: str = "default",
     paillier_preset: PaillierPreset = PAILLIER_2048,
 ) -> CohortRun:
+    """Load both providers, publish any policies, run one cohort query, write
+    result.csv: cells below min_count suppressed, noise added when the policy
+    asks for differential privacy. A denied job raises ``PolicyDenied``."""
     parsed = load_query(query)
     document = parsed.model_dump(mode="json", by_alias=True)
     with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:

@@ -145,6 +145,8 @@ def reference_features(
     features: Sequence[str] | None = None,
     transforms: Mapping[str, Transform] | None = None,
 ) -> list[FeatureRow]:
+    """Each applicant's bid-history features computed in plaintext in DuckDB
+    on the same tender folders: the reference the private run must equal."""
     wanted = list(features or [f.name for f in TENDER_LENDING.features])
     tables = [per_centre(folder, as_of) for folder in centres]
     rows: list[FeatureRow] = []

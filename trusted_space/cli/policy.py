@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -76,57 +75,39 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """The decision for a job, with every reason, without running anything."""
-    from policies.constraints import CHINA, JobRequest
-    from policies.engine import evaluate
+    from policies.explain import explain_job
     from policies.model import PolicyError, load_policy
-    from products.registry import get_product
-    from products.score_model import ScoreModel
     from trusted_space.errors import InputError
 
     try:
         loaded = [load_policy(p) for p in policy]
-        prod = get_product(product)
-    except (PolicyError, ValueError) as exc:
+    except PolicyError as exc:
         raise InputError(str(exc)) from None
-    model_sha = None
-    if features:
-        chosen = [f.strip() for f in features.split(",") if f.strip()]
-    elif model is not None and prod.output_mode == "score":
-        score_model = ScoreModel.load(model)
-        chosen = [f.name for f in prod.features if score_model.weights.get(f.name, 0) != 0]
-    else:
-        chosen = [f.name for f in prod.features]
-    unknown = [f for f in chosen if f not in {x.name for x in prod.features}]
-    if unknown:
-        raise InputError(f"{product} has no features {unknown}")
-    if model is not None:
-        model_sha = ScoreModel.load(model).sha256()
-    providers = {role: [role] for role in prod.roles_for(chosen)}
+    chosen = [f.strip() for f in features.split(",") if f.strip()] if features else None
+    providers: dict[str, str] = {}
     for item in provider or []:
         role, _, name = item.partition("=")
-        if role not in providers or not name:
-            raise InputError(
-                f"--provider {item!r}: expected ROLE=NAME for a role of {sorted(providers)}"
-            )
-        providers[role] = [name]
-    day = parse_date(as_of) if as_of else dt.datetime.now(CHINA).date()
-    request = JobRequest(
-        consumer=consumer,
-        product=prod,
-        purpose=purpose,
-        batch_size=batch_size,
-        features=chosen,
-        providers=providers,
-        when=dt.datetime.combine(day, dt.time(12), CHINA),
-        model_sha256=model_sha,
-        epsilon=epsilon,
-    )
+        if not role or not name:
+            raise InputError(f"--provider {item!r}: expected ROLE=NAME")
+        providers[role] = name
     usage = None
     if workdir is not None:
         from trusted_space.space.readonly import open_usage
 
         usage = open_usage(workdir)
-    decision = evaluate(loaded, request, usage)
+    decision = explain_job(
+        loaded,
+        consumer=consumer,
+        product=product,
+        purpose=purpose,
+        batch_size=batch_size,
+        model=model,
+        features=chosen,
+        as_of=parse_date(as_of) if as_of else None,
+        epsilon=epsilon,
+        providers=providers,
+        usage=usage,
+    )
     if as_json:
         print(json.dumps(decision.to_dict(), ensure_ascii=False))
     else:

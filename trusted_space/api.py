@@ -1,0 +1,113 @@
+"""tspace's public Python API: what the notebooks and scripts use.
+
+    from trusted_space import api as ts
+
+Everything named here is documented in docs/python-api.md and kept stable;
+other modules are internal. Each product runs on an embedded deployment (the
+space, the providers and the consumer in one process, exactly the messages
+the HTTP service carries) in ``workdir``; after a run the space's ledger and
+usage can be read back from the same folder.
+
+- Data: ``generate_health``, ``generate_tenders`` (synthetic, no real person).
+- Providers: ``load_source`` loads a source into a node and returns its
+  ``QualityReport``; ``connector_kinds`` lists the source kinds.
+- Stewards: ``parse_policy``, ``load_policy``, ``policy_problems``,
+  ``describe_policy`` (plain words, zh-CN or en), ``explain_job``.
+- Products: ``run_underwriting``, ``run_lending``, ``run_cohort``, each with
+  its plaintext reference (``reference_scores``, ``reference_features``,
+  ``reference_cells``) computed in DuckDB on the same files.
+- Governance: ``ledger_entries``, ``verify_ledger``, ``usage_rows``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from connectors.base import LoadOptions, connector_kinds, load_source
+from connectors.quality import QualityReport
+from policies.explain import explain_job
+from policies.model import Policy, PolicyError, load_policy, parse_policy
+from policies.plain import describe as describe_policy
+from policies.semantics import semantic_errors
+from products.cohort.query import load_query
+from products.cohort.reference import reference_cells
+from products.cohort.runner import CohortRun, run_cohort
+from products.lending.reference import reference_features
+from products.lending.runner import FeatureRow, LendingRun, run_lending
+from products.score_model import ScoreModel
+from products.underwriting.reference import reference_scores
+from products.underwriting.runner import ScoreRow, UnderwritingRun, run_underwriting
+from trusted_space.crypto import get_suite
+from trusted_space.demo import default_model_path
+from trusted_space.errors import LedgerTampered, PolicyDenied, TspaceError
+from trusted_space.ledger import verify_entries
+from trusted_space.metering import UsageRow, usage
+from trusted_space.space import readonly
+from trusted_space.synth import generate_health, generate_tenders
+
+__all__ = [
+    "CohortRun",
+    "FeatureRow",
+    "LedgerTampered",
+    "LendingRun",
+    "LoadOptions",
+    "Policy",
+    "PolicyDenied",
+    "PolicyError",
+    "QualityReport",
+    "ScoreModel",
+    "ScoreRow",
+    "TspaceError",
+    "UnderwritingRun",
+    "UsageRow",
+    "connector_kinds",
+    "default_model_path",
+    "describe_policy",
+    "explain_job",
+    "generate_health",
+    "generate_tenders",
+    "ledger_entries",
+    "load_policy",
+    "load_query",
+    "load_source",
+    "parse_policy",
+    "policy_problems",
+    "reference_cells",
+    "reference_features",
+    "reference_scores",
+    "run_cohort",
+    "run_lending",
+    "run_underwriting",
+    "usage_rows",
+    "verify_ledger",
+]
+
+
+def policy_problems(text: str | bytes) -> list[tuple[str, str]]:
+    """Every problem of a policy document as (path, message); empty if valid."""
+    try:
+        return semantic_errors(parse_policy(text))
+    except PolicyError as exc:
+        return exc.errors
+
+
+def ledger_entries(workdir: Path) -> list[dict[str, Any]]:
+    """The space's ledger entries (as exported), oldest first."""
+    return readonly.ledger_entries(Path(workdir))
+
+
+def verify_ledger(workdir: Path) -> int:
+    """Verify the whole ledger of the space in ``workdir`` with its public key:
+    chain, hashes, signatures, checkpoints and nodes' step signatures. Return
+    the number of entries; raise ``LedgerTampered`` naming the first bad one."""
+    entries = ledger_entries(workdir)
+    if not entries:
+        raise LedgerTampered(1, "the ledger is empty")
+    suite = get_suite(str((entries[0].get("details") or {}).get("suite", "default")))
+    return verify_entries(iter(entries), suite, readonly.space_public_key(Path(workdir)))
+
+
+def usage_rows(workdir: Path, month: str | None = None) -> list[UsageRow]:
+    """Usage per month, consumer, product and provider, from the ledger alone."""
+    return usage(ledger_entries(workdir), month)
