@@ -135,7 +135,8 @@ def rest_markdown() -> str:
                 lines.append("")
             body = op.get("requestBody", {}).get("content", {})
             for media, content in sorted(body.items()):
-                lines += [f"Request body: `{media}`, {_schema_name(content.get('schema', {}))}.", ""]
+                shape = _schema_name(content.get("schema", {}))
+                lines += [f"Request body: `{media}`, {shape}.", ""]
             codes = []
             for code, response in sorted(op.get("responses", {}).items()):
                 content = response.get("content", {})
