@@ -21,6 +21,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "工作目录：临时目录（结束后删除）",
         "en": "Work folder: temporary (removed at the end)",
     },
+    "backup.done": {
+        "zh-CN": "已备份到 {path}：账本 {n} 条，最后摘要 {hash}",
+        "en": "Backed up to {path}: {n} ledger entries, last hash {hash}",
+    },
+    "restore.done": {
+        "zh-CN": "已恢复到 {path}：账本 {n} 条（备份于 {created}）",
+        "en": "Restored to {path}: {n} ledger entries (backed up {created})",
+    },
     "stage.synth": {"zh-CN": "生成模拟数据", "en": "Generate synthetic data"},
     "stage.reference": {"zh-CN": "明文参照计算（DuckDB）", "en": "Plaintext reference (DuckDB)"},
     "table.item": {"zh-CN": "项目", "en": "Item"},

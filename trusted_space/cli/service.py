@@ -101,6 +101,57 @@ def add_participant(
     print(key)
 
 
+@admin.command("rotate-key")
+@errors
+def rotate_key(
+    name: Annotated[str, typer.Argument(help="The participant whose keys to replace.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
+    suite: Annotated[str, typer.Option("--suite", help="The space's crypto suite.")] = "default",
+) -> None:
+    """Revoke every API key of a participant and print a new one once."""
+    from trusted_space.space.space import Space, SpaceConfig
+
+    space = Space(workdir / "space", SpaceConfig(suite=suite))
+    try:
+        print(space.rotate_key(None, name))
+    finally:
+        space.close()
+
+
+@admin.command("backup")
+@errors
+def backup(
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
+    out: Annotated[Path, typer.Option("--out", help="The archive to write (.tar.gz).")],
+) -> None:
+    """Back up the space's folder while it runs: a consistent snapshot of its
+    database, its keys and a manifest of hashes, written atomically."""
+    from trusted_space.space.backup import backup as take
+
+    manifest = take(workdir, out)
+    console.print(
+        t("backup.done", path=out, n=manifest["ledger_entries"], hash=manifest["ledger_last_hash"]),
+        highlight=False,
+    )
+
+
+@admin.command("restore")
+@errors
+def restore(
+    archive: Annotated[Path, typer.Argument(help="An archive from tspace admin backup.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="An empty folder for the space.")],
+) -> None:
+    """Restore a backup into an empty folder, checking every file's hash; then
+    verify it with tspace ledger verify --workdir and serve it."""
+    from trusted_space.space.backup import restore as put_back
+
+    manifest = put_back(archive, workdir)
+    console.print(
+        t("restore.done", path=workdir, n=manifest["ledger_entries"], created=manifest["created"]),
+        highlight=False,
+    )
+
+
 @errors
 def node(
     space: SpaceUrl,

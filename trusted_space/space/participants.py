@@ -66,6 +66,18 @@ class Participants:
         )
         return api_key
 
+    def rotate_key(self, actor: str, name: str) -> str:
+        """Revoke every API key of ``name`` and issue a new one; return it.
+        Call inside a transaction."""
+        row = self.db.execute("SELECT role FROM participants WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFound(f"no participant {name!r}")
+        revoked = self.db.execute(
+            "UPDATE api_keys SET revoked = 1 WHERE name = ? AND revoked = 0", (name,)
+        ).rowcount
+        self.ledger.append(actor, "api_keys_revoked", {"name": name, "keys": revoked})
+        return self.add(actor, name, str(row[0]))
+
     def authenticate(self, api_key: str) -> str:
         """The participant an API key belongs to; ``NotAuthorised`` otherwise."""
         if not api_key.startswith(KEY_PREFIX) or len(api_key) > 128:

@@ -161,6 +161,14 @@ class Space:
             return self.participants.add(caller or "admin-console", name, role)
 
     @_locked
+    def rotate_key(self, caller: str | None, name: str) -> str:
+        """Revoke every API key of ``name`` and return a new one (shown once)."""
+        if caller is not None:
+            self.participants.require(caller, "operator")
+        with self.store.transaction():
+            return self.participants.rotate_key(caller or "admin-console", name)
+
+    @_locked
     def register(self, keys: ParticipantKeys) -> None:
         """Embedded convenience: add a participant and record its keys at once."""
         with self.store.transaction() as db:
