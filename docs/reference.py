@@ -162,7 +162,60 @@ def rest_markdown() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-FILES = {"cli.md": cli_markdown, "rest-api.md": rest_markdown}
+class _Annotation(str):
+    """A string annotation shown without quotes in a signature."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _signature(obj: Any) -> str:
+    import inspect
+
+    sig = inspect.signature(obj)
+    params = [
+        p.replace(annotation=_Annotation(p.annotation)) if isinstance(p.annotation, str) else p
+        for p in sig.parameters.values()
+    ]
+    ret = sig.return_annotation
+    ret = _Annotation(ret) if isinstance(ret, str) else ret
+    return str(sig.replace(parameters=params, return_annotation=ret))
+
+
+def python_markdown() -> str:
+    import inspect
+
+    from trusted_space import api
+
+    lines = [
+        "# Python API reference",
+        "",
+        "Generated from `trusted_space/api.py` by `python docs/reference.py`. "
+        "This is the public API the notebooks use: `from trusted_space import api as ts`. "
+        "Other modules are internal and may change.",
+        "",
+        inspect.cleandoc(api.__doc__ or "").split("\n\n", 1)[1],
+        "",
+    ]
+    for name in sorted(
+        api.__all__,
+        key=lambda n: (
+            not callable(getattr(api, n)) or inspect.isclass(getattr(api, n)),
+            n.lower(),
+        ),
+    ):
+        obj = getattr(api, name)
+        kind = "class" if inspect.isclass(obj) else "function"
+        lines += [f"## `{name}`", ""]
+        if kind == "function":
+            lines += ["```python", f"{name}{_signature(obj)}", "```", ""]
+        else:
+            lines += [f"*class* `{obj.__module__}.{obj.__qualname__}`", ""]
+        lines += [inspect.cleandoc(obj.__doc__ or ""), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+FILES = {"cli.md": cli_markdown, "rest-api.md": rest_markdown, "python-api.md": python_markdown}
 
 
 def main() -> int:
