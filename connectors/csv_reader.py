@@ -34,16 +34,55 @@ class CsvRead:
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
 
 
+def _chinese_utf8(text: str) -> bool:
+    """True when every non-ASCII character is Chinese (ideographs, CJK or
+    full-width punctuation): UTF-8 Chinese text, not GB18030 bytes that
+    happen to decode as UTF-8 (those give Cyrillic, Hebrew, Armenian...)."""
+    wide = [c for c in text if ord(c) >= 0x80]
+    return bool(wide) and all(
+        "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+        for c in wide
+    )
+
+
 def detect_encoding(path: Path) -> str:
+    """UTF-8 if the whole file is; else GB18030 if the whole file is and no
+    line is UTF-8 with non-ASCII text (a file with both is refused: reading it
+    either way would garble some rows); else the file is refused as not text."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as fh:
         try:
             while chunk := fh.read(1 << 20):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
+            return "utf-8"
         except UnicodeDecodeError:
-            return FALLBACK_ENCODING
-    return "utf-8"
+            pass
+    where = Location(str(path), None, None)
+    utf8_line = other_line = None
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                text = line.decode("utf-8")
+                if utf8_line is None and _chinese_utf8(text):
+                    utf8_line = number
+            except UnicodeDecodeError:
+                if other_line is None:
+                    other_line = number
+                try:
+                    line.decode(FALLBACK_ENCODING)
+                except UnicodeDecodeError:
+                    raise InputError(
+                        f"line {number} is neither UTF-8 nor GB18030 text (a binary file?)",
+                        where,
+                    ) from None
+            if utf8_line is not None and other_line is not None:
+                raise InputError(
+                    f"mixed text encodings: line {utf8_line} is UTF-8 and line {other_line} "
+                    "is not (GB18030?); save the file in one encoding",
+                    where,
+                )
+    return FALLBACK_ENCODING
 
 
 def read_csv(path: Path, encoding: str | None = None) -> CsvRead:

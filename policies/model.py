@@ -38,7 +38,9 @@ ColumnRef = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict types: YAML's true is not a batch size of 1, nor "5" a number.
+    # Dates are the one exception (below): JSON writes them as strings.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ColumnClass(Strict):
@@ -124,8 +126,8 @@ class Policy(Strict):
     product: str
     title: str | None = None
     owners: Annotated[list[Name], Field(min_length=1)]
-    valid_from: dt.date
-    valid_until: dt.date
+    valid_from: Annotated[dt.date, Field(strict=False)]
+    valid_until: Annotated[dt.date, Field(strict=False)]
     consumers: Annotated[list[Name], Field(min_length=1)]
     purposes: Annotated[list[Purpose], Field(min_length=1)]
     columns: dict[ColumnRef, DisclosureName | ColumnClass]

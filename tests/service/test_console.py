@@ -9,6 +9,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,53 @@ def test_no_page_shows_an_identifier(world: tuple[World, TestClient]) -> None:
             text = client.get(f"{path}?lang={lang}").text
             assert not [i for i in ids if i in text], path
             assert not [k for k in w.keys.values() if k in text], path
+
+
+class _Structure(HTMLParser):
+    """What an accessibility check needs from a page: labels, ids, headers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.labels: set[str] = set()
+        self.inputs: list[str] = []
+        self.h1 = 0
+        self.svg_titles = 0
+        self.svgs = 0
+        self.th_without_scope = 0
+        self.lang = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.append(str(a["id"]))
+        if tag == "html":
+            self.lang = a.get("lang") or ""
+        if tag == "label" and a.get("for"):
+            self.labels.add(str(a["for"]))
+        if tag in ("input", "textarea", "select") and a.get("type") not in ("hidden", "submit"):
+            self.inputs.append(str(a.get("id")))
+        if tag == "h1":
+            self.h1 += 1
+        if tag == "svg":
+            self.svgs += 1
+        if tag == "title" and self.svgs > self.svg_titles:
+            self.svg_titles += 1
+        if tag == "th" and "scope" not in a:
+            self.th_without_scope += 1
+
+
+def test_pages_are_accessible_in_structure(world: tuple[World, TestClient]) -> None:
+    """Each page: a language, one h1, unique ids, a label for every field,
+    column headers with scope, a title on every chart."""
+    w, client = world
+    sign_in(client, w.keys["steward"])
+    for path in (*PAGES, f"/console/jobs/{w.done_job}", "/console/login"):
+        page = _Structure()
+        page.feed(client.get(path).text)
+        assert page.lang in ("zh-CN", "en"), path
+        assert page.h1 == 1, path
+        assert len(page.ids) == len(set(page.ids)), path
+        assert all(i in page.labels for i in page.inputs), (path, page.inputs)
+        assert page.th_without_scope == 0, path
+        assert page.svg_titles == page.svgs, path

@@ -52,7 +52,9 @@ def load(
     )
     for r in result.rejections[:10]:
         console.print(
-            f"  {r.file}, row {r.row}, {r.field}: {r.reason}", markup=False, highlight=False
+            f"  {r.file}, row {r.row}, {r.field or '(record)'}: {r.reason}",
+            markup=False,
+            highlight=False,
         )
     if len(result.rejections) > 10:
         console.print(f"  … {len(result.rejections) - 10} more in the report", highlight=False)
