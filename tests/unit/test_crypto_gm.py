@@ -136,3 +136,30 @@ def test_sealed_messages_open_with_tongsuo(monkeypatch: pytest.MonkeyPatch) -> N
     key = h.finalize()[:16]
     nonce, body = sealed[65:77], sealed[77:]
     assert TsSM4GCM(key).decrypt(nonce, body, gm.SEAL_VERSION + c1) == message
+
+
+# Keys whose public x coordinate starts with "04" (1 in 256 keys): gmssl's
+# constructor strips leading '0'/'4' characters from such a key, which once
+# crashed verification (a 500 in a service test) and changed the Z value.
+KEYS_STARTING_04 = [
+    0xCAD60A2432BCC1943B9576AD27D3A06411E502025453349954D6B368FAAC417F,
+    0x35459726A6BE3B1E2473ABE7130EF9363565A6D03805E60A50055A12F7B93E7E,
+]
+
+
+@pytest.mark.parametrize("d", KEYS_STARTING_04)
+def test_keys_whose_hex_starts_with_04_sign_and_verify_both_ways(d: int) -> None:
+    ours = GM.load_signing_key(d.to_bytes(32, "big"))
+    assert ours.public_bytes().hex().startswith("04")
+    assert _ts_point(d) == ours.public_bytes()
+    theirs = ts_ec.derive_private_key(d, ts_ec.SM2())
+    signature = ours.sign(b"step")
+    GM.verify(ours.public_bytes(), b"step", signature)
+    der = encode_dss_signature(
+        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    )
+    theirs.public_key().verify(der, b"step", ts_ec.ECDSA(ts_hashes.SM3()))
+    r, s = decode_dss_signature(theirs.sign(b"step", ts_ec.ECDSA(ts_hashes.SM3())))
+    GM.verify(ours.public_bytes(), b"step", r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+    sealing = GM.load_sealing_key(d.to_bytes(32, "big"))
+    assert sealing.open(GM.seal(sealing.public_bytes(), b"job key")) == b"job key"

@@ -57,6 +57,15 @@ def _scalar() -> int:
     return secrets.randbelow(N - 1) + 1
 
 
+def _gmssl(public_hex: str, private_hex: str = "") -> CryptSM2:
+    """gmssl's SM2 object for a key. Its constructor mangles a public key
+    whose hex starts with "04" (it lstrips every leading '0' and '4', taking
+    them for an uncompressed-point prefix), so the key is set afterwards."""
+    sm2 = CryptSM2(public_key="", private_key=private_hex)
+    sm2.public_key = public_hex
+    return sm2
+
+
 def _mul(k: int, point_hex: str) -> str:
     """k * point on the SM2 curve, as the hex of x || y."""
     return str(CryptSM2(public_key="", private_key="")._kg(k, point_hex))
@@ -78,7 +87,7 @@ class _Sm2SigningKey(SigningKey):
             raise CryptoError("not an SM2 private key")
         self._d = d
         self._public = _mul(d, G)
-        self._sm2 = CryptSM2(public_key=self._public, private_key=format(d, "064x"))
+        self._sm2 = _gmssl(self._public, format(d, "064x"))
 
     def sign(self, data: bytes) -> bytes:
         return self._sign_with_nonce(data, _scalar())
@@ -156,7 +165,7 @@ class GmSuite(CryptoSuite):
         r, s = int.from_bytes(signature[:COORD], "big"), int.from_bytes(signature[COORD:], "big")
         if not (1 <= r < N and 1 <= s < N):
             raise CryptoError("SM2 signature out of range")
-        if not CryptSM2(public_key=public, private_key="").verify_with_sm3(signature.hex(), data):
+        if not _gmssl(public).verify_with_sm3(signature.hex(), data):
             raise CryptoError("SM2 signature does not verify")
 
     def new_sealing_key(self) -> SealingKey:
