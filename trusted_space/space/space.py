@@ -336,6 +336,36 @@ class Space:
     # -- jobs --------------------------------------------------------------------------------
     @_locked
     def submit_job(self, caller: str, submission: JobSubmission) -> JobStatus:
+        try:
+            return self._submit_job(caller, submission)
+        except (ProtocolError, CryptoError, NotAuthorised) as exc:
+            self._refused(caller, "job", exc, None, {"product": submission.spec.product})
+            raise
+
+    def _refused(
+        self,
+        caller: str,
+        message: str,
+        exc: Exception,
+        job_id: str | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a refused message from an authenticated participant: who
+        sent what and why (never the message itself)."""
+        with self.store.transaction():
+            self.ledger.append(
+                caller,
+                "message_refused",
+                {
+                    "message": message,
+                    "error": type(exc).__name__,
+                    "reason": str(exc)[:300],
+                    **(extra or {}),
+                },
+                job_id=job_id,
+            )
+
+    def _submit_job(self, caller: str, submission: JobSubmission) -> JobStatus:
         spec = submission.spec
         self._require(caller, "consumer")
         if spec.consumer != caller:
@@ -547,6 +577,22 @@ class Space:
 
     @_locked
     def complete_task(self, caller: str, result: TaskResult) -> None:
+        try:
+            self._complete_task(caller, result)
+        except (ProtocolError, CryptoError, NotFound) as exc:
+            row = self.store.db.execute(
+                "SELECT job_id FROM tasks WHERE task_id = ? AND node = ?", (result.task_id, caller)
+            ).fetchone()
+            self._refused(
+                caller,
+                f"{result.payload.kind} result",
+                exc,
+                row[0] if row else None,
+                {"task_id": result.task_id[:64]},
+            )
+            raise
+
+    def _complete_task(self, caller: str, result: TaskResult) -> None:
         row = self.store.db.execute(
             "SELECT job_id, node, kind, state, result_hash FROM tasks WHERE task_id = ?",
             (result.task_id,),
@@ -620,7 +666,9 @@ class Space:
             "SELECT job_id, node FROM tasks WHERE task_id = ?", (task_id,)
         ).fetchone()
         if row is None or row[1] != caller:
-            raise NotFound(f"no task {task_id} for {caller!r}")
+            exc = NotFound(f"no task {task_id[:64]} for {caller!r}")
+            self._refused(caller, "failure report", exc, None)
+            raise exc
         with self.store.transaction():
             self._fail_job(row[0], f"{caller}: {reason[:300]}")
 

@@ -1,0 +1,257 @@
+"""Protocol abuse over the REST API: malformed and replayed PSI messages, a
+PSI request larger than its declared batch, a Paillier key under 2048 bits,
+ciphertexts outside Z*_{n^2}, forged signatures, a node posting for another
+node's task, steps out of order. Each is refused with its status and error,
+and recorded in the ledger (``message_refused``; a job it broke also gets
+``job_failed``) — never with the message itself."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.service.world import AS_OF, World
+from trusted_space.hazmat import psi
+from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
+from trusted_space.ledger import step_digest
+from trusted_space.protocol.messages import (
+    EncryptedFeaturesResult,
+    JobSpec,
+    JobSubmission,
+    MatchedSubjectsResult,
+    PsiResponseResult,
+    Task,
+    TaskResult,
+    TaskResultPayload,
+)
+
+IDS = ["11010519491231002X", "110101199003074514"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, TestClient]]:
+    w = World(tmp_path_factory.mktemp("abuse"), "default")
+    with TestClient(w.app) as client:
+        yield w, client
+
+
+def auth(w: World, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {w.keys[role]}"}
+
+
+def last(w: World) -> dict[str, Any]:
+    entry = list(w.space.ledger.entries())[-1]
+    return {"actor": entry.actor, "kind": entry.kind, "job": entry.job_id, **entry.details}
+
+
+def kinds_of(w: World, job_id: str) -> list[str]:
+    return [e.kind for e in w.space.ledger.entries(job_id)]
+
+
+def submission(w: World, *, batch: int, request: bytes, key: str | None = None) -> str:
+    spec = JobSpec(
+        job_id=uuid.uuid4().hex,
+        product="underwriting_score",
+        consumer="insurer",
+        purpose="underwriting",
+        as_of=AS_OF,
+        batch_size=batch,
+        providers={"hospital": ["hospital"], "cdc": ["cdc"]},
+        paillier_public_key=key or w.insurer.paillier_public.to_wire(),
+        model=w.model,
+    )
+    return JobSubmission(spec=spec, psi_request=request).model_dump_json()
+
+
+def post_job(w: World, client: TestClient, body: str) -> Any:
+    return client.post(
+        "/v1/jobs",
+        content=body,
+        headers={**auth(w, "consumer"), "content-type": "application/json"},
+    )
+
+
+def new_job(w: World, ids: list[str] = IDS) -> str:
+    return w.insurer.submit_lookup(
+        "underwriting_score",
+        ids,
+        as_of=AS_OF,
+        purpose="underwriting",
+        providers={"hospital": ["hospital"], "cdc": ["cdc"]},
+        model_document=w.model,
+    )
+
+
+def pull(w: World, client: TestClient, role: str, job_id: str) -> Task:
+    tasks = client.get("/v1/tasks", params={"limit": 8}, headers=auth(w, role)).json()
+    mine = [Task.model_validate(t) for t in tasks if t["job_id"] == job_id]
+    assert mine, tasks
+    return mine[0]
+
+
+def result_body(w: World, node: Any, task: Task, payload: TaskResultPayload) -> str:
+    """A result signed by ``node``'s registered key, as a node would post it."""
+    suite = w.space.suite
+    digest = step_digest(
+        suite,
+        task.job_id,
+        task.task_id,
+        payload.kind,
+        suite.hex_hash(payload.model_dump_json().encode()),
+    )
+    signature = node.signing_key.sign(digest).hex()
+    return TaskResult(task_id=task.task_id, payload=payload, signature=signature).model_dump_json()
+
+
+def post_result(w: World, client: TestClient, role: str, task_id: str, body: str) -> Any:
+    return client.post(
+        f"/v1/tasks/{task_id}/result",
+        content=body,
+        headers={**auth(w, role), "content-type": "application/json"},
+    )
+
+
+def test_a_psi_request_larger_than_its_declared_batch(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    r = post_job(w, client, submission(w, batch=1, request=psi.PsiClient().create_request(IDS)))
+    assert r.status_code == 422 and "holds 2 items but the job declares a batch of 1" in r.text
+    entry = last(w)
+    assert entry["kind"] == "message_refused" and entry["actor"] == "insurer"
+    assert "holds 2 items" in entry["reason"] and entry["error"] == "ProtocolError"
+
+
+def test_a_malformed_psi_request(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    r = post_job(w, client, submission(w, batch=1, request=b"\x00not a PSI request"))
+    assert r.status_code == 422
+    assert last(w)["kind"] == "message_refused" and last(w)["message"] == "job"
+
+
+def test_a_paillier_key_under_2048_bits(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    weak, _ = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    body = submission(
+        w, batch=1, request=psi.PsiClient().create_request(IDS[:1]), key=weak.to_wire()
+    )
+    r = post_job(w, client, body)
+    assert r.status_code == 422 and "2048" in r.text
+    assert last(w)["kind"] == "message_refused" and "2048" in last(w)["reason"]
+
+
+def test_a_node_posting_for_another_nodes_task(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    job = new_job(w)
+    task = pull(w, client, "provider", job)  # the hospital's psi_respond task
+    payload = PsiResponseResult(psi_response=b"x")
+    r = post_result(w, client, "cdc", task.task_id, result_body(w, w.cdc, task, payload))
+    assert r.status_code == 404
+    entry = last(w)
+    assert entry["kind"] == "message_refused" and entry["actor"] == "cdc"
+    assert entry["error"] == "NotFound" and entry["job"] is None
+    assert "job_failed" not in kinds_of(w, job), "another node cannot break the job"
+
+
+def test_a_result_before_its_task_was_handed_out(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    job = new_job(w)
+    row = w.space.store.db.execute(
+        "SELECT task_id FROM tasks WHERE job_id = ? AND node = 'cdc'", (job,)
+    ).fetchone()
+    task = Task.model_validate(
+        {"task_id": row[0], "job_id": job, "node": "cdc", "payload": {"kind": "result_ready"}}
+    )
+    r = post_result(
+        w, client, "cdc", row[0], result_body(w, w.cdc, task, PsiResponseResult(psi_response=b"x"))
+    )
+    assert r.status_code == 409 and "pull it first" in r.text
+    assert last(w)["kind"] == "message_refused" and last(w)["job"] == job
+
+
+def test_the_wrong_kind_of_result_for_a_step(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    job = new_job(w)
+    task = pull(w, client, "provider", job)
+    wrong = MatchedSubjectsResult(handles=b"", sealed={}, counts={})
+    r = post_result(w, client, "provider", task.task_id, result_body(w, w.hospital, task, wrong))
+    assert r.status_code == 422 and "takes a psi_response result" in r.text
+    assert last(w)["kind"] == "message_refused" and last(w)["job"] == job
+
+
+def test_a_malformed_psi_response_fails_the_job(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    job = new_job(w)
+    task = pull(w, client, "provider", job)
+    bad = PsiResponseResult(psi_response=b"\x01garbage")
+    r = post_result(w, client, "provider", task.task_id, result_body(w, w.hospital, task, bad))
+    assert r.status_code == 422
+    assert kinds_of(w, job)[-2:] == ["job_failed", "message_refused"]
+    assert w.space.job_status("insurer", job).state == "failed"
+
+
+def test_a_forged_signature_fails_the_job(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    job = new_job(w)
+    task = pull(w, client, "provider", job)
+    real = w.hospital.handle(task)
+    forged = result_body(w, w.insurer, task, real)  # signed with another participant's key
+    r = post_result(w, client, "provider", task.task_id, forged)
+    assert r.status_code == 422 and "not signed by hospital's registered key" in r.text
+    assert "job_failed" in kinds_of(w, job)
+
+
+def test_a_replayed_result_with_other_content(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    job = new_job(w)
+    task = pull(w, client, "provider", job)
+    first = result_body(w, w.hospital, task, w.hospital.handle(task))
+    assert post_result(w, client, "provider", task.task_id, first).status_code == 204
+    assert post_result(w, client, "provider", task.task_id, first).status_code == 204  # idempotent
+    answer = w.hospital.handle(task)
+    assert isinstance(answer, PsiResponseResult)
+    changed = PsiResponseResult(psi_response=answer.psi_response + b"\x00")
+    other = result_body(w, w.hospital, task, changed)
+    r = post_result(w, client, "provider", task.task_id, other)
+    assert r.status_code == 409 and "already completed" in r.text
+    assert last(w)["kind"] == "message_refused" and last(w)["error"] == "Conflict"
+
+
+@pytest.mark.parametrize("value", ["zero", "n_squared", "multiple_of_n"])
+def test_ciphertexts_outside_z_n2_fail_the_job(world: tuple[World, TestClient], value: str) -> None:
+    w, client = world
+    held = w.hospital.store.subject_ids("hospital")[:2]  # subjects the hospital holds
+    job = new_job(w, held)
+    for node in (w.hospital, w.cdc, w.insurer):  # PSI, then the insurer's intersection
+        node.run_pending()
+    task = pull(w, client, "provider", job)
+    real = w.hospital.handle(task)
+    assert isinstance(real, EncryptedFeaturesResult)
+    pk = w.insurer.paillier_public
+    cts = [int(c) for c in pk.unpack(real.ciphertexts)]
+    cts[0] = {"zero": 0, "n_squared": int(pk.nsquare), "multiple_of_n": int(pk.n) * 7}[value]
+    width = pk.ciphertext_bytes
+    raw = b"".join(
+        (c % (1 << (8 * width))).to_bytes(width, "big")
+        if c < (1 << (8 * width))
+        else b"\xff" * width
+        for c in cts
+    )
+    bad = real.model_copy(update={"ciphertexts": raw})
+    r = post_result(w, client, "provider", task.task_id, result_body(w, w.hospital, task, bad))
+    assert r.status_code == 422, r.text
+    assert "job_failed" in kinds_of(w, job) and last(w)["kind"] == "message_refused"
+    assert w.space.job_status("insurer", job).state == "failed"
+
+
+def test_refusals_never_carry_the_message(world: tuple[World, TestClient]) -> None:
+    w, _ = world
+    refused = [e for e in w.space.ledger.entries() if e.kind == "message_refused"]
+    assert len(refused) >= 8
+    text = json.dumps([e.details for e in refused])
+    for needle in (*IDS, base64.b64encode(b"\x01garbage").decode(), "garbage"):
+        assert needle not in text
