@@ -25,13 +25,14 @@ def free_port() -> int:
 class Proc:
     """A background ``tspace`` process whose output goes to a log file."""
 
-    def __init__(self, log: Path, *args: str) -> None:
+    def __init__(self, log: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.args = args
         self.log = log
+        self.env = env or {}
         self.proc = self._start()
 
     def _start(self) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "TSPACE_LANG": "en", "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "TSPACE_LANG": "en", "PYTHONUNBUFFERED": "1", **self.env}
         with self.log.open("ab") as fh:  # the child keeps its own copy of the descriptor
             return subprocess.Popen(
                 [TSPACE, *self.args], stdout=fh, stderr=subprocess.STDOUT, env=env

@@ -9,83 +9,17 @@ embedded ``tspace underwrite`` under the same policies.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from products.underwriting.runner import run_underwriting
 from tests.leakcheck import find_in_text
-from tests.policy_docs import dated_example, write_policy
-from tests.service.procs import Proc, ServiceDeployment, wait_healthy
-from trusted_space.demo import default_model_path
-from trusted_space.synth import generate_health
+from tests.service.procs import wait_healthy
+from tests.service.underwriting import Deployment
 
 pytestmark = pytest.mark.slow
-AS_OF = dt.date(2026, 10, 31)
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("http-data")
-    generate_health(3000, 33, out, applicants=300, end_date=AS_OF)
-    policies = out / "policies"
-    policies.mkdir()
-    write_policy(policies, "hospital", dated_example("hospital"))
-    write_policy(policies, "cdc", dated_example("cdc"))
-    return out
-
-
-@pytest.fixture(scope="module")
-def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """scores.csv of the embedded run under the same policies."""
-    work = tmp_path_factory.mktemp("embedded")
-    run_underwriting(
-        workdir=work,
-        hospital=[data / "hospital_visits.csv"],
-        cdc_reports=[data / "cdc_case_reports.csv"],
-        cdc_registry=[data / "cdc_chronic_registry.csv"],
-        applicants=data / "applicants.csv",
-        model=default_model_path(),
-        as_of=AS_OF,
-        out=work / "scores.csv",
-        policies=sorted((data / "policies").glob("*.yaml")),
-    )
-    return (work / "scores.csv").read_bytes()
-
-
-class Deployment(ServiceDeployment):
-    def __init__(self, root: Path, data: Path, suite: str = "default") -> None:
-        super().__init__(
-            root,
-            {
-                "hospital": [f"{data}/hospital_visits.csv"],
-                "cdc": [f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"],
-            },
-            ["insurer"],
-            suite=suite,
-        )
-        self.data = data
-        self.hospital = self.nodes["hospital"]
-        self.cdc = self.nodes["cdc"]
-        self.steward("publish-model", str(default_model_path()))
-        self.steward("publish-policy", *map(str, sorted((data / "policies").glob("*.yaml"))))
-
-    def underwrite(self) -> Proc:
-        return self.client(
-            "insurer",
-            "underwrite",
-            "--applicants",
-            str(self.data / "applicants.csv"),
-            "--purpose",
-            "underwriting",
-            "--as-of",
-            AS_OF.isoformat(),
-            "--out",
-            str(self.root / "scores.csv"),
-        )
 
 
 @pytest.fixture()

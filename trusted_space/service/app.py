@@ -107,6 +107,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         SpaceConfig(
             suite=settings.suite,
             lease_seconds=settings.lease_seconds,
+            job_timeout_seconds=settings.job_timeout_seconds,
             max_batch=settings.max_batch,
             require_policy=settings.require_policy,
         ),

@@ -9,6 +9,7 @@ Details name what is wrong, never a key, ciphertext or payload.
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +37,7 @@ TITLES = {
     413: "Payload too large",
     422: "Unprocessable payload",
     500: "Internal error",
+    503: "Service unavailable",
 }
 
 
@@ -82,6 +84,17 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ValueError)
     async def _value(request: Request, exc: ValueError) -> JSONResponse:
         return problem(422, str(exc))
+
+    @app.exception_handler(sqlite3.OperationalError)
+    async def _storage(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:
+        # A full disk (SQLITE_FULL) or a busy database: the transaction was
+        # rolled back, nothing was half-written; the caller may retry.
+        text = str(exc)
+        if "full" in text or "locked" in text or "busy" in text:
+            log.error("storage unavailable on %s %s: %s", request.method, request.url.path, text)
+            return problem(503, f"the space's storage is unavailable ({text}); retry later")
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return problem(500, "unexpected error; the space's log has the type")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -21,4 +21,5 @@ class ServiceSettings(BaseSettings):
     max_batch: int = Field(default=100_000, ge=1)
     long_poll_seconds: float = Field(default=20.0, ge=0, le=60)
     lease_seconds: float = Field(default=120.0, gt=0)
+    job_timeout_seconds: float = Field(default=6 * 3600.0, gt=0)
     require_policy: bool = True

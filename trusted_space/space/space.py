@@ -85,6 +85,9 @@ class SpaceConfig:
     min_paillier_bits: int = MIN_PRODUCTION_BITS
     lease_seconds: float = 120.0
     max_attempts: int = 5
+    # A job that makes no progress for this long fails (a consumer that
+    # never came back for its step must not leave a job running forever).
+    job_timeout_seconds: float = 6 * 3600.0
     max_batch: int = 100_000
     # A service requires a published policy for every job; an embedded
     # single-owner run may go without one (and the ledger says so).
@@ -705,11 +708,30 @@ class Space:
         with self._work_cv:
             self._work_cv.wait(timeout)
 
+    @_locked
+    def expire_stalled_jobs(self) -> int:
+        """Fail every job that has made no progress for ``job_timeout_seconds``."""
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.config.job_timeout_seconds)
+        stalled = [
+            r[0]
+            for r in self.store.db.execute(
+                "SELECT job_id FROM jobs WHERE state IN ('queued', 'running') AND updated_at < ?",
+                (cutoff.isoformat(timespec="milliseconds"),),
+            ).fetchall()
+        ]
+        for job_id in stalled:
+            with self.store.transaction():
+                self._fail_job(
+                    job_id, f"no progress for {self.config.job_timeout_seconds:.0f} s; job expired"
+                )
+        return len(stalled)
+
     def run_pending_work(self) -> int:
         """Do every job's heavy step (a lookup's combination, a join's join).
         The arithmetic runs outside the lock; a job that changed meanwhile is
         left alone, and a restarted space simply does the step again."""
         steps = (self.lookup.background_step, self.join.background_step)
+        self.expire_stalled_jobs()
         with self.lock:
             jobs = [
                 r[0]

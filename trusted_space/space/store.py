@@ -7,6 +7,7 @@ together.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,19 +56,27 @@ class SpaceStore:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        # An operator's cap on the database's size, in pages: past it a write
+        # fails as on a full disk (the transaction rolls back, nothing is lost).
+        max_pages = os.environ.get("TSPACE_SQLITE_MAX_PAGES")
+        if max_pages:
+            self.db.execute(f"PRAGMA max_page_count = {int(max_pages)}")
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; rolled back on any error, a failed COMMIT included
+        (a full disk): the connection is never left inside a transaction."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

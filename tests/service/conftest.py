@@ -1,0 +1,43 @@
+"""Fixtures of the underwriting story over HTTP: generated data with dated
+example policies, and the embedded run's scores.csv to compare with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from products.underwriting.runner import run_underwriting
+from tests.policy_docs import dated_example, write_policy
+from tests.service.underwriting import AS_OF
+from trusted_space.demo import default_model_path
+from trusted_space.synth import generate_health
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("http-data")
+    generate_health(3000, 33, out, applicants=300, end_date=AS_OF)
+    policies = out / "policies"
+    policies.mkdir()
+    write_policy(policies, "hospital", dated_example("hospital"))
+    write_policy(policies, "cdc", dated_example("cdc"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """scores.csv of the embedded run under the same policies."""
+    work = tmp_path_factory.mktemp("embedded")
+    run_underwriting(
+        workdir=work,
+        hospital=[data / "hospital_visits.csv"],
+        cdc_reports=[data / "cdc_case_reports.csv"],
+        cdc_registry=[data / "cdc_chronic_registry.csv"],
+        applicants=data / "applicants.csv",
+        model=default_model_path(),
+        as_of=AS_OF,
+        out=work / "scores.csv",
+        policies=sorted((data / "policies").glob("*.yaml")),
+    )
+    return (work / "scores.csv").read_bytes()
