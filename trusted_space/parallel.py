@@ -20,8 +20,11 @@ single-process result exactly.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -34,6 +37,7 @@ from trusted_space.hazmat.paillier import PaillierPublicKey
 INLINE_BELOW = 256
 T = TypeVar("T")
 
+PR_SET_PDEATHSIG = 1  # prctl(2): a signal for the child when its parent dies
 _pool: ProcessPoolExecutor | None = None
 _ray_address: str | None = os.environ.get("TSPACE_RAY") or None
 _ray_ready = False
@@ -84,10 +88,27 @@ def _ray() -> Any:
     return ray
 
 
+def _die_with_parent(parent: int) -> None:
+    """Pool worker start-up: end when the parent process ends, however it
+    ends. A worker blocks on the pool's queue, whose write end its siblings
+    also hold, so a parent killed with SIGKILL would otherwise leave every
+    worker running forever (each holding its memory)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+
 def _get_pool() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(
+            workers(),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        )
         atexit.register(shutdown)
     return _pool
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.service.recorder import Recorder
+
 TSPACE = str(Path(sys.executable).parent / "tspace")
 
 
@@ -105,10 +107,16 @@ class ServiceDeployment:
         consumers: list[str],
         lease: float = 4,
         suite: str = "default",
+        record: bool = False,
+        verbose: bool = False,
     ) -> None:
+        """``record``: every party reaches the space through a recording proxy
+        (``self.recorder``); ``verbose``: every process logs at DEBUG."""
         self.root = root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.recorder: Recorder | None = None
+        loud = ["--verbose"] if verbose else []
         keys = root / "keys"
         keys.mkdir()
         space_dir = root / "space"
@@ -129,14 +137,18 @@ class ServiceDeployment:
             str(lease),
             "--suite",
             suite,
+            *loud,
         )
         wait_healthy(self.url)
+        if record:
+            self.recorder = Recorder(self.url)
+        self.via = self.recorder.url if self.recorder else self.url  # what the parties call
         self.nodes: dict[str, Proc] = {}
         for name, data in providers.items():
             args = [
                 "node",
                 "--space",
-                self.url,
+                self.via,
                 "--name",
                 name,
                 "--api-key-file",
@@ -146,6 +158,7 @@ class ServiceDeployment:
             ]
             for d in data:
                 args += ["--data", d]
+            args += loud
             self.nodes[name] = Proc(root / f"{name}.log", *args)
         self.clients: list[Proc] = []
         self.read_errors: list[str] = []
@@ -159,7 +172,7 @@ class ServiceDeployment:
             command,
             *args,
             "--space",
-            self.url,
+            self.via,
             "--api-key-file",
             str(self.keys["steward"]),
         )
@@ -171,7 +184,7 @@ class ServiceDeployment:
             "client",
             command,
             "--space",
-            self.url,
+            self.via,
             "--api-key-file",
             str(self.keys[consumer]),
             "--workdir",
@@ -212,3 +225,5 @@ class ServiceDeployment:
     def stop(self) -> None:
         for proc in [*self.clients, *self.nodes.values(), self.space]:
             proc.stop()
+        if self.recorder is not None:
+            self.recorder.close()
