@@ -33,7 +33,8 @@ def test_workers_die_when_their_parent_is_killed() -> None:
         [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     assert proc.stdout is not None
-    workers = [int(p) for p in proc.stdout.readline().split()]
+    with proc.stdout:
+        workers = [int(p) for p in proc.stdout.readline().split()]
     assert workers and all(_alive(p) for p in workers)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
