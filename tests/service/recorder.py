@@ -38,13 +38,16 @@ class Recorder:
                     recorder.responses.append(
                         (f"{self.command} {self.path}", response.status_code, response.content)
                     )
-                self.send_response(response.status_code)
-                for key, value in response.headers.items():
-                    if key.lower() not in HOP_BY_HOP and key.lower() != "content-encoding":
-                        self.send_header(key, value)
-                self.send_header("content-length", str(len(response.content)))
-                self.end_headers()
-                self.wfile.write(response.content)
+                try:
+                    self.send_response(response.status_code)
+                    for key, value in response.headers.items():
+                        if key.lower() not in HOP_BY_HOP and key.lower() != "content-encoding":
+                            self.send_header(key, value)
+                    self.send_header("content-length", str(len(response.content)))
+                    self.end_headers()
+                    self.wfile.write(response.content)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller went away (a node stopped mid long poll)
 
             do_GET = do_POST = do_PUT = do_DELETE = _forward
 

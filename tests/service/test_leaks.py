@@ -268,9 +268,9 @@ def over_http(
         ]
         for run in runs:
             assert run.proc.wait(timeout=300) == 0, run.text()
-        yield dep, root
     finally:
-        dep.stop()
+        dep.stop()  # every process ends: their logs are complete, their files closed
+    yield dep, root
 
 
 def test_http_no_canary_in_files_logs_responses_or_ledger(

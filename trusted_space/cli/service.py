@@ -58,6 +58,7 @@ def serve(
         ),
     ] = 120.0,
     ray: Ray = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log at DEBUG level.")] = False,
 ) -> None:
     """服务: run the space as an HTTP service (uvicorn)."""
     use_backend(ray)
@@ -66,7 +67,7 @@ def serve(
     from trusted_space.service.app import create_app
     from trusted_space.service.settings import ServiceSettings
 
-    _logging(False)
+    _logging(verbose)
     settings = ServiceSettings(workdir=workdir, suite=suite, lease_seconds=lease_seconds)
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))

@@ -60,6 +60,14 @@ class Node(ABC):
         answered) is dropped."""
         done = 0
         for task in self.transport.pull_tasks(wait=wait):
+            log.debug(
+                "%s: task %s of job %s (%s, attempt %d)",
+                self.name,
+                task.task_id,
+                task.job_id,
+                task.payload.kind,
+                task.attempt,
+            )
             try:
                 with self.timer.stage(task.payload.kind):
                     result = self.handle(task)
@@ -70,6 +78,7 @@ class Node(ABC):
                 log.warning("%s: task %s failed: %s", self.name, task.task_id, type(exc).__name__)
                 self._report(task.task_id, str(exc))
                 continue
+            log.debug("%s: task %s done (%s)", self.name, task.task_id, result.kind)
             try:
                 self.transport.complete_task(self._signed(task, result))
             except (Conflict, NotFound) as exc:

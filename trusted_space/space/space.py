@@ -596,6 +596,7 @@ class Space:
             raise
 
     def _complete_task(self, caller: str, result: TaskResult) -> None:
+        log.debug("result of task %s from %s (%s)", result.task_id, caller, result.payload.kind)
         row = self.store.db.execute(
             "SELECT job_id, node, kind, state, result_hash FROM tasks WHERE task_id = ?",
             (result.task_id,),
