@@ -109,6 +109,7 @@ class ServiceDeployment:
         suite: str = "default",
         record: bool = False,
         verbose: bool = False,
+        space_env: dict[str, str] | None = None,
     ) -> None:
         """``record``: every party reaches the space through a recording proxy
         (``self.recorder``); ``verbose``: every process logs at DEBUG."""
@@ -138,6 +139,7 @@ class ServiceDeployment:
             "--suite",
             suite,
             *loud,
+            env=space_env,
         )
         wait_healthy(self.url)
         if record:

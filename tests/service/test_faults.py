@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.procs import TSPACE, Proc, wait_healthy
+from tests.service.procs import TSPACE, Proc, ServiceDeployment, wait_healthy
 from tests.service.underwriting import AS_OF, Deployment
 from tests.service.world import World
 
@@ -52,12 +52,13 @@ CASES = [
 
 @pytest.fixture()
 def deployment(tmp_path: Path, data: Path) -> Iterator[Deployment]:
-    dep = Deployment(tmp_path, data)
+    # A job left behind by a killed client expires instead of running forever.
+    dep = Deployment(tmp_path, data, space_env={"TSPACE_JOB_TIMEOUT_SECONDS": "45"})
     yield dep
     dep.stop()
 
 
-def consistent(dep: Deployment) -> int:
+def consistent(dep: ServiceDeployment) -> int:
     """The space's database passes SQLite's integrity check and its whole
     ledger verifies with the space's public key; return the ledger's size."""
     db = sqlite3.connect(dep.db_path)
@@ -76,7 +77,7 @@ def consistent(dep: Deployment) -> int:
     return entries
 
 
-def settled(dep: Deployment, timeout: float = 120.0) -> list[str]:
+def settled(dep: ServiceDeployment, timeout: float = 120.0) -> list[str]:
     """Wait until no job is queued or running; return the jobs' states."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

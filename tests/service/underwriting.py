@@ -15,7 +15,13 @@ AS_OF = dt.date(2026, 10, 31)
 
 
 class Deployment(ServiceDeployment):
-    def __init__(self, root: Path, data: Path, suite: str = "default") -> None:
+    def __init__(
+        self,
+        root: Path,
+        data: Path,
+        suite: str = "default",
+        space_env: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(
             root,
             {
@@ -24,6 +30,7 @@ class Deployment(ServiceDeployment):
             },
             ["insurer"],
             suite=suite,
+            space_env=space_env,
         )
         self.data = data
         self.hospital = self.nodes["hospital"]
