@@ -32,11 +32,14 @@ from trusted_space.protocol.messages import (
 )
 
 IDS = ["11010519491231002X", "110101199003074514"]
+MAX_BATCH = 20
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, TestClient]]:
-    w = World(tmp_path_factory.mktemp("abuse"), "default")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("TSPACE_MAX_BATCH", str(MAX_BATCH))  # the space's own limit, kept small
+        w = World(tmp_path_factory.mktemp("abuse"), "default")
     with TestClient(w.app) as client:
         yield w, client
 
@@ -124,6 +127,15 @@ def test_a_psi_request_larger_than_its_declared_batch(world: tuple[World, TestCl
     entry = last(w)
     assert entry["kind"] == "message_refused" and entry["actor"] == "insurer"
     assert "holds 2 items" in entry["reason"] and entry["error"] == "ProtocolError"
+
+
+def test_a_batch_over_the_spaces_limit(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    ids = w.hospital.store.subject_ids("hospital")[: MAX_BATCH + 1]
+    request = psi.PsiClient().create_request(ids)
+    r = post_job(w, client, submission(w, batch=len(ids), request=request))
+    assert r.status_code == 413 and f"batch of {MAX_BATCH + 1} exceeds {MAX_BATCH}" in r.text
+    assert last(w)["kind"] == "message_refused" and last(w)["error"] == "PayloadTooLarge"
 
 
 def test_a_malformed_psi_request(world: tuple[World, TestClient]) -> None:
