@@ -26,15 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import emit, machine
-from bench.service import AS_OF, PROVIDERS, percentile, policies
+from bench.service import AS_OF, PROVIDERS, percentile, start_service
 from connectors.applicants import read_applicants
-from tests.service.procs import Proc, admin_key, free_port, wait_healthy
-from trusted_space.crypto import get_suite
-from trusted_space.demo import default_model_path
 from trusted_space.errors import TspaceError
-from trusted_space.nodes.consumer import ConsumerNode
 from trusted_space.synth import generate_health
-from trusted_space.transport_http import HttpTransport
 
 
 def main() -> None:
@@ -58,57 +53,13 @@ def main() -> None:
 def run(
     root: Path, data: Path, ids: list[str], consumers: int, seconds: float
 ) -> dict[str, object]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    keys = root / "keys"
-    keys.mkdir()
     names = [f"insurer-{i:02d}" for i in range(consumers)]
-    roles = [("hospital", "provider"), ("cdc", "provider"), ("steward", "steward")]
-    key_files = {
-        n: admin_key(root / "space", n, r, keys)
-        for n, r in [*roles, *[(n, "consumer") for n in names]]
-    }
-    procs = [
-        Proc(root / "space.log", "serve", "--workdir", str(root / "space"), "--port", str(port))
-    ]
-    wait_healthy(url)
-    for provider, files in (
-        ("hospital", ["hospital_visits.csv"]),
-        ("cdc", ["cdc_case_reports.csv", "cdc_chronic_registry.csv"]),
-    ):
-        args = ["node", "--space", url, "--name", provider]
-        args += [
-            "--api-key-file",
-            str(key_files[provider]),
-            "--workdir",
-            str(root / "n" / provider),
-        ]
-        for f in files:
-            args += ["--data", str(data / f)]
-        procs.append(Proc(root / f"{provider}.log", *args))
-    model = default_model_path().read_bytes()
+    procs, nodes, model = start_service(root, data, names)
     latencies: list[float] = []
     errors: list[str] = []
     submitted = succeeded = failed = 0
     lock = threading.Lock()
     try:
-        steward = HttpTransport(url, key_files["steward"].read_text().strip())
-        steward.publish_model(model)
-        for doc in policies(names):
-            steward.publish_policy(doc)
-        steward.close()
-        suite = get_suite("default")
-        nodes = []
-        for n in names:
-            transport = HttpTransport(url, key_files[n].read_text().strip())
-            transport.connect()
-            node = ConsumerNode(n, root / "clients" / n, transport, suite)
-            transport.register_keys(node.public_keys())
-            nodes.append(node)
-        while not all(
-            t for t in nodes[0].transport.product_providers("underwriting_score").values()
-        ):
-            time.sleep(0.2)
         deadline = time.monotonic() + seconds
 
         def consumer(i: int) -> None:

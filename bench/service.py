@@ -86,63 +86,38 @@ def one_job(node: ConsumerNode, person_id: str, model: bytes) -> float:
     return time.perf_counter() - start
 
 
-def http_latencies(
-    root: Path, data: Path, requests: int, clients: int, ids: list[str]
-) -> list[float]:
+def start_service(
+    root: Path, data: Path, names: list[str]
+) -> tuple[list[Proc], list[ConsumerNode], bytes]:
+    """The space and the hospital and CDC nodes as processes on 127.0.0.1, the
+    model and policies published, and one connected consumer node per name
+    (each its own participant, key and folder); returns once both providers
+    offer their datasets. Callers stop the processes."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     keys = root / "keys"
     keys.mkdir()
-    names = [f"insurer-{i}" for i in range(clients)]
+    roles = [("hospital", "provider"), ("cdc", "provider"), ("steward", "steward")]
     key_files = {
         n: admin_key(root / "space", n, r, keys)
-        for n, r in [
-            ("hospital", "provider"),
-            ("cdc", "provider"),
-            ("steward", "steward"),
-            *[(n, "consumer") for n in names],
-        ]
+        for n, r in [*roles, *[(n, "consumer") for n in names]]
     }
     procs = [
         Proc(root / "space.log", "serve", "--workdir", str(root / "space"), "--port", str(port))
     ]
-    wait_healthy(url)
-    procs.append(
-        Proc(
-            root / "hospital.log",
-            "node",
-            "--space",
-            url,
-            "--name",
-            "hospital",
-            "--api-key-file",
-            str(key_files["hospital"]),
-            "--workdir",
-            str(root / "n" / "hospital"),
-            "--data",
-            str(data / "hospital_visits.csv"),
-        )
-    )
-    procs.append(
-        Proc(
-            root / "cdc.log",
-            "node",
-            "--space",
-            url,
-            "--name",
-            "cdc",
-            "--api-key-file",
-            str(key_files["cdc"]),
-            "--workdir",
-            str(root / "n" / "cdc"),
-            "--data",
-            str(data / "cdc_case_reports.csv"),
-            "--data",
-            str(data / "cdc_chronic_registry.csv"),
-        )
-    )
-    model = default_model_path().read_bytes()
     try:
+        wait_healthy(url)
+        for provider, files in (
+            ("hospital", ["hospital_visits.csv"]),
+            ("cdc", ["cdc_case_reports.csv", "cdc_chronic_registry.csv"]),
+        ):
+            args = ["node", "--space", url, "--name", provider]
+            args += ["--api-key-file", str(key_files[provider])]
+            args += ["--workdir", str(root / "n" / provider)]
+            for f in files:
+                args += ["--data", str(data / f)]
+            procs.append(Proc(root / f"{provider}.log", *args))
+        model = default_model_path().read_bytes()
         steward = HttpTransport(url, key_files["steward"].read_text().strip())
         steward.publish_model(model)
         for doc in policies(names):
@@ -160,6 +135,19 @@ def http_latencies(
             t for t in nodes[0].transport.product_providers("underwriting_score").values()
         ):
             time.sleep(0.2)
+    except BaseException:
+        for proc in procs:
+            proc.stop()
+        raise
+    return procs, nodes, model
+
+
+def http_latencies(
+    root: Path, data: Path, requests: int, clients: int, ids: list[str]
+) -> list[float]:
+    names = [f"insurer-{i}" for i in range(clients)]
+    procs, nodes, model = start_service(root, data, names)
+    try:
         one_job(nodes[0], ids[0], model)  # warm-up: setups fetched, pools started
         latencies: list[float] = []
         lock = threading.Lock()
