@@ -11,15 +11,33 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def dated_example(name: str, **changes: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = yaml.safe_load(
-        (ROOT / "policies" / "examples" / f"underwriting_score.{name}.yaml").read_text("utf-8")
-    )
+def dated(file: str, **changes: Any) -> dict[str, Any]:
+    """policies/examples/FILE, valid from a month ago for a year."""
+    doc: dict[str, Any] = yaml.safe_load((ROOT / "policies" / "examples" / file).read_text("utf-8"))
     today = dt.date.today()
     doc["valid_from"] = (today - dt.timedelta(days=30)).isoformat()
     doc["valid_until"] = (today + dt.timedelta(days=365)).isoformat()
+    doc.update(changes)
+    return doc
+
+
+def dated_example(name: str, **changes: Any) -> dict[str, Any]:
+    doc = dated(f"underwriting_score.{name}.yaml")
     doc["limits"]["batch"]["min"] = 1
     doc.update(changes)
+    return doc
+
+
+def exact_cohort_policy(name: str, min_count: int) -> dict[str, Any]:
+    """The cohort example of ``name`` (hospital or cdc) with ``min_count``
+    everywhere (the strictest applies) and no differential privacy: exact
+    cells, so two runs can be compared byte for byte."""
+    doc = dated(f"cohort_statistics.{name}.yaml")
+    doc["output"]["min_count"] = min_count
+    for column, klass in doc["columns"].items():
+        if isinstance(klass, dict):
+            doc["columns"][column] = {**klass, "min_count": min_count}
+    del doc["privacy"]
     return doc
 
 

@@ -17,12 +17,12 @@ import pytest
 import yaml
 
 from products.cohort.runner import run_cohort
+from tests.policy_docs import exact_cohort_policy
 from tests.service.procs import Proc, ServiceDeployment, wait_healthy
 from tests.service.test_faults import consistent, settled
 from trusted_space.synth import generate_health
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2026, 10, 31)
 QUERY = {
     "hospital": {"cohort": "inpatients", "from": "2024-01-01", "to": "2026-06-30"},
@@ -47,18 +47,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cohort-faults")
     generate_health(3000, 9, out, applicants=10, end_date=AS_OF)
     (out / "query.yaml").write_text(yaml.safe_dump(QUERY), encoding="utf-8")
-    today = dt.date.today()
     for name in ("hospital", "cdc"):
-        doc = yaml.safe_load(
-            (ROOT / "policies" / "examples" / f"cohort_statistics.{name}.yaml").read_text("utf-8")
-        )
-        doc["valid_from"] = str(today - dt.timedelta(days=1))
-        doc["valid_until"] = str(today + dt.timedelta(days=30))
-        doc["output"]["min_count"] = 2
-        for column, klass in doc["columns"].items():
-            if isinstance(klass, dict):
-                doc["columns"][column] = {**klass, "min_count": 2}
-        del doc["privacy"]  # exact cells
+        doc = exact_cohort_policy(name, 2)
         (out / f"{name}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     return out
 

@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from products.lending.runner import run_lending
+from tests.policy_docs import dated
 from tests.service.procs import ServiceDeployment
 from trusted_space.synth import generate_tenders
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2026, 10, 31)
 
 
@@ -23,12 +23,7 @@ AS_OF = dt.date(2026, 10, 31)
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tenders")
     generate_tenders(800, 5, out, applicants=60, end_date=AS_OF)
-    doc = yaml.safe_load(
-        (ROOT / "policies" / "examples" / "tender_lending_features.centres.yaml").read_text("utf-8")
-    )
-    today = dt.date.today()
-    doc["valid_from"] = str(today - dt.timedelta(days=1))
-    doc["valid_until"] = str(today + dt.timedelta(days=365))
+    doc = dated("tender_lending_features.centres.yaml")
     (out / "policy.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return out
 

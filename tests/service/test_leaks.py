@@ -23,14 +23,13 @@ from products.lending.runner import run_lending
 from products.underwriting.runner import run_underwriting
 from tests import canaries
 from tests.leakcheck import duckdb_text, encodings, find_canaries, find_in_text, sqlite_text
-from tests.policy_docs import dated_example
+from tests.policy_docs import dated, dated_example
 from tests.service.procs import ServiceDeployment
 from trusted_space.demo import default_model_path
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health, generate_tenders
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2026, 10, 31)
 NEEDLES = [*canaries.HEALTH_NEEDLES, *canaries.TENDER_NEEDLES]
 QUERY = {
@@ -41,16 +40,6 @@ QUERY = {
     "min_count": 0,
     "dp": {"epsilon": 1.0},
 }
-
-
-def _dated(name: str) -> dict[str, object]:
-    doc: dict[str, object] = yaml.safe_load(
-        (ROOT / "policies" / "examples" / name).read_text(encoding="utf-8")
-    )
-    today = dt.date.today()
-    doc["valid_from"] = str(today - dt.timedelta(days=1))
-    doc["valid_until"] = str(today + dt.timedelta(days=365))
-    return doc
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +54,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     docs = {
         "uw-hospital": dated_example("hospital"),
         "uw-cdc": dated_example("cdc"),
-        "centres": _dated("tender_lending_features.centres.yaml"),
-        "cohort-hospital": _dated("cohort_statistics.hospital.yaml"),
-        "cohort-cdc": _dated("cohort_statistics.cdc.yaml"),
+        "centres": dated("tender_lending_features.centres.yaml"),
+        "cohort-hospital": dated("cohort_statistics.hospital.yaml"),
+        "cohort-cdc": dated("cohort_statistics.cdc.yaml"),
     }
     for name, doc in docs.items():
         (policies / f"{name}.yaml").write_text(
