@@ -16,8 +16,10 @@ from rich.console import Console
 from trusted_space.errors import PolicyDenied, TspaceError
 from trusted_space.i18n import t
 
-console = Console()
-err_console = Console(stderr=True)
+# Messages are never hard-wrapped: a path or an error line stays whole, so
+# it can be copied and searched (logs, pipes, 80-column terminals alike).
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
