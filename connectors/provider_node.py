@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from connectors.base import LoadOptions, get_connector
+from connectors.canonical import DATASETS
 from connectors.cohort_upload import cohort_upload
 from connectors.identifiers import company_key_error, resident_id_error
 from connectors.node_store import NodeStore
@@ -32,6 +33,7 @@ from trusted_space import psi_partitions
 from trusted_space.crypto import CryptoSuite
 from trusted_space.encoding import FixedPoint, to_decimal
 from trusted_space.errors import ProtocolError
+from trusted_space.feature_partitions import feature_rows
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPublicKey
 from trusted_space.keyfiles import (
@@ -170,12 +172,15 @@ class ProviderNode(Node):
         subjects = [(h, p) for h, p in subjects if p not in refused]
         handles = pa.array([h for h, _ in subjects], pa.string())
         ids = pa.array([p for _, p in subjects], pa.string())
-        con = self.store.con
-        con.register("subjects", pa.table({"handle": handles, "subject": ids}))
-        try:
-            table = con.sql(product.feature_sql(t.role), params={"as_of": t.as_of}).to_arrow_table()
-        finally:
-            con.unregister("subjects")
+        role = product.role(t.role)
+        table = feature_rows(
+            self.store.con,
+            product.feature_sql(t.role),
+            pa.table({"handle": handles, "subject": ids}),
+            keyed=DATASETS[role.dataset],
+            reference=role.reference_tables,
+            params={"as_of": t.as_of},
+        )
         if table.num_rows != len(subjects):
             raise ProtocolError("feature SQL must return one row per subject")
         order = {h: i for i, h in enumerate(table.column("handle").to_pylist())}

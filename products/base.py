@@ -38,6 +38,8 @@ class RoleSpec:
     role: str
     dataset: str  # the node dataset whose subjects answer the PSI
     sql_resource: str  # feature SQL file in the product's package
+    # Tables the feature SQL reads whole besides the dataset's (not keyed by subject)
+    reference_tables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

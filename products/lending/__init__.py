@@ -24,7 +24,7 @@ TENDER_LENDING = Product(
     package="products.lending",
     engine="direct_lookup",
     output_mode="features",
-    roles=(RoleSpec("centre", "tenders", "features.sql"),),
+    roles=(RoleSpec("centre", "tenders", "features.sql", reference_tables=("currency_rates",)),),
     features=(
         Feature(
             "bids_12m",

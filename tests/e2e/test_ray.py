@@ -1,8 +1,9 @@
 """The underwriting and cohort products with their bulk work on a local Ray cluster.
 
 Thresholds are lowered so that even this small data sends PSI setups,
-tokenisation, encryption and re-randomisation to Ray; the results must
-equal the plaintext DuckDB references exactly, as on the process pool.
+tokenisation, feature SQL by partition, encryption and re-randomisation to
+Ray; the results must equal the plaintext DuckDB references exactly, as on
+the process pool.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.stories import (
     underwrite_synth,
     underwriting_reference,
 )
-from trusted_space import parallel, psi_partitions, tokens
+from trusted_space import feature_partitions, parallel, psi_partitions, tokens
 from trusted_space.demo import compare
 from trusted_space.synth import generate_health
 
@@ -42,6 +43,7 @@ def on_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(parallel, "INLINE_BELOW", 8)
     monkeypatch.setattr(psi_partitions, "PARTITION_ABOVE", 100)
     monkeypatch.setattr(tokens, "PARALLEL_ABOVE", 100)
+    monkeypatch.setattr(feature_partitions, "PARTITION_FROM", 8)
     calls: list[str] = []  # the functions sent to Ray
     real = parallel._ray
 
@@ -67,7 +69,7 @@ def test_underwriting_on_ray_equals_the_plaintext_reference(
     data: Path, tmp_path: Path, on_ray: list[str]
 ) -> None:
     run = underwrite_synth(data, tmp_path / "w")
-    assert {"_setup_part", "_encrypt_chunk", "_rerandomise_chunk"} <= set(on_ray)
+    assert {"_setup_part", "_run_partition", "_encrypt_chunk", "_rerandomise_chunk"} <= set(on_ray)
     assert compare(run.rows, underwriting_reference(data)) == []
     assert sum(r.status == "scored" for r in run.rows) > 0
 

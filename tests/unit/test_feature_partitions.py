@@ -1,0 +1,120 @@
+"""Feature SQL by partition equals the SQL run once in the node's DuckDB.
+
+Every role's feature SQL of the underwriting and lending products, over
+generated hospital, CDC and tender data, with the subjects split into 2 and
+5 partitions on the process pool (Ray: tests/e2e/test_ray.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from connectors.base import LoadOptions, get_connector
+from connectors.canonical import DATASETS
+from connectors.node_store import NodeStore
+from products.registry import get_product
+from trusted_space import feature_partitions, parallel
+from trusted_space.feature_partitions import feature_rows
+from trusted_space.synth import generate_health, generate_tenders
+
+AS_OF = dt.date(2026, 10, 31)
+ROLES = [
+    ("underwriting_score", "hospital"),
+    ("underwriting_score", "cdc"),
+    ("tender_lending_features", "centre"),
+]
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    data = tmp_path_factory.mktemp("data")
+    generate_health(3000, 5, data / "health", applicants=10, end_date=AS_OF)
+    generate_tenders(600, 5, data / "tenders", applicants=10, end_date=AS_OF)
+    sources = {
+        "hospital": ("csv", [data / "health" / "hospital_visits.csv"]),
+        "cdc": (
+            "csv",
+            [
+                data / "health" / "cdc_case_reports.csv",
+                data / "health" / "cdc_chronic_registry.csv",
+            ],
+        ),
+        "centre": ("ocds", sorted((data / "tenders" / "centre_a").glob("*.json"))),
+    }
+    out = {}
+    for role, (kind, paths) in sources.items():
+        out[role] = tmp_path_factory.mktemp(role)
+        with NodeStore(out[role]) as store:
+            get_connector(kind).load(paths, store, LoadOptions())
+    return out
+
+
+def subjects_of(store: NodeStore, dataset: str) -> pa.Table:
+    """Every subject of the dataset, plus 40 nobody holds, with fresh handles."""
+    union = " UNION ".join(f"SELECT {col} AS s FROM {table}" for table, col in DATASETS[dataset])
+    held = [r[0] for r in store.con.sql(f"SELECT DISTINCT s FROM ({union}) ORDER BY s").fetchall()]
+    ids = held + [f"absent-{i}" for i in range(40)]
+    return pa.table(
+        {"handle": [f"{i:032x}" for i in range(len(ids))], "subject": ids},
+        schema=pa.schema([("handle", pa.string()), ("subject", pa.string())]),
+    )
+
+
+def by_handle(table: pa.Table) -> list[dict[str, object]]:
+    return sorted(table.to_pylist(), key=lambda row: str(row["handle"]))
+
+
+@pytest.mark.parametrize(("product_name", "role"), ROLES)
+def test_partitions_equal_one_query(nodes: dict[str, Path], product_name: str, role: str) -> None:
+    product = get_product(product_name)
+    spec = product.role(role)
+    with NodeStore(nodes[role], read_only=True) as store:
+        subjects = subjects_of(store, spec.dataset)
+        kwargs = {
+            "keyed": DATASETS[spec.dataset],
+            "reference": spec.reference_tables,
+            "params": {"as_of": AS_OF},
+        }
+        sql = product.feature_sql(role)
+        once = feature_rows(store.con, sql, subjects, parts=1, **kwargs)  # type: ignore[arg-type]
+        assert once.num_rows == subjects.num_rows
+        # Some subject has a non-zero feature, so the comparison can fail.
+        assert any(
+            v not in (0, None) for row in once.to_pylist() for k, v in row.items() if k != "handle"
+        )
+        for parts in (2, 5):
+            split = feature_rows(store.con, sql, subjects, parts=parts, **kwargs)  # type: ignore[arg-type]
+            assert split.schema == once.schema
+            assert by_handle(split) == by_handle(once)
+
+
+def test_the_local_pool_keeps_one_query(
+    nodes: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On one machine the node's DuckDB is faster than partitions
+    (bench/features.py), so a large batch stays in process unless on Ray."""
+    sent: list[str] = []
+    real = parallel.starmap
+
+    def recording(fn, arguments):  # type: ignore[no-untyped-def]
+        sent.append(fn.__name__)
+        return real(fn, arguments)
+
+    monkeypatch.setattr(parallel, "starmap", recording)
+    monkeypatch.setattr(feature_partitions, "PARTITION_FROM", 1)
+    product = get_product("underwriting_score")
+    with NodeStore(nodes["hospital"], read_only=True) as store:
+        subjects = subjects_of(store, "hospital")
+        feature_rows(
+            store.con,
+            product.feature_sql("hospital"),
+            subjects,
+            keyed=DATASETS["hospital"],
+            params={"as_of": AS_OF},
+        )
+    assert parallel.backend_name() == "local"
+    assert sent == []
