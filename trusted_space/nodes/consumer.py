@@ -52,6 +52,7 @@ from trusted_space.protocol.messages import (
     CohortThresholdTask,
     CohortUnpackResult,
     CohortUnpackTask,
+    JobResult,
     JobSpec,
     JobSubmission,
     MatchedSubjectsResult,
@@ -204,7 +205,7 @@ class ConsumerNode(Node):
         if isinstance(task.payload, PsiFinishTask):
             return self._finish_psi(task.job_id, task.payload)
         if isinstance(task.payload, ResultReadyTask):
-            return self._collect(task.job_id)
+            return self._collect(task.job_id, task.payload.result)
         if isinstance(task.payload, CohortUnpackTask):
             return self._unpack(task.payload)
         if isinstance(task.payload, CohortThresholdTask):
@@ -278,10 +279,12 @@ class ConsumerNode(Node):
             # Fresh, random, per job: handles link nothing across jobs.
             state["handles"] = [secrets.token_bytes(HANDLE_BYTES).hex() for _ in person_ids]
         client = psi.PsiClient(secret=bytes.fromhex(state["psi_secret"]))
-        keys = {p.name: bytes.fromhex(p.sealing_key) for p in self.transport.participants()}
         providers = [n for names in state["providers"].values() for n in names]
         if set(t.setups) != set(providers) or set(t.responses) != set(providers):
             raise ProtocolError("PSI answers do not match the job's providers")
+        if set(t.sealing_keys) != set(providers):
+            raise ProtocolError("the task does not carry each provider's sealing key")
+        keys = {name: bytes.fromhex(key) for name, key in t.sealing_keys.items()}
         matched: dict[str, list[int]] = {}
         sealed: dict[str, bytes] = {}
         for name in providers:
@@ -320,9 +323,11 @@ class ConsumerNode(Node):
         write_secret(path, setup)
         return setup
 
-    def _collect(self, job_id: str) -> AckResult:
+    def _collect(self, job_id: str, result: JobResult | None) -> AckResult:
+        """Decrypt the result the space attached to the result_ready task."""
         state = self._load_job(job_id)
-        result = self.transport.job_result(job_id)
+        if result is None or result.job_id != job_id:
+            raise ProtocolError("the task does not carry this job's result")
         product = get_product(state["product"])
         handles = [h.hex() for h in split_handles(result.handles)]
         cts = self.paillier_public.unpack(result.ciphertexts)

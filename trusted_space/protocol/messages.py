@@ -123,6 +123,8 @@ class PsiFinishTask(Message):
     kind: Literal["psi_finish"] = "psi_finish"
     setups: dict[str, SetupRef]  # provider -> setup reference
     responses: dict[str, Base64Bytes]  # provider -> response
+    # provider -> its registered sealing key (hex), to seal the matched subjects to
+    sealing_keys: dict[str, str] = {}
 
 
 class ComputeFeaturesTask(Message):
@@ -146,7 +148,10 @@ class ComputeFeaturesTask(Message):
 
 
 class ResultReadyTask(Message):
+    """To the consumer: its job's result, attached when the task is handed out."""
+
     kind: Literal["result_ready"] = "result_ready"
+    result: JobResult | None = None
 
 
 class CellLayoutSpec(Message):
@@ -316,3 +321,6 @@ def split_handles(data: bytes) -> list[bytes]:
     if len(data) % HANDLE_BYTES:
         raise ProtocolError(f"handle block is not a multiple of {HANDLE_BYTES} bytes")
     return [data[i : i + HANDLE_BYTES] for i in range(0, len(data), HANDLE_BYTES)]
+
+
+ResultReadyTask.model_rebuild()

@@ -187,11 +187,14 @@ class LookupProtocol:
         for role, names in spec.providers.items():
             for name in names:
                 dataset = product.role(role).dataset
-                digest = self.suite.hex_hash(self.space.setup(name, dataset, versions[name]))
+                digest = self.space.setup_hash(name, dataset, versions[name])
                 setups[name] = SetupRef(dataset=dataset, version=versions[name], hash=digest)
                 responses[name] = self.store.get_data(job_id, f"psi_response/{name}") or b""
+        sealing_keys = {name: self.space.participants.keys_of(name).sealing_key for name in setups}
         self.space.add_task(
-            job_id, spec.consumer, PsiFinishTask(setups=setups, responses=responses)
+            job_id,
+            spec.consumer,
+            PsiFinishTask(setups=setups, responses=responses, sealing_keys=sealing_keys),
         )
         self.space.set_step(job_id, "running", "intersect")
 

@@ -51,6 +51,7 @@ from trusted_space.protocol.messages import (
     JobStatus,
     JobSubmission,
     ParticipantKeys,
+    ResultReadyTask,
     Task,
     TaskPayload,
     TaskResult,
@@ -115,6 +116,7 @@ class Space:
         self.lock = threading.RLock()
         self._tasks_cv = threading.Condition()
         self._task_generation: dict[str, int] = {}  # node -> tasks added so far
+        self._setup_hashes: dict[tuple[str, str, int], str] = {}
         self._closing = False  # set on shutdown: long polls answer at once
         self._work_cv = threading.Condition()
         self.store = SpaceStore(space_dir)
@@ -243,13 +245,14 @@ class Space:
                 },
             )
 
-    def latest_offer(self, provider: str, dataset: str) -> tuple[int, int, bytes] | None:
+    def latest_offer(self, provider: str, dataset: str) -> tuple[int, int] | None:
+        """(version, max_client_items) of the provider's newest offer of a dataset."""
         row = self.store.db.execute(
-            "SELECT version, max_client_items, setup FROM datasets "
+            "SELECT version, max_client_items FROM datasets "
             "WHERE provider = ? AND dataset = ? ORDER BY version DESC LIMIT 1",
             (provider, dataset),
         ).fetchone()
-        return None if row is None else (int(row[0]), int(row[1]), bytes(row[2]))
+        return None if row is None else (int(row[0]), int(row[1]))
 
     def setup(self, provider: str, dataset: str, version: int) -> bytes:
         row = self.store.db.execute(
@@ -259,6 +262,17 @@ class Space:
         if row is None:
             raise NotFound(f"no setup {provider}/{dataset}/v{version}")
         return bytes(row[0])
+
+    def setup_hash(self, provider: str, dataset: str, version: int) -> str:
+        """The hash of an offered setup, computed once: an offered version's
+        setup never changes (offer_dataset refuses a different one)."""
+        key = (provider, dataset, version)
+        digest = self._setup_hashes.get(key)
+        if digest is None:
+            digest = self._setup_hashes[key] = self.suite.hex_hash(
+                self.setup(provider, dataset, version)
+            )
+        return digest
 
     @_locked
     def dataset_setup(self, caller: str, provider: str, dataset: str, version: int) -> bytes:
@@ -565,17 +579,22 @@ class Space:
                     "WHERE task_id = ?",
                     (now + self.config.lease_seconds, task_id),
                 )
-                out.append(
-                    Task.model_validate(
-                        {
-                            "task_id": task_id,
-                            "job_id": job_id,
-                            "node": caller,
-                            "attempt": attempt + 1,
-                            "payload": json.loads(payload),
-                        }
-                    )
+                task = Task.model_validate(
+                    {
+                        "task_id": task_id,
+                        "job_id": job_id,
+                        "node": caller,
+                        "attempt": attempt + 1,
+                        "payload": json.loads(payload),
+                    }
                 )
+                if isinstance(task.payload, ResultReadyTask):
+                    # The result travels with the task: no second request for it.
+                    result = self._engine(self._spec(job_id)).result(job_id)
+                    task = task.model_copy(
+                        update={"payload": task.payload.model_copy(update={"result": result})}
+                    )
+                out.append(task)
         return out
 
     @_locked
