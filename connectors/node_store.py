@@ -35,6 +35,9 @@ class NodeStore:
             str(self.path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT}
         )
         self._depth = 0
+        # datasets() per version, read once: every write goes through
+        # transaction(), which forgets it (one process holds the file).
+        self._datasets: dict[str, tuple[int, int]] | None = None
         if not read_only:
             self._create_schema()
 
@@ -91,6 +94,7 @@ class NodeStore:
             raise
         finally:
             self._depth = 0
+            self._datasets = None
         self.con.execute("COMMIT")
 
     # -- loading ------------------------------------------------------------
@@ -356,10 +360,12 @@ class NodeStore:
 
     def datasets(self) -> dict[str, tuple[int, int]]:
         """dataset -> (version, subjects) for every dataset with subjects."""
-        rows = self.con.execute(
-            "SELECT dataset, version, subjects FROM dataset_versions WHERE subjects > 0"
-        ).fetchall()
-        return {d: (int(v), int(s)) for d, v, s in rows}
+        if self._datasets is None or self._depth:  # inside a transaction: not cached
+            rows = self.con.execute(
+                "SELECT dataset, version, subjects FROM dataset_versions WHERE subjects > 0"
+            ).fetchall()
+            self._datasets = {d: (int(v), int(s)) for d, v, s in rows}
+        return dict(self._datasets)
 
     def subject_ids(self, dataset: str) -> list[str]:
         """Distinct subject ids of a dataset (person ids, company keys), for the

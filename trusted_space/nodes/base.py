@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 
 from trusted_space.crypto import CryptoSuite
@@ -59,35 +60,51 @@ class Node(ABC):
         space no longer wants (the job ended, or another attempt already
         answered) is dropped."""
         done = 0
-        for task in self.transport.pull_tasks(wait=wait):
-            log.debug(
-                "%s: task %s of job %s (%s, attempt %d)",
-                self.name,
-                task.task_id,
-                task.job_id,
-                task.payload.kind,
-                task.attempt,
-            )
-            try:
-                with self.timer.stage(task.payload.kind):
-                    result = self.handle(task)
-            except (Conflict, NotFound) as exc:
-                log.info("%s: task %s dropped: %s", self.name, task.task_id, type(exc).__name__)
-                continue
-            except TspaceError as exc:
-                log.warning("%s: task %s failed: %s", self.name, task.task_id, type(exc).__name__)
-                self._report(task.task_id, str(exc))
-                continue
-            log.debug("%s: task %s done (%s)", self.name, task.task_id, result.kind)
-            try:
-                self.transport.complete_task(self._signed(task, result))
-            except (Conflict, NotFound) as exc:
-                log.info(
-                    "%s: result of %s not taken: %s", self.name, task.task_id, type(exc).__name__
-                )
-                continue
-            done += 1
+        tasks = self.transport.pull_tasks(wait=wait)
+        self.before_tasks(tasks)
+        try:
+            for task in tasks:
+                done += self._run_task(task)
+        finally:
+            self.after_tasks()
         return done
+
+    def before_tasks(self, tasks: Sequence[Task]) -> None:
+        """A hook before the tasks pulled together are done one by one (a
+        provider computes their features in one query)."""
+        return
+
+    def after_tasks(self) -> None:
+        """A hook after the tasks pulled together are done."""
+        return
+
+    def _run_task(self, task: Task) -> int:
+        """Do one task and post its result; 1 when the space took it."""
+        log.debug(
+            "%s: task %s of job %s (%s, attempt %d)",
+            self.name,
+            task.task_id,
+            task.job_id,
+            task.payload.kind,
+            task.attempt,
+        )
+        try:
+            with self.timer.stage(task.payload.kind):
+                result = self.handle(task)
+        except (Conflict, NotFound) as exc:
+            log.info("%s: task %s dropped: %s", self.name, task.task_id, type(exc).__name__)
+            return 0
+        except TspaceError as exc:
+            log.warning("%s: task %s failed: %s", self.name, task.task_id, type(exc).__name__)
+            self._report(task.task_id, str(exc))
+            return 0
+        log.debug("%s: task %s done (%s)", self.name, task.task_id, result.kind)
+        try:
+            self.transport.complete_task(self._signed(task, result))
+        except (Conflict, NotFound) as exc:
+            log.info("%s: result of %s not taken: %s", self.name, task.task_id, type(exc).__name__)
+            return 0
+        return 1
 
     def _signed(self, task: Task, result: TaskResultPayload) -> TaskResult:
         """The result with this node's signature: the ledger keeps it as
