@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import gmpy2
 import phe
@@ -131,9 +131,10 @@ class PaillierPublicKey:
         """Enc(m) -> Enc(k * m) for a public signed integer k."""
         if k == 0:
             return gmpy2.mpz(1)
-        if k < 0:
-            return gmpy2.powmod(gmpy2.invert(c, self.nsquare), -k, self.nsquare)
-        return gmpy2.powmod(c, k, self.nsquare)
+        with _releasing_gil():
+            if k < 0:
+                return gmpy2.powmod(gmpy2.invert(c, self.nsquare), -k, self.nsquare)
+            return gmpy2.powmod(c, k, self.nsquare)
 
     def rerandomise(self, c: gmpy2.mpz) -> gmpy2.mpz:
         """Multiply by a fresh encryption of zero so the result is unlinkable."""
@@ -172,7 +173,8 @@ class PaillierPrivateKey:
     def decrypt(self, c: int) -> int:
         """The signed plaintext of a ciphertext under this key."""
         c = self.public_key.check(c)
-        m = gmpy2.mpz(self._phe.raw_decrypt(int(c)))
+        with _releasing_gil():
+            m = gmpy2.mpz(self._phe.raw_decrypt(int(c)))
         n = self.public_key.n
         if m <= self.public_key.max_int:
             return int(m)
@@ -189,6 +191,14 @@ class PaillierPrivateKey:
         return cls(PaillierPublicKey(p * q), p, q)
 
 
+def _releasing_gil() -> Any:
+    """A block in which gmpy2's long operations (powmod) let other threads
+    run: a space answering requests while it re-randomises, a node's
+    threads decrypting side by side. gmpy2 keeps its settings per thread,
+    so each call sets this for its own block only."""
+    return gmpy2.context(allow_release_gil=True)
+
+
 class StandardNoise:
     """r^n mod n^2 for r uniform in Z*_n: textbook Paillier randomness."""
 
@@ -197,7 +207,8 @@ class StandardNoise:
 
     def draw(self) -> gmpy2.mpz:
         r = gmpy2.mpz(secrets.randbelow(int(self.n) - 1) + 1)
-        return gmpy2.powmod(r, self.n, self.nsquare)
+        with _releasing_gil():
+            return gmpy2.powmod(r, self.n, self.nsquare)
 
 
 class FixedBaseNoise:

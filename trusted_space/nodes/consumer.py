@@ -67,6 +67,8 @@ from trusted_space.transport import SpaceAPI
 
 log = logging.getLogger("tspace.consumer")
 
+KEPT_PSI_CLIENTS = 256
+
 
 @dataclass(frozen=True)
 class CohortOutcome:
@@ -123,6 +125,9 @@ class ConsumerNode(Node):
     ) -> None:
         super().__init__(name, node_dir, transport, suite)
         self.paillier_public, self.paillier_private = self._paillier(self.keys_dir, paillier_preset)
+        # Each submitted job's PSI client, kept until its PSI step; after a
+        # restart it is rebuilt from the secret in the job file.
+        self._psi_clients: dict[str, psi.PsiClient] = {}
 
     def _paillier(
         self, keys: Path, preset: PaillierPreset
@@ -191,8 +196,12 @@ class ConsumerNode(Node):
                 "providers": providers,
             },
         )
+        self._psi_clients[job_id] = client
+        if len(self._psi_clients) > KEPT_PSI_CLIENTS:  # jobs that never reached their PSI step
+            self._psi_clients.pop(next(iter(self._psi_clients)))
         status = self.transport.submit_job(JobSubmission(spec=spec, psi_request=request))
         if status.state == "denied":
+            self._psi_clients.pop(job_id, None)
             self._job_path(job_id).unlink(missing_ok=True)
             raise PolicyDenied(status.reasons)
         log.info("submitted job %s (%s, %d subjects)", job_id, product, len(person_ids))
@@ -278,7 +287,9 @@ class ConsumerNode(Node):
         if "handles" not in state:
             # Fresh, random, per job: handles link nothing across jobs.
             state["handles"] = [secrets.token_bytes(HANDLE_BYTES).hex() for _ in person_ids]
-        client = psi.PsiClient(secret=bytes.fromhex(state["psi_secret"]))
+        client = self._psi_clients.pop(job_id, None) or psi.PsiClient(
+            secret=bytes.fromhex(state["psi_secret"])
+        )
         providers = [n for names in state["providers"].values() for n in names]
         if set(t.setups) != set(providers) or set(t.responses) != set(providers):
             raise ProtocolError("PSI answers do not match the job's providers")

@@ -114,7 +114,10 @@ class Space:
     ) -> None:
         self.config = config or SpaceConfig()
         self.lock = threading.RLock()
-        self._tasks_cv = threading.Condition()
+        # One condition per node over one lock: a task for a node wakes only
+        # that node's long polls, not every waiting node.
+        self._tasks_lock = threading.Lock()
+        self._node_cvs: dict[str, threading.Condition] = {}
         self._task_generation: dict[str, int] = {}  # node -> tasks added so far
         self._setup_hashes: dict[tuple[str, str, int], str] = {}
         self._closing = False  # set on shutdown: long polls answer at once
@@ -528,17 +531,24 @@ class Space:
             "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, 'pending', 0, NULL, NULL, ?)",
             (task_id, job_id, node, payload.kind, payload.model_dump_json(), _now()),
         )
-        with self._tasks_cv:  # lock order: space lock, then this condition
+        with self._tasks_lock:  # lock order: space lock, then this lock
             self._task_generation[node] = self._task_generation.get(node, 0) + 1
-            self._tasks_cv.notify_all()
+            self._node_cv(node).notify_all()
         return task_id
+
+    def _node_cv(self, node: str) -> threading.Condition:
+        """The condition a node's long polls wait on (call with _tasks_lock held)."""
+        cv = self._node_cvs.get(node)
+        if cv is None:
+            cv = self._node_cvs[node] = threading.Condition(self._tasks_lock)
+        return cv
 
     def pull_tasks(self, caller: str, limit: int = 8, wait: float = 0.0) -> list[Task]:
         """Lease up to ``limit`` of the caller's pending tasks (or expired
         leases), waiting up to ``wait`` seconds for one to appear."""
         deadline = time.monotonic() + max(0.0, wait)
         while True:
-            with self._tasks_cv:
+            with self._tasks_lock:
                 generation = self._task_generation.get(caller, 0)
             # Never hold the condition while taking the space lock (add_task
             # takes them the other way round).
@@ -546,15 +556,16 @@ class Space:
             remaining = deadline - time.monotonic()
             if tasks or remaining <= 0 or self._closing:
                 return tasks
-            with self._tasks_cv:
+            with self._tasks_lock:
                 # Sleep until a task for this node appears (or a second passes,
                 # for leases that expire); other nodes' tasks do not wake us.
+                cv = self._node_cv(caller)
                 end = time.monotonic() + min(remaining, 1.0)
                 while self._task_generation.get(caller, 0) == generation and not self._closing:
                     left = end - time.monotonic()
                     if left <= 0:
                         break
-                    self._tasks_cv.wait(left)
+                    cv.wait(left)
 
     @_locked
     def _pull(self, caller: str, limit: int) -> list[Task]:
@@ -714,9 +725,10 @@ class Space:
     def stop_waiting(self) -> None:
         """Shutting down: every long poll answers now (with what it has), so
         the server does not wait out each node's poll before it exits."""
-        with self._tasks_cv:
+        with self._tasks_lock:
             self._closing = True
-            self._tasks_cv.notify_all()
+            for cv in self._node_cvs.values():
+                cv.notify_all()
         self.work_added()
 
     # -- background work ---------------------------------------------------------------------------
