@@ -156,17 +156,17 @@ def chunks(items: Sequence[T], parts: int) -> list[Sequence[T]]:
 
 def _encrypt_chunk(n_hex: str, values: Sequence[int]) -> list[int]:
     key = PaillierPublicKey(int(n_hex, 16))
-    return [int(key.encrypt(v)) for v in values]
+    return [int(c) for c in key.encrypt_many(values)]
 
 
 def _rerandomise_chunk(n_hex: str, cts: Sequence[int]) -> list[int]:
     key = PaillierPublicKey(int(n_hex, 16))
-    return [int(key.rerandomise(gmpy2.mpz(c))) for c in cts]
+    return [int(c) for c in key.rerandomise_many([gmpy2.mpz(c) for c in cts])]
 
 
 def _zeros_chunk(n_hex: str, counts: Sequence[int]) -> list[int]:
     key = PaillierPublicKey(int(n_hex, 16))
-    return [int(key.zero()) for _ in range(sum(counts))]
+    return [int(z) for z in key.zeros(sum(counts))]
 
 
 def _map_chunks(
@@ -182,7 +182,7 @@ def _map_chunks(
 def rerandomise_values(public_key: PaillierPublicKey, cts: Sequence[gmpy2.mpz]) -> list[gmpy2.mpz]:
     """Multiply each ciphertext by a fresh encryption of zero, on every core."""
     if len(cts) < INLINE_BELOW or workers() == 1:
-        return [public_key.rerandomise(c) for c in cts]
+        return public_key.rerandomise_many(cts)
     return _map_chunks(_rerandomise_chunk, public_key, [int(c) for c in cts])
 
 
@@ -198,7 +198,7 @@ def zeros(public_key: PaillierPublicKey, count: int) -> list[gmpy2.mpz]:
     ahead of time, off the critical path. Each is used once
     (``combine`` turns one into an encryption)."""
     if count < INLINE_BELOW or workers() == 1:
-        return [public_key.zero() for _ in range(count)]
+        return public_key.zeros(count)
     return _map_chunks(_zeros_chunk, public_key, [1] * count)
 
 

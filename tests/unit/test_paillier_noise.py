@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import gmpy2
 import pytest
 
@@ -40,13 +42,31 @@ def test_the_table_matches_plain_exponentiation() -> None:
     assert acc == gmpy2.powmod(base, 3 + 255 * 256**2, pk.nsquare)
 
 
-def test_a_busy_key_moves_to_the_table() -> None:
+def test_a_busy_key_moves_to_the_table_without_a_draw_waiting() -> None:
     pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
     assert isinstance(noise_for(pk), StandardNoise)
-    for _ in range(TABLE_AFTER_USES):
+    for _ in range(TABLE_AFTER_USES - 1):
         noise_for(pk)
-    assert isinstance(noise_for(pk), FixedBaseNoise)
+    # The use that crosses the threshold starts the build and still gets a
+    # textbook source; draws go on while the table is built.
+    assert isinstance(noise_for(pk), StandardNoise)
+    assert sk.decrypt(pk.encrypt(7)) == 7
+    deadline = time.monotonic() + 60
+    while not isinstance(noise_for(pk), FixedBaseNoise):
+        assert time.monotonic() < deadline, "the table was never built"
+        time.sleep(0.05)
     assert sk.decrypt(pk.encrypt(-12345)) == -12345
+
+
+def test_bulk_draws_build_the_table_first() -> None:
+    pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    assert isinstance(noise_for(pk, TABLE_AFTER_USES), FixedBaseNoise)
+    values = list(range(-50, 50))
+    assert [sk.decrypt(c) for c in pk.encrypt_many(values)] == values
+    cts = pk.encrypt_many([5] * 20)
+    fresh = pk.rerandomise_many(cts)
+    assert len({int(c) for c in cts + fresh}) == 40
+    assert {sk.decrypt(c) for c in fresh} == {5}
 
 
 def test_the_exponent_is_twice_the_modulus_plus_statistical_margin() -> None:

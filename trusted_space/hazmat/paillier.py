@@ -91,6 +91,12 @@ class PaillierPublicKey:
         """A fresh, random encryption of zero (the noise of one encryption)."""
         return noise_for(self).draw()
 
+    def zeros(self, count: int) -> list[gmpy2.mpz]:
+        """``count`` fresh encryptions of zero (a table is built first when
+        that many draws pay for it)."""
+        source = noise_for(self, count)
+        return [source.draw() for _ in range(count)]
+
     def encrypt(self, value: int) -> gmpy2.mpz:
         """Encrypt a signed integer with fresh randomness."""
         m = self._encode(value)
@@ -102,8 +108,13 @@ class PaillierPublicKey:
         ciphertexts (their quotient is a trivial encryption)."""
         return (1 + self._encode(value) * self.n) * zero % self.nsquare
 
-    def encrypt_many(self, values: Iterable[int]) -> list[gmpy2.mpz]:
-        return [self.encrypt(v) for v in values]
+    def encrypt_many(self, values: Sequence[int]) -> list[gmpy2.mpz]:
+        return [
+            self.encrypt_with(v, z) for v, z in zip(values, self.zeros(len(values)), strict=True)
+        ]
+
+    def rerandomise_many(self, cs: Sequence[gmpy2.mpz]) -> list[gmpy2.mpz]:
+        return [c * z % self.nsquare for c, z in zip(cs, self.zeros(len(cs)), strict=True)]
 
     def encrypt_trivial(self, value: int) -> gmpy2.mpz:
         """(1 + n)^m with no randomness. NOT hiding: only for a constant that is
@@ -192,10 +203,10 @@ class PaillierPrivateKey:
 
 
 def _releasing_gil() -> Any:
-    """A block in which gmpy2's long operations (powmod) let other threads
-    run: a space answering requests while it re-randomises, a node's
-    threads decrypting side by side. gmpy2 keeps its settings per thread,
-    so each call sets this for its own block only."""
+    """A block in which gmpy2's operations on big numbers let other threads
+    run: a space answering requests while it re-randomises or builds a
+    table, a node's threads decrypting side by side. gmpy2 keeps its
+    settings per thread, so each call sets this for its own block only."""
     return gmpy2.context(allow_release_gil=True)
 
 
@@ -243,52 +254,83 @@ class FixedBaseNoise:
         base = gmpy2.powmod(y, n, n2)
         self.digits = (2 * public_key.bits + self.STATISTICAL_BITS + 7) // 8
         self.table: list[list[gmpy2.mpz]] = []
-        for _ in range(self.digits):
-            row = [gmpy2.mpz(1)]
-            acc = gmpy2.mpz(1)
-            for _ in range(255):
-                acc = acc * base % n2
-                row.append(acc)
-            self.table.append(row)
-            base = acc * base % n2  # base^256 for the next digit
+        with _releasing_gil():  # a build in the background must not stall other threads
+            for _ in range(self.digits):
+                row = [gmpy2.mpz(1)]
+                acc = gmpy2.mpz(1)
+                for _ in range(255):
+                    acc = acc * base % n2
+                    row.append(acc)
+                self.table.append(row)
+                base = acc * base % n2  # base^256 for the next digit
 
     def draw(self) -> gmpy2.mpz:
         acc = gmpy2.mpz(1)
         n2 = self.nsquare
-        for row, digit in zip(self.table, secrets.token_bytes(self.digits), strict=True):
-            if digit:
-                acc = acc * row[digit] % n2
+        with _releasing_gil():
+            for row, digit in zip(self.table, secrets.token_bytes(self.digits), strict=True):
+                if digit:
+                    acc = acc * row[digit] % n2
         return acc
 
 
-# Per process: noise sources per key, built once a key is used often enough
-# that a table pays for its ~0.7 s build (about 75 textbook draws).
+# Per process: noise sources per key. A key used often enough that a table
+# pays for its ~0.7 s build (about 75 textbook draws) gets one: built at once
+# when one call asks for that many draws (bulk work), else in a background
+# thread while textbook draws go on, so no single request waits for it.
 TABLE_AFTER_USES = 80
 _NOISE_CACHE_SIZE = 4
 _noise: OrderedDict[int, StandardNoise | FixedBaseNoise] = OrderedDict()
 _uses: dict[int, int] = {}
+_building: set[int] = set()
 _noise_lock = threading.Lock()
 
 
-def noise_for(public_key: PaillierPublicKey) -> StandardNoise | FixedBaseNoise:
+def noise_for(public_key: PaillierPublicKey, draws: int = 1) -> StandardNoise | FixedBaseNoise:
+    """The noise source for ``draws`` draws under ``public_key``."""
     key = int(public_key.n)
     with _noise_lock:
-        uses = _uses[key] = _uses.get(key, 0) + 1
+        uses = _uses[key] = _uses.get(key, 0) + draws
         source = _noise.get(key)
         if source is not None:
             _noise.move_to_end(key)
-        if source is not None and (isinstance(source, FixedBaseNoise) or uses < TABLE_AFTER_USES):
+        if isinstance(source, FixedBaseNoise):
             return source
-    # Built outside the lock: another thread may build a second table, which is harmless.
-    built: StandardNoise | FixedBaseNoise = (
-        FixedBaseNoise(public_key) if uses >= TABLE_AFTER_USES else StandardNoise(public_key)
-    )
-    with _noise_lock:
-        _noise[key] = built
-        while len(_noise) > _NOISE_CACHE_SIZE:
-            old, _ = _noise.popitem(last=False)
-            _uses.pop(old, None)
-    return built
+        busy = uses >= TABLE_AFTER_USES and key not in _building
+        now = busy and draws >= TABLE_AFTER_USES
+        later = busy and not now
+        if busy:
+            _building.add(key)
+        if source is None:
+            source = _keep(key, StandardNoise(public_key))
+    if now:
+        return _build_table(public_key)
+    if later:
+        threading.Thread(
+            target=_build_table, args=(public_key,), name="paillier-table", daemon=True
+        ).start()
+    return source
+
+
+def _keep(key: int, source: StandardNoise | FixedBaseNoise) -> StandardNoise | FixedBaseNoise:
+    """Cache a key's source, forgetting the least recently used keys (with _noise_lock held)."""
+    _noise[key] = source
+    while len(_noise) > _NOISE_CACHE_SIZE:
+        old, _ = _noise.popitem(last=False)
+        _uses.pop(old, None)
+    return source
+
+
+def _build_table(public_key: PaillierPublicKey) -> FixedBaseNoise:
+    key = int(public_key.n)
+    try:
+        table = FixedBaseNoise(public_key)
+        with _noise_lock:
+            _keep(key, table)
+        return table
+    finally:
+        with _noise_lock:
+            _building.discard(key)
 
 
 def generate_keypair(
