@@ -89,7 +89,7 @@ def add_participant(
     workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
     suite: Annotated[str, typer.Option("--suite", help="The space's crypto suite.")] = "default",
 ) -> None:
-    """Add a participant and print its new API key once (only its hash is kept)."""
+    """添加参与方: add a participant and print its new API key once (only its hash is kept)."""
     from trusted_space.space.space import Space, SpaceConfig
 
     space = Space(workdir / "space", SpaceConfig(suite=suite))
@@ -109,7 +109,7 @@ def rotate_key(
     workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
     suite: Annotated[str, typer.Option("--suite", help="The space's crypto suite.")] = "default",
 ) -> None:
-    """Revoke every API key of a participant and print a new one once."""
+    """轮换密钥: revoke every API key of a participant and print a new one once."""
     from trusted_space.space.space import Space, SpaceConfig
 
     space = Space(workdir / "space", SpaceConfig(suite=suite))
@@ -125,8 +125,10 @@ def backup(
     workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
     out: Annotated[Path, typer.Option("--out", help="The archive to write (.tar.gz).")],
 ) -> None:
-    """Back up the space's folder while it runs: a consistent snapshot of its
-    database, its keys and a manifest of hashes, written atomically."""
+    """备份: back up the running space to one archive, written atomically.
+
+    The archive holds a consistent snapshot of the space's database, its keys
+    and a manifest of every file's hash."""
     from trusted_space.space.backup import backup as take
 
     manifest = take(workdir, out)
@@ -142,8 +144,9 @@ def restore(
     archive: Annotated[Path, typer.Argument(help="An archive from tspace admin backup.")],
     workdir: Annotated[Path, typer.Option("--workdir", help="An empty folder for the space.")],
 ) -> None:
-    """Restore a backup into an empty folder, checking every file's hash; then
-    verify it with tspace ledger verify --workdir and serve it."""
+    """恢复: restore a backup into an empty folder, checking every file's hash.
+
+    Then verify it with `tspace ledger verify --workdir` and serve it."""
     from trusted_space.space.backup import restore as put_back
 
     manifest = put_back(archive, workdir)
