@@ -110,6 +110,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             job_timeout_seconds=settings.job_timeout_seconds,
             max_batch=settings.max_batch,
             require_policy=settings.require_policy,
+            sqlite_max_pages=settings.sqlite_max_pages,
         ),
     )
     stop = threading.Event()

@@ -22,4 +22,7 @@ class ServiceSettings(BaseSettings):
     long_poll_seconds: float = Field(default=20.0, ge=0, le=60)
     lease_seconds: float = Field(default=120.0, gt=0)
     job_timeout_seconds: float = Field(default=6 * 3600.0, gt=0)
+    # A cap on the database's size, in SQLite pages (4 KiB); past it a write
+    # fails as on a full disk: the transaction rolls back, nothing is lost.
+    sqlite_max_pages: int | None = Field(default=None, ge=1)
     require_policy: bool = True

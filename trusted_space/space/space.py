@@ -93,6 +93,9 @@ class SpaceConfig:
     # A service requires a published policy for every job; an embedded
     # single-owner run may go without one (and the ledger says so).
     require_policy: bool = False
+    # A cap on the database's size in pages (None: only the disk's); past
+    # it a write fails as on a full disk and its transaction rolls back.
+    sqlite_max_pages: int | None = None
 
 
 def _now() -> str:
@@ -122,7 +125,7 @@ class Space:
         self._setup_hashes: dict[tuple[str, str, int], str] = {}
         self._closing = False  # set on shutdown: long polls answer at once
         self._work_cv = threading.Condition()
-        self.store = SpaceStore(space_dir)
+        self.store = SpaceStore(space_dir, max_pages=self.config.sqlite_max_pages)
         recorded = self.store.get_meta("suite")
         if recorded is not None and recorded != self.config.suite:
             raise CryptoError(

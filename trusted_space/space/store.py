@@ -7,7 +7,6 @@ together.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,7 +46,7 @@ CREATE TABLE IF NOT EXISTS job_data (
 
 
 class SpaceStore:
-    def __init__(self, space_dir: Path) -> None:
+    def __init__(self, space_dir: Path, *, max_pages: int | None = None) -> None:
         self.dir = Path(space_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "space.sqlite"
@@ -58,8 +57,7 @@ class SpaceStore:
         self.db.executescript(SCHEMA)
         # An operator's cap on the database's size, in pages: past it a write
         # fails as on a full disk (the transaction rolls back, nothing is lost).
-        max_pages = os.environ.get("TSPACE_SQLITE_MAX_PAGES")
-        if max_pages:
+        if max_pages is not None:
             self.db.execute(f"PRAGMA max_page_count = {int(max_pages)}")
 
     def close(self) -> None:
