@@ -12,7 +12,6 @@ from typing import Any
 from trusted_space.crypto.suite import CryptoSuite
 from trusted_space.errors import LedgerTampered
 from trusted_space.ledger import verify_entries
-from trusted_space.metering import UsageRow, usage
 
 
 def connect(space_dir: Path) -> sqlite3.Connection:
@@ -94,8 +93,9 @@ def participants(db: sqlite3.Connection, suite: CryptoSuite) -> list[dict[str, A
     ]
 
 
-def usage_rows(db: sqlite3.Connection, month: str | None = None) -> list[UsageRow]:
-    return usage(_entries(db, "SELECT entry FROM ledger ORDER BY seq"), month)
+def ledger_entries(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every ledger entry, in order: read once per page that needs them."""
+    return _entries(db, "SELECT entry FROM ledger ORDER BY seq")
 
 
 def overview(db: sqlite3.Connection) -> dict[str, Any]:
@@ -118,11 +118,13 @@ class Totals:
     subjects: int = 0  # submitted in allowed jobs
 
 
-def usage_totals(db: sqlite3.Connection, by: str) -> list[Totals]:
+def usage_totals(entries: list[dict[str, Any]], by: str) -> list[Totals]:
     """Jobs allowed and denied, and subjects submitted, per consumer or product,
-    from every policy decision in the ledger."""
+    from every policy decision among the ledger's entries."""
     totals: dict[str, Totals] = {}
-    for e in _entries(db, "SELECT entry FROM ledger WHERE kind = 'policy_decision' ORDER BY seq"):
+    for e in entries:
+        if e.get("kind") != "policy_decision":
+            continue
         d = e["details"]
         key = str(d.get(by, ""))
         t = totals.setdefault(key, Totals(key))

@@ -21,6 +21,7 @@ from policies.plain import describe
 from policies.semantics import semantic_errors
 from trusted_space.errors import TspaceError, Unauthenticated
 from trusted_space.metering import CST
+from trusted_space.metering import usage as usage_report
 from trusted_space.service.console import reads
 from trusted_space.service.console.charts import bar_chart
 from trusted_space.service.console.sessions import (
@@ -348,9 +349,10 @@ def usage(request: Request) -> Response:
         return _to_login(request)
     w = words(_lang(request))
     with _db(request) as db:
-        by_consumer = reads.usage_totals(db, "consumer")
-        by_product = reads.usage_totals(db, "product")
-        rows = reads.usage_rows(db)
+        entries = reads.ledger_entries(db)
+    by_consumer = reads.usage_totals(entries, "consumer")
+    by_product = reads.usage_totals(entries, "product")
+    rows = usage_report(entries)
 
     def chart(title: str, totals: list[reads.Totals]) -> Any:
         return bar_chart(
