@@ -99,3 +99,19 @@ class PolicyDenied(TspaceError):
 
 class JobFailed(TspaceError):
     """A job ended without a result; nothing was released."""
+
+
+def status_of(exc: TspaceError) -> int:
+    """The HTTP status a failure class means: for problem details, and for
+    each result a node posts in one exchange."""
+    if isinstance(exc, Unauthenticated):
+        return 401
+    if isinstance(exc, NotAuthorised):
+        return 403
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, PayloadTooLarge):
+        return 413
+    return 422

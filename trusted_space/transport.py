@@ -19,6 +19,7 @@ from trusted_space.protocol.messages import (
     JobSubmission,
     ParticipantKeys,
     Task,
+    TaskExchangeReply,
     TaskResult,
 )
 from trusted_space.space.space import Space
@@ -40,6 +41,9 @@ class SpaceAPI(Protocol):
     def submit_job(self, submission: JobSubmission) -> JobStatus: ...
     def pull_tasks(self, limit: int = 8, wait: float = 0.0) -> list[Task]: ...
     def complete_task(self, result: TaskResult) -> None: ...
+    def exchange(
+        self, results: list[TaskResult], limit: int = 8, wait: float = 0.0
+    ) -> TaskExchangeReply: ...
     def report_failure(self, task_id: str, reason: str) -> None: ...
     def job_status(self, job_id: str) -> JobStatus: ...
     def job_result(self, job_id: str) -> JobResult: ...
@@ -91,6 +95,12 @@ class EmbeddedTransport:
     def complete_task(self, result: TaskResult) -> None:
         self.sent.append(result.payload.kind)
         self.space.complete_task(self.name, _wire(result))
+
+    def exchange(
+        self, results: list[TaskResult], limit: int = 8, wait: float = 0.0
+    ) -> TaskExchangeReply:
+        self.sent.extend(r.payload.kind for r in results)
+        return _wire(self.space.exchange(self.name, [_wire(r) for r in results], limit, wait))
 
     def report_failure(self, task_id: str, reason: str) -> None:
         self.sent.append("failure")

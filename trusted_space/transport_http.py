@@ -37,6 +37,8 @@ from trusted_space.protocol.messages import (
     JobSubmission,
     ParticipantKeys,
     Task,
+    TaskExchange,
+    TaskExchangeReply,
     TaskResult,
 )
 
@@ -168,6 +170,19 @@ class HttpTransport:
     def complete_task(self, result: TaskResult) -> None:
         self.sent.append(result.payload.kind)
         self._request("POST", f"/v1/tasks/{result.task_id}/result", **self._body(result))
+
+    def exchange(
+        self, results: list[TaskResult], limit: int = 8, wait: float = 0.0
+    ) -> TaskExchangeReply:
+        self.sent.extend(r.payload.kind for r in results)
+        return self._json(
+            "POST",
+            "/v1/tasks/exchange",
+            TaskExchangeReply.model_validate,
+            params={"wait": wait, "limit": limit},
+            read_timeout=wait,
+            **self._body(TaskExchange(results=results)),
+        )
 
     def report_failure(self, task_id: str, reason: str) -> None:
         self.sent.append("failure")

@@ -169,6 +169,13 @@ MATRIX: list[tuple[str, str, Callable[[World], str], Call | None, dict[str, int]
     ),
     (
         "POST",
+        "exchange results for tasks",
+        lambda w: "/v1/tasks/exchange",
+        lambda w, r: {"json": {"results": []}},
+        allow({"steward": 403, "operator": 403}, 200),
+    ),
+    (
+        "POST",
         "post result",
         lambda w: f"/v1/tasks/{w.open_task}/result",
         lambda w, r: {

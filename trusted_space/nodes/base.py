@@ -14,6 +14,7 @@ from trusted_space.keyfiles import load_or_create_sealing_key, load_or_create_si
 from trusted_space.ledger import step_digest
 from trusted_space.protocol.messages import (
     ParticipantKeys,
+    ResultOutcome,
     Role,
     Task,
     TaskResult,
@@ -51,23 +52,30 @@ class Node(ABC):
     def handle(self, task: Task) -> TaskResultPayload:
         """Do one task locally and return what to post back."""
 
-    def run_pending(self, wait: float = 0.0) -> int:
+    def run_pending(self, wait: float = 0.0, *, linger: bool = False) -> int:
         """Do every task the space has for this node, waiting up to ``wait``
-        seconds for one to arrive; return how many were done.
+        seconds for one to arrive; return how many results the space took.
+
+        Results travel with the next request for work, one round trip where
+        a result and a poll would take two; the last ones are posted before
+        this returns. With ``linger`` that last request also waits up to
+        ``wait`` for more work, for a node that does nothing else
+        (``serve_node``).
 
         A task the node cannot do is reported as a failure (the job then
         fails cleanly); the reason names no identifier or value. A result the
         space no longer wants (the job ended, or another attempt already
         answered) is dropped."""
         done = 0
-        tasks = self.transport.pull_tasks(wait=wait)
-        self.before_tasks(tasks)
-        try:
-            for task in tasks:
-                done += self._run_task(task)
-        finally:
-            self.after_tasks()
-        return done
+        results: list[TaskResult] = []
+        poll = wait
+        while True:
+            reply = self.transport.exchange(results, wait=poll)
+            done += self._taken(reply.outcomes)
+            if not reply.tasks:
+                return done
+            results = self._run_tasks(reply.tasks)
+            poll = wait if linger else 0.0
 
     def before_tasks(self, tasks: Sequence[Task]) -> None:
         """A hook before the tasks pulled together are done one by one (a
@@ -78,8 +86,17 @@ class Node(ABC):
         """A hook after the tasks pulled together are done."""
         return
 
-    def _run_task(self, task: Task) -> int:
-        """Do one task and post its result; 1 when the space took it."""
+    def _run_tasks(self, tasks: Sequence[Task]) -> list[TaskResult]:
+        """Do the tasks pulled together; their signed results, to post."""
+        self.before_tasks(tasks)
+        try:
+            return [r for r in (self._run_task(task) for task in tasks) if r is not None]
+        finally:
+            self.after_tasks()
+
+    def _run_task(self, task: Task) -> TaskResult | None:
+        """Do one task: its signed result, or None when it was reported as
+        failed or is no longer wanted."""
         log.debug(
             "%s: task %s of job %s (%s, attempt %d)",
             self.name,
@@ -93,18 +110,30 @@ class Node(ABC):
                 result = self.handle(task)
         except (Conflict, NotFound) as exc:
             log.info("%s: task %s dropped: %s", self.name, task.task_id, type(exc).__name__)
-            return 0
+            return None
         except TspaceError as exc:
             log.warning("%s: task %s failed: %s", self.name, task.task_id, type(exc).__name__)
             self._report(task.task_id, str(exc))
-            return 0
+            return None
         log.debug("%s: task %s done (%s)", self.name, task.task_id, result.kind)
-        try:
-            self.transport.complete_task(self._signed(task, result))
-        except (Conflict, NotFound) as exc:
-            log.info("%s: result of %s not taken: %s", self.name, task.task_id, type(exc).__name__)
-            return 0
-        return 1
+        return self._signed(task, result)
+
+    def _taken(self, outcomes: Sequence[ResultOutcome]) -> int:
+        """How many posted results the space took; the others are logged (a
+        refused one failed its job at the space, which recorded why)."""
+        taken = 0
+        for outcome in outcomes:
+            if outcome.status < 300:
+                taken += 1
+            elif outcome.status in (404, 409):
+                log.info(
+                    "%s: result of %s not taken (%d)", self.name, outcome.task_id, outcome.status
+                )
+            else:
+                log.warning(
+                    "%s: result of %s refused (%d)", self.name, outcome.task_id, outcome.status
+                )
+        return taken
 
     def _signed(self, task: Task, result: TaskResultPayload) -> TaskResult:
         """The result with this node's signature: the ledger keeps it as

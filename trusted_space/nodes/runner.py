@@ -30,7 +30,7 @@ def serve_node(node: Node, *, stop: threading.Event | None = None, wait: float =
     pause = 0.5
     while not stop.is_set():
         try:
-            node.run_pending(wait=wait)
+            node.run_pending(wait=wait, linger=True)
             pause = 0.5
         except TspaceError as exc:
             log.warning("%s: %s; pausing %.1f s", node.name, type(exc).__name__, pause)

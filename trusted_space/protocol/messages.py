@@ -288,6 +288,27 @@ class TaskResult(Message):
     signature: str = ""  # hex
 
 
+class TaskExchange(Message):
+    """A node's results, posted with its request for more work: one round trip
+    where a result and the next poll would take two."""
+
+    results: list[TaskResult] = Field(default_factory=list, max_length=64)
+
+
+class ResultOutcome(Message):
+    """What became of one posted result: 204 taken (or the same result again),
+    404 not this node's task, 409 no longer wanted, 422 refused (the job failed)."""
+
+    task_id: str
+    status: int
+    detail: str = ""
+
+
+class TaskExchangeReply(Message):
+    outcomes: list[ResultOutcome]
+    tasks: list[Task]
+
+
 # -- status and release ------------------------------------------------------------
 
 JobState = Literal["queued", "running", "succeeded", "failed", "denied"]

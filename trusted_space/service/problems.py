@@ -15,14 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from trusted_space.errors import (
-    Conflict,
-    NotAuthorised,
-    NotFound,
-    PayloadTooLarge,
-    TspaceError,
-    Unauthenticated,
-)
+from trusted_space.errors import TspaceError, status_of
 
 log = logging.getLogger("tspace.service")
 
@@ -51,20 +44,6 @@ def problem(status: int, detail: str, **extra: object) -> JSONResponse:
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
-
-
-def status_of(exc: TspaceError) -> int:
-    if isinstance(exc, Unauthenticated):
-        return 401
-    if isinstance(exc, NotAuthorised):
-        return 403
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Conflict):
-        return 409
-    if isinstance(exc, PayloadTooLarge):
-        return 413
-    return 422
 
 
 def install(app: FastAPI) -> None:

@@ -40,6 +40,7 @@ from trusted_space.errors import (
     PayloadTooLarge,
     ProtocolError,
     TspaceError,
+    status_of,
 )
 from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPublicKey
 from trusted_space.keyfiles import load_or_create_signing_key
@@ -51,8 +52,10 @@ from trusted_space.protocol.messages import (
     JobStatus,
     JobSubmission,
     ParticipantKeys,
+    ResultOutcome,
     ResultReadyTask,
     Task,
+    TaskExchangeReply,
     TaskPayload,
     TaskResult,
 )
@@ -610,6 +613,23 @@ class Space:
                     )
                 out.append(task)
         return out
+
+    def exchange(
+        self, caller: str, results: list[TaskResult], limit: int = 8, wait: float = 0.0
+    ) -> TaskExchangeReply:
+        """Take a node's results, each on its own (one refused result fails
+        only its job), then lease its next tasks as ``pull_tasks`` does."""
+        outcomes = []
+        for result in results:
+            try:
+                self.complete_task(caller, result)
+            except TspaceError as exc:
+                outcomes.append(
+                    ResultOutcome(task_id=result.task_id, status=status_of(exc), detail=str(exc))
+                )
+            else:
+                outcomes.append(ResultOutcome(task_id=result.task_id, status=204))
+        return TaskExchangeReply(outcomes=outcomes, tasks=self.pull_tasks(caller, limit, wait))
 
     @_locked
     def complete_task(self, caller: str, result: TaskResult) -> None:

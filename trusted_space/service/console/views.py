@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from policies.model import Policy, PolicyError, parse_policy
 from policies.plain import describe
 from policies.semantics import semantic_errors
-from trusted_space.errors import TspaceError, Unauthenticated
+from trusted_space.errors import TspaceError, Unauthenticated, status_of
 from trusted_space.metering import CST
 from trusted_space.metering import usage as usage_report
 from trusted_space.service.console import reads
@@ -32,7 +32,6 @@ from trusted_space.service.console.sessions import (
     Sessions,
 )
 from trusted_space.service.console.text import LANGUAGES, words
-from trusted_space.service.problems import status_of
 from trusted_space.space.policy_registry import read_policy_records
 from trusted_space.space.space import Space
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from trusted_space.errors import ProtocolError
-from trusted_space.protocol.messages import Task, TaskResult
+from trusted_space.protocol.messages import Task, TaskExchange, TaskExchangeReply, TaskResult
 from trusted_space.service.deps import Caller, SettingsDep, SpaceDep
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
@@ -30,6 +30,21 @@ def pull_tasks(
 ) -> list[Task]:
     """Lease the caller's pending tasks, waiting up to ``wait`` seconds for one."""
     return space.pull_tasks(caller, limit, min(wait, settings.long_poll_seconds))
+
+
+@router.post("/exchange", response_model=TaskExchangeReply)
+def exchange(
+    body: TaskExchange,
+    caller: Caller,
+    space: SpaceDep,
+    settings: SettingsDep,
+    wait: Annotated[float, Query(ge=0, le=60)] = 0.0,
+    limit: Annotated[int, Query(ge=1, le=64)] = 8,
+) -> TaskExchangeReply:
+    """Post results and lease the next tasks in one round trip: each result is
+    taken or refused on its own (``outcomes``), then the caller's pending
+    tasks are leased, waiting up to ``wait`` seconds for one."""
+    return space.exchange(caller, body.results, limit, min(wait, settings.long_poll_seconds))
 
 
 @router.post("/{task_id}/result", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,79 @@
+"""POST /v1/tasks/exchange: a node's results and its next poll in one round
+trip. Each result is taken or refused on its own, with the status the
+single-result route would give; then the caller's own tasks are leased."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.service.world import World
+from trusted_space.protocol.messages import PsiResponseResult, Task, TaskResult
+
+
+@pytest.fixture
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, TestClient]]:
+    w = World(tmp_path_factory.mktemp("exchange"), "default")
+    with TestClient(w.app) as client:
+        yield w, client
+
+
+def exchange(client: TestClient, w: World, role: str, results: list[Any]) -> Any:
+    response = client.post(
+        "/v1/tasks/exchange",
+        json={"results": results},
+        headers={"Authorization": f"Bearer {w.keys[role]}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def task_state(w: World, task_id: str) -> str:
+    row = w.space.store.db.execute("SELECT state FROM tasks WHERE task_id = ?", (task_id,))
+    return str(row.fetchone()[0])
+
+
+def test_results_are_judged_one_by_one_then_own_tasks_are_leased(
+    world: tuple[World, TestClient],
+) -> None:
+    w, client = world
+    # The consumer cannot answer the hospital's task: 404 for that result,
+    # the request itself succeeds, and the task stays the hospital's.
+    foreign = TaskResult(task_id=w.open_task, payload=PsiResponseResult(psi_response=b"x"))
+    reply = exchange(client, w, "consumer", [foreign.model_dump(mode="json")])
+    assert [(o["task_id"], o["status"]) for o in reply["outcomes"]] == [(w.open_task, 404)]
+    assert all(t["node"] == "insurer" for t in reply["tasks"])
+    assert task_state(w, w.open_task) == "pending"
+
+    # The hospital gets its pending task in the same kind of call.
+    reply = exchange(client, w, "provider", [])
+    assert reply["outcomes"] == []
+    assert [t["task_id"] for t in reply["tasks"]] == [w.open_task]
+    assert task_state(w, w.open_task) == "leased"
+
+    # Its signed answer is taken (204), and the same answer posted again too.
+    task = Task.model_validate(reply["tasks"][0])
+    body = w.hospital._signed(task, w.hospital.handle(task)).model_dump(mode="json")
+    reply = exchange(client, w, "provider", [body, body])
+    assert [o["status"] for o in reply["outcomes"]] == [204, 204]
+    assert task_state(w, w.open_task) == "done"
+
+
+def test_a_refused_result_fails_its_job_and_is_recorded(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    assert [t["task_id"] for t in exchange(client, w, "provider", [])["tasks"]] == [w.open_task]
+    malformed = TaskResult(task_id=w.open_task, payload=PsiResponseResult(psi_response=b"AAAA"))
+    reply = exchange(client, w, "provider", [malformed.model_dump(mode="json")])
+    (outcome,) = reply["outcomes"]
+    assert outcome["status"] == 422 and outcome["detail"]
+    assert w.space.job_status("insurer", w.open_job).state == "failed"
+    kinds = [
+        r[0]
+        for r in w.space.store.db.execute(
+            "SELECT kind FROM ledger WHERE job_id = ? ORDER BY seq", (w.open_job,)
+        )
+    ]
+    assert "message_refused" in kinds
