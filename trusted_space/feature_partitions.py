@@ -16,8 +16,8 @@ brings more cores than the node's machine. On the local process pool the
 node's own DuckDB, which already runs one query on every core, is faster:
 bench/features.py measured a 100,000-subject batch at 0.52 s partitioned
 on 2 workers against 0.07 s in one query, the copies to the workers
-dominating. The
-partitioned path runs on the pool whenever ``parts`` asks for it (tests).
+dominating. The partitioned path runs on the pool whenever ``parts`` asks
+for it (tests).
 """
 
 from __future__ import annotations

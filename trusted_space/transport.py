@@ -18,7 +18,6 @@ from trusted_space.protocol.messages import (
     JobStatus,
     JobSubmission,
     ParticipantKeys,
-    Task,
     TaskExchangeReply,
     TaskResult,
 )
@@ -39,8 +38,6 @@ class SpaceAPI(Protocol):
     def dataset_setup(self, provider: str, dataset: str, version: int) -> bytes: ...
     def product_providers(self, product: str) -> dict[str, list[str]]: ...
     def submit_job(self, submission: JobSubmission) -> JobStatus: ...
-    def pull_tasks(self, limit: int = 8, wait: float = 0.0) -> list[Task]: ...
-    def complete_task(self, result: TaskResult) -> None: ...
     def exchange(
         self, results: list[TaskResult], limit: int = 8, wait: float = 0.0
     ) -> TaskExchangeReply: ...
@@ -88,13 +85,6 @@ class EmbeddedTransport:
     def submit_job(self, submission: JobSubmission) -> JobStatus:
         self.sent.append("job_submission")
         return _wire(self.space.submit_job(self.name, _wire(submission)))
-
-    def pull_tasks(self, limit: int = 8, wait: float = 0.0) -> list[Task]:
-        return [_wire(t) for t in self.space.pull_tasks(self.name, limit, wait)]
-
-    def complete_task(self, result: TaskResult) -> None:
-        self.sent.append(result.payload.kind)
-        self.space.complete_task(self.name, _wire(result))
 
     def exchange(
         self, results: list[TaskResult], limit: int = 8, wait: float = 0.0

@@ -36,7 +36,6 @@ from trusted_space.protocol.messages import (
     JobStatus,
     JobSubmission,
     ParticipantKeys,
-    Task,
     TaskExchange,
     TaskExchangeReply,
     TaskResult,
@@ -45,7 +44,6 @@ from trusted_space.protocol.messages import (
 log = logging.getLogger("tspace.http")
 
 T = TypeVar("T")
-_TASKS = TypeAdapter(list[Task])
 _KEYS = TypeAdapter(list[ParticipantKeys])
 
 ERRORS: dict[int, type[TspaceError]] = {
@@ -157,19 +155,6 @@ class HttpTransport:
     def submit_job(self, submission: JobSubmission) -> JobStatus:
         self.sent.append("job_submission")
         return self._json("POST", "/v1/jobs", JobStatus.model_validate, **self._body(submission))
-
-    def pull_tasks(self, limit: int = 8, wait: float = 0.0) -> list[Task]:
-        return self._json(
-            "GET",
-            "/v1/tasks",
-            _TASKS.validate_python,
-            params={"wait": wait, "limit": limit},
-            read_timeout=wait,
-        )
-
-    def complete_task(self, result: TaskResult) -> None:
-        self.sent.append(result.payload.kind)
-        self._request("POST", f"/v1/tasks/{result.task_id}/result", **self._body(result))
 
     def exchange(
         self, results: list[TaskResult], limit: int = 8, wait: float = 0.0
