@@ -77,3 +77,19 @@ def test_a_refused_result_fails_its_job_and_is_recorded(world: tuple[World, Test
         )
     ]
     assert "message_refused" in kinds
+
+
+def test_a_role_without_tasks_is_refused_before_its_results_are_read(
+    world: tuple[World, TestClient],
+) -> None:
+    w, client = world
+    entries = w.space.store.db.execute("SELECT count(*) FROM ledger").fetchone()[0]
+    result = TaskResult(task_id=w.open_task, payload=PsiResponseResult(psi_response=b"x"))
+    response = client.post(
+        "/v1/tasks/exchange",
+        json={"results": [result.model_dump(mode="json")]},
+        headers={"Authorization": f"Bearer {w.keys['steward']}"},
+    )
+    assert response.status_code == 403
+    assert w.space.store.db.execute("SELECT count(*) FROM ledger").fetchone()[0] == entries
+    assert task_state(w, w.open_task) == "pending"

@@ -619,6 +619,8 @@ class Space:
     ) -> TaskExchangeReply:
         """Take a node's results, each on its own (one refused result fails
         only its job), then lease its next tasks as ``pull_tasks`` does."""
+        with self.lock:
+            self._require(caller, "provider", "consumer")  # before any result is looked at
         outcomes = []
         for result in results:
             try:
