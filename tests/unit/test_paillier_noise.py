@@ -1,19 +1,29 @@
-"""The fast noise source: correct, fresh on every draw, and used once a key is busy."""
+"""The fast noise source: correct, fresh on every draw, and used once a key is
+busy; zeros computed ahead: correct, each handed out once, never shared with
+a forked child."""
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
 import time
+from collections.abc import Iterator
 
 import gmpy2
 import pytest
 
 from trusted_space import parallel
+from trusted_space.hazmat import paillier_noise
 from trusted_space.hazmat.paillier import (
-    TABLE_AFTER_USES,
     TEST_ONLY_PAILLIER_1024,
+    PaillierPublicKey,
+    generate_keypair,
+)
+from trusted_space.hazmat.paillier_noise import (
+    TABLE_AFTER_USES,
     FixedBaseNoise,
     StandardNoise,
-    generate_keypair,
+    ZeroPools,
     noise_for,
 )
 
@@ -88,3 +98,66 @@ def test_precomputed_zeros_encrypt_and_are_each_used_once(monkeypatch: pytest.Mo
     assert [sk.decrypt(c) for c in cts] == values
     with pytest.raises(ValueError, match="one precomputed zero"):
         parallel.combine(pk, values, zeros[:-1])
+
+
+@pytest.fixture
+def ahead(monkeypatch: pytest.MonkeyPatch) -> Iterator[ZeroPools]:
+    pools = ZeroPools(zeros=8, keys=2)
+    monkeypatch.setattr(paillier_noise, "AHEAD", pools)
+    pools.start()
+    yield pools
+    pools.stop()
+
+
+def _wait_ready(pools: ZeroPools, pk: PaillierPublicKey, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while pools.ready(pk) < count:
+        assert time.monotonic() < deadline, f"only {pools.ready(pk)} zeros were computed ahead"
+        time.sleep(0.01)
+
+
+def test_zeros_computed_ahead_encrypt_and_are_handed_out_once(ahead: ZeroPools) -> None:
+    pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    assert ahead.take(pk, 3) == []  # a key's first use finds nothing ready and starts its pool
+    _wait_ready(ahead, pk, 8)
+    first = pk.zeros(12)  # the 8 ready, then 4 drawn on the spot
+    assert len({int(z) for z in first}) == 12
+    assert {sk.decrypt(z) for z in first} == {0}
+    _wait_ready(ahead, pk, 8)  # refilled, with new zeros only
+    second = ahead.take(pk, 8)
+    assert not {int(z) for z in second} & {int(z) for z in first}
+    assert sk.decrypt(pk.encrypt(-77)) == -77
+
+
+def test_only_the_most_recently_used_keys_keep_a_pool(ahead: ZeroPools) -> None:
+    keys = [generate_keypair(TEST_ONLY_PAILLIER_1024)[0] for _ in range(3)]
+    for pk in keys:
+        ahead.take(pk, 1)
+    _wait_ready(ahead, keys[1], 8)
+    _wait_ready(ahead, keys[2], 8)
+    assert ahead.ready(keys[0]) == 0
+
+
+def test_nothing_is_computed_ahead_until_started() -> None:
+    pools = ZeroPools()
+    pk, _ = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    assert pools.take(pk, 5) == []
+    time.sleep(0.05)
+    assert pools.ready(pk) == 0
+
+
+def _ready_in_child(n: int, out: multiprocessing.queues.Queue[int]) -> None:
+    out.put(paillier_noise.AHEAD.ready(PaillierPublicKey(n)))
+
+
+def test_a_forked_child_never_holds_its_parents_zeros(ahead: ZeroPools) -> None:
+    pk, _ = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    ahead.take(pk, 1)
+    _wait_ready(ahead, pk, 8)
+    context = multiprocessing.get_context("fork")
+    out: multiprocessing.queues.Queue[int] = context.Queue()
+    child = context.Process(target=_ready_in_child, args=(int(pk.n), out))
+    child.start()
+    assert out.get(timeout=30) == 0
+    child.join(timeout=30)
+    assert ahead.ready(pk) == 8  # the parent keeps its own

@@ -11,17 +11,15 @@ as overflow instead of wrapping silently.
 
 from __future__ import annotations
 
-import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import gmpy2
 import phe
 
 from trusted_space.errors import CryptoError, WeakKeyError
+from trusted_space.hazmat.paillier_noise import noise_for, releasing_gil, take_ahead
 
 
 @dataclass(frozen=True)
@@ -89,13 +87,17 @@ class PaillierPublicKey:
 
     def zero(self) -> gmpy2.mpz:
         """A fresh, random encryption of zero (the noise of one encryption)."""
-        return noise_for(self).draw()
+        return self.zeros(1)[0]
 
     def zeros(self, count: int) -> list[gmpy2.mpz]:
-        """``count`` fresh encryptions of zero (a table is built first when
+        """``count`` fresh encryptions of zero: those computed ahead first (in
+        a service process), the rest drawn now (a table is built first when
         that many draws pay for it)."""
-        source = noise_for(self, count)
-        return [source.draw() for _ in range(count)]
+        out = take_ahead(self, count)
+        if len(out) < count:
+            source = noise_for(self, count - len(out))
+            out += [source.draw() for _ in range(count - len(out))]
+        return out
 
     def encrypt(self, value: int) -> gmpy2.mpz:
         """Encrypt a signed integer with fresh randomness."""
@@ -142,7 +144,7 @@ class PaillierPublicKey:
         """Enc(m) -> Enc(k * m) for a public signed integer k."""
         if k == 0:
             return gmpy2.mpz(1)
-        with _releasing_gil():
+        with releasing_gil():
             if k < 0:
                 return gmpy2.powmod(gmpy2.invert(c, self.nsquare), -k, self.nsquare)
             return gmpy2.powmod(c, k, self.nsquare)
@@ -184,7 +186,7 @@ class PaillierPrivateKey:
     def decrypt(self, c: int) -> int:
         """The signed plaintext of a ciphertext under this key."""
         c = self.public_key.check(c)
-        with _releasing_gil():
+        with releasing_gil():
             m = gmpy2.mpz(self._phe.raw_decrypt(int(c)))
         n = self.public_key.n
         if m <= self.public_key.max_int:
@@ -200,137 +202,6 @@ class PaillierPrivateKey:
     def import_secret(cls, secret: dict[str, str]) -> PaillierPrivateKey:
         p, q = int(secret["p"], 16), int(secret["q"], 16)
         return cls(PaillierPublicKey(p * q), p, q)
-
-
-def _releasing_gil() -> Any:
-    """A block in which gmpy2's operations on big numbers let other threads
-    run: a space answering requests while it re-randomises or builds a
-    table, a node's threads decrypting side by side. gmpy2 keeps its
-    settings per thread, so each call sets this for its own block only."""
-    return gmpy2.context(allow_release_gil=True)
-
-
-class StandardNoise:
-    """r^n mod n^2 for r uniform in Z*_n: textbook Paillier randomness."""
-
-    def __init__(self, public_key: PaillierPublicKey) -> None:
-        self.n, self.nsquare = public_key.n, public_key.nsquare
-
-    def draw(self) -> gmpy2.mpz:
-        r = gmpy2.mpz(secrets.randbelow(int(self.n) - 1) + 1)
-        with _releasing_gil():
-            return gmpy2.powmod(r, self.n, self.nsquare)
-
-
-class FixedBaseNoise:
-    """g^x mod n^2 with g = y^n for a secret random y and x uniform over
-    ``2|n| + 128`` bits, from a table of g^(j * 256^i): about 530 modular
-    multiplications instead of one exponentiation by n (3x faster at 2048
-    bits, after a table built once per key and process in about 0.7 s).
-
-    Security: IND-CPA under DCR, the assumption of textbook Paillier, with no
-    short exponent. Hybrid 1 replaces g, a random n-th residue, by a uniform
-    element of Z*_{n^2}; telling the two apart is the DCR problem (the
-    reduction draws every x itself and never needs g's discrete logarithm).
-    A uniform g is (1+n)^a * t^n with a uniform in Z_n, so g^x carries the
-    factor (1+n)^(a*x). The order of g divides n * ord(t) < n^2, and
-    gcd(n, ord(t)) = 1, so for x uniform over 2|n| + 128 bits the pair
-    (x mod n, x mod ord(t)) is within 2^-128 of uniform and independent: a*x
-    mod n is then uniform and independent of t^x, which hides the plaintext
-    perfectly, afresh for every draw. (With x of only |n| + 128 bits the two
-    residues would not be independent and the argument would fail; that
-    shorter exponent is the "short-exponent" assumption this class avoids.)
-    Needs y secret to everyone else: each process draws its own y per key and
-    never sends g. Memory: about 75 MB per 2048-bit key.
-    """
-
-    WINDOW_BITS = 8
-    STATISTICAL_BITS = 128
-
-    def __init__(self, public_key: PaillierPublicKey) -> None:
-        n, n2 = public_key.n, public_key.nsquare
-        self.nsquare = n2
-        y = gmpy2.mpz(secrets.randbelow(int(n) - 1) + 1)
-        base = gmpy2.powmod(y, n, n2)
-        self.digits = (2 * public_key.bits + self.STATISTICAL_BITS + 7) // 8
-        self.table: list[list[gmpy2.mpz]] = []
-        with _releasing_gil():  # a build in the background must not stall other threads
-            for _ in range(self.digits):
-                row = [gmpy2.mpz(1)]
-                acc = gmpy2.mpz(1)
-                for _ in range(255):
-                    acc = acc * base % n2
-                    row.append(acc)
-                self.table.append(row)
-                base = acc * base % n2  # base^256 for the next digit
-
-    def draw(self) -> gmpy2.mpz:
-        acc = gmpy2.mpz(1)
-        n2 = self.nsquare
-        with _releasing_gil():
-            for row, digit in zip(self.table, secrets.token_bytes(self.digits), strict=True):
-                if digit:
-                    acc = acc * row[digit] % n2
-        return acc
-
-
-# Per process: noise sources per key. A key used often enough that a table
-# pays for its ~0.7 s build (about 75 textbook draws) gets one: built at once
-# when one call asks for that many draws (bulk work), else in a background
-# thread while textbook draws go on, so no single request waits for it.
-TABLE_AFTER_USES = 80
-_NOISE_CACHE_SIZE = 4
-_noise: OrderedDict[int, StandardNoise | FixedBaseNoise] = OrderedDict()
-_uses: dict[int, int] = {}
-_building: set[int] = set()
-_noise_lock = threading.Lock()
-
-
-def noise_for(public_key: PaillierPublicKey, draws: int = 1) -> StandardNoise | FixedBaseNoise:
-    """The noise source for ``draws`` draws under ``public_key``."""
-    key = int(public_key.n)
-    with _noise_lock:
-        uses = _uses[key] = _uses.get(key, 0) + draws
-        source = _noise.get(key)
-        if source is not None:
-            _noise.move_to_end(key)
-        if isinstance(source, FixedBaseNoise):
-            return source
-        busy = uses >= TABLE_AFTER_USES and key not in _building
-        now = busy and draws >= TABLE_AFTER_USES
-        later = busy and not now
-        if busy:
-            _building.add(key)
-        if source is None:
-            source = _keep(key, StandardNoise(public_key))
-    if now:
-        return _build_table(public_key)
-    if later:
-        threading.Thread(
-            target=_build_table, args=(public_key,), name="paillier-table", daemon=True
-        ).start()
-    return source
-
-
-def _keep(key: int, source: StandardNoise | FixedBaseNoise) -> StandardNoise | FixedBaseNoise:
-    """Cache a key's source, forgetting the least recently used keys (with _noise_lock held)."""
-    _noise[key] = source
-    while len(_noise) > _NOISE_CACHE_SIZE:
-        old, _ = _noise.popitem(last=False)
-        _uses.pop(old, None)
-    return source
-
-
-def _build_table(public_key: PaillierPublicKey) -> FixedBaseNoise:
-    key = int(public_key.n)
-    try:
-        table = FixedBaseNoise(public_key)
-        with _noise_lock:
-            _keep(key, table)
-        return table
-    finally:
-        with _noise_lock:
-            _building.discard(key)
 
 
 def generate_keypair(

@@ -15,6 +15,7 @@ import time
 
 from connectors.provider_node import ProviderNode
 from trusted_space.errors import TspaceError
+from trusted_space.hazmat.paillier_noise import compute_zeros_ahead
 from trusted_space.nodes.base import Node
 
 log = logging.getLogger("tspace.node")
@@ -22,6 +23,7 @@ log = logging.getLogger("tspace.node")
 
 def serve_node(node: Node, *, stop: threading.Event | None = None, wait: float = 20.0) -> None:
     stop = stop or threading.Event()
+    compute_zeros_ahead()  # a long-lived node has idle time to spare
     node.transport.register_keys(node.public_keys())
     if isinstance(node, ProviderNode):
         offers = node.offer_datasets()

@@ -1,4 +1,8 @@
-"""Dependencies shared by the routers: the space, and the authenticated caller."""
+"""Dependencies shared by the routers: the space, and the authenticated caller.
+
+They are coroutines so FastAPI runs them on the event loop: a plain function
+would cost each request a hop to a worker thread and back per dependency.
+Authentication is one indexed SQLite lookup of a key hash."""
 
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ from trusted_space.service.settings import ServiceSettings
 from trusted_space.space.space import Space
 
 
-def get_space(request: Request) -> Space:
+async def get_space(request: Request) -> Space:
     space: Space = request.app.state.space
     return space
 
 
-def get_settings(request: Request) -> ServiceSettings:
+async def get_settings(request: Request) -> ServiceSettings:
     settings: ServiceSettings = request.app.state.settings
     return settings
 
@@ -25,7 +29,7 @@ SpaceDep = Annotated[Space, Depends(get_space)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 
 
-def get_caller(
+async def get_caller(
     space: SpaceDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> str:

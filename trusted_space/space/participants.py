@@ -33,6 +33,11 @@ class Participants:
         self.db = db
         self.suite = suite
         self.ledger = ledger
+        # A participant's role never changes (``add`` refuses another role and
+        # nothing deletes one), so a role once read is kept; except for names
+        # added here, whose adding transaction might still roll back.
+        self._roles: dict[str, str] = {}
+        self._added: set[str] = set()
 
     def _key_hash(self, api_key: str) -> str:
         return self.suite.hash(b"tspace api key\x00" + api_key.encode()).hex()
@@ -48,6 +53,7 @@ class Participants:
         if row is not None and row[0] != role:
             raise ProtocolError(f"{name!r} is already a {row[0]}")
         if row is None:
+            self._added.add(name)
             self.db.execute(
                 "INSERT INTO participants (name, role, registered_at) VALUES (?, ?, ?)",
                 (name, role, _now()),
@@ -127,10 +133,16 @@ class Participants:
         )
 
     def role(self, name: str) -> str:
+        known = self._roles.get(name)
+        if known is not None:
+            return known
         row = self.db.execute("SELECT role FROM participants WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotAuthorised(f"{name!r} is not a participant")
-        return str(row[0])
+        role = str(row[0])
+        if name not in self._added:
+            self._roles[name] = role
+        return role
 
     def require(self, name: str, *roles: str) -> None:
         role = self.role(name)

@@ -40,11 +40,14 @@ def exchange(
     settings: SettingsDep,
     wait: Annotated[float, Query(ge=0, le=60)] = 0.0,
     limit: Annotated[int, Query(ge=1, le=64)] = 8,
-) -> TaskExchangeReply:
+) -> Response:
     """Post results and lease the next tasks in one round trip: each result is
     taken or refused on its own (``outcomes``), then the caller's pending
     tasks are leased, waiting up to ``wait`` seconds for one."""
-    return space.exchange(caller, body.results, limit, min(wait, settings.long_poll_seconds))
+    reply = space.exchange(caller, body.results, limit, min(wait, settings.long_poll_seconds))
+    # The busiest route: the reply is already a validated model, so it is
+    # written out as is rather than validated again against response_model.
+    return Response(reply.model_dump_json(), media_type="application/json")
 
 
 @router.post("/{task_id}/result", status_code=status.HTTP_204_NO_CONTENT)
