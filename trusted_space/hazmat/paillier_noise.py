@@ -177,9 +177,9 @@ def _source_ahead(public_key: PaillierPublicKey) -> StandardNoise | FixedBaseNoi
 # party), for the most recently used keys only.
 POOL_ZEROS = 64
 POOL_KEYS = 32
-# The filler draws only while the rest of its process is mostly idle.
+# The filler draws only while its process and the machine are mostly idle.
 QUIET_SHARE = 0.25
-BACK_OFF_SECONDS = 0.02
+BACK_OFF_SECONDS = 0.05
 
 
 class ZeroPools:
@@ -277,21 +277,43 @@ class ZeroPools:
 
 
 class _Usage:
-    """The process's CPU clock, this thread's and the wall clock at one moment."""
+    """The wall clock, the process's and this thread's CPU clocks and the
+    machine's busy time, at one moment."""
 
     def __init__(self) -> None:
-        self.wall, self.process, self.thread = (
-            time.monotonic(),
-            time.process_time(),
-            time.thread_time(),
-        )
+        self.wall = time.monotonic()
+        self.process = time.process_time()
+        self.thread = time.thread_time()
+        self.machine = _machine_busy()
 
     def quiet(self) -> bool:
-        """Whether the process's other threads used under ``QUIET_SHARE`` of a
-        core since: the filler holds the GIL now and then, and nice 19 does
-        not keep it from slowing its own process's requests."""
-        others = (time.process_time() - self.process) - (time.thread_time() - self.thread)
-        return others < QUIET_SHARE * (time.monotonic() - self.wall)
+        """Whether, since then, other work used under ``QUIET_SHARE`` of the
+        process's core and of the machine's cores. Nice 19 alone would let
+        the filler take the gaps of a busy pipeline (and now and then the
+        GIL from its own process's requests); it waits for real idleness."""
+        wall = time.monotonic() - self.wall
+        own = time.thread_time() - self.thread
+        if (time.process_time() - self.process) - own >= QUIET_SHARE * wall:
+            return False
+        machine = _machine_busy()
+        if machine is None or self.machine is None:
+            return True
+        return (machine - self.machine) - own < QUIET_SHARE * wall * _CPUS
+
+
+_CPUS = os.cpu_count() or 1
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _machine_busy() -> float | None:
+    """CPU seconds the whole machine has been busy since boot (Linux's
+    /proc/stat); None where there is no such file."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            ticks = [int(v) for v in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / _TICKS  # less idle and iowait
 
 
 def _lowest_priority() -> None:

@@ -58,8 +58,9 @@ class Node(ABC):
 
         Results travel with the next request for work, one round trip where
         a result and a poll would take two; the last ones are posted before
-        this returns. With ``linger`` that last request also waits up to
-        ``wait`` for more work, for a node that does nothing else
+        this returns. That request waits up to ``wait`` for more work when
+        the results call for a next step of this node's (``awaits_more``),
+        or always with ``linger``, for a node that does nothing else
         (``serve_node``).
 
         A task the node cannot do is reported as a failure (the job then
@@ -75,7 +76,13 @@ class Node(ABC):
             if not reply.tasks:
                 return done
             results = self._run_tasks(reply.tasks)
-            poll = wait if linger else 0.0
+            poll = wait if linger or self.awaits_more(results) else 0.0
+
+    def awaits_more(self, results: Sequence[TaskResult]) -> bool:
+        """Whether posting ``results`` leads the space to a next task for this
+        node, worth waiting for in the same request (a consumer's matched
+        subjects are followed by its result)."""
+        return False
 
     def before_tasks(self, tasks: Sequence[Task]) -> None:
         """A hook before the tasks pulled together are done one by one (a

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -60,6 +61,7 @@ from trusted_space.protocol.messages import (
     ResultReadyTask,
     SetupRef,
     Task,
+    TaskResult,
     split_handles,
 )
 from trusted_space.space.join import layout_of
@@ -222,6 +224,9 @@ class ConsumerNode(Node):
         raise ProtocolError(f"a consumer does not do {task.payload.kind} tasks")
 
     # -- cohort jobs (space-aided join) ---------------------------------------------------
+    def awaits_more(self, results: Sequence[TaskResult]) -> bool:
+        return any(isinstance(r.payload, MatchedSubjectsResult) for r in results)
+
     def submit_cohort(
         self,
         query: dict[str, Any],
