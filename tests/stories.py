@@ -1,5 +1,6 @@
 """Shared steps of the end-to-end stories: run a product on tspace synth files,
-and re-sign a ledger export as someone holding a signing key could."""
+load them into an embedded deployment's providers, and re-sign a ledger
+export as someone holding a signing key could."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from connectors.base import LoadOptions
 from products.underwriting.runner import UnderwritingRun, run_underwriting
 from trusted_space.canonical_json import canonical_json
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.demo import default_model_path
+from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 
 AS_OF = dt.date(2026, 10, 31)
@@ -33,6 +36,17 @@ def underwrite_synth(data: Path, workdir: Path, **kw: Any) -> UnderwritingRun:
         applicants=data / "applicants.csv",
         **options,
     )
+
+
+def offer_health(dep: EmbeddedDeployment, data: Path) -> None:
+    """The hospital and the CDC of ``dep`` load tspace synth health files and
+    offer their datasets."""
+    dep.provider("hospital").load("csv", [data / "hospital_visits.csv"], LoadOptions())
+    dep.provider("cdc").load(
+        "csv", [data / "cdc_case_reports.csv", data / "cdc_chronic_registry.csv"], LoadOptions()
+    )
+    for provider in dep.providers.values():
+        provider.offer_datasets()
 
 
 def resign(entries: list[dict[str, Any]], suite: CryptoSuite, key: SigningKey, start: int) -> None:

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from connectors.applicants import read_applicants
-from connectors.base import LoadOptions
+from tests.stories import offer_health
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.protocol.messages import TaskExchangeReply, TaskResult
+from trusted_space.synth import generate_health
 
 AS_OF = dt.date(2026, 10, 31)
 
@@ -23,18 +24,11 @@ AS_OF = dt.date(2026, 10, 31)
 def test_matched_subjects_wait_for_the_result_and_the_ack_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from trusted_space.synth import generate_health
-
     data = tmp_path / "data"
     generate_health(300, 5, data, applicants=5, end_date=AS_OF)
     person = next(a.person_id for a in read_applicants(data / "applicants.csv") if a.person_id)
     with EmbeddedDeployment(tmp_path / "w", paillier_preset=TEST_ONLY_PAILLIER_1024) as dep:
-        dep.provider("hospital").load("csv", [data / "hospital_visits.csv"], LoadOptions())
-        dep.provider("cdc").load(
-            "csv", [data / "cdc_case_reports.csv", data / "cdc_chronic_registry.csv"], LoadOptions()
-        )
-        for provider in dep.providers.values():
-            provider.offer_datasets()
+        offer_health(dep, data)
         insurer = dep.consumer("insurer")
         polls: list[tuple[list[str], float]] = []  # (kinds posted, seconds it may wait)
         real = insurer.transport.exchange

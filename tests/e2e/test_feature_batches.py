@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from connectors.applicants import read_applicants
-from connectors.base import LoadOptions
 from connectors.provider_node import ProviderNode
+from tests.stories import offer_health
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
@@ -33,12 +33,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def dep(data: Path, tmp_path: Path) -> Iterator[EmbeddedDeployment]:
     with EmbeddedDeployment(tmp_path / "w", paillier_preset=TEST_ONLY_PAILLIER_1024) as dep:
-        dep.provider("hospital").load("csv", [data / "hospital_visits.csv"], LoadOptions())
-        dep.provider("cdc").load(
-            "csv", [data / "cdc_case_reports.csv", data / "cdc_chronic_registry.csv"], LoadOptions()
-        )
-        for provider in dep.providers.values():
-            provider.offer_datasets()
+        offer_health(dep, data)
         yield dep
 
 
