@@ -223,10 +223,11 @@ class ConsumerNode(Node):
             return self._threshold(task.payload)
         raise ProtocolError(f"a consumer does not do {task.payload.kind} tasks")
 
-    # -- cohort jobs (space-aided join) ---------------------------------------------------
     def awaits_more(self, results: Sequence[TaskResult]) -> bool:
+        """Matched subjects are followed by this job's result."""
         return any(isinstance(r.payload, MatchedSubjectsResult) for r in results)
 
+    # -- cohort jobs (space-aided join) ---------------------------------------------------
     def submit_cohort(
         self,
         query: dict[str, Any],
