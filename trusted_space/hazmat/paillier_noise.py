@@ -233,8 +233,9 @@ class ZeroPools:
                     self._pools.popitem(last=False)
             self._pools.move_to_end(key)
             ready = entry[1]
-            taken = ready[max(0, len(ready) - count) :]
-            del ready[max(0, len(ready) - count) :]
+            cut = max(0, len(ready) - count)
+            taken = ready[cut:]
+            del ready[cut:]
             self._cv.notify()
             return taken
 
