@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,11 +27,17 @@ STAGING = "_staging"
 MEMORY_LIMIT = os.environ.get("TSPACE_DUCKDB_MEMORY", "2GB")
 
 
+# Write transactions ended per database file, by every NodeStore of this process.
+_generations: dict[str, int] = {}
+_generations_lock = threading.Lock()
+
+
 class NodeStore:
     def __init__(self, node_dir: Path, *, read_only: bool = False) -> None:
         self.dir = Path(node_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "node.duckdb"
+        self._key = str(self.path.resolve())
         self.con = duckdb.connect(
             str(self.path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT}
         )
@@ -40,6 +47,14 @@ class NodeStore:
         self._datasets: dict[str, tuple[int, int]] | None = None
         if not read_only:
             self._create_schema()
+
+    @property
+    def generation(self) -> int:
+        """How many write transactions have ended on this database in this
+        process: what was read at one generation is current while it stays.
+        DuckDB lets one process at a time open the file for writing, so no
+        other process can change it meanwhile."""
+        return _generations.get(self._key, 0)
 
     def close(self) -> None:
         self.con.close()
@@ -92,10 +107,15 @@ class NodeStore:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+        else:
+            self.con.execute("COMMIT")
         finally:
+            # After the commit: a reader that saw the new rows under the old
+            # generation is discarded, never the other way round.
             self._depth = 0
             self._datasets = None
-        self.con.execute("COMMIT")
+            with _generations_lock:
+                _generations[self._key] = _generations.get(self._key, 0) + 1
 
     # -- loading ------------------------------------------------------------
     def load_table(
@@ -230,7 +250,7 @@ class NodeStore:
                 continue
             row = con.execute(
                 "SELECT count(*), coalesce(bit_xor(hash(subject)), 0) "
-                f"FROM ({_subjects_sql(dataset)})"
+                f"FROM ({subjects_sql(dataset)})"
             ).fetchone()
             assert row is not None
             subjects, digest = int(row[0]), format(int(row[1]), "016x")
@@ -370,12 +390,12 @@ class NodeStore:
     def subject_ids(self, dataset: str) -> list[str]:
         """Distinct subject ids of a dataset (person ids, company keys), for the
         PSI setup: every subject that has not opted out."""
-        table = self.con.sql(_subjects_sql(dataset)).to_arrow_table()
+        table = self.con.sql(subjects_sql(dataset)).to_arrow_table()
         ids: list[str] = table.column("subject").to_pylist()
         return ids
 
 
-def _subjects_sql(dataset: str) -> str:
+def subjects_sql(dataset: str) -> str:
     """Distinct subjects of a dataset's tables, less those who opted out."""
     union = " UNION ".join(f"SELECT {c} AS subject FROM {t}" for t, c in DATASETS[dataset])
     return (

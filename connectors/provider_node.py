@@ -21,11 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.base import LoadOptions, get_connector
-from connectors.canonical import DATASETS
 from connectors.cohort_upload import cohort_upload
 from connectors.identifiers import company_key_error, resident_id_error
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
+from connectors.snapshots import Snapshots
 from policies.constraints import CHINA
 from products.base import Product
 from products.features_layout import encode_subject, layout
@@ -35,7 +35,6 @@ from trusted_space import psi_partitions
 from trusted_space.crypto import CryptoSuite
 from trusted_space.encoding import FixedPoint, to_decimal
 from trusted_space.errors import ProtocolError, TspaceError
-from trusted_space.feature_partitions import feature_rows
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPublicKey
 from trusted_space.keyfiles import (
@@ -95,9 +94,11 @@ class ProviderNode(Node):
             self.psi_key = psi.PsiServerKey.generate()
             write_secret(psi_path, self.psi_key.export_secret())
         self.store = NodeStore(self.dir)
+        self.snapshots = Snapshots(self.store, get_product)
         self._prefetched: dict[str, tuple[Subjects, pa.Table]] = {}
 
     def close(self) -> None:
+        self.snapshots.wait()
         self.store.close()
 
     def load(
@@ -206,7 +207,7 @@ class ProviderNode(Node):
         """The sealed subjects, split into those kept and those withheld."""
         subjects = self._open_subjects(job_id, t)
         today = dt.datetime.now(CHINA).date()
-        refused = self.store.withheld(
+        refused = self.snapshots.withheld(
             [p for _, p in subjects], t.consent_for, t.product, t.purpose, today
         )
         return Subjects(
@@ -217,17 +218,7 @@ class ProviderNode(Node):
     def _feature_table(
         self, product: Product, role: str, as_of: dt.date, handles: list[str], ids: list[str]
     ) -> pa.Table:
-        spec = product.role(role)
-        return feature_rows(
-            self.store.con,
-            product.feature_sql(role),
-            pa.table(
-                {"handle": pa.array(handles, pa.string()), "subject": pa.array(ids, pa.string())}
-            ),
-            keyed=DATASETS[spec.dataset],
-            reference=spec.reference_tables,
-            params={"as_of": as_of},
-        )
+        return self.snapshots.feature_rows(product, role, as_of, handles, ids)
 
     @staticmethod
     def _feature_product(t: ComputeFeaturesTask) -> Product:
