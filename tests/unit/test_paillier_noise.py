@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.queues
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -136,6 +139,25 @@ def test_only_the_most_recently_used_keys_keep_a_pool(ahead: ZeroPools) -> None:
     _wait_ready(ahead, keys[1], 8)
     _wait_ready(ahead, keys[2], 8)
     assert ahead.ready(keys[0]) == 0
+
+
+def test_nothing_is_computed_while_other_processes_keep_the_machine_busy(
+    ahead: ZeroPools,
+) -> None:
+    """Another process on every core: the filler waits (its process is idle,
+    so only the machine's clock tells); once they stop, it fills."""
+    pk, _ = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    spin = "import time\nend = time.monotonic() + 1.5\nwhile time.monotonic() < end: pass"
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 1)]
+    try:
+        time.sleep(0.3)  # the spinners are running
+        ahead.take(pk, 1)  # the key's pool starts
+        time.sleep(0.8)
+        assert ahead.ready(pk) == 0
+    finally:
+        for spinner in spinners:
+            spinner.wait()
+    _wait_ready(ahead, pk, 8)
 
 
 def test_nothing_is_computed_ahead_until_started() -> None:

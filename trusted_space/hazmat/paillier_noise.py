@@ -177,8 +177,10 @@ def _source_ahead(public_key: PaillierPublicKey) -> StandardNoise | FixedBaseNoi
 # party), for the most recently used keys only.
 POOL_ZEROS = 64
 POOL_KEYS = 32
-# The filler draws only while its process and the machine are mostly idle.
+# The filler draws only while its process and the machine are mostly idle,
+# judged over at least WINDOW_SECONDS (the machine's clock ticks every 10 ms).
 QUIET_SHARE = 0.25
+WINDOW_SECONDS = 0.02
 BACK_OFF_SECONDS = 0.05
 
 
@@ -258,12 +260,15 @@ class ZeroPools:
                     since = _Usage()
                 if not self._running or public_key is None:
                     return
+            short = WINDOW_SECONDS - (time.monotonic() - since.wall)
+            if short > 0:
+                time.sleep(short)  # judged over a moment, not over no time at all
             if not since.quiet():
-                time.sleep(BACK_OFF_SECONDS)
                 since = _Usage()
+                time.sleep(BACK_OFF_SECONDS)
                 continue
-            since = _Usage()
             zero = _source_ahead(public_key).draw()
+            since = _Usage()
             with self._cv:
                 entry = self._pools.get(int(public_key.n))
                 if entry is not None and len(entry[1]) < self.zeros:
