@@ -81,6 +81,19 @@ class LedgerEntry:
         return {**self.body(), "hash": self.hash, "signature": self.signature}
 
 
+@dataclass
+class _Head:
+    """The last entry's sequence number, hash and kind, the Merkle frontier
+    of every entry up to it, and the connection's data version they were
+    read or written at."""
+
+    seq: int
+    hash: str
+    kind: str | None
+    frontier: merkle.Frontier
+    version: int
+
+
 class Ledger:
     """The ledger table inside the space's SQLite database."""
 
@@ -88,6 +101,7 @@ class Ledger:
         self.db = db
         self.suite = suite
         self._key = key
+        self._head: _Head | None = None  # kept between appends (``_current_head``)
         if key is None:
             return  # a reader (``reader``): the tables exist already
         db.execute(
@@ -127,14 +141,35 @@ class Ledger:
             (json.dumps(frontier.to_json()),),
         )
 
+    def _current_head(self) -> _Head:
+        """The head as kept after the last append, while it is still the
+        database's: no other connection has committed since (SQLite's
+        data_version) and no rollback has taken entries back (the highest
+        sequence number is the one kept). Else read again."""
+        (version,) = self.db.execute("PRAGMA data_version").fetchone()
+        (top,) = self.db.execute("SELECT coalesce(max(seq), 0) FROM ledger").fetchone()
+        head = self._head
+        if head is not None and head.version == version and head.seq == top:
+            return head
+        last = self.db.execute("SELECT entry FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+        entry = None if last is None else LedgerEntry(**json.loads(last[0]))
+        head = _Head(
+            seq=0 if entry is None else entry.seq,
+            hash=GENESIS if entry is None else entry.hash,
+            kind=None if entry is None else entry.kind,
+            frontier=self._frontier(),
+            version=int(version),
+        )
+        self._head = head
+        return head
+
     def append(
         self, actor: str, kind: str, details: dict[str, Any], job_id: str | None = None
     ) -> LedgerEntry:
         """Append one entry. Call inside the caller's transaction so the entry
         commits with the state change it records."""
-        last = self.db.execute("SELECT seq, entry FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
-        seq = 1 if last is None else int(last[0]) + 1
-        prev = GENESIS if last is None else json.loads(last[1])["hash"]
+        head = self._current_head()
+        seq, prev = head.seq + 1, head.hash
         body: dict[str, Any] = {
             "seq": seq,
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
@@ -156,13 +191,14 @@ class Ledger:
             hash=digest.hex(),
             signature=self.key.sign(digest).hex(),
         )
-        frontier = self._frontier()  # of the entries before this one
+        frontier = merkle.Frontier(self.suite.hash, head.frontier.subtrees)
         self.db.execute(
             "INSERT INTO ledger (seq, entry, job_id, kind) VALUES (?, ?, ?, ?)",
             (seq, json.dumps(entry.to_dict(), ensure_ascii=False), job_id, kind),
         )
         frontier.add(merkle.leaf_hash(self.suite.hash, digest))
         self._save_frontier(frontier)
+        self._head = _Head(seq, entry.hash, kind, frontier, head.version)
         if kind != "checkpoint" and (seq % CHECKPOINT_EVERY == 0 or kind in END_OF_JOB):
             self.checkpoint(actor="space")
         return entry
@@ -170,10 +206,12 @@ class Ledger:
     def checkpoint(self, actor: str = "space") -> LedgerEntry:
         """Publish the Merkle root of every entry so far (a no-op when the
         last entry already is a checkpoint)."""
-        last = self.last()
-        if last is not None and last.kind == "checkpoint":
+        head = self._current_head()
+        if head.kind == "checkpoint":
+            last = self.last()
+            assert last is not None
             return last
-        frontier = self._frontier()
+        frontier = head.frontier
         return self.append(
             actor, "checkpoint", {"size": frontier.size, "root": frontier.root().hex()}
         )

@@ -151,3 +151,28 @@ def test_a_step_the_node_did_not_sign_is_located() -> None:
     with pytest.raises(LedgerTampered, match="registered key") as info:
         verify_entries(iter(entries), SUITE, key.public_bytes())
     assert info.value.seq == 2
+
+
+def test_appends_chain_after_another_connection_and_after_a_rollback(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    """The ledger keeps its head between appends; an append by another
+    connection (``tspace admin`` beside a running service) or a rolled-back
+    transaction must not leave it chaining to a stale entry."""
+    path = f"{tmp_path}/space.sqlite"
+    key = SUITE.new_signing_key()
+    mine = Ledger(sqlite3.connect(path, isolation_level=None), SUITE, key)
+    other = Ledger(sqlite3.connect(path, isolation_level=None), SUITE, key)
+    mine.append("space", "step", {"n": 1})
+    other.append("admin", "step", {"n": 2})  # committed by another connection
+    mine.append("space", "step", {"n": 3})
+    for n, by in ((4, other), (7, mine)):
+        mine.db.execute("BEGIN IMMEDIATE")
+        mine.append("space", "step", {"n": n})
+        mine.db.execute("ROLLBACK")
+        by.append("space", "step", {"n": n + 1})  # the same sequence number
+        mine.append("space", "step", {"n": n + 2})
+    mine.checkpoint()
+    assert [e.details.get("n") for e in mine.entries()] == [1, 2, 3, 5, 6, 8, 9, None]
+    assert mine.verify() == 8
+    assert mine.proof(7)["size"] == 7
