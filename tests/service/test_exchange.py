@@ -4,14 +4,25 @@ single-result route would give; then the caller's own tasks are leased."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.service.procs import Proc, admin_key, free_port, wait_healthy
 from tests.service.world import World
-from trusted_space.protocol.messages import PsiResponseResult, Task, TaskResult
+from trusted_space.protocol.messages import (
+    PsiRespondTask,
+    PsiResponseResult,
+    Task,
+    TaskResult,
+)
+from trusted_space.service import long_polls
 
 
 @pytest.fixture
@@ -93,3 +104,69 @@ def test_a_role_without_tasks_is_refused_before_its_results_are_read(
     assert response.status_code == 403
     assert w.space.store.db.execute("SELECT count(*) FROM ledger").fetchone()[0] == entries
     assert task_state(w, w.open_task) == "pending"
+
+
+def test_a_waiting_poll_wakes_when_its_task_is_added_and_not_before(
+    world: tuple[World, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Long polls wait on the event loop; a task added for the node, from
+    any thread, wakes its poll (and only its poll) at once."""
+    monkeypatch.setattr(long_polls, "RECHECK_SECONDS", 30.0)  # only a wake-up answers early
+    w, client = world
+    leased = exchange(client, w, "provider", [])["tasks"]  # the hospital's open task
+    payload = PsiRespondTask.model_validate(leased[0]["payload"])
+    headers = {"Authorization": f"Bearer {w.keys['provider']}"}
+    answers: list[tuple[float, list[Any]]] = []
+
+    def poll() -> None:
+        start = time.monotonic()
+        got = client.get("/v1/tasks", params={"wait": 6}, headers=headers)
+        answers.append((time.monotonic() - start, got.json()))
+
+    waiting = threading.Thread(target=poll)
+    waiting.start()
+    time.sleep(0.5)
+    with w.space.lock, w.space.store.transaction():
+        w.space.add_task(w.open_job, "insurer", payload)  # another node's task
+    time.sleep(0.5)
+    assert answers == []  # still waiting
+    added = threading.Thread(target=lambda: w.space.add_task(w.open_job, "hospital", payload))
+    with w.space.lock, w.space.store.transaction():
+        added.start()
+        added.join()
+    waiting.join(timeout=10)
+    assert len(answers) == 1
+    seconds, tasks = answers[0]
+    assert [t["payload"]["kind"] for t in tasks] == ["psi_respond"]
+    assert seconds < 3  # woken, not answered when the 6 s wait ran out
+
+
+def test_waiting_polls_hold_no_thread(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    key = admin_key(tmp_path / "space", "hospital", "provider", tmp_path).read_text().strip()
+    space = Proc(
+        tmp_path / "space.log", "serve", "--workdir", str(tmp_path / "space"), "--port", str(port)
+    )
+    try:
+        wait_healthy(url)
+        headers = {"Authorization": f"Bearer {key}"}
+        assert httpx.get(f"{url}/v1/tasks", headers=headers).json() == []
+        threads = len(list(Path(f"/proc/{space.proc.pid}/task").iterdir()))
+        polls = [
+            threading.Thread(
+                target=httpx.get,
+                args=(f"{url}/v1/tasks",),
+                kwargs={"params": {"wait": 3}, "headers": headers, "timeout": 30},
+            )
+            for _ in range(30)
+        ]
+        for p in polls:
+            p.start()
+        time.sleep(1.5)  # every poll is waiting now
+        during = len(list(Path(f"/proc/{space.proc.pid}/task").iterdir()))
+        for p in polls:
+            p.join()
+        assert during - threads < 5, f"{during - threads} threads for 30 waiting polls"
+    finally:
+        space.stop()

@@ -16,6 +16,7 @@ from trusted_space import __version__
 from trusted_space.service import problems
 from trusted_space.service.console import views as console
 from trusted_space.service.console.sessions import Sessions
+from trusted_space.service.long_polls import LongPolls
 from trusted_space.service.routers import (
     datasets,
     jobs,
@@ -127,6 +128,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         try:
             yield
         finally:
+            space.stop_waiting()  # long polls answer now, before the space closes
             stop.set()
             space.work_added()
             worker.join(timeout=10)
@@ -150,6 +152,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         },
     )
     app.state.space = space
+    app.state.polls = LongPolls(space)
     app.state.settings = settings
     problems.install(app)
     for module in (participants, datasets, products, models, policies, jobs, tasks):

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from trusted_space.errors import Unauthenticated
+from trusted_space.service.long_polls import LongPolls
 from trusted_space.service.settings import ServiceSettings
 from trusted_space.space.space import Space
 
@@ -25,7 +26,13 @@ async def get_settings(request: Request) -> ServiceSettings:
     return settings
 
 
+async def get_polls(request: Request) -> LongPolls:
+    polls: LongPolls = request.app.state.polls
+    return polls
+
+
 SpaceDep = Annotated[Space, Depends(get_space)]
+PollsDep = Annotated[LongPolls, Depends(get_polls)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 
 

@@ -101,6 +101,9 @@ class SpaceConfig:
     sqlite_max_pages: int | None = None
 
 
+SPECS_KEPT = 256  # parsed job specs kept (jobs in flight)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -126,7 +129,12 @@ class Space:
         self._node_cvs: dict[str, threading.Condition] = {}
         self._task_generation: dict[str, int] = {}  # node -> tasks added so far
         self._setup_hashes: dict[tuple[str, str, int], str] = {}
+        self._specs: dict[str, JobSpec] = {}  # stored spec text -> parsed
         self._closing = False  # set on shutdown: long polls answer at once
+        # Called with a node's name when a task is added for it (from any
+        # thread), and with None on shutdown: how the service wakes the long
+        # polls it waits on the event loop.
+        self._task_listeners: list[Callable[[str | None], None]] = []
         self._work_cv = threading.Condition()
         self.store = SpaceStore(space_dir, max_pages=self.config.sqlite_max_pages)
         recorded = self.store.get_meta("suite")
@@ -506,7 +514,13 @@ class Space:
         row = self.store.db.execute("SELECT spec FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         if row is None:
             raise NotFound(f"no job {job_id}")
-        return JobSpec.model_validate_json(row[0])
+        # A job's steps each read its spec: parsed once per stored text.
+        spec = self._specs.get(row[0])
+        if spec is None:
+            spec = self._specs[row[0]] = JobSpec.model_validate_json(row[0])
+            if len(self._specs) > SPECS_KEPT:
+                del self._specs[next(iter(self._specs))]
+        return spec
 
     @_locked
     def job_status(self, caller: str, job_id: str) -> JobStatus:
@@ -540,7 +554,19 @@ class Space:
         with self._tasks_lock:  # lock order: space lock, then this lock
             self._task_generation[node] = self._task_generation.get(node, 0) + 1
             self._node_cv(node).notify_all()
+        for listener in self._task_listeners:
+            listener(node)
         return task_id
+
+    def on_tasks(self, listener: Callable[[str | None], None]) -> None:
+        """Call ``listener(node)`` whenever a task is added for ``node`` (from
+        any thread, possibly before its transaction commits: the listener
+        only schedules a new look), and ``listener(None)`` on shutdown."""
+        self._task_listeners.append(listener)
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
 
     def _node_cv(self, node: str) -> threading.Condition:
         """The condition a node's long polls wait on (call with _tasks_lock held)."""
@@ -558,7 +584,7 @@ class Space:
                 generation = self._task_generation.get(caller, 0)
             # Never hold the condition while taking the space lock (add_task
             # takes them the other way round).
-            tasks = self._pull(caller, limit)
+            tasks = self.pull_now(caller, limit)
             remaining = deadline - time.monotonic()
             if tasks or remaining <= 0 or self._closing:
                 return tasks
@@ -574,19 +600,25 @@ class Space:
                     cv.wait(left)
 
     @_locked
-    def _pull(self, caller: str, limit: int) -> list[Task]:
+    def pull_now(self, caller: str, limit: int = 8) -> list[Task]:
+        """Lease up to ``limit`` of the caller's pending tasks (or expired
+        leases) without waiting."""
         self._require(caller, "provider", "consumer")
         now = time.time()
         out: list[Task] = []
+        # Under the space lock no other thread writes, so a poll that finds
+        # nothing opens no transaction (most long-poll wake-ups).
+        rows = self.store.db.execute(
+            "SELECT t.task_id, t.job_id, t.payload, t.attempt FROM tasks t "
+            "JOIN jobs j ON j.job_id = t.job_id "
+            "WHERE t.node = ? AND j.state IN ('queued', 'running', 'succeeded') AND "
+            "(t.state = 'pending' OR (t.state = 'leased' AND t.lease_until < ?)) "
+            "ORDER BY t.created_at LIMIT ?",
+            (caller, now, limit),
+        ).fetchall()
+        if not rows:
+            return out
         with self.store.transaction() as db:
-            rows = db.execute(
-                "SELECT t.task_id, t.job_id, t.payload, t.attempt FROM tasks t "
-                "JOIN jobs j ON j.job_id = t.job_id "
-                "WHERE t.node = ? AND j.state IN ('queued', 'running', 'succeeded') AND "
-                "(t.state = 'pending' OR (t.state = 'leased' AND t.lease_until < ?)) "
-                "ORDER BY t.created_at LIMIT ?",
-                (caller, now, limit),
-            ).fetchall()
             for task_id, job_id, payload, attempt in rows:
                 if attempt >= self.config.max_attempts:
                     self._fail_job(job_id, f"a task at {caller} was tried {attempt} times")
@@ -619,6 +651,12 @@ class Space:
     ) -> TaskExchangeReply:
         """Take a node's results, each on its own (one refused result fails
         only its job), then lease its next tasks as ``pull_tasks`` does."""
+        outcomes = self.take_results(caller, results)
+        return TaskExchangeReply(outcomes=outcomes, tasks=self.pull_tasks(caller, limit, wait))
+
+    def take_results(self, caller: str, results: list[TaskResult]) -> list[ResultOutcome]:
+        """Take a node's results, each on its own: one refused result fails
+        only its job. The outcome of each, in order."""
         with self.lock:
             self._require(caller, "provider", "consumer")  # before any result is looked at
         outcomes = []
@@ -631,7 +669,7 @@ class Space:
                 )
             else:
                 outcomes.append(ResultOutcome(task_id=result.task_id, status=204))
-        return TaskExchangeReply(outcomes=outcomes, tasks=self.pull_tasks(caller, limit, wait))
+        return outcomes
 
     @_locked
     def complete_task(self, caller: str, result: TaskResult) -> None:
@@ -754,6 +792,8 @@ class Space:
             self._closing = True
             for cv in self._node_cvs.values():
                 cv.notify_all()
+        for listener in self._task_listeners:
+            listener(None)
         self.work_added()
 
     # -- background work ---------------------------------------------------------------------------

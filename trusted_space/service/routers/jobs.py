@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from trusted_space.protocol.messages import JobResult, JobStatus, JobSubmission
 from trusted_space.service.deps import Caller, SpaceDep
+from trusted_space.service.long_polls import inline_or_thread
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=JobStatus)
-def submit_job(submission: JobSubmission, caller: Caller, space: SpaceDep) -> JobStatus:
+async def submit_job(
+    request: Request, submission: JobSubmission, caller: Caller, space: SpaceDep
+) -> JobStatus:
     """Consumer: submit a job (idempotent per job id). A denied job comes back
     with state 'denied' and every reason."""
-    return space.submit_job(caller, submission)
+    size = len(await request.body())  # read already, to validate it
+    return await inline_or_thread(size, space.submit_job, caller, submission)
 
 
 @router.get("/{job_id}", response_model=JobStatus)
-def job_status(job_id: str, caller: Caller, space: SpaceDep) -> JobStatus:
-    return space.job_status(caller, job_id)
+async def job_status(job_id: str, caller: Caller, space: SpaceDep) -> JobStatus:
+    return space.job_status(caller, job_id)  # one indexed read: on the event loop
 
 
 @router.get("/{job_id}/result", response_model=JobResult)

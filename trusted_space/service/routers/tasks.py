@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from trusted_space.errors import ProtocolError
 from trusted_space.protocol.messages import Task, TaskExchange, TaskExchangeReply, TaskResult
-from trusted_space.service.deps import Caller, SettingsDep, SpaceDep
+from trusted_space.service.deps import Caller, PollsDep, SettingsDep, SpaceDep
+from trusted_space.service.long_polls import inline_or_thread
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -21,22 +22,24 @@ class Failure(BaseModel):
 
 
 @router.get("", response_model=list[Task])
-def pull_tasks(
+async def pull_tasks(
     caller: Caller,
-    space: SpaceDep,
+    polls: PollsDep,
     settings: SettingsDep,
     wait: Annotated[float, Query(ge=0, le=60)] = 0.0,
     limit: Annotated[int, Query(ge=1, le=64)] = 8,
 ) -> list[Task]:
     """Lease the caller's pending tasks, waiting up to ``wait`` seconds for one."""
-    return space.pull_tasks(caller, limit, min(wait, settings.long_poll_seconds))
+    return await polls.pull(caller, limit, min(wait, settings.long_poll_seconds))
 
 
 @router.post("/exchange", response_model=TaskExchangeReply)
-def exchange(
+async def exchange(
+    request: Request,
     body: TaskExchange,
     caller: Caller,
     space: SpaceDep,
+    polls: PollsDep,
     settings: SettingsDep,
     wait: Annotated[float, Query(ge=0, le=60)] = 0.0,
     limit: Annotated[int, Query(ge=1, le=64)] = 8,
@@ -44,7 +47,10 @@ def exchange(
     """Post results and lease the next tasks in one round trip: each result is
     taken or refused on its own (``outcomes``), then the caller's pending
     tasks are leased, waiting up to ``wait`` seconds for one."""
-    reply = space.exchange(caller, body.results, limit, min(wait, settings.long_poll_seconds))
+    size = len(await request.body())  # read already, to validate it
+    outcomes = await inline_or_thread(size, space.take_results, caller, body.results)
+    tasks = await polls.pull(caller, limit, min(wait, settings.long_poll_seconds))
+    reply = TaskExchangeReply(outcomes=outcomes, tasks=tasks)
     # The busiest route: the reply is already a validated model, so it is
     # written out as is rather than validated again against response_model.
     return Response(reply.model_dump_json(), media_type="application/json")
