@@ -19,6 +19,7 @@ below 0.5e-15 per unit of feature.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -53,6 +54,12 @@ class ScoreModel:
 
     @classmethod
     def parse(cls, document: bytes, origin: str = "model") -> ScoreModel:
+        """The model a document describes, parsed once per document (each of
+        a score job's steps reads the model the job carries)."""
+        return _parsed(document, origin)
+
+    @classmethod
+    def _parse(cls, document: bytes, origin: str) -> ScoreModel:
         def bad(field: str, why: str) -> InputError:
             return InputError(why, Location(origin, None, field))
 
@@ -141,3 +148,8 @@ def _number(value: Any, bad: Any, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise bad(field, "must be a number")
     return to_decimal(value)
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(document: bytes, origin: str) -> ScoreModel:
+    return ScoreModel._parse(document, origin)

@@ -10,6 +10,7 @@ it ran under.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -73,7 +74,13 @@ def read_policy_records(db: sqlite3.Connection, product: str | None = None) -> l
         "WHERE ? IS NULL OR product = ? ORDER BY policy_id, version",
         (product, product),
     ).fetchall()
-    return [PolicyRecord(Policy.model_validate(json.loads(r[0])), r[1], r[2], r[3]) for r in rows]
+    return [PolicyRecord(_policy(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+@functools.lru_cache(maxsize=256)
+def _policy(document: str) -> Policy:
+    """A stored policy document, parsed once (every job's gate reads them)."""
+    return Policy.model_validate(json.loads(document))
 
 
 class PolicyRegistry:
