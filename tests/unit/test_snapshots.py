@@ -42,7 +42,10 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, li
         "hospital": ("csv", [data / "health" / "hospital_visits.csv"]),
         "cdc": (
             "csv",
-            [data / "health" / "cdc_case_reports.csv", data / "health" / "cdc_chronic_registry.csv"],
+            [
+                data / "health" / "cdc_case_reports.csv",
+                data / "health" / "cdc_chronic_registry.csv",
+            ],
         ),
         "centre": ("ocds", sorted((data / "tenders" / "centre_a").glob("*.json"))),
     }
@@ -103,7 +106,10 @@ def test_a_snapshot_answers_as_the_query_does(
         handles = [f"{i:032x}" for i in range(len(batch))]
         queried = query_features(store.con, product, role, AS_OF, handles, batch)
         assert any(
-            v not in (0, None) for row in queried.to_pylist() for k, v in row.items() if k != "handle"
+            v not in (0, None)
+            for row in queried.to_pylist()
+            for k, v in row.items()
+            if k != "handle"
         )
         for _ in range(2):  # the second ask starts the build
             assert by_handle(ask(snaps, role, product_name, batch)) == by_handle(queried)
