@@ -77,10 +77,12 @@ class HttpTransport:
         self.base_url = base_url.rstrip("/")
         self.patience = patience
         self._client = httpx.Client(
-            base_url=self.base_url,
-            headers={"Authorization": f"Bearer {api_key}"},
+            headers={"Authorization": f"Bearer {api_key}", "content-type": "application/json"},
             timeout=httpx.Timeout(timeout, connect=5.0),
         )
+        # Absolute URLs, parsed once per path and query: httpx otherwise
+        # parses and merges each request's URL anew (~0.1 ms a request).
+        self._urls: dict[tuple[str, tuple[tuple[str, object], ...]], httpx.URL] = {}
         self.name = ""
         self.sent: list[str] = []
 
@@ -94,16 +96,33 @@ class HttpTransport:
         return me
 
     # -- plumbing ---------------------------------------------------------------------
+    def _url(self, path: str, params: dict[str, object] | None) -> httpx.URL:
+        key = (path, tuple((params or {}).items()))
+        url = self._urls.get(key)
+        if url is None:
+            url = httpx.URL(self.base_url + path, params=params)
+            if len(self._urls) >= 256:
+                self._urls.clear()
+            self._urls[key] = url
+        return url
+
     def _request(
-        self, method: str, path: str, *, read_timeout: float | None = None, **kw: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, object] | None = None,
+        read_timeout: float | None = None,
+        **kw: Any,
     ) -> httpx.Response:
         deadline = time.monotonic() + self.patience
         delay = 0.2
+        url = self._url(path, params)
         while True:
             try:
                 if read_timeout is not None:
                     kw["timeout"] = httpx.Timeout(read_timeout + 30, connect=5.0)
-                response = self._client.request(method, path, **kw)
+                response = self._client.request(method, url, **kw)
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 failure = type(exc).__name__
             else:
@@ -118,15 +137,13 @@ class HttpTransport:
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 10.0)
 
-    def _json(self, method: str, path: str, model: Callable[[Any], T], **kw: Any) -> T:
-        return model(self._request(method, path, **kw).json())
+    def _json(self, method: str, path: str, parse: Callable[[bytes], T], **kw: Any) -> T:
+        """The response body, parsed and validated in one step by ``parse``."""
+        return parse(self._request(method, path, **kw).content)
 
     @staticmethod
     def _body(message: BaseModel) -> dict[str, Any]:
-        return {
-            "content": message.model_dump_json(),
-            "headers": {"content-type": "application/json"},
-        }
+        return {"content": message.model_dump_json()}  # JSON: the client's content-type
 
     # -- the SpaceAPI -----------------------------------------------------------------------
     def whoami(self) -> dict[str, str]:
@@ -137,7 +154,7 @@ class HttpTransport:
         self._request("PUT", "/v1/participants/me/keys", **self._body(keys))
 
     def participants(self) -> list[ParticipantKeys]:
-        return self._json("GET", "/v1/participants/keys", _KEYS.validate_python)
+        return self._json("GET", "/v1/participants/keys", _KEYS.validate_json)
 
     def offer_dataset(self, offer: DatasetOffer) -> None:
         self.sent.append("dataset_offer")
@@ -154,7 +171,9 @@ class HttpTransport:
 
     def submit_job(self, submission: JobSubmission) -> JobStatus:
         self.sent.append("job_submission")
-        return self._json("POST", "/v1/jobs", JobStatus.model_validate, **self._body(submission))
+        return self._json(
+            "POST", "/v1/jobs", JobStatus.model_validate_json, **self._body(submission)
+        )
 
     def exchange(
         self, results: list[TaskResult], limit: int = 8, wait: float = 0.0
@@ -163,7 +182,7 @@ class HttpTransport:
         return self._json(
             "POST",
             "/v1/tasks/exchange",
-            TaskExchangeReply.model_validate,
+            TaskExchangeReply.model_validate_json,
             params={"wait": wait, "limit": limit},
             read_timeout=wait,
             **self._body(TaskExchange(results=results)),
@@ -174,10 +193,10 @@ class HttpTransport:
         self._request("POST", f"/v1/tasks/{task_id}/failure", json={"reason": reason[:2000]})
 
     def job_status(self, job_id: str) -> JobStatus:
-        return self._json("GET", f"/v1/jobs/{job_id}", JobStatus.model_validate)
+        return self._json("GET", f"/v1/jobs/{job_id}", JobStatus.model_validate_json)
 
     def job_result(self, job_id: str) -> JobResult:
-        return self._json("GET", f"/v1/jobs/{job_id}/result", JobResult.model_validate)
+        return self._json("GET", f"/v1/jobs/{job_id}/result", JobResult.model_validate_json)
 
     def publish_policy(self, document: bytes) -> str:
         self.sent.append("policy")

@@ -17,6 +17,7 @@ from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.nodes.consumer import ConsumerNode
+from trusted_space.space.lookup import INLINE_BATCH
 from trusted_space.synth import generate_health
 
 AS_OF = dt.date(2026, 10, 31)
@@ -92,3 +93,31 @@ def test_feature_tasks_pulled_together_share_one_query(
         assert alone.values == together[name].values
         assert alone.matched == together[name].matched
         assert any(v is not None and v[0] != 0 for v in alone.values)
+
+
+def test_a_small_job_is_combined_as_its_last_features_arrive(
+    data: Path, dep: EmbeddedDeployment
+) -> None:
+    """Up to INLINE_BATCH subjects the space combines in the transaction
+    that takes the last provider's features; a larger job waits for the
+    background worker. Both give the scores of the same job run whole."""
+    people = ids(data)
+    for batch, inline in ((people[:1], True), (people[: INLINE_BATCH + 1], False)):
+        node = dep.consumer(f"insurer-{len(batch)}")
+        job = submit(node, batch)
+        for _ in range(3):  # PSI, then features; never the background worker
+            for provider in dep.providers.values():
+                provider.run_pending()
+            node.run_pending()
+        status = node.transport.job_status(job)
+        if inline:
+            assert (status.state, status.step) == ("succeeded", "released")
+            assert node.has_result(job)
+        else:
+            assert (status.state, status.step) == ("running", "combining")
+            assert dep.space.run_pending_work() == 1
+            node.run_pending()
+        again = dep.consumer(f"again-{len(batch)}")
+        whole = submit(again, batch)
+        dep.run_job(again, whole)
+        assert node.outcome(job).values == again.outcome(whole).values

@@ -5,6 +5,8 @@
     matched_subjects (consumer)          -> one compute_features task per provider
     encrypted_features (each provider)   -> when all: step 'combining'
     combine (background)                 -> result released, result_ready task
+                                            (up to INLINE_BATCH subjects: combined
+                                            at once, in the last provider's step)
     ack (consumer)                       -> intermediate data dropped
 
 Every transition is checked (sizes, handles, ciphertext ranges) and commits
@@ -20,7 +22,7 @@ from products.base import Product
 from products.features_layout import layout
 from products.registry import get_product
 from products.score_model import ScoreModel
-from trusted_space.errors import NotFound, ProtocolError
+from trusted_space.errors import NotFound, ProtocolError, TspaceError
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.parallel import rerandomise_values
@@ -46,6 +48,9 @@ if TYPE_CHECKING:
     from trusted_space.space.space import Space
 
 SPACE = "space"
+# Jobs of up to this many subjects are combined as their last features
+# arrive; larger ones by the space's background worker.
+INLINE_BATCH = 16
 
 
 def providers_of(spec: JobSpec) -> list[str]:
@@ -143,9 +148,21 @@ class LookupProtocol:
             self._accept_matches(spec, payload)
         elif isinstance(payload, EncryptedFeaturesResult):
             self._accept_features(spec, node, payload)
-            if len(self.store.data_keys(job_id, "features/")) == len(providers_of(spec)):
+            if len(self.store.data_keys(job_id, "features/")) < len(providers_of(spec)):
+                return
+            if spec.batch_size > INLINE_BATCH:
                 self.space.set_step(job_id, "running", "combining")
                 self.space.work_added()
+                return
+            # A small batch is combined at once, in this transaction: handing
+            # it to the background worker would cost more than the work.
+            try:
+                with self.space.timer.stage("combine"):
+                    result = self.work(spec, self.work_inputs(spec))
+            except TspaceError as exc:
+                self.space._fail_job(job_id, f"the space's step failed: {exc}")
+                return
+            self.finish_work(spec, result)
         elif isinstance(payload, AckResult):
             self.ledger.append(node, "result_collected", {}, job_id=job_id)
             self.store.drop_data(job_id, keep=("result",))
