@@ -8,8 +8,10 @@ sequentially on the embedded deployment.
 
 The burst starts after one warm-up job per insurer, once the service is idle:
 each party then holds Paillier zeros computed ahead for every insurer's key
-(``trusted_space.hazmat.paillier_noise``), as between bursts in practice. A
-sustained load beyond those pools runs at the rate bench/load.py reports.
+(``trusted_space.hazmat.paillier_noise``), and each provider its feature
+snapshot for the date (``connectors.snapshots``), as between bursts in
+practice. A sustained load beyond those pools runs at the rate
+bench/load.py reports.
 
     ours_s      p50 latency over HTTP
     baseline_s  p50 latency embedded (same job, same machine)
