@@ -94,7 +94,7 @@ class ProviderNode(Node):
             self.psi_key = psi.PsiServerKey.generate()
             write_secret(psi_path, self.psi_key.export_secret())
         self.store = NodeStore(self.dir)
-        self.snapshots = Snapshots(self.store, get_product)
+        self.snapshots = Snapshots(self.store)
         self._prefetched: dict[str, tuple[Subjects, pa.Table]] = {}
 
     def close(self) -> None:

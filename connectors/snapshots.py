@@ -36,6 +36,7 @@ import pyarrow as pa
 from connectors.canonical import DATASETS
 from connectors.node_store import NodeStore, subjects_sql
 from products.base import Product
+from products.registry import get_product
 from trusted_space.feature_partitions import feature_rows
 
 log = logging.getLogger("tspace.provider")
@@ -162,9 +163,8 @@ ConsentKey = tuple[str | None, str, str, dt.date]  # consumer, product, purpose,
 class Snapshots:
     """A provider node's snapshots: ask them first, query when they have nothing."""
 
-    def __init__(self, store: NodeStore, products: Callable[[str], Product]) -> None:
+    def __init__(self, store: NodeStore) -> None:
         self.store = store
-        self._products = products
         self._features: BuiltAhead[FeatureKey, FeatureSnapshot] = BuiltAhead(
             store, self._build_features, "feature-snapshot"
         )
@@ -199,7 +199,7 @@ class Snapshots:
         self, con: duckdb.DuckDBPyConnection, key: FeatureKey
     ) -> FeatureSnapshot | None:
         product_name, role, as_of = key
-        product = self._products(product_name)
+        product = get_product(product_name)
         subjects = con.sql(subjects_sql(product.role(role).dataset)).fetchall()
         if len(subjects) > MAX_SUBJECTS:
             return None

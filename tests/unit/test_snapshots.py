@@ -100,7 +100,7 @@ def test_a_snapshot_answers_as_the_query_does(
 ) -> None:
     product = get_product(product_name)
     with store_of(loaded, role, tmp_path) as store:
-        snaps = Snapshots(store, get_product)
+        snaps = Snapshots(store)
         everyone = subjects(store, product.role(role).dataset)
         batch = [*everyone[::7], "absent-1"]  # one nobody holds: the query's zeros
         handles = [f"{i:032x}" for i in range(len(batch))]
@@ -127,7 +127,7 @@ def test_a_snapshot_answers_as_the_query_does(
 
 
 def test_nothing_is_built_before_enough_asks(hospital: NodeStore) -> None:
-    snaps = Snapshots(hospital, get_product)
+    snaps = Snapshots(hospital)
     ids = subjects(hospital, "hospital")[:3]
     for _ in range(snapshots_module.AFTER_USES - 1):
         ask(snaps, "hospital", "underwriting_score", ids)
@@ -142,7 +142,7 @@ def test_nothing_is_built_before_enough_asks(hospital: NodeStore) -> None:
 def test_a_load_makes_the_snapshot_stale(
     hospital: NodeStore, sources: dict[str, tuple[str, list[Path]]], tmp_path: Path
 ) -> None:
-    snaps = Snapshots(hospital, get_product)
+    snaps = Snapshots(hospital)
     person = subjects(hospital, "hospital")[0]
     before = ask(snaps, "hospital", "underwriting_score", [person])
     ask(snaps, "hospital", "underwriting_score", [person])
@@ -167,7 +167,7 @@ def test_a_load_makes_the_snapshot_stale(
 
 @pytest.mark.usefixtures("after_two")
 def test_consent_views_answer_as_the_store_and_follow_every_change(hospital: NodeStore) -> None:
-    snaps = Snapshots(hospital, get_product)
+    snaps = Snapshots(hospital)
     ids = subjects(hospital, "hospital")[:6]
     far, past = dt.date(2027, 12, 31), dt.date(2026, 1, 1)
     hospital.record_consents(
@@ -211,7 +211,7 @@ def test_a_second_store_on_the_same_file_makes_views_stale(
     hospital: NodeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(snapshots_module, "AFTER_USES", 1)
-    snaps = Snapshots(hospital, get_product)
+    snaps = Snapshots(hospital)
     person = subjects(hospital, "hospital")[0]
     ask_ = ("insurer", "underwriting_score", "underwriting", dt.date(2026, 11, 27))
     assert snaps.withheld([person], *ask_) == {person}
