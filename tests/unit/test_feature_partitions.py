@@ -7,50 +7,23 @@ generated hospital, CDC and tender data, with the subjects split into 2 and
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from connectors.base import LoadOptions, get_connector
 from connectors.canonical import DATASETS
 from connectors.node_store import NodeStore
 from products.registry import get_product
+from tests.role_nodes import AS_OF, ROLES, load_nodes, role_sources
 from trusted_space import feature_partitions, parallel
 from trusted_space.feature_partitions import feature_rows
-from trusted_space.synth import generate_health, generate_tenders
-
-AS_OF = dt.date(2026, 10, 31)
-ROLES = [
-    ("underwriting_score", "hospital"),
-    ("underwriting_score", "cdc"),
-    ("tender_lending_features", "centre"),
-]
 
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    data = tmp_path_factory.mktemp("data")
-    generate_health(3000, 5, data / "health", applicants=10, end_date=AS_OF)
-    generate_tenders(600, 5, data / "tenders", applicants=10, end_date=AS_OF)
-    sources = {
-        "hospital": ("csv", [data / "health" / "hospital_visits.csv"]),
-        "cdc": (
-            "csv",
-            [
-                data / "health" / "cdc_case_reports.csv",
-                data / "health" / "cdc_chronic_registry.csv",
-            ],
-        ),
-        "centre": ("ocds", sorted((data / "tenders" / "centre_a").glob("*.json"))),
-    }
-    out = {}
-    for role, (kind, paths) in sources.items():
-        out[role] = tmp_path_factory.mktemp(role)
-        with NodeStore(out[role]) as store:
-            get_connector(kind).load(paths, store, LoadOptions())
-    return out
+    sources = role_sources(tmp_path_factory.mktemp("data"), 3000, 600, 5)
+    return load_nodes(sources, tmp_path_factory)
 
 
 def subjects_of(store: NodeStore, dataset: str) -> pa.Table:

@@ -23,44 +23,17 @@ from connectors.base import LoadOptions, get_connector
 from connectors.node_store import NodeStore, subjects_sql
 from connectors.snapshots import Snapshots, query_features
 from products.registry import get_product
-from trusted_space.synth import generate_health, generate_tenders
-
-AS_OF = dt.date(2026, 10, 31)
-ROLES = [
-    ("underwriting_score", "hospital"),
-    ("underwriting_score", "cdc"),
-    ("tender_lending_features", "centre"),
-]
+from tests.role_nodes import AS_OF, ROLES, Sources, load_nodes, role_sources
 
 
 @pytest.fixture(scope="module")
-def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, list[Path]]]:
-    data = tmp_path_factory.mktemp("data")
-    generate_health(1500, 11, data / "health", applicants=10, end_date=AS_OF)
-    generate_tenders(300, 11, data / "tenders", applicants=10, end_date=AS_OF)
-    return {
-        "hospital": ("csv", [data / "health" / "hospital_visits.csv"]),
-        "cdc": (
-            "csv",
-            [
-                data / "health" / "cdc_case_reports.csv",
-                data / "health" / "cdc_chronic_registry.csv",
-            ],
-        ),
-        "centre": ("ocds", sorted((data / "tenders" / "centre_a").glob("*.json"))),
-    }
+def sources(tmp_path_factory: pytest.TempPathFactory) -> Sources:
+    return role_sources(tmp_path_factory.mktemp("data"), 1500, 300, 11)
 
 
 @pytest.fixture(scope="module")
-def loaded(
-    sources: dict[str, tuple[str, list[Path]]], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Path]:
-    out = {}
-    for role, (kind, paths) in sources.items():
-        out[role] = tmp_path_factory.mktemp(role)
-        with NodeStore(out[role]) as store:
-            get_connector(kind).load(paths, store, LoadOptions())
-    return out
+def loaded(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return load_nodes(sources, tmp_path_factory)
 
 
 @pytest.fixture
@@ -140,7 +113,7 @@ def test_nothing_is_built_before_enough_asks(hospital: NodeStore) -> None:
 
 @pytest.mark.usefixtures("after_two")
 def test_a_load_makes_the_snapshot_stale(
-    hospital: NodeStore, sources: dict[str, tuple[str, list[Path]]], tmp_path: Path
+    hospital: NodeStore, sources: Sources, tmp_path: Path
 ) -> None:
     snaps = Snapshots(hospital)
     person = subjects(hospital, "hospital")[0]
@@ -220,3 +193,4 @@ def test_a_second_store_on_the_same_file_makes_views_stale(
     with NodeStore(hospital.dir) as other:  # another handle in this process
         other.record_consents([(person, *ask_[:3], dt.date(2027, 1, 1), "EV")])
     assert snaps.withheld([person], *ask_) == set()
+    snaps.wait()  # that miss started a build: done before the store closes
