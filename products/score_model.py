@@ -33,6 +33,10 @@ from trusted_space.encoding import FixedPoint, to_decimal
 from trusted_space.errors import InputError, Location
 
 WEIGHT_DECIMALS = 15
+# A score's integer form is below 2^SCORE_BITS in magnitude (|score| below
+# 10^59 at the 10^17 scale of the default products): the consumer decrypts it
+# modulo one prime. A larger one is reported as overflow, never misread.
+SCORE_BITS = 256
 
 
 @dataclass(frozen=True)

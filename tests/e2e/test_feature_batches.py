@@ -4,6 +4,7 @@ feature SQL in one query, and every job gets the scores it gets alone."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from connectors.provider_node import ProviderNode
 from tests.stories import offer_health
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.nodes.consumer import ConsumerNode
 from trusted_space.space.lookup import INLINE_BATCH
@@ -121,3 +123,39 @@ def test_a_small_job_is_combined_as_its_last_features_arrive(
         whole = submit(again, batch)
         dep.run_job(again, whole)
         assert node.outcome(job).values == again.outcome(whole).values
+
+
+def test_jobs_on_psi_clients_made_ahead_get_the_same_scores(
+    data: Path, dep: EmbeddedDeployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-lived consumer's PSI clients made in idle time: each job takes
+    its own (the pool shrinks by one), and the scores are those of a
+    consumer that makes its client on the spot."""
+    people = ids(data)
+    pooled, plain = dep.consumer("insurer-ahead"), dep.consumer("insurer-now")
+    pooled.psi_ahead.start()
+    try:
+        first = submit(pooled, people[:3])  # finds none ready; the pool starts
+        dep.run_job(pooled, first)
+        deadline = time.monotonic() + 60
+        while pooled.psi_ahead.ready() < 2:
+            assert time.monotonic() < deadline, "no PSI client was made ahead"
+            time.sleep(0.01)
+        taken: list[psi.PsiClient | None] = []
+        take = pooled.psi_ahead.take
+
+        def recording() -> psi.PsiClient | None:
+            taken.append(take())
+            return taken[-1]
+
+        monkeypatch.setattr(pooled.psi_ahead, "take", recording)
+        for batch in (people[3:5], people[5:9]):
+            job = submit(pooled, batch)
+            assert taken[-1] is not None  # this job's client was made ahead
+            dep.run_job(pooled, job)
+            reference = submit(plain, batch)
+            dep.run_job(plain, reference)
+            assert pooled.outcome(job).values == plain.outcome(reference).values
+            assert any(v is not None for v in pooled.outcome(job).values)
+    finally:
+        pooled.psi_ahead.stop()

@@ -55,6 +55,25 @@ def test_signed_range_is_enforced(keys: tuple[PaillierPublicKey, PaillierPrivate
         sk.decrypt(pk.add(big, big))
 
 
+def test_decrypt_below_reads_small_plaintexts_and_reports_larger_ones(
+    keys: tuple[PaillierPublicKey, PaillierPrivateKey],
+) -> None:
+    pk, sk = keys
+    values = [0, 1, -1, 10**17 * 42, -(2**200), 2**255 - 1, -(2**255) + 1]
+    assert [sk.decrypt_below(pk.encrypt(v), 256) for v in values] == values
+    # A sum of ciphertexts, as the space releases a score.
+    assert sk.decrypt_below(pk.sum([pk.encrypt(-5), pk.encrypt(3)]), 256) == -2
+    # Outside the declared range: overflow, whether just past it or far past.
+    for v in (2**256, -(2**256), 2**400, int(pk.max_int)):
+        with pytest.raises(CryptoError, match="overflow"):
+            sk.decrypt_below(pk.encrypt(v), 256)
+    # A range too wide for one prime falls back to the whole decryption.
+    wide = 2**600 + 12345
+    assert sk.decrypt_below(pk.encrypt(wide), 601) == wide
+    with pytest.raises(CryptoError, match="overflow"):
+        sk.decrypt_below(pk.encrypt(wide), 600)
+
+
 def test_ciphertexts_outside_the_group_are_refused(
     keys: tuple[PaillierPublicKey, PaillierPrivateKey],
 ) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
 import random
+import time
 
 import pytest
 
@@ -68,3 +71,58 @@ def test_cardinality_mode_reveals_only_the_size() -> None:
     assert client.intersection_size(setup, response) == 10
     with pytest.raises(ValueError):
         client.intersection(setup, response)
+
+
+def _wait_ready(pool: psi.PsiClientsAhead, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while pool.ready() < count:
+        assert time.monotonic() < deadline, f"only {pool.ready()} clients were made ahead"
+        time.sleep(0.01)
+
+
+def test_clients_made_ahead_are_fresh_each_handed_out_once_and_answer() -> None:
+    pool = psi.PsiClientsAhead(size=4)
+    assert pool.take() is None  # off until started
+    pool.start()
+    try:
+        time.sleep(0.1)
+        assert pool.ready() == 0  # nothing made before the first lookup wants one
+        assert pool.take() is None
+        _wait_ready(pool, 4)
+        taken = [pool.take() for _ in range(4)]
+        assert all(c is not None for c in taken) and pool.take() is None
+        secrets = {c.export_secret() for c in taken if c is not None}
+        assert len(secrets) == 4  # a new key each
+        key = psi.PsiServerKey.generate()
+        setup = key.create_setup(["a", "b", "c", "d", "e", "f"], max_client_items=10)
+        for client in taken:
+            assert client is not None
+            response = key.process_request(client.create_request(["x", "c", "e"]), 3)
+            assert client.intersection(setup, response) == [1, 2]
+        _wait_ready(pool, 4)  # refilled with new keys only
+        again = {c.export_secret() for c in (pool.take() for _ in range(4)) if c is not None}
+        assert len(again) == 4 and not again & secrets
+    finally:
+        pool.stop()
+    assert pool.take() is None and pool.ready() == 0
+
+
+def _ready_in_child(pool: psi.PsiClientsAhead, out: multiprocessing.queues.Queue[int]) -> None:
+    out.put(pool.ready())
+
+
+def test_a_forked_child_never_holds_its_parents_clients() -> None:
+    pool = psi.PsiClientsAhead(size=3)
+    pool.start()
+    try:
+        pool.take()
+        _wait_ready(pool, 3)
+        context = multiprocessing.get_context("fork")
+        out: multiprocessing.queues.Queue[int] = context.Queue()
+        child = context.Process(target=_ready_in_child, args=(pool, out))
+        child.start()
+        assert out.get(timeout=30) == 0
+        child.join(timeout=30)
+        assert pool.ready() == 3  # the parent keeps its own
+    finally:
+        pool.stop()

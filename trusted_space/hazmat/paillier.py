@@ -176,6 +176,11 @@ class PaillierPrivateKey:
             raise CryptoError("p * q does not match the public modulus")
         self.public_key = public_key
         self._phe = phe.PaillierPrivateKey(public_key._phe, int(p), int(q))
+        # decrypt_below works modulo the smaller prime alone.
+        small = min(int(p), int(q))
+        self._p = gmpy2.mpz(small)
+        self._psquare = self._p * self._p
+        self._hp = gmpy2.mpz(self._phe.h_function(small, small * small))
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("PaillierPrivateKey holds secret material and cannot be pickled")
@@ -194,6 +199,28 @@ class PaillierPrivateKey:
         if m >= n - self.public_key.max_int:
             return int(m - n)
         raise CryptoError("decrypted value overflowed the signed range")
+
+    def decrypt_below(self, c: int, bits: int) -> int:
+        """``decrypt`` for a plaintext known to satisfy |m| < 2^bits (a score,
+        a packed block of feature slots): m is recovered modulo the prime p
+        alone, half the work, when 2^bits is well below p. A plaintext
+        outside the range is reported as overflow, never misread: m mod p of
+        a larger m lands in it with probability about 2^(bits + 1 - |p|)."""
+        p = self._p
+        if bits > int(p.bit_length()) - 64:
+            m = self.decrypt(c)
+            if abs(m) >= 1 << bits:
+                raise CryptoError("decrypted value overflowed the declared range")
+            return m
+        c = self.public_key.check(c)
+        with releasing_gil():
+            u = gmpy2.powmod(c, p - 1, self._psquare)
+        m = (u - 1) // p * self._hp % p
+        if m > p // 2:
+            m -= p
+        if abs(m) >> bits:
+            raise CryptoError("decrypted value overflowed the declared range")
+        return int(m)
 
     def export_secret(self) -> dict[str, str]:
         return {"p": format(self._phe.p, "x"), "q": format(self._phe.q, "x")}

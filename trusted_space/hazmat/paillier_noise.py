@@ -6,10 +6,10 @@ each encryption and re-randomisation fresh.
   of ~0.7 s (``noise_for`` decides when a key has earned one).
 - ``ZeroPools``: zeros computed ahead. A long-running service process (the
   space, a node) starts them once; from then on every key it uses keeps up
-  to ``POOL_ZEROS`` ready, refilled by one background thread at the lowest
-  CPU priority, so the randomness of a burst of requests was paid for while
-  the process was idle. Each zero is handed out once; a forked child starts
-  with empty pools, so parent and child never share one.
+  to ``POOL_ZEROS`` ready, made in idle time (``trusted_space.hazmat.ahead``),
+  so the randomness of a burst of requests was paid for while the process
+  was idle. Each zero is handed out once; a forked child starts with empty
+  pools, so parent and child never share one.
 
 Reusing a zero links two ciphertexts (their quotient is a trivial
 encryption of the difference of the plaintexts), which is why every source
@@ -18,16 +18,14 @@ here hands each value out exactly once and keeps it only in memory.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import sys
 import threading
-import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import gmpy2
+
+from trusted_space.hazmat.ahead import IdlePool
 
 if TYPE_CHECKING:
     from trusted_space.hazmat.paillier import PaillierPublicKey
@@ -177,41 +175,19 @@ def _source_ahead(public_key: PaillierPublicKey) -> StandardNoise | FixedBaseNoi
 # party), for the most recently used keys only.
 POOL_ZEROS = 64
 POOL_KEYS = 32
-# The filler draws only while its process and the machine are mostly idle,
-# judged over at least WINDOW_SECONDS (the machine's clock ticks every 10 ms).
-QUIET_SHARE = 0.25
-WINDOW_SECONDS = 0.02
-BACK_OFF_SECONDS = 0.05
 
 
-class ZeroPools:
-    """Encryptions of zero computed ahead per key, by one background thread
-    at the lowest CPU priority. Off until ``start()``: a one-shot command or
-    the embedded deployment draws its zeros when it needs them."""
+class ZeroPools(IdlePool):
+    """Encryptions of zero computed ahead per key, in idle time (see
+    ``trusted_space.hazmat.ahead``). Off until ``start()``: a one-shot command
+    or the embedded deployment draws its zeros when it needs them."""
+
+    thread_name = "paillier-ahead"
 
     def __init__(self, zeros: int = POOL_ZEROS, keys: int = POOL_KEYS) -> None:
         self.zeros, self.keys = zeros, keys
-        self._cv = threading.Condition()
         self._pools: OrderedDict[int, tuple[PaillierPublicKey, list[gmpy2.mpz]]] = OrderedDict()
-        self._thread: threading.Thread | None = None
-        self._running = False
-
-    def start(self) -> None:
-        with self._cv:
-            if self._running:
-                return
-            self._running = True
-            self._thread = threading.Thread(target=self._fill, name="paillier-ahead", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        with self._cv:
-            self._running = False
-            self._pools.clear()
-            self._cv.notify_all()
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout=30)
+        super().__init__()
 
     def ready(self, public_key: PaillierPublicKey) -> int:
         """How many zeros are ready for ``public_key``."""
@@ -241,97 +217,26 @@ class ZeroPools:
             self._cv.notify()
             return taken
 
-    def _wanting(self) -> PaillierPublicKey | None:
-        """The most recently used key whose pool is not full (lock held)."""
+    def _wanted(self) -> PaillierPublicKey | None:
+        """The most recently used key whose pool is not full."""
         for public_key, ready in reversed(self._pools.values()):
             if len(ready) < self.zeros:
                 return public_key
         return None
 
-    def _fill(self) -> None:
-        _lowest_priority()
-        since = _Usage()
-        while True:
-            with self._cv:
-                public_key = self._wanting() if self._running else None
-                while self._running and public_key is None:
-                    self._cv.wait()
-                    public_key = self._wanting()
-                    since = _Usage()
-                if not self._running or public_key is None:
-                    return
-            short = WINDOW_SECONDS - (time.monotonic() - since.wall)
-            if short > 0:
-                time.sleep(short)  # judged over a moment, not over no time at all
-            if not since.quiet():
-                since = _Usage()
-                time.sleep(BACK_OFF_SECONDS)
-                continue
-            zero = _source_ahead(public_key).draw()
-            since = _Usage()
-            with self._cv:
-                entry = self._pools.get(int(public_key.n))
-                if entry is not None and len(entry[1]) < self.zeros:
-                    entry[1].append(zero)
+    def _make(self, target: PaillierPublicKey) -> gmpy2.mpz:
+        return _source_ahead(target).draw()
 
-    def _after_fork_in_child(self) -> None:
-        # The child must not hand out a zero its parent may also hand out.
-        self._cv = threading.Condition()
+    def _keep(self, target: PaillierPublicKey, item: gmpy2.mpz) -> None:
+        entry = self._pools.get(int(target.n))
+        if entry is not None and len(entry[1]) < self.zeros:
+            entry[1].append(item)
+
+    def _clear(self) -> None:
         self._pools = OrderedDict()
-        self._thread = None
-        self._running = False
-
-
-class _Usage:
-    """The wall clock, the process's and this thread's CPU clocks and the
-    machine's busy time, at one moment."""
-
-    def __init__(self) -> None:
-        self.wall = time.monotonic()
-        self.process = time.process_time()
-        self.thread = time.thread_time()
-        self.machine = _machine_busy()
-
-    def quiet(self) -> bool:
-        """Whether, since then, other work used under ``QUIET_SHARE`` of the
-        process's core and of the machine's cores. Nice 19 alone would let
-        the filler take the gaps of a busy pipeline (and now and then the
-        GIL from its own process's requests); it waits for real idleness."""
-        wall = time.monotonic() - self.wall
-        own = time.thread_time() - self.thread
-        if (time.process_time() - self.process) - own >= QUIET_SHARE * wall:
-            return False
-        machine = _machine_busy()
-        if machine is None or self.machine is None:
-            return True
-        return (machine - self.machine) - own < QUIET_SHARE * wall * _CPUS
-
-
-_CPUS = os.cpu_count() or 1
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _machine_busy() -> float | None:
-    """CPU seconds the whole machine has been busy since boot (Linux's
-    /proc/stat); None where there is no such file."""
-    try:
-        with open("/proc/stat", encoding="ascii") as fh:
-            ticks = [int(v) for v in fh.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    return (sum(ticks) - ticks[3] - ticks[4]) / _TICKS  # less idle and iowait
-
-
-def _lowest_priority() -> None:
-    """Nice 19 for the calling thread (Linux schedules threads on their own),
-    so computing ahead takes only CPU that requests leave idle."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):  # a refusal only costs speed
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 AHEAD = ZeroPools()
-os.register_at_fork(after_in_child=lambda: AHEAD._after_fork_in_child())
 
 
 def take_ahead(public_key: PaillierPublicKey, count: int) -> list[gmpy2.mpz]:

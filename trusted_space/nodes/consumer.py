@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from products.base import Product
-from products.features_layout import decode_subject, layout
+from products.features_layout import SLOT_BITS, decode_subject, layout
 from products.registry import get_product
-from products.score_model import WEIGHT_DECIMALS
+from products.score_model import SCORE_BITS, WEIGHT_DECIMALS
 from trusted_space import psi_partitions
 from trusted_space.canonical_json import canonical_json
 from trusted_space.crypto import CryptoSuite
@@ -130,6 +130,8 @@ class ConsumerNode(Node):
         # Each submitted job's PSI client, kept until its PSI step; after a
         # restart it is rebuilt from the secret in the job file.
         self._psi_clients: dict[str, psi.PsiClient] = {}
+        # Fresh clients made in idle time, once a long-lived node starts it.
+        self.psi_ahead = psi.PsiClientsAhead()
 
     def _paillier(
         self, keys: Path, preset: PaillierPreset
@@ -174,7 +176,7 @@ class ConsumerNode(Node):
         if not person_ids:
             raise ValueError("a lookup needs at least one subject")
         job_id = uuid.uuid4().hex
-        client = psi.PsiClient()
+        client = self.psi_ahead.take() or psi.PsiClient()
         request = client.create_request(person_ids)
         spec = JobSpec(
             job_id=job_id,
@@ -348,9 +350,9 @@ class ConsumerNode(Node):
         product = get_product(state["product"])
         handles = [h.hex() for h in split_handles(result.handles)]
         cts = self.paillier_public.unpack(result.ciphertexts)
-        plain = [self.paillier_private.decrypt(c) for c in cts]
         values: list[list[str | None] | None]
         if result.output_mode == "aggregate":
+            plain = [self.paillier_private.decrypt(c) for c in cts]
             state["result"] = {
                 "layout": result.layout.model_dump() if result.layout else None,
                 "status": result.status,
@@ -361,6 +363,16 @@ class ConsumerNode(Node):
             }
             self._save_job(job_id, state)
             return AckResult()
+        bits = (
+            [SCORE_BITS]
+            if result.output_mode == "score"
+            else [SLOT_BITS * len(b.slots) for b in layout(product, result.features)]
+        )
+        if cts and not bits:
+            raise ProtocolError("the result names no features")
+        plain = [
+            self.paillier_private.decrypt_below(c, bits[i % len(bits)]) for i, c in enumerate(cts)
+        ]
         withheld = {h.hex() for h in split_handles(result.withheld)}
         if not withheld <= set(state["handles"]) or withheld & set(handles):
             raise ProtocolError("the result withholds subjects that are not this job's")

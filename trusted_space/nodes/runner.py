@@ -17,6 +17,7 @@ from connectors.provider_node import ProviderNode
 from trusted_space.errors import TspaceError
 from trusted_space.hazmat.paillier_noise import compute_zeros_ahead
 from trusted_space.nodes.base import Node
+from trusted_space.nodes.consumer import ConsumerNode
 
 log = logging.getLogger("tspace.node")
 
@@ -24,6 +25,8 @@ log = logging.getLogger("tspace.node")
 def serve_node(node: Node, *, stop: threading.Event | None = None, wait: float = 20.0) -> None:
     stop = stop or threading.Event()
     compute_zeros_ahead()  # a long-lived node has idle time to spare
+    if isinstance(node, ConsumerNode):
+        node.psi_ahead.start()
     node.transport.register_keys(node.public_keys())
     if isinstance(node, ProviderNode):
         offers = node.offer_datasets()
