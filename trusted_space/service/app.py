@@ -155,7 +155,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.state.polls = LongPolls(space)
     app.state.settings = settings
     problems.install(app)
-    for module in (participants, datasets, products, models, policies, jobs, tasks):
+    # Routes are tried in order: first those every job step calls.
+    for module in (tasks, jobs, participants, datasets, products, models, policies):
         app.include_router(module.router)
     app.state.console_sessions = Sessions(space.suite)
     app.include_router(console.router)

@@ -618,7 +618,9 @@ class Space:
         ).fetchall()
         if not rows:
             return out
-        with self.store.transaction() as db:
+        # Leases are soft state; a task tried too often fails its job, durably.
+        failing = any(row[3] >= self.config.max_attempts for row in rows)
+        with self.store.transaction(durable=failing) as db:
             for task_id, job_id, payload, attempt in rows:
                 if attempt >= self.config.max_attempts:
                     self._fail_job(job_id, f"a task at {caller} was tried {attempt} times")

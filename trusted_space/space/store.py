@@ -64,17 +64,28 @@ class SpaceStore:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
         """One transaction; rolled back on any error, a failed COMMIT included
-        (a full disk): the connection is never left inside a transaction."""
-        self.db.execute("BEGIN IMMEDIATE")
+        (a full disk): the connection is never left inside a transaction.
+
+        ``durable=False`` is for soft state only (task leases): its COMMIT
+        skips the disk flush, so a power cut may undo it (a crash of the
+        process cannot), and the next durable commit flushes it with its own.
+        An undone lease only offers its task again."""
+        if not durable:
+            self.db.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield self.db
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+        finally:
+            if not durable:
+                self.db.execute("PRAGMA synchronous=FULL")
 
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trusted_space.errors import ProtocolError
 from trusted_space.protocol.messages import Task, TaskExchange, TaskExchangeReply, TaskResult
-from trusted_space.service.deps import Caller, PollsDep, SettingsDep, SpaceDep
+from trusted_space.service.deps import Caller, SpaceDep, hot_state
 from trusted_space.service.long_polls import inline_or_thread
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
@@ -23,13 +23,13 @@ class Failure(BaseModel):
 
 @router.get("", response_model=list[Task])
 async def pull_tasks(
+    request: Request,
     caller: Caller,
-    polls: PollsDep,
-    settings: SettingsDep,
     wait: Annotated[float, Query(ge=0, le=60)] = 0.0,
     limit: Annotated[int, Query(ge=1, le=64)] = 8,
 ) -> list[Task]:
     """Lease the caller's pending tasks, waiting up to ``wait`` seconds for one."""
+    polls, settings = hot_state(request)[1:]
     return await polls.pull(caller, limit, min(wait, settings.long_poll_seconds))
 
 
@@ -38,15 +38,13 @@ async def exchange(
     request: Request,
     body: TaskExchange,
     caller: Caller,
-    space: SpaceDep,
-    polls: PollsDep,
-    settings: SettingsDep,
     wait: Annotated[float, Query(ge=0, le=60)] = 0.0,
     limit: Annotated[int, Query(ge=1, le=64)] = 8,
 ) -> Response:
     """Post results and lease the next tasks in one round trip: each result is
     taken or refused on its own (``outcomes``), then the caller's pending
     tasks are leased, waiting up to ``wait`` seconds for one."""
+    space, polls, settings = hot_state(request)
     size = len(await request.body())  # read already, to validate it
     outcomes = await inline_or_thread(size, space.take_results, caller, body.results)
     tasks = await polls.pull(caller, limit, min(wait, settings.long_poll_seconds))
