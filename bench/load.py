@@ -76,6 +76,7 @@ def run(
                         purpose="underwriting",
                         providers=PROVIDERS,
                         model_document=model,
+                        wait=2.0,
                     )
                     with lock:
                         submitted += 1

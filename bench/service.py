@@ -99,6 +99,7 @@ def one_job(node: ConsumerNode, person_id: str, model: bytes) -> float:
         purpose="underwriting",
         providers=PROVIDERS,
         model_document=model,
+        wait=2.0,
     )
     while not node.has_result(job):
         node.run_pending(wait=2.0)

@@ -17,6 +17,7 @@ from trusted_space.protocol.messages import (
     JobResult,
     JobStatus,
     JobSubmission,
+    JobSubmitted,
     ParticipantKeys,
     TaskExchangeReply,
     TaskResult,
@@ -37,7 +38,9 @@ class SpaceAPI(Protocol):
     def offer_dataset(self, offer: DatasetOffer) -> None: ...
     def dataset_setup(self, provider: str, dataset: str, version: int) -> bytes: ...
     def product_providers(self, product: str) -> dict[str, list[str]]: ...
-    def submit_job(self, submission: JobSubmission) -> JobStatus: ...
+    def submit_job(
+        self, submission: JobSubmission, limit: int = 8, wait: float = 0.0
+    ) -> JobSubmitted: ...
     def exchange(
         self, results: list[TaskResult], limit: int = 8, wait: float = 0.0
     ) -> TaskExchangeReply: ...
@@ -82,9 +85,14 @@ class EmbeddedTransport:
     def product_providers(self, product: str) -> dict[str, list[str]]:
         return self.space.product_providers(self.name, product)
 
-    def submit_job(self, submission: JobSubmission) -> JobStatus:
+    def submit_job(
+        self, submission: JobSubmission, limit: int = 8, wait: float = 0.0
+    ) -> JobSubmitted:
+        """In process no other party works while this waits: the first task
+        comes with the next poll, after the caller drives the providers."""
         self.sent.append("job_submission")
-        return _wire(self.space.submit_job(self.name, _wire(submission)))
+        status = self.space.submit_job(self.name, _wire(submission))
+        return _wire(JobSubmitted(**status.model_dump()))
 
     def exchange(
         self, results: list[TaskResult], limit: int = 8, wait: float = 0.0

@@ -35,6 +35,7 @@ from trusted_space.protocol.messages import (
     JobResult,
     JobStatus,
     JobSubmission,
+    JobSubmitted,
     ParticipantKeys,
     TaskExchange,
     TaskExchangeReply,
@@ -169,10 +170,17 @@ class HttpTransport:
         ).json()
         return data
 
-    def submit_job(self, submission: JobSubmission) -> JobStatus:
+    def submit_job(
+        self, submission: JobSubmission, limit: int = 8, wait: float = 0.0
+    ) -> JobSubmitted:
         self.sent.append("job_submission")
         return self._json(
-            "POST", "/v1/jobs", JobStatus.model_validate_json, **self._body(submission)
+            "POST",
+            "/v1/jobs",
+            JobSubmitted.model_validate_json,
+            params={"wait": wait, "limit": limit},
+            read_timeout=wait,
+            **self._body(submission),
         )
 
     def exchange(

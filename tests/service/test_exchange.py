@@ -12,8 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
+from tests.policy_docs import dated_example
 from tests.service.procs import Proc, admin_key, free_port, wait_healthy
 from tests.service.world import World
 from trusted_space.protocol.messages import (
@@ -170,3 +172,60 @@ def test_waiting_polls_hold_no_thread(tmp_path: Path) -> None:
         assert during - threads < 5, f"{during - threads} threads for 30 waiting polls"
     finally:
         space.stop()
+
+
+def test_a_submission_that_waits_carries_the_callers_next_task(
+    world: tuple[World, TestClient],
+) -> None:
+    """POST /v1/jobs?wait=S: the new job's status, and the caller's tasks
+    leased within S seconds, as an exchange would lease them."""
+    w, client = world
+    for provider in (w.hospital, w.cdc):  # the open job's PSI step: the insurer's turn
+        provider.run_pending()
+    (finish_id,) = w.space.store.db.execute(
+        "SELECT task_id FROM tasks WHERE job_id = ? AND node = 'insurer' AND state = 'pending'",
+        (w.open_job,),
+    ).fetchone()
+    headers = {"Authorization": f"Bearer {w.keys['consumer']}"}
+
+    def submit(job_id: str, wait: float) -> tuple[Any, float]:
+        spec = w.submission.spec.model_copy(update={"job_id": job_id})
+        body = w.submission.model_copy(update={"spec": spec}).model_dump(mode="json")
+        start = time.monotonic()
+        response = client.post("/v1/jobs", params={"wait": wait}, json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        return response.json(), time.monotonic() - start
+
+    reply, _ = submit("a" * 32, 0.0)  # no wait: the status alone
+    assert reply["state"] == "queued" and reply["tasks"] == []
+    assert task_state(w, finish_id) == "pending"
+    reply, seconds = submit("b" * 32, 5.0)
+    assert reply["state"] == "queued" and reply["job_id"] == "b" * 32
+    assert [(t["task_id"], t["payload"]["kind"]) for t in reply["tasks"]] == [
+        (finish_id, "psi_finish")
+    ]
+    assert task_state(w, finish_id) == "leased" and seconds < 3.0  # not the whole wait
+
+    # A denied submission answers at once, with no task.
+    w.space.publish_policy(
+        "steward", yaml.safe_dump(dated_example("hospital", purposes=["claims"], version=2))
+    )
+    reply, seconds = submit("c" * 32, 5.0)
+    assert reply["state"] == "denied" and reply["tasks"] == [] and seconds < 3.0
+
+
+def test_a_consumer_first_does_the_tasks_a_submission_brought(
+    world: tuple[World, TestClient],
+) -> None:
+    """Tasks leased by a waiting submission are done by the next
+    run_pending; a poll would not offer them again (their lease holds)."""
+    w, _ = world
+    for provider in (w.hospital, w.cdc):
+        provider.run_pending()
+    w.insurer.leased = w.space.pull_now("insurer")  # as the submission's reply carries them
+    assert [t.payload.kind for t in w.insurer.leased] == ["psi_finish"]
+    assert w.space.pull_now("insurer") == []
+    assert w.insurer.run_pending() == 1  # its matched subjects, taken
+    assert w.insurer.leased == []
+    status = w.space.job_status("insurer", w.open_job)
+    assert (status.state, status.step) == ("running", "features")

@@ -38,6 +38,9 @@ class Node(ABC):
         self.keys_dir = self.dir / "keys"
         self.signing_key = load_or_create_signing_key(suite, self.keys_dir)
         self.sealing_key = load_or_create_sealing_key(suite, self.keys_dir)
+        # Tasks leased by a request other than a poll (a consumer's
+        # submission), done first by the next run_pending.
+        self.leased: list[Task] = []
 
     def public_keys(self) -> ParticipantKeys:
         return ParticipantKeys(
@@ -66,10 +69,15 @@ class Node(ABC):
         A task the node cannot do is reported as a failure (the job then
         fails cleanly); the reason names no identifier or value. A result the
         space no longer wants (the job ended, or another attempt already
-        answered) is dropped."""
+        answered) is dropped. Tasks already leased (``leased``) are done
+        first."""
         done = 0
         results: list[TaskResult] = []
         poll = wait
+        if self.leased:
+            tasks, self.leased = self.leased, []
+            results = self._run_tasks(tasks)
+            poll = wait if linger or self.awaits_more(results) else 0.0
         while True:
             reply = self.transport.exchange(results, wait=poll)
             done += self._taken(reply.outcomes)

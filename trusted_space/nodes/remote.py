@@ -62,6 +62,7 @@ def run_remote_lookup(
         model_document=model_document,
         features=features,
         consent_refs=consent_refs,
+        wait=5.0,  # as await_result's polls
     )
     await_result(node, transport, job_id, timeout)
     return node.outcome(job_id)

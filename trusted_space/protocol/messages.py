@@ -321,6 +321,14 @@ class JobStatus(Message):
     reasons: list[str] = []
 
 
+class JobSubmitted(JobStatus):
+    """The reply to a submission: the job's status, and the caller's tasks
+    leased while the submission waited for one (``wait``), the new job's
+    first step as a rule."""
+
+    tasks: list[Task] = []
+
+
 class JobResult(Message):
     """Space -> consumer: one re-randomised ciphertext per handle (score
     mode), per handle and block (features mode), or per released cell and

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
 from trusted_space.errors import Unauthenticated
 from trusted_space.service.long_polls import LongPolls
@@ -44,3 +44,7 @@ async def get_caller(
 
 
 Caller = Annotated[str, Depends(get_caller)]
+
+# A long poll's query: wait up to ``wait`` seconds for a task, lease up to ``limit``.
+Wait = Annotated[float, Query(ge=0, le=60)]
+Limit = Annotated[int, Query(ge=1, le=64)]

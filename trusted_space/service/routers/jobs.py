@@ -4,20 +4,33 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from trusted_space.protocol.messages import JobResult, JobStatus, JobSubmission
-from trusted_space.service.deps import Caller, SpaceDep, hot_state
+from trusted_space.protocol.messages import JobResult, JobStatus, JobSubmission, JobSubmitted
+from trusted_space.service.deps import Caller, Limit, SpaceDep, Wait, hot_state
 from trusted_space.service.long_polls import inline_or_thread
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=JobStatus)
-async def submit_job(request: Request, submission: JobSubmission, caller: Caller) -> Response:
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=JobSubmitted)
+async def submit_job(
+    request: Request,
+    submission: JobSubmission,
+    caller: Caller,
+    wait: Wait = 0.0,
+    limit: Limit = 8,
+) -> Response:
     """Consumer: submit a job (idempotent per job id). A denied job comes back
-    with state 'denied' and every reason."""
-    space = hot_state(request)[0]
+    with state 'denied' and every reason. With ``wait``, the reply also
+    carries the caller's tasks leased within that many seconds (the job's
+    first step, as a rule): one round trip where a submission and a poll
+    would take two."""
+    space, polls, settings = hot_state(request)
     size = len(await request.body())  # read already, to validate it
-    reply = await inline_or_thread(size, space.submit_job, caller, submission)
+    job = await inline_or_thread(size, space.submit_job, caller, submission)
+    tasks = []
+    if job.state != "denied" and wait > 0:
+        tasks = await polls.pull(caller, limit, min(wait, settings.long_poll_seconds))
+    reply = JobSubmitted(**job.model_dump(), tasks=tasks)
     # Already a validated model: written out as is, as the exchange's reply.
     return Response(
         reply.model_dump_json(), status_code=status.HTTP_201_CREATED, media_type="application/json"

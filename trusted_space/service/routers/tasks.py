@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from trusted_space.errors import ProtocolError
 from trusted_space.protocol.messages import Task, TaskExchange, TaskExchangeReply, TaskResult
-from trusted_space.service.deps import Caller, SpaceDep, hot_state
+from trusted_space.service.deps import Caller, Limit, SpaceDep, Wait, hot_state
 from trusted_space.service.long_polls import inline_or_thread
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
@@ -25,8 +25,8 @@ class Failure(BaseModel):
 async def pull_tasks(
     request: Request,
     caller: Caller,
-    wait: Annotated[float, Query(ge=0, le=60)] = 0.0,
-    limit: Annotated[int, Query(ge=1, le=64)] = 8,
+    wait: Wait = 0.0,
+    limit: Limit = 8,
 ) -> list[Task]:
     """Lease the caller's pending tasks, waiting up to ``wait`` seconds for one."""
     polls, settings = hot_state(request)[1:]
@@ -38,8 +38,8 @@ async def exchange(
     request: Request,
     body: TaskExchange,
     caller: Caller,
-    wait: Annotated[float, Query(ge=0, le=60)] = 0.0,
-    limit: Annotated[int, Query(ge=1, le=64)] = 8,
+    wait: Wait = 0.0,
+    limit: Limit = 8,
 ) -> Response:
     """Post results and lease the next tasks in one round trip: each result is
     taken or refused on its own (``outcomes``), then the caller's pending
