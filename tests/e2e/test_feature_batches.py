@@ -4,6 +4,7 @@ feature SQL in one query, and every job gets the scores it gets alone."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
+from trusted_space.nodes import runner
 from trusted_space.nodes.consumer import ConsumerNode
 from trusted_space.space.lookup import INLINE_BATCH
 from trusted_space.synth import generate_health
@@ -159,3 +161,29 @@ def test_jobs_on_psi_clients_made_ahead_get_the_same_scores(
             assert any(v is not None for v in pooled.outcome(job).values)
     finally:
         pooled.psi_ahead.stop()
+
+
+def test_a_long_lived_consumer_node_makes_psi_clients_ahead(
+    dep: EmbeddedDeployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve_node`` (``tspace node``) starts a consumer's pool; a one-shot
+    consumer's stays off."""
+    monkeypatch.setattr(runner, "compute_zeros_ahead", lambda: None)  # process-wide: not here
+    one_shot, served = dep.consumer("one-shot"), dep.consumer("served")
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=runner.serve_node, args=(served,), kwargs={"stop": stop, "wait": 0.05}
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while served.psi_ahead.take() is None:  # the first take starts the filling
+            assert time.monotonic() < deadline, "the served consumer made no PSI client ahead"
+            time.sleep(0.05)
+        assert one_shot.psi_ahead.take() is None
+        time.sleep(0.2)
+        assert one_shot.psi_ahead.ready() == 0
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        served.psi_ahead.stop()
