@@ -142,6 +142,20 @@ class HttpTransport:
         """The response body, parsed and validated in one step by ``parse``."""
         return parse(self._request(method, path, **kw).content)
 
+    def _poll(
+        self, path: str, parse: Callable[[bytes], T], message: BaseModel, limit: int, wait: float
+    ) -> T:
+        """POST ``message`` to a route that also leases up to ``limit`` of this
+        party's tasks, waiting up to ``wait`` seconds for one."""
+        return self._json(
+            "POST",
+            path,
+            parse,
+            params={"wait": wait, "limit": limit},
+            read_timeout=wait,
+            **self._body(message),
+        )
+
     @staticmethod
     def _body(message: BaseModel) -> dict[str, Any]:
         return {"content": message.model_dump_json()}  # JSON: the client's content-type
@@ -174,26 +188,18 @@ class HttpTransport:
         self, submission: JobSubmission, limit: int = 8, wait: float = 0.0
     ) -> JobSubmitted:
         self.sent.append("job_submission")
-        return self._json(
-            "POST",
-            "/v1/jobs",
-            JobSubmitted.model_validate_json,
-            params={"wait": wait, "limit": limit},
-            read_timeout=wait,
-            **self._body(submission),
-        )
+        return self._poll("/v1/jobs", JobSubmitted.model_validate_json, submission, limit, wait)
 
     def exchange(
         self, results: list[TaskResult], limit: int = 8, wait: float = 0.0
     ) -> TaskExchangeReply:
         self.sent.extend(r.payload.kind for r in results)
-        return self._json(
-            "POST",
+        return self._poll(
             "/v1/tasks/exchange",
             TaskExchangeReply.model_validate_json,
-            params={"wait": wait, "limit": limit},
-            read_timeout=wait,
-            **self._body(TaskExchange(results=results)),
+            TaskExchange(results=results),
+            limit,
+            wait,
         )
 
     def report_failure(self, task_id: str, reason: str) -> None:

@@ -152,7 +152,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         },
     )
     app.state.space = space
-    app.state.polls = LongPolls(space)
+    app.state.polls = LongPolls(space, settings.long_poll_seconds)
     app.state.settings = settings
     problems.install(app)
     # Routes are tried in order: first those every job step calls.

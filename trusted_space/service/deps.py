@@ -12,7 +12,6 @@ from fastapi import Depends, Header, Query, Request
 
 from trusted_space.errors import Unauthenticated
 from trusted_space.service.long_polls import LongPolls
-from trusted_space.service.settings import ServiceSettings
 from trusted_space.space.space import Space
 
 
@@ -21,12 +20,12 @@ async def get_space(request: Request) -> Space:
     return space
 
 
-def hot_state(request: Request) -> tuple[Space, LongPolls, ServiceSettings]:
-    """The space, its long polls and the settings, read directly: for the
-    routes every job step calls, where each dependency FastAPI solves costs
-    a few hundredths of a millisecond of the event loop."""
+def hot_state(request: Request) -> tuple[Space, LongPolls]:
+    """The space and its long polls, read directly: for the routes every job
+    step calls, where each dependency FastAPI solves costs a few hundredths
+    of a millisecond of the event loop."""
     state = request.app.state
-    return state.space, state.polls, state.settings
+    return state.space, state.polls
 
 
 SpaceDep = Annotated[Space, Depends(get_space)]

@@ -17,7 +17,9 @@ import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from trusted_space.protocol.messages import Task
 from trusted_space.space.space import Space
@@ -30,8 +32,9 @@ T = TypeVar("T")
 
 
 class LongPolls:
-    def __init__(self, space: Space) -> None:
+    def __init__(self, space: Space, max_wait: float) -> None:
         self.space = space
+        self.max_wait = max_wait  # the service's cap on any poll's wait
         self._loop: asyncio.AbstractEventLoop | None = None  # the one polls wait on
         self._waiting: dict[str, set[asyncio.Event]] = {}
         space.on_tasks(self._added)
@@ -54,9 +57,9 @@ class LongPolls:
 
     async def pull(self, caller: str, limit: int, wait: float) -> list[Task]:
         """Lease up to ``limit`` of the caller's tasks, waiting up to ``wait``
-        seconds for one to appear."""
+        seconds (at most ``max_wait``) for one to appear."""
         loop = self._loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, wait)
+        deadline = loop.time() + max(0.0, min(wait, self.max_wait))
         while not self.space.closing:
             event = asyncio.Event()
             # Listen before looking: a task added in between still wakes us.
@@ -82,3 +85,10 @@ async def inline_or_thread(size: int, fn: Callable[..., T], *args: object) -> T:
     if size <= INLINE_BYTES:
         return fn(*args)
     return await run_in_threadpool(fn, *args)
+
+
+def model_reply(reply: BaseModel, status_code: int = 200) -> Response:
+    """A reply that is already a validated model, written out as is rather
+    than validated again against the route's response_model: for the routes
+    every job step calls."""
+    return Response(reply.model_dump_json(), status_code=status_code, media_type="application/json")

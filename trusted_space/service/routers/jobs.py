@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from trusted_space.protocol.messages import JobResult, JobStatus, JobSubmission, JobSubmitted
 from trusted_space.service.deps import Caller, Limit, SpaceDep, Wait, hot_state
-from trusted_space.service.long_polls import inline_or_thread
+from trusted_space.service.long_polls import inline_or_thread, model_reply
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -24,17 +24,13 @@ async def submit_job(
     carries the caller's tasks leased within that many seconds (the job's
     first step, as a rule): one round trip where a submission and a poll
     would take two."""
-    space, polls, settings = hot_state(request)
+    space, polls = hot_state(request)
     size = len(await request.body())  # read already, to validate it
     job = await inline_or_thread(size, space.submit_job, caller, submission)
     tasks = []
     if job.state != "denied" and wait > 0:
-        tasks = await polls.pull(caller, limit, min(wait, settings.long_poll_seconds))
-    reply = JobSubmitted(**job.model_dump(), tasks=tasks)
-    # Already a validated model: written out as is, as the exchange's reply.
-    return Response(
-        reply.model_dump_json(), status_code=status.HTTP_201_CREATED, media_type="application/json"
-    )
+        tasks = await polls.pull(caller, limit, wait)
+    return model_reply(JobSubmitted(**job.model_dump(), tasks=tasks), status.HTTP_201_CREATED)
 
 
 @router.get("/{job_id}", response_model=JobStatus)

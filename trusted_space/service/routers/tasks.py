@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from trusted_space.errors import ProtocolError
 from trusted_space.protocol.messages import Task, TaskExchange, TaskExchangeReply, TaskResult
 from trusted_space.service.deps import Caller, Limit, SpaceDep, Wait, hot_state
-from trusted_space.service.long_polls import inline_or_thread
+from trusted_space.service.long_polls import inline_or_thread, model_reply
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -29,8 +29,7 @@ async def pull_tasks(
     limit: Limit = 8,
 ) -> list[Task]:
     """Lease the caller's pending tasks, waiting up to ``wait`` seconds for one."""
-    polls, settings = hot_state(request)[1:]
-    return await polls.pull(caller, limit, min(wait, settings.long_poll_seconds))
+    return await hot_state(request)[1].pull(caller, limit, wait)
 
 
 @router.post("/exchange", response_model=TaskExchangeReply)
@@ -44,14 +43,11 @@ async def exchange(
     """Post results and lease the next tasks in one round trip: each result is
     taken or refused on its own (``outcomes``), then the caller's pending
     tasks are leased, waiting up to ``wait`` seconds for one."""
-    space, polls, settings = hot_state(request)
+    space, polls = hot_state(request)
     size = len(await request.body())  # read already, to validate it
     outcomes = await inline_or_thread(size, space.take_results, caller, body.results)
-    tasks = await polls.pull(caller, limit, min(wait, settings.long_poll_seconds))
-    reply = TaskExchangeReply(outcomes=outcomes, tasks=tasks)
-    # The busiest route: the reply is already a validated model, so it is
-    # written out as is rather than validated again against response_model.
-    return Response(reply.model_dump_json(), media_type="application/json")
+    tasks = await polls.pull(caller, limit, wait)
+    return model_reply(TaskExchangeReply(outcomes=outcomes, tasks=tasks))
 
 
 @router.post("/{task_id}/result", status_code=status.HTTP_204_NO_CONTENT)
