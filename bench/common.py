@@ -42,7 +42,7 @@ def emit(result: dict[str, Any], as_json: bool) -> None:
 
 def run_facts() -> dict[str, Any]:
     """Where the figures came from: workers, backend, peak memory, machine."""
-    from trusted_space import parallel
+    from trusted_space.bulk import parallel
 
     return {
         "workers": parallel.workers(),

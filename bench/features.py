@@ -3,7 +3,7 @@
 A hospital of ``--people`` people (generated, loaded into its node store);
 a batch of ``--n`` subjects (every one it holds, then people it does not)
 asks for the underwriting features. Ours runs the hospital's feature SQL by
-partition on the worker pool (trusted_space/feature_partitions.py, the
+partition on the worker pool (trusted_space/bulk/feature_partitions.py, the
 partitioning and the copies to the workers included); the baseline runs the
 same SQL once in the node's own DuckDB, which uses every core itself. Both
 answers are compared row by row.
@@ -33,8 +33,8 @@ from connectors.base import LoadOptions, get_connector
 from connectors.canonical import DATASETS
 from connectors.node_store import NodeStore
 from products.registry import get_product
-from trusted_space import parallel
-from trusted_space.feature_partitions import feature_rows
+from trusted_space.bulk import parallel
+from trusted_space.bulk.feature_partitions import feature_rows
 from trusted_space.synth import generate_health
 
 AS_OF = dt.date(2026, 10, 31)

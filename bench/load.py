@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import emit, machine
 from bench.service import AS_OF, PROVIDERS, percentile, start_service
 from connectors.applicants import read_applicants
-from trusted_space.errors import TspaceError
+from trusted_space.core.errors import TspaceError
 from trusted_space.synth import generate_health
 
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import emit, run_facts
 from products.features_layout import VALUE_LIMIT, pack, unpack
-from trusted_space import parallel
+from trusted_space.bulk import parallel
 from trusted_space.hazmat.paillier import PAILLIER_2048, generate_keypair
 
 VALUES_PER_SUBJECT = 8

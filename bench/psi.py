@@ -28,7 +28,7 @@ import private_set_intersection.python as openmined_psi
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import emit, run_facts
-from trusted_space import parallel, psi_partitions
+from trusted_space.bulk import parallel, psi_partitions
 from trusted_space.hazmat import psi
 from trusted_space.synth import resident_ids
 

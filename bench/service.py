@@ -9,7 +9,7 @@ sequentially on the embedded deployment.
 The burst starts after one warm-up job per insurer, once the service and
 the insurers are idle: each party then holds Paillier zeros computed ahead
 for every insurer's key (``trusted_space.hazmat.paillier_noise``), each
-provider its feature snapshot for the date (``connectors.snapshots``), and
+provider its feature snapshot for the date (``connectors.node.snapshots``), and
 each insurer, a long-running service as ``tspace node`` is, fresh PSI
 clients made ahead (``trusted_space.hazmat.psi``), as between bursts in
 practice. A sustained load beyond those pools runs at the rate
@@ -48,7 +48,7 @@ from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.nodes.consumer import ConsumerNode
 from trusted_space.synth import generate_health
-from trusted_space.transport_http import HttpTransport
+from trusted_space.transport.http import HttpTransport
 
 AS_OF = dt.date(2026, 10, 31)
 PROVIDERS = {"hospital": ["hospital"], "cdc": ["cdc"]}

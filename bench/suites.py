@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import emit, machine
 from trusted_space.crypto import CryptoSuite, get_suite
-from trusted_space.ledger import Ledger
+from trusted_space.ledger.ledger import Ledger
 
 
 def figures(suite: CryptoSuite, n: int) -> dict[str, float]:

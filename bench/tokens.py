@@ -31,15 +31,15 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import emit, run_facts
-from trusted_space import parallel
+from trusted_space.bulk import parallel
+from trusted_space.bulk.tokens import tokenise
 from trusted_space.crypto import get_suite
 from trusted_space.synth import resident_ids
-from trusted_space.tokens import tokenise
 
 JOIN_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from trusted_space.tokens import join
+from trusted_space.bulk.tokens import join
 left, right = Path(sys.argv[1]).read_bytes(), Path(sys.argv[2]).read_bytes()
 start = time.perf_counter()
 li, ri = join(left, right)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
-from trusted_space.errors import InputError
+from trusted_space.core.errors import InputError
 
 
 @dataclass(frozen=True)

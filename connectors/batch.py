@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.csv_reader import read_csv
-from trusted_space.errors import InputError, Location
+from trusted_space.core.errors import InputError, Location
 
 MAX_REF = 128
 

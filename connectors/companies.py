@@ -11,7 +11,7 @@ from pathlib import Path
 
 from connectors.batch import read_batch
 from connectors.identifiers import company_key
-from trusted_space.errors import InvalidIdentifier
+from trusted_space.core.errors import InvalidIdentifier
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from connectors.csv_reader import read_csv
 from connectors.identifiers import company_key, normalise_resident_id, resident_id_error
 from connectors.quality import Rejection
 from products.registry import PRODUCTS
-from trusted_space.errors import InputError, InvalidIdentifier, Location
+from trusted_space.core.errors import InputError, InvalidIdentifier, Location
 
 COLUMNS = ("subject_id", "consumer", "product", "purpose", "expires", "evidence_ref")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")

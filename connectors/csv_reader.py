@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from trusted_space.errors import InputError, Location
+from trusted_space.core.errors import InputError, Location
 
 FALLBACK_ENCODING = "gb18030"
 MAX_FIELD = 1 << 20

@@ -52,7 +52,7 @@ from connectors.clinical_codes import SNOMED_SYSTEMS, UnmappedCodes, icd10_for_c
 from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
-from trusted_space.errors import InputError, Location
+from trusted_space.core.errors import InputError, Location
 
 SUFFIXES = (".ndjson", ".jsonl")
 UNKNOWN_HOSPITAL = "unknown"

@@ -54,7 +54,7 @@ from connectors.csv_reader import detect_encoding
 from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
-from trusted_space.errors import InputError, Location
+from trusted_space.core.errors import InputError, Location
 
 SUFFIXES = (".hl7", ".txt", ".msg", ".er7")
 EPIDEMIOLOGIC_OBR = "68991-9"

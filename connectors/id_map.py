@@ -55,7 +55,7 @@ from connectors.csv_reader import read_csv
 from connectors.identifiers import EARLIEST_BIRTH_YEAR, resident_id_check_char, validate_resident_id
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
-from trusted_space.errors import InputError, InvalidIdentifier, Location
+from trusted_space.core.errors import InputError, InvalidIdentifier, Location
 
 PSEUDONYMOUS = "pseudonymous"
 PSEUDONYMOUS_REGION = "990000"

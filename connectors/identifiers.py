@@ -17,7 +17,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from trusted_space.errors import InvalidIdentifier, Location
+from trusted_space.core.errors import InvalidIdentifier, Location
 
 RESIDENT_ID_WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 # Index: sum mod 11; value: the check character (12 - s) mod 11, 10 written X.

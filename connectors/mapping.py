@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import yaml
 
 from connectors.canonical import TABLES, TableSpec, table_for_header
-from trusted_space.errors import InputError, Location
+from trusted_space.core.errors import InputError, Location
 
 _KEYS = {"table", "encoding", "columns", "constants", "values", "source_table"}
 

@@ -91,7 +91,7 @@ from connectors.identifiers import USCC_SCHEMES, normalise_uscc, uscc_error
 from connectors.node_store import NodeStore
 from connectors.ocds_merge import merge_into, release_sort_key
 from connectors.quality import QualityReport
-from trusted_space.errors import InputError, Location
+from trusted_space.core.errors import InputError, Location
 
 SUFFIXES = (".json", ".jsonl", ".ndjson")
 # The lending product sums amounts in yuan (products/lending/features.sql).

@@ -43,7 +43,7 @@ from connectors.csv_reader import read_csv
 from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
-from trusted_space.errors import InputError, Location
+from trusted_space.core.errors import InputError, Location
 
 PATIENTS, ENCOUNTERS, CONDITIONS = "patients.csv", "encounters.csv", "conditions.csv"
 SNOMED = "http://snomed.info/sct"

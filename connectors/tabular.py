@@ -14,7 +14,7 @@ from connectors.csv_reader import read_csv
 from connectors.mapping import ColumnMapping
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
-from trusted_space.errors import InputError, Location
+from trusted_space.core.errors import InputError, Location
 
 
 def _files(paths: Sequence[Path], suffixes: tuple[str, ...]) -> list[Path]:

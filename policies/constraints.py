@@ -14,8 +14,7 @@ from typing import Protocol
 
 from policies.model import ColumnClass, Policy
 from products.base import Product
-
-CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+from trusted_space.core.clock import CHINA, period_start
 
 # What a job needs a class for, in words, keyed by the least class that allows it.
 USE_WORDS = {
@@ -84,21 +83,6 @@ class Check:
     constraint: str
     ok: bool
     detail: str
-
-
-def period_start(when: dt.datetime, period: str) -> dt.datetime:
-    """Start of the day, month, quarter or year containing ``when``, China time."""
-    local = when.astimezone(CHINA)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "day":
-        return day
-    if period == "month":
-        return day.replace(day=1)
-    if period == "quarter":
-        return day.replace(day=1, month=3 * ((local.month - 1) // 3) + 1)
-    if period == "year":
-        return day.replace(day=1, month=1)
-    raise ValueError(f"unknown period {period!r}")
 
 
 class Constraint(Protocol):

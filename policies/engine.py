@@ -18,8 +18,8 @@ from typing import Any
 
 from connectors.canonical import dataset_tables
 from policies.constraints import Check, JobRequest, UsageCounter, constraints_of
+from policies.decision import Decision, Reason
 from policies.model import Buckets, Policy, Rounding
-from trusted_space.space.gate import Decision, Reason
 
 
 def governed_roles(policy: Policy, job: JobRequest) -> list[str]:

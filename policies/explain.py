@@ -7,13 +7,14 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from policies.constraints import CHINA, JobRequest, UsageCounter
+from policies.constraints import JobRequest, UsageCounter
+from policies.decision import Decision
 from policies.engine import evaluate
 from policies.model import Policy
 from products.registry import get_product
 from products.score_model import ScoreModel
-from trusted_space.errors import InputError
-from trusted_space.space.gate import Decision
+from trusted_space.core.clock import CHINA
+from trusted_space.core.errors import InputError
 
 
 def explain_job(

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from trusted_space.canonical_json import canonical_json
+from trusted_space.core.canonical_json import canonical_json
 
 PURPOSES = ("underwriting", "claims", "credit", "research", "public_statistics")
 Purpose = Literal["underwriting", "claims", "credit", "research", "public_statistics"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from connectors.canonical import TABLES
 from policies.model import Policy, Rounding
 from products.registry import PRODUCTS
-from trusted_space.encoding import FixedPoint
+from trusted_space.core.encoding import FixedPoint
 
 
 def semantic_errors(policy: Policy) -> list[tuple[str, str]]:

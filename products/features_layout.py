@@ -34,7 +34,7 @@ from fractions import Fraction
 from typing import Literal
 
 from products.base import Product
-from trusted_space.encoding import FixedPoint
+from trusted_space.core.encoding import FixedPoint
 
 SLOT_BITS = 64
 VALUE_LIMIT = 1 << 56

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from products.base import Product
-from trusted_space.encoding import FixedPoint, to_decimal
-from trusted_space.errors import InputError, Location
+from trusted_space.core.encoding import FixedPoint, to_decimal
+from trusted_space.core.errors import InputError, Location
 
 WEIGHT_DECIMALS = 15
 # A score's integer form is below 2^SCORE_BITS in magnitude (|score| below

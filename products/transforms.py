@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from trusted_space.encoding import to_decimal
+from trusted_space.core.encoding import to_decimal
 
 Transform = Mapping[str, float | Sequence[float]]
 

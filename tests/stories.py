@@ -10,7 +10,7 @@ from typing import Any
 
 from connectors.base import LoadOptions
 from products.underwriting.runner import UnderwritingRun, run_underwriting
-from trusted_space.canonical_json import canonical_json
+from trusted_space.core.canonical_json import canonical_json
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment

@@ -38,11 +38,11 @@ from products.lending.runner import FeatureRow, LendingRun, run_lending
 from products.score_model import ScoreModel
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import ScoreRow, UnderwritingRun, run_underwriting
+from trusted_space.core.errors import LedgerTampered, PolicyDenied, TspaceError
 from trusted_space.crypto import get_suite
 from trusted_space.demo import default_model_path
-from trusted_space.errors import LedgerTampered, PolicyDenied, TspaceError
-from trusted_space.ledger import verify_entries
-from trusted_space.metering import UsageRow, usage
+from trusted_space.ledger.ledger import verify_entries
+from trusted_space.ledger.metering import UsageRow, usage
 from trusted_space.space import readonly
 from trusted_space.synth import generate_health, generate_tenders
 

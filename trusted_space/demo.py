@@ -20,11 +20,11 @@ from rich.table import Table
 from products.score_model import ScoreModel
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import ScoreRow, run_underwriting
-from trusted_space import parallel
-from trusted_space.i18n import MESSAGES, t
-from trusted_space.progress import stage_progress
+from trusted_space.bulk import parallel
+from trusted_space.core.i18n import MESSAGES, t
+from trusted_space.core.progress import stage_progress
+from trusted_space.core.timing import watching
 from trusted_space.synth import generate_health
-from trusted_space.timing import watching
 
 AS_OF = dt.date(2026, 10, 31)
 TOLERANCE = 1e-6

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.provider_node import ProviderNode
+from connectors.node.provider import ProviderNode
+from trusted_space.core.errors import JobFailed, PolicyDenied
+from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import get_suite
-from trusted_space.errors import JobFailed, PolicyDenied
 from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PAILLIER_2048, PaillierPreset
 from trusted_space.nodes.consumer import ConsumerNode
 from trusted_space.nodes.steward import StewardNode
 from trusted_space.protocol.messages import JobStatus
 from trusted_space.space.gate import PolicyGate
 from trusted_space.space.space import Space, SpaceConfig
-from trusted_space.timing import StageTimer
-from trusted_space.transport import EmbeddedTransport
+from trusted_space.transport.embedded import EmbeddedTransport
 
 MAX_ROUNDS = 50
 

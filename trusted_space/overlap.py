@@ -13,7 +13,7 @@ from pathlib import Path
 
 from connectors.csv_reader import read_csv
 from connectors.identifiers import normalise_resident_id, resident_id_error
-from trusted_space.errors import InputError, Location
+from trusted_space.core.errors import InputError, Location
 from trusted_space.hazmat import psi
 
 

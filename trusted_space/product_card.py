@@ -16,7 +16,7 @@ from typing import Any
 
 from policies.plain import describe
 from products.registry import get_product
-from trusted_space.metering import usage
+from trusted_space.ledger.metering import usage
 
 ENGINES = {
     "direct_lookup": {

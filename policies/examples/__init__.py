@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from trusted_space.errors import InputError
+from trusted_space.core.errors import InputError
 
 
 def example_names(product: str | None = None) -> list[str]:

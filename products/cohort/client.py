@@ -9,7 +9,7 @@ from typing import Any
 from products.cohort.query import load_query
 from products.cohort.runner import result_rows, write_result
 from trusted_space.nodes.remote import await_result, choose_providers, connect_consumer
-from trusted_space.transport_http import HttpTransport
+from trusted_space.transport.http import HttpTransport
 
 
 def client_cohort(

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from trusted_space.errors import InputError, Location
+from trusted_space.core.errors import InputError, Location
 
 MEASURES = ("count", "sum_cost", "sum_inpatient_days", "count_reports")
 DIMENSIONS = ("sex", "age_band", "hospital_id", "month")

@@ -17,10 +17,10 @@ from typing import Any
 from connectors.base import LoadOptions
 from connectors.quality import QualityReport
 from products.cohort.query import CohortQuery, load_query
+from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
 from trusted_space.nodes.consumer import CohortOutcome
-from trusted_space.outputs import write_csv_atomic
 
 HOSPITAL, CDC, ANALYST = "hospital", "cdc", "analyst"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from connectors.companies import read_companies
 from products.lending import TENDER_LENDING
 from products.lending.runner import FeatureRow, feature_rows
+from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.nodes.remote import choose_providers, connect_consumer, run_remote_lookup
-from trusted_space.outputs import write_csv_atomic
-from trusted_space.transport_http import HttpTransport
+from trusted_space.transport.http import HttpTransport
 
 
 def client_lend(

@@ -20,10 +20,10 @@ from connectors.companies import Company, read_companies
 from connectors.quality import QualityReport
 from policies.model import load_policy
 from products.lending import TENDER_LENDING
+from trusted_space.core.errors import InputError
+from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.embedded import EmbeddedDeployment
-from trusted_space.errors import InputError
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
-from trusted_space.outputs import write_csv_atomic
 
 BANK = "bank"
 

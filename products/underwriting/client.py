@@ -12,9 +12,9 @@ from connectors.applicants import read_applicants
 from products.score_model import ScoreModel
 from products.underwriting import UNDERWRITING
 from products.underwriting.runner import SCORES_HEADER, ScoreRow, score_rows
+from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.nodes.remote import choose_providers, connect_consumer, run_remote_lookup
-from trusted_space.outputs import write_csv_atomic
-from trusted_space.transport_http import HttpTransport
+from trusted_space.transport.http import HttpTransport
 
 
 def client_underwrite(

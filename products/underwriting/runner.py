@@ -19,9 +19,9 @@ from connectors.base import LoadOptions
 from connectors.quality import QualityReport
 from products.score_model import ScoreModel, probability
 from products.underwriting import UNDERWRITING
+from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
-from trusted_space.outputs import write_csv_atomic
 from trusted_space.space.gate import PolicyGate
 
 SCORES_HEADER = ("applicant_ref", "status", "score", "probability", "band")

@@ -24,10 +24,10 @@ from products.cohort.query import load_query, parse_query
 from products.cohort.reference import reference_cells
 from products.cohort.runner import run_cohort
 from tests.leakcheck import duckdb_text, find_canaries, find_in_text, sqlite_text
-from trusted_space.dp import discrete_laplace_variance
-from trusted_space.errors import PolicyDenied
+from trusted_space.core.errors import PolicyDenied
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
 from trusted_space.overlap import overlap, read_ids
+from trusted_space.space.dp import discrete_laplace_variance
 from trusted_space.space.join import add_noise, noise_scale
 from trusted_space.synth import generate_health
 

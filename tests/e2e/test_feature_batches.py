@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from connectors.applicants import read_applicants
-from connectors.provider_node import ProviderNode
+from connectors.node.provider import ProviderNode
 from tests.stories import offer_health
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from connectors.base import LoadOptions, load_source
 from trusted_space.cli import app
-from trusted_space.errors import InputError
+from trusted_space.core.errors import InputError
 from trusted_space.space.space import Space
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ import pytest
 
 from tests.stories import resign, underwrite_synth
 from trusted_space.crypto import get_suite
-from trusted_space.keyfiles import load_or_create_signing_key
+from trusted_space.crypto.keyfiles import load_or_create_signing_key
 from trusted_space.synth import generate_health
 
 TSPACE = str(Path(sys.executable).parent / "tspace")

@@ -21,7 +21,7 @@ from connectors.identifiers import USCC_CHARSET, uscc_check_char
 from products.lending.reference import reference_features
 from products.lending.runner import FeatureRow, run_lending
 from tests.leakcheck import find_canaries
-from trusted_space.errors import PolicyDenied
+from trusted_space.core.errors import PolicyDenied
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_tenders
 

@@ -18,9 +18,9 @@ from products.score_model import ScoreModel
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import run_underwriting
 from tests.policy_docs import dated_example, write_policy
+from trusted_space.core.errors import PolicyDenied
 from trusted_space.demo import compare, default_model_path
 from trusted_space.embedded import EmbeddedDeployment
-from trusted_space.errors import PolicyDenied
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health
 

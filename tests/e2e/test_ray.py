@@ -22,7 +22,7 @@ from tests.stories import (
     underwrite_synth,
     underwriting_reference,
 )
-from trusted_space import feature_partitions, parallel, psi_partitions, tokens
+from trusted_space.bulk import feature_partitions, parallel, psi_partitions, tokens
 from trusted_space.demo import compare
 from trusted_space.synth import generate_health
 

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from tests.stories import cohort_synth, underwrite_synth
-from trusted_space.metering import CST
+from trusted_space.ledger.metering import CST
 from trusted_space.synth import generate_health
 
 TSPACE = str(Path(sys.executable).parent / "tspace")

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from tests.service.procs import TSPACE
 from tests.service.world import World
-from trusted_space.errors import InputError
+from trusted_space.core.errors import InputError
 from trusted_space.service.app import create_app
 from trusted_space.service.settings import ServiceSettings
 from trusted_space.space.backup import backup, restore

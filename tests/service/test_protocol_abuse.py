@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from tests.service.world import AS_OF, World
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
-from trusted_space.ledger import step_digest
+from trusted_space.ledger.ledger import step_digest
 from trusted_space.protocol.messages import (
     EncryptedFeaturesResult,
     JobSpec,

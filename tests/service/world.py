@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from connectors.base import LoadOptions
-from connectors.provider_node import ProviderNode
+from connectors.node.provider import ProviderNode
 from tests.policy_docs import dated_example
 from trusted_space.demo import default_model_path
 from trusted_space.hazmat import psi
@@ -19,7 +19,7 @@ from trusted_space.protocol.messages import JobSpec, JobSubmission
 from trusted_space.service.app import create_app
 from trusted_space.service.settings import ServiceSettings
 from trusted_space.synth import generate_health
-from trusted_space.transport import EmbeddedTransport
+from trusted_space.transport.embedded import EmbeddedTransport
 
 AS_OF = dt.date(2026, 10, 31)
 

@@ -16,7 +16,7 @@ from connectors.base import LoadOptions, load_source
 from connectors.identifiers import resident_id_check_char, resident_id_error
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
-from trusted_space.errors import InputError
+from trusted_space.core.errors import InputError
 
 LYME = [
     "Lyme_v1.0_TM_TC01.txt",

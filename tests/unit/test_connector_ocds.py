@@ -23,7 +23,7 @@ from connectors.identifiers import uscc_check_char, uscc_error
 from connectors.node_store import NodeStore
 from connectors.ocds_merge import merge_releases, release_sort_key
 from connectors.quality import QualityReport
-from trusted_space.errors import InputError
+from trusted_space.core.errors import InputError
 
 FILES = [
     "collection_file.json",

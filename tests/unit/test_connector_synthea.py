@@ -19,7 +19,7 @@ from connectors.clinical_codes import SNOMED_TO_ICD10
 from connectors.identifiers import resident_id_check_char, resident_id_error
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
-from trusted_space.errors import InputError
+from trusted_space.core.errors import InputError
 
 # ENCOUNTERCLASS -> visit_type, as the brief specifies it
 EXPECTED_TYPE = {

@@ -12,7 +12,7 @@ import pytest
 
 from connectors.base import LoadOptions, load_source
 from connectors.node_store import NodeStore
-from trusted_space.errors import InputError
+from trusted_space.core.errors import InputError
 
 HEADER = "person_id,visit_id,hospital_id,visit_date,visit_type,discharge_date,icd10,total_cost\n"
 GOOD = "11010519491231002X,v1,H1,2025-01-02,inpatient,2025-01-05,E119,1234.50\n"

@@ -12,9 +12,9 @@ from tongsuopy.crypto.asymciphers import ec as ts_ec
 from tongsuopy.crypto.asymciphers.utils import encode_dss_signature
 from tongsuopy.crypto.ciphers.aead import SM4GCM as TsSM4GCM
 
+from trusted_space.core.errors import CryptoError
 from trusted_space.crypto import get_suite, gm
 from trusted_space.crypto.gm import kdf
-from trusted_space.errors import CryptoError
 
 GM = get_suite("gm")
 

@@ -7,8 +7,8 @@ import pickle
 
 import pytest
 
+from trusted_space.core.errors import CryptoError
 from trusted_space.crypto import available_suites, get_suite
-from trusted_space.errors import CryptoError
 
 SUITE = get_suite("default")
 

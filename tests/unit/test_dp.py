@@ -17,7 +17,7 @@ from functools import cache
 
 import pytest
 
-from trusted_space.dp import (
+from trusted_space.space.dp import (
     discrete_laplace_variance,
     epsilon_fraction,
     sample_discrete_laplace,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trusted_space.encoding import FixedPoint, to_decimal
+from trusted_space.core.encoding import FixedPoint, to_decimal
 
 AMOUNTS = st.decimals(
     min_value=-(10**12), max_value=10**12, places=2, allow_nan=False, allow_infinity=False

@@ -16,8 +16,8 @@ from connectors.canonical import DATASETS
 from connectors.node_store import NodeStore
 from products.registry import get_product
 from tests.role_nodes import AS_OF, ROLES, load_nodes, role_sources
-from trusted_space import feature_partitions, parallel
-from trusted_space.feature_partitions import feature_rows
+from trusted_space.bulk import feature_partitions, parallel
+from trusted_space.bulk.feature_partitions import feature_rows
 
 
 @pytest.fixture(scope="module")

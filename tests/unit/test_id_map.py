@@ -21,7 +21,7 @@ from connectors.id_map import (
 )
 from connectors.identifiers import resident_id_check_char, resident_id_error
 from connectors.node_store import NodeStore
-from trusted_space.errors import InputError
+from trusted_space.core.errors import InputError
 
 
 def resident_id(region: str, birth: str, sequence: int) -> str:

@@ -19,7 +19,7 @@ from connectors.identifiers import (
     resident_id_error_sql,
     validate_resident_id,
 )
-from trusted_space.errors import InvalidIdentifier, Location
+from trusted_space.core.errors import InvalidIdentifier, Location
 
 VECTORS_FILE = Path(__file__).parent.parent / "vectors" / "resident_ids.csv"
 VECTORS = list(csv.DictReader(VECTORS_FILE.read_text(encoding="utf-8").splitlines()))

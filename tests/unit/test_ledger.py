@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.stories import resign
+from trusted_space.core.errors import LedgerTampered
 from trusted_space.crypto import get_suite
-from trusted_space.errors import LedgerTampered
-from trusted_space.ledger import Ledger, verify_entries
+from trusted_space.ledger.ledger import Ledger, verify_entries
 
 SUITE = get_suite("default")
 
@@ -82,8 +82,8 @@ def _resign(entries: list[dict[str, Any]], key: Any, start: int) -> None:
 
 
 def test_checkpoints_publish_the_merkle_root_and_prove_inclusion() -> None:
-    from trusted_space import ledger as ledger_module
-    from trusted_space.ledger import CHECKPOINT_EVERY, verify_proof
+    from trusted_space.ledger import ledger as ledger_module
+    from trusted_space.ledger.ledger import CHECKPOINT_EVERY, verify_proof
 
     db = sqlite3.connect(":memory:", isolation_level=None)
     led = Ledger(db, SUITE, SUITE.new_signing_key())
@@ -109,7 +109,7 @@ def test_checkpoints_publish_the_merkle_root_and_prove_inclusion() -> None:
 
 
 def test_a_checkpoint_over_other_entries_is_located() -> None:
-    from trusted_space.ledger import CHECKPOINT_EVERY
+    from trusted_space.ledger.ledger import CHECKPOINT_EVERY
 
     db = sqlite3.connect(":memory:", isolation_level=None)
     key = SUITE.new_signing_key()
@@ -125,7 +125,7 @@ def test_a_checkpoint_over_other_entries_is_located() -> None:
 
 
 def test_a_step_the_node_did_not_sign_is_located() -> None:
-    from trusted_space.ledger import step_digest
+    from trusted_space.ledger.ledger import step_digest
 
     db = sqlite3.connect(":memory:", isolation_level=None)
     key = SUITE.new_signing_key()

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from trusted_space import merkle
+from trusted_space.ledger import merkle
 
 
 def sha(data: bytes) -> bytes:

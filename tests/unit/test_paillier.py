@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from trusted_space.errors import CryptoError, WeakKeyError
+from trusted_space.core.errors import CryptoError, WeakKeyError
 from trusted_space.hazmat.paillier import (
     PAILLIER_2048,
     TEST_ONLY_PAILLIER_1024,

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import gmpy2
 import pytest
 
-from trusted_space import parallel
+from trusted_space.bulk import parallel
 from trusted_space.hazmat import paillier_noise
 from trusted_space.hazmat.paillier import (
     TEST_ONLY_PAILLIER_1024,

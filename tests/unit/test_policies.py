@@ -11,13 +11,14 @@ import jsonschema
 import pytest
 import yaml
 
-from policies.constraints import CHINA, JobRequest
+from policies.constraints import JobRequest
 from policies.engine import evaluate
 from policies.model import PolicyError, load_policy, parse_policy, schema_text
 from policies.odrl import to_odrl
 from policies.semantics import semantic_errors
 from products.registry import get_product
 from products.score_model import ScoreModel
+from trusted_space.core.clock import CHINA
 from trusted_space.demo import default_model_path
 
 ROOT = Path(__file__).resolve().parents[2]

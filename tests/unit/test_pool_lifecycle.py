@@ -12,7 +12,7 @@ import time
 
 CHILD = """
 import time
-from trusted_space import parallel
+from trusted_space.bulk import parallel
 pool = parallel._get_pool()
 list(pool.map(abs, [1, -2, 3]))
 print(" ".join(str(p) for p in pool._processes), flush=True)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from trusted_space.errors import ProtocolError
+from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat import psi
 
 

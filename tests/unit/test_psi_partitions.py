@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from trusted_space import psi_partitions
-from trusted_space.errors import ProtocolError
+from trusted_space.bulk import psi_partitions
+from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat import psi
 
 

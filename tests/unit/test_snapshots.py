@@ -18,10 +18,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from connectors import snapshots as snapshots_module
 from connectors.base import LoadOptions, get_connector
+from connectors.node import snapshots as snapshots_module
+from connectors.node.snapshots import Snapshots, query_features
 from connectors.node_store import NodeStore, subjects_sql
-from connectors.snapshots import Snapshots, query_features
 from products.registry import get_product
 from tests.role_nodes import AS_OF, ROLES, Sources, load_nodes, role_sources
 

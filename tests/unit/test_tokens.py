@@ -9,9 +9,9 @@ import random
 import pyarrow as pa
 import pytest
 
-from trusted_space import tokens
+from trusted_space.bulk import tokens
+from trusted_space.core.errors import ProtocolError
 from trusted_space.crypto import get_suite
-from trusted_space.errors import ProtocolError
 
 KEY = bytes(range(32))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.identifiers import normalise_uscc, uscc_check_char, uscc_error, validate_uscc
-from trusted_space.errors import InvalidIdentifier, Location
+from trusted_space.core.errors import InvalidIdentifier, Location
 
 VECTORS = list(
     csv.DictReader(

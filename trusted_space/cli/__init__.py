@@ -15,7 +15,7 @@ import typer
 from trusted_space import __version__
 from trusted_space.cli import consent, data, ledger, policy, product, products, service, usage
 from trusted_space.cli.common import console
-from trusted_space.i18n import LANGUAGES, set_language
+from trusted_space.core.i18n import LANGUAGES, set_language
 
 app = typer.Typer(
     name="tspace",

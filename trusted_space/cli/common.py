@@ -13,8 +13,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from trusted_space.errors import PolicyDenied, TspaceError
-from trusted_space.i18n import t
+from trusted_space.core.errors import PolicyDenied, TspaceError
+from trusted_space.core.i18n import t
 
 # Messages are never hard-wrapped: a path or an error line stays whole, so
 # it can be copied and searched (logs, pipes, 80-column terminals alike).
@@ -115,7 +115,7 @@ Ray = Annotated[
 
 def use_backend(ray_address: str | None) -> None:
     """Send bulk work to Ray when an address is given; else the local pool."""
-    from trusted_space import parallel
+    from trusted_space.bulk import parallel
 
     if ray_address:
         parallel.use_ray(ray_address)

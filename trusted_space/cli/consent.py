@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import console, err_console, errors
-from trusted_space.i18n import t
+from trusted_space.core.i18n import t
 
 app = typer.Typer(
     help="授权同意: a provider's consent records and its subjects' opt-outs.",
@@ -24,7 +24,7 @@ def _store(workdir: Path):  # type: ignore[no-untyped-def]
     import duckdb
 
     from connectors.node_store import NodeStore
-    from trusted_space.errors import InputError, NotFound
+    from trusted_space.core.errors import InputError, NotFound
 
     if not (workdir / "node.duckdb").exists():
         raise NotFound(f"no provider node at {workdir}")
@@ -90,7 +90,7 @@ def revoke(
 ) -> None:
     """撤回: revoke consents, or opt the subject out entirely."""
     from connectors.consent import subject_key
-    from trusted_space.errors import InputError
+    from trusted_space.core.errors import InputError
 
     try:
         key = subject_key(subject, product)

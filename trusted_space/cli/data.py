@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import console, errors
-from trusted_space.i18n import t
+from trusted_space.core.i18n import t
 
 
 @errors
@@ -91,7 +91,7 @@ def synth(
     OUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv
     and applicants.csv; OUT/tenders holds centre_a/ and centre_b/ (OCDS release
     packages) and bank_applicants.csv. The same seed writes the same files."""
-    from trusted_space.progress import stage_progress
+    from trusted_space.core.progress import stage_progress
     from trusted_space.synth import generate_health, generate_tenders
 
     with stage_progress(console) as progress:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from trusted_space.cli.common import console, err_console, errors
-from trusted_space.i18n import t
+from trusted_space.core.i18n import t
 
 app = typer.Typer(
     help="账本: verify, export and read the space's signed, hash-chained audit ledger.",
@@ -32,7 +32,7 @@ PublicKey = Annotated[
 
 
 def _public_key(value: str) -> bytes:
-    from trusted_space.errors import InputError
+    from trusted_space.core.errors import InputError
 
     text = Path(value).read_text("utf-8").strip() if Path(value).is_file() else value.strip()
     try:
@@ -42,7 +42,7 @@ def _public_key(value: str) -> bytes:
 
 
 def _read_export(path: Path) -> list[dict[str, Any]]:
-    from trusted_space.errors import InputError, Location
+    from trusted_space.core.errors import InputError, Location
 
     entries = []
     with path.open(encoding="utf-8") as fh:
@@ -71,9 +71,9 @@ def verify(
 ) -> None:
     """校验: check every entry's chain, hash and signature, every checkpoint and
     every node's signature; exit 1 naming the first entry that fails."""
+    from trusted_space.core.errors import InputError, LedgerTampered
     from trusted_space.crypto import get_suite
-    from trusted_space.errors import InputError, LedgerTampered
-    from trusted_space.ledger import verify_entries
+    from trusted_space.ledger.ledger import verify_entries
     from trusted_space.space.readonly import ledger_entries, space_public_key
 
     if (workdir is None) == (file is None):
@@ -113,7 +113,7 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="Where to write the JSON Lines export.")],
 ) -> None:
     """导出: write every entry, one JSON object a line, in order."""
-    from trusted_space.outputs import write_text_atomic
+    from trusted_space.core.outputs import write_text_atomic
     from trusted_space.space.readonly import ledger_entries
 
     entries = ledger_entries(workdir)
@@ -175,7 +175,7 @@ def prove(
     out: Annotated[Path | None, typer.Option("--out", help="Write the proof here.")] = None,
 ) -> None:
     """证明: the Merkle inclusion proof of one entry in the checkpoint covering it."""
-    from trusted_space.outputs import write_text_atomic
+    from trusted_space.core.outputs import write_text_atomic
     from trusted_space.space.readonly import ledger_proof
 
     text = json.dumps(ledger_proof(workdir, seq), ensure_ascii=False, indent=1)
@@ -194,9 +194,9 @@ def check_proof(
     ],
 ) -> None:
     """核验证明: check an inclusion proof with the space's public key alone."""
+    from trusted_space.core.errors import LedgerTampered
     from trusted_space.crypto import get_suite
-    from trusted_space.errors import LedgerTampered
-    from trusted_space.ledger import verify_proof
+    from trusted_space.ledger.ledger import verify_proof
 
     proof = json.loads(file.read_text("utf-8"))
     try:

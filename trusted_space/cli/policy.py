@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import console, err_console, errors, parse_date
-from trusted_space.i18n import t
+from trusted_space.core.i18n import t
 
 app = typer.Typer(
     help="策略: write, check and publish data stewards' usage policies.",
@@ -77,7 +77,7 @@ def explain(
     """The decision for a job, with every reason, without running anything."""
     from policies.explain import explain_job
     from policies.model import PolicyError, load_policy
-    from trusted_space.errors import InputError
+    from trusted_space.core.errors import InputError
 
     try:
         loaded = [load_policy(p) for p in policy]
@@ -125,7 +125,7 @@ def export_odrl(file: Annotated[Path, typer.Argument(help="Policy file.")]) -> N
     """Print the policy as ODRL 2.2 JSON-LD."""
     from policies.model import PolicyError, load_policy
     from policies.odrl import to_odrl
-    from trusted_space.errors import InputError
+    from trusted_space.core.errors import InputError
 
     try:
         doc = to_odrl(load_policy(file))

@@ -25,9 +25,9 @@ def card(
 ) -> None:
     """产品登记卡: purpose, source datasets, features, policies in plain words,
     quality, lineage, usage and cost — from the space's live metadata."""
-    from trusted_space.errors import InputError
-    from trusted_space.i18n import language
-    from trusted_space.outputs import write_text_atomic
+    from trusted_space.core.errors import InputError
+    from trusted_space.core.i18n import language
+    from trusted_space.core.outputs import write_text_atomic
     from trusted_space.product_card import build_card, render_markdown
 
     if format_ not in ("md", "json"):

@@ -22,7 +22,7 @@ from trusted_space.cli.common import (
     use_backend,
     workdir,
 )
-from trusted_space.i18n import t
+from trusted_space.core.i18n import t
 
 
 @errors

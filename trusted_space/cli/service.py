@@ -21,7 +21,7 @@ from trusted_space.cli.common import (
     parse_date,
     use_backend,
 )
-from trusted_space.i18n import t
+from trusted_space.core.i18n import t
 
 admin = typer.Typer(
     help="运维: the operator's commands, run on the space's machine.", no_args_is_help=True
@@ -183,13 +183,13 @@ def node(
     """节点: run a provider or consumer node; it only makes outbound requests."""
     use_backend(ray)
     from connectors.base import LoadOptions
-    from connectors.provider_node import ProviderNode
+    from connectors.node.provider import ProviderNode
+    from trusted_space.core.errors import InputError
     from trusted_space.crypto import get_suite
-    from trusted_space.errors import InputError
     from trusted_space.nodes.base import Node
     from trusted_space.nodes.consumer import ConsumerNode
     from trusted_space.nodes.runner import serve_node
-    from trusted_space.transport_http import HttpTransport, read_api_key
+    from trusted_space.transport.http import HttpTransport, read_api_key
 
     _logging(verbose)
     transport = HttpTransport(space, read_api_key(api_key_file))
@@ -258,7 +258,7 @@ def client_underwrite(
 ) -> None:
     """核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`."""
     from products.underwriting.client import client_underwrite as run
-    from trusted_space.transport_http import HttpTransport, read_api_key
+    from trusted_space.transport.http import HttpTransport, read_api_key
 
     transport = HttpTransport(space, read_api_key(api_key_file))
     try:
@@ -306,7 +306,7 @@ def client_lend(
 ) -> None:
     """信贷特征 over HTTP: the bank's side; writes the same features.csv as `tspace lend`."""
     from products.lending.client import client_lend as run
-    from trusted_space.transport_http import HttpTransport, read_api_key
+    from trusted_space.transport.http import HttpTransport, read_api_key
 
     transport = HttpTransport(space, read_api_key(api_key_file))
     try:
@@ -344,7 +344,7 @@ def client_cohort(
 ) -> None:
     """人群统计 over HTTP: the requester's side; writes result.csv like `tspace cohort`."""
     from products.cohort.client import client_cohort as run
-    from trusted_space.transport_http import HttpTransport, read_api_key
+    from trusted_space.transport.http import HttpTransport, read_api_key
 
     transport = HttpTransport(space, read_api_key(api_key_file))
     try:
@@ -365,7 +365,7 @@ def publish_policy(
     api_key_file: ApiKeyFile,
 ) -> None:
     """Steward: publish policies to a space."""
-    from trusted_space.transport_http import HttpTransport, read_api_key
+    from trusted_space.transport.http import HttpTransport, read_api_key
 
     transport = HttpTransport(space, read_api_key(api_key_file))
     try:
@@ -384,7 +384,7 @@ def publish_model(
     api_key_file: ApiKeyFile,
 ) -> None:
     """Steward: publish a model file; policies pin it by SHA-256."""
-    from trusted_space.transport_http import HttpTransport, read_api_key
+    from trusted_space.transport.http import HttpTransport, read_api_key
 
     transport = HttpTransport(space, read_api_key(api_key_file))
     try:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import console, errors
-from trusted_space.i18n import t
+from trusted_space.core.i18n import t
 
 app = typer.Typer(
     help="计量: usage per consumer, product, provider and month, from the ledger.",
@@ -32,8 +32,8 @@ def report(
     with the ledger entries it was counted from."""
     from rich.table import Table
 
-    from trusted_space.errors import InputError
-    from trusted_space.metering import COLUMNS, usage
+    from trusted_space.core.errors import InputError
+    from trusted_space.ledger.metering import COLUMNS, usage
     from trusted_space.space.readonly import ledger_entries
 
     if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):

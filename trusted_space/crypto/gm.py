@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from gmssl.sm2 import CryptSM2, default_ecc_table
 
+from trusted_space.core.errors import CryptoError
 from trusted_space.crypto.suite import CryptoSuite, SealingKey, SigningKey
-from trusted_space.errors import CryptoError
 
 N = int(default_ecc_table["n"], 16)
 P = int(default_ecc_table["p"], 16)

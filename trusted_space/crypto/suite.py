@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from trusted_space.errors import CryptoError
+from trusted_space.core.errors import CryptoError
 
 
 class _SecretHandle:

@@ -18,7 +18,7 @@ from typing import NoReturn
 import gmpy2
 import phe
 
-from trusted_space.errors import CryptoError, WeakKeyError
+from trusted_space.core.errors import CryptoError, WeakKeyError
 from trusted_space.hazmat.paillier_noise import noise_for, releasing_gil, take_ahead
 
 

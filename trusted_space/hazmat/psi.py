@@ -16,7 +16,7 @@ from typing import NoReturn
 import private_set_intersection.python as _psi
 from google.protobuf.message import DecodeError
 
-from trusted_space.errors import ProtocolError
+from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat.ahead import IdlePool
 
 # One false match in a billion queries of the declared batch size.

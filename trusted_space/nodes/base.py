@@ -8,10 +8,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
+from trusted_space.core.errors import Conflict, NotFound, TspaceError
+from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite
-from trusted_space.errors import Conflict, NotFound, TspaceError
-from trusted_space.keyfiles import load_or_create_sealing_key, load_or_create_signing_key
-from trusted_space.ledger import step_digest
+from trusted_space.crypto.keyfiles import load_or_create_sealing_key, load_or_create_signing_key
+from trusted_space.ledger.ledger import step_digest
+from trusted_space.protocol.api import SpaceAPI
 from trusted_space.protocol.messages import (
     ParticipantKeys,
     ResultOutcome,
@@ -20,8 +22,6 @@ from trusted_space.protocol.messages import (
     TaskResult,
     TaskResultPayload,
 )
-from trusted_space.timing import StageTimer
-from trusted_space.transport import SpaceAPI
 
 log = logging.getLogger("tspace.node")
 

@@ -25,11 +25,17 @@ from products.base import Product
 from products.features_layout import SLOT_BITS, decode_subject, layout
 from products.registry import get_product
 from products.score_model import SCORE_BITS, WEIGHT_DECIMALS
-from trusted_space import psi_partitions
-from trusted_space.canonical_json import canonical_json
+from trusted_space.bulk import psi_partitions
+from trusted_space.bulk.parallel import encrypt_values
+from trusted_space.core.canonical_json import canonical_json
+from trusted_space.core.encoding import FixedPoint
+from trusted_space.core.errors import NotFound, PolicyDenied, ProtocolError
 from trusted_space.crypto import CryptoSuite
-from trusted_space.encoding import FixedPoint
-from trusted_space.errors import NotFound, PolicyDenied, ProtocolError
+from trusted_space.crypto.keyfiles import (
+    read_secret_json,
+    write_secret,
+    write_secret_json,
+)
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import (
     PAILLIER_2048,
@@ -38,13 +44,8 @@ from trusted_space.hazmat.paillier import (
     PaillierPublicKey,
     generate_keypair,
 )
-from trusted_space.keyfiles import (
-    read_secret_json,
-    write_secret,
-    write_secret_json,
-)
 from trusted_space.nodes.base import Node
-from trusted_space.parallel import encrypt_values
+from trusted_space.protocol.api import SpaceAPI
 from trusted_space.protocol.messages import (
     HANDLE_BYTES,
     AckResult,
@@ -65,7 +66,6 @@ from trusted_space.protocol.messages import (
     split_handles,
 )
 from trusted_space.space.join import layout_of
-from trusted_space.transport import SpaceAPI
 
 log = logging.getLogger("tspace.consumer")
 

@@ -13,10 +13,10 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from trusted_space.core.errors import JobFailed, NotAuthorised, PolicyDenied, ProtocolError
 from trusted_space.crypto import get_suite
-from trusted_space.errors import JobFailed, NotAuthorised, PolicyDenied, ProtocolError
 from trusted_space.nodes.consumer import ConsumerNode, LookupOutcome
-from trusted_space.transport_http import HttpTransport
+from trusted_space.transport.http import HttpTransport
 
 
 def connect_consumer(transport: HttpTransport, workdir: Path) -> ConsumerNode:

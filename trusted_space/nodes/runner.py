@@ -13,8 +13,8 @@ import random
 import threading
 import time
 
-from connectors.provider_node import ProviderNode
-from trusted_space.errors import TspaceError
+from connectors.node.provider import ProviderNode
+from trusted_space.core.errors import TspaceError
 from trusted_space.hazmat.paillier_noise import compute_zeros_ahead
 from trusted_space.nodes.base import Node
 from trusted_space.nodes.consumer import ConsumerNode

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trusted_space.errors import ProtocolError
+from trusted_space.core.errors import ProtocolError
 from trusted_space.nodes.base import Node
 from trusted_space.protocol.messages import Task, TaskResultPayload
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-from trusted_space.errors import ProtocolError
+from trusted_space.core.errors import ProtocolError
 
 HANDLE_BYTES = 16
 TOKEN_BYTES = 32

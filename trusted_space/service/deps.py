@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
-from trusted_space.errors import Unauthenticated
+from trusted_space.core.errors import Unauthenticated
 from trusted_space.service.long_polls import LongPolls
 from trusted_space.space.space import Space
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from trusted_space.errors import TspaceError, status_of
+from trusted_space.core.errors import TspaceError, status_of
 
 log = logging.getLogger("tspace.service")
 

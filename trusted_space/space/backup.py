@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from trusted_space.errors import InputError, NotFound
+from trusted_space.core.errors import InputError, NotFound
 
 FORMAT = 1
 DATABASE = "space/space.sqlite"

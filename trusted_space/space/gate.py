@@ -8,32 +8,10 @@ where no steward has published a policy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
+from policies.decision import Decision, Reason
 from trusted_space.protocol.messages import JobSpec
-
-
-@dataclass(frozen=True)
-class Reason:
-    constraint: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reasons: list[Reason] = field(default_factory=list)
-    policy_versions: list[str] = field(default_factory=list)  # id@version:content hash
-    obligations: dict[str, Any] = field(default_factory=dict)  # what the job must do
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "decision": "allow" if self.allowed else "deny",
-            "reasons": [{"constraint": r.constraint, "detail": r.detail} for r in self.reasons],
-            "policy_versions": list(self.policy_versions),
-            "obligations": self.obligations,
-        }
 
 
 class PolicyGate(Protocol):

@@ -34,10 +34,11 @@ from products.cohort import query_features
 from products.cohort.layout import MASK_BITS, CellLayout, build_layout
 from products.cohort.query import PERSON_DIMENSIONS, CohortQuery, parse_query
 from products.registry import get_product
-from trusted_space.dp import sample_discrete_laplace, split_epsilon
-from trusted_space.errors import InputError, NotFound, ProtocolError
+from trusted_space.bulk.parallel import rerandomise_values
+from trusted_space.bulk.tokens import count_distinct, token_column
+from trusted_space.bulk.tokens import join as join_tokens
+from trusted_space.core.errors import InputError, NotFound, ProtocolError
 from trusted_space.hazmat.paillier import PaillierPublicKey
-from trusted_space.parallel import rerandomise_values
 from trusted_space.protocol.messages import (
     AckResult,
     CellLayoutSpec,
@@ -52,8 +53,7 @@ from trusted_space.protocol.messages import (
     ResultReadyTask,
     TaskResultPayload,
 )
-from trusted_space.tokens import count_distinct, token_column
-from trusted_space.tokens import join as join_tokens
+from trusted_space.space.dp import sample_discrete_laplace, split_epsilon
 
 if TYPE_CHECKING:
     from trusted_space.space.space import Space

@@ -22,10 +22,10 @@ from products.base import Product
 from products.features_layout import layout
 from products.registry import get_product
 from products.score_model import ScoreModel
-from trusted_space.errors import NotFound, ProtocolError, TspaceError
+from trusted_space.bulk.parallel import rerandomise_values
+from trusted_space.core.errors import NotFound, ProtocolError, TspaceError
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import PaillierPublicKey
-from trusted_space.parallel import rerandomise_values
 from trusted_space.protocol.messages import (
     AckResult,
     ComputeFeaturesTask,

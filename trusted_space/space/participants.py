@@ -14,9 +14,9 @@ import re
 import secrets
 import sqlite3
 
+from trusted_space.core.errors import NotAuthorised, NotFound, ProtocolError, Unauthenticated
 from trusted_space.crypto import CryptoSuite
-from trusted_space.errors import NotAuthorised, NotFound, ProtocolError, Unauthenticated
-from trusted_space.ledger import Ledger
+from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import ParticipantKeys, Role
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")

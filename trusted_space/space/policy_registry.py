@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from policies.constraints import JobRequest
+from policies.decision import Decision
 from policies.engine import evaluate
 from policies.model import Policy, PolicyError, parse_policy
 from policies.semantics import semantic_errors
 from products.base import Product
 from products.registry import get_product
 from products.score_model import ScoreModel
-from trusted_space.errors import InputError, NotAuthorised, NotFound, ProtocolError
+from trusted_space.core.errors import InputError, NotAuthorised, NotFound, ProtocolError
 from trusted_space.protocol.messages import JobSpec
-from trusted_space.space.gate import Decision, OpenGate
+from trusted_space.space.gate import OpenGate
 from trusted_space.space.usage import LedgerUsage
 
 if TYPE_CHECKING:

@@ -8,10 +8,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from trusted_space.core.errors import NotFound
 from trusted_space.crypto import get_suite
-from trusted_space.errors import NotFound
-from trusted_space.keyfiles import load_or_create_signing_key
-from trusted_space.ledger import Ledger
+from trusted_space.crypto.keyfiles import load_or_create_signing_key
+from trusted_space.ledger.ledger import Ledger
 from trusted_space.space.policy_registry import PolicyRecord, read_policy_records
 from trusted_space.space.usage import LedgerUsage
 

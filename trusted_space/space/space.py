@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from policies.constraints import period_start
 from products.registry import get_product
 from products.score_model import ScoreModel
-from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
-from trusted_space.errors import (
+from trusted_space.core.clock import period_start
+from trusted_space.core.errors import (
     Conflict,
     CryptoError,
     InputError,
@@ -42,9 +41,11 @@ from trusted_space.errors import (
     TspaceError,
     status_of,
 )
+from trusted_space.core.timing import StageTimer
+from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
+from trusted_space.crypto.keyfiles import load_or_create_signing_key
 from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPublicKey
-from trusted_space.keyfiles import load_or_create_signing_key
-from trusted_space.ledger import Ledger, step_digest
+from trusted_space.ledger.ledger import Ledger, step_digest
 from trusted_space.protocol.messages import (
     DatasetOffer,
     JobResult,
@@ -66,7 +67,6 @@ from trusted_space.space.participants import Participants
 from trusted_space.space.policy_registry import PolicyRecord, PolicyRegistry, RegistryGate
 from trusted_space.space.store import SpaceStore
 from trusted_space.space.usage import LedgerUsage, record_usage
-from trusted_space.timing import StageTimer
 
 log = logging.getLogger("tspace.space")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from trusted_space.ledger import LedgerEntry
+from trusted_space.ledger.ledger import LedgerEntry
 
 
 def record_usage(db: sqlite3.Connection, entry: LedgerEntry) -> None:

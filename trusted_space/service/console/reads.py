@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trusted_space.core.errors import LedgerTampered
 from trusted_space.crypto.suite import CryptoSuite
-from trusted_space.errors import LedgerTampered
-from trusted_space.ledger import verify_entries
+from trusted_space.ledger.ledger import verify_entries
 
 
 def connect(space_dir: Path) -> sqlite3.Connection:

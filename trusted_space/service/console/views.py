@@ -19,9 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from policies.model import Policy, PolicyError, parse_policy
 from policies.plain import describe
 from policies.semantics import semantic_errors
-from trusted_space.errors import TspaceError, Unauthenticated, status_of
-from trusted_space.metering import CST
-from trusted_space.metering import usage as usage_report
+from trusted_space.core.errors import TspaceError, Unauthenticated, status_of
+from trusted_space.ledger.metering import CST
+from trusted_space.ledger.metering import usage as usage_report
 from trusted_space.service.console import reads
 from trusted_space.service.console.charts import bar_chart
 from trusted_space.service.console.sessions import (

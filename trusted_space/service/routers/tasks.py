@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from trusted_space.errors import ProtocolError
+from trusted_space.core.errors import ProtocolError
 from trusted_space.protocol.messages import Task, TaskExchange, TaskExchangeReply, TaskResult
 from trusted_space.service.deps import Caller, Limit, SpaceDep, Wait, hot_state
 from trusted_space.service.long_polls import inline_or_thread, model_reply

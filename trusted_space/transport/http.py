@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
-from trusted_space.errors import (
+from trusted_space.core.errors import (
     Conflict,
     InputError,
     NotAuthorised,

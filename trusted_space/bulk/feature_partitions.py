@@ -9,7 +9,7 @@ same SQL in an in-memory DuckDB. The rows of all partitions together equal
 the single-process result exactly (tests compare them on both backends).
 
 Rows cross to the workers as Arrow tables: a Ray cluster that runs this must
-belong to the provider, as its process pool does (trusted_space/parallel.py).
+belong to the provider, as its process pool does (trusted_space/bulk/parallel.py).
 
 When it is used: on Ray, from ``PARTITION_FROM`` subjects, where a cluster
 brings more cores than the node's machine. On the local process pool the
@@ -29,7 +29,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trusted_space import parallel
+from trusted_space.bulk import parallel
 
 PARTITION_FROM = 50_000
 _PART = "_tspace_part"

@@ -1,14 +1,13 @@
-"""How nodes reach the space.
+"""The embedded transport: nodes reach a space in the same process.
 
-``SpaceAPI`` is what a node may ask of the space, in the caller's name. The
-embedded transport calls a ``Space`` in the same process but still passes
-every message through its JSON wire form, so it carries exactly what the
-HTTP transport will carry and nothing more.
+It implements ``trusted_space.protocol.api.SpaceAPI``. It calls a ``Space`` in
+the same process but still passes every message through its JSON wire form,
+so it carries exactly what the HTTP transport will carry and nothing more.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -25,32 +24,6 @@ from trusted_space.protocol.messages import (
 from trusted_space.space.space import Space
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class SpaceAPI(Protocol):
-    """What a node may ask of the space, in its own name."""
-
-    name: str
-
-    def whoami(self) -> dict[str, str]: ...
-    def register_keys(self, keys: ParticipantKeys) -> None: ...
-    def participants(self) -> list[ParticipantKeys]: ...
-    def offer_dataset(self, offer: DatasetOffer) -> None: ...
-    def dataset_setup(self, provider: str, dataset: str, version: int) -> bytes: ...
-    def product_providers(self, product: str) -> dict[str, list[str]]: ...
-    def submit_job(
-        self, submission: JobSubmission, limit: int = 8, wait: float = 0.0
-    ) -> JobSubmitted: ...
-    def exchange(
-        self, results: list[TaskResult], limit: int = 8, wait: float = 0.0
-    ) -> TaskExchangeReply: ...
-    def report_failure(self, task_id: str, reason: str) -> None: ...
-    def job_status(self, job_id: str) -> JobStatus: ...
-    def job_result(self, job_id: str) -> JobResult: ...
-    def publish_policy(self, document: bytes) -> str: ...
-    def retire_policy(self, policy_id: str) -> None: ...
-    def publish_model(self, document: bytes) -> str: ...
-    def approved_model(self, product: str) -> bytes: ...
 
 
 def _wire(message: M) -> M:

@@ -2,7 +2,7 @@
 consent views, built ahead from its own store.
 
 A product's feature SQL computes each subject's row from that subject's own
-rows (trusted_space/feature_partitions.py), so the rows of every subject of a
+rows (trusted_space/bulk/feature_partitions.py), so the rows of every subject of a
 dataset, computed once for a product, role and date, answer any later job
 for that date by lookup. A one-subject job's query costs ~5 ms, almost all of
 it DuckDB's fixed cost; the lookup costs microseconds. Who is withheld
@@ -37,7 +37,7 @@ from connectors.canonical import DATASETS
 from connectors.node_store import NodeStore, subjects_sql
 from products.base import Product
 from products.registry import get_product
-from trusted_space.feature_partitions import feature_rows
+from trusted_space.bulk.feature_partitions import feature_rows
 
 log = logging.getLogger("tspace.provider")
 

@@ -7,7 +7,7 @@ reordering any entry breaks the chain at the first entry affected, and
 ``verify`` names it.
 
 Every CHECKPOINT_EVERY entries, and after each job's last entry, the ledger
-appends a ``checkpoint`` entry holding the Merkle root (trusted_space/merkle.py)
+appends a ``checkpoint`` entry holding the Merkle root (trusted_space/ledger/merkle.py)
 of every entry before it; ``proof`` gives an entry's inclusion proof against
 a checkpoint, which anyone holding the space's public key can check
 (``verify_proof``).
@@ -31,10 +31,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from trusted_space import merkle
-from trusted_space.canonical_json import canonical_json
+from trusted_space.core.canonical_json import canonical_json
+from trusted_space.core.errors import CryptoError, LedgerTampered, NotFound
 from trusted_space.crypto import CryptoSuite, SigningKey
-from trusted_space.errors import CryptoError, LedgerTampered, NotFound
+from trusted_space.ledger import merkle
 
 GENESIS = "0" * 64
 CHECKPOINT_EVERY = 64

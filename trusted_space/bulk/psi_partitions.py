@@ -19,9 +19,9 @@ import hashlib
 import struct
 from collections.abc import Sequence
 
-from trusted_space.errors import ProtocolError
+from trusted_space.bulk.parallel import starmap, workers
+from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat import psi
-from trusted_space.parallel import starmap, workers
 
 MAGIC = b"TSPS"
 SALT = b"tspace psi partition\x00"

@@ -21,27 +21,28 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.base import LoadOptions, get_connector
-from connectors.cohort_upload import cohort_upload
 from connectors.identifiers import company_key_error, resident_id_error
+from connectors.node.cohort_upload import cohort_upload
+from connectors.node.snapshots import Snapshots
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
-from connectors.snapshots import Snapshots
-from policies.constraints import CHINA
 from products.base import Product
 from products.features_layout import encode_subject, layout
 from products.registry import get_product
 from products.transforms import apply_transform
-from trusted_space import psi_partitions
+from trusted_space.bulk import psi_partitions
+from trusted_space.bulk.parallel import encrypt_values
+from trusted_space.core.clock import CHINA
+from trusted_space.core.encoding import FixedPoint, to_decimal
+from trusted_space.core.errors import ProtocolError, TspaceError
 from trusted_space.crypto import CryptoSuite
-from trusted_space.encoding import FixedPoint, to_decimal
-from trusted_space.errors import ProtocolError, TspaceError
-from trusted_space.hazmat import psi
-from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPublicKey
-from trusted_space.keyfiles import (
+from trusted_space.crypto.keyfiles import (
     write_secret,
 )
+from trusted_space.hazmat import psi
+from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPublicKey
 from trusted_space.nodes.base import Node
-from trusted_space.parallel import encrypt_values
+from trusted_space.protocol.api import SpaceAPI
 from trusted_space.protocol.messages import (
     HANDLE_BYTES,
     CohortUploadResult,
@@ -53,7 +54,6 @@ from trusted_space.protocol.messages import (
     PsiResponseResult,
     Task,
 )
-from trusted_space.transport import SpaceAPI
 
 log = logging.getLogger("tspace.provider")
 

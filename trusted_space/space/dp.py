@@ -1,7 +1,7 @@
 """Integer differential-privacy noise for aggregate cells released under encryption.
 
 The space adds noise to an aggregate cell (a count, or a fixed-point sum from
-:mod:`trusted_space.encoding`) while the cell is still a Paillier ciphertext.
+:mod:`trusted_space.core.encoding`) while the cell is still a Paillier ciphertext.
 Paillier only adds integers, so the noise must be an integer: that is why the
 mechanism is the *discrete* Laplace distribution,
 

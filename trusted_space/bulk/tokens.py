@@ -21,9 +21,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from trusted_space.bulk.parallel import starmap, workers
+from trusted_space.core.errors import ProtocolError
 from trusted_space.crypto import CryptoSuite, get_suite
-from trusted_space.errors import ProtocolError
-from trusted_space.parallel import starmap, workers
 from trusted_space.protocol.messages import TOKEN_BYTES
 
 # Below this many ids one process tokenises: a worker costs more than it saves.

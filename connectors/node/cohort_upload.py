@@ -19,13 +19,13 @@ import duckdb
 from products.cohort.compute import cdc_rows, hospital_rows
 from products.cohort.layout import age_band_of, build_layout, sex_of
 from products.cohort.query import CohortQuery, parse_query
+from trusted_space.bulk.parallel import encrypt_values
+from trusted_space.bulk.tokens import TOKEN_BYTES, tokenise
+from trusted_space.core.errors import InputError, ProtocolError
 from trusted_space.crypto import CryptoSuite, SealingKey
-from trusted_space.errors import InputError, ProtocolError
 from trusted_space.hazmat.paillier import PaillierPublicKey
-from trusted_space.parallel import encrypt_values
 from trusted_space.protocol.messages import CohortUploadResult, CohortUploadTask
 from trusted_space.space.join import CLIP, cdc_sends_vectors
-from trusted_space.tokens import TOKEN_BYTES, tokenise
 
 
 def open_job_key(sealing_key: SealingKey, job_id: str, sealed: bytes) -> bytes:
