@@ -8,7 +8,9 @@
   and the nodes are generic, a product is data (its definition) on the fourth floor.
   Comments, docstrings and the few help texts allowed below do not count.
 - Every module in products/ is either a face (runner.py, client.py, reference.py) or a
-  source of the "product-definitions" contract in pyproject.toml.
+  source of the "product-definitions" contract in pyproject.toml, and every module of
+  connectors/ outside connectors/node/ a source of the "connectors" contract (those
+  contracts list modules, since import-linter cannot say "all but").
 
 Each detector is first shown to work on a tiny example.
 """
@@ -314,10 +316,15 @@ def test_module_expression_matcher() -> None:
     assert not matches("products.*.runner", "products.lending.runner_x")
 
 
-def test_every_product_module_is_a_face_or_a_definition() -> None:
+def contract_sources(contract_id: str) -> list[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     contracts = {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
-    sources = contracts["product-definitions"]["source_modules"]
+    sources: list[str] = contracts[contract_id]["source_modules"]
+    return sources
+
+
+def test_every_product_module_is_a_face_or_a_definition() -> None:
+    sources = contract_sources("product-definitions")
     graph = grimp.build_graph("products", cache_dir=None)
     missing = sorted(
         module
@@ -328,4 +335,19 @@ def test_every_product_module_is_a_face_or_a_definition() -> None:
     assert not missing, (
         "modules of products/ that are neither faces nor listed in the product-definitions "
         f"contract's source_modules (pyproject.toml): {missing}"
+    )
+
+
+def test_every_connector_module_is_in_the_connectors_contract() -> None:
+    sources = contract_sources("connectors")
+    graph = grimp.build_graph("connectors", cache_dir=None)
+    listed = {m for m in graph.modules if any(matches(e, m) for e in sources)}
+    outside_node = {m for m in graph.modules if not m.startswith("connectors.node.")}
+    assert not sorted(outside_node - listed), (
+        "modules of connectors/ outside connectors/node/ missing from the connectors "
+        f"contract's source_modules (pyproject.toml): {sorted(outside_node - listed)}"
+    )
+    assert not sorted(listed - outside_node), (
+        "modules of connectors/node/ among the connectors contract's source_modules: "
+        f"{sorted(listed - outside_node)}"
     )
