@@ -238,4 +238,26 @@ def test_cohort_and_overlap_through_the_cli(data: Path, tmp_path: Path) -> None:
         "overlap", str(data / "applicants.csv"), str(data / "hospital_visits.csv"), "--json"
     )
     assert overlap.returncode == 0, overlap.stderr
-    assert isinstance(json.loads(overlap.stdout)["overlap"], int)
+    assert json.loads(overlap.stdout)["overlap"] == _plain_overlap(
+        data / "applicants.csv", data / "hospital_visits.csv"
+    )
+
+
+def _plain_overlap(a: Path, b: Path) -> int:
+    """Valid resident ids of file a that file b holds, counted in DuckDB."""
+    import duckdb
+
+    from connectors.identifiers import normalise_resident_id_sql, resident_id_error_sql
+
+    norm, err = normalise_resident_id_sql("person_id"), resident_id_error_sql("a.person_id")
+    sql = f"""
+        WITH a AS (SELECT DISTINCT {norm} AS person_id
+                   FROM read_csv($a, header = true, all_varchar = true)),
+             b AS (SELECT DISTINCT {norm} AS person_id
+                   FROM read_csv($b, header = true, all_varchar = true))
+        SELECT count(*) FROM a JOIN b USING (person_id) WHERE ({err}) IS NULL
+    """
+    with duckdb.connect() as con:
+        row = con.execute(sql, {"a": str(a), "b": str(b)}).fetchone()
+    assert row is not None and row[0] > 0, "the generated applicants overlap the hospital"
+    return int(row[0])

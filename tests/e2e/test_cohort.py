@@ -212,3 +212,31 @@ def test_psi_cardinality_overlap_equals_the_plain_intersection(data: Path) -> No
     a = read_ids(data / "cdc_chronic_registry.csv", "person_id")
     b = read_ids(data / "hospital_visits.csv", "person_id")
     assert overlap(a.ids, b.ids) == len(set(a.ids) & set(b.ids)) > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "k", "around"),
+    [
+        # cells of 16 and 18 people (the canary is one of them): k = 17 puts
+        # one at k - 1 and one at k + 1, k = 18 one at k
+        ("inpatients_diabetes_by_sex", 17, (16, 18)),
+        ("inpatients_diabetes_by_sex", 18, (16, 18)),
+        # cells at 1 (k - 1) and 2 (k)
+        ("hypertension_by_hospital_and_month", 2, (1, 2)),
+    ],
+)
+def test_min_count_keeps_k_and_above_and_suppresses_k_minus_one(
+    data: Path, tmp_path: Path, name: str, k: int, around: tuple[int, ...]
+) -> None:
+    """The threshold's edge: a cell of exactly k people is released, one of
+    k - 1 is suppressed, one of k + 1 is released."""
+    query = write_query(tmp_path, name, min_count=k)
+    expected = reference(data, query)
+    counts = {e["count"] for e in expected}
+    assert set(around) <= counts, f"the generated data must have cells of {around}: {counts}"
+    result = run(data, tmp_path / "w", query)
+    for row, ref in zip(result.rows, expected, strict=True):
+        if ref["count"] >= k:
+            assert row["status"] == "ok" and row["count"] == ref["count"], (ref, row)
+        else:
+            assert row["status"] == "suppressed" and row["count"] is None, (ref, row)

@@ -49,9 +49,31 @@ def test_notebook_runs_top_to_bottom(
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         nbformat.write(book, ARTIFACTS / path.name)
     images = sum(
-        1
-        for c in book.cells
-        for o in c.get("outputs", [])
-        if "image/png" in o.get("data", {})
+        1 for c in book.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
     )
     assert images >= 1, "each story shows at least one plot"
+
+
+def test_onboarding_says_when_the_real_fixtures_are_absent(tmp_path: Path) -> None:
+    """A reader's clone without ../shared/data/real is told the real-data part
+    was skipped, in the notebook's output, not left with an empty table."""
+    path = ROOT / "notebooks" / "provider_onboarding.ipynb"
+    book = nbformat.read(path, as_version=4)
+    first_real = next(
+        i
+        for i, c in enumerate(book.cells)
+        if c.cell_type == "code" and "if REAL.is_dir():" in c.source
+    )
+    book.cells = book.cells[: first_real + 1]
+    missing = tmp_path / "no-such-folder"
+    book.cells.insert(
+        0,
+        nbformat.v4.new_code_cell(f"import os; os.environ['TSPACE_REAL_DATA'] = {str(missing)!r}"),
+    )
+    NotebookClient(
+        book, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    said = "".join(
+        o.get("text", "") for c in book.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )
+    assert "real fixtures not found" in said and str(missing) in said

@@ -81,6 +81,55 @@ def _resign(entries: list[dict[str, Any]], key: Any, start: int) -> None:
     resign(entries, SUITE, key, start)
 
 
+def _sign_only(entry: dict[str, Any], key: Any) -> None:
+    """Give one entry a hash and signature that check out for what it now says,
+    touching no other entry: what a key holder can forge in place."""
+    from trusted_space.core.canonical_json import canonical_json
+
+    body = {k: entry[k] for k in ("seq", "time", "actor", "kind", "job_id", "details", "prev")}
+    digest = SUITE.hash(canonical_json(body))
+    entry["hash"], entry["signature"] = digest.hex(), key.sign(digest).hex()
+
+
+def test_an_entry_that_skips_its_predecessor_is_located_by_the_chain_alone(
+    ledger: Ledger,
+) -> None:
+    """Entry 3 is signed and hashed correctly and numbered right; only its
+    ``prev`` names entry 1 instead of entry 2. Only the chain check sees it."""
+    entries = _entries(ledger)
+    entries[2]["prev"] = entries[0]["hash"]
+    _sign_only(entries[2], ledger.key)
+    entries[3]["prev"] = entries[2]["hash"]  # later entries chain to the forgery
+    _resign(entries, ledger.key, 4)
+    with pytest.raises(LedgerTampered, match="does not chain") as info:
+        verify_entries(iter(entries), SUITE, ledger.key.public_bytes())
+    assert info.value.seq == 3
+
+
+def test_a_wrong_sequence_number_is_located_by_the_sequence_check_alone(
+    ledger: Ledger,
+) -> None:
+    """Entry 3 says it is entry 9; it is signed, hashed and chained correctly."""
+    entries = _entries(ledger)
+    entries[2]["seq"] = 9
+    _resign(entries, ledger.key, 3)
+    with pytest.raises(LedgerTampered, match="expected sequence number 3") as info:
+        verify_entries(iter(entries), SUITE, ledger.key.public_bytes())
+    assert info.value.seq == 3
+
+
+def test_a_hash_that_does_not_match_the_content_is_located_by_the_hash_check_alone(
+    ledger: Ledger,
+) -> None:
+    """Entry 3's content changes under its old hash and signature, which still
+    verify as a pair, and the chain still holds (it links hashes)."""
+    entries = _entries(ledger)
+    entries[2]["actor"] = "someone else"
+    with pytest.raises(LedgerTampered, match="does not match its hash") as info:
+        verify_entries(iter(entries), SUITE, ledger.key.public_bytes())
+    assert info.value.seq == 3
+
+
 def test_checkpoints_publish_the_merkle_root_and_prove_inclusion() -> None:
     from trusted_space.ledger import ledger as ledger_module
     from trusted_space.ledger.ledger import CHECKPOINT_EVERY, verify_proof
