@@ -1,7 +1,7 @@
 """Work done ahead on the real machine: the pools fill in idle time and wait
 while other processes keep every core busy.
 
-The unit tests drive the pools' idleness themselves (tests/unit/idleness.py);
+The unit tests drive the pools' idleness themselves (tests/idleness.py);
 this is the one check of the production judgement (the process's CPU clocks
 and /proc/stat, trusted_space/hazmat/ahead.py) against the machine's real
 load. It starts a ZeroPools and a PsiClientsAhead as a service does, then:

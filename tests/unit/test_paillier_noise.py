@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import gmpy2
 import pytest
 
-from tests.unit.idleness import Switch
+from tests.idleness import Switch
 from trusted_space.bulk import parallel
 from trusted_space.hazmat import ahead as ahead_module
 from trusted_space.hazmat import paillier_noise

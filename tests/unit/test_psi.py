@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.unit.idleness import Switch
+from tests.idleness import Switch
 from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat import psi
 
