@@ -14,6 +14,7 @@ import pytest
 
 from connectors.applicants import read_applicants
 from connectors.node.provider import ProviderNode
+from tests.idleness import Switch
 from tests.stories import offer_health
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
@@ -135,6 +136,8 @@ def test_jobs_on_psi_clients_made_ahead_get_the_same_scores(
     consumer that makes its client on the spot."""
     people = ids(data)
     pooled, plain = dep.consumer("insurer-ahead"), dep.consumer("insurer-now")
+    # Idle as the test says, not as the machine's load says (see tests/idleness.py).
+    monkeypatch.setattr(pooled, "psi_ahead", psi.PsiClientsAhead(idleness=Switch(idle=True)))
     pooled.psi_ahead.start()
     try:
         first = submit(pooled, people[:3])  # finds none ready; the pool starts
@@ -170,6 +173,8 @@ def test_a_long_lived_consumer_node_makes_psi_clients_ahead(
     consumer's stays off."""
     monkeypatch.setattr(runner, "compute_zeros_ahead", lambda: None)  # process-wide: not here
     one_shot, served = dep.consumer("one-shot"), dep.consumer("served")
+    # Idle as the test says, not as the machine's load says (see tests/idleness.py).
+    monkeypatch.setattr(served, "psi_ahead", psi.PsiClientsAhead(idleness=Switch(idle=True)))
     stop = threading.Event()
     thread = threading.Thread(
         target=runner.serve_node, args=(served,), kwargs={"stop": stop, "wait": 0.05}

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.queues
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import gmpy2
 import pytest
 
+from tests.idleness import Switch
 from trusted_space.bulk import parallel
+from trusted_space.hazmat import ahead as ahead_module
 from trusted_space.hazmat import paillier_noise
 from trusted_space.hazmat.paillier import (
     TEST_ONLY_PAILLIER_1024,
@@ -104,8 +103,14 @@ def test_precomputed_zeros_encrypt_and_are_each_used_once(monkeypatch: pytest.Mo
 
 
 @pytest.fixture
-def ahead(monkeypatch: pytest.MonkeyPatch) -> Iterator[ZeroPools]:
-    pools = ZeroPools(zeros=8, keys=2)
+def switch() -> Switch:
+    """The machine's idleness as the test says (idle unless it says busy)."""
+    return Switch(idle=True)
+
+
+@pytest.fixture
+def ahead(monkeypatch: pytest.MonkeyPatch, switch: Switch) -> Iterator[ZeroPools]:
+    pools = ZeroPools(zeros=8, keys=2, idleness=switch)
     monkeypatch.setattr(paillier_noise, "AHEAD", pools)
     pools.start()
     yield pools
@@ -141,23 +146,36 @@ def test_only_the_most_recently_used_keys_keep_a_pool(ahead: ZeroPools) -> None:
     assert ahead.ready(keys[0]) == 0
 
 
-def test_nothing_is_computed_while_other_processes_keep_the_machine_busy(
-    ahead: ZeroPools,
-) -> None:
-    """Another process on every core: the filler waits (its process is idle,
-    so only the machine's clock tells); once they stop, it fills."""
+def test_nothing_is_computed_while_the_machine_is_busy(ahead: ZeroPools, switch: Switch) -> None:
+    """Busy: the filler asks again and again and computes nothing; once the
+    machine is idle, it fills."""
     pk, _ = generate_keypair(TEST_ONLY_PAILLIER_1024)
-    spin = "import time\nend = time.monotonic() + 1.5\nwhile time.monotonic() < end: pass"
-    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 1)]
-    try:
-        time.sleep(0.3)  # the spinners are running
-        ahead.take(pk, 1)  # the key's pool starts
-        time.sleep(0.8)
-        assert ahead.ready(pk) == 0
-    finally:
-        for spinner in spinners:
-            spinner.wait()
+    switch.set(idle=False)
+    ahead.take(pk, 1)  # the key's pool starts
+    switch.wait_asked(3)  # the filler wants a zero and was told, three times, to wait
+    assert ahead.ready(pk) == 0
+    switch.set(idle=True)
     _wait_ready(ahead, pk, 8)
+
+
+def test_the_machines_clock_tells_idle_from_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production judgement on made-up readings of /proc/stat: while
+    this process is idle, only the machine's busy time tells (other work on
+    a quarter of its cores or more is busy)."""
+    busy = [1000.0]
+    monkeypatch.setattr(ahead_module, "_machine_busy", lambda: busy[0])
+    since = ahead_module.Usage()
+    since.wall -= 10  # judged over ten seconds, in which this process did next to nothing
+    cores = 10 * ahead_module._CPUS  # the machine's CPU seconds in those ten seconds
+    assert since.quiet()
+    busy[0] += 0.2 * cores
+    assert since.quiet()
+    busy[0] = 1000.0 + ahead_module.QUIET_SHARE * cores + 1  # a quarter, and a second more
+    assert not since.quiet()
+    busy[0] = 1000.0 + cores
+    assert not since.quiet()
+    monkeypatch.setattr(ahead_module, "_machine_busy", lambda: None)
+    assert since.quiet()  # no /proc/stat: the process's own clocks alone
 
 
 def test_nothing_is_computed_ahead_until_started() -> None:

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.idleness import Switch
 from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat import psi
 
@@ -81,12 +82,14 @@ def _wait_ready(pool: psi.PsiClientsAhead, count: int) -> None:
 
 
 def test_clients_made_ahead_are_fresh_each_handed_out_once_and_answer() -> None:
-    pool = psi.PsiClientsAhead(size=4)
+    switch = Switch(idle=True)
+    pool = psi.PsiClientsAhead(size=4, idleness=switch)
     assert pool.take() is None  # off until started
     pool.start()
     try:
         time.sleep(0.1)
         assert pool.ready() == 0  # nothing made before the first lookup wants one
+        assert switch.asked == 0  # nor even asked whether the machine is idle
         assert pool.take() is None
         _wait_ready(pool, 4)
         taken = [pool.take() for _ in range(4)]
@@ -112,7 +115,7 @@ def _ready_in_child(pool: psi.PsiClientsAhead, out: multiprocessing.queues.Queue
 
 
 def test_a_forked_child_never_holds_its_parents_clients() -> None:
-    pool = psi.PsiClientsAhead(size=3)
+    pool = psi.PsiClientsAhead(size=3, idleness=Switch(idle=True))
     pool.start()
     try:
         pool.take()

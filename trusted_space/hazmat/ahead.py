@@ -8,6 +8,11 @@ nice 19 alone would let it take the gaps of a busy pipeline (and now and then
 the GIL from its own process's requests). A pool is off until ``start()``; a
 forked child starts with empty pools, so parent and child never hand out the
 same secret.
+
+Idleness is judged by an ``Idleness``: a call that starts watching now and
+returns a call saying whether the process and the machine have been idle
+since. Production pools use ``machine_idleness`` (the process's CPU clocks
+and Linux's /proc/stat); a test passes its own, to say idle or busy itself.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import sys
 import threading
 import time
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Generic, TypeAlias, TypeVar
 
 # Idleness: other work used under QUIET_SHARE of the process's core and of
 # the machine's cores, judged over at least WINDOW_SECONDS (the machine's
@@ -27,15 +33,40 @@ QUIET_SHARE = 0.25
 WINDOW_SECONDS = 0.02
 BACK_OFF_SECONDS = 0.05
 
+Idleness: TypeAlias = Callable[[], Callable[[], bool]]
+"""Starts watching now; the call it returns says whether the process and the
+machine have been idle since (waiting first if the watch is too short to
+tell)."""
 
-class IdlePool:
+
+def machine_idleness() -> Callable[[], bool]:
+    """The production ``Idleness``: other work used under ``QUIET_SHARE`` of
+    the process's core and of the machine's cores, judged over at least
+    ``WINDOW_SECONDS``."""
+    since = Usage()
+
+    def quiet() -> bool:
+        short = WINDOW_SECONDS - (time.monotonic() - since.wall)
+        if short > 0:
+            time.sleep(short)  # judged over a moment, not over no time at all
+        return since.quiet()
+
+    return quiet
+
+
+Target = TypeVar("Target")
+Item = TypeVar("Item")
+
+
+class IdlePool(Generic[Target, Item]):
     """The thread and its idleness test. A subclass says, with the lock held,
     what it wants next (``_wanted``: a target, or None when full) and keeps
     what was made (``_keep``); ``_make`` runs without the lock."""
 
     thread_name = "ahead"
 
-    def __init__(self) -> None:
+    def __init__(self, idleness: Idleness = machine_idleness) -> None:
+        self._idleness = idleness
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
         self._running = False
@@ -43,13 +74,13 @@ class IdlePool:
         os.register_at_fork(after_in_child=lambda: _after_fork(me))
 
     # -- what a subclass provides -------------------------------------------------
-    def _wanted(self) -> Any | None:
+    def _wanted(self) -> Target | None:
         raise NotImplementedError
 
-    def _make(self, target: Any) -> Any:
+    def _make(self, target: Target) -> Item:
         raise NotImplementedError
 
-    def _keep(self, target: Any, item: Any) -> None:
+    def _keep(self, target: Target, item: Item) -> None:
         raise NotImplementedError
 
     def _clear(self) -> None:
@@ -75,25 +106,22 @@ class IdlePool:
 
     def _fill(self) -> None:
         lowest_priority()
-        since = Usage()
+        quiet = self._idleness()
         while True:
             with self._cv:
                 target = self._wanted() if self._running else None
                 while self._running and target is None:
                     self._cv.wait()
                     target = self._wanted()
-                    since = Usage()
+                    quiet = self._idleness()
                 if not self._running or target is None:
                     return
-            short = WINDOW_SECONDS - (time.monotonic() - since.wall)
-            if short > 0:
-                time.sleep(short)  # judged over a moment, not over no time at all
-            if not since.quiet():
-                since = Usage()
+            if not quiet():
+                quiet = self._idleness()
                 time.sleep(BACK_OFF_SECONDS)
                 continue
             item = self._make(target)
-            since = Usage()
+            quiet = self._idleness()
             with self._cv:
                 if self._running:
                     self._keep(target, item)
@@ -106,7 +134,7 @@ class IdlePool:
         self._running = False
 
 
-def _after_fork(ref: weakref.ReferenceType[IdlePool]) -> None:
+def _after_fork(ref: weakref.ReferenceType[IdlePool[Target, Item]]) -> None:
     pool = ref()
     if pool is not None:
         pool._after_fork_in_child()

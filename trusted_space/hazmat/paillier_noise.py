@@ -21,28 +21,42 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 import gmpy2
 
-from trusted_space.hazmat.ahead import IdlePool
-
-if TYPE_CHECKING:
-    from trusted_space.hazmat.paillier import PaillierPublicKey
+from trusted_space.hazmat.ahead import Idleness, IdlePool, machine_idleness
 
 
-def releasing_gil() -> Any:
+class PublicModulus(Protocol):
+    """What the noise needs of a Paillier public key: n, n^2 and the bits
+    of n. ``trusted_space.hazmat.paillier.PaillierPublicKey`` has them; that
+    module imports this one, never the other way round."""
+
+    @property
+    def n(self) -> gmpy2.mpz: ...
+
+    @property
+    def nsquare(self) -> gmpy2.mpz: ...
+
+    @property
+    def bits(self) -> int: ...
+
+
+def releasing_gil() -> AbstractContextManager[object]:
     """A block in which gmpy2's operations on big numbers let other threads
     run: a space answering requests while it re-randomises or builds a
     table, a node's threads decrypting side by side. gmpy2 keeps its
     settings per thread, so each call sets this for its own block only."""
-    return gmpy2.context(allow_release_gil=True)
+    block: AbstractContextManager[object] = gmpy2.context(allow_release_gil=True)
+    return block
 
 
 class StandardNoise:
     """r^n mod n^2 for r uniform in Z*_n: textbook Paillier randomness."""
 
-    def __init__(self, public_key: PaillierPublicKey) -> None:
+    def __init__(self, public_key: PublicModulus) -> None:
         self.n, self.nsquare = public_key.n, public_key.nsquare
 
     def draw(self) -> gmpy2.mpz:
@@ -76,7 +90,7 @@ class FixedBaseNoise:
     WINDOW_BITS = 8
     STATISTICAL_BITS = 128
 
-    def __init__(self, public_key: PaillierPublicKey) -> None:
+    def __init__(self, public_key: PublicModulus) -> None:
         n, n2 = public_key.n, public_key.nsquare
         self.nsquare = n2
         y = gmpy2.mpz(secrets.randbelow(int(n) - 1) + 1)
@@ -115,7 +129,7 @@ _building: set[int] = set()
 _noise_lock = threading.Lock()
 
 
-def noise_for(public_key: PaillierPublicKey, draws: int = 1) -> StandardNoise | FixedBaseNoise:
+def noise_for(public_key: PublicModulus, draws: int = 1) -> StandardNoise | FixedBaseNoise:
     """The noise source for ``draws`` draws under ``public_key``."""
     key = int(public_key.n)
     with _noise_lock:
@@ -150,7 +164,7 @@ def _keep(key: int, source: StandardNoise | FixedBaseNoise) -> StandardNoise | F
     return source
 
 
-def _build_table(public_key: PaillierPublicKey) -> FixedBaseNoise:
+def _build_table(public_key: PublicModulus) -> FixedBaseNoise:
     key = int(public_key.n)
     try:
         table = FixedBaseNoise(public_key)
@@ -162,7 +176,7 @@ def _build_table(public_key: PaillierPublicKey) -> FixedBaseNoise:
             _building.discard(key)
 
 
-def _source_ahead(public_key: PaillierPublicKey) -> StandardNoise | FixedBaseNoise:
+def _source_ahead(public_key: PublicModulus) -> StandardNoise | FixedBaseNoise:
     """A source for zeros computed ahead: the key's table if it has one, else
     textbook draws. Neither counts as a use nor reorders the cache, so
     filling pools never evicts the table of a key that is busy now."""
@@ -177,25 +191,30 @@ POOL_ZEROS = 64
 POOL_KEYS = 32
 
 
-class ZeroPools(IdlePool):
+class ZeroPools(IdlePool[PublicModulus, gmpy2.mpz]):
     """Encryptions of zero computed ahead per key, in idle time (see
     ``trusted_space.hazmat.ahead``). Off until ``start()``: a one-shot command
     or the embedded deployment draws its zeros when it needs them."""
 
     thread_name = "paillier-ahead"
 
-    def __init__(self, zeros: int = POOL_ZEROS, keys: int = POOL_KEYS) -> None:
+    def __init__(
+        self,
+        zeros: int = POOL_ZEROS,
+        keys: int = POOL_KEYS,
+        idleness: Idleness = machine_idleness,
+    ) -> None:
         self.zeros, self.keys = zeros, keys
-        self._pools: OrderedDict[int, tuple[PaillierPublicKey, list[gmpy2.mpz]]] = OrderedDict()
-        super().__init__()
+        self._pools: OrderedDict[int, tuple[PublicModulus, list[gmpy2.mpz]]] = OrderedDict()
+        super().__init__(idleness)
 
-    def ready(self, public_key: PaillierPublicKey) -> int:
+    def ready(self, public_key: PublicModulus) -> int:
         """How many zeros are ready for ``public_key``."""
         with self._cv:
             entry = self._pools.get(int(public_key.n))
             return len(entry[1]) if entry else 0
 
-    def take(self, public_key: PaillierPublicKey, count: int) -> list[gmpy2.mpz]:
+    def take(self, public_key: PublicModulus, count: int) -> list[gmpy2.mpz]:
         """Up to ``count`` zeros computed ahead, each removed as it is handed
         out; the key's pool is (re)filled afterwards. A call for none still
         marks the key in use (a provider with no match this time)."""
@@ -217,17 +236,17 @@ class ZeroPools(IdlePool):
             self._cv.notify()
             return taken
 
-    def _wanted(self) -> PaillierPublicKey | None:
+    def _wanted(self) -> PublicModulus | None:
         """The most recently used key whose pool is not full."""
         for public_key, ready in reversed(self._pools.values()):
             if len(ready) < self.zeros:
                 return public_key
         return None
 
-    def _make(self, target: PaillierPublicKey) -> gmpy2.mpz:
+    def _make(self, target: PublicModulus) -> gmpy2.mpz:
         return _source_ahead(target).draw()
 
-    def _keep(self, target: PaillierPublicKey, item: gmpy2.mpz) -> None:
+    def _keep(self, target: PublicModulus, item: gmpy2.mpz) -> None:
         entry = self._pools.get(int(target.n))
         if entry is not None and len(entry[1]) < self.zeros:
             entry[1].append(item)
@@ -239,7 +258,7 @@ class ZeroPools(IdlePool):
 AHEAD = ZeroPools()
 
 
-def take_ahead(public_key: PaillierPublicKey, count: int) -> list[gmpy2.mpz]:
+def take_ahead(public_key: PublicModulus, count: int) -> list[gmpy2.mpz]:
     return AHEAD.take(public_key, count)
 
 

@@ -11,13 +11,13 @@ for a maximum number of client items.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import private_set_intersection.python as _psi
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 
 from trusted_space.core.errors import ProtocolError
-from trusted_space.hazmat.ahead import IdlePool
+from trusted_space.hazmat.ahead import Idleness, IdlePool, machine_idleness
 
 # One false match in a billion queries of the declared batch size.
 DEFAULT_FPR = 1e-9
@@ -119,7 +119,7 @@ class PsiClient:
 POOL_CLIENTS = 32
 
 
-class PsiClientsAhead(IdlePool):
+class PsiClientsAhead(IdlePool[bool, PsiClient]):
     """One consumer's fresh PSI clients (reveal-intersection mode), made in
     idle time: making one costs ~1.8 ms, most of it the curve's setup, with a
     new key or an old one alike. Each is handed out once. Off until
@@ -128,11 +128,11 @@ class PsiClientsAhead(IdlePool):
 
     thread_name = "psi-ahead"
 
-    def __init__(self, size: int = POOL_CLIENTS) -> None:
+    def __init__(self, size: int = POOL_CLIENTS, idleness: Idleness = machine_idleness) -> None:
         self.size = size
         self._ready: list[PsiClient] = []
         self._used = False
-        super().__init__()
+        super().__init__(idleness)
 
     def ready(self) -> int:
         with self._cv:
@@ -183,8 +183,11 @@ def request_size(request: bytes) -> int:
     return len(_parse(_psi.Request, request, "PSI request").encrypted_elements)
 
 
-def _parse(kind: type, data: bytes, what: str):  # type: ignore[no-untyped-def]
-    message = kind()
+_Message = TypeVar("_Message", bound=Message)
+
+
+def _parse(kind: type[_Message], data: bytes, what: str) -> _Message:
+    message: _Message = kind()
     try:
         message.ParseFromString(data)
     except DecodeError as exc:
