@@ -64,7 +64,6 @@ def resign(entries: list[dict[str, Any]], suite: CryptoSuite, key: SigningKey, s
 
 def underwriting_reference(data: Path) -> list[Any]:
     """The plaintext DuckDB scores of the same files (products/underwriting/reference.py)."""
-    from products.score_model import ScoreModel
     from products.underwriting.reference import reference_scores
 
     return reference_scores(
@@ -72,7 +71,7 @@ def underwriting_reference(data: Path) -> list[Any]:
         reports=data / "cdc_case_reports.csv",
         registry=data / "cdc_chronic_registry.csv",
         applicants=data / "applicants.csv",
-        model=ScoreModel.load(default_model_path()),
+        model=default_model_path(),
         as_of=AS_OF,
     )
 

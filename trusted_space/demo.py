@@ -92,7 +92,7 @@ def run_demo(
             registry=data / "cdc_chronic_registry.csv",
             applicants=data / "applicants.csv",
             as_of=AS_OF,
-            model=ScoreModel.load(model_path),
+            model=model_path,
         )
         progress(t("stage.reference"), 1, 1)
     problems = compare(run.rows, reference)

@@ -20,10 +20,26 @@ from typing import Any
 
 import duckdb
 
-from connectors.companies import read_companies
-from products.lending import TENDER_LENDING
 from products.lending.runner import FeatureRow
-from products.transforms import Transform, apply_transform
+from products.reference_kit import read_bank_batch, release
+
+Transform = Mapping[str, Any]
+
+# Each feature as docs/lending.md defines it, written out here rather than
+# read from the product definition: (how centres combine, decimal places,
+# ratio parts, the grid an extreme of a shared company is rounded to).
+DAYS_GRID = (0, 7, 30, 90, 180, 365, 730, 1095, 1826, 3650)
+AMOUNT_GRID = (0, 10_000, 50_000, 100_000, 500_000, 1_000_000, 5_000_000, 10_000_000, 50_000_000)
+FEATURES: dict[str, tuple[str, int, tuple[str, str] | None, tuple[int, ...]]] = {
+    "bids_12m": ("sum", 0, None, ()),
+    "wins_12m": ("sum", 0, None, ()),
+    "win_rate_12m": ("ratio", 4, ("wins_12m", "bids_12m"), ()),
+    "awarded_amount_12m": ("sum", 2, None, ()),
+    "awarded_amount_36m": ("sum", 2, None, ()),
+    "distinct_buyers_36m": ("sum", 0, None, ()),
+    "days_since_last_award": ("min", 0, None, DAYS_GRID),
+    "max_award_36m": ("max", 2, None, AMOUNT_GRID),
+}
 
 PER_CENTRE_SQL = """
 WITH rel AS (
@@ -104,22 +120,22 @@ def combine(
         v = row[name]
         if v is None:
             return None
-        return apply_transform(Decimal(str(v)), transforms.get(name))
+        return release(Decimal(str(v)), transforms.get(name))
 
     out: dict[str, Decimal | None] = {}
     for name in features:
-        spec = TENDER_LENDING.feature(name)
-        if spec.combine == "sum":
+        how, decimals, parts, grid = FEATURES[name]
+        if how == "sum":
             out[name] = sum((value(r, name) or Decimal(0) for r in rows), Decimal(0))
-        elif spec.combine == "ratio":
-            assert spec.ratio_of is not None
-            num = sum(int(r[spec.ratio_of[0]]) for r in rows)
-            den = sum(int(r[spec.ratio_of[1]]) for r in rows)
+        elif how == "ratio":
+            assert parts is not None
+            num = sum(int(r[parts[0]]) for r in rows)
+            den = sum(int(r[parts[1]]) for r in rows)
             out[name] = (
                 None
                 if den == 0
                 else (Decimal(num) / Decimal(den)).quantize(
-                    Decimal(1).scaleb(-spec.decimals), rounding=ROUND_HALF_EVEN
+                    Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN
                 )
             )
         else:
@@ -128,12 +144,12 @@ def combine(
                 out[name] = None
             elif len(rows) == 1:
                 out[name] = present[0]
-            elif spec.combine == "min":
+            elif how == "min":
                 least = min(present)
-                out[name] = Decimal(next((g for g in spec.grid if least <= g), spec.grid[-1]))
+                out[name] = Decimal(next((g for g in grid if least <= g), grid[-1]))
             else:
                 greatest = max(present)
-                out[name] = Decimal(max(g for g in spec.grid if g <= greatest))
+                out[name] = Decimal(max(g for g in grid if g <= greatest))
     return out
 
 
@@ -147,17 +163,17 @@ def reference_features(
 ) -> list[FeatureRow]:
     """Each applicant's bid-history features computed in plaintext in DuckDB
     on the same tender folders: the reference the private run must equal."""
-    wanted = list(features or [f.name for f in TENDER_LENDING.features])
+    wanted = list(features or FEATURES)
     tables = [per_centre(folder, as_of) for folder in centres]
     rows: list[FeatureRow] = []
-    for company in read_companies(applicants):
-        if company.key is None:
-            rows.append(FeatureRow(company.ref, "invalid_id"))
+    for ref, key in read_bank_batch(applicants):
+        if key is None:
+            rows.append(FeatureRow(ref, "invalid_id"))
             continue
-        held = [t[company.key] for t in tables if company.key in t]
+        held = [t[key] for t in tables if key in t]
         if not held:
-            rows.append(FeatureRow(company.ref, "not_found"))
+            rows.append(FeatureRow(ref, "not_found"))
             continue
         values = combine(held, wanted, transforms or {})
-        rows.append(FeatureRow(company.ref, "found", values))
+        rows.append(FeatureRow(ref, "found", values))
     return rows

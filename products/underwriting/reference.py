@@ -18,8 +18,7 @@ from typing import Any
 import duckdb
 
 from connectors.identifiers import normalise_resident_id_sql, resident_id_error_sql
-from products.score_model import ScoreModel, probability
-from products.transforms import Transform, apply_transform
+from products.reference_kit import Model, band_of, logistic, read_model, release
 from products.underwriting.runner import ScoreRow
 
 FEATURES_SQL = """
@@ -99,11 +98,14 @@ def reference_scores(
     registry: Path,
     applicants: Path,
     as_of: dt.date,
-    model: ScoreModel,
-    transforms: Mapping[str, Transform] | None = None,
+    model: Path | Model,
+    transforms: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[ScoreRow]:
-    """Scores computed in plaintext; ``transforms`` are the policy's release
+    """Scores computed in plaintext from the model's file (read here, not by
+    the private path's parser); ``transforms`` are the policy's release
     transforms, applied to each feature as the providers apply them."""
+    if not isinstance(model, Model):
+        model = read_model(model)
     rows = []
     weights = {k: float(v) for k, v in model.weights.items()}
     for r in reference_features(
@@ -113,11 +115,13 @@ def reference_scores(
             rows.append(ScoreRow(str(r["applicant_ref"]), "invalid_id"))
             continue
         score = float(model.intercept) + sum(
-            w * float(apply_transform(Decimal(str(r[name])), (transforms or {}).get(name)))
+            w * float(release(Decimal(str(r[name])), (transforms or {}).get(name)))
             for name, w in weights.items()
         )
-        p = probability(score)
+        p = logistic(score)
         rows.append(
-            ScoreRow(str(r["applicant_ref"]), "scored", Decimal(repr(score)), p, model.band(p))
+            ScoreRow(
+                str(r["applicant_ref"]), "scored", Decimal(repr(score)), p, band_of(model.bands, p)
+            )
         )
     return rows

@@ -14,7 +14,6 @@ import pytest
 
 from connectors.applicants import read_applicants
 from connectors.base import LoadOptions
-from products.score_model import ScoreModel
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import run_underwriting
 from tests.policy_docs import dated_example, write_policy
@@ -192,7 +191,7 @@ def test_release_transforms_reach_the_scores(data: Path, tmp_path: Path, suite: 
         registry=data / "cdc_chronic_registry.csv",
         applicants=data / "applicants.csv",
         as_of=AS_OF,
-        model=ScoreModel.load(default_model_path()),
+        model=default_model_path(),
     )
     rounded = reference_scores(**common, transforms={"cost_12m": {"round_to": 1000}})  # type: ignore[arg-type]
     exact = reference_scores(**common)  # type: ignore[arg-type]

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from connectors.identifiers import resident_id_check_char
-from products.score_model import ScoreModel
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import run_underwriting
 from tests.leakcheck import find_canaries, find_in_text
@@ -92,7 +91,7 @@ def test_private_scores_equal_the_plaintext_reference(
         registry=data / "cdc_chronic_registry.csv",
         applicants=data / "applicants.csv",
         as_of=AS_OF,
-        model=ScoreModel.load(default_model_path()),
+        model=default_model_path(),
     )
     assert compare(result.rows, reference) == []  # type: ignore[attr-defined]
     scored = [r for r in reference if r.status == "scored"]
