@@ -89,7 +89,7 @@ from connectors.canonical import AWARD_STATUSES, TENDER_BIDS, TENDER_PARTIES, Ta
 from connectors.company_names import normalise_name
 from connectors.identifiers import USCC_SCHEMES, normalise_uscc, uscc_error
 from connectors.node_store import NodeStore
-from connectors.ocds_merge import merge_into, release_sort_key
+from connectors.ocds.merge import merge_into, release_sort_key
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
 
