@@ -7,19 +7,23 @@ a known product, an ISO expiry date, an evidence reference — and an invalid
 row is reported with its record number and field, never silently dropped;
 the valid rows are kept. Consent records stay at the provider: the space
 never sees them.
+
+Which products exist, and what each one's subject is, is not this module's to
+know (connectors sit below the product definitions): the caller passes it in,
+as ``subjects`` (the CLI builds it from ``products.registry``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.csv_reader import read_csv
 from connectors.identifiers import company_key, normalise_resident_id, resident_id_error
 from connectors.quality import Rejection
-from products.registry import PRODUCTS
 from trusted_space.core.errors import InputError, InvalidIdentifier, Location
 
 COLUMNS = ("subject_id", "consumer", "product", "purpose", "expires", "evidence_ref")
@@ -33,9 +37,11 @@ class ConsentFile:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-def subject_key(raw: str, product: str) -> str:
-    """The normalised subject of ``product``; ``ValueError`` saying why not."""
-    if PRODUCTS[product].subject == "resident_id":
+def subject_key(raw: str, subject: str) -> str:
+    """The normalised subject id ``raw`` of a product whose subjects are
+    ``subject`` (``"resident_id"``, else companies); ``ValueError`` saying why
+    not."""
+    if subject == "resident_id":
         normalised = normalise_resident_id(raw)
         error = resident_id_error(normalised)
         if error is not None:
@@ -47,7 +53,9 @@ def subject_key(raw: str, product: str) -> str:
         raise ValueError(str(exc)) from None
 
 
-def read_consent_file(path: Path) -> ConsentFile:
+def read_consent_file(path: Path, subjects: Mapping[str, str]) -> ConsentFile:
+    """The consent records of ``path``; ``subjects`` maps each known product to
+    what its subjects are (``Product.subject``), in the order to list them."""
     read = read_csv(Path(path))
     missing = [c for c in COLUMNS if c not in read.table.column_names]
     if missing:
@@ -63,11 +71,11 @@ def read_consent_file(path: Path) -> ConsentFile:
             out.rejections.append(Rejection(str(path), row, field_name, reason))
 
         product = record["product"].strip()
-        if product not in PRODUCTS:
-            reject("product", f"unknown product (known: {', '.join(PRODUCTS)})")
+        if product not in subjects:
+            reject("product", f"unknown product (known: {', '.join(subjects)})")
             continue
         try:
-            subject = subject_key(record["subject_id"], product)
+            subject = subject_key(record["subject_id"], subjects[product])
         except ValueError as exc:
             reject("subject_id", str(exc))
             continue

@@ -21,7 +21,7 @@ import pytest
 from connectors.base import LoadOptions, load_source
 from connectors.identifiers import uscc_check_char, uscc_error
 from connectors.node_store import NodeStore
-from connectors.ocds_merge import merge_releases, release_sort_key
+from connectors.ocds.merge import merge_releases, release_sort_key
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError
 

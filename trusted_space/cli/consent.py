@@ -50,8 +50,9 @@ def import_(
 ) -> None:
     """导入: store consent records; invalid rows are listed with row and field."""
     from connectors.consent import read_consent_file
+    from products.registry import PRODUCTS
 
-    parsed = read_consent_file(file)
+    parsed = read_consent_file(file, {name: p.subject for name, p in PRODUCTS.items()})
     with _store(workdir) as store:
         stored = store.record_consents(parsed.rows)
     console.print(
@@ -90,10 +91,11 @@ def revoke(
 ) -> None:
     """撤回: revoke consents, or opt the subject out entirely."""
     from connectors.consent import subject_key
+    from products.registry import PRODUCTS
     from trusted_space.core.errors import InputError
 
     try:
-        key = subject_key(subject, product)
+        key = subject_key(subject, PRODUCTS[product].subject)
     except (KeyError, ValueError) as exc:
         raise InputError(f"--subject: {exc}") from None
     with _store(workdir) as store:
