@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from policies.obligations import NO_OBLIGATIONS, Obligations
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -22,12 +24,12 @@ class Decision:
     allowed: bool
     reasons: list[Reason] = field(default_factory=list)
     policy_versions: list[str] = field(default_factory=list)  # id@version:content hash
-    obligations: dict[str, Any] = field(default_factory=dict)  # what the job must do
+    obligations: Obligations = NO_OBLIGATIONS  # what the job must do
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "decision": "allow" if self.allowed else "deny",
             "reasons": [{"constraint": r.constraint, "detail": r.detail} for r in self.reasons],
             "policy_versions": list(self.policy_versions),
-            "obligations": self.obligations,
+            "obligations": self.obligations.to_dict(),
         }

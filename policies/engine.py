@@ -5,7 +5,7 @@ include one of the job's providers; every provider must be covered by at
 least one. Each policy's constraints are checked on their own, so the most
 restrictive setting wins automatically for limits; settings that shape the
 job itself (rounding, minimum counts, epsilon, retention) are merged to the
-most restrictive value and returned as obligations.
+most restrictive value and returned as obligations (``policies.obligations``).
 
 The decision lists every failed check when it denies and every passed check
 when it allows, and carries the content hashes of the policies it used.
@@ -14,12 +14,12 @@ when it allows, and carries the content hashes of the policies it used.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from connectors.canonical import dataset_tables
 from policies.constraints import Check, JobRequest, UsageCounter, constraints_of
 from policies.decision import Decision, Reason
-from policies.model import Buckets, Policy, Rounding
+from policies.model import Policy
+from policies.obligations import NO_OBLIGATIONS, merge
 
 
 def governed_roles(policy: Policy, job: JobRequest) -> list[str]:
@@ -78,45 +78,5 @@ def evaluate(policies: Sequence[Policy], job: JobRequest, usage: UsageCounter | 
         allowed=not failed,
         reasons=reasons,
         policy_versions=[f"{p.id}@{p.version}:{p.content_hash()}" for p in used],
-        obligations=obligations(used, job) if not failed else {},
+        obligations=merge(used, job.features) if not failed else NO_OBLIGATIONS,
     )
-
-
-def obligations(policies: Sequence[Policy], job: JobRequest) -> dict[str, Any]:
-    """The most restrictive job-shaping settings of the governing policies."""
-    transforms: dict[str, dict[str, Any]] = {}
-    for feature in job.features:
-        steps = [p.output.transforms[feature] for p in policies if feature in p.output.transforms]
-        rounding = [t.round_to for t in steps if isinstance(t, Rounding)]
-        buckets = [t.buckets for t in steps if isinstance(t, Buckets)]
-        if buckets:
-            # Coarsest bucketing wins: the one with the fewest edges.
-            transforms[feature] = {"buckets": min(buckets, key=len)}
-        elif rounding:
-            transforms[feature] = {"round_to": max(rounding)}
-    min_count = max(
-        [p.output.min_count for p in policies]
-        + [
-            p.column_class(c).min_count or 0
-            for p in policies
-            for c in p.columns
-            if p.column_class(c).disclosure == "aggregate_only"
-        ],
-        default=0,
-    )
-    out: dict[str, Any] = {"transforms": transforms, "min_count": min_count}
-    eps = [p.privacy.epsilon_per_query for p in policies if p.privacy is not None]
-    if eps:
-        out["max_epsilon"] = min(eps)
-        strictest = min(
-            (p.privacy.budget_per_consumer for p in policies if p.privacy is not None),
-            key=lambda b: b.epsilon,
-        )
-        out["epsilon_budget"] = {"epsilon": strictest.epsilon, "period": strictest.period}
-    retention = [p.duties.retention_days for p in policies if p.duties is not None]
-    if retention:
-        out["retention_days"] = min(retention)
-    consent = sorted({o for p in policies if p.consent_required for o in p.owners})
-    if consent:
-        out["consent_owners"] = consent  # these providers check each subject's consent
-    return out

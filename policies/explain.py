@@ -1,5 +1,9 @@
 """The decision policies would make for a job, without running anything:
-for stewards checking a policy (``tspace policy explain``, the notebooks)."""
+for stewards checking a policy (``tspace policy explain``, the notebooks).
+
+The request is built by ``policies.request.job_request``, the builder the
+space's gate uses, so the explanation is the gate's decision for the same
+job (given the same ``usage``, and the moment ``as_of`` noon in China)."""
 
 from __future__ import annotations
 
@@ -7,14 +11,14 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from policies.constraints import JobRequest, UsageCounter
+from policies.constraints import UsageCounter
 from policies.decision import Decision
 from policies.engine import evaluate
 from policies.model import Policy
+from policies.request import job_features, job_request
 from products.registry import get_product
-from products.score_model import ScoreModel
 from trusted_space.core.clock import CHINA
-from trusted_space.core.errors import InputError
+from trusted_space.core.errors import InputError, Location
 
 
 def explain_job(
@@ -30,40 +34,47 @@ def explain_job(
     epsilon: float | None = None,
     providers: dict[str, str] | None = None,
     usage: UsageCounter | None = None,
+    consent_refs: Sequence[str] = (),
 ) -> Decision:
     """Evaluate ``policies`` for one job request and return the decision
-    with every reason. Features default to those the model weighs (score
-    products) or all of the product's; each role's provider defaults to a
-    participant named after the role; quotas count from ``usage`` if given."""
+    with every reason, as the space's gate would. A score product computes
+    the features its model weighs (the model is required, ``features`` is
+    refused); any other product the given ``features`` or all of its own.
+    Each role's provider defaults to a participant named after the role;
+    quotas count from ``usage`` if given; ``consent_refs`` is the consent
+    evidence the job carries."""
     try:
         prod = get_product(product)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    if features:
-        chosen = list(features)
-    elif model is not None and prod.output_mode == "score":
-        score_model = ScoreModel.load(model)
-        chosen = [f.name for f in prod.features if score_model.weights.get(f.name, 0) != 0]
-    else:
-        chosen = [f.name for f in prod.features]
-    unknown = [f for f in chosen if f not in {x.name for x in prod.features}]
-    if unknown:
-        raise InputError(f"{product} has no features {unknown}")
+    if features and prod.output_mode == "score":
+        raise InputError(
+            f"{product} computes the features its model weighs: give the model, not features"
+        )
+    document = None
+    if model is not None:
+        try:
+            document = Path(model).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read model: {exc}", Location(str(model), None, None)) from exc
+    chosen = job_features(prod, document, features, model_origin=str(model))
     roles = {role: [role] for role in prod.roles_for(chosen)}
     for role, name in (providers or {}).items():
         if role not in roles or not name:
             raise InputError(f"provider {role}={name!r}: expected a role of {sorted(roles)}")
         roles[role] = [name]
     day = as_of or dt.datetime.now(CHINA).date()
-    request = JobRequest(
+    request = job_request(
+        prod,
         consumer=consumer,
-        product=prod,
         purpose=purpose,
         batch_size=batch_size,
-        features=chosen,
         providers=roles,
         when=dt.datetime.combine(day, dt.time(12), CHINA),
-        model_sha256=ScoreModel.load(model).sha256() if model is not None else None,
+        model=document,
+        model_origin=str(model),
+        features=chosen,
         epsilon=epsilon,
+        consent_refs=consent_refs,
     )
     return evaluate(policies, request, usage)

@@ -211,7 +211,8 @@ class _NoAliasLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            loader: Any = self  # PyYAML's loader methods are untyped
+            event = loader.peek_event()
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases are not allowed in policies", event.start_mark
             )

@@ -263,8 +263,8 @@ def test_obligations_merge_to_the_most_restrictive() -> None:
     )
     decision = evaluate([a, b], job(**HOSPITAL_ONLY), None)
     assert decision.allowed
-    assert decision.obligations["transforms"] == {"cost_12m": {"round_to": 1000}}
-    assert decision.obligations["retention_days"] == 7
+    assert decision.obligations.to_dict()["transforms"] == {"cost_12m": {"round_to": 1000}}
+    assert decision.obligations.retention_days == 7
     assert len(decision.policy_versions) == 2
 
 

@@ -72,6 +72,10 @@ def explain(
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Count quotas from this space's ledger.")
     ] = None,
+    consent_ref: Annotated[
+        list[str] | None,
+        typer.Option("--consent-ref", help="A consent evidence reference the job carries."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """The decision for a job, with every reason, without running anything."""
@@ -107,6 +111,7 @@ def explain(
         epsilon=epsilon,
         providers=providers,
         usage=usage,
+        consent_refs=consent_ref or [],
     )
     if as_json:
         print(json.dumps(decision.to_dict(), ensure_ascii=False))

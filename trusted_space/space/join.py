@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import gmpy2
 
+from policies.obligations import Obligations
 from products.base import Product
 from products.cohort import query_features
 from products.cohort.layout import MASK_BITS, CellLayout, build_layout
@@ -174,10 +175,10 @@ class JoinProtocol:
         )
         return product, features, {}
 
-    def start(self, spec: JobSpec, obligations: dict[str, Any]) -> None:
+    def start(self, spec: JobSpec, obligations: Obligations) -> None:
         query = self.query(spec)
-        min_count = max(query.min_count, int(obligations.get("min_count", 0)))
-        plan = {"obligations": obligations, "min_count": min_count}
+        min_count = max(query.min_count, obligations.min_count)
+        plan = {"obligations": obligations.to_dict(), "min_count": min_count}
         self.store.put_data(spec.job_id, "plan", json.dumps(plan).encode())
         assert spec.sealed_keys is not None and spec.query is not None
         for role, names in spec.providers.items():
@@ -368,12 +369,8 @@ class JoinProtocol:
             if ok
             for c in values[cell * width : (cell + 1) * width]
         ]
-        obligations = self.plan(spec.job_id)["obligations"]
-        duties = (
-            {"retention_days": obligations["retention_days"]}
-            if "retention_days" in obligations
-            else {}
-        )
+        obligations = Obligations.from_dict(self.plan(spec.job_id)["obligations"])
+        duties = obligations.duties()
         result = JobResult(
             job_id=spec.job_id,
             output_mode="aggregate",

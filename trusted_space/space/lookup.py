@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from policies.obligations import Obligations
 from products.base import Product
 from products.features_layout import layout
 from products.registry import get_product
@@ -118,12 +119,12 @@ class LookupProtocol:
         product: Product,
         features: list[str],
         versions: dict[str, int],
-        obligations: dict[str, Any],
+        obligations: Obligations,
         psi_request: bytes,
     ) -> None:
         """After an allow: the plan, and one PSI task per provider (in the caller's transaction)."""
         self.store.put_data(spec.job_id, "versions", json.dumps(versions).encode())
-        plan = {"features": features, "obligations": obligations}
+        plan = {"features": features, "obligations": obligations.to_dict()}
         self.store.put_data(spec.job_id, "plan", json.dumps(plan).encode())
         for role, names in spec.providers.items():
             dataset = product.role(role).dataset
@@ -167,12 +168,12 @@ class LookupProtocol:
             self.ledger.append(node, "result_collected", {}, job_id=job_id)
             self.store.drop_data(job_id, keep=("result",))
 
-    def plan(self, job_id: str) -> tuple[list[str], dict[str, Any]]:
+    def plan(self, job_id: str) -> tuple[list[str], Obligations]:
         data = self.store.get_data(job_id, "plan")
         if data is None:
             raise ProtocolError(f"job {job_id} has no plan")
         plan = json.loads(data)
-        return list(plan["features"]), dict(plan["obligations"])
+        return list(plan["features"]), Obligations.from_dict(plan["obligations"])
 
     def _job_ints(self, job_id: str, key: str) -> dict[str, int]:
         data = self.store.get_data(job_id, key)
@@ -228,7 +229,6 @@ class LookupProtocol:
             raise ProtocolError("a matched count exceeds the number of handles")
         product = get_product(spec.product)
         features, obligations = self.plan(spec.job_id)
-        transforms = obligations.get("transforms", {})
         weights = (
             ScoreModel.parse(spec.model).integer_weights(product)
             if product.output_mode == "score" and spec.model is not None
@@ -236,7 +236,7 @@ class LookupProtocol:
         )
         self.store.put_data(spec.job_id, "handles", m.handles)
         self.store.put_data(spec.job_id, "counts", json.dumps(m.counts).encode())
-        consent_owners = set(obligations.get("consent_owners", []))
+        consent_owners = set(obligations.consent_owners)
         for role, names in spec.providers.items():
             mine = [f for f in features if product.feature(f).role == role]
             for name in names:
@@ -248,7 +248,7 @@ class LookupProtocol:
                         role=role,
                         as_of=spec.as_of,
                         features=mine,
-                        transforms={f: transforms[f] for f in mine if f in transforms},
+                        transforms=obligations.transforms_for(mine),
                         weights={f: weights[f] for f in mine} if weights is not None else None,
                         paillier_public_key=spec.paillier_public_key,
                         sealed_subjects=m.sealed[name],
@@ -324,12 +324,8 @@ class LookupProtocol:
         batch = split_handles(inputs["handles"])
         handles = [h for h in batch if h not in refused]
         withheld = b"".join(h for h in batch if h in refused)
-        obligations = inputs["obligations"]
-        duties = (
-            {"retention_days": obligations["retention_days"]}
-            if "retention_days" in obligations
-            else {}
-        )
+        obligations: Obligations = inputs["obligations"]
+        duties = obligations.duties()
         if product.output_mode == "score":
             if spec.model is None:
                 raise ProtocolError(f"{product.name} needs a model")

@@ -13,9 +13,11 @@ import datetime as dt
 import functools
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from policies import request
 from policies.constraints import JobRequest
 from policies.decision import Decision
 from policies.engine import evaluate
@@ -23,7 +25,6 @@ from policies.model import Policy, PolicyError, parse_policy
 from policies.semantics import semantic_errors
 from products.base import Product
 from products.registry import get_product
-from products.score_model import ScoreModel
 from trusted_space.core.errors import InputError, NotAuthorised, NotFound, ProtocolError
 from trusted_space.protocol.messages import JobSpec
 from trusted_space.space.gate import OpenGate
@@ -52,20 +53,29 @@ class PolicyRecord:
 def job_features(spec: JobSpec, product: Product) -> list[str]:
     """The features a job computes: the model's non-zero weights for a score
     product, the requested ones for a features product."""
-    if product.output_mode == "score":
-        if spec.model is None:
-            raise ProtocolError(f"{product.name} needs a model")
-        try:
-            model = ScoreModel.parse(spec.model)
-            model.check_features(product)
-        except InputError as exc:
-            raise ProtocolError(f"model refused: {exc}") from exc
-        return [f.name for f in product.features if model.weights.get(f.name, 0) != 0]
-    names = spec.features or [f.name for f in product.features]
-    unknown = [n for n in names if n not in {f.name for f in product.features}]
-    if unknown:
-        raise ProtocolError(f"{product.name} has no features {unknown}")
-    return names
+    try:
+        return request.job_features(product, spec.model, spec.features)
+    except InputError as exc:
+        raise ProtocolError(str(exc)) from exc
+
+
+def job_request(spec: JobSpec, product: Product, when: dt.datetime) -> JobRequest:
+    """The policy request of a submitted job, by the builder ``policies.explain`` uses."""
+    try:
+        return request.job_request(
+            product,
+            consumer=spec.consumer,
+            purpose=spec.purpose,
+            batch_size=spec.batch_size,
+            providers=spec.providers,
+            when=when,
+            model=spec.model,
+            features=spec.features,
+            epsilon=spec.epsilon,
+            consent_refs=spec.consent_refs,
+        )
+    except InputError as exc:
+        raise ProtocolError(str(exc)) from exc
 
 
 def read_policy_records(db: sqlite3.Connection, product: str | None = None) -> list[PolicyRecord]:
@@ -179,29 +189,24 @@ class RegistryGate:
     no published policy at all is allowed, and the decision says so; a space
     operated as a service requires a policy for every job."""
 
-    def __init__(self, registry: PolicyRegistry, *, require_policy: bool) -> None:
+    def __init__(
+        self,
+        registry: PolicyRegistry,
+        *,
+        require_policy: bool,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         self.registry = registry
         self.require_policy = require_policy
+        self.now = now  # the moment a job is judged at (validity, quota periods)
 
     def evaluate(self, spec: JobSpec) -> Decision:
         product = get_product(spec.product)
         policies = self.registry.active(product.name)
         if not policies and not self.require_policy:
             return OpenGate().evaluate(spec)
-        features = job_features(spec, product)
-        request = JobRequest(
-            consumer=spec.consumer,
-            product=product,
-            purpose=spec.purpose,
-            batch_size=spec.batch_size,
-            features=features,
-            providers=spec.providers,
-            when=dt.datetime.now(dt.UTC),
-            model_sha256=self.registry.space.model_hash(spec.model) if spec.model else None,
-            epsilon=spec.epsilon,
-            consent_refs=list(spec.consent_refs),
-        )
-        return evaluate(policies, request, LedgerUsage(self.registry.space.store.db))
+        job = job_request(spec, product, self.now())
+        return evaluate(policies, job, LedgerUsage(self.registry.space.store.db))
 
 
 def _now() -> str:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from policies.obligations import Obligations
 from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.core.clock import period_start
@@ -493,19 +494,19 @@ class Space:
             raise ProtocolError(str(exc)) from None
         return self.lookup if product.engine == "direct_lookup" else self.join
 
-    def privacy_report(self, spec: JobSpec, obligations: dict[str, Any]) -> dict[str, Any]:
+    def privacy_report(self, spec: JobSpec, obligations: Obligations) -> dict[str, Any]:
         """Epsilon this job spent, and what is left of the strictest budget."""
         report: dict[str, Any] = {"epsilon": spec.epsilon or 0.0}
-        budget = obligations.get("epsilon_budget")
-        if budget:
-            since = period_start(dt.datetime.now(dt.UTC), budget["period"])
+        budget = obligations.epsilon_budget
+        if budget is not None:
+            since = period_start(dt.datetime.now(dt.UTC), budget.period)
             spent = LedgerUsage(self.store.db).epsilon(spec.consumer, spec.product, since)
             report.update(
                 {
-                    "budget": budget["epsilon"],
-                    "period": budget["period"],
+                    "budget": budget.epsilon,
+                    "period": budget.period,
                     "spent": spent,
-                    "remaining": max(0.0, budget["epsilon"] - spent),
+                    "remaining": max(0.0, budget.epsilon - spent),
                 }
             )
         return report
