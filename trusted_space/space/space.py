@@ -61,8 +61,8 @@ from trusted_space.protocol.messages import (
     TaskResult,
 )
 from trusted_space.space.gate import PolicyGate
-from trusted_space.space.join import JoinProtocol
-from trusted_space.space.lookup import SPACE, LookupProtocol
+from trusted_space.space.engines.join import JoinProtocol
+from trusted_space.space.engines.lookup import SPACE, LookupProtocol
 from trusted_space.space.participants import Participants
 from trusted_space.space.policy_registry import PolicyRecord, PolicyRegistry, RegistryGate
 from trusted_space.space.store import SpaceStore

@@ -41,7 +41,7 @@ from trusted_space.protocol.messages import (
     TaskResultPayload,
     split_handles,
 )
-from trusted_space.space.combine import combine_features, sum_scores
+from trusted_space.space.engines.combine import combine_features, sum_scores
 from trusted_space.space.policy_registry import job_features
 
 if TYPE_CHECKING:
