@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from policies.constraints import JobRequest
 from policies.decision import Decision
@@ -25,12 +25,12 @@ from products.base import Product
 from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.core.errors import InputError, NotAuthorised, NotFound, ProtocolError
+from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import JobSpec
 from trusted_space.space.gate import OpenGate
+from trusted_space.space.participants import Participants
+from trusted_space.space.store import SpaceStore
 from trusted_space.space.usage import LedgerUsage
-
-if TYPE_CHECKING:
-    from trusted_space.space.space import Space
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS policies (
@@ -68,6 +68,11 @@ def job_features(spec: JobSpec, product: Product) -> list[str]:
     return names
 
 
+def model_hash(document: bytes) -> str:
+    """SHA-256 of a model file, the form policies pin it in."""
+    return hashlib.sha256(document).hexdigest()
+
+
 def read_policy_records(db: sqlite3.Connection, product: str | None = None) -> list[PolicyRecord]:
     """Every stored version, oldest first, with its state."""
     rows = db.execute(
@@ -85,12 +90,14 @@ def _policy(document: str) -> Policy:
 
 
 class PolicyRegistry:
-    def __init__(self, space: Space) -> None:
-        self.space = space
-        space.store.db.executescript(SCHEMA)
+    def __init__(self, store: SpaceStore, ledger: Ledger, participants: Participants) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.participants = participants
+        store.db.executescript(SCHEMA)
 
     def publish(self, caller: str, document: bytes | str) -> PolicyRecord:
-        self.space._require(caller, "steward")
+        self.participants.require(caller, "steward")
         try:
             policy = parse_policy(document, "policy")
         except PolicyError as exc:
@@ -99,8 +106,8 @@ class PolicyRegistry:
         if problems:
             raise InputError(str(PolicyError(policy.id, problems)))
         digest = policy.content_hash()
-        db = self.space.store.db
-        with self.space.store.transaction():
+        db = self.store.db
+        with self.store.transaction():
             row = db.execute(
                 "SELECT content_hash FROM policies WHERE policy_id = ? AND version = ?",
                 (policy.id, policy.version),
@@ -134,7 +141,7 @@ class PolicyRegistry:
                     caller,
                 ),
             )
-            self.space.ledger.append(
+            self.ledger.append(
                 caller,
                 "policy_published",
                 {
@@ -148,25 +155,25 @@ class PolicyRegistry:
         return self._record(policy.id, policy.version)
 
     def retire(self, caller: str, policy_id: str) -> None:
-        self.space._require(caller, "steward")
-        db = self.space.store.db
-        with self.space.store.transaction():
+        self.participants.require(caller, "steward")
+        db = self.store.db
+        with self.store.transaction():
             changed = db.execute(
                 "UPDATE policies SET state = 'retired' WHERE policy_id = ? AND state = 'published'",
                 (policy_id,),
             ).rowcount
             if not changed:
                 raise NotFound(f"no published policy {policy_id!r}")
-            self.space.ledger.append(caller, "policy_retired", {"policy": policy_id})
+            self.ledger.append(caller, "policy_retired", {"policy": policy_id})
 
     def _record(self, policy_id: str, version: int) -> PolicyRecord:
-        for record in read_policy_records(self.space.store.db):
+        for record in read_policy_records(self.store.db):
             if (record.policy.id, record.policy.version) == (policy_id, version):
                 return record
         raise NotFound(f"no policy {policy_id} v{version}")
 
     def records(self, product: str | None = None) -> list[PolicyRecord]:
-        return read_policy_records(self.space.store.db, product)
+        return read_policy_records(self.store.db, product)
 
     def active(self, product: str) -> list[Policy]:
         return [r.policy for r in self.records(product) if r.state == "published"]
@@ -197,15 +204,22 @@ class RegistryGate:
             features=features,
             providers=spec.providers,
             when=dt.datetime.now(dt.UTC),
-            model_sha256=self.registry.space.model_hash(spec.model) if spec.model else None,
+            model_sha256=model_hash(spec.model) if spec.model else None,
             epsilon=spec.epsilon,
             consent_refs=list(spec.consent_refs),
         )
-        return evaluate(policies, request, LedgerUsage(self.registry.space.store.db))
+        return evaluate(policies, request, LedgerUsage(self.registry.store.db))
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-__all__ = ["NotAuthorised", "PolicyRecord", "PolicyRegistry", "RegistryGate", "job_features"]
+__all__ = [
+    "NotAuthorised",
+    "PolicyRecord",
+    "PolicyRegistry",
+    "RegistryGate",
+    "job_features",
+    "model_hash",
+]
