@@ -25,7 +25,7 @@ from trusted_space.core.errors import InputError, ProtocolError
 from trusted_space.crypto import CryptoSuite, SealingKey
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import CohortUploadResult, CohortUploadTask
-from trusted_space.space.join import CLIP, cdc_sends_vectors
+from trusted_space.space.engines.join import CLIP, cdc_sends_vectors
 
 
 def open_job_key(sealing_key: SealingKey, job_id: str, sealed: bytes) -> bytes:

@@ -28,7 +28,7 @@ from trusted_space.core.errors import PolicyDenied
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
 from trusted_space.overlap import overlap, read_ids
 from trusted_space.space.dp import discrete_laplace_variance
-from trusted_space.space.join import add_noise, noise_scale
+from trusted_space.space.engines.join import add_noise, noise_scale
 from trusted_space.synth import generate_health
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -65,7 +65,7 @@ from trusted_space.protocol.messages import (
     TaskResult,
     split_handles,
 )
-from trusted_space.space.join import layout_of
+from trusted_space.space.engines.join import layout_of
 
 log = logging.getLogger("tspace.consumer")
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from policies import request
 from policies.constraints import JobRequest
@@ -26,12 +26,12 @@ from policies.semantics import semantic_errors
 from products.base import Product
 from products.registry import get_product
 from trusted_space.core.errors import InputError, NotAuthorised, NotFound, ProtocolError
+from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import JobSpec
 from trusted_space.space.gate import OpenGate
+from trusted_space.space.participants import Participants
+from trusted_space.space.store import SpaceStore
 from trusted_space.space.usage import LedgerUsage
-
-if TYPE_CHECKING:
-    from trusted_space.space.space import Space
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS policies (
@@ -78,6 +78,11 @@ def job_request(spec: JobSpec, product: Product, when: dt.datetime) -> JobReques
         raise ProtocolError(str(exc)) from exc
 
 
+def model_hash(document: bytes) -> str:
+    """SHA-256 of a model file, the form policies pin it in."""
+    return hashlib.sha256(document).hexdigest()
+
+
 def read_policy_records(db: sqlite3.Connection, product: str | None = None) -> list[PolicyRecord]:
     """Every stored version, oldest first, with its state."""
     rows = db.execute(
@@ -95,12 +100,14 @@ def _policy(document: str) -> Policy:
 
 
 class PolicyRegistry:
-    def __init__(self, space: Space) -> None:
-        self.space = space
-        space.store.db.executescript(SCHEMA)
+    def __init__(self, store: SpaceStore, ledger: Ledger, participants: Participants) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.participants = participants
+        store.db.executescript(SCHEMA)
 
     def publish(self, caller: str, document: bytes | str) -> PolicyRecord:
-        self.space._require(caller, "steward")
+        self.participants.require(caller, "steward")
         try:
             policy = parse_policy(document, "policy")
         except PolicyError as exc:
@@ -109,8 +116,8 @@ class PolicyRegistry:
         if problems:
             raise InputError(str(PolicyError(policy.id, problems)))
         digest = policy.content_hash()
-        db = self.space.store.db
-        with self.space.store.transaction():
+        db = self.store.db
+        with self.store.transaction():
             row = db.execute(
                 "SELECT content_hash FROM policies WHERE policy_id = ? AND version = ?",
                 (policy.id, policy.version),
@@ -144,7 +151,7 @@ class PolicyRegistry:
                     caller,
                 ),
             )
-            self.space.ledger.append(
+            self.ledger.append(
                 caller,
                 "policy_published",
                 {
@@ -158,25 +165,25 @@ class PolicyRegistry:
         return self._record(policy.id, policy.version)
 
     def retire(self, caller: str, policy_id: str) -> None:
-        self.space._require(caller, "steward")
-        db = self.space.store.db
-        with self.space.store.transaction():
+        self.participants.require(caller, "steward")
+        db = self.store.db
+        with self.store.transaction():
             changed = db.execute(
                 "UPDATE policies SET state = 'retired' WHERE policy_id = ? AND state = 'published'",
                 (policy_id,),
             ).rowcount
             if not changed:
                 raise NotFound(f"no published policy {policy_id!r}")
-            self.space.ledger.append(caller, "policy_retired", {"policy": policy_id})
+            self.ledger.append(caller, "policy_retired", {"policy": policy_id})
 
     def _record(self, policy_id: str, version: int) -> PolicyRecord:
-        for record in read_policy_records(self.space.store.db):
+        for record in read_policy_records(self.store.db):
             if (record.policy.id, record.policy.version) == (policy_id, version):
                 return record
         raise NotFound(f"no policy {policy_id} v{version}")
 
     def records(self, product: str | None = None) -> list[PolicyRecord]:
-        return read_policy_records(self.space.store.db, product)
+        return read_policy_records(self.store.db, product)
 
     def active(self, product: str) -> list[Policy]:
         return [r.policy for r in self.records(product) if r.state == "published"]
@@ -206,11 +213,18 @@ class RegistryGate:
         if not policies and not self.require_policy:
             return OpenGate().evaluate(spec)
         job = job_request(spec, product, self.now())
-        return evaluate(policies, job, LedgerUsage(self.registry.space.store.db))
+        return evaluate(policies, job, LedgerUsage(self.registry.store.db))
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-__all__ = ["NotAuthorised", "PolicyRecord", "PolicyRegistry", "RegistryGate", "job_features"]
+__all__ = [
+    "NotAuthorised",
+    "PolicyRecord",
+    "PolicyRegistry",
+    "RegistryGate",
+    "job_features",
+    "model_hash",
+]

@@ -6,6 +6,11 @@ threads. State lives in ``SpaceStore`` (SQLite) and each change commits with
 its ledger entry, so a restarted space carries on where it stopped: leases
 expire, tasks are offered again, a combination in progress is redone.
 
+``Space`` is the facade: participants, datasets, models and policies are
+here; jobs are in ``jobs.py``, tasks and their leases in ``tasks.py``, and
+each kind of job runs in its engine (``engines/``), which sees the space only
+through ``port.JobContext`` (that ``Space`` provides).
+
 What the space learns (DESIGN.md, direct PSI lookup): batch size, which
 providers each fresh per-job handle matched, ciphertext sizes, dataset sizes
 implied by PSI setups. It never receives an identifier or a plaintext value.
@@ -15,38 +20,27 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import json
 import logging
 import random
 import threading
-import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from policies.obligations import Obligations
 from products.registry import get_product
 from products.score_model import ScoreModel
-from trusted_space.core.clock import period_start
 from trusted_space.core.errors import (
-    Conflict,
     CryptoError,
     InputError,
     NotAuthorised,
     NotFound,
-    PayloadTooLarge,
     ProtocolError,
-    TspaceError,
-    status_of,
 )
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
 from trusted_space.crypto.keyfiles import load_or_create_signing_key
-from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPublicKey
-from trusted_space.ledger.ledger import Ledger, step_digest
+from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import (
     DatasetOffer,
     JobResult,
@@ -55,54 +49,29 @@ from trusted_space.protocol.messages import (
     JobSubmission,
     ParticipantKeys,
     ResultOutcome,
-    ResultReadyTask,
     Task,
     TaskExchangeReply,
     TaskPayload,
     TaskResult,
 )
+from trusted_space.space.config import SpaceConfig
+from trusted_space.space.engines import build_engines
 from trusted_space.space.gate import PolicyGate
-from trusted_space.space.join import JoinProtocol
-from trusted_space.space.lookup import SPACE, LookupProtocol
+from trusted_space.space.jobs import Jobs
 from trusted_space.space.participants import Participants
-from trusted_space.space.policy_registry import PolicyRecord, PolicyRegistry, RegistryGate
+from trusted_space.space.policy_registry import (
+    PolicyRecord,
+    PolicyRegistry,
+    RegistryGate,
+    model_hash,
+)
+from trusted_space.space.port import SPACE
 from trusted_space.space.store import SpaceStore
-from trusted_space.space.usage import LedgerUsage, record_usage
+from trusted_space.space.tasks import Tasks
 
 log = logging.getLogger("tspace.space")
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-RESULT_KINDS = {
-    "psi_respond": "psi_response",
-    "psi_finish": "matched_subjects",
-    "compute_features": "encrypted_features",
-    "result_ready": "ack",
-    "cohort_upload": "cohort_upload",
-    "cohort_unpack": "cohort_unpacked",
-    "cohort_threshold": "cohort_threshold",
-}
-
-
-@dataclass(frozen=True)
-class SpaceConfig:
-    suite: str = "default"
-    min_paillier_bits: int = MIN_PRODUCTION_BITS
-    lease_seconds: float = 120.0
-    max_attempts: int = 5
-    # A job that makes no progress for this long fails (a consumer that
-    # never came back for its step must not leave a job running forever).
-    job_timeout_seconds: float = 6 * 3600.0
-    max_batch: int = 100_000
-    # A service requires a published policy for every job; an embedded
-    # single-owner run may go without one (and the ledger says so).
-    require_policy: bool = False
-    # A cap on the database's size in pages (None: only the disk's); past
-    # it a write fails as on a full disk and its transaction rolls back.
-    sqlite_max_pages: int | None = None
-
-
-SPECS_KEPT = 256  # parsed job specs kept (jobs in flight)
 
 
 def _now() -> str:
@@ -124,19 +93,7 @@ class Space:
     ) -> None:
         self.config = config or SpaceConfig()
         self.lock = threading.RLock()
-        # One condition per node over one lock: a task for a node wakes only
-        # that node's long polls, not every waiting node.
-        self._tasks_lock = threading.Lock()
-        self._node_cvs: dict[str, threading.Condition] = {}
-        self._task_generation: dict[str, int] = {}  # node -> tasks added so far
         self._setup_hashes: dict[tuple[str, str, int], str] = {}
-        self._specs: dict[str, JobSpec] = {}  # stored spec text -> parsed
-        self._closing = False  # set on shutdown: long polls answer at once
-        # Called with a node's name when a task is added for it (from any
-        # thread), and with None on shutdown: how the service wakes the long
-        # polls it waits on the event loop.
-        self._task_listeners: list[Callable[[str | None], None]] = []
-        self._work_cv = threading.Condition()
         self.store = SpaceStore(space_dir, max_pages=self.config.sqlite_max_pages)
         recorded = self.store.get_meta("suite")
         if recorded is not None and recorded != self.config.suite:
@@ -147,15 +104,29 @@ class Space:
         self.key: SigningKey = load_or_create_signing_key(self.suite, Path(space_dir) / "keys")
         self.ledger = Ledger(self.store.db, self.suite, self.key)
         self.participants = Participants(self.store.db, self.suite, self.ledger)
-        self.policies = PolicyRegistry(self)
-        self.gate: PolicyGate = gate or RegistryGate(
-            self.policies, require_policy=self.config.require_policy
-        )
+        self.policies = PolicyRegistry(self.store, self.ledger, self.participants)
         # Differential-privacy noise; tests may seed their own generator.
         self.dp_rng: random.Random = random.SystemRandom()
-        self.lookup = LookupProtocol(self)
-        self.join = JoinProtocol(self)
         self.timer = StageTimer()
+        self.jobs = Jobs(
+            store=self.store,
+            ledger=self.ledger,
+            participants=self.participants,
+            config=self.config,
+            gate=gate or RegistryGate(self.policies, require_policy=self.config.require_policy),
+            lock=self.lock,
+            timer=self.timer,
+            engines=build_engines(self),  # each engine sees this space as its JobContext
+        )
+        self.tasks = Tasks(
+            store=self.store,
+            ledger=self.ledger,
+            suite=self.suite,
+            participants=self.participants,
+            config=self.config,
+            lock=self.lock,
+            jobs=self.jobs,
+        )
         if recorded is None:
             with self.store.transaction():
                 self.store.set_meta("suite", self.suite.name)
@@ -352,7 +323,7 @@ class Space:
     @staticmethod
     def model_hash(document: bytes) -> str:
         """SHA-256 of a model file, the form policies pin it in."""
-        return hashlib.sha256(document).hexdigest()
+        return model_hash(document)
 
     # -- policies ---------------------------------------------------------------------------
     def publish_policy(self, caller: str, document: bytes | str) -> PolicyRecord:
@@ -368,498 +339,80 @@ class Space:
         self._require(caller, "steward", "operator")
         return self.policies.records()
 
-    # -- jobs --------------------------------------------------------------------------------
-    @_locked
+    # -- jobs (jobs.py) ------------------------------------------------------------------------
+    @property
+    def gate(self) -> PolicyGate:
+        return self.jobs.gate
+
     def submit_job(self, caller: str, submission: JobSubmission) -> JobStatus:
-        try:
-            return self._submit_job(caller, submission)
-        except (ProtocolError, CryptoError, NotAuthorised) as exc:
-            self._refused(caller, "job", exc, None, {"product": submission.spec.product})
-            raise
+        return self.jobs.submit(caller, submission)
 
-    def _refused(
-        self,
-        caller: str,
-        message: str,
-        exc: Exception,
-        job_id: str | None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        """Record a refused message from an authenticated participant: who
-        sent what and why (never the message itself)."""
-        with self.store.transaction():
-            self.ledger.append(
-                caller,
-                "message_refused",
-                {
-                    "message": message,
-                    "error": type(exc).__name__,
-                    "reason": str(exc)[:300],
-                    **(extra or {}),
-                },
-                job_id=job_id,
-            )
-
-    def _submit_job(self, caller: str, submission: JobSubmission) -> JobStatus:
-        spec = submission.spec
-        self._require(caller, "consumer")
-        if spec.consumer != caller:
-            raise NotAuthorised("a consumer may only submit jobs in its own name")
-        if spec.batch_size > self.config.max_batch:
-            raise PayloadTooLarge(f"batch of {spec.batch_size} exceeds {self.config.max_batch}")
-        existing = self.store.db.execute(
-            "SELECT spec FROM jobs WHERE job_id = ?", (spec.job_id,)
-        ).fetchone()
-        if existing is not None:
-            if json.loads(existing[0]) != json.loads(spec.model_dump_json()):
-                raise Conflict("job id already used for a different job")
-            return self.job_status(caller, spec.job_id)
-        engine = self._engine(spec)
-        if isinstance(engine, LookupProtocol):
-            if submission.psi_request is None:
-                raise ProtocolError("a lookup job needs a PSI request")
-            product, features, versions = engine.check(spec, submission.psi_request)
-        else:
-            product, features, versions = engine.check(spec)
-        decision = self.gate.evaluate(spec)
-        state, step = ("queued", "start") if decision.allowed else ("denied", "denied")
-        reasons = (
-            [] if decision.allowed else [f"{r.constraint}: {r.detail}" for r in decision.reasons]
-        )
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    spec.job_id,
-                    caller,
-                    spec.product,
-                    spec.model_dump_json(),
-                    state,
-                    step,
-                    json.dumps(reasons),
-                    _now(),
-                    _now(),
-                ),
-            )
-            self.ledger.append(
-                caller,
-                "job_submitted",
-                {
-                    "product": spec.product,
-                    "purpose": spec.purpose,
-                    "as_of": spec.as_of.isoformat(),
-                    "batch_size": spec.batch_size,
-                    "providers": spec.providers,
-                    "dataset_versions": versions,
-                    "model_hash": self.model_hash(spec.model) if spec.model else None,
-                    "paillier_bits": PaillierPublicKey.from_wire(
-                        spec.paillier_public_key, min_bits=0
-                    ).bits,
-                },
-                job_id=spec.job_id,
-            )
-            decided = self.ledger.append(
-                SPACE,
-                "policy_decision",
-                {
-                    **decision.to_dict(),
-                    "consumer": spec.consumer,
-                    "product": spec.product,
-                    "batch_size": spec.batch_size,
-                    "epsilon": spec.epsilon,
-                },
-                job_id=spec.job_id,
-            )
-            record_usage(db, decided)
-            if decision.allowed:
-                if isinstance(engine, LookupProtocol):
-                    assert submission.psi_request is not None
-                    engine.start(
-                        spec,
-                        product,
-                        features,
-                        versions,
-                        decision.obligations,
-                        submission.psi_request,
-                    )
-                else:
-                    engine.start(spec, decision.obligations)
-        log.info("job %s %s (%s, batch %d)", spec.job_id, state, spec.product, spec.batch_size)
-        return self.job_status(caller, spec.job_id)
-
-    def _engine(self, spec: JobSpec) -> LookupProtocol | JoinProtocol:
-        try:
-            product = get_product(spec.product)
-        except ValueError as exc:
-            raise ProtocolError(str(exc)) from None
-        return self.lookup if product.engine == "direct_lookup" else self.join
-
-    def privacy_report(self, spec: JobSpec, obligations: Obligations) -> dict[str, Any]:
-        """Epsilon this job spent, and what is left of the strictest budget."""
-        report: dict[str, Any] = {"epsilon": spec.epsilon or 0.0}
-        budget = obligations.epsilon_budget
-        if budget is not None:
-            since = period_start(dt.datetime.now(dt.UTC), budget.period)
-            spent = LedgerUsage(self.store.db).epsilon(spec.consumer, spec.product, since)
-            report.update(
-                {
-                    "budget": budget.epsilon,
-                    "period": budget.period,
-                    "spent": spent,
-                    "remaining": max(0.0, budget.epsilon - spent),
-                }
-            )
-        return report
-
-    def _spec(self, job_id: str) -> JobSpec:
-        row = self.store.db.execute("SELECT spec FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no job {job_id}")
-        # A job's steps each read its spec: parsed once per stored text.
-        spec = self._specs.get(row[0])
-        if spec is None:
-            spec = self._specs[row[0]] = JobSpec.model_validate_json(row[0])
-            if len(self._specs) > SPECS_KEPT:
-                del self._specs[next(iter(self._specs))]
-        return spec
-
-    @_locked
     def job_status(self, caller: str, job_id: str) -> JobStatus:
-        row = self.store.db.execute(
-            "SELECT consumer, state, step, reasons FROM jobs WHERE job_id = ?", (job_id,)
-        ).fetchone()
-        if row is None or row[0] != caller:
-            raise NotFound(f"no job {job_id} for {caller!r}")
-        return JobStatus(job_id=job_id, state=row[1], step=row[2], reasons=json.loads(row[3]))
+        return self.jobs.status(caller, job_id)
 
-    @_locked
     def job_result(self, caller: str, job_id: str) -> JobResult:
-        status = self.job_status(caller, job_id)
-        if status.state != "succeeded":
-            raise NotFound(f"job {job_id} has no result ({status.state})")
-        return self._engine(self._spec(job_id)).result(job_id)
+        return self.jobs.result(caller, job_id)
 
-    def set_step(self, job_id: str, state: str, step: str) -> None:
-        self.store.db.execute(
-            "UPDATE jobs SET state = ?, step = ?, updated_at = ? WHERE job_id = ?",
-            (state, step, _now(), job_id),
-        )
+    def expire_stalled_jobs(self) -> int:
+        """Fail every job that has made no progress for ``job_timeout_seconds``."""
+        return self.jobs.expire_stalled()
 
-    # -- tasks ----------------------------------------------------------------------------------
-    def add_task(self, job_id: str, node: str, payload: TaskPayload) -> str:
-        task_id = uuid.uuid4().hex
-        self.store.db.execute(
-            "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, 'pending', 0, NULL, NULL, ?)",
-            (task_id, job_id, node, payload.kind, payload.model_dump_json(), _now()),
-        )
-        with self._tasks_lock:  # lock order: space lock, then this lock
-            self._task_generation[node] = self._task_generation.get(node, 0) + 1
-            self._node_cv(node).notify_all()
-        for listener in self._task_listeners:
-            listener(node)
-        return task_id
+    def run_pending_work(self) -> int:
+        """Do every job's heavy step (a lookup's combination, a join's join)."""
+        return self.jobs.run_pending_work()
 
+    def wait_for_work(self, timeout: float) -> None:
+        self.jobs.wait_for_work(timeout)
+
+    # -- tasks (tasks.py) -----------------------------------------------------------------------
     def on_tasks(self, listener: Callable[[str | None], None]) -> None:
-        """Call ``listener(node)`` whenever a task is added for ``node`` (from
-        any thread, possibly before its transaction commits: the listener
-        only schedules a new look), and ``listener(None)`` on shutdown."""
-        self._task_listeners.append(listener)
+        """Call ``listener(node)`` whenever a task is added for ``node``, and
+        ``listener(None)`` on shutdown (see ``Tasks.on_tasks``)."""
+        self.tasks.on_tasks(listener)
 
     @property
     def closing(self) -> bool:
-        return self._closing
-
-    def _node_cv(self, node: str) -> threading.Condition:
-        """The condition a node's long polls wait on (call with _tasks_lock held)."""
-        cv = self._node_cvs.get(node)
-        if cv is None:
-            cv = self._node_cvs[node] = threading.Condition(self._tasks_lock)
-        return cv
+        return self.tasks.closing
 
     def pull_tasks(self, caller: str, limit: int = 8, wait: float = 0.0) -> list[Task]:
-        """Lease up to ``limit`` of the caller's pending tasks (or expired
-        leases), waiting up to ``wait`` seconds for one to appear."""
-        deadline = time.monotonic() + max(0.0, wait)
-        while True:
-            with self._tasks_lock:
-                generation = self._task_generation.get(caller, 0)
-            # Never hold the condition while taking the space lock (add_task
-            # takes them the other way round).
-            tasks = self.pull_now(caller, limit)
-            remaining = deadline - time.monotonic()
-            if tasks or remaining <= 0 or self._closing:
-                return tasks
-            with self._tasks_lock:
-                # Sleep until a task for this node appears (or a second passes,
-                # for leases that expire); other nodes' tasks do not wake us.
-                cv = self._node_cv(caller)
-                end = time.monotonic() + min(remaining, 1.0)
-                while self._task_generation.get(caller, 0) == generation and not self._closing:
-                    left = end - time.monotonic()
-                    if left <= 0:
-                        break
-                    cv.wait(left)
+        return self.tasks.pull_tasks(caller, limit, wait)
 
-    @_locked
     def pull_now(self, caller: str, limit: int = 8) -> list[Task]:
-        """Lease up to ``limit`` of the caller's pending tasks (or expired
-        leases) without waiting."""
-        self._require(caller, "provider", "consumer")
-        now = time.time()
-        out: list[Task] = []
-        # Under the space lock no other thread writes, so a poll that finds
-        # nothing opens no transaction (most long-poll wake-ups).
-        rows = self.store.db.execute(
-            "SELECT t.task_id, t.job_id, t.payload, t.attempt FROM tasks t "
-            "JOIN jobs j ON j.job_id = t.job_id "
-            "WHERE t.node = ? AND j.state IN ('queued', 'running', 'succeeded') AND "
-            "(t.state = 'pending' OR (t.state = 'leased' AND t.lease_until < ?)) "
-            "ORDER BY t.created_at LIMIT ?",
-            (caller, now, limit),
-        ).fetchall()
-        if not rows:
-            return out
-        # Leases are soft state; a task tried too often fails its job, durably.
-        failing = any(row[3] >= self.config.max_attempts for row in rows)
-        with self.store.transaction(durable=failing) as db:
-            for task_id, job_id, payload, attempt in rows:
-                if attempt >= self.config.max_attempts:
-                    self._fail_job(job_id, f"a task at {caller} was tried {attempt} times")
-                    continue
-                db.execute(
-                    "UPDATE tasks SET state = 'leased', attempt = attempt + 1, lease_until = ? "
-                    "WHERE task_id = ?",
-                    (now + self.config.lease_seconds, task_id),
-                )
-                task = Task.model_validate(
-                    {
-                        "task_id": task_id,
-                        "job_id": job_id,
-                        "node": caller,
-                        "attempt": attempt + 1,
-                        "payload": json.loads(payload),
-                    }
-                )
-                if isinstance(task.payload, ResultReadyTask):
-                    # The result travels with the task: no second request for it.
-                    result = self._engine(self._spec(job_id)).result(job_id)
-                    task = task.model_copy(
-                        update={"payload": task.payload.model_copy(update={"result": result})}
-                    )
-                out.append(task)
-        return out
+        return self.tasks.pull_now(caller, limit)
 
     def exchange(
         self, caller: str, results: list[TaskResult], limit: int = 8, wait: float = 0.0
     ) -> TaskExchangeReply:
-        """Take a node's results, each on its own (one refused result fails
-        only its job), then lease its next tasks as ``pull_tasks`` does."""
-        outcomes = self.take_results(caller, results)
-        return TaskExchangeReply(outcomes=outcomes, tasks=self.pull_tasks(caller, limit, wait))
+        return self.tasks.exchange(caller, results, limit, wait)
 
     def take_results(self, caller: str, results: list[TaskResult]) -> list[ResultOutcome]:
-        """Take a node's results, each on its own: one refused result fails
-        only its job. The outcome of each, in order."""
-        with self.lock:
-            self._require(caller, "provider", "consumer")  # before any result is looked at
-        outcomes = []
-        for result in results:
-            try:
-                self.complete_task(caller, result)
-            except TspaceError as exc:
-                outcomes.append(
-                    ResultOutcome(task_id=result.task_id, status=status_of(exc), detail=str(exc))
-                )
-            else:
-                outcomes.append(ResultOutcome(task_id=result.task_id, status=204))
-        return outcomes
+        return self.tasks.take_results(caller, results)
 
-    @_locked
     def complete_task(self, caller: str, result: TaskResult) -> None:
-        try:
-            self._complete_task(caller, result)
-        except (ProtocolError, CryptoError, NotFound) as exc:
-            row = self.store.db.execute(
-                "SELECT job_id FROM tasks WHERE task_id = ? AND node = ?", (result.task_id, caller)
-            ).fetchone()
-            self._refused(
-                caller,
-                f"{result.payload.kind} result",
-                exc,
-                row[0] if row else None,
-                {"task_id": result.task_id[:64]},
-            )
-            raise
+        self.tasks.complete_task(caller, result)
 
-    def _complete_task(self, caller: str, result: TaskResult) -> None:
-        log.debug("result of task %s from %s (%s)", result.task_id, caller, result.payload.kind)
-        row = self.store.db.execute(
-            "SELECT job_id, node, kind, state, result_hash FROM tasks WHERE task_id = ?",
-            (result.task_id,),
-        ).fetchone()
-        if row is None or row[1] != caller:
-            raise NotFound(f"no task {result.task_id} for {caller!r}")
-        job_id, _, kind, state, done_hash = row
-        result_hash = self.suite.hex_hash(result.model_dump_json().encode())
-        if state == "done":
-            if done_hash == result_hash:
-                return  # the same result posted again: nothing to do
-            raise Conflict("task already completed (a replayed or duplicate result)")
-        if state == "cancelled":
-            raise Conflict("task was cancelled; its job has ended")
-        if state != "leased":
-            raise Conflict("task was not handed out; pull it first")
-        status = self.store.db.execute(
-            "SELECT state FROM jobs WHERE job_id = ?", (job_id,)
-        ).fetchone()
-        if status is None or status[0] in ("failed", "denied"):
-            raise Conflict(f"job {job_id} is no longer running")
-        expected = RESULT_KINDS[kind]
-        if result.payload.kind != expected:
-            raise ProtocolError(
-                f"a {kind} task takes a {expected} result, not {result.payload.kind}"
-            )
-        spec = self._spec(job_id)
-        try:
-            payload_hash = self._check_node_signature(caller, job_id, result)
-            with self.store.transaction() as db:
-                db.execute(
-                    "UPDATE tasks SET state = 'done', result_hash = ? WHERE task_id = ?",
-                    (result_hash, result.task_id),
-                )
-                self.ledger.append(
-                    caller,
-                    "task_result",
-                    {
-                        "task_id": result.task_id,
-                        "result": result.payload.kind,
-                        "result_hash": payload_hash,
-                        "node_signature": result.signature,
-                    },
-                    job_id=job_id,
-                )
-                self._engine(spec).advance(spec, caller, result.payload)
-        except (CryptoError, ProtocolError) as exc:
-            with self.store.transaction():
-                self._fail_job(job_id, f"{caller} sent an unacceptable {expected}: {exc}")
-            raise
-
-    def _check_node_signature(self, caller: str, job_id: str, result: TaskResult) -> str:
-        """The payload's hash, once the result is signed by the caller's registered key."""
-        row = self.store.db.execute(
-            "SELECT signing_key FROM participants WHERE name = ?", (caller,)
-        ).fetchone()
-        payload_hash = self.suite.hex_hash(result.payload.model_dump_json().encode())
-        digest = step_digest(self.suite, job_id, result.task_id, result.payload.kind, payload_hash)
-        try:
-            if row is None or row[0] is None:
-                raise CryptoError("no signing key registered")
-            self.suite.verify(bytes.fromhex(row[0]), digest, bytes.fromhex(result.signature))
-        except (CryptoError, ValueError) as exc:
-            raise ProtocolError(f"the result is not signed by {caller}'s registered key") from exc
-        return payload_hash
-
-    @_locked
     def report_failure(self, caller: str, task_id: str, reason: str) -> None:
-        """A node could not do its step; the job fails cleanly, nothing released."""
-        row = self.store.db.execute(
-            "SELECT job_id, node FROM tasks WHERE task_id = ?", (task_id,)
-        ).fetchone()
-        if row is None or row[1] != caller:
-            exc = NotFound(f"no task {task_id[:64]} for {caller!r}")
-            self._refused(caller, "failure report", exc, None)
-            raise exc
-        with self.store.transaction():
-            self._fail_job(row[0], f"{caller}: {reason[:300]}")
-
-    def _fail_job(self, job_id: str, reason: str) -> None:
-        db = self.store.db
-        changed = db.execute(
-            "UPDATE jobs SET state = 'failed', step = 'failed', reasons = ?, updated_at = ? "
-            "WHERE job_id = ? AND state NOT IN ('succeeded', 'failed', 'denied')",
-            (json.dumps([reason]), _now(), job_id),
-        ).rowcount
-        if not changed:
-            return
-        db.execute(
-            "UPDATE tasks SET state = 'cancelled' WHERE job_id = ? AND state <> 'done'", (job_id,)
-        )
-        self.store.drop_data(job_id)
-        self.ledger.append(SPACE, "job_failed", {"reason": reason}, job_id=job_id)
-        log.warning("job %s failed", job_id)
+        self.tasks.report_failure(caller, task_id, reason)
 
     def stop_waiting(self) -> None:
-        """Shutting down: every long poll answers now (with what it has), so
-        the server does not wait out each node's poll before it exits."""
-        with self._tasks_lock:
-            self._closing = True
-            for cv in self._node_cvs.values():
-                cv.notify_all()
-        for listener in self._task_listeners:
-            listener(None)
-        self.work_added()
+        """Shutting down: every long poll answers now (with what it has)."""
+        self.tasks.stop_waiting()
 
-    # -- background work ---------------------------------------------------------------------------
+    # -- what engines may ask (port.JobContext) ---------------------------------------------
+    def add_task(self, job_id: str, node: str, payload: TaskPayload) -> str:
+        return self.tasks.add_task(job_id, node, payload)
+
+    def set_step(self, job_id: str, state: str, step: str) -> None:
+        self.jobs.set_step(job_id, state, step)
+
+    def fail_job(self, job_id: str, reason: str) -> None:
+        self.jobs.fail_job(job_id, reason)
+
     def work_added(self) -> None:
-        with self._work_cv:
-            self._work_cv.notify_all()
+        self.jobs.work_added()
 
-    def wait_for_work(self, timeout: float) -> None:
-        with self._work_cv:
-            self._work_cv.wait(timeout)
+    def privacy_report(self, spec: JobSpec, obligations: Obligations) -> dict[str, Any]:
+        return self.jobs.privacy_report(spec, obligations)
 
-    @_locked
-    def expire_stalled_jobs(self) -> int:
-        """Fail every job that has made no progress for ``job_timeout_seconds``."""
-        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.config.job_timeout_seconds)
-        stalled = [
-            r[0]
-            for r in self.store.db.execute(
-                "SELECT job_id FROM jobs WHERE state IN ('queued', 'running') AND updated_at < ?",
-                (cutoff.isoformat(timespec="milliseconds"),),
-            ).fetchall()
-        ]
-        for job_id in stalled:
-            with self.store.transaction():
-                self._fail_job(
-                    job_id, f"no progress for {self.config.job_timeout_seconds:.0f} s; job expired"
-                )
-        return len(stalled)
 
-    def run_pending_work(self) -> int:
-        """Do every job's heavy step (a lookup's combination, a join's join).
-        The arithmetic runs outside the lock; a job that changed meanwhile is
-        left alone, and a restarted space simply does the step again."""
-        steps = (self.lookup.background_step, self.join.background_step)
-        self.expire_stalled_jobs()
-        with self.lock:
-            jobs = [
-                r[0]
-                for r in self.store.db.execute(
-                    "SELECT job_id FROM jobs WHERE state = 'running' AND step IN (?, ?)", steps
-                ).fetchall()
-            ]
-        done = 0
-        for job_id in jobs:
-            with self.lock:
-                spec = self._spec(job_id)
-                engine = self._engine(spec)
-                inputs = engine.work_inputs(spec)
-            try:
-                with self.timer.stage("combine"):
-                    out: Any = engine.work(spec, inputs)
-            except TspaceError as exc:
-                with self.lock, self.store.transaction():
-                    self._fail_job(job_id, f"the space's step failed: {exc}")
-                continue
-            with self.lock:
-                row = self.store.db.execute(
-                    "SELECT step FROM jobs WHERE job_id = ?", (job_id,)
-                ).fetchone()
-                if row is None or row[0] != engine.background_step:
-                    continue
-                with self.store.transaction():
-                    engine.finish_work(spec, out)
-            log.info("job %s: %s done", job_id, engine.background_step)
-            done += 1
-        return done
+__all__ = ["Space", "SpaceConfig"]

@@ -18,6 +18,9 @@ tokens (pseudonyms under a key it never holds), which cells pass min_count.
 It never sees an identifier, a cell's count or a value. The requester sees
 masked slots (hiding values within 2^-64), comparison results whose
 magnitude is blinded, and the released cells.
+
+Products whose engine is ``space_join`` run here; the engine reaches the
+space through its port (``trusted_space.space.port.JobContext``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from __future__ import annotations
 import json
 import random
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import gmpy2
 
@@ -51,13 +55,12 @@ from trusted_space.protocol.messages import (
     CohortUploadTask,
     JobResult,
     JobSpec,
+    JobSubmission,
     ResultReadyTask,
     TaskResultPayload,
 )
 from trusted_space.space.dp import sample_discrete_laplace, split_epsilon
-
-if TYPE_CHECKING:
-    from trusted_space.space.space import Space
+from trusted_space.space.port import JobContext
 
 SPACE = "space"
 # Bounds on one person's contribution to one cell, in encoded units, so that
@@ -130,8 +133,14 @@ def cdc_sends_vectors(query: CohortQuery) -> bool:
 
 class JoinProtocol:
     background_step = "joining"
+    result_kinds: ClassVar[Mapping[str, str]] = {
+        "cohort_upload": "cohort_upload",
+        "cohort_unpack": "cohort_unpacked",
+        "cohort_threshold": "cohort_threshold",
+        "result_ready": "ack",
+    }
 
-    def __init__(self, space: Space) -> None:
+    def __init__(self, space: JobContext) -> None:
         self.space = space
         self.store = space.store
         self.ledger = space.ledger
@@ -149,7 +158,9 @@ class JoinProtocol:
             raise ProtocolError(f"query refused: {exc}") from None
 
     # -- submission ---------------------------------------------------------------------
-    def check(self, spec: JobSpec) -> tuple[Product, list[str], dict[str, int]]:
+    def check(
+        self, spec: JobSpec, submission: JobSubmission
+    ) -> tuple[Product, list[str], dict[str, int]]:
         product = get_product(spec.product)
         if product.engine != "space_join":
             raise ProtocolError(f"{product.name} is not a space-aided join")
@@ -175,7 +186,13 @@ class JoinProtocol:
         )
         return product, features, {}
 
-    def start(self, spec: JobSpec, obligations: Obligations) -> None:
+    def start(
+        self,
+        spec: JobSpec,
+        obligations: Obligations,
+        submission: JobSubmission,
+        checked: tuple[Product, list[str], dict[str, int]],
+    ) -> None:
         query = self.query(spec)
         min_count = max(query.min_count, obligations.min_count)
         plan = {"obligations": obligations.to_dict(), "min_count": min_count}

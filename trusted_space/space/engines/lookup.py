@@ -11,12 +11,15 @@
 
 Every transition is checked (sizes, handles, ciphertext ranges) and commits
 with its ledger entry. The space reads handles, sizes and hashes only.
+Products whose engine is ``direct_lookup`` run here; the engine reaches the
+space through its port (``trusted_space.space.port.JobContext``).
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from policies.obligations import Obligations
 from products.base import Product
@@ -33,6 +36,7 @@ from trusted_space.protocol.messages import (
     EncryptedFeaturesResult,
     JobResult,
     JobSpec,
+    JobSubmission,
     MatchedSubjectsResult,
     PsiFinishTask,
     PsiRespondTask,
@@ -42,13 +46,10 @@ from trusted_space.protocol.messages import (
     TaskResultPayload,
     split_handles,
 )
-from trusted_space.space.combine import combine_features, sum_scores
+from trusted_space.space.engines.combine import combine_features, sum_scores
 from trusted_space.space.policy_registry import job_features
+from trusted_space.space.port import SPACE, JobContext
 
-if TYPE_CHECKING:
-    from trusted_space.space.space import Space
-
-SPACE = "space"
 # Jobs of up to this many subjects are combined as their last features
 # arrive; larger ones by the space's background worker.
 INLINE_BATCH = 16
@@ -60,8 +61,14 @@ def providers_of(spec: JobSpec) -> list[str]:
 
 class LookupProtocol:
     background_step = "combining"
+    result_kinds: ClassVar[Mapping[str, str]] = {
+        "psi_respond": "psi_response",
+        "psi_finish": "matched_subjects",
+        "compute_features": "encrypted_features",
+        "result_ready": "ack",
+    }
 
-    def __init__(self, space: Space) -> None:
+    def __init__(self, space: JobContext) -> None:
         self.space = space
         self.store = space.store
         self.ledger = space.ledger
@@ -73,9 +80,14 @@ class LookupProtocol:
         )
 
     # -- submission ---------------------------------------------------------------------
-    def check(self, spec: JobSpec, psi_request: bytes) -> tuple[Product, list[str], dict[str, int]]:
+    def check(
+        self, spec: JobSpec, submission: JobSubmission
+    ) -> tuple[Product, list[str], dict[str, int]]:
         """Structural checks before the policy gate: the product, key, model,
         providers, batch and PSI request must fit together."""
+        psi_request = submission.psi_request
+        if psi_request is None:
+            raise ProtocolError("a lookup job needs a PSI request")
         try:
             product = get_product(spec.product)
         except ValueError as exc:
@@ -116,13 +128,14 @@ class LookupProtocol:
     def start(
         self,
         spec: JobSpec,
-        product: Product,
-        features: list[str],
-        versions: dict[str, int],
         obligations: Obligations,
-        psi_request: bytes,
+        submission: JobSubmission,
+        checked: tuple[Product, list[str], dict[str, int]],
     ) -> None:
         """After an allow: the plan, and one PSI task per provider (in the caller's transaction)."""
+        product, features, versions = checked
+        psi_request = submission.psi_request
+        assert psi_request is not None  # check refused a job without one
         self.store.put_data(spec.job_id, "versions", json.dumps(versions).encode())
         plan = {"features": features, "obligations": obligations.to_dict()}
         self.store.put_data(spec.job_id, "plan", json.dumps(plan).encode())
@@ -161,7 +174,7 @@ class LookupProtocol:
                 with self.space.timer.stage("combine"):
                     result = self.work(spec, self.work_inputs(spec))
             except TspaceError as exc:
-                self.space._fail_job(job_id, f"the space's step failed: {exc}")
+                self.space.fail_job(job_id, f"the space's step failed: {exc}")
                 return
             self.finish_work(spec, result)
         elif isinstance(payload, AckResult):

@@ -1,0 +1,25 @@
+"""A space's settings: its crypto suite, limits and timeouts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS
+
+
+@dataclass(frozen=True)
+class SpaceConfig:
+    suite: str = "default"
+    min_paillier_bits: int = MIN_PRODUCTION_BITS
+    lease_seconds: float = 120.0
+    max_attempts: int = 5
+    # A job that makes no progress for this long fails (a consumer that
+    # never came back for its step must not leave a job running forever).
+    job_timeout_seconds: float = 6 * 3600.0
+    max_batch: int = 100_000
+    # A service requires a published policy for every job; an embedded
+    # single-owner run may go without one (and the ledger says so).
+    require_policy: bool = False
+    # A cap on the database's size in pages (None: only the disk's); past
+    # it a write fails as on a full disk and its transaction rolls back.
+    sqlite_max_pages: int | None = None

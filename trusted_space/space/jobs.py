@@ -1,0 +1,334 @@
+"""Jobs at the space: submission, refusal, status, result, failing, expiry,
+the background worker's steps, and the privacy report.
+
+A job runs through the engine its product names (``Product.engine``, looked
+up in ``trusted_space.space.engines.ENGINES``): the engine checks the job
+before the policy gate, plans its first tasks after an allow, moves it on
+with each node's result and does its heavy step in the background. Every
+change commits with its ledger entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from policies.obligations import Obligations
+from products.registry import get_product
+from trusted_space.core.clock import period_start
+from trusted_space.core.errors import (
+    Conflict,
+    CryptoError,
+    NotAuthorised,
+    NotFound,
+    PayloadTooLarge,
+    ProtocolError,
+    TspaceError,
+)
+from trusted_space.core.timing import StageTimer
+from trusted_space.hazmat.paillier import PaillierPublicKey
+from trusted_space.ledger.ledger import Ledger
+from trusted_space.protocol.messages import JobResult, JobSpec, JobStatus, JobSubmission
+from trusted_space.space.config import SpaceConfig
+from trusted_space.space.engines import Engine
+from trusted_space.space.gate import PolicyGate
+from trusted_space.space.participants import Participants
+from trusted_space.space.policy_registry import model_hash
+from trusted_space.space.port import SPACE
+from trusted_space.space.store import SpaceStore
+from trusted_space.space.usage import LedgerUsage, record_usage
+
+log = logging.getLogger("tspace.space")
+
+SPECS_KEPT = 256  # parsed job specs kept (jobs in flight)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class Jobs:
+    def __init__(
+        self,
+        *,
+        store: SpaceStore,
+        ledger: Ledger,
+        participants: Participants,
+        config: SpaceConfig,
+        gate: PolicyGate,
+        lock: threading.RLock,
+        timer: StageTimer,
+        engines: Mapping[str, Engine],
+    ) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.participants = participants
+        self.config = config
+        self.gate = gate
+        self.lock = lock  # the space's lock
+        self.timer = timer
+        self.engines = engines
+        self._specs: dict[str, JobSpec] = {}  # stored spec text -> parsed
+        self._work_cv = threading.Condition()
+
+    # -- submission ------------------------------------------------------------------------
+    def submit(self, caller: str, submission: JobSubmission) -> JobStatus:
+        with self.lock:
+            try:
+                return self._submit(caller, submission)
+            except (ProtocolError, CryptoError, NotAuthorised) as exc:
+                self.refused(caller, "job", exc, None, {"product": submission.spec.product})
+                raise
+
+    def refused(
+        self,
+        caller: str,
+        message: str,
+        exc: Exception,
+        job_id: str | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a refused message from an authenticated participant: who
+        sent what and why (never the message itself)."""
+        with self.store.transaction():
+            self.ledger.append(
+                caller,
+                "message_refused",
+                {
+                    "message": message,
+                    "error": type(exc).__name__,
+                    "reason": str(exc)[:300],
+                    **(extra or {}),
+                },
+                job_id=job_id,
+            )
+
+    def _submit(self, caller: str, submission: JobSubmission) -> JobStatus:
+        spec = submission.spec
+        self.participants.require(caller, "consumer")
+        if spec.consumer != caller:
+            raise NotAuthorised("a consumer may only submit jobs in its own name")
+        if spec.batch_size > self.config.max_batch:
+            raise PayloadTooLarge(f"batch of {spec.batch_size} exceeds {self.config.max_batch}")
+        existing = self.store.db.execute(
+            "SELECT spec FROM jobs WHERE job_id = ?", (spec.job_id,)
+        ).fetchone()
+        if existing is not None:
+            if json.loads(existing[0]) != json.loads(spec.model_dump_json()):
+                raise Conflict("job id already used for a different job")
+            return self.status(caller, spec.job_id)
+        engine = self.engine_for(spec)
+        checked = engine.check(spec, submission)
+        versions = checked[2]
+        decision = self.gate.evaluate(spec)
+        state, step = ("queued", "start") if decision.allowed else ("denied", "denied")
+        reasons = (
+            [] if decision.allowed else [f"{r.constraint}: {r.detail}" for r in decision.reasons]
+        )
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    spec.job_id,
+                    caller,
+                    spec.product,
+                    spec.model_dump_json(),
+                    state,
+                    step,
+                    json.dumps(reasons),
+                    _now(),
+                    _now(),
+                ),
+            )
+            self.ledger.append(
+                caller,
+                "job_submitted",
+                {
+                    "product": spec.product,
+                    "purpose": spec.purpose,
+                    "as_of": spec.as_of.isoformat(),
+                    "batch_size": spec.batch_size,
+                    "providers": spec.providers,
+                    "dataset_versions": versions,
+                    "model_hash": model_hash(spec.model) if spec.model else None,
+                    "paillier_bits": PaillierPublicKey.from_wire(
+                        spec.paillier_public_key, min_bits=0
+                    ).bits,
+                },
+                job_id=spec.job_id,
+            )
+            decided = self.ledger.append(
+                SPACE,
+                "policy_decision",
+                {
+                    **decision.to_dict(),
+                    "consumer": spec.consumer,
+                    "product": spec.product,
+                    "batch_size": spec.batch_size,
+                    "epsilon": spec.epsilon,
+                },
+                job_id=spec.job_id,
+            )
+            record_usage(db, decided)
+            if decision.allowed:
+                engine.start(spec, decision.obligations, submission, checked)
+        log.info("job %s %s (%s, batch %d)", spec.job_id, state, spec.product, spec.batch_size)
+        return self.status(caller, spec.job_id)
+
+    def engine_for(self, spec: JobSpec) -> Engine:
+        """The engine the job's product names."""
+        try:
+            product = get_product(spec.product)
+        except ValueError as exc:
+            raise ProtocolError(str(exc)) from None
+        engine = self.engines.get(product.engine)
+        if engine is None:
+            raise ProtocolError(f"{product.name} runs on the {product.engine!r} engine, not here")
+        return engine
+
+    def privacy_report(self, spec: JobSpec, obligations: Obligations) -> dict[str, Any]:
+        """Epsilon this job spent, and what is left of the strictest budget."""
+        report: dict[str, Any] = {"epsilon": spec.epsilon or 0.0}
+        budget = obligations.epsilon_budget
+        if budget is not None:
+            since = period_start(dt.datetime.now(dt.UTC), budget.period)
+            spent = LedgerUsage(self.store.db).epsilon(spec.consumer, spec.product, since)
+            report.update(
+                {
+                    "budget": budget.epsilon,
+                    "period": budget.period,
+                    "spent": spent,
+                    "remaining": max(0.0, budget.epsilon - spent),
+                }
+            )
+        return report
+
+    # -- state -----------------------------------------------------------------------------
+    def spec(self, job_id: str) -> JobSpec:
+        row = self.store.db.execute("SELECT spec FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no job {job_id}")
+        # A job's steps each read its spec: parsed once per stored text.
+        spec = self._specs.get(row[0])
+        if spec is None:
+            spec = self._specs[row[0]] = JobSpec.model_validate_json(row[0])
+            if len(self._specs) > SPECS_KEPT:
+                del self._specs[next(iter(self._specs))]
+        return spec
+
+    def status(self, caller: str, job_id: str) -> JobStatus:
+        with self.lock:
+            row = self.store.db.execute(
+                "SELECT consumer, state, step, reasons FROM jobs WHERE job_id = ?", (job_id,)
+            ).fetchone()
+            if row is None or row[0] != caller:
+                raise NotFound(f"no job {job_id} for {caller!r}")
+            return JobStatus(job_id=job_id, state=row[1], step=row[2], reasons=json.loads(row[3]))
+
+    def result(self, caller: str, job_id: str) -> JobResult:
+        with self.lock:
+            status = self.status(caller, job_id)
+            if status.state != "succeeded":
+                raise NotFound(f"job {job_id} has no result ({status.state})")
+            return self.stored_result(job_id)
+
+    def stored_result(self, job_id: str) -> JobResult:
+        """A released job's result, as its engine stored it (call under the lock)."""
+        return self.engine_for(self.spec(job_id)).result(job_id)
+
+    def set_step(self, job_id: str, state: str, step: str) -> None:
+        self.store.db.execute(
+            "UPDATE jobs SET state = ?, step = ?, updated_at = ? WHERE job_id = ?",
+            (state, step, _now(), job_id),
+        )
+
+    def fail_job(self, job_id: str, reason: str) -> None:
+        """End a job as failed (in the caller's transaction): its open tasks
+        cancelled, its data dropped. A job already ended is left alone."""
+        db = self.store.db
+        changed = db.execute(
+            "UPDATE jobs SET state = 'failed', step = 'failed', reasons = ?, updated_at = ? "
+            "WHERE job_id = ? AND state NOT IN ('succeeded', 'failed', 'denied')",
+            (json.dumps([reason]), _now(), job_id),
+        ).rowcount
+        if not changed:
+            return
+        db.execute(
+            "UPDATE tasks SET state = 'cancelled' WHERE job_id = ? AND state <> 'done'", (job_id,)
+        )
+        self.store.drop_data(job_id)
+        self.ledger.append(SPACE, "job_failed", {"reason": reason}, job_id=job_id)
+        log.warning("job %s failed", job_id)
+
+    # -- background work -------------------------------------------------------------------
+    def work_added(self) -> None:
+        with self._work_cv:
+            self._work_cv.notify_all()
+
+    def wait_for_work(self, timeout: float) -> None:
+        with self._work_cv:
+            self._work_cv.wait(timeout)
+
+    def expire_stalled(self) -> int:
+        """Fail every job that has made no progress for ``job_timeout_seconds``."""
+        with self.lock:
+            cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.config.job_timeout_seconds)
+            stalled = [
+                r[0]
+                for r in self.store.db.execute(
+                    "SELECT job_id FROM jobs WHERE state IN ('queued', 'running') "
+                    "AND updated_at < ?",
+                    (cutoff.isoformat(timespec="milliseconds"),),
+                ).fetchall()
+            ]
+            for job_id in stalled:
+                with self.store.transaction():
+                    self.fail_job(
+                        job_id,
+                        f"no progress for {self.config.job_timeout_seconds:.0f} s; job expired",
+                    )
+            return len(stalled)
+
+    def run_pending_work(self) -> int:
+        """Do every job's heavy step (each engine's background step). The
+        arithmetic runs outside the lock; a job that changed meanwhile is
+        left alone, and a restarted space simply does the step again."""
+        steps = tuple(engine.background_step for engine in self.engines.values())
+        self.expire_stalled()
+        with self.lock:
+            jobs = [
+                r[0]
+                for r in self.store.db.execute(
+                    "SELECT job_id FROM jobs WHERE state = 'running' AND step IN "
+                    f"({', '.join('?' for _ in steps)})",
+                    steps,
+                ).fetchall()
+            ]
+        done = 0
+        for job_id in jobs:
+            with self.lock:
+                spec = self.spec(job_id)
+                engine = self.engine_for(spec)
+                inputs = engine.work_inputs(spec)
+            try:
+                with self.timer.stage("combine"):
+                    out: Any = engine.work(spec, inputs)
+            except TspaceError as exc:
+                with self.lock, self.store.transaction():
+                    self.fail_job(job_id, f"the space's step failed: {exc}")
+                continue
+            with self.lock:
+                row = self.store.db.execute(
+                    "SELECT step FROM jobs WHERE job_id = ?", (job_id,)
+                ).fetchone()
+                if row is None or row[0] != engine.background_step:
+                    continue
+                with self.store.transaction():
+                    engine.finish_work(spec, out)
+            log.info("job %s: %s done", job_id, engine.background_step)
+            done += 1
+        return done

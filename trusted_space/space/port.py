@@ -1,0 +1,80 @@
+"""What an engine may ask of the space: the ``JobContext`` port.
+
+An engine (``trusted_space.space.engines``) runs one kind of job's steps. It
+reaches the space only through this port, never through ``Space`` itself:
+it adds tasks for nodes, moves its job's step, fails its job, records ledger
+entries, reads the job's stored data, a provider's newest offer and setup
+hash, the suite, the configuration, the DP noise generator and the stage
+timer, and wakes the background worker. Every call runs under the space's
+lock and inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Protocol
+
+from policies.obligations import Obligations
+from trusted_space.core.timing import StageTimer
+from trusted_space.crypto import CryptoSuite
+from trusted_space.ledger.ledger import Ledger
+from trusted_space.protocol.messages import JobSpec, TaskPayload
+from trusted_space.space.config import SpaceConfig
+from trusted_space.space.participants import Participants
+from trusted_space.space.store import SpaceStore
+
+# The ledger's actor for the space's own steps.
+SPACE = "space"
+
+
+class JobContext(Protocol):
+    @property
+    def store(self) -> SpaceStore:
+        """Per-job data (``put_data``, ``get_data``, ``drop_data``...)."""
+        ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def suite(self) -> CryptoSuite: ...
+
+    @property
+    def config(self) -> SpaceConfig: ...
+
+    @property
+    def participants(self) -> Participants:
+        """Roles and registered public keys of the job's nodes."""
+        ...
+
+    @property
+    def timer(self) -> StageTimer: ...
+
+    @property
+    def dp_rng(self) -> random.Random:
+        """Differential-privacy noise (tests may seed their own)."""
+        ...
+
+    def add_task(self, job_id: str, node: str, payload: TaskPayload) -> str:
+        """Queue a task for ``node`` and wake its long polls; the task's id."""
+        ...
+
+    def set_step(self, job_id: str, state: str, step: str) -> None: ...
+
+    def fail_job(self, job_id: str, reason: str) -> None:
+        """End the job as failed: open tasks cancelled, its data dropped."""
+        ...
+
+    def work_added(self) -> None:
+        """Wake the background worker (a job reached its engine's background step)."""
+        ...
+
+    def latest_offer(self, provider: str, dataset: str) -> tuple[int, int] | None:
+        """(version, max_client_items) of the provider's newest offer of a dataset."""
+        ...
+
+    def setup_hash(self, provider: str, dataset: str, version: int) -> str: ...
+
+    def privacy_report(self, spec: JobSpec, obligations: Obligations) -> dict[str, Any]:
+        """Epsilon this job spent, and what is left of the strictest budget."""
+        ...

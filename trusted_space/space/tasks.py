@@ -1,0 +1,324 @@
+"""Tasks at the space: the queue of each node's steps, their leases, the
+pull and exchange of tasks and results, node signatures on results, and the
+conditions long polls wait on.
+
+A task waits for its node; a pull leases it for ``lease_seconds`` (an
+expired lease is offered again, a task tried ``max_attempts`` times fails its
+job). A result must answer a leased task with the kind of result the job's
+engine expects, signed by the node's registered key; the engine then moves
+the job on, in the result's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from trusted_space.core.errors import (
+    Conflict,
+    CryptoError,
+    NotFound,
+    ProtocolError,
+    TspaceError,
+    status_of,
+)
+from trusted_space.crypto import CryptoSuite
+from trusted_space.ledger.ledger import Ledger, step_digest
+from trusted_space.protocol.messages import (
+    ResultOutcome,
+    ResultReadyTask,
+    Task,
+    TaskExchangeReply,
+    TaskPayload,
+    TaskResult,
+)
+from trusted_space.space.config import SpaceConfig
+from trusted_space.space.jobs import Jobs
+from trusted_space.space.participants import Participants
+from trusted_space.space.store import SpaceStore
+
+log = logging.getLogger("tspace.space")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class Tasks:
+    def __init__(
+        self,
+        *,
+        store: SpaceStore,
+        ledger: Ledger,
+        suite: CryptoSuite,
+        participants: Participants,
+        config: SpaceConfig,
+        lock: threading.RLock,
+        jobs: Jobs,
+    ) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.suite = suite
+        self.participants = participants
+        self.config = config
+        self.lock = lock  # the space's lock
+        self.jobs = jobs
+        # One condition per node over one lock: a task for a node wakes only
+        # that node's long polls, not every waiting node.
+        self._tasks_lock = threading.Lock()
+        self._node_cvs: dict[str, threading.Condition] = {}
+        self._task_generation: dict[str, int] = {}  # node -> tasks added so far
+        self._closing = False  # set on shutdown: long polls answer at once
+        # Called with a node's name when a task is added for it (from any
+        # thread), and with None on shutdown: how the service wakes the long
+        # polls it waits on the event loop.
+        self._task_listeners: list[Callable[[str | None], None]] = []
+
+    def add_task(self, job_id: str, node: str, payload: TaskPayload) -> str:
+        task_id = uuid.uuid4().hex
+        self.store.db.execute(
+            "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, 'pending', 0, NULL, NULL, ?)",
+            (task_id, job_id, node, payload.kind, payload.model_dump_json(), _now()),
+        )
+        with self._tasks_lock:  # lock order: space lock, then this lock
+            self._task_generation[node] = self._task_generation.get(node, 0) + 1
+            self._node_cv(node).notify_all()
+        for listener in self._task_listeners:
+            listener(node)
+        return task_id
+
+    def on_tasks(self, listener: Callable[[str | None], None]) -> None:
+        """Call ``listener(node)`` whenever a task is added for ``node`` (from
+        any thread, possibly before its transaction commits: the listener
+        only schedules a new look), and ``listener(None)`` on shutdown."""
+        self._task_listeners.append(listener)
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    def _node_cv(self, node: str) -> threading.Condition:
+        """The condition a node's long polls wait on (call with _tasks_lock held)."""
+        cv = self._node_cvs.get(node)
+        if cv is None:
+            cv = self._node_cvs[node] = threading.Condition(self._tasks_lock)
+        return cv
+
+    def pull_tasks(self, caller: str, limit: int = 8, wait: float = 0.0) -> list[Task]:
+        """Lease up to ``limit`` of the caller's pending tasks (or expired
+        leases), waiting up to ``wait`` seconds for one to appear."""
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            with self._tasks_lock:
+                generation = self._task_generation.get(caller, 0)
+            # Never hold the condition while taking the space lock (add_task
+            # takes them the other way round).
+            tasks = self.pull_now(caller, limit)
+            remaining = deadline - time.monotonic()
+            if tasks or remaining <= 0 or self._closing:
+                return tasks
+            with self._tasks_lock:
+                # Sleep until a task for this node appears (or a second passes,
+                # for leases that expire); other nodes' tasks do not wake us.
+                cv = self._node_cv(caller)
+                end = time.monotonic() + min(remaining, 1.0)
+                while self._task_generation.get(caller, 0) == generation and not self._closing:
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        break
+                    cv.wait(left)
+
+    def pull_now(self, caller: str, limit: int = 8) -> list[Task]:
+        """Lease up to ``limit`` of the caller's pending tasks (or expired
+        leases) without waiting."""
+        with self.lock:
+            return self._pull_now(caller, limit)
+
+    def _pull_now(self, caller: str, limit: int) -> list[Task]:
+        self.participants.require(caller, "provider", "consumer")
+        now = time.time()
+        out: list[Task] = []
+        # Under the space lock no other thread writes, so a poll that finds
+        # nothing opens no transaction (most long-poll wake-ups).
+        rows = self.store.db.execute(
+            "SELECT t.task_id, t.job_id, t.payload, t.attempt FROM tasks t "
+            "JOIN jobs j ON j.job_id = t.job_id "
+            "WHERE t.node = ? AND j.state IN ('queued', 'running', 'succeeded') AND "
+            "(t.state = 'pending' OR (t.state = 'leased' AND t.lease_until < ?)) "
+            "ORDER BY t.created_at LIMIT ?",
+            (caller, now, limit),
+        ).fetchall()
+        if not rows:
+            return out
+        # Leases are soft state; a task tried too often fails its job, durably.
+        failing = any(row[3] >= self.config.max_attempts for row in rows)
+        with self.store.transaction(durable=failing) as db:
+            for task_id, job_id, payload, attempt in rows:
+                if attempt >= self.config.max_attempts:
+                    self.jobs.fail_job(job_id, f"a task at {caller} was tried {attempt} times")
+                    continue
+                db.execute(
+                    "UPDATE tasks SET state = 'leased', attempt = attempt + 1, lease_until = ? "
+                    "WHERE task_id = ?",
+                    (now + self.config.lease_seconds, task_id),
+                )
+                task = Task.model_validate(
+                    {
+                        "task_id": task_id,
+                        "job_id": job_id,
+                        "node": caller,
+                        "attempt": attempt + 1,
+                        "payload": json.loads(payload),
+                    }
+                )
+                if isinstance(task.payload, ResultReadyTask):
+                    # The result travels with the task: no second request for it.
+                    result = self.jobs.stored_result(job_id)
+                    task = task.model_copy(
+                        update={"payload": task.payload.model_copy(update={"result": result})}
+                    )
+                out.append(task)
+        return out
+
+    def exchange(
+        self, caller: str, results: list[TaskResult], limit: int = 8, wait: float = 0.0
+    ) -> TaskExchangeReply:
+        """Take a node's results, each on its own (one refused result fails
+        only its job), then lease its next tasks as ``pull_tasks`` does."""
+        outcomes = self.take_results(caller, results)
+        return TaskExchangeReply(outcomes=outcomes, tasks=self.pull_tasks(caller, limit, wait))
+
+    def take_results(self, caller: str, results: list[TaskResult]) -> list[ResultOutcome]:
+        """Take a node's results, each on its own: one refused result fails
+        only its job. The outcome of each, in order."""
+        with self.lock:
+            # before any result is looked at
+            self.participants.require(caller, "provider", "consumer")
+        outcomes = []
+        for result in results:
+            try:
+                self.complete_task(caller, result)
+            except TspaceError as exc:
+                outcomes.append(
+                    ResultOutcome(task_id=result.task_id, status=status_of(exc), detail=str(exc))
+                )
+            else:
+                outcomes.append(ResultOutcome(task_id=result.task_id, status=204))
+        return outcomes
+
+    def complete_task(self, caller: str, result: TaskResult) -> None:
+        with self.lock:
+            try:
+                self._complete_task(caller, result)
+            except (ProtocolError, CryptoError, NotFound) as exc:
+                row = self.store.db.execute(
+                    "SELECT job_id FROM tasks WHERE task_id = ? AND node = ?",
+                    (result.task_id, caller),
+                ).fetchone()
+                self.jobs.refused(
+                    caller,
+                    f"{result.payload.kind} result",
+                    exc,
+                    row[0] if row else None,
+                    {"task_id": result.task_id[:64]},
+                )
+                raise
+
+    def _complete_task(self, caller: str, result: TaskResult) -> None:
+        log.debug("result of task %s from %s (%s)", result.task_id, caller, result.payload.kind)
+        row = self.store.db.execute(
+            "SELECT job_id, node, kind, state, result_hash FROM tasks WHERE task_id = ?",
+            (result.task_id,),
+        ).fetchone()
+        if row is None or row[1] != caller:
+            raise NotFound(f"no task {result.task_id} for {caller!r}")
+        job_id, _, kind, state, done_hash = row
+        result_hash = self.suite.hex_hash(result.model_dump_json().encode())
+        if state == "done":
+            if done_hash == result_hash:
+                return  # the same result posted again: nothing to do
+            raise Conflict("task already completed (a replayed or duplicate result)")
+        if state == "cancelled":
+            raise Conflict("task was cancelled; its job has ended")
+        if state != "leased":
+            raise Conflict("task was not handed out; pull it first")
+        status = self.store.db.execute(
+            "SELECT state FROM jobs WHERE job_id = ?", (job_id,)
+        ).fetchone()
+        if status is None or status[0] in ("failed", "denied"):
+            raise Conflict(f"job {job_id} is no longer running")
+        spec = self.jobs.spec(job_id)
+        engine = self.jobs.engine_for(spec)
+        # The job's engine handed the task out and says what result it takes.
+        expected = engine.result_kinds[kind]
+        if result.payload.kind != expected:
+            raise ProtocolError(
+                f"a {kind} task takes a {expected} result, not {result.payload.kind}"
+            )
+        try:
+            payload_hash = self._check_node_signature(caller, job_id, result)
+            with self.store.transaction() as db:
+                db.execute(
+                    "UPDATE tasks SET state = 'done', result_hash = ? WHERE task_id = ?",
+                    (result_hash, result.task_id),
+                )
+                self.ledger.append(
+                    caller,
+                    "task_result",
+                    {
+                        "task_id": result.task_id,
+                        "result": result.payload.kind,
+                        "result_hash": payload_hash,
+                        "node_signature": result.signature,
+                    },
+                    job_id=job_id,
+                )
+                engine.advance(spec, caller, result.payload)
+        except (CryptoError, ProtocolError) as exc:
+            with self.store.transaction():
+                self.jobs.fail_job(job_id, f"{caller} sent an unacceptable {expected}: {exc}")
+            raise
+
+    def _check_node_signature(self, caller: str, job_id: str, result: TaskResult) -> str:
+        """The payload's hash, once the result is signed by the caller's registered key."""
+        row = self.store.db.execute(
+            "SELECT signing_key FROM participants WHERE name = ?", (caller,)
+        ).fetchone()
+        payload_hash = self.suite.hex_hash(result.payload.model_dump_json().encode())
+        digest = step_digest(self.suite, job_id, result.task_id, result.payload.kind, payload_hash)
+        try:
+            if row is None or row[0] is None:
+                raise CryptoError("no signing key registered")
+            self.suite.verify(bytes.fromhex(row[0]), digest, bytes.fromhex(result.signature))
+        except (CryptoError, ValueError) as exc:
+            raise ProtocolError(f"the result is not signed by {caller}'s registered key") from exc
+        return payload_hash
+
+    def report_failure(self, caller: str, task_id: str, reason: str) -> None:
+        """A node could not do its step; the job fails cleanly, nothing released."""
+        with self.lock:
+            row = self.store.db.execute(
+                "SELECT job_id, node FROM tasks WHERE task_id = ?", (task_id,)
+            ).fetchone()
+            if row is None or row[1] != caller:
+                exc = NotFound(f"no task {task_id[:64]} for {caller!r}")
+                self.jobs.refused(caller, "failure report", exc, None)
+                raise exc
+            with self.store.transaction():
+                self.jobs.fail_job(row[0], f"{caller}: {reason[:300]}")
+
+    def stop_waiting(self) -> None:
+        """Shutting down: every long poll answers now (with what it has), so
+        the server does not wait out each node's poll before it exits."""
+        with self._tasks_lock:
+            self._closing = True
+            for cv in self._node_cvs.values():
+                cv.notify_all()
+        for listener in self._task_listeners:
+            listener(None)
+        self.jobs.work_added()
