@@ -10,7 +10,7 @@ import pytest
 
 from products.features_layout import Block, pack, unpack
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
-from trusted_space.space.combine import combine_features, sum_scores
+from trusted_space.space.engines.combine import combine_features, sum_scores
 
 PK, SK = generate_keypair(TEST_ONLY_PAILLIER_1024)
 A, B, C = b"a" * 16, b"b" * 16, b"c" * 16
