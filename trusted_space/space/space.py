@@ -77,9 +77,9 @@ RESULT_KINDS = {
     "psi_finish": "matched_subjects",
     "compute_features": "encrypted_features",
     "result_ready": "ack",
-    "cohort_upload": "cohort_upload",
-    "cohort_unpack": "cohort_unpacked",
-    "cohort_threshold": "cohort_threshold",
+    "join_upload": "join_upload",
+    "join_unpack": "join_unpacked",
+    "join_threshold": "join_threshold",
 }
 
 
