@@ -1,11 +1,21 @@
-"""What a product is: features per provider role, an engine and an output mode."""
+"""What a product is: features per provider role, an engine and an output mode.
+
+A space-aided join product also carries a ``JoinSpec``: everything the join
+engine, the providers' upload and the requester's side need to know about
+the product, so that none of them names it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+
+from trusted_space.protocol.messages import CellLayoutSpec
+
+if TYPE_CHECKING:
+    import duckdb
 
 OutputMode = Literal["score", "features", "aggregate"]
 # How a feature uses a column: to match subjects, to select rows, or as the
@@ -42,6 +52,89 @@ class RoleSpec:
     reference_tables: tuple[str, ...] = ()
 
 
+class JoinLayout(Protocol):
+    """A join query's cells and how their (cell, value) slots are packed into
+    Paillier plaintexts (products/cohort/layout.py's CellLayout)."""
+
+    @property
+    def dims(self) -> tuple[str, ...]: ...
+    @property
+    def domains(self) -> Mapping[str, tuple[str, ...]]: ...
+    @property
+    def values(self) -> tuple[str, ...]: ...
+    @property
+    def slots_per_plaintext(self) -> int: ...
+    @property
+    def cells(self) -> list[tuple[str, ...]]: ...
+    @property
+    def n_slots(self) -> int: ...
+    @property
+    def n_plaintexts(self) -> int: ...
+    def cell_index(self, key: Sequence[str]) -> int: ...
+    def slot(self, cell: int, value: str) -> int: ...
+    def pack(self, slots: Mapping[int, int], limit: int = ...) -> list[int]: ...
+    def unpack(self, plaintexts: Sequence[int]) -> list[int]: ...
+    def to_wire(self) -> CellLayoutSpec: ...
+
+
+class JoinQuery(Protocol):
+    """What the join engine asks of a parsed query."""
+
+    @property
+    def epsilon(self) -> float | None:
+        """The differential-privacy budget the query asks for; None: no noise."""
+        ...
+
+    @property
+    def min_count(self) -> int: ...
+
+    def features(self) -> list[str]:
+        """The product features the query uses, for the policy engine."""
+        ...
+
+    def sends_vectors(self, role: str) -> bool:
+        """Whether the provider of ``role`` uploads vectors (else tokens only)."""
+        ...
+
+    def sensitivity(self, layout: JoinLayout) -> dict[str, int]:
+        """Per value: the L1 sensitivity of a cell's value, one person's
+        clipped contribution times the cells one person can touch."""
+        ...
+
+
+@dataclass(frozen=True)
+class JoinVectors:
+    """A provider's share of a join: per person its sparse slot vector
+    (empty when the role sends no vectors), the layout the slots refer to,
+    and the domains it declares (see JoinUploadResult.domains)."""
+
+    slots: dict[str, dict[int, int]]
+    layout: JoinLayout
+    domains: dict[str, list[str]] = field(default_factory=dict)
+
+
+Q = TypeVar("Q", bound=JoinQuery)
+
+
+@dataclass(frozen=True)
+class JoinSpec(Generic[Q]):
+    """A space-aided join product as its engine sees it. The product's two
+    provider roles are joined in the order of ``Product.roles``."""
+
+    # The query document -> the product's query; raises InputError.
+    parse_query: Callable[[Any], Q]
+    # The query, the declared domains and the Paillier modulus bits -> the layout.
+    layout: Callable[[Q, Mapping[str, Sequence[str]], int], JoinLayout]
+    layout_of: Callable[[CellLayoutSpec], JoinLayout]  # the wire form back to a layout
+    # A provider's vectors from its own tables: (connection, role, query,
+    # modulus bits, clip each person's contribution).
+    vectors: Callable[[duckdb.DuckDBPyConnection, str, Q, int, bool], JoinVectors]
+    mask_bits: int  # masks on every slot before the requester unpacks
+    # role -> the layout dimensions whose domain that role declares
+    declares: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    count_value: str = "count"  # the value min_count compares
+
+
 @dataclass(frozen=True)
 class Product:
     name: str
@@ -57,6 +150,8 @@ class Product:
     # What a subject is: a resident id (GB 11643) or a company key
     # (connectors.identifiers.company_key).
     subject: Literal["resident_id", "company"] = "resident_id"
+    # engine "space_join": what the join engine needs from the product
+    join: JoinSpec[Any] | None = None
 
     def role(self, role: str) -> RoleSpec:
         for r in self.roles:

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from connectors.base import LoadOptions, get_connector
 from connectors.identifiers import company_key_error, resident_id_error
-from connectors.node.cohort_upload import cohort_upload
+from connectors.node.join_upload import join_upload
 from connectors.node.snapshots import Snapshots
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
@@ -45,11 +45,11 @@ from trusted_space.nodes.base import Node
 from trusted_space.protocol.api import SpaceAPI
 from trusted_space.protocol.messages import (
     HANDLE_BYTES,
-    CohortUploadResult,
-    CohortUploadTask,
     ComputeFeaturesTask,
     DatasetOffer,
     EncryptedFeaturesResult,
+    JoinUploadResult,
+    JoinUploadTask,
     PsiRespondTask,
     PsiResponseResult,
     Task,
@@ -138,16 +138,14 @@ class ProviderNode(Node):
         return setup
 
     # -- tasks -------------------------------------------------------------------
-    def handle(
-        self, task: Task
-    ) -> PsiResponseResult | EncryptedFeaturesResult | CohortUploadResult:
+    def handle(self, task: Task) -> PsiResponseResult | EncryptedFeaturesResult | JoinUploadResult:
         payload = task.payload
         if isinstance(payload, PsiRespondTask):
             return self._psi_respond(payload)
         if isinstance(payload, ComputeFeaturesTask):
             return self._compute_features(task.task_id, task.job_id, payload)
-        if isinstance(payload, CohortUploadTask):
-            return cohort_upload(
+        if isinstance(payload, JoinUploadTask):
+            return join_upload(
                 self.store.con,
                 self.suite,
                 self.sealing_key,

@@ -11,7 +11,10 @@ the group-by dimensions (sex and age band are derived from the resident id,
 so grouping by them uses person_id as a value).
 """
 
-from products.base import ColumnUse, Feature, Product, RoleSpec
+from products.base import ColumnUse, Feature, JoinSpec, Product, RoleSpec
+from products.cohort.compute import provider_vectors
+from products.cohort.layout import MASK_BITS, join_layout, layout_of
+from products.cohort.query import CDC, HOSPITAL, CohortQuery, parse_query
 
 V = "hospital_visits"
 R = "cdc_case_reports"
@@ -28,7 +31,7 @@ COHORT = Product(
     package="products.cohort",
     engine="space_join",
     output_mode="aggregate",
-    roles=(RoleSpec("hospital", "hospital", ""), RoleSpec("cdc", "cdc", "")),
+    roles=(RoleSpec(HOSPITAL, "hospital", ""), RoleSpec(CDC, "cdc", "")),
     features=(
         _f(
             "cohort:inpatients",
@@ -101,16 +104,12 @@ COHORT = Product(
         "医院队列与疾控队列关联后的分组计数与求和，小单元格抑制、可选差分隐私；"
         "可信空间只关联带密钥的令牌并对密文向量求和。"
     ),
+    join=JoinSpec[CohortQuery](
+        parse_query=parse_query,
+        layout=join_layout,
+        layout_of=layout_of,
+        vectors=provider_vectors,
+        mask_bits=MASK_BITS,
+        declares={HOSPITAL: ("hospital_id",)},
+    ),
 )
-
-
-def query_features(
-    cohort_hospital: str, cohort_cdc: str, measures: list[str], group_by: list[str]
-) -> list[str]:
-    """The product 'features' a query uses, for the policy engine."""
-    return [
-        f"cohort:{cohort_hospital}",
-        f"cohort:{cohort_cdc}",
-        *(f"measure:{m}" for m in measures),
-        *(f"group:{g}" for g in group_by),
-    ]

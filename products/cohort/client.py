@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from products.cohort import COHORT
 from products.cohort.query import load_query
 from products.cohort.runner import result_rows, write_result
 from trusted_space.nodes.remote import await_result, choose_providers, connect_consumer
@@ -23,8 +24,9 @@ def client_cohort(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     node = connect_consumer(transport, workdir)
     parsed = load_query(query)
-    providers = choose_providers(transport, "cohort_statistics", {"hospital", "cdc"}, None)
-    job_id = node.submit_cohort(
+    providers = choose_providers(transport, COHORT.name, {"hospital", "cdc"}, None)
+    job_id = node.submit_join(
+        COHORT.name,
         parsed.model_dump(mode="json", by_alias=True),
         as_of=parsed.hospital.end,
         purpose=purpose,
@@ -32,7 +34,7 @@ def client_cohort(
         epsilon=parsed.dp.epsilon if parsed.dp else None,
     )
     await_result(node, transport, job_id, timeout)
-    outcome = node.cohort_outcome(job_id)
+    outcome = node.join_outcome(job_id)
     rows = result_rows(parsed, outcome)
     write_result(out, parsed, rows)
     return rows, outcome.privacy

@@ -9,10 +9,15 @@ leave out everyone who opted out.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import duckdb
 import pyarrow as pa
 
-from products.cohort.query import CohortQuery, code_ranges
+from products.base import JoinVectors
+from products.cohort.layout import age_band_of, build_layout, sex_of
+from products.cohort.query import CDC, CLIP, HOSPITAL, CohortQuery, code_ranges
+from trusted_space.core.errors import ProtocolError
 
 # People who opted out at this provider are in no cohort (connectors/node_store.py).
 OPTED_IN = "person_id NOT IN (SELECT subject FROM opt_outs)"
@@ -75,3 +80,52 @@ def cdc_rows(con: duckdb.DuckDBPyConnection, query: CohortQuery) -> pa.Table:
         "GROUP BY person_id ORDER BY person_id"
     )
     return con.sql(sql, params=[c.start, c.end, *codes]).to_arrow_table()
+
+
+def provider_vectors(
+    con: duckdb.DuckDBPyConnection, role: str, query: CohortQuery, modulus_bits: int, clip: bool
+) -> JoinVectors:
+    """A provider's per-person slot vectors: the hospital's count and measures
+    in each person's cells, the CDC's count_reports (when the query asks for
+    it) in the person's cell; each value clipped to CLIP when ``clip``."""
+    vectors: dict[str, dict[int, int]] = defaultdict(dict)
+    hospital_ids: list[str] = []
+    if role == HOSPITAL:
+        table = hospital_rows(con, query).to_pylist()
+        if "hospital_id" in query.group_by:
+            hospital_ids = sorted({r["hospital_id"] for r in table})
+        layout = build_layout(query, hospital_ids, modulus_bits)
+        values = [v for v in layout.values if v != "count_reports"]
+        for r in table:
+            person = r["person_id"]
+            attrs = {
+                "sex": sex_of(person),
+                "age_band": age_band_of(person, query.hospital.end),
+                "hospital_id": r["hospital_id"],
+                "month": r["month"],
+            }
+            cell = layout.cell_index([attrs[d] for d in layout.dims])
+            slots = vectors[person]
+            for name in values:
+                v = int(r[name])
+                if clip:
+                    v = min(v, CLIP[name])
+                slots[layout.slot(cell, name)] = slots.get(layout.slot(cell, name), 0) + v
+    elif role == CDC:
+        table = cdc_rows(con, query).to_pylist()
+        layout = build_layout(query, ["-"], modulus_bits)
+        send = query.sends_vectors(CDC)
+        for r in table:
+            person = r["person_id"]
+            slots = vectors[person]
+            if send:
+                attrs = {"sex": sex_of(person), "age_band": age_band_of(person, query.hospital.end)}
+                cell = layout.cell_index([attrs[d] for d in layout.dims])
+                v = int(r["count_reports"])
+                slots[layout.slot(cell, "count_reports")] = (
+                    min(v, CLIP["count_reports"]) if clip else v
+                )
+    else:
+        raise ProtocolError(f"a cohort job has no role {role!r}")
+    domains = {"hospital_id": hospital_ids} if hospital_ids else {}
+    return JoinVectors(dict(vectors), layout, domains)

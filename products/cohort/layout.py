@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from products.cohort.query import CohortQuery
+from trusted_space.protocol.messages import CellLayoutSpec
 
 SLOT_BITS = 128
 VALUE_LIMIT = 1 << 56
@@ -82,6 +83,27 @@ class CellLayout:
             values.append((plaintexts[p] >> (SLOT_BITS * s)) & mask)
         return values
 
+    def to_wire(self) -> CellLayoutSpec:
+        return layout_spec(self)
+
+
+def layout_spec(layout: CellLayout) -> CellLayoutSpec:
+    return CellLayoutSpec(
+        dims=list(layout.dims),
+        domains={d: list(v) for d, v in layout.domains.items()},
+        values=list(layout.values),
+        slots_per_plaintext=layout.slots_per_plaintext,
+    )
+
+
+def layout_of(spec: CellLayoutSpec) -> CellLayout:
+    return CellLayout(
+        tuple(spec.dims),
+        {d: tuple(v) for d, v in spec.domains.items()},
+        tuple(spec.values),
+        spec.slots_per_plaintext,
+    )
+
 
 def build_layout(query: CohortQuery, hospital_ids: Sequence[str], modulus_bits: int) -> CellLayout:
     domains: dict[str, tuple[str, ...]] = {
@@ -94,3 +116,11 @@ def build_layout(query: CohortQuery, hospital_ids: Sequence[str], modulus_bits: 
     # Keep two slots' worth of headroom below n/3, the signed plaintext limit.
     per = max(1, (modulus_bits - 2 - 2 * SLOT_BITS) // SLOT_BITS)
     return CellLayout(dims, {d: domains[d] for d in dims}, tuple(query.values), per)
+
+
+def join_layout(
+    query: CohortQuery, domains: Mapping[str, Sequence[str]], modulus_bits: int
+) -> CellLayout:
+    """The layout from the domains the providers declared: the hospital's ids
+    when the query groups by hospital_id."""
+    return build_layout(query, domains.get("hospital_id", ()), modulus_bits)

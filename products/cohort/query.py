@@ -27,11 +27,20 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from products.base import JoinLayout
 from trusted_space.core.errors import InputError, Location
 
 MEASURES = ("count", "sum_cost", "sum_inpatient_days", "count_reports")
 DIMENSIONS = ("sex", "age_band", "hospital_id", "month")
 PERSON_DIMENSIONS = ("sex", "age_band")  # derived from the resident id: both sides know them
+# The two provider roles, joined in this order; the CDC sends vectors only
+# when a measure is its own (count_reports).
+HOSPITAL, CDC = "hospital", "cdc"
+CDC_MEASURES = ("count_reports",)
+# Bounds on one person's contribution to one cell, in encoded units, so that
+# differential privacy's sensitivity is true: 100,000 yuan (in fen), a year of
+# inpatient days, 20 reports. Applied by the providers when the query asks for DP.
+CLIP = {"count": 1, "sum_cost": 10_000_000, "sum_inpatient_days": 366, "count_reports": 20}
 _RANGE = re.compile(r"[A-Z][0-9]{2}(-[A-Z][0-9]{2})?(,[A-Z][0-9]{2}(-[A-Z][0-9]{2})?)*")
 
 
@@ -106,12 +115,43 @@ class CohortQuery(Strict):
         """The values each cell carries: always the count, then the other measures."""
         return ["count", *(m for m in self.measures if m != "count")]
 
+    @property
+    def epsilon(self) -> float | None:
+        return self.dp.epsilon if self.dp else None
+
+    def features(self) -> list[str]:
+        """The product 'features' a query uses, for the policy engine."""
+        return [
+            f"cohort:{self.hospital.cohort}",
+            f"cohort:{self.cdc.cohort}",
+            *(f"measure:{m}" for m in self.values),
+            *(f"group:{g}" for g in self.group_by),
+        ]
+
+    def sends_vectors(self, role: str) -> bool:
+        """The hospital always sends vectors; the CDC only for its own measures."""
+        return role == HOSPITAL or any(m in self.measures for m in CDC_MEASURES)
+
+    def sensitivity(self, layout: JoinLayout) -> dict[str, int]:
+        """Per value: its per-person clip times the cells one person can touch."""
+        spread = cells_per_person(layout)
+        return {name: CLIP[name] * spread for name in layout.values}
+
     def months(self) -> list[str]:
         out, y, m = [], self.hospital.start.year, self.hospital.start.month
         while (y, m) <= (self.hospital.end.year, self.hospital.end.month):
             out.append(f"{y:04d}-{m:02d}")
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
         return out
+
+
+def cells_per_person(layout: JoinLayout) -> int:
+    """How many cells one person can touch: the visit-level dimensions' sizes."""
+    n = 1
+    for dim in layout.dims:
+        if dim not in PERSON_DIMENSIONS:
+            n *= len(layout.domains[dim])
+    return n
 
 
 def parse_query(data: Any, origin: str = "query") -> CohortQuery:

@@ -16,11 +16,12 @@ from typing import Any
 
 from connectors.base import LoadOptions
 from connectors.quality import QualityReport
+from products.cohort import COHORT
 from products.cohort.query import CohortQuery, load_query
 from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
-from trusted_space.nodes.consumer import CohortOutcome
+from trusted_space.nodes.consumer import JoinOutcome
 
 HOSPITAL, CDC, ANALYST = "hospital", "cdc", "analyst"
 
@@ -35,7 +36,7 @@ class CohortRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def result_rows(query: CohortQuery, outcome: CohortOutcome) -> list[dict[str, Any]]:
+def result_rows(query: CohortQuery, outcome: JoinOutcome) -> list[dict[str, Any]]:
     """Decoded cells: counts and days as integers, costs in yuan. A noisy
     (differentially private) value below zero is shown as 0, a
     post-processing that costs no privacy."""
@@ -93,7 +94,8 @@ def run_cohort(
                 steward.publish(policy)
         analyst = deployment.consumer(consumer)
         with timer.stage("submit"):
-            job_id = analyst.submit_cohort(
+            job_id = analyst.submit_join(
+                COHORT.name,
                 document,
                 as_of=parsed.hospital.end,
                 purpose=purpose,
@@ -101,7 +103,7 @@ def run_cohort(
                 epsilon=parsed.dp.epsilon if parsed.dp else None,
             )
         deployment.run_job(analyst, job_id)
-        outcome = analyst.cohort_outcome(job_id)
+        outcome = analyst.join_outcome(job_id)
         rows = result_rows(parsed, outcome)
         if out is not None:
             write_result(out, parsed, rows)

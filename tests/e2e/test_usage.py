@@ -64,13 +64,13 @@ def test_the_report_equals_counts_recomputed_from_the_ledger(space: Path, tmp_pa
             SELECT job_id, unnest(json_keys(d->'matched')) AS provider FROM l
             WHERE kind = 'subjects_relayed'
             UNION ALL
-            SELECT job_id, unnest(['hospital', 'cdc']) FROM l WHERE kind = 'cohort_joined'),
+            SELECT job_id, unnest(['hospital', 'cdc']) FROM l WHERE kind = 'tokens_joined'),
         matched AS (
             SELECT p.job_id, p.provider,
                    coalesce((s.d->'matched'->>p.provider)::INT, (c.d->>'intersection')::INT) AS n
             FROM providers p
             LEFT JOIN l s ON s.job_id = p.job_id AND s.kind = 'subjects_relayed'
-            LEFT JOIN l c ON c.job_id = p.job_id AND c.kind = 'cohort_joined')
+            LEFT JOIN l c ON c.job_id = p.job_id AND c.kind = 'tokens_joined')
         SELECT consumer, product, provider, count(*) AS jobs, sum(subjects) AS subjects,
                sum(n) AS matched
         FROM allowed JOIN matched USING (job_id)

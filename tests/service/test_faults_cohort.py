@@ -32,12 +32,12 @@ QUERY = {
     "min_count": 2,
 }
 CASES = {
-    "hospital-upload": "SELECT 1 FROM tasks WHERE kind = 'cohort_upload' AND node = 'hospital' "
+    "hospital-upload": "SELECT 1 FROM tasks WHERE kind = 'join_upload' AND node = 'hospital' "
     "AND state = 'leased'",
-    "cdc-upload": "SELECT 1 FROM tasks WHERE kind = 'cohort_upload' AND node = 'cdc' "
+    "cdc-upload": "SELECT 1 FROM tasks WHERE kind = 'join_upload' AND node = 'cdc' "
     "AND state = 'leased'",
-    "analyst-unpack": "SELECT 1 FROM tasks WHERE kind = 'cohort_unpack' AND state = 'leased'",
-    "analyst-threshold": "SELECT 1 FROM tasks WHERE kind = 'cohort_threshold' AND state = 'leased'",
+    "analyst-unpack": "SELECT 1 FROM tasks WHERE kind = 'join_unpack' AND state = 'leased'",
+    "analyst-threshold": "SELECT 1 FROM tasks WHERE kind = 'join_threshold' AND state = 'leased'",
     "space-joining": "SELECT 1 FROM jobs WHERE state = 'running' AND step = 'joining'",
 }
 

@@ -116,7 +116,7 @@ def usage(entries: Iterable[dict[str, Any]], month: str | None = None) -> list[U
         elif kind == "subjects_relayed":
             job.matched = {str(k): int(v) for k, v in d.get("matched", {}).items()}
             job.seqs.append(seq)
-        elif kind == "cohort_joined":
+        elif kind in ("tokens_joined", "cohort_joined"):  # cohort_joined: the older name
             job.joined = int(d["intersection"])
             job.seqs.append(seq)
         elif kind == "result_released":

@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from products.base import Product
+from products.base import JoinLayout, JoinQuery, JoinSpec, Product
 from products.features_layout import SLOT_BITS, decode_subject, layout
 from products.registry import get_product
 from products.score_model import SCORE_BITS, WEIGHT_DECIMALS
@@ -50,13 +50,13 @@ from trusted_space.protocol.messages import (
     HANDLE_BYTES,
     AckResult,
     CellLayoutSpec,
-    CohortThresholdResult,
-    CohortThresholdTask,
-    CohortUnpackResult,
-    CohortUnpackTask,
     JobResult,
     JobSpec,
     JobSubmission,
+    JoinThresholdResult,
+    JoinThresholdTask,
+    JoinUnpackResult,
+    JoinUnpackTask,
     MatchedSubjectsResult,
     PsiFinishTask,
     ResultReadyTask,
@@ -65,7 +65,6 @@ from trusted_space.protocol.messages import (
     TaskResult,
     split_handles,
 )
-from trusted_space.space.engines.join import layout_of
 
 log = logging.getLogger("tspace.consumer")
 
@@ -73,9 +72,9 @@ KEPT_PSI_CLIENTS = 256
 
 
 @dataclass(frozen=True)
-class CohortOutcome:
-    """A cohort query's cells: dimension values, 'ok' or 'suppressed', and the
-    released integers (counts, fen, days) of the cells that passed."""
+class JoinOutcome:
+    """A space-aided join's cells: dimension values, 'ok' or 'suppressed', and
+    the released integers (e.g. counts, fen, days) of the cells that passed."""
 
     job_id: str
     values: list[str]
@@ -219,14 +218,14 @@ class ConsumerNode(Node):
     # -- tasks ----------------------------------------------------------------------------
     def handle(
         self, task: Task
-    ) -> MatchedSubjectsResult | AckResult | CohortUnpackResult | CohortThresholdResult:
+    ) -> MatchedSubjectsResult | AckResult | JoinUnpackResult | JoinThresholdResult:
         if isinstance(task.payload, PsiFinishTask):
             return self._finish_psi(task.job_id, task.payload)
         if isinstance(task.payload, ResultReadyTask):
             return self._collect(task.job_id, task.payload.result)
-        if isinstance(task.payload, CohortUnpackTask):
-            return self._unpack(task.payload)
-        if isinstance(task.payload, CohortThresholdTask):
+        if isinstance(task.payload, JoinUnpackTask):
+            return self._unpack(task.job_id, task.payload)
+        if isinstance(task.payload, JoinThresholdTask):
             return self._threshold(task.payload)
         raise ProtocolError(f"a consumer does not do {task.payload.kind} tasks")
 
@@ -234,9 +233,10 @@ class ConsumerNode(Node):
         """Matched subjects are followed by this job's result."""
         return any(isinstance(r.payload, MatchedSubjectsResult) for r in results)
 
-    # -- cohort jobs (space-aided join) ---------------------------------------------------
-    def submit_cohort(
+    # -- space-aided join jobs -----------------------------------------------------------
+    def submit_join(
         self,
+        product: str,
         query: dict[str, Any],
         *,
         as_of: dt.date,
@@ -244,8 +244,8 @@ class ConsumerNode(Node):
         providers: dict[str, list[str]],
         epsilon: float | None,
     ) -> str:
-        """Start a cohort query: a fresh one-job token key, sealed to each
-        provider (the space relays it and can open none)."""
+        """Start a space-aided join's query: a fresh one-job token key, sealed
+        to each provider (the space relays it and can open none)."""
         job_id = uuid.uuid4().hex
         key = secrets.token_bytes(32)
         keys = {p.name: bytes.fromhex(p.sealing_key) for p in self.transport.participants()}
@@ -258,7 +258,7 @@ class ConsumerNode(Node):
             )
         spec = JobSpec(
             job_id=job_id,
-            product="cohort_statistics",
+            product=product,
             consumer=self.name,
             purpose=purpose,
             as_of=as_of,
@@ -269,30 +269,37 @@ class ConsumerNode(Node):
             query=query,
             sealed_keys=sealed,
         )
-        self._save_job(job_id, {"product": "cohort_statistics", "query": query})
+        self._save_job(job_id, {"product": product, "query": query})
         status = self.transport.submit_job(JobSubmission(spec=spec))
         if status.state == "denied":
             self._job_path(job_id).unlink(missing_ok=True)
             raise PolicyDenied(status.reasons)
-        log.info("submitted cohort job %s", job_id)
+        log.info("submitted job %s (%s)", job_id, product)
         return job_id
 
-    def _unpack(self, t: CohortUnpackTask) -> CohortUnpackResult:
+    def _join_layout(self, state: dict[str, Any], wire: CellLayoutSpec) -> JoinLayout:
+        """A join job's layout, read with its product's definition."""
+        join: JoinSpec[JoinQuery] | None = get_product(state["product"]).join
+        if join is None:
+            raise ProtocolError(f"{state['product']} is not a space-aided join")
+        return join.layout_of(wire)
+
+    def _unpack(self, job_id: str, t: JoinUnpackTask) -> JoinUnpackResult:
         """Decrypt the masked packed sums and re-encrypt every slot on its own.
-        The masks (below 2^120 on values below 2^56) hide every value."""
-        layout = layout_of(t.layout)
+        The masks (e.g. below 2^120 on values below 2^56) hide every value."""
+        layout = self._join_layout(self._load_job(job_id), t.layout)
         packed = [self.paillier_private.decrypt(c) for c in self.paillier_public.unpack(t.masked)]
         if len(packed) != layout.n_plaintexts:
             raise ProtocolError("the masked sums do not match the layout")
         slots = layout.unpack(packed)
-        return CohortUnpackResult(
+        return JoinUnpackResult(
             ciphertexts=self.paillier_public.pack(encrypt_values(self.paillier_public, slots))
         )
 
-    def _threshold(self, t: CohortThresholdTask) -> CohortThresholdResult:
+    def _threshold(self, t: JoinThresholdTask) -> JoinThresholdResult:
         """Only the sign of each blinded comparison is used: count >= min_count."""
         blinded = self.paillier_public.unpack(t.blinded)
-        return CohortThresholdResult(passed=[self.paillier_private.decrypt(c) > 0 for c in blinded])
+        return JoinThresholdResult(passed=[self.paillier_private.decrypt(c) > 0 for c in blinded])
 
     def _finish_psi(self, job_id: str, t: PsiFinishTask) -> MatchedSubjectsResult:
         state = self._load_job(job_id)
@@ -433,18 +440,18 @@ class ConsumerNode(Node):
             values[i] = [None if decoded[f] is None else str(decoded[f]) for f in features]
         return values
 
-    def cohort_outcome(self, job_id: str) -> CohortOutcome:
+    def join_outcome(self, job_id: str) -> JoinOutcome:
         state = self._load_job(job_id)
         result = state.get("result")
         if result is None or result.get("layout") is None:
-            raise NotFound(f"job {job_id} has no cohort result yet")
-        layout = layout_of(CellLayoutSpec.model_validate(result["layout"]))
+            raise NotFound(f"job {job_id} has no join result yet")
+        layout = self._join_layout(state, CellLayoutSpec.model_validate(result["layout"]))
         values = iter(int(v) for v in result["values"])
         cells = []
         for key, status in zip(layout.cells, result["status"], strict=True):
             released = {name: next(values) for name in layout.values} if status == "ok" else None
             cells.append((dict(zip(layout.dims, key, strict=True)), status, released))
-        return CohortOutcome(
+        return JoinOutcome(
             job_id, list(layout.values), cells, dict(result["privacy"]), dict(result["duties"])
         )
 

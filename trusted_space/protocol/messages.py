@@ -155,7 +155,7 @@ class ResultReadyTask(Message):
 
 
 class CellLayoutSpec(Message):
-    """The cells of a cohort query and how their slots are packed."""
+    """The cells of a space-aided join's query and how their slots are packed."""
 
     dims: list[str]
     domains: dict[str, list[str]]
@@ -163,11 +163,12 @@ class CellLayoutSpec(Message):
     slots_per_plaintext: int
 
 
-class CohortUploadTask(Message):
-    """To each provider of a space-aided join: compute your cohort, tokenise it
-    under the job key, encrypt your vectors under the requester's key."""
+class JoinUploadTask(Message):
+    """To each provider of a space-aided join: compute your set of people,
+    tokenise it under the job key, encrypt your vectors under the requester's key."""
 
-    kind: Literal["cohort_upload"] = "cohort_upload"
+    kind: Literal["join_upload"] = "join_upload"
+    product: str
     role: str
     query: dict[str, Any]
     paillier_public_key: str
@@ -175,18 +176,18 @@ class CohortUploadTask(Message):
     clip: bool  # bound each person's contribution (differential privacy)
 
 
-class CohortUnpackTask(Message):
+class JoinUnpackTask(Message):
     """To the requester: packed sums plus random masks; re-encrypt each slot."""
 
-    kind: Literal["cohort_unpack"] = "cohort_unpack"
+    kind: Literal["join_unpack"] = "join_unpack"
     layout: CellLayoutSpec
     masked: Base64Bytes  # packed ciphertexts
 
 
-class CohortThresholdTask(Message):
+class JoinThresholdTask(Message):
     """To the requester: per cell, a blinded comparison of the count with min_count."""
 
-    kind: Literal["cohort_threshold"] = "cohort_threshold"
+    kind: Literal["join_threshold"] = "join_threshold"
     blinded: Base64Bytes  # one ciphertext per cell
 
 
@@ -195,9 +196,9 @@ TaskPayload = Annotated[
     | PsiFinishTask
     | ComputeFeaturesTask
     | ResultReadyTask
-    | CohortUploadTask
-    | CohortUnpackTask
-    | CohortThresholdTask,
+    | JoinUploadTask
+    | JoinUnpackTask
+    | JoinThresholdTask,
     Field(discriminator="kind"),
 ]
 
@@ -246,24 +247,26 @@ class AckResult(Message):
     kind: Literal["ack"] = "ack"
 
 
-class CohortUploadResult(Message):
-    """Provider -> space: its cohort's tokens (HMAC under the job key) and,
+class JoinUploadResult(Message):
+    """Provider -> space: its people's tokens (HMAC under the job key) and,
     per token, its packed vector. The space reads tokens and sizes only."""
 
-    kind: Literal["cohort_upload"] = "cohort_upload"
+    kind: Literal["join_upload"] = "join_upload"
     tokens: Base64Bytes  # TOKEN_BYTES each
     ciphertexts: Base64Bytes  # per token, ``plaintexts`` ciphertexts (or none)
     plaintexts: int
-    hospital_ids: list[str] = []  # the hospital's domain for group_by hospital_id
+    # The values of a layout dimension only this provider knows (e.g. its
+    # sites, when the query groups by site): dimension -> values.
+    domains: dict[str, list[str]] = {}
 
 
-class CohortUnpackResult(Message):
-    kind: Literal["cohort_unpacked"] = "cohort_unpacked"
+class JoinUnpackResult(Message):
+    kind: Literal["join_unpacked"] = "join_unpacked"
     ciphertexts: Base64Bytes  # one per slot: Enc(value + mask)
 
 
-class CohortThresholdResult(Message):
-    kind: Literal["cohort_threshold"] = "cohort_threshold"
+class JoinThresholdResult(Message):
+    kind: Literal["join_threshold"] = "join_threshold"
     passed: list[bool]
 
 
@@ -272,9 +275,9 @@ TaskResultPayload = Annotated[
     | MatchedSubjectsResult
     | EncryptedFeaturesResult
     | AckResult
-    | CohortUploadResult
-    | CohortUnpackResult
-    | CohortThresholdResult,
+    | JoinUploadResult
+    | JoinUnpackResult
+    | JoinThresholdResult,
     Field(discriminator="kind"),
 ]
 

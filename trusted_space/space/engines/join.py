@@ -1,19 +1,22 @@
-"""Engine 2 at the space: the space-aided join for cohort statistics.
+"""Engine 2 at the space: the space-aided join (e.g. cohort statistics).
 
     submit            requester's query, its Paillier key, the one-job token key
-                      sealed to each provider -> one cohort_upload task each
-    cohort_upload     each provider: HMAC tokens of its cohort under the job
+                      sealed to each provider -> one join_upload task each
+    join_upload       each provider: HMAC tokens of its people under the job
                       key and, per token, packed encrypted vectors
-    joining (bg)      the space joins tokens (DuckDB), adds the hospital's and
-                      the CDC's vectors over the intersection, masks every slot
-                      -> cohort_unpack for the requester
-    cohort_unpacked   the requester re-encrypts each masked slot; the space
+    joining (bg)      the space joins tokens (DuckDB), adds both providers'
+                      vectors over the intersection, masks every slot
+                      -> join_unpack for the requester
+    join_unpacked     the requester re-encrypts each masked slot; the space
                       removes the masks, adds discrete-Laplace noise (DP) and,
                       with min_count > 0, sends blinded comparisons
-    cohort_threshold  the requester says which cells reach min_count; the
+    join_threshold    the requester says which cells reach min_count; the
                       space releases those cells only, re-randomised
 
-What the space learns: each cohort's size, the intersection's size, the
+Everything product-specific (roles, query, cells, clip bounds, what each
+provider computes) comes from the product's ``JoinSpec`` (products/base.py).
+
+What the space learns: each provider's set size, the intersection's size, the
 tokens (pseudonyms under a key it never holds), which cells pass min_count.
 It never sees an identifier, a cell's count or a value. The requester sees
 masked slots (hiding values within 2^-64), comparison results whose
@@ -34,10 +37,7 @@ from typing import Any, ClassVar
 import gmpy2
 
 from policies.obligations import Obligations
-from products.base import Product
-from products.cohort import query_features
-from products.cohort.layout import MASK_BITS, CellLayout, build_layout
-from products.cohort.query import PERSON_DIMENSIONS, CohortQuery, parse_query
+from products.base import JoinLayout, JoinQuery, JoinSpec, Product
 from products.registry import get_product
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.bulk.tokens import count_distinct, token_column
@@ -47,15 +47,15 @@ from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     AckResult,
     CellLayoutSpec,
-    CohortThresholdResult,
-    CohortThresholdTask,
-    CohortUnpackResult,
-    CohortUnpackTask,
-    CohortUploadResult,
-    CohortUploadTask,
     JobResult,
     JobSpec,
     JobSubmission,
+    JoinThresholdResult,
+    JoinThresholdTask,
+    JoinUnpackResult,
+    JoinUnpackTask,
+    JoinUploadResult,
+    JoinUploadTask,
     ResultReadyTask,
     TaskResultPayload,
 )
@@ -63,56 +63,25 @@ from trusted_space.space.dp import sample_discrete_laplace, split_epsilon
 from trusted_space.space.port import JobContext
 
 SPACE = "space"
-# Bounds on one person's contribution to one cell, in encoded units, so that
-# differential privacy's sensitivity is true: 100,000 yuan (in fen), a year of
-# inpatient days, 20 reports. Applied by the providers when the query asks for DP.
-CLIP = {"count": 1, "sum_cost": 10_000_000, "sum_inpatient_days": 366, "count_reports": 20}
 # Blinding of the min_count comparison: r is log-uniform below 2^BLIND_BITS.
 BLIND_BITS = 1200
 
 
-def layout_spec(layout: CellLayout) -> CellLayoutSpec:
-    return CellLayoutSpec(
-        dims=list(layout.dims),
-        domains={d: list(v) for d, v in layout.domains.items()},
-        values=list(layout.values),
-        slots_per_plaintext=layout.slots_per_plaintext,
-    )
-
-
-def layout_of(spec: CellLayoutSpec) -> CellLayout:
-    return CellLayout(
-        tuple(spec.dims),
-        {d: tuple(v) for d, v in spec.domains.items()},
-        tuple(spec.values),
-        spec.slots_per_plaintext,
-    )
-
-
-def cells_per_person(query: CohortQuery, layout: CellLayout) -> int:
-    """How many cells one person can touch: the visit-level dimensions' sizes."""
-    n = 1
-    for dim in layout.dims:
-        if dim not in PERSON_DIMENSIONS:
-            n *= len(layout.domains[dim])
-    return n
-
-
-def noise_scale(query: CohortQuery, layout: CellLayout) -> dict[str, tuple[float, int]]:
+def noise_scale(query: JoinQuery, layout: JoinLayout) -> dict[str, tuple[float, int]]:
     """Per value: (epsilon, L1 sensitivity) of its discrete Laplace noise. The
     query's epsilon is split equally over the values (basic composition); a
-    value's sensitivity is its per-person clip times the cells one person can
-    touch."""
-    eps = split_epsilon(query.dp.epsilon, len(layout.values)) if query.dp else []
-    spread = cells_per_person(query, layout)
-    return {name: (e, CLIP[name] * spread) for name, e in zip(layout.values, eps, strict=True)}
+    value's sensitivity is the product's (its per-person clip times the cells
+    one person can touch)."""
+    eps = split_epsilon(query.epsilon, len(layout.values)) if query.epsilon else []
+    sensitivity = query.sensitivity(layout)
+    return {name: (e, sensitivity[name]) for name, e in zip(layout.values, eps, strict=True)}
 
 
 def add_noise(
     pk: PaillierPublicKey,
     values: list[gmpy2.mpz],
-    layout: CellLayout,
-    query: CohortQuery,
+    layout: JoinLayout,
+    query: JoinQuery,
     rng: random.Random,
 ) -> list[gmpy2.mpz]:
     """Each slot plus fresh integer noise, under encryption: the space never
@@ -127,16 +96,12 @@ def add_noise(
     return out
 
 
-def cdc_sends_vectors(query: CohortQuery) -> bool:
-    return "count_reports" in query.measures
-
-
 class JoinProtocol:
     background_step = "joining"
     result_kinds: ClassVar[Mapping[str, str]] = {
-        "cohort_upload": "cohort_upload",
-        "cohort_unpack": "cohort_unpacked",
-        "cohort_threshold": "cohort_threshold",
+        "join_upload": "join_upload",
+        "join_unpack": "join_unpacked",
+        "join_threshold": "join_threshold",
         "result_ready": "ack",
     }
 
@@ -151,40 +116,52 @@ class JoinProtocol:
             spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
         )
 
-    def query(self, spec: JobSpec) -> CohortQuery:
+    def product(self, spec: JobSpec) -> tuple[Product, JoinSpec[JoinQuery]]:
+        product = get_product(spec.product)
+        if product.engine != "space_join" or product.join is None:
+            raise ProtocolError(f"{product.name} is not a space-aided join")
+        if len(product.roles) != 2:
+            raise ProtocolError(f"{product.name} does not join two provider roles")
+        return product, product.join
+
+    def roles(self, spec: JobSpec) -> list[str]:
+        """The two provider roles, in join order."""
+        return [r.role for r in self.product(spec)[0].roles]
+
+    def query(self, spec: JobSpec) -> JoinQuery:
+        _, join = self.product(spec)
         try:
-            return parse_query(spec.query)
+            query: JoinQuery = join.parse_query(spec.query)
         except InputError as exc:
             raise ProtocolError(f"query refused: {exc}") from None
+        return query
 
     # -- submission ---------------------------------------------------------------------
     def check(
         self, spec: JobSpec, submission: JobSubmission
     ) -> tuple[Product, list[str], dict[str, int]]:
-        product = get_product(spec.product)
-        if product.engine != "space_join":
-            raise ProtocolError(f"{product.name} is not a space-aided join")
+        product, _ = self.product(spec)
         self.public_key(spec)
         query = self.query(spec)
-        expected_eps = query.dp.epsilon if query.dp else None
-        if spec.epsilon != expected_eps:
+        if spec.epsilon != query.epsilon:
             raise ProtocolError("the job's epsilon must be the query's dp.epsilon")
         if spec.batch_size != 1:
-            raise ProtocolError("a cohort job is one query (batch_size 1)")
-        if sorted(spec.providers) != ["cdc", "hospital"] or any(
+            raise ProtocolError(f"a {product.name} job is one query (batch_size 1)")
+        roles = self.roles(spec)
+        if sorted(spec.providers) != sorted(roles) or any(
             len(names) != 1 for names in spec.providers.values()
         ):
-            raise ProtocolError("a cohort job needs exactly one hospital and one cdc provider")
+            raise ProtocolError(
+                f"a {product.name} job needs exactly one provider of each role: "
+                + " and ".join(roles)
+            )
         names = [n for names in spec.providers.values() for n in names]
         if spec.sealed_keys is None or set(spec.sealed_keys) != set(names):
             raise ProtocolError("the job key must be sealed to each provider")
         for name in names:
             if self.space.participants.role(name) != "provider":
                 raise ProtocolError(f"{name!r} is not a provider")
-        features = query_features(
-            query.hospital.cohort, query.cdc.cohort, list(query.values), list(query.group_by)
-        )
-        return product, features, {}
+        return product, query.features(), {}
 
     def start(
         self,
@@ -203,12 +180,13 @@ class JoinProtocol:
                 self.space.add_task(
                     spec.job_id,
                     name,
-                    CohortUploadTask(
+                    JoinUploadTask(
+                        product=spec.product,
                         role=role,
                         query=spec.query,
                         paillier_public_key=spec.paillier_public_key,
                         sealed_key=spec.sealed_keys[name],
-                        clip=query.dp is not None,
+                        clip=query.epsilon is not None,
                     ),
                 )
 
@@ -221,33 +199,38 @@ class JoinProtocol:
 
     # -- transitions ----------------------------------------------------------------------------
     def advance(self, spec: JobSpec, node: str, payload: TaskResultPayload) -> None:
-        if isinstance(payload, CohortUploadResult):
+        if isinstance(payload, JoinUploadResult):
             self._accept_upload(spec, node, payload)
-        elif isinstance(payload, CohortUnpackResult):
+        elif isinstance(payload, JoinUnpackResult):
             self._accept_unpacked(spec, payload)
-        elif isinstance(payload, CohortThresholdResult):
+        elif isinstance(payload, JoinThresholdResult):
             self._accept_threshold(spec, payload)
         elif isinstance(payload, AckResult):
             self.ledger.append(node, "result_collected", {}, job_id=spec.job_id)
             self.store.drop_data(spec.job_id, keep=("result",))
         else:
-            raise ProtocolError(f"a cohort job takes no {payload.kind}")
+            raise ProtocolError(f"a {spec.product} job takes no {payload.kind}")
 
-    def _layout(self, spec: JobSpec, hospital_ids: list[str]) -> CellLayout:
-        return build_layout(self.query(spec), hospital_ids, self.public_key(spec).bits)
+    def _layout(self, spec: JobSpec, domains: dict[str, list[str]]) -> JoinLayout:
+        _, join = self.product(spec)
+        return join.layout(self.query(spec), domains, self.public_key(spec).bits)
 
-    def _accept_upload(self, spec: JobSpec, node: str, r: CohortUploadResult) -> None:
+    def _declared(self, spec: JobSpec, role: str, r: JoinUploadResult) -> dict[str, list[str]]:
+        """The domains a provider of ``role`` may declare, from its upload."""
+        allowed = self.product(spec)[1].declares.get(role, ())
+        return {dim: values for dim, values in r.domains.items() if dim in allowed}
+
+    def _accept_upload(self, spec: JobSpec, node: str, r: JoinUploadResult) -> None:
         role = next(role for role, names in spec.providers.items() if node in names)
         query = self.query(spec)
         n_tokens = len(token_column(r.tokens))  # refuses a blob of partial tokens
         if count_distinct(r.tokens) != n_tokens:
             raise ProtocolError("repeated tokens: one per person")
-        if role == "hospital":
-            expected = self._layout(spec, r.hospital_ids).n_plaintexts
-        else:
-            if r.hospital_ids:
-                raise ProtocolError("only the hospital declares hospital ids")
-            expected = self._layout(spec, ["-"]).n_plaintexts if cdc_sends_vectors(query) else 0
+        declared = self._declared(spec, role, r)
+        undeclarable = sorted(d for d, values in r.domains.items() if values and d not in declared)
+        if undeclarable:
+            raise ProtocolError(f"the {role} declares no domain of {', '.join(undeclarable)}")
+        expected = self._layout(spec, declared).n_plaintexts if query.sends_vectors(role) else 0
         if r.plaintexts != expected:
             raise ProtocolError(f"{role} vectors must be {expected} ciphertexts each")
         cts = self.public_key(spec).unpack(r.ciphertexts)  # refuses anything outside Z*_{n^2}
@@ -257,15 +240,15 @@ class JoinProtocol:
         self.space.set_step(spec.job_id, "running", "upload")
         self.ledger.append(
             node,
-            "cohort_uploaded",
+            "join_uploaded",
             {
                 "role": role,
-                "cohort_size": n_tokens,
+                "set_size": n_tokens,
                 "ciphertext_hash": self.suite.hex_hash(r.ciphertexts),
             },
             job_id=spec.job_id,
         )
-        if len(self.store.data_keys(spec.job_id, "upload/")) == 2:
+        if len(self.store.data_keys(spec.job_id, "upload/")) == len(self.roles(spec)):
             self.space.set_step(spec.job_id, "running", "joining")
             self.space.work_added()
 
@@ -273,36 +256,46 @@ class JoinProtocol:
     def work_inputs(self, spec: JobSpec) -> dict[str, Any]:
         return {
             role: self.store.get_data(spec.job_id, f"upload/{role}") or b""
-            for role in ("hospital", "cdc")
+            for role in self.roles(spec)
         }
 
     def work(self, spec: JobSpec, inputs: dict[str, Any]) -> dict[str, Any]:
         """Join tokens, add the vectors over the intersection, mask every slot."""
         pk = self.public_key(spec)
-        hospital = CohortUploadResult.model_validate_json(inputs["hospital"])
-        cdc = CohortUploadResult.model_validate_json(inputs["cdc"])
-        layout = self._layout(spec, hospital.hospital_ids)
+        _, join = self.product(spec)
+        left_role, right_role = self.roles(spec)
+        left = JoinUploadResult.model_validate_json(inputs[left_role])
+        right = JoinUploadResult.model_validate_json(inputs[right_role])
+        layout = self._layout(
+            spec,
+            {
+                **self._declared(spec, left_role, left),
+                **self._declared(spec, right_role, right),
+            },
+        )
         k = layout.n_plaintexts
         pairs = list(
-            zip(*(a.tolist() for a in join_tokens(hospital.tokens, cdc.tokens)), strict=True)
+            zip(*(a.tolist() for a in join_tokens(left.tokens, right.tokens)), strict=True)
         )
-        h_cts = pk.unpack(hospital.ciphertexts)
-        c_cts = pk.unpack(cdc.ciphertexts) if cdc.plaintexts else []
+        l_cts = pk.unpack(left.ciphertexts) if left.plaintexts else []
+        r_cts = pk.unpack(right.ciphertexts) if right.plaintexts else []
         totals = [gmpy2.mpz(1)] * k
-        for hi, ci in pairs:
+        for li, ri in pairs:
             for j in range(k):
-                totals[j] = totals[j] * h_cts[hi * k + j] % pk.nsquare
-                if c_cts:
-                    totals[j] = totals[j] * c_cts[ci * k + j] % pk.nsquare
-        masks = [secrets.randbits(MASK_BITS) for _ in range(layout.n_slots)]
+                if l_cts:
+                    totals[j] = totals[j] * l_cts[li * k + j] % pk.nsquare
+                if r_cts:
+                    totals[j] = totals[j] * r_cts[ri * k + j] % pk.nsquare
+        mask_bits = join.mask_bits
+        masks = [secrets.randbits(mask_bits) for _ in range(layout.n_slots)]
         masked = [
             pk.add(total, pk.encrypt_trivial(packed))
             for total, packed in zip(
-                totals, layout.pack(dict(enumerate(masks)), limit=1 << MASK_BITS), strict=True
+                totals, layout.pack(dict(enumerate(masks)), limit=1 << mask_bits), strict=True
             )
         ]
         return {
-            "layout": layout_spec(layout).model_dump_json(),
+            "layout": layout.to_wire().model_dump_json(),
             "masked": pk.pack(rerandomise_values(pk, masked)),
             "masks": masks,
             "intersection": len(pairs),
@@ -314,45 +307,46 @@ class JoinProtocol:
         self.store.put_data(spec.job_id, "layout", out["layout"].encode())
         layout = CellLayoutSpec.model_validate_json(out["layout"])
         self.space.add_task(
-            spec.job_id, spec.consumer, CohortUnpackTask(layout=layout, masked=out["masked"])
+            spec.job_id, spec.consumer, JoinUnpackTask(layout=layout, masked=out["masked"])
         )
         self.space.set_step(spec.job_id, "running", "unpacking")
         self.ledger.append(
-            SPACE, "cohort_joined", {"intersection": out["intersection"]}, job_id=spec.job_id
+            SPACE, "tokens_joined", {"intersection": out["intersection"]}, job_id=spec.job_id
         )
 
     # -- after the requester's steps ------------------------------------------------------
-    def _layout_stored(self, job_id: str) -> CellLayout:
-        data = self.store.get_data(job_id, "layout")
+    def _layout_stored(self, spec: JobSpec) -> JoinLayout:
+        data = self.store.get_data(spec.job_id, "layout")
         if data is None:
-            raise ProtocolError(f"job {job_id} is not at the step that needs its layout")
-        return layout_of(CellLayoutSpec.model_validate_json(data))
+            raise ProtocolError(f"job {spec.job_id} is not at the step that needs its layout")
+        return self.product(spec)[1].layout_of(CellLayoutSpec.model_validate_json(data))
 
-    def _accept_unpacked(self, spec: JobSpec, r: CohortUnpackResult) -> None:
+    def _accept_unpacked(self, spec: JobSpec, r: JoinUnpackResult) -> None:
         pk = self.public_key(spec)
         query = self.query(spec)
-        layout = self._layout_stored(spec.job_id)
+        layout = self._layout_stored(spec)
         masks = json.loads(self.store.get_data(spec.job_id, "masks") or b"[]")
         cts = pk.unpack(r.ciphertexts)
         if len(cts) != layout.n_slots or len(masks) != layout.n_slots:
             raise ProtocolError(f"one ciphertext per slot ({layout.n_slots}) is needed")
         values = [pk.add(c, pk.encrypt_trivial(-m)) for c, m in zip(cts, masks, strict=True)]
-        if query.dp is not None:
+        if query.epsilon is not None:
             values = add_noise(pk, values, layout, query, self.space.dp_rng)
         self.store.put_data(spec.job_id, "values", pk.pack(values))
         min_count = int(self.plan(spec.job_id)["min_count"])
         self.ledger.append(
             spec.consumer,
-            "cohort_unpacked",
-            {"slots": layout.n_slots, "dp": query.dp is not None},
+            "join_unpacked",
+            {"slots": layout.n_slots, "dp": query.epsilon is not None},
             job_id=spec.job_id,
         )
         if min_count == 0:
             self._release(spec, [True] * len(layout.cells))
             return
+        count_value = self.product(spec)[1].count_value
         blinded = []
         for cell in range(len(layout.cells)):
-            count = values[layout.slot(cell, "count")]
+            count = values[layout.slot(cell, count_value)]
             # Leave room below n/3 for 2c (< 2^57) times the blind.
             bits = secrets.randbelow(min(BLIND_BITS, pk.bits - 200)) + 1
             blind = secrets.randbits(bits) | (1 << (bits - 1))  # log-uniform, at least 1
@@ -363,21 +357,21 @@ class JoinProtocol:
         self.space.add_task(
             spec.job_id,
             spec.consumer,
-            CohortThresholdTask(
+            JoinThresholdTask(
                 blinded=pk.pack(rerandomise_values(pk, blinded)),
             ),
         )
         self.space.set_step(spec.job_id, "running", "thresholding")
 
-    def _accept_threshold(self, spec: JobSpec, r: CohortThresholdResult) -> None:
-        layout = self._layout_stored(spec.job_id)
+    def _accept_threshold(self, spec: JobSpec, r: JoinThresholdResult) -> None:
+        layout = self._layout_stored(spec)
         if len(r.passed) != len(layout.cells):
             raise ProtocolError("one answer per cell is needed")
         self._release(spec, r.passed)
 
     def _release(self, spec: JobSpec, passed: list[bool]) -> None:
         pk = self.public_key(spec)
-        layout = self._layout_stored(spec.job_id)
+        layout = self._layout_stored(spec)
         values = pk.unpack(self.store.get_data(spec.job_id, "values") or b"")
         width = len(layout.values)
         kept = [
@@ -395,7 +389,7 @@ class JoinProtocol:
             handles=b"",
             ciphertexts=pk.pack(rerandomise_values(pk, kept)),
             duties=duties,
-            layout=layout_spec(layout),
+            layout=layout.to_wire(),
             status=["ok" if ok else "suppressed" for ok in passed],
             privacy=self.space.privacy_report(spec, obligations),
         )
