@@ -18,15 +18,18 @@ conditions. Rules followed:
 * A code that is not here maps to nothing: the connector leaves icd10 NULL and
   warns. Nothing is inferred from a description.
 
-The NNDSS event codes are those seen in the fixture messages (OBR-31) plus a
-few checked against CDC's published 2019 code list; each keeps its name so a
-message naming the condition differently is flagged.
+The NNDSS event codes are CDC's whole event code list (``nndss_icd10.csv``,
+its source in its header), each with its ICD-10 equivalent where one exists
+and the reason where none does; each keeps its name so a message naming the
+condition differently is flagged.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter
+from pathlib import Path
 
 SNOMED_SYSTEMS = frozenset(
     {"http://snomed.info/sct", "snomed-ct", "snomedct", "sct", "snomed", "2.16.840.1.113883.6.96"}
@@ -205,22 +208,20 @@ SNOMED_TO_ICD10: dict[str, tuple[str, str]] = {
     "105531004": ("Z59.1", "Housing unsatisfactory"),
 }
 
-# NNDSS event code (OBR-31) -> (WHO ICD-10, the condition's NNDSS name)
-NNDSS_TO_ICD10: dict[str, tuple[str, str]] = {
-    "10190": ("A37", "Pertussis"),
-    "11080": ("A69.2", "Lyme disease"),
-    "10440": ("A20", "Plague"),
-    "11550": ("D59.3", "Hemolytic uremic syndrome postdiarrheal"),
-    "10350": ("A22", "Anthrax"),
-    "12010": ("B60.0", "Babesiosis"),
-    "10530": ("A05.1", "Botulism, foodborne"),
-    "10040": ("A36", "Diphtheria"),
-    "11570": ("A07.1", "Giardiasis"),
-    "11580": ("A07.2", "Cryptosporidiosis"),
-    "10380": ("A30", "Hansen's disease (Leprosy)"),
-    "11590": ("B33.4", "Hantavirus pulmonary syndrome"),
-    "11900": ("B38", "Coccidioidomycosis"),
-}
+# NNDSS event code (OBR-31) -> (WHO ICD-10 or "" when none, the condition's NNDSS name),
+# read from connectors/nndss_icd10.csv: CDC's whole event code list, with its source
+# in the file's header and a reason for every code left without an ICD-10 equivalent.
+NNDSS_CODE_FILE = Path(__file__).with_name("nndss_icd10.csv")
+
+
+def _read_nndss(path: Path) -> dict[str, tuple[str, str]]:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
+    return {
+        row["code"]: (row["icd10"], row["name"]) for row in csv.DictReader(lines) if row["code"]
+    }
+
+
+NNDSS_TO_ICD10: dict[str, tuple[str, str]] = _read_nndss(NNDSS_CODE_FILE)
 
 
 def icd10_for_snomed(code: str) -> str | None:
@@ -245,7 +246,12 @@ def icd10_for_coding(system: str | None, code: str | None) -> str | None:
 
 def icd10_for_nndss(code: str) -> str | None:
     entry = NNDSS_TO_ICD10.get(code.strip())
-    return entry[0] if entry else None
+    return entry[0] if entry and entry[0] else None
+
+
+def nndss_known(code: str) -> bool:
+    """Whether the code is on CDC's event code list (mapped or not)."""
+    return code.strip() in NNDSS_TO_ICD10
 
 
 def nndss_name_agrees(code: str, name: str) -> bool:
