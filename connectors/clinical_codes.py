@@ -34,7 +34,31 @@ from pathlib import Path
 SNOMED_SYSTEMS = frozenset(
     {"http://snomed.info/sct", "snomed-ct", "snomedct", "sct", "snomed", "2.16.840.1.113883.6.96"}
 )
-ICD10_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/icd-10", "icd-10", "icd10", "i10"})
+ICD10_SYSTEMS = frozenset(
+    {"http://hl7.org/fhir/sid/icd-10", "icd-10", "icd10", "i10", "2.16.840.1.113883.6.3"}
+)
+# ICD-10-CM (the US clinical modification): read at its three-character
+# category, which WHO ICD-10 shares; its fourth and later characters differ.
+ICD10_CM_SYSTEMS = frozenset(
+    {"http://hl7.org/fhir/sid/icd-10-cm", "icd-10-cm", "icd10cm", "i10c", "2.16.840.1.113883.6.90"}
+)
+# ICD-9-CM: never read as ICD-10; only through a crosswalk the provider declares.
+ICD9_SYSTEMS = frozenset(
+    {
+        "http://hl7.org/fhir/sid/icd-9-cm",
+        "icd-9-cm",
+        "icd9cm",
+        "icd9",
+        "i9",
+        "2.16.840.1.113883.6.103",
+    }
+)
+# What a provider may declare a local code system to be (connectors/fhir.py):
+# ``icd10`` (WHO, or China's national clinical edition, whose codes extend
+# WHO's: taken as written), ``icd10-cm`` (category), ``icd9`` (crosswalk only).
+EDITIONS = ("icd10", "icd10-cm", "icd9")
+_NATIONAL = re.compile(r"[A-Z][0-9]{2}\.[0-9A-Z]{1,4}X[0-9]{3}")
+_ICD_UNDOTTED = re.compile(r"([A-Z][0-9]{2})([0-9A-Z]{1,4})")
 _ICD10 = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?")
 
 # SNOMED CT concept id -> (WHO ICD-10, the concept's term, for review)
@@ -231,17 +255,31 @@ def icd10_for_snomed(code: str) -> str | None:
 
 def icd10_for_coding(system: str | None, code: str | None) -> str | None:
     """ICD-10 for one coded value: SNOMED CT through the table, a WHO ICD-10
-    code as given (when well formed); anything else (ICD-10-CM included,
-    whose codes differ from WHO's) is None."""
+    code as given (when well formed), an ICD-10-CM code at its category;
+    anything else (ICD-9 included) is None."""
     if not code:
         return None
     sys = (system or "").strip().lower()
     if sys in SNOMED_SYSTEMS:
         return icd10_for_snomed(code)
     if sys in ICD10_SYSTEMS:
-        value = code.strip().upper()
-        return value if _ICD10.fullmatch(value) else None
+        return icd10_as_written(code, "icd10")
+    if sys in ICD10_CM_SYSTEMS:
+        return icd10_as_written(code, "icd10-cm")
     return None
+
+
+def icd10_as_written(code: str, edition: str) -> str | None:
+    """A WHO ICD-10 code from one written in ``edition``: ``icd10`` as given
+    (``E119`` read as ``E11.9``; China's national clinical edition's
+    ``E11.900x001`` kept), ``icd10-cm`` at its three-character category."""
+    value = code.strip().upper()
+    undotted = _ICD_UNDOTTED.fullmatch(value)
+    if undotted:
+        value = f"{undotted[1]}.{undotted[2]}"
+    if edition == "icd10-cm":
+        return value[:3] if _ICD10.fullmatch(value) else None
+    return value if _ICD10.fullmatch(value) or _NATIONAL.fullmatch(value) else None
 
 
 def icd10_for_nndss(code: str) -> str | None:
