@@ -302,6 +302,7 @@ class _Reader:
         self.unknown_classes: Counter[str] = Counter()
         self.bundles: list[str] = []
         self.conditions = 0
+        self.folded = 0
         self.no_hospital = 0
 
     def read(self, path: Path) -> None:
@@ -460,55 +461,75 @@ class _Reader:
     def stage(self, rows: PersonRows) -> None:
         for file, line, why in self.bad_lines:
             rows.reject(file, line, None, why)
-        admissions = {e.id: e for e in self.encounters if e.id and e.part_of is None}
+        admissions = {e.id for e in self.encounters if e.id and e.part_of is None}
+        parts = [e for e in self.encounters if e.part_of is not None and e.part_of in admissions]
+        for enc in parts:
+            # An ICU stay, transfer ... is part of its admission: no visit of
+            # its own; its diagnosis serves the admission when that has none.
+            if enc.id and enc.part_of and enc.part_of not in self.diagnoses:
+                found = enc.reason_icd10 or self.diagnoses.get(enc.id)
+                if found:
+                    self.diagnoses[enc.part_of] = found
+        refused: set[str] = set()
+        folded = {id(e) for e in parts}
         for enc in self.encounters:
-            if enc.part_of is not None and enc.part_of in admissions:
-                # An ICU stay, transfer ... is part of its admission: no visit of
-                # its own; its diagnosis serves the admission when that has none.
-                self.report.rows_read += 1
-                self.report.rows_merged += 1
-                if enc.id and enc.part_of not in self.diagnoses:
-                    found = enc.reason_icd10 or self.diagnoses.get(enc.id)
-                    if found:
-                        self.diagnoses[enc.part_of] = found
+            if id(enc) in folded:
                 continue
-            if enc.status in NOT_HELD:
-                rows.reject(enc.file, enc.line, "status", f"status {enc.status}: not a visit")
-                continue
-            if enc.patient is None:
-                rows.reject(enc.file, enc.line, "subject", "no Patient reference")
-                continue
-            visit_type = self._visit_type(enc.class_system, enc.class_code)
-            if enc.class_code is not None and visit_type is None:
-                where = f" (system {enc.class_system})" if enc.class_system else ""
+            if not self._stage_one(enc, rows) and enc.id:
+                refused.add(enc.id)
+        for enc in parts:
+            if enc.part_of in refused:
                 rows.reject(
                     enc.file,
                     enc.line,
-                    "class",
-                    f"Encounter.class {enc.class_code!r}{where} has no declared visit type; "
-                    "declare it under encounter_class in the FHIR settings (--mapping)",
+                    "partOf",
+                    f"part of admission {enc.part_of}, which was rejected",
                 )
-                continue
-            if enc.hospital is None:
-                self.no_hospital += 1
-            rows.add(
+            else:
+                self.report.rows_read += 1
+                self.report.rows_merged += 1
+                self.folded += 1
+
+    def _stage_one(self, enc: _Encounter, rows: PersonRows) -> bool:
+        """Stage one encounter as a visit; False when it is rejected here."""
+        if enc.status in NOT_HELD:
+            rows.reject(enc.file, enc.line, "status", f"status {enc.status}: not a visit")
+            return False
+        if enc.patient is None:
+            rows.reject(enc.file, enc.line, "subject", "no Patient reference")
+            return False
+        visit_type = self._visit_type(enc.class_system, enc.class_code)
+        if enc.class_code is not None and visit_type is None:
+            where = f" (system {enc.class_system})" if enc.class_system else ""
+            rows.reject(
                 enc.file,
                 enc.line,
-                enc.patient,
-                "subject",
-                {
-                    "visit_id": enc.id,
-                    "hospital_id": enc.hospital or UNKNOWN_HOSPITAL,
-                    "visit_date": self.settings.shift(enc.start),
-                    "visit_type": visit_type,
-                    "discharge_date": (
-                        self.settings.shift(enc.end) if visit_type == "inpatient" else None
-                    ),
-                    "icd10": enc.reason_icd10 or (self.diagnoses.get(enc.id) if enc.id else None),
-                    "total_cost": None,
-                },
-                self.patients.get(enc.patient),
+                "class",
+                f"Encounter.class {enc.class_code!r}{where} has no declared visit type; "
+                "declare it under encounter_class in the FHIR settings (--mapping)",
             )
+            return False
+        if enc.hospital is None:
+            self.no_hospital += 1
+        rows.add(
+            enc.file,
+            enc.line,
+            enc.patient,
+            "subject",
+            {
+                "visit_id": enc.id,
+                "hospital_id": enc.hospital or UNKNOWN_HOSPITAL,
+                "visit_date": self.settings.shift(enc.start),
+                "visit_type": visit_type,
+                "discharge_date": (
+                    self.settings.shift(enc.end) if visit_type == "inpatient" else None
+                ),
+                "icd10": enc.reason_icd10 or (self.diagnoses.get(enc.id) if enc.id else None),
+                "total_cost": None,
+            },
+            self.patients.get(enc.patient),
+        )
+        return True
 
     def _visit_type(self, system: str | None, code: str | None) -> str | None:
         if code is None:
@@ -534,13 +555,8 @@ class _Reader:
                 f"Encounter.class codes without a declared visit type, their encounters "
                 f"rejected: {listed}"
             )
-        folded = sum(
-            1
-            for e in self.encounters
-            if e.part_of and e.part_of in {x.id for x in self.encounters if x.part_of is None}
-        )
-        if folded:
-            notes.append(f"{folded} encounter(s) partOf an admission were folded into it")
+        if self.folded:
+            notes.append(f"{self.folded} encounter(s) partOf an admission were folded into it")
         if self.settings.date_shift_days:
             notes.append(f"dates shifted by {self.settings.date_shift_days} days, as declared")
         known = {e.id for e in self.encounters}

@@ -332,6 +332,9 @@ def test_real2_mimic_without_settings_refuses_local_classes(
     classes = {r.reason.split("'")[1] for r in report.rejections if r.field == "class"}
     assert "EW EMER." in classes and "URGENT" in classes
     assert not any(r.field == "class" and "ACUTE" in r.reason for r in report.rejections)
+    # ICU stays of a rejected admission are not "merged" into nothing
+    assert report.rows_loaded == 0 and report.rows_merged == 0
+    assert sum(r.field == "partOf" for r in report.rejections) == 138
 
 
 def test_real2_mimic_with_declared_settings(real2_files: Path, tmp_path: Path) -> None:
