@@ -18,20 +18,47 @@ conditions. Rules followed:
 * A code that is not here maps to nothing: the connector leaves icd10 NULL and
   warns. Nothing is inferred from a description.
 
-The NNDSS event codes are those seen in the fixture messages (OBR-31) plus a
-few checked against CDC's published 2019 code list; each keeps its name so a
-message naming the condition differently is flagged.
+The NNDSS event codes are CDC's whole event code list (``nndss_icd10.csv``,
+its source in its header), each with its ICD-10 equivalent where one exists
+and the reason where none does; each keeps its name so a message naming the
+condition differently is flagged.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter
+from pathlib import Path
 
 SNOMED_SYSTEMS = frozenset(
     {"http://snomed.info/sct", "snomed-ct", "snomedct", "sct", "snomed", "2.16.840.1.113883.6.96"}
 )
-ICD10_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/icd-10", "icd-10", "icd10", "i10"})
+ICD10_SYSTEMS = frozenset(
+    {"http://hl7.org/fhir/sid/icd-10", "icd-10", "icd10", "i10", "2.16.840.1.113883.6.3"}
+)
+# ICD-10-CM (the US clinical modification): read at its three-character
+# category, which WHO ICD-10 shares; its fourth and later characters differ.
+ICD10_CM_SYSTEMS = frozenset(
+    {"http://hl7.org/fhir/sid/icd-10-cm", "icd-10-cm", "icd10cm", "i10c", "2.16.840.1.113883.6.90"}
+)
+# ICD-9-CM: never read as ICD-10; only through a crosswalk the provider declares.
+ICD9_SYSTEMS = frozenset(
+    {
+        "http://hl7.org/fhir/sid/icd-9-cm",
+        "icd-9-cm",
+        "icd9cm",
+        "icd9",
+        "i9",
+        "2.16.840.1.113883.6.103",
+    }
+)
+# What a provider may declare a local code system to be (connectors/fhir.py):
+# ``icd10`` (WHO, or China's national clinical edition, whose codes extend
+# WHO's: taken as written), ``icd10-cm`` (category), ``icd9`` (crosswalk only).
+EDITIONS = ("icd10", "icd10-cm", "icd9")
+_NATIONAL = re.compile(r"[A-Z][0-9]{2}\.[0-9A-Z]{1,4}X[0-9]{3}")
+_ICD_UNDOTTED = re.compile(r"([A-Z][0-9]{2})([0-9A-Z]{1,4})")
 _ICD10 = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?")
 
 # SNOMED CT concept id -> (WHO ICD-10, the concept's term, for review)
@@ -205,22 +232,20 @@ SNOMED_TO_ICD10: dict[str, tuple[str, str]] = {
     "105531004": ("Z59.1", "Housing unsatisfactory"),
 }
 
-# NNDSS event code (OBR-31) -> (WHO ICD-10, the condition's NNDSS name)
-NNDSS_TO_ICD10: dict[str, tuple[str, str]] = {
-    "10190": ("A37", "Pertussis"),
-    "11080": ("A69.2", "Lyme disease"),
-    "10440": ("A20", "Plague"),
-    "11550": ("D59.3", "Hemolytic uremic syndrome postdiarrheal"),
-    "10350": ("A22", "Anthrax"),
-    "12010": ("B60.0", "Babesiosis"),
-    "10530": ("A05.1", "Botulism, foodborne"),
-    "10040": ("A36", "Diphtheria"),
-    "11570": ("A07.1", "Giardiasis"),
-    "11580": ("A07.2", "Cryptosporidiosis"),
-    "10380": ("A30", "Hansen's disease (Leprosy)"),
-    "11590": ("B33.4", "Hantavirus pulmonary syndrome"),
-    "11900": ("B38", "Coccidioidomycosis"),
-}
+# NNDSS event code (OBR-31) -> (WHO ICD-10 or "" when none, the condition's NNDSS name),
+# read from connectors/nndss_icd10.csv: CDC's whole event code list, with its source
+# in the file's header and a reason for every code left without an ICD-10 equivalent.
+NNDSS_CODE_FILE = Path(__file__).with_name("nndss_icd10.csv")
+
+
+def _read_nndss(path: Path) -> dict[str, tuple[str, str]]:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
+    return {
+        row["code"]: (row["icd10"], row["name"]) for row in csv.DictReader(lines) if row["code"]
+    }
+
+
+NNDSS_TO_ICD10: dict[str, tuple[str, str]] = _read_nndss(NNDSS_CODE_FILE)
 
 
 def icd10_for_snomed(code: str) -> str | None:
@@ -230,22 +255,41 @@ def icd10_for_snomed(code: str) -> str | None:
 
 def icd10_for_coding(system: str | None, code: str | None) -> str | None:
     """ICD-10 for one coded value: SNOMED CT through the table, a WHO ICD-10
-    code as given (when well formed); anything else (ICD-10-CM included,
-    whose codes differ from WHO's) is None."""
+    code as given (when well formed), an ICD-10-CM code at its category;
+    anything else (ICD-9 included) is None."""
     if not code:
         return None
     sys = (system or "").strip().lower()
     if sys in SNOMED_SYSTEMS:
         return icd10_for_snomed(code)
     if sys in ICD10_SYSTEMS:
-        value = code.strip().upper()
-        return value if _ICD10.fullmatch(value) else None
+        return icd10_as_written(code, "icd10")
+    if sys in ICD10_CM_SYSTEMS:
+        return icd10_as_written(code, "icd10-cm")
     return None
+
+
+def icd10_as_written(code: str, edition: str) -> str | None:
+    """A WHO ICD-10 code from one written in ``edition``: ``icd10`` as given
+    (``E119`` read as ``E11.9``; China's national clinical edition's
+    ``E11.900x001`` kept), ``icd10-cm`` at its three-character category."""
+    value = code.strip().upper()
+    undotted = _ICD_UNDOTTED.fullmatch(value)
+    if undotted:
+        value = f"{undotted[1]}.{undotted[2]}"
+    if edition == "icd10-cm":
+        return value[:3] if _ICD10.fullmatch(value) else None
+    return value if _ICD10.fullmatch(value) or _NATIONAL.fullmatch(value) else None
 
 
 def icd10_for_nndss(code: str) -> str | None:
     entry = NNDSS_TO_ICD10.get(code.strip())
-    return entry[0] if entry else None
+    return entry[0] if entry and entry[0] else None
+
+
+def nndss_known(code: str) -> bool:
+    """Whether the code is on CDC's event code list (mapped or not)."""
+    return code.strip() in NNDSS_TO_ICD10
 
 
 def nndss_name_agrees(code: str, name: str) -> bool:

@@ -10,30 +10,39 @@ Mapping decisions (one report per case; row = the message's number in its
 file, 1-based):
 
 * report_id = the case's Local Record ID, OBR-3 first component, of the
-  "Epidemiologic Information" OBR (OBR-4 68991-9; else the first OBR). CDC
-  defines a case by this id (with the reporting jurisdiction); MSH-10 is only
-  a message id and is not even unique in the fixtures.
+  "Epidemiologic Information" OBR (OBR-4 68991-9; else the Generic v1 NOTF
+  OBR; else the first OBR), of the case's last message. A case is identified
+  by its state case id (OBX 77993-4 / INV173) with the reporting
+  jurisdiction (77968-6 / NOT116) when it has one, else by the local record
+  id; MSH-10 is only a message id and is not even unique in the fixtures.
 * person through PID-3 first component and the id map (``connectors.id_map``);
   PID-7 birth date and PID-8 sex feed the pseudonymous ids.
 * report_date = OBR-7, "Date First Electronically Submitted" in the MMGs: it
   stays the same when a case is corrected. Else OBR-22 (date of the latest
   notification), else MSH-7. The local date as written, before any offset.
-* disease_icd10 = OBR-31 (NNDSS event code) through ``clinical_codes``; a code
-  without a mapping is a rejection (the column is required) and is warned.
-* case_status from the OBX with observation id 77990-0 (Case Class Status):
-  SNOMED 410605003 confirmed, 2931005 probable, 415684004 suspected.
-  PHC178 "Not a Case" withdraws the case; any other status is a rejection.
+* disease_icd10 = OBR-31 (NNDSS event code) through ``clinical_codes`` (CDC's
+  whole list in ``nndss_icd10.csv``); a code without an ICD-10 equivalent is
+  a rejection (the column is required) and is warned.
+* case_status from the OBX 77990-0 (Generic v2) or INV163 (Generic v1) Case
+  Class Status: SNOMED 410605003 confirmed, 2931005 probable, 415684004
+  suspected. PHC178 "Not a Case" withdraws the case; any other status, or
+  none, is a rejection.
 
-Updates and deletes: NNDSS sends both as OBR-25 = C with the same local
-record id. Within one load, messages are applied in the order the files were
-given (a folder in name order) and, inside a file, in message order; the last
-state of each report_id is loaded. Every earlier message of that case is
-reported as superseded, and a withdrawal removes the case, with a warning
-naming both messages. A report_id whose later message carries an earlier
-OBR-22 than the one it replaces is still applied in file order, but warned.
-Corrections do not reach reports loaded by an earlier load: those keys are
-already loaded and the store refuses the new row, visibly, unless
-``replace`` is set.
+Updates and deletes: NNDSS sends both as OBR-25 = C for the same case (the
+same state case id; CDC's own series change the local record id). Within
+one load, messages are applied in the order the files were given (a folder
+in name order) and, inside a file, in message order; the last state of each
+case is loaded. Every earlier message of that case is reported as
+superseded, and a withdrawal removes the case, with a warning naming both
+messages; an update or withdrawal that matches no earlier message is
+warned. A case whose later message carries an earlier OBR-22 than the one
+it replaces is still applied in file order, but warned. Corrections do not
+reach reports loaded by an earlier load: those keys are already loaded and
+the store refuses the new row, visibly, unless ``replace`` is set.
+
+A file that holds no message (empty, a JSON envelope, a README) is a
+file-level rejection and the other files load; only when no file is HL7 v2
+at all is the load an ``InputError``.
 """
 
 from __future__ import annotations
@@ -49,7 +58,12 @@ import hl7
 
 from connectors.base import Connector, LoadOptions
 from connectors.canonical import CDC_CASE_REPORTS
-from connectors.clinical_codes import UnmappedCodes, icd10_for_nndss, nndss_name_agrees
+from connectors.clinical_codes import (
+    UnmappedCodes,
+    icd10_for_nndss,
+    nndss_known,
+    nndss_name_agrees,
+)
 from connectors.csv_reader import detect_encoding
 from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
 from connectors.node_store import NodeStore
@@ -58,14 +72,26 @@ from trusted_space.core.errors import InputError, Location
 
 SUFFIXES = (".hl7", ".txt", ".msg", ".er7")
 EPIDEMIOLOGIC_OBR = "68991-9"
-CASE_CLASS_STATUS = "77990-0"
-STATE_CASE_ID = "77993-4"
-REPORTING_JURISDICTION = "77968-6"
+NOTIFICATION_OBR = "NOTF"  # Generic v1 and the guides built on it
+# Where the guides put each value: the LOINC ids of Generic v2 and the guides
+# built on it, then the PHIN question ids of Generic v1 (arboviral, varicella,
+# tularemia, Hansen's disease ... messages).
+CASE_CLASS_STATUS = ("77990-0", "INV163")
+STATE_CASE_ID = ("77993-4", "INV173")
+REPORTING_JURISDICTION = ("77968-6", "NOT116")
 STATUSES = {"410605003": "confirmed", "2931005": "probable", "415684004": "suspected"}
 NOT_A_CASE = "PHC178"
 _BATCH_SEGMENTS = ("FHS", "BHS", "FTS", "BTS")
 _INVISIBLE = str.maketrans("", "", "\u200b\ufeff")
 _DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+
+
+class _Unreadable(InputError):
+    """A file with no message that can be read: why, for its rejection."""
+
+    def __init__(self, reason: str, where: Location) -> None:
+        super().__init__(reason, where)
+        self.reason = reason
 
 
 class _Refused(Exception):
@@ -101,21 +127,35 @@ class Hl7v2Connector(Connector):
         spec = require_id_map(options.id_map, "HL7 v2")
         report = QualityReport(source=self.kind)
         cases: list[_Case] = []
-        refused: list[tuple[str, int, str, str]] = []
+        refused: list[tuple[str, int | None, str | None, str]] = []
+        unreadable: list[_Unreadable] = []
         for path in _files(paths):
             report.files.append(str(path))
-            for row, text in enumerate(_messages(path, report), 1):
+            try:
+                messages = _messages(path, report)
+            except _Unreadable as exc:
+                # One unreadable file does not stop the others: it is a
+                # file-level rejection (row None), counted as one record.
+                unreadable.append(exc)
+                refused.append((str(path), None, None, exc.reason))
+                continue
+            for row, text in enumerate(messages, 1):
                 try:
                     cases.append(_parse(text, str(path), row))
                 except _Refused as exc:
                     refused.append((str(path), row, exc.field, exc.reason))
+        if unreadable and len(unreadable) == len(report.files):
+            if len(unreadable) == 1:
+                raise unreadable[0]
+            listed = "; ".join(str(e) for e in unreadable)
+            raise InputError(f"none of the {len(unreadable)} files is HL7 v2: {listed}")
         final, dropped = _latest_states(cases, report)
         patients: dict[str, Demographics] = {}
         for case in final:
             patients.setdefault(case.patient, case.demographics)
         rows = PersonRows(CDC_CASE_REPORTS, load_id_map(spec, patients), report)
-        for file, row, field, reason in refused + dropped:
-            rows.reject(file, row, field, reason)
+        for file, number, field, reason in [*refused, *dropped]:
+            rows.reject(file, number, field, reason)
         _stage(final, rows)
         rows.load(store, replace=options.replace)
         return report
@@ -139,7 +179,15 @@ def _messages(path: Path, report: QualityReport) -> list[str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", where) from exc
+        raise _Unreadable(f"cannot read: {exc.strerror}", where) from exc
+    if not data.strip():
+        raise _Unreadable("empty file (0 bytes)" if not data else "empty file (blank)", where)
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        raise _Unreadable(
+            "a JSON document, not HL7 v2 (an envelope around a message?); "
+            "extract the HL7 message to its own file",
+            where,
+        )
     encoding = detect_encoding(path)
     if encoding != "utf-8":
         report.warnings.append(f"{path}: not UTF-8; read as {encoding}")
@@ -157,7 +205,7 @@ def _messages(path: Path, report: QualityReport) -> list[str]:
         else:
             stray += 1
     if not messages:
-        raise InputError("no HL7 v2 message (no MSH segment)", where)
+        raise _Unreadable("not an HL7 v2 file: no message in it (no MSH segment)", where)
     if stray:
         report.warnings.append(f"{path}: {stray} segment(s) before the first MSH ignored")
     return ["\r".join(m) for m in messages]
@@ -179,14 +227,24 @@ def _name(segment: Any) -> str:
 
 
 def _parse(text: str, file: str, row: int) -> _Case:
+    encoding = text[3:8]
+    if len(encoding) < 5 or len(set(encoding)) < 5:
+        raise _Refused(
+            "MSH-2",
+            f"the separator and encoding characters {encoding!r} (MSH-1, MSH-2) must be "
+            "distinct characters, as in '|^~\\&'; the message cannot be split into fields",
+        )
     try:
         message = hl7.parse(text)
     except (hl7.ParseException, ValueError, IndexError, AssertionError) as exc:
-        raise _Refused("MSH", f"not a parsable HL7 v2 message ({exc})") from exc
+        detail = str(exc) or type(exc).__name__
+        raise _Refused("MSH", f"not a parsable HL7 v2 message ({detail})") from exc
     segments = list(message)
     msh = segments[0]
     if (_value(msh, 9, 1), _value(msh, 9, 2)) != ("ORU", "R01"):
-        raise _Refused("MSH-9", "not an ORU^R01 message")
+        kind = "^".join(v for v in (_value(msh, 9, 1), _value(msh, 9, 2)) if v) or "(empty)"
+        what = f"{_article(kind)} {kind} message"
+        raise _Refused("MSH-9", f"{what}, not an ORU^R01 case notification")
     pid = next((s for s in segments if _name(s) == "PID"), None)
     if pid is None:
         raise _Refused("PID", "no PID segment")
@@ -196,24 +254,27 @@ def _parse(text: str, file: str, row: int) -> _Case:
     obrs = [i for i, s in enumerate(segments) if _name(s) == "OBR"]
     if not obrs:
         raise _Refused("OBR", "no OBR segment")
-    start = next((i for i in obrs if _value(segments[i], 4) == EPIDEMIOLOGIC_OBR), obrs[0])
+    start = next(
+        (i for i in obrs if _value(segments[i], 4) == EPIDEMIOLOGIC_OBR),
+        next((i for i in obrs if _value(segments[i], 4) == NOTIFICATION_OBR), obrs[0]),
+    )
     obr = segments[start]
     report_id = _value(obr, 3)
     if not report_id:
         raise _Refused("OBR-3", "no local record id")
     condition = _value(obr, 31)
     if not condition:
-        raise _Refused("OBR-31", "no condition code")
+        raise _Refused("OBR-31", "no condition code: not an NNDSS case notification")
     observations = _observations(segments[start + 1 :])
-    status_code = observations.get(CASE_CLASS_STATUS)
+    status_code = _first(observations, CASE_CLASS_STATUS)
     if not status_code:
-        raise _Refused("OBX-5", f"no case class status (OBX {CASE_CLASS_STATUS})")
+        raise _Refused("OBX-5", f"no case class status (OBX {' or '.join(CASE_CLASS_STATUS)})")
     if status_code != NOT_A_CASE and status_code not in STATUSES:
         raise _Refused(
             "OBX-5", "case class status is not confirmed, probable, suspected or not a case"
         )
-    state_id = observations.get(STATE_CASE_ID)
-    jurisdiction = observations.get(REPORTING_JURISDICTION, "")
+    state_id = _first(observations, STATE_CASE_ID)
+    jurisdiction = _first(observations, REPORTING_JURISDICTION)
     return _Case(
         file=file,
         row=row,
@@ -243,6 +304,14 @@ def _observations(segments: list[Any]) -> dict[str, str]:
     return found
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1].upper() in "AEIOU" else "a"
+
+
+def _first(observations: dict[str, str], ids: tuple[str, ...]) -> str:
+    return next((observations[i] for i in ids if observations.get(i)), "")
+
+
 def _date(timestamp: str) -> str | None:
     """YYYY-MM-DD of an HL7 DTM as written (its offset ignored); a value that
     is not a full date is passed on so that validation names the problem."""
@@ -257,21 +326,42 @@ def _time_key(timestamp: str) -> str:
     return (digits[0] if digits else "").ljust(14, "0")
 
 
+def _case_key(case: _Case) -> tuple[str, ...]:
+    """What identifies a case: the state case id with its reporting
+    jurisdiction when the message has one (CDC's create/update/delete series
+    change the local record id and keep this), else the local record id."""
+    if case.state_case is not None:
+        return ("state", *case.state_case)
+    return ("local", case.report_id)
+
+
 def _latest_states(
     cases: list[_Case], report: QualityReport
-) -> tuple[list[_Case], list[tuple[str, int, str, str]]]:
-    """Apply the messages in order; the last state of each report_id, and a
-    refusal for every message that does not end up as a row."""
-    current: dict[str, _Case | None] = {}
-    dropped: list[tuple[str, int, str, str]] = []
+) -> tuple[list[_Case], list[tuple[str, int | None, str | None, str]]]:
+    """Apply the messages in order; the last state of each case, and a refusal
+    for every message that does not end up as a row. Two messages are one case
+    when they share a case key or a local record id."""
+    slots: list[_Case | None] = []
+    seen: list[bool] = []
+    by_key: dict[tuple[str, ...], int] = {}
+    dropped: list[tuple[str, int | None, str | None, str]] = []
     for case in cases:
-        earlier = current.get(case.report_id)
+        keys = [_case_key(case), ("local", case.report_id)]
+        slot = next((by_key[k] for k in keys if k in by_key), None)
+        if slot is None:
+            slot = len(slots)
+            slots.append(None)
+            seen.append(False)
+        for key in keys:
+            by_key.setdefault(key, slot)
+        earlier = slots[slot]
+        field = "OBR-3" if case.state_case is None else "OBX 77993-4"
         if earlier is not None:
             dropped.append(
                 (
                     earlier.file,
                     earlier.row,
-                    "OBR-3",
+                    field,
                     f"superseded by a later message for the same case ({case.file}, "
                     f"message {case.row})",
                 )
@@ -290,30 +380,28 @@ def _latest_states(
                     f"{case.file} message {case.row}: case withdrawn (Not a Case); the report "
                     f"from {earlier.file} message {earlier.row} was removed"
                 )
-        elif case.correction and case.report_id not in current:
+            elif not seen[slot]:
+                report.warnings.append(
+                    f"{case.file} message {case.row}: a withdrawal (Not a Case) of a case not "
+                    f"seen earlier in this load ({_describe(case)}); nothing was removed"
+                )
+        elif case.correction and not seen[slot]:
             report.warnings.append(
                 f"{case.file} message {case.row}: a correction (OBR-25 C) of a case not seen "
-                "earlier in this load; loaded as a new report"
+                f"earlier in this load ({_describe(case)}); loaded as a new report"
             )
-        current[case.report_id] = None if case.status is None else case
-    final = [c for c in current.values() if c is not None]
-    _warn_shared_state_ids(final, report)
+        slots[slot] = case if case.status is not None else None
+        seen[slot] = True
+    final = [c for c in slots if c is not None]
     return final, dropped
 
 
-def _warn_shared_state_ids(final: list[_Case], report: QualityReport) -> None:
-    """Two local record ids with one state case id may be one case sent twice."""
-    first: dict[tuple[str, str], _Case] = {}
-    for case in final:
-        if case.state_case is None:
-            continue
-        other = first.setdefault(case.state_case, case)
-        if other is not case:
-            report.warnings.append(
-                f"{other.file} message {other.row} and {case.file} message {case.row} share a "
-                "state case id (OBX 77993-4) under different local record ids (OBR-3); both "
-                "were loaded as separate reports"
-            )
+def _describe(case: _Case) -> str:
+    if case.state_case is None:
+        return f"local record id {case.report_id}"
+    jurisdiction, state_id = case.state_case
+    where = f" in jurisdiction {jurisdiction}" if jurisdiction else ""
+    return f"state case id {state_id}{where}, local record id {case.report_id}"
 
 
 def _stage(final: list[_Case], rows: PersonRows) -> None:
@@ -323,7 +411,12 @@ def _stage(final: list[_Case], rows: PersonRows) -> None:
         icd10 = icd10_for_nndss(case.condition)
         if icd10 is None:
             unmapped.note(case.condition)
-            rows.reject(case.file, case.row, "OBR-31", "condition code has no ICD-10 mapping")
+            reason = (
+                "condition has no single ICD-10 equivalent (connectors/nndss_icd10.csv says why)"
+                if nndss_known(case.condition)
+                else "condition code is not on CDC's NNDSS event code list"
+            )
+            rows.reject(case.file, case.row, "OBR-31", reason)
             continue
         if not nndss_name_agrees(case.condition, case.condition_name):
             renamed[case.condition] += 1

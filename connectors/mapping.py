@@ -105,6 +105,15 @@ class ColumnMapping:
                 "pass --mapping FILE",
                 Location(origin, None, None),
             )
+        absent = [c for c in spec.column_names if c not in header]
+        if absent:
+            raise InputError(
+                f"missing column{'s' if len(absent) > 1 else ''} {', '.join(absent)} of "
+                f"{spec.name}; the file has {', '.join(header) or 'no columns'}. Name "
+                "every column in the header (an empty value is a missing value), or pass "
+                "--mapping FILE",
+                Location(origin, None, None),
+            )
         return cls(table=spec, columns={c: c for c in spec.column_names if c in header})
 
     def apply(self, table: pa.Table, origin: str) -> pa.Table:

@@ -9,6 +9,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trusted_space.core.errors import InputError
+from trusted_space.core.i18n import t
+
+# `tspace load` exits with this code when nothing was loaded (every record
+# rejected, or no record at all), so that a pipeline notices (docs/connectors.md).
+EXIT_NOTHING_LOADED = 3
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -53,6 +60,32 @@ class QualityReport:
         self.warnings.extend(other.warnings)
         for table, n in other.tables.items():
             self.tables[table] = self.tables.get(table, 0) + n
+
+    def first_rejection(self) -> str:
+        """The first refused record as one line, or "-"."""
+        if not self.rejections:
+            return "-"
+        r = self.rejections[0]
+        where = f"{r.file}" + (f", row {r.row}" if r.row is not None else "")
+        return f"{where}, {r.field or '(record)'}: {r.reason}"
+
+    def summary(self, provider: str, path: Path | str) -> str:
+        """One provider's load in one line: rows read, loaded, rejected, the
+        first rejection and where the report is."""
+        return t(
+            "load.summary",
+            provider=provider,
+            read=self.rows_read,
+            loaded=self.rows_loaded,
+            rejected=self.rows_rejected,
+            first=self.first_rejection(),
+            report=path,
+        )
+
+    def require_rows(self, provider: str, path: Path | str) -> None:
+        """A provider with nothing loaded cannot serve a job: say which and why."""
+        if self.rows_loaded == 0 and self.rows_merged == 0:
+            raise InputError(t("load.unusable", summary=self.summary(provider, path)))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

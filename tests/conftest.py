@@ -15,6 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DATA = Path(os.environ.get("TSPACE_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
+# The second set (issue 23), read the same way: ../shared/data/real2, see its SOURCES.md.
+REAL2_DATA = Path(os.environ.get("TSPACE_REAL2_DATA", ROOT.parent / "shared" / "data" / "real2"))
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +24,14 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real fixtures not found at {REAL_DATA} (a clone without ../shared)")
     return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def real2_files() -> Path:
+    """../shared/data/real2 (issue 23's second set of real files)."""
+    if not REAL2_DATA.is_dir():
+        pytest.skip(f"real fixtures (second set) not found at {REAL2_DATA} (no ../shared)")
+    return REAL2_DATA
 
 
 @pytest.fixture(scope="session", params=["default", "gm"])

@@ -88,6 +88,10 @@ def run_cohort(
                 HOSPITAL: hospital_node.load("csv", hospital, LoadOptions(replace=True)),
                 CDC: cdc_node.load("csv", [*cdc_reports, *cdc_registry], LoadOptions(replace=True)),
             }
+        for name, report in quality.items():
+            report.write(deployment.node_dir(name) / "quality" / "last_load.json")
+        for name, report in quality.items():
+            report.require_rows(name, deployment.node_dir(name) / "quality" / "last_load.json")
         if policies:
             steward = deployment.steward()
             for policy in policies:

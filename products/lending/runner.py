@@ -131,6 +131,8 @@ def run_lending(
                 if rates is not None:
                     quality[name].merge(node.load("csv", [rates], LoadOptions(replace=True)))
                 quality[name].write(deployment.node_dir(name) / "quality" / "last_load.json")
+        for name, report in quality.items():
+            report.require_rows(name, deployment.node_dir(name) / "quality" / "last_load.json")
         with timer.stage("psi_setup"):
             for node in nodes.values():
                 node.offer_datasets()

@@ -119,6 +119,10 @@ def run_underwriting(
             }
         for name, report in quality.items():
             report.write(deployment.node_dir(name) / "quality" / "last_load.json")
+        for name in sorted(roles):
+            quality[name].require_rows(
+                name, deployment.node_dir(name) / "quality" / "last_load.json"
+            )
         with timer.stage("psi_setup"):
             hospital_node.offer_datasets()
             cdc_node.offer_datasets()

@@ -261,3 +261,76 @@ def _plain_overlap(a: Path, b: Path) -> int:
         row = con.execute(sql, {"a": str(a), "b": str(b)}).fetchone()
     assert row is not None and row[0] > 0, "the generated applicants overlap the hospital"
     return int(row[0])
+
+
+def test_load_exits_non_zero_when_nothing_loaded(tmp_path: Path) -> None:
+    f = tmp_path / "reg.csv"
+    f.write_text("person_id,condition,registered_date\n110101199003074515,diabetes,2020-01-01\n")
+    result = tspace("load", "csv", str(f), "--node-dir", str(tmp_path / "node"))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "Nothing was loaded (exit code 3)" in result.stdout
+    assert "check character" in result.stdout
+
+
+def test_load_of_real2_by_kind_prints_what_a_provider_can_act_on(tmp_path: Path) -> None:
+    real2 = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real2"
+    if not real2.is_dir():
+        pytest.skip(f"real fixtures (second set) not found at {real2} (no ../shared)")
+    hl7 = tspace(
+        "load", "hl7v2", str(real2 / "hl7v2"  / "cdc-dex"), "--node-dir", str(tmp_path / "cdc"),
+        "--id-map", "pseudonymous",
+    )  # fmt: skip
+    assert hl7.returncode == 0, hl7.stderr
+    assert "2 file(s) could not be read and were skipped" in hl7.stdout
+    assert "debatcher_empty.txt: empty file (0 bytes)" in hl7.stdout
+    fhir = tspace(
+        "load", "fhir", str(real2 / "fhir" / "synthea-bundle"), "--node-dir", str(tmp_path / "h"),
+        "--id-map", "pseudonymous",
+    )  # fmt: skip
+    assert fhir.returncode == 0, fhir.stderr
+    assert "loaded 6" in fhir.stdout and "transaction Bundle" in fhir.stdout
+    python_hl7 = tspace(
+        "load", "hl7v2", str(real2 / "hl7v2" / "python-hl7"), "--node-dir", str(tmp_path / "p"),
+        "--id-map", "pseudonymous",
+    )  # fmt: skip
+    assert python_hl7.returncode == 3
+    assert "an ADT^A04 message, not an ORU^R01 case notification" in python_hl7.stdout
+
+
+def test_underwrite_names_a_missing_column_and_prints_load_summaries(
+    data: Path, tmp_path: Path
+) -> None:
+    renamed = tmp_path / "hospital_visits.csv"
+    text = (data / "hospital_visits.csv").read_text(encoding="utf-8")
+    renamed.write_text(text.replace("total_cost", "cost_total", 1), encoding="utf-8")
+    args = [
+        "--cdc-reports", str(data / "cdc_case_reports.csv"),
+        "--cdc-registry", str(data / "cdc_chronic_registry.csv"),
+        "--applicants", str(data / "applicants.csv"),
+        "--model", str(default_model_path()),
+        "--as-of", "2026-10-31",
+    ]  # fmt: skip
+    out = tmp_path / "scores.csv"
+    result = tspace("underwrite", "--hospital", str(renamed), *args, "--out", str(out))
+    assert result.returncode == 2
+    assert "missing column total_cost" in result.stderr and "cost_total" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
+    # a hospital whose every row is rejected: the job names it, with its counts
+    broken = tmp_path / "broken.csv"
+    lines = text.splitlines()
+    broken.write_text(
+        "\n".join([lines[0], *(",".join(["x", *r.split(",")[1:]]) for r in lines[1:4])]) + "\n",
+        encoding="utf-8",
+    )
+    refused = tspace("underwrite", "--hospital", str(broken), *args, "--out", str(out))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "A provider has no usable data" in refused.stderr
+    assert "hospital: read 3 rows, loaded 0, rejected 3" in refused.stderr
+    ok = tspace(
+        "underwrite", "--hospital", str(data / "hospital_visits.csv"), *args, "--out", str(out),
+        "--workdir", str(tmp_path / "work"),
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    for provider in ("hospital", "cdc"):
+        assert f"{provider}: read " in ok.stdout
+    assert "last_load.json" in ok.stdout

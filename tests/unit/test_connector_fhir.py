@@ -19,6 +19,7 @@ from connectors.clinical_codes import SNOMED_TO_ICD10
 from connectors.identifiers import resident_id_check_char, resident_id_error
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
+from trusted_space.core.errors import InputError
 
 EXPECTED_TYPE = {"IMP": "inpatient", "EMER": "emergency"}  # everything else: outpatient
 
@@ -36,7 +37,7 @@ def visits(node: Path) -> dict[str, dict[str, Any]]:
 
 
 def assert_totals(report: QualityReport) -> None:
-    assert report.rows_loaded + report.rows_rejected == report.rows_read
+    assert report.rows_loaded + report.rows_merged + report.rows_rejected == report.rows_read
 
 
 @pytest.fixture(scope="module")
@@ -278,7 +279,8 @@ def test_made_up_bundle_covers_references_statuses_and_bad_lines(tmp_path: Path)
     assert (4, "status") in bad
     assert (5, "subject") in bad
     assert (9, "visit_date") in bad
-    assert report.rows_read == 8 and report.rows_loaded == 4
+    assert (7, "class") in bad  # an unknown class is refused, never guessed (issue 23)
+    assert report.rows_read == 8 and report.rows_loaded == 3
     rows = visits(tmp_path / "node")
     assert rows["e1"]["hospital_id"] == "org-1"
     assert str(rows["e1"]["visit_date"]) == "2021-03-04"
@@ -286,8 +288,185 @@ def test_made_up_bundle_covers_references_statuses_and_bad_lines(tmp_path: Path)
     assert rows["e1"]["icd10"] == "I10"  # the refuted one is skipped, then the first that maps
     assert rows["e4"]["hospital_id"] == "unknown"
     assert rows["e4"]["person_id"][6:14] == "19000101"
-    assert rows["e5"]["visit_type"] == "outpatient"
+    assert "e5" not in rows
     assert str(rows["e6"]["discharge_date"]) == "2021-03-05"
-    assert any("XYZ (1)" in w for w in report.warnings)
+    assert any("'XYZ' (1)" in w for w in report.warnings)
     assert any("hospital_id 'unknown'" in w for w in report.warnings)
     assert any("Observation (1)" in w for w in report.warnings)
+
+
+# -- the second set of real files (issue 23) -----------------------------------------
+
+MIMIC_SETTINGS = """
+encounter_class:            # MIMIC-IV admission types: every one is a hospital admission
+  EW EMER.: inpatient
+  DIRECT EMER.: inpatient
+  URGENT: inpatient
+  ELECTIVE: inpatient
+  SURGICAL SAME DAY ADMISSION: inpatient
+  OBSERVATION ADMIT: inpatient
+  EU OBSERVATION: inpatient
+  DIRECT OBSERVATION: inpatient
+  AMBULATORY OBSERVATION: inpatient
+code_systems:
+  http://fhir.mimic.mit.edu/CodeSystem/diagnosis-icd10: icd10-cm
+  http://fhir.mimic.mit.edu/CodeSystem/diagnosis-icd9: icd9
+icd9_crosswalk: crosswalk.csv
+date_shift_days: -73049
+"""
+
+
+def mimic_settings(folder: Path, crosswalk: str = "icd9,icd10\n") -> Path:
+    (folder / "crosswalk.csv").write_text(crosswalk, encoding="utf-8")
+    path = folder / "mimic.yaml"
+    path.write_text(MIMIC_SETTINGS, encoding="utf-8")
+    return path
+
+
+def test_real2_mimic_without_settings_refuses_local_classes(
+    real2_files: Path, tmp_path: Path
+) -> None:
+    folder = real2_files / "fhir" / "mimic-iv-demo"
+    report = load_source("fhir", [folder], tmp_path / "node", LoadOptions(id_map="pseudonymous"))
+    assert_totals(report)
+    classes = {r.reason.split("'")[1] for r in report.rejections if r.field == "class"}
+    assert "EW EMER." in classes and "URGENT" in classes
+    assert not any(r.field == "class" and "ACUTE" in r.reason for r in report.rejections)
+    # ICU stays of a rejected admission are not "merged" into nothing
+    assert report.rows_loaded == 0 and report.rows_merged == 0
+    assert sum(r.field == "partOf" for r in report.rejections) == 138
+
+
+def test_real2_mimic_with_declared_settings(real2_files: Path, tmp_path: Path) -> None:
+    folder = real2_files / "fhir" / "mimic-iv-demo"
+    admissions = resources(folder / "Encounter.ndjson")
+    icu = resources(folder / "EncounterICU.ndjson")
+    conditions = resources(folder / "Condition.ndjson")
+    assert all("partOf" in e for e in icu) and not any("partOf" in e for e in admissions)
+    # a crosswalk of one ICD-9 code, to show it is used and nothing else is
+    icd9 = next(
+        c for c in conditions if c["code"]["coding"][0]["system"].endswith("diagnosis-icd9")
+    )
+    nine = icd9["code"]["coding"][0]["code"]
+    settings = mimic_settings(tmp_path, f"icd9,icd10\n{nine},R69\n")
+    report = load_source(
+        "fhir", [folder], tmp_path / "node", LoadOptions(mapping=settings, id_map="pseudonymous")
+    )
+    assert_totals(report)
+    assert report.rows_rejected == 0
+    assert report.rows_loaded == len(admissions)  # ICU stays folded into their admission
+    assert report.rows_merged == len(icu)
+    rows = visits(tmp_path / "node")
+    assert set(rows) == {e["id"] for e in admissions}
+    assert {r["visit_type"] for r in rows.values()} == {"inpatient"}
+    # the end date is kept, and every date moved back 73049 days (200 years)
+    first = admissions[0]
+    row = rows[first["id"]]
+    start = dt.date.fromisoformat(first["period"]["start"][:10])
+    end = dt.date.fromisoformat(first["period"]["end"][:10])
+    assert row["visit_date"] == start - dt.timedelta(days=73049)
+    assert row["discharge_date"] == end - dt.timedelta(days=73049)
+    # diagnoses: ICD-10-CM read at its category, first mapped Condition per encounter
+    first_cm: dict[str, str] = {}
+    for c in conditions:
+        coding = c["code"]["coding"][0]
+        enc = c["encounter"]["reference"].split("/")[1]
+        if coding["system"].endswith("diagnosis-icd10"):
+            first_cm.setdefault(enc, coding["code"][:3])
+        elif coding["code"] == nine:
+            first_cm.setdefault(enc, "R69")
+    with_dx = {k: v for k, v in first_cm.items() if k in rows}
+    assert len(with_dx) > 100
+    for enc, icd in with_dx.items():
+        assert rows[enc]["icd10"] == icd
+    assert any("ICD-9 diagnosis code(s) not read" in w for w in report.warnings)
+
+
+def test_icd10_systems_who_cm_and_a_declared_national_one(tmp_path: Path) -> None:
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    systems = {
+        "e1": ("http://hl7.org/fhir/sid/icd-10", "E11.9"),
+        "e2": ("http://hl7.org/fhir/sid/icd-10-cm", "N18.6"),
+        "e3": ("urn:oid:example:cn-national-clinical", "E11.900x001"),
+        "e4": ("http://hl7.org/fhir/sid/icd-9-cm", "250.00"),
+    }
+    encs = [encounter(e) for e in systems]
+    conds = [
+        {
+            "resourceType": "Condition",
+            "code": {"coding": [{"system": system, "code": code}]},
+            "encounter": {"reference": f"Encounter/{e}"},
+        }
+        for e, (system, code) in systems.items()
+    ]
+    (folder / "All.ndjson").write_text(
+        "".join(json.dumps(r) + "\n" for r in [*encs, *conds]), encoding="utf-8"
+    )
+    settings = tmp_path / "s.yaml"
+    settings.write_text(
+        "code_systems:\n  urn:oid:example:cn-national-clinical: icd10\n", encoding="utf-8"
+    )
+    load_source(
+        "fhir", [folder], tmp_path / "node", LoadOptions(mapping=settings, id_map="pseudonymous")
+    )
+    rows = visits(tmp_path / "node")
+    assert {e: rows[e]["icd10"] for e in systems} == {
+        "e1": "E11.9",
+        "e2": "N18",  # CM's fourth character differs from WHO's: the category
+        "e3": "E11.900X001",  # the store's canonical (upper-case) form
+        "e4": None,  # ICD-9 only through a declared crosswalk
+    }
+
+
+def test_an_unknown_declared_visit_type_is_an_input_error(tmp_path: Path) -> None:
+    settings = tmp_path / "s.yaml"
+    settings.write_text("encounter_class:\n  URGENT: urgent\n", encoding="utf-8")
+    (tmp_path / "E.ndjson").write_text(json.dumps(encounter("e1")) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="'urgent' is not one of outpatient, inpatient"):
+        load_source(
+            "fhir", [tmp_path / "E.ndjson"], tmp_path / "n",
+            LoadOptions(mapping=settings, id_map="pseudonymous"),
+        )  # fmt: skip
+
+
+def test_real2_a_transaction_bundle_is_read_as_its_resources(
+    real2_files: Path, tmp_path: Path
+) -> None:
+    folder = real2_files / "fhir" / "synthea-bundle"
+    (path,) = folder.iterdir()
+    bundle = json.loads(path.read_text(encoding="utf-8"))
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "transaction"
+    encs = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Encounter"]
+    report = load_source("fhir", [folder], tmp_path / "node", LoadOptions(id_map="pseudonymous"))
+    assert_totals(report)
+    assert report.rows_loaded == len(encs) == 6 and report.rows_rejected == 0
+    assert set(visits(tmp_path / "node")) == {e["id"] for e in encs}
+    assert any("a transaction Bundle of" in w for w in report.warnings)
+    # given as .ndjson (as bulk files are named) it is still recognised
+    renamed = tmp_path / "bundle.ndjson"
+    renamed.write_bytes(path.read_bytes())
+    again = load_source("fhir", [renamed], tmp_path / "n2", LoadOptions(id_map="pseudonymous"))
+    assert again.rows_loaded == 6 and again.rows_rejected == 0
+
+
+def test_messages_for_empty_arrays_patient_only_and_late_conditions(tmp_path: Path) -> None:
+    (tmp_path / "empty.json").write_text("[]", encoding="utf-8")
+    report = load_source(
+        "fhir", [tmp_path / "empty.json"], tmp_path / "n1", LoadOptions(id_map="pseudonymous")
+    )
+    assert [r.reason for r in report.rejections] == ["an empty JSON array: no FHIR resource in it"]
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1970-01-01"}
+    (tmp_path / "Patient.ndjson").write_text(json.dumps(patient) + "\n", encoding="utf-8")
+    only = load_source(
+        "fhir", [tmp_path / "Patient.ndjson"], tmp_path / "n2", LoadOptions(id_map="pseudonymous")
+    )
+    assert any("no Encounter in this load" in w for w in only.warnings)
+    assert not any("collision" in w for w in only.warnings)
+    (tmp_path / "Condition.ndjson").write_text(
+        json.dumps(condition("e1", "59621000")) + "\n", encoding="utf-8"
+    )
+    late = load_source(
+        "fhir", [tmp_path / "Condition.ndjson"], tmp_path / "n3", LoadOptions(id_map="pseudonymous")
+    )
+    assert any("load Conditions with their Encounters" in w for w in late.warnings)

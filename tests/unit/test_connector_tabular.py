@@ -242,3 +242,18 @@ def test_keep_existing_merges_repeated_keys_instead_of_rejecting(tmp_path: Path)
         0,
     )
     assert _rows(tmp_path / "node", "SELECT name FROM tender_parties") == [("甲公司",)]
+
+
+def test_a_missing_column_is_an_error_naming_it_and_the_files_columns(tmp_path: Path) -> None:
+    """A hospital's total_cost named cost_total: not 'columns ignored' and every
+    row without a cost, but an error (issue 23, item 13)."""
+    f = tmp_path / "visits.csv"
+    f.write_text(HEADER.replace("total_cost", "cost_total") + GOOD, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_source("csv", [f], tmp_path / "node")
+    message = str(err.value)
+    assert "missing column total_cost of hospital_visits" in message
+    assert "the file has person_id, visit_id" in message and "cost_total" in message
+    assert not (tmp_path / "node" / "node.duckdb").exists() or _rows(
+        tmp_path / "node", "SELECT count(*) FROM hospital_visits"
+    ) == [(0,)]

@@ -36,6 +36,7 @@ def load(
 ) -> None:
     """加载数据: load a source into a node's canonical tables and report its quality."""
     from connectors.base import LoadOptions, load_source
+    from connectors.quality import EXIT_NOTHING_LOADED
 
     result = load_source(kind, paths, node_dir, LoadOptions(mapping, id_map, replace))
     target = report or node_dir / "quality" / f"load-{dt.datetime.now():%Y%m%dT%H%M%S}.json"
@@ -50,14 +51,25 @@ def load(
         ),
         highlight=False,
     )
-    for r in result.rejections[:10]:
+    unreadable = [r for r in result.rejections if r.row is None]
+    if unreadable:
+        console.print(t("load.files_rejected", n=len(unreadable)), highlight=False)
+        for r in unreadable:
+            console.print(f"  {r.file}: {r.reason}", markup=False, highlight=False)
+    rows = [r for r in result.rejections if r.row is not None]
+    for r in rows[:10]:
         console.print(
             f"  {r.file}, row {r.row}, {r.field or '(record)'}: {r.reason}",
             markup=False,
             highlight=False,
         )
-    if len(result.rejections) > 10:
-        console.print(f"  … {len(result.rejections) - 10} more in the report", highlight=False)
+    if len(rows) > 10:
+        console.print(f"  … {len(rows) - 10} more in the report", highlight=False)
+    for warning in result.warnings:
+        console.print(f"  ! {warning}", markup=False, highlight=False)
+    if result.rows_loaded == 0 and result.rows_merged == 0:
+        console.print(t("load.nothing", code=EXIT_NOTHING_LOADED), highlight=False)
+        raise typer.Exit(EXIT_NOTHING_LOADED)
 
 
 @errors

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +24,9 @@ from trusted_space.cli.common import (
     workdir,
 )
 from trusted_space.core.i18n import t
+
+if TYPE_CHECKING:
+    from connectors.quality import QualityReport
 
 
 @errors
@@ -70,6 +74,7 @@ def underwrite(
             consent_refs=consent_ref or [],
             suite=suite,
         )
+        print_load_summaries(wd, run.quality)
     scored = sum(r.status == "scored" for r in run.rows)
     console.print(
         t(
@@ -165,6 +170,7 @@ def lend(
             rates=rates,
             suite=suite,
         )
+        print_load_summaries(wd, run.quality)
     found = sum(r.status == "found" for r in run.rows)
     invalid = sum(r.status == "invalid_id" for r in run.rows)
     console.print(
@@ -218,6 +224,7 @@ def cohort(
             policies=policy or [],
             suite=suite,
         )
+        print_load_summaries(wd, run.quality)
     suppressed = sum(r["status"] == "suppressed" for r in run.rows)
     console.print(
         t("cohort.done", path=out, cells=len(run.rows), suppressed=suppressed), highlight=False
@@ -264,3 +271,10 @@ def overlap(
                 t("overlap.invalid", path=path, n=len(f.invalid), rows=f.invalid[:10]),
                 highlight=False,
             )
+
+
+def print_load_summaries(wd: Path, quality: Mapping[str, QualityReport]) -> None:
+    """Each provider's load in one line: what a job ran on, and what it refused."""
+    for name, report in quality.items():
+        path = wd / "nodes" / name / "quality" / "last_load.json"
+        console.print(report.summary(name, path), markup=False, highlight=False)

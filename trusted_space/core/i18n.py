@@ -98,6 +98,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行；报告：{report}",
         "en": "Read {read} rows, loaded {loaded}, rejected {rejected}; report: {report}",
     },
+    "load.summary": {
+        "zh-CN": "{provider}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行；"
+        "首个拒收：{first}；报告：{report}",
+        "en": "{provider}: read {read} rows, loaded {loaded}, rejected {rejected}; "
+        "first rejection: {first}; report: {report}",
+    },
+    "load.unusable": {
+        "zh-CN": "该提供方没有可用数据，任务无法进行。{summary}",
+        "en": "A provider has no usable data, so the job cannot run. {summary}",
+    },
+    "load.nothing": {
+        "zh-CN": "未加载任何行（退出码 {code}）：请查看上面的拒收原因和报告",
+        "en": "Nothing was loaded (exit code {code}): see the rejections above and the report",
+    },
+    "load.files_rejected": {
+        "zh-CN": "{n} 个文件无法读取，已跳过：",
+        "en": "{n} file(s) could not be read and were skipped:",
+    },
     "synth.done": {"zh-CN": "已写出模拟数据到 {path}", "en": "Wrote synthetic data to {path}"},
     "error": {"zh-CN": "错误：{message}", "en": "Error: {message}"},
     "policy.denied": {"zh-CN": "策略拒绝了该任务，原因：", "en": "Denied by policy:"},
