@@ -14,8 +14,24 @@ from typing import Any
 
 import duckdb
 
-from products.cohort.layout import AGE_BANDS, SEXES
-from products.cohort.query import CohortQuery, code_ranges
+from products.cohort.query import CohortQuery
+
+# The cells' person-level values as docs/cohort.md defines them, written out
+# here rather than taken from the product's layout.
+SEXES = ("F", "M")
+AGE_BANDS = (*(f"{10 * i}-{10 * i + 9}" for i in range(10)), "100+")
+
+
+def _ranges(codes: str) -> list[tuple[str, str]]:
+    """'E10-E14,I10' -> [('E10', 'E14'), ('I10', 'I10')]."""
+    return [(p.split("-")[0], p.split("-")[-1]) for p in codes.split(",")]
+
+
+def _months(start: Any, end: Any) -> list[str]:
+    """Every calendar month from start's to end's, as YYYY-MM."""
+    first, last = start.year * 12 + start.month - 1, end.year * 12 + end.month - 1
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1)]
+
 
 SQL = """
 WITH hv AS (
@@ -59,8 +75,7 @@ def reference_cells(
         hospital_filter = "visit_type = 'inpatient'"
     else:
         hospital_filter = " OR ".join(
-            f"substr(icd10, 1, 3) BETWEEN '{lo}' AND '{hi}'"
-            for lo, hi in code_ranges(h.codes or "")
+            f"substr(icd10, 1, 3) BETWEEN '{lo}' AND '{hi}'" for lo, hi in _ranges(h.codes or "")
         )
     if c.cohort == "chronic_registry":
         cdc_sql = (
@@ -71,7 +86,7 @@ def reference_cells(
     else:
         ranges = " OR ".join(
             f"substr(disease_icd10, 1, 3) BETWEEN '{lo}' AND '{hi}'"
-            for lo, hi in code_ranges(c.codes or "")
+            for lo, hi in _ranges(c.codes or "")
         )
         cdc_sql = (
             "SELECT person_id, count(*) AS reports FROM read_csv($reports, header = true, "
@@ -107,7 +122,7 @@ def reference_cells(
         "sex": list(SEXES),
         "age_band": list(AGE_BANDS),
         "hospital_id": ids or ["-"],
-        "month": query.months(),
+        "month": _months(h.start, h.end),
     }
     cells: dict[tuple[str, ...], dict[str, Any]] = {}
     for key in itertools.product(*(domains[d] for d in query.group_by)):

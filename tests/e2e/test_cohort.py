@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import random
 import statistics
 from pathlib import Path
@@ -27,7 +28,6 @@ from tests.leakcheck import duckdb_text, find_canaries, find_in_text, sqlite_tex
 from trusted_space.core.errors import PolicyDenied
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
 from trusted_space.overlap import overlap, read_ids
-from trusted_space.space.dp import discrete_laplace_variance
 from trusted_space.space.engines.join import add_noise, noise_scale
 from trusted_space.synth import generate_health
 
@@ -152,9 +152,15 @@ def test_noise_scale_matches_epsilon_over_300_runs() -> None:
     for _ in range(300):
         for slot, c in enumerate(add_noise(pk, clean, layout, query, rng)):
             noise[layout.values[slot % len(layout.values)]].append(sk.decrypt(c) - truth[slot])
-    for name, (epsilon, sensitivity) in noise_scale(query, layout).items():
-        assert epsilon == pytest.approx(0.3)
-        expected = discrete_laplace_variance(epsilon, sensitivity)
+    # Grouped by sex, one person reaches one cell: each measure's sensitivity
+    # is its clip (docs/cohort.md), and 0.9 splits into 0.3 per measure. The
+    # variance of P(k) ∝ a^|k| with a = exp(-epsilon / sensitivity) is
+    # 2a / (1 - a)^2, written out here rather than taken from trusted_space.
+    by_hand = {"count": 1, "sum_cost": 10_000_000, "sum_inpatient_days": 366}
+    assert {k: s for k, (_, s) in noise_scale(query, layout).items()} == by_hand
+    for name, sensitivity in by_hand.items():
+        a = math.exp(-0.3 / sensitivity)
+        expected = 2 * a / (1 - a) ** 2
         observed = statistics.pvariance(noise[name])
         # 600 draws: the variance estimate's relative standard error is about
         # sqrt((kurtosis - 1) / n) = sqrt(5 / 600) ~ 0.09; allow 4 of them.

@@ -97,3 +97,19 @@ def test_uscc_known_answers() -> None:
     assert len(rows) >= 10
     for row in rows:
         assert uscc_valid(row["normalised"]) == (row["valid"] == "true"), row["case"]
+
+
+def test_the_cohort_references_own_months_and_code_ranges() -> None:
+    import datetime as dt
+
+    from products.cohort.reference import AGE_BANDS, _months, _ranges
+
+    assert _months(dt.date(2025, 11, 15), dt.date(2026, 2, 1)) == [
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
+    assert _months(dt.date(2026, 3, 1), dt.date(2026, 3, 31)) == ["2026-03"]
+    assert _ranges("E10-E14,I10") == [("E10", "E14"), ("I10", "I10")]
+    assert AGE_BANDS[0] == "0-9" and AGE_BANDS[9] == "90-99" and AGE_BANDS[10] == "100+"
