@@ -195,13 +195,25 @@ def main() -> None:
     names = [*PYTHON_TARGETS, *SQL_TARGETS]
     parser.add_argument("--target", action="append", choices=names)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--unit-only",
+        action="store_true",
+        help="only the unit tests of each target (a quick run; the score says less)",
+    )
     args = parser.parse_args()
     for name in args.target or names:
         started = time.monotonic()
         if name in PYTHON_TARGETS:
-            result = run_python_target(name, *PYTHON_TARGETS[name])
+            source, tests = PYTHON_TARGETS[name]
         else:
-            result = run_sql_target(name, *SQL_TARGETS[name])
+            files, tests = SQL_TARGETS[name]
+        if args.unit_only:
+            tests = [t for t in tests if t.startswith("tests/unit/")]
+        if name in PYTHON_TARGETS:
+            result = run_python_target(name, source, tests)
+        else:
+            result = run_sql_target(name, files, tests)
+        result["tests"] = tests
         result["seconds"] = round(time.monotonic() - started)
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
