@@ -223,7 +223,7 @@ def main() -> None:
                 f"killed {result['killed']:4}  survived {result['survived']:4}  "
                 f"score {result['score']}  ({result['seconds']} s)"
             )
-            for s in result.get("survivors", []):  # type: ignore[union-attr]
+            for s in result.get("survivors", []):  # type: ignore[attr-defined]
                 print(f"    survived: {s}")
 
 
