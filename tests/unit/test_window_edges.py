@@ -256,3 +256,31 @@ def test_the_edges_are_really_edges(role: str) -> None:
         )
         assert got[_pid(11)]["notifiable_reports_5y"] == 0
         assert got[_pid(14)]["notifiable_reports_5y"] == 1
+
+
+# Chronic diagnosis groups: one group however many visits carry it; C00-C97
+# are neoplasms (C97 the last), other chapters and D codes are not.
+DX = {
+    _pid(31): (["E11.9", "E11.2", "E14"], 1),  # diabetes three times: one group
+    _pid(32): (["C97"], 1),  # the last malignant neoplasm category
+    _pid(33): (["A09", "D00.1", "J06.9"], 0),  # not chronic groups here
+    _pid(34): (["I10", "N18.3", "J44.1", "C50.9", "E10"], 5),
+}
+
+
+def test_chronic_groups_in_the_providers_sql() -> None:
+    rows = [
+        {
+            "visit_id": f"{pid}-{i}",
+            "person_id": pid,
+            "visit_date": AS_OF,
+            "visit_type": "outpatient",
+            "discharge_date": None,
+            "total_cost": Decimal("1.00"),
+            "icd10": code,
+        }
+        for pid, (codes, _) in DX.items()
+        for i, code in enumerate(codes)
+    ]
+    got = _product_features("hospital", list(DX), {"hospital_visits": rows})
+    assert {p: got[p]["chronic_dx_groups"] for p in DX} == {p: n for p, (_, n) in DX.items()}
