@@ -6,12 +6,15 @@ import datetime as dt
 import functools
 import shutil
 import tempfile
+import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.models import OptionInfo
 
 from trusted_space.core.errors import PolicyDenied, TspaceError
 from trusted_space.core.i18n import t
@@ -24,11 +27,80 @@ err_console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@dataclass(frozen=True)
+class PathRole:
+    """Marks a path parameter of a command (the third item of its ``Annotated``).
+
+    ``input`` paths must exist before the command starts: a missing one is a
+    one-line error naming the option and the path (exit 2), never a
+    traceback. ``output`` paths are created. ``space`` is the folder of an
+    existing space or node: it must exist too (a typo must not create an
+    empty space). ``path_of`` picks the path out of a text value (``KIND:PATH``;
+    None when the value is not a path)."""
+
+    kind: str  # input | output | space
+    path_of: Callable[[str], str | None] | None = None
+
+
+INPUT = PathRole("input")
+OUTPUT = PathRole("output")
+SPACE = PathRole("space")
+
+
+def path_roles(fn: Callable[..., Any]) -> dict[str, tuple[str, PathRole]]:
+    """Parameter -> (its option or argument name, its PathRole), for marked parameters."""
+    out: dict[str, tuple[str, PathRole]] = {}
+    for name, hint in typing.get_type_hints(fn, include_extras=True).items():
+        if typing.get_origin(hint) is not Annotated:
+            continue
+        extras = typing.get_args(hint)[1:]
+        role = next((e for e in extras if isinstance(e, PathRole)), None)
+        if role is None:
+            continue
+        label = name.upper()
+        for info in extras:
+            if isinstance(info, OptionInfo):
+                decls = [info.default, *(info.param_decls or ())]
+                label = next(
+                    (d for d in decls if isinstance(d, str) and d.startswith("--")),
+                    "--" + name.replace("_", "-"),
+                )
+        out[name] = (label, role)
+    return out
+
+
+def check_inputs(roles: dict[str, tuple[str, PathRole]], values: dict[str, Any]) -> None:
+    """Exit 2 with one line when an input path does not exist."""
+    for name, (label, role) in roles.items():
+        if role.kind == "output":
+            continue
+        value = values.get(name)
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if item is None:
+                continue
+            path = role.path_of(str(item)) if role.path_of else str(item)
+            if path is not None and not Path(path).exists():
+                err_console.print(
+                    t("error", message=t("error.missing_path", option=label, path=path)),
+                    markup=False,
+                    highlight=False,
+                )
+                raise typer.Exit(2)
+
+
 def errors(fn: F) -> F:
-    """Turn a refusal tspace raises on purpose into clear lines and exit 2."""
+    """Turn a refusal tspace raises on purpose into clear lines and exit 2.
+
+    Input paths (marked ``INPUT``) are checked first, so a missing file is
+    named with its option before any work starts."""
+    roles: dict[str, tuple[str, PathRole]] | None = None
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal roles
+        if roles is None:
+            roles = path_roles(fn)
+        check_inputs(roles, kwargs)
         try:
             return fn(*args, **kwargs)
         except PolicyDenied as exc:
@@ -38,6 +110,11 @@ def errors(fn: F) -> F:
             raise typer.Exit(2) from None
         except TspaceError as exc:
             err_console.print(t("error", message=exc), markup=False, highlight=False)
+            raise typer.Exit(2) from None
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+            # A file that went missing or is unreadable: say which, never a traceback.
+            message = t("error.os", reason=exc.strerror or type(exc).__name__, path=exc.filename)
+            err_console.print(t("error", message=message), markup=False, highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -72,7 +149,7 @@ class workdir:
 # Options several commands share, declared once (Typer reads the Annotated metadata).
 SpaceUrl = Annotated[str, typer.Option("--space", help="The space's URL.")]
 ApiKeyFile = Annotated[
-    Path, typer.Option("--api-key-file", help="File holding this participant's API key.")
+    Path, typer.Option("--api-key-file", help="File holding this participant's API key."), INPUT
 ]
 AsOf = Annotated[str, typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD.")]
 Purpose = Annotated[str, typer.Option("--purpose", help="Purpose of use.")]
@@ -95,10 +172,12 @@ ConsentRefs = Annotated[
 Policies = Annotated[
     list[Path] | None,
     typer.Option("--policy", help="A steward's policy to publish and obey (repeatable)."),
+    INPUT,
 ]
 EmbeddedWorkdir = Annotated[
     Path | None,
     typer.Option("--workdir", help="Keep the space and nodes here (default: a temporary folder)."),
+    OUTPUT,
 ]
 Ray = Annotated[
     str | None,

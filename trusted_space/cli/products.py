@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import (
+    INPUT,
+    OUTPUT,
     AsOf,
     ConsentRefs,
     EmbeddedWorkdir,
@@ -28,18 +30,26 @@ from trusted_space.core.i18n import t
 @errors
 def underwrite(
     hospital: Annotated[
-        list[Path], typer.Option("--hospital", help="Hospital visits CSV (canonical columns).")
+        list[Path],
+        typer.Option("--hospital", help="Hospital visits CSV (canonical columns)."),
+        INPUT,
     ],
-    cdc_reports: Annotated[list[Path], typer.Option("--cdc-reports", help="CDC case reports CSV.")],
+    cdc_reports: Annotated[
+        list[Path], typer.Option("--cdc-reports", help="CDC case reports CSV."), INPUT
+    ],
     cdc_registry: Annotated[
-        list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV.")
+        list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV."), INPUT
     ],
     applicants: Annotated[
-        Path, typer.Option("--applicants", help="The insurer's batch: applicant_ref,person_id.")
+        Path,
+        typer.Option("--applicants", help="The insurer's batch: applicant_ref,person_id."),
+        INPUT,
     ],
-    model: Annotated[Path, typer.Option("--model", help="The approved scoring model (JSON).")],
+    model: Annotated[
+        Path, typer.Option("--model", help="The approved scoring model (JSON)."), INPUT
+    ],
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Where to write scores.csv.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write scores.csv."), OUTPUT],
     workdir_: EmbeddedWorkdir = None,
     policy: Policies = None,
     consumer: Annotated[
@@ -101,6 +111,7 @@ def demo(
         typer.Option(
             "--workdir", help="Keep data, space and nodes here (default: a temporary folder)."
         ),
+        OUTPUT,
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")] = 2026,
     suite: Suite = "default",
@@ -127,12 +138,13 @@ def lend(
     tenders: Annotated[
         list[Path],
         typer.Option("--tenders", help="One trading centre's OCDS file or folder (repeatable)."),
+        INPUT,
     ],
     applicants: Annotated[
-        Path, typer.Option("--applicants", help="The bank's batch: company_ref,company_id.")
+        Path, typer.Option("--applicants", help="The bank's batch: company_ref,company_id."), INPUT
     ],
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Where to write features.csv.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write features.csv."), OUTPUT],
     workdir_: EmbeddedWorkdir = None,
     policy: Policies = None,
     consumer: Annotated[
@@ -144,6 +156,7 @@ def lend(
         typer.Option(
             "--rates", help="Currency rate table (currency,base_currency,rate); never guessed."
         ),
+        INPUT,
     ] = None,
     suite: Suite = "default",
     ray: Ray = None,
@@ -184,14 +197,18 @@ def lend(
 @errors
 def cohort(
     hospital: Annotated[
-        list[Path], typer.Option("--hospital", help="Hospital visits CSV (canonical columns).")
+        list[Path],
+        typer.Option("--hospital", help="Hospital visits CSV (canonical columns)."),
+        INPUT,
     ],
-    cdc_reports: Annotated[list[Path], typer.Option("--cdc-reports", help="CDC case reports CSV.")],
+    cdc_reports: Annotated[
+        list[Path], typer.Option("--cdc-reports", help="CDC case reports CSV."), INPUT
+    ],
     cdc_registry: Annotated[
-        list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV.")
+        list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV."), INPUT
     ],
-    query: Annotated[Path, typer.Option("--query", help="The cohort query (YAML).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv.")],
+    query: Annotated[Path, typer.Option("--query", help="The cohort query (YAML)."), INPUT],
+    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv."), OUTPUT],
     workdir_: EmbeddedWorkdir = None,
     policy: Policies = None,
     consumer: Annotated[
@@ -237,8 +254,12 @@ def cohort(
 
 @errors
 def overlap(
-    a: Annotated[Path, typer.Argument(help="The first id file (CSV); plays the PSI client.")],
-    b: Annotated[Path, typer.Argument(help="The second id file (CSV); plays the PSI server.")],
+    a: Annotated[
+        Path, typer.Argument(help="The first id file (CSV); plays the PSI client."), INPUT
+    ],
+    b: Annotated[
+        Path, typer.Argument(help="The second id file (CSV); plays the PSI server."), INPUT
+    ],
     column: Annotated[str, typer.Option("--column", help="The identifier column.")] = "person_id",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:

@@ -100,6 +100,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "synth.done": {"zh-CN": "已写出模拟数据到 {path}", "en": "Wrote synthetic data to {path}"},
     "error": {"zh-CN": "错误：{message}", "en": "Error: {message}"},
+    "error.missing_path": {
+        "zh-CN": "{option} 指定的路径不存在：{path}",
+        "en": "{option}: no such file or folder: {path}",
+    },
+    "error.os": {"zh-CN": "{path}：{reason}", "en": "{path}: {reason}"},
     "policy.denied": {"zh-CN": "策略拒绝了该任务，原因：", "en": "Denied by policy:"},
     "policy.allow": {"zh-CN": "允许", "en": "allow"},
     "policy.deny": {"zh-CN": "拒绝", "en": "deny"},
