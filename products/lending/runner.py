@@ -17,6 +17,7 @@ from pathlib import Path
 
 from connectors.base import LoadOptions
 from connectors.companies import Company, read_companies
+from connectors.freshness import newest_date
 from connectors.quality import QualityReport
 from policies.model import load_policy
 from products.lending import TENDER_LENDING
@@ -48,6 +49,7 @@ class LendingRun:
     holders: dict[str, int]  # company_ref -> centres holding it
     seconds: dict[str, float]
     duties: dict[str, int]
+    newest: dict[str, dt.date | None] = field(default_factory=dict)  # newest record per centre
 
 
 def centre_names(paths: Sequence[Path]) -> dict[str, Path]:
@@ -131,6 +133,7 @@ def run_lending(
                 if rates is not None:
                     quality[name].merge(node.load("csv", [rates], LoadOptions(replace=True)))
                 quality[name].write(deployment.node_dir(name) / "quality" / "last_load.json")
+        newest = {name: newest_date(node.store.con) for name, node in nodes.items()}
         with timer.stage("psi_setup"):
             for node in nodes.values():
                 node.offer_datasets()
@@ -170,5 +173,5 @@ def run_lending(
         timer.merge(deployment.space.timer)
         held = dict(zip([c.ref for c in batch if c.key is not None], holders, strict=False))
         return LendingRun(
-            job_id, features, rows, centres, quality, held, dict(timer.seconds), duties
+            job_id, features, rows, centres, quality, held, dict(timer.seconds), duties, newest
         )

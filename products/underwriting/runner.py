@@ -16,6 +16,7 @@ from pathlib import Path
 
 from connectors.applicants import Applicant, read_applicants
 from connectors.base import LoadOptions
+from connectors.freshness import newest_date
 from connectors.quality import QualityReport
 from products.score_model import ScoreModel, probability
 from products.underwriting import UNDERWRITING
@@ -56,6 +57,7 @@ class UnderwritingRun:
     quality: dict[str, QualityReport]
     seconds: dict[str, float] = field(default_factory=dict)
     duties: dict[str, int] = field(default_factory=dict)
+    newest: dict[str, dt.date | None] = field(default_factory=dict)  # newest record per provider
 
 
 def score_rows(
@@ -119,6 +121,10 @@ def run_underwriting(
             }
         for name, report in quality.items():
             report.write(deployment.node_dir(name) / "quality" / "last_load.json")
+        newest = {
+            HOSPITAL: newest_date(hospital_node.store.con),
+            CDC: newest_date(cdc_node.store.con),
+        }
         with timer.stage("psi_setup"):
             hospital_node.offer_datasets()
             cdc_node.offer_datasets()
@@ -158,4 +164,4 @@ def run_underwriting(
             timer.merge(node.timer)
         timer.merge(insurer.timer)
         timer.merge(deployment.space.timer)
-        return UnderwritingRun(job_id, rows, matched, quality, dict(timer.seconds), duties)
+        return UnderwritingRun(job_id, rows, matched, quality, dict(timer.seconds), duties, newest)

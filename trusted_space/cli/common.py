@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import shutil
 import tempfile
 import typing
@@ -16,6 +17,7 @@ import typer
 from rich.console import Console
 from typer.models import OptionInfo
 
+from trusted_space.core.clock import CHINA
 from trusted_space.core.errors import PolicyDenied, TspaceError
 from trusted_space.core.i18n import t
 
@@ -120,11 +122,49 @@ def errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def parse_date(value: str) -> dt.date:
+def _date_error(option: str, value: str, reason: str) -> typer.Exit:
+    message = t("error.date", option=option, value=value, reason=reason)
+    err_console.print(t("error", message=message), markup=False, highlight=False)
+    return typer.Exit(2)
+
+
+def parse_date(value: str, option: str = "--as-of") -> dt.date:
+    """A YYYY-MM-DD date; an impossible or malformed one is one line naming the option."""
     try:
         return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+    except ValueError as exc:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise _date_error(option, value, t("date.impossible", reason=exc)) from None
+        raise _date_error(option, value, t("date.form")) from None
+
+
+def today() -> dt.date:
+    """Today in China Standard Time (UTC+08:00), tspace's one clock."""
+    return dt.datetime.now(CHINA).date()
+
+
+def parse_as_of(value: str, allow_future: bool) -> dt.date:
+    """The evaluation date: refused after today unless ``--allow-future``
+    (a 2030-for-2026 typo gives plausible, wrong scores), and then warned."""
+    day = parse_date(value, "--as-of")
+    now = today()
+    if day > now:
+        if not allow_future:
+            raise _date_error("--as-of", value, t("date.future", today=now))
+        warn(t("warn.future_as_of", as_of=day, today=now))
+    return day
+
+
+def warn(message: str) -> None:
+    err_console.print(t("warning", message=message), markup=False, highlight=False)
+
+
+def warn_stale(as_of: dt.date, newest: dict[str, dt.date | None]) -> None:
+    """Warn when the evaluation date is after every provider's newest record."""
+    dates = {name: d for name, d in newest.items() if d is not None}
+    if dates and all(as_of > d for d in dates.values()):
+        latest = ", ".join(f"{name} {d.isoformat()}" for name, d in sorted(dates.items()))
+        warn(t("warn.stale_as_of", as_of=as_of, newest=latest))
 
 
 class workdir:
@@ -152,6 +192,13 @@ ApiKeyFile = Annotated[
     Path, typer.Option("--api-key-file", help="File holding this participant's API key."), INPUT
 ]
 AsOf = Annotated[str, typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD.")]
+AllowFuture = Annotated[
+    bool,
+    typer.Option(
+        "--allow-future",
+        help="Accept an --as-of after today (China time); refused otherwise, as a likely typo.",
+    ),
+]
 Purpose = Annotated[str, typer.Option("--purpose", help="Purpose of use.")]
 Suite = Annotated[
     str,

@@ -10,6 +10,7 @@ import typer
 from trusted_space.cli.common import (
     INPUT,
     OUTPUT,
+    AllowFuture,
     AsOf,
     ConsentRefs,
     EmbeddedWorkdir,
@@ -20,8 +21,9 @@ from trusted_space.cli.common import (
     console,
     err_console,
     errors,
-    parse_date,
+    parse_as_of,
     use_backend,
+    warn_stale,
     workdir,
 )
 from trusted_space.core.i18n import t
@@ -59,8 +61,10 @@ def underwrite(
     consent_ref: ConsentRefs = None,
     suite: Suite = "default",
     ray: Ray = None,
+    allow_future: AllowFuture = False,
 ) -> None:
     """核保评分: score an insurer's applicants against hospital and CDC data, privately."""
+    day = parse_as_of(as_of, allow_future)
     use_backend(ray)
     from products.underwriting.runner import run_underwriting
 
@@ -72,7 +76,7 @@ def underwrite(
             cdc_registry=cdc_registry,
             applicants=applicants,
             model=model,
-            as_of=parse_date(as_of),
+            as_of=day,
             out=out,
             purpose=purpose,
             consumer=consumer,
@@ -80,6 +84,7 @@ def underwrite(
             consent_refs=consent_ref or [],
             suite=suite,
         )
+    warn_stale(day, run.newest)
     scored = sum(r.status == "scored" for r in run.rows)
     console.print(
         t(
@@ -160,8 +165,10 @@ def lend(
     ] = None,
     suite: Suite = "default",
     ray: Ray = None,
+    allow_future: AllowFuture = False,
 ) -> None:
     """信贷特征: a bank's bid-history features per company, from trading centres' OCDS data."""
+    day = parse_as_of(as_of, allow_future)
     use_backend(ray)
     from products.lending.runner import run_lending
 
@@ -170,7 +177,7 @@ def lend(
             workdir=wd,
             tenders=tenders,
             applicants=applicants,
-            as_of=parse_date(as_of),
+            as_of=day,
             out=out,
             purpose=purpose,
             consumer=consumer,
@@ -178,6 +185,7 @@ def lend(
             rates=rates,
             suite=suite,
         )
+    warn_stale(day, run.newest)
     found = sum(r.status == "found" for r in run.rows)
     invalid = sum(r.status == "invalid_id" for r in run.rows)
     console.print(

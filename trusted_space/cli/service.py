@@ -13,6 +13,7 @@ from trusted_space.cli.common import (
     INPUT,
     OUTPUT,
     SPACE,
+    AllowFuture,
     ApiKeyFile,
     AsOf,
     ConsentRefs,
@@ -22,7 +23,7 @@ from trusted_space.cli.common import (
     SpaceUrl,
     console,
     errors,
-    parse_date,
+    parse_as_of,
     use_backend,
 )
 from trusted_space.core.i18n import t
@@ -271,8 +272,10 @@ def client_underwrite(
         Path, typer.Option("--workdir", help="The insurer's node folder (keys, job files)."), OUTPUT
     ] = Path(".tspace-client"),
     consent_ref: ConsentRefs = None,
+    allow_future: AllowFuture = False,
 ) -> None:
     """核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`."""
+    day = parse_as_of(as_of, allow_future)
     from products.underwriting.client import client_underwrite as run
     from trusted_space.transport.http import HttpTransport, read_api_key
 
@@ -283,7 +286,7 @@ def client_underwrite(
             workdir=workdir,
             applicants=applicants,
             purpose=purpose,
-            as_of=parse_date(as_of),
+            as_of=day,
             out=out,
             model=model,
             consent_refs=consent_ref or [],
@@ -319,8 +322,10 @@ def client_lend(
     workdir: Annotated[
         Path, typer.Option("--workdir", help="The bank's node folder (keys, job files)."), OUTPUT
     ] = Path(".tspace-client"),
+    allow_future: AllowFuture = False,
 ) -> None:
     """信贷特征 over HTTP: the bank's side; writes the same features.csv as `tspace lend`."""
+    day = parse_as_of(as_of, allow_future)
     from products.lending.client import client_lend as run
     from trusted_space.transport.http import HttpTransport, read_api_key
 
@@ -332,7 +337,7 @@ def client_lend(
             workdir=workdir,
             applicants=applicants,
             purpose=purpose,
-            as_of=parse_date(as_of),
+            as_of=day,
             out=out,
             features=wanted,
         )

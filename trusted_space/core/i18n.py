@@ -105,6 +105,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{option}: no such file or folder: {path}",
     },
     "error.os": {"zh-CN": "{path}：{reason}", "en": "{path}: {reason}"},
+    "error.date": {
+        "zh-CN": "{option} {value}：{reason}",
+        "en": "{option} {value}: {reason}",
+    },
+    "date.form": {"zh-CN": "不是 YYYY-MM-DD 形式的日期", "en": "not a date in YYYY-MM-DD form"},
+    "date.impossible": {
+        "zh-CN": "日历上不存在的日期（{reason}）",
+        "en": "no such day in the calendar ({reason})",
+    },
+    "date.future": {
+        "zh-CN": "晚于今天（{today}，北京时间），可能是笔误；确需如此请加 --allow-future",
+        "en": "after today ({today}, China time), likely a typo; pass --allow-future if intended",
+    },
+    "warning": {"zh-CN": "警告：{message}", "en": "Warning: {message}"},
+    "warn.future_as_of": {
+        "zh-CN": "评估日期 {as_of} 晚于今天（{today}），按要求照常计算",
+        "en": "evaluation date {as_of} is after today ({today}); computing as asked",
+    },
+    "warn.stale_as_of": {
+        "zh-CN": "评估日期 {as_of} 晚于所有提供方的最新记录（{newest}），"
+        "时间窗口可能为空、结果偏低风险；请核对 --as-of",
+        "en": "evaluation date {as_of} is after the newest record of every provider "
+        "({newest}); windows may be empty and results look low-risk: check --as-of",
+    },
     "policy.denied": {"zh-CN": "策略拒绝了该任务，原因：", "en": "Denied by policy:"},
     "policy.allow": {"zh-CN": "允许", "en": "allow"},
     "policy.deny": {"zh-CN": "拒绝", "en": "deny"},
