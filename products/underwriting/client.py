@@ -33,7 +33,7 @@ def client_underwrite(
     node = connect_consumer(transport, workdir)
     document = model.read_bytes() if model else transport.approved_model(UNDERWRITING.name)
     score_model = ScoreModel.parse(document, str(model) if model else "approved model")
-    score_model.check_features(UNDERWRITING)
+    score_model.check_features(UNDERWRITING, str(model) if model else "approved model")
     used = [f.name for f in UNDERWRITING.features if score_model.weights.get(f.name, 0) != 0]
     chosen = choose_providers(transport, UNDERWRITING.name, UNDERWRITING.roles_for(used), providers)
     batch = read_applicants(applicants)

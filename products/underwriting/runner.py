@@ -104,7 +104,7 @@ def run_underwriting(
     When a policy denies the job, ``PolicyDenied`` is raised before any
     provider computes anything and no output file is written."""
     score_model = ScoreModel.load(model)
-    score_model.check_features(UNDERWRITING)
+    score_model.check_features(UNDERWRITING, str(model))
     used = [f.name for f in UNDERWRITING.features if score_model.weights.get(f.name, 0) != 0]
     roles = UNDERWRITING.roles_for(used)
     batch = read_applicants(applicants)

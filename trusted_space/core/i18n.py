@@ -118,6 +118,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "晚于今天（{today}，北京时间），可能是笔误；确需如此请加 --allow-future",
         "en": "after today ({today}, China time), likely a typo; pass --allow-future if intended",
     },
+    "model.unknown_feature": {
+        "zh-CN": "模型权重中有 {product} 没有的特征：{unknown}{hint}（可用特征：{features}）",
+        "en": "model weights name features {product} lacks: {unknown}{hint} "
+        "(its features: {features})",
+    },
+    "hint.did_you_mean": {"zh-CN": "；您是否想写 {name}？", "en": "; did you mean {name}?"},
     "warning": {"zh-CN": "警告：{message}", "en": "Warning: {message}"},
     "warn.future_as_of": {
         "zh-CN": "评估日期 {as_of} 晚于今天（{today}），按要求照常计算",
