@@ -10,7 +10,7 @@ from pathlib import Path
 
 from connectors.companies import read_companies
 from products.lending import TENDER_LENDING
-from products.lending.runner import FeatureRow, feature_rows
+from products.lending.runner import FeatureRow, feature_rows, features_header
 from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.nodes.remote import choose_providers, connect_consumer, run_remote_lookup
 from trusted_space.transport.http import HttpTransport
@@ -49,5 +49,5 @@ def client_lend(
         )
         values, withheld = outcome.values, outcome.withheld
     rows = feature_rows(batch, wanted, values, withheld)
-    write_csv_atomic(out, ("company_ref", "status", *wanted), (r.cells(wanted) for r in rows))
+    write_csv_atomic(out, features_header(wanted), (r.csv_cells(wanted) for r in rows))
     return rows

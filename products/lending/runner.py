@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from connectors.base import LoadOptions
+from connectors.batch import InvalidId
 from connectors.companies import Company, read_companies
 from connectors.freshness import newest_date
 from connectors.quality import QualityReport
@@ -34,9 +35,21 @@ class FeatureRow:
     company_ref: str
     status: str  # found | not_found | invalid_id | no_consent
     values: dict[str, Decimal | None] = field(default_factory=dict)
+    detail: InvalidId | None = field(default=None, compare=False)  # an invalid id's row, reason
 
     def cells(self, features: Sequence[str]) -> list[object]:
+        """The result's cells (what the plaintext reference checks)."""
         return [self.company_ref, self.status, *(self.values.get(f) for f in features)]
+
+    def csv_cells(self, features: Sequence[str]) -> list[object]:
+        """A line of features.csv: the result, then ``detail``."""
+        return [*self.cells(features), self.detail and str(self.detail)]
+
+
+def features_header(features: Sequence[str]) -> tuple[str, ...]:
+    """features.csv's columns: the reference, the status, the features, then
+    ``detail`` (an invalid id's row, field and reason; empty otherwise)."""
+    return ("company_ref", "status", *features, "detail")
 
 
 @dataclass
@@ -90,7 +103,7 @@ def feature_rows(
     refused = iter(withheld or [False] * len(values))
     for company in batch:
         if company.key is None:
-            rows.append(FeatureRow(company.ref, "invalid_id"))
+            rows.append(FeatureRow(company.ref, "invalid_id", detail=company.detail))
             continue
         found = next(it)
         if next(refused):
@@ -164,9 +177,7 @@ def run_lending(
             withheld = outcome.withheld
         rows = feature_rows(batch, features, values, withheld)
         if out is not None:
-            write_csv_atomic(
-                out, ("company_ref", "status", *features), (r.cells(features) for r in rows)
-            )
+            write_csv_atomic(out, features_header(features), (r.csv_cells(features) for r in rows))
         for node in nodes.values():
             timer.merge(node.timer)
         timer.merge(bank.timer)

@@ -54,5 +54,5 @@ def client_underwrite(
         )
         scores = outcome.scores()
     rows = score_rows(batch, scores, score_model)
-    write_csv_atomic(out, SCORES_HEADER, (r.cells() for r in rows))
+    write_csv_atomic(out, SCORES_HEADER, (r.csv_cells() for r in rows))
     return rows

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from connectors.applicants import Applicant, read_applicants
 from connectors.base import LoadOptions
+from connectors.batch import InvalidId
 from connectors.freshness import newest_date
 from connectors.quality import QualityReport
 from products.score_model import ScoreModel, probability
@@ -25,7 +26,8 @@ from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
 from trusted_space.space.gate import PolicyGate
 
-SCORES_HEADER = ("applicant_ref", "status", "score", "probability", "band")
+# detail: for an invalid id, its row, field and reason (empty otherwise).
+SCORES_HEADER = ("applicant_ref", "status", "score", "probability", "band", "detail")
 HOSPITAL, CDC, INSURER = "hospital", "cdc", "insurer"
 
 
@@ -36,8 +38,10 @@ class ScoreRow:
     score: Decimal | None = None
     probability: float | None = None
     band: str | None = None
+    detail: InvalidId | None = field(default=None, compare=False)
 
     def cells(self) -> tuple[object, ...]:
+        """The result's cells (what the plaintext reference checks)."""
         if self.score is None or self.probability is None:
             return (self.applicant_ref, self.status, None, None, None)
         return (
@@ -47,6 +51,10 @@ class ScoreRow:
             f"{self.probability:.12f}",
             self.band,
         )
+
+    def csv_cells(self) -> tuple[object, ...]:
+        """A line of scores.csv: the result, then ``detail``."""
+        return (*self.cells(), self.detail and str(self.detail))
 
 
 @dataclass
@@ -70,7 +78,7 @@ def score_rows(
     it = iter(scores)
     for a in applicants:
         if a.person_id is None:
-            rows.append(ScoreRow(a.ref, "invalid_id"))
+            rows.append(ScoreRow(a.ref, "invalid_id", detail=a.detail))
             continue
         score = next(it)
         if score is None:
@@ -159,7 +167,7 @@ def run_underwriting(
             scores = [score_model.intercept] * len(valid)  # no feature in use: all zeros
         rows = score_rows(batch, scores, score_model)
         if out is not None:
-            write_csv_atomic(out, SCORES_HEADER, (r.cells() for r in rows))
+            write_csv_atomic(out, SCORES_HEADER, (r.csv_cells() for r in rows))
         for node in (hospital_node, cdc_node):
             timer.merge(node.timer)
         timer.merge(insurer.timer)

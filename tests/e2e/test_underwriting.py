@@ -106,7 +106,7 @@ def test_scores_csv_keeps_the_applicants_order_and_marks_invalid_ids(
     workdir, _, _ = run
     with (data / "applicants.csv").open(encoding="utf-8") as fh:
         refs = [row["applicant_ref"] for row in csv.DictReader(fh)]
-    with (workdir / "scores.csv").open(encoding="utf-8") as fh:
+    with (workdir / "scores.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["applicant_ref"] for r in rows] == refs
     assert list(rows[0]) == ["applicant_ref", "status", "score", "probability", "band"]

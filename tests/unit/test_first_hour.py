@@ -34,3 +34,71 @@ def test_a_misspelt_weight_names_the_file_the_field_and_the_nearest_feature(
     message = str(exc.value)
     assert message.startswith(f"{path}, field 'weights.vists")
     assert f"did you mean {name}?" in message
+
+
+def test_an_invalid_applicant_is_named_by_row_line_field_and_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from connectors.applicants import read_applicants
+    from connectors.companies import read_companies
+    from products.underwriting.runner import score_rows
+    from trusted_space.cli.common import show_invalid
+
+    batch = tmp_path / "applicants.csv"
+    batch.write_text(
+        "applicant_ref,person_id\nA1,11010519491231002X\nA2,110105194912310021\n"
+        "A3,110105194902300020\nA4,12345\n",
+        encoding="utf-8",
+    )
+    applicants = read_applicants(batch)
+    assert applicants[0].detail is None
+    assert str(applicants[1].detail).startswith("row 2 (line 3), person_id: check character")
+    assert str(applicants[2].detail) == (
+        "row 3 (line 4), person_id: impossible birth date 19490230"
+    )
+    assert str(applicants[3].detail) == "row 4 (line 5), person_id: wrong length 5 (expected 18)"
+    model = ScoreModel.load(default_model_path())
+    rows = score_rows(applicants, [model.intercept], model)
+    assert [r.status for r in rows] == ["scored", "invalid_id", "invalid_id", "invalid_id"]
+    assert rows[2].csv_cells() == ("A3", "invalid_id", None, None, None, str(applicants[2].detail))
+    assert rows[2].cells() == ("A3", "invalid_id", None, None, None)
+
+    show_invalid([r.detail for r in rows], tmp_path / "scores.csv")
+    err = capsys.readouterr().err
+    assert "3 rows with invalid ids" in err
+    assert "  row 3 (line 4), person_id: impossible birth date 19490230" in err
+
+    banks = tmp_path / "bank.csv"
+    banks.write_text("company_ref,company_id\nC1,91110000600037341L\nC2,bad\n", encoding="utf-8")
+    companies = read_companies(banks)
+    assert str(companies[1].detail).startswith("row 2 (line 3), company_id: ")
+
+
+def test_csv_outputs_carry_a_bom_and_inputs_are_read_with_or_without(tmp_path: Path) -> None:
+    from connectors.csv_reader import read_csv
+    from trusted_space.core.outputs import write_csv_atomic
+
+    out = tmp_path / "scores.csv"
+    write_csv_atomic(out, ("applicant_ref", "status"), [("张三-001", "scored")])
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfapplicant_ref,status\r\n")
+    assert "张三-001".encode() in data
+    plain = tmp_path / "plain.csv"
+    write_csv_atomic(plain, ("applicant_ref", "status"), [("张三-001", "scored")], bom=False)
+    assert plain.read_bytes() == data[3:]
+    for path in (out, plain):
+        table = read_csv(path).table
+        assert table.column_names == ["applicant_ref", "status", "_row"]
+        assert table.column("applicant_ref").to_pylist() == ["张三-001"]
+
+
+def test_row_numbers_in_messages_say_the_spreadsheet_line(tmp_path: Path) -> None:
+    from connectors.batch import read_batch
+    from trusted_space.core.errors import Location
+
+    assert str(Location("a.csv", 3, "person_id")) == "a.csv, row 3 (line 4), field 'person_id'"
+    assert str(Location("a.json", 3, None)) == "a.json, row 3"
+    batch = tmp_path / "b.csv"
+    batch.write_text("applicant_ref,person_id\nA1,x\nA1,y\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 2 \(line 3\), field 'applicant_ref'"):
+        read_batch(batch, "applicant_ref", "person_id")

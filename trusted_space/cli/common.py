@@ -167,6 +167,19 @@ def warn_stale(as_of: dt.date, newest: dict[str, dt.date | None]) -> None:
         warn(t("warn.stale_as_of", as_of=as_of, newest=latest))
 
 
+def show_invalid(details: list[Any], out: Path, limit: int = 10) -> None:
+    """Name each invalid identifier of a batch (row, line, field, reason) on stderr."""
+    found = [d for d in details if d is not None]
+    if not found:
+        return
+    err_console.print(t("invalid.header", n=len(found), path=out), highlight=False)
+    for d in found[:limit]:
+        line = t("invalid.row", row=d.row, line=d.line, field=d.column, reason=d.reason)
+        err_console.print(f"  {line}", markup=False, highlight=False)
+    if len(found) > limit:
+        err_console.print(t("invalid.more", n=len(found) - limit, path=out), highlight=False)
+
+
 class workdir:
     """The given folder, or a temporary one removed afterwards."""
 

@@ -56,9 +56,12 @@ def load(
         ),
         highlight=False,
     )
+    from trusted_space.core.errors import row_label
+
     for r in result.rejections[:10]:
+        where = f"{r.file}, {row_label(r.file, r.row)}" if r.row is not None else r.file
         console.print(
-            f"  {r.file}, row {r.row}, {r.field or '(record)'}: {r.reason}",
+            f"  {where}, {r.field or '(record)'}: {r.reason}",
             markup=False,
             highlight=False,
         )

@@ -22,6 +22,7 @@ from trusted_space.cli.common import (
     err_console,
     errors,
     parse_as_of,
+    show_invalid,
     use_backend,
     warn_stale,
     workdir,
@@ -86,6 +87,7 @@ def underwrite(
         )
     warn_stale(day, run.newest)
     scored = sum(r.status == "scored" for r in run.rows)
+    show_invalid([r.detail for r in run.rows], out)
     console.print(
         t(
             "underwrite.done",
@@ -186,6 +188,7 @@ def lend(
             suite=suite,
         )
     warn_stale(day, run.newest)
+    show_invalid([r.detail for r in run.rows], out)
     found = sum(r.status == "found" for r in run.rows)
     invalid = sum(r.status == "invalid_id" for r in run.rows)
     console.print(

@@ -24,6 +24,7 @@ from trusted_space.cli.common import (
     console,
     errors,
     parse_as_of,
+    show_invalid,
     use_backend,
 )
 from trusted_space.core.i18n import t
@@ -293,6 +294,7 @@ def client_underwrite(
         )
     finally:
         transport.close()
+    show_invalid([r.detail for r in rows], out)
     console.print(
         t(
             "underwrite.done",
@@ -343,6 +345,7 @@ def client_lend(
         )
     finally:
         transport.close()
+    show_invalid([r.detail for r in rows], out)
     found = sum(r.status == "found" for r in rows)
     invalid = sum(r.status == "invalid_id" for r in rows)
     console.print(

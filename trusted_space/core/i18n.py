@@ -124,6 +124,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "(its features: {features})",
     },
     "hint.did_you_mean": {"zh-CN": "；您是否想写 {name}？", "en": "; did you mean {name}?"},
+    "invalid.header": {
+        "zh-CN": "{n} 行标识无效（{path} 的 detail 列写明了行号和原因）：",
+        "en": "{n} rows with invalid ids (the detail column of {path} says where and why):",
+    },
+    "invalid.row": {
+        "zh-CN": "第 {row} 行（文件第 {line} 行），{field}：{reason}",
+        "en": "row {row} (line {line}), {field}: {reason}",
+    },
+    "invalid.more": {"zh-CN": "…… 另有 {n} 行，见 {path}", "en": "… {n} more in {path}"},
     "warning": {"zh-CN": "警告：{message}", "en": "Warning: {message}"},
     "warn.future_as_of": {
         "zh-CN": "评估日期 {as_of} 晚于今天（{today}），按要求照常计算",
