@@ -126,15 +126,17 @@ def run_lending(
     consumer: str = BANK,
     policies: Sequence[Path] = (),
     rates: Path | None = None,
+    features: Sequence[str] | None = None,
     suite: str = "default",
     paillier_preset: PaillierPreset = PAILLIER_2048,
 ) -> LendingRun:
     """Load every centre, publish any policies, run one job, write features.csv.
 
     A denied job raises ``PolicyDenied`` before any centre computes anything
-    and writes no output."""
+    and writes no output. ``features``: those the bank asks for (default:
+    every feature the policies allow); the policies decide, as over HTTP."""
     centres = centre_names(tenders)
-    features = requested_features(policies, list(centres))
+    features = list(features) if features else requested_features(policies, list(centres))
     batch = read_companies(applicants)
     with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:
         timer = deployment.timer

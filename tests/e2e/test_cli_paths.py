@@ -116,3 +116,49 @@ def test_a_missing_path_is_one_line_naming_the_option(
     label, _ = _label(fn, name)
     lines = [line for line in output.splitlines() if line.strip()]
     assert lines == [f"Error: {label}: no such file or folder: {tmp_path / 'no-such-file'}"]
+
+
+# Options only one deployment has: the embedded run holds the providers'
+# data and the space (files, policies, keys, backends); the client names the
+# space it calls. Everything else is the same option with the same default.
+EMBEDDED_ONLY = {
+    "--hospital", "--cdc-reports", "--cdc-registry", "--tenders", "--rates", "--policy",
+    "--consumer", "--suite", "--ray", "--workdir",
+}  # fmt: skip
+CLIENT_ONLY = {"--space", "--api-key-file", "--workdir"}
+# --model: embedded, the product's own model file; over HTTP, the model the
+# space's policies approve (the client has no model file of its own).
+DEFAULTS_DIFFER = {"--model"}
+
+
+def _options(*names: str) -> dict[str, object]:
+    command: Any = typer.main.get_command(app)
+    for name in names:
+        command = command.commands[name]
+    return {p.opts[0]: (p.default, p.required) for p in command.params if p.opts}
+
+
+@pytest.mark.parametrize("product", ["underwrite", "lend"])
+def test_embedded_and_http_commands_take_the_same_options(product: str) -> None:
+    embedded = _options(product)
+    client = _options("client", product)
+    assert set(embedded) - EMBEDDED_ONLY == set(client) - CLIENT_ONLY
+    for option in set(embedded) - EMBEDDED_ONLY - DEFAULTS_DIFFER:
+        assert embedded[option] == client[option], option
+    for option in DEFAULTS_DIFFER & set(embedded):
+        assert embedded[option][1] is client[option][1] is False  # optional in both
+
+
+def test_lend_says_features_not_scores_when_a_policy_sets_retention(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from products.lending.runner import FeatureRow
+    from products.underwriting.runner import ScoreRow
+    from trusted_space.cli.common import report_features, report_scores
+
+    monkeypatch.setattr(i18n, "_language", "zh-CN")
+    report_features([FeatureRow("c1", "found")], {"retention_days": 90}, tmp_path / "f.csv")
+    out = capsys.readouterr().out
+    assert "特征结果须在 90 天内删除" in out and "评分" not in out
+    report_scores([ScoreRow("a1", "invalid_id")], {"retention_days": 90}, tmp_path / "s.csv")
+    assert "评分结果须在 90 天内删除" in capsys.readouterr().out

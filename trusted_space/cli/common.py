@@ -180,6 +180,36 @@ def show_invalid(details: list[Any], out: Path, limit: int = 10) -> None:
         err_console.print(t("invalid.more", n=len(found) - limit, path=out), highlight=False)
 
 
+def report_scores(rows: list[Any], duties: dict[str, int], out: Path) -> None:
+    """What underwrite and client underwrite print: the same lines."""
+    show_invalid([r.detail for r in rows], out)
+    console.print(
+        t(
+            "underwrite.done",
+            path=out,
+            scored=sum(r.status == "scored" for r in rows),
+            invalid=sum(r.status == "invalid_id" for r in rows),
+            no_consent=sum(r.status == "no_consent" for r in rows),
+        ),
+        highlight=False,
+    )
+    if "retention_days" in duties:
+        console.print(t("duty.retention", days=duties["retention_days"]), highlight=False)
+
+
+def report_features(rows: list[Any], duties: dict[str, int], out: Path) -> None:
+    """What lend and client lend print: the same lines (features, not scores)."""
+    show_invalid([r.detail for r in rows], out)
+    found = sum(r.status == "found" for r in rows)
+    invalid = sum(r.status == "invalid_id" for r in rows)
+    console.print(
+        t("lend.done", path=out, found=found, missing=len(rows) - found - invalid, invalid=invalid),
+        highlight=False,
+    )
+    if "retention_days" in duties:
+        console.print(t("duty.retention_features", days=duties["retention_days"]), highlight=False)
+
+
 class workdir:
     """The given folder, or a temporary one removed afterwards."""
 
@@ -213,6 +243,27 @@ AllowFuture = Annotated[
     ),
 ]
 Purpose = Annotated[str, typer.Option("--purpose", help="Purpose of use.")]
+# Options an embedded command and its HTTP twin (client ...) share, declared once.
+Applicants = Annotated[
+    Path,
+    typer.Option("--applicants", help="The insurer's batch: applicant_ref,person_id."),
+    INPUT,
+]
+Companies = Annotated[
+    Path, typer.Option("--applicants", help="The bank's batch: company_ref,company_id."), INPUT
+]
+ScoresOut = Annotated[Path, typer.Option("--out", help="Where to write scores.csv."), OUTPUT]
+FeaturesOut = Annotated[Path, typer.Option("--out", help="Where to write features.csv."), OUTPUT]
+Features = Annotated[
+    str | None,
+    typer.Option("--features", help="Comma-separated features (default: all the policies allow)."),
+]
+
+
+def feature_list(features: str | None) -> list[str] | None:
+    return [f.strip() for f in features.split(",") if f.strip()] if features else None
+
+
 Suite = Annotated[
     str,
     typer.Option(

@@ -11,18 +11,25 @@ from trusted_space.cli.common import (
     INPUT,
     OUTPUT,
     AllowFuture,
+    Applicants,
     AsOf,
+    Companies,
     ConsentRefs,
     EmbeddedWorkdir,
+    Features,
+    FeaturesOut,
     Policies,
     Purpose,
     Ray,
+    ScoresOut,
     Suite,
     console,
     err_console,
     errors,
+    feature_list,
     parse_as_of,
-    show_invalid,
+    report_features,
+    report_scores,
     use_backend,
     warn_stale,
     workdir,
@@ -43,16 +50,14 @@ def underwrite(
     cdc_registry: Annotated[
         list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV."), INPUT
     ],
-    applicants: Annotated[
-        Path,
-        typer.Option("--applicants", help="The insurer's batch: applicant_ref,person_id."),
-        INPUT,
-    ],
-    model: Annotated[
-        Path, typer.Option("--model", help="The approved scoring model (JSON)."), INPUT
-    ],
+    applicants: Applicants,
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Where to write scores.csv."), OUTPUT],
+    out: ScoresOut,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="The scoring model (JSON; default: the product's own)."),
+        INPUT,
+    ] = None,
     workdir_: EmbeddedWorkdir = None,
     policy: Policies = None,
     consumer: Annotated[
@@ -68,6 +73,7 @@ def underwrite(
     day = parse_as_of(as_of, allow_future)
     use_backend(ray)
     from products.underwriting.runner import run_underwriting
+    from trusted_space.demo import default_model_path
 
     with workdir(workdir_) as wd:
         run = run_underwriting(
@@ -76,7 +82,7 @@ def underwrite(
             cdc_reports=cdc_reports,
             cdc_registry=cdc_registry,
             applicants=applicants,
-            model=model,
+            model=model or default_model_path(),
             as_of=day,
             out=out,
             purpose=purpose,
@@ -86,20 +92,7 @@ def underwrite(
             suite=suite,
         )
     warn_stale(day, run.newest)
-    scored = sum(r.status == "scored" for r in run.rows)
-    show_invalid([r.detail for r in run.rows], out)
-    console.print(
-        t(
-            "underwrite.done",
-            path=out,
-            scored=scored,
-            invalid=sum(r.status == "invalid_id" for r in run.rows),
-            no_consent=sum(r.status == "no_consent" for r in run.rows),
-        ),
-        highlight=False,
-    )
-    if "retention_days" in run.duties:
-        console.print(t("duty.retention", days=run.duties["retention_days"]), highlight=False)
+    report_scores(run.rows, run.duties, out)
 
 
 @errors
@@ -147,11 +140,9 @@ def lend(
         typer.Option("--tenders", help="One trading centre's OCDS file or folder (repeatable)."),
         INPUT,
     ],
-    applicants: Annotated[
-        Path, typer.Option("--applicants", help="The bank's batch: company_ref,company_id."), INPUT
-    ],
+    applicants: Companies,
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Where to write features.csv."), OUTPUT],
+    out: FeaturesOut,
     workdir_: EmbeddedWorkdir = None,
     policy: Policies = None,
     consumer: Annotated[
@@ -165,6 +156,7 @@ def lend(
         ),
         INPUT,
     ] = None,
+    features: Features = None,
     suite: Suite = "default",
     ray: Ray = None,
     allow_future: AllowFuture = False,
@@ -185,24 +177,11 @@ def lend(
             consumer=consumer,
             policies=policy or [],
             rates=rates,
+            features=feature_list(features),
             suite=suite,
         )
     warn_stale(day, run.newest)
-    show_invalid([r.detail for r in run.rows], out)
-    found = sum(r.status == "found" for r in run.rows)
-    invalid = sum(r.status == "invalid_id" for r in run.rows)
-    console.print(
-        t(
-            "lend.done",
-            path=out,
-            found=found,
-            missing=len(run.rows) - found - invalid,
-            invalid=invalid,
-        ),
-        highlight=False,
-    )
-    if "retention_days" in run.duties:
-        console.print(t("duty.retention", days=run.duties["retention_days"]), highlight=False)
+    report_features(run.rows, run.duties, out)
 
 
 @errors

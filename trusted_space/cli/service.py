@@ -15,16 +15,23 @@ from trusted_space.cli.common import (
     SPACE,
     AllowFuture,
     ApiKeyFile,
+    Applicants,
     AsOf,
+    Companies,
     ConsentRefs,
+    Features,
+    FeaturesOut,
     PathRole,
     Purpose,
     Ray,
+    ScoresOut,
     SpaceUrl,
     console,
     errors,
+    feature_list,
     parse_as_of,
-    show_invalid,
+    report_features,
+    report_scores,
     use_backend,
 )
 from trusted_space.core.i18n import t
@@ -258,12 +265,9 @@ def node(
 def client_underwrite(
     space: SpaceUrl,
     api_key_file: ApiKeyFile,
-    applicants: Annotated[
-        Path, typer.Option("--applicants", help="The batch: applicant_ref,person_id."), INPUT
-    ],
-    purpose: Purpose,
+    applicants: Applicants,
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Where to write scores.csv."), OUTPUT],
+    out: ScoresOut,
     model: Annotated[
         Path | None,
         typer.Option("--model", help="Model file (default: the one the policies approve)."),
@@ -272,6 +276,7 @@ def client_underwrite(
     workdir: Annotated[
         Path, typer.Option("--workdir", help="The insurer's node folder (keys, job files)."), OUTPUT
     ] = Path(".tspace-client"),
+    purpose: Purpose = "underwriting",
     consent_ref: ConsentRefs = None,
     allow_future: AllowFuture = False,
 ) -> None:
@@ -282,7 +287,7 @@ def client_underwrite(
 
     transport = HttpTransport(space, read_api_key(api_key_file))
     try:
-        rows = run(
+        rows, duties = run(
             transport,
             workdir=workdir,
             applicants=applicants,
@@ -294,17 +299,7 @@ def client_underwrite(
         )
     finally:
         transport.close()
-    show_invalid([r.detail for r in rows], out)
-    console.print(
-        t(
-            "underwrite.done",
-            path=out,
-            scored=sum(r.status == "scored" for r in rows),
-            invalid=sum(r.status == "invalid_id" for r in rows),
-            no_consent=sum(r.status == "no_consent" for r in rows),
-        ),
-        highlight=False,
-    )
+    report_scores(rows, duties, out)
 
 
 @client.command("lend")
@@ -312,15 +307,11 @@ def client_underwrite(
 def client_lend(
     space: SpaceUrl,
     api_key_file: ApiKeyFile,
-    applicants: Annotated[
-        Path, typer.Option("--applicants", help="The batch: company_ref,company_id."), INPUT
-    ],
-    purpose: Purpose,
+    applicants: Companies,
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Where to write features.csv."), OUTPUT],
-    features: Annotated[
-        str | None, typer.Option("--features", help="Comma-separated features (default: all).")
-    ] = None,
+    out: FeaturesOut,
+    purpose: Purpose = "credit",
+    features: Features = None,
     workdir: Annotated[
         Path, typer.Option("--workdir", help="The bank's node folder (keys, job files)."), OUTPUT
     ] = Path(".tspace-client"),
@@ -333,8 +324,8 @@ def client_lend(
 
     transport = HttpTransport(space, read_api_key(api_key_file))
     try:
-        wanted = [f.strip() for f in features.split(",") if f.strip()] if features else None
-        rows = run(
+        wanted = feature_list(features)
+        rows, duties = run(
             transport,
             workdir=workdir,
             applicants=applicants,
@@ -345,13 +336,7 @@ def client_lend(
         )
     finally:
         transport.close()
-    show_invalid([r.detail for r in rows], out)
-    found = sum(r.status == "found" for r in rows)
-    invalid = sum(r.status == "invalid_id" for r in rows)
-    console.print(
-        t("lend.done", path=out, found=found, missing=len(rows) - found - invalid, invalid=invalid),
-        highlight=False,
-    )
+    report_features(rows, duties, out)
 
 
 @client.command("cohort")

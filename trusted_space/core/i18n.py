@@ -210,6 +210,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "义务：评分结果须在 {days} 天内删除",
         "en": "Duty: delete these results within {days} days",
     },
+    "duty.retention_features": {
+        "zh-CN": "义务：特征结果须在 {days} 天内删除",
+        "en": "Duty: delete these features within {days} days",
+    },
 }
 
 _language = os.environ.get("TSPACE_LANG", "zh-CN")
