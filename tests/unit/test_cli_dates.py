@@ -96,3 +96,43 @@ def test_an_as_of_after_every_providers_newest_record_is_warned(
     assert "after the newest record of every provider (cdc 2026-01-01, hospital 2026-03-01)" in err
     warn_stale(dt.date(2026, 2, 1), {"hospital": newest, "cdc": dt.date(2026, 1, 1)})
     assert capsys.readouterr().err == ""
+
+
+def test_a_client_against_a_wrong_port_logs_retries_and_gives_up(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    key = tmp_path / "key"
+    key.write_text("k" * 40, encoding="utf-8")
+    f = _files(tmp_path)
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        app,
+        [
+            "--lang",
+            "en",
+            "client",
+            "underwrite",
+            "--space",
+            f"http://127.0.0.1:{port}",
+            "--api-key-file",
+            str(key),
+            "--applicants",
+            f["file"],
+            "--as-of",
+            "2026-10-31",
+            "--out",
+            f["out"],
+            "--patience",
+            "2",
+        ],
+    )
+    assert time.monotonic() - started < 30
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith(f"space http://127.0.0.1:{port} unavailable (ConnectError); ")
+    assert "retrying in" in lines[0] and "giving up in about" in lines[0]
+    assert lines[-1] == f"Error: http://127.0.0.1:{port} unavailable (ConnectError) for 2 s"

@@ -180,6 +180,31 @@ def show_invalid(details: list[Any], out: Path, limit: int = 10) -> None:
         err_console.print(t("invalid.more", n=len(found) - limit, path=out), highlight=False)
 
 
+Patience = Annotated[
+    float,
+    typer.Option(
+        "--patience",
+        min=1,
+        help="Seconds to keep retrying while the space does not answer, then give up.",
+    ),
+]
+
+
+def client_transport(space: str, api_key_file: Path, patience: float) -> Any:
+    """An HttpTransport for a client command: each retry is one line on
+    stderr, and after ``patience`` seconds the command fails with one line."""
+    from trusted_space.transport.http import HttpTransport, read_api_key
+
+    def retrying(failure: str, delay: float, left: float) -> None:
+        err_console.print(
+            t("client.retry", space=space, failure=failure, delay=delay, left=max(left, 0.0)),
+            markup=False,
+            highlight=False,
+        )
+
+    return HttpTransport(space, read_api_key(api_key_file), patience=patience, on_retry=retrying)
+
+
 def report_scores(rows: list[Any], duties: dict[str, int], out: Path) -> None:
     """What underwrite and client underwrite print: the same lines."""
     show_invalid([r.detail for r in rows], out)

@@ -22,10 +22,12 @@ from trusted_space.cli.common import (
     Features,
     FeaturesOut,
     PathRole,
+    Patience,
     Purpose,
     Ray,
     ScoresOut,
     SpaceUrl,
+    client_transport,
     console,
     errors,
     feature_list,
@@ -279,13 +281,13 @@ def client_underwrite(
     purpose: Purpose = "underwriting",
     consent_ref: ConsentRefs = None,
     allow_future: AllowFuture = False,
+    patience: Patience = 60.0,
 ) -> None:
     """核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`."""
     day = parse_as_of(as_of, allow_future)
     from products.underwriting.client import client_underwrite as run
-    from trusted_space.transport.http import HttpTransport, read_api_key
 
-    transport = HttpTransport(space, read_api_key(api_key_file))
+    transport = client_transport(space, api_key_file, patience)
     try:
         rows, duties = run(
             transport,
@@ -316,13 +318,13 @@ def client_lend(
         Path, typer.Option("--workdir", help="The bank's node folder (keys, job files)."), OUTPUT
     ] = Path(".tspace-client"),
     allow_future: AllowFuture = False,
+    patience: Patience = 60.0,
 ) -> None:
     """信贷特征 over HTTP: the bank's side; writes the same features.csv as `tspace lend`."""
     day = parse_as_of(as_of, allow_future)
     from products.lending.client import client_lend as run
-    from trusted_space.transport.http import HttpTransport, read_api_key
 
-    transport = HttpTransport(space, read_api_key(api_key_file))
+    transport = client_transport(space, api_key_file, patience)
     try:
         wanted = feature_list(features)
         rows, duties = run(
@@ -352,12 +354,12 @@ def client_cohort(
         typer.Option("--workdir", help="The requester's node folder (keys, job files)."),
         OUTPUT,
     ] = Path(".tspace-client"),
+    patience: Patience = 60.0,
 ) -> None:
     """人群统计 over HTTP: the requester's side; writes result.csv like `tspace cohort`."""
     from products.cohort.client import client_cohort as run
-    from trusted_space.transport.http import HttpTransport, read_api_key
 
-    transport = HttpTransport(space, read_api_key(api_key_file))
+    transport = client_transport(space, api_key_file, patience)
     try:
         rows, _privacy = run(transport, workdir=workdir, query=query, purpose=purpose, out=out)
     finally:
@@ -374,11 +376,11 @@ def publish_policy(
     files: Annotated[list[Path], typer.Argument(help="Policy files."), INPUT],
     space: SpaceUrl,
     api_key_file: ApiKeyFile,
+    patience: Patience = 60.0,
 ) -> None:
     """Steward: publish policies to a space."""
-    from trusted_space.transport.http import HttpTransport, read_api_key
 
-    transport = HttpTransport(space, read_api_key(api_key_file))
+    transport = client_transport(space, api_key_file, patience)
     try:
         for f in files:
             digest = transport.publish_policy(f.read_bytes())
@@ -393,11 +395,11 @@ def publish_model(
     file: Annotated[Path, typer.Argument(help="Model file (JSON)."), INPUT],
     space: SpaceUrl,
     api_key_file: ApiKeyFile,
+    patience: Patience = 60.0,
 ) -> None:
     """Steward: publish a model file; policies pin it by SHA-256."""
-    from trusted_space.transport.http import HttpTransport, read_api_key
 
-    transport = HttpTransport(space, read_api_key(api_key_file))
+    transport = client_transport(space, api_key_file, patience)
     try:
         print(transport.publish_model(file.read_bytes()))
     finally:

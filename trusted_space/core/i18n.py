@@ -133,6 +133,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "row {row} (line {line}), {field}: {reason}",
     },
     "invalid.more": {"zh-CN": "…… 另有 {n} 行，见 {path}", "en": "… {n} more in {path}"},
+    "client.retry": {
+        "zh-CN": "可信空间 {space} 暂不可用（{failure}），{delay:.1f} 秒后重试"
+        "（还将等待约 {left:.0f} 秒）",
+        "en": "space {space} unavailable ({failure}); retrying in {delay:.1f} s "
+        "(giving up in about {left:.0f} s)",
+    },
     "warning": {"zh-CN": "警告：{message}", "en": "Warning: {message}"},
     "warn.future_as_of": {
         "zh-CN": "评估日期 {as_of} 晚于今天（{today}），按要求照常计算",
