@@ -102,3 +102,19 @@ def test_row_numbers_in_messages_say_the_spreadsheet_line(tmp_path: Path) -> Non
     batch.write_text("applicant_ref,person_id\nA1,x\nA1,y\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"row 2 \(line 3\), field 'applicant_ref'"):
         read_batch(batch, "applicant_ref", "person_id")
+
+
+def test_a_misnamed_column_is_named_with_the_fix_that_works_everywhere() -> None:
+    from connectors.mapping import ColumnMapping
+
+    header = ["person_id", "visit_id", "hospital_id", "visit_dt", "visit_type", "icd10"]
+    with pytest.raises(InputError) as exc:
+        ColumnMapping.identity(header, "visits.csv")
+    message = str(exc.value)
+    assert message.startswith("visits.csv: the header is nearest to hospital_visits")
+    assert "lacks its required column visit_date (is it visit_dt?)" in message
+    assert "rename the column in the file" in message
+    assert "`tspace load csv FILE --mapping MAPPING --node-dir NODE`" in message
+    assert "cdc_case_reports" not in message and "pass --mapping FILE" not in message
+    with pytest.raises(InputError, match="does not name the columns of one canonical table"):
+        ColumnMapping.identity(["name", "salary"], "x.csv")

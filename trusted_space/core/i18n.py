@@ -139,6 +139,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "space {space} unavailable ({failure}); retrying in {delay:.1f} s "
         "(giving up in about {left:.0f} s)",
     },
+    "mapping.missing_columns": {
+        "zh-CN": "表头最接近 {table} 表，但缺少必需的列：{columns}；请在文件中改用规范列名，"
+        "或用 tspace load csv 文件 --mapping 映射文件 --node-dir 节点目录 按映射加载",
+        "en": "the header is nearest to {table} but lacks its required column {columns}; "
+        "rename the column in the file, or load the file with "
+        "`tspace load csv FILE --mapping MAPPING --node-dir NODE`",
+    },
+    "mapping.column_hint": {
+        "zh-CN": "{column}（文件中的 {close}？）",
+        "en": "{column} (is it {close}?)",
+    },
+    "mapping.no_table": {
+        "zh-CN": "表头与任何规范表的列都不对应（{expected}）；请在文件中改用规范列名，"
+        "或用 tspace load csv 文件 --mapping 映射文件 --node-dir 节点目录 按映射加载",
+        "en": "the header does not name the columns of one canonical table ({expected}); "
+        "rename the columns, or load the file with "
+        "`tspace load csv FILE --mapping MAPPING --node-dir NODE`",
+    },
     "warning": {"zh-CN": "警告：{message}", "en": "Warning: {message}"},
     "warn.future_as_of": {
         "zh-CN": "评估日期 {as_of} 晚于今天（{today}），按要求照常计算",
