@@ -118,3 +118,45 @@ def test_a_misnamed_column_is_named_with_the_fix_that_works_everywhere() -> None
     assert "cdc_case_reports" not in message and "pass --mapping FILE" not in message
     with pytest.raises(InputError, match="does not name the columns of one canonical table"):
         ColumnMapping.identity(["name", "salary"], "x.csv")
+
+
+def test_bulk_work_reports_items_done_in_order_and_decrypts_on_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trusted_space.bulk import parallel
+    from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
+
+    monkeypatch.setenv("TSPACE_WORKERS", "2")
+    public, private = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    values = list(range(600))
+    seen: list[tuple[str, int, int]] = []
+    with parallel.reporting(lambda *a: seen.append(a)):
+        cts = parallel.encrypt_values(public, values)
+        plain = parallel.decrypt_values(private.decrypt_below, cts, [64])
+    assert plain == values  # in order, whatever order the parts finished in
+    encrypt = [s for s in seen if s[0] == "encrypt"]
+    assert encrypt[0] == ("encrypt", 0, 600) and encrypt[-1] == ("encrypt", 600, 600)
+    assert len(encrypt) == 1 + 4 * 2  # a report per part done
+    assert [d for _, d, _ in encrypt] == sorted(d for _, d, _ in encrypt)
+    decrypt = [s for s in seen if s[0] == "decrypt"]
+    assert decrypt[0] == ("decrypt", 0, 600) and decrypt[-1] == ("decrypt", 600, 600)
+    seen.clear()
+    assert parallel.encrypt_values(public, values[:10]) and not seen  # nothing reported outside
+
+
+def test_progress_bars_show_items_rate_and_time_left() -> None:
+    import io
+
+    from rich.console import Console
+
+    from trusted_space.core.progress import stage_progress
+
+    out = io.StringIO()
+    console = Console(file=out, width=120, force_terminal=False)
+    with stage_progress(console, describe=lambda s: f"<{s}>") as update:
+        update("encrypt", 0, 1000)
+        update("encrypt", 1000, 1000)
+        update("encrypt", 0, 500)  # a second provider: the bar starts again
+        update("encrypt", 250, 500)
+    text = out.getvalue()
+    assert "<encrypt>" in text and "250/500" in text

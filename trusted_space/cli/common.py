@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import re
 import shutil
 import tempfile
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -19,7 +20,7 @@ from typer.models import OptionInfo
 
 from trusted_space.core.clock import CHINA
 from trusted_space.core.errors import PolicyDenied, TspaceError
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import MESSAGES, t
 
 # Messages are never hard-wrapped: a path or an error line stays whole, so
 # it can be copied and searched (logs, pipes, 80-column terminals alike).
@@ -203,6 +204,25 @@ def client_transport(space: str, api_key_file: Path, patience: float) -> Any:
         )
 
     return HttpTransport(space, read_api_key(api_key_file), patience=patience, on_retry=retrying)
+
+
+@contextlib.contextmanager
+def bulk_progress() -> Iterator[None]:
+    """On a terminal, bars for the bulk work of a run (PSI setups, tokens,
+    encryption, re-randomisation): items done, rate and time left."""
+    if not err_console.is_terminal:
+        yield
+        return
+    from trusted_space.bulk import parallel
+    from trusted_space.core.progress import stage_progress
+
+    with stage_progress(err_console, describe=bulk_label) as update, parallel.reporting(update):
+        yield
+
+
+def bulk_label(stage: str) -> str:
+    key = f"progress.{stage}"
+    return t(key) if key in MESSAGES else stage
 
 
 def report_scores(rows: list[Any], duties: dict[str, int], out: Path) -> None:

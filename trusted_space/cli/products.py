@@ -23,6 +23,7 @@ from trusted_space.cli.common import (
     Ray,
     ScoresOut,
     Suite,
+    bulk_progress,
     console,
     err_console,
     errors,
@@ -75,7 +76,7 @@ def underwrite(
     from products.underwriting.runner import run_underwriting
     from trusted_space.demo import default_model_path
 
-    with workdir(workdir_) as wd:
+    with workdir(workdir_) as wd, bulk_progress():
         run = run_underwriting(
             workdir=wd,
             hospital=hospital,
@@ -166,7 +167,7 @@ def lend(
     use_backend(ray)
     from products.lending.runner import run_lending
 
-    with workdir(workdir_) as wd:
+    with workdir(workdir_) as wd, bulk_progress():
         run = run_lending(
             workdir=wd,
             tenders=tenders,

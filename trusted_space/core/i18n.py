@@ -157,6 +157,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rename the columns, or load the file with "
         "`tspace load csv FILE --mapping MAPPING --node-dir NODE`",
     },
+    "progress.psi_setup": {"zh-CN": "PSI 预计算（标识）", "en": "PSI setup (identifiers)"},
+    "progress.tokens": {"zh-CN": "标识令牌化", "en": "Tokenise identifiers"},
+    "progress.encrypt": {"zh-CN": "同态加密（密文）", "en": "Encrypt (ciphertexts)"},
+    "progress.rerandomise": {"zh-CN": "密文重随机化", "en": "Re-randomise ciphertexts"},
+    "progress.zeros": {"zh-CN": "预计算加密随机数", "en": "Precompute encryption noise"},
+    "progress.decrypt": {"zh-CN": "解密结果", "en": "Decrypt results"},
     "warning": {"zh-CN": "警告：{message}", "en": "Warning: {message}"},
     "warn.future_as_of": {
         "zh-CN": "评估日期 {as_of} 晚于今天（{today}），按要求照常计算",
