@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.batch import read_batch
+from connectors.batch import InvalidId, invalid_detail, read_batch
 from connectors.identifiers import normalise_resident_id, resident_id_error
 
 
@@ -19,6 +19,12 @@ class Applicant:
     ref: str
     person_id: str | None  # normalised, or None when invalid
     error: str | None
+    column: str = "person_id"
+
+    @property
+    def detail(self) -> InvalidId | None:
+        """Row, field and reason of an invalid id (None when valid)."""
+        return None if self.error is None else invalid_detail(self.row, self.column, self.error)
 
 
 def read_applicants(
@@ -28,5 +34,5 @@ def read_applicants(
     for row, ref, raw in read_batch(path, ref_column, id_column):
         value = normalise_resident_id(raw)
         error = "missing value" if not value else resident_id_error(value)
-        out.append(Applicant(row, ref, None if error else value, error))
+        out.append(Applicant(row, ref, None if error else value, error, id_column))
     return out

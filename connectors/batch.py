@@ -8,12 +8,35 @@ returned as written, for the caller to validate and keep, invalid or not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.csv_reader import read_csv
 from trusted_space.core.errors import InputError, Location
 
 MAX_REF = 128
+
+
+@dataclass(frozen=True)
+class InvalidId:
+    """Where and why a batch's identifier is invalid. ``str()`` is how output
+    files say it (English, like every file format): 'row 3 (line 4),
+    person_id: <reason>'; line 1 is the header, so data row N is line N+1."""
+
+    row: int
+    column: str
+    reason: str
+
+    @property
+    def line(self) -> int:
+        return self.row + 1
+
+    def __str__(self) -> str:
+        return f"row {self.row} (line {self.line}), {self.column}: {self.reason}"
+
+
+def invalid_detail(row: int, column: str, reason: str | None) -> InvalidId:
+    return InvalidId(row, column, reason or "invalid")
 
 
 def read_batch(path: Path, ref_column: str, id_column: str) -> list[tuple[int, str, str]]:

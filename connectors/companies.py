@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.batch import read_batch
+from connectors.batch import InvalidId, invalid_detail, read_batch
 from connectors.identifiers import company_key
 from trusted_space.core.errors import InvalidIdentifier
 
@@ -20,6 +20,11 @@ class Company:
     ref: str
     key: str | None  # USCC:<code> or SCHEME:id; None when invalid
     error: str | None
+
+    @property
+    def detail(self) -> InvalidId | None:
+        """Row, field and reason of an invalid id (None when valid)."""
+        return None if self.error is None else invalid_detail(self.row, "company_id", self.error)
 
 
 def read_companies(path: Path) -> list[Company]:

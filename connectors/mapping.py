@@ -19,6 +19,7 @@ Without a mapping, a file's header must name a canonical table's columns.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ import yaml
 
 from connectors.canonical import TABLES, TableSpec, table_for_header
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import t
 
 _KEYS = {"table", "encoding", "columns", "constants", "values", "source_table"}
 
@@ -97,14 +99,7 @@ class ColumnMapping:
     def identity(cls, header: list[str], origin: str) -> ColumnMapping:
         spec = table_for_header(header)
         if spec is None:
-            expected = "; ".join(
-                f"{t.name}: {', '.join(t.required_names)}" for t in TABLES.values()
-            )
-            raise InputError(
-                f"the header does not name the columns of one canonical table ({expected}); "
-                "pass --mapping FILE",
-                Location(origin, None, None),
-            )
+            raise InputError(_unmatched_header(header), Location(origin, None, None))
         absent = [c for c in spec.column_names if c not in header]
         if absent:
             raise InputError(
@@ -151,3 +146,29 @@ class ColumnMapping:
             else pa.array(range(1, n + 1), pa.int64())
         )
         return pa.table(out)
+
+
+def _unmatched_header(header: list[str]) -> str:
+    """Which required column the nearest canonical table misses (with the
+    header's likeliest stand-in), and what works in every command: rename
+    it, or load the file with a column mapping."""
+    names = set(header)
+    scored = sorted(
+        TABLES.values(), key=lambda t: -len(set(t.required_names) & names) / len(t.required_names)
+    )
+    best = scored[0]
+    have = len(set(best.required_names) & names)
+    if have == 0 or (
+        len(scored) > 1
+        and have * len(scored[1].required_names)
+        == len(set(scored[1].required_names) & names) * len(best.required_names)
+    ):
+        expected = "; ".join(f"{t.name}: {', '.join(t.required_names)}" for t in TABLES.values())
+        return t("mapping.no_table", expected=expected)
+    missing = [c for c in best.required_names if c not in names]
+    unused = [h for h in header if h not in best.column_names]
+    hints = []
+    for column in missing:
+        close = difflib.get_close_matches(column, unused, n=1, cutoff=0.5)
+        hints.append(t("mapping.column_hint", column=column, close=close[0]) if close else column)
+    return t("mapping.missing_columns", table=best.name, columns=", ".join(hints))

@@ -19,6 +19,7 @@ below 0.5e-15 per unit of feature.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import json
@@ -31,6 +32,7 @@ from typing import Any
 from products.base import Product
 from trusted_space.core.encoding import FixedPoint, to_decimal
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import t
 
 WEIGHT_DECIMALS = 15
 # A score's integer form is below 2^SCORE_BITS in magnitude (|score| below
@@ -109,11 +111,22 @@ class ScoreModel:
         """SHA-256 of the file's bytes: what a policy pins as the approved model."""
         return hashlib.sha256(self.document).hexdigest()
 
-    def check_features(self, product: Product) -> None:
-        names = {f.name for f in product.features}
-        unknown = sorted(set(self.weights) - names)
+    def check_features(self, product: Product, origin: str = "model") -> None:
+        """Every weight names a feature of ``product``; a misspelt one is
+        named with the file, its field and the nearest feature's name."""
+        names = [f.name for f in product.features]
+        unknown = sorted(set(self.weights) - set(names))
         if unknown:
-            raise InputError(f"model weights name features {product.name} lacks: {unknown}")
+            name = unknown[0]
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            message = t(
+                "model.unknown_feature",
+                product=product.name,
+                unknown=unknown,
+                hint=t("hint.did_you_mean", name=close[0]) if close else "",
+                features=", ".join(names),
+            )
+            raise InputError(message, Location(origin, None, f"weights.{name}"))
 
     # -- integer form used under encryption -----------------------------------
     def result_decimals(self, product: Product) -> int:

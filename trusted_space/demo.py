@@ -73,7 +73,11 @@ def run_demo(
             key = f"stage.{name}"
             progress(t(key) if key in _known_stages() else name, done, total)
 
-        with watching(stage_bar):
+        def bulk_bar(label: str, done: int, total: int) -> None:
+            key = f"progress.{label}"
+            progress(t(key) if key in MESSAGES else label, done, total)
+
+        with watching(stage_bar), parallel.reporting(bulk_bar):
             run = run_underwriting(
                 workdir=workdir,
                 hospital=[data / "hospital_visits.csv"],

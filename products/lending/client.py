@@ -10,7 +10,7 @@ from pathlib import Path
 
 from connectors.companies import read_companies
 from products.lending import TENDER_LENDING
-from products.lending.runner import FeatureRow, feature_rows
+from products.lending.runner import FeatureRow, feature_rows, features_header
 from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.nodes.remote import choose_providers, connect_consumer, run_remote_lookup
 from trusted_space.transport.http import HttpTransport
@@ -27,7 +27,9 @@ def client_lend(
     features: list[str] | None = None,
     providers: Mapping[str, list[str]] | None = None,
     timeout: float = 600.0,
-) -> list[FeatureRow]:
+) -> tuple[list[FeatureRow], dict[str, int]]:
+    """Rows in the batch's order, and the duties the consumer accepted
+    (e.g. retention_days), as the embedded run reports them."""
     node = connect_consumer(transport, workdir)
     chosen = choose_providers(transport, TENDER_LENDING.name, {"centre"}, providers)
     wanted = features or [f.name for f in TENDER_LENDING.features]
@@ -35,6 +37,7 @@ def client_lend(
     keys = [c.key for c in batch if c.key is not None]
     values: list[list[Decimal | None] | None] = []
     withheld: list[bool] = []
+    duties: dict[str, int] = {}
     if keys:
         outcome = run_remote_lookup(
             node,
@@ -47,7 +50,7 @@ def client_lend(
             features=wanted,
             timeout=timeout,
         )
-        values, withheld = outcome.values, outcome.withheld
+        values, withheld, duties = outcome.values, outcome.withheld, outcome.duties
     rows = feature_rows(batch, wanted, values, withheld)
-    write_csv_atomic(out, ("company_ref", "status", *wanted), (r.cells(wanted) for r in rows))
-    return rows
+    write_csv_atomic(out, features_header(wanted), (r.csv_cells(wanted) for r in rows))
+    return rows, duties

@@ -16,7 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from connectors.base import LoadOptions
+from connectors.batch import InvalidId
 from connectors.companies import Company, read_companies
+from connectors.freshness import newest_date
 from connectors.quality import QualityReport
 from policies.model import load_policy
 from products.lending import TENDER_LENDING
@@ -33,9 +35,21 @@ class FeatureRow:
     company_ref: str
     status: str  # found | not_found | invalid_id | no_consent
     values: dict[str, Decimal | None] = field(default_factory=dict)
+    detail: InvalidId | None = field(default=None, compare=False)  # an invalid id's row, reason
 
     def cells(self, features: Sequence[str]) -> list[object]:
+        """The result's cells (what the plaintext reference checks)."""
         return [self.company_ref, self.status, *(self.values.get(f) for f in features)]
+
+    def csv_cells(self, features: Sequence[str]) -> list[object]:
+        """A line of features.csv: the result, then ``detail``."""
+        return [*self.cells(features), self.detail and str(self.detail)]
+
+
+def features_header(features: Sequence[str]) -> tuple[str, ...]:
+    """features.csv's columns: the reference, the status, the features, then
+    ``detail`` (an invalid id's row, field and reason; empty otherwise)."""
+    return ("company_ref", "status", *features, "detail")
 
 
 @dataclass
@@ -48,6 +62,7 @@ class LendingRun:
     holders: dict[str, int]  # company_ref -> centres holding it
     seconds: dict[str, float]
     duties: dict[str, int]
+    newest: dict[str, dt.date | None] = field(default_factory=dict)  # newest record per centre
 
 
 def centre_names(paths: Sequence[Path]) -> dict[str, Path]:
@@ -88,7 +103,7 @@ def feature_rows(
     refused = iter(withheld or [False] * len(values))
     for company in batch:
         if company.key is None:
-            rows.append(FeatureRow(company.ref, "invalid_id"))
+            rows.append(FeatureRow(company.ref, "invalid_id", detail=company.detail))
             continue
         found = next(it)
         if next(refused):
@@ -111,15 +126,17 @@ def run_lending(
     consumer: str = BANK,
     policies: Sequence[Path] = (),
     rates: Path | None = None,
+    features: Sequence[str] | None = None,
     suite: str = "default",
     paillier_preset: PaillierPreset = PAILLIER_2048,
 ) -> LendingRun:
     """Load every centre, publish any policies, run one job, write features.csv.
 
     A denied job raises ``PolicyDenied`` before any centre computes anything
-    and writes no output."""
+    and writes no output. ``features``: those the bank asks for (default:
+    every feature the policies allow); the policies decide, as over HTTP."""
     centres = centre_names(tenders)
-    features = requested_features(policies, list(centres))
+    features = list(features) if features else requested_features(policies, list(centres))
     batch = read_companies(applicants)
     with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:
         timer = deployment.timer
@@ -133,6 +150,7 @@ def run_lending(
                 quality[name].write(deployment.node_dir(name) / "quality" / "last_load.json")
         for name, report in quality.items():
             report.require_rows(name, deployment.node_dir(name) / "quality" / "last_load.json")
+        newest = {name: newest_date(node.store.con) for name, node in nodes.items()}
         with timer.stage("psi_setup"):
             for node in nodes.values():
                 node.offer_datasets()
@@ -163,14 +181,12 @@ def run_lending(
             withheld = outcome.withheld
         rows = feature_rows(batch, features, values, withheld)
         if out is not None:
-            write_csv_atomic(
-                out, ("company_ref", "status", *features), (r.cells(features) for r in rows)
-            )
+            write_csv_atomic(out, features_header(features), (r.csv_cells(features) for r in rows))
         for node in nodes.values():
             timer.merge(node.timer)
         timer.merge(bank.timer)
         timer.merge(deployment.space.timer)
         held = dict(zip([c.ref for c in batch if c.key is not None], holders, strict=False))
         return LendingRun(
-            job_id, features, rows, centres, quality, held, dict(timer.seconds), duties
+            job_id, features, rows, centres, quality, held, dict(timer.seconds), duties, newest
         )

@@ -29,16 +29,19 @@ def client_underwrite(
     providers: Mapping[str, list[str]] | None = None,
     consent_refs: list[str] | None = None,
     timeout: float = 600.0,
-) -> list[ScoreRow]:
+) -> tuple[list[ScoreRow], dict[str, int]]:
+    """Rows in the batch's order, and the duties the consumer accepted
+    (e.g. retention_days), as the embedded run reports them."""
     node = connect_consumer(transport, workdir)
     document = model.read_bytes() if model else transport.approved_model(UNDERWRITING.name)
     score_model = ScoreModel.parse(document, str(model) if model else "approved model")
-    score_model.check_features(UNDERWRITING)
+    score_model.check_features(UNDERWRITING, str(model) if model else "approved model")
     used = [f.name for f in UNDERWRITING.features if score_model.weights.get(f.name, 0) != 0]
     chosen = choose_providers(transport, UNDERWRITING.name, UNDERWRITING.roles_for(used), providers)
     batch = read_applicants(applicants)
     valid = [a.person_id for a in batch if a.person_id is not None]
     scores: list[Decimal | None] = []
+    duties: dict[str, int] = {}
     if valid:
         outcome = run_remote_lookup(
             node,
@@ -52,7 +55,7 @@ def client_underwrite(
             consent_refs=consent_refs,
             timeout=timeout,
         )
-        scores = outcome.scores()
+        scores, duties = outcome.scores(), outcome.duties
     rows = score_rows(batch, scores, score_model)
-    write_csv_atomic(out, SCORES_HEADER, (r.cells() for r in rows))
-    return rows
+    write_csv_atomic(out, SCORES_HEADER, (r.csv_cells() for r in rows))
+    return rows, duties

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from connectors.applicants import Applicant, read_applicants
 from connectors.base import LoadOptions
+from connectors.batch import InvalidId
+from connectors.freshness import newest_date
 from connectors.quality import QualityReport
 from products.score_model import ScoreModel, probability
 from products.underwriting import UNDERWRITING
@@ -24,7 +26,8 @@ from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
 from trusted_space.space.gate import PolicyGate
 
-SCORES_HEADER = ("applicant_ref", "status", "score", "probability", "band")
+# detail: for an invalid id, its row, field and reason (empty otherwise).
+SCORES_HEADER = ("applicant_ref", "status", "score", "probability", "band", "detail")
 HOSPITAL, CDC, INSURER = "hospital", "cdc", "insurer"
 
 
@@ -35,8 +38,10 @@ class ScoreRow:
     score: Decimal | None = None
     probability: float | None = None
     band: str | None = None
+    detail: InvalidId | None = field(default=None, compare=False)
 
     def cells(self) -> tuple[object, ...]:
+        """The result's cells (what the plaintext reference checks)."""
         if self.score is None or self.probability is None:
             return (self.applicant_ref, self.status, None, None, None)
         return (
@@ -47,6 +52,10 @@ class ScoreRow:
             self.band,
         )
 
+    def csv_cells(self) -> tuple[object, ...]:
+        """A line of scores.csv: the result, then ``detail``."""
+        return (*self.cells(), self.detail and str(self.detail))
+
 
 @dataclass
 class UnderwritingRun:
@@ -56,6 +65,7 @@ class UnderwritingRun:
     quality: dict[str, QualityReport]
     seconds: dict[str, float] = field(default_factory=dict)
     duties: dict[str, int] = field(default_factory=dict)
+    newest: dict[str, dt.date | None] = field(default_factory=dict)  # newest record per provider
 
 
 def score_rows(
@@ -68,7 +78,7 @@ def score_rows(
     it = iter(scores)
     for a in applicants:
         if a.person_id is None:
-            rows.append(ScoreRow(a.ref, "invalid_id"))
+            rows.append(ScoreRow(a.ref, "invalid_id", detail=a.detail))
             continue
         score = next(it)
         if score is None:
@@ -102,7 +112,7 @@ def run_underwriting(
     When a policy denies the job, ``PolicyDenied`` is raised before any
     provider computes anything and no output file is written."""
     score_model = ScoreModel.load(model)
-    score_model.check_features(UNDERWRITING)
+    score_model.check_features(UNDERWRITING, str(model))
     used = [f.name for f in UNDERWRITING.features if score_model.weights.get(f.name, 0) != 0]
     roles = UNDERWRITING.roles_for(used)
     batch = read_applicants(applicants)
@@ -123,6 +133,10 @@ def run_underwriting(
             quality[name].require_rows(
                 name, deployment.node_dir(name) / "quality" / "last_load.json"
             )
+        newest = {
+            HOSPITAL: newest_date(hospital_node.store.con),
+            CDC: newest_date(cdc_node.store.con),
+        }
         with timer.stage("psi_setup"):
             hospital_node.offer_datasets()
             cdc_node.offer_datasets()
@@ -157,9 +171,9 @@ def run_underwriting(
             scores = [score_model.intercept] * len(valid)  # no feature in use: all zeros
         rows = score_rows(batch, scores, score_model)
         if out is not None:
-            write_csv_atomic(out, SCORES_HEADER, (r.cells() for r in rows))
+            write_csv_atomic(out, SCORES_HEADER, (r.csv_cells() for r in rows))
         for node in (hospital_node, cdc_node):
             timer.merge(node.timer)
         timer.merge(insurer.timer)
         timer.merge(deployment.space.timer)
-        return UnderwritingRun(job_id, rows, matched, quality, dict(timer.seconds), duties)
+        return UnderwritingRun(job_id, rows, matched, quality, dict(timer.seconds), duties, newest)

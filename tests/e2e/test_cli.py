@@ -80,7 +80,7 @@ def test_underwrite_with_production_keys_writes_scores_in_order(data: Path, tmp_
     assert result.returncode == 0, result.stderr
     with (data / "applicants.csv").open() as fh:
         refs = [r["applicant_ref"] for r in csv.DictReader(fh)]
-    with out.open() as fh:
+    with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["applicant_ref"] for r in rows] == refs
     assert {r["status"] for r in rows} <= {"scored", "invalid_id"}
@@ -181,10 +181,15 @@ def test_lend_with_production_keys_from_synth_output(tmp_path: Path) -> None:
         str(out),
     )
     assert result.returncode == 0, result.stderr
-    with out.open(encoding="utf-8") as fh:
+    with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0])[:3] == ["company_ref", "status", "bids_12m"]
     assert {r["status"] for r in rows} == {"found", "not_found", "invalid_id"}
+    invalid = [r for r in rows if r["status"] == "invalid_id"]
+    assert all(r["detail"].startswith("row ") and "company_id: " in r["detail"] for r in invalid)
+    assert all(not r["detail"] for r in rows if r["status"] != "invalid_id")
+    assert f"{len(invalid)} rows with invalid ids" in result.stderr
+    assert invalid[0]["detail"] in result.stderr
     with (tenders / "bank_applicants.csv").open(encoding="utf-8") as fh:
         assert [r["company_ref"] for r in rows] == [r["company_ref"] for r in csv.DictReader(fh)]
 
@@ -213,7 +218,7 @@ def test_cohort_and_overlap_through_the_cli(data: Path, tmp_path: Path) -> None:
         str(out),
     )
     assert result.returncode == 0, result.stderr
-    with out.open(encoding="utf-8") as fh:
+    with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["sex"] for r in rows] == ["F", "M"]
     assert all(r["status"] == "suppressed" and r["count"] == "" for r in rows)  # 1,000 is far above

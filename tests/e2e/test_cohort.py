@@ -135,7 +135,7 @@ def test_cells_under_min_count_are_suppressed_never_zero(data: Path, tmp_path: P
             assert all(row[v] is None for v in ("count", "sum_cost", "count_reports"))
         else:
             assert row["status"] == "ok" and {k: row[k] for k in ref} == ref
-    with (tmp_path / "w" / "result.csv").open(encoding="utf-8") as fh:
+    with (tmp_path / "w" / "result.csv").open(encoding="utf-8-sig") as fh:
         suppressed = [r for r in csv.DictReader(fh) if r["status"] == "suppressed"]
     assert suppressed and all(r["count"] == "" and r["sum_cost"] == "" for r in suppressed)
 

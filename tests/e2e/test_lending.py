@@ -156,10 +156,10 @@ def test_two_centre_companies_get_summed_features(data: Path, run: Any) -> None:
 def test_features_csv_keeps_the_batch_order(data: Path, run: Any, workdir: Path) -> None:
     with (data / "bank_applicants.csv").open(encoding="utf-8") as fh:
         refs = [r["company_ref"] for r in csv.DictReader(fh)]
-    with (workdir / "features.csv").open(encoding="utf-8") as fh:
+    with (workdir / "features.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["company_ref"] for r in rows] == refs
-    assert list(rows[0]) == ["company_ref", "status", *run.features]
+    assert list(rows[0]) == ["company_ref", "status", *run.features, "detail"]
     invalid = [r for r in rows if r["status"] != "found"]
     assert invalid and all(all(r[f] == "" for f in run.features) for r in invalid)
 
@@ -187,8 +187,8 @@ def test_a_policy_limits_features_and_applies_transforms(data: Path, tmp_path: P
     policy.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     result = lend(data, tmp_path / "w", policies=[policy])
     assert result.features == ["bids_12m", "awarded_amount_36m", "max_award_36m"]
-    with (tmp_path / "w" / "features.csv").open(encoding="utf-8") as fh:
-        assert next(csv.reader(fh)) == ["company_ref", "status", *result.features]
+    with (tmp_path / "w" / "features.csv").open(encoding="utf-8-sig") as fh:
+        assert next(csv.reader(fh)) == ["company_ref", "status", *result.features, "detail"]
     reference = reference_features(
         centres=centres(data),
         applicants=data / "bank_applicants.csv",

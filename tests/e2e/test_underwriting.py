@@ -105,13 +105,15 @@ def test_scores_csv_keeps_the_applicants_order_and_marks_invalid_ids(
     workdir, _, _ = run
     with (data / "applicants.csv").open(encoding="utf-8") as fh:
         refs = [row["applicant_ref"] for row in csv.DictReader(fh)]
-    with (workdir / "scores.csv").open(encoding="utf-8") as fh:
+    with (workdir / "scores.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["applicant_ref"] for r in rows] == refs
-    assert list(rows[0]) == ["applicant_ref", "status", "score", "probability", "band"]
+    assert list(rows[0]) == ["applicant_ref", "status", "score", "probability", "band", "detail"]
     invalid = [r for r in rows if r["status"] == "invalid_id"]
     assert invalid, "the generated batch holds invalid ids"
     assert all(r["score"] == r["probability"] == r["band"] == "" for r in invalid)
+    assert all(r["detail"].startswith("row ") and "person_id: " in r["detail"] for r in invalid)
+    assert all(r["detail"] == "" for r in rows if r["status"] != "invalid_id")
     canary = next(r for r in rows if r["applicant_ref"] == "CANARY-APP")
     assert canary["status"] == "scored" and float(canary["score"]) > -3.0
 

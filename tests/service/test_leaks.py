@@ -101,10 +101,10 @@ def assert_canaries_took_part(nodes: Path, scores: Path, features: Path) -> None
     assert find_in_text(held["cdc"], [canaries.REPORT]) != []
     assert find_in_text(held["centre_a"], [canaries.AMOUNTS[0]]) != []
     assert find_in_text(held["centre_b"], [canaries.AMOUNTS[1]]) != []
-    with scores.open(encoding="utf-8") as fh:
+    with scores.open(encoding="utf-8-sig") as fh:
         rows = {r["applicant_ref"]: r for r in csv.DictReader(fh)}
     assert rows["CANARY-APP"]["status"] == "scored"
-    with features.open(encoding="utf-8") as fh:
+    with features.open(encoding="utf-8-sig") as fh:
         found = {r["company_ref"]: r["status"] for r in csv.DictReader(fh)}
     assert found["CANARY-LOAN-A"] == found["CANARY-LOAN-B"] == "found"
 

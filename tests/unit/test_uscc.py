@@ -32,4 +32,4 @@ def test_weights_are_powers_of_three_mod_31() -> None:
 def test_invalid_code_error_names_where() -> None:
     with pytest.raises(InvalidIdentifier) as info:
         validate_uscc("91350100M000100Y44", Location("bank.csv", 3, "company_id"))
-    assert "bank.csv, row 3, field 'company_id'" in str(info.value)
+    assert "bank.csv, row 3 (line 4), field 'company_id'" in str(info.value)

@@ -20,13 +20,14 @@ single-process result exactly.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,6 +42,20 @@ PR_SET_PDEATHSIG = 1  # prctl(2): a signal for the child when its parent dies
 _pool: ProcessPoolExecutor | None = None
 _ray_address: str | None = os.environ.get("TSPACE_RAY") or None
 _ray_ready = False
+# (label, items done, items in all) as labelled bulk work advances on the
+# local pool; set by ``reporting`` (the command line shows a progress bar).
+_progress: Callable[[str, int, int], None] | None = None
+
+
+@contextlib.contextmanager
+def reporting(callback: Callable[[str, int, int], None] | None) -> Iterator[None]:
+    """Report the progress of labelled bulk work to ``callback`` meanwhile."""
+    global _progress
+    previous, _progress = _progress, callback
+    try:
+        yield
+    finally:
+        _progress = previous
 
 
 def workers() -> int:
@@ -136,9 +151,17 @@ def shutdown() -> None:
         _pool = None
 
 
-def starmap(fn: Callable[..., T], arguments: Sequence[tuple[Any, ...]]) -> list[T]:
+def starmap(
+    fn: Callable[..., T],
+    arguments: Sequence[tuple[Any, ...]],
+    *,
+    label: str | None = None,
+    sizes: Sequence[int] | None = None,
+) -> list[T]:
     """``[fn(*a) for a in arguments]`` on the backend, in order. ``fn`` must be
-    a module-level function (it is imported by name in the workers)."""
+    a module-level function (it is imported by name in the workers). With a
+    ``label``, progress is reported while ``reporting`` is on, counting
+    ``sizes`` (items per argument tuple; default 1 each)."""
     if not arguments:
         return []
     if _ray_address is not None:
@@ -146,7 +169,25 @@ def starmap(fn: Callable[..., T], arguments: Sequence[tuple[Any, ...]]) -> list[
         remote = ray.remote(fn)
         return list(ray.get([remote.remote(*a) for a in arguments]))
     pool = _get_pool()
-    return list(pool.map(fn, *zip(*arguments, strict=True)))
+    report = _progress
+    if report is None or label is None:
+        return list(pool.map(fn, *zip(*arguments, strict=True)))
+    weights = list(sizes) if sizes is not None else [1] * len(arguments)
+    futures: dict[Future[T], int] = {pool.submit(fn, *a): i for i, a in enumerate(arguments)}
+    results: list[Any] = [None] * len(arguments)
+    total, done = sum(weights), 0
+    report(label, 0, total)
+    try:
+        for future in as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            done += weights[i]
+            report(label, done, total)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return results
 
 
 def chunks(items: Sequence[T], parts: int) -> list[Sequence[T]]:
@@ -175,8 +216,45 @@ def _map_chunks(
     items: Sequence[int],
 ) -> list[gmpy2.mpz]:
     n_hex = public_key.to_wire()
-    parts = starmap(fn, [(n_hex, part) for part in chunks(items, 4 * workers())])
+    split = chunks(items, 4 * workers())
+    parts = starmap(
+        fn,
+        [(n_hex, part) for part in split],
+        label=fn.__name__.strip("_").removesuffix("_chunk"),
+        sizes=[len(part) for part in split],
+    )
     return [gmpy2.mpz(c) for part in parts for c in part]
+
+
+def decrypt_values(
+    decrypt: Callable[[gmpy2.mpz, int], int], cts: Sequence[gmpy2.mpz], bits: Sequence[int]
+) -> list[int]:
+    """``[decrypt(c, bits[i % len(bits)]) ...]`` on threads, one per core: the
+    private key stays in this process (it cannot be pickled), and gmpy2
+    releases the GIL while it exponentiates. Progress is reported as
+    'decrypt' while ``reporting`` is on."""
+    n = len(cts)
+    threads = min(workers(), max(1, n // 64)) if _ray_address is None else 1
+    if threads <= 1:
+        return [decrypt(c, bits[i % len(bits)]) for i, c in enumerate(cts)]
+    report = _progress
+    parts = [range(i, min(i + 256, n)) for i in range(0, n, 256)]
+    out: list[int] = [0] * n
+
+    def run(part: range) -> int:
+        for i in part:
+            out[i] = decrypt(cts[i], bits[i % len(bits)])
+        return len(part)
+
+    done = 0
+    with ThreadPoolExecutor(threads, thread_name_prefix="decrypt") as pool:
+        if report is not None:
+            report("decrypt", 0, n)
+        for size in pool.map(run, parts):
+            done += size
+            if report is not None:
+                report("decrypt", done, n)
+    return out
 
 
 def rerandomise_values(public_key: PaillierPublicKey, cts: Sequence[gmpy2.mpz]) -> list[gmpy2.mpz]:

@@ -74,7 +74,14 @@ def build_setup(key: psi.PsiServerKey, items: Sequence[str], max_client_items: i
     for item in items:
         buckets[partition_of(item, parts)].append(item)
     secret = key.export_secret()
-    return pack(starmap(_setup_part, [(secret, b, max_client_items) for b in buckets]))
+    return pack(
+        starmap(
+            _setup_part,
+            [(secret, b, max_client_items) for b in buckets],
+            label="psi_setup",
+            sizes=[len(b) for b in buckets],
+        )
+    )
 
 
 def intersection(

@@ -44,7 +44,14 @@ def tokenise(suite: CryptoSuite, key: bytes, ids: Sequence[str] | pa.Array) -> b
     size = -(-len(column) // (2 * workers()))
     # concat_arrays copies a slice: a pickled slice would carry the whole column.
     parts = [pa.concat_arrays([column.slice(i, size)]) for i in range(0, len(column), size)]
-    return b"".join(starmap(_tokenise_part, [(suite.name, key, p) for p in parts]))
+    return b"".join(
+        starmap(
+            _tokenise_part,
+            [(suite.name, key, p) for p in parts],
+            label="tokens",
+            sizes=[len(p) for p in parts],
+        )
+    )
 
 
 def token_column(blob: bytes) -> pa.FixedSizeBinaryArray:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trusted_space.cli.common import console, err_console, errors
+from trusted_space.cli.common import INPUT, SPACE, console, err_console, errors
 from trusted_space.core.i18n import t
 
 app = typer.Typer(
@@ -16,7 +16,9 @@ app = typer.Typer(
 )
 
 NodeDir = Annotated[
-    Path, typer.Option("--workdir", help="The provider node's folder (nodes/NAME when embedded).")
+    Path,
+    typer.Option("--workdir", help="The provider node's folder (nodes/NAME when embedded)."),
+    SPACE,
 ]
 
 
@@ -45,6 +47,7 @@ def import_(
             help="CSV: "
             + ", ".join(("subject_id", "consumer", "product", "purpose", "expires", "evidence_ref"))
         ),
+        INPUT,
     ],
     workdir: NodeDir,
 ) -> None:

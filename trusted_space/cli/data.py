@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from trusted_space.cli.common import console, errors
+from trusted_space.cli.common import INPUT, OUTPUT, PathRole, console, errors
+from trusted_space.core.errors import row_label
 from trusted_space.core.i18n import t
 
 
@@ -17,18 +18,24 @@ def load(
     kind: Annotated[
         str, typer.Argument(help="Source kind: csv, parquet, duckdb, synthea, fhir, hl7v2 or ocds.")
     ],
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
-    node_dir: Annotated[Path, typer.Option("--node-dir", help="The provider node's folder.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to load."), INPUT],
+    node_dir: Annotated[
+        Path, typer.Option("--node-dir", help="The provider node's folder."), OUTPUT
+    ],
     mapping: Annotated[
         Path | None,
         typer.Option("--mapping", help="Column mapping (YAML or JSON) to a canonical table."),
+        INPUT,
     ] = None,
     id_map: Annotated[
         str | None,
         typer.Option("--id-map", help="CSV of source_id,person_id, or 'pseudonymous' (demo ids)."),
+        PathRole("input", path_of=lambda v: None if v == "pseudonymous" else v),
     ] = None,
     report: Annotated[
-        Path | None, typer.Option("--report", help="Where to write the JSON quality report.")
+        Path | None,
+        typer.Option("--report", help="Where to write the JSON quality report."),
+        OUTPUT,
     ] = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace the target tables instead of adding rows.")
@@ -58,8 +65,10 @@ def load(
             console.print(f"  {r.file}: {r.reason}", markup=False, highlight=False)
     rows = [r for r in result.rejections if r.row is not None]
     for r in rows[:10]:
+        assert r.row is not None
+        where = f"{r.file}, {row_label(r.file, r.row)}"
         console.print(
-            f"  {r.file}, row {r.row}, {r.field or '(record)'}: {r.reason}",
+            f"  {where}, {r.field or '(record)'}: {r.reason}",
             markup=False,
             highlight=False,
         )
@@ -80,7 +89,9 @@ def synth(
     seed: Annotated[
         int, typer.Option("--seed", help="Random seed; the same seed writes the same files.")
     ] = 2026,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files.")] = Path("synth"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files."), OUTPUT] = Path(
+        "synth"
+    ),
     applicants: Annotated[
         int | None,
         typer.Option(

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from trusted_space.cli.common import console, err_console, errors
+from trusted_space.cli.common import INPUT, OUTPUT, SPACE, console, err_console, errors
 from trusted_space.core.i18n import t
 
 app = typer.Typer(
@@ -21,7 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-SpaceDir = Annotated[Path, typer.Option("--workdir", help="The space's folder.")]
+SpaceDir = Annotated[Path, typer.Option("--workdir", help="The space's folder."), SPACE]
 PublicKey = Annotated[
     str | None,
     typer.Option(
@@ -62,10 +62,10 @@ def _read_export(path: Path) -> list[dict[str, Any]]:
 @errors
 def verify(
     workdir: Annotated[
-        Path | None, typer.Option("--workdir", help="Verify this space's ledger.")
+        Path | None, typer.Option("--workdir", help="Verify this space's ledger."), SPACE
     ] = None,
     file: Annotated[
-        Path | None, typer.Option("--file", help="Verify an export (JSON Lines) instead.")
+        Path | None, typer.Option("--file", help="Verify an export (JSON Lines) instead."), INPUT
     ] = None,
     public_key: PublicKey = None,
 ) -> None:
@@ -110,7 +110,9 @@ def verify(
 @errors
 def export(
     workdir: SpaceDir,
-    out: Annotated[Path, typer.Option("--out", help="Where to write the JSON Lines export.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the JSON Lines export."), OUTPUT
+    ],
 ) -> None:
     """导出: write every entry, one JSON object a line, in order."""
     from trusted_space.core.outputs import write_text_atomic
@@ -172,7 +174,7 @@ def show(
 def prove(
     workdir: SpaceDir,
     seq: Annotated[int, typer.Option("--seq", min=1, help="The entry to prove.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Write the proof here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the proof here."), OUTPUT] = None,
 ) -> None:
     """证明: the Merkle inclusion proof of one entry in the checkpoint covering it."""
     from trusted_space.core.outputs import write_text_atomic
@@ -188,7 +190,7 @@ def prove(
 @app.command("check-proof")
 @errors
 def check_proof(
-    file: Annotated[Path, typer.Option("--file", help="A proof from `ledger prove`.")],
+    file: Annotated[Path, typer.Option("--file", help="A proof from `ledger prove`."), INPUT],
     public_key: Annotated[
         str, typer.Option("--public-key", help="The space's verifying key: hex or a file.")
     ],

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from trusted_space.cli.common import console, err_console, errors, parse_date
+from trusted_space.cli.common import INPUT, OUTPUT, SPACE, console, err_console, errors, parse_date
 from trusted_space.core.i18n import t
 
 app = typer.Typer(
@@ -18,8 +18,9 @@ app = typer.Typer(
 
 
 @app.command()
+@errors
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Policy files (YAML or JSON).")],
+    files: Annotated[list[Path], typer.Argument(help="Policy files (YAML or JSON)."), INPUT],
 ) -> None:
     """Check policies against the schema and their product; exit 1 listing every error."""
     from policies.model import PolicyError, load_policy
@@ -48,13 +49,15 @@ def validate(
 @app.command()
 @errors
 def explain(
-    policy: Annotated[list[Path], typer.Option("--policy", help="Policy file (repeatable).")],
+    policy: Annotated[
+        list[Path], typer.Option("--policy", help="Policy file (repeatable)."), INPUT
+    ],
     consumer: Annotated[str, typer.Option("--consumer", help="The consumer's participant id.")],
     product: Annotated[str, typer.Option("--product", help="Product name.")],
     purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")],
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Subjects in the batch.")],
     model: Annotated[
-        Path | None, typer.Option("--model", help="The model file a score job would use.")
+        Path | None, typer.Option("--model", help="The model file a score job would use."), INPUT
     ] = None,
     features: Annotated[
         str | None, typer.Option("--features", help="Comma-separated features the job uses.")
@@ -70,7 +73,7 @@ def explain(
         typer.Option("--provider", help="ROLE=NAME of a provider (default: each role's own name)."),
     ] = None,
     workdir: Annotated[
-        Path | None, typer.Option("--workdir", help="Count quotas from this space's ledger.")
+        Path | None, typer.Option("--workdir", help="Count quotas from this space's ledger."), SPACE
     ] = None,
     consent_ref: Annotated[
         list[str] | None,
@@ -126,7 +129,7 @@ def explain(
 
 @app.command("export-odrl")
 @errors
-def export_odrl(file: Annotated[Path, typer.Argument(help="Policy file.")]) -> None:
+def export_odrl(file: Annotated[Path, typer.Argument(help="Policy file."), INPUT]) -> None:
     """Print the policy as ODRL 2.2 JSON-LD."""
     from policies.model import PolicyError, load_policy
     from policies.odrl import to_odrl
@@ -161,8 +164,10 @@ def schema() -> None:
 @app.command()
 @errors
 def publish(
-    files: Annotated[list[Path], typer.Argument(help="Policy files to publish.")],
-    workdir: Annotated[Path, typer.Option("--workdir", help="The embedded space's folder.")],
+    files: Annotated[list[Path], typer.Argument(help="Policy files to publish."), INPUT],
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="The embedded space's folder."), OUTPUT
+    ],
     steward: Annotated[
         str, typer.Option("--steward", help="The steward's participant id.")
     ] = "steward",
@@ -181,7 +186,7 @@ def publish(
 @errors
 def retire(
     policy_id: Annotated[str, typer.Argument(help="The policy id to retire.")],
-    workdir: Annotated[Path, typer.Option("--workdir", help="The embedded space's folder.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The embedded space's folder."), SPACE],
     steward: Annotated[
         str, typer.Option("--steward", help="The steward's participant id.")
     ] = "steward",
@@ -196,7 +201,9 @@ def retire(
 
 @app.command("list")
 @errors
-def list_(workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")]) -> None:
+def list_(
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder."), SPACE],
+) -> None:
     """List every policy version a space holds, with its state."""
     from trusted_space.space.readonly import policy_records
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from trusted_space.cli.common import errors
+from trusted_space.cli.common import OUTPUT, SPACE, errors
 
 app = typer.Typer(help="数据产品: registration dossiers of data products.", no_args_is_help=True)
 
@@ -17,11 +17,11 @@ app = typer.Typer(help="数据产品: registration dossiers of data products.", 
 @errors
 def card(
     product: Annotated[str, typer.Argument(help="Product name, e.g. underwriting_score.")],
-    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder."), SPACE],
     format_: Annotated[
         str, typer.Option("--format", help="md (in the console language) or json.")
     ] = "md",
-    out: Annotated[Path | None, typer.Option("--out", help="Write the card here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the card here."), OUTPUT] = None,
 ) -> None:
     """产品登记卡: purpose, source datasets, features, policies in plain words,
     quality, lineage, usage and cost — from the space's live metadata."""

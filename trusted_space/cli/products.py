@@ -9,18 +9,31 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from trusted_space.cli.common import (
+    INPUT,
+    OUTPUT,
+    AllowFuture,
+    Applicants,
     AsOf,
+    Companies,
     ConsentRefs,
     EmbeddedWorkdir,
+    Features,
+    FeaturesOut,
     Policies,
     Purpose,
     Ray,
+    ScoresOut,
     Suite,
+    bulk_progress,
     console,
     err_console,
     errors,
-    parse_date,
+    feature_list,
+    parse_as_of,
+    report_features,
+    report_scores,
     use_backend,
+    warn_stale,
     workdir,
 )
 from trusted_space.core.i18n import t
@@ -32,18 +45,24 @@ if TYPE_CHECKING:
 @errors
 def underwrite(
     hospital: Annotated[
-        list[Path], typer.Option("--hospital", help="Hospital visits CSV (canonical columns).")
+        list[Path],
+        typer.Option("--hospital", help="Hospital visits CSV (canonical columns)."),
+        INPUT,
     ],
-    cdc_reports: Annotated[list[Path], typer.Option("--cdc-reports", help="CDC case reports CSV.")],
+    cdc_reports: Annotated[
+        list[Path], typer.Option("--cdc-reports", help="CDC case reports CSV."), INPUT
+    ],
     cdc_registry: Annotated[
-        list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV.")
+        list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV."), INPUT
     ],
-    applicants: Annotated[
-        Path, typer.Option("--applicants", help="The insurer's batch: applicant_ref,person_id.")
-    ],
-    model: Annotated[Path, typer.Option("--model", help="The approved scoring model (JSON).")],
+    applicants: Applicants,
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Where to write scores.csv.")],
+    out: ScoresOut,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="The scoring model (JSON; default: the product's own)."),
+        INPUT,
+    ] = None,
     workdir_: EmbeddedWorkdir = None,
     policy: Policies = None,
     consumer: Annotated[
@@ -53,20 +72,23 @@ def underwrite(
     consent_ref: ConsentRefs = None,
     suite: Suite = "default",
     ray: Ray = None,
+    allow_future: AllowFuture = False,
 ) -> None:
     """核保评分: score an insurer's applicants against hospital and CDC data, privately."""
+    day = parse_as_of(as_of, allow_future)
     use_backend(ray)
     from products.underwriting.runner import run_underwriting
+    from trusted_space.demo import default_model_path
 
-    with workdir(workdir_) as wd:
+    with workdir(workdir_) as wd, bulk_progress():
         run = run_underwriting(
             workdir=wd,
             hospital=hospital,
             cdc_reports=cdc_reports,
             cdc_registry=cdc_registry,
             applicants=applicants,
-            model=model,
-            as_of=parse_date(as_of),
+            model=model or default_model_path(),
+            as_of=day,
             out=out,
             purpose=purpose,
             consumer=consumer,
@@ -75,19 +97,8 @@ def underwrite(
             suite=suite,
         )
         print_load_summaries(wd, run.quality)
-    scored = sum(r.status == "scored" for r in run.rows)
-    console.print(
-        t(
-            "underwrite.done",
-            path=out,
-            scored=scored,
-            invalid=sum(r.status == "invalid_id" for r in run.rows),
-            no_consent=sum(r.status == "no_consent" for r in run.rows),
-        ),
-        highlight=False,
-    )
-    if "retention_days" in run.duties:
-        console.print(t("duty.retention", days=run.duties["retention_days"]), highlight=False)
+    warn_stale(day, run.newest)
+    report_scores(run.rows, run.duties, out)
 
 
 @errors
@@ -106,6 +117,7 @@ def demo(
         typer.Option(
             "--workdir", help="Keep data, space and nodes here (default: a temporary folder)."
         ),
+        OUTPUT,
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")] = 2026,
     suite: Suite = "default",
@@ -132,12 +144,11 @@ def lend(
     tenders: Annotated[
         list[Path],
         typer.Option("--tenders", help="One trading centre's OCDS file or folder (repeatable)."),
+        INPUT,
     ],
-    applicants: Annotated[
-        Path, typer.Option("--applicants", help="The bank's batch: company_ref,company_id.")
-    ],
+    applicants: Companies,
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Where to write features.csv.")],
+    out: FeaturesOut,
     workdir_: EmbeddedWorkdir = None,
     policy: Policies = None,
     consumer: Annotated[
@@ -149,55 +160,52 @@ def lend(
         typer.Option(
             "--rates", help="Currency rate table (currency,base_currency,rate); never guessed."
         ),
+        INPUT,
     ] = None,
+    features: Features = None,
     suite: Suite = "default",
     ray: Ray = None,
+    allow_future: AllowFuture = False,
 ) -> None:
     """信贷特征: a bank's bid-history features per company, from trading centres' OCDS data."""
+    day = parse_as_of(as_of, allow_future)
     use_backend(ray)
     from products.lending.runner import run_lending
 
-    with workdir(workdir_) as wd:
+    with workdir(workdir_) as wd, bulk_progress():
         run = run_lending(
             workdir=wd,
             tenders=tenders,
             applicants=applicants,
-            as_of=parse_date(as_of),
+            as_of=day,
             out=out,
             purpose=purpose,
             consumer=consumer,
             policies=policy or [],
             rates=rates,
+            features=feature_list(features),
             suite=suite,
         )
         print_load_summaries(wd, run.quality)
-    found = sum(r.status == "found" for r in run.rows)
-    invalid = sum(r.status == "invalid_id" for r in run.rows)
-    console.print(
-        t(
-            "lend.done",
-            path=out,
-            found=found,
-            missing=len(run.rows) - found - invalid,
-            invalid=invalid,
-        ),
-        highlight=False,
-    )
-    if "retention_days" in run.duties:
-        console.print(t("duty.retention", days=run.duties["retention_days"]), highlight=False)
+    warn_stale(day, run.newest)
+    report_features(run.rows, run.duties, out)
 
 
 @errors
 def cohort(
     hospital: Annotated[
-        list[Path], typer.Option("--hospital", help="Hospital visits CSV (canonical columns).")
+        list[Path],
+        typer.Option("--hospital", help="Hospital visits CSV (canonical columns)."),
+        INPUT,
     ],
-    cdc_reports: Annotated[list[Path], typer.Option("--cdc-reports", help="CDC case reports CSV.")],
+    cdc_reports: Annotated[
+        list[Path], typer.Option("--cdc-reports", help="CDC case reports CSV."), INPUT
+    ],
     cdc_registry: Annotated[
-        list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV.")
+        list[Path], typer.Option("--cdc-registry", help="CDC chronic registry CSV."), INPUT
     ],
-    query: Annotated[Path, typer.Option("--query", help="The cohort query (YAML).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv.")],
+    query: Annotated[Path, typer.Option("--query", help="The cohort query (YAML)."), INPUT],
+    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv."), OUTPUT],
     workdir_: EmbeddedWorkdir = None,
     policy: Policies = None,
     consumer: Annotated[
@@ -244,8 +252,12 @@ def cohort(
 
 @errors
 def overlap(
-    a: Annotated[Path, typer.Argument(help="The first id file (CSV); plays the PSI client.")],
-    b: Annotated[Path, typer.Argument(help="The second id file (CSV); plays the PSI server.")],
+    a: Annotated[
+        Path, typer.Argument(help="The first id file (CSV); plays the PSI client."), INPUT
+    ],
+    b: Annotated[
+        Path, typer.Argument(help="The second id file (CSV); plays the PSI server."), INPUT
+    ],
     column: Annotated[str, typer.Option("--column", help="The identifier column.")] = "person_id",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:

@@ -10,15 +10,30 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import (
+    INPUT,
+    OUTPUT,
+    SPACE,
+    AllowFuture,
     ApiKeyFile,
+    Applicants,
     AsOf,
+    Companies,
     ConsentRefs,
+    Features,
+    FeaturesOut,
+    PathRole,
+    Patience,
     Purpose,
     Ray,
+    ScoresOut,
     SpaceUrl,
+    client_transport,
     console,
     errors,
-    parse_date,
+    feature_list,
+    parse_as_of,
+    report_features,
+    report_scores,
     use_backend,
 )
 from trusted_space.core.i18n import t
@@ -44,7 +59,9 @@ def _logging(verbose: bool) -> None:
 @errors
 def serve(
     workdir: Annotated[
-        Path, typer.Option("--workdir", help="The space's folder (state survives restarts).")
+        Path,
+        typer.Option("--workdir", help="The space's folder (state survives restarts)."),
+        OUTPUT,
     ],
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
@@ -93,7 +110,7 @@ def serve(
 def add_participant(
     name: Annotated[str, typer.Argument(help="Participant id, e.g. hospital-a.")],
     role: Annotated[str, typer.Option("--role", help="provider, consumer, steward or operator.")],
-    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder."), OUTPUT],
     suite: Annotated[str, typer.Option("--suite", help="The space's crypto suite.")] = "default",
 ) -> None:
     """添加参与方: add a participant and print its new API key once (only its hash is kept)."""
@@ -113,7 +130,7 @@ def add_participant(
 @errors
 def rotate_key(
     name: Annotated[str, typer.Argument(help="The participant whose keys to replace.")],
-    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder."), SPACE],
     suite: Annotated[str, typer.Option("--suite", help="The space's crypto suite.")] = "default",
 ) -> None:
     """轮换密钥: revoke every API key of a participant and print a new one once."""
@@ -129,8 +146,8 @@ def rotate_key(
 @admin.command("backup")
 @errors
 def backup(
-    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
-    out: Annotated[Path, typer.Option("--out", help="The archive to write (.tar.gz).")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder."), SPACE],
+    out: Annotated[Path, typer.Option("--out", help="The archive to write (.tar.gz)."), OUTPUT],
 ) -> None:
     """备份: back up the running space to one archive, written atomically.
 
@@ -148,8 +165,10 @@ def backup(
 @admin.command("restore")
 @errors
 def restore(
-    archive: Annotated[Path, typer.Argument(help="An archive from tspace admin backup.")],
-    workdir: Annotated[Path, typer.Option("--workdir", help="An empty folder for the space.")],
+    archive: Annotated[Path, typer.Argument(help="An archive from tspace admin backup."), INPUT],
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="An empty folder for the space."), OUTPUT
+    ],
 ) -> None:
     """恢复: restore a backup into an empty folder, checking every file's hash.
 
@@ -163,19 +182,25 @@ def restore(
     )
 
 
+def data_path(item: str) -> str:
+    """The path of a ``--data KIND:PATH`` value (kind csv if omitted)."""
+    return item.rpartition(":")[2] if ":" in item else item
+
+
 @errors
 def node(
     space: SpaceUrl,
     name: Annotated[str, typer.Option("--name", help="This node's participant id.")],
     api_key_file: ApiKeyFile,
     workdir: Annotated[
-        Path, typer.Option("--workdir", help="This node's folder (keys, data, job files).")
+        Path, typer.Option("--workdir", help="This node's folder (keys, data, job files)."), OUTPUT
     ],
     data: Annotated[
         list[str] | None,
         typer.Option(
             "--data", help="KIND:PATH to load before serving (kind csv if omitted); repeatable."
         ),
+        PathRole("input", path_of=data_path),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log at DEBUG level.")] = False,
     ray: Ray = None,
@@ -208,7 +233,8 @@ def node(
         provider = ProviderNode(name, workdir, transport, suite)
         groups: dict[str, list[Path]] = {}
         for item in data or []:
-            kind, _, path = item.rpartition(":") if ":" in item else ("csv", "", item)
+            kind = item.rpartition(":")[0] if ":" in item else "csv"
+            path = data_path(item)
             groups.setdefault(kind or "csv", []).append(Path(path))
         for kind, paths in groups.items():
             report = provider.load(kind, paths, LoadOptions(replace=True))
@@ -241,49 +267,41 @@ def node(
 def client_underwrite(
     space: SpaceUrl,
     api_key_file: ApiKeyFile,
-    applicants: Annotated[
-        Path, typer.Option("--applicants", help="The batch: applicant_ref,person_id.")
-    ],
-    purpose: Purpose,
+    applicants: Applicants,
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Where to write scores.csv.")],
+    out: ScoresOut,
     model: Annotated[
         Path | None,
         typer.Option("--model", help="Model file (default: the one the policies approve)."),
+        INPUT,
     ] = None,
     workdir: Annotated[
-        Path, typer.Option("--workdir", help="The insurer's node folder (keys, job files).")
+        Path, typer.Option("--workdir", help="The insurer's node folder (keys, job files)."), OUTPUT
     ] = Path(".tspace-client"),
+    purpose: Purpose = "underwriting",
     consent_ref: ConsentRefs = None,
+    allow_future: AllowFuture = False,
+    patience: Patience = 60.0,
 ) -> None:
     """核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`."""
+    day = parse_as_of(as_of, allow_future)
     from products.underwriting.client import client_underwrite as run
-    from trusted_space.transport.http import HttpTransport, read_api_key
 
-    transport = HttpTransport(space, read_api_key(api_key_file))
+    transport = client_transport(space, api_key_file, patience)
     try:
-        rows = run(
+        rows, duties = run(
             transport,
             workdir=workdir,
             applicants=applicants,
             purpose=purpose,
-            as_of=parse_date(as_of),
+            as_of=day,
             out=out,
             model=model,
             consent_refs=consent_ref or [],
         )
     finally:
         transport.close()
-    console.print(
-        t(
-            "underwrite.done",
-            path=out,
-            scored=sum(r.status == "scored" for r in rows),
-            invalid=sum(r.status == "invalid_id" for r in rows),
-            no_consent=sum(r.status == "no_consent" for r in rows),
-        ),
-        highlight=False,
-    )
+    report_scores(rows, duties, out)
 
 
 @client.command("lend")
@@ -291,43 +309,36 @@ def client_underwrite(
 def client_lend(
     space: SpaceUrl,
     api_key_file: ApiKeyFile,
-    applicants: Annotated[
-        Path, typer.Option("--applicants", help="The batch: company_ref,company_id.")
-    ],
-    purpose: Purpose,
+    applicants: Companies,
     as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Where to write features.csv.")],
-    features: Annotated[
-        str | None, typer.Option("--features", help="Comma-separated features (default: all).")
-    ] = None,
+    out: FeaturesOut,
+    purpose: Purpose = "credit",
+    features: Features = None,
     workdir: Annotated[
-        Path, typer.Option("--workdir", help="The bank's node folder (keys, job files).")
+        Path, typer.Option("--workdir", help="The bank's node folder (keys, job files)."), OUTPUT
     ] = Path(".tspace-client"),
+    allow_future: AllowFuture = False,
+    patience: Patience = 60.0,
 ) -> None:
     """信贷特征 over HTTP: the bank's side; writes the same features.csv as `tspace lend`."""
+    day = parse_as_of(as_of, allow_future)
     from products.lending.client import client_lend as run
-    from trusted_space.transport.http import HttpTransport, read_api_key
 
-    transport = HttpTransport(space, read_api_key(api_key_file))
+    transport = client_transport(space, api_key_file, patience)
     try:
-        wanted = [f.strip() for f in features.split(",") if f.strip()] if features else None
-        rows = run(
+        wanted = feature_list(features)
+        rows, duties = run(
             transport,
             workdir=workdir,
             applicants=applicants,
             purpose=purpose,
-            as_of=parse_date(as_of),
+            as_of=day,
             out=out,
             features=wanted,
         )
     finally:
         transport.close()
-    found = sum(r.status == "found" for r in rows)
-    invalid = sum(r.status == "invalid_id" for r in rows)
-    console.print(
-        t("lend.done", path=out, found=found, missing=len(rows) - found - invalid, invalid=invalid),
-        highlight=False,
-    )
+    report_features(rows, duties, out)
 
 
 @client.command("cohort")
@@ -335,18 +346,20 @@ def client_lend(
 def client_cohort(
     space: SpaceUrl,
     api_key_file: ApiKeyFile,
-    query: Annotated[Path, typer.Option("--query", help="The cohort query (YAML).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv.")],
+    query: Annotated[Path, typer.Option("--query", help="The cohort query (YAML)."), INPUT],
+    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv."), OUTPUT],
     purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")] = "research",
     workdir: Annotated[
-        Path, typer.Option("--workdir", help="The requester's node folder (keys, job files).")
+        Path,
+        typer.Option("--workdir", help="The requester's node folder (keys, job files)."),
+        OUTPUT,
     ] = Path(".tspace-client"),
+    patience: Patience = 60.0,
 ) -> None:
     """人群统计 over HTTP: the requester's side; writes result.csv like `tspace cohort`."""
     from products.cohort.client import client_cohort as run
-    from trusted_space.transport.http import HttpTransport, read_api_key
 
-    transport = HttpTransport(space, read_api_key(api_key_file))
+    transport = client_transport(space, api_key_file, patience)
     try:
         rows, _privacy = run(transport, workdir=workdir, query=query, purpose=purpose, out=out)
     finally:
@@ -360,14 +373,14 @@ def client_cohort(
 @client.command("publish-policy")
 @errors
 def publish_policy(
-    files: Annotated[list[Path], typer.Argument(help="Policy files.")],
+    files: Annotated[list[Path], typer.Argument(help="Policy files."), INPUT],
     space: SpaceUrl,
     api_key_file: ApiKeyFile,
+    patience: Patience = 60.0,
 ) -> None:
     """Steward: publish policies to a space."""
-    from trusted_space.transport.http import HttpTransport, read_api_key
 
-    transport = HttpTransport(space, read_api_key(api_key_file))
+    transport = client_transport(space, api_key_file, patience)
     try:
         for f in files:
             digest = transport.publish_policy(f.read_bytes())
@@ -379,14 +392,14 @@ def publish_policy(
 @client.command("publish-model")
 @errors
 def publish_model(
-    file: Annotated[Path, typer.Argument(help="Model file (JSON).")],
+    file: Annotated[Path, typer.Argument(help="Model file (JSON)."), INPUT],
     space: SpaceUrl,
     api_key_file: ApiKeyFile,
+    patience: Patience = 60.0,
 ) -> None:
     """Steward: publish a model file; policies pin it by SHA-256."""
-    from trusted_space.transport.http import HttpTransport, read_api_key
 
-    transport = HttpTransport(space, read_api_key(api_key_file))
+    transport = client_transport(space, api_key_file, patience)
     try:
         print(transport.publish_model(file.read_bytes()))
     finally:

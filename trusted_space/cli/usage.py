@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from trusted_space.cli.common import console, errors
+from trusted_space.cli.common import SPACE, console, errors
 from trusted_space.core.i18n import t
 
 app = typer.Typer(
@@ -22,7 +22,7 @@ app = typer.Typer(
 @app.command()
 @errors
 def report(
-    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder."), SPACE],
     month: Annotated[
         str | None, typer.Option("--month", help="YYYY-MM (China Standard Time); default all.")
     ] = None,

@@ -14,6 +14,17 @@ class TspaceError(Exception):
     """Base class of every error tspace raises on purpose."""
 
 
+TABULAR_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def row_label(file: str, row: int) -> str:
+    """'row N', and for a CSV file 'row N (line N+1)': rows count data
+    records, and a spreadsheet user finds line N+1 (line 1 is the header)."""
+    if str(file).lower().endswith(TABULAR_SUFFIXES):
+        return f"row {row} (line {row + 1})"
+    return f"row {row}"
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a bad value was found: file, 1-based record number and field."""
@@ -25,7 +36,7 @@ class Location:
     def __str__(self) -> str:
         parts = [self.file]
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(row_label(self.file, self.row))
         if self.field is not None:
             parts.append(f"field {self.field!r}")
         return ", ".join(parts)

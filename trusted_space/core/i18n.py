@@ -118,6 +118,80 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "synth.done": {"zh-CN": "已写出模拟数据到 {path}", "en": "Wrote synthetic data to {path}"},
     "error": {"zh-CN": "错误：{message}", "en": "Error: {message}"},
+    "error.missing_path": {
+        "zh-CN": "{option} 指定的路径不存在：{path}",
+        "en": "{option}: no such file or folder: {path}",
+    },
+    "error.os": {"zh-CN": "{path}：{reason}", "en": "{path}: {reason}"},
+    "error.date": {
+        "zh-CN": "{option} {value}：{reason}",
+        "en": "{option} {value}: {reason}",
+    },
+    "date.form": {"zh-CN": "不是 YYYY-MM-DD 形式的日期", "en": "not a date in YYYY-MM-DD form"},
+    "date.impossible": {
+        "zh-CN": "日历上不存在的日期（{reason}）",
+        "en": "no such day in the calendar ({reason})",
+    },
+    "date.future": {
+        "zh-CN": "晚于今天（{today}，北京时间），可能是笔误；确需如此请加 --allow-future",
+        "en": "after today ({today}, China time), likely a typo; pass --allow-future if intended",
+    },
+    "model.unknown_feature": {
+        "zh-CN": "模型权重中有 {product} 没有的特征：{unknown}{hint}（可用特征：{features}）",
+        "en": "model weights name features {product} lacks: {unknown}{hint} "
+        "(its features: {features})",
+    },
+    "hint.did_you_mean": {"zh-CN": "；您是否想写 {name}？", "en": "; did you mean {name}?"},
+    "invalid.header": {
+        "zh-CN": "{n} 行标识无效（{path} 的 detail 列写明了行号和原因）：",
+        "en": "{n} rows with invalid ids (the detail column of {path} says where and why):",
+    },
+    "invalid.row": {
+        "zh-CN": "第 {row} 行（文件第 {line} 行），{field}：{reason}",
+        "en": "row {row} (line {line}), {field}: {reason}",
+    },
+    "invalid.more": {"zh-CN": "…… 另有 {n} 行，见 {path}", "en": "… {n} more in {path}"},
+    "client.retry": {
+        "zh-CN": "可信空间 {space} 暂不可用（{failure}），{delay:.1f} 秒后重试"
+        "（还将等待约 {left:.0f} 秒）",
+        "en": "space {space} unavailable ({failure}); retrying in {delay:.1f} s "
+        "(giving up in about {left:.0f} s)",
+    },
+    "mapping.missing_columns": {
+        "zh-CN": "表头最接近 {table} 表，但缺少必需的列：{columns}；请在文件中改用规范列名，"
+        "或用 tspace load csv 文件 --mapping 映射文件 --node-dir 节点目录 按映射加载",
+        "en": "the header is nearest to {table} but lacks its required column {columns}; "
+        "rename the column in the file, or load the file with "
+        "`tspace load csv FILE --mapping MAPPING --node-dir NODE`",
+    },
+    "mapping.column_hint": {
+        "zh-CN": "{column}（文件中的 {close}？）",
+        "en": "{column} (is it {close}?)",
+    },
+    "mapping.no_table": {
+        "zh-CN": "表头与任何规范表的列都不对应（{expected}）；请在文件中改用规范列名，"
+        "或用 tspace load csv 文件 --mapping 映射文件 --node-dir 节点目录 按映射加载",
+        "en": "the header does not name the columns of one canonical table ({expected}); "
+        "rename the columns, or load the file with "
+        "`tspace load csv FILE --mapping MAPPING --node-dir NODE`",
+    },
+    "progress.psi_setup": {"zh-CN": "PSI 预计算（标识）", "en": "PSI setup (identifiers)"},
+    "progress.tokens": {"zh-CN": "标识令牌化", "en": "Tokenise identifiers"},
+    "progress.encrypt": {"zh-CN": "同态加密（密文）", "en": "Encrypt (ciphertexts)"},
+    "progress.rerandomise": {"zh-CN": "密文重随机化", "en": "Re-randomise ciphertexts"},
+    "progress.zeros": {"zh-CN": "预计算加密随机数", "en": "Precompute encryption noise"},
+    "progress.decrypt": {"zh-CN": "解密结果", "en": "Decrypt results"},
+    "warning": {"zh-CN": "警告：{message}", "en": "Warning: {message}"},
+    "warn.future_as_of": {
+        "zh-CN": "评估日期 {as_of} 晚于今天（{today}），按要求照常计算",
+        "en": "evaluation date {as_of} is after today ({today}); computing as asked",
+    },
+    "warn.stale_as_of": {
+        "zh-CN": "评估日期 {as_of} 晚于所有提供方的最新记录（{newest}），"
+        "时间窗口可能为空、结果偏低风险；请核对 --as-of",
+        "en": "evaluation date {as_of} is after the newest record of every provider "
+        "({newest}); windows may be empty and results look low-risk: check --as-of",
+    },
     "policy.denied": {"zh-CN": "策略拒绝了该任务，原因：", "en": "Denied by policy:"},
     "policy.allow": {"zh-CN": "允许", "en": "allow"},
     "policy.deny": {"zh-CN": "拒绝", "en": "deny"},
@@ -183,6 +257,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "duty.retention": {
         "zh-CN": "义务：评分结果须在 {days} 天内删除",
         "en": "Duty: delete these results within {days} days",
+    },
+    "duty.retention_features": {
+        "zh-CN": "义务：特征结果须在 {days} 天内删除",
+        "en": "Duty: delete these features within {days} days",
     },
 }
 

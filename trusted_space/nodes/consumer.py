@@ -26,7 +26,7 @@ from products.features_layout import SLOT_BITS, decode_subject, layout
 from products.registry import get_product
 from products.score_model import SCORE_BITS, WEIGHT_DECIMALS
 from trusted_space.bulk import psi_partitions
-from trusted_space.bulk.parallel import encrypt_values
+from trusted_space.bulk.parallel import decrypt_values, encrypt_values
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.encoding import FixedPoint
 from trusted_space.core.errors import NotFound, PolicyDenied, ProtocolError
@@ -382,9 +382,7 @@ class ConsumerNode(Node):
         )
         if cts and not bits:
             raise ProtocolError("the result names no features")
-        plain = [
-            self.paillier_private.decrypt_below(c, bits[i % len(bits)]) for i, c in enumerate(cts)
-        ]
+        plain = decrypt_values(self.paillier_private.decrypt_below, cts, bits)
         withheld = {h.hex() for h in split_handles(result.withheld)}
         if not withheld <= set(state["handles"]) or withheld & set(handles):
             raise ProtocolError("the result withholds subjects that are not this job's")

@@ -73,10 +73,19 @@ def read_api_key(path: Path) -> str:
 
 class HttpTransport:
     def __init__(
-        self, base_url: str, api_key: str, *, patience: float = 300.0, timeout: float = 60.0
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        patience: float = 300.0,
+        timeout: float = 60.0,
+        on_retry: Callable[[str, float, float], None] | None = None,
     ) -> None:
+        """``on_retry(failure, delay, seconds_left)`` is told of each retry
+        (default: a log line, as ``tspace node`` shows)."""
         self.base_url = base_url.rstrip("/")
         self.patience = patience
+        self.on_retry = on_retry
         self._client = httpx.Client(
             headers={"Authorization": f"Bearer {api_key}", "content-type": "application/json"},
             timeout=httpx.Timeout(timeout, connect=5.0),
@@ -134,7 +143,10 @@ class HttpTransport:
                 raise SpaceUnavailable(
                     f"{self.base_url} unavailable ({failure}) for {self.patience:.0f} s"
                 )
-            log.info("space unavailable (%s); retrying in %.1f s", failure, delay)
+            if self.on_retry is not None:
+                self.on_retry(failure, delay, deadline - time.monotonic())
+            else:
+                log.info("space unavailable (%s); retrying in %.1f s", failure, delay)
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 10.0)
 
