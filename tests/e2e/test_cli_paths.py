@@ -125,7 +125,7 @@ EMBEDDED_ONLY = {
     "--hospital", "--cdc-reports", "--cdc-registry", "--tenders", "--rates", "--policy",
     "--consumer", "--suite", "--ray", "--workdir",
 }  # fmt: skip
-CLIENT_ONLY = {"--space", "--api-key-file", "--workdir"}
+CLIENT_ONLY = {"--space", "--api-key-file", "--workdir", "--patience"}  # patience: network waits
 # --model: embedded, the product's own model file; over HTTP, the model the
 # space's policies approve (the client has no model file of its own).
 DEFAULTS_DIFFER = {"--model"}
