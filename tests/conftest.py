@@ -1,7 +1,8 @@
 """Shared fixtures.
 
-Real public files written by others live in ../shared/data/real (see its
-SOURCES.md). Tests read them in place and never copy them into the project.
+Real public files written by others live in ../shared/data/real and, a
+second set covering what real publishers do, ../shared/data/real2 (see each
+folder's SOURCES.md). Tests read them in place and never copy them into the project.
 A user's own clone may not have that folder: then those tests skip and say
 why. CI always has it.
 """
@@ -15,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DATA = Path(os.environ.get("TSPACE_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
+REAL2_DATA = Path(os.environ.get("TSPACE_REAL2_DATA", ROOT.parent / "shared" / "data" / "real2"))
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +24,13 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real fixtures not found at {REAL_DATA} (a clone without ../shared)")
     return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def real2_data() -> Path:
+    if not REAL2_DATA.is_dir():
+        pytest.skip(f"real fixtures not found at {REAL2_DATA} (a clone without ../shared)")
+    return REAL2_DATA
 
 
 @pytest.fixture(scope="session", params=["default", "gm"])
