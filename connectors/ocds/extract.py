@@ -108,7 +108,7 @@ class _Release:
         """Identify ``org`` once; record its party row (or its rejection)."""
         if path in self.cache:
             return self.cache[path]
-        result = party_identity(org, path, self.x.notes)
+        result = party_identity(org, path, self.x.notes, self.x.default_scheme)
         self.cache[path] = result
         if isinstance(result, Problem):
             self.x.reject(self.unit.file, self.unit.row, result.field, result.reason)
@@ -138,8 +138,9 @@ class _Release:
 class Extractor:
     """Turns compiled releases into staged party and bid rows."""
 
-    def __init__(self, notes: Notes) -> None:
+    def __init__(self, notes: Notes, default_scheme: str | None = None) -> None:
         self.notes = notes
+        self.default_scheme = default_scheme  # for ids written without a scheme
         # party key -> (identity, file, row) of its first appearance
         self.parties: dict[str, tuple[PartyId, str, int]] = {}
         self.spellings: dict[str, Counter[str]] = {}

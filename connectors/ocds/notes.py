@@ -36,6 +36,8 @@ _MESSAGES = {
     "references go to the first",
     "tenderer_role": "parties with the role 'tenderer' that tender.tenderers does not list: "
     "no tenderer row was made for them",
+    "default_scheme": "identifiers without a scheme keyed under the centre's declared "
+    "default_scheme",
     "rfc_inferred": "identifiers without a scheme read as Mexican RFCs (MX-RFC) from their form",
     "rfc_bad_date": "ids without a scheme read as RFCs although their date part is not a date "
     "(a letter O for a zero?)",
