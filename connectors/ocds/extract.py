@@ -13,9 +13,13 @@ never merged).
 Bids. Per compiled release: one ``tenderer`` row per ``tender.tenderers[]``
 entry and one ``supplier`` row per supplier of each award, keyed
 ``ocid|role|award id or -|supplier key``. tender_date is
-tender.tenderPeriod.startDate, else tender.datePublished, else the release
-date; award_date is award.date, else the earliest dateSigned of the award's
-contracts, else the release date (dates as written, before any offset).
+tender.tenderPeriod.startDate, else its endDate, else tender.datePublished,
+never the release's date (a release may be published years after its
+tender); award_date is award.date, else the earliest dateSigned of the
+award's contracts, else the release date (warned); dates as written, before
+any offset. Warned with counts and examples: bids with no usable date (no
+tender date, and for a supplier no award date either), tender periods that
+end before they start, and tender dates after their award's date.
 award_amount is rounded half-even to cents (warned when that changed it),
 in the award's currency: nothing is converted here, and currencies that the
 node's rate table cannot convert to ``BASE_CURRENCY`` are warned after the
@@ -28,6 +32,7 @@ compiled ocid reports the first of its releases in load order.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Literal
@@ -42,7 +47,13 @@ from connectors.ocds.staging import Unit
 from connectors.ocds.values import as_list, as_object, date_part, id_text
 
 _CENT = Decimal("0.01")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 ARROW_CHUNK_ROWS = 10_000
+
+
+def _iso(day: str | None) -> bool:
+    """Whether a date as staged is a YYYY-MM-DD day that can be compared."""
+    return day is not None and _ISO_DAY.fullmatch(day) is not None
 
 
 class _Rows:
@@ -159,11 +170,12 @@ class Extractor:
         buyer_key = self._buyer(rel, c.get("buyer"))
         release_date = date_part(c.get("date"))
         period = as_object(tender.get("tenderPeriod"))
-        tender_date = (
-            date_part(period.get("startDate"))
-            or date_part(tender.get("datePublished"))
-            or release_date
-        )
+        start, end = date_part(period.get("startDate")), date_part(period.get("endDate"))
+        if _iso(start) and _iso(end) and end < start:  # type: ignore[operator]
+            self.notes.add("period_reversed", unit.file, unit.row)
+        # Never the release's date: a release published years after its
+        # tender would date the bid then (issue 23).
+        tender_date = start or end or date_part(tender.get("datePublished"))
         tenderers = as_list(tender.get("tenderers"))
         awards = as_list(c.get("awards"))
         if not tenderers and not awards:
@@ -177,6 +189,8 @@ class Extractor:
                 self._reject_bid(unit, f"tender.tenderers[{i}]", "tenderer", party)
                 continue
             tenderer_keys.add(party.key)
+            if tender_date is None:
+                self.notes.add("undated_bid", unit.file, unit.row)
             self._bid(unit, common, "tenderer", None, party.key, {})
         contracts = as_list(c.get("contracts"))
         for j, award in enumerate(awards):
@@ -225,6 +239,12 @@ class Extractor:
             and k.get("dateSigned")
         ]
         award_date = date_part(award.get("date")) or min((d for d in signed if d), default=None)
+        if award_date is None and release_date is not None:
+            self.notes.add("award_release_dated", unit.file, unit.row)
+        tender_date = common["tender_date"]
+        dated = award_date or release_date
+        if _iso(tender_date) and _iso(dated) and tender_date > dated:  # type: ignore[operator]
+            self.notes.add("period_after_award", unit.file, unit.row)
         for k, ref in enumerate(suppliers):
             path = f"{where}.suppliers[{k}]"
             if award_id is None:
@@ -234,6 +254,8 @@ class Extractor:
             if isinstance(party, Problem):
                 self._reject_bid(unit, path, "supplier", party)
                 continue
+            if tender_date is None and dated is None:
+                self.notes.add("undated_bid", unit.file, unit.row)
             self._bid(
                 unit,
                 common,
@@ -241,7 +263,7 @@ class Extractor:
                 award_id,
                 party.key,
                 {
-                    "award_date": award_date or release_date,
+                    "award_date": dated,
                     "award_amount": amount,
                     "currency": str(currency) if currency is not None else None,
                     "award_status": status,

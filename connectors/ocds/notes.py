@@ -38,6 +38,14 @@ _MESSAGES = {
     "no tenderer row was made for them",
     "default_scheme": "identifiers without a scheme keyed under the centre's declared "
     "default_scheme",
+    "undated_bid": "bids without a usable date (no tender period, tender datePublished or, "
+    "for a supplier, award date; a release's publication date is never used): loaded, "
+    "left out of every time window (bids_12m)",
+    "award_release_dated": "awards without a date or a signed contract, dated by their "
+    "release's date",
+    "period_reversed": "tender periods that end before they start (as published; "
+    "the start is the bid date)",
+    "period_after_award": "tender dates after their award's date (as published)",
     "rfc_inferred": "identifiers without a scheme read as Mexican RFCs (MX-RFC) from their form",
     "rfc_bad_date": "ids without a scheme read as RFCs although their date part is not a date "
     "(a letter O for a zero?)",

@@ -164,3 +164,35 @@ def test_a_company_named_twice_in_the_batch_is_answered_on_every_row(tmp_path: P
     assert [(r.company_ref, r.status, r.values) for r in reference] == [
         (r.company_ref, r.status, r.values) for r in run.rows
     ]
+
+
+def test_a_bid_without_a_usable_date_is_in_no_window(tmp_path: Path) -> None:
+    """No tender period: the release's date (inside the window) is not a bid
+    date; the winner's bid is dated by its award, the loser's by nothing."""
+    buyer, winner, loser = uscc(900), uscc(20), uscc(21)
+    doc = json.loads(release("ocds-undated-1", buyer, winner, "500.00"))
+    doc["date"] = "2026-10-01T00:00:00+08:00"
+    # a period without dates (the reference's typed JSON reader needs the key)
+    doc["tender"] = {
+        "id": "T",
+        "tenderPeriod": {"startDate": None},
+        "tenderers": [{"id": "S"}, {"id": "L"}],
+    }
+    doc["parties"].append(
+        {"id": "L", "name": "落标人", "identifier": {"scheme": "CN-USCC", "id": loser}}
+    )
+    doc["awards"][0]["date"] = "2025-01-15T10:00:00+08:00"
+    a = centre(tmp_path / "centre_a", [json.dumps(doc, ensure_ascii=False)])
+    applicants = batch(tmp_path / "bank.csv", [("W", winner), ("L", loser)])
+    run = lend(tmp_path, [a], applicants)
+    assert any("without a usable date" in w for w in run.quality["centre_a"].warnings)
+    got = {r.company_ref: r for r in run.rows}
+    assert got["L"].status == "found"
+    assert got["L"].values["bids_12m"] == 0  # was 1: the release's date
+    assert got["W"].values["bids_12m"] == 0  # bid dated 2025-01-15, outside
+    assert got["W"].values["wins_12m"] == 0
+    assert got["W"].values["awarded_amount_36m"] == Decimal("500.00")
+    reference = reference_features(centres=[a], applicants=applicants, as_of=AS_OF)
+    assert [(r.company_ref, r.values) for r in reference] == [
+        (r.company_ref, r.values) for r in run.rows
+    ]

@@ -224,3 +224,88 @@ def test_a_declared_uscc_default_still_checks_the_code(tmp_path: Path) -> None:
     keys = {k for (k,) in table(tmp_path / "node", "SELECT supplier_key FROM tender_bids")}
     assert keys == {f"USCC:{good}"}
     assert any("not a valid unified social credit code" in r.reason for r in report.rejections)
+
+
+# -- item 4: a release's publication date is never a bid date -------------------
+
+
+def test_bid_dates_never_come_from_the_release_date(real2_data: Path, tmp_path: Path) -> None:
+    """Mexico INAI publishes awards without a tender period in releases
+    dated 2017-09-13, weeks after the awards: the bid date was that day."""
+    folder = real2_data / "ocds" / "mexico-inai"
+    # each file is one release, not a package
+    releases = [json.loads(f.read_text(encoding="utf-8")) for f in real_files(folder)]
+    release_days = {r["date"][:10] for r in releases}
+    assert release_days == {"2017-09-13"}
+    report = load(real_files(folder), tmp_path / "node")
+    rows = table(
+        tmp_path / "node",
+        "SELECT ocid, role, CAST(tender_date AS VARCHAR), CAST(award_date AS VARCHAR) "
+        "FROM tender_bids ORDER BY ALL",
+    )
+    assert rows
+    assert not [r for r in rows if r[2] in release_days]
+    # every supplier's bid date (tender date, else award date) is on or before its award
+    for _, role, tender_date, award_date in rows:
+        if role == "supplier":
+            assert award_date is not None
+            assert (tender_date or award_date) <= award_date
+    # the tenderers of the two tenders without a period: loaded, undated, warned
+    undated = [r for r in rows if r[1] == "tenderer" and r[2] is None]
+    assert len(undated) == 3
+    assert ": 3 (e.g." in next(w for w in report.warnings if "without a usable date" in w)
+
+
+def test_periods_that_end_before_they_start_or_after_the_award_are_warned(
+    tmp_path: Path,
+) -> None:
+    s = org("s", "GB-COH", "1")
+    path = package(
+        tmp_path,
+        "p.json",
+        [
+            awarded("ocds-w-1", s),  # period 03-01..03-31, award 05-01: fine
+            awarded(
+                "ocds-w-2",
+                s,
+                tender={
+                    "id": "t",
+                    "tenderPeriod": {"startDate": "2024-03-31", "endDate": "2024-03-01"},
+                    "tenderers": [{"id": "s"}],
+                },
+            ),
+            awarded(
+                "ocds-w-3",
+                s,
+                tender={
+                    "id": "t",
+                    "tenderPeriod": {"startDate": "2024-06-01", "endDate": "2024-06-30"},
+                    "tenderers": [{"id": "s"}],
+                },
+            ),
+            awarded(
+                "ocds-w-4",
+                s,
+                tender={"id": "t", "tenderPeriod": {"endDate": "2024-04-15"}, "tenderers": []},
+            ),
+        ],
+    )
+    report = load([path], tmp_path / "node")
+    reversed_ = next(w for w in report.warnings if "end before they start" in w)
+    assert ": 1 (e.g." in reversed_ and "row 2" in reversed_
+    after = next(w for w in report.warnings if "after their award" in w)
+    assert ": 1 (e.g." in after and "row 3" in after
+    dates = dict(
+        table(
+            tmp_path / "node",
+            "SELECT ocid, CAST(tender_date AS VARCHAR) FROM tender_bids WHERE role = 'supplier'",
+        )
+    )
+    # the start as published; the end when no start is published
+    assert dates == {
+        "ocds-w-1": "2024-03-01",
+        "ocds-w-2": "2024-03-31",
+        "ocds-w-3": "2024-06-01",
+        "ocds-w-4": "2024-04-15",
+    }
+    assert not [w for w in report.warnings if "without a usable date" in w]
