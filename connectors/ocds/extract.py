@@ -56,6 +56,19 @@ def _iso(day: str | None) -> bool:
     return day is not None and _ISO_DAY.fullmatch(day) is not None
 
 
+def _suppliers_in(value: Any) -> int:
+    """Supplier entries anywhere inside ``value`` (lists under a
+    ``suppliers`` key)."""
+    if isinstance(value, dict):
+        return sum(
+            (len(v) if k == "suppliers" and isinstance(v, list) else 0) + _suppliers_in(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return sum(_suppliers_in(v) for v in value)
+    return 0
+
+
 class _Rows:
     """Staged rows of one canonical table, with their file and release row.
     Columns move into Arrow every ``ARROW_CHUNK_ROWS`` rows: a million Python
@@ -176,8 +189,8 @@ class Extractor:
         # Never the release's date: a release published years after its
         # tender would date the bid then (issue 23).
         tender_date = start or end or date_part(tender.get("datePublished"))
-        tenderers = as_list(tender.get("tenderers"))
-        awards = as_list(c.get("awards"))
+        tenderers = self._array(tender.get("tenderers"), "tenderers", unit)
+        awards = self._array(c.get("awards"), "awards", unit)
         if not tenderers and not awards:
             self.notes.add("no_bids", unit.file, unit.row)
             return
@@ -196,6 +209,17 @@ class Extractor:
         for j, award in enumerate(awards):
             self._award(unit, rel, common, j, award, contracts, release_date)
         self._note_unlisted_tenderers(rel, tenderer_keys)
+
+    def _array(self, value: Any, field_name: str, unit: Unit) -> list[Any]:
+        """``value`` when it is an array; anything else but null is warned,
+        with the supplier entries it holds (Taiwan's publisher writes
+        ``awards`` as one object with ``items[].suppliers[]``), never
+        dropped without a word."""
+        if value is None or isinstance(value, list):
+            return value or []
+        self.notes.add(f"not_array:{field_name}", unit.file, unit.row)
+        self.notes.count(f"not_array_suppliers:{field_name}", _suppliers_in(value))
+        return []
 
     def _buyer(self, rel: _Release, buyer: Any) -> str | None:
         if buyer is None:
@@ -221,7 +245,7 @@ class Extractor:
         if not isinstance(award, dict):
             self.reject(unit.file, unit.row, where, "not an award object")
             return
-        suppliers = as_list(award.get("suppliers"))
+        suppliers = self._array(award.get("suppliers"), "suppliers", unit)
         if not suppliers:
             self.notes.add("no_suppliers", unit.file, unit.row)
             return

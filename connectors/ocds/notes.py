@@ -83,6 +83,16 @@ class Notes:
                 where = self.examples.get(kind)
                 suffix = f" (e.g. {'; '.join(where)})" if where else ""
                 report.warnings.append(f"{_MESSAGES[kind]}: {n}{suffix}")
+        for kind, n in self.counts.items():
+            if kind.startswith("not_array:"):
+                name = kind[10:]
+                inside = self.counts.get(f"not_array_suppliers:{name}", 0)
+                shown = "; ".join(self.examples.get(kind, []))
+                report.warnings.append(
+                    f"compiled releases whose {name} is not an array (an object?): not read, "
+                    f"no rows from it, {inside} supplier entr{'y' if inside == 1 else 'ies'} "
+                    f"inside left out: {n} (e.g. {shown})"
+                )
         if statuses:
             listed = ", ".join(f"{s or '(empty)'} ({n})" for s, n in statuses.items())
             report.warnings.append(

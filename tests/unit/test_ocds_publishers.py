@@ -309,3 +309,39 @@ def test_periods_that_end_before_they_start_or_after_the_award_are_warned(
         "ocds-w-4": "2024-04-15",
     }
     assert not [w for w in report.warnings if "without a usable date" in w]
+
+
+# -- item 6: a non-array awards is warned, never dropped silently ----------------
+
+
+def test_taiwans_awards_object_is_warned_with_the_suppliers_it_holds(
+    real2_data: Path, tmp_path: Path
+) -> None:
+    files = real_files(real2_data / "ocds" / "taiwan")
+    inside = 0
+    for f in files:
+        awards = json.loads(f.read_text(encoding="utf-8"))["awards"]
+        assert isinstance(awards, dict)
+        inside += sum(len(item.get("suppliers") or []) for item in awards.get("items") or [])
+    assert inside > 0
+    mapping = tmp_path / "publisher.yaml"
+    mapping.write_text("default_scheme: TW-UBN\n", encoding="utf-8")
+    report = load(files, tmp_path / "node", mapping)
+    found = [w for w in report.warnings if "awards is not an array" in w]
+    assert len(found) == 1
+    assert f"{inside} supplier entries inside left out: {len(files)} (e.g." in found[0]
+    # the tenderers of those releases are still loaded
+    roles = dict(table(tmp_path / "node", "SELECT role, count(*) FROM tender_bids GROUP BY role"))
+    assert roles.get("tenderer", 0) > 0 and "supplier" not in roles
+
+
+def test_non_array_tenderers_and_suppliers_are_warned_too(tmp_path: Path) -> None:
+    s = org("s", "GB-COH", "1")
+    release = awarded("ocds-n-1", s)
+    release["tender"]["tenderers"] = {"id": "s"}
+    release["awards"][0]["suppliers"] = {"id": "s"}
+    report = load([package(tmp_path, "p.json", [release])], tmp_path / "node")
+    assert any(
+        "tenderers is not an array" in w and "0 supplier entries" in w for w in report.warnings
+    )
+    assert any("suppliers is not an array" in w for w in report.warnings)
