@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.identifiers import uscc_check_char
+from products.lending import TENDER_LENDING
 from products.lending.reference import reference_features
 from products.lending.runner import run_lending
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
@@ -196,3 +197,24 @@ def test_a_bid_without_a_usable_date_is_in_no_window(tmp_path: Path) -> None:
     assert [(r.company_ref, r.values) for r in reference] == [
         (r.company_ref, r.values) for r in run.rows
     ]
+
+
+def test_distinct_buyers_across_centres_is_the_documented_upper_bound(tmp_path: Path) -> None:
+    """One buyer awards the company at both centres: one distinct buyer, two
+    by the sum of the centres' counts, which the product names an upper bound."""
+    buyer, other, company = uscc(900), uscc(901), uscc(30)
+    a = centre(
+        tmp_path / "centre_a",
+        [release("ocds-a-1", buyer, company, "10.00"), release("ocds-a-2", other, company, "1")],
+    )
+    b = centre(tmp_path / "centre_b", [release("ocds-b-1", buyer, company, "20.00")])
+    applicants = batch(tmp_path / "bank.csv", [("C", company)])
+    run = lend(tmp_path, [a, b], applicants)
+    assert run.holders == {"C": 2}
+    assert run.rows[0].values["distinct_buyers_36m"] == 3  # truly 2: {buyer, other}
+    one = lend(tmp_path / "one", [a], applicants)
+    assert one.rows[0].values["distinct_buyers_36m"] == 2  # one centre: exact
+    feature = TENDER_LENDING.feature("distinct_buyers_36m")
+    assert "upper bound" in feature.label_en and "上限" in feature.label_zh
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "lending.md").read_text("utf-8")
+    assert "**upper bound**" in doc
