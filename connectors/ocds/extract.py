@@ -184,7 +184,7 @@ class Extractor:
         release_date = date_part(c.get("date"))
         period = as_object(tender.get("tenderPeriod"))
         start, end = date_part(period.get("startDate")), date_part(period.get("endDate"))
-        if _iso(start) and _iso(end) and end < start:  # type: ignore[operator]
+        if start and end and _iso(start) and _iso(end) and end < start:
             self.notes.add("period_reversed", unit.file, unit.row)
         # Never the release's date: a release published years after its
         # tender would date the bid then (issue 23).
@@ -267,7 +267,7 @@ class Extractor:
             self.notes.add("award_release_dated", unit.file, unit.row)
         tender_date = common["tender_date"]
         dated = award_date or release_date
-        if _iso(tender_date) and _iso(dated) and tender_date > dated:  # type: ignore[operator]
+        if tender_date and dated and _iso(tender_date) and _iso(dated) and tender_date > dated:
             self.notes.add("period_after_award", unit.file, unit.row)
         for k, ref in enumerate(suppliers):
             path = f"{where}.suppliers[{k}]"
