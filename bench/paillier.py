@@ -1,7 +1,7 @@
 """Paillier ciphertexts for N subjects x 8 values at 2048 bits, beside plain phe.
 
 Ours is what a provider node does for a features product: the 8 values of a
-subject are packed into one plaintext (64-bit slots, products/features_layout;
+subject are packed into one plaintext (128-bit slots, products/features_layout;
 only additions follow), the randomness is drawn ahead of time from a
 fixed-base table on every core (trusted_space/parallel.zeros; full-length
 exponents, no short-exponent assumption), and the online step multiplies one

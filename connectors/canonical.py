@@ -67,7 +67,7 @@ class ColumnSpec:
             ]
         elif self.kind == "money":
             when += [
-                f"WHEN NOT regexp_full_match({col}, '-?[0-9]{{1,15}}(\\.[0-9]{{1,2}})?') "
+                f"WHEN NOT regexp_full_match({col}, '-?[0-9]{{1,16}}(\\.[0-9]{{1,2}})?') "
                 "THEN 'not a decimal amount with at most 2 decimal places'",
                 f"WHEN CAST({col} AS DECIMAL(18,2)) < 0 THEN 'negative amount'",
             ]

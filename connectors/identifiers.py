@@ -13,9 +13,11 @@ equal.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-import re
+import functools
 import unicodedata
+from pathlib import Path
 
 from trusted_space.core.errors import InvalidIdentifier, Location
 
@@ -188,33 +190,79 @@ def validate_uscc(raw: str, location: Location | None = None) -> str:
 USCC_SCHEMES = frozenset(
     {"CN-USCC", "CN-SAMR", "CN-SAIC", "USCC", "统一社会信用代码", "統一社會信用代碼"}
 )
-_SCHEME = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,16})+")
-_COMPANY_KEY = re.compile(r"USCC:[0-9A-Z]{18}|[A-Z]{2}(-[A-Z0-9]{1,16})+:\S.{0,127}")
+MAX_SCHEME = 128
+MAX_IDENT = 128
+# Scheme names publishers write instead of an org-id.guide code, each with its
+# source (docs/connectors.md, "Company keys").
+SCHEME_ALIASES_FILE = Path(__file__).with_name("scheme_aliases.csv")
+
+
+def scheme_text(raw: str) -> str:
+    """A scheme name compared as written: NFKC, spaces collapsed, upper case."""
+    return " ".join(unicodedata.normalize("NFKC", raw).split()).upper()
+
+
+@functools.cache
+def scheme_aliases() -> dict[str, str]:
+    """Alias (as ``scheme_text`` writes it) -> canonical code, from the data file."""
+    with SCHEME_ALIASES_FILE.open(encoding="utf-8", newline="") as fh:
+        return {scheme_text(r["alias"]): scheme_text(r["code"]) for r in csv.DictReader(fh)}
+
+
+def canonical_scheme(raw: str, location: Location | None = None) -> str:
+    """The one name of a scheme: ``USCC`` for a name of the unified social
+    credit code, the org-id.guide code for a listed alias (``RFC`` ->
+    ``MX-RFC``), else the name itself (``scheme_text``). Any scheme is
+    accepted except an empty one, an overlong one or one with a colon (the
+    key's separator) or a control character."""
+    text = scheme_text(raw)
+    if not text:
+        raise InvalidIdentifier("empty identifier scheme", location)
+    if len(text) > MAX_SCHEME:
+        raise InvalidIdentifier(f"identifier scheme longer than {MAX_SCHEME}", location)
+    if ":" in text or not text.isprintable():
+        raise InvalidIdentifier(
+            f"identifier scheme {text!r} holds a colon or a control character", location
+        )
+    if text in USCC_SCHEMES:
+        return "USCC"
+    return scheme_aliases().get(text, text)
+
+
+def scheme_key(scheme: str, ident: str, location: Location | None = None) -> str:
+    """``<canonical scheme>:<id>``; a unified social credit code is checked
+    and keyed ``USCC:<code>``. The id is NFKC and stripped, as the OCDS
+    connector reads ids, and otherwise kept as written."""
+    code = canonical_scheme(scheme, location)
+    if code == "USCC":
+        return "USCC:" + validate_uscc(ident, location)
+    text = unicodedata.normalize("NFKC", ident).strip()
+    if not text or len(text) > MAX_IDENT:
+        raise InvalidIdentifier("empty or overlong identifier", location)
+    if not text.isprintable():
+        raise InvalidIdentifier("identifier holds a control character", location)
+    return f"{code}:{text}"
 
 
 def company_key(raw: str, location: Location | None = None) -> str:
     """The key a company is matched on: ``USCC:<code>`` for a unified social
     credit code (bare, or under a scheme that names one), else
-    ``<SCHEME>:<id>`` for an org-id.guide scheme (``MX-RFC:...``).
-    A bare value that is not a valid USCC is refused, never guessed at."""
+    ``<SCHEME>:<id>`` under the scheme's canonical name (``canonical_scheme``:
+    ``RFC:X`` and ``MX-RFC:X`` are one key). A bare value that is not a valid
+    USCC is refused, never guessed at."""
     text = raw.strip()
     if ":" in text:
         scheme, _, ident = text.partition(":")
-        scheme, ident = scheme.strip().upper(), ident.strip()
-        if scheme in USCC_SCHEMES:
-            return "USCC:" + validate_uscc(ident, location)
-        if not _SCHEME.fullmatch(scheme):
-            raise InvalidIdentifier(f"unknown identifier scheme {scheme!r}", location)
-        if not ident or len(ident) > 128:
-            raise InvalidIdentifier("empty or overlong identifier", location)
-        return f"{scheme}:{ident}"
+        return scheme_key(scheme, ident, location)
     return "USCC:" + validate_uscc(text, location)
 
 
 def company_key_error(key: str) -> str | None:
     """Why a key is not a normalised company key, or None."""
-    if not _COMPANY_KEY.fullmatch(key):
-        return "not a company key (USCC:<code> or SCHEME:id)"
-    if key.startswith("USCC:"):
-        return uscc_error(key[5:])
+    try:
+        canonical = company_key(key)
+    except InvalidIdentifier as exc:
+        return f"not a company key (USCC:<code> or SCHEME:id): {exc.reason}"
+    if canonical != key:
+        return f"not in canonical form (expected {canonical})"
     return None

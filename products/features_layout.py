@@ -4,7 +4,7 @@ Every provider sends, per subject, the same list of ciphertexts ("blocks"),
 derived from the product and the job's features alone, so the provider, the
 space and the consumer agree on it without talking:
 
-- ``sum``: the additive features, packed into one plaintext (64-bit slots).
+- ``sum``: the additive features, packed into one plaintext (128-bit slots).
   The space multiplies the providers' blocks: the slots add up.
 - ``extreme``: the exact min/max features, packed, each stored as value + 1
   (0 means "no value"). Released only for a subject one provider holds: with
@@ -19,10 +19,13 @@ space and the consumer agree on it without talking:
   least (min) or greatest (max) grid step reached is released, not any
   provider's figure.
 
-Slots hold non-negative integers below 2^56, leaving 8 bits of headroom so
-up to 255 providers can be added and a ratio's slots multiplied by r < 2^32
-stay below 2^64 only while the sums stay below 2^32; ``pack`` refuses values
-that could overflow.
+Slots hold non-negative integers below 2^120, leaving 8 bits of headroom so
+up to 255 providers can be added; a ratio's parts stay below 2^31, so its
+slots multiplied by r < 2^31 stay below 2^62; ``pack`` refuses values that
+could overflow. 120 bits hold any amount a provider's DECIMAL(38, 2) sum can
+reach in cents up to 10^36, far past the 10^15 yuan (10^17 cents) that
+public-works awards must carry exactly (64-bit slots with 2^56 stopped at
+7.2 * 10^14 yuan).
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ from typing import Literal
 from products.base import Product
 from trusted_space.core.encoding import FixedPoint
 
-SLOT_BITS = 64
-VALUE_LIMIT = 1 << 56
+SLOT_BITS = 128
+VALUE_LIMIT = 1 << 120
 RATIO_LIMIT = 1 << 31
 MASK_BITS = 31  # random multipliers r in [1, 2^31)
 
@@ -79,7 +82,7 @@ def pack(values: Sequence[int]) -> int:
     out = 0
     for i, v in enumerate(values):
         if not 0 <= v < VALUE_LIMIT:
-            raise ValueError(f"slot value {v} outside [0, 2^56)")
+            raise ValueError(f"slot value {v} outside [0, 2^120)")
         out |= v << (SLOT_BITS * i)
     return out
 

@@ -25,6 +25,9 @@ from typing import Any
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 # Scheme names a bank may write before a unified social credit code.
 USCC_NAMES = ("USCC", "CN-USCC", "CN-SAMR", "CN-SAIC")
+# Two scheme names a bank may write for org-id.guide's MX-RFC (a few, written
+# out here; the product's full table is connectors/scheme_aliases.csv).
+SCHEME_NAMES = {"RFC": "MX-RFC", "REGISTRO FEDERAL DE CONTRIBUYENTES": "MX-RFC"}
 
 
 def release(value: Decimal, transform: Mapping[str, Any] | None) -> Decimal:
@@ -81,14 +84,15 @@ def uscc_valid(code: str) -> bool:
 
 def company_key(raw: str) -> str | None:
     """``USCC:<code>`` for a valid unified social credit code (bare or under a
-    USCC scheme name), ``SCHEME:id`` for another scheme; None when invalid."""
+    USCC scheme name), ``SCHEME:id`` for another scheme (upper case, spaces
+    collapsed, ``SCHEME_NAMES`` renamed); None when invalid."""
     text = raw.strip()
-    scheme, sep, ident = text.rpartition(":") if ":" in text else ("", "", text)
-    scheme, ident = scheme.strip().upper(), ident.strip()
+    scheme, sep, ident = text.partition(":") if ":" in text else ("", "", text)
+    scheme, ident = " ".join(scheme.split()).upper(), ident.strip()
     if not sep or scheme in USCC_NAMES:
         code = ident.upper().replace(" ", "").replace("-", "")
         return f"USCC:{code}" if uscc_valid(code) else None
-    return f"{scheme}:{ident}" if ident else None
+    return f"{SCHEME_NAMES.get(scheme, scheme)}:{ident}" if scheme and ident else None
 
 
 def read_bank_batch(path: Path) -> list[tuple[str, str | None]]:

@@ -1,7 +1,8 @@
 """Shared fixtures.
 
-Real public files written by others live in ../shared/data/real (see its
-SOURCES.md). Tests read them in place and never copy them into the project.
+Real public files written by others live in ../shared/data/real and, a
+second set covering what real publishers do, ../shared/data/real2 (see each
+folder's SOURCES.md). Tests read them in place and never copy them into the project.
 A user's own clone may not have that folder: then those tests skip and say
 why. CI always has it.
 """

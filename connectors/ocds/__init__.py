@@ -32,6 +32,7 @@ from connectors.node_store import NodeStore
 from connectors.ocds.extract import Extractor
 from connectors.ocds.merge import merge_releases, release_sort_key
 from connectors.ocds.notes import Notes, warn_currencies
+from connectors.ocds.parties import read_publisher
 from connectors.ocds.reading import FileReader, input_files
 from connectors.ocds.staging import Scratch
 from connectors.quality import QualityReport
@@ -46,7 +47,7 @@ class OcdsConnector(Connector):
     def load(self, paths: Sequence[Path], store: NodeStore, options: LoadOptions) -> QualityReport:
         report = QualityReport(source=self.kind)
         notes = Notes()
-        extractor = Extractor(notes)
+        extractor = Extractor(notes, read_publisher(options.mapping))
         with (
             tempfile.TemporaryDirectory(prefix="tspace-ocds-") as scratch_dir,
             Scratch(Path(scratch_dir) / "releases.sqlite") as scratch,

@@ -13,9 +13,13 @@ never merged).
 Bids. Per compiled release: one ``tenderer`` row per ``tender.tenderers[]``
 entry and one ``supplier`` row per supplier of each award, keyed
 ``ocid|role|award id or -|supplier key``. tender_date is
-tender.tenderPeriod.startDate, else tender.datePublished, else the release
-date; award_date is award.date, else the earliest dateSigned of the award's
-contracts, else the release date (dates as written, before any offset).
+tender.tenderPeriod.startDate, else its endDate, else tender.datePublished,
+never the release's date (a release may be published years after its
+tender); award_date is award.date, else the earliest dateSigned of the
+award's contracts, else the release date (warned); dates as written, before
+any offset. Warned with counts and examples: bids with no usable date (no
+tender date, and for a supplier no award date either), tender periods that
+end before they start, and tender dates after their award's date.
 award_amount is rounded half-even to cents (warned when that changed it),
 in the award's currency: nothing is converted here, and currencies that the
 node's rate table cannot convert to ``BASE_CURRENCY`` are warned after the
@@ -28,6 +32,7 @@ compiled ocid reports the first of its releases in load order.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Literal
@@ -42,7 +47,26 @@ from connectors.ocds.staging import Unit
 from connectors.ocds.values import as_list, as_object, date_part, id_text
 
 _CENT = Decimal("0.01")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 ARROW_CHUNK_ROWS = 10_000
+
+
+def _iso(day: str | None) -> bool:
+    """Whether a date as staged is a YYYY-MM-DD day that can be compared."""
+    return day is not None and _ISO_DAY.fullmatch(day) is not None
+
+
+def _suppliers_in(value: Any) -> int:
+    """Supplier entries anywhere inside ``value`` (lists under a
+    ``suppliers`` key)."""
+    if isinstance(value, dict):
+        return sum(
+            (len(v) if k == "suppliers" and isinstance(v, list) else 0) + _suppliers_in(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return sum(_suppliers_in(v) for v in value)
+    return 0
 
 
 class _Rows:
@@ -108,7 +132,7 @@ class _Release:
         """Identify ``org`` once; record its party row (or its rejection)."""
         if path in self.cache:
             return self.cache[path]
-        result = party_identity(org, path, self.x.notes)
+        result = party_identity(org, path, self.x.notes, self.x.default_scheme)
         self.cache[path] = result
         if isinstance(result, Problem):
             self.x.reject(self.unit.file, self.unit.row, result.field, result.reason)
@@ -138,8 +162,9 @@ class _Release:
 class Extractor:
     """Turns compiled releases into staged party and bid rows."""
 
-    def __init__(self, notes: Notes) -> None:
+    def __init__(self, notes: Notes, default_scheme: str | None = None) -> None:
         self.notes = notes
+        self.default_scheme = default_scheme  # for ids written without a scheme
         # party key -> (identity, file, row) of its first appearance
         self.parties: dict[str, tuple[PartyId, str, int]] = {}
         self.spellings: dict[str, Counter[str]] = {}
@@ -158,13 +183,14 @@ class Extractor:
         buyer_key = self._buyer(rel, c.get("buyer"))
         release_date = date_part(c.get("date"))
         period = as_object(tender.get("tenderPeriod"))
-        tender_date = (
-            date_part(period.get("startDate"))
-            or date_part(tender.get("datePublished"))
-            or release_date
-        )
-        tenderers = as_list(tender.get("tenderers"))
-        awards = as_list(c.get("awards"))
+        start, end = date_part(period.get("startDate")), date_part(period.get("endDate"))
+        if start and end and _iso(start) and _iso(end) and end < start:
+            self.notes.add("period_reversed", unit.file, unit.row)
+        # Never the release's date: a release published years after its
+        # tender would date the bid then (issue 23).
+        tender_date = start or end or date_part(tender.get("datePublished"))
+        tenderers = self._array(tender.get("tenderers"), "tenderers", unit)
+        awards = self._array(c.get("awards"), "awards", unit)
         if not tenderers and not awards:
             self.notes.add("no_bids", unit.file, unit.row)
             return
@@ -176,11 +202,24 @@ class Extractor:
                 self._reject_bid(unit, f"tender.tenderers[{i}]", "tenderer", party)
                 continue
             tenderer_keys.add(party.key)
+            if tender_date is None:
+                self.notes.add("undated_bid", unit.file, unit.row)
             self._bid(unit, common, "tenderer", None, party.key, {})
         contracts = as_list(c.get("contracts"))
         for j, award in enumerate(awards):
             self._award(unit, rel, common, j, award, contracts, release_date)
         self._note_unlisted_tenderers(rel, tenderer_keys)
+
+    def _array(self, value: Any, field_name: str, unit: Unit) -> list[Any]:
+        """``value`` when it is an array; anything else but null is warned,
+        with the supplier entries it holds (Taiwan's publisher writes
+        ``awards`` as one object with ``items[].suppliers[]``), never
+        dropped without a word."""
+        if value is None or isinstance(value, list):
+            return value or []
+        self.notes.add(f"not_array:{field_name}", unit.file, unit.row)
+        self.notes.count(f"not_array_suppliers:{field_name}", _suppliers_in(value))
+        return []
 
     def _buyer(self, rel: _Release, buyer: Any) -> str | None:
         if buyer is None:
@@ -206,7 +245,7 @@ class Extractor:
         if not isinstance(award, dict):
             self.reject(unit.file, unit.row, where, "not an award object")
             return
-        suppliers = as_list(award.get("suppliers"))
+        suppliers = self._array(award.get("suppliers"), "suppliers", unit)
         if not suppliers:
             self.notes.add("no_suppliers", unit.file, unit.row)
             return
@@ -224,6 +263,12 @@ class Extractor:
             and k.get("dateSigned")
         ]
         award_date = date_part(award.get("date")) or min((d for d in signed if d), default=None)
+        if award_date is None and release_date is not None:
+            self.notes.add("award_release_dated", unit.file, unit.row)
+        tender_date = common["tender_date"]
+        dated = award_date or release_date
+        if tender_date and dated and _iso(tender_date) and _iso(dated) and tender_date > dated:
+            self.notes.add("period_after_award", unit.file, unit.row)
         for k, ref in enumerate(suppliers):
             path = f"{where}.suppliers[{k}]"
             if award_id is None:
@@ -233,6 +278,8 @@ class Extractor:
             if isinstance(party, Problem):
                 self._reject_bid(unit, path, "supplier", party)
                 continue
+            if tender_date is None and dated is None:
+                self.notes.add("undated_bid", unit.file, unit.row)
             self._bid(
                 unit,
                 common,
@@ -240,7 +287,7 @@ class Extractor:
                 award_id,
                 party.key,
                 {
-                    "award_date": award_date or release_date,
+                    "award_date": dated,
                     "award_amount": amount,
                     "currency": str(currency) if currency is not None else None,
                     "award_status": status,

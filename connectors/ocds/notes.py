@@ -36,6 +36,16 @@ _MESSAGES = {
     "references go to the first",
     "tenderer_role": "parties with the role 'tenderer' that tender.tenderers does not list: "
     "no tenderer row was made for them",
+    "default_scheme": "identifiers without a scheme keyed under the centre's declared "
+    "default_scheme",
+    "undated_bid": "bids without a usable date (no tender period, tender datePublished or, "
+    "for a supplier, award date; a release's publication date is never used): loaded, "
+    "left out of every time window (bids_12m)",
+    "award_release_dated": "awards without a date or a signed contract, dated by their "
+    "release's date",
+    "period_reversed": "tender periods that end before they start (as published; "
+    "the start is the bid date)",
+    "period_after_award": "tender dates after their award's date (as published)",
     "rfc_inferred": "identifiers without a scheme read as Mexican RFCs (MX-RFC) from their form",
     "rfc_bad_date": "ids without a scheme read as RFCs although their date part is not a date "
     "(a letter O for a zero?)",
@@ -73,6 +83,16 @@ class Notes:
                 where = self.examples.get(kind)
                 suffix = f" (e.g. {'; '.join(where)})" if where else ""
                 report.warnings.append(f"{_MESSAGES[kind]}: {n}{suffix}")
+        for kind, n in self.counts.items():
+            if kind.startswith("not_array:"):
+                name = kind[10:]
+                inside = self.counts.get(f"not_array_suppliers:{name}", 0)
+                shown = "; ".join(self.examples.get(kind, []))
+                report.warnings.append(
+                    f"compiled releases whose {name} is not an array (an object?): not read, "
+                    f"no rows from it, {inside} supplier entr{'y' if inside == 1 else 'ies'} "
+                    f"inside left out: {n} (e.g. {shown})"
+                )
         if statuses:
             listed = ", ".join(f"{s or '(empty)'} ({n})" for s, n in statuses.items())
             report.warnings.append(

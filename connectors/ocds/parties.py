@@ -4,16 +4,21 @@ Organisations come from ``parties[]`` and are referenced by id from
 ``buyer``, ``tender.tenderers[]`` and ``awards[].suppliers[]``; OCDS
 1.0-style releases without ``parties`` (CDMX) carry the identifier inline.
 The party key comes from ``identifier`` (then ``additionalIdentifiers``),
-never from the publisher's local party id:
+never from the publisher's local party id, and is always a key a bank can
+request (``connectors.identifiers.company_key`` gives it back unchanged):
 
 * ``USCC:<code>`` for a valid unified social credit code under a scheme that
   names one (``USCC_SCHEMES``), under no scheme, or under another ``CN-``
   scheme; a USCC scheme with an invalid code is rejected with the reason;
-* ``MX-RFC:<id>`` for an id without a scheme that has the form of a Mexican
-  RFC (CDMX writes only the id), with a warning;
-* otherwise ``<SCHEME>:<id>``, the scheme upper-cased, descriptive names that
-  publishers write instead of the org-id.guide code mapped by
-  ``SCHEME_ALIASES`` (so the keys match the ``MX-RFC:...`` a bank writes).
+* for an id without a scheme: the centre's declared default scheme
+  (``default_scheme``, as Taiwan's publisher writes every id bare), else
+  ``MX-RFC:<id>`` for an id that has the form of a Mexican RFC (CDMX writes
+  only the id), with a warning;
+* otherwise ``<SCHEME>:<id>`` under the scheme's canonical name
+  (``canonical_scheme``): the org-id.guide code for the aliases listed in
+  ``connectors/scheme_aliases.csv`` (``RFC`` and the Spanish names of the
+  RFC -> ``MX-RFC``), else the name as written, upper-cased, spaces
+  collapsed.
 
 A party without a usable identifier is rejected (file, release row, field);
 no key is invented for it.
@@ -25,23 +30,46 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
-from connectors.identifiers import USCC_SCHEMES, normalise_uscc, uscc_error
+import yaml
+
+from connectors.identifiers import canonical_scheme, normalise_uscc, scheme_key, uscc_error
 from connectors.ocds.notes import Notes
 from connectors.ocds.values import as_object, id_text
+from trusted_space.core.errors import InputError, InvalidIdentifier, Location
 
-# Descriptive scheme names publishers write instead of org-id.guide codes
-# (upper-cased, spaces collapsed), as seen in Compranet and DNCP data.
-SCHEME_ALIASES = {
-    "REGISTRO FEDERAL DE CONTRIBUYENTES DE MÉXICO": "MX-RFC",
-    "REGISTRO FEDERAL DE CONTRIBUYENTES": "MX-RFC",
-    "REGISTRO ÚNICO DE CONTRIBUYENTE EMITIDO POR EL MINISTERIO DE HACIENDA": "PY-RUC",
-}
 # A Mexican RFC: 3 (companies) or 4 (persons) letters, a YYMMDD date and a
 # 3-character homoclave. The date may hold a letter O typed for a zero, as
 # CDMX's "TTVO711095D2" does; such ids are kept as written, and warned.
 _RFC = re.compile(r"([A-ZÑ&]{3,4})([0-9O]{6})([A-Z0-9]{3})")
+
+
+def read_publisher(path: Path | None) -> str | None:
+    """The default scheme a centre declares for its publisher (``--mapping``
+    of an OCDS load: a YAML or JSON object ``{default_scheme: <scheme>}``),
+    canonicalised; None without a file."""
+    if path is None:
+        return None
+    where = Location(str(path), None, None)
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read the publisher declaration: {exc}", where) from exc
+    if not isinstance(doc, dict) or set(doc) != {"default_scheme"}:
+        raise InputError(
+            "an OCDS mapping declares exactly one key, default_scheme (the scheme of "
+            "ids written without one)",
+            where,
+        )
+    scheme = doc["default_scheme"]
+    if not isinstance(scheme, str):
+        raise InputError("default_scheme must be a scheme name", where)
+    try:
+        return canonical_scheme(scheme)
+    except InvalidIdentifier as exc:
+        raise InputError(f"default_scheme: {exc.reason}", where) from exc
 
 
 @dataclass(frozen=True)
@@ -58,10 +86,10 @@ class Problem:
 
 
 def _scheme(value: Any) -> str | None:
+    """The scheme as written, or None when there is none."""
     if not isinstance(value, str) or not value.strip():
         return None
-    scheme = " ".join(value.split()).upper()
-    return SCHEME_ALIASES.get(scheme, scheme)
+    return value
 
 
 def _uscc(ident: str) -> tuple[str, str | None]:
@@ -88,7 +116,9 @@ def _rfc_form(ident: str) -> Literal["valid", "bad date"] | None:
     return "bad date"
 
 
-def party_identity(org: dict[str, Any], path: str, notes: Notes) -> PartyId | Problem:
+def party_identity(
+    org: dict[str, Any], path: str, notes: Notes, default_scheme: str | None = None
+) -> PartyId | Problem:
     """The party key of an organisation object at ``path`` (see the module
     docstring), or why it has none."""
     candidates: list[tuple[str, Any]] = [(f"{path}.identifier", org.get("identifier"))]
@@ -102,8 +132,15 @@ def party_identity(org: dict[str, Any], path: str, notes: Notes) -> PartyId | Pr
         ident = id_text(candidate.get("id"), notes)
         if ident is None:
             continue
-        scheme = _scheme(candidate.get("scheme"))
-        if scheme in USCC_SCHEMES:
+        written = _scheme(candidate.get("scheme"))
+        if written is None and default_scheme is not None:
+            notes.count("default_scheme")
+            written = default_scheme
+        try:
+            scheme = None if written is None else canonical_scheme(written)
+        except InvalidIdentifier as exc:
+            return Problem(f"{where}.scheme", exc.reason)
+        if scheme == "USCC":
             code, error = _uscc(ident)
             if error is not None:
                 return Problem(f"{where}.id", f"not a valid unified social credit code: {error}")
@@ -118,18 +155,29 @@ def party_identity(org: dict[str, Any], path: str, notes: Notes) -> PartyId | Pr
                 notes.count("rfc_inferred")
                 if rfc == "bad date":
                     notes.count("rfc_bad_date")
-                return PartyId(f"MX-RFC:{ident}", "MX-RFC", ident)
+                return _keyed("MX-RFC", ident, where)
             unschemed = unschemed or Problem(
                 f"{where}.scheme",
                 "no scheme, and the id is neither a unified social credit code nor a "
-                "Mexican RFC; no party key is invented",
+                "Mexican RFC; no party key is invented (a centre whose publisher writes "
+                "ids without a scheme declares its default_scheme)",
             )
             continue
-        return PartyId(f"{scheme}:{ident}", scheme, ident)
+        return _keyed(scheme, ident, where)
     return unschemed or Problem(
         f"{path}.identifier",
         "no identifier (id) or additionalIdentifiers; no party key is invented",
     )
+
+
+def _keyed(scheme: str, ident: str, where: str) -> PartyId | Problem:
+    """The key a bank writes for (scheme, id), the very function it uses."""
+    try:
+        key = scheme_key(scheme, ident)
+    except InvalidIdentifier as exc:
+        return Problem(f"{where}.id", exc.reason)
+    code, _, identifier = key.partition(":")
+    return PartyId(key, code, identifier)
 
 
 def party_name(org: dict[str, Any]) -> str | None:

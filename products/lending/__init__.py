@@ -107,8 +107,9 @@ TENDER_LENDING = Product(
                 f"{BIDS}.award_date": "filter",
                 f"{BIDS}.award_status": "filter",
             },
-            "Distinct buyers awarding in the last 36 months",
-            "近36个月不同采购人数",
+            "Distinct buyers awarding in the last 36 months (several centres: the sum of "
+            "their counts, an upper bound)",
+            "近36个月不同采购人数（多个交易中心：各中心计数之和，为上限）",
         ),
         Feature(
             "days_since_last_award",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from connectors.companies import read_companies
 from products.lending import TENDER_LENDING
-from products.lending.runner import FeatureRow, feature_rows, features_header
+from products.lending.runner import FeatureRow, distinct_keys, feature_rows, features_header
 from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.nodes.remote import choose_providers, connect_consumer, run_remote_lookup
 from trusted_space.transport.http import HttpTransport
@@ -34,7 +34,7 @@ def client_lend(
     chosen = choose_providers(transport, TENDER_LENDING.name, {"centre"}, providers)
     wanted = features or [f.name for f in TENDER_LENDING.features]
     batch = read_companies(applicants)
-    keys = [c.key for c in batch if c.key is not None]
+    keys = distinct_keys(batch)
     values: list[list[Decimal | None] | None] = []
     withheld: list[bool] = []
     duties: dict[str, int] = {}

@@ -7,6 +7,7 @@
 --   with an award date on or before as_of.
 -- Amounts in yuan: CNY as is, other currencies through the centre's rate
 --   table only; an amount without a rate (or without a currency) is left out.
+--   Computed exactly in DECIMAL(38, 10), then rounded to cents once (DuckDB's cast).
 WITH rows AS (
     SELECT
         s.handle,
@@ -17,7 +18,11 @@ WITH rows AS (
         b.award_status,
         b.award_date,
         coalesce(b.tender_date, b.award_date) AS bid_date,
-        b.award_amount * CASE WHEN b.currency = 'CNY' THEN 1 ELSE r.rate END AS amount_cny
+        -- DECIMAL(38, 2) times DECIMAL(38, 8): exact to 28 integer digits (an
+        -- 18-digit product overflowed at 1e8 yuan).
+        CAST(b.award_amount AS DECIMAL(38, 2))
+            * CASE WHEN b.currency = 'CNY' THEN CAST(1 AS DECIMAL(38, 8))
+                   ELSE CAST(r.rate AS DECIMAL(38, 8)) END AS amount_cny
     FROM subjects AS s
     JOIN tender_bids AS b ON b.supplier_key = s.subject
     LEFT JOIN currency_rates AS r ON r.currency = b.currency AND r.base_currency = 'CNY'

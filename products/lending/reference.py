@@ -1,7 +1,8 @@
 """The plaintext reference for tender_lending_features.
 
 Reads the trading centres' OCDS release packages directly with DuckDB's JSON
-reader (not the OCDS connector, not the product's feature SQL), computes
+reader (not the OCDS connector, not the product's feature SQL; award
+amounts with Python's json, exact to the cent at any size), computes
 every feature per centre, and combines the centres in the clear the way the
 private pipeline must: sums added, the win rate from summed wins and bids,
 extremes exact for a company one centre holds and rounded to the product's
@@ -13,12 +14,14 @@ tests.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from products.lending.runner import FeatureRow
 from products.reference_kit import read_bank_batch, release
@@ -58,7 +61,9 @@ tenderer AS (
 award AS (
     SELECT r.ocid AS ocid, a.id AS award_id, a.status AS status,
            local_date(a.date) AS award_date,
-           CAST(a.value.amount AS DECIMAL(18, 2)) AS amount, a.value.currency AS currency,
+           (SELECT CAST(m.amount AS DECIMAL(38, 2)) FROM amounts AS m
+            WHERE m.ocid = r.ocid AND m.award_id = CAST(a.id AS VARCHAR)) AS amount,
+           a.value.currency AS currency,
            local_date(r.tender.tenderPeriod.startDate) AS bid_date,
            r.buyer.id AS buyer, a.suppliers AS suppliers
     FROM rel, unnest(r.awards) AS x(a)
@@ -98,9 +103,30 @@ FROM (SELECT DISTINCT company FROM participation) AS c
 """
 
 
+def exact_amounts(files: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(ocid, award id, amount as written) per award: DuckDB's JSON reader
+    reads numbers as doubles, which are not exact past 2^53 cents, so the
+    amounts are read here with Python's json and decimals."""
+    out = []
+    for name in files:
+        doc = json.loads(Path(name).read_text(encoding="utf-8"), parse_float=Decimal)
+        for r in doc.get("releases") or []:
+            for a in r.get("awards") or []:
+                amount = (a.get("value") or {}).get("amount")
+                if amount is not None:
+                    out.append((str(r["ocid"]), str(a["id"]), str(amount)))
+    return out
+
+
 def per_centre(folder: Path, as_of: dt.date) -> dict[str, dict[str, Any]]:
     files = sorted(str(p) for p in Path(folder).glob("*.json"))
     with duckdb.connect() as con:
+        rows = exact_amounts(files)
+        columns = {
+            n: pa.array([r[i] for r in rows], pa.string())
+            for i, n in enumerate(("ocid", "award_id", "amount"))
+        }
+        con.register("amounts", pa.table(columns))
         # The generated timestamps carry +08:00; their date is the local date.
         con.execute("SET TimeZone = 'Asia/Shanghai'")
         con.execute("CREATE MACRO local_date(x) AS CAST(CAST(x AS TIMESTAMPTZ) AS DATE)")

@@ -91,6 +91,13 @@ def requested_features(policies: Sequence[Path], centres: Sequence[str]) -> list
     return allowed
 
 
+def distinct_keys(batch: Sequence[Company]) -> list[str]:
+    """The valid keys of a batch, each once, in the order first named: a
+    company the bank names on several rows (or in several accepted forms) is
+    asked about once and answered on every row."""
+    return list(dict.fromkeys(c.key for c in batch if c.key is not None))
+
+
 def feature_rows(
     batch: list[Company],
     features: list[str],
@@ -98,15 +105,17 @@ def feature_rows(
     withheld: Sequence[bool] = (),
 ) -> list[FeatureRow]:
     """Companies in order; ``values`` (and ``withheld``) hold one entry per
-    valid key."""
-    rows, it = [], iter(values)
-    refused = iter(withheld or [False] * len(values))
+    distinct valid key (``distinct_keys``)."""
+    keys = distinct_keys(batch)
+    found_for = dict(zip(keys, values, strict=True))
+    refused_for = dict(zip(keys, withheld or [False] * len(keys), strict=True))
+    rows = []
     for company in batch:
         if company.key is None:
             rows.append(FeatureRow(company.ref, "invalid_id", detail=company.detail))
             continue
-        found = next(it)
-        if next(refused):
+        found = found_for[company.key]
+        if refused_for[company.key]:
             rows.append(FeatureRow(company.ref, "no_consent"))
         elif found is None:
             rows.append(FeatureRow(company.ref, "not_found"))
@@ -159,7 +168,7 @@ def run_lending(
             for policy in policies:
                 steward.publish(policy)
         bank = deployment.consumer(consumer)
-        keys = [c.key for c in batch if c.key is not None]
+        keys = distinct_keys(batch)
         job_id = None
         values: list[list[Decimal | None] | None] = []
         withheld: list[bool] = []
@@ -186,7 +195,8 @@ def run_lending(
             timer.merge(node.timer)
         timer.merge(bank.timer)
         timer.merge(deployment.space.timer)
-        held = dict(zip([c.ref for c in batch if c.key is not None], holders, strict=False))
+        holders_of = dict(zip(keys, holders, strict=False))
+        held = {c.ref: holders_of[c.key] for c in batch if c.key in holders_of}
         return LendingRun(
             job_id, features, rows, centres, quality, held, dict(timer.seconds), duties, newest
         )

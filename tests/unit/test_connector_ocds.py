@@ -729,7 +729,9 @@ def test_award_dates_amounts_statuses_and_tender_dates(tmp_path: Path) -> None:
     assert str(a3["award_amount"]) == "3.00"
     assert {str(b["tender_date"]) for b in (a1, a2, a3)} == {"2024-01-05"}
     assert str(got[("ocds-b-2", None)]["tender_date"]) == "2023-11-30"
-    assert str(got[("ocds-b-3", None)]["tender_date"]) == "2024-03-01"
+    # No tender date published: none, never the release's date (issue 23).
+    assert got[("ocds-b-3", None)]["tender_date"] is None
+    assert ": 1 (e.g." in warning(report, "bids without a usable date")
     assert "2" in warning(report, "rounded half-even")
     assert "withdrawn (1)" in warning(report, "award statuses other than")
     assert "2 award amount(s) have no currency" in warning(report, "have no currency")

@@ -81,6 +81,10 @@ def test_uscc_and_company_keys(tmp_path: Path) -> None:
     assert company_key(f" {VALID.lower()} ") == f"USCC:{VALID}"
     assert company_key(f"CN-USCC:{VALID}") == f"USCC:{VALID}"
     assert company_key("mx-rfc:ABC123") == "MX-RFC:ABC123"
+    assert company_key("RFC:ABC123") == "MX-RFC:ABC123"
+    assert company_key(" Nit de  Persona Natural : 1012362575-0") == (
+        "NIT DE PERSONA NATURAL:1012362575-0"
+    )
     assert company_key(VALID[:17] + "4") is None
     batch = tmp_path / "b.csv"
     batch.write_text(f"company_ref,company_id\nr1,{VALID}\nr2,bad\n", encoding="utf-8-sig")
