@@ -32,7 +32,7 @@ from tests.leakcheck import find_canaries, find_in_text, sqlite_text
 from tests.policy_docs import dated_example, write_policy
 from tests.stories import offer_health
 from trusted_space.bulk.blind import MASKED_VALUE_BYTES
-from trusted_space.core.errors import JobFailed, ProtocolError, TspaceError
+from trusted_space.core.errors import JobFailed, PolicyDenied, ProtocolError, TspaceError
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import PAILLIER_2048, TEST_ONLY_PAILLIER_1024
@@ -415,3 +415,25 @@ def test_a_job_on_a_product_that_cannot_run_blind_is_refused(
             providers={"centre": ["centre_a"]},
             model_document=model_document(),
         )
+
+
+def test_a_policy_requiring_blind_denies_a_direct_job_and_runs_a_blind_one(
+    deployment: EmbeddedDeployment, tmp_path: Path
+) -> None:
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    steward = deployment.steward()
+    for name in ("hospital", "cdc"):
+        steward.publish(write_policy(folder, name, dated_example(name, lookup="blind")))
+    insurer = deployment.consumer("insurer")
+    with pytest.raises(PolicyDenied, match="requires the blind lookup"):
+        insurer.submit_lookup(
+            PRODUCT,
+            [canaries.PERSON],
+            as_of=AS_OF,
+            purpose="underwriting",
+            providers=PROVIDERS,
+            model_document=model_document(),
+        )
+    _, scores = blind_job(deployment, [canaries.PERSON])
+    assert scores[0] is not None
