@@ -96,8 +96,8 @@ class BlindProvider:
 
     def _population(self, dataset: str, version: int, epoch: str) -> tuple[list[str], bytes]:
         """The dataset's subjects and their tokens, made once per version and epoch."""
-        base = self.dir / f"{dataset}.v{version}.{epoch}"
-        ids_path, tokens_path = base.with_suffix(".ids"), base.with_suffix(".tokens")
+        base = f"{dataset}.v{version}.{epoch}"
+        ids_path, tokens_path = self.dir / f"{base}.ids", self.dir / f"{base}.tokens"
         if ids_path.exists() and tokens_path.exists():
             return json.loads(ids_path.read_bytes()), tokens_path.read_bytes()
         ids = sorted(self.store.subject_ids(dataset))
