@@ -437,3 +437,13 @@ def test_a_policy_requiring_blind_denies_a_direct_job_and_runs_a_blind_one(
         )
     _, scores = blind_job(deployment, [canaries.PERSON])
     assert scores[0] is not None
+
+
+def test_each_epoch_has_its_own_tokens(deployment: EmbeddedDeployment) -> None:
+    hospital = deployment.provider("hospital")
+    version = hospital.store.datasets()["hospital"][0]
+    ids_a, tokens_a = hospital.blind._population("hospital", version, "2026-11")
+    ids_b, tokens_b = hospital.blind._population("hospital", version, "2026-12")
+    assert ids_a == ids_b and len(tokens_a) == len(tokens_b) == 32 * len(ids_a)
+    assert tokens_a != tokens_b
+    assert hospital.blind._population("hospital", version, "2026-11")[1] == tokens_a
