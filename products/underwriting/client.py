@@ -29,6 +29,7 @@ def client_underwrite(
     providers: Mapping[str, list[str]] | None = None,
     consent_refs: list[str] | None = None,
     timeout: float = 600.0,
+    engine: str = "direct_lookup",
 ) -> list[ScoreRow]:
     node = connect_consumer(transport, workdir)
     document = model.read_bytes() if model else transport.approved_model(UNDERWRITING.name)
@@ -51,6 +52,7 @@ def client_underwrite(
             model_document=document,
             consent_refs=consent_refs,
             timeout=timeout,
+            engine=engine,
         )
         scores = outcome.scores()
     rows = score_rows(batch, scores, score_model)

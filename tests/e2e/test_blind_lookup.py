@@ -447,3 +447,47 @@ def test_each_epoch_has_its_own_tokens(deployment: EmbeddedDeployment) -> None:
     assert ids_a == ids_b and len(tokens_a) == len(tokens_b) == 32 * len(ids_a)
     assert tokens_a != tokens_b
     assert hospital.blind._population("hospital", version, "2026-11")[1] == tokens_a
+
+
+def test_tspace_underwrite_blind_writes_the_direct_runs_scores(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    make_data(data)
+    tspace = str(Path(sys.executable).parent / "tspace")
+    outputs = {}
+    for engine in ("direct_lookup", "blind_lookup"):
+        out = tmp_path / f"{engine}.csv"
+        result = subprocess.run(
+            [
+                tspace,
+                "--lang",
+                "en",
+                "underwrite",
+                "--hospital",
+                str(data / "hospital_visits.csv"),
+                "--cdc-reports",
+                str(data / "cdc_case_reports.csv"),
+                "--cdc-registry",
+                str(data / "cdc_chronic_registry.csv"),
+                "--applicants",
+                str(data / "applicants.csv"),
+                "--model",
+                str(default_model_path()),
+                "--as-of",
+                AS_OF.isoformat(),
+                "--out",
+                str(out),
+                "--workdir",
+                str(tmp_path / engine),
+                "--engine",
+                engine,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs[engine] = out.read_bytes()
+    assert outputs["blind_lookup"] == outputs["direct_lookup"]

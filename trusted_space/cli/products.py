@@ -11,6 +11,7 @@ from trusted_space.cli.common import (
     AsOf,
     ConsentRefs,
     EmbeddedWorkdir,
+    LookupEngine,
     Policies,
     Purpose,
     Ray,
@@ -49,6 +50,7 @@ def underwrite(
     consent_ref: ConsentRefs = None,
     suite: Suite = "default",
     ray: Ray = None,
+    engine: LookupEngine = "direct_lookup",
 ) -> None:
     """核保评分: score an insurer's applicants against hospital and CDC data, privately."""
     use_backend(ray)
@@ -69,6 +71,7 @@ def underwrite(
             policies=policy or [],
             consent_refs=consent_ref or [],
             suite=suite,
+            engine=engine,
         )
     scored = sum(r.status == "scored" for r in run.rows)
     console.print(

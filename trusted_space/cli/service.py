@@ -13,6 +13,7 @@ from trusted_space.cli.common import (
     ApiKeyFile,
     AsOf,
     ConsentRefs,
+    LookupEngine,
     Purpose,
     Ray,
     SpaceUrl,
@@ -255,6 +256,7 @@ def client_underwrite(
         Path, typer.Option("--workdir", help="The insurer's node folder (keys, job files).")
     ] = Path(".tspace-client"),
     consent_ref: ConsentRefs = None,
+    engine: LookupEngine = "direct_lookup",
 ) -> None:
     """核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`."""
     from products.underwriting.client import client_underwrite as run
@@ -271,6 +273,7 @@ def client_underwrite(
             out=out,
             model=model,
             consent_refs=consent_ref or [],
+            engine=engine,
         )
     finally:
         transport.close()
