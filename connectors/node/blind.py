@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import logging
 import secrets
+from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +45,8 @@ from trusted_space.protocol.messages import (
 )
 
 log = logging.getLogger("tspace.provider")
+
+SEEN_KEPT = 16
 
 Row = Callable[
     [Product, BlindUploadRequest, dict[str, list[object]], int], dict[str, Decimal | None]
@@ -73,9 +76,10 @@ class BlindProvider:
         self.snapshots = snapshots
         self.suite = suite
         self._row = row
-        # What the provider was asked during blind jobs (tests read it): the
-        # task's fields, never more than the provider received.
-        self.seen: list[dict[str, object]] = []
+        # The last blind tasks the provider was asked (tests read them): the
+        # task's fields, never more than the provider received; bounded, as a
+        # node runs for months.
+        self.seen: deque[dict[str, object]] = deque(maxlen=SEEN_KEPT)
 
     def _secret(self, path: Path, make: Callable[[], bytes]) -> bytes:
         if path.exists():
