@@ -47,6 +47,11 @@ class JobRequest:
     model_sha256: str | None = None
     epsilon: float | None = None
     consent_refs: list[str] = field(default_factory=list)
+    engine: str | None = None  # the engine the job runs on; None: the product's own
+
+    @property
+    def runs_on(self) -> str:
+        return self.engine or self.product.engine
 
     def columns_used(self) -> dict[str, str]:
         """column -> the most demanding use the job makes of it."""
@@ -334,6 +339,48 @@ class ConsentEvidence:
         ]
 
 
+@dataclass(frozen=True)
+class LookupEngine:
+    """Which engine a per-subject job runs on, and whether the owner's policy
+    lets it: ``lookup: blind`` admits only the blind lookup, under which the
+    consumer never learns whether this owner holds a subject."""
+
+    name = "lookup"
+    required: str  # any | blind
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        if job.product.output_mode == "aggregate":
+            return []
+        engine = job.runs_on
+        if self.required != "blind":
+            return [Check(self.name, True, f"runs on {engine}; the policy allows any lookup")]
+        if engine == "blind_lookup":
+            return [
+                Check(
+                    self.name,
+                    True,
+                    "runs on blind_lookup, as the policy requires: the consumer learns "
+                    "the score only, not whether this owner holds a subject",
+                )
+            ]
+        if "blind_lookup" not in job.product.engines:
+            return [
+                Check(
+                    self.name,
+                    False,
+                    f"the policy requires the blind lookup and {job.product.name} cannot run blind",
+                )
+            ]
+        return [
+            Check(
+                self.name,
+                False,
+                f"the policy requires the blind lookup; the job asks for {engine}, "
+                "which reveals to the consumer which subjects this owner holds",
+            )
+        ]
+
+
 def constraints_of(
     policy: Policy, product: Product, owner_tables: tuple[str, ...], owner_features: list[str]
 ) -> list[Constraint]:
@@ -366,6 +413,7 @@ def constraints_of(
             )
         )
     out.append(ModelApproved(policy.model.sha256 if policy.model else None))
+    out.append(LookupEngine(policy.lookup))
     if policy.consent_required:
         out.append(ConsentEvidence())
     return out

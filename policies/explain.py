@@ -35,6 +35,7 @@ def explain_job(
     providers: dict[str, str] | None = None,
     usage: UsageCounter | None = None,
     consent_refs: Sequence[str] = (),
+    engine: str | None = None,
 ) -> Decision:
     """Evaluate ``policies`` for one job request and return the decision
     with every reason, as the space's gate would. A score product computes
@@ -42,7 +43,10 @@ def explain_job(
     refused); any other product the given ``features`` or all of its own.
     Each role's provider defaults to a participant named after the role;
     quotas count from ``usage`` if given; ``consent_refs`` is the consent
-    evidence the job carries."""
+    evidence the job carries. ``engine`` is the engine the job asks for;
+    by default the blind lookup when a policy requires it and the product
+    can run blind, else the product's own (the ``lookup`` reason says which
+    and why)."""
     try:
         prod = get_product(product)
     except ValueError as exc:
@@ -63,6 +67,11 @@ def explain_job(
         if role not in roles or not name:
             raise InputError(f"provider {role}={name!r}: expected a role of {sorted(roles)}")
         roles[role] = [name]
+    if engine is None:
+        wants_blind = any(p.lookup == "blind" for p in policies)
+        engine = "blind_lookup" if wants_blind and "blind_lookup" in prod.engines else prod.engine
+    elif engine not in prod.engines:
+        raise InputError(f"{product} runs on {', '.join(prod.engines)}, not on {engine!r}")
     day = as_of or dt.datetime.now(CHINA).date()
     request = job_request(
         prod,
@@ -76,5 +85,6 @@ def explain_job(
         features=chosen,
         epsilon=epsilon,
         consent_refs=consent_refs,
+        engine=engine,
     )
     return evaluate(policies, request, usage)

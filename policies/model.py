@@ -136,6 +136,9 @@ class Policy(Strict):
     privacy: Privacy | None = None
     model: ModelPin | None = None
     consent_required: bool = False
+    # "blind": jobs on this owner's data must run as a blind lookup (engine 4),
+    # so the consumer never learns whether the owner holds a subject.
+    lookup: Literal["any", "blind"] = "any"
     duties: Duties | None = None
 
     @model_validator(mode="after")

@@ -64,6 +64,10 @@ def to_odrl(policy: Policy) -> dict[str, Any]:
         constraints.append(_constraint("tspace:modelSha256", "eq", policy.model.sha256))
     if policy.consent_required:
         constraints.append(_constraint("tspace:consentEvidence", "eq", True))
+    if policy.lookup != "any":
+        constraints.append(
+            _constraint("tspace:lookupEngine", "eq", f"tspace:engine/{policy.lookup}")
+        )
 
     output: dict[str, Any] = {
         "tspace:outputMode": policy.output.mode,

@@ -108,6 +108,13 @@ def describe(policy: Policy, language: str = "zh-CN") -> list[str]:
         out.append(
             "每个任务须附带当事人同意凭证。" if zh else "Every job must carry consent evidence."
         )
+    if policy.lookup == "blind":
+        out.append(
+            "逐人查询须以盲查方式运行：使用方只得到评分，无从得知本方是否持有某人的记录。"
+            if zh
+            else "Per-subject jobs must run as a blind lookup: the consumer learns the "
+            "score only, never whether this owner holds a subject."
+        )
     if policy.duties is not None:
         days = policy.duties.retention_days
         out.append(

@@ -63,6 +63,7 @@ def job_request(
     features: Sequence[str] | None = None,
     epsilon: float | None = None,
     consent_refs: Sequence[str] = (),
+    engine: str | None = None,
 ) -> JobRequest:
     """What the policy engine judges of one job (see ``job_features``);
     ``providers`` maps each role to its provider names."""
@@ -77,4 +78,5 @@ def job_request(
         model_sha256=model_sha256(model) if model is not None else None,
         epsilon=epsilon,
         consent_refs=list(consent_refs),
+        engine=engine,
     )

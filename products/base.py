@@ -135,11 +135,14 @@ class JoinSpec(Generic[Q]):
     count_value: str = "count"  # the value min_count compares
 
 
+EngineName = Literal["direct_lookup", "space_join", "blind_lookup"]
+
+
 @dataclass(frozen=True)
 class Product:
     name: str
     package: str
-    engine: Literal["direct_lookup", "space_join"]
+    engine: EngineName  # the engine a job runs on unless it asks for another
     output_mode: OutputMode
     roles: tuple[RoleSpec, ...]
     features: tuple[Feature, ...]
@@ -152,6 +155,14 @@ class Product:
     subject: Literal["resident_id", "company"] = "resident_id"
     # engine "space_join": what the join engine needs from the product
     join: JoinSpec[Any] | None = None
+    # Further engines a job may ask for (JobSpec.engine) or a policy may
+    # require: underwriting allows the blind lookup besides the direct one.
+    also_runs_on: tuple[EngineName, ...] = ()
+
+    @property
+    def engines(self) -> tuple[EngineName, ...]:
+        """Every engine this product's jobs may run on, its own first."""
+        return (self.engine, *(e for e in self.also_runs_on if e != self.engine))
 
     def role(self, role: str) -> RoleSpec:
         for r in self.roles:

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from connectors.base import LoadOptions, get_connector
 from connectors.identifiers import company_key_error, resident_id_error
+from connectors.node.blind import BlindProvider
 from connectors.node.join_upload import join_upload
 from connectors.node.snapshots import Snapshots
 from connectors.node_store import NodeStore
@@ -45,6 +46,9 @@ from trusted_space.nodes.base import Node
 from trusted_space.protocol.api import SpaceAPI
 from trusted_space.protocol.messages import (
     HANDLE_BYTES,
+    BlindEvaluateResult,
+    BlindEvaluateTask,
+    BlindUploadRequest,
     ComputeFeaturesTask,
     DatasetOffer,
     EncryptedFeaturesResult,
@@ -96,6 +100,9 @@ class ProviderNode(Node):
         self.store = NodeStore(self.dir)
         self.snapshots = Snapshots(self.store)
         self._prefetched: dict[str, tuple[Subjects, pa.Table]] = {}
+        self.blind = BlindProvider(
+            name, self.dir, self.keys_dir, self.store, self.snapshots, suite, self._row
+        )
 
     def close(self) -> None:
         self.snapshots.wait()
@@ -138,8 +145,12 @@ class ProviderNode(Node):
         return setup
 
     # -- tasks -------------------------------------------------------------------
-    def handle(self, task: Task) -> PsiResponseResult | EncryptedFeaturesResult | JoinUploadResult:
+    def handle(
+        self, task: Task
+    ) -> PsiResponseResult | EncryptedFeaturesResult | JoinUploadResult | BlindEvaluateResult:
         payload = task.payload
+        if isinstance(payload, BlindEvaluateTask):
+            return self.blind.evaluate(task.job_id, payload)
         if isinstance(payload, PsiRespondTask):
             return self._psi_respond(payload)
         if isinstance(payload, ComputeFeaturesTask):
@@ -286,7 +297,10 @@ class ProviderNode(Node):
 
     @staticmethod
     def _row(
-        product: Product, t: ComputeFeaturesTask, columns: dict[str, list[object]], row: int
+        product: Product,
+        t: ComputeFeaturesTask | BlindUploadRequest,
+        columns: dict[str, list[object]],
+        row: int,
     ) -> dict[str, Decimal | None]:
         """One subject's values, after the policy's release transforms."""
         out: dict[str, Decimal | None] = {}

@@ -13,6 +13,9 @@ UNDERWRITING = Product(
     name="underwriting_score",
     package="products.underwriting",
     engine="direct_lookup",
+    # The blind lookup hides from the insurer whether the CDC or the hospital
+    # holds an applicant (a CDC row is a notifiable or chronic disease).
+    also_runs_on=("blind_lookup",),
     output_mode="score",
     roles=(
         RoleSpec("hospital", "hospital", "hospital_features.sql"),

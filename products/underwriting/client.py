@@ -29,6 +29,7 @@ def client_underwrite(
     providers: Mapping[str, list[str]] | None = None,
     consent_refs: list[str] | None = None,
     timeout: float = 600.0,
+    engine: str = "direct_lookup",
 ) -> tuple[list[ScoreRow], dict[str, int]]:
     """Rows in the batch's order, and the duties the consumer accepted
     (e.g. retention_days), as the embedded run reports them."""
@@ -54,6 +55,7 @@ def client_underwrite(
             model_document=document,
             consent_refs=consent_refs,
             timeout=timeout,
+            engine=engine,
         )
         scores, duties = outcome.scores(), outcome.duties
     rows = score_rows(batch, scores, score_model)

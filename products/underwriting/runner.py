@@ -106,8 +106,14 @@ def run_underwriting(
     suite: str = "default",
     paillier_preset: PaillierPreset = PAILLIER_2048,
     gate: PolicyGate | None = None,
+    engine: str = "direct_lookup",
 ) -> UnderwritingRun:
     """Load both providers, publish any policies, run one job, write scores.csv.
+
+    ``engine="blind_lookup"`` runs the job blind: the insurer learns each
+    applicant's score and not whether the hospital or the CDC holds them (a
+    subject a provider withholds for want of consent scores as one it does
+    not hold).
 
     When a policy denies the job, ``PolicyDenied`` is raised before any
     provider computes anything and no output file is written."""
@@ -153,15 +159,26 @@ def run_underwriting(
         duties: dict[str, int] = {}
         if valid and used:
             with timer.stage("submit"):
-                job_id = insurer.submit_lookup(
-                    UNDERWRITING.name,
-                    valid,
-                    as_of=as_of,
-                    purpose=purpose,
-                    providers={role: [role] for role in sorted(roles)},
-                    model_document=score_model.document,
-                    consent_refs=list(consent_refs),
-                )
+                if engine == "blind_lookup":
+                    job_id = insurer.submit_blind(
+                        UNDERWRITING.name,
+                        valid,
+                        as_of=as_of,
+                        purpose=purpose,
+                        providers={role: [role] for role in sorted(roles)},
+                        model_document=score_model.document,
+                        consent_refs=list(consent_refs),
+                    )
+                else:
+                    job_id = insurer.submit_lookup(
+                        UNDERWRITING.name,
+                        valid,
+                        as_of=as_of,
+                        purpose=purpose,
+                        providers={role: [role] for role in sorted(roles)},
+                        model_document=score_model.document,
+                        consent_refs=list(consent_refs),
+                    )
             deployment.run_job(insurer, job_id)
             outcome = insurer.outcome(job_id)
             scores = outcome.scores()

@@ -317,6 +317,24 @@ Suite = Annotated[
         "gm (SM3, SM2, SM4); fixed when the space is created.",
     ),
 ]
+LOOKUP_ENGINES = ("direct_lookup", "blind_lookup")
+
+
+def _lookup_engine(value: str) -> str:
+    if value not in LOOKUP_ENGINES:
+        raise typer.BadParameter(f"expected one of {', '.join(LOOKUP_ENGINES)}")
+    return value
+
+
+LookupEngine = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="direct_lookup, or blind_lookup: the insurer learns each score and not "
+        "whether a provider holds the applicant.",
+        callback=_lookup_engine,
+    ),
+]
 ConsentRefs = Annotated[
     list[str] | None,
     typer.Option(

@@ -19,6 +19,7 @@ from trusted_space.cli.common import (
     EmbeddedWorkdir,
     Features,
     FeaturesOut,
+    LookupEngine,
     Policies,
     Purpose,
     Ray,
@@ -73,6 +74,7 @@ def underwrite(
     suite: Suite = "default",
     ray: Ray = None,
     allow_future: AllowFuture = False,
+    engine: LookupEngine = "direct_lookup",
 ) -> None:
     """核保评分: score an insurer's applicants against hospital and CDC data, privately."""
     day = parse_as_of(as_of, allow_future)
@@ -95,6 +97,7 @@ def underwrite(
             policies=policy or [],
             consent_refs=consent_ref or [],
             suite=suite,
+            engine=engine,
         )
         print_load_summaries(wd, run.quality)
     warn_stale(day, run.newest)

@@ -21,6 +21,7 @@ from trusted_space.cli.common import (
     ConsentRefs,
     Features,
     FeaturesOut,
+    LookupEngine,
     PathRole,
     Patience,
     Purpose,
@@ -282,6 +283,7 @@ def client_underwrite(
     consent_ref: ConsentRefs = None,
     allow_future: AllowFuture = False,
     patience: Patience = 60.0,
+    engine: LookupEngine = "direct_lookup",
 ) -> None:
     """核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`."""
     day = parse_as_of(as_of, allow_future)
@@ -298,6 +300,7 @@ def client_underwrite(
             out=out,
             model=model,
             consent_refs=consent_ref or [],
+            engine=engine,
         )
     finally:
         transport.close()

@@ -12,6 +12,8 @@ of PSI lookup, stated in the leakage table) and the product output.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import secrets
 import uuid
@@ -26,6 +28,7 @@ from products.features_layout import SLOT_BITS, decode_subject, layout
 from products.registry import get_product
 from products.score_model import SCORE_BITS, WEIGHT_DECIMALS
 from trusted_space.bulk import psi_partitions
+from trusted_space.bulk.blind import masks as blind_masks
 from trusted_space.bulk.parallel import decrypt_values, encrypt_values
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.encoding import FixedPoint
@@ -37,6 +40,7 @@ from trusted_space.crypto.keyfiles import (
     write_secret_json,
 )
 from trusted_space.hazmat import psi
+from trusted_space.hazmat.oprf import OprfRequest
 from trusted_space.hazmat.paillier import (
     PAILLIER_2048,
     PaillierPreset,
@@ -49,6 +53,8 @@ from trusted_space.protocol.api import SpaceAPI
 from trusted_space.protocol.messages import (
     HANDLE_BYTES,
     AckResult,
+    BlindFinishTask,
+    BlindMasksResult,
     CellLayoutSpec,
     JobResult,
     JobSpec,
@@ -218,7 +224,15 @@ class ConsumerNode(Node):
     # -- tasks ----------------------------------------------------------------------------
     def handle(
         self, task: Task
-    ) -> MatchedSubjectsResult | AckResult | JoinUnpackResult | JoinThresholdResult:
+    ) -> (
+        MatchedSubjectsResult
+        | AckResult
+        | JoinUnpackResult
+        | JoinThresholdResult
+        | BlindMasksResult
+    ):
+        if isinstance(task.payload, BlindFinishTask):
+            return self._finish_blind(task.job_id, task.payload)
         if isinstance(task.payload, PsiFinishTask):
             return self._finish_psi(task.job_id, task.payload)
         if isinstance(task.payload, ResultReadyTask):
@@ -230,8 +244,109 @@ class ConsumerNode(Node):
         raise ProtocolError(f"a consumer does not do {task.payload.kind} tasks")
 
     def awaits_more(self, results: Sequence[TaskResult]) -> bool:
-        """Matched subjects are followed by this job's result."""
-        return any(isinstance(r.payload, MatchedSubjectsResult) for r in results)
+        """Matched subjects (a blind job's masks) are followed by this job's result."""
+        return any(isinstance(r.payload, MatchedSubjectsResult | BlindMasksResult) for r in results)
+
+    # -- blind lookups (engine 4) --------------------------------------------------------
+    def submit_blind(
+        self,
+        product: str,
+        person_ids: list[str],
+        *,
+        as_of: dt.date,
+        purpose: str,
+        providers: dict[str, list[str]],
+        model_document: bytes,
+        consent_refs: list[str] | None = None,
+        wait: float = 0.0,
+    ) -> str:
+        """Start a blind lookup for valid, normalised ids; return the job id.
+        The providers see only blinded points; the consumer learns each
+        subject's score and not whether any provider holds it."""
+        if not person_ids:
+            raise ValueError("a lookup needs at least one subject")
+        job_id = uuid.uuid4().hex
+        request = OprfRequest(person_ids)
+        spec = JobSpec(
+            job_id=job_id,
+            product=product,
+            consumer=self.name,
+            purpose=purpose,
+            as_of=as_of,
+            batch_size=len(person_ids),
+            providers=providers,
+            paillier_public_key=self.paillier_public.to_wire(),
+            model=model_document,
+            consent_refs=list(consent_refs or []),
+            engine="blind_lookup",
+        )
+        self._save_job(
+            job_id,
+            {
+                "product": product,
+                "engine": "blind_lookup",
+                "oprf_secret": request.export_secret(),
+                "person_ids": person_ids,
+                "providers": providers,
+                "as_of": as_of.isoformat(),
+                "model_hash": hashlib.sha256(model_document).hexdigest(),
+            },
+        )
+        status = self.transport.submit_job(
+            JobSubmission(spec=spec, blinded=request.blinded()), wait=wait
+        )
+        if status.state == "denied":
+            self._job_path(job_id).unlink(missing_ok=True)
+            raise PolicyDenied(status.reasons)
+        self.leased.extend(status.tasks)
+        log.info("submitted blind job %s (%s, %d subjects)", job_id, product, len(person_ids))
+        return job_id
+
+    def _finish_blind(self, job_id: str, t: BlindFinishTask) -> BlindMasksResult:
+        """Unblind each provider's answer into tokens, open each upload's mask
+        key (checking it was made for this consumer, product, model and
+        as_of), and send per subject and provider its token and Enc(-r)."""
+        state = self._load_job(job_id)
+        if state.get("engine") != "blind_lookup":
+            raise ProtocolError("not a blind job")
+        person_ids: list[str] = state["person_ids"]
+        providers = [n for names in state["providers"].values() for n in names]
+        if set(t.evaluated) != set(providers) or set(t.sealed_keys) != set(providers):
+            raise ProtocolError("the blind answers do not match the job's providers")
+        request = OprfRequest.import_secret(person_ids, state["oprf_secret"])
+        tokens: dict[str, bytes] = {}
+        removals: dict[str, bytes] = {}
+        for name in providers:
+            tokens[name] = request.finalize(t.evaluated[name])
+            try:
+                binding = json.loads(self.sealing_key.open(t.sealed_keys[name]))
+                key = bytes.fromhex(binding["key"])
+                upload_id = bytes.fromhex(binding["upload_id"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ProtocolError(f"{name}'s mask key is not in the expected form") from exc
+            expected = {
+                "provider": name,
+                "consumer": self.name,
+                "product": state["product"],
+                "model_hash": state["model_hash"],
+                "as_of": state["as_of"],
+            }
+            if any(binding.get(k) != v for k, v in expected.items()):
+                raise ProtocolError(f"{name}'s masked upload was made for another job (replayed?)")
+            r = blind_masks(self.suite, key, upload_id, tokens[name])
+            removals[name] = self.paillier_public.pack(
+                encrypt_values(self.paillier_public, [-x for x in r])
+            )
+        # Fresh, random, per job: handles link nothing across jobs.
+        state["handles"] = [secrets.token_bytes(HANDLE_BYTES).hex() for _ in person_ids]
+        state["matched"] = {}
+        state["holders"] = []
+        self._save_job(job_id, state)
+        return BlindMasksResult(
+            handles=b"".join(bytes.fromhex(h) for h in state["handles"]),
+            tokens=tokens,
+            removals=removals,
+        )
 
     # -- space-aided join jobs -----------------------------------------------------------
     def submit_join(

@@ -52,7 +52,23 @@ def run_remote_lookup(
     features: list[str] | None = None,
     consent_refs: list[str] | None = None,
     timeout: float = 600.0,
+    engine: str = "direct_lookup",
 ) -> LookupOutcome:
+    if engine == "blind_lookup":
+        if model_document is None:
+            raise ProtocolError("a blind lookup needs the model")
+        blind_id = node.submit_blind(
+            product,
+            subjects,
+            as_of=as_of,
+            purpose=purpose,
+            providers=providers,
+            model_document=model_document,
+            consent_refs=consent_refs,
+            wait=5.0,
+        )
+        await_result(node, transport, blind_id, timeout)
+        return node.outcome(blind_id)
     job_id = node.submit_lookup(
         product,
         subjects,

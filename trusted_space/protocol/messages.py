@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
+from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.errors import ProtocolError
+from trusted_space.crypto import CryptoSuite
 
 HANDLE_BYTES = 16
 TOKEN_BYTES = 32
@@ -91,11 +93,16 @@ class JobSpec(Message):
     # aggregate products: the one-job token key, sealed to each provider; the
     # space relays them and can open none
     sealed_keys: dict[str, Base64Bytes] | None = None
+    # The engine the consumer asks for, among those its product allows
+    # (``Product.engines``); None: the product's own (``Product.engine``).
+    engine: str | None = None
 
 
 class JobSubmission(Message):
     spec: JobSpec
     psi_request: Base64Bytes | None = None  # lookups: blinded items; opaque to the space
+    # blind lookups: one blinded OPRF point (POINT_BYTES) per subject; opaque to the space
+    blinded: Base64Bytes | None = None
 
 
 # -- tasks: space -> node ----------------------------------------------------
@@ -191,6 +198,55 @@ class JoinThresholdTask(Message):
     blinded: Base64Bytes  # one ciphertext per cell
 
 
+class BlindUploadRequest(Message):
+    """What a provider's masked contributions are for: one consumer, product,
+    model, as_of and day. Nothing here depends on the batch."""
+
+    consumer: str
+    product: str
+    role: str
+    as_of: dt.date
+    day: dt.date  # consent is read on this day (China)
+    features: list[str]
+    transforms: dict[str, dict[str, float | list[float]]] = {}
+    weights: dict[str, int]  # integer model weights of these features
+    model_hash: str
+    # When set, a subject without live consent for this consumer, product and
+    # purpose contributes zero (opted-out subjects always).
+    consent_for: str | None = None
+    purpose: str = ""
+    consumer_sealing_key: str  # hex: the mask key is sealed to it
+
+    def digest(self, suite: CryptoSuite, dataset: str, version: int) -> str:
+        """What an upload answers: this request, the dataset and its version."""
+        body = {"dataset": dataset, "version": version, "request": self.model_dump(mode="json")}
+        return suite.hex_hash(canonical_json(body))
+
+
+class BlindEvaluateTask(Message):
+    """To each provider of a blind lookup: raise the consumer's blinded points
+    to this epoch's OPRF key; upload the epoch's tokens of the dataset version
+    and the masked contributions for ``upload`` when the space holds none for
+    the provider's current epoch. The provider sees the batch size only."""
+
+    kind: Literal["blind_evaluate"] = "blind_evaluate"
+    dataset: str
+    version: int
+    blinded: Base64Bytes  # POINT_BYTES per subject
+    tokens_held: list[str] = []  # epochs whose tokens of this version the space holds
+    uploads_held: list[str] = []  # epochs for which the space holds this upload
+    upload: BlindUploadRequest
+
+
+class BlindFinishTask(Message):
+    """To the consumer: each provider's evaluated points and the sealed key of
+    the masked upload the space will add (opaque to the space)."""
+
+    kind: Literal["blind_finish"] = "blind_finish"
+    evaluated: dict[str, Base64Bytes]  # provider -> POINT_BYTES per subject
+    sealed_keys: dict[str, Base64Bytes]  # provider -> its upload's mask key, sealed
+
+
 TaskPayload = Annotated[
     PsiRespondTask
     | PsiFinishTask
@@ -198,7 +254,9 @@ TaskPayload = Annotated[
     | ResultReadyTask
     | JoinUploadTask
     | JoinUnpackTask
-    | JoinThresholdTask,
+    | JoinThresholdTask
+    | BlindEvaluateTask
+    | BlindFinishTask,
     Field(discriminator="kind"),
 ]
 
@@ -270,6 +328,39 @@ class JoinThresholdResult(Message):
     passed: list[bool]
 
 
+class BlindUpload(Message):
+    """A provider's masked contributions for its whole population, in the
+    order of its epoch tokens: m_j = s_j + r_j, with r_j from a key sealed
+    to the consumer (``sealed_key``). The space reads sizes and the binding
+    fields; the masks hide every s_j statistically (64 bits of slack)."""
+
+    upload_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]  # fresh per upload
+    epoch: str
+    version: int
+    request_hash: str  # the suite hash of the BlindUploadRequest answered
+    tokens_hash: str  # the suite hash of the tokens the values follow
+    values: Base64Bytes  # MASKED_VALUE_BYTES each, signed big-endian
+    sealed_key: Base64Bytes  # mask key and binding, sealed to the consumer
+
+
+class BlindEvaluateResult(Message):
+    kind: Literal["blind_evaluated"] = "blind_evaluated"
+    epoch: str
+    evaluated: Base64Bytes  # POINT_BYTES per blinded point, in order
+    tokens: Base64Bytes = b""  # the epoch's OPRF tokens of the whole dataset, when asked
+    upload: BlindUpload | None = None  # when asked
+
+
+class BlindMasksResult(Message):
+    """Consumer -> space: fresh handles (batch order) and, per provider, each
+    subject's OPRF token and Enc(-r) under the consumer's key."""
+
+    kind: Literal["blind_masks"] = "blind_masks"
+    handles: Base64Bytes
+    tokens: dict[str, Base64Bytes]  # provider -> TOKEN_BYTES per subject
+    removals: dict[str, Base64Bytes]  # provider -> one ciphertext per subject
+
+
 TaskResultPayload = Annotated[
     PsiResponseResult
     | MatchedSubjectsResult
@@ -277,7 +368,9 @@ TaskResultPayload = Annotated[
     | AckResult
     | JoinUploadResult
     | JoinUnpackResult
-    | JoinThresholdResult,
+    | JoinThresholdResult
+    | BlindEvaluateResult
+    | BlindMasksResult,
     Field(discriminator="kind"),
 ]
 

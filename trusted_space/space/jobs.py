@@ -180,14 +180,20 @@ class Jobs:
         return self.status(caller, spec.job_id)
 
     def engine_for(self, spec: JobSpec) -> Engine:
-        """The engine the job's product names."""
+        """The engine the job asks for (``JobSpec.engine``) among those its
+        product allows, or else the one its product names."""
         try:
             product = get_product(spec.product)
         except ValueError as exc:
             raise ProtocolError(str(exc)) from None
-        engine = self.engines.get(product.engine)
+        name = spec.engine or product.engine
+        if name not in product.engines:
+            raise ProtocolError(
+                f"{product.name} runs on {', '.join(product.engines)}, not on {name!r}"
+            )
+        engine = self.engines.get(name)
         if engine is None:
-            raise ProtocolError(f"{product.name} runs on the {product.engine!r} engine, not here")
+            raise ProtocolError(f"{product.name} runs on the {name!r} engine, not here")
         return engine
 
     def privacy_report(self, spec: JobSpec, obligations: Obligations) -> dict[str, Any]:

@@ -73,6 +73,7 @@ def job_request(spec: JobSpec, product: Product, when: dt.datetime) -> JobReques
             features=spec.features,
             epsilon=spec.epsilon,
             consent_refs=spec.consent_refs,
+            engine=spec.engine,
         )
     except InputError as exc:
         raise ProtocolError(str(exc)) from exc

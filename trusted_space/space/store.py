@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS usage (
     seq INTEGER PRIMARY KEY, job_id TEXT NOT NULL, time TEXT NOT NULL, consumer TEXT NOT NULL,
     product TEXT NOT NULL, decision TEXT NOT NULL, batch_size INTEGER NOT NULL, epsilon REAL);
 CREATE INDEX IF NOT EXISTS usage_consumer ON usage(consumer, product, time);
+CREATE TABLE IF NOT EXISTS blind_cache (
+    provider TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, created_at TEXT NOT NULL,
+    PRIMARY KEY (provider, key));
 CREATE TABLE IF NOT EXISTS job_data (
     job_id TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (job_id, key));
 """
@@ -123,3 +126,26 @@ class SpaceStore:
         self.db.execute(
             f"DELETE FROM job_data WHERE job_id = ? AND key NOT IN ({marks})", (job_id, *keep)
         )
+
+    # -- the blind lookup's cache: a provider's epoch tokens and masked uploads --------
+    def put_cached(self, provider: str, key: str, value: bytes) -> None:
+        self.db.execute(
+            "INSERT INTO blind_cache (provider, key, value, created_at) "
+            "VALUES (?, ?, ?, datetime('now')) "
+            "ON CONFLICT(provider, key) DO UPDATE SET value = excluded.value",
+            (provider, key, value),
+        )
+
+    def get_cached(self, provider: str, key: str) -> bytes | None:
+        row = self.db.execute(
+            "SELECT value FROM blind_cache WHERE provider = ? AND key = ?", (provider, key)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def cached_keys(self, provider: str, prefix: str) -> list[str]:
+        rows = self.db.execute(
+            "SELECT key FROM blind_cache WHERE provider = ? AND key LIKE ? ESCAPE '\\' "
+            "ORDER BY key",
+            (provider, prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"),
+        ).fetchall()
+        return [str(r[0]) for r in rows]

@@ -6,6 +6,7 @@ reaches the space only through ``trusted_space.space.port.JobContext``.
 
     lookup.py   direct_lookup: per-subject PSI lookup (underwriting, lending)
     join.py     space_join: the space-aided join for cohort statistics
+    blind.py    blind_lookup: per-subject scores with membership hidden
     combine.py  the lookup's arithmetic on ciphertexts
 
 Adding an engine: one module with a class that fits ``Engine`` (built from a
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 from policies.obligations import Obligations
 from products.base import Product
 from trusted_space.protocol.messages import JobResult, JobSpec, JobSubmission, TaskResultPayload
+from trusted_space.space.engines.blind import BlindProtocol
 from trusted_space.space.engines.join import JoinProtocol
 from trusted_space.space.engines.lookup import LookupProtocol
 from trusted_space.space.port import JobContext
@@ -77,6 +79,7 @@ class Engine(Protocol):
 ENGINES: dict[str, Callable[[JobContext], Engine]] = {
     "direct_lookup": LookupProtocol,
     "space_join": JoinProtocol,
+    "blind_lookup": BlindProtocol,
 }
 
 

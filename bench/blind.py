@@ -1,0 +1,133 @@
+"""The blind lookup (engine 4) beside the direct lookup, against providers of N people.
+
+Generate N people (tspace synth: the hospital holds most, the CDC about 13%),
+load the hospital and the CDC, offer their datasets (PSI setups built and
+cached), then run 1,000-applicant underwriting jobs on one embedded
+deployment, 2048-bit Paillier:
+
+    tokens_s     the providers' epoch OPRF tokens, built once per dataset version
+                 (beside psi_setup_s, the PSI setups of the same sets)
+    first_job_s  the day's first blind job: epoch tokens cached, masked uploads
+                 of both whole populations included
+    ours_s       a blind job with the epoch's tokens and the day's uploads cached
+                 (median of --runs)
+    baseline_s   a direct-engine job at the same sizes against cached setups
+                 (median of --runs, after one job that warms the same caches)
+    ratio        ours_s / baseline_s
+
+Every blind score equals the direct engine's for the same applicants.
+Usage: python bench/blind.py [--n 1000000] [--applicants 1000] [--runs 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import emit, run_facts
+from connectors.applicants import read_applicants
+from connectors.base import LoadOptions
+from products.score_model import ScoreModel
+from trusted_space.demo import default_model_path
+from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.synth import generate_health
+
+AS_OF = dt.date(2026, 10, 31)
+PRODUCT = "underwriting_score"
+PROVIDERS = {"cdc": ["cdc"], "hospital": ["hospital"]}
+
+
+def run(n: int, applicants: int, runs: int, root: Path) -> dict[str, Any]:
+    data = root / f"data-{n}"
+    generate_health(n, 2026, data, applicants=applicants, end_date=AS_OF)
+    ids = [a.person_id for a in read_applicants(data / "applicants.csv") if a.person_id]
+    model = ScoreModel.load(default_model_path()).document
+    with EmbeddedDeployment(root / f"work-{n}") as dep:
+        hospital, cdc = dep.provider("hospital"), dep.provider("cdc")
+        hospital.load("csv", [data / "hospital_visits.csv"], LoadOptions())
+        cdc.load(
+            "csv", [data / "cdc_case_reports.csv", data / "cdc_chronic_registry.csv"], LoadOptions()
+        )
+        t = time.perf_counter()
+        hospital.offer_datasets()
+        cdc.offer_datasets()
+        psi_setup_s = time.perf_counter() - t
+        sizes = {name: len(node.store.subject_ids(name)) for name, node in dep.providers.items()}
+        insurer = dep.consumer("insurer")
+
+        def job(blind: bool) -> tuple[float, list[Decimal | None]]:
+            kw: dict[str, Any] = {
+                "as_of": AS_OF,
+                "purpose": "underwriting",
+                "providers": PROVIDERS,
+                "model_document": model,
+            }
+            start = time.perf_counter()
+            if blind:
+                job_id = insurer.submit_blind(PRODUCT, ids, **kw)
+            else:
+                job_id = insurer.submit_lookup(PRODUCT, ids, **kw)
+            dep.run_job(insurer, job_id)
+            seconds = time.perf_counter() - start
+            return seconds, insurer.outcome(job_id).scores()
+
+        # The epoch tokens' cost, timed under a spare epoch's key; the first
+        # blind job then makes the current epoch's, and the day's uploads,
+        # which are forgotten before the day's first job is timed.
+        t = time.perf_counter()
+        for node in dep.providers.values():
+            version = node.store.datasets()[node.name][0]
+            node.blind._population(node.name, version, "bench-timed")
+        tokens_s = time.perf_counter() - t
+        job(True)
+        dep.space.store.db.execute("DELETE FROM blind_cache WHERE key LIKE 'upload/%'")
+        first_job_s, first_scores = job(True)
+        blind_runs = [job(True) for _ in range(runs)]
+        job(False)  # warms the direct engine's caches (feature snapshots)
+        direct_runs = [job(False) for _ in range(runs)]
+    direct_scores = direct_runs[0][1]
+    diffs = [(a, b) for a, b in zip(blind_runs[0][1], direct_scores, strict=True) if a != b]
+    assert not diffs, diffs[:5]
+    assert first_scores == direct_scores
+    ours = statistics.median(s for s, _ in blind_runs)
+    baseline = statistics.median(s for s, _ in direct_runs)
+    return {
+        "n": n,
+        "applicants": len(ids),
+        "ours_s": round(ours, 3),
+        "baseline_s": round(baseline, 3),
+        "ratio": round(ours / baseline, 2) if baseline else None,
+        "first_job_s": round(first_job_s, 3),
+        "tokens_s": round(tokens_s, 3),
+        "psi_setup_s": round(psi_setup_s, 3),
+        "population": sizes,
+        "ours_runs_s": [round(s, 3) for s, _ in blind_runs],
+        "baseline_runs_s": [round(s, 3) for s, _ in direct_runs],
+        **run_facts(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=1_000_000, help="people generated")
+    parser.add_argument("--applicants", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tspace-bench-") as tmp:
+        emit(run(args.n, args.applicants, args.runs, Path(tmp)), args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""The provider's side of a blind lookup (engine 4).
+
+Per epoch (a calendar month, China time) the provider holds an OPRF key.
+For the space it makes, once per dataset version and epoch, the tokens
+F(k, id) of its whole population (cached here like the PSI setup); per
+consumer, product, model, as_of and day it uploads masked contributions
+m_j = s_j + r_j for every subject it holds, with r_j from a key K_pc kept
+here per consumer and sealed, with the upload's binding, to the consumer
+alone. A subject without live consent (or opted out) contributes s_j = 0,
+which the consumer cannot tell from a subject not held.
+
+What it sees of a job: the blinded points (the batch size), the consumer
+and what the upload is for; never which subjects were asked about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from connectors.node.snapshots import Snapshots
+from connectors.node_store import NodeStore
+from products.base import Product
+from products.registry import get_product
+from products.score_model import SCORE_BITS
+from trusted_space.bulk.blind import masks, pack_values, population_tokens
+from trusted_space.core.canonical_json import canonical_json
+from trusted_space.core.clock import CHINA
+from trusted_space.core.encoding import FixedPoint
+from trusted_space.core.errors import ProtocolError
+from trusted_space.crypto import CryptoSuite
+from trusted_space.crypto.keyfiles import write_secret
+from trusted_space.hazmat.oprf import OprfKey
+from trusted_space.protocol.messages import (
+    BlindEvaluateResult,
+    BlindEvaluateTask,
+    BlindUpload,
+    BlindUploadRequest,
+)
+
+log = logging.getLogger("tspace.provider")
+
+SEEN_KEPT = 16
+
+Row = Callable[
+    [Product, BlindUploadRequest, dict[str, list[object]], int], dict[str, Decimal | None]
+]
+
+
+def current_epoch() -> str:
+    """The OPRF key's epoch: the month in China."""
+    return dt.datetime.now(CHINA).strftime("%Y-%m")
+
+
+class BlindProvider:
+    def __init__(
+        self,
+        name: str,
+        node_dir: Path,
+        keys_dir: Path,
+        store: NodeStore,
+        snapshots: Snapshots,
+        suite: CryptoSuite,
+        row: Row,
+    ) -> None:
+        self.name = name
+        self.dir = node_dir / "blind"
+        self.keys_dir = keys_dir / "blind"
+        self.store = store
+        self.snapshots = snapshots
+        self.suite = suite
+        self._row = row
+        # The last blind tasks the provider was asked (tests read them): the
+        # task's fields, never more than the provider received; bounded, as a
+        # node runs for months.
+        self.seen: deque[dict[str, object]] = deque(maxlen=SEEN_KEPT)
+
+    def _secret(self, path: Path, make: Callable[[], bytes]) -> bytes:
+        if path.exists():
+            return path.read_bytes()
+        value = make()
+        write_secret(path, value)
+        return value
+
+    def oprf_key(self, epoch: str) -> OprfKey:
+        secret = self._secret(
+            self.keys_dir / f"oprf.{epoch}.key", lambda: OprfKey.generate().export_secret()
+        )
+        return OprfKey(secret)
+
+    def consumer_key(self, consumer: str) -> bytes:
+        """K_pc, kept per consumer: the masks' key, sealed to that consumer only."""
+        return self._secret(self.keys_dir / f"mask.{consumer}.key", lambda: secrets.token_bytes(32))
+
+    def _population(self, dataset: str, version: int, epoch: str) -> tuple[list[str], bytes]:
+        """The dataset's subjects and their tokens, made once per version and epoch."""
+        base = f"{dataset}.v{version}.{epoch}"
+        ids_path, tokens_path = self.dir / f"{base}.ids", self.dir / f"{base}.tokens"
+        if ids_path.exists() and tokens_path.exists():
+            return json.loads(ids_path.read_bytes()), tokens_path.read_bytes()
+        ids = sorted(self.store.subject_ids(dataset))
+        tokens = population_tokens(self.oprf_key(epoch), ids)
+        write_secret(ids_path, json.dumps(ids).encode())
+        write_secret(tokens_path, tokens)
+        log.info("built blind tokens for %s v%d (%d subjects)", dataset, version, len(ids))
+        return ids, tokens
+
+    def evaluate(self, job_id: str, t: BlindEvaluateTask) -> BlindEvaluateResult:
+        self.seen.append(t.model_dump(mode="json") | {"job_id": job_id})
+        current = self.store.datasets().get(t.dataset)
+        if current is None or current[0] != t.version:
+            raise ProtocolError(
+                f"dataset {t.dataset} is no longer at version {t.version}; resubmit the job"
+            )
+        epoch = current_epoch()
+        evaluated = self.oprf_key(epoch).evaluate(t.blinded)
+        need_tokens = epoch not in t.tokens_held
+        need_upload = epoch not in t.uploads_held
+        tokens = b""
+        upload = None
+        if need_tokens or need_upload:
+            ids, population = self._population(t.dataset, t.version, epoch)
+            if need_tokens:
+                tokens = population
+            if need_upload:
+                upload = self._upload(t, epoch, ids, population)
+        return BlindEvaluateResult(epoch=epoch, evaluated=evaluated, tokens=tokens, upload=upload)
+
+    def _upload(
+        self, t: BlindEvaluateTask, epoch: str, ids: list[str], tokens: bytes
+    ) -> BlindUpload:
+        """m_j = s_j + r_j for every subject held, in token order; fresh masks."""
+        r = t.upload
+        product = get_product(r.product)
+        try:
+            product.role(r.role)
+        except KeyError as exc:
+            raise ProtocolError(str(exc)) from exc
+        offered = {f.name for f in product.features_for(r.role)}
+        if not r.features or not set(r.features) <= offered or set(r.weights) != set(r.features):
+            raise ProtocolError(f"{r.role} computes only {sorted(offered)} for {product.name}")
+        if product.role(r.role).dataset != t.dataset:
+            raise ProtocolError(f"{r.role} answers from {product.role(r.role).dataset}")
+        parts = self._score_parts(product, r, ids)
+        upload_id = secrets.token_bytes(16)
+        key = self.consumer_key(r.consumer)
+        values = [
+            s + m for s, m in zip(parts, masks(self.suite, key, upload_id, tokens), strict=True)
+        ]
+        binding = {
+            "key": key.hex(),
+            "upload_id": upload_id.hex(),
+            "provider": self.name,
+            "consumer": r.consumer,
+            "product": r.product,
+            "model_hash": r.model_hash,
+            "as_of": r.as_of.isoformat(),
+            "day": r.day.isoformat(),
+            "epoch": epoch,
+        }
+        sealed = self.suite.seal(bytes.fromhex(r.consumer_sealing_key), canonical_json(binding))
+        log.info("masked upload for %d subjects of %s", len(ids), t.dataset)
+        return BlindUpload(
+            upload_id=upload_id.hex(),
+            epoch=epoch,
+            version=t.version,
+            request_hash=r.digest(self.suite, t.dataset, t.version),
+            tokens_hash=self.suite.hex_hash(tokens),
+            values=pack_values(values),
+            sealed_key=sealed,
+        )
+
+    def _score_parts(self, product: Product, r: BlindUploadRequest, ids: list[str]) -> list[int]:
+        """This provider's part of the score for each subject; zero for a
+        subject withheld (no live consent, or opted out)."""
+        table = self.snapshots.feature_rows(product, r.role, r.as_of, ids, ids)
+        if table.num_rows != len(ids):
+            raise ProtocolError("feature SQL must return one row per subject")
+        order = {h: i for i, h in enumerate(table.column("handle").to_pylist())}
+        features = [product.feature(name) for name in r.features]
+        needed = {f.name for f in features}
+        columns = {name: table.column(name).to_pylist() for name in sorted(needed)}
+        today = dt.datetime.now(CHINA).date()
+        if abs((r.day - today).days) > 1:
+            raise ProtocolError("the upload's day is not today")
+        refused = self.snapshots.withheld(ids, r.consent_for, r.product, r.purpose, r.day)
+        scales = {f.name: FixedPoint(f.decimals) for f in features}
+        bound = 1 << SCORE_BITS
+        out = []
+        for person in ids:
+            if person in refused:
+                out.append(0)
+                continue
+            row = self._row(product, r, columns, order[person])
+            try:
+                part = sum(
+                    r.weights[f.name] * scales[f.name].encode(row[f.name] or 0) for f in features
+                )
+            except ValueError as exc:
+                raise ProtocolError(f"a feature value cannot be encoded: {exc}") from exc
+            if abs(part) >= bound:
+                raise ProtocolError("a score part is out of the score's range")
+            out.append(part)
+        return out

@@ -1,0 +1,493 @@
+"""The blind lookup (engine 4) on the embedded deployment.
+
+Scores equal the plaintext DuckDB reference for every applicant, members,
+non-members, members whose features are all zero and subjects without live
+consent mixed in one batch; the insurer's whole view is the same whether
+the CDC holds a subject or not (same score); the provider's view holds no
+identifier of the batch and nothing that depends on which of them it holds;
+the space stores no identifier and no unmasked contribution; bad uploads,
+weak keys and short mask removals are refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from connectors.applicants import read_applicants
+from products.registry import get_product
+from products.score_model import ScoreModel
+from products.underwriting.reference import reference_scores
+from tests import canaries
+from tests.leakcheck import find_canaries, find_in_text, sqlite_text
+from tests.policy_docs import dated_example, write_policy
+from tests.stories import offer_health
+from trusted_space.bulk.blind import MASKED_VALUE_BYTES
+from trusted_space.core.errors import JobFailed, PolicyDenied, ProtocolError, TspaceError
+from trusted_space.demo import default_model_path
+from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.hazmat.paillier import PAILLIER_2048, TEST_ONLY_PAILLIER_1024
+from trusted_space.synth import generate_health
+
+AS_OF = dt.date(2026, 10, 31)
+PRODUCT = "underwriting_score"
+PROVIDERS = {"cdc": ["cdc"], "hospital": ["hospital"]}
+
+
+def _ids(path: Path) -> set[str]:
+    with path.open(encoding="utf-8") as fh:
+        return {r["person_id"] for r in csv.DictReader(fh)}
+
+
+def make_data(out: Path) -> str:
+    """Generated health files with the canary, and one applicant the CDC holds
+    with all-zero features (only a suspected case report, years old); that
+    applicant's id."""
+    generate_health(1500, 12, out, applicants=40, end_date=AS_OF)
+    canaries.plant_health(out)
+    held = (
+        _ids(out / "hospital_visits.csv")
+        | _ids(out / "cdc_case_reports.csv")
+        | _ids(out / "cdc_chronic_registry.csv")
+    )
+    batch = [a.person_id for a in read_applicants(out / "applicants.csv") if a.person_id]
+    zero = next(p for p in batch if p not in held)
+    with (out / "cdc_case_reports.csv").open("a", encoding="utf-8") as fh:
+        fh.write(f"{zero},CR-ZERO-0001,2015-01-02,A01.0,suspected\n")
+    return zero
+
+
+def model_document() -> bytes:
+    return ScoreModel.load(default_model_path()).document
+
+
+def blind_job(dep: EmbeddedDeployment, ids: list[str]) -> tuple[str, list[Decimal | None]]:
+    insurer = dep.consumer("insurer")
+    job = insurer.submit_blind(
+        PRODUCT,
+        ids,
+        as_of=AS_OF,
+        purpose="underwriting",
+        providers=PROVIDERS,
+        model_document=model_document(),
+        consent_refs=["EV-BATCH-2026-11"],
+    )
+    dep.run_job(insurer, job)
+    return job, insurer.outcome(job).scores()
+
+
+def expected_scores(data: Path, tmp: Path, refused: set[str]) -> dict[str, Decimal]:
+    """The reference's scores with the hospital's rows of ``refused`` removed:
+    a subject without consent contributes nothing from that provider."""
+    hospital = tmp / "hospital_consented.csv"
+    with (data / "hospital_visits.csv").open(encoding="utf-8") as src:
+        rows = list(csv.DictReader(src))
+    with hospital.open("w", encoding="utf-8", newline="") as dst:
+        writer = csv.DictWriter(dst, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(r for r in rows if r["person_id"] not in refused)
+    out = {}
+    applicants = {a.ref: a.person_id for a in read_applicants(data / "applicants.csv")}
+    for row in reference_scores(
+        hospital=hospital,
+        reports=data / "cdc_case_reports.csv",
+        registry=data / "cdc_chronic_registry.csv",
+        applicants=data / "applicants.csv",
+        as_of=AS_OF,
+        model=default_model_path(),
+        transforms=dated_example("hospital")["output"]["transforms"],
+    ):
+        person = applicants[row.applicant_ref]
+        if person is not None and row.score is not None:
+            out[person] = row.score
+    return out
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory, suite: str) -> Iterator[dict[str, Any]]:
+    """One blind job under a policy that makes the hospital require consent,
+    with consent recorded for half the applicants it holds."""
+    tmp = tmp_path_factory.mktemp(f"blind-{suite}")
+    data = tmp / "data"
+    zero = make_data(data)
+    folder = tmp / "policies"
+    folder.mkdir()
+    policies = [
+        write_policy(folder, "hospital", dated_example("hospital", consent_required=True)),
+        write_policy(folder, "cdc", dated_example("cdc")),
+    ]
+    lines = _Lines()
+    root = logging.getLogger()
+    root.addHandler(lines)
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        with EmbeddedDeployment(
+            tmp / "work", suite=suite, paillier_preset=TEST_ONLY_PAILLIER_1024
+        ) as dep:
+            offer_health(dep, data)
+            steward = dep.steward()
+            for p in policies:
+                steward.publish(p)
+            batch = [a.person_id for a in read_applicants(data / "applicants.csv") if a.person_id]
+            at_hospital = [p for p in batch if p in _ids(data / "hospital_visits.csv")]
+            consenting = set(at_hospital[::2]) | {canaries.PERSON}
+            dep.provider("hospital").store.record_consents(
+                [
+                    (p, "insurer", PRODUCT, "underwriting", dt.date(2027, 12, 31), f"EV-{i}")
+                    for i, p in enumerate(sorted(consenting))
+                ]
+            )
+            job, scores = blind_job(dep, batch)
+            hospital = dep.provider("hospital")
+            # The canary's unmasked part of the score at the hospital (it consented).
+            canary_part = hospital.blind._score_parts(
+                get_product(PRODUCT), _request(hospital.blind.seen[-1]), [canaries.PERSON]
+            )[0]
+            yield {
+                "tmp": tmp,
+                "data": data,
+                "zero": zero,
+                "batch": batch,
+                "scores": scores,
+                "refused": set(at_hospital) - consenting,
+                "consenting": consenting,
+                "lines": lines.lines,
+                "canary_part": canary_part,
+                "job": job,
+            }
+    finally:
+        root.removeHandler(lines)
+        root.setLevel(old_level)
+
+
+def _request(seen: dict[str, Any]) -> Any:
+    from trusted_space.protocol.messages import BlindUploadRequest
+
+    return BlindUploadRequest.model_validate(seen["upload"])
+
+
+def test_blind_scores_equal_the_reference_for_every_kind_of_applicant(
+    story: dict[str, Any],
+) -> None:
+    data, batch = story["data"], story["batch"]
+    expected = expected_scores(data, story["tmp"], story["refused"])
+    cdc = _ids(data / "cdc_case_reports.csv") | _ids(data / "cdc_chronic_registry.csv")
+    hospital = _ids(data / "hospital_visits.csv")
+    # The batch mixes every kind the engine must treat alike.
+    assert story["zero"] in batch and story["zero"] in cdc
+    assert any(p in cdc for p in batch if p != story["zero"])
+    assert any(p not in cdc and p not in hospital for p in batch)
+    assert story["refused"] and story["consenting"]
+    assert canaries.PERSON in batch
+    scores = story["scores"]
+    assert len(scores) == len(batch) and None not in scores
+    for person, score in zip(batch, scores, strict=True):
+        assert score is not None
+        assert abs(score - expected[person]) < Decimal("1e-9"), person
+    # A subject the hospital holds without consent scores as if it held nothing.
+    unfiltered = expected_scores(data, story["tmp"], set())
+    assert any(expected[p] != unfiltered[p] for p in story["refused"])
+
+
+def test_the_space_stores_and_logs_no_identifier_and_no_unmasked_contribution(
+    story: dict[str, Any],
+) -> None:
+    space = story["tmp"] / "work" / "space"
+    needles = [*canaries.HEALTH_NEEDLES, story["zero"]]
+    assert find_canaries(space, needles) == []
+    assert find_in_text(story["lines"], needles) == []
+    assert find_in_text(sqlite_text(space / "space.sqlite"), needles) == []
+    part = int(story["canary_part"])
+    assert part != 0  # the canary has visits in the window: its part is not trivial
+    raw = part.to_bytes(MASKED_VALUE_BYTES, "big", signed=True)
+    stored = b"".join(p.read_bytes() for p in space.rglob("*") if p.is_file())
+    assert raw not in stored and str(part).encode() not in stored
+    # The check can fail: the hospital node holds the canary.
+    assert find_canaries(story["tmp"] / "work" / "nodes" / "hospital", [canaries.PERSON])
+
+
+def shape(value: Any) -> Any:
+    """A message's form without its random content: sizes, keys, counts."""
+    if isinstance(value, BaseModel):
+        return {
+            k: getattr(value, k) if k == "kind" else shape(getattr(value, k))
+            for k in type(value).model_fields
+        }
+    if isinstance(value, bytes):
+        return ("bytes", len(value))
+    if isinstance(value, str):
+        return ("str", len(value))
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [shape(v) for v in value]
+    return value
+
+
+def consumer_view(tmp: Path, data: Path, batch: list[str]) -> tuple[list[Any], list[Any]]:
+    """Everything the insurer receives in a blind job (tasks and their
+    attached result, in order) as shapes, and its decrypted scores."""
+    received: list[Any] = []
+    with EmbeddedDeployment(tmp, paillier_preset=TEST_ONLY_PAILLIER_1024) as dep:
+        offer_health(dep, data)
+        insurer = dep.consumer("insurer")
+        handle = insurer.handle
+
+        def recording(task: Any) -> Any:
+            received.append(shape(task.payload))
+            return handle(task)
+
+        insurer.handle = recording  # type: ignore[method-assign]
+        job, scores = blind_job(dep, batch)
+        received.append(shape(dep.consumer("insurer").transport.job_status(job)))
+        outcome = insurer.outcome(job)
+        received.append(shape(outcome.matched) | {"holders": outcome.holders})
+    return received, scores
+
+
+def test_the_consumer_cannot_tell_a_held_subject_from_one_not_held(tmp_path: Path) -> None:
+    held = tmp_path / "held"
+    zero = make_data(held)
+    absent = tmp_path / "absent"
+    shutil.copytree(held, absent)
+    reports = absent / "cdc_case_reports.csv"
+    reports.write_text(
+        "".join(
+            line
+            for line in reports.read_text("utf-8").splitlines(keepends=True)
+            if "CR-ZERO-0001" not in line
+        ),
+        encoding="utf-8",
+    )
+    assert zero in _ids(held / "cdc_case_reports.csv")
+    assert zero not in _ids(absent / "cdc_case_reports.csv")
+    batch = [zero, canaries.PERSON]
+    view_held, scores_held = consumer_view(tmp_path / "w1", held, batch)
+    view_absent, scores_absent = consumer_view(tmp_path / "w2", absent, batch)
+    assert scores_held == scores_absent  # same score: the CDC's part is zero
+    assert view_held == view_absent
+    assert [v.get("kind") for v in view_held[:-2]] == ["blind_finish", "result_ready"]
+
+
+def provider_view(tmp: Path, data: Path, batch: list[str]) -> list[dict[str, Any]]:
+    with EmbeddedDeployment(tmp, paillier_preset=TEST_ONLY_PAILLIER_1024) as dep:
+        offer_health(dep, data)
+        blind_job(dep, batch)
+        return list(dep.provider("hospital").blind.seen)
+
+
+def test_the_provider_sees_no_identifier_and_nothing_that_depends_on_membership(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    make_data(data)
+    at_hospital = _ids(data / "hospital_visits.csv")
+    batch = [a.person_id for a in read_applicants(data / "applicants.csv") if a.person_id]
+    held = [p for p in batch if p in at_hospital][:4]
+    not_held = [p for p in batch if p not in at_hospital][:4]
+    assert len(held) == len(not_held) == 4
+    seen_held = provider_view(tmp_path / "w1", data, held)
+    seen_not = provider_view(tmp_path / "w2", data, not_held)
+    assert len(seen_held) == len(seen_not) == 1
+
+    def strip(seen: dict[str, Any]) -> dict[str, Any]:
+        out = dict(seen)
+        out["blinded"] = len(out["blinded"])
+        del out["job_id"]
+        out["upload"] = {k: v for k, v in out["upload"].items() if k != "consumer_sealing_key"}
+        return out
+
+    assert strip(seen_held[0]) == strip(seen_not[0])
+    text = [str(s) for s in seen_held + seen_not]
+    assert find_in_text(text, held + not_held) == []
+
+
+def test_a_consumer_key_under_2048_bits_is_refused(tmp_path: Path) -> None:
+    with EmbeddedDeployment(tmp_path, paillier_preset=PAILLIER_2048) as dep:
+        dep.paillier_preset = TEST_ONLY_PAILLIER_1024  # the consumer's key only
+        data = tmp_path / "data"
+        make_data(data)
+        offer_health(dep, data)
+        with pytest.raises(TspaceError, match="2048"):
+            blind_job(dep, [canaries.PERSON])
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[EmbeddedDeployment]:
+    data = tmp_path / "data"
+    make_data(data)
+    with EmbeddedDeployment(tmp_path / "work", paillier_preset=TEST_ONLY_PAILLIER_1024) as dep:
+        offer_health(dep, data)
+        yield dep
+
+
+def test_a_mask_removal_count_that_does_not_match_the_batch_is_refused(
+    deployment: EmbeddedDeployment,
+) -> None:
+    insurer = deployment.consumer("insurer")
+    finish = insurer._finish_blind
+
+    def short(job_id: str, t: Any) -> Any:
+        r = finish(job_id, t)
+        width = insurer.paillier_public.ciphertext_bytes
+        removals = {k: v[:-width] for k, v in r.removals.items()}
+        return r.model_copy(update={"removals": removals})
+
+    insurer._finish_blind = short  # type: ignore[method-assign]
+    with pytest.raises(JobFailed, match="1 mask removals for a batch of 2"):
+        blind_job(deployment, [canaries.PERSON, "11010519491231002X"])
+
+
+def test_a_replayed_upload_is_refused(deployment: EmbeddedDeployment) -> None:
+    hospital = deployment.provider("hospital").blind
+    uploads: list[Any] = []
+    make = hospital._upload
+
+    def keep(*args: Any) -> Any:
+        uploads.append(make(*args))
+        return uploads[-1]
+
+    hospital._upload = keep  # type: ignore[method-assign]
+    blind_job(deployment, [canaries.PERSON])
+    # The same upload again, for the same request once the space forgot it:
+    # its masks would be reused.
+    deployment.space.store.db.execute("DELETE FROM blind_cache WHERE key LIKE 'upload/%'")
+    hospital._upload = lambda *args: uploads[0]  # type: ignore[method-assign]
+    with pytest.raises(JobFailed, match="sent before"):
+        blind_job(deployment, [canaries.PERSON])
+
+
+def test_an_upload_made_for_another_consumer_is_refused_by_the_consumer(
+    deployment: EmbeddedDeployment,
+) -> None:
+    hospital = deployment.provider("hospital").blind
+    make = hospital._upload
+
+    def forged(t: Any, *args: Any) -> Any:
+        other = t.upload.model_copy(update={"consumer": "someone-else"})
+        return make(t.model_copy(update={"upload": other}), *args).model_copy(
+            update={"request_hash": t.upload.digest(hospital.suite, t.dataset, t.version)}
+        )
+
+    hospital._upload = forged  # type: ignore[method-assign]
+    with pytest.raises(JobFailed):
+        blind_job(deployment, [canaries.PERSON])
+    status = deployment.space.jobs.status("insurer", _last_job(deployment))
+    assert any("made for another job" in r for r in status.reasons)
+
+
+def _last_job(dep: EmbeddedDeployment) -> str:
+    row = dep.space.store.db.execute(
+        "SELECT job_id FROM jobs ORDER BY created_at DESC LIMIT 1"
+    ).fetchone()
+    return str(row[0])
+
+
+def test_a_job_on_a_product_that_cannot_run_blind_is_refused(
+    deployment: EmbeddedDeployment,
+) -> None:
+    insurer = deployment.consumer("insurer")
+    with pytest.raises(ProtocolError, match="not on 'blind_lookup'"):
+        insurer.submit_blind(
+            "tender_lending_features",
+            ["91310115MACANARYA0"],
+            as_of=AS_OF,
+            purpose="lending",
+            providers={"centre": ["centre_a"]},
+            model_document=model_document(),
+        )
+
+
+def test_a_policy_requiring_blind_denies_a_direct_job_and_runs_a_blind_one(
+    deployment: EmbeddedDeployment, tmp_path: Path
+) -> None:
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    steward = deployment.steward()
+    for name in ("hospital", "cdc"):
+        steward.publish(write_policy(folder, name, dated_example(name, lookup="blind")))
+    insurer = deployment.consumer("insurer")
+    with pytest.raises(PolicyDenied, match="requires the blind lookup"):
+        insurer.submit_lookup(
+            PRODUCT,
+            [canaries.PERSON],
+            as_of=AS_OF,
+            purpose="underwriting",
+            providers=PROVIDERS,
+            model_document=model_document(),
+        )
+    _, scores = blind_job(deployment, [canaries.PERSON])
+    assert scores[0] is not None
+
+
+def test_each_epoch_has_its_own_tokens(deployment: EmbeddedDeployment) -> None:
+    hospital = deployment.provider("hospital")
+    version = hospital.store.datasets()["hospital"][0]
+    ids_a, tokens_a = hospital.blind._population("hospital", version, "2026-11")
+    ids_b, tokens_b = hospital.blind._population("hospital", version, "2026-12")
+    assert ids_a == ids_b and len(tokens_a) == len(tokens_b) == 32 * len(ids_a)
+    assert tokens_a != tokens_b
+    assert hospital.blind._population("hospital", version, "2026-11")[1] == tokens_a
+
+
+def test_tspace_underwrite_blind_writes_the_direct_runs_scores(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    make_data(data)
+    tspace = str(Path(sys.executable).parent / "tspace")
+    outputs = {}
+    for engine in ("direct_lookup", "blind_lookup"):
+        out = tmp_path / f"{engine}.csv"
+        result = subprocess.run(
+            [
+                tspace,
+                "--lang",
+                "en",
+                "underwrite",
+                "--hospital",
+                str(data / "hospital_visits.csv"),
+                "--cdc-reports",
+                str(data / "cdc_case_reports.csv"),
+                "--cdc-registry",
+                str(data / "cdc_chronic_registry.csv"),
+                "--applicants",
+                str(data / "applicants.csv"),
+                "--model",
+                str(default_model_path()),
+                "--as-of",
+                AS_OF.isoformat(),
+                "--out",
+                str(out),
+                "--workdir",
+                str(tmp_path / engine),
+                "--engine",
+                engine,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs[engine] = out.read_bytes()
+    assert outputs["blind_lookup"] == outputs["direct_lookup"]

@@ -1,0 +1,104 @@
+"""``lookup: blind``: an owner requires the blind lookup for jobs on its data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from policies.engine import evaluate
+from policies.explain import explain_job
+from policies.model import parse_policy
+from policies.odrl import to_odrl
+from policies.plain import describe
+from products.registry import get_product
+from tests.unit.test_policies import CDC, HOSPITAL, ROOT, job, policy
+from trusted_space.demo import default_model_path
+
+
+def reason(decision, name: str) -> str:  # type: ignore[no-untyped-def]
+    return next(r.detail for r in decision.reasons if r.constraint == name)
+
+
+def test_a_policy_requiring_blind_denies_a_direct_job_and_allows_a_blind_one() -> None:
+    blind = policy(lookup="blind")
+    direct = evaluate([blind], job(providers={"hospital": ["hospital"]}), None)
+    assert not direct.allowed
+    assert {r.constraint for r in direct.reasons} == {"lookup"}
+    assert "requires the blind lookup" in reason(direct, "lookup")
+    allowed = evaluate(
+        [blind], job(providers={"hospital": ["hospital"]}, engine="blind_lookup"), None
+    )
+    assert allowed.allowed, allowed.reasons
+    assert "runs on blind_lookup" in reason(allowed, "lookup")
+    # Without the field any engine runs, and the reason says which.
+    plain = evaluate([policy()], job(providers={"hospital": ["hospital"]}), None)
+    assert plain.allowed and "runs on direct_lookup" in reason(plain, "lookup")
+
+
+def test_a_product_that_cannot_run_blind_is_denied_with_that_reason() -> None:
+    doc = yaml.safe_load(
+        (ROOT / "policies" / "examples" / "tender_lending_features.centres.yaml").read_text("utf-8")
+    )
+    doc["lookup"] = "blind"
+    lending = get_product("tender_lending_features")
+    assert "blind_lookup" not in lending.engines
+    decision = evaluate(
+        [parse_policy(json.dumps(doc, default=str))],
+        job(
+            product=lending,
+            purpose=doc["purposes"][0],
+            consumer=doc["consumers"][0],
+            features=[f.name for f in lending.features],
+            providers={"centre": [doc["owners"][0]]},
+            model_sha256=None,
+            when=job().when.replace(year=int(str(doc["valid_from"])[:4])),
+        ),
+        None,
+    )
+    assert not decision.allowed
+    assert "cannot run blind" in reason(decision, "lookup")
+
+
+def test_explain_picks_the_blind_lookup_when_a_policy_requires_it() -> None:
+    blind = policy(lookup="blind")
+    cdc = yaml.safe_load(CDC.read_text("utf-8")) | {"lookup": "blind"}
+    both = [blind, parse_policy(json.dumps(cdc, default=str))]
+    kw = dict(
+        consumer="insurer",
+        product="underwriting_score",
+        purpose="underwriting",
+        batch_size=100,
+        model=default_model_path(),
+        as_of=job().when.date(),
+    )
+    picked = explain_job(both, **kw)  # type: ignore[arg-type]
+    assert "runs on blind_lookup" in reason(picked, "lookup")
+    forced = explain_job(both, engine="direct_lookup", **kw)  # type: ignore[arg-type]
+    assert not forced.allowed and "requires the blind lookup" in reason(forced, "lookup")
+
+
+def test_the_odrl_export_and_the_plain_text_carry_it() -> None:
+    blind = policy(lookup="blind")
+    constraints = to_odrl(blind)["permission"][0]["constraint"]
+    assert {"leftOperand": "tspace:lookupEngine", "operator": "eq"}.items() <= next(
+        c for c in constraints if c["leftOperand"] == "tspace:lookupEngine"
+    ).items()
+    assert not any(
+        c["leftOperand"] == "tspace:lookupEngine"
+        for c in to_odrl(policy())["permission"][0]["constraint"]
+    )
+    assert any("blind lookup" in line for line in describe(blind, "en"))
+    assert any("盲查" in line for line in describe(blind, "zh-CN"))
+    assert HOSPITAL.exists()
+
+
+def test_an_unknown_lookup_value_is_refused() -> None:
+    import pytest
+
+    from policies.model import PolicyError
+
+    with pytest.raises(PolicyError, match="lookup"):
+        policy(lookup="sideways")
+    assert Path(HOSPITAL).exists()

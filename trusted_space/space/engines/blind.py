@@ -1,0 +1,386 @@
+"""Engine 4 at the space: the blind lookup (membership hidden).
+
+    submit      consumer's JobSubmission (blinded OPRF points) -> one
+                blind_evaluate task per provider
+    blind_evaluated (each provider) -> its epoch's tokens and the day's masked
+                upload cached when sent; when all: blind_finish for the consumer
+    blind_masks (consumer)          -> step 'combining'
+    combine (background)            -> result released, result_ready task
+                                       (up to INLINE_BATCH subjects: at once)
+    ack (consumer)                  -> intermediate data dropped
+
+What each party learns (DESIGN.md, engine 4):
+- the consumer: the product output per subject, nothing else. Every message
+  it receives has the same shape whether a provider holds a subject or not:
+  evaluated points (one per subject), sealed mask keys (one per provider)
+  and one score ciphertext per subject. A subject no provider holds, or one
+  held without live consent, scores the intercept, as one whose features are
+  all zero does.
+- a provider: the batch size (blinded points), the consumer, product, model,
+  as_of and day of the upload it is asked for; never which subjects.
+- the space: batch and population sizes, the per-epoch pseudonymous match
+  pattern of the consumer's tokens in each provider's, and masked
+  contributions m_j = s_j + r_j (r_j from a key sealed between provider and
+  consumer, 64 bits wider than any s_j). Match counts stay in the space: no
+  ledger entry or message a consumer reads carries one.
+
+Limits: a semi-honest consumer is assumed (one deviating in its Enc(-r) can
+learn membership for its own batch, as engine 1 tells it anyway); the space
+links a subject across jobs within an epoch (a provider's OPRF key lives a
+month); the space must not collude with the consumer (together they hold
+both halves of every m_j's mask for the batch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import gmpy2
+
+from policies.obligations import Obligations
+from products.base import Product
+from products.registry import get_product
+from products.score_model import ScoreModel
+from trusted_space.bulk import tokens as token_join
+from trusted_space.bulk.blind import MASKED_VALUE_BYTES
+from trusted_space.bulk.parallel import rerandomise_values
+from trusted_space.core.clock import CHINA
+from trusted_space.core.errors import NotFound, ProtocolError, TspaceError
+from trusted_space.hazmat.oprf import POINT_BYTES, TOKEN_BYTES
+from trusted_space.hazmat.paillier import PaillierPublicKey
+from trusted_space.protocol.messages import (
+    HANDLE_BYTES,
+    AckResult,
+    BlindEvaluateResult,
+    BlindEvaluateTask,
+    BlindFinishTask,
+    BlindMasksResult,
+    BlindUpload,
+    BlindUploadRequest,
+    JobResult,
+    JobSpec,
+    JobSubmission,
+    ResultReadyTask,
+    TaskResultPayload,
+    split_handles,
+)
+from trusted_space.space.policy_registry import job_features, model_hash
+from trusted_space.space.port import SPACE, JobContext
+
+ENGINE = "blind_lookup"
+# Jobs of up to this many subjects are combined as the consumer's masks
+# arrive; larger ones by the space's background worker.
+INLINE_BATCH = 16
+
+
+def providers_of(spec: JobSpec) -> list[str]:
+    return [n for names in spec.providers.values() for n in names]
+
+
+class BlindProtocol:
+    background_step = "combining"
+    result_kinds: ClassVar[Mapping[str, str]] = {
+        "blind_evaluate": "blind_evaluated",
+        "blind_finish": "blind_masks",
+        "result_ready": "ack",
+    }
+
+    def __init__(self, space: JobContext) -> None:
+        self.space = space
+        self.store = space.store
+        self.ledger = space.ledger
+        self.suite = space.suite
+
+    def public_key(self, spec: JobSpec) -> PaillierPublicKey:
+        return PaillierPublicKey.from_wire(
+            spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
+        )
+
+    # -- submission ---------------------------------------------------------------------
+    def check(
+        self, spec: JobSpec, submission: JobSubmission
+    ) -> tuple[Product, list[str], dict[str, int]]:
+        """Structural checks before the policy gate."""
+        try:
+            product = get_product(spec.product)
+        except ValueError as exc:
+            raise ProtocolError(str(exc)) from exc
+        if ENGINE not in product.engines:
+            raise ProtocolError(f"{product.name} does not run as a blind lookup")
+        if product.output_mode != "score" or spec.model is None:
+            raise ProtocolError("a blind lookup releases scores: it needs a score model")
+        self.public_key(spec)  # refuses a key under the space's minimum size
+        blinded = submission.blinded
+        if blinded is None:
+            raise ProtocolError("a blind lookup needs blinded points")
+        if len(blinded) != spec.batch_size * POINT_BYTES:
+            raise ProtocolError(
+                f"{len(blinded) // POINT_BYTES} blinded points for a batch of {spec.batch_size}"
+            )
+        features = job_features(spec, product)
+        if not features:
+            raise ProtocolError("the job uses no feature")
+        roles = sorted(product.roles_for(features))
+        if sorted(spec.providers) != roles:
+            raise ProtocolError(f"this job needs providers for roles {roles}")
+        versions: dict[str, int] = {}
+        for role, names in spec.providers.items():
+            if not names or len(set(names)) != len(names):
+                raise ProtocolError(f"role {role!r} needs distinct provider names")
+            dataset = product.role(role).dataset
+            for name in names:
+                if self.space.participants.role(name) != "provider":
+                    raise ProtocolError(f"{name!r} is not a provider")
+                offer = self.space.latest_offer(name, dataset)
+                if offer is None:
+                    raise ProtocolError(f"{name!r} offers no {dataset!r} dataset")
+                versions[name] = offer[0]
+        return product, features, versions
+
+    def start(
+        self,
+        spec: JobSpec,
+        obligations: Obligations,
+        submission: JobSubmission,
+        checked: tuple[Product, list[str], dict[str, int]],
+    ) -> None:
+        product, features, versions = checked
+        assert submission.blinded is not None  # check refused a job without them
+        model = ScoreModel.parse(spec.model or b"")
+        weights = model.integer_weights(product)
+        consent_owners = set(obligations.consent_owners)
+        day = dt.datetime.now(CHINA).date()
+        consumer_key = self.space.participants.keys_of(spec.consumer).sealing_key
+        uses: dict[str, dict[str, Any]] = {}
+        for role, names in spec.providers.items():
+            dataset = product.role(role).dataset
+            mine = [f for f in features if product.feature(f).role == role]
+            for name in names:
+                request = BlindUploadRequest(
+                    consumer=spec.consumer,
+                    product=spec.product,
+                    role=role,
+                    as_of=spec.as_of,
+                    day=day,
+                    features=mine,
+                    transforms=obligations.transforms_for(mine),
+                    weights={f: weights[f] for f in mine},
+                    model_hash=model_hash(spec.model or b""),
+                    consent_for=spec.consumer if name in consent_owners else None,
+                    purpose=spec.purpose,
+                    consumer_sealing_key=consumer_key,
+                )
+                version = versions[name]
+                rhash = request.digest(self.suite, dataset, version)
+                uses[name] = {"dataset": dataset, "version": version, "request": rhash}
+                self.space.add_task(
+                    spec.job_id,
+                    name,
+                    BlindEvaluateTask(
+                        dataset=dataset,
+                        version=version,
+                        blinded=submission.blinded,
+                        tokens_held=self._epochs(name, f"tokens/{dataset}/v{version}/"),
+                        uploads_held=self._epochs(name, f"upload/{rhash}/"),
+                        upload=request,
+                    ),
+                )
+        plan = {"obligations": obligations.to_dict(), "uses": uses}
+        self.store.put_data(spec.job_id, "plan", json.dumps(plan).encode())
+
+    def _epochs(self, provider: str, prefix: str) -> list[str]:
+        return [k[len(prefix) :] for k in self.store.cached_keys(provider, prefix)]
+
+    def _plan(self, job_id: str) -> dict[str, Any]:
+        data = self.store.get_data(job_id, "plan")
+        if data is None:
+            raise ProtocolError(f"job {job_id} has no plan")
+        plan: dict[str, Any] = json.loads(data)
+        return plan
+
+    # -- transitions -------------------------------------------------------------------------
+    def advance(self, spec: JobSpec, node: str, payload: TaskResultPayload) -> None:
+        job_id = spec.job_id
+        if isinstance(payload, BlindEvaluateResult):
+            self._accept_evaluation(spec, node, payload)
+        elif isinstance(payload, BlindMasksResult):
+            self._accept_masks(spec, payload)
+            if spec.batch_size > INLINE_BATCH:
+                self.space.set_step(job_id, "running", "combining")
+                self.space.work_added()
+                return
+            try:
+                with self.space.timer.stage("combine"):
+                    result = self.work(spec, self.work_inputs(spec))
+            except TspaceError as exc:
+                self.space.fail_job(job_id, f"the space's step failed: {exc}")
+                return
+            self.finish_work(spec, result)
+        elif isinstance(payload, AckResult):
+            self.ledger.append(node, "result_collected", {}, job_id=job_id)
+            self.store.drop_data(job_id, keep=("result",))
+
+    def _accept_evaluation(self, spec: JobSpec, node: str, r: BlindEvaluateResult) -> None:
+        job_id = spec.job_id
+        use = self._plan(job_id)["uses"][node]
+        dataset, version, rhash = use["dataset"], int(use["version"]), use["request"]
+        if len(r.evaluated) != spec.batch_size * POINT_BYTES:
+            raise ProtocolError("the evaluation does not answer every blinded point")
+        if not r.epoch or "/" in r.epoch:
+            raise ProtocolError("malformed epoch")
+        tokens_key = f"tokens/{dataset}/v{version}/{r.epoch}"
+        uploaded_tokens = 0
+        if r.tokens:
+            if len(r.tokens) % TOKEN_BYTES:
+                raise ProtocolError(f"tokens are {TOKEN_BYTES} bytes each")
+            uploaded_tokens = len(r.tokens) // TOKEN_BYTES
+            if token_join.count_distinct(r.tokens) != uploaded_tokens:
+                raise ProtocolError("repeated tokens")
+            self.store.put_cached(node, tokens_key, r.tokens)
+        tokens = self.store.get_cached(node, tokens_key)
+        if tokens is None:
+            raise ProtocolError(f"no tokens of epoch {r.epoch} for {dataset} v{version}")
+        upload_key = f"upload/{rhash}/{r.epoch}"
+        if r.upload is not None:
+            self._accept_upload(node, version, rhash, r.epoch, tokens, r.upload)
+            self.store.put_cached(node, upload_key, r.upload.model_dump_json().encode())
+        elif self.store.get_cached(node, upload_key) is None:
+            raise ProtocolError(f"no masked upload of epoch {r.epoch} for this job")
+        self.store.put_data(job_id, f"evaluated/{node}", r.evaluated)
+        use.update(epoch=r.epoch, tokens=tokens_key, upload=upload_key)
+        self.store.put_data(job_id, f"use/{node}", json.dumps(use).encode())
+        self.space.set_step(job_id, "running", "evaluate")
+        self.ledger.append(
+            node,
+            "blind_evaluated",
+            {
+                "points": spec.batch_size,
+                "epoch": r.epoch,
+                "tokens_uploaded": uploaded_tokens,
+                "upload_id": r.upload.upload_id if r.upload is not None else None,
+            },
+            job_id=job_id,
+        )
+        if len(self.store.data_keys(job_id, "use/")) < len(providers_of(spec)):
+            return
+        evaluated: dict[str, bytes] = {}
+        sealed: dict[str, bytes] = {}
+        for name in providers_of(spec):
+            evaluated[name] = self.store.get_data(job_id, f"evaluated/{name}") or b""
+            chosen = json.loads(self.store.get_data(job_id, f"use/{name}") or b"{}")
+            upload = BlindUpload.model_validate_json(
+                self.store.get_cached(name, chosen["upload"]) or b"{}"
+            )
+            sealed[name] = upload.sealed_key
+        self.space.add_task(
+            job_id, spec.consumer, BlindFinishTask(evaluated=evaluated, sealed_keys=sealed)
+        )
+        self.space.set_step(job_id, "running", "unblind")
+
+    def _accept_upload(
+        self, node: str, version: int, rhash: str, epoch: str, tokens: bytes, u: BlindUpload
+    ) -> None:
+        """A masked upload must answer this job's request for this version and
+        epoch, follow the tokens the space holds, and be new (a replayed
+        upload would reuse its masks)."""
+        if u.epoch != epoch or u.version != version or u.request_hash != rhash:
+            raise ProtocolError("the masked upload answers another request (replayed?)")
+        if u.tokens_hash != self.suite.hex_hash(tokens):
+            raise ProtocolError("the masked upload does not follow the epoch's tokens")
+        if len(u.values) != len(tokens) // TOKEN_BYTES * MASKED_VALUE_BYTES:
+            raise ProtocolError("the masked upload has not one value per token")
+        seen = f"upload_id/{u.upload_id}"
+        if self.store.get_cached(node, seen) is not None:
+            raise ProtocolError("the masked upload was sent before (replayed)")
+        self.store.put_cached(node, seen, b"")
+
+    def _accept_masks(self, spec: JobSpec, m: BlindMasksResult) -> None:
+        providers = providers_of(spec)
+        handles = split_handles(m.handles)
+        if len(handles) != spec.batch_size or len(set(handles)) != len(handles):
+            raise ProtocolError("one distinct handle per subject of the batch")
+        if set(m.tokens) != set(providers) or set(m.removals) != set(providers):
+            raise ProtocolError("tokens and mask removals must name exactly the job's providers")
+        pk = self.public_key(spec)
+        for name in providers:
+            if len(m.tokens[name]) != spec.batch_size * TOKEN_BYTES:
+                raise ProtocolError(f"{name}: the tokens do not match the batch")
+            removals = pk.unpack(m.removals[name])  # refuses anything outside Z*_{n^2}
+            if len(removals) != spec.batch_size:
+                raise ProtocolError(
+                    f"{name}: {len(removals)} mask removals for a batch of {spec.batch_size}"
+                )
+        self.store.put_data(spec.job_id, "masks", m.model_dump_json().encode())
+        self.ledger.append(
+            spec.consumer,
+            "blind_masks_received",
+            {"subjects": len(handles), "removals_hash": self.suite.hex_hash(m.handles)},
+            job_id=spec.job_id,
+        )
+
+    # -- combination (runs outside the space's lock) ----------------------------------------------
+    def work_inputs(self, spec: JobSpec) -> dict[str, Any]:
+        """Everything the combination needs, read under the lock."""
+        plan = self._plan(spec.job_id)
+        parts = {}
+        for name in providers_of(spec):
+            use = json.loads(self.store.get_data(spec.job_id, f"use/{name}") or b"{}")
+            upload = BlindUpload.model_validate_json(
+                self.store.get_cached(name, use["upload"]) or b"{}"
+            )
+            parts[name] = (self.store.get_cached(name, use["tokens"]) or b"", upload.values)
+        return {
+            "masks": self.store.get_data(spec.job_id, "masks") or b"",
+            "parts": parts,
+            "obligations": Obligations.from_dict(plan["obligations"]),
+        }
+
+    def work(self, spec: JobSpec, inputs: dict[str, Any]) -> JobResult:
+        """Per subject: Enc(intercept) times, per provider holding its token,
+        Enc(m_j) * Enc(-r_j) = Enc(s_j); then re-randomised."""
+        product = get_product(spec.product)
+        pk = self.public_key(spec)
+        masks = BlindMasksResult.model_validate_json(inputs["masks"])
+        intercept = ScoreModel.parse(spec.model or b"").integer_intercept(product)
+        base = pk.encrypt_trivial(intercept)
+        acc: list[gmpy2.mpz] = [base] * spec.batch_size
+        w = MASKED_VALUE_BYTES
+        for name, (population, values) in inputs["parts"].items():
+            removals = pk.unpack(masks.removals[name])
+            left, right = token_join.join(masks.tokens[name], population)
+            for li, ri in zip(left.tolist(), right.tolist(), strict=True):
+                m = int.from_bytes(values[ri * w : (ri + 1) * w], "big", signed=True)
+                acc[li] = pk.add(acc[li], pk.add(pk.encrypt_trivial(m), removals[li]))
+        obligations: Obligations = inputs["obligations"]
+        return JobResult(
+            job_id=spec.job_id,
+            output_mode="score",
+            features=[],
+            handles=masks.handles,
+            ciphertexts=pk.pack(rerandomise_values(pk, acc)),
+            duties=obligations.duties(),
+        )
+
+    def finish_work(self, spec: JobSpec, result: JobResult) -> None:
+        self.store.drop_data(spec.job_id)
+        self.store.put_data(spec.job_id, "result", result.model_dump_json().encode())
+        self.space.set_step(spec.job_id, "succeeded", "released")
+        self.space.add_task(spec.job_id, spec.consumer, ResultReadyTask())
+        self.ledger.append(
+            SPACE,
+            "result_released",
+            {
+                "ciphertexts": len(result.handles) // HANDLE_BYTES,
+                "result_hash": self.suite.hex_hash(result.ciphertexts),
+            },
+            job_id=spec.job_id,
+        )
+
+    def result(self, job_id: str) -> JobResult:
+        data = self.store.get_data(job_id, "result")
+        if data is None:
+            raise NotFound(f"job {job_id}'s result was already removed")
+        return JobResult.model_validate_json(data)
