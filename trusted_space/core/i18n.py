@@ -118,6 +118,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "账本校验失败：第 {seq} 条记录：{reason}",
         "en": "Ledger verification failed at entry {seq}: {reason}",
     },
+    "ledger.published_ok": {
+        "zh-CN": "账本仍包含全部 {count} 个外部保存的检查点（未被截断或改写）",
+        "en": "The ledger still holds all {count} published checkpoints (not cut or rewritten)",
+    },
+    "ledger.checkpoint_written": {
+        "zh-CN": "已将第 {seq} 条记录处的检查点写出到 {path}",
+        "en": "Wrote the checkpoint at entry {seq} to {path}",
+    },
     "ledger.exported": {
         "zh-CN": "已导出 {count} 条记录到 {path}",
         "en": "Exported {count} entries to {path}",

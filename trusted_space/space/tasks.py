@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from trusted_space.core.errors import (
     Conflict,
@@ -191,7 +192,14 @@ class Tasks:
         """Take a node's results, each on its own (one refused result fails
         only its job), then lease its next tasks as ``pull_tasks`` does."""
         outcomes = self.take_results(caller, results)
-        return TaskExchangeReply(outcomes=outcomes, tasks=self.pull_tasks(caller, limit, wait))
+        tasks = self.pull_tasks(caller, limit, wait)
+        return TaskExchangeReply(outcomes=outcomes, tasks=tasks, checkpoint=self.checkpoint())
+
+    def checkpoint(self) -> dict[str, Any] | None:
+        """The latest signed checkpoint, for a node to keep outside the space."""
+        with self.lock:
+            entry = self.ledger.latest_checkpoint()
+        return None if entry is None else entry.to_dict()
 
     def take_results(self, caller: str, results: list[TaskResult]) -> list[ResultOutcome]:
         """Take a node's results, each on its own: one refused result fails
