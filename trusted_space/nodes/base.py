@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trusted_space.core.errors import Conflict, NotFound, TspaceError
+from trusted_space.core.failures import failure_code
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import load_or_create_sealing_key, load_or_create_signing_key
@@ -132,7 +133,7 @@ class Node(ABC):
             return None
         except TspaceError as exc:
             log.warning("%s: task %s failed: %s", self.name, task.task_id, type(exc).__name__)
-            self._report(task.task_id, str(exc))
+            self._report(task.task_id, failure_code(exc))  # never the text: it may quote a value
             return None
         log.debug("%s: task %s done (%s)", self.name, task.task_id, result.kind)
         return self._signed(task, result)

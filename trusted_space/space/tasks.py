@@ -28,6 +28,7 @@ from trusted_space.core.errors import (
     TspaceError,
     status_of,
 )
+from trusted_space.core.failures import failure_code, failure_reason, known_code
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger, step_digest
 from trusted_space.protocol.messages import (
@@ -289,7 +290,10 @@ class Tasks:
                 engine.advance(spec, caller, result.payload)
         except (CryptoError, ProtocolError) as exc:
             with self.store.transaction():
-                self.jobs.fail_job(job_id, f"{caller} sent an unacceptable {expected}: {exc}")
+                self.jobs.fail_job(
+                    job_id,
+                    failure_reason(failure_code(exc), node=caller, unacceptable=expected),
+                )
             raise
 
     def _check_node_signature(self, caller: str, job_id: str, result: TaskResult) -> str:
@@ -311,14 +315,17 @@ class Tasks:
         """A node could not do its step; the job fails cleanly, nothing released."""
         with self.lock:
             row = self.store.db.execute(
-                "SELECT job_id, node FROM tasks WHERE task_id = ?", (task_id,)
+                "SELECT job_id, node, kind FROM tasks WHERE task_id = ?", (task_id,)
             ).fetchone()
             if row is None or row[1] != caller:
                 exc = NotFound(f"no task {task_id[:64]} for {caller!r}")
                 self.jobs.refused(caller, "failure report", exc, None)
                 raise exc
             with self.store.transaction():
-                self.jobs.fail_job(row[0], f"{caller}: {reason[:300]}")
+                # A code, never the node's text (core/failures.py).
+                self.jobs.fail_job(
+                    row[0], failure_reason(known_code(reason), node=caller, step=str(row[2]))
+                )
 
     def stop_waiting(self) -> None:
         """Shutting down: every long poll answers now (with what it has), so
