@@ -63,8 +63,14 @@ from trusted_space.space.dp import sample_discrete_laplace, split_epsilon
 from trusted_space.space.port import JobContext
 
 SPACE = "space"
-# Blinding of the min_count comparison: r is log-uniform below 2^BLIND_BITS.
+# Blinding of the min_count comparison (``draw_blind``): the blind's bit
+# length is uniform in [MIN_BLIND_BITS, BLIND_BITS] (BLIND_BITS capped by the
+# key: room below n/3). MIN_BLIND_BITS keeps both blind and shift at least
+# 127 bits wide, so no draw lets the requester read 2c - 2k + 1 off the
+# decryption (a blind of 1 with a shift of 0, once in 1,200 draws before);
+# the wide range of lengths hides its magnitude (see ``draw_blind``).
 BLIND_BITS = 1200
+MIN_BLIND_BITS = 128
 
 
 def noise_scale(query: JoinQuery, layout: JoinLayout) -> dict[str, tuple[float, int]]:
@@ -94,6 +100,24 @@ def add_noise(
             pk.add(c, pk.encrypt_trivial(sample_discrete_laplace(epsilon, sensitivity, rng)))
         )
     return out
+
+
+def draw_blind(max_bits: int) -> tuple[int, int]:
+    """A blind b and a shift s in [0, b) for one min_count comparison
+    Enc(b(2c - 2k + 1) + s), whose sign alone the requester is to learn.
+
+    b's bit length is uniform in [MIN_BLIND_BITS, max_bits], so b is never
+    under 2^127 and s is uniform over at least 2^127 values: the decryption
+    never gives 2c - 2k + 1 away. Its magnitude is hidden in the length of
+    the decryption, log2 b + log2 |2c - 2k + 1|: the two cells' lengths differ
+    in distribution by at most log2 |2c - 2k + 1| / (max_bits - MIN_BLIND_BITS)
+    in statistical distance (about 2 % for a count of 2^20 under a 2048-bit
+    key), the part of the magnitude the requester can still guess at."""
+    if max_bits <= MIN_BLIND_BITS:
+        raise ValueError(f"a blind needs more than {MIN_BLIND_BITS} bits of room")
+    bits = MIN_BLIND_BITS + secrets.randbelow(max_bits - MIN_BLIND_BITS + 1)
+    blind = secrets.randbits(bits) | (1 << (bits - 1))
+    return blind, secrets.randbelow(blind)
 
 
 class JoinProtocol:
@@ -348,9 +372,7 @@ class JoinProtocol:
         for cell in range(len(layout.cells)):
             count = values[layout.slot(cell, count_value)]
             # Leave room below n/3 for 2c (< 2^57) times the blind.
-            bits = secrets.randbelow(min(BLIND_BITS, pk.bits - 200)) + 1
-            blind = secrets.randbits(bits) | (1 << (bits - 1))  # log-uniform, at least 1
-            shift = secrets.randbelow(blind)
+            blind, shift = draw_blind(min(BLIND_BITS, pk.bits - 200))
             # Enc(b(2c - 2k + 1) + s): positive exactly when c >= k, as |b(2c-2k+1)| >= b > s.
             scaled = pk.mul_plain(count, 2 * blind)
             blinded.append(pk.add(scaled, pk.encrypt_trivial(blind * (1 - 2 * min_count) + shift)))
