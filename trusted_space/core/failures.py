@@ -30,7 +30,10 @@ _CODES: tuple[tuple[type[BaseException], str], ...] = (
 )
 INTERNAL = "internal_error"
 UNSPECIFIED = "unspecified"
-FAILURE_CODES = frozenset({code for _, code in _CODES} | {INTERNAL, UNSPECIFIED})
+# The space refused to release a cohort that differs from an earlier one of
+# the same consumer by fewer people than min_count (space/engines/join.py).
+DIFFERENCING = "differencing_refused"
+FAILURE_CODES = frozenset({code for _, code in _CODES} | {INTERNAL, UNSPECIFIED, DIFFERENCING})
 
 # Parameters are party names and message kinds (a letter first, the
 # protocol's alphabet, at most four digits: no identifier or amount fits), or

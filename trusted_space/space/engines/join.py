@@ -43,6 +43,7 @@ from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.bulk.tokens import count_distinct, token_column
 from trusted_space.bulk.tokens import join as join_tokens
 from trusted_space.core.errors import InputError, NotFound, ProtocolError
+from trusted_space.core.failures import DIFFERENCING, failure_reason
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     AckResult,
@@ -326,7 +327,18 @@ class JoinProtocol:
         }
 
     def finish_work(self, spec: JobSpec, out: dict[str, Any]) -> None:
-        """Store the masks (the space's own secret) and ask the requester to unpack."""
+        """Store the masks (the space's own secret) and ask the requester to
+        unpack, unless releasing this cohort would difference an earlier one
+        (``_differences``): then the job fails before the requester sees a slot."""
+        earlier = self._differences(spec, int(out["intersection"]))
+        if earlier is not None:
+            self.ledger.append(
+                SPACE, "tokens_joined", {"intersection": out["intersection"]}, job_id=spec.job_id
+            )
+            self.space.fail_job(
+                spec.job_id, failure_reason(DIFFERENCING, step="joining", earlier_jobs=earlier)
+            )
+            return
         self.store.put_data(spec.job_id, "masks", json.dumps(out["masks"]).encode())
         self.store.put_data(spec.job_id, "layout", out["layout"].encode())
         layout = CellLayoutSpec.model_validate_json(out["layout"])
@@ -337,6 +349,36 @@ class JoinProtocol:
         self.ledger.append(
             SPACE, "tokens_joined", {"intersection": out["intersection"]}, job_id=spec.job_id
         )
+
+    def _differences(self, spec: JobSpec, size: int) -> int | None:
+        """Without differential privacy, two released cohorts of one consumer
+        whose sizes differ by fewer than min_count people isolate those
+        people (a query a week later, say, less the first). From the ledger:
+        the number of the consumer's released jobs of this product whose
+        joined size is within min_count of ``size`` and whose query or date
+        differ (the same query on the same day tells nothing new); None when
+        there is none, or the job is noised or has no min_count."""
+        query = self.query(spec)
+        min_count = int(self.plan(spec.job_id)["min_count"])
+        if query.epsilon is not None or min_count == 0:
+            return None
+        close = 0
+        for job_id, spec_json in self.store.db.execute(
+            "SELECT job_id, spec FROM jobs WHERE consumer = ? AND product = ? "
+            "AND state = 'succeeded' AND job_id <> ?",
+            (spec.consumer, spec.product, spec.job_id),
+        ).fetchall():
+            other = JobSpec.model_validate_json(spec_json)
+            if other.query == spec.query and other.as_of == spec.as_of:
+                continue
+            joined = [
+                int(e.details["intersection"])
+                for e in self.ledger.entries(job_id)
+                if e.kind == "tokens_joined"
+            ]
+            if joined and abs(joined[-1] - size) < min_count:
+                close += 1
+        return close or None
 
     # -- after the requester's steps ------------------------------------------------------
     def _layout_stored(self, spec: JobSpec) -> JoinLayout:
