@@ -89,7 +89,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Differential privacy: this query ε={epsilon}; "
         "spent this period {spent}, remaining {remaining}",
     },
-    "overlap.done": {"zh-CN": "交集人数：{n}", "en": "Overlap: {n}"},
+    "overlap.done": {
+        "zh-CN": "交集人数（本地检查，两个文件都在本机一个进程中）：{n}",
+        "en": "Overlap (local check: both files in this one process): {n}",
+    },
     "overlap.invalid": {
         "zh-CN": "{path}：{n} 行标识无效（行号 {rows}）",
         "en": "{path}: {n} rows with invalid identifiers (rows {rows})",
