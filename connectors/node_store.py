@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from connectors.canonical import DATASETS, TABLES, TableSpec
 from connectors.quality import QualityReport
+from trusted_space.core.private import private_dir, private_files
 
 STAGING = "_staging"
 # DuckDB's working memory per node store; beyond it, loads and feature SQL
@@ -35,12 +36,13 @@ _generations_lock = threading.Lock()
 class NodeStore:
     def __init__(self, node_dir: Path, *, read_only: bool = False) -> None:
         self.dir = Path(node_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)  # a provider's rows: its owner's only (0700, files 0600)
         self.path = self.dir / "node.duckdb"
         self._key = str(self.path.resolve())
         self.con = duckdb.connect(
             str(self.path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT}
         )
+        private_files(self.dir, "node.duckdb", "node.duckdb.wal")
         self._depth = 0
         # datasets() per version, read once: every write goes through
         # transaction(), which forgets it (one process holds the file).

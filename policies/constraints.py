@@ -340,6 +340,34 @@ class ConsentEvidence:
 
 
 @dataclass(frozen=True)
+class AllOwnersTogether:
+    """A per-subject features job under a policy of several owners must ask
+    every one of them. A centre's own figures (its minima and maxima above
+    all, "never released per centre" for a shared company) would otherwise
+    come out exact from a job naming that centre alone; together, the space
+    combines them so that no one centre's figure is released."""
+
+    name = "all_owners_together"
+    owners: tuple[str, ...]
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        if job.product.output_mode != "features" or len(self.owners) < 2:
+            return []
+        named = {n for names in job.providers.values() for n in names}
+        missing = sorted(set(self.owners) - named)
+        if missing:
+            return [
+                Check(
+                    self.name,
+                    False,
+                    f"the job must include every owner's data together; missing {missing} "
+                    "(one owner alone would release that owner's own figures)",
+                )
+            ]
+        return [Check(self.name, True, f"all {len(self.owners)} owners take part together")]
+
+
+@dataclass(frozen=True)
 class LookupEngine:
     """Which engine a per-subject job runs on, and whether the owner's policy
     lets it: ``lookup: blind`` admits only the blind lookup, under which the
@@ -399,6 +427,7 @@ def constraints_of(
             ColumnClass(disclosure="never"),
         ),
         BatchSize(policy.limits.batch.min, policy.limits.batch.max),
+        AllOwnersTogether(tuple(policy.owners)),
     ]
     if policy.limits.jobs_per_consumer_per_day is not None:
         out.append(DailyJobs(policy.limits.jobs_per_consumer_per_day))

@@ -8,7 +8,7 @@ job (given the same ``usage``, and the moment ``as_of`` noon in China)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from policies.constraints import UsageCounter
@@ -32,7 +32,7 @@ def explain_job(
     features: Sequence[str] | None = None,
     as_of: dt.date | None = None,
     epsilon: float | None = None,
-    providers: dict[str, str] | None = None,
+    providers: Mapping[str, str | Sequence[str]] | None = None,
     usage: UsageCounter | None = None,
     consent_refs: Sequence[str] = (),
     engine: str | None = None,
@@ -41,7 +41,8 @@ def explain_job(
     with every reason, as the space's gate would. A score product computes
     the features its model weighs (the model is required, ``features`` is
     refused); any other product the given ``features`` or all of its own.
-    Each role's provider defaults to a participant named after the role;
+    Each role's provider defaults to a participant named after the role
+    (``providers`` names one or several per role);
     quotas count from ``usage`` if given; ``consent_refs`` is the consent
     evidence the job carries. ``engine`` is the engine the job asks for;
     by default the blind lookup when a policy requires it and the product
@@ -64,9 +65,10 @@ def explain_job(
     chosen = job_features(prod, document, features, model_origin=str(model))
     roles = {role: [role] for role in prod.roles_for(chosen)}
     for role, name in (providers or {}).items():
-        if role not in roles or not name:
+        names = [name] if isinstance(name, str) else list(name)
+        if role not in roles or not names or not all(names):
             raise InputError(f"provider {role}={name!r}: expected a role of {sorted(roles)}")
-        roles[role] = [name]
+        roles[role] = names
     if engine is None:
         wants_blind = any(p.lookup == "blind" for p in policies)
         engine = "blind_lookup" if wants_blind and "blind_lookup" in prod.engines else prod.engine

@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 
 from tests.stories import resign, underwrite_synth
+from trusted_space.core.canonical_json import canonical_json
 from trusted_space.crypto import get_suite
 from trusted_space.crypto.keyfiles import load_or_create_signing_key
+from trusted_space.ledger import merkle
 from trusted_space.synth import generate_health
 
 TSPACE = str(Path(sys.executable).parent / "tspace")
@@ -149,3 +151,76 @@ def test_an_inclusion_proof_checks_with_the_public_key_alone(
     proof.write_text(json.dumps(data))
     bad = tspace("check-proof", "--file", str(proof), "--public-key", key)
     assert bad.returncode == 1 and "does not hold" in bad.stderr
+
+
+# -- checkpoints published outside the space (issue 22, item 12) -----------------------
+
+
+def _rewrite_as_operator(entries: list[dict[str, Any]], suite: str, key: Any, at: int) -> None:
+    """What an operator holding the space's key can do: change entry ``at``
+    and re-sign everything after it, recomputing every checkpoint's root, so
+    the ledger alone verifies again."""
+    s = get_suite(suite)
+    frontier = merkle.Frontier(s.hash)
+    for i, e in enumerate(entries):
+        if i + 1 >= at:
+            if e["kind"] == "checkpoint":
+                e["details"] = {"size": frontier.size, "root": frontier.root().hex()}
+            e["prev"] = entries[i - 1]["hash"]
+            body = {k: e[k] for k in ("seq", "time", "actor", "kind", "job_id", "details", "prev")}
+            digest = s.hash(canonical_json(body))
+            e["hash"], e["signature"] = digest.hex(), key.sign(digest).hex()
+        frontier.add(merkle.leaf_hash(s.hash, bytes.fromhex(e["hash"])))
+
+
+def test_nodes_keep_the_spaces_checkpoints_and_an_intact_ledger_holds_them(
+    space: Path, exported: tuple[Path, str], tmp_path: Path
+) -> None:
+    path, key = exported
+    seen = space / "nodes" / "hospital" / "checkpoints" / "seen.jsonl"
+    held = [json.loads(line) for line in seen.read_text("utf-8").splitlines()]
+    assert len(held) >= 3 and all(c["kind"] == "checkpoint" for c in held)
+    latest = json.loads((seen.parent / "latest.json").read_text("utf-8"))
+    assert latest == max(held, key=lambda c: c["seq"])
+    audit = tmp_path / "audit.json"
+    assert tspace("checkpoint", "--workdir", str(space), "--out", str(audit)).returncode == 0
+    ok = tspace(
+        "verify", "--file", str(path), "--public-key", key,
+        "--checkpoint", str(seen), "--checkpoint", str(audit),
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert "still holds all" in ok.stdout
+
+
+def test_cutting_entries_off_the_end_passes_alone_and_fails_against_a_node_checkpoint(
+    space: Path, exported: tuple[Path, str], tmp_path: Path
+) -> None:
+    path, key = exported
+    seen = space / "nodes" / "cdc" / "checkpoints" / "seen.jsonl"
+    last_held = max(json.loads(line)["seq"] for line in seen.read_text("utf-8").splitlines())
+    cut = _write(tmp_path / "cut.jsonl", _read(path)[: last_held - 1])
+    alone = tspace("verify", "--file", str(cut), "--public-key", key)
+    assert alone.returncode == 0, "a truncated chain verifies by itself: the attack"
+    caught = tspace("verify", "--file", str(cut), "--public-key", key, "--checkpoint", str(seen))
+    assert caught.returncode == 1
+    assert f"failed at entry {last_held}:" in caught.stderr and "cut off" in caught.stderr
+
+
+def test_a_ledger_rewritten_with_the_spaces_own_key_fails_against_an_exported_checkpoint(
+    space: Path, exported: tuple[Path, str], tmp_path: Path, suite: str
+) -> None:
+    path, key = exported
+    audit = tmp_path / "audit.json"
+    assert tspace("checkpoint", "--workdir", str(space), "--out", str(audit)).returncode == 0
+    entries = _read(path)
+    at = next(e["seq"] for e in entries if e["kind"] == "policy_decision")
+    entries[at - 1]["details"]["rewritten"] = True
+    own = load_or_create_signing_key(get_suite(suite), space / "space" / "keys")
+    _rewrite_as_operator(entries, suite, own, at)
+    forged = _write(tmp_path / "forged.jsonl", entries)
+    alone = tspace("verify", "--file", str(forged), "--public-key", key)
+    assert alone.returncode == 0, alone.stderr  # the operator's rewrite verifies by itself
+    caught = tspace(
+        "verify", "--file", str(forged), "--public-key", key, "--checkpoint", str(audit)
+    )
+    assert caught.returncode == 1 and "rewritten" in caught.stderr, caught.stderr

@@ -203,3 +203,34 @@ def test_a_policy_limits_features_and_applies_transforms(data: Path, tmp_path: P
     with pytest.raises(PolicyDenied):
         lend(data, tmp_path / "denied", policies=[policy])
     assert not (tmp_path / "denied" / "features.csv").exists()
+
+
+def test_a_job_naming_one_centre_of_the_policy_is_denied(data: Path, tmp_path: Path) -> None:
+    """Issue 22, item 4: a bank naming one centre per job would get that
+    centre's own figures (its exact minima and maxima). Under a policy of
+    both centres, a job must include both: the gate denies it before any
+    centre works, naming the missing centre."""
+    doc = yaml.safe_load(
+        (ROOT / "policies" / "examples" / "tender_lending_features.centres.yaml").read_text("utf-8")
+    )
+    today = dt.date.today()
+    doc["valid_from"], doc["valid_until"] = (
+        str(today - dt.timedelta(days=1)),
+        str(today + dt.timedelta(days=365)),
+    )
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    for alone in centres(data):
+        with pytest.raises(PolicyDenied) as denied:
+            run_lending(
+                workdir=tmp_path / alone.name,
+                tenders=[alone],
+                applicants=data / "bank_applicants.csv",
+                as_of=AS_OF,
+                out=tmp_path / alone.name / "features.csv",
+                paillier_preset=TEST_ONLY_PAILLIER_1024,
+                policies=[policy],
+            )
+        other = ({"centre_a", "centre_b"} - {alone.name}).pop()
+        assert any("all_owners_together" in r and other in r for r in denied.value.reasons)
+        assert not (tmp_path / alone.name / "features.csv").exists()

@@ -138,6 +138,7 @@ class ServiceDeployment:
             str(lease),
             "--suite",
             suite,
+            "--console-insecure-cookie",  # plain HTTP on loopback
             *loud,
             env=space_env,
         )

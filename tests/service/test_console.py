@@ -33,14 +33,23 @@ PAGES = (
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, TestClient]]:
     w = World(tmp_path_factory.mktemp("console"), "default")
-    with TestClient(w.app) as client:
+    # Over HTTPS, as behind a TLS proxy: the console's cookies are Secure.
+    with TestClient(w.app, base_url="https://testserver") as client:
         yield w, client
+
+
+def login_csrf(client: TestClient) -> str:
+    """The sign-in form's pre-session token (its cookie is set with it)."""
+    form = client.get("/console/login")
+    found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert found is not None
+    return found.group(1)
 
 
 def sign_in(client: TestClient, key: str) -> str:
     """Sign in; return the session's CSRF token."""
     client.cookies.clear()
-    page = client.post("/console/login", data={"api_key": key})
+    page = client.post("/console/login", data={"api_key": key, "csrf": login_csrf(client)})
     assert page.status_code == 200, page.text
     found = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert found is not None
@@ -53,9 +62,12 @@ def test_pages_need_a_steward_or_operator(world: tuple[World, TestClient]) -> No
     for path in PAGES:
         r = client.get(path, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/console/login")
-    assert client.post("/console/login", data={"api_key": w.keys["bad"]}).status_code == 401
+    bad = {"api_key": w.keys["bad"], "csrf": login_csrf(client)}
+    assert client.post("/console/login", data=bad).status_code == 401
     for role in ("provider", "consumer"):
-        r = client.post("/console/login?lang=en", data={"api_key": w.keys[role]})
+        r = client.post(
+            "/console/login?lang=en", data={"api_key": w.keys[role], "csrf": login_csrf(client)}
+        )
         assert r.status_code == 403 and "The console is for stewards and operators" in r.text
         assert client.get("/console/", follow_redirects=False).status_code == 303
     for role in ("steward", "operator"):
@@ -66,6 +78,46 @@ def test_pages_need_a_steward_or_operator(world: tuple[World, TestClient]) -> No
                 assert r.status_code == 200, (path, r.text)
                 assert f'<html lang="{lang}">' in r.text
                 assert "default-src 'none'" in r.headers["content-security-policy"]
+
+
+def test_the_sign_in_form_needs_its_own_token_and_cookies_are_secure(
+    world: tuple[World, TestClient],
+) -> None:
+    """Issue 22, item 15: a page of another site cannot sign a browser in
+    (login CSRF), and the session cookie is Secure by default."""
+    w, client = world
+    key = w.keys["steward"]
+    client.cookies.clear()
+    r = client.post("/console/login?lang=en", data={"api_key": key}, follow_redirects=False)
+    assert r.status_code == 403 and "sign-in form expired" in r.text
+    assert "tspace_console=" not in r.headers.get("set-cookie", "")
+    token = login_csrf(client)
+    client.cookies.clear()  # a token from the form, without its cookie
+    r = client.post("/console/login", data={"api_key": key, "csrf": token}, follow_redirects=False)
+    assert r.status_code == 403
+    r = client.post(
+        "/console/login",
+        data={"api_key": key, "csrf": login_csrf(client) + "x"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+    r = client.post(
+        "/console/login", data={"api_key": key, "csrf": login_csrf(client)}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    session = next(c for c in r.headers.get_list("set-cookie") if c.startswith("tspace_console="))
+    attrs = {a.strip().lower() for a in session.split(";")}
+    assert {"secure", "httponly", "samesite=strict"} <= attrs, session
+    form = client.get("/console/login")
+    assert "secure" in form.headers["set-cookie"].lower()
+    # For plain local use only, the flag drops Secure.
+    settings = w.app.state.settings
+    w.app.state.settings = settings.model_copy(update={"console_insecure_cookie": True})
+    try:
+        plain = client.get("/console/login")
+        assert "secure" not in plain.headers["set-cookie"].lower()
+    finally:
+        w.app.state.settings = settings
 
 
 def test_forms_need_the_sessions_csrf_token(world: tuple[World, TestClient]) -> None:

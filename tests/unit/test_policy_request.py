@@ -48,7 +48,7 @@ class Shape:
     consumer: str
     purpose: str
     batch_size: int
-    providers: dict[str, str]  # role -> provider
+    providers: dict[str, str | list[str]]  # role -> provider(s)
     features: list[str] | None = None
     model: bytes | None = None
     epsilon: float | None = None
@@ -96,10 +96,11 @@ def _underwriting() -> list[Shape]:
 
 
 def _lending() -> list[Shape]:
-    a = {"centre": "centre_a"}
+    a: dict[str, str | list[str]] = {"centre": ["centre_a", "centre_b"]}
     return [
         Shape("allowed", "bank", "credit", 500, a),
-        Shape("allowed, centre b", "bank", "credit", 500, {"centre": "centre_b"}),
+        Shape("centre b alone", "bank", "credit", 500, {"centre": "centre_b"}),
+        Shape("centre a alone", "bank", "credit", 500, {"centre": "centre_a"}),
         Shape("some features", "bank", "credit", 500, a, features=["bids_12m", "max_award_36m"]),
         Shape(
             "late features",
@@ -205,7 +206,10 @@ def _gate_decision(space: Space, product: str, shape: Shape) -> Decision:
         purpose=shape.purpose,
         as_of=shape.as_of,
         batch_size=shape.batch_size,
-        providers={role: [name] for role, name in shape.providers.items()},
+        providers={
+            role: [name] if isinstance(name, str) else name
+            for role, name in shape.providers.items()
+        },
         paillier_public_key="ab",
         model=shape.model,
         features=shape.features,

@@ -68,11 +68,22 @@ def verify(
         Path | None, typer.Option("--file", help="Verify an export (JSON Lines) instead."), INPUT
     ] = None,
     public_key: PublicKey = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint published outside the space (a node's checkpoints/seen.jsonl "
+            "or `ledger checkpoint --out`): the ledger must still hold it. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """校验: check every entry's chain, hash and signature, every checkpoint and
-    every node's signature; exit 1 naming the first entry that fails."""
+    every node's signature; with --checkpoint, that no entry a published
+    checkpoint covers was cut off or rewritten; exit 1 naming the first entry
+    that fails."""
     from trusted_space.core.errors import InputError, LedgerTampered
     from trusted_space.crypto import get_suite
+    from trusted_space.ledger.checkpoints import read_checkpoints, verify_checkpoint
     from trusted_space.ledger.ledger import verify_entries
     from trusted_space.space.readonly import ledger_entries, space_public_key
 
@@ -97,6 +108,9 @@ def verify(
         if first["details"].get("signing_key") != key.hex():
             raise LedgerTampered(1, "the space was created with another verifying key")
         count = verify_entries(iter(entries), get_suite(suite_name), key)
+        published = [c for path in checkpoint or [] for c in read_checkpoints(path)]
+        for held in published:
+            verify_checkpoint(entries, held, get_suite(suite_name), key)
     except LedgerTampered as exc:
         err_console.print(t("ledger.bad", seq=exc.seq, reason=exc.reason), highlight=False)
         raise typer.Exit(1) from None
@@ -104,6 +118,27 @@ def verify(
     console.print(
         t("ledger.ok", count=count, checkpoints=checkpoints, suite=suite_name), highlight=False
     )
+    if checkpoint:
+        console.print(t("ledger.published_ok", count=len(published)), highlight=False)
+
+
+@app.command("checkpoint")
+@errors
+def checkpoint_(
+    workdir: SpaceDir,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the checkpoint (JSON).")],
+) -> None:
+    """检查点: export the latest signed checkpoint, for an auditor to keep
+    outside the space and check later ledgers against (`verify --checkpoint`)."""
+    from trusted_space.core.errors import NotFound
+    from trusted_space.core.outputs import write_text_atomic
+    from trusted_space.space.readonly import ledger_entries
+
+    held = [e for e in ledger_entries(workdir) if e.get("kind") == "checkpoint"]
+    if not held:
+        raise NotFound("the ledger holds no checkpoint yet")
+    write_text_atomic(out, json.dumps(held[-1], ensure_ascii=False, sort_keys=True) + "\n")
+    console.print(t("ledger.checkpoint_written", seq=held[-1]["seq"], path=out), highlight=False)
 
 
 @app.command()

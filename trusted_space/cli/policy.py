@@ -70,7 +70,10 @@ def explain(
     ] = None,
     provider: Annotated[
         list[str] | None,
-        typer.Option("--provider", help="ROLE=NAME of a provider (default: each role's own name)."),
+        typer.Option(
+            "--provider",
+            help="ROLE=NAME[,NAME...] of a role's providers (default: each role's own name).",
+        ),
     ] = None,
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Count quotas from this space's ledger."), SPACE
@@ -91,12 +94,13 @@ def explain(
     except PolicyError as exc:
         raise InputError(str(exc)) from None
     chosen = [f.strip() for f in features.split(",") if f.strip()] if features else None
-    providers: dict[str, str] = {}
+    providers: dict[str, list[str]] = {}
     for item in provider or []:
         role, _, name = item.partition("=")
-        if not role or not name:
-            raise InputError(f"--provider {item!r}: expected ROLE=NAME")
-        providers[role] = name
+        names = [n.strip() for n in name.split(",")]
+        if not role or not all(names):
+            raise InputError(f"--provider {item!r}: expected ROLE=NAME[,NAME...]")
+        providers[role] = names
     usage = None
     if workdir is not None:
         from trusted_space.space.readonly import open_usage

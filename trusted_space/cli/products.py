@@ -264,7 +264,10 @@ def overlap(
     column: Annotated[str, typer.Option("--column", help="The identifier column.")] = "person_id",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """交集规模: how many identifiers two files share, by PSI cardinality (nothing else)."""
+    """交集规模（本地）: how many identifiers two files on this machine share, by PSI
+    cardinality. A local check: one process reads both files and plays both
+    parties, so it shows the protocol's output, not a protection between two
+    parties; the two-party run over the space is not built yet."""
     import json
 
     from trusted_space.overlap import overlap as psi_overlap

@@ -79,6 +79,13 @@ def serve(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Log at DEBUG level, with a line per request.")
     ] = False,
+    console_insecure_cookie: Annotated[
+        bool,
+        typer.Option(
+            "--console-insecure-cookie",
+            help="Console cookies without Secure: only for plain HTTP on this machine.",
+        ),
+    ] = False,
 ) -> None:
     """服务: run the space as an HTTP service (uvicorn)."""
     use_backend(ray)
@@ -90,7 +97,12 @@ def serve(
 
     _logging(verbose)
     compute_zeros_ahead()  # re-randomisation zeros, ready before a burst of jobs
-    settings = ServiceSettings(workdir=workdir, suite=suite, lease_seconds=lease_seconds)
+    settings = ServiceSettings(
+        workdir=workdir,
+        suite=suite,
+        lease_seconds=lease_seconds,
+        console_insecure_cookie=console_insecure_cookie,
+    )
     app = create_app(settings)
     # One line per request costs about a tenth of a millisecond of the space's
     # CPU; the ledger records every job step, so access lines are for --verbose.

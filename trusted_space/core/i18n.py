@@ -89,7 +89,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Differential privacy: this query ε={epsilon}; "
         "spent this period {spent}, remaining {remaining}",
     },
-    "overlap.done": {"zh-CN": "交集人数：{n}", "en": "Overlap: {n}"},
+    "overlap.done": {
+        "zh-CN": "交集人数（本地检查，两个文件都在本机一个进程中）：{n}",
+        "en": "Overlap (local check: both files in this one process): {n}",
+    },
     "overlap.invalid": {
         "zh-CN": "{path}：{n} 行标识无效（行号 {rows}）",
         "en": "{path}: {n} rows with invalid identifiers (rows {rows})",
@@ -209,6 +212,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ledger.bad": {
         "zh-CN": "账本校验失败：第 {seq} 条记录：{reason}",
         "en": "Ledger verification failed at entry {seq}: {reason}",
+    },
+    "ledger.published_ok": {
+        "zh-CN": "账本仍包含全部 {count} 个外部保存的检查点（未被截断或改写）",
+        "en": "The ledger still holds all {count} published checkpoints (not cut or rewritten)",
+    },
+    "ledger.checkpoint_written": {
+        "zh-CN": "已将第 {seq} 条记录处的检查点写出到 {path}",
+        "en": "Wrote the checkpoint at entry {seq} to {path}",
     },
     "ledger.exported": {
         "zh-CN": "已导出 {count} 条记录到 {path}",

@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from trusted_space.core.private import private_dir
 from trusted_space.crypto import CryptoSuite, SealingKey, SigningKey
 
 
 def write_secret(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(fd, 0o600)

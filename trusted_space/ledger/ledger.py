@@ -216,6 +216,14 @@ class Ledger:
             actor, "checkpoint", {"size": frontier.size, "root": frontier.root().hex()}
         )
 
+    def latest_checkpoint(self) -> LedgerEntry | None:
+        """The last checkpoint entry: what nodes and auditors keep outside the
+        space (trusted_space/ledger/checkpoints.py)."""
+        row = self.db.execute(
+            "SELECT entry FROM ledger WHERE kind = 'checkpoint' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else LedgerEntry(**json.loads(row[0]))
+
     def last(self) -> LedgerEntry | None:
         row = self.db.execute("SELECT entry FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
         return None if row is None else LedgerEntry(**json.loads(row[0]))
@@ -266,7 +274,7 @@ class Ledger:
         )
 
 
-def _check_signed(data: dict[str, Any], suite: CryptoSuite, public_key: bytes) -> bytes:
+def check_signed(data: dict[str, Any], suite: CryptoSuite, public_key: bytes) -> bytes:
     """The entry's digest, once its hash and the space's signature check out."""
     body = {k: data.get(k) for k in ("seq", "time", "actor", "kind", "job_id", "details", "prev")}
     digest = suite.hash(canonical_json(body))
@@ -294,7 +302,7 @@ def verify_entries(entries: Iterator[dict[str, Any]], suite: CryptoSuite, public
             raise LedgerTampered(count, f"expected sequence number {count}, found {seq}")
         if data.get("prev") != prev:
             raise LedgerTampered(count, "does not chain to the previous entry")
-        digest = _check_signed(data, suite, public_key)
+        digest = check_signed(data, suite, public_key)
         kind, details = data.get("kind"), data.get("details") or {}
         if kind == "checkpoint" and (
             details.get("size") != frontier.size or details.get("root") != frontier.root().hex()
@@ -339,8 +347,8 @@ def verify_proof(proof: dict[str, Any], suite: CryptoSuite, public_key: bytes) -
     """Check an inclusion proof from ``Ledger.proof`` with the space's public
     key alone; raise ``LedgerTampered`` when it does not hold."""
     entry, checkpoint = proof["entry"], proof["checkpoint"]
-    digest = _check_signed(entry, suite, public_key)
-    _check_signed(checkpoint, suite, public_key)
+    digest = check_signed(entry, suite, public_key)
+    check_signed(checkpoint, suite, public_key)
     size = int(checkpoint["details"]["size"])
     if checkpoint.get("kind") != "checkpoint" or int(proof["size"]) != size:
         raise LedgerTampered(int(checkpoint["seq"]), "not a checkpoint of that size")

@@ -11,7 +11,9 @@ Per consumer, product, provider and month:
 - ``succeeded``: those whose result was released;
 - ``subjects``: subjects submitted in those jobs (the batch sizes);
 - ``matched``: subjects this provider held (lookups: its PSI matches; cohort
-  statistics: the size of the joined cohort);
+  statistics: the size of the joined cohort, rounded down on the 1-2-5 scale
+  by ``cohort_bucket`` — the consumer of a cohort sees noisy, suppressed
+  cells only, so a report must not carry the exact intersection);
 - ``cells_released``: cohort cells released, not suppressed;
 - ``epsilon``: differential-privacy budget spent.
 
@@ -73,6 +75,17 @@ class UsageRow:
         ]
 
 
+def cohort_bucket(size: int) -> int:
+    """A joined cohort's size as reports show it: the greatest of 0, 10, 20,
+    50, 100, 200, 500, ... at or below ``size``. Enough to bill and to see
+    scale; never the exact intersection, which no party but the space (and
+    no report of it) is to learn."""
+    if size < 10:
+        return 0
+    power = 10 ** (len(str(size)) - 1)
+    return max(step * power for step in (1, 2, 5) if step * power <= size)
+
+
 def month_of(timestamp: str) -> str:
     """The CST calendar month (YYYY-MM) of an ISO timestamp from the ledger."""
     return dt.datetime.fromisoformat(timestamp).astimezone(CST).strftime("%Y-%m")
@@ -117,7 +130,7 @@ def usage(entries: Iterable[dict[str, Any]], month: str | None = None) -> list[U
             job.matched = {str(k): int(v) for k, v in d.get("matched", {}).items()}
             job.seqs.append(seq)
         elif kind in ("tokens_joined", "cohort_joined"):  # cohort_joined: the older name
-            job.joined = int(d["intersection"])
+            job.joined = cohort_bucket(int(d["intersection"]))
             job.seqs.append(seq)
         elif kind == "result_released":
             job.released = True

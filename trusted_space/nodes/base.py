@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trusted_space.core.errors import Conflict, NotFound, TspaceError
+from trusted_space.core.failures import failure_code
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import load_or_create_sealing_key, load_or_create_signing_key
+from trusted_space.ledger.checkpoints import NodeCheckpoints
 from trusted_space.ledger.ledger import step_digest
 from trusted_space.protocol.api import SpaceAPI
 from trusted_space.protocol.messages import (
@@ -41,6 +43,8 @@ class Node(ABC):
         # Tasks leased by a request other than a poll (a consumer's
         # submission), done first by the next run_pending.
         self.leased: list[Task] = []
+        # The space's signed ledger checkpoints, kept here, out of its reach.
+        self.checkpoints = NodeCheckpoints(self.dir)
 
     def public_keys(self) -> ParticipantKeys:
         return ParticipantKeys(
@@ -80,6 +84,7 @@ class Node(ABC):
             poll = wait if linger or self.awaits_more(results) else 0.0
         while True:
             reply = self.transport.exchange(results, wait=poll)
+            self.checkpoints.keep(reply.checkpoint)
             done += self._taken(reply.outcomes)
             if not reply.tasks:
                 return done
@@ -128,7 +133,7 @@ class Node(ABC):
             return None
         except TspaceError as exc:
             log.warning("%s: task %s failed: %s", self.name, task.task_id, type(exc).__name__)
-            self._report(task.task_id, str(exc))
+            self._report(task.task_id, failure_code(exc))  # never the text: it may quote a value
             return None
         log.debug("%s: task %s done (%s)", self.name, task.task_id, result.kind)
         return self._signed(task, result)

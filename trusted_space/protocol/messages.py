@@ -401,8 +401,13 @@ class ResultOutcome(Message):
 
 
 class TaskExchangeReply(Message):
+    """The outcomes, the next tasks, and the space's latest signed ledger
+    checkpoint, which the node keeps in its own folder (evidence that the
+    ledger was at least that long: trusted_space/ledger/checkpoints.py)."""
+
     outcomes: list[ResultOutcome]
     tasks: list[Task]
+    checkpoint: dict[str, Any] | None = None
 
 
 # -- status and release ------------------------------------------------------------

@@ -26,3 +26,6 @@ class ServiceSettings(BaseSettings):
     # fails as on a full disk: the transaction rolls back, nothing is lost.
     sqlite_max_pages: int | None = Field(default=None, ge=1)
     require_policy: bool = True
+    # The console's cookies are Secure (sent over HTTPS only, as behind a TLS
+    # proxy that speaks plain HTTP to the space); True only for plain local use.
+    console_insecure_cookie: bool = False

@@ -29,6 +29,7 @@ from trusted_space.core.errors import (
     ProtocolError,
     TspaceError,
 )
+from trusted_space.core.failures import failure_code, failure_reason
 from trusted_space.core.timing import StageTimer
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.ledger.ledger import Ledger
@@ -325,7 +326,7 @@ class Jobs:
                     out: Any = engine.work(spec, inputs)
             except TspaceError as exc:
                 with self.lock, self.store.transaction():
-                    self.fail_job(job_id, f"the space's step failed: {exc}")
+                    self.fail_job(job_id, failure_reason(failure_code(exc), step="space"))
                 continue
             with self.lock:
                 row = self.store.db.execute(

@@ -385,6 +385,11 @@ class Space:
     ) -> TaskExchangeReply:
         return self.tasks.exchange(caller, results, limit, wait)
 
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        """The ledger's latest signed checkpoint, handed to every node that
+        asks for work (trusted_space/ledger/checkpoints.py)."""
+        return self.tasks.checkpoint()
+
     def take_results(self, caller: str, results: list[TaskResult]) -> list[ResultOutcome]:
         return self.tasks.take_results(caller, results)
 

@@ -7,10 +7,13 @@ together.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from trusted_space.core.private import FILE_MODE, private_dir, private_files
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,8 +54,11 @@ CREATE TABLE IF NOT EXISTS job_data (
 class SpaceStore:
     def __init__(self, space_dir: Path, *, max_pages: int | None = None) -> None:
         self.dir = Path(space_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)  # ledger, sealed boxes, ciphertexts: 0700, files 0600
         self.path = self.dir / "space.sqlite"
+        if not self.path.exists():  # SQLite's -wal and -shm files take its mode
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, FILE_MODE))
+        private_files(self.dir, "space.sqlite", "space.sqlite-wal", "space.sqlite-shm")
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")

@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from trusted_space.core.errors import (
     Conflict,
@@ -27,6 +28,7 @@ from trusted_space.core.errors import (
     TspaceError,
     status_of,
 )
+from trusted_space.core.failures import failure_code, failure_reason, known_code
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger, step_digest
 from trusted_space.protocol.messages import (
@@ -191,7 +193,14 @@ class Tasks:
         """Take a node's results, each on its own (one refused result fails
         only its job), then lease its next tasks as ``pull_tasks`` does."""
         outcomes = self.take_results(caller, results)
-        return TaskExchangeReply(outcomes=outcomes, tasks=self.pull_tasks(caller, limit, wait))
+        tasks = self.pull_tasks(caller, limit, wait)
+        return TaskExchangeReply(outcomes=outcomes, tasks=tasks, checkpoint=self.checkpoint())
+
+    def checkpoint(self) -> dict[str, Any] | None:
+        """The latest signed checkpoint, for a node to keep outside the space."""
+        with self.lock:
+            entry = self.ledger.latest_checkpoint()
+        return None if entry is None else entry.to_dict()
 
     def take_results(self, caller: str, results: list[TaskResult]) -> list[ResultOutcome]:
         """Take a node's results, each on its own: one refused result fails
@@ -281,7 +290,10 @@ class Tasks:
                 engine.advance(spec, caller, result.payload)
         except (CryptoError, ProtocolError) as exc:
             with self.store.transaction():
-                self.jobs.fail_job(job_id, f"{caller} sent an unacceptable {expected}: {exc}")
+                self.jobs.fail_job(
+                    job_id,
+                    failure_reason(failure_code(exc), node=caller, unacceptable=expected),
+                )
             raise
 
     def _check_node_signature(self, caller: str, job_id: str, result: TaskResult) -> str:
@@ -303,14 +315,17 @@ class Tasks:
         """A node could not do its step; the job fails cleanly, nothing released."""
         with self.lock:
             row = self.store.db.execute(
-                "SELECT job_id, node FROM tasks WHERE task_id = ?", (task_id,)
+                "SELECT job_id, node, kind FROM tasks WHERE task_id = ?", (task_id,)
             ).fetchone()
             if row is None or row[1] != caller:
                 exc = NotFound(f"no task {task_id[:64]} for {caller!r}")
                 self.jobs.refused(caller, "failure report", exc, None)
                 raise exc
             with self.store.transaction():
-                self.jobs.fail_job(row[0], f"{caller}: {reason[:300]}")
+                # A code, never the node's text (core/failures.py).
+                self.jobs.fail_job(
+                    row[0], failure_reason(known_code(reason), node=caller, step=str(row[2]))
+                )
 
     def stop_waiting(self) -> None:
         """Shutting down: every long poll answers now (with what it has), so

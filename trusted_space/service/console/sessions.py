@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from trusted_space.crypto.suite import CryptoSuite
 
 COOKIE = "tspace_console"
+# The sign-in form's own CSRF token, before there is a session: a random
+# value in this cookie and in the form, which must match (double submit).
+LOGIN_COOKIE = "tspace_console_login"
 LIFETIME_SECONDS = 8 * 3600  # one working day
 ROLES = ("steward", "operator")
 

@@ -22,6 +22,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "A steward's or operator's API key; used for this session only, never stored.",
     ),
     "bad_key": ("API 密钥无效或已撤销。", "The API key is not valid or was revoked."),
+    "login_expired": (
+        "登录表单已过期或不是本站的表单，请重新登录。",
+        "The sign-in form expired or did not come from this site; please sign in again.",
+    ),
     "wrong_role": (
         "控制台仅供数据管理员和运营方使用。",
         "The console is for stewards and operators.",

@@ -27,6 +27,7 @@ from trusted_space.service.console.charts import bar_chart
 from trusted_space.service.console.sessions import (
     COOKIE,
     LIFETIME_SECONDS,
+    LOGIN_COOKIE,
     ROLES,
     Session,
     Sessions,
@@ -143,9 +144,31 @@ def check_policy(text: str, lang: str) -> dict[str, Any]:
 
 
 # -- signing in ---------------------------------------------------------------------------------
+def _secure(request: Request) -> bool:
+    """Cookies are Secure unless the space was started for plain local use."""
+    return not request.app.state.settings.console_insecure_cookie
+
+
+def _login_form(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+    """The sign-in form with a fresh pre-session CSRF token, in the form and
+    in a cookie (double submit): a page of another site cannot post it."""
+    token = secrets.token_urlsafe(24)
+    response = _render(request, "login.html", None, status, login_csrf=token, **ctx)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path="/console/login",
+    )
+    return response
+
+
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    return _render(request, "login.html", None, next=request.query_params.get("next", ""))
+    return _login_form(request, next=request.query_params.get("next", ""))
 
 
 @router.post("/login")
@@ -153,14 +176,17 @@ async def login(request: Request) -> Response:
     form = await _form(request, None) or {}
     target = form.get("next", "")
     target = target if target.startswith("/console") and "//" not in target else "/console/"
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not secrets.compare_digest(form.get("csrf", ""), expected):
+        return _login_form(request, 403, error="login_expired", next=target)
     space = _space(request)
     try:
         name = await run_in_threadpool(space.authenticate, form.get("api_key", "").strip())
         role = (await run_in_threadpool(space.whoami, name))["role"]
     except Unauthenticated:
-        return _render(request, "login.html", None, 401, error="bad_key", next=target)
+        return _login_form(request, 401, error="bad_key", next=target)
     if role not in ROLES:
-        return _render(request, "login.html", None, 403, error="wrong_role", next=target)
+        return _login_form(request, 403, error="wrong_role", next=target)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
@@ -168,9 +194,10 @@ async def login(request: Request) -> Response:
         max_age=LIFETIME_SECONDS,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/console",
     )
+    response.delete_cookie(LOGIN_COOKIE, path="/console/login")
     return response
 
 

@@ -47,7 +47,8 @@ async def exchange(
     size = len(await request.body())  # read already, to validate it
     outcomes = await inline_or_thread(size, space.take_results, caller, body.results)
     tasks = await polls.pull(caller, limit, wait)
-    return model_reply(TaskExchangeReply(outcomes=outcomes, tasks=tasks))
+    checkpoint = space.latest_checkpoint()  # the node keeps it outside the space
+    return model_reply(TaskExchangeReply(outcomes=outcomes, tasks=tasks, checkpoint=checkpoint))
 
 
 @router.post("/{task_id}/result", status_code=status.HTTP_204_NO_CONTENT)

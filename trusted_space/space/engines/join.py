@@ -43,6 +43,7 @@ from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.bulk.tokens import count_distinct, token_column
 from trusted_space.bulk.tokens import join as join_tokens
 from trusted_space.core.errors import InputError, NotFound, ProtocolError
+from trusted_space.core.failures import DIFFERENCING, failure_reason
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     AckResult,
@@ -63,8 +64,14 @@ from trusted_space.space.dp import sample_discrete_laplace, split_epsilon
 from trusted_space.space.port import JobContext
 
 SPACE = "space"
-# Blinding of the min_count comparison: r is log-uniform below 2^BLIND_BITS.
+# Blinding of the min_count comparison (``draw_blind``): the blind's bit
+# length is uniform in [MIN_BLIND_BITS, BLIND_BITS] (BLIND_BITS capped by the
+# key: room below n/3). MIN_BLIND_BITS keeps both blind and shift at least
+# 127 bits wide, so no draw lets the requester read 2c - 2k + 1 off the
+# decryption (a blind of 1 with a shift of 0, once in 1,200 draws before);
+# the wide range of lengths hides its magnitude (see ``draw_blind``).
 BLIND_BITS = 1200
+MIN_BLIND_BITS = 128
 
 
 def noise_scale(query: JoinQuery, layout: JoinLayout) -> dict[str, tuple[float, int]]:
@@ -94,6 +101,24 @@ def add_noise(
             pk.add(c, pk.encrypt_trivial(sample_discrete_laplace(epsilon, sensitivity, rng)))
         )
     return out
+
+
+def draw_blind(max_bits: int) -> tuple[int, int]:
+    """A blind b and a shift s in [0, b) for one min_count comparison
+    Enc(b(2c - 2k + 1) + s), whose sign alone the requester is to learn.
+
+    b's bit length is uniform in [MIN_BLIND_BITS, max_bits], so b is never
+    under 2^127 and s is uniform over at least 2^127 values: the decryption
+    never gives 2c - 2k + 1 away. Its magnitude is hidden in the length of
+    the decryption, log2 b + log2 |2c - 2k + 1|: the two cells' lengths differ
+    in distribution by at most log2 |2c - 2k + 1| / (max_bits - MIN_BLIND_BITS)
+    in statistical distance (about 2 % for a count of 2^20 under a 2048-bit
+    key), the part of the magnitude the requester can still guess at."""
+    if max_bits <= MIN_BLIND_BITS:
+        raise ValueError(f"a blind needs more than {MIN_BLIND_BITS} bits of room")
+    bits = MIN_BLIND_BITS + secrets.randbelow(max_bits - MIN_BLIND_BITS + 1)
+    blind = secrets.randbits(bits) | (1 << (bits - 1))
+    return blind, secrets.randbelow(blind)
 
 
 class JoinProtocol:
@@ -302,7 +327,18 @@ class JoinProtocol:
         }
 
     def finish_work(self, spec: JobSpec, out: dict[str, Any]) -> None:
-        """Store the masks (the space's own secret) and ask the requester to unpack."""
+        """Store the masks (the space's own secret) and ask the requester to
+        unpack, unless releasing this cohort would difference an earlier one
+        (``_differences``): then the job fails before the requester sees a slot."""
+        earlier = self._differences(spec, int(out["intersection"]))
+        if earlier is not None:
+            self.ledger.append(
+                SPACE, "tokens_joined", {"intersection": out["intersection"]}, job_id=spec.job_id
+            )
+            self.space.fail_job(
+                spec.job_id, failure_reason(DIFFERENCING, step="joining", earlier_jobs=earlier)
+            )
+            return
         self.store.put_data(spec.job_id, "masks", json.dumps(out["masks"]).encode())
         self.store.put_data(spec.job_id, "layout", out["layout"].encode())
         layout = CellLayoutSpec.model_validate_json(out["layout"])
@@ -313,6 +349,36 @@ class JoinProtocol:
         self.ledger.append(
             SPACE, "tokens_joined", {"intersection": out["intersection"]}, job_id=spec.job_id
         )
+
+    def _differences(self, spec: JobSpec, size: int) -> int | None:
+        """Without differential privacy, two released cohorts of one consumer
+        whose sizes differ by fewer than min_count people isolate those
+        people (a query a week later, say, less the first). From the ledger:
+        the number of the consumer's released jobs of this product whose
+        joined size is within min_count of ``size`` and whose query or date
+        differ (the same query on the same day tells nothing new); None when
+        there is none, or the job is noised or has no min_count."""
+        query = self.query(spec)
+        min_count = int(self.plan(spec.job_id)["min_count"])
+        if query.epsilon is not None or min_count == 0:
+            return None
+        close = 0
+        for job_id, spec_json in self.store.db.execute(
+            "SELECT job_id, spec FROM jobs WHERE consumer = ? AND product = ? "
+            "AND state = 'succeeded' AND job_id <> ?",
+            (spec.consumer, spec.product, spec.job_id),
+        ).fetchall():
+            other = JobSpec.model_validate_json(spec_json)
+            if other.query == spec.query and other.as_of == spec.as_of:
+                continue
+            joined = [
+                int(e.details["intersection"])
+                for e in self.ledger.entries(job_id)
+                if e.kind == "tokens_joined"
+            ]
+            if joined and abs(joined[-1] - size) < min_count:
+                close += 1
+        return close or None
 
     # -- after the requester's steps ------------------------------------------------------
     def _layout_stored(self, spec: JobSpec) -> JoinLayout:
@@ -348,9 +414,7 @@ class JoinProtocol:
         for cell in range(len(layout.cells)):
             count = values[layout.slot(cell, count_value)]
             # Leave room below n/3 for 2c (< 2^57) times the blind.
-            bits = secrets.randbelow(min(BLIND_BITS, pk.bits - 200)) + 1
-            blind = secrets.randbits(bits) | (1 << (bits - 1))  # log-uniform, at least 1
-            shift = secrets.randbelow(blind)
+            blind, shift = draw_blind(min(BLIND_BITS, pk.bits - 200))
             # Enc(b(2c - 2k + 1) + s): positive exactly when c >= k, as |b(2c-2k+1)| >= b > s.
             scaled = pk.mul_plain(count, 2 * blind)
             blinded.append(pk.add(scaled, pk.encrypt_trivial(blind * (1 - 2 * min_count) + shift)))

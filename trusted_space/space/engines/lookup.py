@@ -28,6 +28,7 @@ from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.core.errors import NotFound, ProtocolError, TspaceError
+from trusted_space.core.failures import failure_code, failure_reason
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
@@ -174,7 +175,7 @@ class LookupProtocol:
                 with self.space.timer.stage("combine"):
                     result = self.work(spec, self.work_inputs(spec))
             except TspaceError as exc:
-                self.space.fail_job(job_id, f"the space's step failed: {exc}")
+                self.space.fail_job(job_id, failure_reason(failure_code(exc), step="space"))
                 return
             self.finish_work(spec, result)
         elif isinstance(payload, AckResult):
