@@ -107,6 +107,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "{file}：有效（{id} 第 {version} 版）",
         "en": "{file}: valid ({id} v{version})",
     },
+    "policy.warning": {
+        "zh-CN": "{file}：警告：{path}：{message}",
+        "en": "{file}: warning: {path}: {message}",
+    },
     "policy.invalid": {"zh-CN": "{file}：{n} 处错误", "en": "{file}: {n} errors"},
     "policy.published": {"zh-CN": "已发布 {file}（{hash}…）", "en": "Published {file} ({hash}…)"},
     "policy.retired": {"zh-CN": "已停用策略 {id}", "en": "Retired policy {id}"},
