@@ -147,6 +147,11 @@ def test_decisions_show_a_denial_with_its_reason(world: tuple[World, TestClient]
     assert "Denied" in row and "purpose" in row
     history = client.get(f"/console/jobs/{'f' * 32}").text
     assert 'id="job-state">denied' in history and "policy_decision" in history
+    # Every time carries its zone, spelt out ("CST" names three zones).
+    for text in (page, history):
+        cells = re.findall(r"<td>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[^<]*)</td>", text)
+        assert cells and all(c.endswith(" UTC+08:00") for c in cells), cells
+        assert "CST" not in text
 
 
 def test_the_ledger_page_verifies_and_names_a_tampered_entry(

@@ -128,7 +128,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "ledger.shown": {"zh-CN": "共 {count} 条记录", "en": "{count} entries"},
     "ledger.col.seq": {"zh-CN": "序号", "en": "Seq"},
-    "ledger.col.time": {"zh-CN": "时间（UTC）", "en": "Time (UTC)"},
+    "ledger.col.time": {"zh-CN": "时间", "en": "Time"},
     "ledger.col.actor": {"zh-CN": "参与方", "en": "Actor"},
     "ledger.col.kind": {"zh-CN": "事件", "en": "Kind"},
     "ledger.col.details": {"zh-CN": "内容", "en": "Details"},

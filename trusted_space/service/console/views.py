@@ -4,7 +4,6 @@ the signed-in steward as the caller, exactly as the REST API does."""
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from policies.model import Policy, PolicyError, parse_policy
 from policies.plain import describe
 from policies.semantics import semantic_errors
+from trusted_space.core.clock import china_time
 from trusted_space.core.errors import TspaceError, Unauthenticated, status_of
-from trusted_space.ledger.metering import CST
 from trusted_space.ledger.metering import usage as usage_report
 from trusted_space.service.console import reads
 from trusted_space.service.console.charts import bar_chart
@@ -47,15 +46,7 @@ _env = Environment(
 )
 
 
-def _cst(timestamp: str) -> str:
-    """A ledger timestamp in China Standard Time, to the second."""
-    try:
-        return dt.datetime.fromisoformat(timestamp).astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return timestamp
-
-
-_env.filters["cst"] = _cst
+_env.filters["china_time"] = china_time
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
