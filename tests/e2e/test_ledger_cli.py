@@ -7,10 +7,9 @@ proof checks with the public key alone.
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path

@@ -7,10 +7,9 @@ identifier from the providers' data.
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
