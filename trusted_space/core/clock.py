@@ -39,12 +39,14 @@ def china_time(when: dt.datetime | str) -> str:
     """
     if isinstance(when, str):
         try:
-            when = dt.datetime.fromisoformat(when)
+            moment = dt.datetime.fromisoformat(when)
         except ValueError:
             return when
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return f"{when.astimezone(CHINA):%Y-%m-%d %H:%M:%S} {ZONE_LABEL}"
+    else:
+        moment = when
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return f"{moment.astimezone(CHINA):%Y-%m-%d %H:%M:%S} {ZONE_LABEL}"
 
 
 def china_isoformat(when: dt.datetime) -> str:

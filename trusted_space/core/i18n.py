@@ -89,6 +89,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Differential privacy: this query ε={epsilon}; "
         "spent this period {spent}, remaining {remaining}",
     },
+    "cohort.noise": {
+        "zh-CN": "差分隐私噪声标准差（每个单元格，与 result.csv 同单位）：{values}",
+        "en": "Differential privacy noise, standard deviation per cell "
+        "(units as in result.csv): {values}",
+    },
+    "cohort.noise_sep": {"zh-CN": "，", "en": ", "},
+    "cohort.noise_warning": {
+        "zh-CN": "警告：{total} 个单元格中有 {n} 个的 {name} 小于其噪声标准差 {sd}，"
+        "这些数值可能与真实值相差一倍以上；请合并分组、扩大人群或提高 ε",
+        "en": "Warning: in {n} of {total} cells {name} is smaller than its noise's "
+        "standard deviation {sd}; those values may be off by more than their own size: "
+        "merge groups, widen the cohort or raise epsilon",
+    },
     "overlap.done": {"zh-CN": "交集人数：{n}", "en": "Overlap: {n}"},
     "overlap.invalid": {
         "zh-CN": "{path}：{n} 行标识无效（行号 {rows}）",
