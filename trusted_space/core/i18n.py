@@ -204,3 +204,33 @@ def language() -> str:
 def t(key: str, **values: object) -> str:
     text = MESSAGES[key][language()]
     return text.format(**values) if values else text
+
+
+def help_text(source: str) -> str:
+    """A command's or option's help (``source``: the text in the code) in the
+    current language, from ``trusted_space.core.help_text``; the source text
+    itself when it has no entry (tests/unit/test_cli_language.py forbids that)."""
+    from trusted_space.core.help_text import HELP
+
+    entry = HELP.get(" ".join(source.split()))
+    if entry is None:
+        return source
+    return entry.get(language(), source)
+
+
+# Typer's own words in help screens and usage errors.
+TYPER_WORDS: dict[str, dict[str, str]] = {
+    "ARGUMENTS_PANEL_TITLE": {"zh-CN": "参数", "en": "Arguments"},
+    "OPTIONS_PANEL_TITLE": {"zh-CN": "选项", "en": "Options"},
+    "COMMANDS_PANEL_TITLE": {"zh-CN": "命令", "en": "Commands"},
+    "ERRORS_PANEL_TITLE": {"zh-CN": "错误", "en": "Error"},
+    "ABORTED_TEXT": {"zh-CN": "已中止。", "en": "Aborted."},
+    "DEFAULT_STRING": {"zh-CN": "[默认：{}]", "en": "[default: {}]"},
+    "ENVVAR_STRING": {"zh-CN": "[环境变量：{}]", "en": "[env var: {}]"},
+    "REQUIRED_LONG_STRING": {"zh-CN": "[必填]", "en": "[required]"},
+    "RICH_HELP": {
+        "zh-CN": "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。",
+        "en": "Try [blue]'{command_path} {help_option}'[/] for help.",
+    },
+}
+HELP_OPTION = {"zh-CN": "显示本帮助并退出。", "en": "Show this message and exit."}
