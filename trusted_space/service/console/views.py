@@ -31,7 +31,7 @@ from trusted_space.service.console.sessions import (
     Sessions,
 )
 from trusted_space.service.console.text import LANGUAGES, words
-from trusted_space.space.policy_registry import read_policy_records
+from trusted_space.space.policy_registry import read_policy_records, read_policy_source
 from trusted_space.space.space import Space
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -215,7 +215,10 @@ def new_policy(request: Request) -> Response:
         with _db(request) as db:
             for r in read_policy_records(db):
                 if r.policy.id == policy_id and str(r.policy.version) == version:
-                    text = _document(r.policy)
+                    # As the steward wrote it: comments and order survive a new version.
+                    text = read_policy_source(db, r.policy.id, r.policy.version) or _document(
+                        r.policy
+                    )
     return _render(request, "policy_new.html", session, text=text, result=None)
 
 
@@ -266,6 +269,7 @@ def policy(request: Request, policy_id: str, version: int) -> Response:
             for r in read_policy_records(db)
             if r.policy.id == policy_id and r.policy.version == version
         ]
+        source = read_policy_source(db, policy_id, version)
     if not found:
         return _render(request, "message.html", session, 404, message=f"{policy_id} v{version}")
     record = found[0]
@@ -274,7 +278,7 @@ def policy(request: Request, policy_id: str, version: int) -> Response:
         "policy.html",
         session,
         record=record,
-        document=_document(record.policy),
+        document=source or _document(record.policy),
         sentences=describe(record.policy, _lang(request)),
         published="published" in request.query_params,
         retired="retired" in request.query_params,
