@@ -160,5 +160,5 @@ GLYPHS_RENDER = """() => {
     g.font = font; g.fillText(text, 4, 28);
     return c.toDataURL();
   };
-  return draw("可信数据") !== draw("\u{10FFFD}\u{10FFFD}\u{10FFFD}\u{10FFFD}");
+  return draw("可信数据") !== draw("\\u{10FFFD}\\u{10FFFD}\\u{10FFFD}\\u{10FFFD}");
 }"""
