@@ -199,6 +199,17 @@ def parse_policy(text: str | bytes, origin: str = "policy") -> Policy:
         ) from None
 
 
+def load_document(path: Path) -> dict[str, Any] | None:
+    """The raw mapping of a policy file, valid or not; None when it is not one.
+
+    For reporting the product's errors beside the schema's in one pass."""
+    try:
+        data = _load_yaml(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def load_policy(path: Path) -> Policy:
     """Read and validate a policy file (YAML or JSON); ``PolicyError`` lists every problem."""
     try:

@@ -53,13 +53,31 @@ def describe(policy: Policy, language: str = "zh-CN") -> list[str]:
     if policy.output.features is not None:
         listed = ("、" if zh else ", ").join(policy.output.features)
         out.append(f"仅可使用特征：{listed}。" if zh else f"Only these features: {listed}.")
+    # A score product never releases a feature: its transforms shape what
+    # enters the score. Only a features product releases the value itself.
+    scored = policy.output.mode == "score"
     for feature, transform in sorted(policy.output.transforms.items()):
         if isinstance(transform, Buckets):
             edges = ", ".join(f"{b:g}" for b in transform.buckets)
+            if scored:
+                out.append(
+                    f"{feature} 以分段下限（分段点 {edges}）计入评分，本身不发布。"
+                    if zh
+                    else f"{feature} enters the score as the lower edge of its bucket "
+                    f"({edges}); it is never released."
+                )
+            else:
+                out.append(
+                    f"{feature} 以分段下限发布（分段点 {edges}）。"
+                    if zh
+                    else f"{feature} is released as the lower edge of its bucket ({edges})."
+                )
+        elif scored:
             out.append(
-                f"{feature} 以分段下限发布（分段点 {edges}）。"
+                f"{feature} 取整到 {transform.round_to:g} 的倍数后计入评分，本身不发布。"
                 if zh
-                else f"{feature} is released as the lower edge of its bucket ({edges})."
+                else f"{feature} enters the score rounded to a multiple of "
+                f"{transform.round_to:g}; it is never released."
             )
         else:
             out.append(

@@ -17,6 +17,7 @@ usage can be read back from the same folder.
   its plaintext reference (``reference_scores``, ``reference_features``,
   ``reference_cells``) computed in DuckDB on the same files.
 - Governance: ``ledger_entries``, ``verify_ledger``, ``usage_rows``.
+- Plots: ``use_cjk_font`` makes matplotlib draw Chinese titles and labels.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ __all__ = [
     "run_lending",
     "run_underwriting",
     "usage_rows",
+    "use_cjk_font",
     "verify_ledger",
 ]
 
@@ -111,3 +113,52 @@ def verify_ledger(workdir: Path) -> int:
 def usage_rows(workdir: Path, month: str | None = None) -> list[UsageRow]:
     """Usage per month, consumer, product and provider, from the ledger alone."""
     return usage(ledger_entries(workdir), month)
+
+
+# Fonts with Chinese glyphs, best first: the Debian/Ubuntu packages
+# fonts-wqy-zenhei (CI installs it), fonts-noto-cjk, then common desktop fonts.
+CJK_FONT_FILES = (
+    "wqy-zenhei",
+    "wqy-microhei",
+    "notosanscjk",
+    "notoserifcjk",
+    "sourcehansans",
+    "simhei",
+    "msyh",
+    "pingfang",
+)
+
+
+def use_cjk_font() -> str:
+    """Make matplotlib draw Chinese text; returns the font family chosen.
+
+    matplotlib caches its font list once, so a CJK font installed after that
+    is invisible to it: the installed fonts are searched and registered here.
+    Raises ``RuntimeError`` naming the package to install when there is none
+    (a plot would otherwise show empty boxes for every Chinese glyph).
+    """
+    from matplotlib import font_manager, rcParams
+
+    found = sorted(
+        (path for path in font_manager.findSystemFonts() if _cjk_rank(path) is not None),
+        key=lambda path: _cjk_rank(path) or 0,
+    )
+    if not found:
+        raise RuntimeError(
+            "no font with Chinese glyphs found: install one, e.g. "
+            "`apt-get install fonts-wqy-zenhei` or `fonts-noto-cjk`"
+        )
+    font_manager.fontManager.addfont(found[0])
+    family = font_manager.FontProperties(fname=found[0]).get_name()
+    rcParams["font.sans-serif"] = [family, *rcParams["font.sans-serif"]]
+    rcParams["font.family"] = "sans-serif"
+    rcParams["axes.unicode_minus"] = False
+    return str(family)
+
+
+def _cjk_rank(path: str) -> int | None:
+    name = Path(path).name.lower().replace("-", "").replace("_", "")
+    for rank, stem in enumerate(CJK_FONT_FILES):
+        if stem.replace("-", "") in name:
+            return rank
+    return None

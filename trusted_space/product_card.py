@@ -16,6 +16,7 @@ from typing import Any
 
 from policies.plain import describe
 from products.registry import get_product
+from trusted_space.core.clock import china_isoformat, china_time
 from trusted_space.ledger.metering import usage
 
 ENGINES = {
@@ -105,7 +106,7 @@ def build_card(workdir: Path, product_name: str) -> dict[str, Any]:
             if u.product == product.name
         ],
         "cost": _cost(entries, product.name),
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "generated_at": china_isoformat(dt.datetime.now(dt.UTC)),
     }
 
 
@@ -173,7 +174,7 @@ def render_markdown(card: dict[str, Any], language: str = "zh-CN") -> str:
         f"# {card[f'title_{lang}']} (`{card['product']}`)",
         "",
         h("数据产品登记材料", "Data product registration dossier")
-        + f" · {h('生成时间', 'generated')} {card['generated_at']}",
+        + f" · {h('生成时间', 'generated')} {china_time(card['generated_at'])}",
         "",
         f"## {h('用途与说明', 'Purpose and description')}",
         "",

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 from trusted_space.core.errors import InputError
@@ -19,11 +20,22 @@ def example_names(product: str | None = None) -> list[str]:
     )
 
 
-def example_for(product: str) -> str:
+def example_for(product: str, owner: str | None = None) -> str:
+    """The product's example policy; with ``owner``, the example written for
+    that provider when there is one, its ``owners`` and ``id`` set to it."""
     names = example_names(product)
     if not names:
         known = sorted({n.split(".")[0] for n in example_names()})
         raise InputError(
             f"no example policy for {product!r}; examples exist for {', '.join(known)}"
         )
-    return resources.files(__name__).joinpath(names[0]).read_text(encoding="utf-8")
+    if owner is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", owner):
+        raise InputError(
+            f"--owner {owner!r}: a participant id is lower-case letters, digits, _ . or -"
+        )
+    name = next((n for n in names if owner is not None and f".{owner}." in n), names[0])
+    text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+    if owner is None:
+        return text
+    text = re.sub(r"^owners: \[[^\]]*\]", f"owners: [{owner}]", text, count=1, flags=re.M)
+    return re.sub(r"^id: [^-\s]+-", f"id: {owner}-", text, count=1, flags=re.M)

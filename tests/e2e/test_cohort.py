@@ -21,6 +21,7 @@ import yaml
 
 from connectors.identifiers import resident_id_check_char
 from products.cohort.layout import build_layout
+from products.cohort.noise import noise_lines, noisy_cells
 from products.cohort.query import load_query, parse_query
 from products.cohort.reference import reference_cells
 from products.cohort.runner import run_cohort
@@ -28,6 +29,7 @@ from tests.leakcheck import duckdb_text, find_canaries, find_in_text, sqlite_tex
 from trusted_space.core.errors import PolicyDenied
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
 from trusted_space.overlap import overlap, read_ids
+from trusted_space.space.dp import discrete_laplace_variance, split_epsilon
 from trusted_space.space.engines.join import add_noise, noise_scale
 from trusted_space.synth import generate_health
 
@@ -186,13 +188,31 @@ def test_dp_reports_the_budget_and_a_spent_budget_denies(data: Path, tmp_path: P
         policies.append(path)
     query = write_query(tmp_path, "inpatients_diabetes_by_sex", dp={"epsilon": 1.0})
     result = run(data, tmp_path / "w", query, policies=policies)
+    share = split_epsilon(1.0, 3)[0]  # three values, sex is a person-level dimension
+    sd = {
+        name: round(math.sqrt(discrete_laplace_variance(share, sensitivity)), 3)
+        for name, sensitivity in (
+            ("count", 1),
+            ("sum_cost", 10_000_000),
+            ("sum_inpatient_days", 366),
+        )
+    }
     assert result.privacy == {
         "epsilon": 1.0,
         "budget": 1.5,
         "period": "month",
         "spent": 1.0,
         "remaining": 0.5,
+        "noise_sd": sd,
     }
+    # The cost noise (sd ~ 424,000 yuan) is printed; a warning per value that
+    # some released cell is smaller than its noise (which cells: the noise's draw).
+    lines = noise_lines(result.rows, result.privacy)
+    assert "sum_cost ≈ 424,264.07" in lines[0] and "count ≈ " in lines[0]
+    small = [name for name, (n, _) in noisy_cells(result.rows, result.privacy).items() if n]
+    assert len(lines) == 1 + len(small) and all(
+        n in w for n, w in zip(small, lines[1:], strict=True)
+    )
     assert all(r["status"] == "suppressed" or r["count"] is not None for r in result.rows)
     with pytest.raises(PolicyDenied) as info:
         run(data, tmp_path / "w", query, policies=policies)

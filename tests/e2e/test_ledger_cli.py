@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,8 @@ def test_an_intact_ledger_verifies_from_the_workdir_and_from_an_export(
     assert {e["actor"] for e in signed_steps} >= {"hospital", "cdc", "insurer"}
     shown = tspace("show", "--workdir", str(space), "--job", signed_steps[0]["job_id"])
     assert shown.returncode == 0 and "task_result" in shown.stdout
+    assert re.search(r"\d\d:\d\d:\d\d\s+(│\s+)?UTC\+08:00|UTC\+08:00", shown.stdout)
+    assert "UTC)" not in shown.stdout
 
 
 def _tampered(

@@ -118,3 +118,45 @@ def test_publish_retire_and_list_on_an_embedded_space(tmp_path: Path) -> None:
     assert "hospital-underwriting" in listing.stdout and "retired" in listing.stdout
     again = tspace("policy", "retire", "hospital-underwriting", "--workdir", str(tmp_path))
     assert again.returncode == 2
+
+
+def test_validate_reports_schema_and_product_errors_in_one_pass(tmp_path: Path) -> None:
+    doc = yaml.safe_load(HOSPITAL.read_text("utf-8"))
+    doc["limits"]["batch"]["max"] = "many"  # a schema error
+    doc["columns"]["hospital_visits.visit_dt"] = "never"  # a product error
+    doc["output"]["features"] = ["visits_12m", "shoe_size"]  # another
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = tspace("policy", "validate", str(bad))
+    assert result.returncode == 1
+    assert "limits.batch.max" in result.stderr
+    assert "columns.hospital_visits.visit_dt" in result.stderr
+    assert "shoe_size" in result.stderr
+    assert "3 errors" in result.stderr
+
+
+def test_validate_warns_of_participants_the_space_does_not_know(tmp_path: Path) -> None:
+    from trusted_space.embedded import EmbeddedDeployment
+
+    with EmbeddedDeployment(tmp_path / "space") as deployment:
+        deployment.provider("hospital")
+        deployment.consumer("insurer")
+    doc = yaml.safe_load(HOSPITAL.read_text("utf-8"))
+    doc["consumers"] = ["insurre"]
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = tspace("policy", "validate", str(typo), "--workdir", str(tmp_path / "space"))
+    assert result.returncode == 0, result.stderr
+    assert "warning: consumers: 'insurre'" in result.stderr
+    assert "did you mean 'insurer'" in result.stderr
+    clean = tspace("policy", "validate", str(HOSPITAL), "--workdir", str(tmp_path / "space"))
+    assert clean.returncode == 0 and "warning" not in clean.stderr
+
+
+def test_init_takes_the_owner() -> None:
+    cdc = yaml.safe_load(tspace("policy", "init", "underwriting_score", "--owner", "cdc").stdout)
+    assert cdc["owners"] == ["cdc"] and cdc["id"] == "cdc-underwriting"
+    mine = tspace("policy", "init", "cohort_statistics", "--owner", "city_clinic")
+    doc = yaml.safe_load(mine.stdout)
+    assert doc["owners"] == ["city_clinic"] and doc["id"] == "city_clinic-cohorts"
+    assert tspace("policy", "init", "underwriting_score", "--owner", "Bad Name").returncode == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,7 @@ def test_the_card_shows_live_datasets_usage_and_policies(space: tuple[Path, Path
     assert sum(u["jobs"] for u in got["usage"] if u["provider"] == "hospital") == 2
     assert {p["id"] for p in got["policies"]} and all(p["plain_zh"] for p in got["policies"])
     assert got["cost"]["jobs_released"] == 2
+    assert got["generated_at"].endswith("+08:00")  # China time, its offset written
     applicant_ids = {
         line.split(",")[1] for line in (data / "applicants.csv").read_text().splitlines()[1:]
     }
@@ -83,6 +85,7 @@ def test_markdown_in_both_languages(space: tuple[Path, Path], tmp_path: Path) ->
     assert en.returncode == 0
     text = out.read_text("utf-8")
     assert "## Source datasets" in text and "Only insurer" in text
+    assert re.search(r"generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\+08:00", text)
 
 
 def test_a_new_job_and_a_new_version_change_the_card(

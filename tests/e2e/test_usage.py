@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from tests.stories import cohort_synth, underwrite_synth
-from trusted_space.ledger.metering import CST
+from trusted_space.core.clock import CHINA
 from trusted_space.synth import generate_health
 
 TSPACE = str(Path(sys.executable).parent / "tspace")
@@ -42,7 +42,7 @@ def space(tmp_path_factory: pytest.TempPathFactory, suite: str) -> Path:
 
 
 def test_the_report_equals_counts_recomputed_from_the_ledger(space: Path, tmp_path: Path) -> None:
-    month = dt.datetime.now(CST).strftime("%Y-%m")
+    month = dt.datetime.now(CHINA).strftime("%Y-%m")
     result = tspace("usage", "report", "--workdir", str(space), "--month", month, "--csv")
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))

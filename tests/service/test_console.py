@@ -199,6 +199,11 @@ def test_decisions_show_a_denial_with_its_reason(world: tuple[World, TestClient]
     assert "Denied" in row and "purpose" in row
     history = client.get(f"/console/jobs/{'f' * 32}").text
     assert 'id="job-state">denied' in history and "policy_decision" in history
+    # Every time carries its zone, spelt out ("CST" names three zones).
+    for text in (page, history):
+        cells = re.findall(r"<td>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[^<]*)</td>", text)
+        assert cells and all(c.endswith(" UTC+08:00") for c in cells), cells
+        assert "CST" not in text
 
 
 def test_the_ledger_page_verifies_and_names_a_tampered_entry(
@@ -285,3 +290,32 @@ def test_pages_are_accessible_in_structure(world: tuple[World, TestClient]) -> N
         assert all(i in page.labels for i in page.inputs), (path, page.inputs)
         assert page.th_without_scope == 0, path
         assert page.svg_titles == page.svgs, path
+
+
+def test_an_allowed_decision_collapses_its_passed_checks(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    # A version that allows the insurer's underwriting (another test narrows it).
+    w.space.publish_policy("steward", yaml.safe_dump(dated_example("hospital", version=10)))
+    spec = w.submission.spec.model_copy(update={"job_id": "a" * 32})
+    state = w.space.submit_job("insurer", w.submission.model_copy(update={"spec": spec})).state
+    assert state != "denied"
+    sign_in(client, w.keys["steward"])
+    page = client.get("/console/decisions?lang=en").text
+    row = page[page.index("/console/jobs/" + "a" * 32) :].split("</tr>")[0]
+    passed = re.search(r'<details class="passed"><summary>(\d+) checks passed</summary>', row)
+    assert passed and int(passed[1]) == row.count("<li>") and int(passed[1]) > 5
+    for denied in re.findall(r'<tr class="denied">.*?</tr>', page, re.S):
+        assert "<details" not in denied  # a denial shows its reasons open
+
+
+def test_the_editor_keeps_the_document_as_written(world: tuple[World, TestClient]) -> None:
+    w, client = world
+    doc = dated_example("hospital", id="commented", consumers=["insurer"])
+    text = "# 医院集团的核保策略：保留此注释\n" + yaml.safe_dump(doc, sort_keys=True)
+    csrf = sign_in(client, w.keys["steward"])
+    r = client.post("/console/policies/publish", data={"csrf": csrf, "document": text})
+    assert r.status_code == 200 and "保留此注释" in r.text
+    again = client.get("/console/policies/new?from=commented/1").text
+    assert "# 医院集团的核保策略：保留此注释" in again
+    # sort_keys=True put consumers before id: the order as written survives too.
+    assert again.index("consumers:") < again.index("id: commented")

@@ -92,15 +92,17 @@ def test_a_steward_publishes_a_policy_and_sees_the_job_it_denies(
 
     # Write the hospital's policy: underwriting is not among its purposes.
     policy = dated_example("hospital", purposes=["claims"])
+    comment = "# 医院集团：仅用于理赔（steward's note, kept as written)"
     page.click("text=使用策略")
     page.click("#new-policy")
-    page.fill("#document", yaml.safe_dump(policy, allow_unicode=True))
+    page.fill("#document", comment + "\n" + yaml.safe_dump(policy, allow_unicode=True))
     page.locator("#document").press("End")  # an input event: the live check runs
     expect(page.locator("#check-ok")).to_be_visible()
     expect(page.locator("#live")).to_contain_text("仅限 insurer 用于 claims")
     page.screenshot(path=str(ARTIFACTS / "2-live-explanation.png"), full_page=True)
     page.click("#publish")
     expect(page.locator("#published")).to_be_visible()
+    expect(page.locator("pre.doc")).to_contain_text(comment)  # the document as written
     page.screenshot(path=str(ARTIFACTS / "3-published.png"), full_page=True)
 
     # The insurer's job is denied by it.
@@ -133,4 +135,30 @@ def test_a_steward_publishes_a_policy_and_sees_the_job_it_denies(
     page.click("text=English")
     expect(page.locator("#ledger-status")).to_contain_text("Ledger verified")
     page.screenshot(path=str(ARTIFACTS / "5-ledger.png"), full_page=True)
+
+    # Chinese glyphs render: drawn in the page's font, a Chinese word differs
+    # from the same number of characters no font has (tofu boxes).
+    page.click("text=中文")
+    assert page.evaluate(GLYPHS_RENDER), "Chinese text renders as empty boxes: no CJK font"
+
+    # Every page fits a phone-sized viewport: no page-wide horizontal scroll.
+    page.set_viewport_size({"width": 420, "height": 900})
+    for path in ("", "policies", "decisions", "ledger", "participants", "usage"):
+        page.goto(f"{dep.url}/console/{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 420, f"/console/{path} is {width} px wide at 420"
+    page.screenshot(path=str(ARTIFACTS / "6-narrow.png"), full_page=True)
     assert errors == []
+
+
+GLYPHS_RENDER = """() => {
+  const font = getComputedStyle(document.body).font;
+  const draw = (text) => {
+    const c = document.createElement("canvas");
+    c.width = 200; c.height = 40;
+    const g = c.getContext("2d");
+    g.font = font; g.fillText(text, 4, 28);
+    return c.toDataURL();
+  };
+  return draw("可信数据") !== draw("\\u{10FFFD}\\u{10FFFD}\\u{10FFFD}\\u{10FFFD}");
+}"""

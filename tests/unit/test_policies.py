@@ -293,3 +293,18 @@ def test_odrl_export_carries_the_rules() -> None:
     assert perm["duty"][0]["action"] == "delete"
     never = {p["target"] for p in doc["prohibition"] if p["action"] == "use"}
     assert "urn:tspace:column:hospital_visits.visit_id" in never
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_plain_words_never_say_a_score_product_releases_a_feature(language: str) -> None:
+    from policies.plain import describe
+
+    root = Path(__file__).resolve().parents[2] / "policies" / "examples"
+    scored = describe(load_policy(root / "underwriting_score.hospital.yaml"), language)
+    line = next(s for s in scored if "cost_12m" in s and ("100" in s))
+    assert ("不发布" in line) if language == "zh-CN" else ("never released" in line)
+    assert "后发布" not in line and "is released" not in line
+    released = describe(load_policy(root / "tender_lending_features.centres.yaml"), language)
+    bucketed = [s for s in released if "awarded_amount_12m" in s and "10000" in s]
+    assert bucketed and all(("发布" in s) or ("released" in s) for s in bucketed)
+    assert not any(("不发布" in s) or ("never released" in s) for s in bucketed)

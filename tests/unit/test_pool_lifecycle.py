@@ -42,3 +42,30 @@ def test_workers_die_when_their_parent_is_killed() -> None:
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(p) for p in workers)
+
+
+INTERRUPTED = """
+import os, signal, time
+from trusted_space.bulk import parallel
+pool = parallel._get_pool()
+list(pool.map(abs, [1, -2, 3]))
+try:
+    os.killpg(os.getpgid(0), signal.SIGINT)  # as Ctrl-C or a kernel interrupt does
+    time.sleep(5)
+except KeyboardInterrupt:
+    pass
+time.sleep(0.5)
+print(list(pool.map(abs, [1, -2, 3])), flush=True)
+"""
+
+
+def test_an_interrupt_leaves_the_workers_quiet_and_the_pool_usable() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,  # its own process group: the SIGINT stays there
+    )
+    assert proc.stdout.strip() == "[1, 2, 3]", proc.stderr
+    assert "KeyboardInterrupt" not in proc.stderr and "Traceback" not in proc.stderr

@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -104,15 +105,36 @@ def _ray() -> Any:
 
 
 def _die_with_parent(parent: int) -> None:
-    """Pool worker start-up: end when the parent process ends, however it
-    ends. A worker blocks on the pool's queue, whose write end its siblings
+    """Pool worker start-up: ignore SIGINT, and end when the parent process
+    ends, however it ends. A worker blocks on the pool's queue, whose write end its siblings
     also hold, so a parent killed with SIGKILL would otherwise leave every
     worker running forever (each holding its memory)."""
+    # Ctrl-C, or a Jupyter kernel interrupted or shut down, signals the whole
+    # process group: the parent decides what a SIGINT means and ends its pool;
+    # a worker that took it would die mid-task printing a KeyboardInterrupt
+    # traceback, and break the pool for the next call.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above took effect
         os._exit(1)
+
+
+def _spawn_every_worker(pool: ProcessPoolExecutor) -> None:
+    """Start every worker now, with SIGINT ignored: a spawned child inherits
+    the ignored disposition through exec, so an interrupt that arrives while
+    a worker is still importing (before its initializer) leaves it quiet too.
+    The pool would otherwise spawn workers one at a time as tasks arrive."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        starting = [pool.submit(int) for _ in range(workers())]
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    for future in starting:
+        future.result()
 
 
 def _get_pool() -> ProcessPoolExecutor:
@@ -124,6 +146,7 @@ def _get_pool() -> ProcessPoolExecutor:
             initializer=_die_with_parent,
             initargs=(os.getpid(),),
         )
+        _spawn_every_worker(_pool)
         atexit.register(shutdown)
     return _pool
 

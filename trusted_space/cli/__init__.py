@@ -8,14 +8,21 @@ Heavy modules are imported inside commands so ``tspace --help`` stays fast.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from trusted_space import __version__
 from trusted_space.cli import consent, data, ledger, policy, product, products, service, usage
 from trusted_space.cli.common import console
-from trusted_space.core.i18n import LANGUAGES, set_language
+from trusted_space.core.i18n import (
+    HELP_OPTION,
+    LANGUAGES,
+    TYPER_WORDS,
+    help_text,
+    language,
+    set_language,
+)
 
 app = typer.Typer(
     name="tspace",
@@ -34,6 +41,50 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _set_lang(ctx: typer.Context, value: str | None) -> str | None:
+    """Eager, so that ``tspace --lang en --help`` already speaks English."""
+    try:
+        set_language(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    localize(ctx.find_root().command)
+    return value
+
+
+def localize(command: Any) -> None:
+    """Put every help text of the command tree in the current language
+    (trusted_space/core/help_text.py), and typer's own words too."""
+    import typer.rich_utils as rich_utils
+
+    for name, words in TYPER_WORDS.items():
+        setattr(rich_utils, name, words[language()])
+    _localize(command)
+
+
+def _localize(command: Any) -> None:
+    for holder, attr in ((command, "help"), (command, "short_help")):
+        _swap(holder, attr)
+    for param in command.params:
+        if getattr(param, "help", None) is not None:
+            _swap(param, "help")
+    # click's own --help, made (and cached) on first use: made here to word it.
+    help_option = command.get_help_option(command.context_class(command))
+    if help_option is not None:
+        help_option.help = HELP_OPTION[language()]
+    for sub in getattr(command, "commands", {}).values():
+        _localize(sub)
+
+
+def _swap(holder: Any, attr: str) -> None:
+    source = getattr(holder, f"_tspace_{attr}", None)
+    if source is None:
+        source = getattr(holder, attr, None)
+        if not source:
+            return
+        setattr(holder, f"_tspace_{attr}", source)
+    setattr(holder, attr, help_text(source))
+
+
 @app.callback()
 def _main(
     lang: Annotated[
@@ -41,16 +92,16 @@ def _main(
         typer.Option(
             "--lang",
             help=f"Console language: {' or '.join(LANGUAGES)} (default zh-CN, or TSPACE_LANG).",
+            is_eager=True,
+            callback=_set_lang,
         ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    try:
-        set_language(lang)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    # The language is set by the eager --lang callback, before any help.
+    pass
 
 
 app.command()(products.demo)
@@ -71,8 +122,16 @@ app.add_typer(service.admin, name="admin")
 app.add_typer(service.client, name="client")
 
 
+def command() -> Any:
+    """The click command tree, its help in the language of TSPACE_LANG or zh-CN;
+    ``--lang`` switches it before any help is printed."""
+    tree = typer.main.get_command(app)
+    localize(tree)
+    return tree
+
+
 def main() -> None:
-    app(prog_name="tspace")
+    command()(prog_name="tspace")
 
 
 if __name__ == "__main__":

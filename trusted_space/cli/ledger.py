@@ -178,6 +178,7 @@ def show(
     """查看: a readable history, or one job's."""
     from rich.table import Table
 
+    from trusted_space.core.clock import china_time
     from trusted_space.space.readonly import ledger_entries
 
     table = Table(
@@ -194,7 +195,7 @@ def show(
         details = {k: v for k, v in (e.get("details") or {}).items() if k != "node_signature"}
         table.add_row(
             str(e["seq"]),
-            str(e["time"])[:19].replace("T", " "),
+            china_time(str(e["time"])),
             str(e["actor"]),
             str(e["kind"]),
             json.dumps(details, ensure_ascii=False, sort_keys=True)[:120],

@@ -21,18 +21,41 @@ app = typer.Typer(
 @errors
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Policy files (YAML or JSON)."), INPUT],
+    workdir: Annotated[
+        Path | None,
+        typer.Option(
+            "--workdir", help="A space's folder: warn about owners and consumers it does not know."
+        ),
+    ] = None,
 ) -> None:
     """Check policies against the schema and their product; exit 1 listing every error."""
-    from policies.model import PolicyError, load_policy
-    from policies.semantics import semantic_errors
+    from policies.model import PolicyError, load_document, load_policy
+    from policies.semantics import product_errors, semantic_errors, unknown_participants
 
+    known: set[str] | None = None
+    if workdir is not None:
+        from trusted_space.space.readonly import participant_names
+
+        known = participant_names(workdir)
     bad = 0
     for f in files:
+        warnings: list[tuple[str, str]] = []
         try:
             policy = load_policy(f)
             problems = semantic_errors(policy)
+            if known is not None:
+                warnings = unknown_participants(policy, known)
         except PolicyError as exc:
-            problems = exc.errors
+            # The schema failed: still report what the product would refuse.
+            document = load_document(f)
+            extra = product_errors(document) if document is not None else []
+            problems = exc.errors + [p for p in extra if p not in exc.errors]
+        for path, message in warnings:
+            err_console.print(
+                t("policy.warning", file=f, path=path, message=message),
+                markup=False,
+                highlight=False,
+            )
         if problems:
             bad += 1
             err_console.print(t("policy.invalid", file=f, n=len(problems)), highlight=False)
@@ -150,11 +173,15 @@ def export_odrl(file: Annotated[Path, typer.Argument(help="Policy file."), INPUT
 @errors
 def init(
     product: Annotated[str, typer.Argument(help="Product name, e.g. underwriting_score.")],
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="The provider whose data the policy governs (its id)."),
+    ] = None,
 ) -> None:
     """Print a commented starting policy for a product."""
     from policies.examples import example_for
 
-    print(example_for(product), end="")
+    print(example_for(product, owner=owner), end="")
 
 
 @app.command()

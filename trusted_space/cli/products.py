@@ -251,6 +251,10 @@ def cohort(
             ),
             highlight=False,
         )
+    from products.cohort.noise import noise_lines
+
+    for line in noise_lines(run.rows, privacy):
+        console.print(line, markup=False, highlight=False)
 
 
 @errors

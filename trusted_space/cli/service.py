@@ -376,13 +376,17 @@ def client_cohort(
 
     transport = client_transport(space, api_key_file, patience)
     try:
-        rows, _privacy = run(transport, workdir=workdir, query=query, purpose=purpose, out=out)
+        rows, privacy = run(transport, workdir=workdir, query=query, purpose=purpose, out=out)
     finally:
         transport.close()
     suppressed = sum(r["status"] == "suppressed" for r in rows)
     console.print(
         t("cohort.done", path=out, cells=len(rows), suppressed=suppressed), highlight=False
     )
+    from products.cohort.noise import noise_lines
+
+    for line in noise_lines(rows, privacy):
+        console.print(line, markup=False, highlight=False)
 
 
 @client.command("publish-policy")

@@ -89,6 +89,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Differential privacy: this query ε={epsilon}; "
         "spent this period {spent}, remaining {remaining}",
     },
+    "cohort.noise": {
+        "zh-CN": "差分隐私噪声标准差（每个单元格，与 result.csv 同单位）：{values}",
+        "en": "Differential privacy noise, standard deviation per cell "
+        "(units as in result.csv): {values}",
+    },
+    "cohort.noise_sep": {"zh-CN": "，", "en": ", "},
+    "cohort.noise_warning": {
+        "zh-CN": "警告：{total} 个单元格中有 {n} 个的 {name} 小于其噪声标准差 {sd}，"
+        "这些数值可能与真实值相差一倍以上；请合并分组、扩大人群或提高 ε",
+        "en": "Warning: in {n} of {total} cells {name} is smaller than its noise's "
+        "standard deviation {sd}; those values may be off by more than their own size: "
+        "merge groups, widen the cohort or raise epsilon",
+    },
     "overlap.done": {
         "zh-CN": "交集人数（本地检查，两个文件都在本机一个进程中）：{n}",
         "en": "Overlap (local check: both files in this one process): {n}",
@@ -202,6 +215,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "{file}：有效（{id} 第 {version} 版）",
         "en": "{file}: valid ({id} v{version})",
     },
+    "policy.warning": {
+        "zh-CN": "{file}：警告：{path}：{message}",
+        "en": "{file}: warning: {path}: {message}",
+    },
     "policy.invalid": {"zh-CN": "{file}：{n} 处错误", "en": "{file}: {n} errors"},
     "policy.published": {"zh-CN": "已发布 {file}（{hash}…）", "en": "Published {file} ({hash}…)"},
     "policy.retired": {"zh-CN": "已停用策略 {id}", "en": "Retired policy {id}"},
@@ -227,7 +244,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "ledger.shown": {"zh-CN": "共 {count} 条记录", "en": "{count} entries"},
     "ledger.col.seq": {"zh-CN": "序号", "en": "Seq"},
-    "ledger.col.time": {"zh-CN": "时间（UTC）", "en": "Time (UTC)"},
+    "ledger.col.time": {"zh-CN": "时间", "en": "Time"},
     "ledger.col.actor": {"zh-CN": "参与方", "en": "Actor"},
     "ledger.col.kind": {"zh-CN": "事件", "en": "Kind"},
     "ledger.col.details": {"zh-CN": "内容", "en": "Details"},
@@ -294,3 +311,33 @@ def language() -> str:
 def t(key: str, **values: object) -> str:
     text = MESSAGES[key][language()]
     return text.format(**values) if values else text
+
+
+def help_text(source: str) -> str:
+    """A command's or option's help (``source``: the text in the code) in the
+    current language, from ``trusted_space.core.help_text``; the source text
+    itself when it has no entry (tests/unit/test_cli_language.py forbids that)."""
+    from trusted_space.core.help_text import HELP
+
+    entry = HELP.get(" ".join(source.split()))
+    if entry is None:
+        return source
+    return entry.get(language(), source)
+
+
+# Typer's own words in help screens and usage errors.
+TYPER_WORDS: dict[str, dict[str, str]] = {
+    "ARGUMENTS_PANEL_TITLE": {"zh-CN": "参数", "en": "Arguments"},
+    "OPTIONS_PANEL_TITLE": {"zh-CN": "选项", "en": "Options"},
+    "COMMANDS_PANEL_TITLE": {"zh-CN": "命令", "en": "Commands"},
+    "ERRORS_PANEL_TITLE": {"zh-CN": "错误", "en": "Error"},
+    "ABORTED_TEXT": {"zh-CN": "已中止。", "en": "Aborted."},
+    "DEFAULT_STRING": {"zh-CN": "[默认：{}]", "en": "[default: {}]"},
+    "ENVVAR_STRING": {"zh-CN": "[环境变量：{}]", "en": "[env var: {}]"},
+    "REQUIRED_LONG_STRING": {"zh-CN": "[必填]", "en": "[required]"},
+    "RICH_HELP": {
+        "zh-CN": "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。",
+        "en": "Try [blue]'{command_path} {help_option}'[/] for help.",
+    },
+}
+HELP_OPTION = {"zh-CN": "显示本帮助并退出。", "en": "Show this message and exit."}

@@ -29,7 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
+from trusted_space.core.clock import CHINA
+
 COLUMNS = (
     "month",
     "consumer",
@@ -87,8 +88,8 @@ def cohort_bucket(size: int) -> int:
 
 
 def month_of(timestamp: str) -> str:
-    """The CST calendar month (YYYY-MM) of an ISO timestamp from the ledger."""
-    return dt.datetime.fromisoformat(timestamp).astimezone(CST).strftime("%Y-%m")
+    """The China-time calendar month (YYYY-MM) of an ISO timestamp from the ledger."""
+    return dt.datetime.fromisoformat(timestamp).astimezone(CHINA).strftime("%Y-%m")
 
 
 @dataclass

@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS policies (
     product TEXT NOT NULL, document TEXT NOT NULL, state TEXT NOT NULL,
     published_at TEXT NOT NULL, published_by TEXT NOT NULL,
     PRIMARY KEY (policy_id, version));
+-- The document as the steward wrote it (comments, order, layout), for editors
+-- that start a new version from it; the gate reads the validated document above.
+CREATE TABLE IF NOT EXISTS policy_sources (
+    policy_id TEXT NOT NULL, version INTEGER NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (policy_id, version));
 """
 
 
@@ -94,6 +99,19 @@ def read_policy_records(db: sqlite3.Connection, product: str | None = None) -> l
     return [PolicyRecord(_policy(r[0]), r[1], r[2], r[3]) for r in rows]
 
 
+def read_policy_source(db: sqlite3.Connection, policy_id: str, version: int) -> str | None:
+    """A version's document as published, comments and all; None when the
+    space predates stored sources."""
+    try:
+        row = db.execute(
+            "SELECT text FROM policy_sources WHERE policy_id = ? AND version = ?",
+            (policy_id, version),
+        ).fetchone()
+    except sqlite3.OperationalError:  # a space opened read-only before the table existed
+        return None
+    return None if row is None else str(row[0])
+
+
 @functools.lru_cache(maxsize=256)
 def _policy(document: str) -> Policy:
     """A stored policy document, parsed once (every job's gate reads them)."""
@@ -139,6 +157,10 @@ class PolicyRegistry:
                 "UPDATE policies SET state = 'superseded' "
                 "WHERE policy_id = ? AND state = 'published'",
                 (policy.id,),
+            )
+            text = document.decode("utf-8") if isinstance(document, bytes) else document
+            db.execute(
+                "INSERT INTO policy_sources VALUES (?, ?, ?)", (policy.id, policy.version, text)
             )
             db.execute(
                 "INSERT INTO policies VALUES (?, ?, ?, ?, ?, 'published', ?, ?)",

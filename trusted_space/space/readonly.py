@@ -35,6 +35,14 @@ def policy_records(workdir: Path) -> list[PolicyRecord]:
         db.close()
 
 
+def participant_names(workdir: Path) -> set[str]:
+    db = _connect(workdir)
+    try:
+        return {name for (name,) in db.execute("SELECT name FROM participants")}
+    finally:
+        db.close()
+
+
 def ledger_entries(workdir: Path) -> list[dict[str, Any]]:
     db = _connect(workdir)
     try:

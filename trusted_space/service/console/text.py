@@ -65,6 +65,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "allow": ("允许", "Allowed"),
     "deny": ("拒绝", "Denied"),
     "reasons": ("原因", "Reasons"),
+    "checks_passed": ("{n} 项检查全部通过", "{n} checks passed"),
     "batch": ("批量", "Batch"),
     "verified": (
         "账本验证通过：{n} 个条目的链、签名与检查点均一致。",

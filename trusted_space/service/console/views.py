@@ -4,7 +4,6 @@ the signed-in steward as the caller, exactly as the REST API does."""
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from policies.model import Policy, PolicyError, parse_policy
 from policies.plain import describe
 from policies.semantics import semantic_errors
+from trusted_space.core.clock import china_time
 from trusted_space.core.errors import TspaceError, Unauthenticated, status_of
-from trusted_space.ledger.metering import CST
 from trusted_space.ledger.metering import usage as usage_report
 from trusted_space.service.console import reads
 from trusted_space.service.console.charts import bar_chart
@@ -33,7 +32,7 @@ from trusted_space.service.console.sessions import (
     Sessions,
 )
 from trusted_space.service.console.text import LANGUAGES, words
-from trusted_space.space.policy_registry import read_policy_records
+from trusted_space.space.policy_registry import read_policy_records, read_policy_source
 from trusted_space.space.space import Space
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -48,15 +47,7 @@ _env = Environment(
 )
 
 
-def _cst(timestamp: str) -> str:
-    """A ledger timestamp in China Standard Time, to the second."""
-    try:
-        return dt.datetime.fromisoformat(timestamp).astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return timestamp
-
-
-_env.filters["cst"] = _cst
+_env.filters["china_time"] = china_time
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
@@ -251,7 +242,10 @@ def new_policy(request: Request) -> Response:
         with _db(request) as db:
             for r in read_policy_records(db):
                 if r.policy.id == policy_id and str(r.policy.version) == version:
-                    text = _document(r.policy)
+                    # As the steward wrote it: comments and order survive a new version.
+                    text = read_policy_source(db, r.policy.id, r.policy.version) or _document(
+                        r.policy
+                    )
     return _render(request, "policy_new.html", session, text=text, result=None)
 
 
@@ -302,6 +296,7 @@ def policy(request: Request, policy_id: str, version: int) -> Response:
             for r in read_policy_records(db)
             if r.policy.id == policy_id and r.policy.version == version
         ]
+        source = read_policy_source(db, policy_id, version)
     if not found:
         return _render(request, "message.html", session, 404, message=f"{policy_id} v{version}")
     record = found[0]
@@ -310,7 +305,7 @@ def policy(request: Request, policy_id: str, version: int) -> Response:
         "policy.html",
         session,
         record=record,
-        document=_document(record.policy),
+        document=source or _document(record.policy),
         sentences=describe(record.policy, _lang(request)),
         published="published" in request.query_params,
         retired="retired" in request.query_params,

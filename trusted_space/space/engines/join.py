@@ -29,6 +29,7 @@ space through its port (``trusted_space.space.port.JobContext``).
 from __future__ import annotations
 
 import json
+import math
 import random
 import secrets
 from collections.abc import Mapping
@@ -60,7 +61,11 @@ from trusted_space.protocol.messages import (
     ResultReadyTask,
     TaskResultPayload,
 )
-from trusted_space.space.dp import sample_discrete_laplace, split_epsilon
+from trusted_space.space.dp import (
+    discrete_laplace_variance,
+    sample_discrete_laplace,
+    split_epsilon,
+)
 from trusted_space.space.port import JobContext
 
 SPACE = "space"
@@ -82,6 +87,15 @@ def noise_scale(query: JoinQuery, layout: JoinLayout) -> dict[str, tuple[float, 
     eps = split_epsilon(query.epsilon, len(layout.values)) if query.epsilon else []
     sensitivity = query.sensitivity(layout)
     return {name: (e, sensitivity[name]) for name, e in zip(layout.values, eps, strict=True)}
+
+
+def noise_sd(query: JoinQuery, layout: JoinLayout) -> dict[str, float]:
+    """Per value: the standard deviation of its noise, in the value's own
+    integer unit (public: it follows from epsilon and the layout alone)."""
+    return {
+        name: math.sqrt(discrete_laplace_variance(epsilon, sensitivity))
+        for name, (epsilon, sensitivity) in noise_scale(query, layout).items()
+    }
 
 
 def add_noise(
@@ -433,6 +447,18 @@ class JoinProtocol:
             raise ProtocolError("one answer per cell is needed")
         self._release(spec, r.passed)
 
+    def _privacy(
+        self, spec: JobSpec, obligations: Obligations, layout: JoinLayout
+    ) -> dict[str, Any]:
+        """The space's privacy report, with each value's noise standard
+        deviation when the query is differentially private: a requester
+        reading small cells needs to know how far from the truth they may be."""
+        report = self.space.privacy_report(spec, obligations)
+        query = self.query(spec)
+        if query.epsilon is not None:
+            report["noise_sd"] = {k: round(v, 3) for k, v in noise_sd(query, layout).items()}
+        return report
+
     def _release(self, spec: JobSpec, passed: list[bool]) -> None:
         pk = self.public_key(spec)
         layout = self._layout_stored(spec)
@@ -455,7 +481,7 @@ class JoinProtocol:
             duties=duties,
             layout=layout.to_wire(),
             status=["ok" if ok else "suppressed" for ok in passed],
-            privacy=self.space.privacy_report(spec, obligations),
+            privacy=self._privacy(spec, obligations, layout),
         )
         self.store.drop_data(spec.job_id)
         self.store.put_data(spec.job_id, "result", result.model_dump_json().encode())

@@ -1,0 +1,366 @@
+# ruff: noqa: E501  (a catalog of whole sentences, each a lookup key)
+"""Help text of every command and option, in zh-CN and English.
+
+Typer reads help strings when the command tree is built, before ``--lang``
+is known, so the source keeps one text (English, some with a Chinese term in
+front) and ``trusted_space.cli`` swaps in the chosen language's text before
+any help is shown. Keys are the source text with its whitespace collapsed;
+an entry gives the zh-CN text, and the English one where the source is not
+plain English. tests/unit/test_cli_language.py fails on a help string with no
+entry here, or one that shows a language under the other.
+"""
+
+from __future__ import annotations
+
+HELP: dict[str, dict[str, str]] = {
+    "tspace: a privacy-preserving trusted data space (可信数据空间). Providers keep their rows; the space joins them with PSI and Paillier encryption; consumers receive only product outputs.": {
+        "zh-CN": "tspace：隐私保护的可信数据空间。数据提供方保留自己的数据行；空间以 PSI 和 Paillier 加密完成关联；使用方只收到数据产品的输出。",
+        "en": "tspace: a privacy-preserving trusted data space. Providers keep their rows; the space joins them with PSI and Paillier encryption; consumers receive only product outputs.",
+    },
+    "Console language: zh-CN or en (default zh-CN, or TSPACE_LANG).": {
+        "zh-CN": "界面语言：zh-CN 或 en（默认 zh-CN，或取 TSPACE_LANG）。"
+    },
+    "Print the version.": {"zh-CN": "显示版本号。"},
+    "演示: generate data, run the underwriting story privately, check it against plaintext.": {
+        "zh-CN": "演示：生成模拟数据，以隐私计算方式跑通核保评分全流程，并与明文参照核对。",
+        "en": "Demo: generate data, run the underwriting story privately, check it against plaintext.",
+    },
+    "Synthetic population size.": {"zh-CN": "模拟人口规模。"},
+    "Applicants in the batch (default min(1000, people/10)).": {
+        "zh-CN": "本批投保申请人数（默认 min(1000, people/10)）。"
+    },
+    "Keep data, space and nodes here (default: a temporary folder).": {
+        "zh-CN": "数据、空间和节点保存在此目录（默认：临时目录）。"
+    },
+    "Seed of the synthetic data.": {"zh-CN": "模拟数据的随机种子。"},
+    "Crypto suite of the space: default (SHA-256, Ed25519, X25519) or gm (SM3, SM2, SM4); fixed when the space is created.": {
+        "zh-CN": "空间的密码算法套件：default（SHA-256、Ed25519、X25519）或 gm（SM3、SM2、SM4）；创建空间时确定，之后不可更改。"
+    },
+    "Run bulk work (PSI setups, tokens, encryption) on the Ray cluster at ADDRESS ('local' starts one on this machine; needs the extra tspace\\[ray]). Default: a process pool on every core here.": {
+        "zh-CN": "在地址为 ADDRESS 的 Ray 集群上执行批量计算（PSI 预计算、令牌、加密）；'local' 在本机启动一个（需要安装 tspace\\[ray] 扩展）。默认：使用本机全部核心的进程池。"
+    },
+    "核保评分: score an insurer's applicants against hospital and CDC data, privately.": {
+        "zh-CN": "核保评分：以隐私计算方式，用医院和疾控数据为保险公司的投保申请人评分。",
+        "en": "Underwriting score: score an insurer's applicants against hospital and CDC data, privately.",
+    },
+    "Hospital visits CSV (canonical columns).": {"zh-CN": "医院就诊记录 CSV（标准列）。"},
+    "CDC case reports CSV.": {"zh-CN": "疾控传染病报告 CSV。"},
+    "CDC chronic registry CSV.": {"zh-CN": "疾控慢病登记 CSV。"},
+    "The insurer's batch: applicant_ref,person_id.": {
+        "zh-CN": "保险公司的申请批次：applicant_ref,person_id。"
+    },
+    "The approved scoring model (JSON).": {"zh-CN": "经批准的评分模型（JSON）。"},
+    "Evaluation date, YYYY-MM-DD.": {"zh-CN": "评估日期，格式 YYYY-MM-DD。"},
+    "Where to write scores.csv.": {"zh-CN": "scores.csv 的输出路径。"},
+    "Keep the space and nodes here (default: a temporary folder).": {
+        "zh-CN": "空间和节点保存在此目录（默认：临时目录）。"
+    },
+    "A steward's policy to publish and obey (repeatable).": {
+        "zh-CN": "要发布并遵守的数据管理员策略（可重复）。"
+    },
+    "The insurer's participant id.": {"zh-CN": "保险公司的参与方标识。"},
+    "Purpose of use.": {"zh-CN": "使用目的。"},
+    "Evidence reference of the applicants' consent (repeatable); a policy with consent_required needs one.": {
+        "zh-CN": "申请人同意的凭证编号（可重复）；要求 consent_required 的策略必须提供。"
+    },
+    "信贷特征: a bank's bid-history features per company, from trading centres' OCDS data.": {
+        "zh-CN": "信贷特征：根据公共资源交易中心的 OCDS 数据，为银行计算每家企业的投标历史特征。",
+        "en": "Lending features: a bank's bid-history features per company, from trading centres' OCDS data.",
+    },
+    "One trading centre's OCDS file or folder (repeatable).": {
+        "zh-CN": "一个交易中心的 OCDS 文件或目录（可重复）。"
+    },
+    "The bank's batch: company_ref,company_id.": {
+        "zh-CN": "银行的申请批次：company_ref,company_id。"
+    },
+    "Where to write features.csv.": {"zh-CN": "features.csv 的输出路径。"},
+    "The bank's participant id.": {"zh-CN": "银行的参与方标识。"},
+    "Currency rate table (currency,base_currency,rate); never guessed.": {
+        "zh-CN": "汇率表（列 `currency,base_currency,rate`）；汇率从不猜测。"
+    },
+    "人群统计: counts and sums over a hospital cohort x CDC cohort, with suppression and DP.": {
+        "zh-CN": "人群统计：对医院人群与疾控人群的交集计数和求和，含小单元格抑制和差分隐私。",
+        "en": "Cohort statistics: counts and sums over a hospital cohort x CDC cohort, with suppression and DP.",
+    },
+    "The cohort query (YAML).": {"zh-CN": "人群查询（YAML）。"},
+    "Where to write result.csv.": {"zh-CN": "result.csv 的输出路径。"},
+    "The requester's participant id.": {"zh-CN": "请求方的参与方标识。"},
+    "交集规模: how many identifiers two files share, by PSI cardinality (nothing else).": {
+        "zh-CN": "交集规模：用 PSI 基数协议计算两个文件共有多少标识（不透露其他任何信息）。",
+        "en": "Overlap: how many identifiers two files share, by PSI cardinality (nothing else).",
+    },
+    "The first id file (CSV); plays the PSI client.": {
+        "zh-CN": "第一个标识文件（CSV），作为 PSI 客户端。"
+    },
+    "The second id file (CSV); plays the PSI server.": {
+        "zh-CN": "第二个标识文件（CSV），作为 PSI 服务端。"
+    },
+    "The identifier column.": {"zh-CN": "标识所在的列。"},
+    "Print one JSON object.": {"zh-CN": "输出一个 JSON 对象。"},
+    "加载数据: load a source into a node's canonical tables and report its quality.": {
+        "zh-CN": "加载数据：把数据源加载到节点的标准表，并报告数据质量。",
+        "en": "Load: load a source into a node's canonical tables and report its quality.",
+    },
+    "Source kind: csv, parquet, duckdb, synthea, fhir, hl7v2 or ocds.": {
+        "zh-CN": "数据源类型：csv、parquet、duckdb、synthea、fhir、hl7v2 或 ocds。"
+    },
+    "Files or folders to load.": {"zh-CN": "要加载的文件或目录。"},
+    "The provider node's folder.": {"zh-CN": "数据提供方节点的目录。"},
+    "Column mapping (YAML or JSON) to a canonical table.": {
+        "zh-CN": "到标准表的列映射（YAML 或 JSON）。"
+    },
+    "CSV of source_id,person_id, or 'pseudonymous' (demo ids).": {
+        "zh-CN": "source_id,person_id 对照 CSV，或 'pseudonymous'（演示用假名标识）。"
+    },
+    "Where to write the JSON quality report.": {"zh-CN": "JSON 数据质量报告的输出路径。"},
+    "Replace the target tables instead of adding rows.": {
+        "zh-CN": "替换目标表，而不是追加数据行。"
+    },
+    "生成模拟数据: write every canonical table as CSV, and OCDS for two trading centres. OUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv and applicants.csv; OUT/tenders holds centre_a/ and centre_b/ (OCDS release packages) and bank_applicants.csv. The same seed writes the same files.": {
+        "zh-CN": "生成模拟数据：把每张标准表写成 CSV，并为两个交易中心写出 OCDS 数据。\n\nOUT 中有 hospital_visits.csv、cdc_case_reports.csv、cdc_chronic_registry.csv 和 applicants.csv；OUT/tenders 中有 centre_a/ 和 centre_b/（OCDS 发布包）以及 bank_applicants.csv。相同的种子写出相同的文件。",
+        "en": "Synthetic data: write every canonical table as CSV, and OCDS for two trading centres.\n\nOUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv\nand applicants.csv; OUT/tenders holds centre_a/ and centre_b/ (OCDS release\npackages) and bank_applicants.csv. The same seed writes the same files.",
+    },
+    "Size of the synthetic population.": {"zh-CN": "模拟人口规模。"},
+    "Random seed; the same seed writes the same files.": {
+        "zh-CN": "随机种子；相同的种子写出相同的文件。"
+    },
+    "Folder for the CSV files.": {"zh-CN": "CSV 文件的输出目录。"},
+    "Applicants in the insurer's batch (default min(1000, people)).": {
+        "zh-CN": "保险公司批次中的申请人数（默认 min(1000, people)）。"
+    },
+    "Companies bidding at the trading centres (default max(200, people/20)).": {
+        "zh-CN": "在交易中心投标的企业数（默认 max(200, people/20)）。"
+    },
+    "服务: run the space as an HTTP service (uvicorn).": {
+        "zh-CN": "服务：以 HTTP 服务（uvicorn）运行可信空间。",
+        "en": "Serve: run the space as an HTTP service (uvicorn).",
+    },
+    "The space's folder (state survives restarts).": {"zh-CN": "空间的目录（重启后状态保留）。"},
+    "Address to listen on.": {"zh-CN": "监听地址。"},
+    "Port to listen on.": {"zh-CN": "监听端口。"},
+    "Crypto suite, fixed when the space is created.": {"zh-CN": "密码算法套件，创建空间时确定。"},
+    "How long a node holds a task before it is offered again.": {
+        "zh-CN": "节点领取任务后，超过多久未完成即重新分派。"
+    },
+    "Log at DEBUG level, with a line per request.": {
+        "zh-CN": "以 DEBUG 级别记录日志，每个请求一行。"
+    },
+    "节点: run a provider or consumer node; it only makes outbound requests.": {
+        "zh-CN": "节点：运行数据提供方或使用方节点；节点只发起出站请求。",
+        "en": "Node: run a provider or consumer node; it only makes outbound requests.",
+    },
+    "The space's URL.": {"zh-CN": "空间的 URL。"},
+    "This node's participant id.": {"zh-CN": "本节点的参与方标识。"},
+    "File holding this participant's API key.": {"zh-CN": "保存本参与方 API 密钥的文件。"},
+    "This node's folder (keys, data, job files).": {
+        "zh-CN": "本节点的目录（密钥、数据、任务文件）。"
+    },
+    "KIND:PATH to load before serving (kind csv if omitted); repeatable.": {
+        "zh-CN": "开始服务前加载的 KIND:PATH（省略类型时为 csv）；可重复。"
+    },
+    "Log at DEBUG level.": {"zh-CN": "以 DEBUG 级别记录日志。"},
+    "策略: write, check and publish data stewards' usage policies.": {
+        "zh-CN": "策略：编写、检查和发布数据管理员的使用策略。",
+        "en": "Policies: write, check and publish data stewards' usage policies.",
+    },
+    "Check policies against the schema and their product; exit 1 listing every error.": {
+        "zh-CN": "按模式和所属产品检查策略；有错误时列出全部错误并以状态 1 退出。"
+    },
+    "Policy files (YAML or JSON).": {"zh-CN": "策略文件（YAML 或 JSON）。"},
+    "A space's folder: warn about owners and consumers it does not know.": {
+        "zh-CN": "空间的目录：对空间中不存在的 owners 和 consumers 给出警告。"
+    },
+    "The decision for a job, with every reason, without running anything.": {
+        "zh-CN": "给出某个任务的策略决定及全部理由，不实际运行。"
+    },
+    "Policy file (repeatable).": {"zh-CN": "策略文件（可重复）。"},
+    "The consumer's participant id.": {"zh-CN": "使用方的参与方标识。"},
+    "Product name.": {"zh-CN": "产品名称。"},
+    "Subjects in the batch.": {"zh-CN": "批次中的对象数。"},
+    "The model file a score job would use.": {"zh-CN": "评分任务将使用的模型文件。"},
+    "Comma-separated features the job uses.": {"zh-CN": "任务使用的特征，以逗号分隔。"},
+    "Decide as on this date (default today).": {"zh-CN": "按此日期作出决定（默认今天）。"},
+    "Differential privacy epsilon of the query.": {"zh-CN": "查询的差分隐私 ε。"},
+    "ROLE=NAME of a provider (default: each role's own name).": {
+        "zh-CN": "数据提供方的 ROLE=NAME（默认：与角色同名）。"
+    },
+    "Count quotas from this space's ledger.": {"zh-CN": "按此空间的账本统计配额。"},
+    "A consent evidence reference the job carries.": {"zh-CN": "任务携带的同意凭证编号。"},
+    "Print the policy as ODRL 2.2 JSON-LD.": {"zh-CN": "以 ODRL 2.2 JSON-LD 格式输出策略。"},
+    "Policy file.": {"zh-CN": "策略文件。"},
+    "Print a commented starting policy for a product.": {"zh-CN": "输出某产品带注释的策略模板。"},
+    "Product name, e.g. underwriting_score.": {"zh-CN": "产品名称，例如 underwriting_score。"},
+    "The provider whose data the policy governs (its id).": {
+        "zh-CN": "策略所管辖数据的提供方（其标识）。"
+    },
+    "Print the policy document's JSON Schema.": {"zh-CN": "输出策略文档的 JSON Schema。"},
+    "Publish policies to an embedded space (a new version supersedes the old).": {
+        "zh-CN": "向嵌入式空间发布策略（新版本取代旧版本）。"
+    },
+    "Policy files to publish.": {"zh-CN": "要发布的策略文件。"},
+    "The embedded space's folder.": {"zh-CN": "嵌入式空间的目录。"},
+    "The steward's participant id.": {"zh-CN": "数据管理员的参与方标识。"},
+    "Retire a policy: it governs no new job; past decisions keep their versions.": {
+        "zh-CN": "停用策略：不再管辖新任务；过去的决定仍保留当时的版本。"
+    },
+    "The policy id to retire.": {"zh-CN": "要停用的策略标识。"},
+    "List every policy version a space holds, with its state.": {
+        "zh-CN": "列出空间中每个策略版本及其状态。"
+    },
+    "The space's folder.": {"zh-CN": "空间的目录。"},
+    "账本: verify, export and read the space's signed, hash-chained audit ledger.": {
+        "zh-CN": "账本：校验、导出和查看空间的签名哈希链审计账本。",
+        "en": "Ledger: verify, export and read the space's signed, hash-chained audit ledger.",
+    },
+    "校验: check every entry's chain, hash and signature, every checkpoint and every node's signature; exit 1 naming the first entry that fails.": {
+        "zh-CN": "校验：检查每条记录的链接、哈希和签名、每个检查点以及每个节点的签名；失败时指出第一条出错的记录并以状态 1 退出。",
+        "en": "Verify: check every entry's chain, hash and signature, every checkpoint and\nevery node's signature; exit 1 naming the first entry that fails.",
+    },
+    "Verify this space's ledger.": {"zh-CN": "校验此空间的账本。"},
+    "Verify an export (JSON Lines) instead.": {"zh-CN": "改为校验一份导出文件（JSON Lines）。"},
+    "The space's verifying key: hex, or a file holding it (from `ledger public-key`).": {
+        "zh-CN": "空间的验签公钥：十六进制，或保存公钥的文件（由 `ledger public-key` 输出）。"
+    },
+    "导出: write every entry, one JSON object a line, in order.": {
+        "zh-CN": "导出：按顺序写出每条记录，每行一个 JSON 对象。",
+        "en": "Export: write every entry, one JSON object a line, in order.",
+    },
+    "Where to write the JSON Lines export.": {"zh-CN": "JSON Lines 导出文件的输出路径。"},
+    "公钥: print the space's verifying key (hex), to publish beside exports.": {
+        "zh-CN": "公钥：输出空间的验签公钥（十六进制），与导出文件一并公布。",
+        "en": "Public key: print the space's verifying key (hex), to publish beside exports.",
+    },
+    "查看: a readable history, or one job's.": {
+        "zh-CN": "查看：可读的历史记录，或某个任务的记录。",
+        "en": "Show: a readable history, or one job's.",
+    },
+    "Only this job's entries.": {"zh-CN": "只显示此任务的记录。"},
+    "证明: the Merkle inclusion proof of one entry in the checkpoint covering it.": {
+        "zh-CN": "证明：某条记录在覆盖它的检查点中的 Merkle 包含证明。",
+        "en": "Prove: the Merkle inclusion proof of one entry in the checkpoint covering it.",
+    },
+    "The entry to prove.": {"zh-CN": "要证明的记录序号。"},
+    "Write the proof here.": {"zh-CN": "证明的输出路径。"},
+    "核验证明: check an inclusion proof with the space's public key alone.": {
+        "zh-CN": "核验证明：仅凭空间公钥核验包含证明。",
+        "en": "Check proof: check an inclusion proof with the space's public key alone.",
+    },
+    "A proof from `ledger prove`.": {"zh-CN": "由 `ledger prove` 生成的证明。"},
+    "The space's verifying key: hex or a file.": {"zh-CN": "空间的验签公钥：十六进制或文件。"},
+    "计量: usage per consumer, product, provider and month, from the ledger.": {
+        "zh-CN": "计量：按使用方、产品、提供方和月份统计用量，数据来自账本。",
+        "en": "Usage: usage per consumer, product, provider and month, from the ledger.",
+    },
+    "用量报告: jobs, subjects, matches, cells released and epsilon, each row with the ledger entries it was counted from.": {
+        "zh-CN": "用量报告：任务数、对象数、匹配数、发布的单元格数和 ε，每行附有其统计所依据的账本记录。",
+        "en": "Usage report: jobs, subjects, matches, cells released and epsilon, each row\nwith the ledger entries it was counted from.",
+    },
+    "YYYY-MM (China Standard Time); default all.": {
+        "zh-CN": "YYYY-MM（北京时间，UTC+08:00）；默认全部月份。"
+    },
+    "Print CSV instead of a table.": {"zh-CN": "输出 CSV 而不是表格。"},
+    "数据产品: registration dossiers of data products.": {
+        "zh-CN": "数据产品：数据产品的登记材料。",
+        "en": "Products: registration dossiers of data products.",
+    },
+    "产品登记卡: purpose, source datasets, features, policies in plain words, quality, lineage, usage and cost — from the space's live metadata.": {
+        "zh-CN": "产品登记卡：用途、来源数据集、特征、通俗表述的策略、质量、数据血缘、用量和成本——均取自空间的实时元数据。",
+        "en": "Product card: purpose, source datasets, features, policies in plain words,\nquality, lineage, usage and cost — from the space's live metadata.",
+    },
+    "md (in the console language) or json.": {"zh-CN": "md（使用界面语言）或 json。"},
+    "Write the card here.": {"zh-CN": "登记卡的输出路径。"},
+    "授权同意: a provider's consent records and its subjects' opt-outs.": {
+        "zh-CN": "授权同意：数据提供方的同意记录及其数据主体的退出登记。",
+        "en": "Consent: a provider's consent records and its subjects' opt-outs.",
+    },
+    "导入: store consent records; invalid rows are listed with row and field.": {
+        "zh-CN": "导入：保存同意记录；无效的行会列出行号和字段。",
+        "en": "Import: store consent records; invalid rows are listed with row and field.",
+    },
+    "CSV: subject_id, consumer, product, purpose, expires, evidence_ref": {
+        "zh-CN": "CSV，列为 `subject_id, consumer, product, purpose, expires, evidence_ref`"
+    },
+    "The provider node's folder (nodes/NAME when embedded).": {
+        "zh-CN": "数据提供方节点的目录（嵌入式部署时为 nodes/NAME）。"
+    },
+    "撤回: revoke consents, or opt the subject out entirely.": {
+        "zh-CN": "撤回：撤回同意，或为数据主体登记完全退出。",
+        "en": "Revoke: revoke consents, or opt the subject out entirely.",
+    },
+    "The subject's id.": {"zh-CN": "数据主体的标识。"},
+    "Product the id belongs to.": {"zh-CN": "该标识所属的产品。"},
+    "Only this consumer's consent.": {"zh-CN": "只撤回此使用方的同意。"},
+    "Only this purpose.": {"zh-CN": "只撤回此用途的同意。"},
+    "Withdraw altogether: revoke every consent and leave every dataset (at its next version) and every cohort.": {
+        "zh-CN": "完全退出：撤回全部同意，并从所有数据集（自其下一版本起）和所有人群中移除。"
+    },
+    "Reference of the withdrawal's evidence.": {"zh-CN": "退出凭证的编号。"},
+    "状态: how many consents are live or revoked, and how many opted out.": {
+        "zh-CN": "状态：有效和已撤回的同意各有多少，退出的有多少人。",
+        "en": "Status: how many consents are live or revoked, and how many opted out.",
+    },
+    "运维: the operator's commands, run on the space's machine.": {
+        "zh-CN": "运维：运维人员的命令，在空间所在机器上运行。",
+        "en": "Admin: the operator's commands, run on the space's machine.",
+    },
+    "添加参与方: add a participant and print its new API key once (only its hash is kept).": {
+        "zh-CN": "添加参与方：添加参与方并一次性输出其新的 API 密钥（只保存其哈希）。",
+        "en": "Add participant: add a participant and print its new API key once (only its hash is kept).",
+    },
+    "Participant id, e.g. hospital-a.": {"zh-CN": "参与方标识，例如 hospital-a。"},
+    "provider, consumer, steward or operator.": {
+        "zh-CN": "provider（提供方）、consumer（使用方）、steward（管理员）或 operator（运维）。"
+    },
+    "The space's crypto suite.": {"zh-CN": "空间的密码算法套件。"},
+    "轮换密钥: revoke every API key of a participant and print a new one once.": {
+        "zh-CN": "轮换密钥：吊销参与方的全部 API 密钥，并一次性输出新密钥。",
+        "en": "Rotate key: revoke every API key of a participant and print a new one once.",
+    },
+    "The participant whose keys to replace.": {"zh-CN": "要更换密钥的参与方。"},
+    "备份: back up the running space to one archive, written atomically. The archive holds a consistent snapshot of the space's database, its keys and a manifest of every file's hash.": {
+        "zh-CN": "备份：把运行中的空间备份为一个归档文件，原子写入。\n\n归档包含空间数据库的一致快照、空间密钥以及每个文件哈希的清单。",
+        "en": "Backup: back up the running space to one archive, written atomically.\n\nThe archive holds a consistent snapshot of the space's database, its keys\nand a manifest of every file's hash.",
+    },
+    "The archive to write (.tar.gz).": {"zh-CN": "要写出的归档文件（.tar.gz）。"},
+    "恢复: restore a backup into an empty folder, checking every file's hash. Then verify it with `tspace ledger verify --workdir` and serve it.": {
+        "zh-CN": "恢复：把备份恢复到一个空目录，并核对每个文件的哈希。\n\n之后用 `tspace ledger verify --workdir` 校验，再启动服务。",
+        "en": "Restore: restore a backup into an empty folder, checking every file's hash.\n\nThen verify it with `tspace ledger verify --workdir` and serve it.",
+    },
+    "An archive from tspace admin backup.": {"zh-CN": "由 `tspace admin backup` 生成的归档文件。"},
+    "An empty folder for the space.": {"zh-CN": "用于存放空间的空目录。"},
+    "客户端: a consumer's or steward's calls to a space over HTTP.": {
+        "zh-CN": "客户端：使用方或数据管理员通过 HTTP 调用空间。",
+        "en": "Client: a consumer's or steward's calls to a space over HTTP.",
+    },
+    "核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`.": {
+        "zh-CN": "核保评分（HTTP）：保险公司一侧；写出与 `tspace underwrite` 相同的 scores.csv。",
+        "en": "Underwriting score over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`.",
+    },
+    "The batch: applicant_ref,person_id.": {"zh-CN": "申请批次：applicant_ref,person_id。"},
+    "Model file (default: the one the policies approve).": {
+        "zh-CN": "模型文件（默认：策略批准的模型）。"
+    },
+    "The insurer's node folder (keys, job files).": {
+        "zh-CN": "保险公司节点的目录（密钥、任务文件）。"
+    },
+    "信贷特征 over HTTP: the bank's side; writes the same features.csv as `tspace lend`.": {
+        "zh-CN": "信贷特征（HTTP）：银行一侧；写出与 `tspace lend` 相同的 features.csv。",
+        "en": "Lending features over HTTP: the bank's side; writes the same features.csv as `tspace lend`.",
+    },
+    "The batch: company_ref,company_id.": {"zh-CN": "申请批次：company_ref,company_id。"},
+    "Comma-separated features (default: all).": {"zh-CN": "特征，以逗号分隔（默认：全部）。"},
+    "The bank's node folder (keys, job files).": {"zh-CN": "银行节点的目录（密钥、任务文件）。"},
+    "人群统计 over HTTP: the requester's side; writes result.csv like `tspace cohort`.": {
+        "zh-CN": "人群统计（HTTP）：请求方一侧；写出与 `tspace cohort` 相同的 result.csv。",
+        "en": "Cohort statistics over HTTP: the requester's side; writes result.csv like `tspace cohort`.",
+    },
+    "The requester's node folder (keys, job files).": {
+        "zh-CN": "请求方节点的目录（密钥、任务文件）。"
+    },
+    "Steward: publish policies to a space.": {"zh-CN": "数据管理员：向空间发布策略。"},
+    "Policy files.": {"zh-CN": "策略文件。"},
+    "Steward: publish a model file; policies pin it by SHA-256.": {
+        "zh-CN": "数据管理员：发布模型文件；策略以 SHA-256 锁定模型。"
+    },
+    "Model file (JSON).": {"zh-CN": "模型文件（JSON）。"},
+}
