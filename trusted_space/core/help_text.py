@@ -363,4 +363,42 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "数据管理员：发布模型文件；策略以 SHA-256 锁定模型。"
     },
     "Model file (JSON).": {"zh-CN": "模型文件（JSON）。"},
+    # Added with the blind engine, the first-hour fixes and security round 2.
+    "The scoring model (JSON; default: the product's own).": {
+        "zh-CN": "评分模型（JSON；默认：产品自带的模型）。"
+    },
+    "Accept an --as-of after today (China time); refused otherwise, as a likely typo.": {
+        "zh-CN": "接受晚于今天（中国时间）的 --as-of；否则视为可能的笔误而拒绝。"
+    },
+    "direct_lookup, or blind_lookup: the insurer learns each score and not whether a provider holds the applicant.": {
+        "zh-CN": "direct_lookup 或 blind_lookup：后者让保险公司只得到评分，不得知提供方是否持有该投保人。"
+    },
+    "Comma-separated features (default: all the policies allow).": {
+        "zh-CN": "以逗号分隔的特征（默认：政策允许的全部特征）。"
+    },
+    "交集规模（本地）: how many identifiers two files on this machine share, by PSI cardinality. A local check: one process reads both files and plays both parties, so it shows the protocol's output, not a protection between two parties; the two-party run over the space is not built yet.": {
+        "zh-CN": "交集规模（本地）：用 PSI 基数协议计算本机两个文件共有多少标识。这是本地检查：一个进程读取两个文件并扮演双方，只演示协议的输出，并不在两方之间提供保护；经由空间的两方运行尚未实现。",
+        "en": "Overlap (local): how many identifiers two files on this machine share, by PSI cardinality. A local check: one process reads both files and plays both parties, so it shows the protocol's output, not a protection between two parties; the two-party run over the space is not built yet.",
+    },
+    "Console cookies without Secure: only for plain HTTP on this machine.": {
+        "zh-CN": "控制台 Cookie 不带 Secure 标记：仅用于本机的明文 HTTP。"
+    },
+    "ROLE=NAME[,NAME...] of a role's providers (default: each role's own name).": {
+        "zh-CN": "某一角色的提供方，写作 ROLE=NAME[,NAME...]（默认：与角色同名的提供方）。"
+    },
+    "校验: check every entry's chain, hash and signature, every checkpoint and every node's signature; with --checkpoint, that no entry a published checkpoint covers was cut off or rewritten; exit 1 naming the first entry that fails.": {
+        "zh-CN": "校验：检查每条记录的链接、哈希与签名、每个检查点以及每个节点的签名；带 --checkpoint 时，还检查已发布检查点覆盖的记录没有被截去或改写；失败时以退出码 1 指出第一条出错的记录。",
+        "en": "Verify: check every entry's chain, hash and signature, every checkpoint and every node's signature; with --checkpoint, that no entry a published checkpoint covers was cut off or rewritten; exit 1 naming the first entry that fails.",
+    },
+    "A checkpoint published outside the space (a node's checkpoints/seen.jsonl or `ledger checkpoint --out`): the ledger must still hold it. Repeatable.": {
+        "zh-CN": "在空间之外发布的检查点（节点的 checkpoints/seen.jsonl 或 `ledger checkpoint --out` 的输出）：账本必须仍然包含它。可重复。"
+    },
+    "检查点: export the latest signed checkpoint, for an auditor to keep outside the space and check later ledgers against (`verify --checkpoint`).": {
+        "zh-CN": "检查点：导出最新的已签名检查点，供审计方保存在空间之外，日后用来核对账本（`verify --checkpoint`）。",
+        "en": "Checkpoint: export the latest signed checkpoint, for an auditor to keep outside the space and check later ledgers against (`verify --checkpoint`).",
+    },
+    "Where to write the checkpoint (JSON).": {"zh-CN": "检查点的输出路径（JSON）。"},
+    "Seconds to keep retrying while the space does not answer, then give up.": {
+        "zh-CN": "空间无应答时持续重试的秒数，超时后放弃。"
+    },
 }
