@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from trusted_space.demo import default_model_path
+from products.lending.reference import FEATURES, reference_features
+from products.underwriting.reference import reference_scores
+from products.underwriting.runner import ScoreRow
+from trusted_space.demo import compare, default_model_path
 from trusted_space.synth import generate_health
 
 TSPACE = str(Path(sys.executable).parent / "tspace")
@@ -84,6 +89,16 @@ def test_underwrite_with_production_keys_writes_scores_in_order(data: Path, tmp_
         rows = list(csv.DictReader(fh))
     assert [r["applicant_ref"] for r in rows] == refs
     assert {r["status"] for r in rows} <= {"scored", "invalid_id"}
+    reference = reference_scores(
+        hospital=data / "hospital_visits.csv",
+        reports=data / "cdc_case_reports.csv",
+        registry=data / "cdc_chronic_registry.csv",
+        applicants=data / "applicants.csv",
+        as_of=dt.date(2026, 10, 31),
+        model=default_model_path(),
+    )
+    assert compare([_score_row(r) for r in rows], reference) == []
+    assert sum(r.status == "scored" for r in reference) >= 20, "most of the batch is scored"
     assert (tmp_path / "work" / "space" / "space.sqlite").exists()
     assert (tmp_path / "work" / "nodes" / "hospital" / "node.duckdb").exists()
 
@@ -187,6 +202,19 @@ def test_lend_with_production_keys_from_synth_output(tmp_path: Path) -> None:
     assert {r["status"] for r in rows} == {"found", "not_found", "invalid_id"}
     with (tenders / "bank_applicants.csv").open(encoding="utf-8") as fh:
         assert [r["company_ref"] for r in rows] == [r["company_ref"] for r in csv.DictReader(fh)]
+    reference = reference_features(
+        centres=[tenders / "centre_a", tenders / "centre_b"],
+        applicants=tenders / "bank_applicants.csv",
+        as_of=dt.date(2026, 10, 31),
+    )
+    features = list(rows[0])[2:]
+    assert features == list(FEATURES)
+    assert [(r["company_ref"], r["status"]) for r in rows] == [
+        (r.company_ref, r.status) for r in reference
+    ]
+    for row, ref in zip(rows, reference, strict=True):
+        got = {f: Decimal(row[f]) if row[f] else None for f in features}
+        assert got == {f: ref.values.get(f) for f in features}, row["company_ref"]
 
 
 @pytest.mark.slow
@@ -240,6 +268,19 @@ def test_cohort_and_overlap_through_the_cli(data: Path, tmp_path: Path) -> None:
     assert overlap.returncode == 0, overlap.stderr
     assert json.loads(overlap.stdout)["overlap"] == _plain_overlap(
         data / "applicants.csv", data / "hospital_visits.csv"
+    )
+
+
+def _score_row(row: dict[str, str]) -> ScoreRow:
+    """A row of scores.csv as the reference's ScoreRow."""
+    if not row["score"]:
+        return ScoreRow(row["applicant_ref"], row["status"])
+    return ScoreRow(
+        row["applicant_ref"],
+        row["status"],
+        Decimal(row["score"]),
+        float(row["probability"]),
+        row["band"],
     )
 
 
