@@ -83,10 +83,11 @@ def held(kind: str) -> dict[str, str]:
     return {TEST_ONLY_HOLD: kind}
 
 
-def running_job(dep: ServiceDeployment) -> str:
-    rows = dep.db_rows("SELECT job_id FROM jobs WHERE state IN ('queued', 'running')")
-    assert len(rows) == 1, rows
-    return str(rows[0][0])
+def new_job(dep: ServiceDeployment, known: set[str]) -> str:
+    """The one job submitted since ``known`` (its state may be any)."""
+    jobs = {str(r[0]) for r in dep.db_rows("SELECT job_id FROM jobs")} - known
+    assert len(jobs) == 1, jobs
+    return jobs.pop()
 
 
 def attempts(dep: ServiceDeployment, job: str, node: str, kind: str) -> int:
@@ -144,7 +145,7 @@ def test_kill_9_at_each_step(
     elif victim == "insurer":
         client = dep.underwrite(env=held(moment))
         wait_text(client, f"holding after {moment}")
-        job = running_job(dep)
+        job = new_job(dep, known)
         client.kill9()
         assert not (dep.root / "scores.csv").exists(), "no half-written output"
         client = dep.underwrite()  # the insurer runs the command again
@@ -156,7 +157,7 @@ def test_kill_9_at_each_step(
         wait_text(node, SERVING, serving + 1)
         client = dep.underwrite()
         wait_text(node, f"holding after {moment}")
-        job = running_job(dep)
+        job = new_job(dep, known)
         node.kill9()
         node.env = dict(dep.env)
         node.restart()
