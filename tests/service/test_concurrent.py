@@ -17,17 +17,36 @@ import yaml
 
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import ScoreRow
-from tests.service.procs import Proc
-from tests.service.underwriting import AS_OF, Deployment
+from tests.policy_docs import dated_example, write_policy
+from tests.service.procs import Proc, ServiceDeployment
+from tests.service.underwriting import AS_OF
 from trusted_space.demo import compare, default_model_path
 
 pytestmark = pytest.mark.slow
 CLIENTS = 3
 
 
+CONSUMERS = [f"insurer{i}" for i in range(CLIENTS)]
+
+
 @pytest.fixture()
-def deployment(tmp_path: Path, data: Path) -> Iterator[Deployment]:
-    dep = Deployment(tmp_path, data)
+def deployment(tmp_path: Path, data: Path) -> Iterator[ServiceDeployment]:
+    """The underwriting deployment with three insurers, each its own
+    participant (its own keys), under policies that name all three."""
+    dep = ServiceDeployment(
+        tmp_path,
+        {
+            "hospital": [f"{data}/hospital_visits.csv"],
+            "cdc": [f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"],
+        },
+        CONSUMERS,
+    )
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    for role in ("hospital", "cdc"):
+        write_policy(policies, role, {**dated_example(role), "consumers": CONSUMERS})
+    dep.steward("publish-model", str(default_model_path()))
+    dep.steward("publish-policy", *map(str, sorted(policies.glob("*.yaml"))))
     yield dep
     dep.stop()
 
@@ -62,18 +81,21 @@ def read_scores(path: Path) -> list[ScoreRow]:
         ]
 
 
-def test_concurrent_jobs_each_equal_their_reference(deployment: Deployment, data: Path) -> None:
+def test_concurrent_jobs_each_equal_their_reference(
+    deployment: ServiceDeployment, data: Path
+) -> None:
     dep = deployment
     batches = split(data / "applicants.csv", dep.root, CLIENTS)
     transforms: dict[str, Any] = {}  # the release transforms the policies set
-    for policy in sorted((data / "policies").glob("*.yaml")):
+    for policy in sorted((dep.root / "policies").glob("*.yaml")):
         transforms |= yaml.safe_load(policy.read_text(encoding="utf-8"))["output"].get(
             "transforms", {}
         )
     assert transforms, "the policies round a feature: the reference must apply it too"
     runs: list[tuple[Proc, Path, Path]] = []
     # The hospital waits until every job is in: the jobs certainly overlap.
-    dep.hospital.proc.send_signal(signal.SIGSTOP)
+    hospital = dep.nodes["hospital"]
+    hospital.proc.send_signal(signal.SIGSTOP)
     for i, batch in enumerate(batches):
         out = dep.root / f"scores-{i}.csv"
         proc = Proc(
@@ -81,8 +103,8 @@ def test_concurrent_jobs_each_equal_their_reference(deployment: Deployment, data
             "client",
             "underwrite",
             *("--space", dep.via),
-            *("--api-key-file", str(dep.keys["insurer"])),
-            *("--workdir", str(dep.root / "clients" / f"insurer-{i}")),
+            *("--api-key-file", str(dep.keys[CONSUMERS[i]])),
+            *("--workdir", str(dep.root / "clients" / CONSUMERS[i])),
             *("--applicants", str(batch)),
             *("--purpose", "underwriting"),
             *("--as-of", AS_OF.isoformat()),
@@ -94,7 +116,7 @@ def test_concurrent_jobs_each_equal_their_reference(deployment: Deployment, data
     try:
         dep.wait_for(f"SELECT count(*) FROM jobs HAVING count(*) = {CLIENTS}")
     finally:
-        dep.hospital.proc.send_signal(signal.SIGCONT)
+        hospital.proc.send_signal(signal.SIGCONT)
     for proc, batch, out in runs:
         assert proc.proc.wait(timeout=600) == 0, proc.text()
         reference = reference_scores(
