@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from trusted_space.demo import default_model_path
+from products.lending.reference import FEATURES, reference_features
+from products.underwriting.reference import reference_scores
+from products.underwriting.runner import ScoreRow
+from trusted_space.demo import compare, default_model_path
 from trusted_space.synth import generate_health
 
 TSPACE = str(Path(sys.executable).parent / "tspace")
@@ -84,6 +89,16 @@ def test_underwrite_with_production_keys_writes_scores_in_order(data: Path, tmp_
         rows = list(csv.DictReader(fh))
     assert [r["applicant_ref"] for r in rows] == refs
     assert {r["status"] for r in rows} <= {"scored", "invalid_id"}
+    reference = reference_scores(
+        hospital=data / "hospital_visits.csv",
+        reports=data / "cdc_case_reports.csv",
+        registry=data / "cdc_chronic_registry.csv",
+        applicants=data / "applicants.csv",
+        as_of=dt.date(2026, 10, 31),
+        model=default_model_path(),
+    )
+    assert compare([_score_row(r) for r in rows], reference) == []
+    assert sum(r.status == "scored" for r in reference) >= 20, "most of the batch is scored"
     assert (tmp_path / "work" / "space" / "space.sqlite").exists()
     assert (tmp_path / "work" / "nodes" / "hospital" / "node.duckdb").exists()
 
@@ -162,11 +177,40 @@ def test_demo_passes_its_own_check(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_lend_with_production_keys_from_synth_output(tmp_path: Path) -> None:
     assert (
-        tspace("synth", "--people", "2000", "--seed", "3", "--out", str(tmp_path / "d")).returncode
+        tspace(
+            "synth",
+            "--people",
+            "300",
+            "--companies",
+            "100",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path / "d"),
+        ).returncode
         == 0
     )
     tenders = tmp_path / "d" / "tenders"
     out = tmp_path / "features.csv"
+    # A short batch (2048-bit keys cost seconds per company) holding every status.
+    batch = tmp_path / "batch.csv"
+    with (tenders / "bank_applicants.csv").open(encoding="utf-8") as fh:
+        every = list(csv.DictReader(fh))
+    status = {
+        r.company_ref: r.status
+        for r in reference_features(
+            centres=[tenders / "centre_a", tenders / "centre_b"],
+            applicants=tenders / "bank_applicants.csv",
+            as_of=dt.date(2026, 10, 31),
+        )
+    }
+    of = {r["company_ref"]: r for r in every}
+    firsts = {s: of[ref] for ref, s in reversed(status.items())}  # the first of each status
+    kept = [r for r in every[:30] if r not in firsts.values()] + list(firsts.values())
+    with batch.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(every[0]))
+        writer.writeheader()
+        writer.writerows(kept)
     result = tspace(
         "lend",
         "--tenders",
@@ -174,7 +218,7 @@ def test_lend_with_production_keys_from_synth_output(tmp_path: Path) -> None:
         "--tenders",
         str(tenders / "centre_b"),
         "--applicants",
-        str(tenders / "bank_applicants.csv"),
+        str(batch),
         "--as-of",
         "2026-10-31",
         "--out",
@@ -190,8 +234,21 @@ def test_lend_with_production_keys_from_synth_output(tmp_path: Path) -> None:
     assert all(not r["detail"] for r in rows if r["status"] != "invalid_id")
     assert f"{len(invalid)} rows with invalid ids" in result.stderr
     assert invalid[0]["detail"] in result.stderr
-    with (tenders / "bank_applicants.csv").open(encoding="utf-8") as fh:
-        assert [r["company_ref"] for r in rows] == [r["company_ref"] for r in csv.DictReader(fh)]
+    assert [r["company_ref"] for r in rows] == [r["company_ref"] for r in kept]
+    reference = reference_features(
+        centres=[tenders / "centre_a", tenders / "centre_b"],
+        applicants=batch,
+        as_of=dt.date(2026, 10, 31),
+    )
+    assert list(rows[0])[-1] == "detail"
+    features = list(rows[0])[2:-1]
+    assert features == list(FEATURES)
+    assert [(r["company_ref"], r["status"]) for r in rows] == [
+        (r.company_ref, r.status) for r in reference
+    ]
+    for row, ref in zip(rows, reference, strict=True):
+        got = {f: Decimal(row[f]) if row[f] else None for f in features}
+        assert got == {f: ref.values.get(f) for f in features}, row["company_ref"]
 
 
 @pytest.mark.slow
@@ -245,6 +302,19 @@ def test_cohort_and_overlap_through_the_cli(data: Path, tmp_path: Path) -> None:
     assert overlap.returncode == 0, overlap.stderr
     assert json.loads(overlap.stdout)["overlap"] == _plain_overlap(
         data / "applicants.csv", data / "hospital_visits.csv"
+    )
+
+
+def _score_row(row: dict[str, str]) -> ScoreRow:
+    """A row of scores.csv as the reference's ScoreRow."""
+    if not row["score"]:
+        return ScoreRow(row["applicant_ref"], row["status"])
+    return ScoreRow(
+        row["applicant_ref"],
+        row["status"],
+        Decimal(row["score"]),
+        float(row["probability"]),
+        row["band"],
     )
 
 

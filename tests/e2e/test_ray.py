@@ -8,13 +8,19 @@ the process pool.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from products.lending.reference import reference_features
+from products.lending.runner import run_lending
+from products.underwriting.runner import ScoreRow
 from tests.stories import (
     DIABETES_BY_SEX,
     cohort_reference,
@@ -23,8 +29,10 @@ from tests.stories import (
     underwriting_reference,
 )
 from trusted_space.bulk import feature_partitions, parallel, psi_partitions, tokens
-from trusted_space.demo import compare
-from trusted_space.synth import generate_health
+from trusted_space.cli import app
+from trusted_space.demo import compare, default_model_path
+from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
+from trusted_space.synth import generate_health, generate_tenders
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'tspace[ray]'")
 
@@ -39,7 +47,15 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def on_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def on_ray(recorded: list[str]) -> Iterator[list[str]]:
+    parallel.use_ray("local")  # ray.init(num_cpus=2) on this machine
+    assert parallel.workers() == 2
+    yield recorded
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Thresholds lowered; the names of the functions sent to Ray, if any."""
     monkeypatch.setattr(parallel, "INLINE_BELOW", 8)
     monkeypatch.setattr(psi_partitions, "PARTITION_ABOVE", 100)
     monkeypatch.setattr(tokens, "PARALLEL_ABOVE", 100)
@@ -56,9 +72,7 @@ def on_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
             return real().remote(fn)
 
     monkeypatch.setattr(parallel, "_ray", Recording)
-    parallel.use_ray("local")  # ray.init(num_cpus=2) on this machine
     try:
-        assert parallel.workers() == 2
         yield calls
     finally:
         parallel.use_ray(None)
@@ -85,3 +99,71 @@ def test_cohort_on_ray_equals_a_plain_join(data: Path, tmp_path: Path, on_ray: l
     expected = cohort_reference(data, path)
     assert [{k: v for k, v in r.items() if k != "status"} for r in run.rows] == expected
     assert sum(r["count"] for r in expected) > 0
+
+
+def test_lending_on_ray_equals_the_plaintext_reference(tmp_path: Path, on_ray: list[str]) -> None:
+    tenders = tmp_path / "tenders"
+    generate_tenders(300, 8, tenders, applicants=60, end_date=AS_OF)
+    centres = [tenders / "centre_a", tenders / "centre_b"]
+    run = run_lending(
+        workdir=tmp_path / "w",
+        tenders=centres,
+        applicants=tenders / "bank_applicants.csv",
+        as_of=AS_OF,
+        out=tmp_path / "w" / "features.csv",
+        paillier_preset=TEST_ONLY_PAILLIER_1024,
+    )
+    assert {"_setup_part", "_run_partition", "_encrypt_chunk", "_rerandomise_chunk"} <= set(on_ray)
+    reference = reference_features(
+        centres=centres, applicants=tenders / "bank_applicants.csv", as_of=AS_OF
+    )
+    assert [(r.company_ref, r.status, r.values) for r in run.rows] == [
+        (r.company_ref, r.status, r.values) for r in reference
+    ]
+    assert sum(r.status == "found" for r in reference) > 10
+
+
+@pytest.mark.parametrize("how", ["--ray", "TSPACE_RAY", "neither"])
+def test_the_ray_option_and_variable_send_bulk_work_to_ray(
+    how: str, data: Path, tmp_path: Path, recorded: list[str]
+) -> None:
+    out = tmp_path / "scores.csv"
+    # A short batch: the command makes production (2048-bit) keys.
+    batch = tmp_path / "applicants.csv"
+    lines = (data / "applicants.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    batch.write_text("".join(lines[:21]), encoding="utf-8")
+    args = [
+        "underwrite",
+        *("--hospital", str(data / "hospital_visits.csv")),
+        *("--cdc-reports", str(data / "cdc_case_reports.csv")),
+        *("--cdc-registry", str(data / "cdc_chronic_registry.csv")),
+        *("--applicants", str(batch)),
+        *("--model", str(default_model_path())),
+        *("--as-of", AS_OF.isoformat()),
+        *("--out", str(out)),
+        *("--workdir", str(tmp_path / "w")),
+    ]
+    env = {"TSPACE_RAY": "local"} if how == "TSPACE_RAY" else {}
+    if how == "--ray":
+        args += ["--ray", "local"]
+    result = CliRunner().invoke(app, ["--lang", "en", *args], env=env)
+    assert result.exit_code == 0, result.output
+    if how == "neither":
+        assert recorded == [] and parallel.backend_name() == "local"
+    else:
+        assert parallel.backend_name() == "ray"
+        assert {"_setup_part", "_encrypt_chunk", "_rerandomise_chunk"} <= set(recorded)
+    with out.open(encoding="utf-8") as fh:
+        rows = [
+            ScoreRow(
+                r["applicant_ref"],
+                r["status"],
+                Decimal(r["score"]) if r["score"] else None,
+                float(r["probability"]) if r["probability"] else None,
+                r["band"] or None,
+            )
+            for r in csv.DictReader(fh)
+        ]
+    reference = underwriting_reference(data)[:20]
+    assert len(rows) == 20 and sum(r.status == "scored" for r in reference) > 10
+    assert compare(rows, reference) == []

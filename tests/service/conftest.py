@@ -11,6 +11,7 @@ from products.underwriting.runner import run_underwriting
 from tests.policy_docs import dated_example, write_policy
 from tests.service.underwriting import AS_OF
 from trusted_space.demo import default_model_path
+from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health
 
 
@@ -39,5 +40,6 @@ def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
         as_of=AS_OF,
         out=work / "scores.csv",
         policies=sorted((data / "policies").glob("*.yaml")),
+        paillier_preset=TEST_ONLY_PAILLIER_1024,
     )
     return (work / "scores.csv").read_bytes()

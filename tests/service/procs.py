@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.service.recorder import Recorder
+from trusted_space.hazmat.paillier import TEST_ONLY_KEYS_ENV
 
 TSPACE = str(Path(sys.executable).parent / "tspace")
 
@@ -61,7 +62,18 @@ class Proc:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def wait_healthy(url: str, timeout: float = 30.0) -> None:
+def wait_text(proc: Proc, text: str, count: int = 1, timeout: float = 120.0) -> None:
+    """Wait until ``text`` appears ``count`` times in the process's log."""
+    deadline = time.monotonic() + timeout
+    while proc.text().count(text) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"never saw {text!r} in {proc.log}")
+        if proc.proc.poll() is not None:
+            raise RuntimeError(f"{proc.log} ended before {text!r}: {proc.text()[-2000:]}")
+        time.sleep(0.05)
+
+
+def wait_healthy(url: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -110,10 +122,14 @@ class ServiceDeployment:
         record: bool = False,
         verbose: bool = False,
         space_env: dict[str, str] | None = None,
+        production_keys: bool = False,
     ) -> None:
         """``record``: every party reaches the space through a recording proxy
-        (``self.recorder``); ``verbose``: every process logs at DEBUG."""
+        (``self.recorder``); ``verbose``: every process logs at DEBUG; without
+        ``production_keys`` every process makes and accepts the fast
+        TEST_ONLY_PAILLIER_1024 keys (``self.env``, given to each process)."""
         self.root = root
+        self.env = {} if production_keys else {TEST_ONLY_KEYS_ENV: "1"}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.recorder: Recorder | None = None
@@ -140,7 +156,7 @@ class ServiceDeployment:
             suite,
             "--console-insecure-cookie",  # plain HTTP on loopback
             *loud,
-            env=space_env,
+            env={**self.env, **(space_env or {})},
         )
         wait_healthy(self.url)
         if record:
@@ -162,11 +178,11 @@ class ServiceDeployment:
             for d in data:
                 args += ["--data", d]
             args += loud
-            self.nodes[name] = Proc(root / f"{name}.log", *args)
+            self.nodes[name] = Proc(root / f"{name}.log", *args, env=dict(self.env))
         self.clients: list[Proc] = []
         self.read_errors: list[str] = []
         for name in providers:  # every node loaded and offering before anyone asks
-            self.wait_for(f"SELECT 1 FROM datasets WHERE provider = '{name}'")
+            self.wait_for(f"SELECT 1 FROM datasets WHERE provider = '{name}'", timeout=300)
 
     def steward(self, command: str, *args: str) -> None:
         proc = Proc(
@@ -178,10 +194,13 @@ class ServiceDeployment:
             self.via,
             "--api-key-file",
             str(self.keys["steward"]),
+            env=self.env,
         )
         assert proc.proc.wait(timeout=120) == 0, proc.text()
 
-    def client(self, consumer: str, command: str, *args: str) -> Proc:
+    def client(
+        self, consumer: str, command: str, *args: str, env: dict[str, str] | None = None
+    ) -> Proc:
         proc = Proc(
             self.root / f"client-{consumer}.log",
             "client",
@@ -193,6 +212,7 @@ class ServiceDeployment:
             "--workdir",
             str(self.root / "clients" / consumer),
             *args,
+            env={**self.env, **(env or {})},
         )
         self.clients.append(proc)
         return proc

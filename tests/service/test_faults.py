@@ -7,6 +7,7 @@ nothing recorded is lost."""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 import time
@@ -15,21 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.procs import TSPACE, Proc, ServiceDeployment, wait_healthy
+from tests.service.procs import TSPACE, Proc, ServiceDeployment, wait_healthy, wait_text
 from tests.service.underwriting import AS_OF, Deployment
 from tests.service.world import World
+from trusted_space.nodes.base import TEST_ONLY_HOLD
 
 pytestmark = pytest.mark.slow
 
-# (the process killed, the moment: a query on the space's state that holds
-# while that process is at that step)
-MOMENTS = {
-    "psi_respond": "kind = 'psi_respond' AND node = '{victim}' AND state = 'leased'",
-    "psi_finish": "kind = 'psi_finish' AND state = 'leased'",
-    "compute_features": "kind = 'compute_features' AND node = '{victim}' AND state = 'leased'",
-    "result_ready": "kind = 'result_ready' AND state = 'leased'",
-}
-# The space is killed while the job is at a step (its tasks in flight).
+# A process is killed after it did a task of this kind and before it posted
+# the result: it holds there (TSPACE_TEST_ONLY_HOLD_AFTER), so the kill
+# certainly interrupts that step.
+# The space is killed while the job is at a step: a query on the space's
+# state that holds then, checked again with the space stopped (SIGSTOP), so
+# it still held at the kill.
 SPACE_AT = {
     "psi": "SELECT task_id FROM tasks WHERE kind = 'psi_respond' AND state = 'leased'",
     "intersect": "SELECT job_id FROM jobs WHERE state = 'running' AND step = 'intersect'",
@@ -50,12 +49,53 @@ CASES = [
 ]
 
 
-@pytest.fixture()
-def deployment(tmp_path: Path, data: Path) -> Iterator[Deployment]:
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Iterator[Deployment]:
+    """One deployment for the module: each test leaves every job settled."""
     # A job left behind by a killed client expires instead of running forever.
-    dep = Deployment(tmp_path, data, space_env={"TSPACE_JOB_TIMEOUT_SECONDS": "45"})
+    dep = Deployment(
+        tmp_path_factory.mktemp("faults"), data, space_env={"TSPACE_JOB_TIMEOUT_SECONDS": "45"}
+    )
     yield dep
     dep.stop()
+
+
+@pytest.fixture()
+def deployment(shared: Deployment) -> Deployment:
+    """The shared deployment with every process up, serving, and no output."""
+    if shared.space.proc.poll() is not None:
+        shared.space.restart()
+    wait_healthy(shared.url)
+    for node in shared.nodes.values():
+        if node.proc.poll() is not None or node.env != shared.env:
+            serving = node.text().count(SERVING)
+            node.env = dict(shared.env)
+            node.restart()
+            wait_text(node, SERVING, serving + 1)
+    (shared.root / "scores.csv").unlink(missing_ok=True)
+    return shared
+
+
+SERVING = "is pulling work"
+
+
+def held(kind: str) -> dict[str, str]:
+    return {TEST_ONLY_HOLD: kind}
+
+
+def new_job(dep: ServiceDeployment, known: set[str]) -> str:
+    """The one job submitted since ``known`` (its state may be any)."""
+    jobs = {str(r[0]) for r in dep.db_rows("SELECT job_id FROM jobs")} - known
+    assert len(jobs) == 1, jobs
+    return jobs.pop()
+
+
+def attempts(dep: ServiceDeployment, job: str, node: str, kind: str) -> int:
+    rows = dep.db_rows(
+        f"SELECT attempt FROM tasks WHERE job_id = '{job}' AND node = '{node}' AND kind = '{kind}'"
+    )
+    assert len(rows) == 1, rows
+    return int(rows[0][0])  # type: ignore[call-overload]
 
 
 def consistent(dep: ServiceDeployment) -> int:
@@ -93,27 +133,46 @@ def test_kill_9_at_each_step(
     deployment: Deployment, expected: bytes, victim: str, moment: str
 ) -> None:
     dep = deployment
-    client = dep.underwrite()
+    known = {str(r[0]) for r in dep.db_rows("SELECT job_id FROM jobs")}
     if victim == "space":
+        client = dep.underwrite()
         dep.wait_for(SPACE_AT[moment])
+        dep.space.proc.send_signal(signal.SIGSTOP)
+        assert dep.db_rows(SPACE_AT[moment]), f"the job was at {moment} when the space was killed"
         dep.space.kill9()
-        time.sleep(0.5)
         dep.space.restart()
         wait_healthy(dep.url)
+    elif victim == "insurer":
+        client = dep.underwrite(env=held(moment))
+        wait_text(client, f"holding after {moment}")
+        job = new_job(dep, known)
+        client.kill9()
+        assert not (dep.root / "scores.csv").exists(), "no half-written output"
+        client = dep.underwrite()  # the insurer runs the command again
     else:
-        dep.wait_for(f"SELECT task_id FROM tasks WHERE {MOMENTS[moment].format(victim=victim)}")
-        if victim == "insurer":
-            client.kill9()
-            assert not (dep.root / "scores.csv").exists(), "no half-written output"
-            client = dep.underwrite()  # the insurer runs the command again
-        else:
-            node = dep.nodes[victim]
-            node.kill9()
-            node.restart()
+        node = dep.nodes[victim]
+        serving = node.text().count(SERVING)
+        node.env = {**dep.env, **held(moment)}
+        node.restart()
+        wait_text(node, SERVING, serving + 1)
+        client = dep.underwrite()
+        wait_text(node, f"holding after {moment}")
+        job = new_job(dep, known)
+        node.kill9()
+        node.env = dict(dep.env)
+        node.restart()
     assert client.proc.wait(timeout=180) == 0, client.text()
     assert (dep.root / "scores.csv").read_bytes() == expected
     states = settled(dep)
     assert "succeeded" in states and set(states) <= {"succeeded", "failed"}, states
+    if victim == "insurer":
+        # The killed client's job: its step was done again, or the job expired.
+        old = dep.db_rows(f"SELECT state FROM jobs WHERE job_id = '{job}'")
+        assert attempts(dep, job, "insurer", moment) >= 2 or old == [("failed",)], old
+    elif victim != "space":
+        assert attempts(dep, job, victim, moment) >= 2, "the killed step was offered again"
+    new = {str(r[0]) for r in dep.db_rows("SELECT job_id FROM jobs")} - known
+    assert len(new) == (2 if victim == "insurer" else 1), new
     consistent(dep)
     logs = dep.logs()
     assert "unexpected" not in logs  # the service's handler of errors it did not foresee
@@ -145,7 +204,7 @@ def test_a_full_disk_during_a_commit_loses_nothing(
         str(dep.port),
         "--lease-seconds",
         "4",
-        env={"TSPACE_SQLITE_MAX_PAGES": str(pages + 8)},
+        env={**dep.env, "TSPACE_SQLITE_MAX_PAGES": str(pages + 8)},
     )
     try:
         wait_healthy(dep.url)

@@ -20,6 +20,7 @@ from products.cohort.runner import run_cohort
 from tests.policy_docs import exact_cohort_policy
 from tests.service.procs import Proc, ServiceDeployment, wait_healthy
 from tests.service.test_faults import consistent, settled
+from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health
 
 pytestmark = pytest.mark.slow
@@ -64,6 +65,7 @@ def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
         query=data / "query.yaml",
         out=work / "result.csv",
         policies=[data / "hospital.yaml", data / "cdc.yaml"],
+        paillier_preset=TEST_ONLY_PAILLIER_1024,
     )
     return (work / "result.csv").read_bytes()
 

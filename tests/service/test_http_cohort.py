@@ -13,6 +13,7 @@ import yaml
 from products.cohort.runner import run_cohort
 from tests.policy_docs import exact_cohort_policy
 from tests.service.procs import ServiceDeployment
+from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health
 
 pytestmark = pytest.mark.slow
@@ -65,6 +66,7 @@ def test_cohort_over_http_equals_the_embedded_run(
         out=tmp_path / "embedded.csv",
         policies=[data / "hospital.yaml", data / "cdc.yaml"],
         suite=suite,
+        paillier_preset=TEST_ONLY_PAILLIER_1024,
     )
     assert {r["status"] for r in embedded.rows} == {"ok", "suppressed"}
     client = deployment.client(

@@ -13,6 +13,7 @@ import yaml
 from products.lending.runner import run_lending
 from tests.policy_docs import dated
 from tests.service.procs import ServiceDeployment
+from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_tenders
 
 pytestmark = pytest.mark.slow
@@ -52,6 +53,7 @@ def test_lending_over_http_equals_the_embedded_run(
         out=tmp_path / "embedded.csv",
         policies=[data / "policy.yaml"],
         suite=suite,
+        paillier_preset=TEST_ONLY_PAILLIER_1024,
     )
     client = deployment.client(
         "bank",

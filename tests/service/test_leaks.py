@@ -5,7 +5,7 @@ file under the space's folder (raw bytes, hex, base64, and every value of
 every table of its database, the ledger included), in any log line at any
 level of any party, or in any HTTP response to any party. They may appear
 only in the providers' own nodes, which the checks confirm (so a check can
-fail)."""
+fail). Every check runs under each crypto suite (the ``suite`` fixture)."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ class _Lines(logging.Handler):
 
 @pytest.fixture(scope="module")
 def embedded(
-    data: Path, tmp_path_factory: pytest.TempPathFactory
+    data: Path, tmp_path_factory: pytest.TempPathFactory, suite: str
 ) -> Iterator[tuple[Path, list[str]]]:
     work = tmp_path_factory.mktemp("leak-embedded")
     handler = _Lines()
@@ -144,6 +144,7 @@ def embedded(
             out=work / "scores.csv",
             policies=policy(data, "uw-hospital", "uw-cdc"),
             paillier_preset=TEST_ONLY_PAILLIER_1024,
+            suite=suite,
         )
         run_lending(
             workdir=work / "lend",
@@ -153,6 +154,7 @@ def embedded(
             out=work / "features.csv",
             policies=policy(data, "centres"),
             paillier_preset=TEST_ONLY_PAILLIER_1024,
+            suite=suite,
         )
         run_cohort(
             workdir=work / "cohort",
@@ -163,6 +165,7 @@ def embedded(
             out=work / "result.csv",
             policies=policy(data, "cohort-hospital", "cohort-cdc"),
             paillier_preset=TEST_ONLY_PAILLIER_1024,
+            suite=suite,
         )
     finally:
         root.removeHandler(handler)
@@ -200,7 +203,7 @@ def test_embedded_canaries_took_part(embedded: tuple[Path, list[str]]) -> None:
 
 @pytest.fixture(scope="module")
 def over_http(
-    data: Path, tmp_path_factory: pytest.TempPathFactory
+    data: Path, tmp_path_factory: pytest.TempPathFactory, suite: str
 ) -> Iterator[tuple[ServiceDeployment, Path]]:
     root = tmp_path_factory.mktemp("leak-http")
     health, tenders = data / "health", data / "tenders"
@@ -215,6 +218,7 @@ def over_http(
         ["insurer", "bank", "analyst"],
         record=True,
         verbose=True,
+        suite=suite,
     )
     try:
         dep.steward("publish-model", str(default_model_path()))

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import sqlite3
 import subprocess
 import tarfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,19 +40,66 @@ def tspace(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _count(db: Path, sql: str) -> int:
+    con = sqlite3.connect(db)
+    try:
+        return int(con.execute(sql).fetchone()[0])
+    finally:
+        con.close()
+
+
 def test_a_live_backup_restores_and_verifies(world: World, tmp_path: Path) -> None:
+    """A backup taken while the space writes (a participant and its ledger
+    entry per transaction) holds a consistent snapshot: some of the writes,
+    each whole, in order, and the ledger a prefix of the live one."""
     workdir = world.space.store.dir.parent  # the service's folder (DIR/space/space.sqlite)
+    live = world.space.store.dir / "space.sqlite"
     archive = tmp_path / "b" / "space.tar.gz"
-    done = tspace("admin", "backup", "--workdir", str(workdir), "--out", str(archive))
+    added: list[str] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        while not stop.is_set():
+            world.space.add_participant(None, f"live-{len(added)}", "consumer")
+            added.append(f"live-{len(added)}")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while len(added) < 3:  # writing before the backup starts
+            time.sleep(0.01)
+        started = _count(live, "SELECT max(seq) FROM ledger")
+        done = tspace("admin", "backup", "--workdir", str(workdir), "--out", str(archive))
+        ended = _count(live, "SELECT max(seq) FROM ledger")
+    finally:
+        stop.set()
+        writer.join()
     assert done.returncode == 0, done.stderr
-    entries = sum(1 for _ in world.space.ledger.entries())
-    assert f"{entries} ledger entries" in done.stdout
+    snap = int(re.search(r"(\d+) ledger entries", done.stdout).group(1))  # type: ignore[union-attr]
+    assert started < snap < ended, (started, snap, ended)  # taken during the writes
     assert [p.name for p in archive.parent.iterdir()] == ["space.tar.gz"]  # nothing left over
     target = tmp_path / "restored"
     done = tspace("admin", "restore", str(archive), "--workdir", str(target))
     assert done.returncode == 0, done.stderr
     verified = tspace("ledger", "verify", "--workdir", str(target))
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    restored_db = target / "space" / "space.sqlite"
+    # Every write whole, the first ones: each live participant with its ledger entry.
+    con = sqlite3.connect(restored_db)
+    names = sorted(n for (n,) in con.execute("SELECT name FROM participants"))
+    names = [n for n in names if n.startswith("live-")]
+    logged = [
+        json.loads(e)["details"].get("name", "") for (e,) in con.execute("SELECT entry FROM ledger")
+    ]
+    con.close()
+    assert names == sorted(n for n in logged if n.startswith("live-"))
+    assert names == sorted(added[: len(names)]) and 0 < len(names) < len(added)
+    assert _count(restored_db, "SELECT count(*) FROM ledger") == snap
+    prefix = "SELECT seq, entry FROM ledger WHERE seq <= ? ORDER BY seq"
+    ours, theirs = sqlite3.connect(restored_db), sqlite3.connect(live)
+    assert ours.execute(prefix, (snap,)).fetchall() == theirs.execute(prefix, (snap,)).fetchall()
+    ours.close()
+    theirs.close()
     restored = create_app(ServiceSettings(workdir=target))
     with TestClient(restored) as client:
         me = client.get(

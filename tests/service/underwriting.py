@@ -38,7 +38,7 @@ class Deployment(ServiceDeployment):
         self.steward("publish-model", str(default_model_path()))
         self.steward("publish-policy", *map(str, sorted((data / "policies").glob("*.yaml"))))
 
-    def underwrite(self) -> Proc:
+    def underwrite(self, env: dict[str, str] | None = None) -> Proc:
         return self.client(
             "insurer",
             "underwrite",
@@ -50,4 +50,5 @@ class Deployment(ServiceDeployment):
             AS_OF.isoformat(),
             "--out",
             str(self.root / "scores.csv"),
+            env=env,
         )

@@ -224,6 +224,7 @@ def node(
     from connectors.node.provider import ProviderNode
     from trusted_space.core.errors import InputError
     from trusted_space.crypto import get_suite
+    from trusted_space.hazmat.paillier import process_preset
     from trusted_space.nodes.base import Node
     from trusted_space.nodes.consumer import ConsumerNode
     from trusted_space.nodes.runner import serve_node
@@ -243,7 +244,9 @@ def node(
         ) from None
     the_node: Node
     if me["role"] == "provider":
-        provider = ProviderNode(name, workdir, transport, suite)
+        provider = ProviderNode(
+            name, workdir, transport, suite, min_paillier_bits=process_preset().bits
+        )
         groups: dict[str, list[Path]] = {}
         for item in data or []:
             kind = item.rpartition(":")[0] if ":" in item else "csv"
@@ -264,7 +267,7 @@ def node(
             )
         the_node = provider
     elif me["role"] == "consumer":
-        the_node = ConsumerNode(name, workdir, transport, suite)
+        the_node = ConsumerNode(name, workdir, transport, suite, paillier_preset=process_preset())
     else:
         raise InputError(f"{name!r} is a {me['role']}; only providers and consumers run nodes")
     try:

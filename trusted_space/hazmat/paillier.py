@@ -11,6 +11,7 @@ as overflow instead of wrapping silently.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
@@ -38,6 +39,23 @@ TEST_ONLY_PAILLIER_1024 = PaillierPreset("TEST_ONLY_PAILLIER_1024", 1024, produc
 
 MIN_PRODUCTION_BITS = 2048
 PRESETS = {p.name: p for p in (PAILLIER_2048, PAILLIER_3072, TEST_ONLY_PAILLIER_1024)}
+# Set to 1 in the environment of every process of a service test (the space,
+# its nodes, its clients) that does not check key sizes: they then make and
+# accept TEST_ONLY_PAILLIER_1024 keys. Never set it in a deployment.
+TEST_ONLY_KEYS_ENV = "TSPACE_TEST_ONLY_PAILLIER_1024"
+
+
+def process_preset() -> PaillierPreset:
+    """The preset this process makes keys with: PAILLIER_2048, or the test
+    preset under TSPACE_TEST_ONLY_PAILLIER_1024=1."""
+    if os.environ.get(TEST_ONLY_KEYS_ENV) == "1":
+        return TEST_ONLY_PAILLIER_1024
+    return PAILLIER_2048
+
+
+def process_min_bits() -> int:
+    """The smallest Paillier key this process accepts from a consumer."""
+    return process_preset().bits
 
 
 class PaillierPublicKey:

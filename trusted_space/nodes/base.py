@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +28,10 @@ from trusted_space.protocol.messages import (
 )
 
 log = logging.getLogger("tspace.node")
+
+# For fault tests only: a node holds forever, after doing a task of this kind
+# and before posting its result, so a test can kill it at that exact step.
+TEST_ONLY_HOLD = "TSPACE_TEST_ONLY_HOLD_AFTER"
 
 
 class Node(ABC):
@@ -136,6 +142,10 @@ class Node(ABC):
             self._report(task.task_id, failure_code(exc))  # never the text: it may quote a value
             return None
         log.debug("%s: task %s done (%s)", self.name, task.task_id, result.kind)
+        if os.environ.get(TEST_ONLY_HOLD) == task.payload.kind:
+            log.warning("%s: holding after %s (%s)", self.name, task.payload.kind, TEST_ONLY_HOLD)
+            while True:
+                time.sleep(3600)
         return self._signed(task, result)
 
     def _taken(self, outcomes: Sequence[ResultOutcome]) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from trusted_space.core.errors import JobFailed, NotAuthorised, PolicyDenied, ProtocolError
 from trusted_space.crypto import get_suite
+from trusted_space.hazmat.paillier import process_preset
 from trusted_space.nodes.consumer import ConsumerNode, LookupOutcome
 from trusted_space.transport.http import HttpTransport
 
@@ -23,7 +24,9 @@ def connect_consumer(transport: HttpTransport, workdir: Path) -> ConsumerNode:
     me = transport.connect()
     if me["role"] != "consumer":
         raise NotAuthorised(f"{me['name']!r} is a {me['role']}; this needs a consumer key")
-    node = ConsumerNode(me["name"], workdir, transport, get_suite(me["suite"]))
+    node = ConsumerNode(
+        me["name"], workdir, transport, get_suite(me["suite"]), paillier_preset=process_preset()
+    )
     transport.register_keys(node.public_keys())
     return node
 

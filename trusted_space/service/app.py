@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from trusted_space import __version__
+from trusted_space.hazmat.paillier import process_min_bits
 from trusted_space.service import problems
 from trusted_space.service.console import views as console
 from trusted_space.service.console.sessions import Sessions
@@ -112,6 +113,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             max_batch=settings.max_batch,
             require_policy=settings.require_policy,
             sqlite_max_pages=settings.sqlite_max_pages,
+            min_paillier_bits=process_min_bits(),
         ),
     )
     stop = threading.Event()
