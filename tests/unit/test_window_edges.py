@@ -233,6 +233,41 @@ def test_lending_window_edges_in_the_providers_sql() -> None:
             wins,
             amount_36m,
         ), company
+        # the 12-month amount has the wins' window, the buyers the 36-month one
+        assert row["awarded_amount_12m"] == Decimal(1000) * wins, company
+        assert row["distinct_buyers_36m"] == (1 if amount_36m else 0), company
+
+
+def test_lending_counts_are_distinct() -> None:
+    """One tender bid for as tenderer and won as supplier is one bid; two
+    awards of one tender are two wins; one buyer twice is one buyer."""
+    base = {
+        "supplier_key": "D1",
+        "ocid": "ocds-D1",
+        "buyer_key": "B1",
+        "tender_date": AS_OF - dt.timedelta(days=30),
+        "award_date": AS_OF - dt.timedelta(days=10),
+        "award_amount": Decimal("500.00"),
+        "currency": "CNY",
+        "award_status": "active",
+    }
+    rows = [
+        {**base, "bid_id": "t", "role": "tenderer", "award_id": None, "award_date": None},
+        {**base, "bid_id": "s1", "role": "supplier", "award_id": "a1"},
+        {**base, "bid_id": "s2", "role": "supplier", "award_id": "a2"},
+    ]
+    sql = get_product("tender_lending_features").feature_sql("centre")
+    with duckdb.connect() as con:
+        _table(con, "tender_bids", rows)
+        con.execute(
+            "CREATE TABLE currency_rates (currency VARCHAR, base_currency VARCHAR, "
+            "rate DECIMAL(18, 8))"
+        )
+        _table(con, "subjects", [{"handle": "D1", "subject": "D1"}])
+        rel = con.sql(sql, params={"as_of": AS_OF})
+        row = dict(zip(rel.columns, rel.fetchall()[0], strict=True))
+    assert (row["bids_12m"], row["wins_12m"], row["distinct_buyers_36m"]) == (1, 2, 1)
+    assert row["awarded_amount_12m"] == Decimal(1000)
 
 
 @pytest.mark.parametrize("role", ["hospital", "cdc"])
