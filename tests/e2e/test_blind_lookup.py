@@ -372,7 +372,9 @@ def test_a_replayed_upload_is_refused(deployment: EmbeddedDeployment) -> None:
     # its masks would be reused.
     deployment.space.store.db.execute("DELETE FROM blind_cache WHERE key LIKE 'upload/%'")
     hospital._upload = lambda *args: uploads[0]  # type: ignore[method-assign]
-    with pytest.raises(JobFailed, match="sent before"):
+    # reasons are typed codes (issue 22): the space refused the provider's
+    # second blind evaluation of the job
+    with pytest.raises(JobFailed, match=r"protocol_error .*unacceptable=blind_evaluated"):
         blind_job(deployment, [canaries.PERSON])
 
 
@@ -392,7 +394,10 @@ def test_an_upload_made_for_another_consumer_is_refused_by_the_consumer(
     with pytest.raises(JobFailed):
         blind_job(deployment, [canaries.PERSON])
     status = deployment.space.jobs.status("insurer", _last_job(deployment))
-    assert any("made for another job" in r for r in status.reasons)
+    # a typed code (issue 22): the consumer's own step refused the upload
+    assert any(r.startswith("protocol_error") and "node=insurer" in r for r in status.reasons), (
+        status.reasons
+    )
 
 
 def _last_job(dep: EmbeddedDeployment) -> str:
