@@ -153,7 +153,7 @@ def test_the_ray_option_and_variable_send_bulk_work_to_ray(
     else:
         assert parallel.backend_name() == "ray"
         assert {"_setup_part", "_encrypt_chunk", "_rerandomise_chunk"} <= set(recorded)
-    with out.open(encoding="utf-8") as fh:
+    with out.open(encoding="utf-8-sig") as fh:
         rows = [
             ScoreRow(
                 r["applicant_ref"],

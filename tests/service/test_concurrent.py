@@ -68,7 +68,7 @@ def split(applicants: Path, out: Path, parts: int) -> list[Path]:
 
 
 def read_scores(path: Path) -> list[ScoreRow]:
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8-sig") as fh:
         return [
             ScoreRow(
                 r["applicant_ref"],
