@@ -75,6 +75,7 @@ def verify(
             help="A checkpoint published outside the space (a node's checkpoints/seen.jsonl "
             "or `ledger checkpoint --out`): the ledger must still hold it. Repeatable.",
         ),
+        INPUT,
     ] = None,
 ) -> None:
     """校验: check every entry's chain, hash and signature, every checkpoint and
@@ -126,7 +127,9 @@ def verify(
 @errors
 def checkpoint_(
     workdir: SpaceDir,
-    out: Annotated[Path, typer.Option("--out", help="Where to write the checkpoint (JSON).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the checkpoint (JSON)."), OUTPUT
+    ],
 ) -> None:
     """检查点: export the latest signed checkpoint, for an auditor to keep
     outside the space and check later ledgers against (`verify --checkpoint`)."""

@@ -26,6 +26,7 @@ def validate(
         typer.Option(
             "--workdir", help="A space's folder: warn about owners and consumers it does not know."
         ),
+        SPACE,
     ] = None,
 ) -> None:
     """Check policies against the schema and their product; exit 1 listing every error."""
