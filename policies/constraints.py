@@ -88,6 +88,7 @@ class Check:
     constraint: str
     ok: bool
     detail: str
+    detail_zh: str = ""  # the same in zh-CN, where a constraint gives it
 
 
 class Constraint(Protocol):
@@ -380,15 +381,14 @@ class LookupEngine:
         if job.product.output_mode == "aggregate":
             return []
         engine = job.runs_on
+        product = job.product.name
         if self.required != "blind":
-            return [Check(self.name, True, f"runs on {engine}; the policy allows any lookup")]
-        if engine == "blind_lookup":
             return [
                 Check(
                     self.name,
                     True,
-                    "runs on blind_lookup, as the policy requires: the consumer learns "
-                    "the score only, not whether this owner holds a subject",
+                    f"runs on {engine}; the policy allows any lookup",
+                    f"以 {engine} 运行；本策略允许任一查找方式",
                 )
             ]
         if "blind_lookup" not in job.product.engines:
@@ -396,7 +396,19 @@ class LookupEngine:
                 Check(
                     self.name,
                     False,
-                    f"the policy requires the blind lookup and {job.product.name} cannot run blind",
+                    f"the policy requires the blind lookup and {product} cannot run blind",
+                    f"本策略要求盲查，而 {product} 不能以盲查运行",
+                )
+            ]
+        if engine == "blind_lookup":
+            return [
+                Check(
+                    self.name,
+                    True,
+                    "runs on blind_lookup, as the policy requires: the consumer learns "
+                    "the score only, not whether this owner holds a subject",
+                    "按本策略要求以盲查（blind_lookup）运行：使用方只得到评分，"
+                    "不知道本提供方是否持有该对象",
                 )
             ]
         return [
@@ -405,6 +417,7 @@ class LookupEngine:
                 False,
                 f"the policy requires the blind lookup; the job asks for {engine}, "
                 "which reveals to the consumer which subjects this owner holds",
+                f"本策略要求盲查；该任务要求以 {engine} 运行，会让使用方得知本提供方持有哪些对象",
             )
         ]
 

@@ -17,6 +17,17 @@ from policies.obligations import NO_OBLIGATIONS, Obligations
 class Reason:
     constraint: str
     detail: str
+    detail_zh: str = ""  # the same in zh-CN, where the constraint gives it
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"constraint": self.constraint, "detail": self.detail}
+        if self.detail_zh:
+            out["detail_zh"] = self.detail_zh
+        return out
+
+    def text(self, language: str) -> str:
+        """The detail in ``language`` (zh-CN or en), English where no zh-CN is given."""
+        return self.detail_zh if language == "zh-CN" and self.detail_zh else self.detail
 
 
 @dataclass(frozen=True)
@@ -25,11 +36,15 @@ class Decision:
     reasons: list[Reason] = field(default_factory=list)
     policy_versions: list[str] = field(default_factory=list)  # id@version:content hash
     obligations: Obligations = NO_OBLIGATIONS  # what the job must do
+    engine: str | None = None  # the engine the job was judged to run on
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "decision": "allow" if self.allowed else "deny",
-            "reasons": [{"constraint": r.constraint, "detail": r.detail} for r in self.reasons],
+            "reasons": [r.to_dict() for r in self.reasons],
             "policy_versions": list(self.policy_versions),
             "obligations": self.obligations.to_dict(),
         }
+        if self.engine is not None:
+            out["engine"] = self.engine
+        return out

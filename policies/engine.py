@@ -71,7 +71,13 @@ def evaluate(policies: Sequence[Policy], job: JobRequest, usage: UsageCounter | 
     failed = [(p, c) for p, c in checks if not c.ok]
     shown = failed if failed else checks
     reasons = [
-        Reason(c.constraint, f"{p.id} v{p.version}: {c.detail}" if p else c.detail)
+        Reason(
+            c.constraint,
+            f"{p.id} v{p.version}: {c.detail}" if p else c.detail,
+            (f"{p.id} 第 {p.version} 版：{c.detail_zh}" if p else c.detail_zh)
+            if c.detail_zh
+            else "",
+        )
         for p, c in shown
     ]
     return Decision(
@@ -79,4 +85,5 @@ def evaluate(policies: Sequence[Policy], job: JobRequest, usage: UsageCounter | 
         reasons=reasons,
         policy_versions=[f"{p.id}@{p.version}:{p.content_hash()}" for p in used],
         obligations=merge(used, job.features) if not failed else NO_OBLIGATIONS,
+        engine=job.runs_on,
     )

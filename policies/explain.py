@@ -14,6 +14,7 @@ from pathlib import Path
 from policies.constraints import UsageCounter
 from policies.decision import Decision
 from policies.engine import evaluate
+from policies.lookup import EngineChoice, choose_engine
 from policies.model import Policy
 from policies.request import job_features, job_request
 from products.registry import get_product
@@ -45,9 +46,10 @@ def explain_job(
     (``providers`` names one or several per role);
     quotas count from ``usage`` if given; ``consent_refs`` is the consent
     evidence the job carries. ``engine`` is the engine the job asks for;
-    by default the blind lookup when a policy requires it and the product
-    can run blind, else the product's own (the ``lookup`` reason says which
-    and why)."""
+    by default the one the policies choose (``explain_engine``: the blind
+    lookup when a policy requires it and the product can run blind, else the
+    product's own); the decision's ``engine`` says which, its ``lookup``
+    reason why."""
     try:
         prod = get_product(product)
     except ValueError as exc:
@@ -70,8 +72,7 @@ def explain_job(
             raise InputError(f"provider {role}={name!r}: expected a role of {sorted(roles)}")
         roles[role] = names
     if engine is None:
-        wants_blind = any(p.lookup == "blind" for p in policies)
-        engine = "blind_lookup" if wants_blind and "blind_lookup" in prod.engines else prod.engine
+        engine = choose_engine(policies, prod, roles).engine
     elif engine not in prod.engines:
         raise InputError(f"{product} runs on {', '.join(prod.engines)}, not on {engine!r}")
     day = as_of or dt.datetime.now(CHINA).date()
@@ -90,3 +91,22 @@ def explain_job(
         engine=engine,
     )
     return evaluate(policies, request, usage)
+
+
+def explain_engine(
+    policies: Sequence[Policy],
+    *,
+    product: str,
+    providers: Mapping[str, str | Sequence[str]] | None = None,
+) -> EngineChoice:
+    """The engine a job of ``product`` would run on by default, and why (in
+    zh-CN and English). Each role's provider defaults to a participant named
+    after the role, as in ``explain_job``."""
+    try:
+        prod = get_product(product)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    roles: dict[str, list[str]] = {r.role: [r.role] for r in prod.roles}
+    for role, name in (providers or {}).items():
+        roles[role] = [name] if isinstance(name, str) else list(name)
+    return choose_engine(policies, prod, roles)

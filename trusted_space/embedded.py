@@ -97,7 +97,7 @@ class EmbeddedDeployment:
         else:
             raise JobFailed(f"job {job_id} made no progress in {MAX_ROUNDS} rounds")
         if status.state == "denied":
-            raise PolicyDenied(status.reasons)
+            raise PolicyDenied(status.reasons, status.reasons_zh)
         raise JobFailed("; ".join(status.reasons) or f"job {job_id} failed")
 
     def close(self) -> None:

@@ -29,10 +29,12 @@ def client_underwrite(
     providers: Mapping[str, list[str]] | None = None,
     consent_refs: list[str] | None = None,
     timeout: float = 600.0,
-    engine: str = "direct_lookup",
-) -> tuple[list[ScoreRow], dict[str, int]]:
-    """Rows in the batch's order, and the duties the consumer accepted
-    (e.g. retention_days), as the embedded run reports them."""
+    engine: str | None = None,
+) -> tuple[list[ScoreRow], dict[str, int], str]:
+    """Rows in the batch's order, the duties the consumer accepted (e.g.
+    retention_days), as the embedded run reports them, and the engine the
+    job ran on. ``engine`` None: the one the space's published policies
+    choose."""
     node = connect_consumer(transport, workdir)
     document = model.read_bytes() if model else transport.approved_model(UNDERWRITING.name)
     score_model = ScoreModel.parse(document, str(model) if model else "approved model")
@@ -43,6 +45,8 @@ def client_underwrite(
     valid = [a.person_id for a in batch if a.person_id is not None]
     scores: list[Decimal | None] = []
     duties: dict[str, int] = {}
+    if engine is None:
+        engine = node.lookup_engine(UNDERWRITING.name, chosen)
     if valid:
         outcome = run_remote_lookup(
             node,
@@ -60,4 +64,4 @@ def client_underwrite(
         scores, duties = outcome.scores(), outcome.duties
     rows = score_rows(batch, scores, score_model)
     write_csv_atomic(out, SCORES_HEADER, (r.csv_cells() for r in rows))
-    return rows, duties
+    return rows, duties, engine

@@ -66,6 +66,7 @@ class UnderwritingRun:
     seconds: dict[str, float] = field(default_factory=dict)
     duties: dict[str, int] = field(default_factory=dict)
     newest: dict[str, dt.date | None] = field(default_factory=dict)  # newest record per provider
+    engine: str = "direct_lookup"  # the engine the job ran on
 
 
 def score_rows(
@@ -106,14 +107,15 @@ def run_underwriting(
     suite: str = "default",
     paillier_preset: PaillierPreset = PAILLIER_2048,
     gate: PolicyGate | None = None,
-    engine: str = "direct_lookup",
+    engine: str | None = None,
 ) -> UnderwritingRun:
     """Load both providers, publish any policies, run one job, write scores.csv.
 
     ``engine="blind_lookup"`` runs the job blind: the insurer learns each
     applicant's score and not whether the hospital or the CDC holds them (a
     subject a provider withholds for want of consent scores as one it does
-    not hold).
+    not hold). By default (None) the job runs on the engine the published
+    policies choose: blind when an owner's policy requires it, else direct.
 
     When a policy denies the job, ``PolicyDenied`` is raised before any
     provider computes anything and no output file is written."""
@@ -153,6 +155,9 @@ def run_underwriting(
         with timer.stage("keys"):
             insurer = deployment.consumer(consumer)
         valid = [a.person_id for a in batch if a.person_id is not None]
+        providers = {role: [role] for role in sorted(roles)}
+        if engine is None:
+            engine = insurer.lookup_engine(UNDERWRITING.name, providers)
         job_id = None
         scores: list[Decimal | None] = []
         matched = dict.fromkeys(sorted(roles), 0)
@@ -165,7 +170,7 @@ def run_underwriting(
                         valid,
                         as_of=as_of,
                         purpose=purpose,
-                        providers={role: [role] for role in sorted(roles)},
+                        providers=providers,
                         model_document=score_model.document,
                         consent_refs=list(consent_refs),
                     )
@@ -175,7 +180,7 @@ def run_underwriting(
                         valid,
                         as_of=as_of,
                         purpose=purpose,
-                        providers={role: [role] for role in sorted(roles)},
+                        providers=providers,
                         model_document=score_model.document,
                         consent_refs=list(consent_refs),
                     )
@@ -193,4 +198,6 @@ def run_underwriting(
             timer.merge(node.timer)
         timer.merge(insurer.timer)
         timer.merge(deployment.space.timer)
-        return UnderwritingRun(job_id, rows, matched, quality, dict(timer.seconds), duties, newest)
+        return UnderwritingRun(
+            job_id, rows, matched, quality, dict(timer.seconds), duties, newest, engine
+        )

@@ -140,9 +140,15 @@ def test_a_consent_policy_withholds_subjects_without_live_consent(
 
     folder = tmp_path / "policies"
     folder.mkdir()
-    plain = [write_policy(folder, n, dated_example(n)) for n in ("hospital", "cdc")]
+    # The direct lookup, which tells the insurer who was withheld (the blind
+    # lookup's consent, which does not, is tested in test_blind_lookup.py).
+    plain = [write_policy(folder, n, dated_example(n, lookup="any")) for n in ("hospital", "cdc")]
     strict = [
-        write_policy(folder, "hospital-consent", dated_example("hospital", consent_required=True)),
+        write_policy(
+            folder,
+            "hospital-consent",
+            dated_example("hospital", consent_required=True, lookup="any"),
+        ),
         plain[1],
     ]
     kw = {

@@ -70,6 +70,45 @@ def test_explain_allows_and_denies_with_reasons_as_json() -> None:
     assert all(set(r) == {"constraint", "detail"} for r in reasons)
 
 
+def test_explain_says_which_engine_and_why_in_both_languages() -> None:
+    code, allowed = explain(
+        "--consumer", "insurer", "--purpose", "underwriting", "--batch-size", "500"
+    )
+    assert code == 0 and allowed["engine"] == "blind_lookup"
+    choice = allowed["engine_choice"]
+    assert isinstance(choice, dict)
+    assert choice["engine"] == "blind_lookup"
+    assert choice["required_by"] == ["cdc-underwriting", "hospital-underwriting"]
+    assert "require the blind lookup" in choice["why_en"] and "要求盲查" in choice["why_zh"]
+    # A direct job is denied, with the reason in English and in Chinese.
+    code, direct = explain(
+        "--consumer", "insurer", "--purpose", "underwriting", "--batch-size", "500",
+        "--engine", "direct_lookup",
+    )  # fmt: skip
+    assert code == 1 and direct["engine"] == "direct_lookup"
+    reasons = direct["reasons"]
+    assert isinstance(reasons, list) and {r["constraint"] for r in reasons} == {"lookup"}
+    assert all("requires the blind lookup" in r["detail"] for r in reasons)
+    assert all("本策略要求盲查" in r["detail_zh"] for r in reasons)
+    args = [
+        "policy", "explain", "--policy", str(HOSPITAL), "--policy", str(CDC),
+        "--product", "underwriting_score", "--model", str(default_model_path()),
+        "--as-of", "2026-06-01", "--consumer", "insurer", "--purpose", "underwriting",
+        "--batch-size", "500",
+    ]  # fmt: skip
+    english = tspace(*args)
+    assert english.returncode == 0
+    assert "engine: blind_lookup (cdc-underwriting, hospital-underwriting require" in english.stdout
+    chinese = subprocess.run(
+        [TSPACE, "--lang", "zh-CN", *args, "--engine", "direct_lookup"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert chinese.returncode == 1
+    assert "引擎：direct_lookup" in chinese.stdout and "本策略要求盲查" in chinese.stdout
+
+
 def test_explain_with_a_changed_model(tmp_path: Path) -> None:
     changed = tmp_path / "model.json"
     changed.write_bytes(default_model_path().read_bytes().replace(b"0.08", b"0.09"))

@@ -1,5 +1,10 @@
 """Fixtures of the underwriting story over HTTP: generated data with dated
-example policies, and the embedded run's scores.csv to compare with."""
+example policies, and the embedded run's scores.csv to compare with.
+
+``policies/`` holds the examples as they are (both require the blind
+lookup); ``policies-direct/`` the same allowing the direct lookup, for the
+tests of the direct engine's steps. Without consent rules both engines write
+the same scores.csv."""
 
 from __future__ import annotations
 
@@ -23,12 +28,16 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     policies.mkdir()
     write_policy(policies, "hospital", dated_example("hospital"))
     write_policy(policies, "cdc", dated_example("cdc"))
+    direct = out / "policies-direct"
+    direct.mkdir()
+    for name in ("hospital", "cdc"):
+        write_policy(direct, name, dated_example(name, lookup="any"))
     return out
 
 
 @pytest.fixture(scope="module")
 def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """scores.csv of the embedded run under the same policies."""
+    """scores.csv of the embedded run, on the direct lookup."""
     work = tmp_path_factory.mktemp("embedded")
     run_underwriting(
         workdir=work,
@@ -39,7 +48,7 @@ def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
         model=default_model_path(),
         as_of=AS_OF,
         out=work / "scores.csv",
-        policies=sorted((data / "policies").glob("*.yaml")),
+        policies=sorted((data / "policies-direct").glob("*.yaml")),
         paillier_preset=TEST_ONLY_PAILLIER_1024,
     )
     return (work / "scores.csv").read_bytes()

@@ -109,6 +109,13 @@ MATRIX: list[tuple[str, str, Callable[[World], str], Call | None, dict[str, int]
     ),
     (
         "GET",
+        "product engine",
+        lambda w: "/v1/products/underwriting_score/engine",
+        None,
+        allow({"provider": 403}, 200),
+    ),
+    (
+        "GET",
         "approved model",
         lambda w: "/v1/products/underwriting_score/model",
         None,

@@ -16,8 +16,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.policy_docs import dated_example
-from tests.service.world import World
+from tests.service.world import World, direct_example
 
 PAGES = (
     "/console/",
@@ -123,7 +122,7 @@ def test_the_sign_in_form_needs_its_own_token_and_cookies_are_secure(
 def test_forms_need_the_sessions_csrf_token(world: tuple[World, TestClient]) -> None:
     w, client = world
     sign_in(client, w.keys["steward"])
-    doc = yaml.safe_dump(dated_example("hospital", id="csrf-test"))
+    doc = yaml.safe_dump(direct_example("hospital", id="csrf-test"))
     r = client.post("/console/policies/publish", data={"document": doc}, follow_redirects=False)
     assert r.status_code == 303 and "/console/login" in r.headers["location"]
     r = client.post(
@@ -138,14 +137,14 @@ def test_forms_need_the_sessions_csrf_token(world: tuple[World, TestClient]) -> 
 def test_check_explains_or_lists_every_problem(world: tuple[World, TestClient]) -> None:
     w, client = world
     csrf = sign_in(client, w.keys["steward"])
-    doc = yaml.safe_dump(dated_example("hospital"))
+    doc = yaml.safe_dump(direct_example("hospital"))
     r = client.post(
         "/console/policies/check?lang=en",
         data={"csrf": csrf, "document": doc},
         headers={"x-console-fragment": "1"},
     )
     assert 'id="check-ok"' in r.text and "Only insurer may use it" in r.text
-    bad = dated_example("hospital", unknown_key=1)
+    bad = direct_example("hospital", unknown_key=1)
     bad["limits"]["batch"]["min"] = "many"
     r = client.post(
         "/console/policies/check?lang=en",
@@ -165,7 +164,7 @@ def test_a_steward_publishes_and_retires_an_operator_cannot(
     world: tuple[World, TestClient],
 ) -> None:
     w, client = world
-    doc = yaml.safe_dump(dated_example("hospital", id="console-published", consumers=["bank"]))
+    doc = yaml.safe_dump(direct_example("hospital", id="console-published", consumers=["bank"]))
     csrf = sign_in(client, w.keys["operator"])
     r = client.post("/console/policies/publish", data={"csrf": csrf, "document": doc})
     assert r.status_code == 403 and "console-published" not in client.get("/console/policies").text
@@ -188,7 +187,7 @@ def test_a_steward_publishes_and_retires_an_operator_cannot(
 def test_decisions_show_a_denial_with_its_reason(world: tuple[World, TestClient]) -> None:
     w, client = world
     w.space.publish_policy(
-        "steward", yaml.safe_dump(dated_example("hospital", purposes=["claims"], version=2))
+        "steward", yaml.safe_dump(direct_example("hospital", purposes=["claims"], version=2))
     )
     spec = w.submission.spec.model_copy(update={"job_id": "f" * 32})
     denied = w.submission.model_copy(update={"spec": spec})
@@ -295,7 +294,7 @@ def test_pages_are_accessible_in_structure(world: tuple[World, TestClient]) -> N
 def test_an_allowed_decision_collapses_its_passed_checks(world: tuple[World, TestClient]) -> None:
     w, client = world
     # A version that allows the insurer's underwriting (another test narrows it).
-    w.space.publish_policy("steward", yaml.safe_dump(dated_example("hospital", version=10)))
+    w.space.publish_policy("steward", yaml.safe_dump(direct_example("hospital", version=10)))
     spec = w.submission.spec.model_copy(update={"job_id": "a" * 32})
     state = w.space.submit_job("insurer", w.submission.model_copy(update={"spec": spec})).state
     assert state != "denied"
@@ -310,7 +309,7 @@ def test_an_allowed_decision_collapses_its_passed_checks(world: tuple[World, Tes
 
 def test_the_editor_keeps_the_document_as_written(world: tuple[World, TestClient]) -> None:
     w, client = world
-    doc = dated_example("hospital", id="commented", consumers=["insurer"])
+    doc = direct_example("hospital", id="commented", consumers=["insurer"])
     text = "# 医院集团的核保策略：保留此注释\n" + yaml.safe_dump(doc, sort_keys=True)
     csrf = sign_in(client, w.keys["steward"])
     r = client.post("/console/policies/publish", data={"csrf": csrf, "document": text})

@@ -15,9 +15,8 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.policy_docs import dated_example
 from tests.service.procs import Proc, admin_key, free_port, wait_healthy
-from tests.service.world import World
+from tests.service.world import World, direct_example
 from trusted_space.protocol.messages import (
     PsiRespondTask,
     PsiResponseResult,
@@ -208,7 +207,7 @@ def test_a_submission_that_waits_carries_the_callers_next_task(
 
     # A denied submission answers at once, with no task.
     w.space.publish_policy(
-        "steward", yaml.safe_dump(dated_example("hospital", purposes=["claims"], version=2))
+        "steward", yaml.safe_dump(direct_example("hospital", purposes=["claims"], version=2))
     )
     reply, seconds = submit("c" * 32, 5.0)
     assert reply["state"] == "denied" and reply["tasks"] == [] and seconds < 3.0

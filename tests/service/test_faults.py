@@ -54,7 +54,10 @@ def shared(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Iterator[Dep
     """One deployment for the module: each test leaves every job settled."""
     # A job left behind by a killed client expires instead of running forever.
     dep = Deployment(
-        tmp_path_factory.mktemp("faults"), data, space_env={"TSPACE_JOB_TIMEOUT_SECONDS": "45"}
+        tmp_path_factory.mktemp("faults"),
+        data,
+        space_env={"TSPACE_JOB_TIMEOUT_SECONDS": "45"},
+        policies="policies-direct",  # the direct lookup's steps
     )
     yield dep
     dep.stop()

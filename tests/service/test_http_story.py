@@ -4,7 +4,8 @@ space, two provider nodes and the insurer's client, each its own process.
 One run goes straight through; one kills a provider node (kill -9) while it
 computes features and starts it again; one kills the space in the middle of
 a job and starts it again. Every run must write the same scores.csv as the
-embedded ``tspace underwrite`` under the same policies.
+embedded ``tspace underwrite`` under the same policies. The runs are on the
+direct lookup (the policies allow it); test_http_blind.py runs the blind one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture()
 def deployment(tmp_path: Path, data: Path, suite: str) -> Iterator[Deployment]:
-    dep = Deployment(tmp_path, data, suite)
+    dep = Deployment(tmp_path, data, suite, policies="policies-direct")
     yield dep
     dep.stop()
 

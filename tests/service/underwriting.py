@@ -21,7 +21,11 @@ class Deployment(ServiceDeployment):
         data: Path,
         suite: str = "default",
         space_env: dict[str, str] | None = None,
+        policies: str = "policies",
     ) -> None:
+        """``policies``: the folder of ``data`` whose policies the steward
+        publishes (conftest.py: ``policies``, the examples, or
+        ``policies-direct``)."""
         super().__init__(
             root,
             {
@@ -36,7 +40,7 @@ class Deployment(ServiceDeployment):
         self.hospital = self.nodes["hospital"]
         self.cdc = self.nodes["cdc"]
         self.steward("publish-model", str(default_model_path()))
-        self.steward("publish-policy", *map(str, sorted((data / "policies").glob("*.yaml"))))
+        self.steward("publish-policy", *map(str, sorted((data / policies).glob("*.yaml"))))
 
     def underwrite(self, env: dict[str, str] | None = None) -> Proc:
         return self.client(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -22,6 +23,12 @@ from trusted_space.synth import generate_health
 from trusted_space.transport.embedded import EmbeddedTransport
 
 AS_OF = dt.date(2026, 10, 31)
+
+
+def direct_example(name: str, **changes: Any) -> dict[str, Any]:
+    """The underwriting example policy of ``name`` (hospital or cdc) allowing
+    the direct lookup: the world's jobs and submissions run on PSI."""
+    return dated_example(name, **{"lookup": "any", **changes})
 
 
 class World:
@@ -73,9 +80,9 @@ class World:
         self.cdc.offer_datasets()
         self.model = default_model_path().read_bytes()
         space.publish_model("steward", self.model)
-        self.policy = yaml.safe_dump(dated_example("hospital")).encode()
+        self.policy = yaml.safe_dump(direct_example("hospital")).encode()
         space.publish_policy("steward", self.policy)
-        space.publish_policy("steward", yaml.safe_dump(dated_example("cdc")).encode())
+        space.publish_policy("steward", yaml.safe_dump(direct_example("cdc")).encode())
         ids = ["11010519491231002X", "110101199003074514"]
         self.done_job = self.insurer.submit_lookup(
             "underwriting_score",

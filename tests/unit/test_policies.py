@@ -43,6 +43,10 @@ def job(**changes: Any) -> JobRequest:
         model_sha256=MODEL_SHA,
     )
     base.update(changes)
+    # As a consumer's default run under the example policies, which require
+    # the blind lookup: blind where the product can run blind.
+    if "engine" not in changes and "blind_lookup" in base["product"].engines:
+        base["engine"] = "blind_lookup"
     return JobRequest(**base)
 
 

@@ -199,6 +199,12 @@ def _noon(day: dt.date) -> dt.datetime:
 
 def _gate_decision(space: Space, product: str, shape: Shape) -> Decision:
     gate = RegistryGate(space.policies, require_policy=True, now=lambda: _noon(shape.as_of))
+    providers = {
+        role: [name] if isinstance(name, str) else list(name)
+        for role, name in shape.providers.items()
+    }
+    # The engine a consumer's default run asks for: the one the policies choose.
+    engine = space.lookup_engine("steward", product, providers).engine
     spec = JobSpec(
         job_id="0" * 32,
         product=product,
@@ -215,6 +221,7 @@ def _gate_decision(space: Space, product: str, shape: Shape) -> Decision:
         features=shape.features,
         epsilon=shape.epsilon,
         consent_refs=shape.consent_refs,
+        engine=engine,
     )
     return gate.evaluate(spec)
 

@@ -20,7 +20,7 @@ from typer.models import OptionInfo
 
 from trusted_space.core.clock import CHINA
 from trusted_space.core.errors import PolicyDenied, TspaceError
-from trusted_space.core.i18n import MESSAGES, t
+from trusted_space.core.i18n import MESSAGES, language, t
 
 # Messages are never hard-wrapped: a path or an error line stays whole, so
 # it can be copied and searched (logs, pipes, 80-column terminals alike).
@@ -108,7 +108,7 @@ def errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except PolicyDenied as exc:
             err_console.print(t("policy.denied"), highlight=False)
-            for reason in exc.reasons:
+            for reason in exc.in_language(language()):
                 err_console.print(f"  - {reason}", markup=False, highlight=False)
             raise typer.Exit(2) from None
         except TspaceError as exc:
@@ -225,19 +225,29 @@ def bulk_label(stage: str) -> str:
     return t(key) if key in MESSAGES else stage
 
 
-def report_scores(rows: list[Any], duties: dict[str, int], out: Path) -> None:
-    """What underwrite and client underwrite print: the same lines."""
+def report_scores(
+    rows: list[Any], duties: dict[str, int], out: Path, engine: str | None = None
+) -> None:
+    """What underwrite and client underwrite print: the same lines. A blind
+    job's line counts no subject without consent: the insurer cannot know."""
     show_invalid([r.detail for r in rows], out)
-    console.print(
-        t(
-            "underwrite.done",
-            path=out,
-            scored=sum(r.status == "scored" for r in rows),
-            invalid=sum(r.status == "invalid_id" for r in rows),
-            no_consent=sum(r.status == "no_consent" for r in rows),
-        ),
-        highlight=False,
-    )
+    scored = sum(r.status == "scored" for r in rows)
+    invalid = sum(r.status == "invalid_id" for r in rows)
+    if engine == "blind_lookup":
+        console.print(
+            t("underwrite.blind", path=out, scored=scored, invalid=invalid), highlight=False
+        )
+    else:
+        console.print(
+            t(
+                "underwrite.done",
+                path=out,
+                scored=scored,
+                invalid=invalid,
+                no_consent=sum(r.status == "no_consent" for r in rows),
+            ),
+            highlight=False,
+        )
     if "retention_days" in duties:
         console.print(t("duty.retention", days=duties["retention_days"]), highlight=False)
 
@@ -320,18 +330,20 @@ Suite = Annotated[
 LOOKUP_ENGINES = ("direct_lookup", "blind_lookup")
 
 
-def _lookup_engine(value: str) -> str:
-    if value not in LOOKUP_ENGINES:
+def _lookup_engine(value: str | None) -> str | None:
+    if value is not None and value not in LOOKUP_ENGINES:
         raise typer.BadParameter(f"expected one of {', '.join(LOOKUP_ENGINES)}")
     return value
 
 
+# None: the engine the published policies choose (the blind lookup when an
+# owner's policy requires it), else the product's own.
 LookupEngine = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--engine",
-        help="direct_lookup, or blind_lookup: the insurer learns each score and not "
-        "whether a provider holds the applicant.",
+        help="direct_lookup or blind_lookup (the insurer learns each score and not "
+        "whether a provider holds the applicant); default: the one the policies choose.",
         callback=_lookup_engine,
     ),
 ]

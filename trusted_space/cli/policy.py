@@ -8,8 +8,17 @@ from typing import Annotated
 
 import typer
 
-from trusted_space.cli.common import INPUT, OUTPUT, SPACE, console, err_console, errors, parse_date
-from trusted_space.core.i18n import t
+from trusted_space.cli.common import (
+    INPUT,
+    OUTPUT,
+    SPACE,
+    LookupEngine,
+    console,
+    err_console,
+    errors,
+    parse_date,
+)
+from trusted_space.core.i18n import language, t
 
 app = typer.Typer(
     help="策略: write, check and publish data stewards' usage policies.",
@@ -106,10 +115,11 @@ def explain(
         list[str] | None,
         typer.Option("--consent-ref", help="A consent evidence reference the job carries."),
     ] = None,
+    engine: LookupEngine = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """The decision for a job, with every reason, without running anything."""
-    from policies.explain import explain_job
+    from policies.explain import explain_engine, explain_job
     from policies.model import PolicyError, load_policy
     from trusted_space.core.errors import InputError
 
@@ -143,14 +153,28 @@ def explain(
         providers=providers,
         usage=usage,
         consent_refs=consent_ref or [],
+        engine=engine,
     )
+    choice = explain_engine(loaded, product=product, providers=providers)
     if as_json:
-        print(json.dumps(decision.to_dict(), ensure_ascii=False))
+        document = decision.to_dict() | {"engine_choice": choice.to_dict()}
+        print(json.dumps(document, ensure_ascii=False))
     else:
         head = t("policy.allow") if decision.allowed else t("policy.deny")
         console.print(head, style="green" if decision.allowed else "red", highlight=False)
+        if decision.engine is not None:
+            why = (
+                choice.why(language())
+                if decision.engine == choice.engine
+                else t("policy.engine_asked")
+            )
+            console.print(
+                t("policy.engine", engine=decision.engine, why=why), markup=False, highlight=False
+            )
         for reason in decision.reasons:
-            console.print(f"  [{reason.constraint}] {reason.detail}", markup=False, highlight=False)
+            console.print(
+                f"  [{reason.constraint}] {reason.text(language())}", markup=False, highlight=False
+            )
     if not decision.allowed:
         raise typer.Exit(1)
 

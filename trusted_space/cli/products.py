@@ -74,7 +74,7 @@ def underwrite(
     suite: Suite = "default",
     ray: Ray = None,
     allow_future: AllowFuture = False,
-    engine: LookupEngine = "direct_lookup",
+    engine: LookupEngine = None,
 ) -> None:
     """核保评分: score an insurer's applicants against hospital and CDC data, privately."""
     day = parse_as_of(as_of, allow_future)
@@ -101,7 +101,7 @@ def underwrite(
         )
         print_load_summaries(wd, run.quality)
     warn_stale(day, run.newest)
-    report_scores(run.rows, run.duties, out)
+    report_scores(run.rows, run.duties, out, run.engine)
 
 
 @errors

@@ -298,7 +298,7 @@ def client_underwrite(
     consent_ref: ConsentRefs = None,
     allow_future: AllowFuture = False,
     patience: Patience = 60.0,
-    engine: LookupEngine = "direct_lookup",
+    engine: LookupEngine = None,
 ) -> None:
     """核保评分 over HTTP: the insurer's side; writes the same scores.csv as `tspace underwrite`."""
     day = parse_as_of(as_of, allow_future)
@@ -306,7 +306,7 @@ def client_underwrite(
 
     transport = client_transport(space, api_key_file, patience)
     try:
-        rows, duties = run(
+        rows, duties, ran_on = run(
             transport,
             workdir=workdir,
             applicants=applicants,
@@ -319,7 +319,7 @@ def client_underwrite(
         )
     finally:
         transport.close()
-    report_scores(rows, duties, out)
+    report_scores(rows, duties, out, ran_on)
 
 
 @client.command("lend")

@@ -103,9 +103,17 @@ class LedgerTampered(TspaceError):
 class PolicyDenied(TspaceError):
     """A job was refused by policy; ``reasons`` lists every failed constraint."""
 
-    def __init__(self, reasons: Sequence[str]) -> None:
+    def __init__(self, reasons: Sequence[str], reasons_zh: Sequence[str] = ()) -> None:
         self.reasons = list(reasons)
+        # The same reasons in zh-CN, when the space gave them.
+        self.reasons_zh = list(reasons_zh)
         super().__init__("; ".join(self.reasons) or "denied by policy")
+
+    def in_language(self, language: str) -> list[str]:
+        """The reasons in ``language`` (zh-CN or en)."""
+        if language == "zh-CN" and len(self.reasons_zh) == len(self.reasons):
+            return self.reasons_zh
+        return self.reasons
 
 
 class JobFailed(TspaceError):

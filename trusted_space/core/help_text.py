@@ -370,8 +370,8 @@ HELP: dict[str, dict[str, str]] = {
     "Accept an --as-of after today (China time); refused otherwise, as a likely typo.": {
         "zh-CN": "接受晚于今天（中国时间）的 --as-of；否则视为可能的笔误而拒绝。"
     },
-    "direct_lookup, or blind_lookup: the insurer learns each score and not whether a provider holds the applicant.": {
-        "zh-CN": "direct_lookup 或 blind_lookup：后者让保险公司只得到评分，不得知提供方是否持有该投保人。"
+    "direct_lookup or blind_lookup (the insurer learns each score and not whether a provider holds the applicant); default: the one the policies choose.": {
+        "zh-CN": "direct_lookup 或 blind_lookup（后者让保险公司只得到评分，不得知提供方是否持有该投保人）；默认：由使用策略选择。"
     },
     "Comma-separated features (default: all the policies allow).": {
         "zh-CN": "以逗号分隔的特征（默认：政策允许的全部特征）。"

@@ -76,6 +76,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Wrote {path}: {scored} scored, {invalid} with invalid ids, "
         "{no_consent} without consent",
     },
+    "underwrite.blind": {
+        "zh-CN": "已写出 {path}：{scored} 人评分，{invalid} 人身份证号无效（盲查：只得到评分，"
+        "不知道医院或疾控中心是否持有投保人）",
+        "en": "Wrote {path}: {scored} scored, {invalid} with invalid ids (blind lookup: scores "
+        "only, not whether the hospital or the CDC holds an applicant)",
+    },
     "lend.done": {
         "zh-CN": "已写出 {path}：找到 {found} 家，未找到 {missing} 家，代码无效 {invalid} 家",
         "en": "Wrote {path}: {found} found, {missing} not found, {invalid} with invalid ids",
@@ -210,6 +216,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "policy.denied": {"zh-CN": "策略拒绝了该任务，原因：", "en": "Denied by policy:"},
     "policy.allow": {"zh-CN": "允许", "en": "allow"},
+    "policy.engine": {"zh-CN": "  引擎：{engine}（{why}）", "en": "  engine: {engine} ({why})"},
+    "policy.engine_asked": {"zh-CN": "按 --engine 指定", "en": "as --engine asks"},
     "policy.deny": {"zh-CN": "拒绝", "en": "deny"},
     "policy.valid": {
         "zh-CN": "{file}：有效（{id} 第 {version} 版）",

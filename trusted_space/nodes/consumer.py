@@ -163,6 +163,11 @@ class ConsumerNode(Node):
         write_secret_json(self._job_path(job_id), state)
 
     # -- starting a job ----------------------------------------------------------------
+    def lookup_engine(self, product: str, providers: dict[str, list[str]]) -> str:
+        """The engine the space's published policies choose for a job of
+        ``product`` on ``providers``' data (blind when an owner requires it)."""
+        return self.transport.lookup_engine(product, providers).engine
+
     def submit_lookup(
         self,
         product: str,
@@ -216,7 +221,7 @@ class ConsumerNode(Node):
         if status.state == "denied":
             self._psi_clients.pop(job_id, None)
             self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons)
+            raise PolicyDenied(status.reasons, status.reasons_zh)
         self.leased.extend(status.tasks)
         log.info("submitted job %s (%s, %d subjects)", job_id, product, len(person_ids))
         return job_id
@@ -297,7 +302,7 @@ class ConsumerNode(Node):
         )
         if status.state == "denied":
             self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons)
+            raise PolicyDenied(status.reasons, status.reasons_zh)
         self.leased.extend(status.tasks)
         log.info("submitted blind job %s (%s, %d subjects)", job_id, product, len(person_ids))
         return job_id
@@ -388,7 +393,7 @@ class ConsumerNode(Node):
         status = self.transport.submit_job(JobSubmission(spec=spec))
         if status.state == "denied":
             self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons)
+            raise PolicyDenied(status.reasons, status.reasons_zh)
         log.info("submitted job %s (%s)", job_id, product)
         return job_id
 

@@ -55,8 +55,12 @@ def run_remote_lookup(
     features: list[str] | None = None,
     consent_refs: list[str] | None = None,
     timeout: float = 600.0,
-    engine: str = "direct_lookup",
+    engine: str | None = None,
 ) -> LookupOutcome:
+    """Run one lookup job and return its decrypted outcome. ``engine`` None:
+    the one the space's published policies choose for these providers."""
+    if engine is None:
+        engine = node.lookup_engine(product, providers)
     if engine == "blind_lookup":
         if model_document is None:
             raise ProtocolError("a blind lookup needs the model")
@@ -96,7 +100,7 @@ def await_result(
         node.run_pending(wait=5.0)
         status = transport.job_status(job_id)
         if status.state == "denied":
-            raise PolicyDenied(status.reasons)
+            raise PolicyDenied(status.reasons, status.reasons_zh)
         if status.state == "failed":
             raise JobFailed("; ".join(status.reasons) or "the job failed")
         if status.state == "succeeded" and node.has_result(job_id):

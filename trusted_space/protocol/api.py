@@ -15,6 +15,7 @@ from trusted_space.protocol.messages import (
     JobStatus,
     JobSubmission,
     JobSubmitted,
+    LookupEngineChoice,
     ParticipantKeys,
     TaskExchangeReply,
     TaskResult,
@@ -32,6 +33,9 @@ class SpaceAPI(Protocol):
     def offer_dataset(self, offer: DatasetOffer) -> None: ...
     def dataset_setup(self, provider: str, dataset: str, version: int) -> bytes: ...
     def product_providers(self, product: str) -> dict[str, list[str]]: ...
+    def lookup_engine(
+        self, product: str, providers: dict[str, list[str]]
+    ) -> LookupEngineChoice: ...
     def submit_job(
         self, submission: JobSubmission, limit: int = 8, wait: float = 0.0
     ) -> JobSubmitted: ...

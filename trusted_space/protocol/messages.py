@@ -415,11 +415,25 @@ class TaskExchangeReply(Message):
 JobState = Literal["queued", "running", "succeeded", "failed", "denied"]
 
 
+class LookupEngineChoice(Message):
+    """The engine the published policies choose for a job of a product on
+    some providers' data, and why (``policies.lookup.choose_engine``)."""
+
+    engine: str
+    required_by: list[str] = []  # ids of the policies requiring the blind lookup
+    runnable: bool = True  # False: a policy requires an engine the product lacks
+    why_en: str = ""
+    why_zh: str = ""
+
+
 class JobStatus(Message):
     job_id: str
     state: JobState
     step: str
     reasons: list[str] = []
+    # A denial's reasons in zh-CN, one per reason (English where a policy
+    # constraint gives no zh-CN text); empty for anything else.
+    reasons_zh: list[str] = []
 
 
 class JobSubmitted(JobStatus):

@@ -127,8 +127,15 @@ class Jobs:
         versions = checked[2]
         decision = self.gate.evaluate(spec)
         state, step = ("queued", "start") if decision.allowed else ("denied", "denied")
-        reasons = (
-            [] if decision.allowed else [f"{r.constraint}: {r.detail}" for r in decision.reasons]
+        # A denial's reasons in English and, in a second list, zh-CN (the
+        # English text where a constraint gives no zh-CN one).
+        stored: list[str] | dict[str, list[str]] = (
+            []
+            if decision.allowed
+            else {
+                "en": [f"{r.constraint}: {r.detail}" for r in decision.reasons],
+                "zh-CN": [f"{r.constraint}: {r.text('zh-CN')}" for r in decision.reasons],
+            }
         )
         with self.store.transaction() as db:
             db.execute(
@@ -140,7 +147,7 @@ class Jobs:
                     spec.model_dump_json(),
                     state,
                     step,
-                    json.dumps(reasons),
+                    json.dumps(stored, ensure_ascii=False),
                     _now(),
                     _now(),
                 ),
@@ -150,6 +157,7 @@ class Jobs:
                 "job_submitted",
                 {
                     "product": spec.product,
+                    "engine": spec.engine or get_product(spec.product).engine,
                     "purpose": spec.purpose,
                     "as_of": spec.as_of.isoformat(),
                     "batch_size": spec.batch_size,
@@ -167,6 +175,7 @@ class Jobs:
                 "policy_decision",
                 {
                     **decision.to_dict(),
+                    "engine": spec.engine or get_product(spec.product).engine,
                     "consumer": spec.consumer,
                     "product": spec.product,
                     "batch_size": spec.batch_size,
@@ -234,7 +243,16 @@ class Jobs:
             ).fetchone()
             if row is None or row[0] != caller:
                 raise NotFound(f"no job {job_id} for {caller!r}")
-            return JobStatus(job_id=job_id, state=row[1], step=row[2], reasons=json.loads(row[3]))
+            stored = json.loads(row[3])
+            if isinstance(stored, dict):  # a denial: English and zh-CN
+                return JobStatus(
+                    job_id=job_id,
+                    state=row[1],
+                    step=row[2],
+                    reasons=stored["en"],
+                    reasons_zh=stored["zh-CN"],
+                )
+            return JobStatus(job_id=job_id, state=row[1], step=row[2], reasons=stored)
 
     def result(self, caller: str, job_id: str) -> JobResult:
         with self.lock:

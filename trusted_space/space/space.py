@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from policies.lookup import choose_engine
 from policies.obligations import Obligations
 from products.registry import get_product
 from products.score_model import ScoreModel
@@ -47,6 +48,7 @@ from trusted_space.protocol.messages import (
     JobSpec,
     JobStatus,
     JobSubmission,
+    LookupEngineChoice,
     ParticipantKeys,
     ResultOutcome,
     Task,
@@ -287,6 +289,20 @@ class Space:
             ).fetchall()
             out[role.role] = [r[0] for r in rows]
         return out
+
+    @_locked
+    def lookup_engine(
+        self, caller: str, product: str, providers: dict[str, list[str]]
+    ) -> LookupEngineChoice:
+        """The engine the published policies choose for a job of ``product``
+        on ``providers``' data: what a consumer submits when it asks for none."""
+        self._require(caller, "consumer", "steward", "operator")
+        try:
+            prod = get_product(product)
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
+        choice = choose_engine(self.policies.active(prod.name), prod, providers)
+        return LookupEngineChoice.model_validate(choice.to_dict())
 
     # -- models --------------------------------------------------------------------------
     @_locked

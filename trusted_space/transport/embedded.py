@@ -17,6 +17,7 @@ from trusted_space.protocol.messages import (
     JobStatus,
     JobSubmission,
     JobSubmitted,
+    LookupEngineChoice,
     ParticipantKeys,
     TaskExchangeReply,
     TaskResult,
@@ -57,6 +58,9 @@ class EmbeddedTransport:
 
     def product_providers(self, product: str) -> dict[str, list[str]]:
         return self.space.product_providers(self.name, product)
+
+    def lookup_engine(self, product: str, providers: dict[str, list[str]]) -> LookupEngineChoice:
+        return _wire(self.space.lookup_engine(self.name, product, providers))
 
     def submit_job(
         self, submission: JobSubmission, limit: int = 8, wait: float = 0.0

@@ -36,6 +36,7 @@ from trusted_space.protocol.messages import (
     JobStatus,
     JobSubmission,
     JobSubmitted,
+    LookupEngineChoice,
     ParticipantKeys,
     TaskExchange,
     TaskExchangeReply,
@@ -195,6 +196,15 @@ class HttpTransport:
             "GET", f"/v1/products/{product}/providers"
         ).json()
         return data
+
+    def lookup_engine(self, product: str, providers: dict[str, list[str]]) -> LookupEngineChoice:
+        given = ";".join(f"{role}={','.join(names)}" for role, names in sorted(providers.items()))
+        return self._json(
+            "GET",
+            f"/v1/products/{product}/engine",
+            LookupEngineChoice.model_validate_json,
+            params={"providers": given},
+        )
 
     def submit_job(
         self, submission: JobSubmission, limit: int = 8, wait: float = 0.0
