@@ -497,3 +497,119 @@ def test_tspace_underwrite_blind_writes_the_direct_runs_scores(tmp_path: Path) -
         assert result.returncode == 0, result.stderr
         outputs[engine] = out.read_bytes()
     assert outputs["blind_lookup"] == outputs["direct_lookup"]
+
+
+def _tspace(language: str, *args: str) -> Any:
+    import subprocess
+    import sys
+
+    tspace = str(Path(sys.executable).parent / "tspace")
+    return subprocess.run(
+        [tspace, "--lang", language, *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def test_tspace_underwrite_follows_the_example_policies_and_denies_direct_in_both_languages(
+    tmp_path: Path,
+) -> None:
+    """Under the example policies (both require blind) a default ``tspace
+    underwrite`` runs blind and writes the reference's scores; one asking
+    for the direct lookup is denied, its reason in the chosen language."""
+    data = tmp_path / "data"
+    make_data(data)
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    policies = [str(write_policy(folder, n, dated_example(n))) for n in ("hospital", "cdc")]
+    common = [
+        "underwrite",
+        *("--hospital", str(data / "hospital_visits.csv")),
+        *("--cdc-reports", str(data / "cdc_case_reports.csv")),
+        *("--cdc-registry", str(data / "cdc_chronic_registry.csv")),
+        *("--applicants", str(data / "applicants.csv")),
+        *("--as-of", AS_OF.isoformat()),
+        *(x for p in policies for x in ("--policy", p)),
+    ]
+    out = tmp_path / "scores.csv"
+    ran = _tspace("en", *common, "--out", str(out), "--workdir", str(tmp_path / "w"))
+    assert ran.returncode == 0, ran.stderr
+    assert "blind lookup: scores only" in ran.stdout
+    reference = reference_scores(
+        hospital=data / "hospital_visits.csv",
+        reports=data / "cdc_case_reports.csv",
+        registry=data / "cdc_chronic_registry.csv",
+        applicants=data / "applicants.csv",
+        as_of=AS_OF,
+        model=default_model_path(),
+        transforms=dated_example("hospital")["output"]["transforms"],
+    )
+    with out.open(encoding="utf-8-sig") as fh:
+        written = list(csv.DictReader(fh))
+    assert [r["applicant_ref"] for r in written] == [r.applicant_ref for r in reference]
+    for row, ref in zip(written, reference, strict=True):
+        assert row["status"] == ref.status
+        if ref.score is not None:
+            assert abs(Decimal(row["score"]) - ref.score) < Decimal("1e-6")
+    entries = _ledger_kinds(tmp_path / "w")
+    assert ("job_submitted", "blind_lookup") in entries
+    assert ("policy_decision", "blind_lookup") in entries
+    for language, words in (
+        ("en", "the policy requires the blind lookup; the job asks for direct_lookup"),
+        ("zh-CN", "本策略要求盲查；该任务要求以 direct_lookup 运行"),
+    ):
+        denied = tmp_path / f"denied-{language}.csv"
+        refused = _tspace(
+            language,
+            *common,
+            *("--out", str(denied), "--workdir", str(tmp_path / f"d-{language}")),
+            *("--engine", "direct_lookup"),
+        )
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert words in refused.stderr
+        assert not denied.exists()
+
+
+def _ledger_kinds(workdir: Path) -> list[tuple[str, str | None]]:
+    import json
+    import sqlite3
+
+    db = sqlite3.connect(workdir / "space" / "space.sqlite")
+    try:
+        rows = db.execute("SELECT entry FROM ledger ORDER BY seq").fetchall()
+    finally:
+        db.close()
+    entries = [json.loads(r[0]) for r in rows]
+    return [(e["kind"], (e.get("details") or {}).get("engine")) for e in entries]
+
+
+def test_a_product_that_cannot_run_blind_is_denied_in_both_languages(tmp_path: Path) -> None:
+    """A lending policy requiring blind: ``tspace lend`` is denied before any
+    centre works, with that reason in the chosen language."""
+    import yaml
+
+    from tests.policy_docs import dated
+    from trusted_space.synth import generate_tenders
+
+    tenders = tmp_path / "tenders"
+    generate_tenders(200, 5, tenders, applicants=10, end_date=AS_OF)
+    policy = write_policy(
+        tmp_path,
+        "centres",
+        dated("tender_lending_features.centres.yaml", lookup="blind"),
+    )
+    assert yaml.safe_load(policy.read_text("utf-8"))["lookup"] == "blind"
+    for language, words in (
+        ("en", "the policy requires the blind lookup and tender_lending_features cannot run blind"),
+        ("zh-CN", "本策略要求盲查，而 tender_lending_features 不能以盲查运行"),
+    ):
+        out = tmp_path / f"features-{language}.csv"
+        refused = _tspace(
+            language,
+            "lend",
+            *("--tenders", str(tenders / "centre_a"), "--tenders", str(tenders / "centre_b")),
+            *("--applicants", str(tenders / "bank_applicants.csv")),
+            *("--as-of", AS_OF.isoformat(), "--out", str(out)),
+            *("--workdir", str(tmp_path / f"w-{language}"), "--policy", str(policy)),
+        )
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert words in refused.stderr
+        assert not out.exists()
