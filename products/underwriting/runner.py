@@ -163,7 +163,7 @@ def run_underwriting(
         matched = dict.fromkeys(sorted(roles), 0)
         duties: dict[str, int] = {}
         if valid and used:
-            with timer.stage("submit"):
+            with timer.stage("submit_blind" if engine == "blind_lookup" else "submit"):
                 if engine == "blind_lookup":
                     job_id = insurer.submit_blind(
                         UNDERWRITING.name,

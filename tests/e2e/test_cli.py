@@ -166,12 +166,41 @@ def test_synth_is_deterministic_through_the_cli(tmp_path: Path) -> None:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
 
 
+def _engines_in_ledger(workdir: Path) -> list[str]:
+    import sqlite3
+
+    db = sqlite3.connect(workdir / "space" / "space.sqlite")
+    try:
+        rows = db.execute("SELECT entry FROM ledger WHERE kind = 'job_submitted'").fetchall()
+    finally:
+        db.close()
+    return [json.loads(r[0])["details"]["engine"] for r in rows]
+
+
 @pytest.mark.slow
 def test_demo_passes_its_own_check(tmp_path: Path) -> None:
+    """By default the demo runs blind: no matches per provider are shown (the
+    insurer does not learn them), and every score is checked."""
     result = tspace("demo", "--people", "1500", "--applicants", "40", "--workdir", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "match the plaintext reference" in result.stdout
+    assert "All 40 scores match the plaintext reference" in result.stdout
+    assert "Blind lookup: the insurer learns scores only" in result.stdout
+    assert "Matched at" not in result.stdout
+    assert "Insurer unblinds" in result.stdout  # the blind steps' times
     assert (tmp_path / "scores.csv").exists()
+    assert _engines_in_ledger(tmp_path) == ["blind_lookup"]
+
+
+@pytest.mark.slow
+def test_demo_on_the_direct_lookup_passes_its_own_check(tmp_path: Path) -> None:
+    result = tspace(
+        "demo", "--people", "1500", "--applicants", "40", "--workdir", str(tmp_path),
+        "--engine", "direct_lookup",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All 40 scores match the plaintext reference" in result.stdout
+    assert "Matched at hospital" in result.stdout
+    assert _engines_in_ledger(tmp_path) == ["direct_lookup"]
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import typer
 
 from trusted_space.cli.common import (
     INPUT,
+    LOOKUP_ENGINES,
     OUTPUT,
     AllowFuture,
     Applicants,
@@ -104,6 +105,12 @@ def underwrite(
     report_scores(run.rows, run.duties, out, run.engine)
 
 
+def _demo_engine(value: str) -> str:
+    if value not in LOOKUP_ENGINES:
+        raise typer.BadParameter(f"expected one of {', '.join(LOOKUP_ENGINES)}")
+    return value
+
+
 @errors
 def demo(
     people: Annotated[
@@ -125,6 +132,15 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")] = 2026,
     suite: Suite = "default",
     ray: Ray = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="blind_lookup (default: the insurer learns scores only) or direct_lookup "
+            "(PSI: it also learns which applicants each provider holds).",
+            callback=_demo_engine,
+        ),
+    ] = "blind_lookup",
 ) -> None:
     """演示: generate data, run the underwriting story privately, check it against plaintext."""
     use_backend(ray)
@@ -136,7 +152,13 @@ def demo(
         else:
             console.print(t("demo.workdir", path=wd), highlight=False)
         mismatches = run_demo(
-            console, wd, people=people, applicants=applicants, seed=seed, suite=suite
+            console,
+            wd,
+            people=people,
+            applicants=applicants,
+            seed=seed,
+            suite=suite,
+            engine=engine,
         )
     if mismatches:
         raise typer.Exit(1)

@@ -373,6 +373,9 @@ HELP: dict[str, dict[str, str]] = {
     "direct_lookup or blind_lookup (the insurer learns each score and not whether a provider holds the applicant); default: the one the policies choose.": {
         "zh-CN": "direct_lookup 或 blind_lookup（后者让保险公司只得到评分，不得知提供方是否持有该投保人）；默认：由使用策略选择。"
     },
+    "blind_lookup (default: the insurer learns scores only) or direct_lookup (PSI: it also learns which applicants each provider holds).": {
+        "zh-CN": "blind_lookup（默认：保险公司只得到评分）或 direct_lookup（隐私求交：它还会得知各提供方持有哪些投保人）。"
+    },
     "Comma-separated features (default: all the policies allow).": {
         "zh-CN": "以逗号分隔的特征（默认：政策允许的全部特征）。"
     },

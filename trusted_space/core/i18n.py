@@ -37,6 +37,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "table.seconds": {"zh-CN": "耗时（秒）", "en": "Seconds"},
     "table.band": {"zh-CN": "风险等级", "en": "Band"},
     "table.count": {"zh-CN": "人数", "en": "Applicants"},
+    "summary.engine": {"zh-CN": "计算方式", "en": "Engine"},
+    "engine.blind_lookup": {
+        "zh-CN": "盲查：保险方只得到评分，不知道谁在医院或疾控中心有记录",
+        "en": "Blind lookup: the insurer learns scores only, not who the hospital or CDC holds",
+    },
+    "engine.direct_lookup": {
+        "zh-CN": "直接查找：隐私求交，保险方得知各提供方持有哪些投保人",
+        "en": "Direct lookup: PSI; the insurer learns which applicants each provider holds",
+    },
     "summary.people": {"zh-CN": "模拟人口", "en": "Synthetic population"},
     "summary.applicants": {"zh-CN": "投保申请人", "en": "Applicants"},
     "summary.invalid": {"zh-CN": "身份证号无效", "en": "Invalid resident ids"},
@@ -62,6 +71,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "stage.keys": {"zh-CN": "保险方密钥", "en": "Insurer keys"},
     "stage.submit": {"zh-CN": "提交任务（PSI 请求）", "en": "Submit job (PSI request)"},
+    "stage.submit_blind": {"zh-CN": "提交任务（盲化点）", "en": "Submit job (blinded points)"},
+    "stage.blind_evaluate": {
+        "zh-CN": "提供方盲评估 OPRF 并上传掩码贡献（按日缓存）",
+        "en": "Providers evaluate the OPRF blind, upload masked parts (cached per day)",
+    },
+    "stage.blind_finish": {
+        "zh-CN": "保险方去盲并加密掩码消除项",
+        "en": "Insurer unblinds and encrypts the mask removals",
+    },
     "stage.psi_respond": {"zh-CN": "提供方应答 PSI", "en": "Providers answer PSI"},
     "stage.psi_finish": {"zh-CN": "求交并密封匹配对象", "en": "Intersect and seal matches"},
     "stage.compute_features": {
