@@ -613,3 +613,68 @@ def test_a_product_that_cannot_run_blind_is_denied_in_both_languages(tmp_path: P
         assert refused.returncode == 2, refused.stdout + refused.stderr
         assert words in refused.stderr
         assert not out.exists()
+
+
+def test_results_larger_than_a_request_go_in_parts_and_score_the_same(
+    deployment: EmbeddedDeployment,
+) -> None:
+    """With a request limit far below a population upload (as a service's
+    body limit is below a million people's), every provider's and the
+    insurer's large results go in parts; the scores are the same."""
+    batch = [canaries.PERSON, *deployment.provider("hospital").store.subject_ids("hospital")[:30]]
+    _, whole = blind_job(deployment, batch)
+    nodes = [deployment.provider("hospital"), deployment.provider("cdc")]
+    insurer = deployment.consumer("insurer")
+    for node in [*nodes, insurer]:
+        node.transport.part_bytes = 8 * 1024  # type: ignore[attr-defined]
+        node.transport.sent.clear()  # type: ignore[attr-defined]
+    # A new day's upload: the cached one would spare the providers' parts.
+    deployment.space.store.db.execute("DELETE FROM blind_cache WHERE key LIKE 'upload/%'")
+    _, parted = blind_job(deployment, batch)
+    assert parted == whole
+    for node in [*nodes, insurer]:
+        sent = node.transport.sent  # type: ignore[attr-defined]
+        assert sent.count("part") >= 2, (node.name, sent)
+    left = deployment.space.store.db.execute("SELECT count(*) FROM task_parts").fetchone()[0]
+    assert left == 0, "parts are dropped once their result is taken"
+
+
+def test_a_result_naming_a_part_never_sent_is_refused(
+    deployment: EmbeddedDeployment,
+) -> None:
+    """Refused as a malformed message is (recorded, the task kept for a
+    correct post); a part is taken only for a task leased to its sender."""
+    from trusted_space.core.errors import NotFound
+    from trusted_space.protocol.messages import PartsResult, TaskResult
+
+    insurer = deployment.consumer("insurer")
+    job = insurer.submit_blind(
+        PRODUCT,
+        [canaries.PERSON],
+        as_of=AS_OF,
+        purpose="underwriting",
+        providers=PROVIDERS,
+        model_document=model_document(),
+    )
+    space = deployment.space
+    task = next(t for t in space.pull_now("hospital") if t.job_id == job)
+    with pytest.raises(NotFound):  # a part for another node's task
+        space.put_part("cdc", task.task_id, b"x")
+    digest = space.put_part("hospital", task.task_id, b'{"kind": "blind_evaluated"')
+    forged = TaskResult(
+        task_id=task.task_id,
+        payload=PartsResult(parts=[digest, "0" * 64], size=40),
+        signature="00",
+    )
+    with pytest.raises(ProtocolError, match="never received"):
+        space.complete_task("hospital", forged)
+    short = forged.model_copy(update={"payload": PartsResult(parts=[digest], size=99)})
+    with pytest.raises(ProtocolError, match="not 99"):
+        space.complete_task("hospital", short)
+    refused = [e for e in space.ledger.entries() if e.kind == "message_refused"]
+    assert len(refused) == 2 and all(e.job_id == job for e in refused)
+    assert space.job_status("insurer", job).state != "failed"
+    state = space.store.db.execute(
+        "SELECT state FROM tasks WHERE task_id = ?", (task.task_id,)
+    ).fetchone()[0]
+    assert state == "leased"

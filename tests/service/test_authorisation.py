@@ -182,6 +182,16 @@ MATRIX: list[tuple[str, str, Callable[[World], str], Call | None, dict[str, int]
         allow({"steward": 403, "operator": 403}, 200),
     ),
     (
+        "PUT",
+        "put result part",
+        lambda w: f"/v1/tasks/{w.open_task}/parts",
+        lambda w, r: {
+            "content": b"part of a result",
+            "headers": {"content-type": "application/octet-stream"},
+        },
+        allow({"provider": 200}, 404),
+    ),  # only the node the task is for (before the rows below end its job)
+    (
         "POST",
         "post result",
         lambda w: f"/v1/tasks/{w.open_task}/result",

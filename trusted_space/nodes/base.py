@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
-from trusted_space.core.errors import Conflict, NotFound, TspaceError
+from trusted_space.core.errors import Conflict, NotFound, ProtocolError, TspaceError
 from trusted_space.core.failures import failure_code
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite
@@ -20,6 +20,7 @@ from trusted_space.ledger.ledger import step_digest
 from trusted_space.protocol.api import SpaceAPI
 from trusted_space.protocol.messages import (
     ParticipantKeys,
+    PartsResult,
     ResultOutcome,
     Role,
     Task,
@@ -32,6 +33,8 @@ log = logging.getLogger("tspace.node")
 # For fault tests only: a node holds forever, after doing a task of this kind
 # and before posting its result, so a test can kill it at that exact step.
 TEST_ONLY_HOLD = "TSPACE_TEST_ONLY_HOLD_AFTER"
+# Room kept in a request for the exchange's own JSON around the results.
+PART_SLACK = 4096
 
 
 class Node(ABC):
@@ -89,7 +92,7 @@ class Node(ABC):
             results = self._run_tasks(tasks)
             poll = wait if linger or self.awaits_more(results) else 0.0
         while True:
-            reply = self.transport.exchange(results, wait=poll)
+            reply = self.transport.exchange(self._fitted(results), wait=poll)
             self.checkpoints.keep(reply.checkpoint)
             done += self._taken(reply.outcomes)
             if not reply.tasks:
@@ -164,6 +167,47 @@ class Node(ABC):
                     "%s: result of %s refused (%d)", self.name, outcome.task_id, outcome.status
                 )
         return taken
+
+    def _fitted(self, results: list[TaskResult]) -> list[TaskResult]:
+        """The results as one request may carry them: while they exceed the
+        transport's limit, the largest goes first in parts (``put_part``) and
+        is posted as a ``PartsResult`` naming them, with its signature on
+        the whole payload (the space joins the parts and checks it)."""
+        limit = self.transport.part_bytes
+        if limit is None or not results:
+            return results
+        budget = max(limit // 2, limit - PART_SLACK)
+        sizes = [len(r.model_dump_json()) for r in results]
+        total = sum(sizes) + 64 * len(results)
+        fitted = list(results)
+        for i in sorted(range(len(results)), key=lambda i: -sizes[i]):
+            if total <= budget:
+                break
+            fitted[i] = self._in_parts(results[i], limit)
+            total -= sizes[i] - len(fitted[i].model_dump_json())
+        return fitted
+
+    def _in_parts(self, result: TaskResult, limit: int) -> TaskResult:
+        body = result.payload.model_dump_json().encode()
+        digests = []
+        for start in range(0, len(body), limit):
+            part = body[start : start + limit]
+            digest = self.transport.put_part(result.task_id, part)
+            if digest != self.suite.hex_hash(part):
+                raise ProtocolError("the space stored another part than the one sent")
+            digests.append(digest)
+        log.info(
+            "%s: result of %s sent in %d parts (%d bytes)",
+            self.name,
+            result.task_id,
+            len(digests),
+            len(body),
+        )
+        return TaskResult(
+            task_id=result.task_id,
+            payload=PartsResult(parts=digests, size=len(body)),
+            signature=result.signature,
+        )
 
     def _signed(self, task: Task, result: TaskResultPayload) -> TaskResult:
         """The result with this node's signature: the ledger keeps it as

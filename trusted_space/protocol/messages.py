@@ -361,6 +361,18 @@ class BlindMasksResult(Message):
     removals: dict[str, Base64Bytes]  # provider -> one ciphertext per subject
 
 
+class PartsResult(Message):
+    """A result too large for one request (the service's body limit): the
+    real payload's JSON was sent first in parts to the task
+    (``SpaceAPI.put_part``), named here by their suite hashes in order. The
+    space joins them, reads the payload and checks the node's signature on
+    it, as if it had come whole."""
+
+    kind: Literal["parts"] = "parts"
+    parts: list[str] = Field(min_length=1, max_length=65536)
+    size: int = Field(ge=1)  # bytes of the joined JSON
+
+
 TaskResultPayload = Annotated[
     PsiResponseResult
     | MatchedSubjectsResult
@@ -370,7 +382,8 @@ TaskResultPayload = Annotated[
     | JoinUnpackResult
     | JoinThresholdResult
     | BlindEvaluateResult
-    | BlindMasksResult,
+    | BlindMasksResult
+    | PartsResult,
     Field(discriminator="kind"),
 ]
 

@@ -286,6 +286,7 @@ class Jobs:
             "UPDATE tasks SET state = 'cancelled' WHERE job_id = ? AND state <> 'done'", (job_id,)
         )
         self.store.drop_data(job_id)
+        self.store.drop_parts(job_id=job_id)
         self.ledger.append(SPACE, "job_failed", {"reason": reason}, job_id=job_id)
         log.warning("job %s failed", job_id)
 

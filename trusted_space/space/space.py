@@ -412,6 +412,9 @@ class Space:
     def complete_task(self, caller: str, result: TaskResult) -> None:
         self.tasks.complete_task(caller, result)
 
+    def put_part(self, caller: str, task_id: str, data: bytes) -> str:
+        return self.tasks.put_part(caller, task_id, data)
+
     def report_failure(self, caller: str, task_id: str, reason: str) -> None:
         self.tasks.report_failure(caller, task_id, reason)
 

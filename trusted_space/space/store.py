@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS blind_cache (
     PRIMARY KEY (provider, key));
 CREATE TABLE IF NOT EXISTS job_data (
     job_id TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (job_id, key));
+-- Parts of a result too large for one request, by task and hash, until the
+-- result naming them is taken (or its job ends).
+CREATE TABLE IF NOT EXISTS task_parts (
+    task_id TEXT NOT NULL, digest TEXT NOT NULL, value BLOB NOT NULL,
+    PRIMARY KEY (task_id, digest));
 """
 
 
@@ -132,6 +137,31 @@ class SpaceStore:
         self.db.execute(
             f"DELETE FROM job_data WHERE job_id = ? AND key NOT IN ({marks})", (job_id, *keep)
         )
+
+    # -- parts of large results (see Tasks.put_part) -------------------------------------
+    def put_part(self, task_id: str, digest: str, value: bytes) -> None:
+        self.db.execute(
+            "INSERT INTO task_parts (task_id, digest, value) VALUES (?, ?, ?) "
+            "ON CONFLICT(task_id, digest) DO NOTHING",
+            (task_id, digest, value),
+        )
+
+    def get_part(self, task_id: str, digest: str) -> bytes | None:
+        row = self.db.execute(
+            "SELECT value FROM task_parts WHERE task_id = ? AND digest = ?", (task_id, digest)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def drop_parts(self, *, task_id: str | None = None, job_id: str | None = None) -> None:
+        """The parts of one task, or of every task of one job."""
+        if task_id is not None:
+            self.db.execute("DELETE FROM task_parts WHERE task_id = ?", (task_id,))
+        if job_id is not None:
+            self.db.execute(
+                "DELETE FROM task_parts WHERE task_id IN "
+                "(SELECT task_id FROM tasks WHERE job_id = ?)",
+                (job_id,),
+            )
 
     # -- the blind lookup's cache: a provider's epoch tokens and masked uploads --------
     def put_cached(self, provider: str, key: str, value: bytes) -> None:

@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from trusted_space.core.errors import (
     Conflict,
     CryptoError,
@@ -32,12 +34,14 @@ from trusted_space.core.failures import failure_code, failure_reason, known_code
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger, step_digest
 from trusted_space.protocol.messages import (
+    PartsResult,
     ResultOutcome,
     ResultReadyTask,
     Task,
     TaskExchangeReply,
     TaskPayload,
     TaskResult,
+    TaskResultPayload,
 )
 from trusted_space.space.config import SpaceConfig
 from trusted_space.space.jobs import Jobs
@@ -45,6 +49,7 @@ from trusted_space.space.participants import Participants
 from trusted_space.space.store import SpaceStore
 
 log = logging.getLogger("tspace.space")
+_PAYLOAD: TypeAdapter[TaskResultPayload] = TypeAdapter(TaskResultPayload)
 
 
 def _now() -> str:
@@ -202,6 +207,46 @@ class Tasks:
             entry = self.ledger.latest_checkpoint()
         return None if entry is None else entry.to_dict()
 
+    def put_part(self, caller: str, task_id: str, data: bytes) -> str:
+        """A part of the result of a task leased to ``caller``, too large for
+        one request; the result then names its parts (``PartsResult``).
+        Returns the part's suite hash."""
+        with self.lock:
+            row = self.store.db.execute(
+                "SELECT node, state FROM tasks WHERE task_id = ?", (task_id,)
+            ).fetchone()
+            if row is None or row[0] != caller:
+                raise NotFound(f"no task {task_id[:64]} for {caller!r}")
+            if row[1] not in ("leased", "pending"):
+                raise Conflict(f"task is {row[1]}: it takes no more parts")
+            if not data:
+                raise ProtocolError("an empty part")
+            digest = self.suite.hex_hash(data)
+            with self.store.transaction():
+                self.store.put_part(task_id, digest, data)
+            return digest
+
+    def _joined(self, result: TaskResult) -> TaskResult:
+        """The result its parts make up (a PartsResult names them)."""
+        named = result.payload
+        assert isinstance(named, PartsResult)
+        chunks = []
+        for digest in named.parts:
+            part = self.store.get_part(result.task_id, digest)
+            if part is None:
+                raise ProtocolError("a part of the result was never received")
+            chunks.append(part)
+        data = b"".join(chunks)
+        if len(data) != named.size:
+            raise ProtocolError(f"the parts make {len(data)} bytes, not {named.size}")
+        try:
+            payload = _PAYLOAD.validate_json(data)
+        except ValidationError as exc:
+            raise ProtocolError("the parts do not make a result") from exc
+        if isinstance(payload, PartsResult):
+            raise ProtocolError("parts of parts")
+        return TaskResult(task_id=result.task_id, payload=payload, signature=result.signature)
+
     def take_results(self, caller: str, results: list[TaskResult]) -> list[ResultOutcome]:
         """Take a node's results, each on its own: one refused result fails
         only its job. The outcome of each, in order."""
@@ -247,6 +292,10 @@ class Tasks:
         if row is None or row[1] != caller:
             raise NotFound(f"no task {result.task_id} for {caller!r}")
         job_id, _, kind, state, done_hash = row
+        if isinstance(result.payload, PartsResult):
+            if state in ("done", "cancelled"):  # its parts are gone with the first post
+                raise Conflict(f"task already {state}")
+            result = self._joined(result)
         result_hash = self.suite.hex_hash(result.model_dump_json().encode())
         if state == "done":
             if done_hash == result_hash:
@@ -276,6 +325,7 @@ class Tasks:
                     "UPDATE tasks SET state = 'done', result_hash = ? WHERE task_id = ?",
                     (result_hash, result.task_id),
                 )
+                self.store.drop_parts(task_id=result.task_id)
                 self.ledger.append(
                     caller,
                     "task_result",

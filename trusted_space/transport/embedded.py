@@ -39,6 +39,8 @@ class EmbeddedTransport:
         self.space = space
         self.name = name
         self.sent: list[str] = []  # message kinds this node sent, for tests and metering
+        # No request to limit in process; a test sets it to send results in parts.
+        self.part_bytes: int | None = None
 
     def whoami(self) -> dict[str, str]:
         return self.space.whoami(self.name)
@@ -76,6 +78,10 @@ class EmbeddedTransport:
     ) -> TaskExchangeReply:
         self.sent.extend(r.payload.kind for r in results)
         return _wire(self.space.exchange(self.name, [_wire(r) for r in results], limit, wait))
+
+    def put_part(self, task_id: str, data: bytes) -> str:
+        self.sent.append("part")
+        return self.space.put_part(self.name, task_id, bytes(data))
 
     def report_failure(self, task_id: str, reason: str) -> None:
         self.sent.append("failure")

@@ -58,6 +58,10 @@ ERRORS: dict[int, type[TspaceError]] = {
 }
 
 
+# The service's default body limit (ServiceSettings.max_body_bytes).
+DEFAULT_BODY_BYTES = 64 * 1024 * 1024
+
+
 class SpaceUnavailable(TspaceError):
     """The space did not answer within the client's patience."""
 
@@ -96,14 +100,21 @@ class HttpTransport:
         self._urls: dict[tuple[str, tuple[tuple[str, object], ...]], httpx.URL] = {}
         self.name = ""
         self.sent: list[str] = []
+        # The service's request body limit (its default until connect() reads
+        # it): a result larger than that goes in parts.
+        self.part_bytes: int | None = DEFAULT_BODY_BYTES
 
     def close(self) -> None:
         self._client.close()
 
     def connect(self) -> dict[str, str]:
-        """Authenticate and learn who this key belongs to."""
+        """Authenticate and learn who this key belongs to (and the service's
+        body limit, which sizes the parts of large results)."""
         me = self.whoami()
         self.name = me["name"]
+        limit = me.get("max_body_bytes")
+        if limit is not None:
+            self.part_bytes = int(limit)
         return me
 
     # -- plumbing ---------------------------------------------------------------------
@@ -223,6 +234,16 @@ class HttpTransport:
             limit,
             wait,
         )
+
+    def put_part(self, task_id: str, data: bytes) -> str:
+        self.sent.append("part")
+        reply = self._request(
+            "PUT",
+            f"/v1/tasks/{task_id}/parts",
+            content=data,
+            headers={"content-type": "application/octet-stream"},
+        ).json()
+        return str(reply["digest"])
 
     def report_failure(self, task_id: str, reason: str) -> None:
         self.sent.append("failure")

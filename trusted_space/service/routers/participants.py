@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from trusted_space.protocol.messages import ParticipantKeys, Role
@@ -29,6 +29,9 @@ class ParticipantPublic(BaseModel):
     name: str
     role: str
     suite: str
+    # The most bytes a request body may hold: a node sends a larger result in
+    # parts (PUT /v1/tasks/{task_id}/parts).
+    max_body_bytes: int | None = None
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ParticipantCreated)
@@ -39,8 +42,9 @@ def add_participant(body: ParticipantCreate, caller: Caller, space: SpaceDep) ->
 
 
 @router.get("/me", response_model=ParticipantPublic)
-def whoami(caller: Caller, space: SpaceDep) -> ParticipantPublic:
-    return ParticipantPublic(**space.whoami(caller))
+def whoami(request: Request, caller: Caller, space: SpaceDep) -> ParticipantPublic:
+    limit = request.app.state.settings.max_body_bytes
+    return ParticipantPublic(**space.whoami(caller), max_body_bytes=limit)
 
 
 @router.put("/me/keys", status_code=status.HTTP_204_NO_CONTENT)

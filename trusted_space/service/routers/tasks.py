@@ -59,6 +59,19 @@ def complete_task(task_id: str, result: TaskResult, caller: Caller, space: Space
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+class PartStored(BaseModel):
+    digest: str  # the part's hash, as the result's PartsResult names it
+
+
+@router.put("/{task_id}/parts", response_model=PartStored)
+async def put_part(task_id: str, request: Request, caller: Caller, space: SpaceDep) -> PartStored:
+    """A part of a result too large for one request (the body limit), for a
+    task leased to the caller; the result then names its parts in order."""
+    data = await request.body()
+    digest = await inline_or_thread(len(data), space.put_part, caller, task_id, data)
+    return PartStored(digest=digest)
+
+
 @router.post("/{task_id}/failure", status_code=status.HTTP_204_NO_CONTENT)
 def report_failure(task_id: str, body: Failure, caller: Caller, space: SpaceDep) -> Response:
     """The node cannot do its step: the job fails cleanly, nothing is released."""
