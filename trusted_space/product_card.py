@@ -14,6 +14,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from policies.lookup import choose_engine
 from policies.plain import describe
 from products.registry import get_product
 from trusted_space.core.clock import china_isoformat, china_time
@@ -28,6 +29,12 @@ ENGINES = {
         "zh-CN": "空间辅助关联：带密钥令牌关联 + Paillier 密文向量 + 小单元格抑制/差分隐私",
         "en": "Space-aided join: keyed tokens, Paillier vectors, suppression and DP",
     },
+    "blind_lookup": {
+        "zh-CN": "盲查：OPRF 令牌 + 掩码贡献 + Paillier 同态加密汇总，使用方只得到评分，"
+        "不知道提供方是否持有对象",
+        "en": "Blind lookup: OPRF tokens, masked contributions and Paillier-encrypted sums; "
+        "the consumer learns the score only, not whether a provider holds a subject",
+    },
 }
 
 
@@ -37,6 +44,9 @@ def build_card(workdir: Path, product_name: str) -> dict[str, Any]:
 
     product = get_product(product_name)
     entries = ledger_entries(workdir)
+    records = policy_records(workdir)
+    active = [r.policy for r in records if r.state == "published"]
+    chosen = choose_engine(active, product)
     datasets = {r.dataset for r in product.roles}
     offers: dict[tuple[str, str], dict[str, Any]] = {}
     for e in entries:
@@ -62,7 +72,7 @@ def build_card(workdir: Path, product_name: str) -> dict[str, Any]:
             "plain_zh": describe(r.policy, "zh-CN"),
             "plain_en": describe(r.policy, "en"),
         }
-        for r in policy_records(workdir)
+        for r in records
         if r.policy.product == product.name
     ]
     return {
@@ -71,7 +81,10 @@ def build_card(workdir: Path, product_name: str) -> dict[str, Any]:
         "title_en": product.title_en,
         "description_zh": product.description_zh,
         "description_en": product.description_en,
-        "engine": product.engine,
+        "engine": product.engine,  # the product's own
+        "engines": list(product.engines),  # every engine it may run on
+        # the one its published policies choose for a job on all its providers
+        "engine_chosen": chosen.to_dict(),
         "output_mode": product.output_mode,
         "subject": product.subject,
         "roles": [{"role": r.role, "dataset": r.dataset} for r in product.roles],
@@ -94,6 +107,7 @@ def build_card(workdir: Path, product_name: str) -> dict[str, Any]:
             {
                 "month": u.month,
                 "consumer": u.consumer,
+                "engine": u.engine,
                 "provider": u.provider,
                 "jobs": u.jobs,
                 "succeeded": u.succeeded,
@@ -166,6 +180,7 @@ def _cost(entries: list[dict[str, Any]], product: str) -> dict[str, Any]:
 def render_markdown(card: dict[str, Any], language: str = "zh-CN") -> str:
     zh = language == "zh-CN"
     lang = "zh" if zh else "en"
+    chosen_engine = card["engine_chosen"]["engine"]
 
     def h(zh_text: str, en_text: str) -> str:
         return zh_text if zh else en_text
@@ -180,7 +195,11 @@ def render_markdown(card: dict[str, Any], language: str = "zh-CN") -> str:
         "",
         card[f"description_{lang}"] or "-",
         "",
-        f"- {h('计算方式', 'Engine')}: {ENGINES[card['engine']]['zh-CN' if zh else 'en']}",
+        f"- {h('计算方式', 'Engine')}: "
+        + ENGINES[chosen_engine]["zh-CN" if zh else "en"]
+        + f" (`{chosen_engine}`; {card['engine_chosen']['why_zh' if zh else 'why_en']})",
+        f"- {h('可用的计算方式', 'Engines it can run on')}: "
+        + ", ".join(f"`{e}`" for e in card["engines"]),
         f"- {h('输出', 'Output')}: {card['output_mode']}",
         f"- {h('对象', 'Subject')}: "
         + (
@@ -272,6 +291,7 @@ def render_markdown(card: dict[str, Any], language: str = "zh-CN") -> str:
             [
                 h("月份", "Month"),
                 h("使用方", "Consumer"),
+                h("计算方式", "Engine"),
                 h("提供方", "Provider"),
                 h("任务", "Jobs"),
                 h("成功", "Succeeded"),
@@ -282,12 +302,15 @@ def render_markdown(card: dict[str, Any], language: str = "zh-CN") -> str:
             ]
         )
         + " |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for u in card["usage"]:
+        # A blind lookup's matches stay in the space: never counted, never shown.
+        matched = "-" if u["matched"] is None else f"{u['matched']:,}"
         out.append(
-            f"| {u['month']} | {u['consumer']} | {u['provider']} | {u['jobs']} | {u['succeeded']} "
-            f"| {u['subjects']:,} | {u['matched']:,} | {u['cells_released']} | {u['epsilon']:g} |"
+            f"| {u['month']} | {u['consumer']} | {u['engine'] or '-'} | {u['provider']} "
+            f"| {u['jobs']} | {u['succeeded']} | {u['subjects']:,} | {matched} "
+            f"| {u['cells_released']} | {u['epsilon']:g} |"
         )
     cost = card["cost"]
     out += [

@@ -95,13 +95,18 @@ UNDERWRITING = Product(
     title_zh="商业健康险核保评分",
     description_en=(
         "An insurer's applicants scored from hospital visits and CDC case reports and "
-        "chronic-disease registrations, without either side seeing the other's rows: "
-        "PSI finds the applicants each provider holds; providers encrypt their part of "
-        "the approved linear model under the insurer's Paillier key."
+        "chronic-disease registrations, without either side seeing the other's rows. "
+        "Where the providers' policies require it (the examples do), a blind lookup: "
+        "the insurer learns each score and not whether the hospital or the CDC holds "
+        "the applicant; otherwise PSI finds the applicants each provider holds. Either "
+        "way providers encrypt their part of the approved linear model under the "
+        "insurer's Paillier key."
     ),
     description_zh=(
         "保险公司的投保人凭医院就诊记录与疾控中心传染病报告、慢病登记进行核保评分，"
-        "各方互不见明细：隐私求交确定各提供方持有的投保人，提供方用保险公司的 Paillier "
+        "各方互不见明细。提供方的使用策略要求时（示例策略即如此）以盲查运行："
+        "保险公司只得到评分，不知道医院或疾控中心是否持有该投保人；否则由隐私求交"
+        "确定各提供方持有的投保人。两种方式下，提供方都用保险公司的 Paillier "
         "公钥加密其在已批准线性模型中的分量。"
     ),
 )

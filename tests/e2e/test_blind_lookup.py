@@ -678,3 +678,49 @@ def test_a_result_naming_a_part_never_sent_is_refused(
         "SELECT state FROM tasks WHERE task_id = ?", (task.task_id,)
     ).fetchone()[0]
     assert state == "leased"
+
+
+def test_the_ledger_holds_each_node_signed_step_and_no_match_count(
+    story: dict[str, Any],
+) -> None:
+    from trusted_space.api import verify_ledger
+    from trusted_space.space.readonly import ledger_entries
+
+    space = story["tmp"] / "work"
+    entries = ledger_entries(space)
+    mine = [e for e in entries if e.get("job_id") == story["job"]]
+    kinds = [e["kind"] for e in mine]
+    assert kinds[:2] == ["job_submitted", "policy_decision"]
+    assert all(e["details"]["engine"] == "blind_lookup" for e in mine[:2])
+    steps = sorted((e["actor"], e["details"]["result"]) for e in mine if e["kind"] == "task_result")
+    assert steps == [
+        ("cdc", "blind_evaluated"),
+        ("hospital", "blind_evaluated"),
+        ("insurer", "ack"),
+        ("insurer", "blind_masks"),
+    ]
+    assert all(e["details"]["node_signature"] for e in mine if e["kind"] == "task_result")
+    assert {"blind_evaluated", "blind_masks_received", "result_released"} <= set(kinds)
+    assert not any("matched" in str(e["details"]) for e in mine)
+    assert verify_ledger(space) == len(entries)  # the nodes' signatures included
+
+
+def test_usage_prices_a_blind_job_per_subject_and_counts_no_match(
+    story: dict[str, Any],
+) -> None:
+    from trusted_space.ledger.metering import usage
+    from trusted_space.space.readonly import ledger_entries
+
+    space = story["tmp"] / "work"
+    rows = [r for r in usage(ledger_entries(space)) if r.engine == "blind_lookup"]
+    assert sorted(r.provider for r in rows) == ["cdc", "hospital"]
+    for r in rows:
+        assert (r.jobs, r.succeeded, r.subjects) == (1, 1, len(story["batch"]))
+        assert r.matched is None and r.cells()[8] == ""
+    report = _tspace("en", "usage", "report", "--workdir", str(space), "--csv")
+    assert report.returncode == 0, report.stderr
+    lines = list(csv.DictReader(report.stdout.splitlines()))
+    assert {(r["engine"], r["provider"], r["matched"]) for r in lines} == {
+        ("blind_lookup", "cdc", ""),
+        ("blind_lookup", "hospital", ""),
+    }

@@ -76,6 +76,26 @@ def test_the_card_shows_live_datasets_usage_and_policies(space: tuple[Path, Path
     assert not [i for i in applicant_ids if i and i in text]
 
 
+def test_the_card_shows_the_engine_the_policies_choose(space: tuple[Path, Path]) -> None:
+    """Under the example policies the jobs ran blind: the card says which
+    engine and why, and counts no matches (they stay in the space)."""
+    work, _ = space
+    got = _json(work)
+    assert got["engines"] == ["direct_lookup", "blind_lookup"]
+    chosen = got["engine_chosen"]
+    assert chosen["engine"] == "blind_lookup"
+    assert chosen["required_by"] == ["cdc-underwriting", "hospital-underwriting"]
+    assert {u["engine"] for u in got["usage"]} == {"blind_lookup"}
+    assert all(u["matched"] is None and u["subjects"] > 0 for u in got["usage"])
+    en = card(work).stdout
+    assert "- Engine: Blind lookup: OPRF tokens" in en and "(`blind_lookup`; " in en
+    assert "| blind_lookup | hospital | 2 | 2 |" in en  # jobs, succeeded; matched shown as -
+    row = next(line for line in en.splitlines() if "| blind_lookup | hospital |" in line)
+    assert row.split("|")[8].strip() == "-"
+    zh = card(work, lang="zh-CN").stdout
+    assert "- 计算方式: 盲查" in zh and "要求盲查" in zh
+
+
 def test_markdown_in_both_languages(space: tuple[Path, Path], tmp_path: Path) -> None:
     work, _ = space
     zh = card(work, lang="zh-CN")

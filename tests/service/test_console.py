@@ -318,3 +318,49 @@ def test_the_editor_keeps_the_document_as_written(world: tuple[World, TestClient
     assert "# 医院集团的核保策略：保留此注释" in again
     # sort_keys=True put consumers before id: the order as written survives too.
     assert again.index("consumers:") < again.index("id: commented")
+
+
+def test_decisions_and_usage_show_the_engine(world: tuple[World, TestClient]) -> None:
+    """A blind-requiring version of the hospital's policy: a direct job is
+    denied (its reason in the page's language), a blind one allowed; the
+    decisions name each job's engine, usage counts no blind matches."""
+    w, client = world
+    w.space.publish_policy(
+        "steward", yaml.safe_dump(direct_example("hospital", version=20, lookup="blind"))
+    )
+    try:
+        spec = w.submission.spec.model_copy(update={"job_id": "d" * 32})
+        denied = w.submission.model_copy(update={"spec": spec})
+        assert w.space.submit_job("insurer", denied).state == "denied"
+        blind = w.insurer.submit_blind(
+            "underwriting_score",
+            ["11010519491231002X", "110101199003074514"],
+            as_of=w.submission.spec.as_of,
+            purpose="underwriting",
+            providers={"hospital": ["hospital"], "cdc": ["cdc"]},
+            model_document=w.model,
+        )
+        for _ in range(10):
+            w.space.run_pending_work()
+            for node in (w.hospital, w.cdc, w.insurer):
+                node.run_pending()
+        assert w.space.job_status("insurer", blind).state == "succeeded"
+        sign_in(client, w.keys["steward"])
+        english = client.get("/console/decisions?lang=en").text
+        row = english[english.index("/console/jobs/" + "d" * 32) :].split("</tr>")[0]
+        assert "<code>direct_lookup</code>" in row and "Denied" in row
+        assert "the policy requires the blind lookup; the job asks for direct_lookup" in row
+        row = english[english.index("/console/jobs/" + blind) :].split("</tr>")[0]
+        assert "<code>blind_lookup</code>" in row and "runs on blind_lookup" in row
+        chinese = client.get("/console/decisions?lang=zh-CN").text
+        row = chinese[chinese.index("/console/jobs/" + "d" * 32) :].split("</tr>")[0]
+        assert "本策略要求盲查；该任务要求以 direct_lookup 运行" in row
+        usage = client.get("/console/usage?lang=en").text
+        table = usage[usage.index('id="usage-rows"') :].split("</table>")[0]
+        rows = re.findall(r"<tr><td>.*?</tr>", table, re.S)
+        blind_rows = [r for r in rows if "<code>blind_lookup</code>" in r]
+        assert len(blind_rows) == 2  # the hospital's and the CDC's
+        assert all("matches stay in the space" in r for r in blind_rows)
+        assert any("<code>direct_lookup</code>" in r for r in rows)
+    finally:  # later tests submit direct jobs
+        w.space.publish_policy("steward", yaml.safe_dump(direct_example("hospital", version=21)))

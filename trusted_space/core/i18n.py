@@ -282,6 +282,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "usage.col.month": {"zh-CN": "月份", "en": "Month"},
     "usage.col.consumer": {"zh-CN": "使用方", "en": "Consumer"},
     "usage.col.product": {"zh-CN": "产品", "en": "Product"},
+    "usage.col.engine": {"zh-CN": "计算方式", "en": "Engine"},
     "usage.col.provider": {"zh-CN": "提供方", "en": "Provider"},
     "usage.col.jobs": {"zh-CN": "任务数", "en": "Jobs"},
     "usage.col.succeeded": {"zh-CN": "成功", "en": "Succeeded"},

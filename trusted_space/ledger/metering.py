@@ -5,15 +5,21 @@ and the space's public key can check a bill: a row lists the entries it was
 counted from. Months are calendar months in China Standard Time (UTC+8),
 taken from the time of the job's policy decision.
 
-Per consumer, product, provider and month:
+Per consumer, product, engine, provider and month:
 
+- ``engine``: the engine the jobs ran on (``job_submitted``'s ``engine``;
+  empty for entries written before it was recorded);
 - ``jobs``: jobs the policy allowed that named this provider;
 - ``succeeded``: those whose result was released;
 - ``subjects``: subjects submitted in those jobs (the batch sizes);
 - ``matched``: subjects this provider held (lookups: its PSI matches; cohort
   statistics: the size of the joined cohort, rounded down on the 1-2-5 scale
   by ``cohort_bucket`` — the consumer of a cohort sees noisy, suppressed
-  cells only, so a report must not carry the exact intersection);
+  cells only, so a report must not carry the exact intersection). None
+  (an empty cell) for blind lookups: no ledger entry carries their matches,
+  which stay in the space, so a blind job is priced per subject queried
+  (a bill "per matched subject" on a batch of one would be a membership
+  answer);
 - ``cells_released``: cohort cells released, not suppressed;
 - ``epsilon``: differential-privacy budget spent.
 
@@ -35,6 +41,7 @@ COLUMNS = (
     "month",
     "consumer",
     "product",
+    "engine",
     "provider",
     "jobs",
     "succeeded",
@@ -46,16 +53,20 @@ COLUMNS = (
 )
 
 
+BLIND = "blind_lookup"  # its matches are never counted in the ledger
+
+
 @dataclass
 class UsageRow:
     month: str
     consumer: str
     product: str
+    engine: str
     provider: str
     jobs: int = 0
     succeeded: int = 0
     subjects: int = 0
-    matched: int = 0
+    matched: int | None = 0  # None: a blind lookup's, never counted
     cells_released: int = 0
     epsilon: float = 0.0
     entries: list[int] = field(default_factory=list)
@@ -65,11 +76,12 @@ class UsageRow:
             self.month,
             self.consumer,
             self.product,
+            self.engine,
             self.provider,
             self.jobs,
             self.succeeded,
             self.subjects,
-            self.matched,
+            "" if self.matched is None else self.matched,
             self.cells_released,
             round(self.epsilon, 6),
             " ".join(str(s) for s in sorted(self.entries)),
@@ -98,6 +110,7 @@ class _Job:
     providers: list[str] = field(default_factory=list)
     consumer: str = ""
     product: str = ""
+    engine: str = ""
     month: str = ""
     allowed: bool = False
     subjects: int = 0
@@ -119,6 +132,7 @@ def usage(entries: Iterable[dict[str, Any]], month: str | None = None) -> list[U
         seq = int(e["seq"])
         if kind == "job_submitted":
             job.providers = sorted({n for names in d["providers"].values() for n in names})
+            job.engine = str(d.get("engine") or "")
             job.seqs.append(seq)
         elif kind == "policy_decision":
             job.consumer, job.product = str(d["consumer"]), str(d["product"])
@@ -137,17 +151,20 @@ def usage(entries: Iterable[dict[str, Any]], month: str | None = None) -> list[U
             job.released = True
             job.cells_released = int(d.get("cells", 0)) - int(d.get("suppressed", 0))
             job.seqs.append(seq)
-    rows: dict[tuple[str, str, str, str], UsageRow] = {}
+    rows: dict[tuple[str, str, str, str, str], UsageRow] = {}
     for job in jobs.values():
         if not job.allowed or (month is not None and job.month != month):
             continue
         for provider in job.providers:
-            key = (job.month, job.consumer, job.product, provider)
-            row = rows.setdefault(key, UsageRow(*key))
+            key = (job.month, job.consumer, job.product, job.engine, provider)
+            row = rows.setdefault(key, UsageRow(*key, matched=None if job.engine == BLIND else 0))
             row.jobs += 1
             row.succeeded += int(job.released)
             row.subjects += job.subjects
-            row.matched += job.joined if job.joined is not None else job.matched.get(provider, 0)
+            if row.matched is not None:
+                row.matched += (
+                    job.joined if job.joined is not None else job.matched.get(provider, 0)
+                )
             row.cells_released += job.cells_released
             row.epsilon += job.epsilon
             row.entries += job.seqs

@@ -66,6 +66,8 @@ def decisions(db: sqlite3.Connection, limit: int = 100) -> list[dict[str, Any]]:
                 "job_id": e["job_id"],
                 "consumer": d.get("consumer", ""),
                 "product": d.get("product", ""),
+                # the engine the job was judged to run on (absent before it was recorded)
+                "engine": d.get("engine", ""),
                 "allowed": d.get("decision") == "allow",
                 "reasons": d.get("reasons", []),
                 "policy_versions": d.get("policy_versions", []),

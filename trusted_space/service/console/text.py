@@ -67,6 +67,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "reasons": ("原因", "Reasons"),
     "checks_passed": ("{n} 项检查全部通过", "{n} checks passed"),
     "batch": ("批量", "Batch"),
+    "engine": ("计算方式", "Engine"),
+    "not_counted": (
+        "盲查不计匹配数：匹配情况留在空间内",
+        "not counted for blind lookups: matches stay in the space",
+    ),
     "verified": (
         "账本验证通过：{n} 个条目的链、签名与检查点均一致。",
         "Ledger verified: chain, signatures and checkpoints of {n} entries agree.",
