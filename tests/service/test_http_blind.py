@@ -153,3 +153,50 @@ def test_blind_underwriting_over_http_equals_the_reference(
     code, text = underwrite(dep, data, denied, "--engine", "direct_lookup")
     assert code == 2, text
     assert "requires the blind lookup" in text and not denied.exists()
+
+
+def test_the_engine_route_says_what_the_policies_choose(tmp_path: Path) -> None:
+    """GET /v1/products/{product}/engine: the blind lookup as soon as one
+    owner taking part requires it; every owner when no provider is named."""
+    from fastapi.testclient import TestClient
+
+    from tests.policy_docs import dated_example
+    from trusted_space.service.app import create_app
+    from trusted_space.service.settings import ServiceSettings
+
+    app = create_app(ServiceSettings(workdir=tmp_path / "svc"))
+    space = app.state.space
+    space.add_participant(None, "steward", "steward")
+    key = space.add_participant(None, "insurer", "consumer")
+    space.publish_policy("steward", yaml.safe_dump(dated_example("hospital", lookup="any")))
+    space.publish_policy("steward", yaml.safe_dump(dated_example("cdc")))  # requires blind
+    with TestClient(app) as client:
+
+        def engine(providers: str | None) -> dict[str, object]:
+            params = {} if providers is None else {"providers": providers}
+            r = client.get(
+                "/v1/products/underwriting_score/engine",
+                params=params,
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert r.status_code == 200, r.text
+            body: dict[str, object] = r.json()
+            return body
+
+        both = engine("hospital=hospital;cdc=cdc")
+        assert both["engine"] == "blind_lookup" and both["required_by"] == ["cdc-underwriting"]
+        assert "要求盲查" in str(both["why_zh"]) and "require the blind lookup" in str(
+            both["why_en"]
+        )
+        assert engine("hospital=hospital")["engine"] == "direct_lookup"
+        assert engine(None)["engine"] == "blind_lookup"
+        bad = client.get(
+            "/v1/products/underwriting_score/engine",
+            params={"providers": "hospital"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert bad.status_code == 422
+        unknown = client.get(
+            "/v1/products/no_such_product/engine", headers={"Authorization": f"Bearer {key}"}
+        )
+        assert unknown.status_code == 404

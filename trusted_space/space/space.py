@@ -292,16 +292,17 @@ class Space:
 
     @_locked
     def lookup_engine(
-        self, caller: str, product: str, providers: dict[str, list[str]]
+        self, caller: str, product: str, providers: dict[str, list[str]] | None
     ) -> LookupEngineChoice:
         """The engine the published policies choose for a job of ``product``
-        on ``providers``' data: what a consumer submits when it asks for none."""
+        on ``providers``' data (None or empty: any provider's): what a
+        consumer submits when it asks for none."""
         self._require(caller, "consumer", "steward", "operator")
         try:
             prod = get_product(product)
         except ValueError as exc:
             raise NotFound(str(exc)) from None
-        choice = choose_engine(self.policies.active(prod.name), prod, providers)
+        choice = choose_engine(self.policies.active(prod.name), prod, providers or None)
         return LookupEngineChoice.model_validate(choice.to_dict())
 
     # -- models --------------------------------------------------------------------------
