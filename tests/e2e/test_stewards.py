@@ -30,6 +30,7 @@ from trusted_space.core.errors import (
 from trusted_space.crypto import SigningKey
 from trusted_space.demo import default_model_path
 from trusted_space.nodes.base import appoint_steward
+from trusted_space.product_card import build_card
 from trusted_space.protocol.messages import JobSpec
 from trusted_space.space.space import Space, SpaceConfig
 
@@ -171,6 +172,10 @@ def test_a_two_owner_policy_is_not_in_force_until_the_other_steward_approves(
     assert entries[1].details["approved"] == ["cdc"]
     assert entries[1].details["state"] == "published"
     assert stage.space.ledger.verify() == len(list(stage.space.ledger.entries()))
+    # The product card's lineage points at both, and shows the version in force.
+    card = build_card(stage.root, "underwriting_score")
+    assert {e.seq for e in entries} <= set(card["lineage"]["policy_entries"])
+    assert ("joint-underwriting", "published") in {(p["id"], p["state"]) for p in card["policies"]}
 
 
 def test_publishing_the_same_version_again_is_the_other_stewards_approval(stage: Stage) -> None:
