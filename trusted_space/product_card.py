@@ -118,7 +118,7 @@ def _lineage(
     policy_seqs = [
         e["seq"]
         for e in entries
-        if e["kind"] in ("policy_published", "policy_retired")
+        if e["kind"] in ("policy_published", "policy_approved", "policy_retired")
         and (e.get("details") or {}).get("product", product) == product
     ]
     return {

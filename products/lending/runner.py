@@ -24,7 +24,7 @@ from policies.model import load_policy
 from products.lending import TENDER_LENDING
 from trusted_space.core.errors import InputError
 from trusted_space.core.outputs import write_csv_atomic
-from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
 
 BANK = "bank"
@@ -164,7 +164,7 @@ def run_lending(
             for node in nodes.values():
                 node.offer_datasets()
         if policies:
-            steward = deployment.steward()
+            steward = deployment.steward(governs=policy_owners(policies))
             for policy in policies:
                 steward.publish(policy)
         bank = deployment.consumer(consumer)

@@ -22,6 +22,7 @@ from policies.explain import explain_job
 from policies.model import parse_policy
 from policies.obligations import Obligations
 from products.registry import get_product
+from tests.stewards import add_steward
 from trusted_space.core.clock import CHINA
 from trusted_space.demo import default_model_path
 from trusted_space.protocol.messages import JobSpec
@@ -246,7 +247,7 @@ def test_explain_decides_as_the_gate_does(
 ) -> None:
     product = docs[0]["product"]
     space = Space(tmp_path / "space", SpaceConfig(require_policy=True))
-    space.add_participant(None, "steward", "steward")
+    add_steward(space, "steward", {o for doc in docs for o in doc["owners"]})
     for doc in docs:
         space.publish_policy("steward", json.dumps(doc, default=str))
     outcomes = set()

@@ -184,7 +184,9 @@ HELP: dict[str, dict[str, str]] = {
     "ROLE=NAME of a provider (default: each role's own name).": {
         "zh-CN": "数据提供方的 ROLE=NAME（默认：与角色同名）。"
     },
-    "Count quotas from this space's ledger.": {"zh-CN": "按此空间的账本统计配额。"},
+    "Count quotas from this space's ledger; leave out versions it holds but has not put in force.": {
+        "zh-CN": "按此空间的账本统计配额；该空间中未生效（待批准、已被取代或已停用）的版本不参与判断。"
+    },
     "A consent evidence reference the job carries.": {"zh-CN": "任务携带的同意凭证编号。"},
     "Print the policy as ODRL 2.2 JSON-LD.": {"zh-CN": "以 ODRL 2.2 JSON-LD 格式输出策略。"},
     "Policy file.": {"zh-CN": "策略文件。"},
@@ -194,9 +196,15 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "策略所管辖数据的提供方（其标识）。"
     },
     "Print the policy document's JSON Schema.": {"zh-CN": "输出策略文档的 JSON Schema。"},
-    "Publish policies to an embedded space (a new version supersedes the old).": {
-        "zh-CN": "向嵌入式空间发布策略（新版本取代旧版本）。"
+    "Publish policies to an embedded space (a new version supersedes the old). Every party is in this process, so each owner the files name appoints the steward first, as an owner's signed appointment does in a service.": {
+        "zh-CN": "向嵌入式空间发布策略（新版本取代旧版本）。\n\n各方都在本进程中，因此文件中的每个数据方先任命该数据管理员，如同在服务部署中数据方签名任命一样。",
+        "en": "Publish policies to an embedded space (a new version supersedes the old).\n\nEvery party is in this process, so each owner the files name appoints the\nsteward first, as an owner's signed appointment does in a service.",
     },
+    "Approve a pending policy version for the owners that appointed the steward.": {
+        "zh-CN": "代表任命该数据管理员的数据方，批准一个待批准的策略版本。"
+    },
+    "The policy id to approve.": {"zh-CN": "要批准的策略标识。"},
+    "The version to approve.": {"zh-CN": "要批准的版本号。"},
     "Policy files to publish.": {"zh-CN": "要发布的策略文件。"},
     "The embedded space's folder.": {"zh-CN": "嵌入式空间的目录。"},
     "The steward's participant id.": {"zh-CN": "数据管理员的参与方标识。"},
@@ -303,10 +311,18 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "运维：运维人员的命令，在空间所在机器上运行。",
         "en": "Admin: the operator's commands, run on the space's machine.",
     },
-    "添加参与方: add a participant and print its new API key once (only its hash is kept).": {
-        "zh-CN": "添加参与方：添加参与方并一次性输出其新的 API 密钥（只保存其哈希）。",
-        "en": "Add participant: add a participant and print its new API key once (only its hash is kept).",
+    "添加参与方: add a participant and print its new API key once (only its hash is kept). A steward needs --appointment from each owner it is to govern.": {
+        "zh-CN": "添加参与方：添加参与方并一次性输出其新的 API 密钥（只保存其哈希）。\n\n添加数据管理员时，它所管理的每个数据方都须提供 --appointment。",
+        "en": "Add participant: add a participant and print its new API key once (only its hash is kept).\n\nA steward needs --appointment from each owner it is to govern.",
     },
+    "An owner's signed appointment of this steward, from tspace client appoint-steward (repeatable: one per owner it governs).": {
+        "zh-CN": "数据方对该数据管理员的签名任命，由 tspace client appoint-steward 生成（可重复：所管理的每个数据方一份）。"
+    },
+    "任命管理员: bind an existing steward to more owners, by their signed appointments.": {
+        "zh-CN": "任命管理员：凭数据方的签名任命，让已有的数据管理员管理更多数据方。",
+        "en": "Appoint steward: bind an existing steward to more owners, by their signed appointments.",
+    },
+    "The steward to bind to more owners.": {"zh-CN": "要增加所管理数据方的数据管理员。"},
     "Participant id, e.g. hospital-a.": {"zh-CN": "参与方标识，例如 hospital-a。"},
     "provider, consumer, steward or operator.": {
         "zh-CN": "provider（提供方）、consumer（使用方）、steward（管理员）或 operator（运维）。"
@@ -358,6 +374,17 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "请求方节点的目录（密钥、任务文件）。"
     },
     "Steward: publish policies to a space.": {"zh-CN": "数据管理员：向空间发布策略。"},
+    "Steward: approve a pending policy version for the owners that appointed you.": {
+        "zh-CN": "数据管理员：代表任命您的数据方，批准一个待批准的策略版本。"
+    },
+    "Owner: sign your appointment of a steward, for the operator to add it with.": {
+        "zh-CN": "数据方：签署对数据管理员的任命，交给运营方据此添加该管理员。"
+    },
+    "The steward to appoint for your data.": {"zh-CN": "要为您的数据任命的数据管理员。"},
+    "Your provider node's folder (its signing key).": {
+        "zh-CN": "您的提供方节点目录（其中有签名密钥）。"
+    },
+    "Where to write the signed appointment (JSON).": {"zh-CN": "签名任命（JSON）的输出路径。"},
     "Policy files.": {"zh-CN": "策略文件。"},
     "Steward: publish a model file; policies pin it by SHA-256.": {
         "zh-CN": "数据管理员：发布模型文件；策略以 SHA-256 锁定模型。"

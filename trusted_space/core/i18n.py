@@ -222,6 +222,73 @@ MESSAGES: dict[str, dict[str, str]] = {
     "policy.invalid": {"zh-CN": "{file}：{n} 处错误", "en": "{file}: {n} errors"},
     "policy.published": {"zh-CN": "已发布 {file}（{hash}…）", "en": "Published {file} ({hash}…)"},
     "policy.retired": {"zh-CN": "已停用策略 {id}", "en": "Retired policy {id}"},
+    "policy.pending": {
+        "zh-CN": "{id} 第 {version} 版待批准，尚未生效：还需 {awaiting} 的数据管理员批准",
+        "en": "{id} v{version} is pending and not in force: it awaits the approval of "
+        "the steward of {awaiting}",
+    },
+    "policy.approved": {
+        "zh-CN": "已批准 {id} 第 {version} 版（代表 {owners}）",
+        "en": "Approved {id} v{version} (for {owners})",
+    },
+    "policy.in_force": {"zh-CN": "{id} 第 {version} 版已生效", "en": "{id} v{version} is in force"},
+    "policy.not_in_force": {
+        "zh-CN": "{file}：{id} 第 {version} 版在该空间中状态为 {state}，未生效，不参与判断",
+        "en": "{file}: {id} v{version} is {state} in that space, not in force: left out",
+    },
+    "steward.appointed": {
+        "zh-CN": "已写出 {owner} 对数据管理员 {steward} 的签名任命：{path}",
+        "en": "Wrote {owner}'s signed appointment of steward {steward}: {path}",
+    },
+    "steward.bound": {
+        "zh-CN": "数据管理员 {steward} 现管理：{owners}",
+        "en": "Steward {steward} now governs: {owners}",
+    },
+    "steward.not_governing": {
+        "zh-CN": "{steward} 不是 {policy} 的数据方（{owners}）任命的数据管理员；"
+        "数据管理员只能发布、替换、停用或批准任命了它的数据方的策略",
+        "en": "{steward} was appointed by none of the owners of {policy} ({owners}); "
+        "a steward publishes, supersedes, retires or approves only the policies of "
+        "owners that appointed it",
+    },
+    "steward.not_superseding": {
+        "zh-CN": "{policy} 属于 {owners}；{steward} 不是其中任何一方任命的数据管理员，"
+        "不能发布它的新版本",
+        "en": "{policy} belongs to {owners}; {steward} was appointed by none of them, "
+        "so it cannot publish a new version of it",
+    },
+    "appointment.missing": {
+        "zh-CN": "添加数据管理员 {steward} 需要它所管理的每个数据方的签名任命（--appointment），"
+        "运营方不能单独指定",
+        "en": "adding steward {steward} needs a signed appointment from each owner it is to "
+        "govern (--appointment); the operator alone cannot make one",
+    },
+    "appointment.other_steward": {
+        "zh-CN": "该任命是 {owner} 对 {named} 的任命，不是对 {steward} 的",
+        "en": "the appointment is {owner}'s of {named}, not of {steward}",
+    },
+    "appointment.not_a_steward": {
+        "zh-CN": "{name} 是 {role}，任命只能给数据管理员",
+        "en": "{name} is a {role}; only a steward can be appointed",
+    },
+    "appointment.unknown_owner": {
+        "zh-CN": "{owner} 不是已登记签名密钥的数据提供方，无法核验其任命",
+        "en": "{owner} is not a provider with a registered signing key: its appointment "
+        "cannot be checked",
+    },
+    "appointment.other_space": {
+        "zh-CN": "{owner} 对 {steward} 的任命是给另一个空间的（{space}）",
+        "en": "{owner}'s appointment of {steward} is for another space ({space})",
+    },
+    "appointment.bad_signature": {
+        "zh-CN": "{owner} 对 {steward} 的任命没有 {owner} 登记的签名密钥的有效签名",
+        "en": "{owner}'s appointment of {steward} is not signed by {owner}'s registered key",
+    },
+    "appointment.not_owner_node": {
+        "zh-CN": "{path} 中的签名密钥不是 {owner} 在空间登记的密钥；请用 {owner} 节点自己的目录",
+        "en": "the signing key in {path} is not the one {owner} registered with the space; "
+        "use {owner}'s own node folder",
+    },
     "ledger.ok": {
         "zh-CN": "账本完好：{count} 条记录，{checkpoints} 个检查点（{suite} 算法套件）",
         "en": "Ledger intact: {count} entries, {checkpoints} checkpoints ({suite} suite)",
@@ -309,7 +376,12 @@ def language() -> str:
 
 
 def t(key: str, **values: object) -> str:
-    text = MESSAGES[key][language()]
+    return text_in(language(), key, **values)
+
+
+def text_in(lang: str, key: str, **values: object) -> str:
+    """A message in ``lang`` (zh-CN when ``lang`` is neither language)."""
+    text = MESSAGES[key][lang if lang in LANGUAGES else "zh-CN"]
     return text.format(**values) if values else text
 
 

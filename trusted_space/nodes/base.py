@@ -13,7 +13,7 @@ from pathlib import Path
 from trusted_space.core.errors import Conflict, NotFound, TspaceError
 from trusted_space.core.failures import failure_code
 from trusted_space.core.timing import StageTimer
-from trusted_space.crypto import CryptoSuite
+from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.crypto.keyfiles import load_or_create_sealing_key, load_or_create_signing_key
 from trusted_space.ledger.checkpoints import NodeCheckpoints
 from trusted_space.ledger.ledger import step_digest
@@ -22,9 +22,11 @@ from trusted_space.protocol.messages import (
     ParticipantKeys,
     ResultOutcome,
     Role,
+    StewardAppointment,
     Task,
     TaskResult,
     TaskResultPayload,
+    appointment_digest,
 )
 
 log = logging.getLogger("tspace.node")
@@ -32,6 +34,14 @@ log = logging.getLogger("tspace.node")
 # For fault tests only: a node holds forever, after doing a task of this kind
 # and before posting its result, so a test can kill it at that exact step.
 TEST_ONLY_HOLD = "TSPACE_TEST_ONLY_HOLD_AFTER"
+
+
+def appoint_steward(
+    suite: CryptoSuite, key: SigningKey, owner: str, steward: str, space: str
+) -> StewardAppointment:
+    """An owner's appointment of ``steward``, signed with the owner's key."""
+    signature = key.sign(appointment_digest(suite, owner, steward, space))
+    return StewardAppointment(owner=owner, steward=steward, space=space, signature=signature.hex())
 
 
 class Node(ABC):
@@ -60,6 +70,13 @@ class Node(ABC):
             signing_key=self.signing_key.public_bytes().hex(),
             sealing_key=self.sealing_key.public_bytes().hex(),
         )
+
+    def appoint_steward(self, steward: str, space: str) -> StewardAppointment:
+        """This owner's signed consent that ``steward`` governs its policies
+        in the space whose ledger key has the fingerprint ``space``
+        (``whoami()["space"]``). Hand it to the operator, who adds the
+        steward with it."""
+        return appoint_steward(self.suite, self.signing_key, self.name, steward, space)
 
     @abstractmethod
     def handle(self, task: Task) -> TaskResultPayload:
