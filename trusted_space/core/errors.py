@@ -59,6 +59,7 @@ class InputError(TspaceError):
 
     def __init__(self, message: str, location: Location | None = None) -> None:
         self.location = location
+        self.reason = message  # without the location, for a report that has its own columns
         super().__init__(f"{location}: {message}" if location else message)
 
 
