@@ -123,7 +123,7 @@ def test_a_missing_path_is_one_line_naming_the_option(
 # space it calls. Everything else is the same option with the same default.
 EMBEDDED_ONLY = {
     "--hospital", "--cdc-reports", "--cdc-registry", "--tenders", "--rates", "--policy",
-    "--consumer", "--suite", "--ray", "--workdir",
+    "--consumer", "--suite", "--ray", "--workdir", "--default-scheme",
 }  # fmt: skip
 CLIENT_ONLY = {"--space", "--api-key-file", "--workdir", "--patience"}  # patience: network waits
 # --model: embedded, the product's own model file; over HTTP, the model the

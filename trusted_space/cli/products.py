@@ -166,6 +166,15 @@ def lend(
         INPUT,
     ] = None,
     features: Features = None,
+    default_scheme: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--default-scheme",
+            help="CENTRE=SCHEME: the scheme of ids a centre's publisher writes without one "
+            "(as `tspace load --mapping` declares it; CENTRE is the node name tspace prints). "
+            "Repeatable.",
+        ),
+    ] = None,
     suite: Suite = "default",
     ray: Ray = None,
     allow_future: AllowFuture = False,
@@ -187,11 +196,25 @@ def lend(
             policies=policy or [],
             rates=rates,
             features=feature_list(features),
+            default_schemes=scheme_pairs(default_scheme or []),
             suite=suite,
         )
         print_load_summaries(wd, run.quality)
     warn_stale(day, run.newest)
     report_features(run.rows, run.duties, out)
+
+
+def scheme_pairs(values: list[str]) -> dict[str, str]:
+    """``CENTRE=SCHEME`` options as a mapping; a malformed one is an input error."""
+    from trusted_space.core.errors import InputError
+
+    pairs: dict[str, str] = {}
+    for value in values:
+        centre, sep, scheme = value.partition("=")
+        if not sep or not centre.strip() or not scheme.strip():
+            raise InputError(t("lend.default_scheme_form", value=value))
+        pairs[centre.strip()] = scheme.strip()
+    return pairs
 
 
 @errors

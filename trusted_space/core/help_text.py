@@ -75,6 +75,12 @@ HELP: dict[str, dict[str, str]] = {
     },
     "Where to write features.csv.": {"zh-CN": "features.csv 的输出路径。"},
     "The bank's participant id.": {"zh-CN": "银行的参与方标识。"},
+    "CENTRE=SCHEME: the scheme of ids a centre's publisher writes without one "
+    "(as `tspace load --mapping` declares it; CENTRE is the node name tspace prints). "
+    "Repeatable.": {
+        "zh-CN": "中心=编码方案：某交易中心的发布方未写编码方案时其 ID 所用的方案"
+        "（与 `tspace load --mapping` 的声明相同；中心即 tspace 打印的节点名）。可重复。"
+    },
     "Currency rate table (currency,base_currency,rate); never guessed.": {
         "zh-CN": "汇率表（列 `currency,base_currency,rate`）；汇率从不猜测。"
     },

@@ -80,6 +80,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "已写出 {path}：找到 {found} 家，未找到 {missing} 家，代码无效 {invalid} 家",
         "en": "Wrote {path}: {found} found, {missing} not found, {invalid} with invalid ids",
     },
+    "lend.default_scheme_form": {
+        "zh-CN": "--default-scheme {value}：应写作 中心=编码方案（如 centre_tw=TW-UBN）",
+        "en": "--default-scheme {value}: expected CENTRE=SCHEME (e.g. centre_tw=TW-UBN)",
+    },
+    "lend.default_scheme_centre": {
+        "zh-CN": "--default-scheme 指定的中心不存在：{names}；本次的中心为：{centres}",
+        "en": "--default-scheme names no centre of this run: {names}; the centres are: {centres}",
+    },
     "cohort.done": {
         "zh-CN": "已写出 {path}：{cells} 个单元格，其中 {suppressed} 个因人数不足被抑制",
         "en": "Wrote {path}: {cells} cells, {suppressed} suppressed under min_count",
