@@ -6,10 +6,10 @@ A task waits for its node; a pull leases it for ``lease_seconds``. A lease
 that runs out without a result means the node died or hung on the task (a
 result, even a late one, ends it): the task is offered again, but once its
 leases have run out ``max_lost_leases`` times (twice) it is not offered
-again: its job fails with ``task_abandoned``, so a task that kills its node
-cannot do so forever. A result must answer a leased task with the kind of result the job's
-engine expects, signed by the node's registered key; the engine then moves
-the job on, in the result's transaction.
+again and its job fails with ``task_abandoned``: a task that kills its node
+cannot do so forever. A result must answer a leased task with the kind of
+result the job's engine expects, signed by the node's registered key; the
+engine then moves the job on, in the result's transaction.
 """
 
 from __future__ import annotations
