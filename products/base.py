@@ -123,7 +123,8 @@ class JoinSpec(Generic[Q]):
 
     # The query document -> the product's query; raises InputError.
     parse_query: Callable[[Any], Q]
-    # The query, the declared domains and the Paillier modulus bits -> the layout.
+    # The query, the declared domains and the Paillier modulus bits -> the layout;
+    # raises InputError for a shape the product does not allow.
     layout: Callable[[Q, Mapping[str, Sequence[str]], int], JoinLayout]
     layout_of: Callable[[CellLayoutSpec], JoinLayout]  # the wire form back to a layout
     # A provider's vectors from its own tables: (connection, role, query,

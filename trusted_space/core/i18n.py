@@ -357,6 +357,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "有效同意 {live} 条，已撤回 {revoked} 条，退出 {opted_out} 人",
         "en": "{live} live consents, {revoked} revoked, {opted_out} opted out",
     },
+    "paillier.too_large": {
+        "zh-CN": "Paillier 公钥模数 {bits} 位，超过上限 {max} 位，已拒绝",
+        "en": "Paillier key of {bits} bits refused: at most {max} are allowed",
+    },
+    "cohort.too_many_months": {
+        "zh-CN": "按月分组的查询最多跨 {max} 个月，此查询跨 {months} 个月（{start} 至 {end}）",
+        "en": "a query grouped by month may span at most {max} months; "
+        "this one spans {months} ({start} to {end})",
+    },
+    "cohort.too_many_cells": {
+        "zh-CN": "一个查询最多 {max} 个单元格，此查询有 {cells} 个（{shape}）",
+        "en": "a query may have at most {max} cells; this one has {cells} ({shape})",
+    },
     "duty.retention": {
         "zh-CN": "义务：评分结果须在 {days} 天内删除",
         "en": "Duty: delete these results within {days} days",

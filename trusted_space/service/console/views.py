@@ -258,9 +258,10 @@ def new_policy(request: Request) -> Response:
 
 @router.post("/policies/check")
 async def check(request: Request) -> Response:
+    # The session before the body: a post without one is not read.
     session = _session(request)
-    form = await _form(request, session)
     fragment = request.headers.get("x-console-fragment") == "1"
+    form = None if session is None else await _form(request, session)
     if session is None or form is None:
         return Response(status_code=401) if fragment else _to_login(request)
     text = form.get("document", "")
@@ -273,7 +274,7 @@ async def check(request: Request) -> Response:
 @router.post("/policies/publish")
 async def publish(request: Request) -> Response:
     session = _session(request)
-    form = await _form(request, session)
+    form = None if session is None else await _form(request, session)
     if session is None or form is None:
         return _to_login(request)
     text = form.get("document", "")
@@ -353,7 +354,7 @@ async def approve(request: Request, policy_id: str, version: int) -> Response:
 @router.post("/policies/{policy_id}/retire")
 async def retire(request: Request, policy_id: str) -> Response:
     session = _session(request)
-    form = await _form(request, session)
+    form = None if session is None else await _form(request, session)
     if session is None or form is None:
         return _to_login(request)
     try:
