@@ -87,6 +87,15 @@ def requested_outputs(policies: Sequence[Path], owners: Sequence[str]) -> list[s
     return allowed
 
 
+def chosen_outputs(asked: Sequence[str]) -> list[str]:
+    """The outputs asked for, in the product's order, with ``visit_found``."""
+    names = [f.name for f in CLAIMS.features]
+    unknown = [o for o in asked if o not in names]
+    if unknown:
+        raise InputError(f"{CLAIMS.name} has no outputs {unknown}; its outputs: {', '.join(names)}")
+    return [n for n in names if n in asked or n == "visit_found"]
+
+
 def claim_rows(
     claims: Sequence[Claim],
     outputs: Sequence[str],
@@ -165,9 +174,7 @@ def run_claims(
     ``outputs``: those the insurer asks for (default: every one the policies
     allow). A denied job raises ``PolicyDenied`` before the hospital computes
     anything and writes no output."""
-    chosen = list(outputs) if outputs else requested_outputs(policies, [HOSPITAL])
-    if "visit_found" not in chosen:
-        chosen = ["visit_found", *chosen]
+    chosen = chosen_outputs(outputs) if outputs else requested_outputs(policies, [HOSPITAL])
     batch = read_claims(claims)
     with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:
         timer = deployment.timer

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from trusted_space.synth import generate_claims, generate_health
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "policies" / "examples" / "claim_verification.hospital.yaml"
 AS_OF = dt.date(2026, 10, 31)
+TSPACE = str(Path(sys.executable).parent / "tspace")
 ALL = ["visit_found", "billed_total", "within_bill", "dx_match", "inpatient_days"]
 BUCKETS = {"billed_total": {"buckets": [0, 1000, 5000, 10000, 50000, 100000]}}
 
@@ -303,3 +306,68 @@ def test_a_denied_job_writes_nothing(data: Path, tmp_path: Path) -> None:
         verify(data, tmp_path / "work", policies=[EXAMPLE], purpose="underwriting")
     assert any("purpose" in r for r in info.value.reasons)
     assert not (tmp_path / "work" / "result.csv").exists()
+
+
+def tspace(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TSPACE, "--lang", "en", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def test_the_cli_writes_the_reference_answers_and_says_what_it_found(
+    data: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "result.csv"
+    hospital = [arg for path in hospital_files(data) for arg in ("--hospital", str(path))]
+    result = tspace(
+        "claims",
+        *hospital,
+        "--claims",
+        str(data / "claims.csv"),
+        "--out",
+        str(out),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--allow-future",
+        "--outputs",
+        "visit_found,within_bill,billed_total",
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = ["visit_found", "billed_total", "within_bill"]
+    expected = reference(data, outputs)
+    with out.open(encoding="utf-8-sig") as fh:
+        lines = list(csv.reader(fh))
+    assert lines[0] == ["claim_ref", "status", "failed_checks", *outputs, "detail"]
+    written = [line[:-1] for line in lines[1:]]
+    assert written == [[_text(c) for c in r.cells(outputs)] for r in expected]
+    counts = {s: sum(r.status == s for r in expected) for s in ("verified", "mismatch")}
+    assert f"{counts['verified']} verified, {counts['mismatch']} mismatched" in result.stdout
+    assert "invalid claims (the detail column" in result.stderr
+    assert "person_id: wrong length 16 (expected 18)" in result.stderr
+    assert "… 2 more in" in result.stderr  # ten named, the rest counted
+
+
+def test_the_cli_refuses_a_denied_job_with_its_reasons(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "result.csv"
+    result = tspace(
+        "claims",
+        "--hospital",
+        str(data / "hospital_visits.csv"),
+        "--claims",
+        str(data / "claims.csv"),
+        "--out",
+        str(out),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--allow-future",
+        "--policy",
+        str(EXAMPLE),
+    )
+    assert result.returncode == 2
+    assert "consent" in result.stderr and not out.exists()
+
+
+def _text(value: object) -> str:
+    if value is True or value is False:
+        return "true" if value else "false"
+    return "" if value is None else str(value)

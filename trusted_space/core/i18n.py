@@ -80,6 +80,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "已写出 {path}：找到 {found} 家，未找到 {missing} 家，代码无效 {invalid} 家",
         "en": "Wrote {path}: {found} found, {missing} not found, {invalid} with invalid ids",
     },
+    "claims.done": {
+        "zh-CN": "已写出 {path}：核验相符 {verified} 件，不符 {mismatch} 件，"
+        "未找到 {not_found} 件，无效 {invalid} 件，无有效同意 {no_consent} 件",
+        "en": "Wrote {path}: {verified} verified, {mismatch} mismatched, {not_found} not found, "
+        "{invalid} invalid, {no_consent} without consent",
+    },
+    "claims.invalid_header": {
+        "zh-CN": "{n} 件理赔申请无效（{path} 的 detail 列写明了行号、字段和原因）：",
+        "en": "{n} invalid claims (the detail column of {path} says where and why):",
+    },
+    "synth.claims": {
+        "zh-CN": "理赔申请 {n} 件（{path}）：{mix}",
+        "en": "{n} claims ({path}): {mix}",
+    },
     "cohort.done": {
         "zh-CN": "已写出 {path}：{cells} 个单元格，其中 {suppressed} 个因人数不足被抑制",
         "en": "Wrote {path}: {cells} cells, {suppressed} suppressed under min_count",
@@ -285,6 +299,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "duty.retention": {
         "zh-CN": "义务：评分结果须在 {days} 天内删除",
         "en": "Duty: delete these results within {days} days",
+    },
+    "duty.retention_claims": {
+        "zh-CN": "义务：核验结果须在 {days} 天内删除",
+        "en": "Duty: delete these answers within {days} days",
     },
     "duty.retention_features": {
         "zh-CN": "义务：特征结果须在 {days} 天内删除",
