@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import logging
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from connectors.identifiers import resident_id_check_char
 from connectors.node_store import NodeStore
 from products.claims.reference import reference_claims
 from products.claims.runner import ClaimRow, run_claims
+from tests.leakcheck import find_canaries, find_in_text
 from trusted_space.core.errors import InputError, PolicyDenied
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_claims, generate_health
@@ -104,6 +106,28 @@ BOUNDARY_CLAIMS: list[tuple[tuple[str, ...], tuple[str, str]]] = [
 ]
 
 
+# Canaries: values that appear nowhere else. The claimant's id, the
+# hospital's, its visits' ids and cost and the claimed amount must appear in
+# no file or log line of the space; the stranger's id (a claimant the
+# hospital does not hold) not even at the hospital.
+CANARY = resident("65010219770707777")
+CANARY_STRANGER = resident("65010219660606666")
+CANARY_HOSPITAL = "HCANARY0001"
+CANARY_VISITS = ("CANARY-VISIT-0001", "CANARY-VISIT-0002")
+CANARY_COST = "98765.43"
+CANARY_CLAIMED = "87654.32"
+CANARY_NEEDLES = [CANARY, CANARY_HOSPITAL, *CANARY_VISITS, CANARY_COST, CANARY_CLAIMED, "8765432"]
+CANARY_VISIT_LINES = (
+    f"{CANARY},{CANARY_VISITS[0]},{CANARY_HOSPITAL},2026-08-01,inpatient,2026-08-09,"
+    f"E11.9,{CANARY_COST}\n"
+    f"{CANARY},{CANARY_VISITS[1]},{CANARY_HOSPITAL},2026-09-01,outpatient,,I10,120.00\n"
+)
+CANARY_CLAIMS = [
+    ("CANARY-CLAIM", CANARY, CANARY_HOSPITAL, "2026-08-01", IN, CANARY_CLAIMED, "E11"),
+    ("CANARY-STRANGER", CANARY_STRANGER, CANARY_HOSPITAL, "2026-08-01", "", "12.34", ""),
+]
+
+
 def claim_line(claim: tuple[str, ...]) -> tuple[str, ...]:
     ref, person, hospital, day, kind, amount, code = claim
     return (ref, person, hospital, f"2026-{day}", kind, amount, code)
@@ -128,9 +152,10 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("claims")
     generate_health(3000, 25, out, applicants=30, end_date=AS_OF)
     generate_claims(out / "hospital_visits.csv", out / "claims.csv", 200, 25)
-    (out / "boundary_visits.csv").write_text(BOUNDARY_VISITS, encoding="utf-8")
+    (out / "boundary_visits.csv").write_text(BOUNDARY_VISITS + CANARY_VISIT_LINES, "utf-8")
     with (out / "claims.csv").open("a", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(claim_line(claim) for claim, _ in BOUNDARY_CLAIMS)
+        csv.writer(fh).writerows(CANARY_CLAIMS)
     return out
 
 
@@ -178,10 +203,35 @@ def open_dir(tmp_path_factory: pytest.TempPathFactory, suite: str) -> Path:
     return tmp_path_factory.mktemp(f"open-{suite}")
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name} {record.getMessage()}")
+
+
 @pytest.fixture(scope="module")
-def open_run(data: Path, open_dir: Path, suite: str):  # type: ignore[no-untyped-def]
-    """Every output, no policy (an open space), the default tolerance of one day."""
-    return verify(data, open_dir, suite=suite)
+def open_story(data: Path, open_dir: Path, suite: str) -> tuple[Any, list[str]]:
+    """Every output, no policy (an open space), the default tolerance of one
+    day; and every log line of the run."""
+    handler = _Collect()
+    root = logging.getLogger()
+    old = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        run = verify(data, open_dir, suite=suite)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old)
+    return run, handler.lines
+
+
+@pytest.fixture(scope="module")
+def open_run(open_story: tuple[Any, list[str]]) -> Any:
+    return open_story[0]
 
 
 def test_every_claim_equals_the_plaintext_reference(data: Path, open_run: Any) -> None:
@@ -221,6 +271,27 @@ def test_the_boundaries_by_hand(open_run: Any) -> None:
     assert rows["BAD-AMOUNT"].detail is not None
     assert rows["BAD-AMOUNT"].detail.column == "claimed_amount"
     assert rows["OTHER-HOSPITAL"].values == {"visit_found": False}
+
+
+def test_canary_values_appear_in_no_file_or_log_line_of_the_space(
+    open_story: tuple[Any, list[str]], open_dir: Path
+) -> None:
+    run, lines = open_story
+    rows = {r.claim_ref: r for r in run.rows}
+    assert rows["CANARY-CLAIM"].status == "verified"
+    assert str(rows["CANARY-CLAIM"].values["billed_total"]) == CANARY_COST
+    assert rows["CANARY-STRANGER"].status == "not_found"
+    space = open_dir / "space"
+    assert (space / "space.sqlite").exists()
+    assert find_canaries(space, [*CANARY_NEEDLES, CANARY_STRANGER]) == []
+    assert lines, "the run logs its steps"
+    assert find_in_text(lines, [*CANARY_NEEDLES, CANARY_STRANGER]) == []
+    # The hospital never receives a claimant it does not hold.
+    hospital = open_dir / "nodes" / "hospital"
+    assert find_canaries(hospital, [CANARY_STRANGER]) == []
+    # The checks can fail: the hospital does hold the canary, the insurer its answer.
+    assert find_canaries(hospital, [CANARY]) != []
+    assert find_canaries(open_dir, ["CANARY-CLAIM"]) != []
 
 
 def test_the_example_policy_releases_flags_and_buckets_to_consenting_claimants(
