@@ -365,6 +365,10 @@ HELP: dict[str, dict[str, str]] = {
     "The insurer's node folder (keys, job files).": {
         "zh-CN": "保险公司节点的目录（密钥、任务文件）。"
     },
+    "快速理赔 over HTTP: the insurer's side; writes the same result.csv as `tspace claims`.": {
+        "zh-CN": "快速理赔（HTTP）：保险公司一侧；写出与 `tspace claims` 相同的 result.csv。",
+        "en": "Fast claims over HTTP: the insurer's side; writes the same result.csv as `tspace claims`.",
+    },
     "信贷特征 over HTTP: the bank's side; writes the same features.csv as `tspace lend`.": {
         "zh-CN": "信贷特征（HTTP）：银行一侧；写出与 `tspace lend` 相同的 features.csv。",
         "en": "Lending features over HTTP: the bank's side; writes the same features.csv as `tspace lend`.",
