@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import logging
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from connectors.node_store import NodeStore
 from products.claims.reference import reference_claims
 from products.claims.runner import ClaimRow, run_claims
 from tests.leakcheck import find_canaries, find_in_text
+from trusted_space.api import ledger_entries, verify_ledger
 from trusted_space.core.errors import InputError, PolicyDenied
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_claims, generate_health
@@ -361,6 +363,32 @@ def test_the_policy_sets_the_date_tolerance(data: Path, tmp_path: Path) -> None:
     assert rows["EDGE-ON"].status == "verified"
     assert rows["EDGE-BEFORE"].status == rows["EDGE-AFTER"].status == "not_found"
     assert rows["NEAR-TIE"].status == "not_found"
+
+    # The ledger records the decision with the tolerance the hospital applied.
+    entries = ledger_entries(tmp_path / "work")
+    (decision,) = [e["details"] for e in entries if e["kind"] == "policy_decision"]
+    assert decision["decision"] == "allow" and decision["product"] == "claim_verification"
+    assert decision["obligations"]["parameters"] == {"date_tolerance_days": 0}
+    assert verify_ledger(tmp_path / "work") == len(entries)
+
+    # The product card shows the setting, what travels sealed, and the usage.
+    card = tspace(
+        "product", "card", "claim_verification", "--workdir", str(tmp_path / "work"),
+        "--format", "json",
+    )  # fmt: skip
+    assert card.returncode == 0, card.stderr
+    got = json.loads(card.stdout)
+    (tolerance,) = got["parameters"]
+    assert tolerance["name"] == "date_tolerance_days" and tolerance["default"] == 1
+    assert tolerance["set_by_policies"] == {"hospital-claims v1": 0}
+    assert [a["name"] for a in got["arguments"]] == [
+        "hospital_id", "visit_date", "visit_type", "claimed_fen", "icd10_category",
+    ]  # fmt: skip
+    sent = sum(r.status != "invalid" for r in run.rows)
+    assert [(u["jobs"], u["subjects"]) for u in got["usage"]] == [(1, sent)]
+    assert not [c for c in (STAY, EDGES, CANARY, CANARY_HOSPITAL) if c in card.stdout]
+    markdown = tspace("product", "card", "claim_verification", "--workdir", str(tmp_path / "work"))
+    assert "## Parameters" in markdown.stdout and "hospital-claims v1: 0" in markdown.stdout
 
 
 def test_a_policy_that_withholds_visit_found_is_refused_before_any_work(
