@@ -131,7 +131,8 @@ def demo(
     suite: Suite = "default",
     ray: Ray = None,
 ) -> None:
-    """演示: generate data, run the underwriting story privately, check it against plaintext."""
+    """演示: generate data, run the underwriting and fast-claims stories privately, check them
+    against plaintext."""
     use_backend(ray)
     from trusted_space.demo import run_demo
 

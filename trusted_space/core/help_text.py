@@ -21,9 +21,9 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "界面语言：zh-CN 或 en（默认 zh-CN，或取 TSPACE_LANG）。"
     },
     "Print the version.": {"zh-CN": "显示版本号。"},
-    "演示: generate data, run the underwriting story privately, check it against plaintext.": {
-        "zh-CN": "演示：生成模拟数据，以隐私计算方式跑通核保评分全流程，并与明文参照核对。",
-        "en": "Demo: generate data, run the underwriting story privately, check it against plaintext.",
+    "演示: generate data, run the underwriting and fast-claims stories privately, check them against plaintext.": {
+        "zh-CN": "演示：生成模拟数据，以隐私计算方式跑通核保评分与快速理赔全流程，并与明文参照核对。",
+        "en": "Demo: generate data, run the underwriting and fast-claims stories privately, check them against plaintext.",
     },
     "Synthetic population size.": {"zh-CN": "模拟人口规模。"},
     "Applicants in the batch (default min(1000, people/10)).": {

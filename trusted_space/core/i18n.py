@@ -51,6 +51,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "全部 {n} 个评分与明文参照一致（误差 ≤ {tol}）",
         "en": "All {n} scores match the plaintext reference (within {tol})",
     },
+    "check.claims_ok": {
+        "zh-CN": "全部 {n} 件理赔申请的核验结果与明文参照一致",
+        "en": "All {n} claims' answers match the plaintext reference",
+    },
+    "check.claims_mismatch": {
+        "zh-CN": "{n} 件理赔申请的核验结果与明文参照不一致",
+        "en": "{n} claims' answers differ from the plaintext reference",
+    },
+    "demo.claims_title": {
+        "zh-CN": "tspace 演示：快速理赔核验",
+        "en": "tspace demo: fast claims verification",
+    },
+    "table.status": {"zh-CN": "核验结果", "en": "Status"},
+    "table.claims": {"zh-CN": "件数", "en": "Claims"},
     "check.mismatch": {
         "zh-CN": "{n} 个评分与明文参照不一致",
         "en": "{n} scores differ from the plaintext reference",
