@@ -55,8 +55,11 @@ SELECT
         WHEN hid IS NULL OR length(hid) > 256 THEN 'hospital_id'
         WHEN vtype IS NOT NULL AND vtype NOT IN ('outpatient', 'inpatient', 'emergency')
             THEN 'visit_type'
-        WHEN code IS NOT NULL AND NOT regexp_full_match(
-            code, '[A-Z][0-9]{{2}}(\\.?[0-9A-Z]{{1,8}})?[+*]?') THEN 'icd10'
+        WHEN code IS NOT NULL AND NOT CASE
+            WHEN contains(code, '.')
+                THEN regexp_full_match(code, '[A-Z][0-9]{{2}}\\.[0-9A-Z]{{1,8}}[+*]?')
+            ELSE regexp_full_match(code, '[A-Z][0-9]{{2}}([0-9A-Z]{{1,8}}[+*]?)?')
+        END THEN 'icd10'
         WHEN NOT regexp_full_match(coalesce(day_text, ''), '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')
             OR TRY_CAST(day_text AS DATE) IS NULL
             OR year(TRY_CAST(day_text AS DATE)) NOT BETWEEN 1900 AND 2100 THEN 'visit_date'

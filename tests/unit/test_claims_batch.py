@@ -116,3 +116,50 @@ def test_a_bad_file_is_one_error_naming_where(
         read_claims(path)
     assert str(path) in str(info.value)
     assert info.value.location is not None and info.value.location.row == where
+
+
+TRICKY = {
+    "icd10": ["E11+", "E119+", "e11.9*", "E11.", "E11", "E1.19", "E11*", " e 119 ", "Z"],
+    "claimed_amount": ["1,000.5", "0.001", "00.10", "1e3", " 7 ", "-0", "12.", ".5"],
+    "visit_date": ["2026-3-02", "2026-02-29", "2024-02-29", " 2026-03-02 ", "2101-01-01"],
+    "visit_type": ["INPATIENT", " emergency ", "day", ""],
+    "person_id": [f" {PERSON_X[:-1].lower()}x", PERSON_X + "0", "１" + PERSON[1:]],
+}
+
+
+@pytest.mark.parametrize("column", sorted(TRICKY))
+def test_the_reference_refuses_exactly_what_the_reader_refuses(tmp_path: Path, column: str) -> None:
+    """The plaintext reference checks the claims file with its own SQL: on
+    every tricky value both must say the same (valid or invalid)."""
+    import csv
+
+    from products.claims.reference import reference_claims
+
+    good = {
+        "person_id": PERSON,
+        "hospital_id": "H1",
+        "visit_date": "2026-03-02",
+        "visit_type": "",
+        "claimed_amount": "10",
+        "icd10": "",
+    }
+    path = tmp_path / "claims.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["claim_ref", *good])
+        for i, value in enumerate(TRICKY[column]):
+            writer.writerow([f"C{i}", *{**good, column: value}.values()])
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "person_id,visit_id,hospital_id,visit_date,visit_type,discharge_date,icd10,total_cost\n",
+        encoding="utf-8",
+    )
+    reader = [c.valid for c in read_claims(path)]
+    reference = [
+        r.status != "invalid"
+        for r in reference_claims(
+            hospital=[visits], claims=path, as_of=dt.date(2026, 10, 31), outputs=["visit_found"]
+        )
+    ]
+    assert reference == reader
+    assert True in reader and False in reader
