@@ -138,7 +138,7 @@ def _options(*names: str) -> dict[str, object]:
     return {p.opts[0]: (p.default, p.required) for p in command.params if p.opts}
 
 
-@pytest.mark.parametrize("product", ["underwrite", "lend"])
+@pytest.mark.parametrize("product", ["underwrite", "lend", "claims"])
 def test_embedded_and_http_commands_take_the_same_options(product: str) -> None:
     embedded = _options(product)
     client = _options("client", product)

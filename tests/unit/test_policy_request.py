@@ -149,10 +149,24 @@ def _cohort() -> list[Shape]:
     ]
 
 
+def _claims() -> list[Shape]:
+    hospital = {"hospital": "hospital"}
+    flags = ["visit_found", "within_bill", "dx_match", "billed_total"]
+    return [
+        Shape("allowed", "insurer", "claims", 100, hospital, features=flags),
+        Shape("flags only", "insurer", "claims", 100, hospital, features=flags[:3]),
+        Shape("inpatient days too", "insurer", "claims", 100, hospital),
+        Shape("other purpose", "insurer", "underwriting", 100, hospital, features=flags),
+        Shape("other consumer", "bank", "claims", 100, hospital, features=flags),
+        Shape("batch over the limit", "insurer", "claims", 5001, hospital, features=flags),
+    ]
+
+
 SHAPES = {
     "underwriting_score": _underwriting(),
     "tender_lending_features": _lending(),
     "cohort_statistics": _cohort(),
+    "claim_verification": _claims(),
 }
 
 

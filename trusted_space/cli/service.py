@@ -17,6 +17,9 @@ from trusted_space.cli.common import (
     ApiKeyFile,
     Applicants,
     AsOf,
+    ClaimOutputs,
+    ClaimsConsentRefs,
+    ClaimsFile,
     Companies,
     ConsentRefs,
     Features,
@@ -33,8 +36,10 @@ from trusted_space.cli.common import (
     errors,
     feature_list,
     parse_as_of,
+    report_claims,
     report_features,
     report_scores,
+    today,
     use_backend,
 )
 from trusted_space.core.i18n import t
@@ -420,6 +425,47 @@ def client_lend(
     finally:
         transport.close()
     report_features(rows, duties, out)
+
+
+@client.command("claims")
+@errors
+def client_claims(
+    space: SpaceUrl,
+    api_key_file: ApiKeyFile,
+    claims_file: Annotated[Path, ClaimsFile, INPUT],
+    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv."), OUTPUT],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD (default today, China time)."),
+    ] = None,
+    purpose: Purpose = "claims",
+    consent_ref: ClaimsConsentRefs = None,
+    outputs: ClaimOutputs = None,
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="The insurer's node folder (keys, job files)."), OUTPUT
+    ] = Path(".tspace-client"),
+    allow_future: AllowFuture = False,
+    patience: Patience = 60.0,
+) -> None:
+    """快速理赔 over HTTP: the insurer's side; writes the same result.csv as `tspace claims`."""
+    day = parse_as_of(as_of, allow_future) if as_of else today()
+    from products.claims.client import client_claims as run
+
+    transport = client_transport(space, api_key_file, patience)
+    try:
+        rows, duties = run(
+            transport,
+            workdir=workdir,
+            claims=claims_file,
+            purpose=purpose,
+            as_of=day,
+            out=out,
+            outputs=feature_list(outputs),
+            consent_refs=consent_ref or [],
+        )
+    finally:
+        transport.close()
+    report_claims(rows, duties, out)
 
 
 @client.command("cohort")

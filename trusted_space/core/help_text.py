@@ -21,9 +21,9 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "界面语言：zh-CN 或 en（默认 zh-CN，或取 TSPACE_LANG）。"
     },
     "Print the version.": {"zh-CN": "显示版本号。"},
-    "演示: generate data, run the underwriting story privately, check it against plaintext.": {
-        "zh-CN": "演示：生成模拟数据，以隐私计算方式跑通核保评分全流程，并与明文参照核对。",
-        "en": "Demo: generate data, run the underwriting story privately, check it against plaintext.",
+    "演示: generate data, run the underwriting and fast-claims stories privately, check them against plaintext.": {
+        "zh-CN": "演示：生成模拟数据，以隐私计算方式跑通核保评分与快速理赔全流程，并与明文参照核对。",
+        "en": "Demo: generate data, run the underwriting and fast-claims stories privately, check them against plaintext.",
     },
     "Synthetic population size.": {"zh-CN": "模拟人口规模。"},
     "Applicants in the batch (default min(1000, people/10)).": {
@@ -62,6 +62,25 @@ HELP: dict[str, dict[str, str]] = {
     "Purpose of use.": {"zh-CN": "使用目的。"},
     "Evidence reference of the applicants' consent (repeatable); a policy with consent_required needs one.": {
         "zh-CN": "申请人同意的凭证编号（可重复）；要求 consent_required 的策略必须提供。"
+    },
+    "快速理赔: verify an insurer's claims against the hospital's records, privately.": {
+        "zh-CN": "快速理赔：以隐私计算方式，将保险公司的理赔申请与医院记录核对。",
+        "en": "Fast claims: verify an insurer's claims against the hospital's records, privately.",
+    },
+    "A hospital group's visits CSV (canonical columns; repeatable: one group may run several hospitals).": {
+        "zh-CN": "医院集团的就诊记录 CSV（标准列；可重复：一个集团可下辖多家医院）。"
+    },
+    "The insurer's claims: claim_ref,person_id,hospital_id,visit_date,visit_type,claimed_amount,icd10 (visit_type and icd10 may be empty).": {
+        "zh-CN": "保险公司的理赔申请：claim_ref,person_id,hospital_id,visit_date,visit_type,claimed_amount,icd10（visit_type 和 icd10 可以为空）。"
+    },
+    "Evaluation date, YYYY-MM-DD (default today, China time).": {
+        "zh-CN": "评估日期，格式 YYYY-MM-DD（默认今天，北京时间）。"
+    },
+    "Comma-separated outputs: visit_found, billed_total, within_bill, dx_match, inpatient_days (default: all the policies allow).": {
+        "zh-CN": "输出项，以逗号分隔：visit_found、billed_total、within_bill、dx_match、inpatient_days（默认：策略允许的全部）。"
+    },
+    "Evidence reference of the claimants' consent (repeatable); a policy with consent_required needs one.": {
+        "zh-CN": "理赔申请人同意的凭证编号（可重复）；要求 consent_required 的策略必须提供。"
     },
     "信贷特征: a bank's bid-history features per company, from trading centres' OCDS data.": {
         "zh-CN": "信贷特征：根据公共资源交易中心的 OCDS 数据，为银行计算每家企业的投标历史特征。",
@@ -122,9 +141,12 @@ HELP: dict[str, dict[str, str]] = {
     "Replace the target tables instead of adding rows.": {
         "zh-CN": "替换目标表，而不是追加数据行。"
     },
-    "生成模拟数据: write every canonical table as CSV, and OCDS for two trading centres. OUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv and applicants.csv; OUT/tenders holds centre_a/ and centre_b/ (OCDS release packages) and bank_applicants.csv. The same seed writes the same files.": {
-        "zh-CN": "生成模拟数据：把每张标准表写成 CSV，并为两个交易中心写出 OCDS 数据。\n\nOUT 中有 hospital_visits.csv、cdc_case_reports.csv、cdc_chronic_registry.csv 和 applicants.csv；OUT/tenders 中有 centre_a/ 和 centre_b/（OCDS 发布包）以及 bank_applicants.csv。相同的种子写出相同的文件。",
-        "en": "Synthetic data: write every canonical table as CSV, and OCDS for two trading centres.\n\nOUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv\nand applicants.csv; OUT/tenders holds centre_a/ and centre_b/ (OCDS release\npackages) and bank_applicants.csv. The same seed writes the same files.",
+    "生成模拟数据: write every canonical table as CSV, and OCDS for two trading centres. OUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv, applicants.csv and claims.csv (an insurer's claims: honest, inflated, misdated, unknown and invalid); OUT/tenders holds centre_a/ and centre_b/ (OCDS release packages) and bank_applicants.csv. The same seed writes the same files.": {
+        "zh-CN": "生成模拟数据：把每张标准表写成 CSV，并为两个交易中心写出 OCDS 数据。\n\nOUT 中有 hospital_visits.csv、cdc_case_reports.csv、cdc_chronic_registry.csv、applicants.csv 和 claims.csv（保险公司的理赔申请：如实的、虚高的、日期有误的、查无此次就诊的和证件号无效的）；OUT/tenders 中有 centre_a/ 和 centre_b/（OCDS 发布包）以及 bank_applicants.csv。相同的种子写出相同的文件。",
+        "en": "Synthetic data: write every canonical table as CSV, and OCDS for two trading centres.\n\nOUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv,\napplicants.csv and claims.csv (an insurer's claims: honest, inflated, misdated,\nunknown and invalid); OUT/tenders holds centre_a/ and centre_b/ (OCDS release\npackages) and bank_applicants.csv. The same seed writes the same files.",
+    },
+    "Claims in the insurer's claims file (default min(500, people)).": {
+        "zh-CN": "保险公司理赔申请文件中的申请件数（默认 min(500, people)）。"
     },
     "Size of the synthetic population.": {"zh-CN": "模拟人口规模。"},
     "Random seed; the same seed writes the same files.": {
@@ -364,6 +386,10 @@ HELP: dict[str, dict[str, str]] = {
     },
     "The insurer's node folder (keys, job files).": {
         "zh-CN": "保险公司节点的目录（密钥、任务文件）。"
+    },
+    "快速理赔 over HTTP: the insurer's side; writes the same result.csv as `tspace claims`.": {
+        "zh-CN": "快速理赔（HTTP）：保险公司一侧；写出与 `tspace claims` 相同的 result.csv。",
+        "en": "Fast claims over HTTP: the insurer's side; writes the same result.csv as `tspace claims`.",
     },
     "信贷特征 over HTTP: the bank's side; writes the same features.csv as `tspace lend`.": {
         "zh-CN": "信贷特征（HTTP）：银行一侧；写出与 `tspace lend` 相同的 features.csv。",

@@ -51,6 +51,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "全部 {n} 个评分与明文参照一致（误差 ≤ {tol}）",
         "en": "All {n} scores match the plaintext reference (within {tol})",
     },
+    "check.claims_ok": {
+        "zh-CN": "全部 {n} 件理赔申请的核验结果与明文参照一致",
+        "en": "All {n} claims' answers match the plaintext reference",
+    },
+    "check.claims_mismatch": {
+        "zh-CN": "{n} 件理赔申请的核验结果与明文参照不一致",
+        "en": "{n} claims' answers differ from the plaintext reference",
+    },
+    "demo.claims_title": {
+        "zh-CN": "tspace 演示：快速理赔核验",
+        "en": "tspace demo: fast claims verification",
+    },
+    "table.status": {"zh-CN": "核验结果", "en": "Status"},
+    "table.claims": {"zh-CN": "件数", "en": "Claims"},
     "check.mismatch": {
         "zh-CN": "{n} 个评分与明文参照不一致",
         "en": "{n} scores differ from the plaintext reference",
@@ -87,6 +101,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "lend.default_scheme_centre": {
         "zh-CN": "--default-scheme 指定的中心不存在：{names}；本次的中心为：{centres}",
         "en": "--default-scheme names no centre of this run: {names}; the centres are: {centres}",
+    },
+    "claims.done": {
+        "zh-CN": "已写出 {path}：核验相符 {verified} 件，不符 {mismatch} 件，"
+        "未找到 {not_found} 件，无效 {invalid} 件，无有效同意 {no_consent} 件",
+        "en": "Wrote {path}: {verified} verified, {mismatch} mismatched, {not_found} not found, "
+        "{invalid} invalid, {no_consent} without consent",
+    },
+    "claims.invalid_header": {
+        "zh-CN": "{n} 件理赔申请无效（{path} 的 detail 列写明了行号、字段和原因）：",
+        "en": "{n} invalid claims (the detail column of {path} says where and why):",
+    },
+    "synth.claims": {
+        "zh-CN": "理赔申请 {n} 件（{path}）：{mix}",
+        "en": "{n} claims ({path}): {mix}",
     },
     "cohort.done": {
         "zh-CN": "已写出 {path}：{cells} 个单元格，其中 {suppressed} 个因人数不足被抑制",
@@ -373,6 +401,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "duty.retention": {
         "zh-CN": "义务：评分结果须在 {days} 天内删除",
         "en": "Duty: delete these results within {days} days",
+    },
+    "duty.retention_claims": {
+        "zh-CN": "义务：核验结果须在 {days} 天内删除",
+        "en": "Duty: delete these answers within {days} days",
     },
     "duty.retention_features": {
         "zh-CN": "义务：特征结果须在 {days} 天内删除",

@@ -200,6 +200,9 @@ class ComputeFeaturesTask(Message):
     # for this consumer, product and purpose (opted-out subjects always).
     consent_for: str | None = None
     purpose: str = ""
+    # The product parameters the governing policies set (policy obligations);
+    # the provider takes the product's default for any other.
+    parameters: dict[str, int] = {}
 
 
 class ResultReadyTask(Message):
