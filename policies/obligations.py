@@ -5,7 +5,8 @@ Each policy's limits are checked on their own (``policies.constraints``); the
 settings here are not checks but duties the space and the providers carry
 out: the coarsest release transform of each feature, the largest
 ``min_count``, the smallest epsilon cap and budget, the shortest retention,
-and which providers check each subject's consent.
+which providers check each subject's consent, and the strictest setting
+of each product parameter (a date tolerance...).
 
 ``Obligations`` travels as JSON (the decision in the ledger, a job's plan);
 ``to_dict`` writes exactly the form the engine always wrote and ``from_dict``
@@ -20,6 +21,7 @@ from types import MappingProxyType
 from typing import Any, TypeAlias
 
 from policies.model import Buckets, Policy, Rounding
+from products.base import Product
 
 # The wire form of one feature's release transform, as ComputeFeaturesTask carries it.
 TransformDict: TypeAlias = dict[str, float | list[float]]
@@ -83,12 +85,15 @@ class Obligations:
     epsilon_budget: EpsilonBudget | None = None
     retention_days: int | None = None
     consent_owners: tuple[str, ...] = ()  # these providers check each subject's consent
+    # The product parameters the policies set, each at its strictest value.
+    parameters: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     # False only for NO_OBLIGATIONS: no policy set these values.
     from_policies: bool = True
 
     def __post_init__(self) -> None:
         # An immutable copy, whatever mapping the caller passed.
         object.__setattr__(self, "transforms", _frozen(self.transforms))
+        object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
 
     def transforms_for(self, features: Sequence[str]) -> dict[str, TransformDict]:
         """The wire form of the transforms of ``features`` that have one."""
@@ -113,6 +118,8 @@ class Obligations:
             out["retention_days"] = self.retention_days
         if self.consent_owners:
             out["consent_owners"] = list(self.consent_owners)
+        if self.parameters:
+            out["parameters"] = dict(self.parameters)
         return out
 
     @classmethod
@@ -129,15 +136,19 @@ class Obligations:
             epsilon_budget=EpsilonBudget(budget["epsilon"], budget["period"]) if budget else None,
             retention_days=data.get("retention_days"),
             consent_owners=tuple(data.get("consent_owners", ())),
+            parameters={str(k): int(v) for k, v in dict(data.get("parameters", {})).items()},
         )
 
 
 NO_OBLIGATIONS = Obligations(from_policies=False)
 
 
-def merge(policies: Sequence[Policy], features: Sequence[str]) -> Obligations:
+def merge(
+    policies: Sequence[Policy], features: Sequence[str], product: Product | None = None
+) -> Obligations:
     """The most restrictive job-shaping settings of the governing policies
-    for a job computing ``features``."""
+    for a job computing ``features`` (of ``product``, whose parameters say
+    which of several policies' settings is the stricter)."""
     transforms: dict[str, Transform] = {}
     for feature in features:
         steps = [p.output.transforms[feature] for p in policies if feature in p.output.transforms]
@@ -162,6 +173,15 @@ def merge(policies: Sequence[Policy], features: Sequence[str]) -> Obligations:
     privacy = [p.privacy for p in policies if p.privacy is not None]
     strictest = min((q.budget_per_consumer for q in privacy), key=lambda b: b.epsilon, default=None)
     retention = [p.duties.retention_days for p in policies if p.duties is not None]
+    parameters: dict[str, int] = {}
+    for parameter in product.parameters if product is not None else ():
+        set_to = [
+            p.output.parameters[parameter.name]
+            for p in policies
+            if parameter.name in p.output.parameters
+        ]
+        if set_to:
+            parameters[parameter.name] = parameter.strictest(set_to)
     return Obligations(
         transforms=transforms,
         min_count=min_count,
@@ -171,4 +191,5 @@ def merge(policies: Sequence[Policy], features: Sequence[str]) -> Obligations:
         ),
         retention_days=min(retention) if retention else None,
         consent_owners=tuple(sorted({o for p in policies if p.consent_required for o in p.owners})),
+        parameters=parameters,
     )

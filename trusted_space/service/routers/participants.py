@@ -1,11 +1,16 @@
-"""Participants: the operator adds them; each registers its own public keys."""
+"""Participants: the operator adds them; each registers its own public keys.
+
+A steward is added with the signed appointment of each owner it governs
+(``appointments``); the operator cannot make one on its own."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
 
-from trusted_space.protocol.messages import ParticipantKeys, Role
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from trusted_space.protocol.messages import ParticipantKeys, Role, StewardAppointment
 from trusted_space.service.deps import Caller, SpaceDep
 
 router = APIRouter(prefix="/v1/participants", tags=["participants"])
@@ -15,6 +20,18 @@ class ParticipantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     role: Role
+    # A steward: one per owner it governs, each signed by that owner.
+    appointments: Annotated[list[StewardAppointment], Field(max_length=256)] = []
+
+
+class Appointments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    appointments: Annotated[list[StewardAppointment], Field(min_length=1, max_length=256)]
+
+
+class StewardOwners(BaseModel):
+    steward: str
+    owners: list[str]
 
 
 class ParticipantCreated(BaseModel):
@@ -29,16 +46,33 @@ class ParticipantPublic(BaseModel):
     name: str
     role: str
     suite: str
-    # The most bytes a request body may hold: a node sends a larger result in
-    # parts (PUT /v1/tasks/{task_id}/parts).
+    space: str  # the fingerprint of the space's ledger key, which appointments name
+    # The most bytes a result's request body may hold: a node sends a larger
+    # result in parts (PUT /v1/tasks/{task_id}/parts).
     max_body_bytes: int | None = None
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ParticipantCreated)
 def add_participant(body: ParticipantCreate, caller: Caller, space: SpaceDep) -> ParticipantCreated:
-    """Operator: add a participant (or issue another key for one)."""
-    key = space.add_participant(caller, body.name, body.role)
+    """Operator: add a participant (or issue another key for one); a steward
+    with each of its owners' signed appointments."""
+    key = space.add_participant(caller, body.name, body.role, body.appointments)
     return ParticipantCreated(name=body.name, role=body.role, api_key=key)
+
+
+@router.post("/{steward}/appointments", response_model=StewardOwners)
+def appoint_steward(
+    steward: str, body: Appointments, caller: Caller, space: SpaceDep
+) -> StewardOwners:
+    """Operator: bind an existing steward to more owners, by their signed appointments."""
+    owners = space.appoint_steward(caller, steward, body.appointments)
+    return StewardOwners(steward=steward, owners=owners)
+
+
+@router.get("/stewards", response_model=list[StewardOwners])
+def steward_owners(caller: Caller, space: SpaceDep) -> list[StewardOwners]:
+    """Steward or operator: the owners each steward governs."""
+    return [StewardOwners(steward=s, owners=o) for s, o in space.steward_owners(caller).items()]
 
 
 @router.get("/me", response_model=ParticipantPublic)

@@ -269,6 +269,7 @@ class LookupProtocol:
                         subject_count=m.counts[name],
                         consent_for=spec.consumer if name in consent_owners else None,
                         purpose=spec.purpose,
+                        parameters=dict(obligations.parameters),
                     ),
                 )
         self.space.set_step(spec.job_id, "running", "features")
