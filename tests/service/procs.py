@@ -212,10 +212,12 @@ class ServiceDeployment:
         self.read_errors: list[str] = []
         for name in providers:  # every node loaded and offering before anyone asks
             self.wait_for(f"SELECT 1 FROM datasets WHERE provider = '{name}'", timeout=300)
-        # The steward, appointed by every provider (their nodes signed in above).
-        self.keys["steward"] = add_steward(
-            self.url, space_dir, keys, {n: root / "nodes" / n for n in providers}, suite=suite
-        )
+        # The steward, appointed by every provider (their nodes signed in
+        # above); without a provider no one could appoint one.
+        if providers:
+            self.keys["steward"] = add_steward(
+                self.url, space_dir, keys, {n: root / "nodes" / n for n in providers}, suite=suite
+            )
 
     def steward(self, command: str, *args: str) -> None:
         proc = Proc(
