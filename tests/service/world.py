@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -103,8 +104,8 @@ class World:
         ).fetchone()
         self.open_task = row[0]
         client = psi.PsiClient()
-        self.submission = JobSubmission(
-            spec=JobSpec(
+        self.submission = self.insurer.submission(
+            JobSpec(
                 job_id=uuid.uuid4().hex,
                 product="underwriting_score",
                 consumer="insurer",
@@ -117,3 +118,8 @@ class World:
             ),
             psi_request=client.create_request(["11010519491231002X"]),
         )
+
+    def signed(self, **changes: Any) -> JobSubmission:
+        """The world's submission with its spec changed, signed again by the insurer."""
+        spec = self.submission.spec.model_copy(update=changes)
+        return self.insurer.submission(spec, psi_request=self.submission.psi_request)

@@ -110,8 +110,25 @@ class CryptoSuite(ABC):
         return secrets.token_bytes(n)
 
     def fingerprint(self, public_key: bytes) -> str:
-        """A short, readable fingerprint of a public key (first 16 hex digits)."""
-        return self.hash(public_key).hex()[:16]
+        """A readable fingerprint of a public key: the first 128 bits of its
+        hash in eight groups of four hex digits (``3f2a:9c01:...``), long
+        enough that nobody can make a second key with the same one, short
+        enough for a person to read out and compare when pinning it."""
+        digits = self.hash(public_key).hex()[:FINGERPRINT_DIGITS]
+        return ":".join(digits[i : i + 4] for i in range(0, FINGERPRINT_DIGITS, 4))
+
+
+FINGERPRINT_DIGITS = 32
+
+
+def normalise_fingerprint(text: str) -> str:
+    """A fingerprint as a person typed it (any case, with or without ':',
+    '-' or spaces) in the form ``CryptoSuite.fingerprint`` prints; raises
+    ``ValueError`` for anything else."""
+    digits = "".join(c for c in text.strip().lower() if c not in ": -")
+    if len(digits) != FINGERPRINT_DIGITS or any(c not in "0123456789abcdef" for c in digits):
+        raise ValueError(f"a fingerprint is {FINGERPRINT_DIGITS} hex digits, e.g. 3f2a:9c01:...")
+    return ":".join(digits[i : i + 4] for i in range(0, FINGERPRINT_DIGITS, 4))
 
 
 class _Ed25519SigningKey(SigningKey):

@@ -49,6 +49,7 @@ from trusted_space.protocol.messages import (
     JobSubmission,
     ParticipantKeys,
     ResultOutcome,
+    SignedJob,
     Task,
     TaskExchangeReply,
     TaskPayload,
@@ -146,13 +147,27 @@ class Space:
 
     # -- participants --------------------------------------------------------------
     @_locked
-    def add_participant(self, caller: str | None, name: str, role: str) -> str:
-        """Add a participant and return its API key (shown once). ``caller``
-        None is the operator at the space's own console (``tspace admin``)."""
+    def add_participant(
+        self, caller: str | None, name: str, role: str, signing_key: str | None = None
+    ) -> str:
+        """Add a participant and return its API key (shown once); with
+        ``signing_key`` (hex), bind its signing key now. A name that exists is
+        refused (``ParticipantExists``). ``caller`` None is the operator at
+        the space's own console (``tspace admin``)."""
         if caller is not None:
             self.participants.require(caller, "operator")
         with self.store.transaction():
-            return self.participants.add(caller or "admin-console", name, role)
+            return self.participants.add(caller or "admin-console", name, role, signing_key)
+
+    @_locked
+    def rebind_signing_key(self, caller: str | None, name: str, signing_key: str) -> None:
+        """Bind a participant that lost its signing key to a new one (loudly:
+        a ledger entry; nodes that pinned the old key refuse it until a person
+        there pins the new one)."""
+        if caller is not None:
+            self.participants.require(caller, "operator")
+        with self.store.transaction():
+            self.participants.rebind(caller or "admin-console", name, signing_key)
 
     @_locked
     def rotate_key(self, caller: str | None, name: str) -> str:
@@ -418,6 +433,9 @@ class Space:
 
     def privacy_report(self, spec: JobSpec, obligations: Obligations) -> dict[str, Any]:
         return self.jobs.privacy_report(spec, obligations)
+
+    def signed_job(self, spec: JobSpec) -> SignedJob:
+        return self.jobs.signed_job(spec)
 
 
 __all__ = ["Space", "SpaceConfig"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from trusted_space.protocol.messages import ParticipantKeys, Role
 from trusted_space.service.deps import Caller, SpaceDep
@@ -15,14 +17,18 @@ class ParticipantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     role: Role
+    # The participant's public signing key (hex), bound now when given.
+    signing_key: Annotated[str | None, Field(max_length=1024)] = None
 
 
 class ParticipantCreated(BaseModel):
-    """Returned once: the API key is not stored and cannot be shown again."""
+    """Returned once: the API key is not stored and cannot be shown again.
+    ``fingerprint`` is the bound signing key's, for the other parties to pin."""
 
     name: str
     role: Role
     api_key: str
+    fingerprint: str | None = None
 
 
 class ParticipantPublic(BaseModel):
@@ -33,9 +39,14 @@ class ParticipantPublic(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ParticipantCreated)
 def add_participant(body: ParticipantCreate, caller: Caller, space: SpaceDep) -> ParticipantCreated:
-    """Operator: add a participant (or issue another key for one)."""
-    key = space.add_participant(caller, body.name, body.role)
-    return ParticipantCreated(name=body.name, role=body.role, api_key=key)
+    """Operator: add a participant, once (a name that exists is refused, 409)."""
+    key = space.add_participant(caller, body.name, body.role, body.signing_key)  # bad hex: 422
+    fingerprint = (
+        None
+        if body.signing_key is None
+        else space.suite.fingerprint(bytes.fromhex(body.signing_key))
+    )
+    return ParticipantCreated(name=body.name, role=body.role, api_key=key, fingerprint=fingerprint)
 
 
 @router.get("/me", response_model=ParticipantPublic)
@@ -45,12 +56,14 @@ def whoami(caller: Caller, space: SpaceDep) -> ParticipantPublic:
 
 @router.put("/me/keys", status_code=status.HTTP_204_NO_CONTENT)
 def register_keys(keys: ParticipantKeys, caller: Caller, space: SpaceDep) -> Response:
-    """Record (or rotate) the caller's own public signing and sealing keys."""
+    """Record (or rotate) the caller's own public keys, signed by its signing key
+    (a new signing key only with a rotation signed by the one it replaces)."""
     space.register_keys(caller, keys)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/keys", response_model=list[ParticipantKeys])
 def public_keys(caller: Caller, space: SpaceDep) -> list[ParticipantKeys]:
-    """Every participant's public keys: what nodes seal to and verify with."""
+    """Every participant's signed public keys: what nodes check against the keys
+    they pinned, then seal to and verify with."""
     return space.public_keys(caller)
