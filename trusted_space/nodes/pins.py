@@ -38,6 +38,7 @@ log = logging.getLogger("tspace.node")
 
 FIRST_USE = "first_use"
 PERSON = "person"
+VERIFIED_KEPT = 256
 
 
 def _now() -> str:
@@ -52,6 +53,9 @@ class Pins:
         self._pins: dict[str, dict[str, Any]] = (
             read_secret_json(self.path) if self.path.exists() else {}
         )
+        # Statements whose signatures verified, and their signing keys: the
+        # same statement comes with every task (SM2 verifies in pure Python).
+        self._verified: dict[str, list[str]] = {}
 
     def pinned(self) -> dict[str, dict[str, Any]]:
         """Every pin: name -> fingerprint, how it was pinned, serial seen."""
@@ -63,7 +67,13 @@ class Pins:
     def check(self, keys: ParticipantKeys, role: str) -> ParticipantKeys:
         """``keys``, once they are signed by the pinned signing key of their
         participant (pinning it on first use) and announced as ``role``."""
-        chain = signing_chain(self.suite, keys)
+        statement = keys.model_dump_json()
+        chain = self._verified.get(statement)
+        if chain is None:
+            chain = signing_chain(self.suite, keys)
+            if len(self._verified) >= VERIFIED_KEPT:
+                self._verified.pop(next(iter(self._verified)))
+            self._verified[statement] = chain
         if keys.role != role:
             raise UntrustedKey(t("keys.wrong_role", name=keys.name, role=keys.role, expected=role))
         fingerprints = [self.suite.fingerprint(bytes.fromhex(k)) for k in chain]
