@@ -315,3 +315,20 @@ def test_add_participant_prints_the_fingerprint_and_refuses_a_name_twice(
     again = runner.invoke(app, [*args, "--workdir", workdir])
     assert again.exit_code == 2
     assert "exists already" in again.stderr and "tsk_" not in again.stdout
+    lost = suite.new_signing_key().public_bytes()
+    rebound = runner.invoke(
+        app,
+        [
+            "--lang",
+            "en",
+            "admin",
+            "rebind-key",
+            "hospital",
+            "--signing-key",
+            lost.hex(),
+            "--workdir",
+            workdir,
+        ],
+    )
+    assert rebound.exit_code == 0, rebound.output
+    assert "WARNING" in rebound.stderr and suite.fingerprint(lost) in rebound.stderr
