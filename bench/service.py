@@ -42,7 +42,7 @@ from bench.common import emit, machine
 from connectors.applicants import read_applicants
 from connectors.base import LoadOptions
 from tests.policy_docs import dated_example
-from tests.service.procs import Proc, admin_key, free_port, wait_healthy
+from tests.service.procs import Proc, add_steward, admin_key, free_port, wait_healthy
 from trusted_space.crypto import get_suite
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
@@ -117,7 +117,7 @@ def start_service(
     url = f"http://127.0.0.1:{port}"
     keys = root / "keys"
     keys.mkdir()
-    roles = [("hospital", "provider"), ("cdc", "provider"), ("steward", "steward")]
+    roles = [("hospital", "provider"), ("cdc", "provider")]
     key_files = {
         n: admin_key(root / "space", n, r, keys)
         for n, r in [*roles, *[(n, "consumer") for n in names]]
@@ -137,6 +137,13 @@ def start_service(
             for f in files:
                 args += ["--data", str(data / f)]
             procs.append(Proc(root / f"{provider}.log", *args))
+        # The steward, once both nodes registered their keys: appointed by both.
+        probe = HttpTransport(url, key_files["hospital"].read_text().strip())
+        while {k.name for k in probe.participants()} < {"hospital", "cdc"}:
+            time.sleep(0.2)
+        probe.close()
+        nodes_dirs = {p: root / "n" / p for p in ("hospital", "cdc")}
+        key_files["steward"] = add_steward(url, root / "space", keys, nodes_dirs)
         model = default_model_path().read_bytes()
         steward = HttpTransport(url, key_files["steward"].read_text().strip())
         steward.publish_model(model)

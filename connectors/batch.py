@@ -8,6 +8,7 @@ returned as written, for the caller to validate and keep, invalid or not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +42,24 @@ def invalid_detail(row: int, column: str, reason: str | None) -> InvalidId:
 
 def read_batch(path: Path, ref_column: str, id_column: str) -> list[tuple[int, str, str]]:
     """(row, reference, identifier as written) per record, in file order."""
+    return [
+        (row, ref, fields[id_column])
+        for row, ref, fields in read_batch_fields(path, ref_column, (id_column,))
+    ]
+
+
+def read_batch_fields(
+    path: Path, ref_column: str, columns: Sequence[str], optional: Sequence[str] = ()
+) -> list[tuple[int, str, dict[str, str]]]:
+    """(row, reference, {column: value as written}) per record, in file order.
+
+    Every one of ``columns`` must be in the header; an ``optional`` column
+    may be absent, and then reads as empty on every row. Empty cells read
+    as ''. Records and references are checked as ``read_batch`` says."""
     result = read_csv(Path(path))
     where = str(path)
     header = [c for c in result.table.column_names if c != "_row"]
-    for column in (ref_column, id_column):
+    for column in (ref_column, *columns):
         if column not in header:
             raise InputError(
                 f"missing column {column!r} (the file has {', '.join(header)})",
@@ -53,15 +68,20 @@ def read_batch(path: Path, ref_column: str, id_column: str) -> list[tuple[int, s
     if result.malformed:
         row, reason = result.malformed[0]
         raise InputError(reason, Location(where, row, None))
+    n = result.table.num_rows
+    values = {
+        c: result.table.column(c).to_pylist() if c in header else [None] * n
+        for c in (*columns, *optional)
+    }
     seen: dict[str, int] = {}
-    out: list[tuple[int, str, str]] = []
+    out: list[tuple[int, str, dict[str, str]]] = []
     records = zip(
         result.table.column("_row").to_pylist(),
         result.table.column(ref_column).to_pylist(),
-        result.table.column(id_column).to_pylist(),
+        range(n),
         strict=True,
     )
-    for row, ref, raw in records:
+    for row, ref, i in records:
         ref = (ref or "").strip()
         if not ref:
             raise InputError("empty reference", Location(where, row, ref_column))
@@ -72,7 +92,7 @@ def read_batch(path: Path, ref_column: str, id_column: str) -> list[tuple[int, s
                 f"duplicate reference (first at row {seen[ref]})", Location(where, row, ref_column)
             )
         seen[ref] = row
-        out.append((row, ref, raw or ""))
+        out.append((row, ref, {c: v[i] or "" for c, v in values.items()}))
     if not out:
         raise InputError("no rows in the file", Location(where, None, None))
     return out

@@ -409,6 +409,41 @@ class LookupEngine:
         ]
 
 
+@dataclass(frozen=True)
+class ParameterSettings:
+    """The settings of the product's computation this policy fixes (a date
+    tolerance...), and the product's defaults for the others: passed checks
+    that say what the job will compute with, unless a setting is not one
+    the product admits."""
+
+    name = "parameters"
+    settings: Mapping[str, int]
+
+    def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
+        checks = []
+        for parameter in job.product.parameters:
+            if parameter.name in self.settings:
+                value = self.settings[parameter.name]
+                why = parameter.check(value)
+                detail = f"{parameter.name} = {value}, set by the policy"
+                checks.append(Check(self.name, why is None, detail + (f": {why}" if why else "")))
+            else:
+                checks.append(
+                    Check(
+                        self.name,
+                        True,
+                        f"{parameter.name} = {parameter.default}, the product's default "
+                        "(the policy sets none)",
+                    )
+                )
+        unknown = sorted(set(self.settings) - {p.name for p in job.product.parameters})
+        if unknown:
+            checks.append(
+                Check(self.name, False, f"{job.product.name} has no parameters {unknown}")
+            )
+        return checks
+
+
 def constraints_of(
     policy: Policy, product: Product, owner_tables: tuple[str, ...], owner_features: list[str]
 ) -> list[Constraint]:
@@ -443,6 +478,8 @@ def constraints_of(
         )
     out.append(ModelApproved(policy.model.sha256 if policy.model else None))
     out.append(LookupEngine(policy.lookup))
+    if product.parameters or policy.output.parameters:
+        out.append(ParameterSettings(dict(policy.output.parameters)))
     if policy.consent_required:
         out.append(ConsentEvidence())
     return out

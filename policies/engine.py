@@ -78,5 +78,5 @@ def evaluate(policies: Sequence[Policy], job: JobRequest, usage: UsageCounter | 
         allowed=not failed,
         reasons=reasons,
         policy_versions=[f"{p.id}@{p.version}:{p.content_hash()}" for p in used],
-        obligations=merge(used, job.features) if not failed else NO_OBLIGATIONS,
+        obligations=merge(used, job.features, job.product) if not failed else NO_OBLIGATIONS,
     )

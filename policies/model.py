@@ -81,6 +81,9 @@ class Output(Strict):
     features: list[str] | None = None  # None: every feature of the product
     transforms: dict[str, Rounding | Buckets] = {}
     min_count: Annotated[int, Field(ge=0)] = 0
+    # Settings of the product's computation (its ``Product.parameters``, e.g.
+    # a date tolerance in days); an unset one takes the product's default.
+    parameters: dict[str, int] = {}
 
 
 class BatchLimits(Strict):

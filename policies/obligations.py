@@ -5,7 +5,8 @@ Each policy's limits are checked on their own (``policies.constraints``); the
 settings here are not checks but duties the space and the providers carry
 out: the coarsest release transform of each feature, the largest
 ``min_count``, the smallest epsilon cap and budget, the shortest retention,
-which providers check each subject's consent, and the model each owner's
+which providers check each subject's consent, the strictest setting of
+each product parameter (a date tolerance...), and the model each owner's
 policies pin (which that owner's provider checks a score task against).
 
 ``Obligations`` travels as JSON (the decision in the ledger, a job's plan);
@@ -21,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, TypeAlias, TypeVar
 
 from policies.model import Buckets, Policy, Rounding
+from products.base import Product
 
 V = TypeVar("V")
 
@@ -86,6 +88,8 @@ class Obligations:
     epsilon_budget: EpsilonBudget | None = None
     retention_days: int | None = None
     consent_owners: tuple[str, ...] = ()  # these providers check each subject's consent
+    # The product parameters the policies set, each at its strictest value.
+    parameters: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     # owner -> the model (SHA-256) its policies pin: each provider checks a
     # score task's model against its own (issue 22, item 5)
     model_pins: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
@@ -95,6 +99,7 @@ class Obligations:
     def __post_init__(self) -> None:
         # An immutable copy, whatever mapping the caller passed.
         object.__setattr__(self, "transforms", _frozen(self.transforms))
+        object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
         object.__setattr__(self, "model_pins", _frozen(self.model_pins))
 
     def transforms_for(self, features: Sequence[str]) -> dict[str, TransformDict]:
@@ -120,6 +125,8 @@ class Obligations:
             out["retention_days"] = self.retention_days
         if self.consent_owners:
             out["consent_owners"] = list(self.consent_owners)
+        if self.parameters:
+            out["parameters"] = dict(self.parameters)
         if self.model_pins:
             out["model_pins"] = dict(sorted(self.model_pins.items()))
         return out
@@ -138,6 +145,7 @@ class Obligations:
             epsilon_budget=EpsilonBudget(budget["epsilon"], budget["period"]) if budget else None,
             retention_days=data.get("retention_days"),
             consent_owners=tuple(data.get("consent_owners", ())),
+            parameters={str(k): int(v) for k, v in dict(data.get("parameters", {})).items()},
             model_pins={str(k): str(v) for k, v in dict(data.get("model_pins", {})).items()},
         )
 
@@ -145,9 +153,12 @@ class Obligations:
 NO_OBLIGATIONS = Obligations(from_policies=False)
 
 
-def merge(policies: Sequence[Policy], features: Sequence[str]) -> Obligations:
+def merge(
+    policies: Sequence[Policy], features: Sequence[str], product: Product | None = None
+) -> Obligations:
     """The most restrictive job-shaping settings of the governing policies
-    for a job computing ``features``."""
+    for a job computing ``features`` (of ``product``, whose parameters say
+    which of several policies' settings is the stricter)."""
     transforms: dict[str, Transform] = {}
     for feature in features:
         steps = [p.output.transforms[feature] for p in policies if feature in p.output.transforms]
@@ -172,6 +183,15 @@ def merge(policies: Sequence[Policy], features: Sequence[str]) -> Obligations:
     privacy = [p.privacy for p in policies if p.privacy is not None]
     strictest = min((q.budget_per_consumer for q in privacy), key=lambda b: b.epsilon, default=None)
     retention = [p.duties.retention_days for p in policies if p.duties is not None]
+    parameters: dict[str, int] = {}
+    for parameter in product.parameters if product is not None else ():
+        set_to = [
+            p.output.parameters[parameter.name]
+            for p in policies
+            if parameter.name in p.output.parameters
+        ]
+        if set_to:
+            parameters[parameter.name] = parameter.strictest(set_to)
     return Obligations(
         transforms=transforms,
         min_count=min_count,
@@ -181,5 +201,6 @@ def merge(policies: Sequence[Policy], features: Sequence[str]) -> Obligations:
         ),
         retention_days=min(retention) if retention else None,
         consent_owners=tuple(sorted({o for p in policies if p.consent_required for o in p.owners})),
+        parameters=parameters,
         model_pins={o: p.model.sha256 for p in policies if p.model is not None for o in p.owners},
     )

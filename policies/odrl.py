@@ -5,7 +5,8 @@ assignee of one ``use`` permission constrained by purpose, validity window,
 batch size and quotas; a ``never`` column is a prohibition to use it, and any
 other class short of ``plaintext`` a prohibition to distribute the value;
 retention becomes a ``delete`` duty. tspace-specific notions
-(disclosure classes, release transforms, the model pin) are carried as
+(disclosure classes, release transforms, product parameters, the model
+pin) are carried as
 refinements under the ``tspace:`` vocabulary so nothing is lost.
 """
 
@@ -75,6 +76,8 @@ def to_odrl(policy: Policy) -> dict[str, Any]:
     }
     if policy.output.features is not None:
         output["tspace:allowedFeatures"] = policy.output.features
+    if policy.output.parameters:
+        output["tspace:parameters"] = dict(sorted(policy.output.parameters.items()))
     for feature, transform in policy.output.transforms.items():
         key = "tspace:buckets" if isinstance(transform, Buckets) else "tspace:roundTo"
         output.setdefault("tspace:transforms", {})[feature] = {

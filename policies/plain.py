@@ -85,6 +85,10 @@ def describe(policy: Policy, language: str = "zh-CN") -> list[str]:
                 if zh
                 else f"{feature} is released rounded to a multiple of {transform.round_to:g}."
             )
+    for name, value in sorted(policy.output.parameters.items()):
+        out.append(
+            f"计算参数 {name} 取 {value}。" if zh else f"The computation sets {name} to {value}."
+        )
     if policy.output.min_count:
         out.append(
             f"少于 {policy.output.min_count} 人的单元格不予发布。"

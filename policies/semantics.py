@@ -40,6 +40,17 @@ def product_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
                 errors.append(
                     (f"output.transforms.{feature}", f"{product.name} has no such feature")
                 )
+        parameters = output.get("parameters")
+        known = {p.name: p for p in product.parameters}
+        for name, value in parameters.items() if isinstance(parameters, Mapping) else ():
+            where = f"output.parameters.{name}"
+            if name not in known:
+                listed = ", ".join(known) or "none"
+                errors.append((where, f"{product.name} has no such parameter (it has {listed})"))
+                continue
+            why = known[name].check(value)
+            if why is not None:
+                errors.append((where, why))
     columns = data.get("columns")
     for column in columns if isinstance(columns, Mapping) else {}:
         table, _, col = str(column).partition(".")

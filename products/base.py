@@ -123,7 +123,8 @@ class JoinSpec(Generic[Q]):
 
     # The query document -> the product's query; raises InputError.
     parse_query: Callable[[Any], Q]
-    # The query, the declared domains and the Paillier modulus bits -> the layout.
+    # The query, the declared domains and the Paillier modulus bits -> the layout;
+    # raises InputError for a shape the product does not allow.
     layout: Callable[[Q, Mapping[str, Sequence[str]], int], JoinLayout]
     layout_of: Callable[[CellLayoutSpec], JoinLayout]  # the wire form back to a layout
     # A provider's vectors from its own tables: (connection, role, query,
@@ -136,6 +137,55 @@ class JoinSpec(Generic[Q]):
 
 
 EngineName = Literal["direct_lookup", "space_join", "blind_lookup"]
+
+ArgumentKind = Literal["date", "text", "integer"]
+
+
+@dataclass(frozen=True)
+class Argument:
+    """A value the consumer gives with each subject of a lookup (a claim's
+    date, its amount...): sealed with the subject to the provider, so the
+    space never reads it, and a column of the feature SQL's ``subjects``
+    table. ``None`` (a SQL NULL) when the consumer leaves it out, which
+    only an optional argument admits."""
+
+    name: str
+    kind: ArgumentKind
+    required: bool = True
+
+    @property
+    def sql_type(self) -> str:
+        return {"date": "DATE", "text": "VARCHAR", "integer": "BIGINT"}[self.kind]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A whole-number setting of a product's computation that its policies
+    set (a date tolerance...): the feature SQL reads it as ``$name``. Where
+    several policies set it, the stricter value wins: the ``lower`` or the
+    ``higher`` one, as ``stricter`` says; where none does, ``default``."""
+
+    name: str
+    default: int
+    minimum: int
+    maximum: int
+    stricter: Literal["lower", "higher"]
+    label_en: str
+    label_zh: str
+
+    def check(self, value: object) -> str | None:
+        """Why ``value`` is not a setting of this parameter; None when it is."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be a whole number"
+        if not self.minimum <= value <= self.maximum:
+            return f"must lie within {self.minimum}-{self.maximum}"
+        return None
+
+    def strictest(self, values: Sequence[int]) -> int:
+        """The value several policies' settings agree on."""
+        if not values:
+            return self.default
+        return min(values) if self.stricter == "lower" else max(values)
 
 
 @dataclass(frozen=True)
@@ -158,6 +208,10 @@ class Product:
     # Further engines a job may ask for (JobSpec.engine) or a policy may
     # require: underwriting allows the blind lookup besides the direct one.
     also_runs_on: tuple[EngineName, ...] = ()
+    # Lookups: what the consumer sends with each subject (sealed to the
+    # provider), and the settings its policies fix (see Argument, Parameter).
+    arguments: tuple[Argument, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
 
     @property
     def engines(self) -> tuple[EngineName, ...]:
@@ -169,6 +223,16 @@ class Product:
             if r.role == role:
                 return r
         raise KeyError(f"{self.name} has no role {role!r}")
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} has no parameter {name!r}")
+
+    def parameter_values(self, given: Mapping[str, int]) -> dict[str, int]:
+        """Every parameter's value: ``given`` where it sets one, else the default."""
+        return {p.name: given.get(p.name, p.default) for p in self.parameters}
 
     def features_for(self, role: str) -> list[Feature]:
         return [f for f in self.features if f.role == role]
@@ -185,7 +249,8 @@ class Product:
 
     def feature_sql(self, role: str) -> str:
         """The SQL a provider of ``role`` runs. It reads a temporary table
-        ``subjects(handle, subject)`` and the parameter ``$as_of`` and
+        ``subjects(handle, subject)`` (with one more column per argument)
+        and the parameter ``$as_of`` (and one per product parameter) and
         returns one row per handle with every feature of the role."""
         resource = self.role(role).sql_resource
         return resources.files(self.package).joinpath(resource).read_text(encoding="utf-8")

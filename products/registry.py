@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from products.base import Product
+from products.claims import CLAIMS
 from products.cohort import COHORT
 from products.lending import TENDER_LENDING
 from products.underwriting import UNDERWRITING
 
-PRODUCTS: dict[str, Product] = {p.name: p for p in (UNDERWRITING, TENDER_LENDING, COHORT)}
+PRODUCTS: dict[str, Product] = {p.name: p for p in (UNDERWRITING, TENDER_LENDING, COHORT, CLAIMS)}
 
 
 def get_product(name: str) -> Product:

@@ -28,6 +28,17 @@ def dated_example(name: str, **changes: Any) -> dict[str, Any]:
     return doc
 
 
+def joint_example(version: int = 1, **changes: Any) -> dict[str, Any]:
+    """One policy for both owners' data: the hospital's and the CDC's examples merged."""
+    doc = dated_example("hospital", id="joint-underwriting", version=version)
+    cdc = dated_example("cdc")
+    doc["owners"] = ["hospital", "cdc"]
+    doc["columns"] = {**doc["columns"], **cdc["columns"]}
+    doc["output"]["features"] = doc["output"]["features"] + cdc["output"]["features"]
+    doc.update(changes)
+    return doc
+
+
 def exact_cohort_policy(name: str, min_count: int) -> dict[str, Any]:
     """The cohort example of ``name`` (hospital or cdc) with ``min_count``
     everywhere (the strictest applies) and no differential privacy: exact

@@ -8,14 +8,16 @@ space, the providers and the consumer in one process, exactly the messages
 the HTTP service carries) in ``workdir``; after a run the space's ledger and
 usage can be read back from the same folder.
 
-- Data: ``generate_health``, ``generate_tenders`` (synthetic, no real person).
+- Data: ``generate_health``, ``generate_tenders``, ``generate_claims``
+  (synthetic, no real person).
 - Providers: ``load_source`` loads a source into a node and returns its
   ``QualityReport``; ``connector_kinds`` lists the source kinds.
 - Stewards: ``parse_policy``, ``load_policy``, ``policy_problems``,
   ``describe_policy`` (plain words, zh-CN or en), ``explain_job``.
-- Products: ``run_underwriting``, ``run_lending``, ``run_cohort``, each with
-  its plaintext reference (``reference_scores``, ``reference_features``,
-  ``reference_cells``) computed in DuckDB on the same files.
+- Products: ``run_underwriting``, ``run_lending``, ``run_cohort``,
+  ``run_claims``, each with its plaintext reference (``reference_scores``,
+  ``reference_features``, ``reference_cells``, ``reference_claims``)
+  computed in DuckDB on the same files.
 - Governance: ``ledger_entries``, ``verify_ledger``, ``usage_rows``.
 - Plots: ``use_cjk_font`` makes matplotlib draw Chinese titles and labels.
 """
@@ -31,6 +33,8 @@ from policies.explain import explain_job
 from policies.model import Policy, PolicyError, load_policy, parse_policy
 from policies.plain import describe as describe_policy
 from policies.semantics import semantic_errors
+from products.claims.reference import reference_claims
+from products.claims.runner import ClaimRow, ClaimsRun, run_claims
 from products.cohort.query import load_query
 from products.cohort.reference import reference_cells
 from products.cohort.runner import CohortRun, run_cohort
@@ -45,9 +49,11 @@ from trusted_space.demo import default_model_path
 from trusted_space.ledger.ledger import verify_entries
 from trusted_space.ledger.metering import UsageRow, usage
 from trusted_space.space import readonly
-from trusted_space.synth import generate_health, generate_tenders
+from trusted_space.synth import generate_claims, generate_health, generate_tenders
 
 __all__ = [
+    "ClaimRow",
+    "ClaimsRun",
     "CohortRun",
     "FeatureRow",
     "LedgerTampered",
@@ -66,6 +72,7 @@ __all__ = [
     "default_model_path",
     "describe_policy",
     "explain_job",
+    "generate_claims",
     "generate_health",
     "generate_tenders",
     "ledger_entries",
@@ -75,8 +82,10 @@ __all__ = [
     "parse_policy",
     "policy_problems",
     "reference_cells",
+    "reference_claims",
     "reference_features",
     "reference_scores",
+    "run_claims",
     "run_cohort",
     "run_lending",
     "run_underwriting",

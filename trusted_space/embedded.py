@@ -8,10 +8,11 @@ until the job ends.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from connectors.node.provider import ProviderNode
-from trusted_space.core.errors import JobFailed, PolicyDenied
+from trusted_space.core.errors import InputError, JobFailed, PolicyDenied
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import get_suite
 from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PAILLIER_2048, PaillierPreset
@@ -23,6 +24,17 @@ from trusted_space.space.space import Space, SpaceConfig
 from trusted_space.transport.embedded import EmbeddedTransport
 
 MAX_ROUNDS = 50
+
+
+def policy_owners(paths: Iterable[Path]) -> list[str]:
+    """Every owner the policy files name: the owners an embedded run's
+    steward is appointed by before it publishes them."""
+    from policies.model import PolicyError, load_policy
+
+    try:
+        return sorted({o for p in paths for o in load_policy(p).owners})
+    except PolicyError as exc:
+        raise InputError(str(exc)) from None
 
 
 class EmbeddedDeployment:
@@ -75,11 +87,18 @@ class EmbeddedDeployment:
             self.consumers[name] = node
         return self.consumers[name]
 
-    def steward(self, name: str = "steward") -> StewardNode:
+    def steward(self, name: str = "steward", governs: Iterable[str] = ()) -> StewardNode:
+        """The steward ``name``, bound to each owner in ``governs`` by that
+        owner's signed appointment (the owner's provider node, made here if
+        need be, signs it), as a service's operator adds one."""
         node = StewardNode(
             name, self.node_dir(name), EmbeddedTransport(self.space, name), self.suite
         )
-        self.space.register(node.public_keys())
+        space = self.space.fingerprint
+        appointments = [
+            self.provider(owner).appoint_steward(name, space) for owner in sorted(set(governs))
+        ]
+        self.space.register(node.public_keys(), appointments)
         return node
 
     def run_job(self, consumer: ConsumerNode, job_id: str) -> JobStatus:

@@ -51,6 +51,8 @@ def build_card(workdir: Path, product_name: str) -> dict[str, Any]:
                 "stats": d.get("stats", {}),
                 "ledger_seq": e["seq"],
             }
+    records = [r for r in policy_records(workdir) if r.policy.product == product.name]
+    policies_of = [(f"{r.policy.id} v{r.policy.version}", r) for r in records]
     policies = [
         {
             "id": r.policy.id,
@@ -62,8 +64,7 @@ def build_card(workdir: Path, product_name: str) -> dict[str, Any]:
             "plain_zh": describe(r.policy, "zh-CN"),
             "plain_en": describe(r.policy, "en"),
         }
-        for r in policy_records(workdir)
-        if r.policy.product == product.name
+        for r in records
     ]
     return {
         "product": product.name,
@@ -88,6 +89,24 @@ def build_card(workdir: Path, product_name: str) -> dict[str, Any]:
             }
             for f in product.features
         ],
+        # What the consumer sends with each subject (sealed to the provider),
+        # and the settings of the computation the policies fix.
+        "arguments": [
+            {"name": a.name, "kind": a.kind, "required": a.required} for a in product.arguments
+        ],
+        "parameters": [
+            {
+                "name": p.name,
+                "label_zh": p.label_zh,
+                "label_en": p.label_en,
+                "default": p.default,
+                "minimum": p.minimum,
+                "maximum": p.maximum,
+                "stricter": p.stricter,
+                "set_by_policies": _parameter_settings(policies_of, p.name),
+            }
+            for p in product.parameters
+        ],
         "policies": policies,
         "lineage": _lineage(entries, product.name, offers),
         "usage": [
@@ -110,6 +129,15 @@ def build_card(workdir: Path, product_name: str) -> dict[str, Any]:
     }
 
 
+def _parameter_settings(policies: list[tuple[str, Any]], name: str) -> dict[str, int]:
+    """Per published (in force) policy that sets the parameter, its setting."""
+    return {
+        label: int(r.policy.output.parameters[name])
+        for label, r in policies
+        if r.state == "published" and name in r.policy.output.parameters
+    }
+
+
 def _lineage(
     entries: list[dict[str, Any]], product: str, offers: dict[tuple[str, str], dict[str, Any]]
 ) -> dict[str, Any]:
@@ -118,7 +146,7 @@ def _lineage(
     policy_seqs = [
         e["seq"]
         for e in entries
-        if e["kind"] in ("policy_published", "policy_retired")
+        if e["kind"] in ("policy_published", "policy_approved", "policy_retired")
         and (e.get("details") or {}).get("product", product) == product
     ]
     return {
@@ -239,6 +267,44 @@ def render_markdown(card: dict[str, Any], language: str = "zh-CN") -> str:
         out.append(
             f"| `{f['name']}` | {f[f'label_{lang}']} | {f['role']} | {f['combine']} | {reads} |"
         )
+    if card.get("arguments"):
+        names = ", ".join(
+            f"`{a['name']}`" + ("" if a["required"] else h("（可选）", " (optional)"))
+            for a in card["arguments"]
+        )
+        out += [
+            "",
+            h(
+                "使用方随每个对象提交（仅密封给提供方，空间不可读）：",
+                "Sent by the consumer with each subject (sealed to the provider; the "
+                "space cannot read them): ",
+            )
+            + names,
+        ]
+    if card.get("parameters"):
+        out += [
+            "",
+            f"## {h('计算参数', 'Parameters')}",
+            "",
+            "| "
+            + " | ".join(
+                [
+                    h("参数", "Parameter"),
+                    h("名称", "Label"),
+                    h("默认", "Default"),
+                    h("范围", "Range"),
+                    h("策略设定", "Set by policies"),
+                ]
+            )
+            + " |",
+            "|---|---|---:|---|---|",
+        ]
+        for p in card["parameters"]:
+            settings = ", ".join(f"{k}: {v}" for k, v in p["set_by_policies"].items()) or "-"
+            out.append(
+                f"| `{p['name']}` | {p[f'label_{lang}']} | {p['default']} "
+                f"| {p['minimum']}–{p['maximum']} | {settings} |"
+            )
     out += ["", f"## {h('治理策略', 'Governing policies')}", ""]
     for p in card["policies"]:
         out.append(

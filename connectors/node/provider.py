@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from connectors.base import LoadOptions, get_connector
 from connectors.identifiers import company_key_error, resident_id_error
 from connectors.node.blind import BlindProvider
 from connectors.node.join_upload import join_upload
-from connectors.node.snapshots import Snapshots
+from connectors.node.snapshots import Snapshots, query_features
 from connectors.node.task_checks import ApprovedModels, check_task
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
@@ -68,16 +68,21 @@ log = logging.getLogger("tspace.provider")
 
 # The largest batch a cached setup admits; a bigger job needs a new setup.
 DEFAULT_MAX_CLIENT_ITEMS = 10_000
+# The longest text argument a consumer may send with a subject.
+MAX_ARGUMENT_TEXT = 256
 
 Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
 class Subjects:
-    """A compute_features task's opened subjects: (handle, id) kept, handles withheld."""
+    """A compute_features task's opened subjects: (handle, id) kept, handles
+    withheld, and per kept handle the arguments the consumer sent with it
+    (a product with ``arguments`` only)."""
 
     kept: list[tuple[str, str]]
     withheld: list[str]
+    arguments: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 class ProviderNode(Node):
@@ -208,7 +213,9 @@ class ProviderNode(Node):
                 continue
             try:
                 self._check(task)
-                self._feature_product(t)
+                product = self._feature_product(t)
+                if product.arguments or product.parameters:
+                    continue  # its rows depend on the task's own arguments and settings
                 subjects = self._feature_subjects(task.job_id, t)
             except TspaceError:
                 continue
@@ -236,20 +243,47 @@ class ProviderNode(Node):
 
     def _feature_subjects(self, job_id: str, t: ComputeFeaturesTask) -> Subjects:
         """The sealed subjects, split into those kept and those withheld."""
-        subjects = self._open_subjects(job_id, t)
+        subjects, arguments = self._open_subjects(job_id, t)
         today = dt.datetime.now(CHINA).date()
         refused = self.snapshots.withheld(
             [p for _, p in subjects], t.consent_for, t.product, t.purpose, today
         )
+        kept = [(h, p) for h, p in subjects if p not in refused]
         return Subjects(
-            kept=[(h, p) for h, p in subjects if p not in refused],
+            kept=kept,
             withheld=[h for h, p in subjects if p in refused],
+            arguments={h: arguments[h] for h, _ in kept if h in arguments},
         )
 
     def _feature_table(
-        self, product: Product, role: str, as_of: dt.date, handles: list[str], ids: list[str]
+        self,
+        product: Product,
+        role: str,
+        as_of: dt.date,
+        handles: list[str],
+        ids: list[str],
+        found: Subjects | None = None,
+        parameters: Mapping[str, int] | None = None,
     ) -> pa.Table:
-        return self.snapshots.feature_rows(product, role, as_of, handles, ids)
+        if not (product.arguments or product.parameters):
+            return self.snapshots.feature_rows(product, role, as_of, handles, ids)
+        # Rows that depend on each subject's arguments and the job's settings
+        # answer this task alone: no snapshot holds them.
+        given = found.arguments if found is not None else {}
+        columns = {
+            a.name: pa.array([given[h][a.name] for h in handles], _ARROW_TYPES[a.kind])
+            for a in product.arguments
+        }
+        return query_features(
+            self.store.con,
+            product,
+            role,
+            as_of,
+            handles,
+            ids,
+            arguments=columns,
+            parameters=product.parameter_values(parameters or {}),
+        )
 
     @staticmethod
     def _feature_product(t: ComputeFeaturesTask) -> Product:
@@ -262,6 +296,10 @@ class ProviderNode(Node):
         offered = {f.name for f in product.features_for(t.role)}
         if not t.features or not set(t.features) <= offered:
             raise ProtocolError(f"{t.role} computes only {sorted(offered)} for {product.name}")
+        known = {p.name: p for p in product.parameters}
+        for name, value in t.parameters.items():
+            if name not in known or known[name].check(value) is not None:
+                raise ProtocolError(f"{product.name} has no setting {name}={value}")
         return product
 
     def _compute_features(
@@ -276,7 +314,13 @@ class ProviderNode(Node):
         if prefetched is None:
             found = self._feature_subjects(job_id, t)
             table = self._feature_table(
-                product, t.role, t.as_of, [h for h, _ in found.kept], [p for _, p in found.kept]
+                product,
+                t.role,
+                t.as_of,
+                [h for h, _ in found.kept],
+                [p for _, p in found.kept],
+                found,
+                t.parameters,
             )
         else:
             found, table = prefetched
@@ -337,17 +381,28 @@ class ProviderNode(Node):
             out[name] = decimal
         return out
 
-    def _open_subjects(self, job_id: str, t: ComputeFeaturesTask) -> list[tuple[str, str]]:
+    def _open_subjects(
+        self, job_id: str, t: ComputeFeaturesTask
+    ) -> tuple[list[tuple[str, str]], dict[str, dict[str, object]]]:
+        """(handle, id) per sealed subject, and per handle the arguments sent with it."""
+        product = get_product(t.product)
         try:
             data = json.loads(self.sealing_key.open(t.sealed_subjects))
             subjects = [(str(h), str(p)) for h, p in data["subjects"]]
             sealed_for = data["job_id"]
+            raw_arguments = data.get("arguments") if product.arguments else None
         except (ValueError, KeyError, TypeError) as exc:
             raise ProtocolError("sealed subjects are not in the expected form") from exc
         if sealed_for != job_id:
             raise ProtocolError("sealed subjects belong to another job (replay)")
         if len(subjects) != t.subject_count:
             raise ProtocolError("sealed subject count differs from the declared count")
+        arguments: dict[str, dict[str, object]] = {}
+        if product.arguments:
+            if not isinstance(raw_arguments, list) or len(raw_arguments) != len(subjects):
+                raise ProtocolError("each sealed subject needs its arguments")
+            for (handle, _), given in zip(subjects, raw_arguments, strict=True):
+                arguments[handle] = _checked_arguments(product, given)
         seen: set[str] = set()
         for handle, person_id in subjects:
             try:
@@ -364,4 +419,38 @@ class ProviderNode(Node):
             )
             if error is not None:
                 raise ProtocolError("a sealed subject is not a valid identifier")
-        return subjects
+        return subjects, arguments
+
+
+_ARROW_TYPES = {"date": pa.date32(), "text": pa.string(), "integer": pa.int64()}
+
+
+def _fits(kind: str, value: object) -> bool:
+    if kind == "text":
+        return isinstance(value, str) and len(value) <= MAX_ARGUMENT_TEXT
+    return kind == "integer" and isinstance(value, int) and not isinstance(value, bool)
+
+
+def _checked_arguments(product: Product, given: object) -> dict[str, object]:
+    """One subject's arguments as the product declares them, typed; a
+    ProtocolError (naming no value) for anything else."""
+    names = [a.name for a in product.arguments]
+    if not isinstance(given, dict) or sorted(given) != sorted(names):
+        raise ProtocolError(f"a subject's arguments must be exactly {names}")
+    out: dict[str, object] = {}
+    for a in product.arguments:
+        value = given[a.name]
+        if value is None:
+            if a.required:
+                raise ProtocolError(f"argument {a.name} is required")
+            out[a.name] = None
+        elif a.kind == "date" and isinstance(value, str):
+            try:
+                out[a.name] = dt.date.fromisoformat(value)
+            except ValueError:
+                raise ProtocolError(f"argument {a.name} is not a date") from None
+        elif _fits(a.kind, value):
+            out[a.name] = value
+        else:
+            raise ProtocolError(f"argument {a.name} is not a {a.kind}")
+    return out

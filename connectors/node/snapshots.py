@@ -26,7 +26,7 @@ import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -217,16 +217,22 @@ def query_features(
     as_of: dt.date,
     handles: list[str],
     ids: list[str],
+    *,
+    arguments: Mapping[str, pa.Array] | None = None,
+    parameters: Mapping[str, int] | None = None,
 ) -> pa.Table:
-    """Run a role's feature SQL for ``ids`` (under ``handles``) in ``con``."""
+    """Run a role's feature SQL for ``ids`` (under ``handles``) in ``con``;
+    ``arguments`` are more columns of its ``subjects`` table (one value per
+    subject), ``parameters`` more named parameters beside ``$as_of``."""
     spec = product.role(role)
+    columns = {"handle": pa.array(handles, pa.string()), "subject": pa.array(ids, pa.string())}
     return feature_rows(
         con,
         product.feature_sql(role),
-        pa.table({"handle": pa.array(handles, pa.string()), "subject": pa.array(ids, pa.string())}),
+        pa.table({**columns, **(arguments or {})}),
         keyed=DATASETS[spec.dataset],
         reference=spec.reference_tables,
-        params={"as_of": as_of},
+        params={"as_of": as_of, **(parameters or {})},
     )
 
 

@@ -24,7 +24,7 @@ sealed subject or reads a row, a provider checks:
 A difference fails the task with ``task_altered`` (``model_not_approved``)
 before anything is computed. Not checked, as the consumer does not sign
 them: the policies' obligations the space applies (release transforms,
-consent, min_count); a provider that keeps its own model list does not
+consent, min_count, product parameters); a provider that keeps its own model list does not
 depend on the space for the model.
 """
 

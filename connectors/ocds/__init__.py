@@ -36,6 +36,7 @@ from connectors.ocds.parties import read_publisher
 from connectors.ocds.reading import FileReader, input_files
 from connectors.ocds.staging import Scratch
 from connectors.quality import QualityReport
+from trusted_space.core.errors import InputError
 
 __all__ = ["OcdsConnector", "merge_releases", "release_sort_key"]
 
@@ -52,9 +53,27 @@ class OcdsConnector(Connector):
             tempfile.TemporaryDirectory(prefix="tspace-ocds-") as scratch_dir,
             Scratch(Path(scratch_dir) / "releases.sqlite") as scratch,
         ):
-            for path in input_files(paths, report):
+            files = input_files(paths, report)
+            unreadable: list[InputError] = []
+            for path in files:
                 report.files.append(str(path))
-                FileReader(path, scratch, notes, report).read()
+                start = scratch.next_seq
+                try:
+                    FileReader(path, scratch, notes, report).read()
+                except InputError as exc:
+                    # One unreadable file does not stop the others: what it
+                    # staged is taken back, and it is a file-level rejection
+                    # (row None), counted as one record.
+                    scratch.take_from(start)
+                    unreadable.append(exc)
+                    report.reject(str(path), None, None, exc.reason)
+                    report.rows_read += 1
+                    report.rows_rejected += 1
+            if unreadable and len(unreadable) == len(files):
+                if len(unreadable) == 1:
+                    raise unreadable[0]
+                listed = "; ".join(str(e) for e in unreadable)
+                raise InputError(f"none of the {len(unreadable)} files is readable OCDS: {listed}")
             for problem in scratch.problems():
                 extractor.reject(*problem)
             for unit in scratch.units(notes):

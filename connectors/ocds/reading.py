@@ -73,6 +73,7 @@ class FileReader:
         self.report = report
         self.row = 0  # releases and records read so far in this file
         self.documents = 0
+        self.empty_arrays = 0  # top-level [] seen
 
     def read(self) -> None:
         encoding = detect_encoding(self.path, self.report)
@@ -91,6 +92,10 @@ class FileReader:
                 f"not valid {encoding} (as detected) near byte {exc.offset}", self._where()
             ) from exc
         except (ijson.JSONError, _Malformed, StopIteration) as exc:
+            if self.documents == 0 and self._blank():
+                raise InputError(
+                    "no JSON value in the file (only white space)", self._where()
+                ) from exc
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "truncated"
             raise InputError(
                 f"malformed JSON in document {max(self.documents, 1)}, after {self.row} "
@@ -98,7 +103,24 @@ class FileReader:
                 self._where(),
             ) from exc
         if self.documents == 0:
+            if self.path.stat().st_size == 0:
+                raise InputError("the file is empty (0 bytes)", self._where())
+            if self.empty_arrays:
+                raise InputError(
+                    "an empty JSON array ([]): no package, record or release", self._where()
+                )
             raise InputError("no JSON value in the file", self._where())
+
+    def _blank(self) -> bool:
+        """The file holds nothing but white space (and a byte order mark)."""
+        with open(self.path, "rb") as raw:
+            head = raw.read(3)
+            if head != codecs.BOM_UTF8:
+                raw.seek(0)
+            while chunk := raw.read(1 << 16):
+                if chunk.strip():
+                    return False
+        return True
 
     def _where(self) -> Location:
         return Location(self.file, None, None)
@@ -113,6 +135,8 @@ class FileReader:
             elif event == "start_array":
                 for item_event, item_value in events:
                     if item_event == "end_array":
+                        if self.documents == 0:
+                            self.empty_arrays += 1
                         break
                     if item_event != "start_map":
                         _build(item_event, item_value, events)

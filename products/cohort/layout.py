@@ -16,14 +16,13 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from products.cohort.query import CohortQuery
+from products.cohort.query import AGE_BANDS, SEXES, CohortQuery, check_cells
+from trusted_space.core.errors import InputError
 from trusted_space.protocol.messages import CellLayoutSpec
 
 SLOT_BITS = 128
 VALUE_LIMIT = 1 << 56
 MASK_BITS = 120
-SEXES = ("F", "M")
-AGE_BANDS = (*(f"{10 * i}-{10 * i + 9}" for i in range(10)), "100+")
 
 
 def sex_of(person_id: str) -> str:
@@ -113,6 +112,10 @@ def build_layout(query: CohortQuery, hospital_ids: Sequence[str], modulus_bits: 
         "month": tuple(query.months()),
     }
     dims = tuple(query.group_by)
+    try:  # the query's own bound, now with the hospitals' ids counted
+        check_cells({d: len(domains[d]) for d in dims})
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     # Keep two slots' worth of headroom below n/3, the signed plaintext limit.
     per = max(1, (modulus_bits - 2 - 2 * SLOT_BITS) // SLOT_BITS)
     return CellLayout(dims, {d: domains[d] for d in dims}, tuple(query.values), per)

@@ -20,7 +20,9 @@ whose ICD-10 category is in ``codes``, e.g. "E10-E14"). CDC cohorts:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from products.base import JoinLayout
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import t
 
 MEASURES = ("count", "sum_cost", "sum_inpatient_days", "count_reports")
 DIMENSIONS = ("sex", "age_band", "hospital_id", "month")
@@ -41,6 +44,17 @@ CDC_MEASURES = ("count_reports",)
 # differential privacy's sensitivity is true: 100,000 yuan (in fen), a year of
 # inpatient days, 20 reports. Applied by the providers when the query asks for DP.
 CLIP = {"count": 1, "sum_cost": 10_000_000, "sum_inpatient_days": 366, "count_reports": 20}
+SEXES = ("F", "M")
+AGE_BANDS = (*(f"{10 * i}-{10 * i + 9}" for i in range(10)), "100+")
+# Bounds on a query's shape (issue 22, item 7), checked before any provider
+# works (the space's admission parses the query with this model): every
+# person costs each provider one encryption per plaintext of cells x values,
+# and a query from 1900 to 2099 by month, sex and age band asked for 12,185
+# per person. Ten years by month, and 10,000 cells: sex x age band x 120
+# months is 2,640; the hospitals' ids, declared only when the hospital
+# computes, count when the layout is built (products/cohort/layout.py).
+MAX_MONTHS = 120
+MAX_CELLS = 10_000
 _RANGE = re.compile(r"[A-Z][0-9]{2}(-[A-Z][0-9]{2})?(,[A-Z][0-9]{2}(-[A-Z][0-9]{2})?)*")
 
 
@@ -108,6 +122,19 @@ class CohortQuery(Strict):
                 raise ValueError("count_reports needs the confirmed_reports cohort")
             if not set(self.group_by) <= set(PERSON_DIMENSIONS):
                 raise ValueError("count_reports can only be grouped by sex and age_band")
+        months = self.month_count()
+        if "month" in self.group_by and months > MAX_MONTHS:
+            raise ValueError(
+                t(
+                    "cohort.too_many_months",
+                    max=MAX_MONTHS,
+                    months=months,
+                    start=self.hospital.start,
+                    end=self.hospital.end,
+                )
+            )
+        sizes = {"sex": len(SEXES), "age_band": len(AGE_BANDS), "month": months}
+        check_cells({d: sizes[d] for d in self.group_by if d in sizes})
         return self
 
     @property
@@ -137,12 +164,26 @@ class CohortQuery(Strict):
         spread = cells_per_person(layout)
         return {name: CLIP[name] * spread for name in layout.values}
 
+    def month_count(self) -> int:
+        """How many months [from, to] touches (``len(self.months())``)."""
+        start, end = self.hospital.start, self.hospital.end
+        return (end.year - start.year) * 12 + end.month - start.month + 1
+
     def months(self) -> list[str]:
         out, y, m = [], self.hospital.start.year, self.hospital.start.month
         while (y, m) <= (self.hospital.end.year, self.hospital.end.month):
             out.append(f"{y:04d}-{m:02d}")
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
         return out
+
+
+def check_cells(sizes: Mapping[str, int]) -> None:
+    """Refuse a grouping of more than ``MAX_CELLS`` cells (``sizes``: each
+    dimension's number of values), in words that say its shape."""
+    cells = math.prod(sizes.values())
+    if cells > MAX_CELLS:
+        shape = " × ".join(f"{dim} {n}" for dim, n in sizes.items())
+        raise ValueError(t("cohort.too_many_cells", max=MAX_CELLS, cells=cells, shape=shape))
 
 
 def cells_per_person(layout: JoinLayout) -> int:

@@ -19,7 +19,7 @@ from connectors.quality import QualityReport
 from products.cohort import COHORT
 from products.cohort.query import CohortQuery, load_query
 from trusted_space.core.outputs import write_csv_atomic
-from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
 from trusted_space.nodes.consumer import JoinOutcome
 
@@ -93,7 +93,7 @@ def run_cohort(
         for name, report in quality.items():
             report.require_rows(name, deployment.node_dir(name) / "quality" / "last_load.json")
         if policies:
-            steward = deployment.steward()
+            steward = deployment.steward(governs=policy_owners(policies))
             for policy in policies:
                 steward.publish(policy)
         analyst = deployment.consumer(consumer)

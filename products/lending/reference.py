@@ -2,7 +2,8 @@
 
 Reads the trading centres' OCDS release packages directly with DuckDB's JSON
 reader (not the OCDS connector, not the product's feature SQL; award
-amounts with Python's json, exact to the cent at any size), computes
+amounts with Python's json and decimals, converted with the centres' rate
+table and summed exactly at any size, then rounded to cents once), computes
 every feature per centre, and combines the centres in the clear the way the
 private pipeline must: sums added, the win rate from summed wins and bids,
 extremes exact for a company one centre holds and rounded to the product's
@@ -13,10 +14,11 @@ tests.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +63,8 @@ tenderer AS (
 award AS (
     SELECT r.ocid AS ocid, a.id AS award_id, a.status AS status,
            local_date(a.date) AS award_date,
-           (SELECT CAST(m.amount AS DECIMAL(38, 2)) FROM amounts AS m
+           (SELECT m.yuan FROM amounts AS m
             WHERE m.ocid = r.ocid AND m.award_id = CAST(a.id AS VARCHAR)) AS amount,
-           a.value.currency AS currency,
            local_date(r.tender.tenderPeriod.startDate) AS bid_date,
            r.buyer.id AS buyer, a.suppliers AS suppliers
     FROM rel, unnest(r.awards) AS x(a)
@@ -78,8 +79,7 @@ participation AS (
     FROM supplier s JOIN party p USING (ocid, pid)
 ),
 win AS (
-    SELECT p.company, s.ocid, s.award_id, s.award_date, s.buyer,
-           CASE WHEN s.currency = 'CNY' THEN s.amount END AS amount
+    SELECT p.company, s.ocid, s.award_id, s.award_date, s.buyer, s.amount
     FROM supplier s JOIN party p USING (ocid, pid)
     WHERE coalesce(s.status, 'active') NOT IN ('cancelled', 'unsuccessful')
       AND s.award_date <= $as_of
@@ -89,42 +89,89 @@ SELECT c.company,
         AND x.bid_date BETWEEN $as_of - 364 AND $as_of) AS bids_12m,
     (SELECT count(DISTINCT ocid || '|' || award_id) FROM win w WHERE w.company = c.company
         AND w.award_date BETWEEN $as_of - 364 AND $as_of) AS wins_12m,
-    (SELECT coalesce(sum(amount), 0) FROM win w WHERE w.company = c.company
+    (SELECT list(amount) FROM win w WHERE w.company = c.company
         AND w.award_date BETWEEN $as_of - 364 AND $as_of) AS awarded_amount_12m,
-    (SELECT coalesce(sum(amount), 0) FROM win w WHERE w.company = c.company
+    (SELECT list(amount) FROM win w WHERE w.company = c.company
         AND w.award_date BETWEEN $as_of - 1094 AND $as_of) AS awarded_amount_36m,
     (SELECT count(DISTINCT buyer) FROM win w WHERE w.company = c.company
         AND w.award_date BETWEEN $as_of - 1094 AND $as_of) AS distinct_buyers_36m,
     (SELECT $as_of - max(award_date) FROM win w
         WHERE w.company = c.company) AS days_since_last_award,
-    (SELECT max(amount) FROM win w WHERE w.company = c.company
+    (SELECT list(amount) FROM win w WHERE w.company = c.company
         AND w.award_date BETWEEN $as_of - 1094 AND $as_of) AS max_award_36m
 FROM (SELECT DISTINCT company FROM participation) AS c
 """
 
 
-def exact_amounts(files: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(ocid, award id, amount as written) per award: DuckDB's JSON reader
-    reads numbers as doubles, which are not exact past 2^53 cents, so the
-    amounts are read here with Python's json and decimals."""
+# Wide enough for any amount times any rate and their sums, digit for digit
+# (Python's default context keeps 28 significant digits).
+EXACT = Context(prec=100)
+CENT = Decimal("0.01")
+
+
+def read_rates(path: Path | None) -> dict[str, Decimal]:
+    """currency -> its rate to CNY, from a rate table (currency,base_currency,rate)."""
+    if path is None:
+        return {}
+    with Path(path).open(encoding="utf-8-sig", newline="") as fh:
+        return {
+            row["currency"].strip(): Decimal(row["rate"].strip())
+            for row in csv.DictReader(fh)
+            if row["base_currency"].strip() == "CNY"
+        }
+
+
+def exact_amounts(
+    files: Sequence[str], rates: Mapping[str, Decimal]
+) -> list[tuple[str, str, str | None]]:
+    """(ocid, award id, amount in yuan) per award, exact and not yet rounded:
+    CNY as written, another currency times its rate, None without a rate.
+    DuckDB's JSON reader reads numbers as doubles, which are not exact past
+    2^53 cents, so the amounts are read here with Python's json and decimals."""
     out = []
     for name in files:
         doc = json.loads(Path(name).read_text(encoding="utf-8"), parse_float=Decimal)
         for r in doc.get("releases") or []:
             for a in r.get("awards") or []:
-                amount = (a.get("value") or {}).get("amount")
-                if amount is not None:
-                    out.append((str(r["ocid"]), str(a["id"]), str(amount)))
+                value = a.get("value") or {}
+                amount, currency = value.get("amount"), value.get("currency")
+                if amount is None:
+                    continue
+                if currency == "CNY":
+                    yuan: Decimal | None = Decimal(str(amount))
+                elif isinstance(currency, str) and currency in rates:
+                    yuan = EXACT.multiply(Decimal(str(amount)), rates[currency])
+                else:
+                    yuan = None
+                out.append((str(r["ocid"]), str(a["id"]), None if yuan is None else str(yuan)))
     return out
 
 
-def per_centre(folder: Path, as_of: dt.date) -> dict[str, dict[str, Any]]:
+def to_cents(value: Decimal) -> Decimal:
+    """Rounded to cents once, half up (the amounts are never negative)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=EXACT)
+
+
+def amounts_of(listed: Sequence[str | None] | None) -> list[Decimal]:
+    return [Decimal(v) for v in listed or () if v is not None]
+
+
+def exact_sum(values: Sequence[Decimal]) -> Decimal:
+    total = Decimal(0)
+    for v in values:
+        total = EXACT.add(total, v)
+    return total
+
+
+def per_centre(
+    folder: Path, as_of: dt.date, rates: Mapping[str, Decimal] | None = None
+) -> dict[str, dict[str, Any]]:
     files = sorted(str(p) for p in Path(folder).glob("*.json"))
     with duckdb.connect() as con:
-        rows = exact_amounts(files)
+        rows = exact_amounts(files, rates or {})
         columns = {
             n: pa.array([r[i] for r in rows], pa.string())
-            for i, n in enumerate(("ocid", "award_id", "amount"))
+            for i, n in enumerate(("ocid", "award_id", "yuan"))
         }
         con.register("amounts", pa.table(columns))
         # The generated timestamps carry +08:00; their date is the local date.
@@ -132,7 +179,17 @@ def per_centre(folder: Path, as_of: dt.date) -> dict[str, dict[str, Any]]:
         con.execute("CREATE MACRO local_date(x) AS CAST(CAST(x AS TIMESTAMPTZ) AS DATE)")
         rel = con.sql(PER_CENTRE_SQL, params={"files": files, "as_of": as_of})
         names = rel.columns
-        return {row[0]: dict(zip(names, row, strict=True)) for row in rel.fetchall()}
+        out = {}
+        for row in rel.fetchall():
+            company = dict(zip(names, row, strict=True))
+            # The awards' amounts come back listed; summed and compared here,
+            # exactly, then rounded to cents once.
+            for name in ("awarded_amount_12m", "awarded_amount_36m"):
+                company[name] = to_cents(exact_sum(amounts_of(company[name])))
+            largest = amounts_of(company["max_award_36m"])
+            company["max_award_36m"] = to_cents(max(largest)) if largest else None
+            out[row[0]] = company
+        return out
 
 
 def combine(
@@ -152,7 +209,7 @@ def combine(
     for name in features:
         how, decimals, parts, grid = FEATURES[name]
         if how == "sum":
-            out[name] = sum((value(r, name) or Decimal(0) for r in rows), Decimal(0))
+            out[name] = exact_sum([value(r, name) or Decimal(0) for r in rows])
         elif how == "ratio":
             assert parts is not None
             num = sum(int(r[parts[0]]) for r in rows)
@@ -186,11 +243,14 @@ def reference_features(
     as_of: dt.date,
     features: Sequence[str] | None = None,
     transforms: Mapping[str, Transform] | None = None,
+    rates: Path | None = None,
 ) -> list[FeatureRow]:
     """Each applicant's bid-history features computed in plaintext in DuckDB
-    on the same tender folders: the reference the private run must equal."""
+    on the same tender folders (``rates``: the centres' rate table, as
+    ``tspace lend --rates`` takes it): the reference the private run must equal."""
     wanted = list(features or FEATURES)
-    tables = [per_centre(folder, as_of) for folder in centres]
+    to_cny = read_rates(rates)
+    tables = [per_centre(folder, as_of, to_cny) for folder in centres]
     rows: list[FeatureRow] = []
     for ref, key in read_bank_batch(applicants):
         if key is None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+
+import yaml
 
 from connectors.base import LoadOptions
 from connectors.batch import InvalidId
@@ -23,8 +25,9 @@ from connectors.quality import QualityReport
 from policies.model import load_policy
 from products.lending import TENDER_LENDING
 from trusted_space.core.errors import InputError
-from trusted_space.core.outputs import write_csv_atomic
-from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.core.i18n import t
+from trusted_space.core.outputs import write_csv_atomic, write_text_atomic
+from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
 
 BANK = "bank"
@@ -136,6 +139,7 @@ def run_lending(
     policies: Sequence[Path] = (),
     rates: Path | None = None,
     features: Sequence[str] | None = None,
+    default_schemes: Mapping[str, str] | None = None,
     suite: str = "default",
     paillier_preset: PaillierPreset = PAILLIER_2048,
 ) -> LendingRun:
@@ -143,8 +147,16 @@ def run_lending(
 
     A denied job raises ``PolicyDenied`` before any centre computes anything
     and writes no output. ``features``: those the bank asks for (default:
-    every feature the policies allow); the policies decide, as over HTTP."""
+    every feature the policies allow); the policies decide, as over HTTP.
+    ``default_schemes``: centre name -> the scheme its publisher leaves
+    unwritten (what ``tspace load --mapping`` declares)."""
     centres = centre_names(tenders)
+    schemes = dict(default_schemes or {})
+    unknown = sorted(set(schemes) - set(centres))
+    if unknown:
+        raise InputError(
+            t("lend.default_scheme_centre", names=", ".join(unknown), centres=", ".join(centres))
+        )
     features = list(features) if features else requested_features(policies, list(centres))
     batch = read_companies(applicants)
     with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:
@@ -153,7 +165,14 @@ def run_lending(
         quality: dict[str, QualityReport] = {}
         with timer.stage("load"):
             for name, node in nodes.items():
-                quality[name] = node.load("ocds", [centres[name]], LoadOptions(replace=True))
+                mapping = None
+                if name in schemes:
+                    # Kept in the node's folder: the declaration this load used.
+                    mapping = deployment.node_dir(name) / "ocds_publisher.yaml"
+                    declared = {"default_scheme": schemes[name]}
+                    write_text_atomic(mapping, yaml.safe_dump(declared, allow_unicode=True))
+                options = LoadOptions(mapping=mapping, replace=True)
+                quality[name] = node.load("ocds", [centres[name]], options)
                 if rates is not None:
                     quality[name].merge(node.load("csv", [rates], LoadOptions(replace=True)))
                 quality[name].write(deployment.node_dir(name) / "quality" / "last_load.json")
@@ -164,7 +183,7 @@ def run_lending(
             for node in nodes.values():
                 node.offer_datasets()
         if policies:
-            steward = deployment.steward()
+            steward = deployment.steward(governs=policy_owners(policies))
             for policy in policies:
                 steward.publish(policy)
         bank = deployment.consumer(consumer)

@@ -22,7 +22,7 @@ from connectors.quality import QualityReport
 from products.score_model import ScoreModel, probability
 from products.underwriting import UNDERWRITING
 from trusted_space.core.outputs import write_csv_atomic
-from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
 from trusted_space.space.gate import PolicyGate
 
@@ -147,7 +147,7 @@ def run_underwriting(
             hospital_node.offer_datasets()
             cdc_node.offer_datasets()
         if policies:
-            steward = deployment.steward()
+            steward = deployment.steward(governs=policy_owners(policies))
             for policy in policies:
                 steward.publish(policy)
         with timer.stage("keys"):

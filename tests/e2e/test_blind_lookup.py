@@ -34,7 +34,7 @@ from tests.stories import offer_health
 from trusted_space.bulk.blind import MASKED_VALUE_BYTES
 from trusted_space.core.errors import JobFailed, PolicyDenied, ProtocolError, TspaceError
 from trusted_space.demo import default_model_path
-from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PAILLIER_2048, TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health
 
@@ -144,7 +144,7 @@ def story(tmp_path_factory: pytest.TempPathFactory, suite: str) -> Iterator[dict
             tmp / "work", suite=suite, paillier_preset=TEST_ONLY_PAILLIER_1024
         ) as dep:
             offer_health(dep, data)
-            steward = dep.steward()
+            steward = dep.steward(governs=policy_owners(policies))
             for p in policies:
                 steward.publish(p)
             batch = [a.person_id for a in read_applicants(data / "applicants.csv") if a.person_id]
@@ -433,7 +433,7 @@ def test_a_policy_requiring_blind_denies_a_direct_job_and_runs_a_blind_one(
 ) -> None:
     folder = tmp_path / "policies"
     folder.mkdir()
-    steward = deployment.steward()
+    steward = deployment.steward(governs=["hospital", "cdc"])
     for name in ("hospital", "cdc"):
         steward.publish(write_policy(folder, name, dated_example(name, lookup="blind")))
     insurer = deployment.consumer("insurer")

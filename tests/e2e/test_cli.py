@@ -170,8 +170,10 @@ def test_synth_is_deterministic_through_the_cli(tmp_path: Path) -> None:
 def test_demo_passes_its_own_check(tmp_path: Path) -> None:
     result = tspace("demo", "--people", "1500", "--applicants", "40", "--workdir", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "match the plaintext reference" in result.stdout
+    assert "scores match the plaintext reference" in result.stdout
     assert (tmp_path / "scores.csv").exists()
+    assert "claims' answers match the plaintext reference" in result.stdout
+    assert (tmp_path / "claims_result.csv").exists()
 
 
 @pytest.mark.slow

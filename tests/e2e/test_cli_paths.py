@@ -123,7 +123,7 @@ def test_a_missing_path_is_one_line_naming_the_option(
 # space it calls. Everything else is the same option with the same default.
 EMBEDDED_ONLY = {
     "--hospital", "--cdc-reports", "--cdc-registry", "--tenders", "--rates", "--policy",
-    "--consumer", "--suite", "--ray", "--workdir",
+    "--consumer", "--suite", "--ray", "--workdir", "--default-scheme",
 }  # fmt: skip
 CLIENT_ONLY = {"--space", "--api-key-file", "--workdir", "--patience"}  # patience: network waits
 # --model: embedded, the product's own model file; over HTTP, the model the
@@ -138,7 +138,7 @@ def _options(*names: str) -> dict[str, object]:
     return {p.opts[0]: (p.default, p.required) for p in command.params if p.opts}
 
 
-@pytest.mark.parametrize("product", ["underwrite", "lend"])
+@pytest.mark.parametrize("product", ["underwrite", "lend", "claims"])
 def test_embedded_and_http_commands_take_the_same_options(product: str) -> None:
     embedded = _options(product)
     client = _options("client", product)

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from connectors.base import LoadOptions, load_source
 from connectors.quality import EXIT_NOTHING_LOADED
+from tests.stewards import add_steward
 from trusted_space.cli import app
 from trusted_space.core.errors import InputError
 from trusted_space.space.space import Space
@@ -159,7 +160,7 @@ def test_a_hostile_policy_is_refused_with_every_problem(case: str, tmp_path: Pat
         assert flat(line) in flat(out), (line, out)
     space = Space(tmp_path / "space")
     try:
-        space.add_participant(None, "steward", "steward")
+        add_steward(space, "steward", ["hospital"])
         with pytest.raises(InputError):
             space.publish_policy("steward", (CORPUS / case).read_bytes())
         assert space.policy_records("steward") == []

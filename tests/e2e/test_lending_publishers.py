@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -122,15 +122,49 @@ def test_awards_of_a_hundred_million_yuan_and_far_past_10_to_15_are_exact(
         assert row.values["awarded_amount_36m"] == yuan, (i, row.values)
         assert row.values["awarded_amount_12m"] == yuan
         assert row.values["max_award_36m"] == yuan
-    # The plaintext reference converts only CNY: it must agree on those rows.
+    # The plaintext reference converts with the same rate table, in Python
+    # decimals: it must agree on every row, the converted ones included.
     reference = {
         r.company_ref: r
-        for r in reference_features(centres=[a], applicants=applicants, as_of=AS_OF)
+        for r in reference_features(centres=[a], applicants=applicants, as_of=AS_OF, rates=rates)
     }
-    for i, (_, _, currency, yuan) in enumerate(AMOUNTS):
-        if currency == "CNY":
-            assert reference[f"R{i}"].values["awarded_amount_36m"] == yuan
-            assert reference[f"R{i}"].values == got[f"R{i}"].values
+    for i, (_, _, _, yuan) in enumerate(AMOUNTS):
+        assert reference[f"R{i}"].values["awarded_amount_36m"] == yuan
+        assert reference[f"R{i}"].values == got[f"R{i}"].values
+
+
+def test_sums_past_10_to_28_yuan_are_exact_to_the_cent(tmp_path: Path) -> None:
+    """Issue 22, item 2: the conversion was exact in DECIMAL(38, 10), but a
+    company's sum of 150 of the largest awards a centre can load (16 integer
+    digits) at the largest rate it can load (10 integer digits) passes 10^28
+    yuan: DuckDB raised "Overflow" inside the centre's feature SQL, and under
+    ``tspace node`` the process died. Now the sum is exact to the cent, one
+    cent award included, and equals the reference and the sum by hand."""
+    buyer, big = uscc(900), uscc(30)
+    amount, rate = "9999999999999999.99", "9999999999.99999999"
+    releases = [release(f"ocds-huge-{i}", buyer, big, amount, "USD") for i in range(150)]
+    releases.append(release("ocds-cent", buyer, big, "0.01"))
+    a = centre(tmp_path / "centre_a", releases)
+    rates = tmp_path / "rates.csv"
+    rates.write_text(f"currency,base_currency,rate\nUSD,CNY,{rate}\n", encoding="utf-8")
+    applicants = batch(tmp_path / "bank.csv", [("BIG", big)])
+    run = lend(tmp_path, [a], applicants, rates=rates)
+    assert not run.quality["centre_a"].rejections
+    exact = Context(prec=100)
+    one = exact.multiply(Decimal(amount), Decimal(rate))
+    total = exact.add(exact.multiply(one, Decimal(150)), Decimal("0.01"))
+    by_hand = total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP, context=exact)
+    assert by_hand > Decimal(10) ** 28
+    (row,) = run.rows
+    assert row.status == "found"
+    assert row.values["awarded_amount_12m"] == by_hand, row.values
+    assert row.values["awarded_amount_36m"] == by_hand
+    assert row.values["max_award_36m"] == one.quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP, context=exact
+    )
+    assert row.values["wins_12m"] == 151
+    (reference,) = reference_features(centres=[a], applicants=applicants, as_of=AS_OF, rates=rates)
+    assert reference.values == row.values
 
 
 def test_a_company_named_twice_in_the_batch_is_answered_on_every_row(tmp_path: Path) -> None:

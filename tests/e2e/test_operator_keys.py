@@ -157,7 +157,7 @@ def test_the_operator_swaps_a_providers_keys_and_no_identifier_is_sealed_to_it(
     message = str(refused.value)
     pinned = insurer.pins.pinned()["hospital"]["fingerprint"]
     assert "hospital" in message and pinned in message
-    assert suite.fingerprint(operator_signing.public_bytes()) in message
+    assert suite.identity_fingerprint(operator_signing.public_bytes()) in message
     assert "tspace keys trust hospital" in message  # what a person does if it is genuine
     assert opened_by(operator_sealing, sealed_blobs(dep), ids) == set()
     statuses = dep.space.store.db.execute(
@@ -284,7 +284,7 @@ def test_re_pinning_by_a_person_is_loud(dep: EmbeddedDeployment) -> None:
     result = runner.invoke(app, ["--lang", "en", "keys", "trust", "hospital", fp, *node])
     assert result.exit_code == 0, result.output
     assert f"Pinned hospital's signing key: {fp}" in result.output
-    other = dep.space.suite.fingerprint(b"another key")
+    other = dep.space.suite.identity_fingerprint(b"another key")
     result = runner.invoke(app, ["--lang", "en", "keys", "trust", "hospital", other, *node])
     assert result.exit_code == 0, result.output
     assert "WARNING" in result.stderr and fp in result.stderr and other in result.stderr
@@ -311,7 +311,7 @@ def test_add_participant_prints_the_fingerprint_and_refuses_a_name_twice(
     )
     assert first.exit_code == 0, first.output
     assert first.stdout.strip().startswith("tsk_")
-    assert suite.fingerprint(key.public_bytes()) in first.stderr
+    assert suite.identity_fingerprint(key.public_bytes()) in first.stderr
     again = runner.invoke(app, [*args, "--workdir", workdir])
     assert again.exit_code == 2
     assert "exists already" in again.stderr and "tsk_" not in again.stdout
@@ -331,4 +331,4 @@ def test_add_participant_prints_the_fingerprint_and_refuses_a_name_twice(
         ],
     )
     assert rebound.exit_code == 0, rebound.output
-    assert "WARNING" in rebound.stderr and suite.fingerprint(lost) in rebound.stderr
+    assert "WARNING" in rebound.stderr and suite.identity_fingerprint(lost) in rebound.stderr

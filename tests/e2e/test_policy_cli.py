@@ -160,3 +160,42 @@ def test_init_takes_the_owner() -> None:
     doc = yaml.safe_load(mine.stdout)
     assert doc["owners"] == ["city_clinic"] and doc["id"] == "city_clinic-cohorts"
     assert tspace("policy", "init", "underwriting_score", "--owner", "Bad Name").returncode == 2
+
+
+def test_explain_a_claims_job_names_the_tolerance_and_the_consent() -> None:
+    claims = ROOT / "policies" / "examples" / "claim_verification.hospital.yaml"
+    common = [
+        "policy",
+        "explain",
+        "--policy",
+        str(claims),
+        "--consumer",
+        "insurer",
+        "--product",
+        "claim_verification",
+        "--purpose",
+        "claims",
+        "--batch-size",
+        "200",
+        "--as-of",
+        "2026-06-01",
+        "--features",
+        "visit_found,within_bill,dx_match,billed_total",
+    ]
+    allowed = tspace(*common, "--consent-ref", "EV-CLAIMS-1")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "[parameters] hospital-claims v1: date_tolerance_days = 1, set by the policy" in (
+        allowed.stdout
+    )
+    denied = tspace(*common, "--json")
+    assert denied.returncode == 1
+    decision = json.loads(denied.stdout)
+    assert decision["decision"] == "deny"
+    assert [r["constraint"] for r in decision["reasons"]] == ["consent"]
+    assert tspace("policy", "validate", str(claims)).returncode == 0
+    odrl = json.loads(tspace("policy", "export-odrl", str(claims)).stdout)
+    output = odrl["permission"][0]["tspace:output"]
+    assert output["tspace:parameters"] == {"date_tolerance_days": 1}
+    assert output["tspace:transforms"]["billed_total"] == {
+        "tspace:buckets": [0, 1000, 5000, 10000, 50000, 100000]
+    }

@@ -57,7 +57,7 @@ class Story:
         self.hospital.offer_datasets()
         self.cdc.offer_datasets()
         self.insurer = self.dep.consumer("insurer")
-        self.steward = self.dep.steward()
+        self.steward = self.dep.steward(governs=["hospital", "cdc"])
         self.ids = [a.person_id for a in read_applicants(data / "applicants.csv") if a.person_id]
 
     def submit(self) -> str:

@@ -68,9 +68,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             open_subjects = node._open_subjects
 
             def recording_open(job_id: str, t: Any, _name: str = name, _f: Any = open_subjects):
-                subjects = _f(job_id, t)
+                subjects, arguments = _f(job_id, t)
                 opened[_name].append([p for _, p in subjects])
-                return subjects
+                return subjects, arguments
 
             node._open_subjects = recording_open  # type: ignore[method-assign]
             exchange = node.transport.exchange

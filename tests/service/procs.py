@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -85,27 +86,56 @@ def wait_healthy(url: str, timeout: float = 120.0) -> None:
     raise TimeoutError(f"{url} did not become healthy")
 
 
-def admin_key(workdir: Path, name: str, role: str, keys: Path, suite: str = "default") -> Path:
-    out = subprocess.run(
-        [
-            TSPACE,
-            "admin",
-            "add-participant",
-            name,
-            "--role",
-            role,
-            "--workdir",
-            str(workdir),
-            "--suite",
-            suite,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def admin_key(
+    workdir: Path,
+    name: str,
+    role: str,
+    keys: Path,
+    suite: str = "default",
+    appointments: Sequence[Path] = (),
+) -> Path:
+    args = [TSPACE, "admin", "add-participant", name, "--role", role, "--workdir", str(workdir)]
+    args += ["--suite", suite]
+    for appointment in appointments:
+        args += ["--appointment", str(appointment)]
+    out = subprocess.run(args, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
     path = keys / f"{name}.key"
     path.write_text(out.stdout.strip(), encoding="utf-8")
     return path
+
+
+def appointment(url: str, owner: str, key: Path, node_dir: Path, steward: str, out: Path) -> Path:
+    """``owner``'s signed appointment of ``steward``, made with its node's key
+    (``tspace client appoint-steward``), in ``out``."""
+    args = ["client", "appoint-steward", steward, "--space", url, "--api-key-file", str(key)]
+    args += ["--workdir", str(node_dir), "--out", str(out)]
+    done = subprocess.run(
+        [TSPACE, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TSPACE_LANG": "en"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+def add_steward(
+    url: str,
+    space_dir: Path,
+    keys: Path,
+    owners: dict[str, Path],
+    name: str = "steward",
+    suite: str = "default",
+) -> Path:
+    """The steward ``name`` added by the operator with the signed appointment
+    of each owner (owner -> its node's folder), whose nodes have registered
+    their keys; its API key file."""
+    papers = [
+        appointment(url, owner, keys / f"{owner}.key", node, name, keys / f"{owner}-{name}.json")
+        for owner, node in owners.items()
+    ]
+    return admin_key(space_dir, name, "steward", keys, suite, papers)
 
 
 class ServiceDeployment:
@@ -139,7 +169,6 @@ class ServiceDeployment:
         space_dir = root / "space"
         self.db_path = space_dir / "space" / "space.sqlite"
         roles = {**dict.fromkeys(providers, "provider"), **dict.fromkeys(consumers, "consumer")}
-        roles["steward"] = "steward"
         self.keys = {
             name: admin_key(space_dir, name, role, keys, suite) for name, role in roles.items()
         }
@@ -183,6 +212,10 @@ class ServiceDeployment:
         self.read_errors: list[str] = []
         for name in providers:  # every node loaded and offering before anyone asks
             self.wait_for(f"SELECT 1 FROM datasets WHERE provider = '{name}'", timeout=300)
+        # The steward, appointed by every provider (their nodes signed in above).
+        self.keys["steward"] = add_steward(
+            self.url, space_dir, keys, {n: root / "nodes" / n for n in providers}, suite=suite
+        )
 
     def steward(self, command: str, *args: str) -> None:
         proc = Proc(

@@ -89,6 +89,26 @@ MATRIX: list[tuple[str, str, Callable[[World], str], Call | None, dict[str, int]
         lambda w, r: {"json": {"name": f"p-{uuid.uuid4().hex[:8]}", "role": "consumer"}},
         allow({"operator": 201}, 403),
     ),
+    (
+        "POST",
+        "appoint steward",
+        lambda w: "/v1/participants/steward/appointments",
+        lambda w, r: {
+            "json": {
+                "appointments": [
+                    w.hospital.appoint_steward("steward", w.space.fingerprint).model_dump()
+                ]
+            }
+        },
+        allow({"operator": 200}, 403),
+    ),
+    (
+        "GET",
+        "steward owners",
+        lambda w: "/v1/participants/stewards",
+        None,
+        allow({"steward": 200, "operator": 200}, 403),
+    ),
     ("GET", "whoami", lambda w: "/v1/participants/me", None, allow({}, 200)),
     ("GET", "public keys", lambda w: "/v1/participants/keys", None, allow({}, 200)),
     (
@@ -150,6 +170,13 @@ MATRIX: list[tuple[str, str, Callable[[World], str], Call | None, dict[str, int]
         lambda w, r: {"content": w.policy, "headers": {"content-type": "application/octet-stream"}},
         allow({"steward": 201}, 403),
     ),
+    (
+        "POST",
+        "approve policy",
+        lambda w: "/v1/policies/hospital-underwriting/1/approval",
+        None,
+        allow({"steward": 200}, 403),
+    ),  # in force already: the steward's approval changes nothing
     (
         "DELETE",
         "retire policy",

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.service.world import AS_OF, World
+from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
 from trusted_space.ledger.ledger import step_digest
@@ -49,7 +50,8 @@ def auth(w: World, role: str) -> dict[str, str]:
 
 
 def last(w: World) -> dict[str, Any]:
-    entry = list(w.space.ledger.entries())[-1]
+    """The latest entry, past the signed checkpoints the ledger adds every so often."""
+    entry = [e for e in w.space.ledger.entries() if e.kind != "checkpoint"][-1]
     return {"actor": entry.actor, "kind": entry.kind, "job": entry.job_id, **entry.details}
 
 
@@ -154,6 +156,59 @@ def test_a_paillier_key_under_2048_bits(world: tuple[World, TestClient]) -> None
     r = post_job(w, client, body)
     assert r.status_code == 422 and "2048" in r.text
     assert last(w)["kind"] == "message_refused" and "2048" in last(w)["reason"]
+
+
+def task_count(w: World) -> int:
+    return int(w.space.store.db.execute("SELECT count(*) FROM tasks").fetchone()[0])
+
+
+@pytest.mark.parametrize("bits", [8192, 1_048_576])
+def test_a_paillier_key_over_4096_bits(world: tuple[World, TestClient], bits: int) -> None:
+    """Issue 22, item 7: a 1,048,576-bit key was accepted, and every provider
+    encrypted under it. Refused at admission: no job, no provider's task."""
+    w, client = world
+    tasks = task_count(w)
+    huge = format((1 << (bits - 1)) | 1, "x")  # odd, all a key needs to be read
+    body = submission(w, batch=1, request=psi.PsiClient().create_request(IDS[:1]), key=huge)
+    r = post_job(w, client, body)
+    assert r.status_code == 422, r.text
+    assert str(bits) in r.json()["detail"] and "4096" in r.json()["detail"]
+    entry = last(w)
+    assert entry["kind"] == "message_refused" and entry["error"] == "CryptoError"
+    assert "4096" in entry["reason"] and huge[:64] not in json.dumps(entry)
+    assert task_count(w) == tasks
+    job_id = json.loads(body)["spec"]["job_id"]
+    assert (
+        w.space.store.db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job_id,)).fetchall() == []
+    )
+
+
+def test_a_cohort_query_of_two_centuries_by_month(world: tuple[World, TestClient]) -> None:
+    """Issue 22, item 7: 1900 to 2099 by month, sex and age band asked each
+    provider for 12,185 encryptions per person. Refused at admission, before
+    any provider's task, naming the bound."""
+    w, _ = world
+    tasks = task_count(w)
+    query = {
+        "hospital": {"cohort": "inpatients", "from": "1900-01-01", "to": "2099-12-31"},
+        "cdc": {"cohort": "chronic_registry", "condition": "diabetes"},
+        "measures": ["count", "sum_cost"],
+        "group_by": ["month", "sex", "age_band"],
+    }
+    with pytest.raises(ProtocolError) as refused:
+        w.insurer.submit_join(
+            "cohort_statistics",
+            query,
+            as_of=AS_OF,
+            purpose="actuarial",
+            providers={"hospital": ["hospital"], "cdc": ["cdc"]},
+            epsilon=None,
+        )
+    assert "120" in str(refused.value) and "2400" in str(refused.value)
+    entry = last(w)
+    assert entry["kind"] == "message_refused" and entry["product"] == "cohort_statistics"
+    assert "2400" in entry["reason"]
+    assert task_count(w) == tasks
 
 
 def test_a_node_posting_for_another_nodes_task(world: tuple[World, TestClient]) -> None:

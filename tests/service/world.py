@@ -48,7 +48,10 @@ class World:
             "steward": "steward",
             "operator": "operator",
         }
-        self.keys = {k: space.add_participant(None, names[k], roles[k]) for k in names}
+        # The steward is added below, with its owners' signed appointments.
+        self.keys = {
+            k: space.add_participant(None, names[k], roles[k]) for k in names if k != "steward"
+        }
         self.keys["bad"] = "tsk_" + "A" * 43
         self.names = names
         suite = space.suite
@@ -64,6 +67,12 @@ class World:
             self.node_keys[role] = node.public_keys()
         for node in (self.hospital, self.cdc, self.insurer):
             space.register_keys(node.name, node.public_keys())
+        self.keys["steward"] = space.add_participant(
+            None,
+            "steward",
+            "steward",
+            [n.appoint_steward("steward", space.fingerprint) for n in (self.hospital, self.cdc)],
+        )
         self.hospital.load("csv", [data / "hospital_visits.csv"], LoadOptions(replace=True))
         self.cdc.load(
             "csv",

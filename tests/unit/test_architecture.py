@@ -32,7 +32,7 @@ PACKAGES = ("trusted_space", "connectors", "policies", "products")
 
 # The places that stay generic, and the names they must not say.
 GENERIC = ("trusted_space/space", "trusted_space/nodes", "connectors/node")
-PRODUCT_NAME = re.compile(r"underwriting|lending|cohort|hospital|cdc", re.IGNORECASE)
+PRODUCT_NAME = re.compile(r"underwriting|lending|cohort|claim|hospital|cdc", re.IGNORECASE)
 # Help and i18n texts (string constants) in the generic places that may name a product:
 # (path relative to the repository, the exact string). Keep this list small.
 ALLOWED_TEXTS: frozenset[tuple[str, str]] = frozenset()
@@ -258,6 +258,7 @@ class Engine:
         (2, "cohort"),
     ]
     assert product_names_in("class CohortUpload:\n    pass\n") == [(1, "Cohort")]
+    assert product_names_in("from products.claims import rows\n") == [(1, "claim")]
     assert product_names_in("x = b'hospital'\n") == [(1, "hospital")]
     help_text = "print('a hospital or a CDC: see the product card')\n"
     assert product_names_in(help_text) == [(1, "CDC"), (1, "hospital")]

@@ -138,3 +138,54 @@ def test_an_unreadable_query_file(content: bytes, why: str, tmp_path: Path) -> N
     path.write_bytes(content)
     with pytest.raises(InputError, match=why):
         load_query(path)
+
+
+# Issue 22, item 7: a query's shape is bounded before any provider works.
+ATTACK = query(
+    hospital=hospital(**{"from": "1900-01-01", "to": "2099-12-31"}),
+    group_by=["month", "sex", "age_band"],
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "may span at most 120 months; this one spans 2400"), ("zh-CN", "最多跨 120 个月")],
+)
+def test_a_query_of_two_centuries_by_month_is_refused_in_both_languages(
+    language: str, words: str
+) -> None:
+    from trusted_space.core.i18n import language as current
+    from trusted_space.core.i18n import set_language
+
+    before = current()
+    set_language(language)
+    try:
+        with pytest.raises(InputError) as refused:
+            parse_query(ATTACK, "attack.yaml")
+    finally:
+        set_language(before)
+    assert words in str(refused.value)
+    assert "attack.yaml" in str(refused.value)
+
+
+def test_the_shape_bounds_at_their_edges() -> None:
+    """Ten years by month, sex and age band (2,640 cells) pass; a month more
+    by month is refused; a month more without grouping by month is fine."""
+    ten_years = hospital(**{"from": "2016-01-01", "to": "2025-12-31"})
+    longer = hospital(**{"from": "2016-01-01", "to": "2026-01-01"})
+    by_month = ["month", "sex", "age_band"]
+    assert parse_query(query(hospital=ten_years, group_by=by_month)).month_count() == 120
+    with pytest.raises(InputError, match="121"):
+        parse_query(query(hospital=longer, group_by=by_month))
+    assert parse_query(query(hospital=longer, group_by=["sex", "age_band"])).month_count() == 121
+
+
+def test_the_hospitals_ids_count_when_the_layout_is_built() -> None:
+    """The hospital declares its ids only when it computes: a layout of sex
+    x age band x 455 hospitals (10,010 cells) is refused there, 454 pass."""
+    from products.cohort.layout import build_layout
+
+    q = parse_query(query(group_by=["sex", "age_band", "hospital_id"]))
+    assert len(build_layout(q, [f"H{i:03d}" for i in range(454)], 2048).cells) == 9_988
+    with pytest.raises(InputError, match="10010"):
+        build_layout(q, [f"H{i:03d}" for i in range(455)], 2048)

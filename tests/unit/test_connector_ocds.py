@@ -576,29 +576,78 @@ def test_utf8_with_bom_and_latin1_with_n_tilde(tmp_path: Path) -> None:
     warning(report, "not UTF-8")
 
 
-# -- failures: nothing written ----------------------------------------------------
+# -- unreadable files: reported, the others load (issue 23 items 11, 14) ---------
+
+UNREADABLE = [
+    ('{"releases": [{"ocid": "a", "id": 1},, ]}', "malformed JSON"),
+    ('{"releases": [{"ocid": "a"', "malformed JSON"),
+    ("[1, 2]", "not an OCDS package"),
+    ('{"hello": "world"}', "not an OCDS package"),
+    ("", "empty file"),
+    ("[]", "an empty JSON array ([]): no package, record or release"),
+    ("  \n", "no JSON value in the file"),
+]
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ('{"releases": [{"ocid": "a", "id": 1},, ]}', "malformed JSON"),
-        ('{"releases": [{"ocid": "a"', "malformed JSON"),
-        ("[1, 2]", "not an OCDS package"),
-        ('{"hello": "world"}', "not an OCDS package"),
-        ("", "empty file"),
-    ],
-)
-def test_unreadable_files_raise_and_nothing_is_written(
-    ocds: Path, tmp_path: Path, text: str, message: str
+@pytest.mark.parametrize(("text", "message"), UNREADABLE)
+def test_an_unreadable_file_alone_raises_and_nothing_is_written(
+    tmp_path: Path, text: str, message: str
 ) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(text, encoding="utf-8")
     node = tmp_path / "node"
     with pytest.raises(InputError) as info:
-        load_source("ocds", [ocds / "collection_file.json", bad], node)
+        load_source("ocds", [bad], node)
     assert str(bad) in str(info.value) and message in str(info.value)
     assert bids(node) == {} and parties(node) == {}
+
+
+@pytest.mark.parametrize(("text", "message"), UNREADABLE)
+def test_an_unreadable_file_beside_readable_ones_is_a_file_level_rejection(
+    ocds: Path, tmp_path: Path, text: str, message: str
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = folder / "collection_file.json"
+    good.write_bytes((ocds / "collection_file.json").read_bytes())
+    bad = folder / "bad.json"
+    bad.write_text(text, encoding="utf-8")
+    alone = load([good], tmp_path / "alone")
+    report = load([folder], tmp_path / "node")
+    assert bids(tmp_path / "node") == bids(tmp_path / "alone")
+    assert parties(tmp_path / "node") == parties(tmp_path / "alone")
+    file_level = [r for r in report.rejections if r.file == str(bad)]
+    assert len(file_level) == 1 and file_level[0].row is None, report.rejections
+    assert message in file_level[0].reason
+    assert report.rows_rejected == alone.rows_rejected + 1
+    assert str(bad) in report.files
+
+
+def test_a_file_cut_off_after_whole_releases_loads_none_of_them(tmp_path: Path) -> None:
+    """The releases read before a file's JSON broke are taken back: a file
+    loads whole or not at all."""
+    whole = json.dumps(package(release("ocds-cut-1", tender={"id": "t"})))
+    cut = tmp_path / "cut.json"
+    cut.write_text(whole[: whole.index("]}") + 1] + ', {"ocid": "ocds-cut-2"', encoding="utf-8")
+    other = write(tmp_path / "ok.json", package(release("ocds-ok-1", tender={"id": "t"})))
+    report = load([cut, other], tmp_path / "node")
+    units = {r.file for r in report.rejections if r.row is None}
+    assert units == {str(cut)}
+    staged = load([other], tmp_path / "alone")
+    assert report.rows_loaded == staged.rows_loaded
+    assert bids(tmp_path / "node") == bids(tmp_path / "alone")
+
+
+def test_only_unreadable_files_name_each_one(tmp_path: Path) -> None:
+    a = tmp_path / "a.json"
+    a.write_text("[]", encoding="utf-8")
+    b = tmp_path / "b.json"
+    b.write_text("{", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_source("ocds", [a, b], tmp_path / "node")
+    text = str(info.value)
+    assert "none of the 2 files is readable OCDS" in text
+    assert str(a) in text and str(b) in text
 
 
 # -- identifiers -----------------------------------------------------------------

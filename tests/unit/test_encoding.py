@@ -58,3 +58,22 @@ def test_booleans_are_not_numbers() -> None:
 def test_decimals_out_of_range() -> None:
     with pytest.raises(ValueError):
         FixedPoint(-1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "14999999999999999970000000000.01",  # 1.5 * 10^28 yuan and a cent (issue 22, item 2)
+        "-99999999999999999999999999999999999999.99",
+        "1234567890123456789012345678901234567890123456789.5",
+    ],
+)
+def test_values_past_28_digits_keep_every_digit(value: str) -> None:
+    """Decimal's default context holds 28 digits: scaling a larger value
+    rounded away its cents, silently."""
+    fp = FixedPoint(2)
+    encoded = fp.encode(value)
+    assert encoded == int(value.replace(".", "")) * (10 if value.endswith(".5") else 1)
+    assert fp.decode(encoded) == Decimal(value)
+    with pytest.raises(ValueError, match="decimal places"):
+        fp.encode(value + "01")

@@ -7,6 +7,7 @@ generated hospital, CDC and tender data, with the subjects split into 2 and
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
@@ -91,3 +92,44 @@ def test_the_local_pool_keeps_one_query(
         )
     assert parallel.backend_name() == "local"
     assert sent == []
+
+
+def test_claims_with_their_arguments_split_as_one_query(nodes: dict[str, Path]) -> None:
+    """A product whose subjects carry arguments (claim_verification) and
+    reads a parameter: the arguments travel with each subject's partition."""
+    product = get_product("claim_verification")
+    with NodeStore(nodes["hospital"], read_only=True) as store:
+        visits = store.con.sql(
+            "SELECT person_id, hospital_id, visit_date, visit_type, total_cost "
+            "FROM hospital_visits ORDER BY visit_id LIMIT 300"
+        ).fetchall()
+        # Each visit claimed as it is, one day late, and at twice its bill.
+        claims = [
+            (p, h, d + dt.timedelta(days=shift), t if shift == 0 else None, int(c * 100) * times)
+            for p, h, d, t, c in visits
+            for shift, times in ((0, 1), (1, 1), (0, 2))
+        ]
+        n = len(claims)
+        subjects = pa.table(
+            {
+                "handle": [f"{i:032x}" for i in range(n)],
+                "subject": [c[0] for c in claims],
+                "hospital_id": [c[1] for c in claims],
+                "visit_date": pa.array([c[2] for c in claims], pa.date32()),
+                "visit_type": [c[3] for c in claims],
+                "claimed_fen": pa.array([c[4] for c in claims], pa.int64()),
+                "icd10_category": pa.array([None] * n, pa.string()),
+            }
+        )
+        kwargs = {
+            "keyed": DATASETS["hospital"],
+            "params": {"as_of": AS_OF, "date_tolerance_days": 1},
+        }
+        sql = product.feature_sql("hospital")
+        once = feature_rows(store.con, sql, subjects, parts=1, **kwargs)  # type: ignore[arg-type]
+        rows = once.to_pylist()
+        assert sum(r["visit_found"] for r in rows) == n  # every claim is of a real visit
+        assert 0 < sum(r["within_bill"] for r in rows) < n  # the doubled ones are not
+        for parts in (2, 5):
+            split = feature_rows(store.con, sql, subjects, parts=parts, **kwargs)  # type: ignore[arg-type]
+            assert by_handle(split) == by_handle(once)

@@ -116,7 +116,7 @@ def test_pins_refuse_an_older_statement_and_follow_a_signed_rotation(
     third = node.rotate("hospital", "provider", signing=True)
     assert third.signing_key != first.signing_key
     pins.check(third, "provider")
-    assert pins.pinned()["hospital"]["fingerprint"] == suite.fingerprint(
+    assert pins.pinned()["hospital"]["fingerprint"] == suite.identity_fingerprint(
         bytes.fromhex(third.signing_key)
     )
     # The node reads the same statement after a restart, and still opens
@@ -129,7 +129,7 @@ def test_pins_refuse_an_older_statement_and_follow_a_signed_rotation(
 
 def test_a_person_pins_by_fingerprint(tmp_path: Path, suite: CryptoSuite) -> None:
     keys = keys_for(suite)
-    fp = suite.fingerprint(bytes.fromhex(keys.signing_key))
+    fp = suite.identity_fingerprint(bytes.fromhex(keys.signing_key))
     assert len(fp) == 39 and fp.count(":") == 7
     assert normalise_fingerprint(fp.replace(":", " ").upper()) == fp
     with pytest.raises(ValueError):
@@ -137,7 +137,7 @@ def test_a_person_pins_by_fingerprint(tmp_path: Path, suite: CryptoSuite) -> Non
     pins = Pins(tmp_path, suite)
     assert pins.trust("hospital", fp) is None
     pins.check(keys, "provider")
-    assert pins.trust("hospital", suite.fingerprint(b"x")) == fp
+    assert pins.trust("hospital", suite.identity_fingerprint(b"x")) == fp
     with pytest.raises(KeyChanged):
         pins.check(keys, "provider")
 

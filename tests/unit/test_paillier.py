@@ -121,3 +121,28 @@ def test_malformed_public_keys(keys: tuple[PaillierPublicKey, PaillierPrivateKey
         PaillierPublicKey.from_wire("not hex")
     with pytest.raises(CryptoError):
         PaillierPublicKey(10)
+
+
+def test_a_modulus_over_4096_bits_is_refused_before_it_is_parsed() -> None:
+    """Issue 22, item 7: a 1,048,576-bit key was accepted. 4096 bits pass;
+    one bit more, and a megabit key, are refused with their size, in both
+    languages."""
+    from trusted_space.core.i18n import language, set_language
+    from trusted_space.hazmat.paillier import MAX_BITS, PaillierPublicKey
+
+    assert MAX_BITS == 4096
+    edge = (1 << 4095) | 1
+    assert PaillierPublicKey.from_wire(format(edge, "x")).bits == 4096
+    before = language()
+    try:
+        for lang, words in (("en", "at most 4096"), ("zh-CN", "超过上限 4096 位")):
+            set_language(lang)
+            for bits in (4097, 8192, 1_048_576):
+                wire = format((1 << (bits - 1)) | 1, "x")
+                with pytest.raises(CryptoError) as refused:
+                    PaillierPublicKey.from_wire(wire)
+                assert words in str(refused.value) and str(bits) in str(refused.value)
+            # leading zeros do not make a key larger
+            assert PaillierPublicKey.from_wire("0" * 5000 + format(edge, "x")).bits == 4096
+    finally:
+        set_language(before)

@@ -22,6 +22,7 @@ from policies.explain import explain_job
 from policies.model import parse_policy
 from policies.obligations import Obligations
 from products.registry import get_product
+from tests.stewards import add_steward
 from trusted_space.core.clock import CHINA
 from trusted_space.demo import default_model_path
 from trusted_space.protocol.messages import JobSpec
@@ -148,10 +149,24 @@ def _cohort() -> list[Shape]:
     ]
 
 
+def _claims() -> list[Shape]:
+    hospital = {"hospital": "hospital"}
+    flags = ["visit_found", "within_bill", "dx_match", "billed_total"]
+    return [
+        Shape("allowed", "insurer", "claims", 100, hospital, features=flags),
+        Shape("flags only", "insurer", "claims", 100, hospital, features=flags[:3]),
+        Shape("inpatient days too", "insurer", "claims", 100, hospital),
+        Shape("other purpose", "insurer", "underwriting", 100, hospital, features=flags),
+        Shape("other consumer", "bank", "claims", 100, hospital, features=flags),
+        Shape("batch over the limit", "insurer", "claims", 5001, hospital, features=flags),
+    ]
+
+
 SHAPES = {
     "underwriting_score": _underwriting(),
     "tender_lending_features": _lending(),
     "cohort_statistics": _cohort(),
+    "claim_verification": _claims(),
 }
 
 
@@ -246,7 +261,7 @@ def test_explain_decides_as_the_gate_does(
 ) -> None:
     product = docs[0]["product"]
     space = Space(tmp_path / "space", SpaceConfig(require_policy=True))
-    space.add_participant(None, "steward", "steward")
+    add_steward(space, "steward", {o for doc in docs for o in doc["owners"]})
     for doc in docs:
         space.publish_policy("steward", json.dumps(doc, default=str))
     outcomes = set()

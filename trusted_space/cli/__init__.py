@@ -117,6 +117,7 @@ def _main(
 app.command()(products.demo)
 app.command()(products.underwrite)
 app.command()(products.lend)
+app.command()(products.claims)
 app.command()(products.cohort)
 app.command()(products.overlap)
 app.command()(data.load)

@@ -168,12 +168,14 @@ def warn_stale(as_of: dt.date, newest: dict[str, dt.date | None]) -> None:
         warn(t("warn.stale_as_of", as_of=as_of, newest=latest))
 
 
-def show_invalid(details: list[Any], out: Path, limit: int = 10) -> None:
+def show_invalid(
+    details: list[Any], out: Path, limit: int = 10, header: str = "invalid.header"
+) -> None:
     """Name each invalid identifier of a batch (row, line, field, reason) on stderr."""
     found = [d for d in details if d is not None]
     if not found:
         return
-    err_console.print(t("invalid.header", n=len(found), path=out), highlight=False)
+    err_console.print(t(header, n=len(found), path=out), highlight=False)
     for d in found[:limit]:
         line = t("invalid.row", row=d.row, line=d.line, field=d.column, reason=d.reason)
         err_console.print(f"  {line}", markup=False, highlight=False)
@@ -255,6 +257,18 @@ def report_features(rows: list[Any], duties: dict[str, int], out: Path) -> None:
         console.print(t("duty.retention_features", days=duties["retention_days"]), highlight=False)
 
 
+def report_claims(rows: list[Any], duties: dict[str, int], out: Path) -> None:
+    """What claims and client claims print: the same lines."""
+    show_invalid([r.detail for r in rows], out, header="claims.invalid_header")
+    counts = {s: sum(r.status == s for r in rows) for s in CLAIM_STATUSES}
+    console.print(t("claims.done", path=out, **counts), highlight=False)
+    if "retention_days" in duties:
+        console.print(t("duty.retention_claims", days=duties["retention_days"]), highlight=False)
+
+
+CLAIM_STATUSES = ("verified", "mismatch", "not_found", "invalid", "no_consent")
+
+
 class workdir:
     """The given folder, or a temporary one removed afterwards."""
 
@@ -299,6 +313,27 @@ Companies = Annotated[
 ]
 ScoresOut = Annotated[Path, typer.Option("--out", help="Where to write scores.csv."), OUTPUT]
 FeaturesOut = Annotated[Path, typer.Option("--out", help="Where to write features.csv."), OUTPUT]
+ClaimsFile = typer.Option(
+    "--claims",
+    help="The insurer's claims: claim_ref,person_id,hospital_id,visit_date,"
+    "visit_type,claimed_amount,icd10 (visit_type and icd10 may be empty).",
+)
+ClaimOutputs = Annotated[
+    str | None,
+    typer.Option(
+        "--outputs",
+        help="Comma-separated outputs: visit_found, billed_total, within_bill, dx_match, "
+        "inpatient_days (default: all the policies allow).",
+    ),
+]
+ClaimsConsentRefs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--consent-ref",
+        help="Evidence reference of the claimants' consent (repeatable); "
+        "a policy with consent_required needs one.",
+    ),
+]
 Features = Annotated[
     str | None,
     typer.Option("--features", help="Comma-separated features (default: all the policies allow)."),

@@ -108,18 +108,32 @@ def synth(
             help="Companies bidding at the trading centres (default max(200, people/20)).",
         ),
     ] = None,
+    claims: Annotated[
+        int | None,
+        typer.Option(
+            "--claims",
+            min=1,
+            help="Claims in the insurer's claims file (default min(500, people)).",
+        ),
+    ] = None,
 ) -> None:
     """生成模拟数据: write every canonical table as CSV, and OCDS for two trading centres.
 
-    OUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv
-    and applicants.csv; OUT/tenders holds centre_a/ and centre_b/ (OCDS release
+    OUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv,
+    applicants.csv and claims.csv (an insurer's claims: honest, inflated, misdated,
+    unknown and invalid); OUT/tenders holds centre_a/ and centre_b/ (OCDS release
     packages) and bank_applicants.csv. The same seed writes the same files."""
     from trusted_space.core.progress import stage_progress
-    from trusted_space.synth import generate_health, generate_tenders
+    from trusted_space.synth import generate_claims, generate_health, generate_tenders
 
     with stage_progress(console) as progress:
-        generate_health(people, seed, out, applicants=applicants, progress=progress)
+        health = generate_health(people, seed, out, applicants=applicants, progress=progress)
         generate_tenders(
             companies or max(200, people // 20), seed, out / "tenders", progress=progress
         )
+    made = generate_claims(
+        health.paths["hospital_visits"], out / "claims.csv", claims or min(500, people), seed
+    )
     console.print(t("synth.done", path=out), highlight=False)
+    mix = ", ".join(f"{kind} {n}" for kind, n in made.mix.items())
+    console.print(t("synth.claims", n=made.rows, path=made.path, mix=mix), highlight=False)

@@ -143,7 +143,7 @@ def rotate(
             "keys.rotated_own",
             serial=keys.serial,
             signing=identity.fingerprint(),
-            sealing=chosen.fingerprint(bytes.fromhex(keys.sealing_key)),
+            sealing=chosen.identity_fingerprint(bytes.fromhex(keys.sealing_key)),
         ),
         highlight=False,
     )

@@ -100,7 +100,13 @@ def explain(
         ),
     ] = None,
     workdir: Annotated[
-        Path | None, typer.Option("--workdir", help="Count quotas from this space's ledger."), SPACE
+        Path | None,
+        typer.Option(
+            "--workdir",
+            help="Count quotas from this space's ledger; leave out versions it holds but "
+            "has not put in force.",
+        ),
+        SPACE,
     ] = None,
     consent_ref: Annotated[
         list[str] | None,
@@ -127,9 +133,24 @@ def explain(
         providers[role] = names
     usage = None
     if workdir is not None:
-        from trusted_space.space.readonly import open_usage
+        from trusted_space.space.readonly import open_usage, policy_records
 
         usage = open_usage(workdir)
+        # As the gate does: a version the space holds but has not put in force
+        # (pending other owners' approval, superseded, retired) decides nothing.
+        states = {(r.policy.id, r.policy.version): r.state for r in policy_records(workdir)}
+        kept = []
+        for path, p in zip(policy, loaded, strict=True):
+            state = states.get((p.id, p.version), "published")
+            if state == "published":
+                kept.append(p)
+            else:
+                err_console.print(
+                    t("policy.not_in_force", file=path, id=p.id, version=p.version, state=state),
+                    markup=False,
+                    highlight=False,
+                )
+        loaded = kept
     decision = explain_job(
         loaded,
         consumer=consumer,
@@ -204,14 +225,42 @@ def publish(
         str, typer.Option("--steward", help="The steward's participant id.")
     ] = "steward",
 ) -> None:
-    """Publish policies to an embedded space (a new version supersedes the old)."""
+    """Publish policies to an embedded space (a new version supersedes the old).
+
+    Every party is in this process, so each owner the files name appoints
+    the steward first, as an owner's signed appointment does in a service."""
+    from trusted_space.cli.service import report_policy
+    from trusted_space.embedded import EmbeddedDeployment, policy_owners
+
+    owners = policy_owners(files)
+    with EmbeddedDeployment(workdir) as deployment:
+        node = deployment.steward(steward, governs=owners)
+        for f in files:
+            report_policy(node.publish(f), f)
+
+
+@app.command()
+@errors
+def approve(
+    policy_id: Annotated[str, typer.Argument(help="The policy id to approve.")],
+    version: Annotated[int, typer.Option("--version", min=1, help="The version to approve.")],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The embedded space's folder."), SPACE],
+    steward: Annotated[
+        str, typer.Option("--steward", help="The steward's participant id.")
+    ] = "steward",
+) -> None:
+    """Approve a pending policy version for the owners that appointed the steward."""
+    from trusted_space.cli.service import report_policy
     from trusted_space.embedded import EmbeddedDeployment
 
     with EmbeddedDeployment(workdir) as deployment:
-        node = deployment.steward(steward)
-        for f in files:
-            digest = node.publish(f)
-            console.print(t("policy.published", file=f, hash=digest[:12]), highlight=False)
+        status = deployment.steward(steward).approve(policy_id, version)
+    mine = sorted(o for o, s in status.approvals.items() if s == steward)
+    console.print(
+        t("policy.approved", id=policy_id, version=version, owners=", ".join(mine)),
+        highlight=False,
+    )
+    report_policy(status)
 
 
 @app.command()

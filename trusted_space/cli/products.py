@@ -1,4 +1,4 @@
-"""Commands that run products: the demo and the insurer's underwriting."""
+"""Commands that run products: the demo, underwriting, lending, claims and cohorts."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from trusted_space.cli.common import (
     AllowFuture,
     Applicants,
     AsOf,
+    ClaimOutputs,
+    ClaimsConsentRefs,
+    ClaimsFile,
     Companies,
     ConsentRefs,
     EmbeddedWorkdir,
@@ -31,8 +34,10 @@ from trusted_space.cli.common import (
     errors,
     feature_list,
     parse_as_of,
+    report_claims,
     report_features,
     report_scores,
+    today,
     use_backend,
     warn_stale,
     workdir,
@@ -126,7 +131,8 @@ def demo(
     suite: Suite = "default",
     ray: Ray = None,
 ) -> None:
-    """演示: generate data, run the underwriting story privately, check it against plaintext."""
+    """演示: generate data, run the underwriting and fast-claims stories privately, check them
+    against plaintext."""
     use_backend(ray)
     from trusted_space.demo import run_demo
 
@@ -166,6 +172,15 @@ def lend(
         INPUT,
     ] = None,
     features: Features = None,
+    default_scheme: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--default-scheme",
+            help="CENTRE=SCHEME: the scheme of ids a centre's publisher writes without one "
+            "(as `tspace load --mapping` declares it; CENTRE is the node name tspace prints). "
+            "Repeatable.",
+        ),
+    ] = None,
     suite: Suite = "default",
     ray: Ray = None,
     allow_future: AllowFuture = False,
@@ -187,11 +202,78 @@ def lend(
             policies=policy or [],
             rates=rates,
             features=feature_list(features),
+            default_schemes=scheme_pairs(default_scheme or []),
             suite=suite,
         )
         print_load_summaries(wd, run.quality)
     warn_stale(day, run.newest)
     report_features(run.rows, run.duties, out)
+
+
+def scheme_pairs(values: list[str]) -> dict[str, str]:
+    """``CENTRE=SCHEME`` options as a mapping; a malformed one is an input error."""
+    from trusted_space.core.errors import InputError
+
+    pairs: dict[str, str] = {}
+    for value in values:
+        centre, sep, scheme = value.partition("=")
+        if not sep or not centre.strip() or not scheme.strip():
+            raise InputError(t("lend.default_scheme_form", value=value))
+        pairs[centre.strip()] = scheme.strip()
+    return pairs
+
+
+@errors
+def claims(
+    hospital: Annotated[
+        list[Path],
+        typer.Option(
+            "--hospital",
+            help="A hospital group's visits CSV (canonical columns; repeatable: one group "
+            "may run several hospitals).",
+        ),
+        INPUT,
+    ],
+    claims_file: Annotated[Path, ClaimsFile, INPUT],
+    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv."), OUTPUT],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD (default today, China time)."),
+    ] = None,
+    workdir_: EmbeddedWorkdir = None,
+    policy: Policies = None,
+    consumer: Annotated[
+        str, typer.Option("--consumer", help="The insurer's participant id.")
+    ] = "insurer",
+    purpose: Purpose = "claims",
+    consent_ref: ClaimsConsentRefs = None,
+    outputs: ClaimOutputs = None,
+    suite: Suite = "default",
+    ray: Ray = None,
+    allow_future: AllowFuture = False,
+) -> None:
+    """快速理赔: verify an insurer's claims against the hospital's records, privately."""
+    day = parse_as_of(as_of, allow_future) if as_of else today()
+    use_backend(ray)
+    from products.claims.runner import run_claims
+
+    with workdir(workdir_) as wd, bulk_progress():
+        run = run_claims(
+            workdir=wd,
+            hospital=hospital,
+            claims=claims_file,
+            as_of=day,
+            out=out,
+            purpose=purpose,
+            consumer=consumer,
+            policies=policy or [],
+            consent_refs=consent_ref or [],
+            outputs=feature_list(outputs),
+            suite=suite,
+        )
+        print_load_summaries(wd, run.quality)
+    warn_stale(day, run.newest)
+    report_claims(run.rows, run.duties, out)
 
 
 @errors

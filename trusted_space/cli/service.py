@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +17,9 @@ from trusted_space.cli.common import (
     ApiKeyFile,
     Applicants,
     AsOf,
+    ClaimOutputs,
+    ClaimsConsentRefs,
+    ClaimsFile,
     Companies,
     ConsentRefs,
     Features,
@@ -34,8 +37,10 @@ from trusted_space.cli.common import (
     errors,
     feature_list,
     parse_as_of,
+    report_claims,
     report_features,
     report_scores,
+    today,
     use_backend,
 )
 from trusted_space.core.i18n import t
@@ -119,6 +124,37 @@ def serve(
     server.run()
 
 
+def read_appointments(paths: list[Path]) -> list[Any]:
+    """The owners' signed appointments in these files (``tspace client appoint-steward``)."""
+    from pydantic import ValidationError
+
+    from trusted_space.core.errors import InputError, Location
+    from trusted_space.protocol.messages import StewardAppointment
+
+    out = []
+    for path in paths:
+        try:
+            out.append(StewardAppointment.model_validate_json(path.read_bytes()))
+        except ValidationError as exc:
+            where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or None
+            raise InputError(
+                "not a steward appointment (tspace client appoint-steward writes one)",
+                Location(str(path), None, where),
+            ) from None
+    return out
+
+
+Appointment = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--appointment",
+        help="An owner's signed appointment of this steward, from tspace client "
+        "appoint-steward (repeatable: one per owner it governs).",
+    ),
+    INPUT,
+]
+
+
 SigningKeyHex = Annotated[
     str | None,
     typer.Option(
@@ -135,19 +171,24 @@ def add_participant(
     role: Annotated[str, typer.Option("--role", help="provider, consumer, steward or operator.")],
     workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder."), OUTPUT],
     suite: Annotated[str, typer.Option("--suite", help="The space's crypto suite.")] = "default",
+    appointment: Appointment = None,
     signing_key: SigningKeyHex = None,
 ) -> None:
     """添加参与方: add a participant once and print its new API key once (only its hash is kept).
 
     With --signing-key its signing key is bound now and its fingerprint printed,
-    for the other parties to pin. A name that exists is refused."""
+    for the other parties to pin. A name that exists is refused. A steward
+    needs --appointment from each owner it is to govern."""
     from trusted_space.space.space import Space, SpaceConfig
 
+    appointments = read_appointments(appointment or [])
     space = Space(workdir / "space", SpaceConfig(suite=suite))
     try:
-        key = space.add_participant(None, name, role, signing_key)
+        key = space.add_participant(None, name, role, appointments, signing_key)
         fingerprint = (
-            None if signing_key is None else space.suite.fingerprint(bytes.fromhex(signing_key))
+            None
+            if signing_key is None
+            else space.suite.identity_fingerprint(bytes.fromhex(signing_key))
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
@@ -185,12 +226,40 @@ def rebind_key(
     space = Space(workdir / "space", SpaceConfig(suite=suite))
     try:
         space.rebind_signing_key(None, name, signing_key)
-        fingerprint = space.suite.fingerprint(bytes.fromhex(signing_key))
+        fingerprint = space.suite.identity_fingerprint(bytes.fromhex(signing_key))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     finally:
         space.close()
     err_console.print(t("participant.rebound", name=name, fingerprint=fingerprint), highlight=False)
+
+
+@admin.command("appoint-steward")
+@errors
+def admin_appoint_steward(
+    steward: Annotated[str, typer.Argument(help="The steward to bind to more owners.")],
+    appointment: Annotated[
+        list[Path],
+        typer.Option(
+            "--appointment",
+            help="An owner's signed appointment of this steward, from tspace client "
+            "appoint-steward (repeatable: one per owner it governs).",
+        ),
+        INPUT,
+    ],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder."), SPACE],
+    suite: Annotated[str, typer.Option("--suite", help="The space's crypto suite.")] = "default",
+) -> None:
+    """任命管理员: bind an existing steward to more owners, by their signed appointments."""
+    from trusted_space.space.space import Space, SpaceConfig
+
+    appointments = read_appointments(appointment)
+    space = Space(workdir / "space", SpaceConfig(suite=suite))
+    try:
+        owners = space.appoint_steward(None, steward, appointments)
+    finally:
+        space.close()
+    console.print(t("steward.bound", steward=steward, owners=", ".join(owners)), highlight=False)
 
 
 @admin.command("rotate-key")
@@ -427,6 +496,47 @@ def client_lend(
     report_features(rows, duties, out)
 
 
+@client.command("claims")
+@errors
+def client_claims(
+    space: SpaceUrl,
+    api_key_file: ApiKeyFile,
+    claims_file: Annotated[Path, ClaimsFile, INPUT],
+    out: Annotated[Path, typer.Option("--out", help="Where to write result.csv."), OUTPUT],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Evaluation date, YYYY-MM-DD (default today, China time)."),
+    ] = None,
+    purpose: Purpose = "claims",
+    consent_ref: ClaimsConsentRefs = None,
+    outputs: ClaimOutputs = None,
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="The insurer's node folder (keys, job files)."), OUTPUT
+    ] = Path(".tspace-client"),
+    allow_future: AllowFuture = False,
+    patience: Patience = 60.0,
+) -> None:
+    """快速理赔 over HTTP: the insurer's side; writes the same result.csv as `tspace claims`."""
+    day = parse_as_of(as_of, allow_future) if as_of else today()
+    from products.claims.client import client_claims as run
+
+    transport = client_transport(space, api_key_file, patience)
+    try:
+        rows, duties = run(
+            transport,
+            workdir=workdir,
+            claims=claims_file,
+            purpose=purpose,
+            as_of=day,
+            out=out,
+            outputs=feature_list(outputs),
+            consent_refs=consent_ref or [],
+        )
+    finally:
+        transport.close()
+    report_claims(rows, duties, out)
+
+
 @client.command("cohort")
 @errors
 def client_cohort(
@@ -460,6 +570,26 @@ def client_cohort(
         console.print(line, markup=False, highlight=False)
 
 
+def report_policy(status: Any, file: Path | None = None) -> None:
+    """One line per published or approved version: in force, or what it awaits."""
+    if file is not None:
+        console.print(
+            t("policy.published", file=file, hash=status.content_hash[:12]), highlight=False
+        )
+    if status.state == "pending":
+        console.print(
+            t(
+                "policy.pending",
+                id=status.id,
+                version=status.version,
+                awaiting=", ".join(status.awaiting),
+            ),
+            highlight=False,
+        )
+    elif file is None and status.state == "published":
+        console.print(t("policy.in_force", id=status.id, version=status.version), highlight=False)
+
+
 @client.command("publish-policy")
 @errors
 def publish_policy(
@@ -473,10 +603,82 @@ def publish_policy(
     transport = client_transport(space, api_key_file, patience)
     try:
         for f in files:
-            digest = transport.publish_policy(f.read_bytes())
-            console.print(t("policy.published", file=f, hash=digest[:12]), highlight=False)
+            report_policy(transport.publish_policy(f.read_bytes()), f)
     finally:
         transport.close()
+
+
+@client.command("approve-policy")
+@errors
+def approve_policy(
+    policy_id: Annotated[str, typer.Argument(help="The policy id to approve.")],
+    version: Annotated[int, typer.Option("--version", min=1, help="The version to approve.")],
+    space: SpaceUrl,
+    api_key_file: ApiKeyFile,
+    patience: Patience = 60.0,
+) -> None:
+    """Steward: approve a pending policy version for the owners that appointed you."""
+
+    transport = client_transport(space, api_key_file, patience)
+    try:
+        status = transport.approve_policy(policy_id, version)
+    finally:
+        transport.close()
+    console.print(
+        t(
+            "policy.approved",
+            id=policy_id,
+            version=version,
+            owners=", ".join(sorted(o for o, s in status.approvals.items() if s is not None)),
+        ),
+        highlight=False,
+    )
+    report_policy(status)
+
+
+@client.command("appoint-steward")
+@errors
+def appoint_steward(
+    steward: Annotated[str, typer.Argument(help="The steward to appoint for your data.")],
+    space: SpaceUrl,
+    api_key_file: ApiKeyFile,
+    workdir: Annotated[
+        Path,
+        typer.Option("--workdir", help="Your provider node's folder (its signing key)."),
+        SPACE,
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the signed appointment (JSON)."), OUTPUT
+    ],
+    patience: Patience = 60.0,
+) -> None:
+    """Owner: sign your appointment of a steward, for the operator to add it with."""
+    from trusted_space.core.errors import InputError
+    from trusted_space.core.outputs import write_text_atomic
+    from trusted_space.crypto import get_suite
+    from trusted_space.crypto.keyfiles import load_or_create_signing_key
+    from trusted_space.nodes.base import appoint_steward as sign
+
+    transport = client_transport(space, api_key_file, patience)
+    try:
+        me = transport.connect()
+        registered = {k.name: k.signing_key for k in transport.participants()}
+    finally:
+        transport.close()
+    if me["role"] != "provider":
+        raise InputError(f"{me['name']!r} is a {me['role']}; only an owner (a provider) appoints")
+    suite = get_suite(me["suite"])
+    keys = workdir / "keys"
+    if not (keys / f"signing.{suite.name}.key").exists():
+        raise InputError(t("appointment.not_owner_node", path=workdir, owner=me["name"]))
+    key = load_or_create_signing_key(suite, keys)
+    if registered.get(me["name"]) != key.public_bytes().hex():
+        raise InputError(t("appointment.not_owner_node", path=workdir, owner=me["name"]))
+    appointment = sign(suite, key, me["name"], steward, me["space"])
+    write_text_atomic(out, appointment.model_dump_json(indent=2) + "\n")
+    console.print(
+        t("steward.appointed", owner=me["name"], steward=steward, path=out), highlight=False
+    )
 
 
 @client.command("publish-model")

@@ -11,7 +11,7 @@ places are refused unless the caller asks for rounding (half-even).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 Number = int | float | str | Decimal
 
@@ -31,6 +31,13 @@ def to_decimal(value: Number) -> Decimal:
     return result
 
 
+def shifted(value: Decimal, places: int) -> Decimal:
+    """``value`` times 10**places with every digit kept: ``scaleb`` rounds to
+    the context's precision (28 digits by default), which silently dropped
+    the cents of amounts past 10^26."""
+    return value.scaleb(places, context=Context(prec=max(28, len(value.as_tuple().digits))))
+
+
 @dataclass(frozen=True)
 class FixedPoint:
     decimals: int
@@ -45,11 +52,11 @@ class FixedPoint:
 
     def encode(self, value: Number, *, round_excess: bool = False) -> int:
         d = to_decimal(value)
-        scaled = d.scaleb(self.decimals)
+        scaled = shifted(d, self.decimals)
         exact = scaled.to_integral_value(rounding=ROUND_HALF_EVEN)
         if exact != scaled and not round_excess:
             raise ValueError(f"{value!r} has more than {self.decimals} decimal places")
         return int(exact)
 
     def decode(self, encoded: int) -> Decimal:
-        return Decimal(encoded).scaleb(-self.decimals)
+        return shifted(Decimal(encoded), -self.decimals)

@@ -6,8 +6,11 @@ and ``ValueError`` are kept for programming mistakes by the caller.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
+
+from trusted_space.core.i18n import MESSAGES, t, text_in
 
 
 class TspaceError(Exception):
@@ -56,6 +59,7 @@ class InputError(TspaceError):
 
     def __init__(self, message: str, location: Location | None = None) -> None:
         self.location = location
+        self.reason = message  # without the location, for a report that has its own columns
         super().__init__(f"{location}: {message}" if location else message)
 
 
@@ -110,6 +114,66 @@ class NotAuthorised(TspaceError):
 
 class Unauthenticated(NotAuthorised):
     """No API key, or one the space does not know."""
+
+
+class Localised(TspaceError):
+    """A refusal said in the reader's language: a message key of
+    ``trusted_space.core.i18n`` and safe parameters (participant names,
+    policy ids, versions), never a value. ``str()`` says it in the process's
+    language; the service sends the key and parameters too (``code``,
+    ``key``, ``params`` of the problem document), so a client says it in its
+    own (``localised_error``)."""
+
+    code: ClassVar[str] = "localised"
+
+    def __init__(self, key: str, **params: str | int) -> None:
+        if key not in MESSAGES:
+            raise ValueError(f"no message {key!r}")
+        self.key = key
+        self.params = dict(params)
+        super().__init__(key)
+
+    def __str__(self) -> str:
+        return t(self.key, **self.params)
+
+    def text(self, lang: str) -> str:
+        """The refusal in ``lang`` (zh-CN or en)."""
+        return text_in(lang, self.key, **self.params)
+
+
+class NotStewardOf(Localised, NotAuthorised):
+    """A steward acted on a policy (published, superseded, retired or
+    approved it) for owners that did not appoint it."""
+
+    code = "not_steward_of"
+
+
+class AppointmentRefused(Localised, NotAuthorised):
+    """A steward was to be bound to an owner without that owner's valid
+    signed appointment."""
+
+    code = "appointment_refused"
+
+
+LOCALISED: dict[str, type[Localised]] = {c.code: c for c in (NotStewardOf, AppointmentRefused)}
+
+
+def localised_error(code: object, key: object, params: object) -> Localised | None:
+    """Rebuild a refusal from a problem document's ``code``, ``key`` and
+    ``params``; None when they are not one this version knows."""
+    kind = LOCALISED.get(str(code))
+    if kind is None or not isinstance(key, str) or key not in MESSAGES:
+        return None
+    if not isinstance(params, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str | int) for k, v in params.items()
+    ):
+        return None
+    try:
+        error = kind(key, **params)
+        str(error)  # every parameter the message names is there
+    except (KeyError, IndexError, ValueError):
+        return None
+    return error
 
 
 class NotFound(TspaceError):

@@ -38,7 +38,12 @@ UNSPECIFIED = "unspecified"
 # The space refused to release a cohort that differs from an earlier one of
 # the same consumer by fewer people than min_count (space/engines/join.py).
 DIFFERENCING = "differencing_refused"
-FAILURE_CODES = frozenset({code for _, code in _CODES} | {INTERNAL, UNSPECIFIED, DIFFERENCING})
+# A task whose leases ran out twice (its node died or hung on it each time)
+# is not offered again (space/tasks.py).
+TASK_ABANDONED = "task_abandoned"
+FAILURE_CODES = frozenset(
+    {code for _, code in _CODES} | {INTERNAL, UNSPECIFIED, DIFFERENCING, TASK_ABANDONED}
+)
 
 # Parameters are party names and message kinds (a letter first, the
 # protocol's alphabet, at most four digits: no identifier or amount fits), or

@@ -21,9 +21,9 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "界面语言：zh-CN 或 en（默认 zh-CN，或取 TSPACE_LANG）。"
     },
     "Print the version.": {"zh-CN": "显示版本号。"},
-    "演示: generate data, run the underwriting story privately, check it against plaintext.": {
-        "zh-CN": "演示：生成模拟数据，以隐私计算方式跑通核保评分全流程，并与明文参照核对。",
-        "en": "Demo: generate data, run the underwriting story privately, check it against plaintext.",
+    "演示: generate data, run the underwriting and fast-claims stories privately, check them against plaintext.": {
+        "zh-CN": "演示：生成模拟数据，以隐私计算方式跑通核保评分与快速理赔全流程，并与明文参照核对。",
+        "en": "Demo: generate data, run the underwriting and fast-claims stories privately, check them against plaintext.",
     },
     "Synthetic population size.": {"zh-CN": "模拟人口规模。"},
     "Applicants in the batch (default min(1000, people/10)).": {
@@ -63,6 +63,25 @@ HELP: dict[str, dict[str, str]] = {
     "Evidence reference of the applicants' consent (repeatable); a policy with consent_required needs one.": {
         "zh-CN": "申请人同意的凭证编号（可重复）；要求 consent_required 的策略必须提供。"
     },
+    "快速理赔: verify an insurer's claims against the hospital's records, privately.": {
+        "zh-CN": "快速理赔：以隐私计算方式，将保险公司的理赔申请与医院记录核对。",
+        "en": "Fast claims: verify an insurer's claims against the hospital's records, privately.",
+    },
+    "A hospital group's visits CSV (canonical columns; repeatable: one group may run several hospitals).": {
+        "zh-CN": "医院集团的就诊记录 CSV（标准列；可重复：一个集团可下辖多家医院）。"
+    },
+    "The insurer's claims: claim_ref,person_id,hospital_id,visit_date,visit_type,claimed_amount,icd10 (visit_type and icd10 may be empty).": {
+        "zh-CN": "保险公司的理赔申请：claim_ref,person_id,hospital_id,visit_date,visit_type,claimed_amount,icd10（visit_type 和 icd10 可以为空）。"
+    },
+    "Evaluation date, YYYY-MM-DD (default today, China time).": {
+        "zh-CN": "评估日期，格式 YYYY-MM-DD（默认今天，北京时间）。"
+    },
+    "Comma-separated outputs: visit_found, billed_total, within_bill, dx_match, inpatient_days (default: all the policies allow).": {
+        "zh-CN": "输出项，以逗号分隔：visit_found、billed_total、within_bill、dx_match、inpatient_days（默认：策略允许的全部）。"
+    },
+    "Evidence reference of the claimants' consent (repeatable); a policy with consent_required needs one.": {
+        "zh-CN": "理赔申请人同意的凭证编号（可重复）；要求 consent_required 的策略必须提供。"
+    },
     "信贷特征: a bank's bid-history features per company, from trading centres' OCDS data.": {
         "zh-CN": "信贷特征：根据公共资源交易中心的 OCDS 数据，为银行计算每家企业的投标历史特征。",
         "en": "Lending features: a bank's bid-history features per company, from trading centres' OCDS data.",
@@ -75,6 +94,12 @@ HELP: dict[str, dict[str, str]] = {
     },
     "Where to write features.csv.": {"zh-CN": "features.csv 的输出路径。"},
     "The bank's participant id.": {"zh-CN": "银行的参与方标识。"},
+    "CENTRE=SCHEME: the scheme of ids a centre's publisher writes without one "
+    "(as `tspace load --mapping` declares it; CENTRE is the node name tspace prints). "
+    "Repeatable.": {
+        "zh-CN": "中心=编码方案：某交易中心的发布方未写编码方案时其 ID 所用的方案"
+        "（与 `tspace load --mapping` 的声明相同；中心即 tspace 打印的节点名）。可重复。"
+    },
     "Currency rate table (currency,base_currency,rate); never guessed.": {
         "zh-CN": "汇率表（列 `currency,base_currency,rate`）；汇率从不猜测。"
     },
@@ -116,9 +141,12 @@ HELP: dict[str, dict[str, str]] = {
     "Replace the target tables instead of adding rows.": {
         "zh-CN": "替换目标表，而不是追加数据行。"
     },
-    "生成模拟数据: write every canonical table as CSV, and OCDS for two trading centres. OUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv and applicants.csv; OUT/tenders holds centre_a/ and centre_b/ (OCDS release packages) and bank_applicants.csv. The same seed writes the same files.": {
-        "zh-CN": "生成模拟数据：把每张标准表写成 CSV，并为两个交易中心写出 OCDS 数据。\n\nOUT 中有 hospital_visits.csv、cdc_case_reports.csv、cdc_chronic_registry.csv 和 applicants.csv；OUT/tenders 中有 centre_a/ 和 centre_b/（OCDS 发布包）以及 bank_applicants.csv。相同的种子写出相同的文件。",
-        "en": "Synthetic data: write every canonical table as CSV, and OCDS for two trading centres.\n\nOUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv\nand applicants.csv; OUT/tenders holds centre_a/ and centre_b/ (OCDS release\npackages) and bank_applicants.csv. The same seed writes the same files.",
+    "生成模拟数据: write every canonical table as CSV, and OCDS for two trading centres. OUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv, applicants.csv and claims.csv (an insurer's claims: honest, inflated, misdated, unknown and invalid); OUT/tenders holds centre_a/ and centre_b/ (OCDS release packages) and bank_applicants.csv. The same seed writes the same files.": {
+        "zh-CN": "生成模拟数据：把每张标准表写成 CSV，并为两个交易中心写出 OCDS 数据。\n\nOUT 中有 hospital_visits.csv、cdc_case_reports.csv、cdc_chronic_registry.csv、applicants.csv 和 claims.csv（保险公司的理赔申请：如实的、虚高的、日期有误的、查无此次就诊的和证件号无效的）；OUT/tenders 中有 centre_a/ 和 centre_b/（OCDS 发布包）以及 bank_applicants.csv。相同的种子写出相同的文件。",
+        "en": "Synthetic data: write every canonical table as CSV, and OCDS for two trading centres.\n\nOUT holds hospital_visits.csv, cdc_case_reports.csv, cdc_chronic_registry.csv,\napplicants.csv and claims.csv (an insurer's claims: honest, inflated, misdated,\nunknown and invalid); OUT/tenders holds centre_a/ and centre_b/ (OCDS release\npackages) and bank_applicants.csv. The same seed writes the same files.",
+    },
+    "Claims in the insurer's claims file (default min(500, people)).": {
+        "zh-CN": "保险公司理赔申请文件中的申请件数（默认 min(500, people)）。"
     },
     "Size of the synthetic population.": {"zh-CN": "模拟人口规模。"},
     "Random seed; the same seed writes the same files.": {
@@ -184,7 +212,9 @@ HELP: dict[str, dict[str, str]] = {
     "ROLE=NAME of a provider (default: each role's own name).": {
         "zh-CN": "数据提供方的 ROLE=NAME（默认：与角色同名）。"
     },
-    "Count quotas from this space's ledger.": {"zh-CN": "按此空间的账本统计配额。"},
+    "Count quotas from this space's ledger; leave out versions it holds but has not put in force.": {
+        "zh-CN": "按此空间的账本统计配额；该空间中未生效（待批准、已被取代或已停用）的版本不参与判断。"
+    },
     "A consent evidence reference the job carries.": {"zh-CN": "任务携带的同意凭证编号。"},
     "Print the policy as ODRL 2.2 JSON-LD.": {"zh-CN": "以 ODRL 2.2 JSON-LD 格式输出策略。"},
     "Policy file.": {"zh-CN": "策略文件。"},
@@ -194,9 +224,15 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "策略所管辖数据的提供方（其标识）。"
     },
     "Print the policy document's JSON Schema.": {"zh-CN": "输出策略文档的 JSON Schema。"},
-    "Publish policies to an embedded space (a new version supersedes the old).": {
-        "zh-CN": "向嵌入式空间发布策略（新版本取代旧版本）。"
+    "Publish policies to an embedded space (a new version supersedes the old). Every party is in this process, so each owner the files name appoints the steward first, as an owner's signed appointment does in a service.": {
+        "zh-CN": "向嵌入式空间发布策略（新版本取代旧版本）。\n\n各方都在本进程中，因此文件中的每个数据方先任命该数据管理员，如同在服务部署中数据方签名任命一样。",
+        "en": "Publish policies to an embedded space (a new version supersedes the old).\n\nEvery party is in this process, so each owner the files name appoints the\nsteward first, as an owner's signed appointment does in a service.",
     },
+    "Approve a pending policy version for the owners that appointed the steward.": {
+        "zh-CN": "代表任命该数据管理员的数据方，批准一个待批准的策略版本。"
+    },
+    "The policy id to approve.": {"zh-CN": "要批准的策略标识。"},
+    "The version to approve.": {"zh-CN": "要批准的版本号。"},
     "Policy files to publish.": {"zh-CN": "要发布的策略文件。"},
     "The embedded space's folder.": {"zh-CN": "嵌入式空间的目录。"},
     "The steward's participant id.": {"zh-CN": "数据管理员的参与方标识。"},
@@ -303,9 +339,9 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "运维：运维人员的命令，在空间所在机器上运行。",
         "en": "Admin: the operator's commands, run on the space's machine.",
     },
-    "添加参与方: add a participant once and print its new API key once (only its hash is kept). With --signing-key its signing key is bound now and its fingerprint printed, for the other parties to pin. A name that exists is refused.": {
-        "zh-CN": "添加参与方：添加参与方（每个名称只能添加一次），并一次性输出其新的 API 密钥（只保存其哈希）。\n\n给出 --signing-key 时，立即绑定其签名密钥并输出指纹，供其他参与方固定。已存在的名称会被拒绝。",
-        "en": "Add participant: add a participant once and print its new API key once (only its hash is kept).\n\nWith --signing-key its signing key is bound now and its fingerprint printed,\nfor the other parties to pin. A name that exists is refused.",
+    "添加参与方: add a participant once and print its new API key once (only its hash is kept). With --signing-key its signing key is bound now and its fingerprint printed, for the other parties to pin. A name that exists is refused. A steward needs --appointment from each owner it is to govern.": {
+        "zh-CN": "添加参与方：添加参与方（每个名称只能添加一次），并一次性输出其新的 API 密钥（只保存其哈希）。\n\n给出 --signing-key 时，立即绑定其签名密钥并输出指纹，供其他参与方固定。已存在的名称会被拒绝。添加数据管理员时，它所管理的每个数据方都须提供 --appointment。",
+        "en": "Add participant: add a participant once and print its new API key once (only its hash is kept).\n\nWith --signing-key its signing key is bound now and its fingerprint printed,\nfor the other parties to pin. A name that exists is refused. A steward\nneeds --appointment from each owner it is to govern.",
     },
     "The participant's public signing key in hex, from its `tspace keys show`.": {
         "zh-CN": "该参与方的签名公钥（十六进制），取自其 `tspace keys show` 的输出。"
@@ -346,6 +382,14 @@ HELP: dict[str, dict[str, str]] = {
     "A model file this provider's owner approves (repeatable): score tasks must then use one of the approved models.": {
         "zh-CN": "本数据提供方的所有者批准的模型文件（可重复）：此后评分任务必须使用已批准的模型之一。"
     },
+    "An owner's signed appointment of this steward, from tspace client appoint-steward (repeatable: one per owner it governs).": {
+        "zh-CN": "数据方对该数据管理员的签名任命，由 tspace client appoint-steward 生成（可重复：所管理的每个数据方一份）。"
+    },
+    "任命管理员: bind an existing steward to more owners, by their signed appointments.": {
+        "zh-CN": "任命管理员：凭数据方的签名任命，让已有的数据管理员管理更多数据方。",
+        "en": "Appoint steward: bind an existing steward to more owners, by their signed appointments.",
+    },
+    "The steward to bind to more owners.": {"zh-CN": "要增加所管理数据方的数据管理员。"},
     "Participant id, e.g. hospital-a.": {"zh-CN": "参与方标识，例如 hospital-a。"},
     "provider, consumer, steward or operator.": {
         "zh-CN": "provider（提供方）、consumer（使用方）、steward（管理员）或 operator（运维）。"
@@ -382,6 +426,10 @@ HELP: dict[str, dict[str, str]] = {
     "The insurer's node folder (keys, job files).": {
         "zh-CN": "保险公司节点的目录（密钥、任务文件）。"
     },
+    "快速理赔 over HTTP: the insurer's side; writes the same result.csv as `tspace claims`.": {
+        "zh-CN": "快速理赔（HTTP）：保险公司一侧；写出与 `tspace claims` 相同的 result.csv。",
+        "en": "Fast claims over HTTP: the insurer's side; writes the same result.csv as `tspace claims`.",
+    },
     "信贷特征 over HTTP: the bank's side; writes the same features.csv as `tspace lend`.": {
         "zh-CN": "信贷特征（HTTP）：银行一侧；写出与 `tspace lend` 相同的 features.csv。",
         "en": "Lending features over HTTP: the bank's side; writes the same features.csv as `tspace lend`.",
@@ -397,6 +445,17 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "请求方节点的目录（密钥、任务文件）。"
     },
     "Steward: publish policies to a space.": {"zh-CN": "数据管理员：向空间发布策略。"},
+    "Steward: approve a pending policy version for the owners that appointed you.": {
+        "zh-CN": "数据管理员：代表任命您的数据方，批准一个待批准的策略版本。"
+    },
+    "Owner: sign your appointment of a steward, for the operator to add it with.": {
+        "zh-CN": "数据方：签署对数据管理员的任命，交给运营方据此添加该管理员。"
+    },
+    "The steward to appoint for your data.": {"zh-CN": "要为您的数据任命的数据管理员。"},
+    "Your provider node's folder (its signing key).": {
+        "zh-CN": "您的提供方节点目录（其中有签名密钥）。"
+    },
+    "Where to write the signed appointment (JSON).": {"zh-CN": "签名任命（JSON）的输出路径。"},
     "Policy files.": {"zh-CN": "策略文件。"},
     "Steward: publish a model file; policies pin it by SHA-256.": {
         "zh-CN": "数据管理员：发布模型文件；策略以 SHA-256 锁定模型。"

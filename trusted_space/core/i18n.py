@@ -51,6 +51,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "全部 {n} 个评分与明文参照一致（误差 ≤ {tol}）",
         "en": "All {n} scores match the plaintext reference (within {tol})",
     },
+    "check.claims_ok": {
+        "zh-CN": "全部 {n} 件理赔申请的核验结果与明文参照一致",
+        "en": "All {n} claims' answers match the plaintext reference",
+    },
+    "check.claims_mismatch": {
+        "zh-CN": "{n} 件理赔申请的核验结果与明文参照不一致",
+        "en": "{n} claims' answers differ from the plaintext reference",
+    },
+    "demo.claims_title": {
+        "zh-CN": "tspace 演示：快速理赔核验",
+        "en": "tspace demo: fast claims verification",
+    },
+    "table.status": {"zh-CN": "核验结果", "en": "Status"},
+    "table.claims": {"zh-CN": "件数", "en": "Claims"},
     "check.mismatch": {
         "zh-CN": "{n} 个评分与明文参照不一致",
         "en": "{n} scores differ from the plaintext reference",
@@ -79,6 +93,28 @@ MESSAGES: dict[str, dict[str, str]] = {
     "lend.done": {
         "zh-CN": "已写出 {path}：找到 {found} 家，未找到 {missing} 家，代码无效 {invalid} 家",
         "en": "Wrote {path}: {found} found, {missing} not found, {invalid} with invalid ids",
+    },
+    "lend.default_scheme_form": {
+        "zh-CN": "--default-scheme {value}：应写作 中心=编码方案（如 centre_tw=TW-UBN）",
+        "en": "--default-scheme {value}: expected CENTRE=SCHEME (e.g. centre_tw=TW-UBN)",
+    },
+    "lend.default_scheme_centre": {
+        "zh-CN": "--default-scheme 指定的中心不存在：{names}；本次的中心为：{centres}",
+        "en": "--default-scheme names no centre of this run: {names}; the centres are: {centres}",
+    },
+    "claims.done": {
+        "zh-CN": "已写出 {path}：核验相符 {verified} 件，不符 {mismatch} 件，"
+        "未找到 {not_found} 件，无效 {invalid} 件，无有效同意 {no_consent} 件",
+        "en": "Wrote {path}: {verified} verified, {mismatch} mismatched, {not_found} not found, "
+        "{invalid} invalid, {no_consent} without consent",
+    },
+    "claims.invalid_header": {
+        "zh-CN": "{n} 件理赔申请无效（{path} 的 detail 列写明了行号、字段和原因）：",
+        "en": "{n} invalid claims (the detail column of {path} says where and why):",
+    },
+    "synth.claims": {
+        "zh-CN": "理赔申请 {n} 件（{path}）：{mix}",
+        "en": "{n} claims ({path}): {mix}",
     },
     "cohort.done": {
         "zh-CN": "已写出 {path}：{cells} 个单元格，其中 {suppressed} 个因人数不足被抑制",
@@ -222,6 +258,73 @@ MESSAGES: dict[str, dict[str, str]] = {
     "policy.invalid": {"zh-CN": "{file}：{n} 处错误", "en": "{file}: {n} errors"},
     "policy.published": {"zh-CN": "已发布 {file}（{hash}…）", "en": "Published {file} ({hash}…)"},
     "policy.retired": {"zh-CN": "已停用策略 {id}", "en": "Retired policy {id}"},
+    "policy.pending": {
+        "zh-CN": "{id} 第 {version} 版待批准，尚未生效：还需 {awaiting} 的数据管理员批准",
+        "en": "{id} v{version} is pending and not in force: it awaits the approval of "
+        "the steward of {awaiting}",
+    },
+    "policy.approved": {
+        "zh-CN": "已批准 {id} 第 {version} 版（代表 {owners}）",
+        "en": "Approved {id} v{version} (for {owners})",
+    },
+    "policy.in_force": {"zh-CN": "{id} 第 {version} 版已生效", "en": "{id} v{version} is in force"},
+    "policy.not_in_force": {
+        "zh-CN": "{file}：{id} 第 {version} 版在该空间中状态为 {state}，未生效，不参与判断",
+        "en": "{file}: {id} v{version} is {state} in that space, not in force: left out",
+    },
+    "steward.appointed": {
+        "zh-CN": "已写出 {owner} 对数据管理员 {steward} 的签名任命：{path}",
+        "en": "Wrote {owner}'s signed appointment of steward {steward}: {path}",
+    },
+    "steward.bound": {
+        "zh-CN": "数据管理员 {steward} 现管理：{owners}",
+        "en": "Steward {steward} now governs: {owners}",
+    },
+    "steward.not_governing": {
+        "zh-CN": "{steward} 不是 {policy} 的数据方（{owners}）任命的数据管理员；"
+        "数据管理员只能发布、替换、停用或批准任命了它的数据方的策略",
+        "en": "{steward} was appointed by none of the owners of {policy} ({owners}); "
+        "a steward publishes, supersedes, retires or approves only the policies of "
+        "owners that appointed it",
+    },
+    "steward.not_superseding": {
+        "zh-CN": "{policy} 属于 {owners}；{steward} 不是其中任何一方任命的数据管理员，"
+        "不能发布它的新版本",
+        "en": "{policy} belongs to {owners}; {steward} was appointed by none of them, "
+        "so it cannot publish a new version of it",
+    },
+    "appointment.missing": {
+        "zh-CN": "添加数据管理员 {steward} 需要它所管理的每个数据方的签名任命（--appointment），"
+        "运营方不能单独指定",
+        "en": "adding steward {steward} needs a signed appointment from each owner it is to "
+        "govern (--appointment); the operator alone cannot make one",
+    },
+    "appointment.other_steward": {
+        "zh-CN": "该任命是 {owner} 对 {named} 的任命，不是对 {steward} 的",
+        "en": "the appointment is {owner}'s of {named}, not of {steward}",
+    },
+    "appointment.not_a_steward": {
+        "zh-CN": "{name} 是 {role}，任命只能给数据管理员",
+        "en": "{name} is a {role}; only a steward can be appointed",
+    },
+    "appointment.unknown_owner": {
+        "zh-CN": "{owner} 不是已登记签名密钥的数据提供方，无法核验其任命",
+        "en": "{owner} is not a provider with a registered signing key: its appointment "
+        "cannot be checked",
+    },
+    "appointment.other_space": {
+        "zh-CN": "{owner} 对 {steward} 的任命是给另一个空间的（{space}）",
+        "en": "{owner}'s appointment of {steward} is for another space ({space})",
+    },
+    "appointment.bad_signature": {
+        "zh-CN": "{owner} 对 {steward} 的任命没有 {owner} 登记的签名密钥的有效签名",
+        "en": "{owner}'s appointment of {steward} is not signed by {owner}'s registered key",
+    },
+    "appointment.not_owner_node": {
+        "zh-CN": "{path} 中的签名密钥不是 {owner} 在空间登记的密钥；请用 {owner} 节点自己的目录",
+        "en": "the signing key in {path} is not the one {owner} registered with the space; "
+        "use {owner}'s own node folder",
+    },
     "ledger.ok": {
         "zh-CN": "账本完好：{count} 条记录，{checkpoints} 个检查点（{suite} 算法套件）",
         "en": "Ledger intact: {count} entries, {checkpoints} checkpoints ({suite} suite)",
@@ -282,9 +385,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "有效同意 {live} 条，已撤回 {revoked} 条，退出 {opted_out} 人",
         "en": "{live} live consents, {revoked} revoked, {opted_out} opted out",
     },
+    "paillier.too_large": {
+        "zh-CN": "Paillier 公钥模数 {bits} 位，超过上限 {max} 位，已拒绝",
+        "en": "Paillier key of {bits} bits refused: at most {max} are allowed",
+    },
+    "cohort.too_many_months": {
+        "zh-CN": "按月分组的查询最多跨 {max} 个月，此查询跨 {months} 个月（{start} 至 {end}）",
+        "en": "a query grouped by month may span at most {max} months; "
+        "this one spans {months} ({start} to {end})",
+    },
+    "cohort.too_many_cells": {
+        "zh-CN": "一个查询最多 {max} 个单元格，此查询有 {cells} 个（{shape}）",
+        "en": "a query may have at most {max} cells; this one has {cells} ({shape})",
+    },
     "duty.retention": {
         "zh-CN": "义务：评分结果须在 {days} 天内删除",
         "en": "Duty: delete these results within {days} days",
+    },
+    "duty.retention_claims": {
+        "zh-CN": "义务：核验结果须在 {days} 天内删除",
+        "en": "Duty: delete these answers within {days} days",
     },
     "duty.retention_features": {
         "zh-CN": "义务：特征结果须在 {days} 天内删除",
@@ -418,7 +538,12 @@ def language() -> str:
 
 
 def t(key: str, **values: object) -> str:
-    text = MESSAGES[key][language()]
+    return text_in(language(), key, **values)
+
+
+def text_in(lang: str, key: str, **values: object) -> str:
+    """A message in ``lang`` (zh-CN when ``lang`` is neither language)."""
+    text = MESSAGES[key][lang if lang in LANGUAGES else "zh-CN"]
     return text.format(**values) if values else text
 
 

@@ -20,6 +20,7 @@ import gmpy2
 import phe
 
 from trusted_space.core.errors import CryptoError, WeakKeyError
+from trusted_space.core.i18n import t
 from trusted_space.hazmat.paillier_noise import noise_for, releasing_gil, take_ahead
 
 
@@ -38,6 +39,11 @@ PAILLIER_3072 = PaillierPreset("PAILLIER_3072", 3072, production=True)
 TEST_ONLY_PAILLIER_1024 = PaillierPreset("TEST_ONLY_PAILLIER_1024", 1024, production=False)
 
 MIN_PRODUCTION_BITS = 2048
+# The largest modulus accepted from anyone (issue 22, item 7): above every
+# preset, and bounding what a consumer's key costs the providers, whose
+# every encryption is an exponentiation modulo n^2 (about 8 times the work
+# per doubling of n). A 1,048,576-bit key was accepted before.
+MAX_BITS = 4096
 PRESETS = {p.name: p for p in (PAILLIER_2048, PAILLIER_3072, TEST_ONLY_PAILLIER_1024)}
 # Set to 1 in the environment of every process of a service test (the space,
 # its nodes, its clients) that does not check key sizes: they then make and
@@ -85,12 +91,21 @@ class PaillierPublicKey:
         return format(int(self.n), "x")
 
     @classmethod
-    def from_wire(cls, value: str, *, min_bits: int = MIN_PRODUCTION_BITS) -> PaillierPublicKey:
+    def from_wire(
+        cls, value: str, *, min_bits: int = MIN_PRODUCTION_BITS, max_bits: int = MAX_BITS
+    ) -> PaillierPublicKey:
+        # Bounded before it is parsed: a megabit of hex is not read as a number.
+        digits = value.lstrip("0") if isinstance(value, str) else ""
+        if len(digits) > max_bits // 4 + 1 and digits[0] in "0123456789abcdefABCDEF":
+            bits = int(digits[0], 16).bit_length() + 4 * (len(digits) - 1)
+            raise CryptoError(t("paillier.too_large", bits=bits, max=max_bits))
         try:
             n = int(value, 16)
         except (TypeError, ValueError) as exc:
             raise CryptoError("a Paillier public key must be a hex modulus") from exc
         key = cls(n)
+        if key.bits > max_bits:
+            raise CryptoError(t("paillier.too_large", bits=key.bits, max=max_bits))
         if key.bits < min_bits:
             raise WeakKeyError(
                 f"Paillier key of {key.bits} bits refused: at least {min_bits} are required"

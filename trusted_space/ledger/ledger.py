@@ -16,7 +16,13 @@ Nodes sign the results of the steps they perform (``step_digest``); the
 space records each signature in a ``task_result`` entry, and ``verify``
 checks it against the signing key the node registered (a ``keys_registered``
 or ``keys_rotated`` entry), so the space cannot forge a provider's
-participation without that provider's key.
+participation without that provider's key. In the same way ``verify``
+checks each ``steward_appointed`` entry against the owner's registered key
+and the space's own, and that every approval of a policy
+(``policy_published``, ``policy_approved``) came from a steward the owner had
+appointed, and that a version was in force only once each owner it needed
+had approved: the space cannot make a steward for an owner, nor put a
+policy in force, without the owners.
 
 Entries hold no identifier and no raw value: callers pass counts, versions,
 hashes of messages and decisions only.
@@ -35,12 +41,14 @@ from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.errors import CryptoError, LedgerTampered, NotFound
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.ledger import merkle
+from trusted_space.protocol.messages import appointment_digest
 
 GENESIS = "0" * 64
 CHECKPOINT_EVERY = 64
 # A job's last entry: a checkpoint follows, so its history can be proved at once.
 END_OF_JOB = ("result_collected", "job_failed")
 KEY_ENTRIES = ("keys_registered", "keys_rotated")
+APPROVALS = ("policy_published", "policy_approved")
 
 
 def step_digest(
@@ -296,6 +304,7 @@ def verify_entries(entries: Iterator[dict[str, Any]], suite: CryptoSuite, public
     count = 0
     frontier = merkle.Frontier(suite.hash)
     node_keys: dict[str, bytes] = {}
+    governance = _Governance(suite, suite.fingerprint(public_key))
     for count, data in enumerate(entries, start=1):
         seq = data.get("seq", count)
         if seq != count:
@@ -312,9 +321,62 @@ def verify_entries(entries: Iterator[dict[str, Any]], suite: CryptoSuite, public
             node_keys[str(details.get("name"))] = bytes.fromhex(str(details["signing_key"]))
         if kind == "task_result":
             _check_node_signature(count, data, details, node_keys, suite)
+        if kind == "steward_appointed":
+            governance.appointed(count, details, node_keys)
+        if kind in APPROVALS and "approved" in details:  # entries before approvals: none
+            governance.approval(count, str(data.get("actor")), details)
         frontier.add(merkle.leaf_hash(suite.hash, digest))
         prev = digest.hex()
     return count
+
+
+class _Governance:
+    """What ``verify_entries`` checks of stewards: each appointment signed by
+    its owner's registered key for this space; each approval by a steward
+    its owner appointed; a version in force only with every approval."""
+
+    def __init__(self, suite: CryptoSuite, space: str) -> None:
+        self.suite = suite
+        self.space = space
+        self.owners: dict[str, set[str]] = {}  # steward -> owners that appointed it
+        self.approved: dict[tuple[str, str], set[str]] = {}
+        self.required: dict[tuple[str, str], set[str]] = {}
+
+    def appointed(self, count: int, details: dict[str, Any], node_keys: dict[str, bytes]) -> None:
+        owner, steward = str(details.get("owner")), str(details.get("steward"))
+        key = node_keys.get(owner)
+        if key is None:
+            raise LedgerTampered(
+                count, f"an appointment by {owner!r}, who registered no signing key before it"
+            )
+        if details.get("space") != self.space:
+            raise LedgerTampered(count, "the appointment names another space")
+        digest = appointment_digest(self.suite, owner, steward, self.space)
+        try:
+            self.suite.verify(key, digest, bytes.fromhex(str(details.get("signature", ""))))
+        except (CryptoError, ValueError) as exc:
+            raise LedgerTampered(
+                count, f"the appointment of {steward!r} is not signed by {owner!r}'s key"
+            ) from exc
+        self.owners.setdefault(steward, set()).add(owner)
+
+    def approval(self, count: int, actor: str, details: dict[str, Any]) -> None:
+        version = (str(details.get("policy")), str(details.get("version")))
+        approved = {str(o) for o in details.get("approved") or ()}
+        stray = sorted(approved - self.owners.get(actor, set()))
+        if stray:
+            raise LedgerTampered(
+                count, f"{actor!r} approved for {', '.join(stray)}, who did not appoint it"
+            )
+        if "requires" in details:
+            self.required[version] = {str(o) for o in details["requires"]}
+        done = self.approved.setdefault(version, set())
+        done |= approved
+        if details.get("state") == "published" and not self.required.get(version, set()) <= done:
+            missing = sorted(self.required[version] - done)
+            raise LedgerTampered(
+                count, f"a policy put in force without the approval of {', '.join(missing)}"
+            )
 
 
 def _check_node_signature(

@@ -77,6 +77,8 @@ from trusted_space.protocol.messages import (
 log = logging.getLogger("tspace.consumer")
 
 KEPT_PSI_CLIENTS = 256
+# Starts every filler of a PSI request: no identifier of any kind starts so.
+FILLER_PREFIX = "~filler:"
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,19 @@ class LookupOutcome:
                 raise ProtocolError("a score is missing from the result")
             out.append(row[0])
         return out
+
+
+def psi_items(person_ids: Sequence[str]) -> list[str]:
+    """The PSI request's items: each id once, in its first place, and a
+    fresh random filler (never an identifier, so never matched) in the place
+    of each repeat. The request keeps the batch's size and shows no
+    provider that an id repeats."""
+    seen: set[str] = set()
+    items = []
+    for person_id in person_ids:
+        items.append(FILLER_PREFIX + secrets.token_hex(16) if person_id in seen else person_id)
+        seen.add(person_id)
+    return items
 
 
 class ConsumerNode(Node):
@@ -176,19 +191,28 @@ class ConsumerNode(Node):
         model_document: bytes | None = None,
         features: list[str] | None = None,
         consent_refs: list[str] | None = None,
+        arguments: list[dict[str, Any]] | None = None,
         wait: float = 0.0,
     ) -> str:
         """Start a per-subject lookup for valid, normalised ids; return the job id.
         ``consent_refs`` are the evidence references of the subjects' consent
-        a policy may require the job to carry. With ``wait``, the submission
-        also waits up to that many seconds for this node's next task (the
-        job's PSI step), which the next ``run_pending`` does first: for a
-        caller about to wait for the result, one round trip fewer."""
+        a policy may require the job to carry. ``arguments``: for a product
+        that takes them, one mapping per subject (JSON values: dates as ISO
+        text), sealed with the subject to the providers that hold it. An id
+        may repeat (one person's two claims): the PSI request carries it
+        once, and each of its places gets its own handle and arguments.
+        With ``wait``, the submission also waits up to that many seconds
+        for this node's next task (the job's PSI step), which the next
+        ``run_pending`` does first: for a caller about to wait for the
+        result, one round trip fewer."""
         if not person_ids:
             raise ValueError("a lookup needs at least one subject")
+        if arguments is not None and len(arguments) != len(person_ids):
+            raise ValueError("a lookup's arguments need one mapping per subject")
         job_id = uuid.uuid4().hex
         client = self.psi_ahead.take() or psi.PsiClient()
-        request = client.create_request(person_ids)
+        items = psi_items(person_ids)
+        request = client.create_request(items)
         spec = JobSpec(
             job_id=job_id,
             product=product,
@@ -209,6 +233,8 @@ class ConsumerNode(Node):
                 "psi_secret": client.export_secret().hex(),
                 "person_ids": person_ids,
                 "providers": providers,
+                **({"psi_items": items} if items != person_ids else {}),
+                **({"arguments": arguments} if arguments is not None else {}),
             },
         )
         self._psi_clients[job_id] = client
@@ -456,16 +482,22 @@ class ConsumerNode(Node):
         keys = {name: self.provider_keys(name, t.keys[name]) for name in providers}
         matched: dict[str, list[int]] = {}
         sealed: dict[str, bytes] = {}
+        items: list[str] = state.get("psi_items", person_ids)
+        arguments: list[dict[str, Any]] | None = state.get("arguments")
         for name in providers:
             setup = self._setup(name, t.setups[name])
-            indices = psi_partitions.intersection(client, setup, t.responses[name], person_ids)
-            if any(not 0 <= i < len(person_ids) for i in indices):
+            found = psi_partitions.intersection(client, setup, t.responses[name], items)
+            if any(not 0 <= i < len(items) for i in found):
                 raise ProtocolError("PSI answer points outside the batch")
+            # A filler never matches; every place of a matched id is matched.
+            held = {items[i] for i in found if items[i] == person_ids[i]}
+            indices = [i for i, p in enumerate(person_ids) if p in held]
             matched[name] = indices
             subjects = [[state["handles"][i], person_ids[i]] for i in indices]
-            sealed[name] = self.suite.seal(
-                keys[name], canonical_json({"job_id": job_id, "subjects": subjects})
-            )
+            body: dict[str, Any] = {"job_id": job_id, "subjects": subjects}
+            if arguments is not None:
+                body["arguments"] = [arguments[i] for i in indices]
+            sealed[name] = self.suite.seal(keys[name], canonical_json(body))
         state["matched"] = {k: len(v) for k, v in matched.items()}
         state["holders"] = [0] * len(person_ids)  # how many providers hold each subject
         for indices in matched.values():

@@ -74,7 +74,7 @@ class NodeIdentity:
         return ParticipantKeys.model_validate(read_secret_json(self.path))
 
     def fingerprint(self) -> str:
-        return self.suite.fingerprint(self.signing_key.public_bytes())
+        return self.suite.identity_fingerprint(self.signing_key.public_bytes())
 
     def statement(self, name: str, role: Role) -> ParticipantKeys:
         """The node's keys as it announces them: the stored statement while

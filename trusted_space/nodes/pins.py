@@ -76,7 +76,7 @@ class Pins:
             self._verified[statement] = chain
         if keys.role != role:
             raise UntrustedKey(t("keys.wrong_role", name=keys.name, role=keys.role, expected=role))
-        fingerprints = [self.suite.fingerprint(bytes.fromhex(k)) for k in chain]
+        fingerprints = [self.suite.identity_fingerprint(bytes.fromhex(k)) for k in chain]
         pin = self._pins.get(keys.name)
         if pin is None:
             self._pins[keys.name] = {

@@ -12,6 +12,7 @@ import datetime as dt
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from trusted_space.core.errors import JobFailed, NotAuthorised, PolicyDenied, ProtocolError
 from trusted_space.crypto import get_suite
@@ -56,6 +57,7 @@ def run_remote_lookup(
     consent_refs: list[str] | None = None,
     timeout: float = 600.0,
     engine: str = "direct_lookup",
+    arguments: list[dict[str, Any]] | None = None,
 ) -> LookupOutcome:
     if engine == "blind_lookup":
         if model_document is None:
@@ -81,6 +83,7 @@ def run_remote_lookup(
         model_document=model_document,
         features=features,
         consent_refs=consent_refs,
+        arguments=arguments,
         wait=5.0,  # as await_result's polls
     )
     await_result(node, transport, job_id, timeout)

@@ -14,7 +14,6 @@ import threading
 import time
 
 from connectors.node.provider import ProviderNode
-from trusted_space.core.errors import TspaceError
 from trusted_space.hazmat.paillier_noise import compute_zeros_ahead
 from trusted_space.nodes.base import Node
 from trusted_space.nodes.consumer import ConsumerNode
@@ -37,7 +36,10 @@ def serve_node(node: Node, *, stop: threading.Event | None = None, wait: float =
         try:
             node.run_pending(wait=wait, linger=True)
             pause = 0.5
-        except TspaceError as exc:
+        except Exception as exc:  # a node keeps serving, whatever one round met
+            # A task's own failure is reported by the node (Node._run_task);
+            # what reaches here is the exchange itself (a space away, a reply
+            # it could not read). Its type only: its text may quote a value.
             log.warning("%s: %s; pausing %.1f s", node.name, type(exc).__name__, pause)
             stop.wait(pause * (0.5 + random.random()))
             pause = min(pause * 2, 30.0)

@@ -76,6 +76,54 @@ class ParticipantKeys(Message):
     rotations: Annotated[list[KeyRotation], Field(max_length=64)] = []
 
 
+ParticipantName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+APPOINTMENT = "tspace steward appointment v1"
+
+
+def appointment_digest(suite: CryptoSuite, owner: str, steward: str, space: str) -> bytes:
+    """What an owner signs to appoint a steward (and ``ledger verify`` re-checks)."""
+    return suite.hash(
+        canonical_json(
+            {"statement": APPOINTMENT, "owner": owner, "steward": steward, "space": space}
+        )
+    )
+
+
+class StewardAppointment(Message):
+    """Owner -> operator -> space: the owner's consent that ``steward``
+    publishes, supersedes, retires and approves policies for its data, in
+    the space whose ledger key has the fingerprint ``space``. Signed with the
+    owner's registered signing key (``appointment_digest``), so the operator
+    cannot make one; the space and the ledger keep it for anyone to check."""
+
+    owner: ParticipantName
+    steward: ParticipantName
+    space: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+    signature: Annotated[str, Field(pattern=r"^[0-9a-f]{2,512}$")]  # hex
+
+    def digest(self, suite: CryptoSuite) -> bytes:
+        return appointment_digest(suite, self.owner, self.steward, self.space)
+
+
+PolicyState = Literal["pending", "published", "superseded", "retired"]
+
+
+class PolicyStatus(Message):
+    """Space -> steward: a policy version's state after publishing or
+    approving it. ``pending`` until the steward of every owner in
+    ``approvals`` has approved (a None value is an approval still awaited)."""
+
+    id: str
+    version: int
+    content_hash: str
+    state: PolicyState
+    approvals: dict[str, str | None] = {}  # owner -> the steward that approved, or None
+
+    @property
+    def awaiting(self) -> list[str]:
+        return sorted(owner for owner, steward in self.approvals.items() if steward is None)
+
+
 class DatasetOffer(Message):
     """Provider -> space: the cached PSI setup of one dataset version.
 
@@ -191,6 +239,9 @@ class ComputeFeaturesTask(Message):
     # for this consumer, product and purpose (opted-out subjects always).
     consent_for: str | None = None
     purpose: str = ""
+    # The product parameters the governing policies set (policy obligations);
+    # the provider takes the product's default for any other.
+    parameters: dict[str, int] = {}
     # Score products: the model the governing policies of this provider pin
     # (SHA-256), as the space read them; None when none pins one.
     approved_model: str | None = None

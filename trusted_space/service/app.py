@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
 from fastapi import FastAPI
@@ -15,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from trusted_space import __version__
 from trusted_space.hazmat.paillier import process_min_bits
 from trusted_space.service import problems
+from trusted_space.service.admission import Admission, route_limits
 from trusted_space.service.console import views as console
 from trusted_space.service.console.sessions import Sessions
 from trusted_space.service.long_polls import LongPolls
@@ -31,66 +31,6 @@ from trusted_space.service.settings import ServiceSettings
 from trusted_space.space.space import Space, SpaceConfig
 
 log = logging.getLogger("tspace.service")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class BodyLimit:
-    """Refuse bodies over ``limit`` bytes with 413, declared or streamed."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await _too_large(send, self.limit)
-                return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLarge:
-            await _too_large(send, self.limit)
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    body = (
-        '{"type":"about:blank","title":"Payload too large","status":413,'
-        f'"detail":"the body exceeds {limit} bytes"}}'
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def _worker(space: Space, stop: threading.Event) -> None:
@@ -168,5 +108,11 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "suite": space.suite.name, "version": __version__}
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # The API key first, then the body's size against its route's limit:
+    # nothing of a body is read before both pass (service/admission.py).
+    app.add_middleware(
+        Admission,
+        space=space,
+        limits=route_limits(bulk=settings.max_body_bytes, max_batch=settings.max_batch),
+    )
     return app

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 
 from trusted_space.core.errors import Unauthenticated
+from trusted_space.service.admission import CALLER
 from trusted_space.service.long_polls import LongPolls
 from trusted_space.space.space import Space
 
@@ -35,7 +36,12 @@ async def get_caller(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
 ) -> str:
-    """The participant named by ``Authorization: Bearer <api key>``."""
+    """The participant named by ``Authorization: Bearer <api key>``: as
+    ``service.admission`` authenticated it before the body was read (every
+    route under /v1/ that names a caller), else checked here."""
+    known = request.scope.get("state", {}).get(CALLER)
+    if known is not None:
+        return str(known)
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthenticated("an API key is required: Authorization: Bearer <key>")
     space: Space = request.app.state.space

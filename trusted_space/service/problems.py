@@ -3,7 +3,9 @@
 401 no or unknown API key; 403 the caller's role may not do this; 404 absent
 or not the caller's; 409 a replayed, duplicate or out-of-order message; 413 a
 body or batch over the limits; 422 a payload that is malformed or refused.
-Details name what is wrong, never a key, ciphertext or payload.
+Details name what is wrong, never a key, ciphertext or payload. A refusal
+said in words (``Localised``: a steward outside its owners, a missing
+appointment) also carries its ``code``, message ``key`` and ``params``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from trusted_space.core.errors import TspaceError, status_of
+from trusted_space.core.errors import Localised, TspaceError, status_of
 
 log = logging.getLogger("tspace.service")
 
@@ -49,6 +51,9 @@ def problem(status: int, detail: str, **extra: object) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(TspaceError)
     async def _tspace(request: Request, exc: TspaceError) -> JSONResponse:
+        if isinstance(exc, Localised):
+            # The key and its safe parameters too: a client says it in its own language.
+            return problem(status_of(exc), str(exc), code=exc.code, key=exc.key, params=exc.params)
         return problem(status_of(exc), str(exc))
 
     @app.exception_handler(RequestValidationError)

@@ -12,7 +12,9 @@ class SpaceConfig:
     suite: str = "default"
     min_paillier_bits: int = MIN_PRODUCTION_BITS
     lease_seconds: float = 120.0
-    max_attempts: int = 5
+    # A task whose leases ran out this many times (its node died or hung on
+    # it each time) is not offered again: its job fails (``task_abandoned``).
+    max_lost_leases: int = 2
     # A job that makes no progress for this long fails (a consumer that
     # never came back for its step must not leave a job running forever).
     job_timeout_seconds: float = 6 * 3600.0

@@ -169,7 +169,7 @@ class Jobs:
                     "paillier_bits": PaillierPublicKey.from_wire(
                         spec.paillier_public_key, min_bits=0
                     ).bits,
-                    "signed_by": self.participants.suite.fingerprint(
+                    "signed_by": self.participants.suite.identity_fingerprint(
                         bytes.fromhex(signed["consumer_keys"]["signing_key"])
                     ),
                 },

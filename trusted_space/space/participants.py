@@ -97,7 +97,7 @@ class Participants:
             {
                 "name": name,
                 "role": role,
-                "signing_key_fp": None if bound is None else self.suite.fingerprint(bound),
+                "signing_key_fp": None if bound is None else self.suite.identity_fingerprint(bound),
             },
         )
         return api_key
@@ -150,8 +150,8 @@ class Participants:
                 "name": name,
                 "previous_fp": None
                 if row[0] is None
-                else self.suite.fingerprint(bytes.fromhex(row[0])),
-                "signing_key_fp": self.suite.fingerprint(key),
+                else self.suite.identity_fingerprint(bytes.fromhex(row[0])),
+                "signing_key_fp": self.suite.identity_fingerprint(key),
             },
         )
 
@@ -190,8 +190,8 @@ class Participants:
                 t(
                     "keys.space_bound",
                     name=caller,
-                    bound=self.suite.fingerprint(bytes.fromhex(bound)),
-                    offered=self.suite.fingerprint(bytes.fromhex(keys.signing_key)),
+                    bound=self.suite.identity_fingerprint(bytes.fromhex(bound)),
+                    offered=self.suite.identity_fingerprint(bytes.fromhex(keys.signing_key)),
                 )
             )
         previous = None if row[2] is None else ParticipantKeys.model_validate_json(row[2])
@@ -217,8 +217,8 @@ class Participants:
             {
                 "name": caller,
                 "signing_key": keys.signing_key,  # public: lets anyone check the node's steps
-                "signing_key_fp": self.suite.fingerprint(bytes.fromhex(keys.signing_key)),
-                "sealing_key_fp": self.suite.fingerprint(bytes.fromhex(keys.sealing_key)),
+                "signing_key_fp": self.suite.identity_fingerprint(bytes.fromhex(keys.signing_key)),
+                "sealing_key_fp": self.suite.identity_fingerprint(bytes.fromhex(keys.sealing_key)),
                 "serial": keys.serial,
                 "signing_key_rotated": bound is not None and bound != keys.signing_key,
                 # The whole signed statement: an auditor checks it (and a

@@ -23,7 +23,7 @@ import functools
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ from policies.obligations import Obligations
 from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.core.errors import (
+    AppointmentRefused,
     CryptoError,
     InputError,
     NotAuthorised,
@@ -50,6 +51,7 @@ from trusted_space.protocol.messages import (
     ParticipantKeys,
     ResultOutcome,
     SignedJob,
+    StewardAppointment,
     Task,
     TaskExchangeReply,
     TaskPayload,
@@ -67,6 +69,7 @@ from trusted_space.space.policy_registry import (
     model_hash,
 )
 from trusted_space.space.port import SPACE
+from trusted_space.space.stewards import Stewards
 from trusted_space.space.store import SpaceStore
 from trusted_space.space.tasks import Tasks
 
@@ -105,7 +108,8 @@ class Space:
         self.key: SigningKey = load_or_create_signing_key(self.suite, Path(space_dir) / "keys")
         self.ledger = Ledger(self.store.db, self.suite, self.key)
         self.participants = Participants(self.store.db, self.suite, self.ledger)
-        self.policies = PolicyRegistry(self.store, self.ledger, self.participants)
+        self.stewards = Stewards(self.store.db, self.suite, self.ledger, self.key.public_bytes())
+        self.policies = PolicyRegistry(self.store, self.ledger, self.participants, self.stewards)
         # Differential-privacy noise; tests may seed their own generator.
         self.dp_rng: random.Random = random.SystemRandom()
         self.timer = StageTimer()
@@ -146,18 +150,38 @@ class Space:
             self.store.close()
 
     # -- participants --------------------------------------------------------------
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the space's ledger key: what an owner's
+        appointment of a steward names."""
+        return self.suite.fingerprint(self.key.public_bytes())
+
     @_locked
     def add_participant(
-        self, caller: str | None, name: str, role: str, signing_key: str | None = None
+        self,
+        caller: str | None,
+        name: str,
+        role: str,
+        appointments: Sequence[StewardAppointment] = (),
+        signing_key: str | None = None,
     ) -> str:
         """Add a participant and return its API key (shown once); with
         ``signing_key`` (hex), bind its signing key now. A name that exists is
         refused (``ParticipantExists``). ``caller`` None is the operator at
-        the space's own console (``tspace admin``)."""
+        the space's own console (``tspace admin``). A steward needs the signed
+        appointment of each owner it is to govern: the operator alone cannot
+        make one."""
         if caller is not None:
             self.participants.require(caller, "operator")
+        if role == "steward" and not appointments:
+            raise AppointmentRefused("appointment.missing", steward=name)
+        if role != "steward" and appointments:
+            raise ValueError("only a steward is added with appointments")
         with self.store.transaction():
-            return self.participants.add(caller or "admin-console", name, role, signing_key)
+            key = self.participants.add(caller or "admin-console", name, role, signing_key)
+            for appointment in appointments:
+                self.stewards.appoint(caller or "admin-console", appointment, name)
+            return key
 
     @_locked
     def rebind_signing_key(self, caller: str | None, name: str, signing_key: str) -> None:
@@ -170,6 +194,27 @@ class Space:
             self.participants.rebind(caller or "admin-console", name, signing_key)
 
     @_locked
+    def appoint_steward(
+        self, caller: str | None, steward: str, appointments: Sequence[StewardAppointment]
+    ) -> list[str]:
+        """Bind an existing steward to more owners, each by its signed
+        appointment; return every owner it now governs."""
+        if caller is not None:
+            self.participants.require(caller, "operator")
+        if not appointments:
+            raise AppointmentRefused("appointment.missing", steward=steward)
+        with self.store.transaction():
+            for appointment in appointments:
+                self.stewards.appoint(caller or "admin-console", appointment, steward)
+        return sorted(self.stewards.owners_of(steward))
+
+    @_locked
+    def steward_owners(self, caller: str) -> dict[str, list[str]]:
+        """Each steward's owners."""
+        self._require(caller, "steward", "operator")
+        return self.stewards.bindings()
+
+    @_locked
     def rotate_key(self, caller: str | None, name: str) -> str:
         """Revoke every API key of ``name`` and return a new one (shown once)."""
         if caller is not None:
@@ -178,8 +223,11 @@ class Space:
             return self.participants.rotate_key(caller or "admin-console", name)
 
     @_locked
-    def register(self, keys: ParticipantKeys) -> None:
-        """Embedded convenience: add a participant and record its keys at once."""
+    def register(
+        self, keys: ParticipantKeys, appointments: Sequence[StewardAppointment] = ()
+    ) -> None:
+        """Embedded convenience: add a participant and record its keys at
+        once, and bind a steward to the owners whose appointments are given."""
         with self.store.transaction() as db:
             row = db.execute(
                 "SELECT role FROM participants WHERE name = ?", (keys.name,)
@@ -187,6 +235,8 @@ class Space:
             if row is None:
                 self.participants.add("admin-console", keys.name, keys.role)
             self.participants.register_keys(keys.name, keys)
+            for appointment in appointments:
+                self.stewards.appoint("admin-console", appointment, keys.name)
 
     @_locked
     def register_keys(self, caller: str, keys: ParticipantKeys) -> None:
@@ -199,7 +249,12 @@ class Space:
 
     @_locked
     def whoami(self, caller: str) -> dict[str, str]:
-        return {"name": caller, "role": self.participants.role(caller), "suite": self.suite.name}
+        return {
+            "name": caller,
+            "role": self.participants.role(caller),
+            "suite": self.suite.name,
+            "space": self.fingerprint,
+        }
 
     @_locked
     def public_keys(self, caller: str) -> list[ParticipantKeys]:
@@ -348,6 +403,12 @@ class Space:
     def retire_policy(self, caller: str, policy_id: str) -> None:
         with self.lock:
             self.policies.retire(caller, policy_id)
+
+    def approve_policy(self, caller: str, policy_id: str, version: int) -> PolicyRecord:
+        """The caller's approval of a pending version, for the owners that
+        appointed it; in force once each owner it needs has approved."""
+        with self.lock:
+            return self.policies.approve(caller, policy_id, version)
 
     @_locked
     def policy_records(self, caller: str) -> list[PolicyRecord]:

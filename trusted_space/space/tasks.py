@@ -2,11 +2,14 @@
 pull and exchange of tasks and results, node signatures on results, and the
 conditions long polls wait on.
 
-A task waits for its node; a pull leases it for ``lease_seconds`` (an
-expired lease is offered again, a task tried ``max_attempts`` times fails its
-job). A result must answer a leased task with the kind of result the job's
-engine expects, signed by the node's registered key; the engine then moves
-the job on, in the result's transaction.
+A task waits for its node; a pull leases it for ``lease_seconds``. A lease
+that runs out without a result means the node died or hung on the task (a
+result, even a late one, ends it): the task is offered again, but once its
+leases have run out ``max_lost_leases`` times (twice) it is not offered
+again and its job fails with ``task_abandoned``: a task that kills its node
+cannot do so forever. A result must answer a leased task with the kind of
+result the job's engine expects, signed by the node's registered key; the
+engine then moves the job on, in the result's transaction.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from trusted_space.core.errors import (
     TspaceError,
     status_of,
 )
-from trusted_space.core.failures import failure_code, failure_reason, known_code
+from trusted_space.core.failures import TASK_ABANDONED, failure_code, failure_reason, known_code
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger, step_digest
 from trusted_space.protocol.messages import (
@@ -148,7 +151,7 @@ class Tasks:
         # Under the space lock no other thread writes, so a poll that finds
         # nothing opens no transaction (most long-poll wake-ups).
         rows = self.store.db.execute(
-            "SELECT t.task_id, t.job_id, t.payload, t.attempt FROM tasks t "
+            "SELECT t.task_id, t.job_id, t.payload, t.attempt, t.kind FROM tasks t "
             "JOIN jobs j ON j.job_id = t.job_id "
             "WHERE t.node = ? AND j.state IN ('queued', 'running', 'succeeded') AND "
             "(t.state = 'pending' OR (t.state = 'leased' AND t.lease_until < ?)) "
@@ -157,12 +160,14 @@ class Tasks:
         ).fetchall()
         if not rows:
             return out
-        # Leases are soft state; a task tried too often fails its job, durably.
-        failing = any(row[3] >= self.config.max_attempts for row in rows)
+        # Leases are soft state; a task given up fails its job, durably. A
+        # leased task found here had every one of its ``attempt`` leases run
+        # out (a result would have ended it).
+        failing = any(row[3] >= self.config.max_lost_leases for row in rows)
         with self.store.transaction(durable=failing) as db:
-            for task_id, job_id, payload, attempt in rows:
-                if attempt >= self.config.max_attempts:
-                    self.jobs.fail_job(job_id, f"a task at {caller} was tried {attempt} times")
+            for task_id, job_id, payload, attempt, kind in rows:
+                if attempt >= self.config.max_lost_leases:
+                    self._abandon(task_id, job_id, caller, str(kind), attempt)
                     continue
                 db.execute(
                     "UPDATE tasks SET state = 'leased', attempt = attempt + 1, lease_until = ? "
@@ -186,6 +191,18 @@ class Tasks:
                     )
                 out.append(task)
         return out
+
+    def _abandon(self, task_id: str, job_id: str, node: str, kind: str, leases: int) -> None:
+        """Give up a task whose leases ran out ``leases`` times (in the
+        caller's transaction): never offered again, its job failed with a
+        code that names the node and the step, no value."""
+        self.store.db.execute("UPDATE tasks SET state = 'cancelled' WHERE task_id = ?", (task_id,))
+        log.warning(
+            "task %s of job %s abandoned: %d leases ran out at %s", task_id, job_id, leases, node
+        )
+        self.jobs.fail_job(
+            job_id, failure_reason(TASK_ABANDONED, node=node, step=kind, leases=leases)
+        )
 
     def exchange(
         self, caller: str, results: list[TaskResult], limit: int = 8, wait: float = 0.0

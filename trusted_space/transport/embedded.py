@@ -18,6 +18,7 @@ from trusted_space.protocol.messages import (
     JobSubmission,
     JobSubmitted,
     ParticipantKeys,
+    PolicyStatus,
     TaskExchangeReply,
     TaskResult,
 )
@@ -83,9 +84,13 @@ class EmbeddedTransport:
     def job_result(self, job_id: str) -> JobResult:
         return _wire(self.space.job_result(self.name, job_id))
 
-    def publish_policy(self, document: bytes) -> str:
+    def publish_policy(self, document: bytes) -> PolicyStatus:
         self.sent.append("policy")
-        return self.space.publish_policy(self.name, document).content_hash
+        return _wire(self.space.publish_policy(self.name, document).status())
+
+    def approve_policy(self, policy_id: str, version: int) -> PolicyStatus:
+        self.sent.append("policy_approval")
+        return _wire(self.space.approve_policy(self.name, policy_id, version).status())
 
     def retire_policy(self, policy_id: str) -> None:
         self.sent.append("policy_retirement")

@@ -29,6 +29,7 @@ from trusted_space.core.errors import (
     ProtocolError,
     TspaceError,
     Unauthenticated,
+    localised_error,
 )
 from trusted_space.protocol.messages import (
     DatasetOffer,
@@ -37,6 +38,7 @@ from trusted_space.protocol.messages import (
     JobSubmission,
     JobSubmitted,
     ParticipantKeys,
+    PolicyStatus,
     TaskExchange,
     TaskExchangeReply,
     TaskResult,
@@ -224,7 +226,7 @@ class HttpTransport:
     def job_result(self, job_id: str) -> JobResult:
         return self._json("GET", f"/v1/jobs/{job_id}/result", JobResult.model_validate_json)
 
-    def publish_policy(self, document: bytes) -> str:
+    def publish_policy(self, document: bytes) -> PolicyStatus:
         self.sent.append("policy")
         data = self._request(
             "POST",
@@ -232,7 +234,12 @@ class HttpTransport:
             content=document,
             headers={"content-type": "application/octet-stream"},
         ).json()
-        return str(data["content_hash"])
+        return _policy_status(data)
+
+    def approve_policy(self, policy_id: str, version: int) -> PolicyStatus:
+        self.sent.append("policy_approval")
+        data = self._request("POST", f"/v1/policies/{policy_id}/{version}/approval").json()
+        return _policy_status(data)
 
     def retire_policy(self, policy_id: str) -> None:
         self.sent.append("policy_retirement")
@@ -252,12 +259,26 @@ class HttpTransport:
         return self._request("GET", f"/v1/products/{product}/model").content
 
 
+def _policy_status(data: dict[str, Any]) -> PolicyStatus:
+    return PolicyStatus.model_validate(
+        {k: data[k] for k in ("id", "version", "content_hash", "state", "approvals") if k in data}
+    )
+
+
 def _checked(response: httpx.Response) -> httpx.Response:
     if response.status_code < 400:
         return response
     try:
-        detail = str(response.json().get("detail", ""))
+        body = response.json()
     except ValueError:
-        detail = response.text[:200]
+        body = None
+    if isinstance(body, dict):
+        detail = str(body.get("detail", ""))
+    else:
+        body, detail = {}, response.text[:200]
+    # A refusal the space says in words: said again here, in this process's language.
+    refused = localised_error(body.get("code"), body.get("key"), body.get("params"))
+    if refused is not None:
+        raise refused
     error = ERRORS.get(response.status_code, ProtocolError)
     raise error(detail or f"HTTP {response.status_code}")

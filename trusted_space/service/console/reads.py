@@ -12,6 +12,7 @@ from typing import Any
 from trusted_space.core.errors import LedgerTampered
 from trusted_space.crypto.suite import CryptoSuite
 from trusted_space.ledger.ledger import verify_entries
+from trusted_space.space.stewards import read_bindings
 
 
 def connect(space_dir: Path) -> sqlite3.Connection:
@@ -76,18 +77,22 @@ def decisions(db: sqlite3.Connection, limit: int = 100) -> list[dict[str, Any]]:
 
 
 def participants(db: sqlite3.Connection, suite: CryptoSuite) -> list[dict[str, Any]]:
+    """Every participant with its keys' fingerprints, and for a steward the
+    owners that appointed it."""
     rows = db.execute(
         "SELECT name, role, suite, signing_key, sealing_key, registered_at FROM participants "
         "ORDER BY role, name"
     ).fetchall()
+    governs = read_bindings(db)
     return [
         {
             "name": name,
             "role": role,
             "suite": key_suite or "",
-            "signing": suite.fingerprint(bytes.fromhex(signing)) if signing else "",
-            "sealing": suite.fingerprint(bytes.fromhex(sealing)) if sealing else "",
+            "signing": suite.identity_fingerprint(bytes.fromhex(signing)) if signing else "",
+            "sealing": suite.identity_fingerprint(bytes.fromhex(sealing)) if sealing else "",
             "registered_at": registered_at,
+            "governs": governs.get(name, []),
         }
         for name, role, key_suite, signing, sealing, registered_at in rows
     ]

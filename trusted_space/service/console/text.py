@@ -97,6 +97,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "signing_fp": ("签名公钥指纹", "Signing key fingerprint"),
     "sealing_fp": ("封装公钥指纹", "Sealing key fingerprint"),
     "registered_at": ("登记时间", "Registered"),
+    "governs": ("管理的数据方", "Governs"),
+    "governs_none": (
+        "（尚无数据方任命：不能发布或停用任何策略）",
+        "(appointed by no owner: can publish or retire no policy)",
+    ),
+    "approvals": ("数据方批准", "Owners' approvals"),
+    "approved_by": ("已由 {steward} 批准", "approved by {steward}"),
+    "awaiting": ("待其数据管理员批准", "awaiting its steward"),
+    "pending_note": (
+        "此版本尚未生效：还需 {owners} 的数据管理员批准；在此之前，任务按原有版本（如有）判断。",
+        "This version is not in force: it awaits the steward of {owners}; until then jobs "
+        "are judged by the version before it, if any.",
+    ),
+    "approve": ("批准", "Approve"),
+    "approved": ("已批准：{id} 第 {version} 版。", "Approved: {id} version {version}."),
     "nothing": ("暂无。", "Nothing yet."),
     "no_identifiers": (
         "空间不持有任何身份标识或原始数值，因此此处也不会显示。",

@@ -1,6 +1,7 @@
 """The console's pages. Reads go to a read-only connection (``reads``);
-the two writes, publishing and retiring a policy, go through the space with
-the signed-in steward as the caller, exactly as the REST API does."""
+the writes, publishing, approving and retiring a policy, go through the
+space with the signed-in steward as the caller, exactly as the REST API
+does."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from policies.model import Policy, PolicyError, parse_policy
 from policies.plain import describe
 from policies.semantics import semantic_errors
 from trusted_space.core.clock import china_time
-from trusted_space.core.errors import TspaceError, Unauthenticated, status_of
+from trusted_space.core.errors import Localised, TspaceError, Unauthenticated, status_of
 from trusted_space.ledger.metering import usage as usage_report
 from trusted_space.service.console import reads
 from trusted_space.service.console.charts import bar_chart
@@ -34,6 +35,7 @@ from trusted_space.service.console.sessions import (
 from trusted_space.service.console.text import LANGUAGES, words
 from trusted_space.space.policy_registry import read_policy_records, read_policy_source
 from trusted_space.space.space import Space
+from trusted_space.space.stewards import read_bindings
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
@@ -109,6 +111,11 @@ async def _form(request: Request, session: Session | None) -> dict[str, str] | N
     if session is not None and not secrets.compare_digest(form.get("csrf", ""), session.csrf):
         return None
     return form
+
+
+def _error(request: Request, exc: TspaceError) -> str:
+    """A refusal in the console's language when it has words for both."""
+    return exc.text(_lang(request)) if isinstance(exc, Localised) else str(exc)
 
 
 def _document(policy: Policy) -> str:
@@ -251,9 +258,10 @@ def new_policy(request: Request) -> Response:
 
 @router.post("/policies/check")
 async def check(request: Request) -> Response:
+    # The session before the body: a post without one is not read.
     session = _session(request)
-    form = await _form(request, session)
     fragment = request.headers.get("x-console-fragment") == "1"
+    form = None if session is None else await _form(request, session)
     if session is None or form is None:
         return Response(status_code=401) if fragment else _to_login(request)
     text = form.get("document", "")
@@ -266,7 +274,7 @@ async def check(request: Request) -> Response:
 @router.post("/policies/publish")
 async def publish(request: Request) -> Response:
     session = _session(request)
-    form = await _form(request, session)
+    form = None if session is None else await _form(request, session)
     if session is None or form is None:
         return _to_login(request)
     text = form.get("document", "")
@@ -277,7 +285,13 @@ async def publish(request: Request) -> Response:
         record = await run_in_threadpool(_space(request).publish_policy, session.name, text)
     except TspaceError as exc:
         return _render(
-            request, "policy_new.html", session, status_of(exc), text=text, result=result, error=exc
+            request,
+            "policy_new.html",
+            session,
+            status_of(exc),
+            text=text,
+            result=result,
+            error=_error(request, exc),
         )
     return RedirectResponse(
         f"/console/policies/{quote(record.policy.id)}/{record.policy.version}?published=1",
@@ -297,9 +311,15 @@ def policy(request: Request, policy_id: str, version: int) -> Response:
             if r.policy.id == policy_id and r.policy.version == version
         ]
         source = read_policy_source(db, policy_id, version)
+        governs = set(read_bindings(db).get(session.name, []))
     if not found:
         return _render(request, "message.html", session, 404, message=f"{policy_id} v{version}")
     record = found[0]
+    can_approve = (
+        session.role == "steward"
+        and record.state == "pending"
+        and bool(governs & set(record.awaiting))
+    )
     return _render(
         request,
         "policy.html",
@@ -309,19 +329,38 @@ def policy(request: Request, policy_id: str, version: int) -> Response:
         sentences=describe(record.policy, _lang(request)),
         published="published" in request.query_params,
         retired="retired" in request.query_params,
+        approved="approved" in request.query_params,
+        can_approve=can_approve,
+    )
+
+
+@router.post("/policies/{policy_id}/{version}/approve")
+async def approve(request: Request, policy_id: str, version: int) -> Response:
+    session = _session(request)
+    form = await _form(request, session)
+    if session is None or form is None:
+        return _to_login(request)
+    if not 1 <= version <= 2**31:
+        return _render(request, "message.html", session, 404, message=f"{policy_id} v{version}")
+    try:
+        await run_in_threadpool(_space(request).approve_policy, session.name, policy_id, version)
+    except TspaceError as exc:
+        return _render(request, "message.html", session, status_of(exc), error=_error(request, exc))
+    return RedirectResponse(
+        f"/console/policies/{quote(policy_id)}/{version}?approved=1", status_code=303
     )
 
 
 @router.post("/policies/{policy_id}/retire")
 async def retire(request: Request, policy_id: str) -> Response:
     session = _session(request)
-    form = await _form(request, session)
+    form = None if session is None else await _form(request, session)
     if session is None or form is None:
         return _to_login(request)
     try:
         await run_in_threadpool(_space(request).retire_policy, session.name, policy_id)
     except TspaceError as exc:
-        return _render(request, "message.html", session, status_of(exc), error=exc)
+        return _render(request, "message.html", session, status_of(exc), error=_error(request, exc))
     return RedirectResponse(
         f"/console/policies/{quote(policy_id)}/{form.get('version', '1')}?retired=1",
         status_code=303,

@@ -254,7 +254,10 @@ class JoinProtocol:
 
     def _layout(self, spec: JobSpec, domains: dict[str, list[str]]) -> JoinLayout:
         _, join = self.product(spec)
-        return join.layout(self.query(spec), domains, self.public_key(spec).bits)
+        try:  # the product bounds its layout's shape with the declared domains too
+            return join.layout(self.query(spec), domains, self.public_key(spec).bits)
+        except InputError as exc:
+            raise ProtocolError(f"layout refused: {exc}") from None
 
     def _declared(self, spec: JobSpec, role: str, r: JoinUploadResult) -> dict[str, list[str]]:
         """The domains a provider of ``role`` may declare, from its upload."""

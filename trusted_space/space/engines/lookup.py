@@ -272,6 +272,7 @@ class LookupProtocol:
                         subject_count=m.counts[name],
                         consent_for=spec.consumer if name in consent_owners else None,
                         purpose=spec.purpose,
+                        parameters=dict(obligations.parameters),
                         approved_model=(
                             obligations.model_pins.get(name) if weights is not None else None
                         ),

@@ -1,0 +1,38 @@
+"""Every console message exists in both languages with the same placeholders,
+and a refusal said in words (``Localised``) reads the same parameters in each."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from trusted_space.core.errors import LOCALISED, NotStewardOf, localised_error
+from trusted_space.core.i18n import LANGUAGES, MESSAGES
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("key", sorted(MESSAGES))
+def test_a_message_has_both_languages_with_the_same_placeholders(key: str) -> None:
+    entry = MESSAGES[key]
+    assert set(entry) == set(LANGUAGES)
+    assert _fields(entry["zh-CN"]) == _fields(entry["en"])
+
+
+def test_a_refusal_is_rebuilt_only_from_what_it_says() -> None:
+    error = NotStewardOf("steward.not_governing", steward="s", policy="p", owners="o")
+    again = localised_error(error.code, error.key, error.params)
+    assert isinstance(again, NotStewardOf) and again.text("en") == error.text("en")
+    assert error.text("zh-CN") != error.text("en")
+    # Unknown codes, keys, missing or non-scalar parameters: not rebuilt.
+    assert localised_error("nope", error.key, error.params) is None
+    assert localised_error(error.code, "no.such.key", error.params) is None
+    assert localised_error(error.code, error.key, {"steward": "s"}) is None
+    assert localised_error(error.code, error.key, {**error.params, "x": ["list"]}) is None
+    assert localised_error(error.code, error.key, "not a mapping") is None
+    assert set(LOCALISED) == {"not_steward_of", "appointment_refused"}
+    with pytest.raises(ValueError):
+        NotStewardOf("no.such.key")
