@@ -23,7 +23,7 @@ from products.claims import CLAIMS
 from products.claims.batch import Claim, read_claims
 from trusted_space.core.errors import InputError
 from trusted_space.core.outputs import write_csv_atomic
-from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
 
 HOSPITAL, INSURER = "hospital", "insurer"
@@ -188,7 +188,7 @@ def run_claims(
         with timer.stage("psi_setup"):
             node.offer_datasets()
         if policies:
-            steward = deployment.steward()
+            steward = deployment.steward(governs=policy_owners(policies))
             for policy in policies:
                 steward.publish(policy)
         insurer = deployment.consumer(consumer)
