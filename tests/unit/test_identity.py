@@ -188,7 +188,7 @@ def test_the_space_binds_a_name_to_its_signing_key(tmp_path: Path, suite: Crypto
     try:
         node = NodeIdentity(suite, tmp_path / "node")
         bound = node.signing_key.public_bytes().hex()
-        space.add_participant(None, "hospital", "provider", bound)
+        space.add_participant(None, "hospital", "provider", signing_key=bound)
         with pytest.raises(KeyChanged):  # another signing key than the bound one
             space.register_keys("hospital", keys_for(suite))
         first = node.statement("hospital", "provider")
