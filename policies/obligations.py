@@ -5,8 +5,9 @@ Each policy's limits are checked on their own (``policies.constraints``); the
 settings here are not checks but duties the space and the providers carry
 out: the coarsest release transform of each feature, the largest
 ``min_count``, the smallest epsilon cap and budget, the shortest retention,
-which providers check each subject's consent, and the strictest setting
-of each product parameter (a date tolerance...).
+which providers check each subject's consent, the strictest setting of
+each product parameter (a date tolerance...), and the model each owner's
+policies pin (which that owner's provider checks a score task against).
 
 ``Obligations`` travels as JSON (the decision in the ledger, a job's plan);
 ``to_dict`` writes exactly the form the engine always wrote and ``from_dict``
@@ -18,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from policies.model import Buckets, Policy, Rounding
 from products.base import Product
+
+V = TypeVar("V")
 
 # The wire form of one feature's release transform, as ComputeFeaturesTask carries it.
 TransformDict: TypeAlias = dict[str, float | list[float]]
@@ -69,8 +72,8 @@ class EpsilonBudget:
         return {"epsilon": self.epsilon, "period": self.period}
 
 
-def _frozen(transforms: Mapping[str, Transform]) -> Mapping[str, Transform]:
-    return MappingProxyType(dict(transforms))
+def _frozen(mapping: Mapping[str, V]) -> Mapping[str, V]:
+    return MappingProxyType(dict(mapping))
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class Obligations:
     consent_owners: tuple[str, ...] = ()  # these providers check each subject's consent
     # The product parameters the policies set, each at its strictest value.
     parameters: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # owner -> the model (SHA-256) its policies pin: each provider checks a
+    # score task's model against its own (issue 22, item 5)
+    model_pins: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
     # False only for NO_OBLIGATIONS: no policy set these values.
     from_policies: bool = True
 
@@ -94,6 +100,7 @@ class Obligations:
         # An immutable copy, whatever mapping the caller passed.
         object.__setattr__(self, "transforms", _frozen(self.transforms))
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
+        object.__setattr__(self, "model_pins", _frozen(self.model_pins))
 
     def transforms_for(self, features: Sequence[str]) -> dict[str, TransformDict]:
         """The wire form of the transforms of ``features`` that have one."""
@@ -120,6 +127,8 @@ class Obligations:
             out["consent_owners"] = list(self.consent_owners)
         if self.parameters:
             out["parameters"] = dict(self.parameters)
+        if self.model_pins:
+            out["model_pins"] = dict(sorted(self.model_pins.items()))
         return out
 
     @classmethod
@@ -137,6 +146,7 @@ class Obligations:
             retention_days=data.get("retention_days"),
             consent_owners=tuple(data.get("consent_owners", ())),
             parameters={str(k): int(v) for k, v in dict(data.get("parameters", {})).items()},
+            model_pins={str(k): str(v) for k, v in dict(data.get("model_pins", {})).items()},
         )
 
 
@@ -192,4 +202,5 @@ def merge(
         retention_days=min(retention) if retention else None,
         consent_owners=tuple(sorted({o for p in policies if p.consent_required for o in p.owners})),
         parameters=parameters,
+        model_pins={o: p.model.sha256 for p in policies if p.model is not None for o in p.owners},
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from trusted_space.crypto import SigningKey
 from trusted_space.nodes.base import appoint_steward
-from trusted_space.protocol.messages import ParticipantKeys
+from trusted_space.protocol.identity import sign_keys
 from trusted_space.space.space import Space
 
 
@@ -15,12 +15,13 @@ def owner_key(space: Space, owner: str) -> SigningKey:
     """Register ``owner`` as a provider with a signing key made here; return the key."""
     key = space.suite.new_signing_key()
     space.register(
-        ParticipantKeys(
+        sign_keys(
+            space.suite,
+            key,
             name=owner,
             role="provider",
-            suite=space.suite.name,
-            signing_key=key.public_bytes().hex(),
-            sealing_key=space.suite.new_sealing_key().public_bytes().hex(),
+            sealing_key=space.suite.new_sealing_key().public_bytes(),
+            serial=0,
         )
     )
     return key

@@ -102,7 +102,12 @@ class EmbeddedDeployment:
         return node
 
     def run_job(self, consumer: ConsumerNode, job_id: str) -> JobStatus:
-        """Let every node work until the consumer has collected the result."""
+        """Let every node work until the consumer has collected the result.
+        A job a node refused (a key that is not the one it pinned, a task
+        altered on the way) raises that node's refusal, which says why."""
+        nodes = [*self.providers.values(), consumer]
+        for node in nodes:
+            node.refusal = None
         for _ in range(MAX_ROUNDS):
             progressed = self.space.run_pending_work()
             for provider in self.providers.values():
@@ -117,6 +122,9 @@ class EmbeddedDeployment:
             raise JobFailed(f"job {job_id} made no progress in {MAX_ROUNDS} rounds")
         if status.state == "denied":
             raise PolicyDenied(status.reasons, status.reasons_zh)
+        refusal = next((n.refusal for n in nodes if n.refusal is not None), None)
+        if refusal is not None:
+            raise refusal
         raise JobFailed("; ".join(status.reasons) or f"job {job_id} failed")
 
     def close(self) -> None:

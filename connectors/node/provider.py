@@ -5,6 +5,10 @@ for the subjects a consumer sealed to it computes the product's features in
 its local DuckDB and returns them encrypted under the consumer's key. Raw
 rows never leave this process; what leaves is a PSI setup and response,
 ciphertexts and the handles the consumer chose.
+
+Every task is first checked against the job its consumer signed, and the
+consumer's key against the one this node pinned (connectors/node/task_checks.py):
+a task the space altered is refused before a sealed subject is opened.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from connectors.identifiers import company_key_error, resident_id_error
 from connectors.node.blind import BlindProvider
 from connectors.node.join_upload import join_upload
 from connectors.node.snapshots import Snapshots, query_features
+from connectors.node.task_checks import ApprovedModels, check_task
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from products.base import Product
@@ -108,6 +113,20 @@ class ProviderNode(Node):
         self.blind = BlindProvider(
             name, self.dir, self.keys_dir, self.store, self.snapshots, suite, self._row
         )
+        # The models this provider's owner approved, when it keeps a list.
+        self.approved_models = ApprovedModels(self.dir)
+        self._checked: set[str] = set()  # tasks of this round already checked
+
+    def approve_model(self, document: bytes) -> str:
+        """Record that this provider's owner approved a model file; from then
+        on a score task's model must be one so approved. Its SHA-256."""
+        return self.approved_models.approve(document)
+
+    def _check(self, task: Task) -> None:
+        """Refuse a task that is not as its consumer signed it (once a round)."""
+        if task.task_id not in self._checked:
+            check_task(self.suite, self.pins, self.approved_models, self.name, task)
+            self._checked.add(task.task_id)
 
     def close(self) -> None:
         self.snapshots.wait()
@@ -154,6 +173,7 @@ class ProviderNode(Node):
         self, task: Task
     ) -> PsiResponseResult | EncryptedFeaturesResult | JoinUploadResult | BlindEvaluateResult:
         payload = task.payload
+        self._check(task)
         if isinstance(payload, BlindEvaluateTask):
             return self.blind.evaluate(task.job_id, payload)
         if isinstance(payload, PsiRespondTask):
@@ -192,6 +212,7 @@ class ProviderNode(Node):
             if not isinstance(t, ComputeFeaturesTask):
                 continue
             try:
+                self._check(task)
                 product = self._feature_product(t)
                 if product.arguments or product.parameters:
                     continue  # its rows depend on the task's own arguments and settings
@@ -218,6 +239,7 @@ class ProviderNode(Node):
 
     def after_tasks(self) -> None:
         self._prefetched = {}
+        self._checked = set()
 
     def _feature_subjects(self, job_id: str, t: ComputeFeaturesTask) -> Subjects:
         """The sealed subjects, split into those kept and those withheld."""
@@ -285,7 +307,7 @@ class ProviderNode(Node):
     ) -> EncryptedFeaturesResult:
         product = self._feature_product(t)
         features = [product.feature(name) for name in t.features]
-        public_key = PaillierPublicKey.from_wire(
+        public_key = PaillierPublicKey.from_wire(  # the consumer's: checked against its job
             t.paillier_public_key, min_bits=self.min_paillier_bits
         )
         prefetched = self._prefetched.pop(task_id, None)

@@ -319,7 +319,7 @@ def test_the_admin_command_adds_a_steward_with_the_owners_appointment(stage: Sta
     args = ["admin", "add-participant", "steward-2", "--role", "steward"]
     out = CliRunner().invoke(app, [*args, "--appointment", str(path), "--workdir", str(stage.root)])
     assert out.exit_code == 0, out.output
-    assert out.output.strip().startswith("tsk_")
+    assert out.stdout.strip().startswith("tsk_")  # the key alone on stdout; notes on stderr
     bad = stage.root / "bad.json"
     bad.write_text('{"owner": "cdc"}', encoding="utf-8")
     out = CliRunner().invoke(

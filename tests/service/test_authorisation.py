@@ -7,6 +7,7 @@ real to refuse.
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.service.world import World
+from trusted_space.crypto import SigningKey
+from trusted_space.protocol.identity import sign_keys
 
 ROLES = ("provider", "consumer", "other_consumer", "steward", "operator", "none", "bad")
 KEYED = ROLES[:5]
@@ -36,7 +39,13 @@ def headers(w: World, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {w.keys[role]}"}
 
 
+SIGNING_KEYS: dict[tuple[str, str], SigningKey] = {}
+SERIALS = itertools.count(1)  # each registration announces new keys: a higher serial
+
+
 def own_keys(w: World, role: str) -> dict[str, Any]:
+    """The caller's keys, signed by one signing key per name (as its node
+    would keep it), so registering them again is accepted."""
     suite = w.space.suite
     name = w.names.get(role, "nobody")
     real = {
@@ -46,13 +55,19 @@ def own_keys(w: World, role: str) -> dict[str, Any]:
         "steward": "steward",
         "operator": "operator",
     }.get(role, "consumer")
-    return {
-        "name": name,
-        "role": real,
-        "suite": suite.name,
-        "signing_key": suite.new_signing_key().public_bytes().hex(),
-        "sealing_key": suite.new_sealing_key().public_bytes().hex(),
-    }
+    node = {"provider": w.hospital, "consumer": w.insurer}.get(role)
+    if node is not None:
+        return node.public_keys().model_dump(mode="json")
+    key = SIGNING_KEYS.setdefault((suite.name, name), suite.new_signing_key())
+    keys = sign_keys(
+        suite,
+        key,
+        name=name,
+        role=real,  # type: ignore[arg-type]
+        sealing_key=suite.new_sealing_key().public_bytes(),
+        serial=next(SERIALS),
+    )
+    return keys.model_dump(mode="json")
 
 
 Call = Callable[[World, str], dict[str, Any]]

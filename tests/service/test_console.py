@@ -189,8 +189,7 @@ def test_decisions_show_a_denial_with_its_reason(world: tuple[World, TestClient]
     w.space.publish_policy(
         "steward", yaml.safe_dump(direct_example("hospital", purposes=["claims"], version=2))
     )
-    spec = w.submission.spec.model_copy(update={"job_id": "f" * 32})
-    denied = w.submission.model_copy(update={"spec": spec})
+    denied = w.signed(job_id="f" * 32)
     assert w.space.submit_job("insurer", denied).state == "denied"
     sign_in(client, w.keys["steward"])
     page = client.get("/console/decisions?lang=en").text
@@ -295,8 +294,7 @@ def test_an_allowed_decision_collapses_its_passed_checks(world: tuple[World, Tes
     w, client = world
     # A version that allows the insurer's underwriting (another test narrows it).
     w.space.publish_policy("steward", yaml.safe_dump(direct_example("hospital", version=10)))
-    spec = w.submission.spec.model_copy(update={"job_id": "a" * 32})
-    state = w.space.submit_job("insurer", w.submission.model_copy(update={"spec": spec})).state
+    state = w.space.submit_job("insurer", w.signed(job_id="a" * 32)).state
     assert state != "denied"
     sign_in(client, w.keys["steward"])
     page = client.get("/console/decisions?lang=en").text

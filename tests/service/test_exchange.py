@@ -188,8 +188,7 @@ def test_a_submission_that_waits_carries_the_callers_next_task(
     headers = {"Authorization": f"Bearer {w.keys['consumer']}"}
 
     def submit(job_id: str, wait: float) -> tuple[Any, float]:
-        spec = w.submission.spec.model_copy(update={"job_id": job_id})
-        body = w.submission.model_copy(update={"spec": spec}).model_dump(mode="json")
+        body = w.signed(job_id=job_id).model_dump(mode="json")
         start = time.monotonic()
         response = client.post("/v1/jobs", params={"wait": wait}, json=body, headers=headers)
         assert response.status_code == 201, response.text

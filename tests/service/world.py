@@ -119,8 +119,8 @@ class World:
         ).fetchone()
         self.open_task = row[0]
         client = psi.PsiClient()
-        self.submission = JobSubmission(
-            spec=JobSpec(
+        self.submission = self.insurer.submission(
+            JobSpec(
                 job_id=uuid.uuid4().hex,
                 product="underwriting_score",
                 consumer="insurer",
@@ -133,3 +133,8 @@ class World:
             ),
             psi_request=client.create_request(["11010519491231002X"]),
         )
+
+    def signed(self, **changes: Any) -> JobSubmission:
+        """The world's submission with its spec changed, signed again by the insurer."""
+        spec = self.submission.spec.model_copy(update=changes)
+        return self.insurer.submission(spec, psi_request=self.submission.psi_request)

@@ -13,7 +13,17 @@ from typing import Annotated, Any
 import typer
 
 from trusted_space import __version__
-from trusted_space.cli import consent, data, ledger, policy, product, products, service, usage
+from trusted_space.cli import (
+    consent,
+    data,
+    keys,
+    ledger,
+    policy,
+    product,
+    products,
+    service,
+    usage,
+)
 from trusted_space.cli.common import console
 from trusted_space.core.i18n import (
     HELP_OPTION,
@@ -120,6 +130,7 @@ app.add_typer(consent.app, name="consent")
 app.command()(service.serve)
 app.command()(service.node)
 app.add_typer(service.admin, name="admin")
+app.add_typer(keys.app, name="keys")
 app.add_typer(service.client, name="client")
 
 

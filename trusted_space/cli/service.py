@@ -33,6 +33,7 @@ from trusted_space.cli.common import (
     SpaceUrl,
     client_transport,
     console,
+    err_console,
     errors,
     feature_list,
     parse_as_of,
@@ -154,6 +155,15 @@ Appointment = Annotated[
 ]
 
 
+SigningKeyHex = Annotated[
+    str | None,
+    typer.Option(
+        "--signing-key",
+        help="The participant's public signing key in hex, from its `tspace keys show`.",
+    ),
+]
+
+
 @admin.command("add-participant")
 @errors
 def add_participant(
@@ -162,21 +172,66 @@ def add_participant(
     workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder."), OUTPUT],
     suite: Annotated[str, typer.Option("--suite", help="The space's crypto suite.")] = "default",
     appointment: Appointment = None,
+    signing_key: SigningKeyHex = None,
 ) -> None:
-    """添加参与方: add a participant and print its new API key once (only its hash is kept).
+    """添加参与方: add a participant once and print its new API key once (only its hash is kept).
 
-    A steward needs --appointment from each owner it is to govern."""
+    With --signing-key its signing key is bound now and its fingerprint printed,
+    for the other parties to pin. A name that exists is refused. A steward
+    needs --appointment from each owner it is to govern."""
     from trusted_space.space.space import Space, SpaceConfig
 
     appointments = read_appointments(appointment or [])
     space = Space(workdir / "space", SpaceConfig(suite=suite))
     try:
-        key = space.add_participant(None, name, role, appointments)
+        key = space.add_participant(None, name, role, appointments, signing_key)
+        fingerprint = (
+            None
+            if signing_key is None
+            else space.suite.identity_fingerprint(bytes.fromhex(signing_key))
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     finally:
         space.close()
     print(key)
+    if fingerprint is None:
+        err_console.print(t("participant.no_fingerprint", name=name), highlight=False)
+    else:
+        err_console.print(
+            t("participant.fingerprint", name=name, fingerprint=fingerprint), highlight=False
+        )
+
+
+@admin.command("rebind-key")
+@errors
+def rebind_key(
+    name: Annotated[str, typer.Argument(help="The participant that lost its signing key.")],
+    signing_key: Annotated[
+        str,
+        typer.Option(
+            "--signing-key",
+            help="The participant's public signing key in hex, from its `tspace keys show`.",
+        ),
+    ],
+    workdir: Annotated[Path, typer.Option("--workdir", help="The space's folder."), SPACE],
+    suite: Annotated[str, typer.Option("--suite", help="The space's crypto suite.")] = "default",
+) -> None:
+    """重新绑定签名密钥: bind a participant that lost its signing key to a new one, loudly.
+
+    The ledger records it; every node that pinned the old key refuses the new
+    one until a person there checks it and runs `tspace keys trust`."""
+    from trusted_space.space.space import Space, SpaceConfig
+
+    space = Space(workdir / "space", SpaceConfig(suite=suite))
+    try:
+        space.rebind_signing_key(None, name, signing_key)
+        fingerprint = space.suite.identity_fingerprint(bytes.fromhex(signing_key))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    finally:
+        space.close()
+    err_console.print(t("participant.rebound", name=name, fingerprint=fingerprint), highlight=False)
 
 
 @admin.command("appoint-steward")
@@ -285,6 +340,15 @@ def node(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log at DEBUG level.")] = False,
     ray: Ray = None,
+    approve_model: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--approve-model",
+            help="A model file this provider's owner approves (repeatable): score tasks "
+            "must then use one of the approved models.",
+        ),
+        INPUT,
+    ] = None,
 ) -> None:
     """节点: run a provider or consumer node; it only makes outbound requests."""
     use_backend(ray)
@@ -311,10 +375,15 @@ def node(
             "does not support"
         ) from None
     the_node: Node
+    if approve_model and me["role"] != "provider":
+        raise InputError(f"{name!r} is a {me['role']}; only a provider approves models")
     if me["role"] == "provider":
         provider = ProviderNode(
             name, workdir, transport, suite, min_paillier_bits=process_preset().bits
         )
+        for model in approve_model or []:
+            digest = provider.approve_model(model.read_bytes())
+            console.print(t("node.model_approved", path=model, hash=digest[:12]), highlight=False)
         groups: dict[str, list[Path]] = {}
         for item in data or []:
             kind = item.rpartition(":")[0] if ":" in item else "csv"

@@ -75,12 +75,37 @@ class PayloadTooLarge(ProtocolError):
     """A body or batch over the space's limits."""
 
 
+class ParticipantExists(Conflict):
+    """A participant of that name exists already: adding it again is refused
+    (another API key is ``rotate-key``'s work, other keys ``keys rotate``'s)."""
+
+
+class TaskAltered(ProtocolError):
+    """A task is not what the consumer signed: the job's signature does not
+    verify, or a field differs from the signed job spec."""
+
+
+class ModelNotApproved(ProtocolError):
+    """A score task's model is not the one the provider's owner approved."""
+
+
 class CryptoError(TspaceError):
     """A key, ciphertext or signature is unacceptable (size, range, forgery)."""
 
 
 class WeakKeyError(CryptoError):
     """A key below the production minimum was offered on a production path."""
+
+
+class UntrustedKey(CryptoError):
+    """A participant's announced keys are not signed by its signing key, or
+    go back to an older announcement than one already seen. The text names
+    the participant and fingerprints only."""
+
+
+class KeyChanged(UntrustedKey):
+    """A participant's signing key is not the one pinned, and no rotation
+    signed by the pinned key leads to it."""
 
 
 class NotAuthorised(TspaceError):

@@ -339,9 +339,48 @@ HELP: dict[str, dict[str, str]] = {
         "zh-CN": "运维：运维人员的命令，在空间所在机器上运行。",
         "en": "Admin: the operator's commands, run on the space's machine.",
     },
-    "添加参与方: add a participant and print its new API key once (only its hash is kept). A steward needs --appointment from each owner it is to govern.": {
-        "zh-CN": "添加参与方：添加参与方并一次性输出其新的 API 密钥（只保存其哈希）。\n\n添加数据管理员时，它所管理的每个数据方都须提供 --appointment。",
-        "en": "Add participant: add a participant and print its new API key once (only its hash is kept).\n\nA steward needs --appointment from each owner it is to govern.",
+    "添加参与方: add a participant once and print its new API key once (only its hash is kept). With --signing-key its signing key is bound now and its fingerprint printed, for the other parties to pin. A name that exists is refused. A steward needs --appointment from each owner it is to govern.": {
+        "zh-CN": "添加参与方：添加参与方（每个名称只能添加一次），并一次性输出其新的 API 密钥（只保存其哈希）。\n\n给出 --signing-key 时，立即绑定其签名密钥并输出指纹，供其他参与方固定。已存在的名称会被拒绝。添加数据管理员时，它所管理的每个数据方都须提供 --appointment。",
+        "en": "Add participant: add a participant once and print its new API key once (only its hash is kept).\n\nWith --signing-key its signing key is bound now and its fingerprint printed,\nfor the other parties to pin. A name that exists is refused. A steward\nneeds --appointment from each owner it is to govern.",
+    },
+    "The participant's public signing key in hex, from its `tspace keys show`.": {
+        "zh-CN": "该参与方的签名公钥（十六进制），取自其 `tspace keys show` 的输出。"
+    },
+    "重新绑定签名密钥: bind a participant that lost its signing key to a new one, loudly. The ledger records it; every node that pinned the old key refuses the new one until a person there checks it and runs `tspace keys trust`.": {
+        "zh-CN": "重新绑定签名密钥：为丢失签名密钥的参与方绑定新密钥，并明确告警。\n\n账本会记录此事；固定了旧密钥的每个节点都会拒绝新密钥，直到该节点的负责人核对后运行 `tspace keys trust`。",
+        "en": "Rebind key: bind a participant that lost its signing key to a new one, loudly.\n\nThe ledger records it; every node that pinned the old key refuses the new\none until a person there checks it and runs `tspace keys trust`.",
+    },
+    "The participant that lost its signing key.": {"zh-CN": "丢失签名密钥的参与方。"},
+    "密钥: this node's signing key, the other parties' keys it pinned, rotation.": {
+        "zh-CN": "密钥：本节点的签名密钥、本节点固定的其他参与方密钥，以及密钥轮换。",
+        "en": "Keys: this node's signing key, the other parties' keys it pinned, rotation.",
+    },
+    "The space's crypto suite (default or gm).": {"zh-CN": "空间的密码算法套件（default 或 gm）。"},
+    "The node's folder (its keys are made there if new).": {
+        "zh-CN": "节点的目录（若尚无密钥，则在此生成）。"
+    },
+    "查看密钥: print this node's signing key and fingerprint, and every key it pinned.": {
+        "zh-CN": "查看密钥：输出本节点的签名公钥及其指纹，以及本节点固定的全部密钥。",
+        "en": "Show keys: print this node's signing key and fingerprint, and every key it pinned.",
+    },
+    "The participant whose signing key to pin.": {"zh-CN": "要固定其签名密钥的参与方。"},
+    "Its fingerprint, as its owner or the operator gave it.": {
+        "zh-CN": "其签名密钥指纹，由该参与方本人或运维方提供。"
+    },
+    "This node's folder.": {"zh-CN": "本节点的目录。"},
+    "固定密钥: pin a participant's signing key by its fingerprint (a change is said loudly).": {
+        "zh-CN": "固定密钥：按指纹固定某参与方的签名密钥（若与已固定的不同，会明确告警）。",
+        "en": "Trust key: pin a participant's signing key by its fingerprint (a change is said loudly).",
+    },
+    "Replace the signing key too (the old one signs the new).": {
+        "zh-CN": "同时更换签名密钥（由旧密钥为新密钥签名）。"
+    },
+    "轮换公钥: new keys, signed by the old signing key, registered with the space. Stop the node first and start it again after: it reads its keys when it starts.": {
+        "zh-CN": "轮换公钥：生成新密钥，由旧签名密钥签名，并登记到空间。\n\n请先停止节点，轮换后再启动：节点在启动时读取密钥。",
+        "en": "Rotate keys: new keys, signed by the old signing key, registered with the space.\n\nStop the node first and start it again after: it reads its keys when it starts.",
+    },
+    "A model file this provider's owner approves (repeatable): score tasks must then use one of the approved models.": {
+        "zh-CN": "本数据提供方的所有者批准的模型文件（可重复）：此后评分任务必须使用已批准的模型之一。"
     },
     "An owner's signed appointment of this steward, from tspace client appoint-steward (repeatable: one per owner it governs).": {
         "zh-CN": "数据方对该数据管理员的签名任命，由 tspace client appoint-steward 生成（可重复：所管理的每个数据方一份）。"

@@ -437,6 +437,115 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "义务：特征结果须在 {days} 天内删除",
         "en": "Duty: delete these features within {days} days",
     },
+    "keys.unsigned": {
+        "zh-CN": "{name} 的公钥声明未经其签名密钥签名（或签名无效）：拒绝使用",
+        "en": "{name}'s keys are not signed by its signing key (or the signature is invalid): "
+        "refused",
+    },
+    "keys.wrong_suite": {
+        "zh-CN": "{name} 的公钥属于 {suite} 套件，而不是本方使用的 {ours} 套件",
+        "en": "{name}'s keys are for the {suite} suite, not {ours}",
+    },
+    "keys.wrong_role": {
+        "zh-CN": "{name} 的公钥声明其角色为 {role}，而此处需要 {expected}",
+        "en": "{name}'s keys announce it as a {role}; this needs a {expected}",
+    },
+    "keys.changed": {
+        "zh-CN": "{name} 的签名密钥已变更：本节点固定的指纹为 {pinned}，现收到 {offered}，"
+        "且没有由原密钥签名的轮换证明。不会向其封装任何数据，也不会为其计算。"
+        "若确属正常更换，请与 {name} 当面或电话核对新指纹后运行："
+        "tspace keys trust {name} {offered} --workdir {workdir}",
+        "en": "{name}'s signing key has changed: this node pinned {pinned}, it is now offered "
+        "{offered}, and no rotation signed by the pinned key leads to it. Nothing is sealed "
+        "to it or computed for it. If the change is genuine, check the new fingerprint with "
+        "{name} in person or by phone, then run: "
+        "tspace keys trust {name} {offered} --workdir {workdir}",
+    },
+    "keys.rolled_back": {
+        "zh-CN": "{name} 的公钥声明序号为 {offered}，不晚于已见过的序号 {serial}（且密钥不同）："
+        "这是一份旧声明（可能被回滚），拒绝使用",
+        "en": "{name}'s keys are announced with serial {offered}, not newer than serial "
+        "{serial} already seen with other keys: an old announcement (rolled back?), refused",
+    },
+    "keys.space_bound": {
+        "zh-CN": "{name} 的签名密钥已绑定为 {bound}；新密钥 {offered} 必须附有由已绑定密钥签名的"
+        "轮换（tspace keys rotate），或由运维方重新绑定（tspace admin rebind-key）",
+        "en": "{name}'s signing key is bound to {bound}; a new key ({offered}) must come with a "
+        "rotation signed by the bound key (tspace keys rotate), or the operator rebinds it "
+        "(tspace admin rebind-key)",
+    },
+    "participant.exists": {
+        "zh-CN": "参与方 {name} 已存在（角色 {role}）：不能重复添加。"
+        "需要新的 API 密钥请用 tspace admin rotate-key；"
+        "更换公钥请由该参与方运行 tspace keys rotate",
+        "en": "participant {name} exists already (a {role}): it cannot be added again. For a "
+        "new API key use tspace admin rotate-key; for new public keys the participant runs "
+        "tspace keys rotate",
+    },
+    "keys.pinned_first_use": {
+        "zh-CN": "首次使用时固定 {name} 的签名密钥指纹：{fingerprint}",
+        "en": "Pinned {name}'s signing key on first use: {fingerprint}",
+    },
+    "keys.rotated": {
+        "zh-CN": "{name} 已轮换签名密钥（由原密钥签名）：{old} → {new}",
+        "en": "{name} rotated its signing key (signed by the old one): {old} -> {new}",
+    },
+    "keys.show": {
+        "zh-CN": "本节点签名公钥：{public}\n指纹：{fingerprint}",
+        "en": "This node's signing key: {public}\nFingerprint: {fingerprint}",
+    },
+    "keys.pins_title": {"zh-CN": "已固定的签名密钥指纹", "en": "Pinned signing keys"},
+    "keys.pin_row": {
+        "zh-CN": "{name}：{fingerprint}（{how}，序号 {serial}）",
+        "en": "{name}: {fingerprint} ({how}, serial {serial})",
+    },
+    "keys.pinned_how.first_use": {"zh-CN": "首次使用时固定", "en": "pinned on first use"},
+    "keys.pinned_how.person": {"zh-CN": "由负责人固定", "en": "pinned by a person"},
+    "keys.no_pins": {
+        "zh-CN": "尚未固定任何参与方的密钥",
+        "en": "No participant's key is pinned yet",
+    },
+    "keys.trusted": {
+        "zh-CN": "已固定 {name} 的签名密钥指纹：{fingerprint}",
+        "en": "Pinned {name}'s signing key: {fingerprint}",
+    },
+    "keys.repinned": {
+        "zh-CN": "注意：{name} 的签名密钥指纹由 {old} 改为 {new}。此后本节点信任新密钥，"
+        "不再信任旧密钥。请确认已与 {name} 当面或电话核对过新指纹。",
+        "en": "WARNING: {name}'s pinned signing key changes from {old} to {new}. From now on "
+        "this node trusts the new key and no longer the old one. Be sure you checked the new "
+        "fingerprint with {name} in person or by phone.",
+    },
+    "keys.rotated_own": {
+        "zh-CN": "已轮换本节点的密钥（序号 {serial}）：签名密钥指纹 {signing}，"
+        "封装公钥指纹 {sealing}",
+        "en": "Rotated this node's keys (serial {serial}): signing key {signing}, sealing key "
+        "{sealing}",
+    },
+    "participant.fingerprint": {
+        "zh-CN": "{name} 的签名密钥指纹：{fingerprint}（请交给其他参与方固定："
+        "tspace keys trust {name} {fingerprint} --workdir 节点目录）",
+        "en": "{name}'s signing key fingerprint: {fingerprint} (give it to the other parties "
+        "to pin: tspace keys trust {name} {fingerprint} --workdir NODE_DIR)",
+    },
+    "participant.no_fingerprint": {
+        "zh-CN": "{name} 尚未绑定签名密钥：其首次登记公钥时绑定，指纹随后显示在控制台的"
+        "“参与方”页面；各节点在首次使用时固定它。",
+        "en": "{name} has no signing key bound yet: its first key registration binds one, "
+        "whose fingerprint the console's Participants page then shows; nodes pin it on "
+        "first use.",
+    },
+    "node.model_approved": {
+        "zh-CN": "已批准模型 {path}（SHA-256 {hash}…）：评分任务须使用已批准的模型",
+        "en": "Approved model {path} (SHA-256 {hash}...): score tasks must use an approved model",
+    },
+    "participant.rebound": {
+        "zh-CN": "注意：{name} 的签名密钥已重新绑定为 {fingerprint}（已记入账本）。"
+        "固定了旧密钥的节点会拒绝它，直到其负责人核对后运行 tspace keys trust。",
+        "en": "WARNING: {name}'s signing key is rebound to {fingerprint} (recorded in the "
+        "ledger). Nodes that pinned the old key refuse it until a person there checks it "
+        "and runs tspace keys trust.",
+    },
 }
 
 _language = os.environ.get("TSPACE_LANG", "zh-CN")

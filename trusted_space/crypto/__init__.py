@@ -13,9 +13,17 @@ from trusted_space.crypto.suite import (
     SigningKey,
     available_suites,
     get_suite,
+    normalise_fingerprint,
     register_suite,
 )
 
 register_suite(GmSuite())
 
-__all__ = ["CryptoSuite", "SealingKey", "SigningKey", "available_suites", "get_suite"]
+__all__ = [
+    "CryptoSuite",
+    "SealingKey",
+    "SigningKey",
+    "available_suites",
+    "get_suite",
+    "normalise_fingerprint",
+]

@@ -113,6 +113,27 @@ class CryptoSuite(ABC):
         """A short, readable fingerprint of a public key (first 16 hex digits)."""
         return self.hash(public_key).hex()[:16]
 
+    def identity_fingerprint(self, public_key: bytes) -> str:
+        """The fingerprint people pin a participant's signing key by: the
+        first 128 bits of its hash in eight groups of four hex digits
+        (``3f2a:9c01:...``), long enough that nobody can make a second key
+        with the same one, short enough to read out and compare."""
+        digits = self.hash(public_key).hex()[:FINGERPRINT_DIGITS]
+        return ":".join(digits[i : i + 4] for i in range(0, FINGERPRINT_DIGITS, 4))
+
+
+FINGERPRINT_DIGITS = 32
+
+
+def normalise_fingerprint(text: str) -> str:
+    """A fingerprint as a person typed it (any case, with or without ':',
+    '-' or spaces) in the form ``CryptoSuite.identity_fingerprint`` prints; raises
+    ``ValueError`` for anything else."""
+    digits = "".join(c for c in text.strip().lower() if c not in ": -")
+    if len(digits) != FINGERPRINT_DIGITS or any(c not in "0123456789abcdef" for c in digits):
+        raise ValueError(f"a fingerprint is {FINGERPRINT_DIGITS} hex digits, e.g. 3f2a:9c01:...")
+    return ":".join(digits[i : i + 4] for i in range(0, FINGERPRINT_DIGITS, 4))
+
 
 class _Ed25519SigningKey(SigningKey):
     def __init__(self, key: ed25519.Ed25519PrivateKey) -> None:

@@ -1,4 +1,5 @@
-"""What every node shares: its folder, its keys, and the pull-work-post loop."""
+"""What every node shares: its folder, its keys and the keys it pinned, and
+the pull-work-post loop."""
 
 from __future__ import annotations
 
@@ -10,13 +11,22 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
-from trusted_space.core.errors import Conflict, NotFound, ProtocolError
+from trusted_space.core.errors import (
+    Conflict,
+    ModelNotApproved,
+    NotFound,
+    ProtocolError,
+    TaskAltered,
+    TspaceError,
+    UntrustedKey,
+)
 from trusted_space.core.failures import failure_code
 from trusted_space.core.timing import StageTimer
-from trusted_space.crypto import CryptoSuite, SigningKey
-from trusted_space.crypto.keyfiles import load_or_create_sealing_key, load_or_create_signing_key
+from trusted_space.crypto import CryptoSuite, SealingKey, SigningKey
 from trusted_space.ledger.checkpoints import NodeCheckpoints
 from trusted_space.ledger.ledger import step_digest
+from trusted_space.nodes.identity import NodeIdentity
+from trusted_space.nodes.pins import Pins
 from trusted_space.protocol.api import SpaceAPI
 from trusted_space.protocol.messages import (
     ParticipantKeys,
@@ -75,22 +85,39 @@ class Node(ABC):
         self.suite = suite
         self.timer = StageTimer()
         self.keys_dir = self.dir / "keys"
-        self.signing_key = load_or_create_signing_key(suite, self.keys_dir)
-        self.sealing_key = load_or_create_sealing_key(suite, self.keys_dir)
+        self.identity = NodeIdentity(suite, self.keys_dir)
+        # The other parties' signing keys this node trusts (trust on first
+        # use, or pinned by a person): checked before sealing or computing.
+        self.pins = Pins(self.dir, suite)
+        # The last refusal of a key or a task (a swapped key, an altered
+        # task), for a client to show in full: its text names parties and
+        # fingerprints only.
+        self.refusal: TspaceError | None = None
         # Tasks leased by a request other than a poll (a consumer's
         # submission), done first by the next run_pending.
         self.leased: list[Task] = []
         # The space's signed ledger checkpoints, kept here, out of its reach.
         self.checkpoints = NodeCheckpoints(self.dir)
 
+    @property
+    def signing_key(self) -> SigningKey:
+        return self.identity.signing_key
+
+    @property
+    def sealing_key(self) -> SealingKey:
+        """The current sealing key; what was sealed to a retired one opens too."""
+        return self.identity.sealing_key
+
     def public_keys(self) -> ParticipantKeys:
-        return ParticipantKeys(
-            name=self.name,
-            role=self.role,
-            suite=self.suite.name,
-            signing_key=self.signing_key.public_bytes().hex(),
-            sealing_key=self.sealing_key.public_bytes().hex(),
-        )
+        """This node's keys as it announces them, signed by its signing key."""
+        return self.identity.statement(self.name, self.role)
+
+    def rotate_keys(self, *, signing: bool = False) -> ParticipantKeys:
+        """New keys (a sealing key; a signing key too when ``signing``, handed
+        over by the old one's signature), registered with the space."""
+        keys = self.identity.rotate(self.name, self.role, signing=signing)
+        self.transport.register_keys(keys)
+        return keys
 
     def appoint_steward(self, steward: str, space: str) -> StewardAppointment:
         """This owner's signed consent that ``steward`` governs its policies
@@ -184,6 +211,13 @@ class Node(ABC):
                 result = self.handle(task)
         except (Conflict, NotFound) as exc:
             log.info("%s: task %s dropped: %s", self.name, task.task_id, type(exc).__name__)
+            return None
+        except (UntrustedKey, TaskAltered, ModelNotApproved) as exc:
+            # Their texts name parties, fingerprints and hashes only: a person
+            # must read why the node refused (a swapped key, an altered task).
+            log.warning("%s: task %s refused: %s", self.name, task.task_id, exc)
+            self.refusal = exc
+            self._report(task.task_id, failure_code(exc))
             return None
         except Exception as exc:  # the node outlives any task
             # Anything, tspace's own refusals or what it did not foresee (a

@@ -50,6 +50,7 @@ from trusted_space.hazmat.paillier import (
 )
 from trusted_space.nodes.base import Node
 from trusted_space.protocol.api import SpaceAPI
+from trusted_space.protocol.identity import sign_job
 from trusted_space.protocol.messages import (
     HANDLE_BYTES,
     AckResult,
@@ -64,6 +65,7 @@ from trusted_space.protocol.messages import (
     JoinUnpackResult,
     JoinUnpackTask,
     MatchedSubjectsResult,
+    ParticipantKeys,
     PsiFinishTask,
     ResultReadyTask,
     SetupRef,
@@ -243,7 +245,7 @@ class ConsumerNode(Node):
         self._psi_clients[job_id] = client
         if len(self._psi_clients) > KEPT_PSI_CLIENTS:  # jobs that never reached their PSI step
             self._psi_clients.pop(next(iter(self._psi_clients)))
-        status = self.transport.submit_job(JobSubmission(spec=spec, psi_request=request), wait=wait)
+        status = self.transport.submit_job(self.submission(spec, psi_request=request), wait=wait)
         if status.state == "denied":
             self._psi_clients.pop(job_id, None)
             self._job_path(job_id).unlink(missing_ok=True)
@@ -251,6 +253,26 @@ class ConsumerNode(Node):
         self.leased.extend(status.tasks)
         log.info("submitted job %s (%s, %d subjects)", job_id, product, len(person_ids))
         return job_id
+
+    def submission(
+        self, spec: JobSpec, *, psi_request: bytes | None = None, blinded: bytes | None = None
+    ) -> JobSubmission:
+        """A job as this consumer signs it: each provider checks the signature
+        against the key it pinned, and every task field against ``spec``."""
+        signature = sign_job(
+            self.suite, self.signing_key, spec, psi_request=psi_request, blinded=blinded
+        )
+        return JobSubmission(
+            spec=spec, psi_request=psi_request, blinded=blinded, signature=signature
+        )
+
+    def provider_keys(self, name: str, keys: ParticipantKeys | None) -> bytes:
+        """The sealing key of provider ``name``, once its signed keys check
+        against the signing key this node pinned (refused otherwise: nothing
+        is sealed to a key the space swapped in)."""
+        if keys is None or keys.name != name:
+            raise ProtocolError(f"{name!r} has registered no keys")
+        return bytes.fromhex(self.pins.check(keys, "provider").sealing_key)
 
     # -- tasks ----------------------------------------------------------------------------
     def handle(
@@ -324,7 +346,7 @@ class ConsumerNode(Node):
             },
         )
         status = self.transport.submit_job(
-            JobSubmission(spec=spec, blinded=request.blinded()), wait=wait
+            self.submission(spec, blinded=request.blinded()), wait=wait
         )
         if status.state == "denied":
             self._job_path(job_id).unlink(missing_ok=True)
@@ -394,13 +416,12 @@ class ConsumerNode(Node):
         to each provider (the space relays it and can open none)."""
         job_id = uuid.uuid4().hex
         key = secrets.token_bytes(32)
-        keys = {p.name: bytes.fromhex(p.sealing_key) for p in self.transport.participants()}
+        announced = {p.name: p for p in self.transport.participants()}
         sealed = {}
         for name in (n for names in providers.values() for n in names):
-            if name not in keys:
-                raise ProtocolError(f"{name!r} has registered no keys")
             sealed[name] = self.suite.seal(
-                keys[name], canonical_json({"job_id": job_id, "key": key.hex()})
+                self.provider_keys(name, announced.get(name)),
+                canonical_json({"job_id": job_id, "key": key.hex()}),
             )
         spec = JobSpec(
             job_id=job_id,
@@ -416,7 +437,7 @@ class ConsumerNode(Node):
             sealed_keys=sealed,
         )
         self._save_job(job_id, {"product": product, "query": query})
-        status = self.transport.submit_job(JobSubmission(spec=spec))
+        status = self.transport.submit_job(self.submission(spec))
         if status.state == "denied":
             self._job_path(job_id).unlink(missing_ok=True)
             raise PolicyDenied(status.reasons, status.reasons_zh)
@@ -459,9 +480,11 @@ class ConsumerNode(Node):
         providers = [n for names in state["providers"].values() for n in names]
         if set(t.setups) != set(providers) or set(t.responses) != set(providers):
             raise ProtocolError("PSI answers do not match the job's providers")
-        if set(t.sealing_keys) != set(providers):
-            raise ProtocolError("the task does not carry each provider's sealing key")
-        keys = {name: bytes.fromhex(key) for name, key in t.sealing_keys.items()}
+        if set(t.keys) != set(providers):
+            raise ProtocolError("the task does not carry each provider's keys")
+        # Every provider's keys checked against its pinned signing key before
+        # anything is sealed: a key the space swapped in is refused here.
+        keys = {name: self.provider_keys(name, t.keys[name]) for name in providers}
         matched: dict[str, list[int]] = {}
         sealed: dict[str, bytes] = {}
         items: list[str] = state.get("psi_items", person_ids)

@@ -99,12 +99,15 @@ def await_result(
 ) -> None:
     """Do the consumer's steps as the space asks, until the result is decrypted."""
     deadline = time.monotonic() + timeout
+    node.refusal = None
     while True:
         node.run_pending(wait=5.0)
         status = transport.job_status(job_id)
         if status.state == "denied":
             raise PolicyDenied(status.reasons, status.reasons_zh)
         if status.state == "failed":
+            if node.refusal is not None:  # this node refused a key or a task: say why in full
+                raise node.refusal
             raise JobFailed("; ".join(status.reasons) or "the job failed")
         if status.state == "succeeded" and node.has_result(job_id):
             return

@@ -46,14 +46,34 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class KeyRotation(Message):
+    """One step of a participant's signing-key history: the key it replaced,
+    and that key's signature over the change
+    (``trusted_space.protocol.identity.rotation_statement``)."""
+
+    previous_key: Annotated[str, Field(max_length=1024)]  # hex
+    signature: Annotated[str, Field(max_length=1024)]  # hex, by previous_key
+
+
 class ParticipantKeys(Message):
-    """A participant's public keys, registered with the space. Space reads all."""
+    """A participant's public keys as it announces them, signed by its own
+    signing key (``trusted_space.protocol.identity``). The space reads all of
+    it and relays it; the other parties check it against the signing key they
+    pinned (trusted_space/nodes/pins.py), so the space cannot substitute a
+    key of its own."""
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
     role: Role
-    suite: str
-    signing_key: str  # hex
-    sealing_key: str  # hex
+    suite: Annotated[str, Field(max_length=32)]
+    signing_key: Annotated[str, Field(max_length=1024)]  # hex
+    sealing_key: Annotated[str, Field(max_length=1024)]  # hex
+    # Raised by every announcement of new keys: a party that saw serial n
+    # refuses an older announcement (a rolled-back sealing key).
+    serial: Annotated[int, Field(ge=0)] = 0
+    signature: Annotated[str, Field(max_length=1024)] = ""  # hex, by signing_key
+    # Oldest first: each earlier signing key and its signature over the next
+    # one, so a party that pinned any of them can follow to signing_key.
+    rotations: Annotated[list[KeyRotation], Field(max_length=64)] = []
 
 
 ParticipantName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
@@ -151,6 +171,23 @@ class JobSubmission(Message):
     psi_request: Base64Bytes | None = None  # lookups: blinded items; opaque to the space
     # blind lookups: one blinded OPRF point (POINT_BYTES) per subject; opaque to the space
     blinded: Base64Bytes | None = None
+    # hex: the consumer's signature over the spec and the hashes of its PSI
+    # request or blinded points (``trusted_space.protocol.identity.job_statement``)
+    signature: Annotated[str, Field(max_length=1024)] = ""
+
+
+class SignedJob(Message):
+    """The job as its consumer signed it, carried in every task a provider
+    gets: the provider checks the signature against the consumer's pinned key
+    and the task's fields against the spec before it computes anything, so
+    the space can alter neither the weights, the features, the consumer's
+    Paillier key, the batch nor the purpose."""
+
+    spec: JobSpec
+    psi_request_hash: str | None = None  # the suite's hash of the submitted PSI request
+    blinded_hash: str | None = None  # the suite's hash of the submitted blinded points
+    signature: str  # hex, by consumer_keys.signing_key
+    consumer_keys: ParticipantKeys  # the consumer's signed keys when it submitted
 
 
 # -- tasks: space -> node ----------------------------------------------------
@@ -162,6 +199,7 @@ class PsiRespondTask(Message):
     version: int
     max_items: int
     psi_request: Base64Bytes
+    job: SignedJob
 
 
 class SetupRef(Message):
@@ -178,8 +216,9 @@ class PsiFinishTask(Message):
     kind: Literal["psi_finish"] = "psi_finish"
     setups: dict[str, SetupRef]  # provider -> setup reference
     responses: dict[str, Base64Bytes]  # provider -> response
-    # provider -> its registered sealing key (hex), to seal the matched subjects to
-    sealing_keys: dict[str, str] = {}
+    # provider -> its signed keys, as registered: the consumer checks each
+    # against the signing key it pinned before sealing anything to it
+    keys: dict[str, ParticipantKeys] = {}
 
 
 class ComputeFeaturesTask(Message):
@@ -203,6 +242,10 @@ class ComputeFeaturesTask(Message):
     # The product parameters the governing policies set (policy obligations);
     # the provider takes the product's default for any other.
     parameters: dict[str, int] = {}
+    # Score products: the model the governing policies of this provider pin
+    # (SHA-256), as the space read them; None when none pins one.
+    approved_model: str | None = None
+    job: SignedJob
 
 
 class ResultReadyTask(Message):
@@ -232,6 +275,7 @@ class JoinUploadTask(Message):
     paillier_public_key: str
     sealed_key: Base64Bytes  # the job key, sealed to this provider
     clip: bool  # bound each person's contribution (differential privacy)
+    job: SignedJob
 
 
 class JoinUnpackTask(Message):
@@ -267,6 +311,9 @@ class BlindUploadRequest(Message):
     consent_for: str | None = None
     purpose: str = ""
     consumer_sealing_key: str  # hex: the mask key is sealed to it
+    # The model the governing policies of this provider pin (SHA-256), as
+    # the space read them; None when none pins one.
+    approved_model: str | None = None
 
     def digest(self, suite: CryptoSuite, dataset: str, version: int) -> str:
         """What an upload answers: this request, the dataset and its version."""
@@ -287,6 +334,7 @@ class BlindEvaluateTask(Message):
     tokens_held: list[str] = []  # epochs whose tokens of this version the space holds
     uploads_held: list[str] = []  # epochs for which the space holds this upload
     upload: BlindUploadRequest
+    job: SignedJob
 
 
 class BlindFinishTask(Message):

@@ -28,12 +28,21 @@ from trusted_space.core.errors import (
     PayloadTooLarge,
     ProtocolError,
     TspaceError,
+    UntrustedKey,
 )
 from trusted_space.core.failures import failure_code, failure_reason
+from trusted_space.core.i18n import t
 from trusted_space.core.timing import StageTimer
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.ledger.ledger import Ledger
-from trusted_space.protocol.messages import JobResult, JobSpec, JobStatus, JobSubmission
+from trusted_space.protocol.identity import verify_job
+from trusted_space.protocol.messages import (
+    JobResult,
+    JobSpec,
+    JobStatus,
+    JobSubmission,
+    SignedJob,
+)
 from trusted_space.space.config import SpaceConfig
 from trusted_space.space.engines import Engine
 from trusted_space.space.gate import PolicyGate
@@ -125,6 +134,7 @@ class Jobs:
         engine = self.engine_for(spec)
         checked = engine.check(spec, submission)
         versions = checked[2]
+        signed = self._signed(spec, submission)
         decision = self.gate.evaluate(spec)
         state, step = ("queued", "start") if decision.allowed else ("denied", "denied")
         # A denial's reasons in English and, in a second list, zh-CN (the
@@ -167,6 +177,9 @@ class Jobs:
                     "paillier_bits": PaillierPublicKey.from_wire(
                         spec.paillier_public_key, min_bits=0
                     ).bits,
+                    "signed_by": self.participants.suite.identity_fingerprint(
+                        bytes.fromhex(signed["consumer_keys"]["signing_key"])
+                    ),
                 },
                 job_id=spec.job_id,
             )
@@ -185,9 +198,39 @@ class Jobs:
             )
             record_usage(db, decided)
             if decision.allowed:
+                self.store.put_data(spec.job_id, "signed", json.dumps(signed).encode())
                 engine.start(spec, decision.obligations, submission, checked)
         log.info("job %s %s (%s, batch %d)", spec.job_id, state, spec.product, spec.batch_size)
         return self.status(caller, spec.job_id)
+
+    def _signed(self, spec: JobSpec, submission: JobSubmission) -> dict[str, Any]:
+        """The consumer's signature over the job, checked against its
+        registered key: what every provider task carries (``SignedJob``), for
+        the providers to check against the key they pinned."""
+        suite = self.participants.suite
+        try:
+            keys = self.participants.keys_of(spec.consumer)
+        except NotFound:
+            raise UntrustedKey(t("keys.unsigned", name=spec.consumer)) from None
+        signed = {
+            "psi_request_hash": (
+                None if submission.psi_request is None else suite.hex_hash(submission.psi_request)
+            ),
+            "blinded_hash": (
+                None if submission.blinded is None else suite.hex_hash(submission.blinded)
+            ),
+            "signature": submission.signature,
+            "consumer_keys": keys.model_dump(mode="json"),
+        }
+        verify_job(suite, SignedJob.model_validate({"spec": spec, **signed}), keys.signing_key)
+        return signed
+
+    def signed_job(self, spec: JobSpec) -> SignedJob:
+        """The job as its consumer signed it (stored when it was allowed)."""
+        data = self.store.get_data(spec.job_id, "signed")
+        if data is None:
+            raise ProtocolError(f"job {spec.job_id} has no consumer signature")
+        return SignedJob.model_validate({"spec": spec, **json.loads(data)})
 
     def engine_for(self, spec: JobSpec) -> Engine:
         """The engine the job asks for (``JobSpec.engine``) among those its

@@ -1,9 +1,19 @@
 """Who takes part: names, roles, public keys and API keys.
 
-The operator adds a participant with a role and hands over its API key once;
-only a hash of the key is stored (through the space's crypto suite), so a
-copy of the space's database does not let anyone call the API. The
-participant then registers its own public keys.
+The operator adds a participant with a role once (adding a name again is
+refused: ``ParticipantExists``) and hands over its API key once; only a hash
+of the key is stored (through the space's crypto suite), so a copy of the
+space's database does not let anyone call the API. The operator may bind the
+participant's signing key when adding it (``--signing-key``); otherwise its
+first registration binds it. The participant then registers its public keys
+as a statement signed by that signing key; the space refuses a statement
+signed by another key unless a rotation signed by the bound key leads to it,
+and one older than the last it holds (``trusted_space/protocol/identity.py``).
+
+Those checks keep an honest space consistent. They do not protect anyone
+from the operator, who could rewrite this table: the nodes do that, by
+checking every statement against the signing key they pinned
+(trusted_space/nodes/pins.py).
 """
 
 from __future__ import annotations
@@ -14,14 +24,25 @@ import re
 import secrets
 import sqlite3
 
-from trusted_space.core.errors import NotAuthorised, NotFound, ProtocolError, Unauthenticated
+from trusted_space.core.errors import (
+    KeyChanged,
+    NotAuthorised,
+    NotFound,
+    ParticipantExists,
+    ProtocolError,
+    Unauthenticated,
+    UntrustedKey,
+)
+from trusted_space.core.i18n import t
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger
+from trusted_space.protocol.identity import signing_chain
 from trusted_space.protocol.messages import ParticipantKeys, Role
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 ROLES: tuple[Role, ...] = ("provider", "consumer", "steward", "operator")
 KEY_PREFIX = "tsk_"
+MAX_KEY_HEX = 1024
 
 
 def _now() -> str:
@@ -33,42 +54,61 @@ class Participants:
         self.db = db
         self.suite = suite
         self.ledger = ledger
-        # A participant's role never changes (``add`` refuses another role and
-        # nothing deletes one), so a role once read is kept; except for names
-        # added here, whose adding transaction might still roll back.
+        # A participant's role never changes (nothing updates or deletes
+        # one), so a role once read is kept; except for names added here,
+        # whose adding transaction might still roll back.
         self._roles: dict[str, str] = {}
         self._added: set[str] = set()
 
     def _key_hash(self, api_key: str) -> str:
         return self.suite.hash(b"tspace api key\x00" + api_key.encode()).hex()
 
-    def add(self, actor: str, name: str, role: str) -> str:
-        """Create a participant (or a new key for an existing one of that role);
-        return its API key. Call inside a transaction."""
+    def signing_key_bytes(self, signing_key: str) -> bytes:
+        """A public signing key given in hex, as bytes; ``ValueError`` otherwise."""
+        try:
+            key = bytes.fromhex(signing_key)
+        except ValueError:
+            raise ValueError("a signing key is given in hex") from None
+        if not key or len(signing_key) > MAX_KEY_HEX:
+            raise ValueError("a signing key is given in hex")
+        return key
+
+    def add(self, actor: str, name: str, role: str, signing_key: str | None = None) -> str:
+        """Create a participant and return its API key; with ``signing_key``
+        (hex), bind its signing key now. A name that exists is refused
+        (``ParticipantExists``). Call inside a transaction."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if not NAME.fullmatch(name):
             raise ValueError("a name is 1-64 lower-case letters, digits, '.', '_' or '-'")
+        bound = None if signing_key is None else self.signing_key_bytes(signing_key)
         row = self.db.execute("SELECT role FROM participants WHERE name = ?", (name,)).fetchone()
-        if row is not None and row[0] != role:
-            raise ProtocolError(f"{name!r} is already a {row[0]}")
-        if row is None:
-            self._added.add(name)
-            self.db.execute(
-                "INSERT INTO participants (name, role, registered_at) VALUES (?, ?, ?)",
-                (name, role, _now()),
-            )
+        if row is not None:
+            raise ParticipantExists(t("participant.exists", name=name, role=row[0]))
+        self._added.add(name)
+        self.db.execute(
+            "INSERT INTO participants (name, role, registered_at, signing_key) VALUES (?, ?, ?, ?)",
+            (name, role, _now(), None if bound is None else bound.hex()),
+        )
+        api_key = self._issue(name)
+        self.ledger.append(
+            actor,
+            "participant_added",
+            {
+                "name": name,
+                "role": role,
+                "signing_key_fp": None if bound is None else self.suite.identity_fingerprint(bound),
+            },
+        )
+        return api_key
+
+    def _issue(self, name: str) -> str:
         api_key = KEY_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip(
             "="
         )
         self.db.execute(
             "INSERT INTO api_keys (key_hash, name, created_at) VALUES (?, ?, ?)",
             (self._key_hash(api_key), name, _now()),
-        )
-        self.ledger.append(
-            actor,
-            "participant_added" if row is None else "api_key_issued",
-            {"name": name, "role": role},
         )
         return api_key
 
@@ -82,7 +122,38 @@ class Participants:
             "UPDATE api_keys SET revoked = 1 WHERE name = ? AND revoked = 0", (name,)
         ).rowcount
         self.ledger.append(actor, "api_keys_revoked", {"name": name, "keys": revoked})
-        return self.add(actor, name, str(row[0]))
+        api_key = self._issue(name)
+        self.ledger.append(actor, "api_key_issued", {"name": name, "role": str(row[0])})
+        return api_key
+
+    def rebind(self, actor: str, name: str, signing_key: str) -> None:
+        """Bind ``name`` to another signing key, for a participant that lost
+        its own: its registered keys are dropped until it registers under the
+        new one, and the ledger says so. Every node that pinned the old key
+        refuses the new one until a person there pins it (``tspace keys
+        trust``). Call inside a transaction."""
+        key = self.signing_key_bytes(signing_key)
+        row = self.db.execute(
+            "SELECT signing_key FROM participants WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no participant {name!r}")
+        self.db.execute(
+            "UPDATE participants SET signing_key = ?, sealing_key = NULL, key_statement = NULL "
+            "WHERE name = ?",
+            (key.hex(), name),
+        )
+        self.ledger.append(
+            actor,
+            "signing_key_rebound",
+            {
+                "name": name,
+                "previous_fp": None
+                if row[0] is None
+                else self.suite.identity_fingerprint(bytes.fromhex(row[0])),
+                "signing_key_fp": self.suite.identity_fingerprint(key),
+            },
+        )
 
     def authenticate(self, api_key: str) -> str:
         """The participant an API key belongs to; ``NotAuthorised`` otherwise."""
@@ -97,7 +168,8 @@ class Participants:
         return str(row[0])
 
     def register_keys(self, caller: str, keys: ParticipantKeys) -> None:
-        """A participant records (or rotates) its own public keys. Call inside a transaction."""
+        """A participant records (or rotates) its own public keys, signed by
+        its signing key. Call inside a transaction."""
         if keys.name != caller:
             raise NotAuthorised("a participant may only register its own keys")
         if keys.suite != self.suite.name:
@@ -105,30 +177,53 @@ class Participants:
                 f"participant uses suite {keys.suite!r}; this space uses {self.suite.name!r}"
             )
         row = self.db.execute(
-            "SELECT role, signing_key, sealing_key FROM participants WHERE name = ?", (caller,)
+            "SELECT role, signing_key, key_statement FROM participants WHERE name = ?", (caller,)
         ).fetchone()
         if row is None:
             raise NotAuthorised(f"{caller!r} is not a participant")
         if row[0] != keys.role:
             raise NotAuthorised(f"{caller!r} is a {row[0]}, not a {keys.role}")
-        if (row[1], row[2]) == (keys.signing_key, keys.sealing_key):
-            return
-        try:
-            signing, sealing = bytes.fromhex(keys.signing_key), bytes.fromhex(keys.sealing_key)
-        except ValueError:
-            raise ProtocolError("public keys must be hex") from None
+        chain = signing_chain(self.suite, keys)
+        bound: str | None = row[1]
+        if bound is not None and bound not in chain:
+            raise KeyChanged(
+                t(
+                    "keys.space_bound",
+                    name=caller,
+                    bound=self.suite.identity_fingerprint(bytes.fromhex(bound)),
+                    offered=self.suite.identity_fingerprint(bytes.fromhex(keys.signing_key)),
+                )
+            )
+        previous = None if row[2] is None else ParticipantKeys.model_validate_json(row[2])
+        if previous is not None:
+            same = (previous.signing_key, previous.sealing_key) == (
+                keys.signing_key,
+                keys.sealing_key,
+            )
+            if keys.serial == previous.serial and same:
+                return  # announced again (a node's restart)
+            if keys.serial <= previous.serial:
+                raise UntrustedKey(
+                    t("keys.rolled_back", name=caller, offered=keys.serial, serial=previous.serial)
+                )
         self.db.execute(
-            "UPDATE participants SET suite = ?, signing_key = ?, sealing_key = ? WHERE name = ?",
-            (keys.suite, keys.signing_key, keys.sealing_key, caller),
+            "UPDATE participants SET suite = ?, signing_key = ?, sealing_key = ?, "
+            "key_statement = ? WHERE name = ?",
+            (keys.suite, keys.signing_key, keys.sealing_key, keys.model_dump_json(), caller),
         )
         self.ledger.append(
             caller,
-            "keys_registered" if row[1] is None else "keys_rotated",
+            "keys_registered" if previous is None else "keys_rotated",
             {
                 "name": caller,
                 "signing_key": keys.signing_key,  # public: lets anyone check the node's steps
-                "signing_key_fp": self.suite.fingerprint(signing),
-                "sealing_key_fp": self.suite.fingerprint(sealing),
+                "signing_key_fp": self.suite.identity_fingerprint(bytes.fromhex(keys.signing_key)),
+                "sealing_key_fp": self.suite.identity_fingerprint(bytes.fromhex(keys.sealing_key)),
+                "serial": keys.serial,
+                "signing_key_rotated": bound is not None and bound != keys.signing_key,
+                # The whole signed statement: an auditor checks it (and a
+                # rotation's signature by the previous key) without the space.
+                "statement": keys.model_dump(mode="json"),
             },
         )
 
@@ -150,18 +245,17 @@ class Participants:
             raise NotAuthorised(f"{name!r} is a {role}; this needs a {' or '.join(roles)}")
 
     def public_keys(self) -> list[ParticipantKeys]:
-        """Everyone's registered public keys (what nodes need to seal and verify)."""
+        """Everyone's registered keys, as each signed them (what nodes check,
+        then seal to and verify with)."""
         rows = self.db.execute(
-            "SELECT name, role, suite, signing_key, sealing_key FROM participants "
-            "WHERE signing_key IS NOT NULL ORDER BY name"
+            "SELECT key_statement FROM participants WHERE key_statement IS NOT NULL ORDER BY name"
         ).fetchall()
-        return [
-            ParticipantKeys(name=r[0], role=r[1], suite=r[2], signing_key=r[3], sealing_key=r[4])
-            for r in rows
-        ]
+        return [ParticipantKeys.model_validate_json(r[0]) for r in rows]
 
     def keys_of(self, name: str) -> ParticipantKeys:
-        for keys in self.public_keys():
-            if keys.name == name:
-                return keys
-        raise NotFound(f"{name!r} has registered no keys")
+        row = self.db.execute(
+            "SELECT key_statement FROM participants WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            raise NotFound(f"{name!r} has registered no keys")
+        return ParticipantKeys.model_validate_json(row[0])

@@ -3,10 +3,10 @@
 An engine (``trusted_space.space.engines``) runs one kind of job's steps. It
 reaches the space only through this port, never through ``Space`` itself:
 it adds tasks for nodes, moves its job's step, fails its job, records ledger
-entries, reads the job's stored data, a provider's newest offer and setup
-hash, the suite, the configuration, the DP noise generator and the stage
-timer, and wakes the background worker. Every call runs under the space's
-lock and inside the caller's transaction.
+entries, reads the job's stored data and its consumer's signature, a
+provider's newest offer and setup hash, the suite, the configuration, the DP
+noise generator and the stage timer, and wakes the background worker.
+Every call runs under the space's lock and inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from policies.obligations import Obligations
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger
-from trusted_space.protocol.messages import JobSpec, TaskPayload
+from trusted_space.protocol.messages import JobSpec, SignedJob, TaskPayload
 from trusted_space.space.config import SpaceConfig
 from trusted_space.space.participants import Participants
 from trusted_space.space.store import SpaceStore
@@ -77,4 +77,8 @@ class JobContext(Protocol):
 
     def privacy_report(self, spec: JobSpec, obligations: Obligations) -> dict[str, Any]:
         """Epsilon this job spent, and what is left of the strictest budget."""
+        ...
+
+    def signed_job(self, spec: JobSpec) -> SignedJob:
+        """The job as its consumer signed it: every provider task carries it."""
         ...

@@ -52,6 +52,7 @@ from trusted_space.protocol.messages import (
     LookupEngineChoice,
     ParticipantKeys,
     ResultOutcome,
+    SignedJob,
     StewardAppointment,
     Task,
     TaskExchangeReply,
@@ -164,11 +165,14 @@ class Space:
         name: str,
         role: str,
         appointments: Sequence[StewardAppointment] = (),
+        signing_key: str | None = None,
     ) -> str:
-        """Add a participant and return its API key (shown once). ``caller``
-        None is the operator at the space's own console (``tspace admin``).
-        A steward needs the signed appointment of each owner it is to
-        govern: the operator alone cannot make one."""
+        """Add a participant and return its API key (shown once); with
+        ``signing_key`` (hex), bind its signing key now. A name that exists is
+        refused (``ParticipantExists``). ``caller`` None is the operator at
+        the space's own console (``tspace admin``). A steward needs the signed
+        appointment of each owner it is to govern: the operator alone cannot
+        make one."""
         if caller is not None:
             self.participants.require(caller, "operator")
         if role == "steward" and not appointments:
@@ -176,10 +180,20 @@ class Space:
         if role != "steward" and appointments:
             raise ValueError("only a steward is added with appointments")
         with self.store.transaction():
-            key = self.participants.add(caller or "admin-console", name, role)
+            key = self.participants.add(caller or "admin-console", name, role, signing_key)
             for appointment in appointments:
                 self.stewards.appoint(caller or "admin-console", appointment, name)
             return key
+
+    @_locked
+    def rebind_signing_key(self, caller: str | None, name: str, signing_key: str) -> None:
+        """Bind a participant that lost its signing key to a new one (loudly:
+        a ledger entry; nodes that pinned the old key refuse it until a person
+        there pins the new one)."""
+        if caller is not None:
+            self.participants.require(caller, "operator")
+        with self.store.transaction():
+            self.participants.rebind(caller or "admin-console", name, signing_key)
 
     @_locked
     def appoint_steward(
@@ -500,6 +514,9 @@ class Space:
 
     def privacy_report(self, spec: JobSpec, obligations: Obligations) -> dict[str, Any]:
         return self.jobs.privacy_report(spec, obligations)
+
+    def signed_job(self, spec: JobSpec) -> SignedJob:
+        return self.jobs.signed_job(spec)
 
 
 __all__ = ["Space", "SpaceConfig"]

@@ -19,7 +19,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS participants (
     name TEXT PRIMARY KEY, role TEXT NOT NULL, suite TEXT,
-    signing_key TEXT, sealing_key TEXT, registered_at TEXT NOT NULL);
+    signing_key TEXT, sealing_key TEXT, registered_at TEXT NOT NULL, key_statement TEXT);
 CREATE TABLE IF NOT EXISTS api_keys (
     key_hash TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL,
     revoked INTEGER NOT NULL DEFAULT 0);
@@ -69,10 +69,17 @@ class SpaceStore:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self._add_columns()
         # An operator's cap on the database's size, in pages: past it a write
         # fails as on a full disk (the transaction rolls back, nothing is lost).
         if max_pages is not None:
             self.db.execute(f"PRAGMA max_page_count = {int(max_pages)}")
+
+    def _add_columns(self) -> None:
+        """Columns added since a space's file was created."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(participants)")}
+        if "key_statement" not in columns:  # the participant's signed keys (issue 22, item 1)
+            self.db.execute("ALTER TABLE participants ADD COLUMN key_statement TEXT")
 
     def close(self) -> None:
         self.db.close()

@@ -91,8 +91,8 @@ def participants(db: sqlite3.Connection, suite: CryptoSuite) -> list[dict[str, A
             "name": name,
             "role": role,
             "suite": key_suite or "",
-            "signing": suite.fingerprint(bytes.fromhex(signing)) if signing else "",
-            "sealing": suite.fingerprint(bytes.fromhex(sealing)) if sealing else "",
+            "signing": suite.identity_fingerprint(bytes.fromhex(signing)) if signing else "",
+            "sealing": suite.identity_fingerprint(bytes.fromhex(sealing)) if sealing else "",
             "registered_at": registered_at,
             "governs": governs.get(name, []),
         }

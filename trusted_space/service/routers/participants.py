@@ -22,6 +22,8 @@ class ParticipantCreate(BaseModel):
     role: Role
     # A steward: one per owner it governs, each signed by that owner.
     appointments: Annotated[list[StewardAppointment], Field(max_length=256)] = []
+    # The participant's public signing key (hex), bound now when given.
+    signing_key: Annotated[str | None, Field(max_length=1024)] = None
 
 
 class Appointments(BaseModel):
@@ -35,11 +37,13 @@ class StewardOwners(BaseModel):
 
 
 class ParticipantCreated(BaseModel):
-    """Returned once: the API key is not stored and cannot be shown again."""
+    """Returned once: the API key is not stored and cannot be shown again.
+    ``fingerprint`` is the bound signing key's, for the other parties to pin."""
 
     name: str
     role: Role
     api_key: str
+    fingerprint: str | None = None
 
 
 class ParticipantPublic(BaseModel):
@@ -54,10 +58,17 @@ class ParticipantPublic(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ParticipantCreated)
 def add_participant(body: ParticipantCreate, caller: Caller, space: SpaceDep) -> ParticipantCreated:
-    """Operator: add a participant (or issue another key for one); a steward
-    with each of its owners' signed appointments."""
-    key = space.add_participant(caller, body.name, body.role, body.appointments)
-    return ParticipantCreated(name=body.name, role=body.role, api_key=key)
+    """Operator: add a participant, once (a name that exists is refused, 409); a
+    steward with each of its owners' signed appointments."""
+    key = space.add_participant(
+        caller, body.name, body.role, body.appointments, body.signing_key
+    )  # bad hex: 422
+    fingerprint = (
+        None
+        if body.signing_key is None
+        else space.suite.identity_fingerprint(bytes.fromhex(body.signing_key))
+    )
+    return ParticipantCreated(name=body.name, role=body.role, api_key=key, fingerprint=fingerprint)
 
 
 @router.post("/{steward}/appointments", response_model=StewardOwners)
@@ -83,12 +94,14 @@ def whoami(request: Request, caller: Caller, space: SpaceDep) -> ParticipantPubl
 
 @router.put("/me/keys", status_code=status.HTTP_204_NO_CONTENT)
 def register_keys(keys: ParticipantKeys, caller: Caller, space: SpaceDep) -> Response:
-    """Record (or rotate) the caller's own public signing and sealing keys."""
+    """Record (or rotate) the caller's own public keys, signed by its signing key
+    (a new signing key only with a rotation signed by the one it replaces)."""
     space.register_keys(caller, keys)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/keys", response_model=list[ParticipantKeys])
 def public_keys(caller: Caller, space: SpaceDep) -> list[ParticipantKeys]:
-    """Every participant's public keys: what nodes seal to and verify with."""
+    """Every participant's signed public keys: what nodes check against the keys
+    they pinned, then seal to and verify with."""
     return space.public_keys(caller)

@@ -153,7 +153,8 @@ class BlindProtocol:
         weights = model.integer_weights(product)
         consent_owners = set(obligations.consent_owners)
         day = dt.datetime.now(CHINA).date()
-        consumer_key = self.space.participants.keys_of(spec.consumer).sealing_key
+        signed = self.space.signed_job(spec)
+        consumer_key = signed.consumer_keys.sealing_key
         uses: dict[str, dict[str, Any]] = {}
         for role, names in spec.providers.items():
             dataset = product.role(role).dataset
@@ -172,6 +173,7 @@ class BlindProtocol:
                     consent_for=spec.consumer if name in consent_owners else None,
                     purpose=spec.purpose,
                     consumer_sealing_key=consumer_key,
+                    approved_model=obligations.model_pins.get(name),
                 )
                 version = versions[name]
                 rhash = request.digest(self.suite, dataset, version)
@@ -186,6 +188,7 @@ class BlindProtocol:
                         tokens_held=self._epochs(name, f"tokens/{dataset}/v{version}/"),
                         uploads_held=self._epochs(name, f"upload/{rhash}/"),
                         upload=request,
+                        job=signed,
                     ),
                 )
         plan = {"obligations": obligations.to_dict(), "uses": uses}

@@ -214,6 +214,7 @@ class JoinProtocol:
         plan = {"obligations": obligations.to_dict(), "min_count": min_count}
         self.store.put_data(spec.job_id, "plan", json.dumps(plan).encode())
         assert spec.sealed_keys is not None and spec.query is not None
+        signed = self.space.signed_job(spec)
         for role, names in spec.providers.items():
             for name in names:
                 self.space.add_task(
@@ -226,6 +227,7 @@ class JoinProtocol:
                         paillier_public_key=spec.paillier_public_key,
                         sealed_key=spec.sealed_keys[name],
                         clip=query.epsilon is not None,
+                        job=signed,
                     ),
                 )
 

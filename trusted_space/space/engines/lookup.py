@@ -140,6 +140,7 @@ class LookupProtocol:
         self.store.put_data(spec.job_id, "versions", json.dumps(versions).encode())
         plan = {"features": features, "obligations": obligations.to_dict()}
         self.store.put_data(spec.job_id, "plan", json.dumps(plan).encode())
+        signed = self.space.signed_job(spec)
         for role, names in spec.providers.items():
             dataset = product.role(role).dataset
             for name in names:
@@ -151,6 +152,7 @@ class LookupProtocol:
                         version=versions[name],
                         max_items=spec.batch_size,
                         psi_request=psi_request,
+                        job=signed,
                     ),
                 )
 
@@ -222,11 +224,11 @@ class LookupProtocol:
                 digest = self.space.setup_hash(name, dataset, versions[name])
                 setups[name] = SetupRef(dataset=dataset, version=versions[name], hash=digest)
                 responses[name] = self.store.get_data(job_id, f"psi_response/{name}") or b""
-        sealing_keys = {name: self.space.participants.keys_of(name).sealing_key for name in setups}
+        keys = {name: self.space.participants.keys_of(name) for name in setups}
         self.space.add_task(
             job_id,
             spec.consumer,
-            PsiFinishTask(setups=setups, responses=responses, sealing_keys=sealing_keys),
+            PsiFinishTask(setups=setups, responses=responses, keys=keys),
         )
         self.space.set_step(job_id, "running", "intersect")
 
@@ -251,6 +253,7 @@ class LookupProtocol:
         self.store.put_data(spec.job_id, "handles", m.handles)
         self.store.put_data(spec.job_id, "counts", json.dumps(m.counts).encode())
         consent_owners = set(obligations.consent_owners)
+        signed = self.space.signed_job(spec)
         for role, names in spec.providers.items():
             mine = [f for f in features if product.feature(f).role == role]
             for name in names:
@@ -270,6 +273,10 @@ class LookupProtocol:
                         consent_for=spec.consumer if name in consent_owners else None,
                         purpose=spec.purpose,
                         parameters=dict(obligations.parameters),
+                        approved_model=(
+                            obligations.model_pins.get(name) if weights is not None else None
+                        ),
+                        job=signed,
                     ),
                 )
         self.space.set_step(spec.job_id, "running", "features")

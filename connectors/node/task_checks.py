@@ -1,0 +1,216 @@
+"""A provider's checks of a task against the job its consumer signed.
+
+The space relays every task and could alter any field of it: put its own
+Paillier key in place of the consumer's (and read the features), change the
+model's weights (so one feature comes out alone), ask for other features,
+send a PSI request or blinded points of its own choosing. Before it opens a
+sealed subject or reads a row, a provider checks:
+
+1. the consumer's signed keys against the signing key it pinned
+   (trusted_space/nodes/pins.py), then the consumer's signature over the job
+   (``SignedJob``): the spec, and the hashes of its PSI request or blinded
+   points;
+2. that the job is the task's job and names this provider in the task's role;
+3. every field the task carries against the signed spec: product, as_of,
+   purpose, the consumer's Paillier key, the features (the model's non-zero
+   weights, or those requested), the weights (recomputed here from the
+   signed model file), the PSI request or the blinded points (by hash), the
+   batch size, the query and this provider's sealed job key;
+4. for a score product, the model against the one its owner approved: the
+   provider's own list (``ApprovedModels``, set by ``tspace node
+   --approve-model``) when it keeps one, else the model its policies pin, as
+   the task carries it.
+
+A difference fails the task with ``task_altered`` (``model_not_approved``)
+before anything is computed. Not checked, as the consumer does not sign
+them: the policies' obligations the space applies (release transforms,
+consent, min_count, product parameters); a provider that keeps its own model list does not
+depend on the space for the model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from policies.request import job_features, model_sha256
+from products.base import Product
+from products.registry import get_product
+from products.score_model import ScoreModel
+from trusted_space.core.errors import InputError, ModelNotApproved, ProtocolError, TaskAltered
+from trusted_space.crypto import CryptoSuite
+from trusted_space.crypto.keyfiles import read_secret_json, write_secret_json
+from trusted_space.hazmat.oprf import POINT_BYTES
+from trusted_space.nodes.pins import Pins
+from trusted_space.protocol.identity import verify_job
+from trusted_space.protocol.messages import (
+    BlindEvaluateTask,
+    ComputeFeaturesTask,
+    JobSpec,
+    JoinUploadTask,
+    PsiRespondTask,
+    SignedJob,
+    Task,
+)
+
+ProviderTask = PsiRespondTask | ComputeFeaturesTask | JoinUploadTask | BlindEvaluateTask
+
+
+class ApprovedModels:
+    """The models this provider's owner approved (their SHA-256), kept in the
+    node's folder: when it holds any, a score task's model must be one."""
+
+    def __init__(self, node_dir: Path) -> None:
+        self.path = Path(node_dir) / "approved_models.json"
+
+    def hashes(self) -> set[str]:
+        if not self.path.exists():
+            return set()
+        return {str(h) for h in read_secret_json(self.path).get("sha256", [])}
+
+    def approve(self, document: bytes) -> str:
+        """Approve a model file; its SHA-256 (the form policies pin it in)."""
+        digest = model_sha256(document)
+        write_secret_json(self.path, {"sha256": sorted(self.hashes() | {digest})})
+        return digest
+
+
+def _altered(field: str, consumer: str) -> TaskAltered:
+    return TaskAltered(f"the task differs from the job {consumer} signed ({field})")
+
+
+def signed_spec(suite: CryptoSuite, pins: Pins, task: Task, job: SignedJob) -> JobSpec:
+    """The job's spec, once the consumer's keys check against this node's pin
+    and its signature against them, and the job is the task's."""
+    pins.check(job.consumer_keys, "consumer")
+    verify_job(suite, job, job.consumer_keys.signing_key)
+    if job.spec.job_id != task.job_id:
+        raise _altered("job", job.spec.consumer)
+    return job.spec
+
+
+def _product(spec: JobSpec) -> Product:
+    try:
+        return get_product(spec.product)
+    except ValueError as exc:
+        raise ProtocolError(str(exc)) from None
+
+
+def _my_roles(spec: JobSpec, me: str) -> list[str]:
+    roles = [role for role, names in spec.providers.items() if me in names]
+    if not roles:
+        raise _altered("provider", spec.consumer)
+    return roles
+
+
+def _role_features(spec: JobSpec, product: Product, role: str) -> list[str]:
+    try:
+        features = job_features(product, spec.model, spec.features)
+    except InputError as exc:
+        raise ProtocolError(str(exc)) from None
+    return [f for f in features if product.feature(f).role == role]
+
+
+def _check_model(spec: JobSpec, pinned: str | None, approved: ApprovedModels) -> None:
+    if spec.model is None:
+        raise _altered("model", spec.consumer)
+    digest = model_sha256(spec.model)
+    own = approved.hashes()
+    if (own and digest not in own) or (not own and pinned is not None and pinned != digest):
+        raise ModelNotApproved(f"model {digest[:12]} is not the one this provider's owner approved")
+
+
+def check_task(
+    suite: CryptoSuite, pins: Pins, approved: ApprovedModels, me: str, task: Task
+) -> JobSpec:
+    """The signed spec of ``task``, once every field of it is the consumer's
+    (``TaskAltered``) and its model the owner's (``ModelNotApproved``)."""
+    t = task.payload
+    if not isinstance(t, ProviderTask):
+        raise ProtocolError(f"a provider does not do {t.kind} tasks")
+    job = t.job
+    spec = signed_spec(suite, pins, task, job)
+    product = _product(spec)
+    roles = _my_roles(spec, me)
+    consumer = spec.consumer
+    if isinstance(t, PsiRespondTask):
+        if job.psi_request_hash != suite.hex_hash(t.psi_request):
+            raise _altered("PSI request", consumer)
+        if t.max_items != spec.batch_size:
+            raise _altered("batch size", consumer)
+        if t.dataset not in {product.role(role).dataset for role in roles}:
+            raise _altered("dataset", consumer)
+        return spec
+    if isinstance(t, JoinUploadTask):
+        if t.role not in roles:
+            raise _altered("role", consumer)
+        if (t.product, t.query, t.paillier_public_key) != (
+            spec.product,
+            spec.query,
+            spec.paillier_public_key,
+        ):
+            raise _altered("product, query or Paillier key", consumer)
+        if spec.sealed_keys is None or spec.sealed_keys.get(me) != t.sealed_key:
+            raise _altered("job key", consumer)
+        if t.clip != (spec.epsilon is not None):
+            raise _altered("clipping", consumer)
+        return spec
+    if isinstance(t, ComputeFeaturesTask):
+        if t.role not in roles:
+            raise _altered("role", consumer)
+        if (t.product, t.as_of, t.purpose, t.paillier_public_key) != (
+            spec.product,
+            spec.as_of,
+            spec.purpose,
+            spec.paillier_public_key,
+        ):
+            raise _altered("product, as_of, purpose or Paillier key", consumer)
+        if t.consent_for not in (None, consumer) or t.subject_count > spec.batch_size:
+            raise _altered("consent or batch", consumer)
+        features = _role_features(spec, product, t.role)
+        if t.features != features:
+            raise _altered("features", consumer)
+        if product.output_mode == "score":
+            _check_weights(spec, product, features, t.weights)
+            _check_model(spec, t.approved_model, approved)
+        elif t.weights is not None:
+            raise _altered("weights", consumer)
+        return spec
+    r = t.upload
+    if r.role not in roles or t.dataset != product.role(r.role).dataset:
+        raise _altered("role", consumer)
+    if job.blinded_hash != suite.hex_hash(t.blinded) or len(t.blinded) != (
+        spec.batch_size * POINT_BYTES
+    ):
+        raise _altered("blinded points", consumer)
+    if (r.consumer, r.product, r.as_of, r.purpose, r.consumer_sealing_key) != (
+        consumer,
+        spec.product,
+        spec.as_of,
+        spec.purpose,
+        job.consumer_keys.sealing_key,
+    ):
+        raise _altered("product, as_of, purpose or sealing key", consumer)
+    if r.consent_for not in (None, consumer):
+        raise _altered("consent", consumer)
+    features = _role_features(spec, product, r.role)
+    if r.features != features:
+        raise _altered("features", consumer)
+    _check_weights(spec, product, features, r.weights)
+    if spec.model is None or r.model_hash != model_sha256(spec.model):
+        raise _altered("model", consumer)
+    _check_model(spec, r.approved_model, approved)
+    return spec
+
+
+def _check_weights(
+    spec: JobSpec, product: Product, features: list[str], weights: dict[str, int] | None
+) -> None:
+    """The weights must be the signed model's, on exactly this role's features."""
+    if spec.model is None or weights is None:
+        raise _altered("weights", spec.consumer)
+    try:
+        model = ScoreModel.parse(spec.model).integer_weights(product)
+    except InputError as exc:
+        raise ProtocolError(str(exc)) from None
+    if weights != {f: model[f] for f in features}:
+        raise _altered("weights", spec.consumer)
