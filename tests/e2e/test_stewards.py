@@ -66,6 +66,7 @@ class Stage:
             providers={"hospital": ["hospital"], "cdc": ["cdc"]},
             paillier_public_key="ab",
             model=default_model_path().read_bytes(),
+            engine="blind_lookup",  # the example policies require the blind lookup
         )
         return self.space.gate.evaluate(spec)
 

@@ -327,8 +327,7 @@ def test_decisions_and_usage_show_the_engine(world: tuple[World, TestClient]) ->
         "steward", yaml.safe_dump(direct_example("hospital", version=20, lookup="blind"))
     )
     try:
-        spec = w.submission.spec.model_copy(update={"job_id": "d" * 32})
-        denied = w.submission.model_copy(update={"spec": spec})
+        denied = w.signed(job_id="d" * 32)
         assert w.space.submit_job("insurer", denied).state == "denied"
         blind = w.insurer.submit_blind(
             "underwriting_score",

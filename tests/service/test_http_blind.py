@@ -161,12 +161,13 @@ def test_the_engine_route_says_what_the_policies_choose(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     from tests.policy_docs import dated_example
+    from tests.stewards import add_steward
     from trusted_space.service.app import create_app
     from trusted_space.service.settings import ServiceSettings
 
     app = create_app(ServiceSettings(workdir=tmp_path / "svc"))
     space = app.state.space
-    space.add_participant(None, "steward", "steward")
+    add_steward(space, "steward", ["hospital", "cdc"])  # appointed by both owners
     key = space.add_participant(None, "insurer", "consumer")
     space.publish_policy("steward", yaml.safe_dump(dated_example("hospital", lookup="any")))
     space.publish_policy("steward", yaml.safe_dump(dated_example("cdc")))  # requires blind
