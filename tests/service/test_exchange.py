@@ -4,6 +4,7 @@ single-result route would give; then the caller's own tasks are leased."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -227,3 +228,48 @@ def test_a_consumer_first_does_the_tasks_a_submission_brought(
     assert w.insurer.leased == []
     status = w.space.job_status("insurer", w.open_job)
     assert (status.state, status.step) == ("running", "features")
+
+
+def test_a_poll_whose_node_hung_up_leases_nothing_when_it_wakes() -> None:
+    """A node killed (or restarted) while its long poll waits leaves that
+    poll behind at the space; when a task for the node appears, the orphaned
+    poll must not lease it (the lease would be lost to a dead socket, and a
+    task has only ``max_lost_leases`` of them). A poll whose caller is still
+    there leases it."""
+
+    class Space:
+        closing = False
+
+        def __init__(self) -> None:
+            self.task_ready = False
+            self.leased: list[str] = []
+            self.wake: Any = None
+
+        def on_tasks(self, wake: Any) -> None:
+            self.wake = wake
+
+        def pull_now(self, caller: str, limit: int) -> list[Any]:
+            if not self.task_ready:
+                return []
+            self.leased.append(caller)
+            return ["task"]
+
+    async def scenario(hung_up: bool) -> tuple[list[Any], list[str]]:
+        space = Space()
+        polls = long_polls.LongPolls(space, max_wait=10)  # type: ignore[arg-type]
+
+        async def gone() -> bool:
+            return hung_up
+
+        async def add_task() -> None:
+            await asyncio.sleep(0.2)
+            space.task_ready = True
+            space.wake("hospital")
+
+        adder = asyncio.create_task(add_task())
+        tasks = await polls.pull("hospital", 8, 5.0, gone)
+        await adder
+        return tasks, space.leased
+
+    assert asyncio.run(scenario(hung_up=False)) == (["task"], ["hospital"])
+    assert asyncio.run(scenario(hung_up=True)) == ([], [])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -55,12 +55,27 @@ class LongPolls:
         for event in events:
             event.set()
 
-    async def pull(self, caller: str, limit: int, wait: float) -> list[Task]:
+    async def pull(
+        self,
+        caller: str,
+        limit: int,
+        wait: float,
+        gone: Callable[[], Awaitable[bool]] | None = None,
+    ) -> list[Task]:
         """Lease up to ``limit`` of the caller's tasks, waiting up to ``wait``
-        seconds (at most ``max_wait``) for one to appear."""
+        seconds (at most ``max_wait``) for one to appear.
+
+        ``gone`` tells whether the caller has hung up: a poll left behind by
+        a node that died (or restarted) leases nothing when it wakes, or the
+        lease would be lost to a dead socket, and a task has only
+        ``max_lost_leases`` of them."""
         loop = self._loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, min(wait, self.max_wait))
+        first = True
         while not self.space.closing:
+            if not first and gone is not None and await gone():
+                return []
+            first = False
             event = asyncio.Event()
             # Listen before looking: a task added in between still wakes us.
             self._waiting.setdefault(caller, set()).add(event)

@@ -29,7 +29,7 @@ async def submit_job(
     job = await inline_or_thread(size, space.submit_job, caller, submission)
     tasks = []
     if job.state != "denied" and wait > 0:
-        tasks = await polls.pull(caller, limit, wait)
+        tasks = await polls.pull(caller, limit, wait, request.is_disconnected)
     return model_reply(JobSubmitted(**job.model_dump(), tasks=tasks), status.HTTP_201_CREATED)
 
 

@@ -29,7 +29,7 @@ async def pull_tasks(
     limit: Limit = 8,
 ) -> list[Task]:
     """Lease the caller's pending tasks, waiting up to ``wait`` seconds for one."""
-    return await hot_state(request)[1].pull(caller, limit, wait)
+    return await hot_state(request)[1].pull(caller, limit, wait, request.is_disconnected)
 
 
 @router.post("/exchange", response_model=TaskExchangeReply)
@@ -46,7 +46,7 @@ async def exchange(
     space, polls = hot_state(request)
     size = len(await request.body())  # read already, to validate it
     outcomes = await inline_or_thread(size, space.take_results, caller, body.results)
-    tasks = await polls.pull(caller, limit, wait)
+    tasks = await polls.pull(caller, limit, wait, request.is_disconnected)
     checkpoint = space.latest_checkpoint()  # the node keeps it outside the space
     return model_reply(TaskExchangeReply(outcomes=outcomes, tasks=tasks, checkpoint=checkpoint))
 
