@@ -70,10 +70,11 @@ def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return (work / "result.csv").read_bytes()
 
 
-@pytest.fixture()
-def deployment(tmp_path: Path, data: Path) -> Iterator[ServiceDeployment]:
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Iterator[ServiceDeployment]:
+    """One deployment for the module: each test leaves every job settled."""
     dep = ServiceDeployment(
-        tmp_path,
+        tmp_path_factory.mktemp("cohort-faults-dep"),
         {
             "hospital": [f"{data}/hospital_visits.csv"],
             "cdc": [f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"],
@@ -86,6 +87,23 @@ def deployment(tmp_path: Path, data: Path) -> Iterator[ServiceDeployment]:
     dep.steward("publish-policy", str(data / "hospital.yaml"), str(data / "cdc.yaml"))
     yield dep
     dep.stop()
+
+
+@pytest.fixture()
+def deployment(shared: ServiceDeployment) -> ServiceDeployment:
+    """The shared deployment with every process up and no output."""
+    if shared.space.proc.poll() is not None:
+        shared.space.restart()
+    wait_healthy(shared.url)
+    for node in shared.nodes.values():
+        if node.proc.poll() is not None:
+            node.restart()
+    (shared.root / "result.csv").unlink(missing_ok=True)
+    return shared
+
+
+def job_ids(dep: ServiceDeployment) -> set[str]:
+    return {str(r[0]) for r in dep.db_rows("SELECT job_id FROM jobs")}
 
 
 def cohort(dep: ServiceDeployment, data: Path) -> Proc:
@@ -107,8 +125,10 @@ def test_kill_9_during_the_join(
 ) -> None:
     dep = deployment
     victim = case.split("-")[0]
+    known = job_ids(dep)  # earlier tests' jobs, all settled
     client = cohort(dep, data)
-    dep.wait_for(CASES[case])
+    earlier = ", ".join(f"'{j}'" for j in known) or "''"
+    dep.wait_for(f"{CASES[case]} AND job_id NOT IN ({earlier})")
     if victim == "space":
         dep.space.kill9()
         time.sleep(0.5)
@@ -123,6 +143,8 @@ def test_kill_9_during_the_join(
         dep.nodes[victim].restart()
     assert client.proc.wait(timeout=180) == 0, client.text()
     assert (dep.root / "result.csv").read_bytes() == expected
-    states = settled(dep, timeout=60)
+    settled(dep, timeout=60)
+    new = job_ids(dep) - known
+    states = [s for j, s in dep.db_rows("SELECT job_id, state FROM jobs") if j in new]
     assert "succeeded" in states and set(states) <= {"succeeded", "failed"}, states
     consistent(dep)
