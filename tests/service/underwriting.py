@@ -37,6 +37,7 @@ class Deployment(ServiceDeployment):
             space_env=space_env,
         )
         self.data = data
+        self.earlier: set[str] = set()  # jobs of earlier tests on a shared deployment
         self.hospital = self.nodes["hospital"]
         self.cdc = self.nodes["cdc"]
         self.steward("publish-model", str(default_model_path()))
