@@ -685,6 +685,35 @@ def test_a_result_naming_a_part_never_sent_is_refused(
     assert state == "leased"
 
 
+def test_the_parts_of_one_result_are_capped(deployment: EmbeddedDeployment) -> None:
+    """A node cannot fill the space's disk with parts: past the space's
+    max_result_bytes for one task, a part is refused (413) and not stored."""
+    import dataclasses
+
+    from trusted_space.core.errors import PayloadTooLarge, status_of
+
+    insurer = deployment.consumer("insurer")
+    job = insurer.submit_blind(
+        PRODUCT,
+        [canaries.PERSON],
+        as_of=AS_OF,
+        purpose="underwriting",
+        providers=PROVIDERS,
+        model_document=model_document(),
+    )
+    space = deployment.space
+    task = next(t for t in space.pull_now("hospital") if t.job_id == job)
+    tasks = space.tasks
+    tasks.config = dataclasses.replace(tasks.config, max_result_bytes=1000)
+    space.put_part("hospital", task.task_id, b"a" * 600)
+    with pytest.raises(PayloadTooLarge) as refused:
+        space.put_part("hospital", task.task_id, b"b" * 600)
+    assert status_of(refused.value) == 413
+    assert space.store.parts_size(task.task_id) == 600
+    space.put_part("hospital", task.task_id, b"c" * 400)  # up to the cap is taken
+    assert space.store.parts_size(task.task_id) == 1000
+
+
 def test_the_ledger_holds_each_node_signed_step_and_no_match_count(
     story: dict[str, Any],
 ) -> None:

@@ -51,6 +51,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             lease_seconds=settings.lease_seconds,
             job_timeout_seconds=settings.job_timeout_seconds,
             max_batch=settings.max_batch,
+            max_result_bytes=settings.max_result_bytes,
             require_policy=settings.require_policy,
             sqlite_max_pages=settings.sqlite_max_pages,
             min_paillier_bits=process_min_bits(),

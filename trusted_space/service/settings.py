@@ -19,6 +19,8 @@ class ServiceSettings(BaseSettings):
     suite: str = "default"
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_batch: int = Field(default=100_000, ge=1)
+    # The most bytes the parts of one task's result may add up to.
+    max_result_bytes: int = Field(default=8 * 1024**3, ge=1024)
     long_poll_seconds: float = Field(default=20.0, ge=0, le=60)
     lease_seconds: float = Field(default=120.0, gt=0)
     job_timeout_seconds: float = Field(default=6 * 3600.0, gt=0)

@@ -19,6 +19,10 @@ class SpaceConfig:
     # never came back for its step must not leave a job running forever).
     job_timeout_seconds: float = 6 * 3600.0
     max_batch: int = 100_000
+    # The most bytes the parts of one task's result may add up to: a node
+    # (or a stolen node key) cannot fill the space's disk with parts. A
+    # million people's cohort upload is about 3.5 GB at 2048 bits.
+    max_result_bytes: int = 8 * 1024**3
     # A service requires a published policy for every job; an embedded
     # single-owner run may go without one (and the ledger says so).
     require_policy: bool = False

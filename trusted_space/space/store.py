@@ -153,6 +153,13 @@ class SpaceStore:
             (task_id, digest, value),
         )
 
+    def parts_size(self, task_id: str) -> int:
+        """The bytes of the parts stored for one task."""
+        row = self.db.execute(
+            "SELECT coalesce(sum(length(value)), 0) FROM task_parts WHERE task_id = ?", (task_id,)
+        ).fetchone()
+        return int(row[0])
+
     def get_part(self, task_id: str, digest: str) -> bytes | None:
         row = self.db.execute(
             "SELECT value FROM task_parts WHERE task_id = ? AND digest = ?", (task_id, digest)

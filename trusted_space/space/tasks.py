@@ -29,6 +29,7 @@ from trusted_space.core.errors import (
     Conflict,
     CryptoError,
     NotFound,
+    PayloadTooLarge,
     ProtocolError,
     TspaceError,
     status_of,
@@ -238,6 +239,12 @@ class Tasks:
                 raise Conflict(f"task is {row[1]}: it takes no more parts")
             if not data:
                 raise ProtocolError("an empty part")
+            stored = self.store.parts_size(task_id)
+            if stored + len(data) > self.config.max_result_bytes:
+                raise PayloadTooLarge(
+                    f"the parts of one result may add up to {self.config.max_result_bytes} "
+                    f"bytes; {stored} are stored and this part has {len(data)}"
+                )
             digest = self.suite.hex_hash(data)
             with self.store.transaction():
                 self.store.put_part(task_id, digest, data)
