@@ -382,6 +382,56 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Proof holds: entry {seq} is in the checkpoint at entry {checkpoint}",
     },
     "ledger.proof_bad": {"zh-CN": "证明无效：{reason}", "en": "Proof does not hold: {reason}"},
+    "price.currency": {
+        "zh-CN": "price.currency：只接受 CNY（人民币），而不是 {value}",
+        "en": "price.currency: only CNY (renminbi) is accepted, not {value}",
+    },
+    "price.yuan": {
+        "zh-CN": "{field}：{value} 不是以元计、至多两位小数（到分）的非负金额；"
+        '请写成带引号的字符串，如 "0.50"',
+        "en": "{field}: {value} is not a non-negative amount in yuan with at most two "
+        'decimals (fen); write it as a quoted string, e.g. "0.50"',
+    },
+    "price.fraction": {
+        "zh-CN": "{field}：{value} 不是 0 到 1 之间、至多六位小数的比例；"
+        '请写成带引号的字符串，如 "0.10"',
+        "en": "{field}: {value} is not a fraction from 0 to 1 with at most six decimals; "
+        'write it as a quoted string, e.g. "0.10"',
+    },
+    "price.nothing": {
+        "zh-CN": "price：至少须给出 per_job、per_subject_queried、per_subject_matched 之一",
+        "en": "price: give at least one of per_job, per_subject_queried, per_subject_matched",
+    },
+    "price.split_one": {
+        "zh-CN": "price.split：须给出 by（matched 或 queried）或 weights，二者只能取其一",
+        "en": "price.split: give either by (matched or queried) or weights, not both",
+    },
+    "price.weights_sum": {
+        "zh-CN": "price.split.weights：各提供方份额之和须恰为 1，现为 {total}",
+        "en": "price.split.weights: the providers' shares must add up to exactly 1, not {total}",
+    },
+    "price.weights_owner": {
+        "zh-CN": "price.split.weights.{name}：{name} 不是本策略的 owners 之一",
+        "en": "price.split.weights.{name}: {name} is not one of this policy's owners",
+    },
+    "price.blind_required": {
+        "zh-CN": "{field}：本策略要求盲查（lookup: blind），而盲查的匹配数不记入账本"
+        "（按匹配计价会让账单回答某人是否在库），因此不能按匹配对象计价或分成；"
+        "请用 per_subject_queried 计价，按 queried 或 weights 分成",
+        "en": "{field}: this policy requires the blind lookup (lookup: blind), whose matches "
+        "the ledger never records (a bill per match would answer whether a subject is held), "
+        "so it cannot price or split by matched subjects; price per_subject_queried and "
+        "split by queried or weights",
+    },
+    "price.blind_allowed": {
+        "zh-CN": "{product} 的任务可以盲查方式运行（本策略 lookup: any 允许），而盲查的匹配数"
+        "不记入账本（按匹配计价会让账单回答某人是否在库），因此不能按匹配对象计价或分成；"
+        "请用 per_subject_queried 计价，按 queried 或 weights 分成",
+        "en": "{product} jobs may run as a blind lookup (this policy's lookup: any allows it), "
+        "whose matches the ledger never records (a bill per match would answer whether a "
+        "subject is held), so it cannot price or split by matched subjects; price "
+        "per_subject_queried and split by queried or weights",
+    },
     "usage.col.month": {"zh-CN": "月份", "en": "Month"},
     "usage.col.consumer": {"zh-CN": "使用方", "en": "Consumer"},
     "usage.col.product": {"zh-CN": "产品", "en": "Product"},
