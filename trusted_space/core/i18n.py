@@ -432,6 +432,42 @@ MESSAGES: dict[str, dict[str, str]] = {
         "subject is held), so it cannot price or split by matched subjects; price "
         "per_subject_queried and split by queried or weights",
     },
+    "settle.written": {
+        "zh-CN": "已写出 {month} 的 {count} 份结算单到 {path}（账本截至第 {seq} 条）",
+        "en": "Wrote {count} statements for {month} to {path} (ledger up to entry {seq})",
+    },
+    "settle.month": {
+        "zh-CN": "--month：{value} 不是 YYYY-MM 形式的月份",
+        "en": "--month: {value} is not a month as YYYY-MM",
+    },
+    "settle.needs": {
+        "zh-CN": "结算需要 --month、--workdir 和 --out（或使用子命令 verify）",
+        "en": "settling needs --month, --workdir and --out (or the verify command)",
+    },
+    "settle.col.party": {"zh-CN": "参与方", "en": "Party"},
+    "settle.col.role": {"zh-CN": "角色", "en": "Role"},
+    "settle.col.jobs": {"zh-CN": "计费任务", "en": "Charged jobs"},
+    "settle.col.total": {"zh-CN": "金额", "en": "Amount"},
+    "settle.role.consumer": {"zh-CN": "使用方（应付）", "en": "consumer (owes)"},
+    "settle.role.provider": {"zh-CN": "提供方（应收）", "en": "provider (earns)"},
+    "settle.role.operator": {"zh-CN": "运营方（应收）", "en": "operator (earns)"},
+    "settle.ok": {
+        "zh-CN": "结算单有效：{party}，{role}，{month}：{total}；与账本截至第 {seq} 条的记录"
+        "重新计算一致，签名属于空间 {space}",
+        "en": "Statement holds: {party}, {role}, {month}: {total}; it matches a recomputation "
+        "from the ledger up to entry {seq}, and is signed by space {space}",
+    },
+    "settle.key_from_export": {
+        "zh-CN": "注意：未给出 --public-key，已使用导出账本首条记录中的空间公钥；"
+        "请与空间公布的公钥核对",
+        "en": "Note: no --public-key given; the space key in the export's first entry was "
+        "used. Check it against the key the space publishes",
+    },
+    "settle.bad": {"zh-CN": "结算单无效：{reason}", "en": "The statement does not hold: {reason}"},
+    "settle.bad_ledger": {
+        "zh-CN": "结算单无效：账本第 {seq} 条：{reason}",
+        "en": "The statement does not hold: ledger entry {seq}: {reason}",
+    },
     "usage.col.month": {"zh-CN": "月份", "en": "Month"},
     "usage.col.consumer": {"zh-CN": "使用方", "en": "Consumer"},
     "usage.col.product": {"zh-CN": "产品", "en": "Product"},
