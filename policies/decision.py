@@ -37,6 +37,9 @@ class Decision:
     policy_versions: list[str] = field(default_factory=list)  # id@version:content hash
     obligations: Obligations = NO_OBLIGATIONS  # what the job must do
     engine: str | None = None  # the engine the job was judged to run on
+    # The price terms of the policies that governed the job (``Policy.price_terms``),
+    # recorded with the decision so settlement reads them from the ledger alone.
+    prices: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -47,4 +50,6 @@ class Decision:
         }
         if self.engine is not None:
             out["engine"] = self.engine
+        if self.prices:
+            out["prices"] = list(self.prices)
         return out

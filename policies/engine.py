@@ -86,4 +86,5 @@ def evaluate(policies: Sequence[Policy], job: JobRequest, usage: UsageCounter | 
         policy_versions=[f"{p.id}@{p.version}:{p.content_hash()}" for p in used],
         obligations=merge(used, job.features, job.product) if not failed else NO_OBLIGATIONS,
         engine=job.runs_on,
+        prices=[terms for p in used if (terms := p.price_terms()) is not None],
     )

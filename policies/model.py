@@ -21,13 +21,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from trusted_space.core.canonical_json import canonical_json
+from trusted_space.core.i18n import t
 
 PURPOSES = ("underwriting", "claims", "credit", "research", "public_statistics")
 Purpose = Literal["underwriting", "claims", "credit", "research", "public_statistics"]
@@ -121,6 +132,96 @@ class Duties(Strict):
     retention_days: Annotated[int, Field(ge=0)]
 
 
+# Price terms: yuan with at most two decimals (fen), written as strings so
+# that no amount passes through a float; fractions with at most six decimals.
+YUAN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
+FRACTION = r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$"
+PRICED = ("per_job", "per_subject_queried", "per_subject_matched")
+
+
+def _decimal_text(value: Any, pattern: str, key: str, where: str) -> Any:
+    if isinstance(value, str) and re.fullmatch(pattern, value):
+        return value
+    raise ValueError(t(key, field=where, value=repr(value)))
+
+
+class Split(Strict):
+    """Who earns what a job pays under this policy: the operator's fraction,
+    and the rest among the policy's owners that took part in the job, by the
+    subjects each matched, by the subjects each was queried for, or by fixed
+    weights (docs/settlement.md)."""
+
+    operator: Annotated[str, Field(pattern=FRACTION)]
+    by: Literal["matched", "queried"] | None = None
+    weights: dict[Name, Annotated[str, Field(pattern=FRACTION)]] | None = None
+
+    @field_validator("operator", mode="before")
+    @classmethod
+    def _operator(cls, value: Any) -> Any:
+        return _decimal_text(value, FRACTION, "price.fraction", "price.split.operator")
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _weights(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for name, weight in value.items():
+                _decimal_text(weight, FRACTION, "price.fraction", f"price.split.weights.{name}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Split:
+        if (self.by is None) == (self.weights is None):
+            raise ValueError(t("price.split_one"))
+        if self.weights is not None:
+            total = sum((Decimal(w) for w in self.weights.values()), Decimal(0))
+            if total != 1 or not self.weights:
+                raise ValueError(t("price.weights_sum", total=total))
+        return self
+
+
+class Price(Strict):
+    """What a consumer pays for a succeeded job under this policy, in CNY,
+    and how it is split (docs/settlement.md)."""
+
+    currency: Literal["CNY"]
+    per_job: Annotated[str, Field(pattern=YUAN)] | None = None
+    per_subject_queried: Annotated[str, Field(pattern=YUAN)] | None = None
+    per_subject_matched: Annotated[str, Field(pattern=YUAN)] | None = None
+    split: Split
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: Any) -> Any:
+        if value != "CNY":
+            raise ValueError(t("price.currency", value=repr(value)))
+        return value
+
+    @field_validator(*PRICED, mode="before")
+    @classmethod
+    def _yuan(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return value
+        return _decimal_text(value, YUAN, "price.yuan", f"price.{info.field_name}")
+
+    @model_validator(mode="after")
+    def _something(self) -> Price:
+        if all(getattr(self, name) is None for name in PRICED):
+            raise ValueError(t("price.nothing"))
+        return self
+
+    def by_matched(self) -> bool:
+        """Whether the terms count matched subjects (to charge or to split)."""
+        return self.per_subject_matched is not None or self.split.by == "matched"
+
+    def matched_field(self) -> str:
+        """The field that counts matches, to name in a refusal."""
+        return (
+            "price.per_subject_matched"
+            if self.per_subject_matched is not None
+            else "price.split.by"
+        )
+
+
 class Policy(Strict):
     """A data steward's usage policy for one product, validated (docs/policies.md)."""
 
@@ -143,11 +244,28 @@ class Policy(Strict):
     # so the consumer never learns whether the owner holds a subject.
     lookup: Literal["any", "blind"] = "any"
     duties: Duties | None = None
+    # What a consumer pays per succeeded job, and the revenue split
+    # (docs/settlement.md); none: jobs under this policy are free.
+    price: Price | None = None
 
     @model_validator(mode="after")
     def _window(self) -> Policy:
         if self.valid_from > self.valid_until:
             raise ValueError("valid_from is after valid_until")
+        return self
+
+    @model_validator(mode="after")
+    def _price_terms(self) -> Policy:
+        if self.price is None:
+            return self
+        # A blind lookup records no matches in the ledger (counting them per
+        # job would answer membership), so blind jobs cannot be priced or
+        # split by matched subjects.
+        if self.lookup == "blind" and self.price.by_matched():
+            raise ValueError(t("price.blind_required", field=self.price.matched_field()))
+        stray = sorted(set(self.price.split.weights or {}) - set(self.owners))
+        if stray:
+            raise ValueError(t("price.weights_owner", name=stray[0]))
         return self
 
     def column_class(self, column: str) -> ColumnClass:
@@ -160,9 +278,23 @@ class Policy(Strict):
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON of the validated document: the
         version identity recorded with every decision."""
-        return hashlib.sha256(
-            canonical_json(self.model_dump(mode="json", by_alias=True))
-        ).hexdigest()
+        document = self.model_dump(mode="json", by_alias=True)
+        if document.get("price") is None:
+            # A policy without price terms keeps the hash it had before them.
+            document.pop("price", None)
+        return hashlib.sha256(canonical_json(document)).hexdigest()
+
+    def price_terms(self) -> dict[str, Any] | None:
+        """The price terms as the ledger records them with each decision
+        (``policy_decision``'s ``prices``): the policy version, its owners
+        and the terms, all settlement needs besides the counts."""
+        if self.price is None:
+            return None
+        return {
+            "policy": f"{self.id}@{self.version}:{self.content_hash()}",
+            "owners": sorted(self.owners),
+            "price": self.price.model_dump(mode="json", exclude_none=True),
+        }
 
 
 class PolicyError(ValueError):

@@ -4,7 +4,7 @@ The mapping: the product is the target asset, each allowed consumer an
 assignee of one ``use`` permission constrained by purpose, validity window,
 batch size and quotas; a ``never`` column is a prohibition to use it, and any
 other class short of ``plaintext`` a prohibition to distribute the value;
-retention becomes a ``delete`` duty. tspace-specific notions
+retention becomes a ``delete`` duty and price terms a ``compensate`` duty. tspace-specific notions
 (disclosure classes, release transforms, product parameters, the model
 pin) are carried as
 refinements under the ``tspace:`` vocabulary so nothing is lost.
@@ -106,6 +106,15 @@ def to_odrl(policy: Policy) -> dict[str, Any]:
                 ],
             }
         ]
+    if policy.price is not None:
+        # ODRL's compensate duty; the terms themselves under tspace:price.
+        permission.setdefault("duty", []).append(
+            {
+                "action": "compensate",
+                "target": target,
+                "tspace:price": policy.price.model_dump(mode="json", exclude_none=True),
+            }
+        )
     prohibitions = []
     for column in sorted(policy.columns):
         klass = policy.column_class(column)

@@ -137,6 +137,8 @@ def describe(policy: Policy, language: str = "zh-CN") -> list[str]:
             else "Per-subject jobs must run as a blind lookup: the consumer learns the "
             "score only, never whether this owner holds a subject."
         )
+    if policy.price is not None:
+        out.extend(_price(policy, zh))
     if policy.duties is not None:
         days = policy.duties.retention_days
         out.append(
@@ -149,3 +151,33 @@ def describe(policy: Policy, language: str = "zh-CN") -> list[str]:
             words += f"（至少 {cls.min_count} 人）" if zh else f" (at least {cls.min_count} people)"
         out.append(f"字段 {column}：{words}。" if zh else f"Column {column}: {words}.")
     return out
+
+
+def _price(policy: Policy, zh: bool) -> list[str]:
+    price = policy.price
+    assert price is not None
+    parts = []
+    for amount, zh_unit, en_unit in (
+        (price.per_job, "每个任务", "a job"),
+        (price.per_subject_queried, "每个查询对象", "a subject queried"),
+        (price.per_subject_matched, "每个匹配对象", "a subject matched"),
+    ):
+        if amount is not None:
+            parts.append(f"{zh_unit} ¥{amount}" if zh else f"CNY {amount} {en_unit}")
+    split = price.split
+    if split.weights is not None:
+        listed = ("、" if zh else ", ").join(f"{n} {w}" for n, w in sorted(split.weights.items()))
+        rule = f"按约定份额（{listed}）" if zh else f"by fixed shares ({listed})"
+    elif split.by == "matched":
+        rule = "按各方匹配对象数" if zh else "by the subjects each matched"
+    else:
+        rule = "按各方查询对象数" if zh else "by the subjects each was queried for"
+    return [
+        f"成功的任务按以下价格计费：{'，'.join(parts)}。"
+        if zh
+        else f"A succeeded job is charged {', plus '.join(parts)}.",
+        f"收入中运营方分得 {split.operator}，其余在参与任务的数据方之间{rule}分配。"
+        if zh
+        else f"The operator receives {split.operator} of it; the rest goes to the owners "
+        f"that took part, {rule}.",
+    ]

@@ -10,6 +10,7 @@ from connectors.canonical import TABLES
 from policies.model import Policy, Rounding
 from products.registry import PRODUCTS
 from trusted_space.core.encoding import FixedPoint
+from trusted_space.core.i18n import t
 
 
 def product_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -98,6 +99,20 @@ def semantic_errors(policy: Policy) -> list[tuple[str, str]]:
     if product.output_mode == "score" and policy.model is None:
         errors.append(
             ("model", f"{product.name} is a score product: pin the approved model's sha256")
+        )
+    if (
+        policy.price is not None
+        and policy.price.by_matched()
+        and policy.lookup == "any"
+        and "blind_lookup" in product.engines
+    ):
+        # A job under this policy may ask for the blind lookup, whose
+        # matches the ledger never records (trusted_space/ledger/metering.py).
+        errors.append(
+            (
+                policy.price.matched_field(),
+                t("price.blind_allowed", product=product.name),
+            )
         )
     if (
         product.output_mode == "aggregate"

@@ -599,7 +599,8 @@ def test_a_product_that_cannot_run_blind_is_denied_in_both_languages(tmp_path: P
     policy = write_policy(
         tmp_path,
         "centres",
-        dated("tender_lending_features.centres.yaml", lookup="blind"),
+        # without its price per matched subject, refused under lookup: blind
+        dated("tender_lending_features.centres.yaml", lookup="blind", price=None),
     )
     assert yaml.safe_load(policy.read_text("utf-8"))["lookup"] == "blind"
     for language, words in (

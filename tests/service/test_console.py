@@ -25,6 +25,7 @@ PAGES = (
     "/console/decisions",
     "/console/ledger",
     "/console/usage",
+    "/console/settlement",
     "/console/participants",
 )
 
@@ -361,3 +362,37 @@ def test_decisions_and_usage_show_the_engine(world: tuple[World, TestClient]) ->
         assert any("<code>direct_lookup</code>" in r for r in rows)
     finally:  # later tests submit direct jobs
         w.space.publish_policy("steward", yaml.safe_dump(direct_example("hospital", version=21)))
+
+
+def test_settlement_shows_the_months_statements_read_only(world: tuple[World, TestClient]) -> None:
+    """Issue 26: the world's hospital policy is the priced example (2.00 a job,
+    0.30 a subject queried, 10% to the operator): its finished job of two
+    applicants costs the insurer 2.60, of which the hospital earns 2.34."""
+    import datetime as dt
+
+    from trusted_space.core.clock import CHINA
+    from trusted_space.ledger.settlement import compute, format_yuan
+    from trusted_space.service.console import reads
+
+    w, client = world
+    sign_in(client, w.keys["operator"])
+    month = dt.datetime.now(CHINA).strftime("%Y-%m")
+    before = w.space.ledger.last().seq
+    with reads.connect(w.space.store.dir) as db:
+        statements = compute(reads.ledger_entries(db), month, w.space.suite)
+    insurer = statements[("consumer", "insurer")]
+    done = [line for line in insurer["lines"] if line["job_id"] == w.done_job]
+    assert [line["charge"] for line in done] == ["2.60"]
+    for lang, words, owes in (("en", "Statements for", "owes"), ("zh-CN", "结算单", "应付")):
+        page = client.get(f"/console/settlement?lang={lang}&month={month}").text
+        assert words in page and owes in page
+        totals = page[page.index('id="settlement-totals"') :].split("</table>")[0]
+        row = next(r for r in totals.split("<tr>") if "<td>insurer</td>" in r)
+        assert format_yuan(insurer["total"], lang) in row
+        assert format_yuan("2.34", lang) in page and f"/console/jobs/{w.done_job}" in page
+    assert "CNY 2.60" in client.get(f"/console/settlement?lang=en&month={month}").text
+    assert "¥2.60" in client.get(f"/console/settlement?lang=zh-CN&month={month}").text
+    empty = client.get("/console/settlement?lang=en&month=2020-01").text
+    assert "Statements for 2020-01" in empty and "CNY 0.00" in empty
+    assert f"/console/jobs/{w.done_job}" not in empty
+    assert w.space.ledger.last().seq == before  # reading changed nothing

@@ -83,6 +83,8 @@ def test_choose_engine_says_which_engine_and_why() -> None:
     doc = yaml.safe_load(
         (ROOT / "policies" / "examples" / "tender_lending_features.centres.yaml").read_text("utf-8")
     )
+    # Without its price per matched subject, which a blind policy may not carry.
+    doc.pop("price")
     refused = choose_engine(
         [parse_policy(json.dumps(doc | {"lookup": "blind"}, default=str))], lending
     )
@@ -95,6 +97,7 @@ def test_a_product_that_cannot_run_blind_is_denied_with_that_reason() -> None:
         (ROOT / "policies" / "examples" / "tender_lending_features.centres.yaml").read_text("utf-8")
     )
     doc["lookup"] = "blind"
+    doc.pop("price")  # a price per matched subject: refused under lookup: blind
     lending = get_product("tender_lending_features")
     assert "blind_lookup" not in lending.engines
     decision = evaluate(

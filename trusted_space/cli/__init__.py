@@ -22,6 +22,7 @@ from trusted_space.cli import (
     product,
     products,
     service,
+    settle,
     usage,
 )
 from trusted_space.cli.common import console
@@ -125,6 +126,7 @@ app.command()(data.synth)
 app.add_typer(policy.app, name="policy")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(usage.app, name="usage")
+app.add_typer(settle.app, name="settle")
 app.add_typer(product.app, name="product")
 app.add_typer(consent.app, name="consent")
 app.command()(service.serve)

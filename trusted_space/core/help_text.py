@@ -502,4 +502,22 @@ HELP: dict[str, dict[str, str]] = {
     "Seconds to keep retrying while the space does not answer, then give up.": {
         "zh-CN": "空间无应答时持续重试的秒数，超时后放弃。"
     },
+    "结算: what each consumer owes and each provider and the operator earn in a month, from the ledger alone: per party, a CSV statement and a JSON statement signed with the space's ledger key. Only succeeded jobs decided in the month are charged.": {
+        "zh-CN": "结算：按月计算各使用方应付、各提供方和运营方应收的金额，只依据账本：为每个参与方写出一份 CSV 结算单和一份以空间账本密钥签名的 JSON 结算单。只对策略决定落在该月且成功的任务计费。",
+        "en": "Settle: what each consumer owes and each provider and the operator earn in a month, from the ledger alone: per party, a CSV statement and a JSON statement signed with the space's ledger key. Only succeeded jobs decided in the month are charged.",
+    },
+    "YYYY-MM (China Standard Time).": {"zh-CN": "YYYY-MM（北京时间，UTC+08:00）。"},
+    "The folder to write the statements to (CSV and signed JSON).": {
+        "zh-CN": "结算单的输出目录（CSV 和签名的 JSON）。"
+    },
+    "核验结算单: recompute the statement from a ledger export and check the space's signature; exit 1 naming the first thing that does not hold.": {
+        "zh-CN": "核验结算单：依据账本导出文件重新计算结算单并核验空间的签名；不成立时指出第一处问题并以状态 1 退出。",
+        "en": "Verify statement: recompute the statement from a ledger export and check the space's signature; exit 1 naming the first thing that does not hold.",
+    },
+    "A JSON statement written by `tspace settle`.": {
+        "zh-CN": "由 `tspace settle` 写出的 JSON 结算单。"
+    },
+    "The ledger export (`tspace ledger export`).": {
+        "zh-CN": "账本导出文件（由 `tspace ledger export` 生成）。"
+    },
 }

@@ -382,6 +382,92 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Proof holds: entry {seq} is in the checkpoint at entry {checkpoint}",
     },
     "ledger.proof_bad": {"zh-CN": "证明无效：{reason}", "en": "Proof does not hold: {reason}"},
+    "price.currency": {
+        "zh-CN": "price.currency：只接受 CNY（人民币），而不是 {value}",
+        "en": "price.currency: only CNY (renminbi) is accepted, not {value}",
+    },
+    "price.yuan": {
+        "zh-CN": "{field}：{value} 不是以元计、至多两位小数（到分）的非负金额；"
+        '请写成带引号的字符串，如 "0.50"',
+        "en": "{field}: {value} is not a non-negative amount in yuan with at most two "
+        'decimals (fen); write it as a quoted string, e.g. "0.50"',
+    },
+    "price.fraction": {
+        "zh-CN": "{field}：{value} 不是 0 到 1 之间、至多六位小数的比例；"
+        '请写成带引号的字符串，如 "0.10"',
+        "en": "{field}: {value} is not a fraction from 0 to 1 with at most six decimals; "
+        'write it as a quoted string, e.g. "0.10"',
+    },
+    "price.nothing": {
+        "zh-CN": "price：至少须给出 per_job、per_subject_queried、per_subject_matched 之一",
+        "en": "price: give at least one of per_job, per_subject_queried, per_subject_matched",
+    },
+    "price.split_one": {
+        "zh-CN": "price.split：须给出 by（matched 或 queried）或 weights，二者只能取其一",
+        "en": "price.split: give either by (matched or queried) or weights, not both",
+    },
+    "price.weights_sum": {
+        "zh-CN": "price.split.weights：各提供方份额之和须恰为 1，现为 {total}",
+        "en": "price.split.weights: the providers' shares must add up to exactly 1, not {total}",
+    },
+    "price.weights_owner": {
+        "zh-CN": "price.split.weights.{name}：{name} 不是本策略的 owners 之一",
+        "en": "price.split.weights.{name}: {name} is not one of this policy's owners",
+    },
+    "price.blind_required": {
+        "zh-CN": "{field}：本策略要求盲查（lookup: blind），而盲查的匹配数不记入账本"
+        "（按匹配计价会让账单回答某人是否在库），因此不能按匹配对象计价或分成；"
+        "请用 per_subject_queried 计价，按 queried 或 weights 分成",
+        "en": "{field}: this policy requires the blind lookup (lookup: blind), whose matches "
+        "the ledger never records (a bill per match would answer whether a subject is held), "
+        "so it cannot price or split by matched subjects; price per_subject_queried and "
+        "split by queried or weights",
+    },
+    "price.blind_allowed": {
+        "zh-CN": "{product} 的任务可以盲查方式运行（本策略 lookup: any 允许），而盲查的匹配数"
+        "不记入账本（按匹配计价会让账单回答某人是否在库），因此不能按匹配对象计价或分成；"
+        "请用 per_subject_queried 计价，按 queried 或 weights 分成",
+        "en": "{product} jobs may run as a blind lookup (this policy's lookup: any allows it), "
+        "whose matches the ledger never records (a bill per match would answer whether a "
+        "subject is held), so it cannot price or split by matched subjects; price "
+        "per_subject_queried and split by queried or weights",
+    },
+    "settle.written": {
+        "zh-CN": "已写出 {month} 的 {count} 份结算单到 {path}（账本截至第 {seq} 条）",
+        "en": "Wrote {count} statements for {month} to {path} (ledger up to entry {seq})",
+    },
+    "settle.month": {
+        "zh-CN": "--month：{value} 不是 YYYY-MM 形式的月份",
+        "en": "--month: {value} is not a month as YYYY-MM",
+    },
+    "settle.needs": {
+        "zh-CN": "结算需要 --month、--workdir 和 --out（或使用子命令 verify）",
+        "en": "settling needs --month, --workdir and --out (or the verify command)",
+    },
+    "settle.col.party": {"zh-CN": "参与方", "en": "Party"},
+    "settle.col.role": {"zh-CN": "角色", "en": "Role"},
+    "settle.col.jobs": {"zh-CN": "计费任务", "en": "Charged jobs"},
+    "settle.col.total": {"zh-CN": "金额", "en": "Amount"},
+    "settle.role.consumer": {"zh-CN": "使用方（应付）", "en": "consumer (owes)"},
+    "settle.role.provider": {"zh-CN": "提供方（应收）", "en": "provider (earns)"},
+    "settle.role.operator": {"zh-CN": "运营方（应收）", "en": "operator (earns)"},
+    "settle.ok": {
+        "zh-CN": "结算单有效：{party}，{role}，{month}：{total}；与账本截至第 {seq} 条的记录"
+        "重新计算一致，签名属于空间 {space}",
+        "en": "Statement holds: {party}, {role}, {month}: {total}; it matches a recomputation "
+        "from the ledger up to entry {seq}, and is signed by space {space}",
+    },
+    "settle.key_from_export": {
+        "zh-CN": "注意：未给出 --public-key，已使用导出账本首条记录中的空间公钥；"
+        "请与空间公布的公钥核对",
+        "en": "Note: no --public-key given; the space key in the export's first entry was "
+        "used. Check it against the key the space publishes",
+    },
+    "settle.bad": {"zh-CN": "结算单无效：{reason}", "en": "The statement does not hold: {reason}"},
+    "settle.bad_ledger": {
+        "zh-CN": "结算单无效：账本第 {seq} 条：{reason}",
+        "en": "The statement does not hold: ledger entry {seq}: {reason}",
+    },
     "usage.col.month": {"zh-CN": "月份", "en": "Month"},
     "usage.col.consumer": {"zh-CN": "使用方", "en": "Consumer"},
     "usage.col.product": {"zh-CN": "产品", "en": "Product"},

@@ -105,8 +105,13 @@ def month_of(timestamp: str) -> str:
 
 
 @dataclass
-class _Job:
+class JobUsage:
+    """One job as the ledger tells it: what metering counts and settlement
+    prices (trusted_space/ledger/settlement.py)."""
+
+    job_id: str = ""
     seqs: list[int] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)  # of the entries in ``seqs``
     providers: list[str] = field(default_factory=list)
     consumer: str = ""
     product: str = ""
@@ -119,38 +124,60 @@ class _Job:
     joined: int | None = None
     cells_released: int = 0
     released: bool = False
+    # the price terms recorded with the decision (``Policy.price_terms``)
+    prices: list[dict[str, Any]] = field(default_factory=list)
+
+    def matched_at(self, provider: str) -> int | None:
+        """Subjects this provider held in the job, as metering counts them
+        (cohorts: the joined cohort's bucket); None for a blind lookup."""
+        if self.engine == BLIND:
+            return None
+        return self.joined if self.joined is not None else self.matched.get(provider, 0)
 
 
-def usage(entries: Iterable[dict[str, Any]], month: str | None = None) -> list[UsageRow]:
-    """Usage rows (sorted) from ledger entries, for one month or all."""
-    jobs: dict[str, _Job] = {}
+_COUNTED = (
+    "job_submitted",
+    "policy_decision",
+    "subjects_relayed",
+    "tokens_joined",
+    "cohort_joined",
+    "result_released",
+)
+
+
+def job_usage(entries: Iterable[dict[str, Any]]) -> dict[str, JobUsage]:
+    """Every job in the entries, in the order of its first entry."""
+    jobs: dict[str, JobUsage] = {}
     for e in entries:
         job_id, kind, d = e.get("job_id"), e.get("kind"), e.get("details") or {}
-        if job_id is None:
+        if job_id is None or kind not in _COUNTED:
             continue
-        job = jobs.setdefault(job_id, _Job())
-        seq = int(e["seq"])
+        job = jobs.setdefault(job_id, JobUsage(job_id=str(job_id)))
+        job.seqs.append(int(e["seq"]))
+        job.hashes.append(str(e.get("hash", "")))
         if kind == "job_submitted":
             job.providers = sorted({n for names in d["providers"].values() for n in names})
             job.engine = str(d.get("engine") or "")
-            job.seqs.append(seq)
         elif kind == "policy_decision":
             job.consumer, job.product = str(d["consumer"]), str(d["product"])
             job.month = month_of(str(e["time"]))
             job.allowed = d.get("decision") == "allow"
             job.subjects = int(d.get("batch_size") or 0)
             job.epsilon = float(d.get("epsilon") or 0.0)
-            job.seqs.append(seq)
+            job.prices = list(d.get("prices") or [])
         elif kind == "subjects_relayed":
             job.matched = {str(k): int(v) for k, v in d.get("matched", {}).items()}
-            job.seqs.append(seq)
         elif kind in ("tokens_joined", "cohort_joined"):  # cohort_joined: the older name
             job.joined = cohort_bucket(int(d["intersection"]))
-            job.seqs.append(seq)
-        elif kind == "result_released":
+        else:  # result_released
             job.released = True
             job.cells_released = int(d.get("cells", 0)) - int(d.get("suppressed", 0))
-            job.seqs.append(seq)
+    return jobs
+
+
+def usage(entries: Iterable[dict[str, Any]], month: str | None = None) -> list[UsageRow]:
+    """Usage rows (sorted) from ledger entries, for one month or all."""
+    jobs = job_usage(entries)
     rows: dict[tuple[str, str, str, str, str], UsageRow] = {}
     for job in jobs.values():
         if not job.allowed or (month is not None and job.month != month):
@@ -161,10 +188,9 @@ def usage(entries: Iterable[dict[str, Any]], month: str | None = None) -> list[U
             row.jobs += 1
             row.succeeded += int(job.released)
             row.subjects += job.subjects
-            if row.matched is not None:
-                row.matched += (
-                    job.joined if job.joined is not None else job.matched.get(provider, 0)
-                )
+            matched = job.matched_at(provider)
+            if row.matched is not None and matched is not None:
+                row.matched += matched
             row.cells_released += job.cells_released
             row.epsilon += job.epsilon
             row.entries += job.seqs

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from trusted_space.core.errors import NotFound
-from trusted_space.crypto import get_suite
+from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
 from trusted_space.crypto.keyfiles import load_or_create_signing_key
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.space.policy_registry import PolicyRecord, read_policy_records
@@ -69,6 +69,20 @@ def space_public_key(workdir: Path) -> bytes:
     if not key_file.exists():
         raise NotFound(f"no signing key at {key_file}")
     return load_or_create_signing_key(suite, key_file.parent).public_bytes()
+
+
+def space_signing_key(workdir: Path) -> tuple[CryptoSuite, SigningKey]:
+    """The space's suite and ledger signing key, to sign what the space
+    states from its ledger (settlement statements)."""
+    db = _connect(workdir)
+    try:
+        suite = get_suite(_suite_name(db))
+    finally:
+        db.close()
+    key_file = Path(workdir) / "space" / "keys" / f"signing.{suite.name}.key"
+    if not key_file.exists():
+        raise NotFound(f"no signing key at {key_file}")
+    return suite, suite.load_signing_key(key_file.read_bytes())
 
 
 def ledger_proof(workdir: Path, seq: int) -> dict[str, Any]:

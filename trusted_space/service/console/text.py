@@ -125,6 +125,28 @@ WORDS: dict[str, tuple[str, str]] = {
     "forbidden": ("无权执行此操作：{detail}", "Not allowed: {detail}"),
     "session_expired": ("请重新登录。", "Please sign in again."),
     "language": ("English", "中文"),
+    "settlement": ("结算", "Settlement"),
+    "settlement_for": ("{month} 结算单", "Statements for {month}"),
+    "settlement_month": ("月份（YYYY-MM，北京时间）", "Month (YYYY-MM, China time)"),
+    "show": ("查看", "Show"),
+    "settlement_note": (
+        "依据账本即时计算，只读；签名的结算单由 tspace settle 写出。只对成功的任务计费，"
+        "被拒绝或失败的任务不计费。",
+        "Computed from the ledger as you look, read-only; signed statements are written by "
+        "tspace settle. Only succeeded jobs are charged; denied and failed jobs are not.",
+    ),
+    "party": ("参与方", "Party"),
+    "charged_jobs": ("计费任务", "Charged jobs"),
+    "amount": ("金额", "Amount"),
+    "charge": ("应付总额", "Charge"),
+    "owes": ("应付", "owes"),
+    "earns": ("应收", "earns"),
+    "role_consumer": ("使用方", "consumer"),
+    "role_provider": ("提供方", "provider"),
+    "role_operator": ("运营方", "operator"),
+    "statement_lines": ("{party}（{role}）的明细", "Lines of {party} ({role})"),
+    "rounding": ("舍入规则", "Rounding"),
+    "settlement_error": ("无法结算：{problem}", "Cannot settle: {problem}"),
 }
 
 

@@ -5,6 +5,8 @@ does."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from policies.model import Policy, PolicyError, parse_policy
 from policies.plain import describe
 from policies.semantics import semantic_errors
-from trusted_space.core.clock import china_time
+from trusted_space.core.clock import CHINA, china_time
 from trusted_space.core.errors import Localised, TspaceError, Unauthenticated, status_of
+from trusted_space.ledger import settlement as settling
 from trusted_space.ledger.metering import usage as usage_report
 from trusted_space.service.console import reads
 from trusted_space.service.console.charts import bar_chart
@@ -428,6 +431,40 @@ def usage(request: Request) -> Response:
         consumer_chart=chart(w["jobs_per_consumer"], by_consumer),
         product_chart=chart(w["jobs_per_product"], by_product),
         rows=rows,
+    )
+
+
+@router.get("/settlement")
+def settlement(request: Request) -> Response:
+    """The month's statements, computed from the ledger as the page is read
+    (read-only: the signed files are written by ``tspace settle``)."""
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    month = request.query_params.get("month") or ""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        month = dt.datetime.now(CHINA).strftime("%Y-%m")
+    lang = _lang(request)
+    with _db(request) as db:
+        entries = reads.ledger_entries(db)
+    problem = ""
+    try:
+        statements = list(settling.compute(entries, month, _space(request).suite).values())
+    except settling.StatementInvalid as exc:
+        statements, problem = [], exc.reason
+    for s in statements:
+        s["shown_total"] = settling.format_yuan(s["total"], lang)
+        for line in s["lines"]:
+            line["shown_charge"] = settling.format_yuan(line["charge"], lang)
+            line["shown_amount"] = settling.format_yuan(line["amount"], lang)
+    return _render(
+        request,
+        "settlement.html",
+        session,
+        month=month,
+        statements=statements,
+        problem=problem,
+        rounding=settling.ROUNDING["en" if lang == "en" else "zh-CN"],
     )
 
 
