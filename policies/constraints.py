@@ -330,13 +330,22 @@ class ConsentEvidence:
 
     def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
         if job.consent_refs:
+            n = len(job.consent_refs)
             return [
                 Check(
-                    self.name, True, f"{len(job.consent_refs)} consent evidence references attached"
+                    self.name,
+                    True,
+                    f"{n} consent evidence references attached",
+                    f"附有 {n} 个授权同意凭证编号",
                 )
             ]
         return [
-            Check(self.name, False, "consent is required and the job carries no consent evidence")
+            Check(
+                self.name,
+                False,
+                "consent is required and the job carries no consent evidence",
+                "本策略要求授权同意，而该任务未附授权同意凭证",
+            )
         ]
 
 
@@ -439,7 +448,16 @@ class ParameterSettings:
                 value = self.settings[parameter.name]
                 why = parameter.check(value)
                 detail = f"{parameter.name} = {value}, set by the policy"
-                checks.append(Check(self.name, why is None, detail + (f": {why}" if why else "")))
+                detail_zh = f"{parameter.name} = {value}（{parameter.label_zh}），由本策略设定"
+                allowed_zh = f"：须为 {parameter.minimum} 至 {parameter.maximum} 之间的整数"
+                checks.append(
+                    Check(
+                        self.name,
+                        why is None,
+                        detail + (f": {why}" if why else ""),
+                        detail_zh + (allowed_zh if why else ""),
+                    )
+                )
             else:
                 checks.append(
                     Check(
@@ -447,6 +465,8 @@ class ParameterSettings:
                         True,
                         f"{parameter.name} = {parameter.default}, the product's default "
                         "(the policy sets none)",
+                        f"{parameter.name} = {parameter.default}（{parameter.label_zh}），"
+                        "产品默认值（本策略未设定）",
                     )
                 )
         unknown = sorted(set(self.settings) - {p.name for p in job.product.parameters})

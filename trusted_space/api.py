@@ -11,7 +11,8 @@ usage can be read back from the same folder.
 - Data: ``generate_health``, ``generate_tenders``, ``generate_claims``
   (synthetic, no real person).
 - Providers: ``load_source`` loads a source into a node and returns its
-  ``QualityReport``; ``connector_kinds`` lists the source kinds.
+  ``QualityReport``; ``connector_kinds`` lists the source kinds;
+  ``import_consents`` stores a provider's consent records.
 - Stewards: ``parse_policy``, ``load_policy``, ``policy_problems``,
   ``describe_policy`` (plain words, zh-CN or en), ``explain_job``.
 - Products: ``run_underwriting``, ``run_lending``, ``run_cohort``,
@@ -28,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import LoadOptions, connector_kinds, load_source
-from connectors.quality import QualityReport
+from connectors.consent import read_consent_file
+from connectors.node_store import NodeStore
+from connectors.quality import QualityReport, Rejection
 from policies.explain import explain_job
 from policies.model import Policy, PolicyError, load_policy, parse_policy
 from policies.plain import describe as describe_policy
@@ -40,6 +43,7 @@ from products.cohort.reference import reference_cells
 from products.cohort.runner import CohortRun, run_cohort
 from products.lending.reference import reference_features
 from products.lending.runner import FeatureRow, LendingRun, run_lending
+from products.registry import PRODUCTS
 from products.score_model import ScoreModel
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import ScoreRow, UnderwritingRun, run_underwriting
@@ -63,6 +67,7 @@ __all__ = [
     "PolicyDenied",
     "PolicyError",
     "QualityReport",
+    "Rejection",
     "ScoreModel",
     "ScoreRow",
     "TspaceError",
@@ -75,6 +80,7 @@ __all__ = [
     "generate_claims",
     "generate_health",
     "generate_tenders",
+    "import_consents",
     "ledger_entries",
     "load_policy",
     "load_query",
@@ -101,6 +107,19 @@ def policy_problems(text: str | bytes) -> list[tuple[str, str]]:
         return semantic_errors(parse_policy(text))
     except PolicyError as exc:
         return exc.errors
+
+
+def import_consents(node_dir: Path, path: Path) -> tuple[int, list[Rejection]]:
+    """Store the consent records of the CSV file ``path`` (subject_id,
+    consumer, product, purpose, expires, evidence_ref) at the provider node
+    in ``node_dir`` (``WORKDIR/nodes/NAME`` of an embedded run; made if new),
+    as ``tspace consent import`` does. Return how many were stored and every
+    rejected row with its file, row, field and reason: none is dropped
+    silently. The records stay at the provider; the space never sees them."""
+    parsed = read_consent_file(Path(path), {name: p.subject for name, p in PRODUCTS.items()})
+    with NodeStore(Path(node_dir)) as store:
+        stored = store.record_consents(parsed.rows)
+    return stored, parsed.rejections
 
 
 def ledger_entries(workdir: Path) -> list[dict[str, Any]]:

@@ -24,13 +24,17 @@ from typing import Any
 import pytest
 import yaml
 
+from connectors.base import LoadOptions
 from connectors.identifiers import resident_id_check_char
 from connectors.node_store import NodeStore
+from products.claims import CLAIMS
+from products.claims.batch import read_claims
 from products.claims.reference import reference_claims
-from products.claims.runner import ClaimRow, run_claims
+from products.claims.runner import ClaimRow, claim_rows, run_claims
 from tests.leakcheck import find_canaries, find_in_text
 from trusted_space.api import ledger_entries, verify_ledger
 from trusted_space.core.errors import InputError, PolicyDenied
+from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_claims, generate_health
 
@@ -470,3 +474,87 @@ def _text(value: object) -> str:
     if value is True or value is False:
         return "true" if value else "false"
     return "" if value is None else str(value)
+
+
+# Two hospital groups in one job (issue 25): group A runs HA and HB, group B
+# runs HC; STAY is a patient of both. Each group answers every claim of a
+# claimant it holds from its own rows, filtered by the claimed hospital_id, so
+# the group that does not run a claim's hospital answers zeros, which add
+# nothing to the other's answer.
+GROUP_A_VISITS = (
+    BOUNDARY_VISITS.split("\n", 1)[0]
+    + "\n"
+    + "".join(
+        line + "\n"
+        for line in BOUNDARY_VISITS.splitlines()
+        if f",{HA}," in line or f",{HB}," in line
+    )
+)
+GROUP_B_VISITS = (
+    "person_id,visit_id,hospital_id,visit_date,visit_type,discharge_date,icd10,total_cost\n"
+    f"{STAY},G1,{HC},2026-04-02,outpatient,,K29.7,420.00\n"
+    f"{STAY},G2,{HC},2026-06-01,inpatient,2026-06-04,E11.9,6000.00\n"
+    f"{CHAIN},G3,{HC},2026-01-10,inpatient,2026-01-20,C34.9,20000.00\n"
+)
+ROUTED_CLAIMS: list[tuple[tuple[str, ...], tuple[str, str]]] = [
+    (("A-STAY", STAY, HA, "03-01", IN, "15000.50", "E11"), ("verified", "")),
+    (("A-SECOND-HOSPITAL", EDGES, HB, "06-15", "", "250", ""), ("verified", "")),
+    (("B-VISIT", STAY, HC, "04-02", "", "420.00", "K29"), ("verified", "")),
+    (("B-VISIT-OVER", STAY, HC, "04-02", "", "420.01", ""), ("mismatch", OVER)),
+    (("B-STAY-DX", STAY, HC, "06-01", IN, "6000", "J45"), ("mismatch", DX)),
+    (("B-ONLY", CHAIN, HC, "01-10", IN, "20000", "C34"), ("verified", "")),
+    (("B-NOT-AT-A", CHAIN, HA, "01-10", IN, "20000", "C34"), ("not_found", "")),
+    (("NO-GROUP", STAY, HE, "04-02", "", "420", ""), ("not_found", "")),
+    (("NOBODY", STRANGER, HC, "04-02", "", "420", ""), ("not_found", "")),
+    (("BAD", BAD_CHECK, HC, "04-02", "", "420", ""), ("invalid", "")),
+]
+
+
+def test_two_groups_answer_each_claim_by_its_hospital_id(tmp_path: Path) -> None:
+    """A claim is answered by the group that runs its hospital, whichever
+    other group holds the claimant too; a claim at a hospital no group runs
+    is ``not_found``, never an error of the batch; all as in plaintext over
+    both groups' files."""
+    groups = {"group_a": tmp_path / "a.csv", "group_b": tmp_path / "b.csv"}
+    groups["group_a"].write_text(GROUP_A_VISITS, "utf-8")
+    groups["group_b"].write_text(GROUP_B_VISITS, "utf-8")
+    claims = tmp_path / "claims.csv"
+    with claims.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            ["claim_ref", "person_id", "hospital_id", "visit_date", "visit_type",
+             "claimed_amount", "icd10"]
+        )  # fmt: skip
+        writer.writerows(claim_line(claim) for claim, _ in ROUTED_CLAIMS)
+    batch = read_claims(claims)
+    sent = [c for c in batch if c.valid]
+    with EmbeddedDeployment(tmp_path / "work", paillier_preset=TEST_ONLY_PAILLIER_1024) as dep:
+        for name, path in groups.items():
+            node = dep.provider(name)
+            node.load("csv", [path], LoadOptions(replace=True))
+            node.offer_datasets()
+        insurer = dep.consumer("insurer")
+        job = insurer.submit_lookup(
+            CLAIMS.name,
+            [c.person_id for c in sent if c.person_id is not None],
+            as_of=AS_OF,
+            purpose="claims",
+            providers={"hospital": list(groups)},
+            features=ALL,
+            arguments=[c.arguments() for c in sent],
+        )
+        assert dep.run_job(insurer, job).state == "succeeded"
+        outcome = insurer.outcome(job)
+    # Group A holds STAY and EDGES; group B STAY and CHAIN (each claim's place counts).
+    assert outcome.matched == {"group_a": 6, "group_b": 7}
+    rows = claim_rows(batch, ALL, outcome.values, outcome.withheld)
+    got = {r.claim_ref: (r.status, "|".join(r.failed)) for r in rows}
+    assert got == {claim[0]: expected for claim, expected in ROUTED_CLAIMS}
+    expected_rows = reference_claims(
+        hospital=list(groups.values()), claims=claims, as_of=AS_OF, outputs=ALL
+    )
+    assert [r.cells(ALL) for r in rows] == [r.cells(ALL) for r in expected_rows]
+    by_ref = {r.claim_ref: r for r in rows}
+    assert str(by_ref["B-VISIT"].values["billed_total"]) == "420.00"  # B's bill alone
+    assert str(by_ref["A-STAY"].values["billed_total"]) == "15000.50"  # A's stay alone
+    assert by_ref["B-STAY-DX"].values["inpatient_days"] == 3

@@ -29,6 +29,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 ARTIFACTS = Path(os.environ.get("TSPACE_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "notebooks"
 EXPECTED = {
     "bank_lending",
+    "claims_verification",
     "cohort_statistics",
     "insurer_underwriting",
     "provider_onboarding",
@@ -36,7 +37,7 @@ EXPECTED = {
 }
 
 
-def test_the_five_user_stories_are_there() -> None:
+def test_the_six_user_stories_are_there() -> None:
     assert {p.stem for p in NOTEBOOKS} == EXPECTED
 
 

@@ -16,7 +16,10 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.service.world import World, direct_example
+from tests.policy_docs import dated
+from tests.service.world import AS_OF, World, direct_example
+from trusted_space.hazmat import psi
+from trusted_space.protocol.messages import JobSpec
 
 PAGES = (
     "/console/",
@@ -396,3 +399,84 @@ def test_settlement_shows_the_months_statements_read_only(world: tuple[World, Te
     assert "Statements for 2020-01" in empty and "CNY 0.00" in empty
     assert f"/console/jobs/{w.done_job}" not in empty
     assert w.space.ledger.last().seq == before  # reading changed nothing
+
+
+CLAIMS_OUTPUTS = ["visit_found", "billed_total", "within_bill", "dx_match"]
+
+
+def test_a_claims_decision_shows_like_the_other_products(
+    world: tuple[World, TestClient],
+) -> None:
+    """Issue 25: a fast-claims job's decision is in the decisions view as the
+    other products' are (product, engine, batch, every reason: the consent
+    evidence, the date tolerance the hospital will apply) in both languages;
+    one without consent evidence is denied with its reason; no claimant, no
+    claimed hospital, no amount on any page."""
+    w, client = world
+    w.space.publish_policy("steward", yaml.safe_dump(dated("claim_verification.hospital.yaml")))
+    claimant, hospital_id, fen = "11010519491231002X", "HCONSOLE0001", 8765432
+    allowed = w.insurer.submit_lookup(
+        "claim_verification",
+        [claimant],
+        as_of=AS_OF,
+        purpose="claims",
+        providers={"hospital": ["hospital"]},
+        features=CLAIMS_OUTPUTS,
+        consent_refs=["EV-CONSOLE-1"],
+        arguments=[
+            {
+                "hospital_id": hospital_id,
+                "visit_date": "2026-08-01",
+                "visit_type": None,
+                "claimed_fen": fen,
+                "icd10_category": "E11",
+            }
+        ],
+    )
+    for _ in range(10):
+        w.space.run_pending_work()
+        for node in (w.hospital, w.insurer):
+            node.run_pending()
+    assert w.space.job_status("insurer", allowed).state == "succeeded"
+    spec = JobSpec(
+        job_id="c" * 32,
+        product="claim_verification",
+        consumer="insurer",
+        purpose="claims",
+        as_of=AS_OF,
+        batch_size=1,
+        providers={"hospital": ["hospital"]},
+        paillier_public_key=w.insurer.paillier_public.to_wire(),
+        features=CLAIMS_OUTPUTS,
+    )
+    request = psi.PsiClient().create_request([claimant])
+    assert w.space.submit_job("insurer", w.insurer.submission(spec, psi_request=request)).state == (
+        "denied"
+    )
+
+    sign_in(client, w.keys["steward"])
+    english = client.get("/console/decisions?lang=en").text
+    row = english[english.index("/console/jobs/" + allowed) :].split("</tr>")[0]
+    assert "<td>claim_verification</td>" in row and "<code>direct_lookup</code>" in row
+    assert 'class="num">1</td>' in row and "Allowed" in row
+    assert "hospital-claims v1: 1 consent evidence references attached" in row
+    assert "hospital-claims v1: date_tolerance_days = 1, set by the policy" in row
+    row = english[english.index("/console/jobs/" + "c" * 32) :].split("</tr>")[0]
+    assert "<td>claim_verification</td>" in row and "Denied" in row
+    assert "consent is required and the job carries no consent evidence" in row
+    chinese = client.get("/console/decisions?lang=zh-CN").text
+    row = chinese[chinese.index("/console/jobs/" + allowed) :].split("</tr>")[0]
+    assert "hospital-claims 第 1 版：附有 1 个授权同意凭证编号" in row
+    assert "date_tolerance_days = 1（就诊日期与申请日期允许相差的天数），由本策略设定" in row
+    row = chinese[chinese.index("/console/jobs/" + "c" * 32) :].split("</tr>")[0]
+    assert "本策略要求授权同意，而该任务未附授权同意凭证" in row
+
+    history = client.get(f"/console/jobs/{allowed}?lang=en").text
+    assert 'id="job-state">succeeded' in history and "policy_decision" in history
+    usage = client.get("/console/usage?lang=en").text
+    assert "claim_verification" in usage
+    needles = [claimant, hospital_id, str(fen), "87654.32", "EV-CONSOLE-1"]
+    for path in (*PAGES, f"/console/jobs/{allowed}", f"/console/jobs/{'c' * 32}"):
+        for lang in ("zh-CN", "en"):
+            text = client.get(f"{path}?lang={lang}").text
+            assert not [n for n in needles if n in text], path

@@ -85,6 +85,10 @@ def test_the_strictest_tolerance_wins_and_is_explained() -> None:
         "loose v1: date_tolerance_days = 3, set by the policy",
         "tight v1: date_tolerance_days = 0, set by the policy",
     ]
+    chinese = [r.text("zh-CN") for r in decision.reasons if r.constraint == "parameters"]
+    assert chinese[1] == (
+        "tight 第 1 版：date_tolerance_days = 0（就诊日期与申请日期允许相差的天数），由本策略设定"
+    )
     wire = decision.obligations.to_dict()
     assert wire["parameters"] == {"date_tolerance_days": 0}
     assert Obligations.from_dict(wire) == decision.obligations
