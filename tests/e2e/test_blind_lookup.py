@@ -645,6 +645,20 @@ def test_results_larger_than_a_request_go_in_parts_and_score_the_same(
     assert left == 0, "parts are dropped once their result is taken"
 
 
+def leased_hospital_task(deployment: EmbeddedDeployment) -> tuple[str, Any]:
+    """A one-person blind job and its hospital task, leased."""
+    job = deployment.consumer("insurer").submit_blind(
+        PRODUCT,
+        [canaries.PERSON],
+        as_of=AS_OF,
+        purpose="underwriting",
+        providers=PROVIDERS,
+        model_document=model_document(),
+    )
+    task = next(t for t in deployment.space.pull_now("hospital") if t.job_id == job)
+    return job, task
+
+
 def test_a_result_naming_a_part_never_sent_is_refused(
     deployment: EmbeddedDeployment,
 ) -> None:
@@ -653,17 +667,8 @@ def test_a_result_naming_a_part_never_sent_is_refused(
     from trusted_space.core.errors import NotFound
     from trusted_space.protocol.messages import PartsResult, TaskResult
 
-    insurer = deployment.consumer("insurer")
-    job = insurer.submit_blind(
-        PRODUCT,
-        [canaries.PERSON],
-        as_of=AS_OF,
-        purpose="underwriting",
-        providers=PROVIDERS,
-        model_document=model_document(),
-    )
     space = deployment.space
-    task = next(t for t in space.pull_now("hospital") if t.job_id == job)
+    job, task = leased_hospital_task(deployment)
     with pytest.raises(NotFound):  # a part for another node's task
         space.put_part("cdc", task.task_id, b"x")
     digest = space.put_part("hospital", task.task_id, b'{"kind": "blind_evaluated"')
@@ -693,17 +698,8 @@ def test_the_parts_of_one_result_are_capped(deployment: EmbeddedDeployment) -> N
 
     from trusted_space.core.errors import PayloadTooLarge, status_of
 
-    insurer = deployment.consumer("insurer")
-    job = insurer.submit_blind(
-        PRODUCT,
-        [canaries.PERSON],
-        as_of=AS_OF,
-        purpose="underwriting",
-        providers=PROVIDERS,
-        model_document=model_document(),
-    )
     space = deployment.space
-    task = next(t for t in space.pull_now("hospital") if t.job_id == job)
+    _job, task = leased_hospital_task(deployment)
     tasks = space.tasks
     tasks.config = dataclasses.replace(tasks.config, max_result_bytes=1000)
     space.put_part("hospital", task.task_id, b"a" * 600)

@@ -10,7 +10,6 @@ from typing import Any
 
 from trusted_space.core.errors import NotFound
 from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
-from trusted_space.crypto.keyfiles import load_or_create_signing_key
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.space.policy_registry import PolicyRecord, read_policy_records
 from trusted_space.space.usage import LedgerUsage
@@ -60,15 +59,7 @@ def _suite_name(db: sqlite3.Connection) -> str:
 
 def space_public_key(workdir: Path) -> bytes:
     """The verifying key of the space's signing key file."""
-    db = _connect(workdir)
-    try:
-        suite = get_suite(_suite_name(db))
-    finally:
-        db.close()
-    key_file = Path(workdir) / "space" / "keys" / f"signing.{suite.name}.key"
-    if not key_file.exists():
-        raise NotFound(f"no signing key at {key_file}")
-    return load_or_create_signing_key(suite, key_file.parent).public_bytes()
+    return space_signing_key(workdir)[1].public_bytes()
 
 
 def space_signing_key(workdir: Path) -> tuple[CryptoSuite, SigningKey]:
