@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ import pytest
 from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat import oprf
 
+ROOT = Path(__file__).resolve().parents[2]
 VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "ristretto255.json").read_text())
 
 
@@ -57,3 +61,15 @@ def test_secrets_refuse_pickling() -> None:
         pickle.dumps(oprf.OprfKey.generate())
     with pytest.raises(TypeError):
         pickle.dumps(oprf.OprfRequest(["a"]))
+
+
+def test_importing_the_oprf_leaves_no_library_copy_in_the_temp_folder(tmp_path: Path) -> None:
+    """rbcl copies libsodium to a new temporary file at each import and never
+    removes it; every node and worker process would leave 2.7 MB behind."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    code = "import trusted_space.hazmat.oprf as o; o.OprfKey.generate()"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)
+    assert list(tmp_path.iterdir()) == []
+    # The check can fail: importing rbcl alone leaves its copy.
+    subprocess.run([sys.executable, "-c", "import rbcl"], env=env, check=True, cwd=ROOT)
+    assert [p.suffix for p in tmp_path.iterdir()] == [".so"]

@@ -31,8 +31,11 @@ Known-answer tests: tests/vectors/ristretto255.json (RFC 9496 A.1, A.3).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import secrets
+import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -46,6 +49,14 @@ TOKEN_BYTES = 32
 _H1 = b"tspace-oprf-ristretto255-H1\x00"
 _H2 = b"tspace-oprf-ristretto255-H2\x00"
 _IDENTITY = bytes(POINT_BYTES)
+
+# rbcl writes its libsodium to a fresh temporary file on every import and
+# never deletes it (2.7 MB per process: a node, a worker or a test run leaks
+# one each). The library is loaded by then; on POSIX the file can go.
+_RBCL_LIBRARY = getattr(sys.modules.get("rbcl._sodium"), "lib_path", None)
+if isinstance(_RBCL_LIBRARY, str):
+    with contextlib.suppress(OSError):
+        os.unlink(_RBCL_LIBRARY)
 
 
 def hash_to_group(data: bytes) -> bytes:
