@@ -156,6 +156,7 @@ def uscc_check_char(first17: str) -> str:
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def uscc_error(normalised: str) -> str | None:
     """Why a normalised unified social credit code is invalid, or None.
 

@@ -236,20 +236,38 @@ class FileReader:
 
 
 def _build(event: str, value: Any, events: Iterator[tuple[str, Any]]) -> Any:
-    """The value starting with ``event``, built from the following events."""
+    """The value starting with ``event``, built from the following events.
+
+    Written out rather than ``ijson.ObjectBuilder``: a release is a few
+    hundred events, and the generic builder's per-event dispatch was a
+    quarter of an OCDS load's time. An explicit stack, so a hostile file's
+    deep nesting cannot exhaust Python's recursion limit."""
     if event not in _OPEN:
         return value
-    builder = ijson.ObjectBuilder()
-    builder.event(event, value)
-    depth = 1
+    root: Any = {} if event == "start_map" else []
+    stack: list[Any] = [root]
+    top = root
+    key: Any = None
     for ev, val in events:
-        builder.event(ev, val)
-        if ev in _OPEN:
-            depth += 1
-        elif ev in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                return builder.value
+        if ev == "map_key":
+            key = val
+        elif ev == "start_map" or ev == "start_array":
+            child: Any = {} if ev == "start_map" else []
+            if type(top) is dict:
+                top[key] = child
+            else:
+                top.append(child)
+            stack.append(child)
+            top = child
+        elif ev == "end_map" or ev == "end_array":
+            stack.pop()
+            if not stack:
+                return root
+            top = stack[-1]
+        elif type(top) is dict:
+            top[key] = val
+        else:
+            top.append(val)
     raise _Malformed("the file ends inside a value")
 
 
