@@ -74,7 +74,7 @@ QUERIES = {
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("health")
-    generate_health(12000, 8, out, applicants=10, end_date=AS_OF)
+    generate_health(6000, 5, out, applicants=10, end_date=AS_OF)
     with (out / "hospital_visits.csv").open("a", encoding="utf-8") as fh:
         fh.write(
             f"{CANARY},CANARY-V1,H310104001,2026-03-01,inpatient,2026-03-05,E11.9,{CANARY_COST}\n"
@@ -126,10 +126,10 @@ def test_without_dp_or_suppression_the_cells_equal_a_plain_join(
 
 
 def test_cells_under_min_count_are_suppressed_never_zero(data: Path, tmp_path: Path) -> None:
-    query = write_query(tmp_path, "chronic_dx_reports_by_age_and_sex", min_count=3)
+    query = write_query(tmp_path, "chronic_dx_reports_by_age_and_sex", min_count=2)
     result = run(data, tmp_path / "w", query)
     expected = reference(data, query)
-    small = [e["count"] < 3 for e in expected]
+    small = [e["count"] < 2 for e in expected]
     assert any(small) and not all(small), "the test needs cells on both sides of min_count"
     for row, ref, is_small in zip(result.rows, expected, small, strict=True):
         if is_small:
@@ -243,10 +243,10 @@ def test_psi_cardinality_overlap_equals_the_plain_intersection(data: Path) -> No
 @pytest.mark.parametrize(
     ("name", "k", "around"),
     [
-        # cells of 16 and 18 people (the canary is one of them): k = 17 puts
-        # one at k - 1 and one at k + 1, k = 18 one at k
-        ("inpatients_diabetes_by_sex", 17, (16, 18)),
-        ("inpatients_diabetes_by_sex", 18, (16, 18)),
+        # cells of 6 and 8 people (the canary is one of them): k = 7 puts
+        # one at k - 1 and one at k + 1, k = 8 one at k
+        ("inpatients_diabetes_by_sex", 7, (6, 8)),
+        ("inpatients_diabetes_by_sex", 8, (6, 8)),
         # cells at 1 (k - 1) and 2 (k)
         ("hypertension_by_hospital_and_month", 2, (1, 2)),
     ],
