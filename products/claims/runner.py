@@ -131,6 +131,8 @@ def _refuse_shared_hospitals(
     found a visit at the claim's hospital_id, and their answers were added:
     the result is refused, naming the hospital_id (which never leaves the
     insurer's node)."""
+    if "visit_found" not in outputs:
+        return
     place = list(outputs).index("visit_found")
     shared = sorted(
         {
