@@ -389,6 +389,16 @@ class NodeStore:
             self._datasets = {d: (int(v), int(s)) for d, v, s in rows}
         return dict(self._datasets)
 
+    def distinct_values(self, table: str, column: str) -> set[str]:
+        """The distinct non-empty values of one column of a canonical table
+        (the hospitals a group runs): read afresh, so a load is seen at once."""
+        if table not in TABLES or column not in TABLES[table].column_names:
+            raise KeyError(f"no column {table}.{column}")
+        rows = self.con.execute(
+            f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL"
+        ).fetchall()
+        return {str(v) for (v,) in rows}
+
     def subject_ids(self, dataset: str) -> list[str]:
         """Distinct subject ids of a dataset (person ids, company keys), for the
         PSI setup: every subject that has not opted out."""

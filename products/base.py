@@ -159,6 +159,21 @@ class Argument:
 
 
 @dataclass(frozen=True)
+class Routing:
+    """Which provider answers a subject's lookup: the one whose table
+    ``table`` holds, in ``column``, the value the consumer sends as the argument
+    ``argument`` (a claim's hospital). A provider answers a subject whose
+    argument names a value it does not hold with the neutral answer (the
+    feature SQL's zeros), never withholds it: its consent records cannot
+    touch another provider's subjects. The space never reads the argument,
+    so it cannot tell which provider answered."""
+
+    argument: str
+    table: str
+    column: str
+
+
+@dataclass(frozen=True)
 class Parameter:
     """A whole-number setting of a product's computation that its policies
     set (a date tolerance...): the feature SQL reads it as ``$name``. Where
@@ -212,6 +227,8 @@ class Product:
     # provider), and the settings its policies fix (see Argument, Parameter).
     arguments: tuple[Argument, ...] = ()
     parameters: tuple[Parameter, ...] = ()
+    # Lookups: which provider answers each subject, by one of its arguments.
+    routing: Routing | None = None
 
     @property
     def engines(self) -> tuple[EngineName, ...]:

@@ -83,6 +83,9 @@ class Subjects:
     kept: list[tuple[str, str]]
     withheld: list[str]
     arguments: dict[str, dict[str, object]] = field(default_factory=dict)
+    # Kept handles another provider answers (a routed product's subject at a
+    # value this one does not hold): answered with zeros, a neutral addend.
+    elsewhere: frozenset[str] = frozenset()
 
 
 class ProviderNode(Node):
@@ -248,12 +251,31 @@ class ProviderNode(Node):
         refused = self.snapshots.withheld(
             [p for _, p in subjects], t.consent_for, t.product, t.purpose, today
         )
-        kept = [(h, p) for h, p in subjects if p not in refused]
+        # A routed product's subject at a value this provider does not hold
+        # (a claim at another group's hospital) is another provider's: it is
+        # answered with the feature SQL's zeros, never withheld, so this
+        # provider's consent records cannot touch it.
+        mine = self._routed_here(get_product(t.product), arguments)
+        out = {h for h, p in subjects if p in refused and mine(h)}
+        kept = [(h, p) for h, p in subjects if h not in out]
         return Subjects(
             kept=kept,
-            withheld=[h for h, p in subjects if p in refused],
+            withheld=[h for h, _ in subjects if h in out],
             arguments={h: arguments[h] for h, _ in kept if h in arguments},
+            elsewhere=frozenset(h for h, _ in kept if not mine(h)),
         )
+
+    def _routed_here(
+        self, product: Product, arguments: Mapping[str, Mapping[str, object]]
+    ) -> Callable[[str], bool]:
+        """Whether a handle's subject is this provider's to answer: always,
+        unless the product routes by an argument whose value (a hospital_id)
+        this provider's data does not hold."""
+        routing = product.routing
+        if routing is None:
+            return lambda handle: True
+        held = self.store.distinct_values(routing.table, routing.column)
+        return lambda handle: arguments.get(handle, {}).get(routing.argument) in held
 
     def _feature_table(
         self,
@@ -337,7 +359,11 @@ class ProviderNode(Node):
         columns = {name: table.column(name).to_pylist() for name in sorted(needed)}
         values: list[int] = []
         for handle, _ in subjects:
-            row = self._row(product, t, columns, order[handle])
+            row = (
+                dict.fromkeys(columns, Decimal(0))
+                if handle in found.elsewhere
+                else self._row(product, t, columns, order[handle])
+            )
             try:
                 if weights is None:
                     values.extend(encode_subject(product, blocks, row))

@@ -30,7 +30,13 @@ depend on the space for the model.
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 from policies.request import job_features, model_sha256
 from products.base import Product
@@ -38,7 +44,7 @@ from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.core.errors import InputError, ModelNotApproved, ProtocolError, TaskAltered
 from trusted_space.crypto import CryptoSuite
-from trusted_space.crypto.keyfiles import read_secret_json, write_secret_json
+from trusted_space.crypto.keyfiles import WatchedJson
 from trusted_space.hazmat.oprf import POINT_BYTES
 from trusted_space.nodes.pins import Pins
 from trusted_space.protocol.identity import verify_job
@@ -61,16 +67,23 @@ class ApprovedModels:
 
     def __init__(self, node_dir: Path) -> None:
         self.path = Path(node_dir) / "approved_models.json"
+        # Read at every task, parsed again only when it changed: an approval
+        # withdrawn while the node runs holds from its next task.
+        self._file = WatchedJson(self.path)
+        self._seen: dict[str, Any] | None = None
+        self._hashes: frozenset[str] = frozenset()
 
-    def hashes(self) -> set[str]:
-        if not self.path.exists():
-            return set()
-        return {str(h) for h in read_secret_json(self.path).get("sha256", [])}
+    def hashes(self) -> frozenset[str]:
+        on_disk = self._file.read()
+        if on_disk is not self._seen:
+            self._hashes = frozenset(str(h) for h in on_disk.get("sha256", []))
+            self._seen = on_disk
+        return self._hashes
 
     def approve(self, document: bytes) -> str:
         """Approve a model file; its SHA-256 (the form policies pin it in)."""
         digest = model_sha256(document)
-        write_secret_json(self.path, {"sha256": sorted(self.hashes() | {digest})})
+        self._file.write({"sha256": sorted(self.hashes() | {digest})})
         return digest
 
 
@@ -78,11 +91,29 @@ def _altered(field: str, consumer: str) -> TaskAltered:
     return TaskAltered(f"the task differs from the job {consumer} signed ({field})")
 
 
+# Signed jobs whose signature verified here, by the hash of the whole signed
+# job (spec, request hashes, signature and the consumer's signed keys): each
+# of a job's tasks carries it again (a PSI answer, then features), and under
+# the gm suite a verification costs milliseconds. A signature verifies or
+# not for good, so this hides nothing; the pin is checked at every task.
+VERIFIED_JOBS_KEPT = 1024
+_verified_jobs: OrderedDict[str, None] = OrderedDict()
+_verified_lock = threading.Lock()
+
+
 def signed_spec(suite: CryptoSuite, pins: Pins, task: Task, job: SignedJob) -> JobSpec:
     """The job's spec, once the consumer's keys check against this node's pin
     and its signature against them, and the job is the task's."""
     pins.check(job.consumer_keys, "consumer")
-    verify_job(suite, job, job.consumer_keys.signing_key)
+    digest = f"{suite.name}:{suite.hex_hash(job.model_dump_json().encode())}"
+    with _verified_lock:
+        known = digest in _verified_jobs
+    if not known:
+        verify_job(suite, job, job.consumer_keys.signing_key)
+        with _verified_lock:
+            _verified_jobs[digest] = None
+            while len(_verified_jobs) > VERIFIED_JOBS_KEPT:
+                _verified_jobs.popitem(last=False)
     if job.spec.job_id != task.job_id:
         raise _altered("job", job.spec.consumer)
     return job.spec
@@ -104,10 +135,28 @@ def _my_roles(spec: JobSpec, me: str) -> list[str]:
 
 def _role_features(spec: JobSpec, product: Product, role: str) -> list[str]:
     try:
-        features = job_features(product, spec.model, spec.features)
+        features = _job_features(
+            product.name, spec.model, None if spec.features is None else tuple(spec.features)
+        )
     except InputError as exc:
         raise ProtocolError(str(exc)) from None
     return [f for f in features if product.feature(f).role == role]
+
+
+# The signed model file, parsed once per file and product (a job's tasks and
+# every job of one insurer carry the same few bytes); keyed by the bytes
+# themselves, so another model is parsed afresh. A refused model raises and
+# is not kept.
+@functools.lru_cache(maxsize=64)
+def _job_features(
+    product: str, model: bytes | None, requested: tuple[str, ...] | None
+) -> tuple[str, ...]:
+    return tuple(job_features(get_product(product), model, requested))
+
+
+@functools.lru_cache(maxsize=64)
+def _model_weights(product: str, model: bytes) -> Mapping[str, int]:
+    return MappingProxyType(ScoreModel.parse(model).integer_weights(get_product(product)))
 
 
 def _check_model(spec: JobSpec, pinned: str | None, approved: ApprovedModels) -> None:
@@ -209,7 +258,7 @@ def _check_weights(
     if spec.model is None or weights is None:
         raise _altered("weights", spec.consumer)
     try:
-        model = ScoreModel.parse(spec.model).integer_weights(product)
+        model = _model_weights(product.name, spec.model)
     except InputError as exc:
         raise ProtocolError(str(exc)) from None
     if weights != {f: model[f] for f in features}:

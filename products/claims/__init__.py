@@ -10,7 +10,7 @@ travel sealed to the hospital with the person's id; the space reads none of
 them. Definitions: docs/claims.md.
 """
 
-from products.base import Argument, ColumnUse, Feature, Parameter, Product, RoleSpec
+from products.base import Argument, ColumnUse, Feature, Parameter, Product, RoleSpec, Routing
 
 VISITS = "hospital_visits"
 # Every output reads the claimant's visits at the claimed hospital around
@@ -103,4 +103,7 @@ CLAIMS = Product(
         Argument("icd10_category", "text", required=False),
     ),
     parameters=(DATE_TOLERANCE,),
+    # A claim is answered by the hospital group that runs its hospital; any
+    # other group holding the claimant answers zeros (docs/claims.md).
+    routing=Routing("hospital_id", VISITS, "hospital_id"),
 )

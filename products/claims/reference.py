@@ -22,6 +22,8 @@ import duckdb
 from connectors.identifiers import normalise_resident_id_sql, resident_id_error_sql
 from products.claims.runner import ClaimRow
 from products.reference_kit import release
+from trusted_space.core.errors import InputError
+from trusted_space.core.i18n import t
 
 CLAIMS_SQL = """
 WITH raw AS (
@@ -136,18 +138,27 @@ ORDER BY c.ord
 
 def reference_claims(
     *,
-    hospital: Sequence[Path],
+    hospital: Sequence[Path] | Mapping[str, Sequence[Path]],
     claims: Path,
     as_of: dt.date,
     outputs: Sequence[str],
     tolerance: int = 1,
     transforms: Mapping[str, Mapping[str, Any]] | None = None,
-    consented: Collection[str] | None = None,
+    consented: Collection[str] | Mapping[str, Collection[str]] | None = None,
 ) -> list[ClaimRow]:
-    """Each claim's row as result.csv holds it. ``tolerance``: the policies'
-    date tolerance in days; ``transforms``: their release transforms;
+    """Each claim's row as result.csv holds it. ``hospital``: one group's
+    files, or each group's (by name); ``tolerance``: the policies' date
+    tolerance in days; ``transforms``: their release transforms;
     ``consented``: when the policies require consent, the people with live
-    consent (a held person without it is ``no_consent``)."""
+    consent, at every group or per group.
+
+    A claim belongs to the group whose files hold its hospital_id: a person
+    that group holds without consent is ``no_consent``; a claim at a
+    hospital no group holds is ``not_found``, whatever any group's consent.
+    Two groups holding one hospital_id a claim names: ``InputError`` naming
+    it."""
+    groups = {"": list(hospital)} if not isinstance(hospital, Mapping) else dict(hospital)
+    files = [str(p) for paths in groups.values() for p in paths]
     with duckdb.connect() as con:
         header = con.sql(
             "SELECT * FROM read_csv($claims, header = true, all_varchar = true) LIMIT 0",
@@ -161,15 +172,17 @@ def reference_claims(
         )
         con.execute(f"CREATE TEMP TABLE all_claims AS {sql}", {"claims": str(claims)})
         con.execute("CREATE TEMP VIEW claims AS SELECT * FROM all_claims WHERE bad IS NULL")
-        files = [str(p) for p in hospital]
-        held = {
-            str(p)
-            for (p,) in con.execute(
-                "SELECT DISTINCT person_id FROM read_csv($hospital, header = true, "
-                "all_varchar = true, union_by_name = true)",
-                {"hospital": files},
+        held: dict[str, set[str]] = {}  # group -> the people it holds
+        owners: dict[str, list[str]] = {}  # hospital_id -> the groups holding it
+        for group, paths in groups.items():
+            pairs = con.execute(
+                "SELECT DISTINCT person_id, hospital_id FROM read_csv($hospital, "
+                "header = true, all_varchar = true, union_by_name = true)",
+                {"hospital": [str(p) for p in paths]},
             ).fetchall()
-        }
+            held[group] = {str(p) for p, _ in pairs}
+            for hid in sorted({str(h) for _, h in pairs if h}):
+                owners.setdefault(hid, []).append(group)
         answers = {
             row[0]: row[1:]
             for row in con.execute(
@@ -177,18 +190,33 @@ def reference_claims(
             ).fetchall()
         }
         batch = con.execute(
-            "SELECT ord, claim_ref, pid, fen, category, bad FROM all_claims ORDER BY ord"
+            "SELECT ord, claim_ref, pid, hid, fen, category, bad FROM all_claims ORDER BY ord"
         ).fetchall()
+    shared = sorted({h for *_, h, _, _, bad in batch if bad is None and len(owners.get(h, [])) > 1})
+    if shared:
+        raise InputError(t("claims.hospital_held_twice", hospitals=", ".join(shared)))
     rows = []
-    for ord_, ref, pid, fen, category, bad in batch:
+    for ord_, ref, pid, hid, fen, category, bad in batch:
+        owner = owners.get(hid, [None])[0]
         if bad is not None:
             rows.append(ClaimRow(ref, "invalid"))
-        elif consented is not None and pid in held and pid not in consented:
+        elif owner is not None and pid in held[owner] and not _consents(consented, owner, pid):
             rows.append(ClaimRow(ref, "no_consent"))
         else:
             found, total, dx, days = answers[ord_]
             rows.append(_row(ref, outputs, found, total, fen, category, dx, days, transforms))
     return rows
+
+
+def _consents(
+    consented: Collection[str] | Mapping[str, Collection[str]] | None, group: str, pid: str
+) -> bool:
+    """Whether ``group`` may answer for ``pid``: no consent required, or a live one."""
+    if consented is None:
+        return True
+    if isinstance(consented, Mapping):
+        return pid in consented.get(group, ())
+    return pid in consented
 
 
 def _row(

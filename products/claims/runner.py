@@ -9,7 +9,7 @@ output, then detail, in the claims file's order.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +22,7 @@ from policies.model import load_policy
 from products.claims import CLAIMS
 from products.claims.batch import Claim, read_claims
 from trusted_space.core.errors import InputError
+from trusted_space.core.i18n import t
 from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
@@ -108,6 +109,7 @@ def claim_rows(
     sent = [c for c in claims if c.valid]
     answers = dict(zip((c.ref for c in sent), values, strict=True))
     refused = dict(zip((c.ref for c in sent), withheld or [False] * len(sent), strict=True))
+    _refuse_shared_hospitals(sent, outputs, answers)
     rows = []
     for claim in claims:
         if not claim.valid:
@@ -117,6 +119,30 @@ def claim_rows(
         else:
             rows.append(verdict(claim, outputs, answers[claim.ref]))
     return rows
+
+
+def _refuse_shared_hospitals(
+    sent: Sequence[Claim],
+    outputs: Sequence[str],
+    answers: Mapping[str, Sequence[Decimal | None] | None],
+) -> None:
+    """Each claim is answered by the one group that runs its hospital, the
+    others adding zeros; a ``visit_found`` above 1 means two groups both
+    found a visit at the claim's hospital_id, and their answers were added:
+    the result is refused, naming the hospital_id (which never leaves the
+    insurer's node)."""
+    if "visit_found" not in outputs:
+        return
+    place = list(outputs).index("visit_found")
+    shared = sorted(
+        {
+            str(c.hospital_id)
+            for c in sent
+            if (answer := answers[c.ref]) is not None and (answer[place] or 0) > 1
+        }
+    )
+    if shared:
+        raise InputError(t("claims.hospital_held_twice", hospitals=", ".join(shared)))
 
 
 def verdict(

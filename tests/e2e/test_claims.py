@@ -323,10 +323,11 @@ def test_the_example_policy_releases_flags_and_buckets_to_consenting_claimants(
         "STAY-ADMIT",
         "LOWER-X",
     }
-    # Those the hospital does not hold are not found, consent or not.
+    # Those the hospital does not hold are not found, consent or not: a person
+    # it never saw, and a claim at a hospital the group does not run (its
+    # consent records do not reach another group's claims).
     assert {r.status for r in first.rows if r.claim_ref in ("STRANGER", "OTHER-HOSPITAL")} == {
-        "not_found",
-        "no_consent",
+        "not_found"
     }
 
     consenting = sorted({STAY, LOWER_X} | set(sorted(generated)[::3]))
@@ -510,22 +511,33 @@ ROUTED_CLAIMS: list[tuple[tuple[str, ...], tuple[str, str]]] = [
 ]
 
 
-def test_two_groups_answer_each_claim_by_its_hospital_id(tmp_path: Path) -> None:
-    """A claim is answered by the group that runs its hospital, whichever
-    other group holds the claimant too; a claim at a hospital no group runs
-    is ``not_found``, never an error of the batch; all as in plaintext over
-    both groups' files."""
-    groups = {"group_a": tmp_path / "a.csv", "group_b": tmp_path / "b.csv"}
-    groups["group_a"].write_text(GROUP_A_VISITS, "utf-8")
-    groups["group_b"].write_text(GROUP_B_VISITS, "utf-8")
-    claims = tmp_path / "claims.csv"
-    with claims.open("w", encoding="utf-8", newline="") as fh:
+def write_claims(path: Path, claims: Sequence[tuple[str, ...]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(
             ["claim_ref", "person_id", "hospital_id", "visit_date", "visit_type",
              "claimed_amount", "icd10"]
         )  # fmt: skip
-        writer.writerows(claim_line(claim) for claim, _ in ROUTED_CLAIMS)
+        writer.writerows(claim_line(claim) for claim in claims)
+    return path
+
+
+def run_groups(
+    tmp_path: Path,
+    visits: dict[str, str],
+    claims: Path,
+    *,
+    outputs: Sequence[str] = ALL,
+    policy: Path | None = None,
+    consents: dict[str, list[str]] | None = None,
+) -> tuple[list[ClaimRow], Any, dict[str, list[Path]]]:
+    """One claims job over several hospital groups' nodes (each its own
+    visits file); with ``policy``, published for every group, each group
+    holding its own consent records (``consents``). The rows, the insurer's
+    outcome, and each group's file for the reference."""
+    groups = {name: tmp_path / f"{name}.csv" for name in visits}
+    for name, path in groups.items():
+        path.write_text(visits[name], "utf-8")
     batch = read_claims(claims)
     sent = [c for c in batch if c.valid]
     with EmbeddedDeployment(tmp_path / "work", paillier_preset=TEST_ONLY_PAILLIER_1024) as dep:
@@ -533,6 +545,14 @@ def test_two_groups_answer_each_claim_by_its_hospital_id(tmp_path: Path) -> None
             node = dep.provider(name)
             node.load("csv", [path], LoadOptions(replace=True))
             node.offer_datasets()
+            node.store.record_consents(
+                [
+                    (p, "insurer", CLAIMS.name, "claims", dt.date(2027, 12, 31), f"EV-{name}")
+                    for p in (consents or {}).get(name, [])
+                ]
+            )
+        if policy is not None:
+            dep.steward(governs=list(groups)).publish(policy)
         insurer = dep.consumer("insurer")
         job = insurer.submit_lookup(
             CLAIMS.name,
@@ -540,21 +560,78 @@ def test_two_groups_answer_each_claim_by_its_hospital_id(tmp_path: Path) -> None
             as_of=AS_OF,
             purpose="claims",
             providers={"hospital": list(groups)},
-            features=ALL,
+            features=list(outputs),
+            consent_refs=["EV-CLAIMS-2026-10"] if policy is not None else [],
             arguments=[c.arguments() for c in sent],
         )
         assert dep.run_job(insurer, job).state == "succeeded"
         outcome = insurer.outcome(job)
+    rows = claim_rows(batch, outputs, outcome.values, outcome.withheld)
+    return rows, outcome, {name: [path] for name, path in groups.items()}
+
+
+TWO_GROUPS = {"group_a": GROUP_A_VISITS, "group_b": GROUP_B_VISITS}
+
+
+def test_two_groups_answer_each_claim_by_its_hospital_id(tmp_path: Path) -> None:
+    """A claim is answered by the group that runs its hospital, whichever
+    other group holds the claimant too; a claim at a hospital no group runs
+    is ``not_found``, never an error of the batch; all as in plaintext over
+    both groups' files."""
+    claims = write_claims(tmp_path / "claims.csv", [claim for claim, _ in ROUTED_CLAIMS])
+    rows, outcome, groups = run_groups(tmp_path, TWO_GROUPS, claims)
     # Group A holds STAY and EDGES; group B STAY and CHAIN (each claim's place counts).
     assert outcome.matched == {"group_a": 6, "group_b": 7}
-    rows = claim_rows(batch, ALL, outcome.values, outcome.withheld)
     got = {r.claim_ref: (r.status, "|".join(r.failed)) for r in rows}
     assert got == {claim[0]: expected for claim, expected in ROUTED_CLAIMS}
-    expected_rows = reference_claims(
-        hospital=list(groups.values()), claims=claims, as_of=AS_OF, outputs=ALL
-    )
+    expected_rows = reference_claims(hospital=groups, claims=claims, as_of=AS_OF, outputs=ALL)
     assert [r.cells(ALL) for r in rows] == [r.cells(ALL) for r in expected_rows]
     by_ref = {r.claim_ref: r for r in rows}
     assert str(by_ref["B-VISIT"].values["billed_total"]) == "420.00"  # B's bill alone
     assert str(by_ref["A-STAY"].values["billed_total"]) == "15000.50"  # A's stay alone
     assert by_ref["B-STAY-DX"].values["inpatient_days"] == 3
+
+
+def test_a_group_without_consent_cannot_touch_another_groups_claims(tmp_path: Path) -> None:
+    """Under consent_required, group B holds STAY without a consent record,
+    group A with one: STAY's claims at A's hospitals are verified by A (B
+    answers them with zeros, not with a refusal), those at B's hospital are
+    no_consent, and one at a hospital no group runs is not_found; all as the
+    plaintext reference says with each group's own consents."""
+    policy = policy_file(tmp_path, owners=["group_a", "group_b"], output__transforms=BUCKETS)
+    outputs = ["visit_found", "billed_total", "within_bill", "dx_match"]
+    claims = write_claims(tmp_path / "claims.csv", [claim for claim, _ in ROUTED_CLAIMS])
+    consents = {"group_a": [STAY, EDGES], "group_b": []}
+    rows, _, groups = run_groups(
+        tmp_path, TWO_GROUPS, claims, outputs=outputs, policy=policy, consents=consents
+    )
+    got = {r.claim_ref: r.status for r in rows}
+    assert got["A-STAY"] == "verified"  # B's missing consent does not reach A's claim
+    assert got["A-SECOND-HOSPITAL"] == "verified"
+    assert {got[r] for r in ("B-VISIT", "B-VISIT-OVER", "B-STAY-DX", "B-ONLY")} == {"no_consent"}
+    assert got["NO-GROUP"] == "not_found"  # STAY at a hospital nobody runs: B's consent aside
+    assert got["B-NOT-AT-A"] == "not_found"  # CHAIN at A's hospital: A never saw CHAIN
+    expected = reference_claims(
+        hospital=groups,
+        claims=claims,
+        as_of=AS_OF,
+        outputs=outputs,
+        transforms=BUCKETS,
+        consented={name: set(people) for name, people in consents.items()},
+    )
+    assert [r.cells(outputs) for r in rows] == [r.cells(outputs) for r in expected]
+
+
+def test_two_groups_holding_one_hospital_id_are_refused(tmp_path: Path) -> None:
+    """Group B also holds a visit at group A's hospital HA on the claimed
+    day: their answers to the claim would be added, so the batch is refused
+    naming HA, by the private path and by the plaintext reference alike."""
+    shared = GROUP_B_VISITS + f"{STAY},G9,{HA},2026-03-01,inpatient,2026-03-03,E11.9,700.00\n"
+    claims = write_claims(tmp_path / "claims.csv", [claim for claim, _ in ROUTED_CLAIMS])
+    visits = {"group_a": GROUP_A_VISITS, "group_b": shared}
+    with pytest.raises(InputError, match=HA) as private:
+        run_groups(tmp_path, visits, claims)
+    assert "two hospital groups" in str(private.value) or "两个医院集团" in str(private.value)
+    groups = {name: [tmp_path / f"{name}.csv"] for name in visits}
+    with pytest.raises(InputError, match=HA):
+        reference_claims(hospital=groups, claims=claims, as_of=AS_OF, outputs=ALL)

@@ -132,6 +132,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Wrote {path}: {verified} verified, {mismatch} mismatched, {not_found} not found, "
         "{invalid} invalid, {no_consent} without consent",
     },
+    "claims.hospital_held_twice": {
+        "zh-CN": "医院 {hospitals} 同时由两个医院集团持有，它们会对同一件申请各自作答："
+        "本批结果已拒绝。一个 hospital_id 只能属于一个医院集团的节点",
+        "en": "hospital {hospitals} is held by two hospital groups, which would each answer "
+        "the same claim: the batch's result is refused. A hospital_id belongs to one "
+        "hospital group's node only",
+    },
     "claims.invalid_header": {
         "zh-CN": "{n} 件理赔申请无效（{path} 的 detail 列写明了行号、字段和原因）：",
         "en": "{n} invalid claims (the detail column of {path} says where and why):",

@@ -57,3 +57,36 @@ def write_secret_json(path: Path, data: dict[str, Any]) -> None:
 def read_secret_json(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(Path(path).read_text())
     return data
+
+
+class WatchedJson:
+    """A small JSON file (pins, approved models) as it is on disk now.
+
+    ``read`` reads the file's bytes on every call and parses them again only
+    when they differ from the last ones seen: a file another process
+    rewrote (``tspace keys trust``, ``tspace node --approve-model``, a
+    person's edit) is seen at the very next call, however soon, and an
+    unchanged one costs one read, not a parse. Callers must not change the
+    dict returned. A missing file reads as ``{}``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._raw: bytes | None = None
+        self._data: dict[str, Any] = {}
+
+    def read(self) -> dict[str, Any]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            self._raw, self._data = None, {}
+            return self._data
+        if raw != self._raw:
+            data: dict[str, Any] = json.loads(raw)
+            self._raw, self._data = raw, data
+        return self._data
+
+    def write(self, data: dict[str, Any]) -> None:
+        """Write ``data`` (through a temporary file and a rename, mode 0600)."""
+        raw = json.dumps(data).encode()
+        write_secret(self.path, raw)
+        self._raw, self._data = raw, json.loads(raw)

@@ -30,7 +30,7 @@ from typing import Any
 from trusted_space.core.errors import KeyChanged, UntrustedKey
 from trusted_space.core.i18n import t
 from trusted_space.crypto import CryptoSuite, normalise_fingerprint
-from trusted_space.crypto.keyfiles import read_secret_json, write_secret_json
+from trusted_space.crypto.keyfiles import WatchedJson
 from trusted_space.protocol.identity import signing_chain
 from trusted_space.protocol.messages import ParticipantKeys
 
@@ -50,19 +50,31 @@ class Pins:
         self.suite = suite
         self.node_dir = Path(node_dir)
         self.path = self.node_dir / "pins" / f"{suite.name}.json"
-        self._pins: dict[str, dict[str, Any]] = (
-            read_secret_json(self.path) if self.path.exists() else {}
-        )
+        # Read again whenever the file changed: a pin a person set or changed
+        # (``tspace keys trust``) while the node runs holds from its next task.
+        self._file = WatchedJson(self.path)
+        self._pins: dict[str, dict[str, Any]] = {}
+        self._seen: dict[str, Any] | None = None  # the file's content _pins was made from
+        self._reload()
         # Statements whose signatures verified, and their signing keys: the
         # same statement comes with every task (SM2 verifies in pure Python).
         self._verified: dict[str, list[str]] = {}
 
+    def _reload(self) -> None:
+        """The pins as the file holds them now (parsed again only if it changed)."""
+        on_disk = self._file.read()
+        if on_disk is not self._seen:
+            self._pins = {name: dict(pin) for name, pin in on_disk.items()}
+            self._seen = on_disk
+
     def pinned(self) -> dict[str, dict[str, Any]]:
         """Every pin: name -> fingerprint, how it was pinned, serial seen."""
+        self._reload()
         return {name: dict(pin) for name, pin in sorted(self._pins.items())}
 
     def _save(self) -> None:
-        write_secret_json(self.path, self._pins)
+        self._file.write(self._pins)
+        self._seen = self._file.read()
 
     def check(self, keys: ParticipantKeys, role: str) -> ParticipantKeys:
         """``keys``, once they are signed by the pinned signing key of their
@@ -76,6 +88,7 @@ class Pins:
             self._verified[statement] = chain
         if keys.role != role:
             raise UntrustedKey(t("keys.wrong_role", name=keys.name, role=keys.role, expected=role))
+        self._reload()
         fingerprints = [self.suite.identity_fingerprint(bytes.fromhex(k)) for k in chain]
         pin = self._pins.get(keys.name)
         if pin is None:
@@ -141,6 +154,7 @@ class Pins:
         """Pin ``name``'s signing key by the fingerprint a person checked;
         return the fingerprint it replaces (None when there was none)."""
         fp = normalise_fingerprint(fingerprint)
+        self._reload()
         old = self._pins.get(name)
         self._pins[name] = {
             "fingerprint": fp,
