@@ -10,9 +10,18 @@ why. CI always has it.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# The suite starts hundreds of Python processes (spaces, nodes, clients,
+# notebook kernels). Under PYTHONDONTWRITEBYTECODE, which container images
+# often set, each one compiles every module of the project again, and pytest
+# rewrites every test module again in each worker; bytecode written once
+# (into __pycache__/, ignored by git) serves them all.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DATA = Path(os.environ.get("TSPACE_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
