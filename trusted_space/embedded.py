@@ -15,7 +15,7 @@ from connectors.node.provider import ProviderNode
 from trusted_space.core.errors import InputError, JobFailed, PolicyDenied
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import get_suite
-from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PAILLIER_2048, PaillierPreset
+from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPreset, process_preset
 from trusted_space.nodes.consumer import ConsumerNode
 from trusted_space.nodes.steward import StewardNode
 from trusted_space.protocol.messages import JobStatus
@@ -43,11 +43,14 @@ class EmbeddedDeployment:
         workdir: Path,
         *,
         suite: str = "default",
-        paillier_preset: PaillierPreset = PAILLIER_2048,
+        paillier_preset: PaillierPreset | None = None,
         gate: PolicyGate | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.suite = get_suite(suite)
+        # By default the process's preset: 2048 bits, or the named test preset
+        # under TSPACE_TEST_ONLY_PAILLIER_1024=1, as the service's commands do.
+        paillier_preset = paillier_preset or process_preset()
         self.paillier_preset = paillier_preset
         # A test preset lowers the space's floor only when asked for by name.
         min_bits = MIN_PRODUCTION_BITS if paillier_preset.production else paillier_preset.bits

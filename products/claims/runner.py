@@ -25,7 +25,7 @@ from trusted_space.core.errors import InputError
 from trusted_space.core.i18n import t
 from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.embedded import EmbeddedDeployment, policy_owners
-from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
+from trusted_space.hazmat.paillier import PaillierPreset
 
 HOSPITAL, INSURER = "hospital", "insurer"
 # The checks a found visit can fail, in the order failed_checks lists them.
@@ -192,7 +192,7 @@ def run_claims(
     consent_refs: Sequence[str] = (),
     outputs: Sequence[str] | None = None,
     suite: str = "default",
-    paillier_preset: PaillierPreset = PAILLIER_2048,
+    paillier_preset: PaillierPreset | None = None,
 ) -> ClaimsRun:
     """Load the hospital group, publish any policies, verify the claims in
     one job, write result.csv.

@@ -20,7 +20,7 @@ from products.cohort import COHORT
 from products.cohort.query import CohortQuery, load_query
 from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.embedded import EmbeddedDeployment, policy_owners
-from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
+from trusted_space.hazmat.paillier import PaillierPreset
 from trusted_space.nodes.consumer import JoinOutcome
 
 HOSPITAL, CDC, ANALYST = "hospital", "cdc", "analyst"
@@ -72,7 +72,7 @@ def run_cohort(
     consumer: str = ANALYST,
     policies: Sequence[Path] = (),
     suite: str = "default",
-    paillier_preset: PaillierPreset = PAILLIER_2048,
+    paillier_preset: PaillierPreset | None = None,
 ) -> CohortRun:
     """Load both providers, publish any policies, run one cohort query, write
     result.csv: cells below min_count suppressed, noise added when the policy

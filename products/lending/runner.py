@@ -28,7 +28,7 @@ from trusted_space.core.errors import InputError
 from trusted_space.core.i18n import t
 from trusted_space.core.outputs import write_csv_atomic, write_text_atomic
 from trusted_space.embedded import EmbeddedDeployment, policy_owners
-from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
+from trusted_space.hazmat.paillier import PaillierPreset
 
 BANK = "bank"
 
@@ -141,7 +141,7 @@ def run_lending(
     features: Sequence[str] | None = None,
     default_schemes: Mapping[str, str] | None = None,
     suite: str = "default",
-    paillier_preset: PaillierPreset = PAILLIER_2048,
+    paillier_preset: PaillierPreset | None = None,
 ) -> LendingRun:
     """Load every centre, publish any policies, run one job, write features.csv.
 

@@ -23,7 +23,7 @@ from products.score_model import ScoreModel, probability
 from products.underwriting import UNDERWRITING
 from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.embedded import EmbeddedDeployment, policy_owners
-from trusted_space.hazmat.paillier import PAILLIER_2048, PaillierPreset
+from trusted_space.hazmat.paillier import PaillierPreset
 from trusted_space.space.gate import PolicyGate
 
 # detail: for an invalid id, its row, field and reason (empty otherwise).
@@ -105,7 +105,7 @@ def run_underwriting(
     policies: Sequence[Path] = (),
     consent_refs: Sequence[str] = (),
     suite: str = "default",
-    paillier_preset: PaillierPreset = PAILLIER_2048,
+    paillier_preset: PaillierPreset | None = None,
     gate: PolicyGate | None = None,
     engine: str | None = None,
 ) -> UnderwritingRun:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import os
 import shutil
 from collections.abc import Iterator
 from decimal import Decimal
@@ -35,10 +36,12 @@ from trusted_space.bulk.blind import MASKED_VALUE_BYTES
 from trusted_space.core.errors import JobFailed, PolicyDenied, ProtocolError, TspaceError
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment, policy_owners
-from trusted_space.hazmat.paillier import PAILLIER_2048, TEST_ONLY_PAILLIER_1024
+from trusted_space.hazmat.paillier import PAILLIER_2048, TEST_ONLY_KEYS_ENV, TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health
 
 AS_OF = dt.date(2026, 10, 31)
+# The commands below test engines and policies, not key sizes: the named test keys.
+TEST_KEYS_ENV = {**os.environ, TEST_ONLY_KEYS_ENV: "1"}
 PRODUCT = "underwriting_score"
 PROVIDERS = {"cdc": ["cdc"], "hospital": ["hospital"]}
 
@@ -498,6 +501,7 @@ def test_tspace_underwrite_blind_writes_the_direct_runs_scores(tmp_path: Path) -
             capture_output=True,
             text=True,
             timeout=600,
+            env=TEST_KEYS_ENV,
         )
         assert result.returncode == 0, result.stderr
         outputs[engine] = out.read_bytes()
@@ -510,7 +514,11 @@ def _tspace(language: str, *args: str) -> Any:
 
     tspace = str(Path(sys.executable).parent / "tspace")
     return subprocess.run(
-        [tspace, "--lang", language, *args], capture_output=True, text=True, timeout=600
+        [tspace, "--lang", language, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=TEST_KEYS_ENV,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -16,6 +17,7 @@ from products.lending.reference import FEATURES, reference_features
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import ScoreRow
 from trusted_space.demo import compare, default_model_path
+from trusted_space.hazmat.paillier import TEST_ONLY_KEYS_ENV
 from trusted_space.synth import generate_health
 
 TSPACE = str(Path(sys.executable).parent / "tspace")
@@ -37,9 +39,19 @@ COMMANDS = (
 )
 
 
-def tspace(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def tspace(
+    *args: str, cwd: Path | None = None, test_keys: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``tspace --lang en ARGS``; ``test_keys``: with the named 1024-bit test
+    preset, for a run whose point is not the production key size."""
+    env = {**os.environ, TEST_ONLY_KEYS_ENV: "1"} if test_keys else None
     return subprocess.run(
-        [TSPACE, "--lang", "en", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+        [TSPACE, "--lang", "en", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        env=env,
     )
 
 
@@ -197,7 +209,7 @@ def test_demo_passes_its_own_check(tmp_path: Path) -> None:
 def test_demo_on_the_direct_lookup_passes_its_own_check(tmp_path: Path) -> None:
     result = tspace(
         "demo", "--people", "1500", "--applicants", "40", "--workdir", str(tmp_path),
-        "--engine", "direct_lookup",
+        "--engine", "direct_lookup", test_keys=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All 40 scores match the plaintext reference" in result.stdout
@@ -305,6 +317,7 @@ def test_cohort_and_overlap_through_the_cli(data: Path, tmp_path: Path) -> None:
         str(query),
         "--out",
         str(out),
+        test_keys=True,
     )
     assert result.returncode == 0, result.stderr
     with out.open(encoding="utf-8-sig") as fh:

@@ -37,7 +37,8 @@ def tspace(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def space(tmp_path_factory: pytest.TempPathFactory, suite: str) -> Path:
     data = tmp_path_factory.mktemp("data")
-    generate_health(1500, 4, data, applicants=20, end_date=AS_OF)
+    # The ledger's checks do not grow with the data: a small population.
+    generate_health(400, 4, data, applicants=8, end_date=AS_OF)
     work = tmp_path_factory.mktemp("work")
     for _ in range(3):  # several jobs, each closed by a checkpoint
         underwrite_synth(data, work, suite=suite)

@@ -45,9 +45,9 @@ QUERY = {
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("leak-data")
-    generate_health(1500, 41, root / "health", applicants=40, end_date=AS_OF)
+    generate_health(600, 41, root / "health", applicants=12, end_date=AS_OF)
     canaries.plant_health(root / "health")
-    generate_tenders(400, 43, root / "tenders", applicants=30, end_date=AS_OF)
+    generate_tenders(150, 43, root / "tenders", applicants=10, end_date=AS_OF)
     canaries.plant_tenders(root / "tenders")
     policies = root / "policies"
     policies.mkdir()

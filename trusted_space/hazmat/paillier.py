@@ -45,9 +45,10 @@ MIN_PRODUCTION_BITS = 2048
 # per doubling of n). A 1,048,576-bit key was accepted before.
 MAX_BITS = 4096
 PRESETS = {p.name: p for p in (PAILLIER_2048, PAILLIER_3072, TEST_ONLY_PAILLIER_1024)}
-# Set to 1 in the environment of every process of a service test (the space,
-# its nodes, its clients) that does not check key sizes: they then make and
-# accept TEST_ONLY_PAILLIER_1024 keys. Never set it in a deployment.
+# Set to 1 in the environment of every process of a test that does not check
+# key sizes (a service's space, nodes and clients; an embedded command; a
+# notebook's kernel): they then make and accept TEST_ONLY_PAILLIER_1024 keys.
+# Never set it in a deployment.
 TEST_ONLY_KEYS_ENV = "TSPACE_TEST_ONLY_PAILLIER_1024"
 
 
