@@ -31,7 +31,7 @@ from tests.stories import (
 from trusted_space.bulk import feature_partitions, parallel, psi_partitions, tokens
 from trusted_space.cli import app
 from trusted_space.demo import compare, default_model_path
-from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
+from trusted_space.hazmat.paillier import TEST_ONLY_KEYS_ENV, TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health, generate_tenders
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'tspace[ray]'")
@@ -42,7 +42,7 @@ AS_OF = dt.date(2026, 10, 31)
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("health")
-    generate_health(4000, 21, out, applicants=80, end_date=AS_OF)
+    generate_health(2000, 21, out, applicants=40, end_date=AS_OF)
     return out
 
 
@@ -128,7 +128,7 @@ def test_the_ray_option_and_variable_send_bulk_work_to_ray(
     how: str, data: Path, tmp_path: Path, recorded: list[str]
 ) -> None:
     out = tmp_path / "scores.csv"
-    # A short batch: the command makes production (2048-bit) keys.
+    # A short batch, and the named test keys: the point is where the work goes.
     batch = tmp_path / "applicants.csv"
     lines = (data / "applicants.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     batch.write_text("".join(lines[:21]), encoding="utf-8")
@@ -143,7 +143,9 @@ def test_the_ray_option_and_variable_send_bulk_work_to_ray(
         *("--out", str(out)),
         *("--workdir", str(tmp_path / "w")),
     ]
-    env = {"TSPACE_RAY": "local"} if how == "TSPACE_RAY" else {}
+    env = {TEST_ONLY_KEYS_ENV: "1"}
+    if how == "TSPACE_RAY":
+        env["TSPACE_RAY"] = "local"
     if how == "--ray":
         args += ["--ray", "local"]
     result = CliRunner().invoke(app, ["--lang", "en", *args], env=env)
