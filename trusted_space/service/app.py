@@ -23,6 +23,7 @@ from trusted_space.service.routers import (
     jobs,
     models,
     participants,
+    peers,
     policies,
     products,
     tasks,
@@ -99,7 +100,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     # Routes are tried in order: first those every job step calls.
-    for module in (tasks, jobs, participants, datasets, products, models, policies):
+    for module in (tasks, jobs, participants, datasets, products, models, policies, peers):
         app.include_router(module.router)
     app.state.console_sessions = Sessions(space.suite)
     app.include_router(console.router)

@@ -37,6 +37,7 @@ from trusted_space.core.errors import (
     InputError,
     NotAuthorised,
     NotFound,
+    PeerReplayed,
     ProtocolError,
 )
 from trusted_space.core.timing import StageTimer
@@ -59,11 +60,13 @@ from trusted_space.protocol.messages import (
     TaskPayload,
     TaskResult,
 )
+from trusted_space.protocol.peering import PeerHello, PeerHelloReply, PeeringTerms
 from trusted_space.space.config import SpaceConfig
 from trusted_space.space.engines import build_engines
 from trusted_space.space.gate import PolicyGate
 from trusted_space.space.jobs import Jobs
 from trusted_space.space.participants import Participants
+from trusted_space.space.peers import PeerRecord, Peers
 from trusted_space.space.policy_registry import (
     PolicyRecord,
     PolicyRegistry,
@@ -112,6 +115,7 @@ class Space:
         self.participants = Participants(self.store.db, self.suite, self.ledger)
         self.stewards = Stewards(self.store.db, self.suite, self.ledger, self.key.public_bytes())
         self.policies = PolicyRegistry(self.store, self.ledger, self.participants, self.stewards)
+        self.peers = Peers(self.store.db, self.suite, self.ledger, self.key)
         # Differential-privacy noise; tests may seed their own generator.
         self.dp_rng: random.Random = random.SystemRandom()
         self.timer = StageTimer()
@@ -431,6 +435,91 @@ class Space:
     def policy_records(self, caller: str) -> list[PolicyRecord]:
         self._require(caller, "steward", "operator")
         return self.policies.records()
+
+    # -- peers (peers.py) -------------------------------------------------------------------
+    @_locked
+    def approve_agreement(self, caller: str, terms: PeeringTerms) -> list[str]:
+        """A steward of this space approves a peering agreement that names it;
+        return every steward of this space that has approved it."""
+        self._require(caller, "steward")
+        with self.store.transaction():
+            return self.peers.approve(caller, terms)
+
+    @_locked
+    def add_peer(
+        self, caller: str | None, name: str, url: str, signing_key: str, terms: PeeringTerms
+    ) -> PeerRecord:
+        """Pin another space (its URL and ledger key) under an agreement this
+        space's stewards approved. ``caller`` None: the operator at the
+        space's own console (``tspace admin add-peer``)."""
+        if caller is not None:
+            self.participants.require(caller, "operator")
+        with self.store.transaction():
+            return self.peers.add(caller or "admin-console", name, url, signing_key, terms)
+
+    @_locked
+    def remove_peer(self, caller: str | None, name: str) -> None:
+        if caller is not None:
+            self.participants.require(caller, "operator")
+        with self.store.transaction():
+            self.peers.remove(caller or "admin-console", name)
+
+    @_locked
+    def peer_records(self, caller: str | None) -> list[PeerRecord]:
+        if caller is not None:
+            self._require(caller, "operator", "steward")
+        return self.peers.records()
+
+    @_locked
+    def peer_known(self, fingerprint: str) -> bool:
+        return self.peers.known(fingerprint)
+
+    @_locked
+    def verify_peer_request(
+        self, headers: dict[str, str], method: str, target: str, body: bytes
+    ) -> PeerRecord:
+        """The peer that signed this request (see ``Peers.verify_request``);
+        a replay is recorded in the ledger as it is refused."""
+        try:
+            with self.store.transaction():
+                return self.peers.verify_request(headers, method, target, body)
+        except PeerReplayed as exc:
+            with self.store.transaction():
+                self.peers.record_replay(str(exc.params.get("peer", "?")), target)
+            raise
+
+    @_locked
+    def peer_hello(self, peer: PeerRecord, hello: PeerHello) -> PeerHelloReply:
+        return self.peers.hello(peer, hello)
+
+    def sign_peer_response(self, receiver: str, nonce: str, status: int, body: bytes) -> str:
+        return self.peers.sign_response(receiver, nonce, status, body)
+
+    def check_peer(self, name: str, timeout: float = 10.0) -> PeerHelloReply:
+        """Call the peer with the agreement this space holds; record its
+        countersignature (``peer_confirmed``, once). A peer that is down,
+        slow or refusing raises its typed reason; nothing hangs."""
+        from trusted_space.transport.peer import PeerClient
+
+        with self.lock:
+            peer = self.peers.get(name)
+        client = PeerClient(
+            self.suite,
+            self.key,
+            peer_name=peer.name,
+            url=peer.url,
+            peer_key=bytes.fromhex(peer.signing_key),
+            timeout=timeout,
+        )
+        try:
+            reply = PeerHelloReply.model_validate_json(
+                client.call("POST", "/v1/peer/hello", PeerHello(agreement=peer.agreement))
+            )
+        finally:
+            client.close()
+        with self.lock, self.store.transaction():
+            self.peers.confirmed("space", name, reply)
+        return reply
 
     # -- jobs (jobs.py) ------------------------------------------------------------------------
     @property
