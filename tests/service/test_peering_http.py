@@ -39,7 +39,10 @@ PRODUCT = "underwriting_score"
 
 def tspace(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [TSPACE, *args], capture_output=True, text=True, env={**os.environ, "TSPACE_LANG": "en", "COLUMNS": "250"}
+        [TSPACE, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TSPACE_LANG": "en", "COLUMNS": "250"},
     )
 
 

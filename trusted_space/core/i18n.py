@@ -704,6 +704,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "对等空间 {peer} 持有的协议与本空间的不同（摘要不一致）",
         "en": "peer {peer} holds another agreement than this space (the hashes differ)",
     },
+    "peering.consumer_name_clash": {
+        "zh-CN": "转来的任务的使用方 {consumer} 与本空间的参与方同名；为免混同，已拒绝",
+        "en": "the forwarded job's consumer {consumer} has the name of a participant of this "
+        "space; refused, so the two are never confused",
+    },
+    "peering.product_not_agreed": {
+        "zh-CN": "与 {peer} 的对等协议不包括数据产品 {product}",
+        "en": "the peering agreement with {peer} does not cover the product {product}",
+    },
     "peering.drafted": {
         "zh-CN": "已写出对等协议 {path}（摘要 {agreement}）；请交给对方运营方，并请双方列出的"
         "数据管理员批准",

@@ -33,7 +33,14 @@ from pydantic import Field
 
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.crypto import CryptoSuite
-from trusted_space.protocol.messages import Message, ParticipantName
+from trusted_space.protocol.messages import (
+    Base64Bytes,
+    EncryptedFeaturesResult,
+    JobSubmission,
+    Message,
+    ParticipantKeys,
+    ParticipantName,
+)
 
 AGREEMENT_STATEMENT = "tspace peering agreement/1"
 REQUEST_STATEMENT = "tspace peer request/1"
@@ -182,6 +189,85 @@ class PeerHelloReply(Message):
     agreement: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     products: list[str]
     signature: KeyHex  # the peer's ledger key over bytes.fromhex(agreement)
+
+
+Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class PeerDataset(Message):
+    """One provider of the answering space for one role of a product the
+    agreement covers: its newest offer and its keys as it signed them."""
+
+    provider: ParticipantName
+    role: str
+    dataset: str
+    version: int
+    max_items: int
+    setup_hash: Hash
+    keys: ParticipantKeys
+
+
+class PeerCatalogue(Message):
+    """Peer -> space: per product of the agreement, the providers it hosts."""
+
+    products: dict[str, list[PeerDataset]]
+
+
+class PeerJobForward(Message):
+    """Home space -> peer: a consumer's job whose providers include the
+    peer's. The submission is the consumer's, signed by it (the peer's
+    providers check it against the consumer's keys, which come as the
+    consumer signed them). ``home_entry``: the hash of the home ledger's
+    ``job_submitted`` entry, which the peer's ledger records."""
+
+    submission: JobSubmission
+    consumer_keys: ParticipantKeys
+    home_entry: Hash
+
+
+class PeerSubjects(Message):
+    """Home -> peer: the consumer's fresh handles and, sealed to each of the
+    peer's providers, the subjects it holds (the space can open none)."""
+
+    handles: Base64Bytes
+    sealed: dict[str, Base64Bytes]
+    counts: dict[str, int]
+
+
+class PeerSetupRequest(Message):
+    """Home -> peer: one of the peer's providers' PSI setups, for a consumer
+    of the home space (a setup is built for consumers)."""
+
+    provider: ParticipantName
+    dataset: str
+    version: int
+
+
+class PeerClose(Message):
+    """Home -> peer: the job ended at home (``entry``: the hash of the home
+    ledger's last entry for it); the peer drops the job's data."""
+
+    outcome: Annotated[str, Field(pattern=r"^(collected|failed)$")]
+    entry: Hash
+
+
+class PeerJobState(Message):
+    """Peer -> home: the peer's part of a job. ``entry``: the hash of the
+    peer ledger's entry that accepted it; ``psi_responses`` once every
+    provider of the peer answered the PSI step, ``features`` once each
+    computed its ciphertexts (under the consumer's key). ``reasons``: a
+    denial's (both languages) or a failure's typed code."""
+
+    job_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    state: str
+    step: str
+    reasons: list[str] = Field(default_factory=list)
+    reasons_zh: list[str] = Field(default_factory=list)
+    entry: Hash | None = None
+    duties: dict[str, int] = Field(default_factory=dict)
+    providers: list[PeerDataset] = Field(default_factory=list)
+    psi_responses: dict[str, Base64Bytes] | None = None
+    features: dict[str, EncryptedFeaturesResult] | None = None
 
 
 __all__ = [

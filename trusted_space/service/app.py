@@ -44,6 +44,21 @@ def _worker(space: Space, stop: threading.Event) -> None:
         space.wait_for_work(1.0)
 
 
+def _peer_worker(space: Space, stop: threading.Event) -> None:
+    """Jobs' parts at peer spaces: calls them outside the space's lock,
+    resumes after a restart (the parts' states are in the database)."""
+    while not stop.is_set():
+        try:
+            calls = space.run_peer_work()
+        except Exception as exc:  # keep the worker alive; a job records its own failure
+            log.error("peer work failed: %s", type(exc).__name__)
+            calls = 0
+        if calls:
+            stop.wait(0.05)  # parts in flight: poll the peers again soon
+        else:
+            space.wait_for_peer_work(1.0)
+
+
 def create_app(settings: ServiceSettings) -> FastAPI:
     space = Space(
         settings.workdir / "space",
@@ -56,6 +71,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             require_policy=settings.require_policy,
             sqlite_max_pages=settings.sqlite_max_pages,
             min_paillier_bits=process_min_bits(),
+            peer_patience_seconds=settings.peer_patience_seconds,
+            peer_timeout_seconds=settings.peer_timeout_seconds,
         ),
     )
     stop = threading.Event()
@@ -68,6 +85,10 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             target=_worker, args=(space, stop), name="tspace-work", daemon=True
         )
         worker.start()
+        peers = threading.Thread(
+            target=_peer_worker, args=(space, stop), name="tspace-peers", daemon=True
+        )
+        peers.start()
         log.info("space serving from %s (suite %s)", settings.workdir, space.suite.name)
         try:
             yield
@@ -75,7 +96,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             space.stop_waiting()  # long polls answer now, before the space closes
             stop.set()
             space.work_added()
+            space.federation.wake()
             worker.join(timeout=10)
+            peers.join(timeout=15)
             space.close()
 
     app = FastAPI(

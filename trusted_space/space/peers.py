@@ -45,6 +45,8 @@ from trusted_space.protocol.peering import (
     SIGNATURE_HEADER,
     TIME_HEADER,
     WINDOW_SECONDS,
+    PeerCatalogue,
+    PeerDataset,
     PeerHello,
     PeerHelloReply,
     PeeringTerms,
@@ -61,6 +63,14 @@ CREATE TABLE IF NOT EXISTS peers (
 CREATE TABLE IF NOT EXISTS peering_approvals (
     agreement TEXT NOT NULL, steward TEXT NOT NULL, approved_at TEXT NOT NULL,
     PRIMARY KEY (agreement, steward));
+-- What each peer last said it hosts (``check-peer``): per product of the
+-- agreement, its providers, their newest offers and signed keys.
+CREATE TABLE IF NOT EXISTS peer_catalogue (
+    peer TEXT NOT NULL, product TEXT NOT NULL, provider TEXT NOT NULL, role TEXT NOT NULL,
+    entry TEXT NOT NULL, PRIMARY KEY (peer, product, provider, role));
+-- Peers' providers' PSI setups a consumer here fetched, by hash.
+CREATE TABLE IF NOT EXISTS peer_setups (
+    digest TEXT PRIMARY KEY, setup BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS peer_nonces (
     fingerprint TEXT NOT NULL, nonce TEXT NOT NULL, seen REAL NOT NULL,
     PRIMARY KEY (fingerprint, nonce));
@@ -382,6 +392,61 @@ class Peers:
             products=peer.products,
             signature=self.key.sign(bytes.fromhex(peer.agreement)).hex(),
         )
+
+    # -- catalogues: what each peer hosts -------------------------------------------------
+    def store_catalogue(self, name: str, catalogue: PeerCatalogue) -> int:
+        """Keep what peer ``name`` says it hosts, for the products of the
+        agreement only; return the number of providers kept. Call inside a
+        transaction."""
+        peer = self.get(name)
+        self.db.execute("DELETE FROM peer_catalogue WHERE peer = ?", (name,))
+        local = {str(r[0]) for r in self.db.execute("SELECT name FROM participants")}
+        kept = 0
+        for product, datasets in catalogue.products.items():
+            if product not in peer.products:
+                continue
+            for item in datasets:
+                if item.provider in local or item.keys.name != item.provider:
+                    continue  # a name this space uses itself is never a peer's
+                self.db.execute(
+                    "INSERT OR REPLACE INTO peer_catalogue VALUES (?, ?, ?, ?, ?)",
+                    (name, product, item.provider, item.role, item.model_dump_json()),
+                )
+                kept += 1
+        return kept
+
+    def remote_providers(self, product: str) -> dict[str, list[str]]:
+        """Per role of ``product``, the active peers' providers."""
+        out: dict[str, list[str]] = {}
+        for role, provider in self.db.execute(
+            "SELECT c.role, c.provider FROM peer_catalogue c JOIN peers p ON p.name = c.peer "
+            "WHERE p.state = 'active' AND c.product = ? ORDER BY c.provider",
+            (product,),
+        ):
+            out.setdefault(str(role), []).append(str(provider))
+        return out
+
+    def remote_dataset(
+        self, provider: str, product: str, role: str
+    ) -> tuple[str, PeerDataset] | None:
+        """The active peer hosting ``provider`` for ``role`` of ``product``, and its offer."""
+        row = self.db.execute(
+            "SELECT c.peer, c.entry FROM peer_catalogue c JOIN peers p ON p.name = c.peer "
+            "WHERE p.state = 'active' AND c.product = ? AND c.provider = ? AND c.role = ?",
+            (product, provider, role),
+        ).fetchone()
+        if row is None:
+            return None
+        return str(row[0]), PeerDataset.model_validate_json(row[1])
+
+    def cached_setup(self, digest: str) -> bytes | None:
+        row = self.db.execute(
+            "SELECT setup FROM peer_setups WHERE digest = ?", (digest,)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def cache_setup(self, digest: str, setup: bytes) -> None:
+        self.db.execute("INSERT OR IGNORE INTO peer_setups VALUES (?, ?)", (digest, setup))
 
     def confirmed(self, actor: str, name: str, reply: PeerHelloReply) -> bool:
         """Record the peer's countersignature of the agreement (once); True

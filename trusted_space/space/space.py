@@ -51,6 +51,7 @@ from trusted_space.protocol.messages import (
     JobStatus,
     JobSubmission,
     LookupEngineChoice,
+    MatchedSubjectsResult,
     ParticipantKeys,
     ResultOutcome,
     SignedJob,
@@ -60,9 +61,21 @@ from trusted_space.protocol.messages import (
     TaskPayload,
     TaskResult,
 )
-from trusted_space.protocol.peering import PeerHello, PeerHelloReply, PeeringTerms
+from trusted_space.protocol.peering import (
+    PeerCatalogue,
+    PeerClose,
+    PeerDataset,
+    PeerHello,
+    PeerHelloReply,
+    PeeringTerms,
+    PeerJobForward,
+    PeerJobState,
+    PeerSetupRequest,
+    PeerSubjects,
+)
 from trusted_space.space.config import SpaceConfig
 from trusted_space.space.engines import build_engines
+from trusted_space.space.federation import Federation
 from trusted_space.space.gate import PolicyGate
 from trusted_space.space.jobs import Jobs
 from trusted_space.space.participants import Participants
@@ -77,6 +90,7 @@ from trusted_space.space.port import SPACE
 from trusted_space.space.stewards import Stewards
 from trusted_space.space.store import SpaceStore
 from trusted_space.space.tasks import Tasks
+from trusted_space.transport.peer import PeerClient
 
 log = logging.getLogger("tspace.space")
 
@@ -137,6 +151,19 @@ class Space:
             config=self.config,
             lock=self.lock,
             jobs=self.jobs,
+        )
+        self.federation = Federation(
+            store=self.store,
+            ledger=self.ledger,
+            suite=self.suite,
+            key=self.key,
+            peers=self.peers,
+            jobs=self.jobs,
+            participants=self.participants,
+            config=self.config,
+            lock=self.lock,
+            setup=self.setup,
+            setup_hash=self.setup_hash,
         )
         if recorded is None:
             with self.store.transaction():
@@ -339,13 +366,44 @@ class Space:
             )
         return digest
 
-    @_locked
     def dataset_setup(self, caller: str, provider: str, dataset: str, version: int) -> bytes:
-        """A provider's cached PSI setup, for consumers (it is built for them)."""
-        self._require(caller, "consumer", "provider")
-        if self.participants.role(caller) == "provider" and caller != provider:
-            raise NotFound(f"no setup {provider}/{dataset}/v{version} for {caller!r}")
-        return self.setup(provider, dataset, version)
+        """A provider's cached PSI setup, for consumers (it is built for them);
+        a peer's provider's is fetched from the peer once, then kept."""
+        with self.lock:
+            self._require(caller, "consumer", "provider")
+            if self.participants.role(caller) == "provider" and caller != provider:
+                raise NotFound(f"no setup {provider}/{dataset}/v{version} for {caller!r}")
+            if self.jobs.is_local_provider(provider) or caller == provider:
+                return self.setup(provider, dataset, version)
+            key = f"{provider}/{dataset}/{version}"
+            cached = self.peers.cached_setup(key)
+            if cached is not None:
+                return cached
+            row = self.store.db.execute(
+                "SELECT peer FROM peer_catalogue WHERE provider = ? LIMIT 1", (provider,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no setup {provider}/{dataset}/v{version}")
+            peer = self.peers.get(str(row[0]))
+        client = PeerClient(
+            self.suite,
+            self.key,
+            peer_name=peer.name,
+            url=peer.url,
+            peer_key=bytes.fromhex(peer.signing_key),
+            timeout=max(self.config.peer_timeout_seconds, 60.0),
+        )
+        try:
+            setup = client.call(
+                "POST",
+                "/v1/peer/setup",
+                PeerSetupRequest(provider=provider, dataset=dataset, version=version),
+            )
+        finally:
+            client.close()
+        with self.lock, self.store.transaction():
+            self.peers.cache_setup(key, setup)
+        return setup
 
     @_locked
     def product_providers(self, caller: str, product: str) -> dict[str, list[str]]:
@@ -362,6 +420,9 @@ class Space:
                 (role.dataset,),
             ).fetchall()
             out[role.role] = [r[0] for r in rows]
+        # The active peers' providers, for the products of each agreement.
+        for role_name, names in self.peers.remote_providers(prod.name).items():
+            out.setdefault(role_name, []).extend(n for n in names if n not in out[role_name])
         return out
 
     @_locked
@@ -376,7 +437,12 @@ class Space:
             prod = get_product(product)
         except ValueError as exc:
             raise NotFound(str(exc)) from None
-        choice = choose_engine(self.policies.active(prod.name), prod, providers or None)
+        local = None
+        if providers:  # a peer's providers are its own policies' business
+            local = {
+                r: [n for n in ns if self.jobs.is_local_provider(n)] for r, ns in providers.items()
+            }
+        choice = choose_engine(self.policies.active(prod.name), prod, local or None)
         return LookupEngineChoice.model_validate(choice.to_dict())
 
     # -- models --------------------------------------------------------------------------
@@ -499,8 +565,6 @@ class Space:
         """Call the peer with the agreement this space holds; record its
         countersignature (``peer_confirmed``, once). A peer that is down,
         slow or refusing raises its typed reason; nothing hangs."""
-        from trusted_space.transport.peer import PeerClient
-
         with self.lock:
             peer = self.peers.get(name)
         client = PeerClient(
@@ -515,11 +579,42 @@ class Space:
             reply = PeerHelloReply.model_validate_json(
                 client.call("POST", "/v1/peer/hello", PeerHello(agreement=peer.agreement))
             )
+            catalogue = PeerCatalogue.model_validate_json(
+                client.call("POST", "/v1/peer/catalogue", b"")
+            )
         finally:
             client.close()
         with self.lock, self.store.transaction():
             self.peers.confirmed("space", name, reply)
+            self.peers.store_catalogue(name, catalogue)
         return reply
+
+    # -- federation (federation.py): the peer's side, for the peer routes -----------------
+    def peer_submit(self, peer: PeerRecord, forward: PeerJobForward) -> PeerJobState:
+        return self.federation.submit(peer, forward)
+
+    def peer_job_state(self, peer: PeerRecord, job_id: str) -> PeerJobState:
+        return self.federation.state(peer, job_id)
+
+    def peer_subjects(self, peer: PeerRecord, job_id: str, subjects: PeerSubjects) -> PeerJobState:
+        return self.federation.relay_subjects(peer, job_id, subjects)
+
+    def peer_close(self, peer: PeerRecord, job_id: str, close: PeerClose) -> PeerJobState:
+        return self.federation.closed(peer, job_id, close)
+
+    def peer_catalogue(self, peer: PeerRecord) -> PeerCatalogue:
+        return self.federation.catalogue(peer)
+
+    def peer_setup(self, peer: PeerRecord, request: PeerSetupRequest) -> bytes:
+        return self.federation.peer_setup(peer, request)
+
+    # -- federation: the home's side ----------------------------------------------------------
+    def run_peer_work(self) -> int:
+        """Call the peers for every job part that waits on one; the calls made."""
+        return self.federation.run(timeout=self.config.peer_timeout_seconds)
+
+    def wait_for_peer_work(self, timeout: float) -> None:
+        self.federation.wait(timeout)
 
     # -- jobs (jobs.py) ------------------------------------------------------------------------
     @property
@@ -606,6 +701,29 @@ class Space:
 
     def signed_job(self, spec: JobSpec) -> SignedJob:
         return self.jobs.signed_job(spec)
+
+    # -- federation, for the engines (port.JobContext) ---------------------------------------
+    def is_local_provider(self, name: str) -> bool:
+        return self.jobs.is_local_provider(name)
+
+    def home_of(self, job_id: str) -> str | None:
+        return self.jobs.home_of(job_id)
+
+    def remote_dataset(
+        self, provider: str, product: str, role: str
+    ) -> tuple[str, PeerDataset] | None:
+        return self.peers.remote_dataset(provider, product, role)
+
+    def forward_to_peers(self, spec: JobSpec, submission: JobSubmission, names: list[str]) -> None:
+        self.federation.forward(spec, submission, names)
+
+    def subjects_to_peers(
+        self, spec: JobSpec, matched: MatchedSubjectsResult, names: list[str]
+    ) -> None:
+        self.federation.subjects(spec, matched, names)
+
+    def close_peers(self, job_id: str, entry: str) -> list[str]:
+        return self.federation.close(job_id, entry)
 
 
 __all__ = ["Space", "SpaceConfig"]
