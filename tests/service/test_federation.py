@@ -18,11 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from products.underwriting.runner import run_underwriting
 from tests.policy_docs import dated_example, write_policy
 from tests.service.procs import TSPACE, ServiceDeployment, wait_healthy
 from tests.service.underwriting import AS_OF
 from trusted_space.demo import default_model_path
+from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.space.readonly import ledger_entries, space_public_key
+from trusted_space.synth import generate_health
 
 pytestmark = pytest.mark.slow
 
@@ -32,11 +35,43 @@ def tspace(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([TSPACE, *args], capture_output=True, text=True, env=env)
 
 
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small population (the story's data, smaller: this module runs
+    several jobs on two deployments), and policies allowing the direct lookup."""
+    out = tmp_path_factory.mktemp("federation-data")
+    generate_health(900, 26, out, applicants=40, end_date=AS_OF)
+    direct = out / "policies-direct"
+    direct.mkdir()
+    for name in ("hospital", "cdc"):
+        write_policy(direct, name, dated_example(name, lookup="any"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """scores.csv of one (embedded) space holding both providers."""
+    work = tmp_path_factory.mktemp("federation-embedded")
+    run_underwriting(
+        workdir=work,
+        hospital=[data / "hospital_visits.csv"],
+        cdc_reports=[data / "cdc_case_reports.csv"],
+        cdc_registry=[data / "cdc_chronic_registry.csv"],
+        applicants=data / "applicants.csv",
+        model=default_model_path(),
+        as_of=AS_OF,
+        out=work / "scores.csv",
+        policies=sorted((data / "policies-direct").glob("*.yaml")),
+        paillier_preset=TEST_ONLY_PAILLIER_1024,
+    )
+    return (work / "scores.csv").read_bytes()
+
+
 class Cities:
     """City A (hospital, insurer) and city B (CDC), peered for underwriting."""
 
     def __init__(self, root: Path, data: Path) -> None:
-        patience = {"TSPACE_PEER_PATIENCE_SECONDS": "12"}
+        patience = {"TSPACE_PEER_PATIENCE_SECONDS": "20"}
         (root / "a").mkdir()
         (root / "b").mkdir()
         self.a = ServiceDeployment(
@@ -138,9 +173,7 @@ def test_a_job_across_two_spaces_equals_one_space(fresh: Cities, expected: bytes
     assert entries_b[accepted["details"]["peer_entry"]] == submitted_b
     # B's providers' features reached A; the B side saw the CDC only.
     assert submitted_b["details"]["dataset_versions"].keys() == {"cdc"}
-    fresh.a.wait_for(
-        f"SELECT 1 FROM ledger WHERE job_id = '{job_a}' AND kind = 'peer_part_closed'"
-    )
+    fresh.a.wait_for(f"SELECT 1 FROM ledger WHERE job_id = '{job_a}' AND kind = 'peer_part_closed'")
     closed_b = next(
         e for e in ledger_entries(fresh.b.root / "space")
         if e["kind"] == "peer_job_closed" and e["job_id"] == job_b
@@ -156,7 +189,7 @@ def test_a_job_across_two_spaces_equals_one_space(fresh: Cities, expected: bytes
 
 
 def test_the_peers_denial_reaches_the_consumer_with_its_reason(fresh: Cities) -> None:
-    narrower = dated_example("cdc", lookup="any", version=2, purposes=["claims_review"])
+    narrower = dated_example("cdc", lookup="any", version=2, purposes=["research"])
     folder = fresh.root / "v2"
     folder.mkdir(exist_ok=True)
     fresh.b.steward("publish-policy", str(write_policy(folder, "cdc", narrower)))

@@ -174,6 +174,7 @@ class Federation:
         for key in keys:
             part = json.loads(self.store.get_data(job_id, key) or b"{}")
             part.update(step="close", outcome="collected", close_entry=entry)
+            part.pop("since", None)
             self.store.put_data(job_id, key, json.dumps(part).encode())
         if keys:
             self.wake()
@@ -295,6 +296,9 @@ class Federation:
                 client.call("POST", f"/v1/peer/jobs/{job_id}/state", b"")
             )
         with self.lock, self.store.transaction():
+            current = self._part(job_id, peer)
+            if current.pop("since", None) is not None:  # the peer answers again
+                self._put_part(job_id, peer, current)
             spec = self._running(job_id)
             if spec is None:
                 return  # ended meanwhile: fail_job marked the part to close
@@ -357,7 +361,7 @@ class Federation:
         # The other peers' parts (if any) are closed as failed.
         entry = self.ledger.last()
         for _, other, part in self._parts_of(job_id):
-            if other != peer and part.get("step") not in ("forward", "closed"):
+            if other != peer and part.get("step") != "closed":
                 self._set_step(
                     job_id,
                     other,

@@ -414,8 +414,9 @@ class Jobs:
         parts = self.store.data_keys(job_id, "peer/")
         for key in parts:
             part = json.loads(self.store.get_data(job_id, key) or b"{}")
-            if part.get("step") not in ("forward", "closed"):
+            if part.get("step") != "closed":
                 part.update(step="close", outcome="failed", close_entry=entry.hash)
+                part.pop("since", None)
             self.store.put_data(job_id, key, json.dumps(part).encode())
         self.store.drop_data(job_id, keep=tuple(parts))
         self.store.drop_parts(job_id=job_id)
