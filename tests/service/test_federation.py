@@ -11,11 +11,13 @@ still finishes. Both ledgers cross-reference each job and verify.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from products.underwriting.runner import run_underwriting
@@ -186,6 +188,45 @@ def test_a_job_across_two_spaces_equals_one_space(fresh: Cities, expected: bytes
     for city in (fresh.a, fresh.b):
         verified = tspace("ledger", "verify", "--workdir", str(city.root / "space"))
         assert verified.returncode == 0, verified.stderr
+    # The console shows the peer, its agreement and the job that crossed.
+    with httpx.Client(base_url=fresh.a.url) as web:
+        form = web.get("/console/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        steward = fresh.a.keys["steward"].read_text(encoding="utf-8").strip()
+        signed_in = web.post(
+            "/console/login?lang=en", data={"api_key": steward, "csrf": token.group(1)}
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        page = web.get("/console/peers?lang=en").text
+        assert "city-b" in page and str(job_a)[:12] in page and "underwriting_score" in page
+        # An auditor holding both ledgers checks what each says of the other.
+    both = tspace(
+        "ledger", "verify", "--workdir", str(fresh.a.root / "space"),
+        "--workdir", str(fresh.b.root / "space"),
+    )  # fmt: skip
+    assert both.returncode == 0, both.stderr
+    assert "Cross-references between the ledgers hold" in both.stdout
+    assert " 0 checked" not in both.stdout
+    # B's export cut before it closed the job verifies alone, not beside A's.
+    exports = {}
+    for name, city in (("a", fresh.a), ("b", fresh.b)):
+        exports[name] = fresh.root / f"{name}.jsonl"
+        done = tspace(
+            "ledger", "export", "--workdir", str(city.root / "space"), "--out", str(exports[name])
+        )
+        assert done.returncode == 0, done.stderr
+    lines = exports["b"].read_text(encoding="utf-8").splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if '"peer_job_closed"' in line)
+    exports["b"].write_text("".join(lines[:cut]), encoding="utf-8")
+    alone = tspace("ledger", "verify", "--file", str(exports["b"]), "--public-key", fresh.key_b)
+    assert alone.returncode == 0, alone.stderr
+    crossed = tspace(
+        "ledger", "verify", "--file", str(exports["a"]), "--public-key", fresh.key_a,
+        "--file", str(exports["b"]), "--public-key", fresh.key_b,
+    )  # fmt: skip
+    assert crossed.returncode == 1
+    assert "the peer's ledger holds no entry" in crossed.stderr
 
 
 def test_the_peers_denial_reaches_the_consumer_with_its_reason(fresh: Cities) -> None:

@@ -568,4 +568,17 @@ HELP: dict[str, dict[str, str]] = {
     "Steward: approve a peering agreement that names you, before the operator adds the peer.": {
         "zh-CN": "数据管理员：批准列出您的对等协议，之后运营方才能添加对等空间。"
     },
+    "Verify this space's ledger (repeatable: peered spaces' ledgers).": {
+        "zh-CN": "校验该空间的账本（可重复：对等空间的账本）。"
+    },
+    "Verify an export (JSON Lines) instead (repeatable, with --public-key).": {
+        "zh-CN": "改为校验导出文件（JSON Lines）（可重复，配合 --public-key）。"
+    },
+    "The space's verifying key: hex, or a file holding it (from `ledger public-key`); one per --file, in order.": {
+        "zh-CN": "空间的验证公钥：十六进制，或保存它的文件（来自 `ledger public-key`）；每个 --file 一个，按顺序。"
+    },
+    "校验: check every entry's chain, hash and signature, every checkpoint and every node's signature; with --checkpoint, that no entry a published checkpoint covers was cut off or rewritten; with several ledgers (peered spaces), also what each says of the others (agreements, countersignatures, jobs across spaces); exit 1 naming the first entry that fails.": {
+        "zh-CN": "校验：检查每条记录的链接、摘要和签名、每个检查点以及每个节点的签名；给出 --checkpoint 时，检查已公布检查点覆盖的记录没有被截断或改写；给出多个账本（对等空间）时，还核对它们彼此的记载（协议、会签、跨空间任务）；失败时退出码为 1，并指出第一条不符的记录。",
+        "en": "Verify: check every entry's chain, hash and signature, every checkpoint and every node's signature; with --checkpoint, that no entry a published checkpoint covers was cut off or rewritten; with several ledgers (peered spaces), also what each says of the others (agreements, countersignatures, jobs across spaces); exit 1 naming the first entry that fails.",
+    },
 }

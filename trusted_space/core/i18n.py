@@ -713,6 +713,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "与 {peer} 的对等协议不包括数据产品 {product}",
         "en": "the peering agreement with {peer} does not cover the product {product}",
     },
+    "ledger.cross_bad": {
+        "zh-CN": "账本之间的交叉引用不符：{problem}",
+        "en": "Cross-reference between the ledgers fails: {problem}",
+    },
+    "ledger.cross_ok": {
+        "zh-CN": "账本之间的交叉引用一致：核对 {checked} 处；"
+        "{unchecked} 处指向未提供账本的空间，未核对",
+        "en": "Cross-references between the ledgers hold: {checked} checked; {unchecked} point "
+        "to spaces whose ledger was not given, not checked",
+    },
     "peering.drafted": {
         "zh-CN": "已写出对等协议 {path}（摘要 {agreement}）；请交给对方运营方，并请双方列出的"
         "数据管理员批准",
