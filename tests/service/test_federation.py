@@ -189,7 +189,7 @@ def test_a_job_across_two_spaces_equals_one_space(fresh: Cities, expected: bytes
         verified = tspace("ledger", "verify", "--workdir", str(city.root / "space"))
         assert verified.returncode == 0, verified.stderr
     # The console shows the peer, its agreement and the job that crossed.
-    with httpx.Client(base_url=fresh.a.url) as web:
+    with httpx.Client(base_url=fresh.a.url, follow_redirects=True) as web:
         form = web.get("/console/login")
         token = re.search(r'name="csrf" value="([^"]+)"', form.text)
         assert token is not None
