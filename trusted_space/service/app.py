@@ -54,7 +54,7 @@ def _peer_worker(space: Space, stop: threading.Event) -> None:
             log.error("peer work failed: %s", type(exc).__name__)
             calls = 0
         if calls:
-            stop.wait(0.05)  # parts in flight: poll the peers again soon
+            stop.wait(0.02)  # parts in flight: poll the peers again soon
         else:
             space.wait_for_peer_work(1.0)
 
@@ -99,6 +99,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             space.federation.wake()
             worker.join(timeout=10)
             peers.join(timeout=15)
+            space.federation.close_clients()
             space.close()
 
     app = FastAPI(

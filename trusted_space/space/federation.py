@@ -47,6 +47,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from products.registry import get_product
@@ -128,6 +129,8 @@ class Federation:
         self.setup = setup
         self.setup_hash = setup_hash
         self._cv = threading.Condition()
+        self._clients: dict[str, tuple[tuple[str, str, float], PeerClient]] = {}
+        self._clients_lock = threading.Lock()
 
     # -- the home's side: what the engine hands over (under the lock) ---------------------
     def _part(self, job_id: str, peer: str) -> dict[str, Any]:
@@ -197,35 +200,59 @@ class Federation:
         parts = [(str(r[0]), str(r[1])[5:], dict(json.loads(r[2]))) for r in rows]
         return [p for p in parts if p[2].get("step") in CALLS]
 
+    def _client(self, peer: str, timeout: float) -> PeerClient:
+        """One client per peer, kept (its connections stay open), made anew
+        when the peer's URL or key changed."""
+        record = self.peers.get(peer)
+        key = (record.url, record.signing_key, timeout)
+        with self._clients_lock:
+            held = self._clients.get(peer)
+            if held is not None and held[0] == key:
+                return held[1]
+            if held is not None:
+                held[1].close()
+            client = PeerClient(
+                self.suite,
+                self.key,
+                peer_name=peer,
+                url=record.url,
+                peer_key=bytes.fromhex(record.signing_key),
+                timeout=timeout,
+            )
+            self._clients[peer] = (key, client)
+            return client
+
+    def close_clients(self) -> None:
+        with self._clients_lock:
+            for _, client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
     def run(self, timeout: float = 10.0) -> int:
-        """One pass over every part that waits on a peer; the number of calls made."""
-        calls = 0
-        for job_id, peer, part in self.pending():
-            calls += 1
-            try:
-                record = self.peers.get(peer)
-                client = PeerClient(
-                    self.suite,
-                    self.key,
-                    peer_name=peer,
-                    url=record.url,
-                    peer_key=bytes.fromhex(record.signing_key),
-                    timeout=timeout,
-                )
-                try:
-                    self._step(client, job_id, peer, part)
-                finally:
-                    client.close()
-            except PeerUnavailable:
-                self._unavailable(job_id, peer, part)
-            except TspaceError as exc:  # the peer refused, or its answer does not fit
-                log.warning("job %s: peer %s: %s", job_id, peer, failure_code(exc))
-                with self.lock, self.store.transaction():
-                    if part.get("step") == "close":
-                        self._set_step(job_id, peer, "closed")
-                    else:
-                        self.jobs.fail_job(job_id, failure_reason(failure_code(exc), peer=peer))
-        return calls
+        """One pass over every part that waits on a peer, the parts at
+        different peers side by side; the number of calls made."""
+        parts = self.pending()
+        if len(parts) <= 1:
+            for part in parts:
+                self._run_one(part, timeout)
+            return len(parts)
+        with ThreadPoolExecutor(max_workers=min(8, len(parts))) as pool:
+            list(pool.map(lambda part: self._run_one(part, timeout), parts))
+        return len(parts)
+
+    def _run_one(self, item: tuple[str, str, dict[str, Any]], timeout: float) -> None:
+        job_id, peer, part = item
+        try:
+            self._step(self._client(peer, timeout), job_id, peer, part)
+        except PeerUnavailable:
+            self._unavailable(job_id, peer, part)
+        except TspaceError as exc:  # the peer refused, or its answer does not fit
+            log.warning("job %s: peer %s: %s", job_id, peer, failure_code(exc))
+            with self.lock, self.store.transaction():
+                if part.get("step") == "close":
+                    self._set_step(job_id, peer, "closed")
+                else:
+                    self.jobs.fail_job(job_id, failure_reason(failure_code(exc), peer=peer))
 
     def _set_step(self, job_id: str, peer: str, step: str, **extra: Any) -> None:
         part = self._part(job_id, peer)
