@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from tests.service.world import World
 from trusted_space.crypto import SigningKey
 from trusted_space.protocol.identity import sign_keys
+from trusted_space.protocol.peering import draft_terms
 
 ROLES = ("provider", "consumer", "other_consumer", "steward", "operator", "none", "bad")
 KEYED = ROLES[:5]
@@ -252,7 +253,51 @@ MATRIX: list[tuple[str, str, Callable[[World], str], Call | None, dict[str, int]
         lambda w, r: {"json": {"reason": "test"}},
         allow({"provider": 204}, 404),
     ),
+    (
+        "POST",
+        "approve peering agreement",
+        lambda w: "/v1/peering/approvals",
+        lambda w, r: {"content": _terms(w), "headers": {"content-type": "application/json"}},
+        allow({"steward": 422}, 403),
+    ),  # an agreement that does not name this space: the steward's approval is refused
+    (
+        "GET",
+        "list peers",
+        lambda w: "/v1/peering/peers",
+        None,
+        allow({"steward": 200, "operator": 200}, 403),
+    ),
+    # Routes other spaces call: no API key opens them, only a peer's signature.
+    *(
+        ("POST", f"peer {name}", lambda w, p=path: p, None, {r: 401 for r in ROLES})
+        for name, path in (
+            ("hello", "/v1/peer/hello"),
+            ("catalogue", "/v1/peer/catalogue"),
+            ("setup", "/v1/peer/setup"),
+            ("job", "/v1/peer/jobs"),
+            ("job state", f"/v1/peer/jobs/{'0' * 32}/state"),
+            ("job subjects", f"/v1/peer/jobs/{'0' * 32}/subjects"),
+            ("job close", f"/v1/peer/jobs/{'0' * 32}/close"),
+        )
+    ),
 ]
+
+
+def _terms(w: World) -> bytes:
+    suite = w.space.suite
+    return (
+        draft_terms(
+            suite,
+            mine=suite.new_signing_key().public_bytes(),
+            my_stewards=["steward"],
+            theirs=suite.new_signing_key().public_bytes(),
+            their_stewards=["steward"],
+            products=["underwriting_score"],
+            made="2026-12-03",
+        )
+        .model_dump_json()
+        .encode()
+    )
 
 
 @pytest.mark.parametrize(

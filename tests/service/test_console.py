@@ -30,6 +30,7 @@ PAGES = (
     "/console/usage",
     "/console/settlement",
     "/console/participants",
+    "/console/peers",
 )
 
 

@@ -33,6 +33,13 @@ def test_a_refusal_is_rebuilt_only_from_what_it_says() -> None:
     assert localised_error(error.code, error.key, {"steward": "s"}) is None
     assert localised_error(error.code, error.key, {**error.params, "x": ["list"]}) is None
     assert localised_error(error.code, error.key, "not a mapping") is None
-    assert set(LOCALISED) == {"not_steward_of", "appointment_refused"}
+    assert set(LOCALISED) == {
+        "not_steward_of",
+        "appointment_refused",
+        "peer_refused",
+        "peer_replayed",
+        "peering_refused",
+        "peer_unavailable",
+    }
     with pytest.raises(ValueError):
         NotStewardOf("no.such.key")

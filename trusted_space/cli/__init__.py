@@ -18,6 +18,7 @@ from trusted_space.cli import (
     data,
     keys,
     ledger,
+    peering,
     policy,
     product,
     products,
@@ -131,6 +132,12 @@ app.add_typer(product.app, name="product")
 app.add_typer(consent.app, name="consent")
 app.command()(service.serve)
 app.command()(service.node)
+service.admin.command("draft-agreement")(peering.draft_agreement)
+service.admin.command("add-peer")(peering.add_peer)
+service.admin.command("peers")(peering.list_peers)
+service.admin.command("remove-peer")(peering.remove_peer)
+service.admin.command("check-peer")(peering.check_peer)
+service.client.command("approve-agreement")(peering.approve_agreement)
 app.add_typer(service.admin, name="admin")
 app.add_typer(keys.app, name="keys")
 app.add_typer(service.client, name="client")

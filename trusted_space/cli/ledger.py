@@ -62,12 +62,27 @@ def _read_export(path: Path) -> list[dict[str, Any]]:
 @errors
 def verify(
     workdir: Annotated[
-        Path | None, typer.Option("--workdir", help="Verify this space's ledger."), SPACE
+        list[Path] | None,
+        typer.Option(
+            "--workdir", help="Verify this space's ledger (repeatable: peered spaces' ledgers)."
+        ),
+        SPACE,
     ] = None,
     file: Annotated[
-        Path | None, typer.Option("--file", help="Verify an export (JSON Lines) instead."), INPUT
+        list[Path] | None,
+        typer.Option(
+            "--file", help="Verify an export (JSON Lines) instead (repeatable, with --public-key)."
+        ),
+        INPUT,
     ] = None,
-    public_key: PublicKey = None,
+    public_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--public-key",
+            help="The space's verifying key: hex, or a file holding it (from `ledger "
+            "public-key`); one per --file, in order.",
+        ),
+    ] = None,
     checkpoint: Annotated[
         list[Path] | None,
         typer.Option(
@@ -80,47 +95,76 @@ def verify(
 ) -> None:
     """校验: check every entry's chain, hash and signature, every checkpoint and
     every node's signature; with --checkpoint, that no entry a published
-    checkpoint covers was cut off or rewritten; exit 1 naming the first entry
+    checkpoint covers was cut off or rewritten; with several ledgers (peered
+    spaces), also what each says of the others (agreements,
+    countersignatures, jobs across spaces); exit 1 naming the first entry
     that fails."""
     from trusted_space.core.errors import InputError, LedgerTampered
     from trusted_space.crypto import get_suite
     from trusted_space.ledger.checkpoints import read_checkpoints, verify_checkpoint
+    from trusted_space.ledger.crossref import Ledger, check_cross_references
     from trusted_space.ledger.ledger import verify_entries
     from trusted_space.space.readonly import ledger_entries, space_public_key
 
-    if (workdir is None) == (file is None):
-        raise InputError("give exactly one of --workdir or --file")
-    if file is not None:
-        if public_key is None:
-            raise InputError("verifying an export needs the space's --public-key")
-        entries = _read_export(file)
-        key = _public_key(public_key)
+    workdirs, files, keys = workdir or [], file or [], public_key or []
+    if bool(workdirs) == bool(files):
+        raise InputError("give --workdir or --file (either repeatable), not both")
+    sources: list[tuple[str, list[dict[str, Any]], bytes]] = []
+    if files:
+        if len(keys) != len(files):
+            raise InputError("verifying exports needs one --public-key per --file, in order")
+        sources = [
+            (str(path), _read_export(path), _public_key(key))
+            for path, key in zip(files, keys, strict=True)
+        ]
     else:
-        assert workdir is not None
-        entries = ledger_entries(workdir)
-        key = _public_key(public_key) if public_key else space_public_key(workdir)
-    suite_name = str((entries[0].get("details") or {}).get("suite", "default")) if entries else ""
-    try:
-        if not entries:
-            raise LedgerTampered(1, "the ledger is empty")
-        first = entries[0]
-        if first.get("kind") != "space_created":
-            raise LedgerTampered(1, "the first entry is not the space's creation")
-        if first["details"].get("signing_key") != key.hex():
-            raise LedgerTampered(1, "the space was created with another verifying key")
-        count = verify_entries(iter(entries), get_suite(suite_name), key)
-        published = [c for path in checkpoint or [] for c in read_checkpoints(path)]
-        for held in published:
-            verify_checkpoint(entries, held, get_suite(suite_name), key)
-    except LedgerTampered as exc:
-        err_console.print(t("ledger.bad", seq=exc.seq, reason=exc.reason), highlight=False)
-        raise typer.Exit(1) from None
-    checkpoints = sum(e.get("kind") == "checkpoint" for e in entries)
-    console.print(
-        t("ledger.ok", count=count, checkpoints=checkpoints, suite=suite_name), highlight=False
-    )
-    if checkpoint:
-        console.print(t("ledger.published_ok", count=len(published)), highlight=False)
+        if keys and len(keys) != len(workdirs):
+            raise InputError("give one --public-key per --workdir, or none")
+        for i, folder in enumerate(workdirs):
+            key = _public_key(keys[i]) if keys else space_public_key(folder)
+            sources.append((str(folder), ledger_entries(folder), key))
+    ledgers = []
+    for name, entries, key in sources:
+        suite_name = (
+            str((entries[0].get("details") or {}).get("suite", "default")) if entries else ""
+        )
+        try:
+            if not entries:
+                raise LedgerTampered(1, "the ledger is empty")
+            first = entries[0]
+            if first.get("kind") != "space_created":
+                raise LedgerTampered(1, "the first entry is not the space's creation")
+            if first["details"].get("signing_key") != key.hex():
+                raise LedgerTampered(1, "the space was created with another verifying key")
+            count = verify_entries(iter(entries), get_suite(suite_name), key)
+            published = [c for path in checkpoint or [] for c in read_checkpoints(path)]
+            if len(sources) == 1:
+                for held in published:
+                    verify_checkpoint(entries, held, get_suite(suite_name), key)
+        except LedgerTampered as exc:
+            if len(sources) > 1:
+                err_console.print(f"{name}:", highlight=False)
+            err_console.print(t("ledger.bad", seq=exc.seq, reason=exc.reason), highlight=False)
+            raise typer.Exit(1) from None
+        checkpoints = sum(e.get("kind") == "checkpoint" for e in entries)
+        if len(sources) > 1:
+            console.print(f"{name}:", highlight=False)
+        console.print(
+            t("ledger.ok", count=count, checkpoints=checkpoints, suite=suite_name), highlight=False
+        )
+        if checkpoint and len(sources) == 1:
+            console.print(t("ledger.published_ok", count=len(published)), highlight=False)
+        ledgers.append(Ledger(name, entries, get_suite(suite_name), key))
+    if len(ledgers) > 1:
+        report = check_cross_references(ledgers)
+        for problem in report.problems:
+            err_console.print(t("ledger.cross_bad", problem=problem), highlight=False)
+        if report.problems:
+            raise typer.Exit(1)
+        console.print(
+            t("ledger.cross_ok", checked=report.checked, unchecked=report.unchecked),
+            highlight=False,
+        )
 
 
 @app.command("checkpoint")

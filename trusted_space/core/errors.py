@@ -155,7 +155,46 @@ class AppointmentRefused(Localised, NotAuthorised):
     code = "appointment_refused"
 
 
-LOCALISED: dict[str, type[Localised]] = {c.code: c for c in (NotStewardOf, AppointmentRefused)}
+class PeerRefused(Localised, Unauthenticated):
+    """A request from another space is refused: unsigned, from no peer this
+    space added, signed by another key, meant for another space, or outside
+    the time window (trusted_space/protocol/peering.py)."""
+
+    code = "peer_refused"
+
+
+class PeerReplayed(Localised, Conflict):
+    """A request from a peer repeats a nonce this space saw already."""
+
+    code = "peer_replayed"
+
+
+class PeeringRefused(Localised, ProtocolError):
+    """A peering step is refused: an agreement that does not name this space
+    or the peer's key, a steward it does not name, approvals still awaited,
+    a product outside the agreement, a peer name in use."""
+
+    code = "peering_refused"
+
+
+class PeerUnavailable(Localised):
+    """A peer did not answer (down, slow) or its answer is not signed by
+    the key pinned for it."""
+
+    code = "peer_unavailable"
+
+
+LOCALISED: dict[str, type[Localised]] = {
+    c.code: c
+    for c in (
+        NotStewardOf,
+        AppointmentRefused,
+        PeerRefused,
+        PeerReplayed,
+        PeeringRefused,
+        PeerUnavailable,
+    )
+}
 
 
 def localised_error(code: object, key: object, params: object) -> Localised | None:

@@ -17,6 +17,10 @@ from trusted_space.core import errors
 # The failure class an exception belongs to, most specific first.
 _CODES: tuple[tuple[type[BaseException], str], ...] = (
     (errors.PolicyDenied, "policy_denied"),
+    (errors.PeerRefused, "peer_refused"),
+    (errors.PeerReplayed, "peer_replayed"),
+    (errors.PeeringRefused, "peering_refused"),
+    (errors.PeerUnavailable, "peer_unavailable"),
     (errors.InvalidIdentifier, "invalid_identifier"),
     (errors.InputError, "input_error"),
     (errors.PayloadTooLarge, "payload_too_large"),

@@ -520,4 +520,65 @@ HELP: dict[str, dict[str, str]] = {
     "The ledger export (`tspace ledger export`).": {
         "zh-CN": "账本导出文件（由 `tspace ledger export` 生成）。"
     },
+    # -- peering (issue 26) --
+    "对等协议: draft a peering agreement with another space. Both sides' stewards it names approve it; both operators add the peer with it.": {
+        "zh-CN": "对等协议：起草与另一空间的对等协议。\n\n协议列出的双方数据管理员须批准它；双方运营方都用同一份协议添加对方。",
+        "en": "Peering agreement: draft a peering agreement with another space.\n\nBoth sides' stewards it names approve it; both operators add the peer with it.",
+    },
+    "The peer space's ledger key in hex (its `tspace ledger public-key`).": {
+        "zh-CN": "对方空间的账本公钥（十六进制，取自其 `tspace ledger public-key`）。"
+    },
+    "A product whose jobs may cross (repeatable).": {
+        "zh-CN": "允许跨空间运行任务的数据产品（可重复）。"
+    },
+    "A steward of this space who approves it (repeatable).": {
+        "zh-CN": "本空间批准该协议的数据管理员（可重复）。"
+    },
+    "A steward of the peer space who approves it (repeatable).": {
+        "zh-CN": "对方空间批准该协议的数据管理员（可重复）。"
+    },
+    "Where to write the agreement (JSON).": {"zh-CN": "协议（JSON）的输出路径。"},
+    "添加对等空间: pin another space's URL and ledger key under an agreement. Every steward of this space that the agreement names must have approved it.": {
+        "zh-CN": "添加对等空间：依据协议固定另一空间的地址和账本公钥。\n\n协议列出的本空间每位数据管理员都须已批准该协议。",
+        "en": "Add peer: pin another space's URL and ledger key under an agreement.\n\nEvery steward of this space that the agreement names must have approved it.",
+    },
+    "The peer's name here, e.g. city-b.": {"zh-CN": "对等空间在本空间的名称，例如 city-b。"},
+    "The peer space's base URL.": {"zh-CN": "对方空间的基础 URL。"},
+    "The peer space's ledger key in hex, pinned: its requests must verify under it.": {
+        "zh-CN": "对方空间的账本公钥（十六进制），将被固定：对方的每个请求都须以它验签通过。"
+    },
+    "The peering agreement (from tspace admin draft-agreement).": {
+        "zh-CN": "对等协议（由 tspace admin draft-agreement 生成）。"
+    },
+    "对等空间: list this space's peers, their agreements and products.": {
+        "zh-CN": "对等空间：列出本空间的对等空间、协议及数据产品。",
+        "en": "Peers: list this space's peers, their agreements and products.",
+    },
+    "移除对等空间: stop peering with a space; its requests are refused from now on.": {
+        "zh-CN": "移除对等空间：停止与某空间的对等关系；此后拒绝它的请求。",
+        "en": "Remove peer: stop peering with a space; its requests are refused from now on.",
+    },
+    "The peer to stop peering with.": {"zh-CN": "要停止对等关系的空间。"},
+    "核对对等空间: call a peer with a signed request. Its signed answer's countersignature of the agreement goes in the ledger.": {
+        "zh-CN": "核对对等空间：以签名请求调用对等空间。\n\n其签名应答中对协议的会签记入账本。",
+        "en": "Check peer: call a peer with a signed request.\n\nIts signed answer's countersignature of the agreement goes in the ledger.",
+    },
+    "The peer to call.": {"zh-CN": "要调用的对等空间。"},
+    "Seconds to wait for the peer.": {"zh-CN": "等待对等空间应答的秒数。"},
+    "Steward: approve a peering agreement that names you, before the operator adds the peer.": {
+        "zh-CN": "数据管理员：批准列出您的对等协议，之后运营方才能添加对等空间。"
+    },
+    "Verify this space's ledger (repeatable: peered spaces' ledgers).": {
+        "zh-CN": "校验该空间的账本（可重复：对等空间的账本）。"
+    },
+    "Verify an export (JSON Lines) instead (repeatable, with --public-key).": {
+        "zh-CN": "改为校验导出文件（JSON Lines）（可重复，配合 --public-key）。"
+    },
+    "The space's verifying key: hex, or a file holding it (from `ledger public-key`); one per --file, in order.": {
+        "zh-CN": "空间的验证公钥：十六进制，或保存它的文件（来自 `ledger public-key`）；每个 --file 一个，按顺序。"
+    },
+    "校验: check every entry's chain, hash and signature, every checkpoint and every node's signature; with --checkpoint, that no entry a published checkpoint covers was cut off or rewritten; with several ledgers (peered spaces), also what each says of the others (agreements, countersignatures, jobs across spaces); exit 1 naming the first entry that fails.": {
+        "zh-CN": "校验：检查每条记录的链接、摘要和签名、每个检查点以及每个节点的签名；给出 --checkpoint 时，检查已公布检查点覆盖的记录没有被截断或改写；给出多个账本（对等空间）时，还核对它们彼此的记载（协议、会签、跨空间任务）；失败时退出码为 1，并指出第一条不符的记录。",
+        "en": "Verify: check every entry's chain, hash and signature, every checkpoint and every node's signature; with --checkpoint, that no entry a published checkpoint covers was cut off or rewritten; with several ledgers (peered spaces), also what each says of the others (agreements, countersignatures, jobs across spaces); exit 1 naming the first entry that fails.",
+    },
 }

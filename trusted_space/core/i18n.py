@@ -639,6 +639,133 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ledger). Nodes that pinned the old key refuse it until a person there checks it "
         "and runs tspace keys trust.",
     },
+    # -- peering between spaces (issue 26) --------------------------------------------
+    "peer.unsigned": {
+        "zh-CN": "来自其他空间的请求没有签名（缺少 X-Tspace-Peer、时间、随机数或签名）",
+        "en": "the request from another space is not signed (no X-Tspace-Peer, time, nonce "
+        "or signature)",
+    },
+    "peer.unknown": {
+        "zh-CN": "指纹为 {peer} 的空间不是本空间的对等空间（tspace admin add-peer）",
+        "en": "the space with fingerprint {peer} is not a peer of this space (tspace admin "
+        "add-peer)",
+    },
+    "peer.forged": {
+        "zh-CN": "该请求不是对等空间 {peer} 固定的签名密钥签发的，或不是发给本空间的",
+        "en": "the request is not signed by the key pinned for peer {peer}, or is meant for "
+        "another space",
+    },
+    "peer.stale": {
+        "zh-CN": "对等空间 {peer} 的请求时间与本空间时钟相差 {seconds} 秒，超过 {window} 秒",
+        "en": "the request of peer {peer} is {seconds} s from this space's clock, more than "
+        "{window} s",
+    },
+    "peer.replayed": {
+        "zh-CN": "对等空间 {peer} 的请求重复使用了已见过的随机数（重放），已拒绝",
+        "en": "the request of peer {peer} repeats a nonce already seen (a replay): refused",
+    },
+    "peer.unreachable": {
+        "zh-CN": "对等空间 {peer} 没有应答（{reason}）；其部分将失败或稍后重试",
+        "en": "peer {peer} did not answer ({reason}); its part fails or is retried later",
+    },
+    "peer.bad_answer": {
+        "zh-CN": "对等空间 {peer} 的应答没有其固定签名密钥的有效签名，已拒绝",
+        "en": "the answer of peer {peer} is not signed by the key pinned for it: refused",
+    },
+    "peering.other_suite": {
+        "zh-CN": "协议使用 {suite} 算法套件，本空间使用 {mine}；对等空间须使用同一套件",
+        "en": "the agreement uses the {suite} suite and this space {mine}; peers use one suite",
+    },
+    "peering.not_this_space": {
+        "zh-CN": "该协议没有列出本空间（账本密钥指纹 {space}）",
+        "en": "the agreement does not name this space (ledger key fingerprint {space})",
+    },
+    "peering.unknown_product": {
+        "zh-CN": "协议中的数据产品 {product} 在本空间不存在",
+        "en": "the agreement's product {product} does not exist here",
+    },
+    "peering.steward_not_named": {
+        "zh-CN": "协议没有列出 {steward} 为本空间的批准管理员（列出的是：{stewards}）",
+        "en": "the agreement does not name {steward} among this space's approving stewards "
+        "({stewards})",
+    },
+    "peering.other_key": {
+        "zh-CN": "给出的签名密钥不是协议中 {peer} 一方的账本密钥",
+        "en": "the signing key given is not the ledger key the agreement names for {peer}",
+    },
+    "peering.awaiting": {
+        "zh-CN": "协议尚待本空间数据管理员批准：{stewards}（tspace client approve-agreement）；"
+        "运营方不能单独建立对等关系",
+        "en": "the agreement still awaits the approval of this space's stewards: {stewards} "
+        "(tspace client approve-agreement); the operator alone cannot open a channel",
+    },
+    "peering.name_in_use": {
+        "zh-CN": "已有名为 {peer} 的对等空间；先用 tspace admin remove-peer 移除",
+        "en": "a peer named {peer} exists already; remove it first (tspace admin remove-peer)",
+    },
+    "peering.key_in_use": {
+        "zh-CN": "该签名密钥已属于对等空间 {peer}",
+        "en": "this signing key belongs to peer {peer} already",
+    },
+    "peering.other_agreement": {
+        "zh-CN": "对等空间 {peer} 持有的协议与本空间的不同（摘要不一致）",
+        "en": "peer {peer} holds another agreement than this space (the hashes differ)",
+    },
+    "peering.consumer_name_clash": {
+        "zh-CN": "转来的任务的使用方 {consumer} 与本空间的参与方同名；为免混同，已拒绝",
+        "en": "the forwarded job's consumer {consumer} has the name of a participant of this "
+        "space; refused, so the two are never confused",
+    },
+    "peering.product_not_agreed": {
+        "zh-CN": "与 {peer} 的对等协议不包括数据产品 {product}",
+        "en": "the peering agreement with {peer} does not cover the product {product}",
+    },
+    "ledger.cross_bad": {
+        "zh-CN": "账本之间的交叉引用不符：{problem}",
+        "en": "Cross-reference between the ledgers fails: {problem}",
+    },
+    "ledger.cross_ok": {
+        "zh-CN": "账本之间的交叉引用一致：核对 {checked} 处；"
+        "{unchecked} 处指向未提供账本的空间，未核对",
+        "en": "Cross-references between the ledgers hold: {checked} checked; {unchecked} point "
+        "to spaces whose ledger was not given, not checked",
+    },
+    "peering.drafted": {
+        "zh-CN": "已写出对等协议 {path}（摘要 {agreement}）；请交给对方运营方，并请双方列出的"
+        "数据管理员批准",
+        "en": "Wrote the peering agreement {path} (hash {agreement}); send it to the other "
+        "operator, and have the stewards it names on both sides approve it",
+    },
+    "peering.approved": {
+        "zh-CN": "已批准协议 {agreement}；本空间已批准的管理员：{stewards}",
+        "en": "Approved agreement {agreement}; this space's stewards that approved: {stewards}",
+    },
+    "peering.added": {
+        "zh-CN": "已添加对等空间 {peer}（{url}，指纹 {fingerprint}），协议摘要 {agreement}，"
+        "可跨空间的数据产品：{products}",
+        "en": "Added peer {peer} ({url}, fingerprint {fingerprint}) under agreement "
+        "{agreement}; products that may cross: {products}",
+    },
+    "peering.removed": {
+        "zh-CN": "已移除对等空间 {peer}：此后拒绝它的请求",
+        "en": "Removed peer {peer}: its requests are refused from now on",
+    },
+    "peering.none": {"zh-CN": "本空间没有对等空间", "en": "This space has no peers"},
+    "peering.confirmed": {
+        "zh-CN": "对等空间 {peer} 已应答并会签协议 {agreement}",
+        "en": "Peer {peer} answered and countersigned agreement {agreement}",
+    },
+    "peering.col.name": {"zh-CN": "名称", "en": "Name"},
+    "peering.col.url": {"zh-CN": "地址", "en": "URL"},
+    "peering.col.fingerprint": {"zh-CN": "指纹", "en": "Fingerprint"},
+    "peering.col.agreement": {"zh-CN": "协议摘要", "en": "Agreement"},
+    "peering.col.products": {"zh-CN": "数据产品", "en": "Products"},
+    "peering.col.state": {"zh-CN": "状态", "en": "State"},
+    "peering.col.confirmed": {"zh-CN": "对方会签", "en": "Countersigned"},
+    "peering.state.active": {"zh-CN": "生效", "en": "active"},
+    "peering.state.removed": {"zh-CN": "已移除", "en": "removed"},
+    "peering.yes": {"zh-CN": "是", "en": "yes"},
+    "peering.no": {"zh-CN": "否", "en": "no"},
 }
 
 _language = os.environ.get("TSPACE_LANG", "zh-CN")

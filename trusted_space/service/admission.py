@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.model import MAX_POLICY_BYTES
-from trusted_space.core.errors import TspaceError, Unauthenticated, status_of
+from trusted_space.core.errors import PeerRefused, TspaceError, Unauthenticated, status_of
+from trusted_space.protocol.peering import PEER_HEADER
 from trusted_space.service import problems
 from trusted_space.service.console.views import MAX_FORM_BYTES
+from trusted_space.service.peer_answers import signed_refusal
 from trusted_space.space.space import Space
 
 Scope = MutableMapping[str, Any]
@@ -51,6 +53,10 @@ JOB_BASE = DOCUMENT
 CALLER = "tspace_caller"
 # Routes that need no API key: everything outside /v1/, and these.
 OPEN_ROUTES = frozenset({"/v1/health"})
+# Routes other spaces call: no API key, but signed by a peer this space added
+# (checked here by its fingerprint before the body is read, then the
+# signature by the route: routers/peers.py).
+PEER_ROUTES = "/v1/peer/"
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,9 @@ def route_limits(*, bulk: int, max_batch: int) -> list[RouteLimit]:
         _route("PUT", "/v1/tasks/{task_id}/parts", bulk),
         _route("POST", "/v1/datasets", bulk),
         _route("POST", "/v1/jobs", job),
+        # a job a peer forwards, and the subjects sealed to this space's providers
+        _route("POST", "/v1/peer/jobs", job),
+        _route("POST", "/v1/peer/jobs/{job_id}/subjects", bulk),
         _route("POST", "/v1/policies", DOCUMENT),
         _route("POST", "/v1/models", DOCUMENT),
         _route("POST", "/console/login", SIGN_IN_FORM),
@@ -87,7 +96,11 @@ def route_limits(*, bulk: int, max_batch: int) -> list[RouteLimit]:
 
 
 def needs_key(path: str) -> bool:
-    return path.startswith("/v1/") and path not in OPEN_ROUTES
+    return path.startswith("/v1/") and path not in OPEN_ROUTES and not is_peer_route(path)
+
+
+def is_peer_route(path: str) -> bool:
+    return path.startswith(PEER_ROUTES)
 
 
 class Admission:
@@ -114,6 +127,21 @@ class Admission:
                 break
         raise Unauthenticated("an API key is required: Authorization: Bearer <key>")
 
+    def peer_refusal(self, scope: Scope) -> ASGIApp | None:
+        """A signed refusal of a request that names no peer of this space."""
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in scope.get("headers", [])
+        }
+        sender = headers.get(PEER_HEADER)
+        if not sender:
+            error = PeerRefused("peer.unsigned")
+        elif not self.space.peer_known(sender):
+            error = PeerRefused("peer.unknown", peer=sender if _FINGERPRINT.match(sender) else "?")
+        else:
+            return None
+        return signed_refusal(self.space, headers, error)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -126,6 +154,11 @@ class Admission:
                 await problems.problem(status_of(exc), str(exc))(scope, receive, send)
                 return
             scope.setdefault("state", {})[CALLER] = caller
+        elif is_peer_route(path):
+            refusal = self.peer_refusal(scope)
+            if refusal is not None:  # before one byte of the body is read
+                await refusal(scope, receive, send)
+                return
         limit = self.limit_for(scope["method"], path)
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
@@ -160,6 +193,9 @@ class Admission:
         except _BodyTooLarge:
             if not refused:
                 raise
+
+
+_FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
 
 
 class _BodyTooLarge(Exception):

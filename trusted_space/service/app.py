@@ -23,6 +23,7 @@ from trusted_space.service.routers import (
     jobs,
     models,
     participants,
+    peers,
     policies,
     products,
     tasks,
@@ -43,6 +44,21 @@ def _worker(space: Space, stop: threading.Event) -> None:
         space.wait_for_work(1.0)
 
 
+def _peer_worker(space: Space, stop: threading.Event) -> None:
+    """Jobs' parts at peer spaces: calls them outside the space's lock,
+    resumes after a restart (the parts' states are in the database)."""
+    while not stop.is_set():
+        try:
+            calls = space.run_peer_work()
+        except Exception as exc:  # keep the worker alive; a job records its own failure
+            log.error("peer work failed: %s", type(exc).__name__)
+            calls = 0
+        if calls:
+            stop.wait(0.02)  # parts in flight: poll the peers again soon
+        else:
+            space.wait_for_peer_work(1.0)
+
+
 def create_app(settings: ServiceSettings) -> FastAPI:
     space = Space(
         settings.workdir / "space",
@@ -55,6 +71,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             require_policy=settings.require_policy,
             sqlite_max_pages=settings.sqlite_max_pages,
             min_paillier_bits=process_min_bits(),
+            peer_patience_seconds=settings.peer_patience_seconds,
+            peer_timeout_seconds=settings.peer_timeout_seconds,
         ),
     )
     stop = threading.Event()
@@ -67,6 +85,10 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             target=_worker, args=(space, stop), name="tspace-work", daemon=True
         )
         worker.start()
+        peers = threading.Thread(
+            target=_peer_worker, args=(space, stop), name="tspace-peers", daemon=True
+        )
+        peers.start()
         log.info("space serving from %s (suite %s)", settings.workdir, space.suite.name)
         try:
             yield
@@ -74,7 +96,10 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             space.stop_waiting()  # long polls answer now, before the space closes
             stop.set()
             space.work_added()
+            space.federation.wake()
             worker.join(timeout=10)
+            peers.join(timeout=15)
+            space.federation.close_clients()
             space.close()
 
     app = FastAPI(
@@ -99,7 +124,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     # Routes are tried in order: first those every job step calls.
-    for module in (tasks, jobs, participants, datasets, products, models, policies):
+    for module in (tasks, jobs, participants, datasets, products, models, policies, peers):
         app.include_router(module.router)
     app.state.console_sessions = Sessions(space.suite)
     app.include_router(console.router)

@@ -28,6 +28,11 @@ class ServiceSettings(BaseSettings):
     # fails as on a full disk: the transaction rolls back, nothing is lost.
     sqlite_max_pages: int | None = Field(default=None, ge=1)
     require_policy: bool = True
+    # A job's part at a peer space waits this long for an unanswering peer
+    # before the job fails (peer_unavailable); one call waits at most
+    # peer_timeout_seconds.
+    peer_patience_seconds: float = Field(default=300.0, gt=0)
+    peer_timeout_seconds: float = Field(default=10.0, gt=0)
     # The console's cookies are Secure (sent over HTTPS only, as behind a TLS
     # proxy that speaks plain HTTP to the space); True only for plain local use.
     console_insecure_cookie: bool = False

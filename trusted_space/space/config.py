@@ -29,3 +29,8 @@ class SpaceConfig:
     # A cap on the database's size in pages (None: only the disk's); past
     # it a write fails as on a full disk and its transaction rolls back.
     sqlite_max_pages: int | None = None
+    # A part of a job at a peer space waits this long for the peer to answer
+    # (down, slow) before the job fails with ``peer_unavailable``.
+    peer_patience_seconds: float = 300.0
+    # How long one call to a peer may take.
+    peer_timeout_seconds: float = 10.0

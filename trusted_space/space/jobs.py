@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from policies.obligations import Obligations
@@ -26,6 +27,7 @@ from trusted_space.core.errors import (
     NotAuthorised,
     NotFound,
     PayloadTooLarge,
+    PeeringRefused,
     ProtocolError,
     TspaceError,
     UntrustedKey,
@@ -35,12 +37,13 @@ from trusted_space.core.i18n import t
 from trusted_space.core.timing import StageTimer
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.ledger.ledger import Ledger
-from trusted_space.protocol.identity import verify_job
+from trusted_space.protocol.identity import signing_chain, verify_job
 from trusted_space.protocol.messages import (
     JobResult,
     JobSpec,
     JobStatus,
     JobSubmission,
+    ParticipantKeys,
     SignedJob,
 )
 from trusted_space.space.config import SpaceConfig
@@ -59,6 +62,17 @@ SPECS_KEPT = 256  # parsed job specs kept (jobs in flight)
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class PeerHome:
+    """A job a peer forwarded: the peer (its home space), the consumer's
+    keys as the consumer signed them, and the hash of the home ledger's
+    ``job_submitted`` entry."""
+
+    peer: str
+    consumer_keys: ParticipantKeys
+    entry: str
 
 
 class Jobs:
@@ -86,13 +100,39 @@ class Jobs:
         self._work_cv = threading.Condition()
 
     # -- submission ------------------------------------------------------------------------
-    def submit(self, caller: str, submission: JobSubmission) -> JobStatus:
+    def submit(
+        self, caller: str, submission: JobSubmission, home: PeerHome | None = None
+    ) -> JobStatus:
+        """A consumer's job (``caller``: the consumer), or with ``home`` a
+        job a peer forwarded for its providers here (``caller``: the peer)."""
         with self.lock:
             try:
-                return self._submit(caller, submission)
+                return self._submit(caller, submission, home)
             except (ProtocolError, CryptoError, NotAuthorised) as exc:
                 self.refused(caller, "job", exc, None, {"product": submission.spec.product})
                 raise
+
+    def is_local_provider(self, name: str) -> bool:
+        """Whether ``name`` is a provider of this space (else a peer's, or nobody's)."""
+        try:
+            return self.participants.role(name) == "provider"
+        except NotAuthorised:
+            return False
+
+    def local_spec(self, spec: JobSpec) -> JobSpec:
+        """The job as this space's policies judge it: its providers here only.
+        Each space judges its own providers, so the most restrictive of both
+        spaces' decisions holds."""
+        local = {
+            role: [n for n in names if self.is_local_provider(n)]
+            for role, names in spec.providers.items()
+        }
+        return spec if local == spec.providers else spec.model_copy(update={"providers": local})
+
+    def home_of(self, job_id: str) -> str | None:
+        """The peer that forwarded this job, when a peer did."""
+        data = self.store.get_data(job_id, "home")
+        return None if data is None else str(json.loads(data)["peer"])
 
     def refused(
         self,
@@ -117,11 +157,18 @@ class Jobs:
                 job_id=job_id,
             )
 
-    def _submit(self, caller: str, submission: JobSubmission) -> JobStatus:
+    def _submit(
+        self, caller: str, submission: JobSubmission, home: PeerHome | None = None
+    ) -> JobStatus:
         spec = submission.spec
-        self.participants.require(caller, "consumer")
-        if spec.consumer != caller:
-            raise NotAuthorised("a consumer may only submit jobs in its own name")
+        if home is None:
+            self.participants.require(caller, "consumer")
+            if spec.consumer != caller:
+                raise NotAuthorised("a consumer may only submit jobs in its own name")
+        elif self._known(spec.consumer):
+            # Names are each space's own: a foreign consumer that shares a
+            # local participant's name would be judged as that participant.
+            raise PeeringRefused("peering.consumer_name_clash", consumer=spec.consumer)
         if spec.batch_size > self.config.max_batch:
             raise PayloadTooLarge(f"batch of {spec.batch_size} exceeds {self.config.max_batch}")
         existing = self.store.db.execute(
@@ -130,12 +177,20 @@ class Jobs:
         if existing is not None:
             if json.loads(existing[0]) != json.loads(spec.model_dump_json()):
                 raise Conflict("job id already used for a different job")
-            return self.status(caller, spec.job_id)
+            if home is not None and self.home_of(spec.job_id) != home.peer:
+                raise Conflict("job id already used for a different job")
+            return self.status(spec.consumer, spec.job_id)
         engine = self.engine_for(spec)
-        checked = engine.check(spec, submission)
+        if home is None:
+            checked = engine.check(spec, submission)
+        else:
+            check_for_peer = getattr(engine, "check_for_peer", None)
+            if check_for_peer is None:
+                raise ProtocolError(f"{spec.product}'s jobs do not cross spaces on this engine")
+            checked = check_for_peer(spec, submission)
         versions = checked[2]
-        signed = self._signed(spec, submission)
-        decision = self.gate.evaluate(spec)
+        signed = self._signed(spec, submission, home)
+        decision = self.gate.evaluate(self.local_spec(spec))
         state, step = ("queued", "start") if decision.allowed else ("denied", "denied")
         # A denial's reasons in English and, in a second list, zh-CN (the
         # English text where a constraint gives no zh-CN one).
@@ -152,7 +207,7 @@ class Jobs:
                 "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     spec.job_id,
-                    caller,
+                    spec.consumer,
                     spec.product,
                     spec.model_dump_json(),
                     state,
@@ -166,6 +221,7 @@ class Jobs:
                 caller,
                 "job_submitted",
                 {
+                    **({"home": {"peer": home.peer, "entry": home.entry}} if home else {}),
                     "product": spec.product,
                     "engine": spec.engine or get_product(spec.product).engine,
                     "purpose": spec.purpose,
@@ -197,21 +253,46 @@ class Jobs:
                 job_id=spec.job_id,
             )
             record_usage(db, decided)
+            if home is not None:
+                self.store.put_data(
+                    spec.job_id,
+                    "home",
+                    json.dumps({"peer": home.peer, "entry": home.entry}).encode(),
+                )
             if decision.allowed:
                 self.store.put_data(spec.job_id, "signed", json.dumps(signed).encode())
+                if home is not None:
+                    self.store.put_data(
+                        spec.job_id, "duties", json.dumps(decision.obligations.duties()).encode()
+                    )
                 engine.start(spec, decision.obligations, submission, checked)
         log.info("job %s %s (%s, batch %d)", spec.job_id, state, spec.product, spec.batch_size)
-        return self.status(caller, spec.job_id)
+        return self.status(spec.consumer, spec.job_id)
 
-    def _signed(self, spec: JobSpec, submission: JobSubmission) -> dict[str, Any]:
-        """The consumer's signature over the job, checked against its
-        registered key: what every provider task carries (``SignedJob``), for
-        the providers to check against the key they pinned."""
-        suite = self.participants.suite
+    def _known(self, name: str) -> bool:
         try:
-            keys = self.participants.keys_of(spec.consumer)
-        except NotFound:
-            raise UntrustedKey(t("keys.unsigned", name=spec.consumer)) from None
+            self.participants.role(name)
+        except NotAuthorised:
+            return False
+        return True
+
+    def _signed(
+        self, spec: JobSpec, submission: JobSubmission, home: PeerHome | None = None
+    ) -> dict[str, Any]:
+        """The consumer's signature over the job, checked against its
+        registered key (for a peer's job: the keys the consumer signed,
+        relayed by its home space): what every provider task carries
+        (``SignedJob``), for the providers to check against the key they
+        pinned."""
+        suite = self.participants.suite
+        if home is not None:
+            keys = home.consumer_keys
+            signing_chain(suite, keys)  # signed by the consumer's own key (UntrustedKey)
+        else:
+            try:
+                keys = self.participants.keys_of(spec.consumer)
+            except NotFound:
+                raise UntrustedKey(t("keys.unsigned", name=spec.consumer)) from None
         signed = {
             "psi_request_hash": (
                 None if submission.psi_request is None else suite.hex_hash(submission.psi_request)
@@ -328,9 +409,17 @@ class Jobs:
         db.execute(
             "UPDATE tasks SET state = 'cancelled' WHERE job_id = ? AND state <> 'done'", (job_id,)
         )
-        self.store.drop_data(job_id)
+        entry = self.ledger.append(SPACE, "job_failed", {"reason": reason}, job_id=job_id)
+        # The peers that hold parts of it are told it ended (trusted_space/space/federation.py).
+        parts = self.store.data_keys(job_id, "peer/")
+        for key in parts:
+            part = json.loads(self.store.get_data(job_id, key) or b"{}")
+            if part.get("step") != "closed":
+                part.update(step="close", outcome="failed", close_entry=entry.hash)
+                part.pop("since", None)
+            self.store.put_data(job_id, key, json.dumps(part).encode())
+        self.store.drop_data(job_id, keep=tuple(parts))
         self.store.drop_parts(job_id=job_id)
-        self.ledger.append(SPACE, "job_failed", {"reason": reason}, job_id=job_id)
         log.warning("job %s failed", job_id)
 
     # -- background work -------------------------------------------------------------------

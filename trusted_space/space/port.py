@@ -18,7 +18,14 @@ from policies.obligations import Obligations
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger
-from trusted_space.protocol.messages import JobSpec, SignedJob, TaskPayload
+from trusted_space.protocol.messages import (
+    JobSpec,
+    JobSubmission,
+    MatchedSubjectsResult,
+    SignedJob,
+    TaskPayload,
+)
+from trusted_space.protocol.peering import PeerDataset
 from trusted_space.space.config import SpaceConfig
 from trusted_space.space.participants import Participants
 from trusted_space.space.store import SpaceStore
@@ -81,4 +88,35 @@ class JobContext(Protocol):
 
     def signed_job(self, spec: JobSpec) -> SignedJob:
         """The job as its consumer signed it: every provider task carries it."""
+        ...
+
+    # -- federation (trusted_space/space/federation.py) ------------------------------
+    def is_local_provider(self, name: str) -> bool:
+        """Whether ``name`` is a provider of this space (else a peer's)."""
+        ...
+
+    def home_of(self, job_id: str) -> str | None:
+        """The peer that forwarded this job, when a peer did."""
+        ...
+
+    def remote_dataset(
+        self, provider: str, product: str, role: str
+    ) -> tuple[str, PeerDataset] | None:
+        """The active peer hosting ``provider`` for ``role``, and its offer."""
+        ...
+
+    def forward_to_peers(self, spec: JobSpec, submission: JobSubmission, names: list[str]) -> None:
+        """Hand the job's parts at peers (``names``: their providers) to the
+        federation worker."""
+        ...
+
+    def subjects_to_peers(
+        self, spec: JobSpec, matched: MatchedSubjectsResult, names: list[str]
+    ) -> None:
+        """Relay the consumer's handles and sealed subjects to the peers of ``names``."""
+        ...
+
+    def close_peers(self, job_id: str, entry: str) -> list[str]:
+        """The job ended here (``entry``: its last ledger entry): its peers are
+        to be told; the job-data keys to keep until they are."""
         ...

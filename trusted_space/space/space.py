@@ -37,6 +37,7 @@ from trusted_space.core.errors import (
     InputError,
     NotAuthorised,
     NotFound,
+    PeerReplayed,
     ProtocolError,
 )
 from trusted_space.core.timing import StageTimer
@@ -50,6 +51,7 @@ from trusted_space.protocol.messages import (
     JobStatus,
     JobSubmission,
     LookupEngineChoice,
+    MatchedSubjectsResult,
     ParticipantKeys,
     ResultOutcome,
     SignedJob,
@@ -59,11 +61,25 @@ from trusted_space.protocol.messages import (
     TaskPayload,
     TaskResult,
 )
+from trusted_space.protocol.peering import (
+    PeerCatalogue,
+    PeerClose,
+    PeerDataset,
+    PeerHello,
+    PeerHelloReply,
+    PeeringTerms,
+    PeerJobForward,
+    PeerJobState,
+    PeerSetupRequest,
+    PeerSubjects,
+)
 from trusted_space.space.config import SpaceConfig
 from trusted_space.space.engines import build_engines
+from trusted_space.space.federation import Federation
 from trusted_space.space.gate import PolicyGate
 from trusted_space.space.jobs import Jobs
 from trusted_space.space.participants import Participants
+from trusted_space.space.peers import PeerRecord, Peers
 from trusted_space.space.policy_registry import (
     PolicyRecord,
     PolicyRegistry,
@@ -74,6 +90,7 @@ from trusted_space.space.port import SPACE
 from trusted_space.space.stewards import Stewards
 from trusted_space.space.store import SpaceStore
 from trusted_space.space.tasks import Tasks
+from trusted_space.transport.peer import PeerClient
 
 log = logging.getLogger("tspace.space")
 
@@ -112,6 +129,7 @@ class Space:
         self.participants = Participants(self.store.db, self.suite, self.ledger)
         self.stewards = Stewards(self.store.db, self.suite, self.ledger, self.key.public_bytes())
         self.policies = PolicyRegistry(self.store, self.ledger, self.participants, self.stewards)
+        self.peers = Peers(self.store.db, self.suite, self.ledger, self.key)
         # Differential-privacy noise; tests may seed their own generator.
         self.dp_rng: random.Random = random.SystemRandom()
         self.timer = StageTimer()
@@ -133,6 +151,19 @@ class Space:
             config=self.config,
             lock=self.lock,
             jobs=self.jobs,
+        )
+        self.federation = Federation(
+            store=self.store,
+            ledger=self.ledger,
+            suite=self.suite,
+            key=self.key,
+            peers=self.peers,
+            jobs=self.jobs,
+            participants=self.participants,
+            config=self.config,
+            lock=self.lock,
+            setup=self.setup,
+            setup_hash=self.setup_hash,
         )
         if recorded is None:
             with self.store.transaction():
@@ -335,13 +366,44 @@ class Space:
             )
         return digest
 
-    @_locked
     def dataset_setup(self, caller: str, provider: str, dataset: str, version: int) -> bytes:
-        """A provider's cached PSI setup, for consumers (it is built for them)."""
-        self._require(caller, "consumer", "provider")
-        if self.participants.role(caller) == "provider" and caller != provider:
-            raise NotFound(f"no setup {provider}/{dataset}/v{version} for {caller!r}")
-        return self.setup(provider, dataset, version)
+        """A provider's cached PSI setup, for consumers (it is built for them);
+        a peer's provider's is fetched from the peer once, then kept."""
+        with self.lock:
+            self._require(caller, "consumer", "provider")
+            if self.participants.role(caller) == "provider" and caller != provider:
+                raise NotFound(f"no setup {provider}/{dataset}/v{version} for {caller!r}")
+            if self.jobs.is_local_provider(provider) or caller == provider:
+                return self.setup(provider, dataset, version)
+            key = f"{provider}/{dataset}/{version}"
+            cached = self.peers.cached_setup(key)
+            if cached is not None:
+                return cached
+            row = self.store.db.execute(
+                "SELECT peer FROM peer_catalogue WHERE provider = ? LIMIT 1", (provider,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no setup {provider}/{dataset}/v{version}")
+            peer = self.peers.get(str(row[0]))
+        client = PeerClient(
+            self.suite,
+            self.key,
+            peer_name=peer.name,
+            url=peer.url,
+            peer_key=bytes.fromhex(peer.signing_key),
+            timeout=max(self.config.peer_timeout_seconds, 60.0),
+        )
+        try:
+            setup = client.call(
+                "POST",
+                "/v1/peer/setup",
+                PeerSetupRequest(provider=provider, dataset=dataset, version=version),
+            )
+        finally:
+            client.close()
+        with self.lock, self.store.transaction():
+            self.peers.cache_setup(key, setup)
+        return setup
 
     @_locked
     def product_providers(self, caller: str, product: str) -> dict[str, list[str]]:
@@ -358,6 +420,9 @@ class Space:
                 (role.dataset,),
             ).fetchall()
             out[role.role] = [r[0] for r in rows]
+        # The active peers' providers, for the products of each agreement.
+        for role_name, names in self.peers.remote_providers(prod.name).items():
+            out.setdefault(role_name, []).extend(n for n in names if n not in out[role_name])
         return out
 
     @_locked
@@ -372,7 +437,12 @@ class Space:
             prod = get_product(product)
         except ValueError as exc:
             raise NotFound(str(exc)) from None
-        choice = choose_engine(self.policies.active(prod.name), prod, providers or None)
+        local = None
+        if providers:  # a peer's providers are its own policies' business
+            local = {
+                r: [n for n in ns if self.jobs.is_local_provider(n)] for r, ns in providers.items()
+            }
+        choice = choose_engine(self.policies.active(prod.name), prod, local or None)
         return LookupEngineChoice.model_validate(choice.to_dict())
 
     # -- models --------------------------------------------------------------------------
@@ -431,6 +501,120 @@ class Space:
     def policy_records(self, caller: str) -> list[PolicyRecord]:
         self._require(caller, "steward", "operator")
         return self.policies.records()
+
+    # -- peers (peers.py) -------------------------------------------------------------------
+    @_locked
+    def approve_agreement(self, caller: str, terms: PeeringTerms) -> list[str]:
+        """A steward of this space approves a peering agreement that names it;
+        return every steward of this space that has approved it."""
+        self._require(caller, "steward")
+        with self.store.transaction():
+            return self.peers.approve(caller, terms)
+
+    @_locked
+    def add_peer(
+        self, caller: str | None, name: str, url: str, signing_key: str, terms: PeeringTerms
+    ) -> PeerRecord:
+        """Pin another space (its URL and ledger key) under an agreement this
+        space's stewards approved. ``caller`` None: the operator at the
+        space's own console (``tspace admin add-peer``)."""
+        if caller is not None:
+            self.participants.require(caller, "operator")
+        with self.store.transaction():
+            return self.peers.add(caller or "admin-console", name, url, signing_key, terms)
+
+    @_locked
+    def remove_peer(self, caller: str | None, name: str) -> None:
+        if caller is not None:
+            self.participants.require(caller, "operator")
+        with self.store.transaction():
+            self.peers.remove(caller or "admin-console", name)
+
+    @_locked
+    def peer_records(self, caller: str | None) -> list[PeerRecord]:
+        if caller is not None:
+            self._require(caller, "operator", "steward")
+        return self.peers.records()
+
+    @_locked
+    def peer_known(self, fingerprint: str) -> bool:
+        return self.peers.known(fingerprint)
+
+    @_locked
+    def verify_peer_request(
+        self, headers: dict[str, str], method: str, target: str, body: bytes
+    ) -> PeerRecord:
+        """The peer that signed this request (see ``Peers.verify_request``);
+        a replay is recorded in the ledger as it is refused."""
+        try:
+            with self.store.transaction():
+                return self.peers.verify_request(headers, method, target, body)
+        except PeerReplayed as exc:
+            with self.store.transaction():
+                self.peers.record_replay(str(exc.params.get("peer", "?")), target)
+            raise
+
+    @_locked
+    def peer_hello(self, peer: PeerRecord, hello: PeerHello) -> PeerHelloReply:
+        return self.peers.hello(peer, hello)
+
+    def sign_peer_response(self, receiver: str, nonce: str, status: int, body: bytes) -> str:
+        return self.peers.sign_response(receiver, nonce, status, body)
+
+    def check_peer(self, name: str, timeout: float = 10.0) -> PeerHelloReply:
+        """Call the peer with the agreement this space holds; record its
+        countersignature (``peer_confirmed``, once). A peer that is down,
+        slow or refusing raises its typed reason; nothing hangs."""
+        with self.lock:
+            peer = self.peers.get(name)
+        client = PeerClient(
+            self.suite,
+            self.key,
+            peer_name=peer.name,
+            url=peer.url,
+            peer_key=bytes.fromhex(peer.signing_key),
+            timeout=timeout,
+        )
+        try:
+            reply = PeerHelloReply.model_validate_json(
+                client.call("POST", "/v1/peer/hello", PeerHello(agreement=peer.agreement))
+            )
+            catalogue = PeerCatalogue.model_validate_json(
+                client.call("POST", "/v1/peer/catalogue", b"")
+            )
+        finally:
+            client.close()
+        with self.lock, self.store.transaction():
+            self.peers.confirmed("space", name, reply)
+            self.peers.store_catalogue(name, catalogue)
+        return reply
+
+    # -- federation (federation.py): the peer's side, for the peer routes -----------------
+    def peer_submit(self, peer: PeerRecord, forward: PeerJobForward) -> PeerJobState:
+        return self.federation.submit(peer, forward)
+
+    def peer_job_state(self, peer: PeerRecord, job_id: str) -> PeerJobState:
+        return self.federation.state(peer, job_id)
+
+    def peer_subjects(self, peer: PeerRecord, job_id: str, subjects: PeerSubjects) -> PeerJobState:
+        return self.federation.relay_subjects(peer, job_id, subjects)
+
+    def peer_close(self, peer: PeerRecord, job_id: str, close: PeerClose) -> PeerJobState:
+        return self.federation.closed(peer, job_id, close)
+
+    def peer_catalogue(self, peer: PeerRecord) -> PeerCatalogue:
+        return self.federation.catalogue(peer)
+
+    def peer_setup(self, peer: PeerRecord, request: PeerSetupRequest) -> bytes:
+        return self.federation.peer_setup(peer, request)
+
+    # -- federation: the home's side ----------------------------------------------------------
+    def run_peer_work(self) -> int:
+        """Call the peers for every job part that waits on one; the calls made."""
+        return self.federation.run(timeout=self.config.peer_timeout_seconds)
+
+    def wait_for_peer_work(self, timeout: float) -> None:
+        self.federation.wait(timeout)
 
     # -- jobs (jobs.py) ------------------------------------------------------------------------
     @property
@@ -517,6 +701,29 @@ class Space:
 
     def signed_job(self, spec: JobSpec) -> SignedJob:
         return self.jobs.signed_job(spec)
+
+    # -- federation, for the engines (port.JobContext) ---------------------------------------
+    def is_local_provider(self, name: str) -> bool:
+        return self.jobs.is_local_provider(name)
+
+    def home_of(self, job_id: str) -> str | None:
+        return self.jobs.home_of(job_id)
+
+    def remote_dataset(
+        self, provider: str, product: str, role: str
+    ) -> tuple[str, PeerDataset] | None:
+        return self.peers.remote_dataset(provider, product, role)
+
+    def forward_to_peers(self, spec: JobSpec, submission: JobSubmission, names: list[str]) -> None:
+        self.federation.forward(spec, submission, names)
+
+    def subjects_to_peers(
+        self, spec: JobSpec, matched: MatchedSubjectsResult, names: list[str]
+    ) -> None:
+        self.federation.subjects(spec, matched, names)
+
+    def close_peers(self, job_id: str, entry: str) -> list[str]:
+        return self.federation.close(job_id, entry)
 
 
 __all__ = ["Space", "SpaceConfig"]

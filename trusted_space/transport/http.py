@@ -289,6 +289,18 @@ class HttpTransport:
     def approved_model(self, product: str) -> bytes:
         return self._request("GET", f"/v1/products/{product}/model").content
 
+    def approve_agreement(self, terms: bytes) -> tuple[str, list[str]]:
+        """A steward's approval of a peering agreement (its file's bytes):
+        the agreement's hash and every steward of the space that approved it."""
+        self.sent.append("peering_approval")
+        data = self._request(
+            "POST",
+            "/v1/peering/approvals",
+            content=terms,
+            headers={"content-type": "application/json"},
+        ).json()
+        return str(data["agreement"]), [str(s) for s in data["approved_by"]]
+
 
 def _policy_status(data: dict[str, Any]) -> PolicyStatus:
     return PolicyStatus.model_validate(

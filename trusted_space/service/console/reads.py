@@ -141,3 +141,40 @@ def usage_totals(entries: list[dict[str, Any]], by: str) -> list[Totals]:
         else:
             t.denied += 1
     return sorted(totals.values(), key=lambda t: (-(t.allowed + t.denied), t.key))
+
+
+def peer_jobs(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Jobs across spaces, newest first: this space's consumers' jobs with a
+    part at a peer (``peer_part_accepted``), and peers' consumers' jobs run
+    for this space's providers (``job_submitted`` with its home)."""
+    states = dict(db.execute("SELECT job_id, state FROM jobs").fetchall())
+    out = []
+    for entry in _entries(
+        db,
+        "SELECT entry FROM ledger WHERE kind IN ('peer_part_accepted', 'job_submitted') "
+        "ORDER BY seq DESC",
+    ):
+        details = entry.get("details") or {}
+        if entry["kind"] == "peer_part_accepted":
+            out.append(
+                {
+                    "job_id": entry["job_id"],
+                    "home": True,
+                    "peer": details.get("peer"),
+                    "state": states.get(entry["job_id"], ""),
+                    "entry": details.get("peer_entry"),
+                }
+            )
+        elif "home" in details:
+            out.append(
+                {
+                    "job_id": entry["job_id"],
+                    "home": False,
+                    "peer": details["home"].get("peer"),
+                    "state": states.get(entry["job_id"], ""),
+                    "entry": details["home"].get("entry"),
+                }
+            )
+        if len(out) >= 200:
+            break
+    return out

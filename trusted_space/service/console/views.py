@@ -36,6 +36,7 @@ from trusted_space.service.console.sessions import (
     Sessions,
 )
 from trusted_space.service.console.text import LANGUAGES, words
+from trusted_space.space.peers import read_peers
 from trusted_space.space.policy_registry import read_policy_records, read_policy_source
 from trusted_space.space.space import Space
 from trusted_space.space.stewards import read_bindings
@@ -477,3 +478,15 @@ def participants(request: Request) -> Response:
     with _db(request) as db:
         rows = reads.participants(db, space.suite)
     return _render(request, "participants.html", session, rows=rows)
+
+
+@router.get("/peers")
+def peers(request: Request) -> Response:
+    """Peers, their agreements, and the jobs that crossed spaces."""
+    session = _session(request)
+    if session is None:
+        return _to_login(request)
+    with _db(request) as db:
+        rows = [p.to_dict() for p in read_peers(db)]
+        jobs = reads.peer_jobs(db)
+    return _render(request, "peers.html", session, peers=rows, jobs=jobs)

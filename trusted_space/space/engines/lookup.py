@@ -39,6 +39,7 @@ from trusted_space.protocol.messages import (
     JobSpec,
     JobSubmission,
     MatchedSubjectsResult,
+    ParticipantKeys,
     PsiFinishTask,
     PsiRespondTask,
     PsiResponseResult,
@@ -47,6 +48,7 @@ from trusted_space.protocol.messages import (
     TaskResultPayload,
     split_handles,
 )
+from trusted_space.protocol.peering import PeerDataset, PeerJobState, PeerSubjects
 from trusted_space.space.engines.combine import combine_features, sum_scores
 from trusted_space.space.policy_registry import job_features
 from trusted_space.space.port import SPACE, JobContext
@@ -80,12 +82,34 @@ class LookupProtocol:
             spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
         )
 
+    def local(self, name: str) -> bool:
+        return self.space.is_local_provider(name)
+
+    def expected(self, spec: JobSpec) -> list[str]:
+        """The providers whose answers this space collects: every provider
+        of the job at its home; only its own for a job a peer forwarded."""
+        if self.space.home_of(spec.job_id) is None:
+            return providers_of(spec)
+        return [n for n in providers_of(spec) if self.local(n)]
+
     # -- submission ---------------------------------------------------------------------
-    def check(
+    def check_for_peer(
         self, spec: JobSpec, submission: JobSubmission
     ) -> tuple[Product, list[str], dict[str, int]]:
+        """``check`` of a job a peer forwarded: of its providers, only this
+        space's (at least one)."""
+        checked = self.check(spec, submission, for_peer=True)
+        if not checked[2]:
+            raise ProtocolError("the job names none of this space's providers")
+        return checked
+
+    def check(
+        self, spec: JobSpec, submission: JobSubmission, *, for_peer: bool = False
+    ) -> tuple[Product, list[str], dict[str, int]]:
         """Structural checks before the policy gate: the product, key, model,
-        providers, batch and PSI request must fit together."""
+        providers, batch and PSI request must fit together. A provider that
+        is not this space's must be an active peer's (``for_peer``: a job a
+        peer forwarded, whose other providers are not this space's to check)."""
         psi_request = submission.psi_request
         if psi_request is None:
             raise ProtocolError("a lookup job needs a PSI request")
@@ -113,8 +137,19 @@ class LookupProtocol:
                 raise ProtocolError(f"role {role!r} needs distinct provider names")
             dataset = product.role(role).dataset
             for name in names:
-                if self.space.participants.role(name) != "provider":
-                    raise ProtocolError(f"{name!r} is not a provider")
+                if not self.space.is_local_provider(name):
+                    if for_peer:
+                        continue  # the home space's or another peer's provider
+                    remote = self.space.remote_dataset(name, product.name, role)
+                    if remote is None:
+                        raise ProtocolError(f"{name!r} is not a provider")
+                    if spec.batch_size > remote[1].max_items:
+                        raise ProtocolError(
+                            f"batch of {spec.batch_size} exceeds the {remote[1].max_items} items "
+                            f"{name!r}'s setup admits"
+                        )
+                    versions[name] = remote[1].version
+                    continue
                 offer = self.space.latest_offer(name, dataset)
                 if offer is None:
                     raise ProtocolError(f"{name!r} offers no {dataset!r} dataset")
@@ -141,9 +176,14 @@ class LookupProtocol:
         plan = {"features": features, "obligations": obligations.to_dict()}
         self.store.put_data(spec.job_id, "plan", json.dumps(plan).encode())
         signed = self.space.signed_job(spec)
+        remote = [n for n in providers_of(spec) if n in versions and not self.local(n)]
+        if remote:  # the peers' parts go through the federation worker
+            self.space.forward_to_peers(spec, submission, remote)
         for role, names in spec.providers.items():
             dataset = product.role(role).dataset
             for name in names:
+                if not self.local(name):
+                    continue
                 self.space.add_task(
                     spec.job_id,
                     name,
@@ -165,24 +205,50 @@ class LookupProtocol:
             self._accept_matches(spec, payload)
         elif isinstance(payload, EncryptedFeaturesResult):
             self._accept_features(spec, node, payload)
-            if len(self.store.data_keys(job_id, "features/")) < len(providers_of(spec)):
-                return
-            if spec.batch_size > INLINE_BATCH:
-                self.space.set_step(job_id, "running", "combining")
-                self.space.work_added()
-                return
-            # A small batch is combined at once, in this transaction: handing
-            # it to the background worker would cost more than the work.
-            try:
-                with self.space.timer.stage("combine"):
-                    result = self.work(spec, self.work_inputs(spec))
-            except TspaceError as exc:
-                self.space.fail_job(job_id, failure_reason(failure_code(exc), step="space"))
-                return
-            self.finish_work(spec, result)
+            self._features_complete(spec)
         elif isinstance(payload, AckResult):
-            self.ledger.append(node, "result_collected", {}, job_id=job_id)
-            self.store.drop_data(job_id, keep=("result",))
+            entry = self.ledger.append(node, "result_collected", {}, job_id=job_id)
+            peers = self.space.close_peers(job_id, entry.hash)
+            self.store.drop_data(job_id, keep=("result", *peers))
+
+    def accept_peer_features(
+        self,
+        spec: JobSpec,
+        peer: str,
+        names: list[str],
+        features: Mapping[str, EncryptedFeaturesResult],
+        duties: Mapping[str, int],
+    ) -> None:
+        """A peer's providers' ciphertexts (under the consumer's key), each
+        checked as a local provider's would be; the peer's duties join the
+        job's (the most restrictive holds)."""
+        if set(features) != set(names):
+            raise ProtocolError(f"{peer} answered for other providers than the job's")
+        for name in names:
+            self._accept_features(spec, name, features[name])
+        self.store.put_data(spec.job_id, f"peer_duties/{peer}", json.dumps(dict(duties)).encode())
+        self._features_complete(spec)
+
+    def _features_complete(self, spec: JobSpec) -> None:
+        job_id = spec.job_id
+        if len(self.store.data_keys(job_id, "features/")) < len(self.expected(spec)):
+            return
+        if self.space.home_of(job_id) is not None:
+            self.space.set_step(job_id, "running", "peer_features")  # the home collects them
+            return
+        if spec.batch_size > INLINE_BATCH:
+            self.space.set_step(job_id, "running", "combining")
+            self.space.work_added()
+            return
+        # A small batch is combined at once, in this transaction: handing
+        # it to the background worker would cost more than the work.
+        try:
+            with self.space.timer.stage("combine"):
+                result = self.work(spec, self.work_inputs(spec))
+        except TspaceError as exc:
+            self.space.fail_job(job_id, failure_reason(failure_code(exc), step="space"))
+            return
+        self.finish_work(spec, result)
 
     def plan(self, job_id: str) -> tuple[list[str], Obligations]:
         data = self.store.get_data(job_id, "plan")
@@ -212,19 +278,65 @@ class LookupProtocol:
             },
             job_id=job_id,
         )
-        if len(self.store.data_keys(job_id, "psi_response/")) < len(providers_of(spec)):
+        self._psi_complete(spec)
+
+    def accept_peer_psi(
+        self, spec: JobSpec, peer: str, names: list[str], state: PeerJobState
+    ) -> None:
+        """A peer's providers answered the PSI step: their responses, setups
+        and signed keys (the consumer checks the keys against its pins)."""
+        job_id = spec.job_id
+        responses = state.psi_responses or {}
+        offers = {d.provider: d for d in state.providers}
+        if set(responses) != set(names) or not set(names) <= set(offers):
+            raise ProtocolError(f"{peer} answered for other providers than the job's")
+        for name in names:
+            if psi.response_size(responses[name]) != spec.batch_size:
+                raise ProtocolError("the PSI response does not answer every item of the request")
+            self.store.put_data(job_id, f"psi_response/{name}", responses[name])
+            offer = offers[name].model_dump_json().encode()
+            self.store.put_data(job_id, f"peer_offer/{name}", offer)
+        self.space.set_step(job_id, "running", "psi")
+        self.ledger.append(
+            SPACE,
+            "peer_psi_received",
+            {
+                "peer": peer,
+                "responses": {n: self.suite.hex_hash(responses[n]) for n in names},
+            },
+            job_id=job_id,
+        )
+        self._psi_complete(spec)
+
+    def _psi_complete(self, spec: JobSpec) -> None:
+        job_id = spec.job_id
+        expected = self.expected(spec)
+        if len(self.store.data_keys(job_id, "psi_response/")) < len(expected):
+            return
+        if self.space.home_of(job_id) is not None:
+            self.space.set_step(job_id, "running", "peer_psi")  # the home collects it
             return
         product = get_product(spec.product)
         versions = self._job_ints(job_id, "versions")
         setups: dict[str, SetupRef] = {}
         responses: dict[str, bytes] = {}
+        keys: dict[str, ParticipantKeys] = {}
         for role, names in spec.providers.items():
             for name in names:
                 dataset = product.role(role).dataset
-                digest = self.space.setup_hash(name, dataset, versions[name])
-                setups[name] = SetupRef(dataset=dataset, version=versions[name], hash=digest)
                 responses[name] = self.store.get_data(job_id, f"psi_response/{name}") or b""
-        keys = {name: self.space.participants.keys_of(name) for name in setups}
+                if self.local(name):
+                    digest = self.space.setup_hash(name, dataset, versions[name])
+                    keys[name] = self.space.participants.keys_of(name)
+                else:
+                    offer = PeerDataset.model_validate_json(
+                        self.store.get_data(job_id, f"peer_offer/{name}") or b"{}"
+                    )
+                    if offer.dataset != dataset:
+                        raise ProtocolError(f"{name}'s offer is not of {dataset}")
+                    digest, keys[name] = offer.setup_hash, offer.keys
+                    versions[name] = offer.version
+                setups[name] = SetupRef(dataset=dataset, version=versions[name], hash=digest)
         self.space.add_task(
             job_id,
             spec.consumer,
@@ -243,6 +355,47 @@ class LookupProtocol:
             raise ProtocolError("sealed subjects must name exactly the job's providers")
         if any(not 0 <= c <= len(handles) for c in m.counts.values()):
             raise ProtocolError("a matched count exceeds the number of handles")
+        self.store.put_data(spec.job_id, "handles", m.handles)
+        self.store.put_data(spec.job_id, "counts", json.dumps(m.counts).encode())
+        remote = [n for n in providers if not self.local(n)]
+        if remote:
+            self.space.subjects_to_peers(spec, m, remote)
+        self._feature_tasks(spec, m.sealed, m.counts)
+        self.ledger.append(
+            spec.consumer,
+            "subjects_relayed",
+            {"handles": len(handles), "matched": dict(m.counts)},
+            job_id=spec.job_id,
+        )
+
+    def accept_peer_subjects(self, spec: JobSpec, peer: str, s: PeerSubjects) -> None:
+        """The home space relays the consumer's handles and the subjects
+        sealed to this space's providers of the job."""
+        mine = [n for n in providers_of(spec) if self.local(n)]
+        handles = split_handles(s.handles)
+        if len(handles) > spec.batch_size or len(set(handles)) != len(handles):
+            raise ProtocolError("more handles than the declared batch, or repeated ones")
+        if set(s.sealed) != set(mine) or set(s.counts) != set(mine):
+            raise ProtocolError("sealed subjects must name exactly this space's providers")
+        if any(not 0 <= c <= len(handles) for c in s.counts.values()):
+            raise ProtocolError("a matched count exceeds the number of handles")
+        if self.store.get_data(spec.job_id, "handles") is not None:
+            return  # relayed again after a restart: the tasks exist
+        self.store.put_data(spec.job_id, "handles", s.handles)
+        self.store.put_data(spec.job_id, "counts", json.dumps(s.counts).encode())
+        self._feature_tasks(spec, s.sealed, s.counts)
+        self.ledger.append(
+            peer,
+            "subjects_relayed",
+            {"handles": len(handles), "matched": dict(s.counts)},
+            job_id=spec.job_id,
+        )
+
+    def _feature_tasks(
+        self, spec: JobSpec, sealed: Mapping[str, bytes], counts: Mapping[str, int]
+    ) -> None:
+        """One compute_features task per provider of this space, under this
+        space's obligations (its stewards' transforms, consent, model pins)."""
         product = get_product(spec.product)
         features, obligations = self.plan(spec.job_id)
         weights = (
@@ -250,13 +403,13 @@ class LookupProtocol:
             if product.output_mode == "score" and spec.model is not None
             else None
         )
-        self.store.put_data(spec.job_id, "handles", m.handles)
-        self.store.put_data(spec.job_id, "counts", json.dumps(m.counts).encode())
         consent_owners = set(obligations.consent_owners)
         signed = self.space.signed_job(spec)
         for role, names in spec.providers.items():
             mine = [f for f in features if product.feature(f).role == role]
             for name in names:
+                if not self.local(name):
+                    continue
                 self.space.add_task(
                     spec.job_id,
                     name,
@@ -268,8 +421,8 @@ class LookupProtocol:
                         transforms=obligations.transforms_for(mine),
                         weights={f: weights[f] for f in mine} if weights is not None else None,
                         paillier_public_key=spec.paillier_public_key,
-                        sealed_subjects=m.sealed[name],
-                        subject_count=m.counts[name],
+                        sealed_subjects=sealed[name],
+                        subject_count=counts[name],
                         consent_for=spec.consumer if name in consent_owners else None,
                         purpose=spec.purpose,
                         parameters=dict(obligations.parameters),
@@ -280,12 +433,6 @@ class LookupProtocol:
                     ),
                 )
         self.space.set_step(spec.job_id, "running", "features")
-        self.ledger.append(
-            spec.consumer,
-            "subjects_relayed",
-            {"handles": len(handles), "matched": dict(m.counts)},
-            job_id=spec.job_id,
-        )
 
     def _accept_features(self, spec: JobSpec, node: str, r: EncryptedFeaturesResult) -> None:
         role = next(role for role, names in spec.providers.items() if node in names)
@@ -327,7 +474,12 @@ class LookupProtocol:
     def work_inputs(self, spec: JobSpec) -> dict[str, Any]:
         """Everything the combination needs, read under the lock."""
         _, obligations = self.plan(spec.job_id)
+        duties = obligations.duties()
+        for key in self.store.data_keys(spec.job_id, "peer_duties/"):
+            for duty, value in json.loads(self.store.get_data(spec.job_id, key) or b"{}").items():
+                duties[duty] = min(int(value), duties.get(duty, int(value)))
         return {
+            "duties": duties,
             "handles": self.store.get_data(spec.job_id, "handles") or b"",
             "parts": [
                 self.store.get_data(spec.job_id, k) or b""
@@ -347,7 +499,7 @@ class LookupProtocol:
         handles = [h for h in batch if h not in refused]
         withheld = b"".join(h for h in batch if h in refused)
         obligations: Obligations = inputs["obligations"]
-        duties = obligations.duties()
+        duties = inputs.get("duties", obligations.duties())
         if product.output_mode == "score":
             if spec.model is None:
                 raise ProtocolError(f"{product.name} needs a model")
@@ -387,8 +539,9 @@ class LookupProtocol:
         )
 
     def finish_work(self, spec: JobSpec, result: JobResult) -> None:
-        """Store the result and tell the consumer (in the caller's transaction)."""
-        self.store.drop_data(spec.job_id)
+        """Store the result and tell the consumer (in the caller's transaction).
+        The parts of the job at peers stay until the peers are told it ended."""
+        self.store.drop_data(spec.job_id, keep=tuple(self.store.data_keys(spec.job_id, "peer/")))
         self.store.put_data(spec.job_id, "result", result.model_dump_json().encode())
         self.space.set_step(spec.job_id, "succeeded", "released")
         self.space.add_task(spec.job_id, spec.consumer, ResultReadyTask())

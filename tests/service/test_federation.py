@@ -1,0 +1,286 @@
+"""A job across two spaces, each a real ``tspace serve`` with its own nodes
+on 127.0.0.1 (issue 26, federation item 3): city A hosts the hospital and
+the insurer, city B the CDC. The insurer's underwriting job at A runs the
+CDC's part at B, under B's stewards' policy, and writes the same scores.csv
+as one space holding both providers (the embedded run). B's denial reaches
+the insurer with B's reason; a peer that stays down fails the job with
+``peer_unavailable``; either space killed mid-job and restarted, the job
+still finishes. Both ledgers cross-reference each job and verify.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from products.underwriting.runner import run_underwriting
+from tests.policy_docs import dated_example, write_policy
+from tests.service.procs import TSPACE, ServiceDeployment, wait_healthy
+from tests.service.underwriting import AS_OF
+from trusted_space.demo import default_model_path
+from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
+from trusted_space.space.readonly import ledger_entries, space_public_key
+from trusted_space.synth import generate_health
+
+pytestmark = pytest.mark.slow
+
+
+def tspace(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TSPACE_LANG": "en", "COLUMNS": "250"}
+    return subprocess.run([TSPACE, *args], capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small population (the story's data, smaller: this module runs
+    several jobs on two deployments), and policies allowing the direct lookup."""
+    out = tmp_path_factory.mktemp("federation-data")
+    generate_health(900, 26, out, applicants=40, end_date=AS_OF)
+    direct = out / "policies-direct"
+    direct.mkdir()
+    for name in ("hospital", "cdc"):
+        write_policy(direct, name, dated_example(name, lookup="any"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """scores.csv of one (embedded) space holding both providers."""
+    work = tmp_path_factory.mktemp("federation-embedded")
+    run_underwriting(
+        workdir=work,
+        hospital=[data / "hospital_visits.csv"],
+        cdc_reports=[data / "cdc_case_reports.csv"],
+        cdc_registry=[data / "cdc_chronic_registry.csv"],
+        applicants=data / "applicants.csv",
+        model=default_model_path(),
+        as_of=AS_OF,
+        out=work / "scores.csv",
+        policies=sorted((data / "policies-direct").glob("*.yaml")),
+        paillier_preset=TEST_ONLY_PAILLIER_1024,
+    )
+    return (work / "scores.csv").read_bytes()
+
+
+class Cities:
+    """City A (hospital, insurer) and city B (CDC), peered for underwriting."""
+
+    def __init__(self, root: Path, data: Path) -> None:
+        patience = {"TSPACE_PEER_PATIENCE_SECONDS": "20"}
+        (root / "a").mkdir()
+        (root / "b").mkdir()
+        self.a = ServiceDeployment(
+            root / "a",
+            {"hospital": [f"{data}/hospital_visits.csv"]},
+            ["insurer"],
+            space_env=patience,
+        )
+        self.b = ServiceDeployment(
+            root / "b",
+            {"cdc": [f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"]},
+            [],
+            space_env=patience,
+        )
+        self.root, self.data = root, data
+        for city, owner in ((self.a, "hospital"), (self.b, "cdc")):
+            city.steward("publish-model", str(default_model_path()))
+            city.steward("publish-policy", str(data / "policies-direct" / f"{owner}.yaml"))
+        agreement = root / "agreement.json"
+        self.key_a = space_public_key(self.a.root / "space").hex()
+        self.key_b = space_public_key(self.b.root / "space").hex()
+        done = tspace(
+            "admin", "draft-agreement", "--workdir", str(self.a.root / "space"),
+            "--peer-key", self.key_b, "--product", "underwriting_score",
+            "--steward", "steward", "--peer-steward", "steward", "--out", str(agreement),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        for city in (self.a, self.b):
+            city.steward("approve-agreement", str(agreement))
+        for here, name, there, key in (
+            (self.a, "city-b", self.b, self.key_b),
+            (self.b, "city-a", self.a, self.key_a),
+        ):
+            added = tspace(
+                "admin", "add-peer", name, "--url", there.url, "--signing-key", key,
+                "--agreement", str(agreement), "--workdir", str(here.root / "space"),
+            )  # fmt: skip
+            assert added.returncode == 0, added.stderr
+        checked = tspace("admin", "check-peer", "city-b", "--workdir", str(self.a.root / "space"))
+        assert checked.returncode == 0, checked.stderr
+
+    def underwrite(self) -> subprocess.Popen[bytes]:
+        proc = self.a.client(
+            "insurer", "underwrite", "--applicants", str(self.data / "applicants.csv"),
+            "--purpose", "underwriting", "--as-of", AS_OF.isoformat(),
+            "--out", str(self.root / "scores.csv"), "--engine", "direct_lookup",
+        )  # fmt: skip
+        return proc.proc
+
+    def stop(self) -> None:
+        self.a.stop()
+        self.b.stop()
+
+
+@pytest.fixture(scope="module")
+def cities(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Iterator[Cities]:
+    both = Cities(tmp_path_factory.mktemp("federation"), data)
+    yield both
+    both.stop()
+
+
+@pytest.fixture()
+def fresh(cities: Cities) -> Cities:
+    for city in (cities.a, cities.b):
+        if city.space.proc.poll() is not None:
+            city.space.restart()
+        wait_healthy(city.url)
+    (cities.root / "scores.csv").unlink(missing_ok=True)
+    return cities
+
+
+def _jobs(city: ServiceDeployment) -> list[tuple[object, ...]]:
+    return city.db_rows("SELECT job_id, state, step, reasons FROM jobs ORDER BY created_at")
+
+
+def _client_output(cities: Cities) -> str:
+    return (cities.a.root / "client-insurer.log").read_text(errors="replace")
+
+
+def test_a_job_across_two_spaces_equals_one_space(fresh: Cities, expected: bytes) -> None:
+    proc = fresh.underwrite()
+    assert proc.wait(timeout=300) == 0, _client_output(fresh)
+    assert (fresh.root / "scores.csv").read_bytes() == expected
+    (job_a, state_a, _, _) = _jobs(fresh.a)[-1]
+    (job_b, _, _, _) = _jobs(fresh.b)[-1]
+    assert job_a == job_b and state_a == "succeeded"
+    fresh.b.wait_for(f"SELECT 1 FROM jobs WHERE job_id = '{job_b}' AND state = 'succeeded'")
+    # The cross-references: B's job names A's submission; A's part names B's entries.
+    entries_a = {e["hash"]: e for e in ledger_entries(fresh.a.root / "space")}
+    entries_b = {e["hash"]: e for e in ledger_entries(fresh.b.root / "space")}
+    submitted_b = next(
+        e for e in entries_b.values() if e["kind"] == "job_submitted" and e["job_id"] == job_b
+    )
+    home_entry = entries_a[submitted_b["details"]["home"]["entry"]]
+    assert home_entry["kind"] == "job_submitted" and home_entry["job_id"] == job_a
+    accepted = next(
+        e for e in entries_a.values() if e["kind"] == "peer_part_accepted" and e["job_id"] == job_a
+    )
+    assert entries_b[accepted["details"]["peer_entry"]] == submitted_b
+    # B's providers' features reached A; the B side saw the CDC only.
+    assert submitted_b["details"]["dataset_versions"].keys() == {"cdc"}
+    fresh.a.wait_for(f"SELECT 1 FROM ledger WHERE job_id = '{job_a}' AND kind = 'peer_part_closed'")
+    closed_b = next(
+        e for e in ledger_entries(fresh.b.root / "space")
+        if e["kind"] == "peer_job_closed" and e["job_id"] == job_b
+    )  # fmt: skip
+    collected = next(
+        e for e in ledger_entries(fresh.a.root / "space")
+        if e["kind"] == "result_collected" and e["job_id"] == job_a
+    )  # fmt: skip
+    assert closed_b["details"]["home_entry"] == collected["hash"]
+    for city in (fresh.a, fresh.b):
+        verified = tspace("ledger", "verify", "--workdir", str(city.root / "space"))
+        assert verified.returncode == 0, verified.stderr
+    # The console shows the peer, its agreement and the job that crossed.
+    with httpx.Client(base_url=fresh.a.url, follow_redirects=True) as web:
+        form = web.get("/console/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        steward = fresh.a.keys["steward"].read_text(encoding="utf-8").strip()
+        signed_in = web.post(
+            "/console/login?lang=en", data={"api_key": steward, "csrf": token.group(1)}
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        page = web.get("/console/peers?lang=en").text
+        assert "city-b" in page and str(job_a)[:12] in page and "underwriting_score" in page
+        # An auditor holding both ledgers checks what each says of the other.
+    both = tspace(
+        "ledger", "verify", "--workdir", str(fresh.a.root / "space"),
+        "--workdir", str(fresh.b.root / "space"),
+    )  # fmt: skip
+    assert both.returncode == 0, both.stderr
+    assert "Cross-references between the ledgers hold" in both.stdout
+    assert " 0 checked" not in both.stdout
+    # B's export cut before it closed the job verifies alone, not beside A's.
+    exports = {}
+    for name, city in (("a", fresh.a), ("b", fresh.b)):
+        exports[name] = fresh.root / f"{name}.jsonl"
+        done = tspace(
+            "ledger", "export", "--workdir", str(city.root / "space"), "--out", str(exports[name])
+        )
+        assert done.returncode == 0, done.stderr
+    lines = exports["b"].read_text(encoding="utf-8").splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if '"peer_job_closed"' in line)
+    exports["b"].write_text("".join(lines[:cut]), encoding="utf-8")
+    alone = tspace("ledger", "verify", "--file", str(exports["b"]), "--public-key", fresh.key_b)
+    assert alone.returncode == 0, alone.stderr
+    crossed = tspace(
+        "ledger", "verify", "--file", str(exports["a"]), "--public-key", fresh.key_a,
+        "--file", str(exports["b"]), "--public-key", fresh.key_b,
+    )  # fmt: skip
+    assert crossed.returncode == 1
+    assert "the peer's ledger holds no entry" in crossed.stderr
+
+
+def test_the_peers_denial_reaches_the_consumer_with_its_reason(fresh: Cities) -> None:
+    narrower = dated_example("cdc", lookup="any", version=2, purposes=["research"])
+    folder = fresh.root / "v2"
+    folder.mkdir(exist_ok=True)
+    fresh.b.steward("publish-policy", str(write_policy(folder, "cdc", narrower)))
+    try:
+        proc = fresh.underwrite()
+        assert proc.wait(timeout=120) == 2, _client_output(fresh)
+        said = _client_output(fresh)
+        assert "city-b: " in said and "purpose" in said, said
+        (_, state, _, reasons) = _jobs(fresh.a)[-1]
+        assert state == "denied" and "city-b" in str(reasons)
+        assert not (fresh.root / "scores.csv").exists()
+    finally:
+        again = dated_example("cdc", lookup="any", version=3)
+        fresh.b.steward("publish-policy", str(write_policy(folder, "cdc", again)))
+
+
+def test_either_space_killed_mid_job_is_restarted_and_the_job_completes(
+    fresh: Cities, expected: bytes
+) -> None:
+    before = {str(r[0]) for r in _jobs(fresh.b)}
+    proc = fresh.underwrite()
+    earlier = ", ".join(f"'{j}'" for j in before) or "''"
+    # B killed once its CDC node has the job's PSI step; A once B holds the features task.
+    fresh.b.wait_for(f"SELECT 1 FROM tasks WHERE node = 'cdc' AND job_id NOT IN ({earlier})")
+    fresh.b.space.kill9()
+    time.sleep(0.5)
+    fresh.b.space.restart()
+    wait_healthy(fresh.b.url)
+    fresh.b.wait_for(
+        "SELECT 1 FROM tasks WHERE node = 'cdc' AND kind = 'compute_features' "
+        f"AND job_id NOT IN ({earlier})"
+    )
+    fresh.a.space.kill9()
+    time.sleep(0.5)
+    fresh.a.space.restart()
+    wait_healthy(fresh.a.url)
+    assert proc.wait(timeout=300) == 0, _client_output(fresh)
+    assert (fresh.root / "scores.csv").read_bytes() == expected
+
+
+def test_a_peer_that_stays_down_fails_the_job_with_a_clear_reason(fresh: Cities) -> None:
+    fresh.b.space.stop()
+    try:
+        started = time.monotonic()
+        proc = fresh.underwrite()
+        assert proc.wait(timeout=120) == 2, _client_output(fresh)
+        assert time.monotonic() - started < 90
+        (_, state, _, reasons) = _jobs(fresh.a)[-1]
+        assert state == "failed" and "peer_unavailable (peer=city-b)" in str(reasons)
+        assert "peer_unavailable (peer=city-b)" in _client_output(fresh)
+    finally:
+        fresh.b.space.restart()
+        wait_healthy(fresh.b.url)

@@ -1,0 +1,134 @@
+"""A job spanning three spaces, each a real ``tspace serve`` with its own
+nodes on 127.0.0.1 (issue 26): the insurer at city A, the hospital group's
+data at city B, the CDC's at city C. A peers with B and with C; the job's
+providers are all at peers, each judged by its own space's policy, and the
+scores equal one space holding both providers (the embedded run). The three
+ledgers verify together, cross-references included."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from products.underwriting.client import client_underwrite
+from tests.policy_docs import dated_example, write_policy
+from tests.service.procs import TSPACE, ServiceDeployment
+from tests.service.test_federation import data, expected  # noqa: F401  (module fixtures)
+from tests.service.underwriting import AS_OF
+from trusted_space.demo import default_model_path
+from trusted_space.hazmat.paillier import TEST_ONLY_KEYS_ENV
+from trusted_space.space.readonly import ledger_entries, space_public_key
+from trusted_space.transport.http import HttpTransport, read_api_key
+
+pytestmark = pytest.mark.slow
+
+
+def tspace(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TSPACE_LANG": "en", "COLUMNS": "250"}
+    return subprocess.run([TSPACE, *args], capture_output=True, text=True, env=env)
+
+
+def _peer(
+    root: Path, here: tuple[str, ServiceDeployment], there: tuple[str, ServiceDeployment]
+) -> None:
+    """Peer two deployments for underwriting: draft, both stewards approve, both add."""
+    (name_a, a), (name_b, b) = here, there
+    keys = {n: space_public_key(d.root / "space").hex() for n, d in (here, there)}
+    agreement = root / f"{name_a}-{name_b}.json"
+    done = tspace(
+        "admin", "draft-agreement", "--workdir", str(a.root / "space"), "--peer-key", keys[name_b],
+        "--product", "underwriting_score", "--steward", "steward", "--peer-steward", "steward",
+        "--out", str(agreement),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for dep in (a, b):
+        dep.steward("approve-agreement", str(agreement))
+    for (_, dep), (other, far) in ((here, there), (there, here)):
+        added = tspace(
+            "admin", "add-peer", other, "--url", far.url, "--signing-key", keys[other],
+            "--agreement", str(agreement), "--workdir", str(dep.root / "space"),
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    checked = tspace("admin", "check-peer", name_b, "--workdir", str(a.root / "space"))
+    assert checked.returncode == 0, checked.stderr
+
+
+@pytest.fixture(scope="module")
+def cities(
+    tmp_path_factory: pytest.TempPathFactory,
+    data: Path,  # noqa: F811
+) -> Iterator[dict[str, ServiceDeployment]]:
+    root = tmp_path_factory.mktemp("three")
+    hospital = [f"{data}/hospital_visits.csv"]
+    cdc = [f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"]
+    layout = {
+        # A's hospital is there for A's steward (an owner appoints one): the job names B's.
+        "city-a": ({"hospital": hospital}, ["insurer"]),
+        "city-b": ({"hospital-b": hospital}, []),
+        "city-c": ({"cdc-c": cdc}, []),
+    }
+    deps: dict[str, ServiceDeployment] = {}
+    try:
+        for name, (providers, consumers) in layout.items():
+            (root / name).mkdir()
+            deps[name] = ServiceDeployment(root / name, providers, consumers)
+        policies = root / "policies"
+        policies.mkdir()
+        for name, owner, kind in (
+            ("city-a", "hospital", "hospital"),
+            ("city-b", "hospital-b", "hospital"),
+            ("city-c", "cdc-c", "cdc"),
+        ):
+            doc = dated_example(kind, lookup="any", owners=[owner])
+            deps[name].steward("publish-model", str(default_model_path()))
+            deps[name].steward("publish-policy", str(write_policy(policies, owner, doc)))
+        _peer(root, ("city-a", deps["city-a"]), ("city-b", deps["city-b"]))
+        _peer(root, ("city-a", deps["city-a"]), ("city-c", deps["city-c"]))
+        yield deps
+    finally:
+        for dep in deps.values():
+            dep.stop()
+
+
+def test_a_job_across_three_spaces_equals_one_space(
+    cities: dict[str, ServiceDeployment],
+    expected: bytes,  # noqa: F811
+    data: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(TEST_ONLY_KEYS_ENV, "1")  # the insurer's node, here: fast keys
+    a = cities["city-a"]
+    transport = HttpTransport(a.url, read_api_key(a.keys["insurer"]), patience=60)
+    try:
+        client_underwrite(
+            transport,
+            workdir=tmp_path / "insurer",
+            applicants=data / "applicants.csv",
+            purpose="underwriting",
+            as_of=AS_OF,
+            out=tmp_path / "scores.csv",
+            providers={"hospital": ["hospital-b"], "cdc": ["cdc-c"]},
+            engine="direct_lookup",
+            timeout=300,
+        )
+    finally:
+        transport.close()
+    assert (tmp_path / "scores.csv").read_bytes() == expected
+    accepted = [
+        e["details"]["peer"]
+        for e in ledger_entries(a.root / "space")
+        if e["kind"] == "peer_part_accepted"
+    ]
+    assert sorted(accepted) == ["city-b", "city-c"]
+    for name in ("city-b", "city-c"):
+        cities[name].wait_for("SELECT 1 FROM ledger WHERE kind = 'peer_job_closed'")
+    a.wait_for("SELECT count(*) FROM ledger WHERE kind = 'peer_part_closed' HAVING count(*) = 2")
+    folders = [x for d in cities.values() for x in ("--workdir", str(d.root / "space"))]
+    verified = tspace("ledger", "verify", *folders)
+    assert verified.returncode == 0, verified.stderr
+    assert "Cross-references between the ledgers hold" in verified.stdout
