@@ -23,7 +23,7 @@ from trusted_space.synth import generate_health
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("http-data")
-    generate_health(3000, 33, out, applicants=300, end_date=AS_OF)
+    generate_health(1500, 33, out, applicants=100, end_date=AS_OF)
     policies = out / "policies"
     policies.mkdir()
     write_policy(policies, "hospital", dated_example("hospital"))

@@ -26,7 +26,7 @@ from tests.service.underwriting import AS_OF
 from trusted_space.demo import default_model_path
 
 pytestmark = pytest.mark.slow
-LIMIT = 96 * 1024  # TSPACE_MAX_BODY_BYTES of this space
+LIMIT = 32 * 1024  # TSPACE_MAX_BODY_BYTES of this space: below the results of 100 applicants
 
 
 @pytest.fixture()
@@ -89,7 +89,7 @@ def test_blind_underwriting_over_http_equals_the_reference(
     with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["applicant_ref"] for r in rows] == [r.applicant_ref for r in reference]
-    assert sum(r.status == "scored" for r in reference) > 250
+    assert sum(r.status == "scored" for r in reference) > 80  # most of the 100
     for row, ref in zip(rows, reference, strict=True):
         assert (row["status"], row["band"] or None) == (ref.status, ref.band), row
         if ref.score is not None:

@@ -30,7 +30,7 @@ QUERY = {
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("health")
-    generate_health(6000, 4, out, applicants=10, end_date=AS_OF)
+    generate_health(3000, 4, out, applicants=10, end_date=AS_OF)
     (out / "query.yaml").write_text(yaml.safe_dump(QUERY), encoding="utf-8")
     for name in ("hospital", "cdc"):
         doc = exact_cohort_policy(name, 2)

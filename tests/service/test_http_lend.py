@@ -23,7 +23,7 @@ AS_OF = dt.date(2026, 10, 31)
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tenders")
-    generate_tenders(800, 5, out, applicants=60, end_date=AS_OF)
+    generate_tenders(300, 5, out, applicants=30, end_date=AS_OF)
     doc = dated("tender_lending_features.centres.yaml")
     (out / "policy.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return out
