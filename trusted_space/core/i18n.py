@@ -549,6 +549,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "progress.psi_setup": {"zh-CN": "PSI 预计算（标识）", "en": "PSI setup (identifiers)"},
     "progress.tokens": {"zh-CN": "标识令牌化", "en": "Tokenise identifiers"},
+    "progress.blind_tokens": {
+        "zh-CN": "盲查令牌（OPRF，对象）",
+        "en": "Blind lookup tokens (OPRF, subjects)",
+    },
+    "progress.load": {"zh-CN": "加载与校验（行）", "en": "Load and validate (rows)"},
     "progress.encrypt": {"zh-CN": "同态加密（密文）", "en": "Encrypt (ciphertexts)"},
     "progress.rerandomise": {"zh-CN": "密文重随机化", "en": "Re-randomise ciphertexts"},
     "progress.zeros": {"zh-CN": "预计算加密随机数", "en": "Precompute encryption noise"},
