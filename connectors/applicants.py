@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.batch import InvalidId, invalid_detail, read_batch
-from connectors.identifiers import normalise_resident_id, resident_id_error
+from connectors.identifiers import normalise_resident_id, resident_id_problem
+from trusted_space.core.i18n import Text
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Applicant:
     row: int
     ref: str
     person_id: str | None  # normalised, or None when invalid
-    error: str | None
+    error: str | Text | None  # why the id is invalid, in the reader's language
     column: str = "person_id"
 
     @property
@@ -33,6 +34,6 @@ def read_applicants(
     out: list[Applicant] = []
     for row, ref, raw in read_batch(path, ref_column, id_column):
         value = normalise_resident_id(raw)
-        error = "missing value" if not value else resident_id_error(value)
+        error = Text("id.missing") if not value else resident_id_problem(value)
         out.append(Applicant(row, ref, None if error else value, error, id_column))
     return out

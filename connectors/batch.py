@@ -14,6 +14,7 @@ from pathlib import Path
 
 from connectors.csv_reader import read_csv
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import Text, english
 
 MAX_REF = 128
 
@@ -26,18 +27,18 @@ class InvalidId:
 
     row: int
     column: str
-    reason: str
+    reason: str | Text  # said in the reader's language on the terminal
 
     @property
     def line(self) -> int:
         return self.row + 1
 
     def __str__(self) -> str:
-        return f"row {self.row} (line {self.line}), {self.column}: {self.reason}"
+        return f"row {self.row} (line {self.line}), {self.column}: {english(self.reason)}"
 
 
-def invalid_detail(row: int, column: str, reason: str | None) -> InvalidId:
-    return InvalidId(row, column, reason or "invalid")
+def invalid_detail(row: int, column: str, reason: str | Text | None) -> InvalidId:
+    return InvalidId(row, column, reason or Text("id.invalid"))
 
 
 def read_batch(path: Path, ref_column: str, id_column: str) -> list[tuple[int, str, str]]:
@@ -62,7 +63,7 @@ def read_batch_fields(
     for column in (ref_column, *columns):
         if column not in header:
             raise InputError(
-                f"missing column {column!r} (the file has {', '.join(header)})",
+                Text("batch.missing_column", column=repr(column), header=", ".join(header)),
                 Location(where, None, None),
             )
     if result.malformed:
@@ -84,15 +85,15 @@ def read_batch_fields(
     for row, ref, i in records:
         ref = (ref or "").strip()
         if not ref:
-            raise InputError("empty reference", Location(where, row, ref_column))
+            raise InputError(Text("batch.empty_ref"), Location(where, row, ref_column))
         if len(ref) > MAX_REF:
-            raise InputError(f"longer than {MAX_REF} characters", Location(where, row, ref_column))
+            raise InputError(Text("batch.long_ref", n=MAX_REF), Location(where, row, ref_column))
         if ref in seen:
             raise InputError(
-                f"duplicate reference (first at row {seen[ref]})", Location(where, row, ref_column)
+                Text("batch.duplicate_ref", first=seen[ref]), Location(where, row, ref_column)
             )
         seen[ref] = row
         out.append((row, ref, {c: v[i] or "" for c, v in values.items()}))
     if not out:
-        raise InputError("no rows in the file", Location(where, None, None))
+        raise InputError(Text("batch.no_rows"), Location(where, None, None))
     return out

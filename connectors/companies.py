@@ -12,6 +12,7 @@ from pathlib import Path
 from connectors.batch import InvalidId, invalid_detail, read_batch
 from connectors.identifiers import company_key
 from trusted_space.core.errors import InvalidIdentifier
+from trusted_space.core.i18n import Text
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Company:
     row: int
     ref: str
     key: str | None  # USCC:<code> or SCHEME:id; None when invalid
-    error: str | None
+    error: str | Text | None  # why the key is invalid, in the reader's language
 
     @property
     def detail(self) -> InvalidId | None:

@@ -25,6 +25,7 @@ from connectors.csv_reader import read_csv
 from connectors.identifiers import company_key, normalise_resident_id, resident_id_error
 from connectors.quality import Rejection
 from trusted_space.core.errors import InputError, InvalidIdentifier, Location
+from trusted_space.core.i18n import english
 
 COLUMNS = ("subject_id", "consumer", "product", "purpose", "expires", "evidence_ref")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -50,7 +51,7 @@ def subject_key(raw: str, subject: str) -> str:
     try:
         return company_key(raw)
     except InvalidIdentifier as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(english(exc.reason)) from None
 
 
 def read_consent_file(path: Path, subjects: Mapping[str, str]) -> ConsentFile:
@@ -62,7 +63,7 @@ def read_consent_file(path: Path, subjects: Mapping[str, str]) -> ConsentFile:
         raise InputError(f"missing columns: {', '.join(missing)}", Location(str(path), None, None))
     out = ConsentFile()
     for row, reason in read.malformed:
-        out.rejections.append(Rejection(str(path), row, None, reason))
+        out.rejections.append(Rejection(str(path), row, None, english(reason)))
     records = read.table.to_pylist()
     for record in records:
         row = int(record["_row"])

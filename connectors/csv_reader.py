@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import Text
 
 FALLBACK_ENCODING = "gb18030"
 MAX_FIELD = 1 << 20
@@ -31,7 +32,7 @@ MAX_FIELD = 1 << 20
 class CsvRead:
     table: pa.Table  # string columns named by the header, plus _row (int64)
     encoding: str
-    malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
+    malformed: list[tuple[int, str | Text]] = field(default_factory=list)  # (row, reason)
 
 
 def _chinese_utf8(text: str) -> bool:
@@ -73,13 +74,12 @@ def detect_encoding(path: Path) -> str:
                     line.decode(FALLBACK_ENCODING)
                 except UnicodeDecodeError:
                     raise InputError(
-                        f"line {number} is neither UTF-8 nor GB18030 text (a binary file?)",
+                        Text("csv.not_text", line=number),
                         where,
                     ) from None
             if utf8_line is not None and other_line is not None:
                 raise InputError(
-                    f"mixed text encodings: line {utf8_line} is UTF-8 and line {other_line} "
-                    "is not (GB18030?); save the file in one encoding",
+                    Text("csv.mixed", utf8=utf8_line, other=other_line),
                     where,
                 )
     return FALLBACK_ENCODING
@@ -89,27 +89,27 @@ def read_csv(path: Path, encoding: str | None = None) -> CsvRead:
     path = Path(path)
     where = Location(str(path), None, None)
     if path.stat().st_size == 0:
-        raise InputError("empty file", where)
+        raise InputError(Text("csv.empty"), where)
     enc = encoding or detect_encoding(path)
     try:
         codecs.lookup(enc)
     except LookupError:
-        raise InputError(f"unknown encoding {enc!r}", where) from None
+        raise InputError(Text("csv.encoding", encoding=repr(enc)), where) from None
     with open(path, encoding="utf-8-sig" if enc == "utf-8" else enc, newline="") as fh:
         try:
             header = next(csv.reader(fh))
         except StopIteration:
-            raise InputError("empty file", where) from None
+            raise InputError(Text("csv.empty"), where) from None
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise InputError(f"unreadable header: {exc}", where) from exc
+            raise InputError(Text("csv.header", reason=exc), where) from exc
     header = [h.strip() for h in header]
     if not any(header):
-        raise InputError("the first line is not a header", where)
+        raise InputError(Text("csv.no_header"), where)
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
-        raise InputError(f"repeated column names in the header: {duplicates}", where)
+        raise InputError(Text("csv.repeated", columns=duplicates), where)
     if "\x00" in "".join(header):
-        raise InputError("NUL byte in the header", where)
+        raise InputError(Text("csv.nul"), where)
 
     bad: list[pacsv.InvalidRow] = []
 
@@ -137,7 +137,7 @@ def read_csv(path: Path, encoding: str | None = None) -> CsvRead:
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if "straddling" in str(exc) or "CSV parse error" in str(exc):
             return _read_slow(path, enc, header)
-        raise InputError(f"unreadable CSV: {exc}", where) from exc
+        raise InputError(Text("csv.unreadable", reason=exc), where) from exc
     if bad:
         return _read_slow(path, enc, header)
     table = table.append_column("_row", pa.array(range(1, table.num_rows + 1), pa.int64()))
@@ -149,7 +149,7 @@ def _read_slow(path: Path, enc: str, header: list[str]) -> CsvRead:
     csv.field_size_limit(MAX_FIELD)
     columns: list[list[str]] = [[] for _ in header]
     rows: list[int] = []
-    malformed: list[tuple[int, str]] = []
+    malformed: list[tuple[int, str | Text]] = []
     with open(
         path, encoding="utf-8-sig" if enc == "utf-8" else enc, newline="", errors="strict"
     ) as fh:
@@ -163,13 +163,15 @@ def _read_slow(path: Path, enc: str, header: list[str]) -> CsvRead:
                 break
             except csv.Error as exc:
                 record += 1
-                malformed.append((record, f"malformed record: {exc}"))
+                malformed.append((record, Text("csv.malformed", reason=exc)))
                 continue
             if not fields:
                 continue  # a blank line is not a record (as in the fast path)
             record += 1
             if len(fields) != len(header):
-                malformed.append((record, f"expected {len(header)} fields, found {len(fields)}"))
+                malformed.append(
+                    (record, Text("csv.fields", expected=len(header), found=len(fields)))
+                )
                 continue
             rows.append(record)
             for i, value in enumerate(fields):

@@ -69,6 +69,7 @@ from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import english
 
 SUFFIXES = (".hl7", ".txt", ".msg", ".er7")
 EPIDEMIOLOGIC_OBR = "68991-9"
@@ -137,7 +138,7 @@ class Hl7v2Connector(Connector):
                 # One unreadable file does not stop the others: it is a
                 # file-level rejection (row None), counted as one record.
                 unreadable.append(exc)
-                refused.append((str(path), None, None, exc.reason))
+                refused.append((str(path), None, None, english(exc.reason)))
                 continue
             for row, text in enumerate(messages, 1):
                 try:

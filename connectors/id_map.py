@@ -56,6 +56,7 @@ from connectors.identifiers import EARLIEST_BIRTH_YEAR, resident_id_check_char, 
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, InvalidIdentifier, Location
+from trusted_space.core.i18n import Text
 
 PSEUDONYMOUS = "pseudonymous"
 PSEUDONYMOUS_REGION = "990000"
@@ -153,7 +154,7 @@ class CsvIdMap(IdMap):
         try:
             person = validate_resident_id(raw_person, at)
         except InvalidIdentifier as exc:
-            raise InputError(f"invalid person_id: {exc.reason}", at) from exc
+            raise InputError(Text("id.invalid_person", reason=exc.reason), at) from exc
         known = self._ids.setdefault(source, person)
         if known != person:
             raise InputError(
@@ -295,7 +296,7 @@ class PersonRows:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def reject(self, file: str, row: int | None, field: str | None, reason: str) -> None:
+    def reject(self, file: str, row: int | None, field: str | None, reason: str | Text) -> None:
         """Refuse one source record before staging."""
         self.report.reject(file, row, field, reason)
         self.report.rows_read += 1

@@ -20,6 +20,7 @@ import unicodedata
 from pathlib import Path
 
 from trusted_space.core.errors import InvalidIdentifier, Location
+from trusted_space.core.i18n import Text, english
 
 RESIDENT_ID_WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 # Index: sum mod 11; value: the check character (12 - s) mod 11, 10 written X.
@@ -46,25 +47,32 @@ def resident_id_check_char(first17: str) -> str:
     return RESIDENT_ID_CHECK_CHARS[total % 11]
 
 
-def resident_id_error(normalised: str) -> str | None:
-    """Why a normalised id is invalid, or None when it is valid."""
+def resident_id_problem(normalised: str) -> Text | None:
+    """Why a normalised id is invalid (said in the reader's language), or None."""
     if len(normalised) != 18:
-        return f"wrong length {len(normalised)} (expected 18)"
+        return Text("id.wrong_length", n=len(normalised))
     body, check = normalised[:17], normalised[17]
     if not (body.isascii() and body.isdigit()):
-        return "the first 17 characters must be digits"
+        return Text("id.first17_digits")
     if not (check.isascii() and (check.isdigit() or check == "X")):
-        return "the last character must be a digit or X"
+        return Text("id.last_char")
     try:
         born = dt.date(int(body[6:10]), int(body[10:12]), int(body[12:14]))
     except ValueError:
-        return f"impossible birth date {body[6:14]}"
+        return Text("id.birth_date", date=body[6:14])
     if born.year < EARLIEST_BIRTH_YEAR or born > dt.date.today():
-        return f"impossible birth date {body[6:14]}"
+        return Text("id.birth_date", date=body[6:14])
     expected = resident_id_check_char(body)
     if check != expected:
-        return f"check character {check} does not match the computed {expected}"
+        return Text("id.check_char", got=check, expected=expected)
     return None
+
+
+def resident_id_error(normalised: str) -> str | None:
+    """Why a normalised id is invalid, in English (output files, the test
+    vectors), or None when it is valid."""
+    problem = resident_id_problem(normalised)
+    return None if problem is None else english(problem)
 
 
 def validate_resident_id(raw: str, location: Location | None = None) -> str:
@@ -73,10 +81,10 @@ def validate_resident_id(raw: str, location: Location | None = None) -> str:
         raise TypeError("a resident id must be given as str")
     value = normalise_resident_id(raw)
     if value == "":
-        raise InvalidIdentifier("empty resident id", location)
-    error = resident_id_error(value)
-    if error is not None:
-        raise InvalidIdentifier(error, location)
+        raise InvalidIdentifier(Text("id.empty_resident"), location)
+    problem = resident_id_problem(value)
+    if problem is not None:
+        raise InvalidIdentifier(problem, location)
     return value
 
 
@@ -157,7 +165,7 @@ def uscc_check_char(first17: str) -> str:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def uscc_error(normalised: str) -> str | None:
+def uscc_problem(normalised: str) -> Text | None:
     """Why a normalised unified social credit code is invalid, or None.
 
     18 characters from 0-9 A-H J-N P-R T U W-Y; the first 8 are digits
@@ -165,23 +173,29 @@ def uscc_error(normalised: str) -> str | None:
     charset[(31 - sum(w_i * v_i) mod 31) mod 31] with w_i = 3^(i-1) mod 31.
     """
     if len(normalised) != 18:
-        return f"wrong length {len(normalised)} (expected 18)"
+        return Text("id.wrong_length", n=len(normalised))
     bad = sorted({c for c in normalised if c not in _USCC_VALUE})
     if bad:
-        return f"characters {''.join(bad)} are not allowed (no I, O, S, V or Z)"
+        return Text("uscc.chars", chars="".join(bad))
     if not normalised[:8].isdigit():
-        return "the first 8 characters must be digits"
+        return Text("uscc.first8")
     expected = uscc_check_char(normalised[:17])
     if normalised[17] != expected:
-        return f"check character {normalised[17]} does not match the computed {expected}"
+        return Text("id.check_char", got=normalised[17], expected=expected)
     return None
+
+
+def uscc_error(normalised: str) -> str | None:
+    """``uscc_problem`` in English (the test vectors), or None."""
+    problem = uscc_problem(normalised)
+    return None if problem is None else english(problem)
 
 
 def validate_uscc(raw: str, location: Location | None = None) -> str:
     value = normalise_uscc(raw)
-    error = uscc_error(value) if value else "empty code"
-    if error is not None:
-        raise InvalidIdentifier(error, location)
+    problem = uscc_problem(value) if value else Text("uscc.empty")
+    if problem is not None:
+        raise InvalidIdentifier(problem, location)
     return value
 
 
@@ -218,13 +232,11 @@ def canonical_scheme(raw: str, location: Location | None = None) -> str:
     key's separator) or a control character."""
     text = scheme_text(raw)
     if not text:
-        raise InvalidIdentifier("empty identifier scheme", location)
+        raise InvalidIdentifier(Text("scheme.empty"), location)
     if len(text) > MAX_SCHEME:
-        raise InvalidIdentifier(f"identifier scheme longer than {MAX_SCHEME}", location)
+        raise InvalidIdentifier(Text("scheme.long", n=MAX_SCHEME), location)
     if ":" in text or not text.isprintable():
-        raise InvalidIdentifier(
-            f"identifier scheme {text!r} holds a colon or a control character", location
-        )
+        raise InvalidIdentifier(Text("scheme.bad", scheme=repr(text)), location)
     if text in USCC_SCHEMES:
         return "USCC"
     return scheme_aliases().get(text, text)
@@ -239,9 +251,9 @@ def scheme_key(scheme: str, ident: str, location: Location | None = None) -> str
         return "USCC:" + validate_uscc(ident, location)
     text = unicodedata.normalize("NFKC", ident).strip()
     if not text or len(text) > MAX_IDENT:
-        raise InvalidIdentifier("empty or overlong identifier", location)
+        raise InvalidIdentifier(Text("ident.empty_long"), location)
     if not text.isprintable():
-        raise InvalidIdentifier("identifier holds a control character", location)
+        raise InvalidIdentifier(Text("ident.control"), location)
     return f"{code}:{text}"
 
 
@@ -263,7 +275,7 @@ def company_key_error(key: str) -> str | None:
     try:
         canonical = company_key(key)
     except InvalidIdentifier as exc:
-        return f"not a company key (USCC:<code> or SCHEME:id): {exc.reason}"
+        return f"not a company key (USCC:<code> or SCHEME:id): {english(exc.reason)}"
     if canonical != key:
         return f"not in canonical form (expected {canonical})"
     return None

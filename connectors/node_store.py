@@ -21,6 +21,11 @@ import pyarrow as pa
 from connectors.canonical import DATASETS, TABLES, TableSpec
 from connectors.quality import QualityReport
 from trusted_space.core.private import private_dir, private_files
+from trusted_space.core.progress import reporter, sql_progress
+
+# The statements of a load that each pass over every staged row: the load's
+# progress (rows) advances through them, each as DuckDB reports its own.
+LOAD_STEPS = 5
 
 STAGING = "_staging"
 # DuckDB's working memory per node store; beyond it, loads and feature SQL
@@ -161,12 +166,24 @@ class NodeStore:
         replace: bool,
         existing: str,
     ) -> None:
+        staged_rows = con.execute(f"SELECT count(*) FROM {STAGING}").fetchone()
+        rows_in = int(staged_rows[0]) if staged_rows else 0
+        if reporter() is not None:
+            # Our bar, from DuckDB's figures: not DuckDB's own on stdout as well.
+            con.execute("SET enable_progress_bar = true")
+            con.execute("SET enable_progress_bar_print = false")
+
+        def step(n: int) -> contextlib.AbstractContextManager[None]:
+            return sql_progress(con, "load", rows_in, n, LOAD_STEPS)
+
         norm = ", ".join(
             c.normalise_sql(f'CAST("{c.name}" AS VARCHAR)') + f" AS {c.name}" for c in spec.columns
         )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _norm AS SELECT _file, _row, _ord, {norm} FROM {STAGING}"
-        )
+        with step(0):
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _norm AS SELECT _file, _row, _ord, {norm} "
+                f"FROM {STAGING}"
+            )
         checks = [
             f"SELECT _ord, _file, _row, '{c.name}' AS field, {c.error_sql(c.name)} AS reason "
             "FROM _norm"
@@ -177,11 +194,12 @@ class NodeStore:
             f"WHERE ({rc.condition})"
             for rc in spec.row_checks
         ]
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _errors AS SELECT * FROM ("
-            + " UNION ALL ".join(checks)
-            + ") WHERE reason IS NOT NULL"
-        )
+        with step(1):
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _errors AS SELECT * FROM ("
+                + " UNION ALL ".join(checks)
+                + ") WHERE reason IS NOT NULL"
+            )
         if replace:
             # Dropping and recreating is ten times faster than deleting every
             # row under the primary-key index, and just as transactional.
@@ -189,13 +207,15 @@ class NodeStore:
             con.execute(spec.ddl())
         key = ", ".join(spec.key)
         key_match = " AND ".join(f"t.{k} = v.{k}" for k in spec.key)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _valid AS SELECT * FROM _norm n WHERE NOT EXISTS "
-            "(SELECT 1 FROM _errors e WHERE e._ord = n._ord)"
-        )
+        with step(2):
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _valid AS SELECT * FROM _norm n WHERE NOT EXISTS "
+                "(SELECT 1 FROM _errors e WHERE e._ord = n._ord)"
+            )
         first_key = spec.key[-1]
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _dups AS
+        with step(3):
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _dups AS
             SELECT _ord, _file, _row, '{first_key}', 'duplicate key ({key}) of ' || first_file
                    || ' row ' || first_row
             FROM (SELECT _ord, _file, _row,
@@ -207,7 +227,7 @@ class NodeStore:
             UNION ALL
             SELECT v._ord, v._file, v._row, '{first_key}', 'key ({key}) already loaded'
             FROM _valid v WHERE EXISTS (SELECT 1 FROM {spec.name} t WHERE {key_match})"""
-        )
+            )
         merged = 0
         if existing == "reject":
             con.execute("INSERT INTO _errors SELECT * FROM _dups")
@@ -215,11 +235,12 @@ class NodeStore:
             row = con.execute("SELECT count(DISTINCT _ord) FROM _dups").fetchone()
             merged = int(row[0]) if row else 0
         casts = ", ".join(c.cast_sql(c.name) for c in spec.columns)
-        inserted = con.execute(
-            f"INSERT INTO {spec.name} SELECT {casts} FROM _valid n WHERE NOT EXISTS "
-            "(SELECT 1 FROM _errors e WHERE e._ord = n._ord) "
-            "AND NOT EXISTS (SELECT 1 FROM _dups d WHERE d._ord = n._ord)"
-        ).fetchone()
+        with step(4):
+            inserted = con.execute(
+                f"INSERT INTO {spec.name} SELECT {casts} FROM _valid n WHERE NOT EXISTS "
+                "(SELECT 1 FROM _errors e WHERE e._ord = n._ord) "
+                "AND NOT EXISTS (SELECT 1 FROM _dups d WHERE d._ord = n._ord)"
+            ).fetchone()
         loaded = int(inserted[0]) if inserted else 0
         rows = con.execute(
             "SELECT _file, _row, field, reason FROM _errors ORDER BY _ord, field"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from trusted_space.core.errors import InputError
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, english, t
 
 # `tspace load` exits with this code when nothing was loaded (every record
 # rejected, or no record at all), so that a pipeline notices (docs/connectors.md).
@@ -47,8 +47,11 @@ class QualityReport:
     warnings: list[str] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)
 
-    def reject(self, file: str, row: int | None, field_name: str | None, reason: str) -> None:
-        self.rejections.append(Rejection(file, row, field_name, reason))
+    def reject(
+        self, file: str, row: int | None, field_name: str | None, reason: str | Text
+    ) -> None:
+        # Kept in English: the report is stored with the node's data.
+        self.rejections.append(Rejection(file, row, field_name, english(reason)))
 
     def merge(self, other: QualityReport) -> None:
         self.files.extend(f for f in other.files if f not in self.files)

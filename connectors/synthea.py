@@ -44,6 +44,7 @@ from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import Text, english
 
 PATIENTS, ENCOUNTERS, CONDITIONS = "patients.csv", "encounters.csv", "conditions.csv"
 SNOMED = "http://snomed.info/sct"
@@ -129,7 +130,7 @@ class _Csv:
     path: Path
     columns: dict[str, list[str]]
     rows: list[int]
-    malformed: list[tuple[int, str]]
+    malformed: list[tuple[int, str | Text]]
 
     def get(self, name: str) -> list[str]:
         return self.columns.get(name.upper(), [""] * len(self.rows))
@@ -153,7 +154,7 @@ def _read(path: Path, required: Sequence[str]) -> _Csv:
 def _warn_malformed(csv: _Csv, report: QualityReport) -> None:
     """A broken patients/conditions record is not a visit: a warning, not a rejection."""
     for row, reason in csv.malformed:
-        report.warnings.append(f"{csv.path} row {row}: {reason}; ignored")
+        report.warnings.append(f"{csv.path} row {row}: {english(reason)}; ignored")
 
 
 def _read_patients(path: Path | None, report: QualityReport) -> dict[str, _Patient]:

@@ -15,13 +15,14 @@ from typing import Protocol
 from policies.model import ColumnClass, Policy
 from products.base import Product
 from trusted_space.core.clock import CHINA, period_start
+from trusted_space.core.i18n import Text
 
 # What a job needs a class for, in words, keyed by the least class that allows it.
 USE_WORDS = {
-    "join_key_only": "matching subjects",
-    "aggregate_only": "aggregates",
-    "encrypted_only": "an encrypted per-subject result",
-    "plaintext": "a released per-subject value",
+    "join_key_only": Text("use.join_key_only"),
+    "aggregate_only": Text("use.aggregate_only"),
+    "encrypted_only": Text("use.encrypted_only"),
+    "plaintext": Text("use.plaintext"),
 }
 # Disclosure classes ordered from most to least restrictive.
 CLASS_RANK = {
@@ -90,6 +91,13 @@ class Check:
     detail: str
     detail_zh: str = ""  # the same in zh-CN, where a constraint gives it
 
+    @classmethod
+    def said(cls, constraint: str, ok: bool, key: str, **params: object) -> Check:
+        """A check whose detail is a catalog message (trusted_space.core.i18n),
+        in English and zh-CN."""
+        text = Text(key, **params)
+        return cls(constraint, ok, text.text("en"), text.text("zh-CN"))
+
 
 class Constraint(Protocol):
     name: str
@@ -107,11 +115,17 @@ class Validity:
         today = job.when.astimezone(CHINA).date()
         if today < self.valid_from:
             return [
-                Check(self.name, False, f"not valid before {self.valid_from} (today is {today})")
+                Check.said(self.name, False, "policy.not_yet", start=self.valid_from, today=today)
             ]
         if today > self.valid_until:
-            return [Check(self.name, False, f"expired on {self.valid_until} (today is {today})")]
-        return [Check(self.name, True, f"valid {self.valid_from} to {self.valid_until}")]
+            return [
+                Check.said(self.name, False, "policy.expired", end=self.valid_until, today=today)
+            ]
+        return [
+            Check.said(
+                self.name, True, "policy.valid_between", start=self.valid_from, end=self.valid_until
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -121,8 +135,12 @@ class ConsumerAllowed:
 
     def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
         ok = job.consumer in self.consumers
-        verb = "is" if ok else "is not"
-        return [Check(self.name, ok, f"{job.consumer!r} {verb} among {list(self.consumers)}")]
+        key = "policy.consumer_in" if ok else "policy.consumer_out"
+        return [
+            Check.said(
+                self.name, ok, key, consumer=repr(job.consumer), consumers=list(self.consumers)
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -132,8 +150,10 @@ class PurposeAllowed:
 
     def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
         ok = job.purpose in self.purposes
-        verb = "is" if ok else "is not"
-        return [Check(self.name, ok, f"purpose {job.purpose!r} {verb} among {list(self.purposes)}")]
+        key = "policy.purpose_in" if ok else "policy.purpose_out"
+        return [
+            Check.said(self.name, ok, key, purpose=repr(job.purpose), purposes=list(self.purposes))
+        ]
 
 
 @dataclass(frozen=True)
@@ -144,11 +164,13 @@ class OutputMode:
     def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
         ok = job.product.output_mode == self.mode
         return [
-            Check(
+            Check.said(
                 self.name,
                 ok,
-                f"policy allows {self.mode} output; "
-                f"{job.product.name} produces {job.product.output_mode}",
+                "policy.output_mode",
+                mode=self.mode,
+                product=job.product.name,
+                produces=job.product.output_mode,
             )
         ]
 
@@ -164,11 +186,11 @@ class FeaturesAllowed:
 
     def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
         if self.allowed is None:
-            return [Check(self.name, True, "every feature of the product is allowed")]
+            return [Check.said(self.name, True, "policy.features_all")]
         extra = [f for f in self.governed if f not in self.allowed]
         if extra:
-            return [Check(self.name, False, f"features {extra} are not allowed by the output rule")]
-        return [Check(self.name, True, f"features {list(self.governed)} are allowed")]
+            return [Check.said(self.name, False, "policy.features_extra", features=extra)]
+        return [Check.said(self.name, True, "policy.features_ok", features=list(self.governed))]
 
 
 @dataclass(frozen=True)
@@ -186,15 +208,18 @@ class ColumnClasses:
             if column.split(".")[0] not in self.governed_tables:
                 continue
             have = self.columns.get(column, self.default)
-            listed = "" if column in self.columns else " (unlisted columns are 'never')"
             ok = CLASS_RANK[have.disclosure] >= CLASS_RANK[need]
-            what = "allows" if ok else "forbids"
+            key = "policy.column_" + ("allows" if ok else "forbids")
             checks.append(
-                Check(
+                Check.said(
                     self.name,
                     ok,
-                    f"{column} is {have.disclosure}{listed}: {what} its use in "
-                    f"{USE_WORDS[need]} by {job.product.name}",
+                    key,
+                    column=column,
+                    disclosure=have.disclosure,
+                    listed="" if column in self.columns else Text("policy.column_unlisted"),
+                    use=USE_WORDS[need],
+                    product=job.product.name,
                 )
             )
         return checks
@@ -209,10 +234,14 @@ class BatchSize:
     def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
         n = job.batch_size
         if n < self.minimum:
-            return [Check(self.name, False, f"batch of {n} is below the minimum {self.minimum}")]
+            return [Check.said(self.name, False, "policy.batch_below", n=n, minimum=self.minimum)]
         if n > self.maximum:
-            return [Check(self.name, False, f"batch of {n} is above the maximum {self.maximum}")]
-        return [Check(self.name, True, f"batch of {n} within {self.minimum}-{self.maximum}")]
+            return [Check.said(self.name, False, "policy.batch_above", n=n, maximum=self.maximum)]
+        return [
+            Check.said(
+                self.name, True, "policy.batch_ok", n=n, minimum=self.minimum, maximum=self.maximum
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -222,17 +251,16 @@ class DailyJobs:
 
     def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
         if usage is None:
-            return [
-                Check(self.name, True, f"at most {self.limit} jobs a day (usage not counted here)")
-            ]
+            return [Check.said(self.name, True, "policy.jobs_uncounted", limit=self.limit)]
         done = usage.jobs(job.consumer, job.product.name, period_start(job.when, "day"))
         ok = done + 1 <= self.limit
         return [
-            Check(
+            Check.said(
                 self.name,
                 ok,
-                f"{done} of {self.limit} jobs used today"
-                + ("" if ok else "; the daily quota is used up"),
+                "policy.jobs_used" if ok else "policy.jobs_used_up",
+                done=done,
+                limit=self.limit,
             )
         ]
 
@@ -247,21 +275,17 @@ class MonthlySubjects:
 
     def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
         if usage is None:
-            return [
-                Check(
-                    self.name,
-                    True,
-                    f"at most {self.limit} subjects a month (usage not counted here)",
-                )
-            ]
+            return [Check.said(self.name, True, "policy.subjects_uncounted", limit=self.limit)]
         done = usage.subjects(job.consumer, job.product.name, period_start(job.when, "month"))
         ok = done + job.batch_size <= self.limit
         return [
-            Check(
+            Check.said(
                 self.name,
                 ok,
-                f"{done} of {self.limit} subjects used this month, "
-                f"this batch adds {job.batch_size}",
+                "policy.subjects_used",
+                done=done,
+                limit=self.limit,
+                adds=job.batch_size,
             )
         ]
 
@@ -276,34 +300,39 @@ class PrivacyBudget:
     def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
         if job.epsilon is None:
             if job.product.output_mode == "aggregate":
-                return [
-                    Check(
-                        self.name,
-                        False,
-                        "the policy requires differential privacy and the query sets no epsilon",
-                    )
-                ]
-            return [Check(self.name, True, "the job spends no privacy budget")]
+                return [Check.said(self.name, False, "policy.dp_required")]
+            return [Check.said(self.name, True, "policy.no_budget")]
         if job.epsilon > self.per_query:
             return [
-                Check(self.name, False, f"epsilon {job.epsilon} exceeds {self.per_query} per query")
+                Check.said(
+                    self.name,
+                    False,
+                    "policy.epsilon_over",
+                    epsilon=job.epsilon,
+                    per_query=self.per_query,
+                )
             ]
         if usage is None:
             return [
-                Check(
+                Check.said(
                     self.name,
                     True,
-                    f"budget {self.budget} a {self.period} (usage not counted here)",
+                    "policy.budget_uncounted",
+                    budget=self.budget,
+                    period=Text("period." + self.period),
                 )
             ]
         spent = usage.epsilon(job.consumer, job.product.name, period_start(job.when, self.period))
         ok = spent + job.epsilon <= self.budget + 1e-12
         return [
-            Check(
+            Check.said(
                 self.name,
                 ok,
-                f"{spent:g} of {self.budget:g} epsilon spent this {self.period}, "
-                f"this query asks {job.epsilon:g}",
+                "policy.budget_spent",
+                spent=f"{spent:g}",
+                budget=f"{self.budget:g}",
+                period=Text("period." + self.period),
+                asks=f"{job.epsilon:g}",
             )
         ]
 
@@ -317,11 +346,15 @@ class ModelApproved:
         if job.product.output_mode != "score":
             return []
         if self.sha256 is None:
-            return [Check(self.name, False, "the policy approves no model for this score product")]
+            return [Check.said(self.name, False, "policy.no_model")]
         if job.model_sha256 != self.sha256:
             got = job.model_sha256[:12] + "…" if job.model_sha256 else "none"
-            return [Check(self.name, False, f"model {got} is not the approved {self.sha256[:12]}…")]
-        return [Check(self.name, True, f"model {self.sha256[:12]}… is the approved one")]
+            return [
+                Check.said(
+                    self.name, False, "policy.model_other", got=got, approved=self.sha256[:12]
+                )
+            ]
+        return [Check.said(self.name, True, "policy.model_ok", approved=self.sha256[:12])]
 
 
 @dataclass(frozen=True)
@@ -331,22 +364,8 @@ class ConsentEvidence:
     def check(self, job: JobRequest, usage: UsageCounter | None) -> list[Check]:
         if job.consent_refs:
             n = len(job.consent_refs)
-            return [
-                Check(
-                    self.name,
-                    True,
-                    f"{n} consent evidence references attached",
-                    f"附有 {n} 个授权同意凭证编号",
-                )
-            ]
-        return [
-            Check(
-                self.name,
-                False,
-                "consent is required and the job carries no consent evidence",
-                "本策略要求授权同意，而该任务未附授权同意凭证",
-            )
-        ]
+            return [Check.said(self.name, True, "policy.consent_attached", n=n)]
+        return [Check.said(self.name, False, "policy.consent_missing")]
 
 
 @dataclass(frozen=True)
@@ -366,15 +385,8 @@ class AllOwnersTogether:
         named = {n for names in job.providers.values() for n in names}
         missing = sorted(set(self.owners) - named)
         if missing:
-            return [
-                Check(
-                    self.name,
-                    False,
-                    f"the job must include every owner's data together; missing {missing} "
-                    "(one owner alone would release that owner's own figures)",
-                )
-            ]
-        return [Check(self.name, True, f"all {len(self.owners)} owners take part together")]
+            return [Check.said(self.name, False, "policy.owners_missing", missing=missing)]
+        return [Check.said(self.name, True, "policy.owners_together", n=len(self.owners))]
 
 
 @dataclass(frozen=True)
@@ -472,7 +484,13 @@ class ParameterSettings:
         unknown = sorted(set(self.settings) - {p.name for p in job.product.parameters})
         if unknown:
             checks.append(
-                Check(self.name, False, f"{job.product.name} has no parameters {unknown}")
+                Check.said(
+                    self.name,
+                    False,
+                    "policy.unknown_parameters",
+                    product=job.product.name,
+                    unknown=unknown,
+                )
             )
         return checks
 

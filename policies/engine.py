@@ -20,6 +20,7 @@ from policies.constraints import Check, JobRequest, UsageCounter, constraints_of
 from policies.decision import Decision, Reason
 from policies.model import Policy
 from policies.obligations import NO_OBLIGATIONS, merge
+from trusted_space.core.i18n import text_in
 
 
 def governed_roles(policy: Policy, job: JobRequest) -> list[str]:
@@ -52,11 +53,12 @@ def evaluate(policies: Sequence[Policy], job: JobRequest, usage: UsageCounter | 
             checks.append(
                 (
                     None,
-                    Check(
+                    Check.said(
                         "coverage",
                         False,
-                        f"no published policy for {job.product.name} "
-                        f"governs the data of {provider!r}",
+                        "policy.coverage",
+                        product=job.product.name,
+                        provider=repr(provider),
                     ),
                 )
             )
@@ -73,8 +75,16 @@ def evaluate(policies: Sequence[Policy], job: JobRequest, usage: UsageCounter | 
     reasons = [
         Reason(
             c.constraint,
-            f"{p.id} v{p.version}: {c.detail}" if p else c.detail,
-            (f"{p.id} 第 {p.version} 版：{c.detail_zh}" if p else c.detail_zh)
+            text_in("en", "policy.reason_of", policy=p.id, version=p.version, detail=c.detail)
+            if p
+            else c.detail,
+            (
+                text_in(
+                    "zh-CN", "policy.reason_of", policy=p.id, version=p.version, detail=c.detail_zh
+                )
+                if p
+                else c.detail_zh
+            )
             if c.detail_zh
             else "",
         )

@@ -12,12 +12,26 @@ space and the consumer agree on it without talking:
 - ``ratio``: numerator and denominator sums of a ratio feature, packed. The
   space multiplies the summed block by a fresh random r (both slots scale by
   r), so the consumer learns the ratio and not the two sums.
-- ``threshold``: for a min/max feature and one grid step t, the indicator
-  [value <= t] (min) or [value >= t] (max). For a subject several providers
-  hold, the space sums the indicators and multiplies each by its own random
-  r, so the consumer learns only whether some provider reached the step: the
-  least (min) or greatest (max) grid step reached is released, not any
-  provider's figure.
+- ``threshold``: for min/max features, one slot per grid step t of each,
+  up to THRESHOLD_SLOTS steps a block (docs/lending.md, "Thresholds"). A
+  provider puts in a step's slot a fresh random rho in [1, P) when its value
+  reached the step ([value <= t] for a min, [value >= t] for a max), else 0.
+  For a subject several providers hold, the space adds the providers'
+  blocks and then P * u, a fresh u in [0, 2^SMUDGE_BITS) per slot. The
+  consumer reads each slot modulo P: zero when no provider reached the step,
+  else a value uniform over [1, P) whatever the number of providers that
+  did (within 1/(P-1)); the quotient, which could count them, is hidden by
+  u (within providers/2^SMUDGE_BITS). So it learns only whether some
+  provider reached each step: the least (min) or greatest (max) grid step
+  reached is released, not any provider's figure nor how many reached it.
+
+The space releases, per subject, only the blocks that say something for
+its number of holders (``released``): the extreme for a subject one
+provider holds, the thresholds for one several hold. Both the space and the
+consumer know that number already (the space from the handles each provider
+answered, the consumer from the lookup), so the count of ciphertexts tells
+neither anything new, and the space re-randomises and the consumer decrypts
+no ciphertext of a known zero.
 
 Slots hold non-negative integers below 2^120, leaving 8 bits of headroom so
 up to 255 providers can be added; a ratio's parts stay below 2^31, so its
@@ -30,6 +44,7 @@ public-works awards must carry exactly (64-bit slots with 2^56 stopped at
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -42,7 +57,14 @@ from trusted_space.core.encoding import FixedPoint
 SLOT_BITS = 128
 VALUE_LIMIT = 1 << 120
 RATIO_LIMIT = 1 << 31
-MASK_BITS = 31  # random multipliers r in [1, 2^31)
+MASK_BITS = 31  # random multipliers r in [1, 2^31), for the ratio block
+# Thresholds: rho in [1, P) per reached step, P the Mersenne prime 2^61 - 1; the
+# space's u in [0, 2^64). A slot then stays below 255 * P + P * 2^64 < 2^126.
+THRESHOLD_PRIME = (1 << 61) - 1
+SMUDGE_BITS = 64
+# Steps per threshold block: 7 slots of 128 bits fit the test keys (1024 bits)
+# as well as production's (2048).
+THRESHOLD_SLOTS = 7
 
 BlockKind = Literal["sum", "extreme", "ratio", "threshold"]
 
@@ -53,6 +75,8 @@ class Block:
     slots: tuple[str, ...]
     feature: str | None = None
     threshold: int | None = None  # encoded units; None: "has a value at all"
+    # A threshold block's steps, one per slot: (feature, encoded step or None).
+    steps: tuple[tuple[str, int | None], ...] = ()
 
 
 def layout(product: Product, features: Sequence[str]) -> list[Block]:
@@ -68,14 +92,27 @@ def layout(product: Product, features: Sequence[str]) -> list[Block]:
         if spec.combine == "ratio":
             assert spec.ratio_of is not None
             blocks.append(Block("ratio", spec.ratio_of, feature=f))
+    steps: list[tuple[str, int | None]] = []
     for f in extremes:
         spec = by_kind[f]
         fp = FixedPoint(spec.decimals)
-        steps: list[int | None] = [fp.encode(t) for t in spec.grid]
+        steps.extend((f, fp.encode(t)) for t in spec.grid)
         if spec.combine == "min":
-            steps.append(None)  # any value at all, beyond the last step
-        blocks.extend(Block("threshold", (f,), feature=f, threshold=t) for t in steps)
+            steps.append((f, None))  # any value at all, beyond the last step
+    for i in range(0, len(steps), THRESHOLD_SLOTS):
+        part = tuple(steps[i : i + THRESHOLD_SLOTS])
+        blocks.append(Block("threshold", tuple(f for f, _ in part), steps=part))
     return blocks
+
+
+def released(blocks: Sequence[Block], providers: int) -> list[int]:
+    """The indices of the blocks released for a subject ``providers`` providers hold."""
+    return [
+        i
+        for i, b in enumerate(blocks)
+        if not (b.kind == "extreme" and providers != 1)
+        and not (b.kind == "threshold" and providers < 2)
+    ]
 
 
 def pack(values: Sequence[int]) -> int:
@@ -113,17 +150,28 @@ def encode_subject(
                 raise ValueError("ratio parts must stay below 2^31")
             out.append(pack(parts))
         else:
-            assert b.feature is not None
-            v = row[b.feature]
-            if v is None:
-                hit = False
-            elif b.threshold is None:
-                hit = True
-            elif product.feature(b.feature).combine == "min":
-                hit = enc(b.feature, v) <= b.threshold
-            else:
-                hit = enc(b.feature, v) >= b.threshold
-            out.append(int(hit))
+            slots = []
+            for feature, step in b.steps:
+                v = row[feature]
+                if v is None:
+                    hit = False
+                elif step is None:
+                    hit = True
+                elif product.feature(feature).combine == "min":
+                    hit = enc(feature, v) <= step
+                else:
+                    hit = enc(feature, v) >= step
+                slots.append(secrets.randbelow(THRESHOLD_PRIME - 1) + 1 if hit else 0)
+            out.append(pack(slots))
+    return out
+
+
+def smudge(block: Block) -> int:
+    """The space's addition to a shared subject's threshold block: P * u in
+    each slot, u fresh in [0, 2^SMUDGE_BITS)."""
+    out = 0
+    for i in range(len(block.steps)):
+        out |= (THRESHOLD_PRIME * secrets.randbelow(1 << SMUDGE_BITS)) << (SLOT_BITS * i)
     return out
 
 
@@ -134,10 +182,12 @@ def decode_subject(
     plaintexts: Sequence[int],
     providers: int,
 ) -> dict[str, Decimal | None]:
-    """The released values for a subject ``providers`` providers hold."""
+    """The released values for a subject ``providers`` providers hold, from
+    the plaintexts of its released blocks (``released``), in block order."""
     values: dict[str, Decimal | None] = {}
     thresholds: dict[str, list[tuple[int | None, bool]]] = {}
-    for b, m in zip(blocks, plaintexts, strict=True):
+    shown = [blocks[i] for i in released(blocks, providers)]
+    for b, m in zip(shown, plaintexts, strict=True):
         if b.kind == "sum":
             for f, v in zip(b.slots, unpack(m, len(b.slots)), strict=True):
                 values[f] = FixedPoint(product.feature(f).decimals).decode(v)
@@ -149,8 +199,8 @@ def decode_subject(
             assert b.feature is not None
             values[b.feature] = ratio(m, product.feature(b.feature).decimals)
         elif b.kind == "threshold" and providers > 1:
-            assert b.feature is not None
-            thresholds.setdefault(b.feature, []).append((b.threshold, m != 0))
+            for (feature, step), v in zip(b.steps, unpack(m, len(b.steps)), strict=True):
+                thresholds.setdefault(feature, []).append((step, v % THRESHOLD_PRIME != 0))
     for f, steps in thresholds.items():
         spec = product.feature(f)
         fp = FixedPoint(spec.decimals)

@@ -32,7 +32,7 @@ from typing import Any
 from products.base import Product
 from trusted_space.core.encoding import FixedPoint, to_decimal
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, json_problem, t
 
 WEIGHT_DECIMALS = 15
 # A score's integer form is below 2^SCORE_BITS in magnitude (|score| below
@@ -55,7 +55,9 @@ class ScoreModel:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise InputError(f"cannot read model: {exc}", Location(str(path), None, None)) from exc
+            raise InputError(
+                Text("model.unreadable", reason=exc), Location(str(path), None, None)
+            ) from exc
         return cls.parse(data, str(path))
 
     @classmethod
@@ -66,29 +68,29 @@ class ScoreModel:
 
     @classmethod
     def _parse(cls, document: bytes, origin: str) -> ScoreModel:
-        def bad(field: str, why: str) -> InputError:
+        def bad(field: str, why: str | Text) -> InputError:
             return InputError(why, Location(origin, None, field))
 
         try:
             raw: Any = json.loads(document.decode("utf-8"), parse_float=Decimal)
         except (UnicodeDecodeError, ValueError) as exc:
-            raise InputError(f"not a JSON document: {exc}", Location(origin, None, None)) from exc
+            raise InputError(json_problem(exc), Location(origin, None, None)) from exc
         if not isinstance(raw, dict):
-            raise bad("(root)", "a model must be a JSON object")
+            raise bad("(root)", Text("model.not_object"))
         unknown = set(raw) - {"name", "version", "intercept", "weights", "bands", "description"}
         if unknown:
-            raise bad(sorted(unknown)[0], f"unknown keys {sorted(unknown)}")
+            raise bad(sorted(unknown)[0], Text("model.unknown_keys", keys=sorted(unknown)))
         for key in ("name", "version"):
             if not isinstance(raw.get(key), str) or not raw[key]:
-                raise bad(key, "must be a non-empty string")
+                raise bad(key, Text("model.nonempty_string"))
         intercept = _number(raw.get("intercept"), bad, "intercept")
         weights_raw = raw.get("weights")
         if not isinstance(weights_raw, dict):
-            raise bad("weights", "must be an object of feature: weight")
+            raise bad("weights", Text("model.weights"))
         weights = {str(k): _number(v, bad, f"weights.{k}") for k, v in weights_raw.items()}
         bands_raw = raw.get("bands")
         if not isinstance(bands_raw, list) or not bands_raw:
-            raise bad("bands", "must be a non-empty list of [label, bound]")
+            raise bad("bands", Text("model.bands"))
         bands: list[tuple[str, float]] = []
         for i, item in enumerate(bands_raw):
             if (
@@ -98,13 +100,13 @@ class ScoreModel:
                 or isinstance(item[1], bool)
                 or not isinstance(item[1], (int, Decimal))
             ):
-                raise bad(f"bands[{i}]", "must be [label, bound]")
+                raise bad(f"bands[{i}]", Text("model.band"))
             bound = float(item[1])
             if not 0 <= bound <= 1 or (bands and bound <= bands[-1][1]):
-                raise bad(f"bands[{i}]", "bounds must rise strictly within [0, 1]")
+                raise bad(f"bands[{i}]", Text("model.band_rise"))
             bands.append((item[0], bound))
         if bands[-1][1] < 1:
-            raise bad("bands", "the last bound must be 1.0 so every probability has a band")
+            raise bad("bands", Text("model.band_last"))
         return cls(raw["name"], raw["version"], intercept, weights, tuple(bands), document)
 
     def sha256(self) -> str:
@@ -163,7 +165,7 @@ def probability(score: float) -> float:
 
 def _number(value: Any, bad: Any, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise bad(field, "must be a number")
+        raise bad(field, Text("model.number"))
     return to_decimal(value)
 
 

@@ -5,12 +5,17 @@ second set covering what real publishers do, ../shared/data/real2 (see each
 folder's SOURCES.md). Tests read them in place and never copy them into the project.
 A user's own clone may not have that folder: then those tests skip and say
 why. CI always has it.
+
+Tests speak English unless they choose a language (``--lang``,
+``set_language``, ``speaking``): zh-CN, the product's default, is what
+tests/unit/test_language_leaks.py and the help tests check.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +32,16 @@ ROOT = Path(__file__).resolve().parent.parent
 REAL_DATA = Path(os.environ.get("TSPACE_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
 # The second set (issue 23), read the same way: ../shared/data/real2, see its SOURCES.md.
 REAL2_DATA = Path(os.environ.get("TSPACE_REAL2_DATA", ROOT.parent / "shared" / "data" / "real2"))
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    from trusted_space.core import i18n
+
+    before = i18n._language
+    i18n._language = "en"
+    yield
+    i18n._language = before
 
 
 @pytest.fixture(scope="session")

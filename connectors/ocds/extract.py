@@ -45,6 +45,7 @@ from connectors.ocds.notes import Notes
 from connectors.ocds.parties import PartyId, Problem, party_identity, party_name
 from connectors.ocds.staging import Unit
 from connectors.ocds.values import as_list, as_object, date_part, id_text
+from trusted_space.core.i18n import Text, english
 
 _CENT = Decimal("0.01")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -171,8 +172,10 @@ class Extractor:
         self.bids = _Rows(TENDER_BIDS)
         self.rejections: list[tuple[str, int | None, str | None, str]] = []
 
-    def reject(self, file: str, row: int | None, field_name: str | None, reason: str) -> None:
-        self.rejections.append((file, row, field_name, reason))
+    def reject(
+        self, file: str, row: int | None, field_name: str | None, reason: str | Text
+    ) -> None:
+        self.rejections.append((file, row, field_name, english(reason)))
 
     def release(self, unit: Unit) -> None:
         c = unit.compiled

@@ -39,6 +39,7 @@ from connectors.identifiers import canonical_scheme, normalise_uscc, scheme_key,
 from connectors.ocds.notes import Notes
 from connectors.ocds.values import as_object, id_text
 from trusted_space.core.errors import InputError, InvalidIdentifier, Location
+from trusted_space.core.i18n import english
 
 # A Mexican RFC: 3 (companies) or 4 (persons) letters, a YYMMDD date and a
 # 3-character homoclave. The date may hold a letter O typed for a zero, as
@@ -69,7 +70,7 @@ def read_publisher(path: Path | None) -> str | None:
     try:
         return canonical_scheme(scheme)
     except InvalidIdentifier as exc:
-        raise InputError(f"default_scheme: {exc.reason}", where) from exc
+        raise InputError(f"default_scheme: {english(exc.reason)}", where) from exc
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def party_identity(
         try:
             scheme = None if written is None else canonical_scheme(written)
         except InvalidIdentifier as exc:
-            return Problem(f"{where}.scheme", exc.reason)
+            return Problem(f"{where}.scheme", english(exc.reason))
         if scheme == "USCC":
             code, error = _uscc(ident)
             if error is not None:
@@ -175,7 +176,7 @@ def _keyed(scheme: str, ident: str, where: str) -> PartyId | Problem:
     try:
         key = scheme_key(scheme, ident)
     except InvalidIdentifier as exc:
-        return Problem(f"{where}.id", exc.reason)
+        return Problem(f"{where}.id", english(exc.reason))
     code, _, identifier = key.partition(":")
     return PartyId(key, code, identifier)
 

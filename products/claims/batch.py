@@ -22,7 +22,8 @@ from pathlib import Path
 
 from connectors.batch import InvalidId, invalid_detail, read_batch_fields
 from connectors.canonical import DATE_MAX_YEAR, DATE_MIN_YEAR, MAX_TEXT, VISIT_TYPES
-from connectors.identifiers import normalise_resident_id, resident_id_error
+from connectors.identifiers import normalise_resident_id, resident_id_problem
+from trusted_space.core.i18n import Text
 
 REQUIRED = ("person_id", "hospital_id", "visit_date", "claimed_amount")
 OPTIONAL = ("visit_type", "icd10")
@@ -44,7 +45,7 @@ class Claim:
     visit_type: str | None  # None: not given
     claimed_fen: int | None
     icd10: str | None  # None: not given
-    error: str | None = None
+    error: str | Text | None = None
     column: str | None = None
 
     @property
@@ -77,7 +78,7 @@ class Claim:
 
 
 class _Bad(Exception):
-    def __init__(self, column: str, reason: str) -> None:
+    def __init__(self, column: str, reason: str | Text) -> None:
         self.column = column
         self.reason = reason
 
@@ -96,13 +97,13 @@ def read_claims(path: Path) -> list[Claim]:
 def _claim(row: int, ref: str, fields: dict[str, str]) -> Claim:
     person_id = normalise_resident_id(fields["person_id"])
     if not person_id:
-        raise _Bad("person_id", "missing value")
-    error = resident_id_error(person_id)
+        raise _Bad("person_id", Text("id.missing"))
+    error = resident_id_problem(person_id)
     if error is not None:
         raise _Bad("person_id", error)
     hospital_id = fields["hospital_id"].strip()
     if not hospital_id:
-        raise _Bad("hospital_id", "missing value")
+        raise _Bad("hospital_id", Text("id.missing"))
     if len(hospital_id) > MAX_TEXT:
         raise _Bad("hospital_id", f"longer than {MAX_TEXT} characters")
     visit_type = fields["visit_type"].strip().lower() or None
@@ -124,7 +125,7 @@ def _claim(row: int, ref: str, fields: dict[str, str]) -> Claim:
 def _date(raw: str) -> dt.date:
     text = raw.strip()
     if not text:
-        raise _Bad("visit_date", "missing value")
+        raise _Bad("visit_date", Text("id.missing"))
     if not DATE.fullmatch(text):
         raise _Bad("visit_date", "not an ISO date (YYYY-MM-DD)")
     try:

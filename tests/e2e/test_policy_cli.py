@@ -67,7 +67,7 @@ def test_explain_allows_and_denies_with_reasons_as_json() -> None:
     reasons = denied["reasons"]
     assert isinstance(reasons, list)
     assert {r["constraint"] for r in reasons} >= {"consumer", "purpose", "batch_size"}
-    assert all(set(r) == {"constraint", "detail"} for r in reasons)
+    assert all(set(r) == {"constraint", "detail", "detail_zh"} for r in reasons)
 
 
 def test_explain_says_which_engine_and_why_in_both_languages() -> None:

@@ -86,7 +86,7 @@ def test_a_bad_field_makes_an_invalid_claim_naming_row_and_field(
     assert good.valid and not bad.valid
     assert bad.detail is not None
     assert (bad.detail.row, bad.detail.column) == (2, field)
-    assert reason in bad.detail.reason
+    assert reason in str(bad.detail.reason)
     assert str(bad.detail).startswith(f"row 2 (line 3), {field}: ")
     with pytest.raises(ValueError, match="never sent"):
         bad.arguments()

@@ -4,11 +4,12 @@ only for a single holder, and mask ratios and thresholds."""
 
 from __future__ import annotations
 
+import secrets
 from fractions import Fraction
 
 import pytest
 
-from products.features_layout import Block, pack, unpack
+from products.features_layout import THRESHOLD_PRIME, Block, pack, released, unpack
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
 from trusted_space.space.engines.combine import combine_features, sum_scores
 
@@ -30,24 +31,30 @@ BLOCKS = [
     Block("sum", ("x", "y")),
     Block("extreme", ("m",)),
     Block("ratio", ("num", "den")),
-    Block("threshold", ("m",), feature="m", threshold=10),
+    Block("threshold", ("m", "m"), steps=(("m", 10), ("m", 20))),
 ]
 
 
+def rho() -> int:
+    return secrets.randbelow(THRESHOLD_PRIME - 1) + 1
+
+
 def provider(x: int, y: int, m: int, num: int, den: int, hit: bool) -> list:  # type: ignore[type-arg]
-    # an extreme travels as value + 1 (0: no value)
-    return [enc(pack([x, y])), enc(pack([m + 1])), enc(pack([num, den])), enc(int(hit))]
+    # an extreme travels as value + 1 (0: no value); a reached step as a random rho
+    steps = pack([rho() if hit else 0, 0])
+    return [enc(pack([x, y])), enc(pack([m + 1])), enc(pack([num, den])), enc(steps)]
 
 
 def test_a_single_holders_blocks() -> None:
     handles, out = combine_features(PK, BLOCKS, [A], [{A: provider(3, 4, 20, 1, 4, False)}])
     assert handles == [A]
-    s, e, r, t = (SK.decrypt(c) for c in out)
+    # No threshold block: it says nothing for a subject one provider holds.
+    s, e, r = (SK.decrypt(c) for c in out)
     assert unpack(s, 2) == [3, 4]
     assert unpack(e, 1) == [21]  # the exact extreme, for a subject one provider holds
     num, den = unpack(r, 2)
     assert Fraction(num, den) == Fraction(1, 4) and den >= 4  # masked: scaled by r >= 1
-    assert t == 0  # a threshold block is only for shared subjects
+    assert released(BLOCKS, 1) == [0, 1, 2]
 
 
 def test_a_shared_subjects_blocks_never_carry_one_providers_figure() -> None:
@@ -55,13 +62,16 @@ def test_a_shared_subjects_blocks_never_carry_one_providers_figure() -> None:
     two = provider(10, 1, 7, 3, 4, True)
     handles, out = combine_features(PK, BLOCKS, [A], [{A: one}, {A: two}])
     assert handles == [A]
-    s, e, r, t = (SK.decrypt(c) for c in out)
+    # No extreme block: no provider's exact extreme is released for a shared subject.
+    s, r, t = (SK.decrypt(c) for c in out)
+    assert released(BLOCKS, 2) == [0, 2, 3]
     assert unpack(s, 2) == [13, 5]
-    assert e == 0, "no provider's exact extreme is released for a shared subject"
     num, den = unpack(r, 2)
     assert Fraction(num, den) == Fraction(4, 8)
     assert den % 8 == 0  # both sums, scaled by one r >= 1
-    assert t != 0  # one provider reached the step: a masked non-zero
+    first, second = unpack(t, 2)
+    assert first % THRESHOLD_PRIME != 0  # one provider reached the first step
+    assert second % THRESHOLD_PRIME == 0 and second != 0  # none the second; smudged
 
 
 def test_masks_differ_between_calls_and_a_handle_nobody_holds_is_left_out() -> None:
@@ -70,7 +80,7 @@ def test_masks_differ_between_calls_and_a_handle_nobody_holds_is_left_out() -> N
     for _ in range(4):
         handles, out = combine_features(PK, BLOCKS, [A, B], parts)
         assert handles == [A]
-        dens.add(unpack(SK.decrypt(out[2]), 2)[1])
+        dens.add(unpack(SK.decrypt(out[1]), 2)[1])
     assert len(dens) > 1, "fresh random masks each time"
 
 
@@ -80,7 +90,30 @@ def test_a_shared_threshold_says_only_whether_some_provider_reached_it(
 ) -> None:
     parts = [{A: provider(0, 0, 0, 0, 1, h)} for h in hits]
     _, out = combine_features(PK, BLOCKS, [A], parts)
-    t = SK.decrypt(out[3])
-    assert (t != 0) == any(hits)
-    if sum(hits) == 2:
-        assert t % 2 == 0  # two hits times one mask
+    first, _ = unpack(SK.decrypt(out[-1]), 2)
+    assert (first % THRESHOLD_PRIME != 0) == any(hits)
+    assert first >= THRESHOLD_PRIME or not any(hits)  # the quotient is smudged too
+
+
+def test_two_providers_reaching_a_step_look_like_one() -> None:
+    """The released slot does not count the providers that reached a step:
+    its residue modulo P is uniform on [1, P) for one or two, and its
+    quotient is drawn from [0, 2^64) either way (with integer masks r < 2^31
+    a sum of two was always even, and often over 2^31)."""
+
+    def slots(hits: tuple[bool, bool], n: int = 200) -> list[int]:
+        out = []
+        for _ in range(n):  # each job: the providers' fresh rho, the space's fresh u
+            parts = [{A: provider(0, 0, 0, 0, 1, h)} for h in hits]
+            _, cts = combine_features(PK, BLOCKS, [A], parts)
+            out.append(unpack(SK.decrypt(cts[-1]), 2)[0])
+        return out
+
+    for hits in ((True, False), (True, True)):
+        values = slots(hits)
+        residues = [v % THRESHOLD_PRIME for v in values]
+        assert all(r != 0 for r in residues)
+        assert 60 <= sum(r % 2 for r in residues) <= 140  # odd about half the time
+        assert 60 <= sum(r > THRESHOLD_PRIME // 2 for r in residues) <= 140
+        quotients = [v // THRESHOLD_PRIME for v in values]
+        assert 60 <= sum(q >= 1 << 63 for q in quotients) <= 140

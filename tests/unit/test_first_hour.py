@@ -160,3 +160,62 @@ def test_progress_bars_show_items_rate_and_time_left() -> None:
         update("encrypt", 250, 500)
     text = out.getvalue()
     assert "<encrypt>" in text and "250/500" in text
+
+
+def test_a_load_reports_its_rows_as_they_pass_the_checks(tmp_path: Path) -> None:
+    """Issue 24 item 7: a load's bar counts rows (of the file's), not 0/1."""
+    from connectors.base import LoadOptions, load_source
+    from trusted_space.core.progress import reporting
+
+    visits = tmp_path / "hospital_visits.csv"
+    rows = ["person_id,visit_id,hospital_id,visit_date,visit_type,discharge_date,icd10,total_cost"]
+    rows += [
+        f"11010519491231002X,V{i},H1,2025-01-0{1 + i % 9},outpatient,,J06.9,10.00"
+        for i in range(3000)
+    ]
+    visits.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    seen: list[tuple[str, int, int]] = []
+    with reporting(lambda *a: seen.append(a)):
+        report = load_source("csv", [visits], tmp_path / "node", LoadOptions())
+    assert report.rows_loaded == 3000
+    load = [s for s in seen if s[0] == "load"]
+    assert load[0] == ("load", 0, 3000) and load[-1] == ("load", 3000, 3000)
+    assert {total for _, _, total in load} == {3000}
+    assert [d for _, d, _ in load] == sorted(d for _, d, _ in load)
+    assert len({d for _, d, _ in load}) >= 5  # one figure per step at least
+    seen.clear()
+    load_source("csv", [visits], tmp_path / "again", LoadOptions())
+    assert seen == []  # nothing reported when nobody watches
+
+
+def test_blind_tokens_report_subjects_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trusted_space.bulk import blind
+    from trusted_space.core.progress import reporting
+    from trusted_space.hazmat.oprf import OprfKey
+
+    monkeypatch.setenv("TSPACE_WORKERS", "2")
+    monkeypatch.setattr(blind, "PARALLEL_ABOVE", 10)
+    monkeypatch.setattr(blind, "PART_IDS", 40)
+    key = OprfKey.generate()
+    ids = [f"id{i}" for i in range(200)]
+    seen: list[tuple[str, int, int]] = []
+    with reporting(lambda *a: seen.append(a)):
+        tokens = blind.population_tokens(key, ids)
+    assert tokens == key.tokens(ids)
+    assert seen[0] == ("blind_tokens", 0, 200) and seen[-1] == ("blind_tokens", 200, 200)
+    assert len(seen) == 1 + 5  # a report per part of 40
+
+
+def test_a_stage_only_started_and_finished_pulses_without_a_count() -> None:
+    import io
+
+    from rich.console import Console
+
+    from trusted_space.core.progress import stage_progress
+
+    out = io.StringIO()
+    console = Console(file=out, width=120, force_terminal=False)
+    with stage_progress(console) as update:
+        update("load", 0, 1)
+        update("load", 1, 1)
+    assert "0/1" not in out.getvalue() and "1/1" not in out.getvalue()

@@ -20,6 +20,7 @@ from connectors.identifiers import (
     validate_resident_id,
 )
 from trusted_space.core.errors import InvalidIdentifier, Location
+from trusted_space.core.i18n import english
 
 VECTORS_FILE = Path(__file__).parent.parent / "vectors" / "resident_ids.csv"
 VECTORS = list(csv.DictReader(VECTORS_FILE.read_text(encoding="utf-8").splitlines()))
@@ -52,7 +53,7 @@ def test_invalid_id_error_names_file_row_and_field() -> None:
     assert "applicants.csv" in str(info.value)
     assert "row 7" in str(info.value)
     assert "person_id" in str(info.value)
-    assert info.value.reason.startswith("check character")
+    assert english(info.value.reason).startswith("check character")
 
 
 def test_check_char_weights_known_example() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from policies.decision import Reason
 from policies.engine import evaluate
 from policies.explain import explain_job
 from policies.lookup import choose_engine
@@ -59,13 +60,16 @@ def test_the_lookup_reasons_are_given_in_both_languages() -> None:
     assert r.detail_zh.startswith("hospital-underwriting 第 1 版：本策略要求盲查")
     assert r.text("zh-CN") == r.detail_zh and r.text("en") == r.detail
     assert denied.to_dict()["reasons"][0]["detail_zh"] == r.detail_zh
-    # A constraint that gives no zh-CN text keeps the English one in both.
+    # Every constraint gives both languages (issue 24 item 9).
     other = evaluate([blind], job(**HOSPITAL_ONLY, consumer="bank"), None)
     consumer = next(r for r in other.reasons if r.constraint == "consumer")
-    assert consumer.detail_zh == "" and consumer.text("zh-CN") == consumer.detail
-    assert "detail_zh" not in next(
-        d for d in other.to_dict()["reasons"] if d["constraint"] == "consumer"
+    assert consumer.text("zh-CN") == (
+        "hospital-underwriting 第 1 版：'bank' 不在允许的使用方 ['insurer'] 之中"
     )
+    assert consumer.text("en") == "hospital-underwriting v1: 'bank' is not among ['insurer']"
+    # A reason recorded without zh-CN (an older ledger entry) keeps its English in both.
+    old = Reason("consumer", "'bank' is not among ['insurer']")
+    assert old.text("zh-CN") == old.detail and "detail_zh" not in old.to_dict()
 
 
 def test_choose_engine_says_which_engine_and_why() -> None:

@@ -28,7 +28,7 @@ DROP = object()
 # (label, document, the field named, words of the reason)
 CASES: list[tuple[str, bytes, str | None, str]] = [
     ("not JSON", b'{"name": "m",', None, "not a JSON document"),
-    ("not UTF-8", b'{"name": "\xff"}', None, "not a JSON document"),
+    ("not UTF-8", b'{"name": "\xff"}', None, "not a UTF-8 JSON document"),
     ("a list", b"[1, 2]", "(root)", "must be a JSON object"),
     ("unknown key", changed(threshold=0.5), "threshold", "unknown keys"),
     ("no name", changed(name=DROP), "name", "non-empty string"),

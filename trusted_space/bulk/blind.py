@@ -27,6 +27,8 @@ MASKED_VALUE_BYTES = MASK_BYTES + 1
 _UPLOAD_TAG = b"tspace-blind-upload\x00"
 # Below this many ids one process makes the tokens: a worker costs more than it saves.
 PARALLEL_ABOVE = 20_000
+# Ids per part at most, so that the progress bar moves (each part is ~0.5 s a core).
+PART_IDS = 10_000
 
 
 def masks(suite: CryptoSuite, key: bytes, upload_id: bytes, tokens: bytes) -> list[int]:
@@ -69,6 +71,14 @@ def population_tokens(key: OprfKey, ids: Sequence[str]) -> bytes:
     """F(k, id) for every id, in order, on every core for a large population."""
     if len(ids) < PARALLEL_ABOVE or workers() == 1:
         return key.tokens(ids)
-    size = -(-len(ids) // (2 * workers()))
+    size = min(PART_IDS, -(-len(ids) // (2 * workers())))
     parts = [list(ids[i : i + size]) for i in range(0, len(ids), size)]
-    return b"".join(starmap(_tokens_part, [(key.export_secret(), p) for p in parts]))
+    secret = key.export_secret()
+    return b"".join(
+        starmap(
+            _tokens_part,
+            [(secret, p) for p in parts],
+            label="blind_tokens",
+            sizes=[len(p) for p in parts],
+        )
+    )

@@ -20,20 +20,21 @@ single-process result exactly.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import ctypes
 import multiprocessing
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, TypeVar
 
 import gmpy2
 
+from trusted_space.core.progress import reporter
+from trusted_space.core.progress import reporting as reporting  # re-exported
 from trusted_space.hazmat.paillier import PaillierPublicKey
 
 INLINE_BELOW = 256
@@ -43,20 +44,8 @@ PR_SET_PDEATHSIG = 1  # prctl(2): a signal for the child when its parent dies
 _pool: ProcessPoolExecutor | None = None
 _ray_address: str | None = os.environ.get("TSPACE_RAY") or None
 _ray_ready = False
-# (label, items done, items in all) as labelled bulk work advances on the
-# local pool; set by ``reporting`` (the command line shows a progress bar).
-_progress: Callable[[str, int, int], None] | None = None
-
-
-@contextlib.contextmanager
-def reporting(callback: Callable[[str, int, int], None] | None) -> Iterator[None]:
-    """Report the progress of labelled bulk work to ``callback`` meanwhile."""
-    global _progress
-    previous, _progress = _progress, callback
-    try:
-        yield
-    finally:
-        _progress = previous
+# Labelled bulk work reports its progress on trusted_space.core.progress's
+# channel (``reporting``, re-exported here): the command line draws the bars.
 
 
 def workers() -> int:
@@ -192,7 +181,7 @@ def starmap(
         remote = ray.remote(fn)
         return list(ray.get([remote.remote(*a) for a in arguments]))
     pool = _get_pool()
-    report = _progress
+    report = reporter()
     if report is None or label is None:
         return list(pool.map(fn, *zip(*arguments, strict=True)))
     weights = list(sizes) if sizes is not None else [1] * len(arguments)
@@ -260,7 +249,7 @@ def decrypt_values(
     threads = min(workers(), max(1, n // 64)) if _ray_address is None else 1
     if threads <= 1:
         return [decrypt(c, bits[i % len(bits)]) for i, c in enumerate(cts)]
-    report = _progress
+    report = reporter()
     parts = [range(i, min(i + 256, n)) for i in range(0, n, 256)]
     out: list[int] = [0] * n
 

@@ -210,8 +210,9 @@ def client_transport(space: str, api_key_file: Path, patience: float) -> Any:
 
 @contextlib.contextmanager
 def bulk_progress() -> Iterator[None]:
-    """On a terminal, bars for the bulk work of a run (PSI setups, tokens,
-    encryption, re-randomisation): items done, rate and time left."""
+    """On a terminal, bars for the long work of a run (a load's rows, PSI
+    setups, tokens, encryption, re-randomisation): items done, rate and
+    time left."""
     if not err_console.is_terminal:
         yield
         return

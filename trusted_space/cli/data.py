@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from trusted_space.cli.common import INPUT, OUTPUT, PathRole, console, errors
+from trusted_space.cli.common import INPUT, OUTPUT, PathRole, bulk_progress, console, errors
 from trusted_space.core.errors import row_label
 from trusted_space.core.i18n import t
 
@@ -45,7 +45,8 @@ def load(
     from connectors.base import LoadOptions, load_source
     from connectors.quality import EXIT_NOTHING_LOADED
 
-    result = load_source(kind, paths, node_dir, LoadOptions(mapping, id_map, replace))
+    with bulk_progress():
+        result = load_source(kind, paths, node_dir, LoadOptions(mapping, id_map, replace))
     target = report or node_dir / "quality" / f"load-{dt.datetime.now():%Y%m%dT%H%M%S}.json"
     result.write(target)
     console.print(

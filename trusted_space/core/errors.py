@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from trusted_space.core.i18n import MESSAGES, t, text_in
+from trusted_space.core.i18n import MESSAGES, Text, language, t, text_in
 
 
 class TspaceError(Exception):
@@ -22,10 +22,11 @@ TABULAR_SUFFIXES = (".csv", ".tsv", ".txt")
 
 def row_label(file: str, row: int) -> str:
     """'row N', and for a CSV file 'row N (line N+1)': rows count data
-    records, and a spreadsheet user finds line N+1 (line 1 is the header)."""
+    records, and a spreadsheet user finds line N+1 (line 1 is the header).
+    In the current language."""
     if str(file).lower().endswith(TABULAR_SUFFIXES):
-        return f"row {row} (line {row + 1})"
-    return f"row {row}"
+        return t("where.row_line", row=row, line=row + 1)
+    return t("where.row", row=row)
 
 
 @dataclass(frozen=True)
@@ -41,26 +42,42 @@ class Location:
         if self.row is not None:
             parts.append(row_label(self.file, self.row))
         if self.field is not None:
-            parts.append(f"field {self.field!r}")
-        return ", ".join(parts)
+            parts.append(t("where.field", field=repr(self.field)))
+        return ("，" if language() == "zh-CN" else ", ").join(parts)
+
+
+Message = str | Text
+"""What an error says: a catalog ``Text`` (said in the reader's language)
+or, where no entry exists yet, a plain string."""
+
+
+def _at(location: Location | None, message: Message) -> str:
+    return t("error.at", where=location, message=message) if location else str(message)
 
 
 class InvalidIdentifier(TspaceError):
     """An identifier fails its standard's checks (length, charset, date, check digit)."""
 
-    def __init__(self, reason: str, location: Location | None = None) -> None:
+    def __init__(self, reason: Message, location: Location | None = None) -> None:
         self.reason = reason
         self.location = location
-        super().__init__(f"{location}: {reason}" if location else reason)
+        super().__init__(reason, location)
+
+    def __str__(self) -> str:
+        return _at(self.location, self.reason)
 
 
 class InputError(TspaceError):
-    """A source file or argument cannot be used; the message names where."""
+    """A source file or argument cannot be used; the message names where.
+    ``str()`` says it in the current language when the message is a ``Text``."""
 
-    def __init__(self, message: str, location: Location | None = None) -> None:
+    def __init__(self, message: Message, location: Location | None = None) -> None:
         self.location = location
         self.reason = message  # without the location, for a report that has its own columns
-        super().__init__(f"{location}: {message}" if location else message)
+        super().__init__(message, location)
+
+    def __str__(self) -> str:
+        return _at(self.location, self.reason)
 
 
 class ProtocolError(TspaceError):

@@ -7,7 +7,10 @@ JSON keys stay English in both languages so that scripts do not depend on it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
+from collections.abc import Iterator
 
 LANGUAGES = ("zh-CN", "en")
 
@@ -201,6 +204,292 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "synth.done": {"zh-CN": "已写出模拟数据到 {path}", "en": "Wrote synthetic data to {path}"},
     "error": {"zh-CN": "错误：{message}", "en": "Error: {message}"},
+    "error.at": {"zh-CN": "{where}：{message}", "en": "{where}: {message}"},
+    "id.wrong_length": {
+        "zh-CN": "长度为 {n}（应为 18 位）",
+        "en": "wrong length {n} (expected 18)",
+    },
+    "id.first17_digits": {
+        "zh-CN": "前 17 位须为数字",
+        "en": "the first 17 characters must be digits",
+    },
+    "id.last_char": {
+        "zh-CN": "最后一位须为数字或 X",
+        "en": "the last character must be a digit or X",
+    },
+    "id.birth_date": {"zh-CN": "出生日期 {date} 不存在", "en": "impossible birth date {date}"},
+    "id.check_char": {
+        "zh-CN": "校验位 {got} 与计算所得的 {expected} 不符",
+        "en": "check character {got} does not match the computed {expected}",
+    },
+    "id.empty_resident": {"zh-CN": "身份证号为空", "en": "empty resident id"},
+    "id.missing": {"zh-CN": "缺少值", "en": "missing value"},
+    "id.invalid": {"zh-CN": "无效", "en": "invalid"},
+    "uscc.chars": {
+        "zh-CN": "不允许的字符 {chars}（不用 I、O、S、V、Z）",
+        "en": "characters {chars} are not allowed (no I, O, S, V or Z)",
+    },
+    "uscc.first8": {"zh-CN": "前 8 位须为数字", "en": "the first 8 characters must be digits"},
+    "uscc.empty": {"zh-CN": "代码为空", "en": "empty code"},
+    "scheme.empty": {"zh-CN": "标识方案为空", "en": "empty identifier scheme"},
+    "scheme.long": {"zh-CN": "标识方案长于 {n} 个字符", "en": "identifier scheme longer than {n}"},
+    "scheme.bad": {
+        "zh-CN": "标识方案 {scheme} 含冒号或控制字符",
+        "en": "identifier scheme {scheme} holds a colon or a control character",
+    },
+    "ident.empty_long": {"zh-CN": "标识为空或过长", "en": "empty or overlong identifier"},
+    "ident.control": {"zh-CN": "标识含控制字符", "en": "identifier holds a control character"},
+    "id.invalid_person": {"zh-CN": "person_id 无效：{reason}", "en": "invalid person_id: {reason}"},
+    "csv.not_text": {
+        "zh-CN": "第 {line} 行既不是 UTF-8 也不是 GB18030 文本（是二进制文件吗？）",
+        "en": "line {line} is neither UTF-8 nor GB18030 text (a binary file?)",
+    },
+    "csv.mixed": {
+        "zh-CN": "文本编码混用：第 {utf8} 行是 UTF-8，第 {other} 行不是（GB18030？）；"
+        "请用同一种编码保存文件",
+        "en": "mixed text encodings: line {utf8} is UTF-8 and line {other} is not "
+        "(GB18030?); save the file in one encoding",
+    },
+    "csv.empty": {"zh-CN": "空文件", "en": "empty file"},
+    "csv.encoding": {"zh-CN": "未知编码 {encoding}", "en": "unknown encoding {encoding}"},
+    "csv.header": {"zh-CN": "无法读取表头：{reason}", "en": "unreadable header: {reason}"},
+    "csv.no_header": {"zh-CN": "第一行不是表头", "en": "the first line is not a header"},
+    "csv.repeated": {
+        "zh-CN": "表头中列名重复：{columns}",
+        "en": "repeated column names in the header: {columns}",
+    },
+    "csv.nul": {"zh-CN": "表头中有 NUL 字节", "en": "NUL byte in the header"},
+    "csv.unreadable": {"zh-CN": "无法读取 CSV：{reason}", "en": "unreadable CSV: {reason}"},
+    "csv.malformed": {"zh-CN": "记录格式错误：{reason}", "en": "malformed record: {reason}"},
+    "csv.fields": {
+        "zh-CN": "应有 {expected} 个字段，实有 {found} 个",
+        "en": "expected {expected} fields, found {found}",
+    },
+    "batch.missing_column": {
+        "zh-CN": "缺少列 {column}（文件中的列：{header}）",
+        "en": "missing column {column} (the file has {header})",
+    },
+    "batch.empty_ref": {"zh-CN": "编号为空", "en": "empty reference"},
+    "batch.long_ref": {"zh-CN": "长于 {n} 个字符", "en": "longer than {n} characters"},
+    "batch.duplicate_ref": {
+        "zh-CN": "编号重复（首次出现在第 {first} 行）",
+        "en": "duplicate reference (first at row {first})",
+    },
+    "batch.no_rows": {"zh-CN": "文件中没有数据行", "en": "no rows in the file"},
+    "json.invalid": {
+        "zh-CN": "不是 JSON 文档（第 {line} 行第 {column} 列处出错）",
+        "en": "not a JSON document (it breaks at line {line}, column {column})",
+    },
+    "json.not_utf8": {"zh-CN": "不是 UTF-8 编码的 JSON 文档", "en": "not a UTF-8 JSON document"},
+    "model.unreadable": {"zh-CN": "无法读取模型：{reason}", "en": "cannot read model: {reason}"},
+    "model.not_object": {"zh-CN": "模型须为 JSON 对象", "en": "a model must be a JSON object"},
+    "model.unknown_keys": {"zh-CN": "未知的键 {keys}", "en": "unknown keys {keys}"},
+    "model.nonempty_string": {"zh-CN": "须为非空字符串", "en": "must be a non-empty string"},
+    "model.number": {"zh-CN": "须为数值", "en": "must be a number"},
+    "model.weights": {
+        "zh-CN": "须为“特征: 权重”形式的对象",
+        "en": "must be an object of feature: weight",
+    },
+    "model.bands": {
+        "zh-CN": "须为非空的 [等级, 上界] 列表",
+        "en": "must be a non-empty list of [label, bound]",
+    },
+    "model.band": {"zh-CN": "须为 [等级, 上界]", "en": "must be [label, bound]"},
+    "model.band_rise": {
+        "zh-CN": "上界须在 [0, 1] 内严格递增",
+        "en": "bounds must rise strictly within [0, 1]",
+    },
+    "model.band_last": {
+        "zh-CN": "最后一个上界须为 1.0，使每个概率都有等级",
+        "en": "the last bound must be 1.0 so every probability has a band",
+    },
+    "policy.not_yet": {
+        "zh-CN": "{start} 起才生效（今天是 {today}）",
+        "en": "not valid before {start} (today is {today})",
+    },
+    "policy.expired": {
+        "zh-CN": "已于 {end} 失效（今天是 {today}）",
+        "en": "expired on {end} (today is {today})",
+    },
+    "policy.valid_between": {"zh-CN": "有效期 {start} 至 {end}", "en": "valid {start} to {end}"},
+    "policy.consumer_in": {
+        "zh-CN": "{consumer} 在允许的使用方 {consumers} 之中",
+        "en": "{consumer} is among {consumers}",
+    },
+    "policy.consumer_out": {
+        "zh-CN": "{consumer} 不在允许的使用方 {consumers} 之中",
+        "en": "{consumer} is not among {consumers}",
+    },
+    "policy.purpose_in": {
+        "zh-CN": "使用目的 {purpose} 在允许的目的 {purposes} 之中",
+        "en": "purpose {purpose} is among {purposes}",
+    },
+    "policy.purpose_out": {
+        "zh-CN": "使用目的 {purpose} 不在允许的目的 {purposes} 之中",
+        "en": "purpose {purpose} is not among {purposes}",
+    },
+    "policy.output_mode": {
+        "zh-CN": "本策略允许 {mode} 类输出；{product} 的输出为 {produces}",
+        "en": "policy allows {mode} output; {product} produces {produces}",
+    },
+    "policy.features_all": {
+        "zh-CN": "产品的每个特征都获允许",
+        "en": "every feature of the product is allowed",
+    },
+    "policy.features_extra": {
+        "zh-CN": "输出规则不允许特征 {features}",
+        "en": "features {features} are not allowed by the output rule",
+    },
+    "policy.features_ok": {
+        "zh-CN": "特征 {features} 获允许",
+        "en": "features {features} are allowed",
+    },
+    "policy.column_allows": {
+        "zh-CN": "{column} 的类别为 {disclosure}{listed}：允许 {product} 将其用于{use}",
+        "en": "{column} is {disclosure}{listed}: allows its use in {use} by {product}",
+    },
+    "policy.column_forbids": {
+        "zh-CN": "{column} 的类别为 {disclosure}{listed}：禁止 {product} 将其用于{use}",
+        "en": "{column} is {disclosure}{listed}: forbids its use in {use} by {product}",
+    },
+    "policy.column_unlisted": {
+        "zh-CN": "（未列出的列为 never）",
+        "en": " (unlisted columns are 'never')",
+    },
+    "use.join_key_only": {"zh-CN": "匹配对象", "en": "matching subjects"},
+    "use.aggregate_only": {"zh-CN": "汇总统计", "en": "aggregates"},
+    "use.encrypted_only": {"zh-CN": "加密的逐对象结果", "en": "an encrypted per-subject result"},
+    "use.plaintext": {"zh-CN": "公开的逐对象数值", "en": "a released per-subject value"},
+    "policy.batch_below": {
+        "zh-CN": "批次 {n} 个，少于下限 {minimum}",
+        "en": "batch of {n} is below the minimum {minimum}",
+    },
+    "policy.batch_above": {
+        "zh-CN": "批次 {n} 个，多于上限 {maximum}",
+        "en": "batch of {n} is above the maximum {maximum}",
+    },
+    "policy.batch_ok": {
+        "zh-CN": "批次 {n} 个，在 {minimum}-{maximum} 之内",
+        "en": "batch of {n} within {minimum}-{maximum}",
+    },
+    "policy.jobs_uncounted": {
+        "zh-CN": "每天至多 {limit} 个任务（此处不计用量）",
+        "en": "at most {limit} jobs a day (usage not counted here)",
+    },
+    "policy.jobs_used": {
+        "zh-CN": "今天已用 {done} 个任务，上限 {limit}",
+        "en": "{done} of {limit} jobs used today",
+    },
+    "policy.jobs_used_up": {
+        "zh-CN": "今天已用 {done} 个任务，上限 {limit}；当日配额已用完",
+        "en": "{done} of {limit} jobs used today; the daily quota is used up",
+    },
+    "policy.subjects_uncounted": {
+        "zh-CN": "每月至多 {limit} 个对象（此处不计用量）",
+        "en": "at most {limit} subjects a month (usage not counted here)",
+    },
+    "policy.subjects_used": {
+        "zh-CN": "本月已用 {done} 个对象，上限 {limit}，本批次再加 {adds} 个",
+        "en": "{done} of {limit} subjects used this month, this batch adds {adds}",
+    },
+    "policy.dp_required": {
+        "zh-CN": "本策略要求差分隐私，而该查询未设定 epsilon",
+        "en": "the policy requires differential privacy and the query sets no epsilon",
+    },
+    "policy.no_budget": {
+        "zh-CN": "该任务不消耗隐私预算",
+        "en": "the job spends no privacy budget",
+    },
+    "policy.epsilon_over": {
+        "zh-CN": "epsilon {epsilon} 超过每次查询的上限 {per_query}",
+        "en": "epsilon {epsilon} exceeds {per_query} per query",
+    },
+    "policy.budget_uncounted": {
+        "zh-CN": "预算为每{period} {budget}（此处不计用量）",
+        "en": "budget {budget} a {period} (usage not counted here)",
+    },
+    "policy.budget_spent": {
+        "zh-CN": "本{period}已用 epsilon {spent}，预算 {budget}，本次查询要求 {asks}",
+        "en": "{spent} of {budget} epsilon spent this {period}, this query asks {asks}",
+    },
+    "period.day": {"zh-CN": "日", "en": "day"},
+    "period.month": {"zh-CN": "月", "en": "month"},
+    "period.quarter": {"zh-CN": "季度", "en": "quarter"},
+    "period.year": {"zh-CN": "年", "en": "year"},
+    "policy.no_model": {
+        "zh-CN": "本策略未为该评分产品批准任何模型",
+        "en": "the policy approves no model for this score product",
+    },
+    "policy.model_other": {
+        "zh-CN": "模型 {got} 不是已批准的 {approved}…",
+        "en": "model {got} is not the approved {approved}…",
+    },
+    "policy.model_ok": {
+        "zh-CN": "模型 {approved}… 是已批准的模型",
+        "en": "model {approved}… is the approved one",
+    },
+    "policy.consent_attached": {
+        "zh-CN": "附有 {n} 个授权同意凭证编号",
+        "en": "{n} consent evidence references attached",
+    },
+    "policy.consent_missing": {
+        "zh-CN": "本策略要求授权同意，而该任务未附授权同意凭证",
+        "en": "consent is required and the job carries no consent evidence",
+    },
+    "policy.owners_missing": {
+        "zh-CN": "该任务须同时包含每个所有方的数据；缺少 {missing}（只有一个所有方时会公开"
+        "该所有方自己的数值）",
+        "en": "the job must include every owner's data together; missing {missing} "
+        "(one owner alone would release that owner's own figures)",
+    },
+    "policy.owners_together": {
+        "zh-CN": "全部 {n} 个所有方共同参与",
+        "en": "all {n} owners take part together",
+    },
+    "policy.unknown_parameters": {
+        "zh-CN": "{product} 没有参数 {unknown}",
+        "en": "{product} has no parameters {unknown}",
+    },
+    "policy.coverage": {
+        "zh-CN": "没有已发布的 {product} 策略管辖 {provider} 的数据",
+        "en": "no published policy for {product} governs the data of {provider}",
+    },
+    "policy.no_policy": {
+        "zh-CN": "未配置策略；嵌入式单一所有方运行",
+        "en": "no policy configured; embedded single-owner run",
+    },
+    "policy.reason_of": {
+        "zh-CN": "{policy} 第 {version} 版：{detail}",
+        "en": "{policy} v{version}: {detail}",
+    },
+    "problem.400": {"zh-CN": "请求有误", "en": "Bad request"},
+    "problem.401": {"zh-CN": "未认证", "en": "Unauthenticated"},
+    "problem.403": {"zh-CN": "无权操作", "en": "Forbidden"},
+    "problem.404": {"zh-CN": "未找到", "en": "Not found"},
+    "problem.409": {"zh-CN": "冲突", "en": "Conflict"},
+    "problem.413": {"zh-CN": "请求体过大", "en": "Payload too large"},
+    "problem.422": {"zh-CN": "无法处理的请求内容", "en": "Unprocessable payload"},
+    "problem.500": {"zh-CN": "内部错误", "en": "Internal error"},
+    "problem.503": {"zh-CN": "服务暂不可用", "en": "Service unavailable"},
+    "problem.other": {"zh-CN": "错误", "en": "Error"},
+    "problem.schema": {
+        "zh-CN": "请求不符合接口的结构定义",
+        "en": "the request does not match the schema",
+    },
+    "problem.storage": {
+        "zh-CN": "空间的存储暂不可用（{reason}）；请稍后重试",
+        "en": "the space's storage is unavailable ({reason}); retry later",
+    },
+    "problem.unexpected": {
+        "zh-CN": "意外错误；空间的日志记有其类型",
+        "en": "unexpected error; the space's log has the type",
+    },
+    "where.row": {"zh-CN": "第 {row} 行", "en": "row {row}"},
+    "where.row_line": {
+        "zh-CN": "第 {row} 行（文件第 {line} 行）",
+        "en": "row {row} (line {line})",
+    },
+    "where.field": {"zh-CN": "字段 {field}", "en": "field {field}"},
     "error.missing_path": {
         "zh-CN": "{option} 指定的路径不存在：{path}",
         "en": "{option}: no such file or folder: {path}",
@@ -260,6 +549,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "progress.psi_setup": {"zh-CN": "PSI 预计算（标识）", "en": "PSI setup (identifiers)"},
     "progress.tokens": {"zh-CN": "标识令牌化", "en": "Tokenise identifiers"},
+    "progress.blind_tokens": {
+        "zh-CN": "盲查令牌（OPRF，对象）",
+        "en": "Blind lookup tokens (OPRF, subjects)",
+    },
+    "progress.load": {"zh-CN": "加载与校验（行）", "en": "Load and validate (rows)"},
     "progress.encrypt": {"zh-CN": "同态加密（密文）", "en": "Encrypt (ciphertexts)"},
     "progress.rerandomise": {"zh-CN": "密文重随机化", "en": "Re-randomise ciphertexts"},
     "progress.zeros": {"zh-CN": "预计算加密随机数", "en": "Precompute encryption noise"},
@@ -769,6 +1063,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 _language = os.environ.get("TSPACE_LANG", "zh-CN")
+# A language for one piece of work (a service request's Accept-Language),
+# over the process's: ``speaking``.
+_speaking: contextvars.ContextVar[str | None] = contextvars.ContextVar("speaking", default=None)
 
 
 def set_language(language: str | None) -> None:
@@ -781,7 +1078,81 @@ def set_language(language: str | None) -> None:
 
 
 def language() -> str:
+    spoken = _speaking.get()
+    if spoken in LANGUAGES:
+        return spoken
     return _language if _language in LANGUAGES else "zh-CN"
+
+
+@contextlib.contextmanager
+def speaking(lang: str | None) -> Iterator[None]:
+    """Say everything in ``lang`` within the block (None or an unknown
+    language: the process's language)."""
+    token = _speaking.set(lang if lang in LANGUAGES else None)
+    try:
+        yield
+    finally:
+        _speaking.reset(token)
+
+
+def accepted(header: str | None) -> str | None:
+    """The language an HTTP ``Accept-Language`` header asks for, of ours
+    (``en-GB,en;q=0.8`` -> en, ``zh`` -> zh-CN); None when neither."""
+    for part in (header or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh-CN"
+        if tag.startswith("en"):
+            return "en"
+    return None
+
+
+class Text:
+    """A catalog message said in the language current when it is shown
+    (``str``), not when it was made: an error raised in a worker or under
+    the service's language reads in the reader's. Parameters are kept as
+    given (another ``Text`` is said in the same language)."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        if key not in MESSAGES:
+            raise ValueError(f"no message {key!r}")
+        self.key = key
+        self.params = params
+
+    def text(self, lang: str) -> str:
+        with speaking(lang):
+            return str(self)
+
+    def __str__(self) -> str:
+        return t(self.key, **{k: str(v) for k, v in self.params.items()})
+
+    def __repr__(self) -> str:
+        return f"Text({self.key!r}, {self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and (self.key, self.params) == (other.key, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"key": self.key, "params": self.params}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+
+
+def json_problem(exc: Exception) -> Text:
+    """Why a document is not JSON, with the line and column where it stops."""
+    line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    if line is None or column is None:
+        return Text("json.not_utf8")
+    return Text("json.invalid", line=line, column=column)
+
+
+def english(message: object) -> str:
+    """A message (a ``Text`` or a plain string) in English, for logs and codes."""
+    return message.text("en") if isinstance(message, Text) else str(message)
 
 
 def t(key: str, **values: object) -> str:

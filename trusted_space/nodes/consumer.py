@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from products.base import JoinLayout, JoinQuery, JoinSpec, Product
-from products.features_layout import SLOT_BITS, decode_subject, layout
+from products.features_layout import SLOT_BITS, decode_subject, layout, released
 from products.registry import get_product
 from products.score_model import SCORE_BITS, WEIGHT_DECIMALS
 from trusted_space.bulk import psi_partitions
@@ -550,11 +550,21 @@ class ConsumerNode(Node):
             }
             self._save_job(job_id, state)
             return AckResult()
-        bits = (
-            [SCORE_BITS]
-            if result.output_mode == "score"
-            else [SLOT_BITS * len(b.slots) for b in layout(product, result.features)]
-        )
+        if result.output_mode == "score":
+            bits = [SCORE_BITS]
+        else:
+            # Each ciphertext's width: the blocks released for each subject's holders.
+            blocks = layout(product, result.features)
+            position = {h: i for i, h in enumerate(state["handles"])}
+            if not set(handles) <= set(position):
+                raise ProtocolError("the result answers subjects that are not this job's")
+            bits = [
+                SLOT_BITS * len(blocks[k].slots)
+                for h in handles
+                for k in released(blocks, state["holders"][position[h]])
+            ]
+            if len(bits) != len(cts):
+                raise ProtocolError("the result does not answer the subjects the providers hold")
         if cts and not bits:
             raise ProtocolError("the result names no features")
         plain = decrypt_values(self.paillier_private.decrypt_below, cts, bits)
@@ -595,21 +605,26 @@ class ConsumerNode(Node):
         """Per subject in batch order: its released values, or None when no
         provider holds it or a provider withheld it."""
         blocks = layout(product, features)
-        k = len(blocks)
         position = {h: i for i, h in enumerate(state["handles"])}
         held = [
             i
             for i, n in enumerate(state["holders"])
             if n > 0 and state["handles"][i] not in withheld
         ]
-        if sorted(position.get(h, -1) for h in handles) != held or len(plain) != k * len(handles):
+        if sorted(position.get(h, -1) for h in handles) != held:
+            raise ProtocolError("the result does not answer the subjects the providers hold")
+        # Per subject, the blocks released for its number of holders.
+        counts = [len(released(blocks, state["holders"][position[h]])) for h in handles]
+        if len(plain) != sum(counts):
             raise ProtocolError("the result does not answer the subjects the providers hold")
         values: list[list[str | None] | None] = [None] * len(state["handles"])
-        for j, handle in enumerate(handles):
+        start = 0
+        for handle, k in zip(handles, counts, strict=True):
             i = position[handle]
             decoded = decode_subject(
-                product, features, blocks, plain[j * k : (j + 1) * k], state["holders"][i]
+                product, features, blocks, plain[start : start + k], state["holders"][i]
             )
+            start += k
             values[i] = [None if decoded[f] is None else str(decoded[f]) for f in features]
         return values
 

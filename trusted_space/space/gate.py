@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from policies.decision import Decision, Reason
+from trusted_space.core.i18n import text_in
 from trusted_space.protocol.messages import JobSpec
 
 
@@ -23,5 +24,12 @@ class OpenGate:
 
     def evaluate(self, spec: JobSpec) -> Decision:
         return Decision(
-            True, [Reason("no_policy", "no policy configured; embedded single-owner run")]
+            True,
+            [
+                Reason(
+                    "no_policy",
+                    text_in("en", "policy.no_policy"),
+                    text_in("zh-CN", "policy.no_policy"),
+                )
+            ],
         )

@@ -31,6 +31,7 @@ from trusted_space.core.errors import (
     Unauthenticated,
     localised_error,
 )
+from trusted_space.core.i18n import language
 from trusted_space.protocol.messages import (
     DatasetOffer,
     JobResult,
@@ -94,7 +95,12 @@ class HttpTransport:
         self.patience = patience
         self.on_retry = on_retry
         self._client = httpx.Client(
-            headers={"Authorization": f"Bearer {api_key}", "content-type": "application/json"},
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "content-type": "application/json",
+                # The space says its refusals in this process's language.
+                "Accept-Language": language(),
+            },
             timeout=httpx.Timeout(timeout, connect=5.0),
         )
         # Absolute URLs, parsed once per path and query: httpx otherwise

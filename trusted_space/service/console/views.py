@@ -23,6 +23,7 @@ from policies.plain import describe
 from policies.semantics import semantic_errors
 from trusted_space.core.clock import CHINA, china_time
 from trusted_space.core.errors import Localised, TspaceError, Unauthenticated, status_of
+from trusted_space.core.i18n import speaking
 from trusted_space.ledger import settlement as settling
 from trusted_space.ledger.metering import usage as usage_report
 from trusted_space.service.console import reads
@@ -118,8 +119,11 @@ async def _form(request: Request, session: Session | None) -> dict[str, str] | N
 
 
 def _error(request: Request, exc: TspaceError) -> str:
-    """A refusal in the console's language when it has words for both."""
-    return exc.text(_lang(request)) if isinstance(exc, Localised) else str(exc)
+    """A refusal in the console's language (each message of the catalog)."""
+    if isinstance(exc, Localised):
+        return exc.text(_lang(request))
+    with speaking(_lang(request)):
+        return str(exc)
 
 
 def _document(policy: Policy) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import gmpy2
 
-from products.features_layout import MASK_BITS, Block
+from products.features_layout import MASK_BITS, Block, released, smudge
 from trusted_space.hazmat.paillier import PaillierPublicKey
 
 
@@ -48,12 +48,12 @@ def combine_features(
     handles: Sequence[bytes],
     parts: Sequence[Mapping[bytes, Sequence[gmpy2.mpz]]],
 ) -> tuple[list[bytes], list[gmpy2.mpz]]:
-    """Per handle some provider holds, one ciphertext per block (see
-    ``products.features_layout``): sums added, extremes passed through only
-    for a single holder, ratio and threshold blocks added then multiplied by
-    fresh random masks. Not yet re-randomised: the caller MUST re-randomise
-    every ciphertext before release (the trivial zeros, too)."""
-    zero = public_key.encrypt_trivial(0)
+    """Per handle some provider holds, one ciphertext per block released for
+    its number of holders (``products.features_layout.released``): sums
+    added, the extremes of a single holder passed through, ratio blocks added
+    then multiplied by a fresh random mask, a shared subject's threshold
+    blocks added then smudged in every slot. Not yet re-randomised: the
+    caller MUST re-randomise every ciphertext before release."""
     out_handles: list[bytes] = []
     out: list[gmpy2.mpz] = []
     for handle in handles:
@@ -61,16 +61,19 @@ def combine_features(
         if not held:
             continue
         out_handles.append(handle)
-        for i, block in enumerate(blocks):
+        for i in released(blocks, len(held)):
+            block = blocks[i]
             cts = [h[i] for h in held]
             if block.kind == "sum":
                 out.append(public_key.sum(cts))
             elif block.kind == "extreme":
-                out.append(cts[0] if len(cts) == 1 else zero)
-            elif block.kind == "ratio" or len(cts) > 1:
+                out.append(cts[0])  # one holder: its exact extreme
+            elif block.kind == "ratio":
                 out.append(public_key.mul_plain(public_key.sum(cts), _mask()))
             else:
-                out.append(zero)  # a threshold block is only for shared subjects
+                # Thresholds: each slot's quotient by P hidden (products.features_layout).
+                total = public_key.sum(cts)
+                out.append(public_key.add(total, public_key.encrypt_trivial(smudge(block))))
     return out_handles, out
 
 

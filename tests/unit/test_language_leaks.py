@@ -1,0 +1,198 @@
+"""No user-facing text of one language under the other (issue 24 item 9).
+
+Under zh-CN (the default) a command's errors, ``policy explain``'s reasons
+(the console shows the same ones), and the service's problem documents say
+nothing in English but identifiers, codes, file names and the words of
+tests/unit/test_cli_language.py's allow-list; under ``--lang en`` they say
+nothing in Chinese. Each path below is one a new user hit (issue 24)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from policies.engine import evaluate
+from tests.unit.test_cli_language import CJK, _english_left
+from tests.unit.test_policies import CDC, HOSPITAL, FakeUsage, job, policy
+from trusted_space.cli import app
+from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import LANGUAGES, Text, language, set_language, speaking
+from trusted_space.demo import default_model_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def leaks(lang: str, text: str) -> list[str]:
+    """What in ``text`` is in the other language ('' when nothing)."""
+    if lang == "en":
+        return CJK.findall(text)
+    # File paths of the test's temporary folder are names, not words.
+    return _english_left(text.replace(str(Path.cwd()), " "))
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    out = {
+        "bank": tmp_path / "bank.csv",
+        "applicants": tmp_path / "applicants.csv",
+        "duplicates": tmp_path / "dup.csv",
+        "short": tmp_path / "short.csv",
+        "model": tmp_path / "model.json",
+        "weights": tmp_path / "weights.json",
+        "empty": tmp_path / "empty.csv",
+    }
+    out["bank"].write_text("applicant_ref\nA1\n", encoding="utf-8")
+    out["applicants"].write_text("applicant_ref,person_id\nA1,1\n", encoding="utf-8")
+    out["duplicates"].write_text(
+        "applicant_ref,person_id\nA1,11010519491231002X\nA1,110105194912310021\n",
+        encoding="utf-8",
+    )
+    out["short"].write_text("applicant_ref,person_id\nA1\n", encoding="utf-8")
+    out["model"].write_text('{"name": "m",', encoding="utf-8")
+    document = json.loads(default_model_path().read_text(encoding="utf-8"))
+    document["colour"] = "red"
+    out["weights"].write_text(json.dumps(document), encoding="utf-8")
+    out["empty"].write_text("", encoding="utf-8")
+    return out
+
+
+def _underwrite(applicants: Path, model: Path, tmp: Path) -> list[str]:
+    return [
+        "underwrite",
+        *("--hospital", str(tmp / "applicants.csv")),
+        *("--cdc-reports", str(tmp / "applicants.csv")),
+        *("--cdc-registry", str(tmp / "applicants.csv")),
+        *("--applicants", str(applicants)),
+        *("--model", str(model)),
+        *("--as-of", "2026-01-01"),
+        *("--out", str(tmp / "out.csv")),
+    ]
+
+
+CASES = ["missing column", "duplicate ref", "short record", "bad json", "unknown key", "empty"]
+
+
+def _args(case: str, files: dict[str, Path], tmp: Path) -> list[str]:
+    model = default_model_path()
+    if case == "missing column":
+        return [
+            "lend",
+            *("--tenders", str(tmp)),
+            *("--applicants", str(files["bank"])),
+            *("--as-of", "2026-01-01"),
+            *("--out", str(tmp / "f.csv")),
+        ]
+    if case == "duplicate ref":
+        return _underwrite(files["duplicates"], model, tmp)
+    if case == "short record":
+        return _underwrite(files["short"], model, tmp)
+    if case == "bad json":
+        return _underwrite(files["applicants"], files["model"], tmp)
+    if case == "unknown key":
+        return _underwrite(files["applicants"], files["weights"], tmp)
+    return _underwrite(files["empty"], model, tmp)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("case", CASES)
+def test_a_command_error_is_in_one_language(
+    case: str, lang: str, files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    before = language()
+    try:
+        result = CliRunner().invoke(app, ["--lang", lang, *_args(case, files, tmp_path)])
+    finally:
+        set_language(before)
+    shown = result.output
+    assert result.exit_code == 2, shown
+    assert shown.startswith("错误：" if lang == "zh-CN" else "Error: "), shown
+    assert leaks(lang, shown) == [], shown
+
+
+def test_an_invalid_id_on_the_terminal_is_in_the_readers_language(tmp_path: Path) -> None:
+    from connectors.applicants import read_applicants
+
+    batch = tmp_path / "applicants.csv"
+    batch.write_text(
+        "applicant_ref,person_id\nA1,110105194912310021\nA2,110105194902300020\nA3,12\nA4,\n",
+        encoding="utf-8",
+    )
+    details = [a.detail for a in read_applicants(batch)]
+    for lang in LANGUAGES:
+        with speaking(lang):
+            shown = [str(d.reason) for d in details if d is not None]
+        assert len(shown) == 4
+        assert all(leaks(lang, s) == [] for s in shown), shown
+    # Output files keep English, like every file format.
+    assert str(details[0]).startswith("row 1 (line 2), person_id: check character")
+
+
+def _decisions() -> list[Any]:
+    """Allowed and denied decisions touching every constraint a policy has."""
+    from policies.model import parse_policy
+
+    both = [parse_policy(p.read_text("utf-8")) for p in (HOSPITAL, CDC)]
+    late = dt.datetime(2031, 1, 1, 12, tzinfo=dt.UTC)
+    early = dt.datetime(2020, 1, 1, 12, tzinfo=dt.UTC)
+    return [
+        evaluate(both, job(), FakeUsage()),
+        evaluate(both, job(), None),
+        evaluate(both, job(consumer="bank", purpose="marketing"), None),
+        evaluate(both, job(batch_size=1), None),
+        evaluate(both, job(batch_size=10**9), FakeUsage(jobs=10**6, subjects=10**9)),
+        evaluate(both, job(when=late), None),
+        evaluate(both, job(when=early), None),
+        evaluate(both, job(model_sha256="0" * 64, engine="direct_lookup"), None),
+        evaluate([both[0]], job(), None),  # the CDC's data is governed by no policy
+        evaluate([policy(output__features=["visits_12m"])], job(), None),
+    ]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_policy_reasons_are_in_one_language(lang: str) -> None:
+    decisions = _decisions()
+    assert {d.allowed for d in decisions} == {True, False}
+    constraints = {r.constraint for d in decisions for r in d.reasons}
+    assert {"validity", "consumer", "purpose", "batch_size", "model", "coverage"} <= constraints
+    for decision in decisions:
+        for reason in decision.reasons:
+            text = reason.text(lang)
+            assert leaks(lang, text) == [], (reason.constraint, text)
+
+
+def _service() -> TestClient:
+    from trusted_space.service.problems import install
+
+    api = FastAPI()
+    install(api)
+
+    @api.get("/bad")
+    def bad() -> None:
+        raise InputError(Text("batch.duplicate_ref", first=1), Location("batch.csv", 2, "ref"))
+
+    return TestClient(api, raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_problem_document_is_in_the_language_asked(lang: str) -> None:
+    client = _service()
+    body = client.get("/bad", headers={"Accept-Language": lang}).json()
+    assert body["status"] == 422
+    for field in ("title", "detail"):
+        assert leaks(lang, body[field]) == [], body
+    # Without Accept-Language: the service's own language.
+    before = language()
+    set_language(lang)
+    try:
+        body = client.get("/bad").json()
+    finally:
+        set_language(before)
+    assert leaks(lang, body["detail"]) == [] and bool(CJK.search(body["title"])) == (lang != "en")
