@@ -39,7 +39,7 @@ from pydantic import (
 )
 
 from trusted_space.core.canonical_json import canonical_json
-from trusted_space.core.i18n import Text, t
+from trusted_space.core.i18n import OnlyInEnglish, Text, t
 
 PURPOSES = ("underwriting", "claims", "credit", "research", "public_statistics")
 Purpose = Literal["underwriting", "claims", "credit", "research", "public_statistics"]
@@ -372,8 +372,12 @@ def parse_policy(text: str | bytes, origin: str = "policy") -> Policy:
         where = getattr(exc, "problem_mark", None)
         line = where.line + 1 if where is not None else "?"
         refused = getattr(exc, "problem", None) == ALIASES_REFUSED
-        key = "policy_doc.aliases" if refused else "policy_doc.yaml"
-        raise PolicyError(origin, [("(document)", Text(key, line=line))]) from None
+        if refused:
+            message = Text("policy_doc.aliases", line=line)
+        else:
+            problem = OnlyInEnglish(str(getattr(exc, "problem", None) or "invalid"))
+            message = Text("policy_doc.yaml", line=line, problem=problem)
+        raise PolicyError(origin, [("(document)", message)]) from None
     if not isinstance(data, dict):
         raise PolicyError(origin, [("(document)", Text("policy_doc.mapping"))])
     try:

@@ -514,8 +514,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "policy_doc.large": {"zh-CN": "大于 1 MiB", "en": "larger than 1 MiB"},
     "policy_doc.utf8": {"zh-CN": "不是 UTF-8 文本", "en": "not UTF-8 text"},
     "policy_doc.yaml": {
-        "zh-CN": "不是 YAML 或 JSON（第 {line} 行处出错）",
-        "en": "not YAML or JSON (it breaks at line {line})",
+        "zh-CN": "不是 YAML 或 JSON（第 {line} 行处出错）{problem}",
+        "en": "not YAML or JSON: {problem} (line {line})",
     },
     "policy_doc.aliases": {
         "zh-CN": "策略中不允许使用 YAML 别名（第 {line} 行）",
@@ -1097,6 +1097,17 @@ def json_problem(exc: Exception) -> Text:
     if line is None or column is None:
         return Text("json.not_utf8")
     return Text("json.invalid", line=line, column=column)
+
+
+class OnlyInEnglish:
+    """A library's own English words (a YAML parser's reason): shown to a
+    reader in English, left out in zh-CN, where the message says enough."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text if language() == "en" else ""
 
 
 def english(message: object) -> str:
