@@ -1073,7 +1073,8 @@ class Text:
             return str(self)
 
     def __str__(self) -> str:
-        return t(self.key, **{k: str(v) for k, v in self.params.items()})
+        # A parameter that is itself a Text is said when formatted, in this language.
+        return t(self.key, **self.params)
 
     def __repr__(self) -> str:
         return f"Text({self.key!r}, {self.params!r})"
