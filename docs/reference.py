@@ -115,6 +115,10 @@ def rest_markdown() -> str:
         "Errors are RFC 9457 problem details (`application/problem+json`): 401 "
         "missing or unknown key, 403 wrong role, 404 absent or not yours, 409 "
         "conflict or replay, 413 body or batch too large, 422 invalid payload. "
+        "A problem's `title` and `detail` are in the language the request's "
+        "`Accept-Language` asks for (`zh-CN` or `en`; otherwise the service's, "
+        "zh-CN unless `TSPACE_LANG` says otherwise); tspace's own clients send "
+        "theirs (`--lang`). "
         "The console's HTML pages (`/console`) are not part of this API.",
         "",
     ]

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -38,7 +39,7 @@ from pydantic import (
 )
 
 from trusted_space.core.canonical_json import canonical_json
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import OnlyInEnglish, Text, t
 
 PURPOSES = ("underwriting", "claims", "credit", "research", "public_statistics")
 Purpose = Literal["underwriting", "claims", "credit", "research", "public_statistics"]
@@ -298,13 +299,59 @@ class Policy(Strict):
 
 
 class PolicyError(ValueError):
-    """A policy document is invalid; ``errors`` lists every problem with its path."""
+    """A policy document is invalid; ``errors`` lists every problem with its
+    path, each message said in the reader's language where the catalog has it."""
 
-    def __init__(self, origin: str, errors: list[tuple[str, str]]) -> None:
+    def __init__(self, origin: str, errors: Sequence[tuple[str, str | Text]]) -> None:
         self.origin = origin
-        self.errors = errors
-        lines = "; ".join(f"{path}: {message}" for path, message in errors)
-        super().__init__(f"{origin}: {lines}")
+        self.errors = list(errors)
+        super().__init__(origin, self.errors)
+
+    def __str__(self) -> str:
+        lines = "; ".join(f"{path}: {message}" for path, message in self.errors)
+        return f"{self.origin}: {lines}"
+
+
+# Pydantic's errors in the reader's language, by type (its own English otherwise).
+SCHEMA_TEXT = {
+    "missing": "schema.missing",
+    "extra_forbidden": "schema.extra",
+    "int_type": "schema.int",
+    "int_parsing": "schema.int",
+    "int_from_float": "schema.int",
+    "float_type": "schema.number",
+    "float_parsing": "schema.number",
+    "string_type": "schema.string",
+    "bool_type": "schema.bool",
+    "bool_parsing": "schema.bool",
+    "list_type": "schema.list",
+    "dict_type": "schema.mapping",
+    "model_type": "schema.mapping",
+    "date_type": "schema.date",
+    "date_parsing": "schema.date",
+    "date_from_datetime_parsing": "schema.date",
+    "date_from_datetime_inexact": "schema.date",
+}
+SCHEMA_BOUNDS = {
+    "greater_than_equal": ("schema.ge", "ge"),
+    "greater_than": ("schema.gt", "gt"),
+    "less_than_equal": ("schema.le", "le"),
+    "less_than": ("schema.lt", "lt"),
+    "literal_error": ("schema.literal", "expected"),
+    "too_short": ("schema.too_short", "min_length"),
+}
+
+
+def schema_message(error: Mapping[str, Any]) -> str | Text:
+    """One pydantic error's message, from the catalog when its type is there."""
+    kind = str(error.get("type", ""))
+    if kind in SCHEMA_TEXT:
+        return Text(SCHEMA_TEXT[kind])
+    ctx = error.get("ctx") or {}
+    if kind in SCHEMA_BOUNDS and SCHEMA_BOUNDS[kind][1] in ctx:
+        key, name = SCHEMA_BOUNDS[kind]
+        return Text(key, bound=ctx[name])
+    return str(error.get("msg", ""))
 
 
 MAX_POLICY_BYTES = 1 << 20
@@ -314,23 +361,34 @@ def parse_policy(text: str | bytes, origin: str = "policy") -> Policy:
     """Parse YAML or JSON text into a validated ``Policy`` or raise ``PolicyError``."""
     if isinstance(text, bytes):
         if len(text) > MAX_POLICY_BYTES:
-            raise PolicyError(origin, [("(document)", "larger than 1 MiB")])
+            raise PolicyError(origin, [("(document)", Text("policy_doc.large"))])
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise PolicyError(origin, [("(document)", "not UTF-8 text")]) from None
+            raise PolicyError(origin, [("(document)", Text("policy_doc.utf8"))]) from None
     try:
         data: Any = _load_yaml(text)
     except yaml.YAMLError as exc:
-        raise PolicyError(origin, [("(document)", f"not YAML or JSON: {exc}")]) from None
+        where = getattr(exc, "problem_mark", None)
+        line = where.line + 1 if where is not None else "?"
+        refused = getattr(exc, "problem", None) == ALIASES_REFUSED
+        if refused:
+            message = Text("policy_doc.aliases", line=line)
+        else:
+            problem = OnlyInEnglish(str(getattr(exc, "problem", None) or "invalid"))
+            message = Text("policy_doc.yaml", line=line, problem=problem)
+        raise PolicyError(origin, [("(document)", message)]) from None
     if not isinstance(data, dict):
-        raise PolicyError(origin, [("(document)", "a policy must be a mapping")])
+        raise PolicyError(origin, [("(document)", Text("policy_doc.mapping"))])
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
         raise PolicyError(
             origin,
-            [(".".join(str(p) for p in e["loc"]) or "(document)", e["msg"]) for e in exc.errors()],
+            [
+                (".".join(str(p) for p in e["loc"]) or "(document)", schema_message(e))
+                for e in exc.errors()
+            ],
         ) from None
 
 
@@ -354,6 +412,9 @@ def load_policy(path: Path) -> Policy:
     return parse_policy(data, str(path))
 
 
+ALIASES_REFUSED = "YAML aliases are not allowed in policies"
+
+
 class _NoAliasLoader(yaml.SafeLoader):
     """Safe YAML without anchors and aliases: a steward's policy never needs
     them, and refusing them stops alias bombs outright."""
@@ -362,9 +423,7 @@ class _NoAliasLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             loader: Any = self  # PyYAML's loader methods are untyped
             event = loader.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases are not allowed in policies", event.start_mark
-            )
+            raise yaml.composer.ComposerError(None, None, ALIASES_REFUSED, event.start_mark)
         return super().compose_node(parent, index)
 
 

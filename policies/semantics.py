@@ -10,10 +10,10 @@ from connectors.canonical import TABLES
 from policies.model import Policy, Rounding
 from products.registry import PRODUCTS
 from trusted_space.core.encoding import FixedPoint
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text
 
 
-def product_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+def product_errors(data: Mapping[str, Any]) -> list[tuple[str, str | Text]]:
     """The checks against the product that need no schema-valid document.
 
     They run on the raw mapping too, so ``tspace policy validate`` reports the
@@ -21,33 +21,50 @@ def product_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """
     name = data.get("product")
     product = PRODUCTS.get(name) if isinstance(name, str) else None
-    errors: list[tuple[str, str]] = []
+    errors: list[tuple[str, str | Text]] = []
     if product is None:
         if isinstance(name, str):
-            errors.append(("product", f"unknown product {name!r}; known: {', '.join(PRODUCTS)}"))
+            errors.append(
+                ("product", Text("policy_doc.product", name=repr(name), known=", ".join(PRODUCTS)))
+            )
     else:
         names = {f.name for f in product.features}
         output = data.get("output")
         output = output if isinstance(output, Mapping) else {}
         if isinstance(output.get("mode"), str) and output["mode"] != product.output_mode:
-            errors.append(("output.mode", f"{product.name} produces {product.output_mode} output"))
+            errors.append(
+                (
+                    "output.mode",
+                    Text("policy_doc.mode", product=product.name, mode=product.output_mode),
+                )
+            )
         features = output.get("features")
         for feature in features if isinstance(features, list) else []:
             if feature not in names:
-                errors.append(("output.features", f"{product.name} has no feature {feature!r}"))
+                errors.append(
+                    (
+                        "output.features",
+                        Text("policy_doc.feature", product=product.name, feature=repr(feature)),
+                    )
+                )
         transforms = output.get("transforms")
         for feature in transforms if isinstance(transforms, Mapping) else {}:
             if feature not in names:
                 errors.append(
-                    (f"output.transforms.{feature}", f"{product.name} has no such feature")
+                    (
+                        f"output.transforms.{feature}",
+                        Text("policy_doc.no_feature", product=product.name),
+                    )
                 )
         parameters = output.get("parameters")
         known = {p.name: p for p in product.parameters}
         for name, value in parameters.items() if isinstance(parameters, Mapping) else ():
             where = f"output.parameters.{name}"
             if name not in known:
-                listed = ", ".join(known) or "none"
-                errors.append((where, f"{product.name} has no such parameter (it has {listed})"))
+                listed = ", ".join(known) or "-"
+                errors.append(
+                    (where, Text("policy_doc.parameter", product=product.name, listed=listed))
+                )
                 continue
             why = known[name].check(value)
             if why is not None:
@@ -57,23 +74,25 @@ def product_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
         table, _, col = str(column).partition(".")
         spec = TABLES.get(table)
         if spec is None or col not in spec.column_names:
-            errors.append((f"columns.{column}", "not a column of a canonical table"))
+            errors.append((f"columns.{column}", Text("policy_doc.column")))
     return errors
 
 
-def unknown_participants(policy: Policy, known: set[str]) -> list[tuple[str, str]]:
+def unknown_participants(policy: Policy, known: set[str]) -> list[tuple[str, str | Text]]:
     """Owners and consumers the space has not registered: likely typos (``insurre``)."""
-    warnings: list[tuple[str, str]] = []
+    warnings: list[tuple[str, str | Text]] = []
     for field, names in (("owners", policy.owners), ("consumers", policy.consumers)):
         for name in names:
             if name not in known:
                 hint = difflib.get_close_matches(name, sorted(known), n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                warnings.append((field, f"{name!r} is not a participant of this space{suggestion}"))
+                suggestion = Text("policy_doc.did_you_mean", name=repr(hint[0])) if hint else ""
+                warnings.append(
+                    (field, Text("policy_doc.participant", name=repr(name), hint=suggestion))
+                )
     return warnings
 
 
-def semantic_errors(policy: Policy) -> list[tuple[str, str]]:
+def semantic_errors(policy: Policy) -> list[tuple[str, str | Text]]:
     """Every problem as (path, message); empty when the policy is coherent."""
     product = PRODUCTS.get(policy.product)
     errors = product_errors(policy.model_dump(mode="json", by_alias=True))
@@ -92,14 +111,11 @@ def semantic_errors(policy: Policy) -> list[tuple[str, str]]:
                 errors.append(
                     (
                         f"output.transforms.{feature}",
-                        f"{value} has more than the {places} decimal places "
-                        f"{feature} is released with",
+                        Text("policy_doc.places", value=value, places=places, feature=feature),
                     )
                 )
     if product.output_mode == "score" and policy.model is None:
-        errors.append(
-            ("model", f"{product.name} is a score product: pin the approved model's sha256")
-        )
+        errors.append(("model", Text("policy_doc.model", product=product.name)))
     if (
         policy.price is not None
         and policy.price.by_matched()
@@ -111,7 +127,7 @@ def semantic_errors(policy: Policy) -> list[tuple[str, str]]:
         errors.append(
             (
                 policy.price.matched_field(),
-                t("price.blind_allowed", product=product.name),
+                Text("price.blind_allowed", product=product.name),
             )
         )
     if (
@@ -119,5 +135,5 @@ def semantic_errors(policy: Policy) -> list[tuple[str, str]]:
         and policy.privacy is None
         and policy.output.min_count == 0
     ):
-        errors.append(("privacy", "an aggregate product needs privacy settings or a min_count"))
+        errors.append(("privacy", Text("policy_doc.privacy")))
     return errors

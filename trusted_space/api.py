@@ -102,11 +102,13 @@ __all__ = [
 
 
 def policy_problems(text: str | bytes) -> list[tuple[str, str]]:
-    """Every problem of a policy document as (path, message); empty if valid."""
+    """Every problem of a policy document as (path, message in the current
+    language); empty if valid."""
     try:
-        return semantic_errors(parse_policy(text))
+        problems = semantic_errors(parse_policy(text))
     except PolicyError as exc:
-        return exc.errors
+        problems = exc.errors
+    return [(path, str(message)) for path, message in problems]
 
 
 def import_consents(node_dir: Path, path: Path) -> tuple[int, list[Rejection]]:

@@ -196,3 +196,25 @@ def test_a_problem_document_is_in_the_language_asked(lang: str) -> None:
     finally:
         set_language(before)
     assert leaks(lang, body["detail"]) == [] and bool(CJK.search(body["title"])) == (lang != "en")
+
+
+POLICIES = {
+    "schema": "id: x\nversion: 1\nproduct: underwriting_score\nowners: [hospital]\nfoo: 1\n",
+    "product": "id: x\nversion: 1\nproduct: nothing\nowners: [hospital]\n",
+    "yaml": "id: x\nproduct: (a): b: c\n",
+    "list": "- a\n- b\n",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("case", sorted(POLICIES))
+def test_policy_validate_speaks_one_language(case: str, lang: str, tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICIES[case], encoding="utf-8")
+    before = language()
+    try:
+        result = CliRunner().invoke(app, ["--lang", lang, "policy", "validate", str(path)])
+    finally:
+        set_language(before)
+    assert result.exit_code == 1, result.output
+    assert leaks(lang, result.output.replace(str(path), " ")) == [], result.output

@@ -47,12 +47,12 @@ def test_a_setting_the_product_does_not_admit_is_named(
 ) -> None:
     errors = dict(semantic_errors(parsed(doc(parameters=parameters))))
     (name,) = parameters
-    assert message in errors[f"output.parameters.{name}"]
+    assert message in str(errors[f"output.parameters.{name}"])
 
 
 def test_a_product_without_parameters_admits_none() -> None:
     errors = dict(semantic_errors(parsed(doc(UNDERWRITING, parameters={"slack": 1}))))
-    assert "has no such parameter (it has none)" in errors["output.parameters.slack"]
+    assert "has no such parameter (it has -)" in str(errors["output.parameters.slack"])
 
 
 def test_a_setting_must_be_a_whole_number() -> None:

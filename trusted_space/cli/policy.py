@@ -18,7 +18,7 @@ from trusted_space.cli.common import (
     errors,
     parse_date,
 )
-from trusted_space.core.i18n import language, t
+from trusted_space.core.i18n import Text, language, t
 
 app = typer.Typer(
     help="策略: write, check and publish data stewards' usage policies.",
@@ -49,7 +49,7 @@ def validate(
         known = participant_names(workdir)
     bad = 0
     for f in files:
-        warnings: list[tuple[str, str]] = []
+        warnings: list[tuple[str, str | Text]] = []
         try:
             policy = load_policy(f)
             problems = semantic_errors(policy)

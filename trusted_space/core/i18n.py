@@ -484,6 +484,82 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "意外错误；空间的日志记有其类型",
         "en": "unexpected error; the space's log has the type",
     },
+    "schema.missing": {"zh-CN": "缺少必填字段", "en": "Field required"},
+    "schema.extra": {"zh-CN": "不允许有此字段", "en": "Extra inputs are not permitted"},
+    "schema.int": {"zh-CN": "须为整数", "en": "Input should be a valid integer"},
+    "schema.number": {"zh-CN": "须为数值", "en": "Input should be a valid number"},
+    "schema.string": {"zh-CN": "须为字符串", "en": "Input should be a valid string"},
+    "schema.bool": {"zh-CN": "须为 true 或 false", "en": "Input should be a valid boolean"},
+    "schema.list": {"zh-CN": "须为列表", "en": "Input should be a valid list"},
+    "schema.mapping": {"zh-CN": "须为映射（键: 值）", "en": "Input should be a mapping"},
+    "schema.date": {
+        "zh-CN": "须为存在的日期（YYYY-MM-DD）",
+        "en": "Input should be a valid date (YYYY-MM-DD)",
+    },
+    "schema.ge": {
+        "zh-CN": "须大于或等于 {bound}",
+        "en": "Input should be greater than or equal to {bound}",
+    },
+    "schema.gt": {"zh-CN": "须大于 {bound}", "en": "Input should be greater than {bound}"},
+    "schema.le": {
+        "zh-CN": "须小于或等于 {bound}",
+        "en": "Input should be less than or equal to {bound}",
+    },
+    "schema.lt": {"zh-CN": "须小于 {bound}", "en": "Input should be less than {bound}"},
+    "schema.literal": {"zh-CN": "须为 {bound}", "en": "Input should be {bound}"},
+    "schema.too_short": {
+        "zh-CN": "至少须有 {bound} 项",
+        "en": "List should have at least {bound} items",
+    },
+    "policy_doc.large": {"zh-CN": "大于 1 MiB", "en": "larger than 1 MiB"},
+    "policy_doc.utf8": {"zh-CN": "不是 UTF-8 文本", "en": "not UTF-8 text"},
+    "policy_doc.yaml": {
+        "zh-CN": "不是 YAML 或 JSON（第 {line} 行处出错）{problem}",
+        "en": "not YAML or JSON: {problem} (line {line})",
+    },
+    "policy_doc.aliases": {
+        "zh-CN": "策略中不允许使用 YAML 别名（第 {line} 行）",
+        "en": "YAML aliases are not allowed in policies (line {line})",
+    },
+    "policy_doc.mapping": {"zh-CN": "策略须为映射（键: 值）", "en": "a policy must be a mapping"},
+    "policy_doc.product": {
+        "zh-CN": "未知的产品 {name}；已知的产品：{known}",
+        "en": "unknown product {name}; known: {known}",
+    },
+    "policy_doc.mode": {
+        "zh-CN": "{product} 的输出为 {mode}",
+        "en": "{product} produces {mode} output",
+    },
+    "policy_doc.feature": {
+        "zh-CN": "{product} 没有特征 {feature}",
+        "en": "{product} has no feature {feature}",
+    },
+    "policy_doc.no_feature": {
+        "zh-CN": "{product} 没有这个特征",
+        "en": "{product} has no such feature",
+    },
+    "policy_doc.parameter": {
+        "zh-CN": "{product} 没有这个参数（它的参数：{listed}）",
+        "en": "{product} has no such parameter (it has {listed})",
+    },
+    "policy_doc.column": {"zh-CN": "不是规范表的列", "en": "not a column of a canonical table"},
+    "policy_doc.participant": {
+        "zh-CN": "{name} 不是本空间的参与方{hint}",
+        "en": "{name} is not a participant of this space{hint}",
+    },
+    "policy_doc.did_you_mean": {"zh-CN": "；是否想写 {name}？", "en": "; did you mean {name}?"},
+    "policy_doc.places": {
+        "zh-CN": "{value} 的小数位多于 {feature} 发布时的 {places} 位",
+        "en": "{value} has more than the {places} decimal places {feature} is released with",
+    },
+    "policy_doc.model": {
+        "zh-CN": "{product} 是评分产品：请固定已批准模型的 sha256",
+        "en": "{product} is a score product: pin the approved model's sha256",
+    },
+    "policy_doc.privacy": {
+        "zh-CN": "汇总类产品需要隐私设置或 min_count",
+        "en": "an aggregate product needs privacy settings or a min_count",
+    },
     "where.row": {"zh-CN": "第 {row} 行", "en": "row {row}"},
     "where.row_line": {
         "zh-CN": "第 {row} 行（文件第 {line} 行）",
@@ -1124,7 +1200,8 @@ class Text:
             return str(self)
 
     def __str__(self) -> str:
-        return t(self.key, **{k: str(v) for k, v in self.params.items()})
+        # A parameter that is itself a Text is said when formatted, in this language.
+        return t(self.key, **self.params)
 
     def __repr__(self) -> str:
         return f"Text({self.key!r}, {self.params!r})"
@@ -1148,6 +1225,17 @@ def json_problem(exc: Exception) -> Text:
     if line is None or column is None:
         return Text("json.not_utf8")
     return Text("json.invalid", line=line, column=column)
+
+
+class OnlyInEnglish:
+    """A library's own English words (a YAML parser's reason): shown to a
+    reader in English, left out in zh-CN, where the message says enough."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text if language() == "en" else ""
 
 
 def english(message: object) -> str:

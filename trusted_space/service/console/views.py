@@ -137,9 +137,11 @@ def check_policy(text: str, lang: str) -> dict[str, Any]:
         policy = parse_policy(text, "policy")
         problems = semantic_errors(policy)
     except PolicyError as exc:
-        return {"ok": False, "problems": exc.errors}
+        problems = exc.errors
     if problems:
-        return {"ok": False, "problems": problems}
+        with speaking(lang):  # each problem in the page's language
+            said = [(path, str(message)) for path, message in problems]
+        return {"ok": False, "problems": said}
     return {
         "ok": True,
         "id": policy.id,
