@@ -142,5 +142,6 @@ def test_rotating_a_key_revokes_the_old_ones(world: World) -> None:
     assert world.space.authenticate(new) == "insurer2"
     with pytest.raises(Exception, match="revoked"):
         world.space.authenticate(old)
-    kinds = [e.kind for e in world.space.ledger.entries()][-2:]
+    # A checkpoint may close the ledger between the two at any moment.
+    kinds = [e.kind for e in world.space.ledger.entries() if e.kind != "checkpoint"][-2:]
     assert kinds == ["api_keys_revoked", "api_key_issued"]
