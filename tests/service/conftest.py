@@ -19,11 +19,16 @@ from trusted_space.demo import default_model_path
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health
 
+# (people, seed, applicants) of a module's generated data; a module may set
+# its own HEALTH (the federation modules run several jobs on smaller data).
+HEALTH = (1500, 33, 100)
+
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     out = tmp_path_factory.mktemp("http-data")
-    generate_health(1500, 33, out, applicants=100, end_date=AS_OF)
+    people, seed, applicants = getattr(request.module, "HEALTH", HEALTH)
+    generate_health(people, seed, out, applicants=applicants, end_date=AS_OF)
     policies = out / "policies"
     policies.mkdir()
     write_policy(policies, "hospital", dated_example("hospital"))

@@ -17,7 +17,7 @@ import pytest
 from products.underwriting.client import client_underwrite
 from tests.policy_docs import dated_example, write_policy
 from tests.service.procs import TSPACE, ServiceDeployment
-from tests.service.test_federation import data, expected  # noqa: F401  (module fixtures)
+from tests.service.test_federation import HEALTH  # noqa: F401  (the data's size, read by conftest)
 from tests.service.underwriting import AS_OF
 from trusted_space.demo import default_model_path
 from trusted_space.hazmat.paillier import TEST_ONLY_KEYS_ENV
@@ -60,7 +60,7 @@ def _peer(
 @pytest.fixture(scope="module")
 def cities(
     tmp_path_factory: pytest.TempPathFactory,
-    data: Path,  # noqa: F811
+    data: Path,
 ) -> Iterator[dict[str, ServiceDeployment]]:
     root = tmp_path_factory.mktemp("three")
     hospital = [f"{data}/hospital_visits.csv"]
@@ -96,8 +96,8 @@ def cities(
 
 def test_a_job_across_three_spaces_equals_one_space(
     cities: dict[str, ServiceDeployment],
-    expected: bytes,  # noqa: F811
-    data: Path,  # noqa: F811
+    expected: bytes,
+    data: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
