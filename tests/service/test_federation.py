@@ -10,6 +10,7 @@ still finishes. Both ledgers cross-reference each job and verify.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
@@ -20,14 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from products.underwriting.runner import run_underwriting
+from tests.leakcheck import find_canaries, find_in_text, sqlite_text
 from tests.policy_docs import dated_example, write_policy
 from tests.service.procs import TSPACE, ServiceDeployment, wait_healthy
 from tests.service.underwriting import AS_OF
 from trusted_space.demo import default_model_path
-from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.space.readonly import ledger_entries, space_public_key
-from trusted_space.synth import generate_health
 
 pytestmark = pytest.mark.slow
 
@@ -37,36 +36,9 @@ def tspace(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([TSPACE, *args], capture_output=True, text=True, env=env)
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small population (the story's data, smaller: this module runs
-    several jobs on two deployments), and policies allowing the direct lookup."""
-    out = tmp_path_factory.mktemp("federation-data")
-    generate_health(900, 26, out, applicants=40, end_date=AS_OF)
-    direct = out / "policies-direct"
-    direct.mkdir()
-    for name in ("hospital", "cdc"):
-        write_policy(direct, name, dated_example(name, lookup="any"))
-    return out
-
-
-@pytest.fixture(scope="module")
-def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """scores.csv of one (embedded) space holding both providers."""
-    work = tmp_path_factory.mktemp("federation-embedded")
-    run_underwriting(
-        workdir=work,
-        hospital=[data / "hospital_visits.csv"],
-        cdc_reports=[data / "cdc_case_reports.csv"],
-        cdc_registry=[data / "cdc_chronic_registry.csv"],
-        applicants=data / "applicants.csv",
-        model=default_model_path(),
-        as_of=AS_OF,
-        out=work / "scores.csv",
-        policies=sorted((data / "policies-direct").glob("*.yaml")),
-        paillier_preset=TEST_ONLY_PAILLIER_1024,
-    )
-    return (work / "scores.csv").read_bytes()
+# The story's data, smaller: this module runs several jobs on two
+# deployments (tests/service/conftest.py's data and expected fixtures).
+HEALTH = (900, 26, 40)
 
 
 class Cities:
@@ -284,3 +256,22 @@ def test_a_peer_that_stays_down_fails_the_job_with_a_clear_reason(fresh: Cities)
     finally:
         fresh.b.space.restart()
         wait_healthy(fresh.b.url)
+
+
+def test_no_identifier_reaches_either_space(fresh: Cities, data: Path) -> None:
+    """A job across the two spaces leaves no applicant's id in either
+    space's files, database or logs; the CDC's own node holds them."""
+    proc = fresh.underwrite()
+    assert proc.wait(timeout=300) == 0, _client_output(fresh)
+    with (data / "cdc_chronic_registry.csv").open(encoding="utf-8") as fh:
+        held = {r["person_id"] for r in csv.DictReader(fh)}
+    with (data / "applicants.csv").open(encoding="utf-8") as fh:
+        ids = sorted({r["person_id"] for r in csv.DictReader(fh)} & held)
+    assert ids, "some applicants are in the CDC's registry"
+    for city in (fresh.a, fresh.b):
+        assert find_canaries(city.root / "space", ids) == []
+        assert find_in_text(sqlite_text(city.db_path), ids) == []
+        assert find_in_text(city.logs().splitlines(), ids) == []
+    # The checks can fail: the same search finds every one in the CDC's own rows.
+    rows = (data / "cdc_chronic_registry.csv").read_text(encoding="utf-8").splitlines()
+    assert {n for _, n in find_in_text(rows, ids)} == set(ids)
