@@ -16,6 +16,7 @@ import httpx
 
 from tests.service.recorder import Recorder
 from trusted_space.hazmat.paillier import TEST_ONLY_KEYS_ENV
+from trusted_space.transport.tls import tls_context
 
 TSPACE = str(Path(sys.executable).parent / "tspace")
 
@@ -76,13 +77,15 @@ def wait_text(proc: Proc, text: str, count: int = 1, timeout: float = 120.0) -> 
 
 def wait_healthy(url: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/v1/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
+    # One client for every probe (a client per probe rebuilt its TLS context each time).
+    with httpx.Client(timeout=1.0, verify=tls_context()) as client:
+        while time.monotonic() < deadline:
+            try:
+                if client.get(f"{url}/v1/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
     raise TimeoutError(f"{url} did not become healthy")
 
 

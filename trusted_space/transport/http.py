@@ -45,6 +45,7 @@ from trusted_space.protocol.messages import (
     TaskExchangeReply,
     TaskResult,
 )
+from trusted_space.transport.tls import tls_context
 
 log = logging.getLogger("tspace.http")
 
@@ -102,6 +103,7 @@ class HttpTransport:
                 "Accept-Language": language(),
             },
             timeout=httpx.Timeout(timeout, connect=5.0),
+            verify=tls_context(),
         )
         # Absolute URLs, parsed once per path and query: httpx otherwise
         # parses and merges each request's URL anew (~0.1 ms a request).

@@ -39,6 +39,7 @@ from trusted_space.protocol.peering import (
     request_digest,
     response_digest,
 )
+from trusted_space.transport.tls import tls_context
 
 _ERRORS: dict[int, type[TspaceError]] = {
     401: Unauthenticated,
@@ -102,7 +103,9 @@ class PeerClient:
         self.peer_key = peer_key
         self.receiver = suite.fingerprint(peer_key)
         self.sender = suite.fingerprint(key.public_bytes())
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), verify=tls_context()
+        )
 
     def close(self) -> None:
         self._client.close()
