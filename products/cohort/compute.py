@@ -10,14 +10,16 @@ leave out everyone who opted out.
 from __future__ import annotations
 
 from collections import defaultdict
-
-import duckdb
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from products.base import JoinVectors
 from products.cohort.layout import age_band_of, build_layout, sex_of
 from products.cohort.query import CDC, CLIP, HOSPITAL, CohortQuery, code_ranges
 from trusted_space.core.errors import ProtocolError
+
+if TYPE_CHECKING:  # the node passes its connection; the space never imports DuckDB for this
+    import duckdb
+    import pyarrow as pa
 
 # People who opted out at this provider are in no cohort (connectors/node_store.py).
 OPTED_IN = "person_id NOT IN (SELECT subject FROM opt_outs)"

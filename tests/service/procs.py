@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.cli_runner import run_tspace
 from tests.service.recorder import Recorder
 from trusted_space.hazmat.paillier import TEST_ONLY_KEYS_ENV
 from trusted_space.transport.tls import tls_context
@@ -97,11 +98,11 @@ def admin_key(
     suite: str = "default",
     appointments: Sequence[Path] = (),
 ) -> Path:
-    args = [TSPACE, "admin", "add-participant", name, "--role", role, "--workdir", str(workdir)]
+    args = ["admin", "add-participant", name, "--role", role, "--workdir", str(workdir)]
     args += ["--suite", suite]
     for appointment in appointments:
         args += ["--appointment", str(appointment)]
-    out = subprocess.run(args, capture_output=True, text=True)
+    out = run_tspace(*args)
     assert out.returncode == 0, out.stderr
     path = keys / f"{name}.key"
     path.write_text(out.stdout.strip(), encoding="utf-8")
@@ -113,12 +114,7 @@ def appointment(url: str, owner: str, key: Path, node_dir: Path, steward: str, o
     (``tspace client appoint-steward``), in ``out``."""
     args = ["client", "appoint-steward", steward, "--space", url, "--api-key-file", str(key)]
     args += ["--workdir", str(node_dir), "--out", str(out)]
-    done = subprocess.run(
-        [TSPACE, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TSPACE_LANG": "en"},
-    )
+    done = run_tspace(*args)
     assert done.returncode == 0, done.stdout + done.stderr
     return out
 
@@ -223,18 +219,11 @@ class ServiceDeployment:
             )
 
     def steward(self, command: str, *args: str) -> None:
-        proc = Proc(
-            self.root / "steward.log",
-            "client",
-            command,
-            *args,
-            "--space",
-            self.via,
-            "--api-key-file",
-            str(self.keys["steward"]),
-            env=self.env,
+        key = str(self.keys["steward"])
+        done = run_tspace(
+            "client", command, *args, "--space", self.via, "--api-key-file", key, env=self.env
         )
-        assert proc.proc.wait(timeout=120) == 0, proc.text()
+        assert done.returncode == 0, done.stdout + done.stderr
 
     def client(
         self, consumer: str, command: str, *args: str, env: dict[str, str] | None = None

@@ -11,7 +11,6 @@ still finishes. Both ledgers cross-reference each job and verify.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import subprocess
 import time
@@ -21,19 +20,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli_runner import run_tspace as tspace
 from tests.leakcheck import find_canaries, find_in_text, sqlite_text
 from tests.policy_docs import dated_example, write_policy
-from tests.service.procs import TSPACE, ServiceDeployment, wait_healthy
+from tests.service.procs import ServiceDeployment, wait_healthy
 from tests.service.underwriting import AS_OF
 from trusted_space.demo import default_model_path
 from trusted_space.space.readonly import ledger_entries, space_public_key
 
 pytestmark = pytest.mark.slow
-
-
-def tspace(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TSPACE_LANG": "en", "COLUMNS": "250"}
-    return subprocess.run([TSPACE, *args], capture_output=True, text=True, env=env)
 
 
 # The story's data, smaller: this module runs several jobs on two

@@ -7,16 +7,15 @@ ledgers verify together, cross-references included."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from products.underwriting.client import client_underwrite
+from tests.cli_runner import run_tspace as tspace
 from tests.policy_docs import dated_example, write_policy
-from tests.service.procs import TSPACE, ServiceDeployment
+from tests.service.procs import ServiceDeployment
 from tests.service.test_federation import HEALTH  # noqa: F401  (the data's size, read by conftest)
 from tests.service.underwriting import AS_OF
 from trusted_space.demo import default_model_path
@@ -25,11 +24,6 @@ from trusted_space.space.readonly import ledger_entries, space_public_key
 from trusted_space.transport.http import HttpTransport, read_api_key
 
 pytestmark = pytest.mark.slow
-
-
-def tspace(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TSPACE_LANG": "en", "COLUMNS": "250"}
-    return subprocess.run([TSPACE, *args], capture_output=True, text=True, env=env)
 
 
 def _peer(

@@ -9,9 +9,7 @@ fails the call with its reason, quickly."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.procs import TSPACE, Proc, free_port, wait_healthy
+from tests.cli_runner import run_tspace as tspace
+from tests.service.procs import Proc, free_port, wait_healthy
 from tests.stewards import add_steward
 from trusted_space.core.errors import PeerUnavailable
 from trusted_space.crypto import CryptoSuite, SigningKey
@@ -35,15 +34,6 @@ from trusted_space.space.space import Space, SpaceConfig
 from trusted_space.transport.peer import PeerClient, signed_headers
 
 PRODUCT = "underwriting_score"
-
-
-def tspace(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TSPACE, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TSPACE_LANG": "en", "COLUMNS": "250"},
-    )
 
 
 @dataclass
