@@ -15,7 +15,6 @@ docs blocks, the clients the service tests start) still start processes.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import traceback
@@ -36,7 +35,7 @@ def run_tspace(
     the result as ``subprocess.run(..., capture_output=True, text=True)``
     would give it. An exception a command lets escape is a failure (exit 1)
     with its traceback in ``stderr``, as the ``tspace`` script would print it."""
-    extra = {"TSPACE_LANG": lang, "COLUMNS": os.environ.get("COLUMNS", "250"), **(env or {})}
+    extra = {"TSPACE_LANG": lang, **(env or {})}
     with _one_at_a_time:
         before = i18n.language()
         i18n.set_language(extra["TSPACE_LANG"])
@@ -51,3 +50,8 @@ def run_tspace(
         stderr += "".join(traceback.format_exception(result.exception))
         code = code or 1
     return subprocess.CompletedProcess(["tspace", *args], code, result.stdout, stderr)
+
+
+def run_tspace_wide(*args: str) -> subprocess.CompletedProcess[str]:
+    """``run_tspace`` as a 250-column terminal shows it (tables unwrapped)."""
+    return run_tspace(*args, env={"COLUMNS": "250"})

@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import logging
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from products.claims import CLAIMS
 from products.claims.batch import read_claims
 from products.claims.reference import reference_claims
 from products.claims.runner import ClaimRow, claim_rows, run_claims
+from tests.cli_runner import run_tspace
 from tests.leakcheck import find_canaries, find_in_text
 from trusted_space.api import ledger_entries, verify_ledger
 from trusted_space.core.errors import InputError, PolicyDenied
@@ -41,7 +41,6 @@ from trusted_space.synth import generate_claims, generate_health
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "policies" / "examples" / "claim_verification.hospital.yaml"
 AS_OF = dt.date(2026, 10, 31)
-TSPACE = str(Path(sys.executable).parent / "tspace")
 ALL = ["visit_found", "billed_total", "within_bill", "dx_match", "inpatient_days"]
 BUCKETS = {"billed_total": {"buckets": [0, 1000, 5000, 10000, 50000, 100000]}}
 
@@ -413,9 +412,7 @@ def test_a_denied_job_writes_nothing(data: Path, tmp_path: Path) -> None:
 
 
 def tspace(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TSPACE, "--lang", "en", *args], capture_output=True, text=True, timeout=600
-    )
+    return run_tspace(*args)
 
 
 def test_the_cli_writes_the_reference_answers_and_says_what_it_found(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,16 +18,13 @@ from connectors.applicants import read_applicants
 from connectors.node_store import NodeStore
 from products.cohort.compute import hospital_rows
 from products.cohort.query import parse_query
+from tests.cli_runner import run_tspace
 from tests.stories import underwrite_synth
 from trusted_space.synth import generate_health
 
-TSPACE = str(Path(sys.executable).parent / "tspace")
-
 
 def tspace(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TSPACE, "--lang", "en", "consent", *args], capture_output=True, text=True, timeout=120
-    )
+    return run_tspace("consent", *args)
 
 
 @pytest.fixture(scope="module")

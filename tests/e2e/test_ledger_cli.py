@@ -11,12 +11,12 @@ import datetime as dt
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli_runner import run_tspace
 from tests.stories import resign, underwrite_synth
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.crypto import get_suite
@@ -24,14 +24,11 @@ from trusted_space.crypto.keyfiles import load_or_create_signing_key
 from trusted_space.ledger import merkle
 from trusted_space.synth import generate_health
 
-TSPACE = str(Path(sys.executable).parent / "tspace")
 AS_OF = dt.date(2026, 10, 31)
 
 
 def tspace(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TSPACE, "--lang", "en", "ledger", *args], capture_output=True, text=True, timeout=120
-    )
+    return run_tspace("ledger", *args)
 
 
 @pytest.fixture(scope="module")

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from products.score_model import ScoreModel
+from tests.cli_runner import run_tspace
 from trusted_space.demo import default_model_path
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSPITAL = ROOT / "policies" / "examples" / "underwriting_score.hospital.yaml"
 CDC = ROOT / "policies" / "examples" / "underwriting_score.cdc.yaml"
-TSPACE = str(Path(sys.executable).parent / "tspace")
 
 
 def tspace(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TSPACE, "--lang", "en", *args], capture_output=True, text=True, timeout=120
-    )
+    return run_tspace(*args)
 
 
 def test_validate_exit_codes_and_every_error_with_its_path(tmp_path: Path) -> None:
@@ -99,12 +96,7 @@ def test_explain_says_which_engine_and_why_in_both_languages() -> None:
     english = tspace(*args)
     assert english.returncode == 0
     assert "engine: blind_lookup (cdc-underwriting, hospital-underwriting require" in english.stdout
-    chinese = subprocess.run(
-        [TSPACE, "--lang", "zh-CN", *args, "--engine", "direct_lookup"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    chinese = run_tspace(*args, "--engine", "direct_lookup", lang="zh-CN")
     assert chinese.returncode == 1
     assert "引擎：direct_lookup" in chinese.stdout and "本策略要求盲查" in chinese.stdout
 

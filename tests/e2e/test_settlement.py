@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import yaml
 
 from products.lending.runner import run_lending
 from tests.canaries import HEALTH_NEEDLES, plant_health
+from tests.cli_runner import run_tspace
 from tests.leakcheck import find_canaries
 from tests.policy_docs import dated, dated_example
 from tests.stories import AS_OF, underwrite_synth
@@ -31,15 +31,12 @@ from trusted_space.core.errors import PolicyDenied
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health, generate_tenders
 
-TSPACE = str(Path(sys.executable).parent / "tspace")
 CHINA = dt.timezone(dt.timedelta(hours=8))
 MONTH = dt.datetime.now(CHINA).strftime("%Y-%m")
 
 
 def tspace(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TSPACE, "--lang", "en", *args], capture_output=True, text=True, timeout=300
-    )
+    return run_tspace(*args)
 
 
 def write(path: Path, doc: dict[str, Any]) -> Path:

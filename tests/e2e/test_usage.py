@@ -11,23 +11,19 @@ import datetime as dt
 import io
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.cli_runner import run_tspace
 from tests.stories import cohort_synth, underwrite_synth
 from trusted_space.core.clock import CHINA
 from trusted_space.synth import generate_health
 
-TSPACE = str(Path(sys.executable).parent / "tspace")
-
 
 def tspace(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TSPACE, "--lang", "en", *args], capture_output=True, text=True, timeout=120
-    )
+    return run_tspace(*args)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli_runner import run_tspace as tspace
+from tests.cli_runner import run_tspace_wide as tspace
 from tests.leakcheck import find_canaries, find_in_text, sqlite_text
 from tests.policy_docs import dated_example, write_policy
 from tests.service.procs import ServiceDeployment, wait_healthy

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from products.underwriting.client import client_underwrite
-from tests.cli_runner import run_tspace as tspace
+from tests.cli_runner import run_tspace_wide as tspace
 from tests.policy_docs import dated_example, write_policy
 from tests.service.procs import ServiceDeployment
 from tests.service.test_federation import HEALTH  # noqa: F401  (the data's size, read by conftest)

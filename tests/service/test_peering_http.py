@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli_runner import run_tspace as tspace
+from tests.cli_runner import run_tspace_wide as tspace
 from tests.service.procs import Proc, free_port, wait_healthy
 from tests.stewards import add_steward
 from trusted_space.core.errors import PeerUnavailable
