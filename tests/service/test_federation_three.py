@@ -2,7 +2,8 @@
 nodes on 127.0.0.1 (issue 26): the insurer at city A, the hospital group's
 data at city B, the CDC's at city C. A peers with B and with C; the job's
 providers are all at peers, each judged by its own space's policy, and the
-scores equal one space holding both providers (the embedded run). The three
+scores equal one space holding both providers (the embedded run), on the
+direct lookup and on the blind one (each peer joins its providers' part). The three
 ledgers verify together, cross-references included."""
 
 from __future__ import annotations
@@ -105,29 +106,36 @@ def test_a_job_across_three_spaces_equals_one_space(
     a = cities["city-a"]
     transport = HttpTransport(a.url, read_api_key(a.keys["insurer"]), patience=60)
     try:
-        client_underwrite(
-            transport,
-            workdir=tmp_path / "insurer",
-            applicants=data / "applicants.csv",
-            purpose="underwriting",
-            as_of=AS_OF,
-            out=tmp_path / "scores.csv",
-            providers={"hospital": ["hospital-b"], "cdc": ["cdc-c"]},
-            engine="direct_lookup",
-            timeout=300,
-        )
+        for engine in ("direct_lookup", "blind_lookup"):
+            client_underwrite(
+                transport,
+                workdir=tmp_path / "insurer",
+                applicants=data / "applicants.csv",
+                purpose="underwriting",
+                as_of=AS_OF,
+                out=tmp_path / f"{engine}.csv",
+                providers={"hospital": ["hospital-b"], "cdc": ["cdc-c"]},
+                engine=engine,
+                timeout=300,
+            )
     finally:
         transport.close()
-    assert (tmp_path / "scores.csv").read_bytes() == expected
+    # Both engines, each provider at its own peer: one space's scores.
+    assert (tmp_path / "direct_lookup.csv").read_bytes() == expected
+    assert (tmp_path / "blind_lookup.csv").read_bytes() == expected
+    blind = [e for e in ledger_entries(a.root / "space") if e["kind"] == "peer_partial_received"]
+    assert sorted(e["details"]["peer"] for e in blind) == ["city-b", "city-c"]
     accepted = [
         e["details"]["peer"]
         for e in ledger_entries(a.root / "space")
         if e["kind"] == "peer_part_accepted"
     ]
-    assert sorted(accepted) == ["city-b", "city-c"]
+    assert sorted(accepted) == ["city-b", "city-b", "city-c", "city-c"]
     for name in ("city-b", "city-c"):
-        cities[name].wait_for("SELECT 1 FROM ledger WHERE kind = 'peer_job_closed'")
-    a.wait_for("SELECT count(*) FROM ledger WHERE kind = 'peer_part_closed' HAVING count(*) = 2")
+        cities[name].wait_for(
+            "SELECT count(*) FROM ledger WHERE kind = 'peer_job_closed' HAVING count(*) = 2"
+        )
+    a.wait_for("SELECT count(*) FROM ledger WHERE kind = 'peer_part_closed' HAVING count(*) = 4")
     folders = [x for d in cities.values() for x in ("--workdir", str(d.root / "space"))]
     verified = tspace("ledger", "verify", *folders)
     assert verified.returncode == 0, verified.stderr

@@ -234,6 +234,18 @@ class PeerSubjects(Message):
     counts: dict[str, int]
 
 
+class PeerBlindMasks(Message):
+    """Home -> peer, in a blind lookup: per provider of the peer, the
+    consumer's OPRF token and Enc(-r) (under the consumer's key) for each
+    subject of the batch, in batch order. The peer joins them with its
+    providers' masked uploads and answers one re-randomised ciphertext per
+    subject (``PeerJobState.partial``): its providers' summed score parts,
+    Enc(0) where none holds the subject."""
+
+    tokens: dict[str, Base64Bytes]
+    removals: dict[str, Base64Bytes]
+
+
 class PeerSetupRequest(Message):
     """Home -> peer: one of the peer's providers' PSI setups, for a consumer
     of the home space (a setup is built for consumers)."""
@@ -268,6 +280,13 @@ class PeerJobState(Message):
     providers: list[PeerDataset] = Field(default_factory=list)
     psi_responses: dict[str, Base64Bytes] | None = None
     features: dict[str, EncryptedFeaturesResult] | None = None
+    # A blind lookup: once every provider of the peer evaluated the blinded
+    # points, their answers and their upload's mask keys (sealed to the
+    # consumer); once the peer joined the consumer's masks, one ciphertext
+    # per subject (under the consumer's key, re-randomised).
+    evaluated: dict[str, Base64Bytes] | None = None
+    sealed_keys: dict[str, Base64Bytes] | None = None
+    partial: Base64Bytes | None = None
 
 
 __all__ = [

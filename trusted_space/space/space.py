@@ -45,6 +45,7 @@ from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
 from trusted_space.crypto.keyfiles import load_or_create_signing_key
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import (
+    BlindMasksResult,
     DatasetOffer,
     JobResult,
     JobSpec,
@@ -62,6 +63,7 @@ from trusted_space.protocol.messages import (
     TaskResult,
 )
 from trusted_space.protocol.peering import (
+    PeerBlindMasks,
     PeerCatalogue,
     PeerClose,
     PeerDataset,
@@ -599,6 +601,9 @@ class Space:
     def peer_subjects(self, peer: PeerRecord, job_id: str, subjects: PeerSubjects) -> PeerJobState:
         return self.federation.relay_subjects(peer, job_id, subjects)
 
+    def peer_masks(self, peer: PeerRecord, job_id: str, masks: PeerBlindMasks) -> PeerJobState:
+        return self.federation.relay_masks(peer, job_id, masks)
+
     def peer_close(self, peer: PeerRecord, job_id: str, close: PeerClose) -> PeerJobState:
         return self.federation.closed(peer, job_id, close)
 
@@ -721,6 +726,9 @@ class Space:
         self, spec: JobSpec, matched: MatchedSubjectsResult, names: list[str]
     ) -> None:
         self.federation.subjects(spec, matched, names)
+
+    def masks_to_peers(self, spec: JobSpec, masks: BlindMasksResult, names: list[str]) -> None:
+        self.federation.masks(spec, masks, names)
 
     def close_peers(self, job_id: str, entry: str) -> list[str]:
         return self.federation.close(job_id, entry)
