@@ -1096,7 +1096,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "or submit the job at the space that hosts them",
     },
     "peering.engine_not_federated_peer": {
-        "zh-CN": "{peer} 转来的任务属于数据产品 {product}（{engine} 引擎），该引擎的任务暂不能跨空间运行",
+        "zh-CN": "{peer} 转来的任务属于数据产品 {product}（{engine} 引擎），"
+        "该引擎的任务暂不能跨空间运行",
         "en": "{peer} forwarded a job of {product} on the {engine} engine, whose jobs do not "
         "cross spaces yet",
     },

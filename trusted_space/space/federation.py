@@ -384,6 +384,10 @@ class Federation:
         elif step == "psi" and answer.evaluated is not None:  # a blind lookup
             self._set_step(job_id, peer, "matched")
             engine.accept_peer_evaluation(spec, peer, names, answer)
+        elif step == "subjects" and answer.partial is not None:
+            # a blind lookup whose peer joined the masks at once (a small batch)
+            self._set_step(job_id, peer, "done")
+            engine.accept_peer_partial(spec, peer, names, answer.partial, answer.duties)
         elif step == "subjects":
             self._set_step(job_id, peer, "features")
         elif step == "features" and answer.features is not None:
