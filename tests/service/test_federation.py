@@ -388,6 +388,38 @@ def test_a_blind_job_across_two_spaces_under_the_example_policies(
         assert proc.wait(timeout=300) == 0, _client_output(fresh)
         assert (fresh.root / "scores.csv").read_bytes() == expected
 
+        # Only B's owner requires blind now: A learns it from B's catalogue
+        # (refreshed by check-peer) and chooses blind for a job naming B's CDC.
+        _publish(fresh.a, "hospital", lookup="any")
+        refreshed = tspace(
+            "admin", "check-peer", "city-b", "--workdir", str(fresh.a.root / "space")
+        )
+        assert refreshed.returncode == 0, refreshed.stderr
+        insurer = fresh.a.keys["insurer"].read_text(encoding="utf-8").strip()
+        chosen = httpx.get(
+            f"{fresh.a.url}/v1/products/underwriting_score/engine",
+            params={"providers": "hospital=hospital;cdc=cdc"},
+            headers={"Authorization": f"Bearer {insurer}"},
+        ).json()
+        assert chosen["engine"] == "blind_lookup", chosen
+        assert chosen["required_by"] == ["city-b:cdc-underwriting"], chosen
+        assert "city-b:cdc-underwriting" in chosen["why_en"] + chosen["why_zh"]
+        hospital_only = httpx.get(
+            f"{fresh.a.url}/v1/products/underwriting_score/engine",
+            params={"providers": "hospital=hospital"},
+            headers={"Authorization": f"Bearer {insurer}"},
+        ).json()
+        assert hospital_only["engine"] == "direct_lookup", hospital_only
+        (fresh.root / "scores.csv").unlink()
+        proc = fresh.underwrite(None)
+        assert proc.wait(timeout=300) == 0, _client_output(fresh)
+        assert (fresh.root / "scores.csv").read_bytes() == expected
+        (chosen_job, _, _, _) = _jobs(fresh.a)[-1]
+        submitted = next(
+            e for e in _job_entries(fresh.a, chosen_job) if e["kind"] == "job_submitted"
+        )
+        assert submitted["details"]["engine"] == "blind_lookup"
+
         # B's stewards narrow their policy: the blind job is denied with B's reason.
         _publish(fresh.b, "cdc", purposes=["research"])
         (fresh.root / "scores.csv").unlink()

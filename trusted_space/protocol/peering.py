@@ -205,6 +205,9 @@ class PeerDataset(Message):
     max_items: int
     setup_hash: Hash
     keys: ParticipantKeys
+    # ids of the answering space's published policies that require the blind
+    # lookup for jobs of the product on this provider's data
+    blind_required_by: list[str] = Field(default_factory=list)
 
 
 class PeerCatalogue(Message):

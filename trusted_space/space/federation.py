@@ -124,6 +124,7 @@ class Federation:
         lock: threading.RLock,
         setup: Callable[[str, str, int], bytes],
         setup_hash: Callable[[str, str, int], str],
+        blind_required_by: Callable[[str, str, str], list[str]] = lambda *_: [],
     ) -> None:
         self.store = store
         self.ledger = ledger
@@ -136,6 +137,7 @@ class Federation:
         self.lock = lock
         self.setup = setup
         self.setup_hash = setup_hash
+        self.blind_required_by = blind_required_by  # (product, role, provider) -> policy ids
         self._cv = threading.Condition()
         self._clients: dict[str, tuple[tuple[str, str, float], PeerClient]] = {}
         self._clients_lock = threading.Lock()
@@ -620,6 +622,9 @@ class Federation:
                                     str(provider), role.dataset, int(version)
                                 ),
                                 keys=keys,
+                                blind_required_by=self.blind_required_by(
+                                    product_name, role.role, str(provider)
+                                ),
                             )
                         )
                 out[product_name] = items

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from policies.lookup import choose_engine
+from policies.lookup import choice_for, choose_engine
 from policies.obligations import Obligations
 from products.registry import get_product
 from products.score_model import ScoreModel
@@ -166,6 +166,7 @@ class Space:
             lock=self.lock,
             setup=self.setup,
             setup_hash=self.setup_hash,
+            blind_required_by=self._blind_required_by,
         )
         if recorded is None:
             with self.store.transaction():
@@ -440,12 +441,31 @@ class Space:
         except ValueError as exc:
             raise NotFound(str(exc)) from None
         local = None
-        if providers:  # a peer's providers are its own policies' business
+        if providers:  # a peer's providers: its own policies, as its catalogue says
             local = {
                 r: [n for n in ns if self.jobs.is_local_provider(n)] for r, ns in providers.items()
             }
         choice = choose_engine(self.policies.active(prod.name), prod, local or None)
+        remote = set()
+        for role, names in (providers or {}).items():
+            for name in names:
+                found = (
+                    None
+                    if self.jobs.is_local_provider(name)
+                    else (self.peers.remote_dataset(name, prod.name, role))
+                )
+                if found is not None:
+                    remote |= {f"{found[0]}:{p}" for p in found[1].blind_required_by}
+        if remote:  # most restrictive across the spaces
+            choice = choice_for(prod, sorted({*choice.required_by, *remote}))
         return LookupEngineChoice.model_validate(choice.to_dict())
+
+    def _blind_required_by(self, product: str, role: str, provider: str) -> list[str]:
+        """Ids of this space's policies requiring the blind lookup for jobs of
+        ``product`` on ``provider``'s data (what its peers' catalogues carry)."""
+        prod = get_product(product)
+        choice = choose_engine(self.policies.active(product), prod, {role: [provider]})
+        return list(choice.required_by)
 
     # -- models --------------------------------------------------------------------------
     @_locked
