@@ -291,8 +291,8 @@ class BlindProtocol:
         if set(m.tokens) != set(mine) or set(m.removals) != set(mine):
             raise ProtocolError("tokens and mask removals must name exactly this space's providers")
         self._check_masks(spec, m.tokens, m.removals)
-        if self.store.get_data(spec.job_id, "masks") is not None:
-            return  # relayed again after a restart: the join is under way
+        if any(self.store.get_data(spec.job_id, k) is not None for k in ("masks", "partial")):
+            return  # relayed again after the home restarted: joined, or under way
         self.store.put_data(spec.job_id, "masks", m.model_dump_json().encode())
         self.ledger.append(
             peer,
