@@ -3,15 +3,18 @@
 Starts, as separate processes on 127.0.0.1, one space holding the hospital
 and the CDC, and two peered spaces (city A: the hospital and the insurer;
 city B: the CDC), each with its own provider nodes; then runs ``--requests``
-one-applicant direct-lookup jobs one after the other from an insurer at each
-deployment, timing each from submission to decrypted score. A warm-up job
-runs first at each (keys, pins, setups fetched).
+one-applicant jobs (``--engine``: the direct lookup, or the blind one) one
+after the other from an insurer at each deployment, timing each from
+submission to decrypted score. A warm-up job runs first at each (keys,
+pins, setups fetched; for the blind lookup, the epoch's tokens and the
+day's masked uploads).
 
     ours_s      p50 latency across two spaces
     baseline_s  p50 latency in one space (same job, same machine)
     ratio       ours_s / baseline_s (issue 26 asks for under 2)
 
-Usage: python bench/federation.py [--requests 20] [--people 900] [--json]
+Usage: python bench/federation.py [--requests 20] [--people 900]
+       [--engine direct_lookup|blind_lookup] [--json]
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ from trusted_space.transport.http import HttpTransport, read_api_key
 PROVIDERS = {"hospital": ["hospital"], "cdc": ["cdc"]}
 
 
-def _latencies(url: str, key: Path, workdir: Path, people: list[str], requests: int) -> list[float]:
+def _latencies(
+    url: str, key: Path, workdir: Path, people: list[str], requests: int, engine: str
+) -> list[float]:
     transport = HttpTransport(url, read_api_key(key), patience=60)
     node = connect_consumer(transport, workdir)
     model = default_model_path().read_bytes()
@@ -61,7 +66,7 @@ def _latencies(url: str, key: Path, workdir: Path, people: list[str], requests: 
                 purpose="underwriting",
                 providers=PROVIDERS,
                 model_document=model,
-                engine="direct_lookup",
+                engine=engine,
                 timeout=120,
             )
             if i:
@@ -75,6 +80,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--people", type=int, default=900)
+    parser.add_argument(
+        "--engine", choices=("direct_lookup", "blind_lookup"), default="direct_lookup"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,10 +109,13 @@ def main() -> None:
             one.steward("publish-model", str(default_model_path()))
             one.steward("publish-policy", *map(str, sorted(direct.glob("*.yaml"))))
             cities = Cities(root / "two", data)
-            single = _latencies(one.url, one.keys["insurer"], root / "c1", people, args.requests)
-            across = _latencies(
-                cities.a.url, cities.a.keys["insurer"], root / "c2", people, args.requests
+            single = _latencies(
+                one.url, one.keys["insurer"], root / "c1", people, args.requests, args.engine
             )
+            across = _latencies(
+                cities.a.url, cities.a.keys["insurer"], root / "c2", people, args.requests,
+                args.engine,
+            )  # fmt: skip
         finally:
             one.stop()
             if cities is not None:
@@ -114,6 +125,7 @@ def main() -> None:
         {
             "bench": "federation",
             "what": "one-applicant underwriting: two peered spaces vs one space, p50 over HTTP",
+            "engine": args.engine,
             "requests": args.requests,
             "people": args.people,
             "ours_s": round(ours, 4),

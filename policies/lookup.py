@@ -78,6 +78,15 @@ def choose_engine(
     requiring = tuple(
         sorted(p.id for p in governing(policies, product, providers) if p.lookup == "blind")
     )
+    return choice_for(product, requiring)
+
+
+def choice_for(product: Product, requiring: Sequence[str]) -> EngineChoice:
+    """The engine of a job of ``product`` that the policies ``requiring``
+    (ids; across peered spaces, ``peer:id``) require to run blind."""
+    requiring = tuple(requiring)
+    if product.output_mode == "aggregate":
+        return choose_engine((), product)
     if not requiring:
         return EngineChoice(
             product.engine,

@@ -6,11 +6,14 @@ a typed reason. Both suites."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
+from products.cohort import COHORT
 from tests.stewards import add_steward
 from trusted_space.core.errors import (
     CryptoError,
@@ -22,10 +25,15 @@ from trusted_space.core.errors import (
 )
 from trusted_space.core.failures import failure_code
 from trusted_space.ledger.ledger import verify_entries
+from trusted_space.protocol.identity import sign_keys
+from trusted_space.protocol.messages import JobSpec, JobSubmission, ParticipantKeys, Role
 from trusted_space.protocol.peering import (
     NONCE_HEADER,
     PEER_HEADER,
+    PeerCatalogue,
+    PeerDataset,
     PeeringTerms,
+    PeerJobForward,
     agreement_hash,
     draft_terms,
     response_digest,
@@ -236,3 +244,80 @@ def test_answers_are_signed_for_the_request(peered: tuple[Space, Space, PeeringT
     )
     with pytest.raises(CryptoError):
         a.suite.verify(b.key.public_bytes(), other, bytes.fromhex(signature))
+
+
+def test_a_cohort_job_across_spaces_is_refused_with_a_reason_in_both_languages(
+    tmp_path: Path,
+) -> None:
+    """The space-aided join does not cross spaces: a cohort job naming a
+    peer's provider is refused at its home, and a peer refuses one forwarded
+    to it, each with a typed reason that says why, in Chinese and English."""
+    a = Space(tmp_path / "a", SpaceConfig())
+    b = Space(tmp_path / "b", SpaceConfig())
+    add_steward(a, "steward-a", ["hospital-a"])
+    add_steward(b, "steward-b", ["hospital-b"])
+    a.add_participant(None, "insurer", "consumer")
+    terms = draft_terms(
+        a.suite,
+        mine=a.key.public_bytes(),
+        my_stewards=["steward-a"],
+        theirs=b.key.public_bytes(),
+        their_stewards=["steward-b"],
+        products=["cohort_statistics"],
+        made="2026-12-03",
+    )
+    a.approve_agreement("steward-a", terms)
+    b.approve_agreement("steward-b", terms)
+    a.add_peer(None, "city-b", URL_B, b.key.public_bytes().hex(), terms)
+    b.add_peer(None, "city-a", URL_A, a.key.public_bytes().hex(), terms)
+
+    def keys(name: str, role: Role) -> ParticipantKeys:
+        sealing = a.suite.new_sealing_key().public_bytes()
+        return sign_keys(
+            a.suite, a.suite.new_signing_key(), name=name, role=role, sealing_key=sealing, serial=1
+        )
+
+    offered = PeerDataset(
+        provider="cdc-b",
+        role="cdc",
+        dataset=COHORT.role("cdc").dataset,
+        version=1,
+        max_items=0,
+        setup_hash="0" * 64,
+        keys=keys("cdc-b", "provider"),
+    )
+    with a.store.transaction():
+        a.peers.store_catalogue("city-b", PeerCatalogue(products={COHORT.name: [offered]}))
+    spec = JobSpec(
+        job_id=uuid.uuid4().hex,
+        product=COHORT.name,
+        consumer="insurer",
+        purpose="research",
+        as_of=dt.date(2026, 10, 31),
+        batch_size=1,
+        providers={"hospital": ["hospital-a"], "cdc": ["cdc-b"]},
+        paillier_public_key="00",
+    )
+    with pytest.raises(PeeringRefused) as refused:
+        a.submit_job("insurer", JobSubmission(spec=spec))
+    assert refused.value.key == "peering.engine_not_federated"
+    assert "cdc-b" in refused.value.text("en") and "do not cross spaces" in refused.value.text("en")
+    assert "cdc-b" in refused.value.text("zh-CN") and "不能跨空间" in refused.value.text("zh-CN")
+    assert failure_code(refused.value) == "peering_refused"
+    # The refusal is recorded, and no job was made.
+    assert _kinds(a, "message_refused")[-1]["error"] == "PeeringRefused"
+    assert not a.store.db.execute("SELECT 1 FROM jobs").fetchall()
+
+    # A peer refuses such a job forwarded to it, saying why.
+    forward = PeerJobForward(
+        submission=JobSubmission(spec=spec),
+        consumer_keys=keys("insurer", "consumer"),
+        home_entry="0" * 64,
+    )
+    with pytest.raises(PeeringRefused) as refused:
+        b.peer_submit(b.peers.get("city-a"), forward)
+    assert refused.value.key == "peering.engine_not_federated_peer"
+    assert "city-a" in refused.value.text("en") and "space_join" in refused.value.text("zh-CN")
+    assert not b.store.db.execute("SELECT 1 FROM jobs").fetchall()
+    a.close()
+    b.close()

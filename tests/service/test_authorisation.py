@@ -277,6 +277,7 @@ MATRIX: list[tuple[str, str, Callable[[World], str], Call | None, dict[str, int]
             ("job", "/v1/peer/jobs"),
             ("job state", f"/v1/peer/jobs/{'0' * 32}/state"),
             ("job subjects", f"/v1/peer/jobs/{'0' * 32}/subjects"),
+            ("job masks", f"/v1/peer/jobs/{'0' * 32}/masks"),
             ("job close", f"/v1/peer/jobs/{'0' * 32}/close"),
         )
     ),

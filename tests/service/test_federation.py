@@ -11,15 +11,19 @@ still finishes. Both ledgers cross-reference each job and verify.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import subprocess
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from products.underwriting.reference import reference_scores
 from tests.cli_runner import run_tspace_wide as tspace
 from tests.leakcheck import find_canaries, find_in_text, sqlite_text
 from tests.policy_docs import dated_example, write_policy
@@ -82,11 +86,13 @@ class Cities:
         checked = tspace("admin", "check-peer", "city-b", "--workdir", str(self.a.root / "space"))
         assert checked.returncode == 0, checked.stderr
 
-    def underwrite(self) -> subprocess.Popen[bytes]:
+    def underwrite(self, engine: str | None = "direct_lookup") -> subprocess.Popen[bytes]:
+        """The insurer's job at A (``engine`` None: the one the policies choose)."""
         proc = self.a.client(
             "insurer", "underwrite", "--applicants", str(self.data / "applicants.csv"),
             "--purpose", "underwriting", "--as-of", AS_OF.isoformat(),
-            "--out", str(self.root / "scores.csv"), "--engine", "direct_lookup",
+            "--out", str(self.root / "scores.csv"),
+            *(("--engine", engine) if engine else ()),
         )  # fmt: skip
         return proc.proc
 
@@ -196,22 +202,37 @@ def test_a_job_across_two_spaces_equals_one_space(fresh: Cities, expected: bytes
     assert "the peer's ledger holds no entry" in crossed.stderr
 
 
-def test_the_peers_denial_reaches_the_consumer_with_its_reason(fresh: Cities) -> None:
-    narrower = dated_example("cdc", lookup="any", version=2, purposes=["research"])
-    folder = fresh.root / "v2"
+def _publish(city: ServiceDeployment, owner: str, **changes: object) -> None:
+    """The example policy of ``owner`` with ``changes``, as the next version of its id."""
+    doc = dated_example(owner, **changes)
+    rows = city.db_rows(
+        f"SELECT coalesce(max(version), 0) FROM policies WHERE policy_id = '{doc['id']}'"
+    )
+    doc["version"] = int(str(rows[0][0])) + 1
+    folder = city.root / "published"
     folder.mkdir(exist_ok=True)
-    fresh.b.steward("publish-policy", str(write_policy(folder, "cdc", narrower)))
+    city.steward("publish-policy", str(write_policy(folder, f"{owner}-{doc['version']}", doc)))
+
+
+def _usage(city: ServiceDeployment, job_id: object) -> list[tuple[object, ...]]:
+    return city.db_rows(f"SELECT decision FROM usage WHERE job_id = '{job_id}'")
+
+
+def test_the_peers_denial_reaches_the_consumer_with_its_reason(fresh: Cities) -> None:
+    _publish(fresh.b, "cdc", lookup="any", purposes=["research"])
     try:
         proc = fresh.underwrite()
         assert proc.wait(timeout=120) == 2, _client_output(fresh)
         said = _client_output(fresh)
         assert "city-b: " in said and "purpose" in said, said
-        (_, state, _, reasons) = _jobs(fresh.a)[-1]
+        (job_id, state, _, reasons) = _jobs(fresh.a)[-1]
         assert state == "denied" and "city-b" in str(reasons)
         assert not (fresh.root / "scores.csv").exists()
+        # A allowed its own part, B denied its: A's usage counts the job as denied.
+        assert _usage(fresh.a, job_id) == [("deny",)]
+        assert _usage(fresh.b, job_id) == [("deny",)]
     finally:
-        again = dated_example("cdc", lookup="any", version=3)
-        fresh.b.steward("publish-policy", str(write_policy(folder, "cdc", again)))
+        _publish(fresh.b, "cdc", lookup="any")
 
 
 def test_either_space_killed_mid_job_is_restarted_and_the_job_completes(
@@ -270,3 +291,141 @@ def test_no_identifier_reaches_either_space(fresh: Cities, data: Path) -> None:
     # The checks can fail: the same search finds every one in the CDC's own rows.
     rows = (data / "cdc_chronic_registry.csv").read_text(encoding="utf-8").splitlines()
     assert {n for _, n in find_in_text(rows, ids)} == set(ids)
+
+
+def _job_entries(city: ServiceDeployment, job_id: object) -> list[dict[str, Any]]:
+    return [e for e in ledger_entries(city.root / "space") if e["job_id"] == job_id]
+
+
+def test_a_blind_job_across_two_spaces_under_the_example_policies(
+    fresh: Cities, expected: bytes, data: Path
+) -> None:
+    """Both owners require the blind lookup (the example policies): the
+    insurer at A runs it without being told, the CDC's part joined at B;
+    the scores equal one space's and the plaintext reference; B's denial
+    reaches the insurer; neither space holds an applicant's id."""
+    _publish(fresh.a, "hospital")  # the examples: lookup blind
+    _publish(fresh.b, "cdc")
+    try:
+        proc = fresh.underwrite(None)
+        assert proc.wait(timeout=300) == 0, _client_output(fresh)
+        assert "blind lookup: scores only" in _client_output(fresh)
+        assert (fresh.root / "scores.csv").read_bytes() == expected
+        reference = reference_scores(
+            hospital=data / "hospital_visits.csv",
+            reports=data / "cdc_case_reports.csv",
+            registry=data / "cdc_chronic_registry.csv",
+            applicants=data / "applicants.csv",
+            as_of=AS_OF,
+            model=default_model_path(),
+            transforms=dated_example("hospital")["output"]["transforms"],
+        )
+        with (fresh.root / "scores.csv").open(encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+        assert sum(r.status == "scored" for r in reference) > len(reference) // 2
+        for row, ref in zip(rows, reference, strict=True):
+            assert row["applicant_ref"] == ref.applicant_ref
+            assert (row["status"], row["band"] or None) == (ref.status, ref.band), row
+            if ref.score is not None:
+                assert abs(Decimal(row["score"]) - ref.score) < Decimal("1e-6"), row
+
+        (job_id, state, _, _) = _jobs(fresh.a)[-1]
+        assert state == "succeeded"
+        fresh.a.wait_for(
+            f"SELECT 1 FROM ledger WHERE job_id = '{job_id}' AND kind = 'peer_part_closed'"
+        )
+        at_a, at_b = _job_entries(fresh.a, job_id), _job_entries(fresh.b, job_id)
+        kinds_a, kinds_b = [e["kind"] for e in at_a], [e["kind"] for e in at_b]
+        for entries in (at_a, at_b):
+            submitted = next(e for e in entries if e["kind"] == "job_submitted")
+            assert submitted["details"]["engine"] == "blind_lookup"
+            # No entry of either space counts matches (they stay in the spaces).
+            assert not any("matched" in json.dumps(e["details"]) for e in entries)
+        for kind in ("peer_part_accepted", "peer_blind_evaluated", "peer_partial_received"):
+            assert kind in kinds_a, kinds_a
+        assert "peer_partial_released" in kinds_b and "peer_job_closed" in kinds_b, kinds_b
+        # B's providers evaluated at B; A gave tasks to its own providers only.
+        nodes = f"SELECT DISTINCT node FROM tasks WHERE job_id = '{job_id}' ORDER BY node"
+        assert fresh.b.db_rows(nodes) == [("cdc",)]
+        assert fresh.a.db_rows(nodes) == [("hospital",), ("insurer",)]
+        both = tspace(
+            "ledger", "verify", "--workdir", str(fresh.a.root / "space"),
+            "--workdir", str(fresh.b.root / "space"),
+        )  # fmt: skip
+        assert both.returncode == 0, both.stderr
+        assert "Cross-references between the ledgers hold" in both.stdout
+
+        # Neither space's files, database or logs hold an applicant's id.
+        with (data / "applicants.csv").open(encoding="utf-8") as fh:
+            ids = sorted({r["person_id"] for r in csv.DictReader(fh)})
+        for city in (fresh.a, fresh.b):
+            assert find_canaries(city.root / "space", ids) == []
+            assert find_in_text(sqlite_text(city.db_path), ids) == []
+            assert find_in_text(city.logs().splitlines(), ids) == []
+
+        # Either space killed mid-job and restarted: the blind job completes.
+        (fresh.root / "scores.csv").unlink()
+        before = ", ".join(f"'{r[0]}'" for r in _jobs(fresh.b))
+        proc = fresh.underwrite(None)
+        fresh.b.wait_for(f"SELECT 1 FROM tasks WHERE node = 'cdc' AND job_id NOT IN ({before})")
+        fresh.b.space.kill9()
+        time.sleep(0.5)
+        fresh.b.space.restart()
+        wait_healthy(fresh.b.url)
+        fresh.a.wait_for(
+            "SELECT 1 FROM tasks WHERE node = 'insurer' AND kind = 'blind_finish' "
+            f"AND job_id NOT IN ({before})"
+        )
+        fresh.a.space.kill9()
+        time.sleep(0.5)
+        fresh.a.space.restart()
+        wait_healthy(fresh.a.url)
+        assert proc.wait(timeout=300) == 0, _client_output(fresh)
+        assert (fresh.root / "scores.csv").read_bytes() == expected
+
+        # Only B's owner requires blind now: A learns it from B's catalogue
+        # (refreshed by check-peer) and chooses blind for a job naming B's CDC.
+        _publish(fresh.a, "hospital", lookup="any")
+        refreshed = tspace(
+            "admin", "check-peer", "city-b", "--workdir", str(fresh.a.root / "space")
+        )
+        assert refreshed.returncode == 0, refreshed.stderr
+        insurer = fresh.a.keys["insurer"].read_text(encoding="utf-8").strip()
+        chosen = httpx.get(
+            f"{fresh.a.url}/v1/products/underwriting_score/engine",
+            params={"providers": "hospital=hospital;cdc=cdc"},
+            headers={"Authorization": f"Bearer {insurer}"},
+        ).json()
+        assert chosen["engine"] == "blind_lookup", chosen
+        assert chosen["required_by"] == ["city-b:cdc-underwriting"], chosen
+        assert "city-b:cdc-underwriting" in chosen["why_en"] + chosen["why_zh"]
+        hospital_only = httpx.get(
+            f"{fresh.a.url}/v1/products/underwriting_score/engine",
+            params={"providers": "hospital=hospital"},
+            headers={"Authorization": f"Bearer {insurer}"},
+        ).json()
+        assert hospital_only["engine"] == "direct_lookup", hospital_only
+        (fresh.root / "scores.csv").unlink()
+        proc = fresh.underwrite(None)
+        assert proc.wait(timeout=300) == 0, _client_output(fresh)
+        assert (fresh.root / "scores.csv").read_bytes() == expected
+        (chosen_job, _, _, _) = _jobs(fresh.a)[-1]
+        submitted = next(
+            e for e in _job_entries(fresh.a, chosen_job) if e["kind"] == "job_submitted"
+        )
+        assert submitted["details"]["engine"] == "blind_lookup"
+
+        # B's stewards narrow their policy: the blind job is denied with B's reason.
+        _publish(fresh.b, "cdc", purposes=["research"])
+        (fresh.root / "scores.csv").unlink()
+        proc = fresh.underwrite("blind_lookup")
+        assert proc.wait(timeout=120) == 2, _client_output(fresh)
+        said = _client_output(fresh)
+        assert "city-b: " in said and "purpose" in said, said
+        (denied, state, _, reasons) = _jobs(fresh.a)[-1]
+        assert state == "denied" and "city-b" in str(reasons)
+        assert _usage(fresh.a, denied) == [("deny",)]
+        assert not (fresh.root / "scores.csv").exists()
+    finally:
+        _publish(fresh.a, "hospital", lookup="any")
+        _publish(fresh.b, "cdc", lookup="any")

@@ -2,7 +2,8 @@
 nodes on 127.0.0.1 (issue 26): the insurer at city A, the hospital group's
 data at city B, the CDC's at city C. A peers with B and with C; the job's
 providers are all at peers, each judged by its own space's policy, and the
-scores equal one space holding both providers (the embedded run). The three
+scores equal one space holding both providers (the embedded run), on the
+direct lookup and on the blind one (each peer joins its providers' part). The three
 ledgers verify together, cross-references included."""
 
 from __future__ import annotations
@@ -97,31 +98,49 @@ def test_a_job_across_three_spaces_equals_one_space(
 ) -> None:
     monkeypatch.setenv(TEST_ONLY_KEYS_ENV, "1")  # the insurer's node, here: fast keys
     a = cities["city-a"]
+    # A batch of 6: the peers join a blind job's masks at once and answer
+    # their parts with them (a larger batch, in the background: polled).
+    lines = (data / "applicants.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "six.csv").write_text("".join(lines[:7]), encoding="utf-8")
+    runs = [
+        ("direct_lookup", data / "applicants.csv"),
+        ("blind_lookup", data / "applicants.csv"),
+        ("blind_lookup", tmp_path / "six.csv"),
+    ]
     transport = HttpTransport(a.url, read_api_key(a.keys["insurer"]), patience=60)
     try:
-        client_underwrite(
-            transport,
-            workdir=tmp_path / "insurer",
-            applicants=data / "applicants.csv",
-            purpose="underwriting",
-            as_of=AS_OF,
-            out=tmp_path / "scores.csv",
-            providers={"hospital": ["hospital-b"], "cdc": ["cdc-c"]},
-            engine="direct_lookup",
-            timeout=300,
-        )
+        for engine, applicants in runs:
+            client_underwrite(
+                transport,
+                workdir=tmp_path / "insurer",
+                applicants=applicants,
+                purpose="underwriting",
+                as_of=AS_OF,
+                out=tmp_path / f"{engine}-{applicants.stem}.csv",
+                providers={"hospital": ["hospital-b"], "cdc": ["cdc-c"]},
+                engine=engine,
+                timeout=300,
+            )
     finally:
         transport.close()
-    assert (tmp_path / "scores.csv").read_bytes() == expected
+    # Both engines, each provider at its own peer: one space's scores.
+    assert (tmp_path / "direct_lookup-applicants.csv").read_bytes() == expected
+    assert (tmp_path / "blind_lookup-applicants.csv").read_bytes() == expected
+    six = (tmp_path / "blind_lookup-six.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert six == expected.decode("utf-8-sig").splitlines()[:7]
+    blind = [e for e in ledger_entries(a.root / "space") if e["kind"] == "peer_partial_received"]
+    assert sorted(e["details"]["peer"] for e in blind) == ["city-b", "city-b", "city-c", "city-c"]
     accepted = [
         e["details"]["peer"]
         for e in ledger_entries(a.root / "space")
         if e["kind"] == "peer_part_accepted"
     ]
-    assert sorted(accepted) == ["city-b", "city-c"]
+    assert sorted(accepted) == ["city-b"] * 3 + ["city-c"] * 3
     for name in ("city-b", "city-c"):
-        cities[name].wait_for("SELECT 1 FROM ledger WHERE kind = 'peer_job_closed'")
-    a.wait_for("SELECT count(*) FROM ledger WHERE kind = 'peer_part_closed' HAVING count(*) = 2")
+        cities[name].wait_for(
+            "SELECT count(*) FROM ledger WHERE kind = 'peer_job_closed' HAVING count(*) = 3"
+        )
+    a.wait_for("SELECT count(*) FROM ledger WHERE kind = 'peer_part_closed' HAVING count(*) = 6")
     folders = [x for d in cities.values() for x in ("--workdir", str(d.root / "space"))]
     verified = tspace("ledger", "verify", *folders)
     assert verified.returncode == 0, verified.stderr

@@ -1086,6 +1086,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the forwarded job's consumer {consumer} has the name of a participant of this "
         "space; refused, so the two are never confused",
     },
+    "peering.engine_not_federated": {
+        "zh-CN": "数据产品 {product}（{engine} 引擎）的任务暂不能跨空间运行：{provider} "
+        "是对等空间的提供方。该引擎的最小计数、差分隐私噪声和差分查询检查只能由一个空间执行；"
+        "请只选择本空间的提供方，或到托管这些提供方的空间提交任务",
+        "en": "jobs of {product} on the {engine} engine do not cross spaces yet: {provider} is "
+        "a peer space's provider. That engine's min_count, differential-privacy noise and "
+        "differencing checks are applied by one space only; name this space's providers, "
+        "or submit the job at the space that hosts them",
+    },
+    "peering.engine_not_federated_peer": {
+        "zh-CN": "{peer} 转来的任务属于数据产品 {product}（{engine} 引擎），"
+        "该引擎的任务暂不能跨空间运行",
+        "en": "{peer} forwarded a job of {product} on the {engine} engine, whose jobs do not "
+        "cross spaces yet",
+    },
     "peering.product_not_agreed": {
         "zh-CN": "与 {peer} 的对等协议不包括数据产品 {product}",
         "en": "the peering agreement with {peer} does not cover the product {product}",

@@ -11,7 +11,10 @@ spaces say of each other (docs/federation.md):
 - a job across spaces: the peer's ``job_submitted`` names the home's
   ``job_submitted`` of the same job; the home's ``peer_part_accepted`` names
   the peer's; the home's ``peer_part_closed`` names the peer's
-  ``peer_job_closed``, which names an entry of the home for the same job.
+  ``peer_job_closed``, which names an entry of the home for the same job;
+  in a blind lookup, the home's ``peer_partial_received`` holds the hash of
+  the ciphertexts the peer's ``peer_partial_released`` of the same job
+  records.
 
 A reference to a space whose ledger is not given is counted, not checked.
 """
@@ -86,6 +89,11 @@ def check_cross_references(ledgers: Sequence[Ledger]) -> CrossReport:
                     report, hashes, peers.get(str(details.get("peer")), ""),
                     str(details.get("peer_entry")), wanted, entry.get("job_id"), where,
                 )  # fmt: skip
+            elif kind == "peer_partial_received":
+                _released(
+                    report, by_fp.get(peers.get(str(details.get("peer")), "")),
+                    str(details.get("partial_hash")), entry.get("job_id"), where,
+                )  # fmt: skip
             elif kind == "peer_job_closed":
                 _refers(
                     report, hashes, peers.get(str(entry.get("actor")), ""),
@@ -145,3 +153,20 @@ def _refers(
         report.problems.append(
             f"{where}: the peer's entry {entry_hash[:16]}… is not the {kind or 'entry'} of this job"
         )
+
+
+def _released(
+    report: CrossReport, other: Ledger | None, digest: str, job_id: object, where: str
+) -> None:
+    """The peer's ledger records releasing the part of a blind lookup the home received."""
+    if other is None:
+        report.unchecked += 1
+        return
+    report.checked += 1
+    if not any(
+        e.get("kind") == "peer_partial_released"
+        and e.get("job_id") == job_id
+        and (e.get("details") or {}).get("partial_hash") == digest
+        for e in other.entries
+    ):
+        report.problems.append(f"{where}: the peer's ledger released no such part of this job")

@@ -9,7 +9,9 @@ Per consumer, product, engine, provider and month:
 
 - ``engine``: the engine the jobs ran on (``job_submitted``'s ``engine``;
   empty for entries written before it was recorded);
-- ``jobs``: jobs the policy allowed that named this provider;
+- ``jobs``: jobs the policy allowed that named this provider (a job a peer
+  space denied, ``peer_decision``, is not allowed: the most restrictive
+  decision across the spaces holds);
 - ``succeeded``: those whose result was released;
 - ``subjects``: subjects submitted in those jobs (the batch sizes);
 - ``matched``: subjects this provider held (lookups: its PSI matches; cohort
@@ -138,6 +140,7 @@ class JobUsage:
 _COUNTED = (
     "job_submitted",
     "policy_decision",
+    "peer_decision",
     "subjects_relayed",
     "tokens_joined",
     "cohort_joined",
@@ -165,6 +168,8 @@ def job_usage(entries: Iterable[dict[str, Any]]) -> dict[str, JobUsage]:
             job.subjects = int(d.get("batch_size") or 0)
             job.epsilon = float(d.get("epsilon") or 0.0)
             job.prices = list(d.get("prices") or [])
+        elif kind == "peer_decision":  # a peer space denied the job: most restrictive wins
+            job.allowed = job.allowed and bool(d.get("allowed", True))
         elif kind == "subjects_relayed":
             job.matched = {str(k): int(v) for k, v in d.get("matched", {}).items()}
         elif kind in ("tokens_joined", "cohort_joined"):  # cohort_joined: the older name

@@ -205,6 +205,9 @@ class PeerDataset(Message):
     max_items: int
     setup_hash: Hash
     keys: ParticipantKeys
+    # ids of the answering space's published policies that require the blind
+    # lookup for jobs of the product on this provider's data
+    blind_required_by: list[str] = Field(default_factory=list)
 
 
 class PeerCatalogue(Message):
@@ -232,6 +235,18 @@ class PeerSubjects(Message):
     handles: Base64Bytes
     sealed: dict[str, Base64Bytes]
     counts: dict[str, int]
+
+
+class PeerBlindMasks(Message):
+    """Home -> peer, in a blind lookup: per provider of the peer, the
+    consumer's OPRF token and Enc(-r) (under the consumer's key) for each
+    subject of the batch, in batch order. The peer joins them with its
+    providers' masked uploads and answers one re-randomised ciphertext per
+    subject (``PeerJobState.partial``): its providers' summed score parts,
+    Enc(0) where none holds the subject."""
+
+    tokens: dict[str, Base64Bytes]
+    removals: dict[str, Base64Bytes]
 
 
 class PeerSetupRequest(Message):
@@ -268,6 +283,13 @@ class PeerJobState(Message):
     providers: list[PeerDataset] = Field(default_factory=list)
     psi_responses: dict[str, Base64Bytes] | None = None
     features: dict[str, EncryptedFeaturesResult] | None = None
+    # A blind lookup: once every provider of the peer evaluated the blinded
+    # points, their answers and their upload's mask keys (sealed to the
+    # consumer); once the peer joined the consumer's masks, one ciphertext
+    # per subject (under the consumer's key, re-randomised).
+    evaluated: dict[str, Base64Bytes] | None = None
+    sealed_keys: dict[str, Base64Bytes] | None = None
+    partial: Base64Bytes | None = None
 
 
 __all__ = [

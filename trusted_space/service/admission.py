@@ -83,9 +83,11 @@ def route_limits(*, bulk: int, max_batch: int) -> list[RouteLimit]:
         _route("PUT", "/v1/tasks/{task_id}/parts", bulk),
         _route("POST", "/v1/datasets", bulk),
         _route("POST", "/v1/jobs", job),
-        # a job a peer forwards, and the subjects sealed to this space's providers
+        # a job a peer forwards, the subjects sealed to this space's providers,
+        # and a blind lookup's tokens and mask removals for them
         _route("POST", "/v1/peer/jobs", job),
         _route("POST", "/v1/peer/jobs/{job_id}/subjects", bulk),
+        _route("POST", "/v1/peer/jobs/{job_id}/masks", bulk),
         _route("POST", "/v1/policies", DOCUMENT),
         _route("POST", "/v1/models", DOCUMENT),
         _route("POST", "/console/login", SIGN_IN_FORM),

@@ -18,6 +18,11 @@ on where it stopped:
     features  poll: the peer's providers' ciphertexts (under the consumer's
               key) and the peer's duties
     done      (combination and release, as for local providers)
+
+A blind lookup's part goes through the same steps: ``psi`` waits for the
+peer's providers' evaluated points and sealed mask keys, ``subjects``
+relays the consumer's tokens and mask removals (``relay``: ``masks``), and
+``features`` waits for the peer's one ciphertext per subject.
     close     the job ended here -> the peer, which drops its data
     closed
 
@@ -62,12 +67,14 @@ from trusted_space.core.failures import failure_code, failure_reason, known_code
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import (
+    BlindMasksResult,
     EncryptedFeaturesResult,
     JobSpec,
     JobSubmission,
     MatchedSubjectsResult,
 )
 from trusted_space.protocol.peering import (
+    PeerBlindMasks,
     PeerCatalogue,
     PeerClose,
     PeerDataset,
@@ -82,6 +89,7 @@ from trusted_space.space.participants import Participants
 from trusted_space.space.peers import PeerRecord, Peers
 from trusted_space.space.port import SPACE
 from trusted_space.space.store import SpaceStore
+from trusted_space.space.usage import record_peer_denial
 from trusted_space.transport.peer import PeerClient
 
 log = logging.getLogger("tspace.federation")
@@ -116,6 +124,7 @@ class Federation:
         lock: threading.RLock,
         setup: Callable[[str, str, int], bytes],
         setup_hash: Callable[[str, str, int], str],
+        blind_required_by: Callable[[str, str, str], list[str]] = lambda *_: [],
     ) -> None:
         self.store = store
         self.ledger = ledger
@@ -128,6 +137,7 @@ class Federation:
         self.lock = lock
         self.setup = setup
         self.setup_hash = setup_hash
+        self.blind_required_by = blind_required_by  # (product, role, provider) -> policy ids
         self._cv = threading.Condition()
         self._clients: dict[str, tuple[tuple[str, str, float], PeerClient]] = {}
         self._clients_lock = threading.Lock()
@@ -169,6 +179,21 @@ class Federation:
             )
             part = self._part(spec.job_id, peer)
             part["step"] = "subjects"
+            self._put_part(spec.job_id, peer, part)
+        self.wake()
+
+    def masks(self, spec: JobSpec, masks: BlindMasksResult, names: list[str]) -> None:
+        """A blind lookup: the consumer's tokens and mask removals for each
+        peer's providers, relayed (the peer joins them with its providers'
+        uploads and answers one ciphertext per subject)."""
+        for peer, providers in sorted(self._by_peer(spec, names).items()):
+            relay = PeerBlindMasks(
+                tokens={n: masks.tokens[n] for n in providers},
+                removals={n: masks.removals[n] for n in providers},
+            )
+            self.store.put_data(spec.job_id, f"peer_masks/{peer}", relay.model_dump_json().encode())
+            part = self._part(spec.job_id, peer)
+            part.update(step="subjects", relay="masks")
             self._put_part(spec.job_id, peer, part)
         self.wake()
 
@@ -312,11 +337,12 @@ class Federation:
                 )
             forward = PeerJobForward(submission=submission, consumer_keys=keys, home_entry=entry)
             answer = PeerJobState.model_validate_json(client.call("POST", "/v1/peer/jobs", forward))
-        elif step == "subjects":
+        elif step == "subjects":  # a lookup's sealed subjects, or a blind lookup's masks
+            what = "masks" if part.get("relay") == "masks" else "subjects"
             with self.lock:
-                relay = self.store.get_data(job_id, f"peer_subjects/{peer}") or b"{}"
+                relay = self.store.get_data(job_id, f"peer_{what}/{peer}") or b"{}"
             answer = PeerJobState.model_validate_json(
-                client.call("POST", f"/v1/peer/jobs/{job_id}/subjects", relay)
+                client.call("POST", f"/v1/peer/jobs/{job_id}/{what}", relay)
             )
         else:
             answer = PeerJobState.model_validate_json(
@@ -357,11 +383,21 @@ class Federation:
         elif step == "psi" and answer.psi_responses is not None:
             self._set_step(job_id, peer, "matched")
             engine.accept_peer_psi(spec, peer, names, answer)
+        elif step == "psi" and answer.evaluated is not None:  # a blind lookup
+            self._set_step(job_id, peer, "matched")
+            engine.accept_peer_evaluation(spec, peer, names, answer)
+        elif step == "subjects" and answer.partial is not None:
+            # a blind lookup whose peer joined the masks at once (a small batch)
+            self._set_step(job_id, peer, "done")
+            engine.accept_peer_partial(spec, peer, names, answer.partial, answer.duties)
         elif step == "subjects":
             self._set_step(job_id, peer, "features")
         elif step == "features" and answer.features is not None:
             self._set_step(job_id, peer, "done")
             engine.accept_peer_features(spec, peer, names, answer.features, answer.duties)
+        elif step == "features" and answer.partial is not None:  # a blind lookup
+            self._set_step(job_id, peer, "done")
+            engine.accept_peer_partial(spec, peer, names, answer.partial, answer.duties)
 
     def _deny(self, job_id: str, peer: str, answer: PeerJobState) -> None:
         """The peer's stewards denied the job: it ends here as denied, with
@@ -379,12 +415,13 @@ class Federation:
             "UPDATE tasks SET state = 'cancelled' WHERE job_id = ? AND state <> 'done'", (job_id,)
         )
         self._set_step(job_id, peer, "closed")
-        self.ledger.append(
+        decided = self.ledger.append(
             SPACE,
             "peer_decision",
             {"peer": peer, "allowed": False, "reasons": answer.reasons, "peer_entry": answer.entry},
             job_id=job_id,
         )
+        record_peer_denial(db, decided)  # the usage table says denied, as the ledger does
         # The other peers' parts (if any) are closed as failed.
         entry = self.ledger.last()
         for _, other, part in self._parts_of(job_id):
@@ -454,6 +491,14 @@ class Federation:
                 if (data := self.store.get_data(job_id, f"features/{n}")) is not None
             }
             duties = json.loads(self.store.get_data(job_id, "duties") or b"{}")
+            blind: dict[str, Any] = {}
+            engine: Any = self.jobs.engine_for(spec)
+            if status.state == "running" and hasattr(engine, "evaluation"):
+                # a blind lookup: its providers' answers, then its part of the scores
+                evaluation = engine.evaluation(spec)
+                if evaluation is not None:
+                    blind.update(evaluated=evaluation[0], sealed_keys=evaluation[1])
+                blind["partial"] = self.store.get_data(job_id, "partial")
         return PeerJobState(
             job_id=job_id,
             state=status.state,
@@ -469,6 +514,7 @@ class Federation:
                 if mine and len(features) == len(mine)
                 else None
             ),
+            **blind,
         )
 
     def _offers(self, spec: JobSpec, mine: list[str]) -> list[PeerDataset]:
@@ -507,6 +553,17 @@ class Federation:
             with self.store.transaction():
                 if self._running(job_id) is not None:
                     engine.accept_peer_subjects(spec, peer.name, subjects)
+        return self.state(peer, job_id)
+
+    def relay_masks(self, peer: PeerRecord, job_id: str, masks: PeerBlindMasks) -> PeerJobState:
+        with self.lock:
+            spec = self._peer_spec(peer, job_id)
+            engine: Any = self.jobs.engine_for(spec)
+            if not hasattr(engine, "accept_peer_masks"):
+                raise ProtocolError("this job takes no blind lookup's masks")
+            with self.store.transaction():
+                if self._running(job_id) is not None:
+                    engine.accept_peer_masks(spec, peer.name, masks)
         return self.state(peer, job_id)
 
     def closed(self, peer: PeerRecord, job_id: str, close: PeerClose) -> PeerJobState:
@@ -565,6 +622,9 @@ class Federation:
                                     str(provider), role.dataset, int(version)
                                 ),
                                 keys=keys,
+                                blind_required_by=self.blind_required_by(
+                                    product_name, role.role, str(provider)
+                                ),
                             )
                         )
                 out[product_name] = items

@@ -186,7 +186,12 @@ class Jobs:
         else:
             check_for_peer = getattr(engine, "check_for_peer", None)
             if check_for_peer is None:
-                raise ProtocolError(f"{spec.product}'s jobs do not cross spaces on this engine")
+                raise PeeringRefused(
+                    "peering.engine_not_federated_peer",
+                    peer=home.peer,
+                    product=spec.product,
+                    engine=spec.engine or get_product(spec.product).engine,
+                )
             checked = check_for_peer(spec, submission)
         versions = checked[2]
         signed = self._signed(spec, submission, home)

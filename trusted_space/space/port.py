@@ -19,6 +19,7 @@ from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import (
+    BlindMasksResult,
     JobSpec,
     JobSubmission,
     MatchedSubjectsResult,
@@ -114,6 +115,11 @@ class JobContext(Protocol):
         self, spec: JobSpec, matched: MatchedSubjectsResult, names: list[str]
     ) -> None:
         """Relay the consumer's handles and sealed subjects to the peers of ``names``."""
+        ...
+
+    def masks_to_peers(self, spec: JobSpec, masks: BlindMasksResult, names: list[str]) -> None:
+        """Relay a blind lookup's tokens and mask removals for ``names`` (the
+        peers' providers) to their peers."""
         ...
 
     def close_peers(self, job_id: str, entry: str) -> list[str]:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from policies.lookup import choose_engine
+from policies.lookup import choice_for, choose_engine
 from policies.obligations import Obligations
 from products.registry import get_product
 from products.score_model import ScoreModel
@@ -45,6 +45,7 @@ from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
 from trusted_space.crypto.keyfiles import load_or_create_signing_key
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import (
+    BlindMasksResult,
     DatasetOffer,
     JobResult,
     JobSpec,
@@ -62,6 +63,7 @@ from trusted_space.protocol.messages import (
     TaskResult,
 )
 from trusted_space.protocol.peering import (
+    PeerBlindMasks,
     PeerCatalogue,
     PeerClose,
     PeerDataset,
@@ -164,6 +166,7 @@ class Space:
             lock=self.lock,
             setup=self.setup,
             setup_hash=self.setup_hash,
+            blind_required_by=self._blind_required_by,
         )
         if recorded is None:
             with self.store.transaction():
@@ -438,12 +441,31 @@ class Space:
         except ValueError as exc:
             raise NotFound(str(exc)) from None
         local = None
-        if providers:  # a peer's providers are its own policies' business
+        if providers:  # a peer's providers: its own policies, as its catalogue says
             local = {
                 r: [n for n in ns if self.jobs.is_local_provider(n)] for r, ns in providers.items()
             }
         choice = choose_engine(self.policies.active(prod.name), prod, local or None)
+        remote = set()
+        for role, names in (providers or {}).items():
+            for name in names:
+                found = (
+                    None
+                    if self.jobs.is_local_provider(name)
+                    else (self.peers.remote_dataset(name, prod.name, role))
+                )
+                if found is not None:
+                    remote |= {f"{found[0]}:{p}" for p in found[1].blind_required_by}
+        if remote:  # most restrictive across the spaces
+            choice = choice_for(prod, sorted({*choice.required_by, *remote}))
         return LookupEngineChoice.model_validate(choice.to_dict())
+
+    def _blind_required_by(self, product: str, role: str, provider: str) -> list[str]:
+        """Ids of this space's policies requiring the blind lookup for jobs of
+        ``product`` on ``provider``'s data (what its peers' catalogues carry)."""
+        prod = get_product(product)
+        choice = choose_engine(self.policies.active(product), prod, {role: [provider]})
+        return list(choice.required_by)
 
     # -- models --------------------------------------------------------------------------
     @_locked
@@ -599,6 +621,9 @@ class Space:
     def peer_subjects(self, peer: PeerRecord, job_id: str, subjects: PeerSubjects) -> PeerJobState:
         return self.federation.relay_subjects(peer, job_id, subjects)
 
+    def peer_masks(self, peer: PeerRecord, job_id: str, masks: PeerBlindMasks) -> PeerJobState:
+        return self.federation.relay_masks(peer, job_id, masks)
+
     def peer_close(self, peer: PeerRecord, job_id: str, close: PeerClose) -> PeerJobState:
         return self.federation.closed(peer, job_id, close)
 
@@ -721,6 +746,9 @@ class Space:
         self, spec: JobSpec, matched: MatchedSubjectsResult, names: list[str]
     ) -> None:
         self.federation.subjects(spec, matched, names)
+
+    def masks_to_peers(self, spec: JobSpec, masks: BlindMasksResult, names: list[str]) -> None:
+        self.federation.masks(spec, masks, names)
 
     def close_peers(self, job_id: str, entry: str) -> list[str]:
         return self.federation.close(job_id, entry)

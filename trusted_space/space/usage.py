@@ -3,8 +3,11 @@
 Each ``policy_decision`` ledger entry is also written, in the same
 transaction, as one row of the ``usage`` table (keyed by the entry's
 sequence number), so quotas are sums over an index instead of scans of the
-whole ledger. The rows carry nothing the ledger entry does not; anyone can
-rebuild them from the ledger, and a test does.
+whole ledger. The rows carry nothing the ledger entries do not; anyone can
+rebuild them from the ledger, and a test does. A job a peer space denied
+(a ``peer_decision`` entry that does not allow it: trusted_space/space/federation.py)
+is denied here too: its row's decision becomes ``deny``, so it counts
+towards no quota or budget, as ``metering.job_usage`` reads the ledger.
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ def record_usage(db: sqlite3.Connection, entry: LedgerEntry) -> None:
             d.get("epsilon"),
         ),
     )
+
+
+def record_peer_denial(db: sqlite3.Connection, entry: LedgerEntry) -> None:
+    """A peer denied the job (``entry``: this space's ``peer_decision``):
+    the most restrictive decision holds, here too."""
+    if not entry.details.get("allowed", True):
+        db.execute("UPDATE usage SET decision = 'deny' WHERE job_id = ?", (entry.job_id,))
 
 
 _SUM = """

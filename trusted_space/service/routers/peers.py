@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from trusted_space.core.errors import ProtocolError, TspaceError
 from trusted_space.protocol.peering import (
+    PeerBlindMasks,
     PeerClose,
     PeerHello,
     PeeringTerms,
@@ -143,6 +144,19 @@ async def peer_job_subjects(request: Request, job_id: str) -> Response:
 
     def handle(space: Space, peer: PeerRecord, body: bytes) -> bytes:
         state = space.peer_subjects(peer, job_id, PeerSubjects.model_validate_json(body))
+        return state.model_dump_json().encode()
+
+    return await _answer(request, handle)
+
+
+@router.post("/v1/peer/jobs/{job_id}/masks")
+async def peer_job_masks(request: Request, job_id: str) -> Response:
+    """A blind lookup: the consumer's tokens and mask removals for this
+    space's providers; the answer carries this space's part of the scores
+    once joined."""
+
+    def handle(space: Space, peer: PeerRecord, body: bytes) -> bytes:
+        state = space.peer_masks(peer, job_id, PeerBlindMasks.model_validate_json(body))
         return state.model_dump_json().encode()
 
     return await _answer(request, handle)

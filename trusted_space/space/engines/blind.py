@@ -24,6 +24,15 @@ What each party learns (DESIGN.md, engine 4):
   consumer, 64 bits wider than any s_j). Match counts stay in the space: no
   ledger entry or message a consumer reads carries one.
 
+Across spaces (trusted_space/space/federation.py, docs/federation.md): at
+the home, a peer's providers' evaluated points and sealed mask keys come
+from the peer (``accept_peer_evaluation``); the consumer's tokens and mask
+removals for them go to the peer (``masks_to_peers``), which joins them with
+its providers' uploads (``accept_peer_masks``) and answers one re-randomised
+ciphertext per subject, Enc(0) where none of its providers holds the subject
+(``accept_peer_partial``); the home adds it to its own. Populations' tokens
+and uploads stay at the space their providers use.
+
 Limits: a semi-honest consumer is assumed (one deviating in its Enc(-r) can
 learn membership for its own batch, as engine 1 tells it anyway); the space
 links a subject across jobs within an epoch (a provider's OPRF key lives a
@@ -49,6 +58,7 @@ from trusted_space.bulk.blind import MASKED_VALUE_BYTES
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.core.clock import CHINA
 from trusted_space.core.errors import NotFound, ProtocolError, TspaceError
+from trusted_space.core.failures import failure_code, failure_reason
 from trusted_space.hazmat.oprf import POINT_BYTES, TOKEN_BYTES
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
@@ -67,6 +77,7 @@ from trusted_space.protocol.messages import (
     TaskResultPayload,
     split_handles,
 )
+from trusted_space.protocol.peering import PeerBlindMasks, PeerJobState
 from trusted_space.space.policy_registry import job_features, model_hash
 from trusted_space.space.port import SPACE, JobContext
 
@@ -99,11 +110,34 @@ class BlindProtocol:
             spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
         )
 
+    def local(self, name: str) -> bool:
+        return self.space.is_local_provider(name)
+
+    def at_peer(self, spec: JobSpec) -> bool:
+        """Whether a peer forwarded this job (this space runs its providers' part)."""
+        return self.space.home_of(spec.job_id) is not None
+
+    def mine(self, spec: JobSpec) -> list[str]:
+        """The job's providers this space gives tasks to."""
+        return [n for n in providers_of(spec) if self.local(n)]
+
     # -- submission ---------------------------------------------------------------------
-    def check(
+    def check_for_peer(
         self, spec: JobSpec, submission: JobSubmission
     ) -> tuple[Product, list[str], dict[str, int]]:
-        """Structural checks before the policy gate."""
+        """``check`` of a job a peer forwarded: of its providers, only this
+        space's (at least one)."""
+        checked = self.check(spec, submission, for_peer=True)
+        if not checked[2]:
+            raise ProtocolError("the job names none of this space's providers")
+        return checked
+
+    def check(
+        self, spec: JobSpec, submission: JobSubmission, *, for_peer: bool = False
+    ) -> tuple[Product, list[str], dict[str, int]]:
+        """Structural checks before the policy gate. A provider that is not
+        this space's must be an active peer's (``for_peer``: a job a peer
+        forwarded, whose other providers are not this space's to check)."""
         try:
             product = get_product(spec.product)
         except ValueError as exc:
@@ -132,8 +166,14 @@ class BlindProtocol:
                 raise ProtocolError(f"role {role!r} needs distinct provider names")
             dataset = product.role(role).dataset
             for name in names:
-                if self.space.participants.role(name) != "provider":
-                    raise ProtocolError(f"{name!r} is not a provider")
+                if not self.local(name):
+                    if for_peer:
+                        continue  # the home space's or another peer's provider
+                    remote = self.space.remote_dataset(name, product.name, role)
+                    if remote is None:
+                        raise ProtocolError(f"{name!r} is not a provider")
+                    versions[name] = remote[1].version
+                    continue
                 offer = self.space.latest_offer(name, dataset)
                 if offer is None:
                     raise ProtocolError(f"{name!r} offers no {dataset!r} dataset")
@@ -156,10 +196,16 @@ class BlindProtocol:
         signed = self.space.signed_job(spec)
         consumer_key = signed.consumer_keys.sealing_key
         uses: dict[str, dict[str, Any]] = {}
+        self.store.put_data(spec.job_id, "versions", json.dumps(versions).encode())
+        remote = [n for n in providers_of(spec) if n in versions and not self.local(n)]
+        if remote:  # the peers' parts go through the federation worker
+            self.space.forward_to_peers(spec, submission, remote)
         for role, names in spec.providers.items():
             dataset = product.role(role).dataset
             mine = [f for f in features if product.feature(f).role == role]
             for name in names:
+                if not self.local(name):
+                    continue
                 request = BlindUploadRequest(
                     consumer=spec.consumer,
                     product=spec.product,
@@ -211,20 +257,75 @@ class BlindProtocol:
             self._accept_evaluation(spec, node, payload)
         elif isinstance(payload, BlindMasksResult):
             self._accept_masks(spec, payload)
-            if spec.batch_size > INLINE_BATCH:
-                self.space.set_step(job_id, "running", "combining")
-                self.space.work_added()
+            remote = [n for n in providers_of(spec) if not self.local(n)]
+            if remote:  # the peers join their providers' parts first
+                self.space.masks_to_peers(spec, payload, remote)
+                self.space.set_step(job_id, "running", "peer_combining")
                 return
-            try:
-                with self.space.timer.stage("combine"):
-                    result = self.work(spec, self.work_inputs(spec))
-            except TspaceError as exc:
-                self.space.fail_job(job_id, f"the space's step failed: {exc}")
-                return
-            self.finish_work(spec, result)
+            self._combine(spec)
         elif isinstance(payload, AckResult):
-            self.ledger.append(node, "result_collected", {}, job_id=job_id)
-            self.store.drop_data(job_id, keep=("result",))
+            entry = self.ledger.append(node, "result_collected", {}, job_id=job_id)
+            peers = self.space.close_peers(job_id, entry.hash)
+            self.store.drop_data(job_id, keep=("result", *peers))
+
+    def _combine(self, spec: JobSpec) -> None:
+        """Every part is in: combine at once (a small batch) or in the background."""
+        job_id = spec.job_id
+        if spec.batch_size > INLINE_BATCH:
+            self.space.set_step(job_id, "running", "combining")
+            self.space.work_added()
+            return
+        try:
+            with self.space.timer.stage("combine"):
+                result = self.work(spec, self.work_inputs(spec))
+        except TspaceError as exc:
+            self.space.fail_job(job_id, failure_reason(failure_code(exc), step="space"))
+            return
+        self.finish_work(spec, result)
+
+    def accept_peer_masks(self, spec: JobSpec, peer: str, m: PeerBlindMasks) -> None:
+        """At a peer: the consumer's tokens and mask removals for this
+        space's providers, relayed by the job's home; joined here, the
+        peer's one ciphertext per subject goes back (``partial``)."""
+        mine = self.mine(spec)
+        if set(m.tokens) != set(mine) or set(m.removals) != set(mine):
+            raise ProtocolError("tokens and mask removals must name exactly this space's providers")
+        self._check_masks(spec, m.tokens, m.removals)
+        if any(self.store.get_data(spec.job_id, k) is not None for k in ("masks", "partial")):
+            return  # relayed again after the home restarted: joined, or under way
+        self.store.put_data(spec.job_id, "masks", m.model_dump_json().encode())
+        self.ledger.append(
+            peer,
+            "blind_masks_received",
+            {
+                "subjects": spec.batch_size,
+                "removals_hash": self.suite.hex_hash(b"".join(m.removals[n] for n in mine)),
+            },
+            job_id=spec.job_id,
+        )
+        self._combine(spec)
+
+    def accept_peer_partial(
+        self, spec: JobSpec, peer: str, names: list[str], partial: bytes, duties: Mapping[str, int]
+    ) -> None:
+        """A peer's answer to the consumer's masks: one ciphertext per
+        subject (its providers' score parts summed, re-randomised); the
+        peer's duties join the job's (the most restrictive holds)."""
+        cts = self.public_key(spec).unpack(partial)  # refuses anything outside Z*_{n^2}
+        if len(cts) != spec.batch_size:
+            raise ProtocolError(f"{peer} answered {len(cts)} ciphertexts for {spec.batch_size}")
+        self.store.put_data(spec.job_id, f"peer_partial/{peer}", partial)
+        self.store.put_data(spec.job_id, f"peer_duties/{peer}", json.dumps(dict(duties)).encode())
+        self.ledger.append(
+            SPACE,
+            "peer_partial_received",
+            {"peer": peer, "providers": names, "partial_hash": self.suite.hex_hash(partial)},
+            job_id=spec.job_id,
+        )
+        parts = self.store.data_keys(spec.job_id, "peer/")
+        if len(self.store.data_keys(spec.job_id, "peer_partial/")) < len(parts):
+            return  # another peer's part is still to come
+        self._combine(spec)
 
     def _accept_evaluation(self, spec: JobSpec, node: str, r: BlindEvaluateResult) -> None:
         job_id = spec.job_id
@@ -267,21 +368,73 @@ class BlindProtocol:
             },
             job_id=job_id,
         )
-        if len(self.store.data_keys(job_id, "use/")) < len(providers_of(spec)):
+        self._evaluation_complete(spec)
+
+    def _sealed_key(self, job_id: str, name: str) -> bytes:
+        """The mask key of the upload a local provider's part of the job uses."""
+        chosen = json.loads(self.store.get_data(job_id, f"use/{name}") or b"{}")
+        upload = BlindUpload.model_validate_json(
+            self.store.get_cached(name, chosen["upload"]) or b"{}"
+        )
+        return upload.sealed_key
+
+    def evaluation(self, spec: JobSpec) -> tuple[dict[str, bytes], dict[str, bytes]] | None:
+        """At a peer: once each of its providers evaluated the blinded points,
+        their answers and their uploads' mask keys (sealed to the consumer)."""
+        mine = self.mine(spec)
+        if len(self.store.data_keys(spec.job_id, "use/")) < len(mine):
+            return None
+        evaluated = {n: self.store.get_data(spec.job_id, f"evaluated/{n}") or b"" for n in mine}
+        return evaluated, {n: self._sealed_key(spec.job_id, n) for n in mine}
+
+    def _evaluation_complete(self, spec: JobSpec) -> None:
+        job_id = spec.job_id
+        if self.at_peer(spec):
+            if self.evaluation(spec) is not None:
+                self.space.set_step(job_id, "running", "peer_evaluated")  # the home collects it
+            return
+        providers = providers_of(spec)
+        if len(self.store.data_keys(job_id, "evaluated/")) < len(providers):
             return
         evaluated: dict[str, bytes] = {}
         sealed: dict[str, bytes] = {}
-        for name in providers_of(spec):
+        for name in providers:
             evaluated[name] = self.store.get_data(job_id, f"evaluated/{name}") or b""
-            chosen = json.loads(self.store.get_data(job_id, f"use/{name}") or b"{}")
-            upload = BlindUpload.model_validate_json(
-                self.store.get_cached(name, chosen["upload"]) or b"{}"
-            )
-            sealed[name] = upload.sealed_key
+            if self.local(name):
+                sealed[name] = self._sealed_key(job_id, name)
+            else:
+                sealed[name] = self.store.get_data(job_id, f"peer_sealed/{name}") or b""
         self.space.add_task(
             job_id, spec.consumer, BlindFinishTask(evaluated=evaluated, sealed_keys=sealed)
         )
         self.space.set_step(job_id, "running", "unblind")
+
+    def accept_peer_evaluation(
+        self, spec: JobSpec, peer: str, names: list[str], state: PeerJobState
+    ) -> None:
+        """A peer's providers evaluated the blinded points: their answers and
+        their uploads' mask keys, sealed to the consumer (which checks each
+        key's binding as for a local provider)."""
+        evaluated, sealed = state.evaluated or {}, state.sealed_keys or {}
+        if set(evaluated) != set(names) or set(sealed) != set(names):
+            raise ProtocolError(f"{peer} answered for other providers than the job's")
+        for name in names:
+            if len(evaluated[name]) != spec.batch_size * POINT_BYTES:
+                raise ProtocolError("the evaluation does not answer every blinded point")
+            self.store.put_data(spec.job_id, f"evaluated/{name}", evaluated[name])
+            self.store.put_data(spec.job_id, f"peer_sealed/{name}", sealed[name])
+        self.space.set_step(spec.job_id, "running", "evaluate")
+        self.ledger.append(
+            SPACE,
+            "peer_blind_evaluated",
+            {
+                "peer": peer,
+                "points": spec.batch_size,
+                "evaluated": {n: self.suite.hex_hash(evaluated[n]) for n in names},
+            },
+            job_id=spec.job_id,
+        )
+        self._evaluation_complete(spec)
 
     def _accept_upload(
         self, node: str, version: int, rhash: str, epoch: str, tokens: bytes, u: BlindUpload
@@ -300,6 +453,19 @@ class BlindProtocol:
             raise ProtocolError("the masked upload was sent before (replayed)")
         self.store.put_cached(node, seen, b"")
 
+    def _check_masks(
+        self, spec: JobSpec, tokens: Mapping[str, bytes], removals: Mapping[str, bytes]
+    ) -> None:
+        pk = self.public_key(spec)
+        for name in tokens:
+            if len(tokens[name]) != spec.batch_size * TOKEN_BYTES:
+                raise ProtocolError(f"{name}: the tokens do not match the batch")
+            unpacked = pk.unpack(removals[name])  # refuses anything outside Z*_{n^2}
+            if len(unpacked) != spec.batch_size:
+                raise ProtocolError(
+                    f"{name}: {len(unpacked)} mask removals for a batch of {spec.batch_size}"
+                )
+
     def _accept_masks(self, spec: JobSpec, m: BlindMasksResult) -> None:
         providers = providers_of(spec)
         handles = split_handles(m.handles)
@@ -307,15 +473,7 @@ class BlindProtocol:
             raise ProtocolError("one distinct handle per subject of the batch")
         if set(m.tokens) != set(providers) or set(m.removals) != set(providers):
             raise ProtocolError("tokens and mask removals must name exactly the job's providers")
-        pk = self.public_key(spec)
-        for name in providers:
-            if len(m.tokens[name]) != spec.batch_size * TOKEN_BYTES:
-                raise ProtocolError(f"{name}: the tokens do not match the batch")
-            removals = pk.unpack(m.removals[name])  # refuses anything outside Z*_{n^2}
-            if len(removals) != spec.batch_size:
-                raise ProtocolError(
-                    f"{name}: {len(removals)} mask removals for a batch of {spec.batch_size}"
-                )
+        self._check_masks(spec, m.tokens, m.removals)
         self.store.put_data(spec.job_id, "masks", m.model_dump_json().encode())
         self.ledger.append(
             spec.consumer,
@@ -327,27 +485,43 @@ class BlindProtocol:
     # -- combination (runs outside the space's lock) ----------------------------------------------
     def work_inputs(self, spec: JobSpec) -> dict[str, Any]:
         """Everything the combination needs, read under the lock."""
-        plan = self._plan(spec.job_id)
+        job_id = spec.job_id
+        plan = self._plan(job_id)
         parts = {}
-        for name in providers_of(spec):
-            use = json.loads(self.store.get_data(spec.job_id, f"use/{name}") or b"{}")
+        for name in self.mine(spec):
+            use = json.loads(self.store.get_data(job_id, f"use/{name}") or b"{}")
             upload = BlindUpload.model_validate_json(
                 self.store.get_cached(name, use["upload"]) or b"{}"
             )
             parts[name] = (self.store.get_cached(name, use["tokens"]) or b"", upload.values)
+        obligations = Obligations.from_dict(plan["obligations"])
+        duties = obligations.duties()
+        for key in self.store.data_keys(job_id, "peer_duties/"):
+            for duty, value in json.loads(self.store.get_data(job_id, key) or b"{}").items():
+                duties[duty] = min(int(value), duties.get(duty, int(value)))
         return {
-            "masks": self.store.get_data(spec.job_id, "masks") or b"",
+            "masks": self.store.get_data(job_id, "masks") or b"",
             "parts": parts,
-            "obligations": Obligations.from_dict(plan["obligations"]),
+            "peer_partials": [
+                self.store.get_data(job_id, k) or b""
+                for k in self.store.data_keys(job_id, "peer_partial/")
+            ],
+            "at_peer": self.at_peer(spec),
+            "duties": duties,
         }
 
-    def work(self, spec: JobSpec, inputs: dict[str, Any]) -> JobResult:
+    def work(self, spec: JobSpec, inputs: dict[str, Any]) -> JobResult | bytes:
         """Per subject: Enc(intercept) times, per provider holding its token,
-        Enc(m_j) * Enc(-r_j) = Enc(s_j); then re-randomised."""
+        Enc(m_j) * Enc(-r_j) = Enc(s_j), times each peer's ciphertext for
+        the subject; then re-randomised. At a peer: Enc(0) times its own
+        providers' parts, re-randomised (the packed ciphertexts)."""
         product = get_product(spec.product)
         pk = self.public_key(spec)
-        masks = BlindMasksResult.model_validate_json(inputs["masks"])
-        intercept = ScoreModel.parse(spec.model or b"").integer_intercept(product)
+        at_peer = bool(inputs.get("at_peer"))
+        masks = (PeerBlindMasks if at_peer else BlindMasksResult).model_validate_json(
+            inputs["masks"]
+        )
+        intercept = 0 if at_peer else ScoreModel.parse(spec.model or b"").integer_intercept(product)
         base = pk.encrypt_trivial(intercept)
         acc: list[gmpy2.mpz] = [base] * spec.batch_size
         w = MASKED_VALUE_BYTES
@@ -357,21 +531,39 @@ class BlindProtocol:
             for li, ri in zip(left.tolist(), right.tolist(), strict=True):
                 m = int.from_bytes(values[ri * w : (ri + 1) * w], "big", signed=True)
                 acc[li] = pk.add(acc[li], pk.add(pk.encrypt_trivial(m), removals[li]))
-        obligations: Obligations = inputs["obligations"]
+        if at_peer:
+            return pk.pack(rerandomise_values(pk, acc))
+        for partial in inputs.get("peer_partials", []):
+            theirs = pk.unpack(partial)
+            acc = [pk.add(a, b) for a, b in zip(acc, theirs, strict=True)]
+        assert isinstance(masks, BlindMasksResult)
         return JobResult(
             job_id=spec.job_id,
             output_mode="score",
             features=[],
             handles=masks.handles,
             ciphertexts=pk.pack(rerandomise_values(pk, acc)),
-            duties=obligations.duties(),
+            duties=inputs["duties"],
         )
 
-    def finish_work(self, spec: JobSpec, result: JobResult) -> None:
-        self.store.drop_data(spec.job_id)
-        self.store.put_data(spec.job_id, "result", result.model_dump_json().encode())
-        self.space.set_step(spec.job_id, "succeeded", "released")
-        self.space.add_task(spec.job_id, spec.consumer, ResultReadyTask())
+    def finish_work(self, spec: JobSpec, result: JobResult | bytes) -> None:
+        job_id = spec.job_id
+        if isinstance(result, bytes):  # a peer's part: the home collects it
+            self.store.drop_data(job_id, keep=("home", "duties", "versions", "signed"))
+            self.store.put_data(job_id, "partial", result)
+            self.space.set_step(job_id, "running", "peer_combined")
+            self.ledger.append(
+                SPACE,
+                "peer_partial_released",
+                {"ciphertexts": spec.batch_size, "partial_hash": self.suite.hex_hash(result)},
+                job_id=job_id,
+            )
+            return
+        # The parts of the job at peers stay until the peers are told it ended.
+        self.store.drop_data(job_id, keep=tuple(self.store.data_keys(job_id, "peer/")))
+        self.store.put_data(job_id, "result", result.model_dump_json().encode())
+        self.space.set_step(job_id, "succeeded", "released")
+        self.space.add_task(job_id, spec.consumer, ResultReadyTask())
         self.ledger.append(
             SPACE,
             "result_released",
@@ -379,7 +571,7 @@ class BlindProtocol:
                 "ciphertexts": len(result.handles) // HANDLE_BYTES,
                 "result_hash": self.suite.hex_hash(result.ciphertexts),
             },
-            job_id=spec.job_id,
+            job_id=job_id,
         )
 
     def result(self, job_id: str) -> JobResult:

@@ -43,7 +43,7 @@ from products.registry import get_product
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.bulk.tokens import count_distinct, token_column
 from trusted_space.bulk.tokens import join as join_tokens
-from trusted_space.core.errors import InputError, NotFound, ProtocolError
+from trusted_space.core.errors import InputError, NotFound, PeeringRefused, ProtocolError
 from trusted_space.core.failures import DIFFERENCING, failure_reason
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
@@ -180,6 +180,17 @@ class JoinProtocol:
         self, spec: JobSpec, submission: JobSubmission
     ) -> tuple[Product, list[str], dict[str, int]]:
         product, _ = self.product(spec)
+        for role, names in spec.providers.items():
+            for name in names:
+                if not self.space.is_local_provider(name) and (
+                    self.space.remote_dataset(name, product.name, role) is not None
+                ):
+                    raise PeeringRefused(
+                        "peering.engine_not_federated",
+                        product=product.name,
+                        engine="space_join",
+                        provider=name,
+                    )
         self.public_key(spec)
         query = self.query(spec)
         if spec.epsilon != query.epsilon:
