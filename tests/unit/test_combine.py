@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from products.features_layout import THRESHOLD_PRIME, Block, pack, released, unpack
+from products.features_layout import SLOT_BITS, THRESHOLD_PRIME, Block, pack, released, unpack
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
 from trusted_space.space.engines.combine import combine_features, sum_scores
 
@@ -117,3 +117,87 @@ def test_two_providers_reaching_a_step_look_like_one() -> None:
         assert 60 <= sum(r > THRESHOLD_PRIME // 2 for r in residues) <= 140
         quotients = [v // THRESHOLD_PRIME for v in values]
         assert 60 <= sum(q >= 1 << 63 for q in quotients) <= 140
+
+
+def test_the_steps_fill_the_sum_blocks_spare_slots_as_many_as_the_key_holds() -> None:
+    """Issue 24, item 6: at 2048 bits a centre sends 4 ciphertexts per
+    company (6 with 7-slot blocks), and the space releases 3 whatever the
+    number of holders (3 or 5)."""
+    from products.features_layout import layout, slots_per_block
+    from products.lending import TENDER_LENDING
+
+    features = [f.name for f in TENDER_LENDING.features]
+    assert (slots_per_block(1024), slots_per_block(2048), slots_per_block(3072)) == (7, 15, 23)
+    blocks = layout(TENDER_LENDING, features, key_bits=2048)
+    assert [b.kind for b in blocks] == ["sum", "extreme", "ratio", "threshold"]
+    assert [len(b.slots) for b in blocks] == [15, 2, 2, 10]
+    assert len(blocks[0].values) == 5 and len(blocks[0].steps) == 10
+    assert sum(len(b.steps) for b in blocks) == 20  # 10 + 1 and 9 grid steps
+    assert released(blocks, 1) == [0, 1, 2] and released(blocks, 2) == [0, 2, 3]
+    small = layout(TENDER_LENDING, features, key_bits=1024)
+    assert [len(b.slots) for b in small] == [7, 2, 2, 7, 7, 4]
+    assert all(SLOT_BITS * len(b.slots) <= 1024 - 2 for b in small)
+    # Without sums, the steps travel in threshold blocks alone.
+    only = layout(TENDER_LENDING, ["days_since_last_award"], key_bits=2048)
+    assert [(b.kind, len(b.slots)) for b in only] == [("extreme", 1), ("threshold", 11)]
+
+
+MIXED = [
+    Block("sum", ("x", "m", "m"), steps=(("m", 10), ("m", 20))),
+    Block("extreme", ("m",)),
+]
+
+
+def test_steps_in_the_sum_block_are_smudged_only_for_a_shared_subject() -> None:
+    def part(x: int, first: bool) -> list:  # type: ignore[type-arg]
+        return [enc(pack([x, rho() if first else 0, 0])), enc(pack([x + 1]))]
+
+    _, single = combine_features(PK, MIXED, [A], [{A: part(5, True)}])
+    x, first, second = unpack(SK.decrypt(single[0]), 3)
+    assert x == 5 and 0 < first < THRESHOLD_PRIME and second == 0  # as sent: no smudge
+    for hits in ((True, False), (False, False)):
+        _, shared = combine_features(PK, MIXED, [A], [{A: part(5, h)} for h in hits])
+        assert len(shared) == 1  # no extreme for a shared subject
+        x, first, second = unpack(SK.decrypt(shared[0]), 3)
+        assert x == 10  # the sums untouched
+        assert (first % THRESHOLD_PRIME != 0) == any(hits)
+        assert second % THRESHOLD_PRIME == 0 and second >= THRESHOLD_PRIME  # smudged
+
+
+def test_a_company_round_trips_through_the_layout_for_one_and_two_centres() -> None:
+    from decimal import Decimal
+
+    from products.features_layout import decode_subject, encode_subject, layout
+    from products.lending import TENDER_LENDING
+
+    features = [f.name for f in TENDER_LENDING.features]
+    blocks = layout(TENDER_LENDING, features, key_bits=PK.bits)
+
+    def row(days: int, largest: str, wins: int, bids: int) -> dict[str, Decimal | None]:
+        return {
+            "bids_12m": Decimal(bids),
+            "wins_12m": Decimal(wins),
+            "awarded_amount_12m": Decimal("1000.50"),
+            "awarded_amount_36m": Decimal("2000.25"),
+            "distinct_buyers_36m": Decimal(2),
+            "days_since_last_award": Decimal(days),
+            "max_award_36m": Decimal(largest),
+        }
+
+    def run(rows: list[dict[str, Decimal | None]]) -> dict[str, Decimal | None]:
+        parts = [{A: [enc(v) for v in encode_subject(TENDER_LENDING, blocks, r)]} for r in rows]
+        _, out = combine_features(PK, blocks, [A], parts)
+        plain = [
+            SK.decrypt_below(c, SLOT_BITS * len(blocks[k].slots))
+            for c, k in zip(out, released(blocks, len(rows)), strict=True)
+        ]
+        return decode_subject(TENDER_LENDING, features, blocks, plain, len(rows))
+
+    one = run([row(40, "60000.00", 1, 4)])
+    assert one["days_since_last_award"] == 40 and one["max_award_36m"] == Decimal("60000.00")
+    assert one["win_rate_12m"] == Decimal("0.2500") and one["bids_12m"] == 4
+    two = run([row(40, "60000.00", 1, 4), row(200, "600000.00", 2, 4)])
+    assert two["days_since_last_award"] == 90  # the least step at or above 40
+    assert two["max_award_36m"] == Decimal("500000")  # the greatest step at or below
+    assert two["win_rate_12m"] == Decimal("0.3750") and two["bids_12m"] == 8
+    assert two["awarded_amount_36m"] == Decimal("4000.50")
