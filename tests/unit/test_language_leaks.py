@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +219,49 @@ def test_policy_validate_speaks_one_language(case: str, lang: str, tmp_path: Pat
         set_language(before)
     assert result.exit_code == 1, result.output
     assert leaks(lang, result.output.replace(str(path), " ")) == [], result.output
+
+
+USAGE_ERRORS = {
+    "no such option": ["lend", "--bogus", "x"],
+    "did you mean": ["lend", "--tendrs", "x"],
+    "missing option": ["lend"],
+    "option needs a value": ["lend", "--tenders"],
+    "no such command": ["lnd"],
+    "not an integer": ["synth", "--people", "many"],
+    "extra arguments": ["ledger", "verify", "a", "b"],
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("case", sorted(USAGE_ERRORS))
+def test_a_usage_error_is_in_one_language(case: str, lang: str) -> None:
+    """typer's own usage errors ("No such option", "Missing option", "Usage:",
+    "Try ... for help") under zh-CN, as a new user mistypes an option."""
+    before = language()
+    try:
+        result = CliRunner().invoke(app, ["--lang", lang, *USAGE_ERRORS[case]])
+    finally:
+        set_language(before)
+    shown = result.output
+    assert result.exit_code == 2, shown
+    named = shown  # the command and the values the user typed are names
+    for word in USAGE_ERRORS[case]:
+        named = re.sub(rf"(?<![\w-]){re.escape(word)}(?![\w-])", " ", named)
+    assert leaks(lang, named) == [], shown
+    assert ("错误" in shown) == (lang == "zh-CN") and ("Error" in shown) == (lang == "en")
+    # The option or command the user wrote stays as written.
+    written = [a for a in USAGE_ERRORS[case] if a.startswith("--") or a == "lnd"]
+    assert all(w in shown for w in written[-1:]), shown
+
+
+def test_an_unknown_usage_error_form_is_left_as_typer_words_it() -> None:
+    from trusted_space.cli.click_words import translate
+
+    with speaking("zh-CN"):
+        assert translate("Missing option '--out'.") == "缺少选项 '--out'。"
+        assert translate("Invalid value for '--as-of': Value 'x' is not a valid int.") == (
+            "'--as-of' 的值无效：'x' 不是有效的整数。"
+        )
+        assert translate("something new") == "something new"
+    with speaking("en"):
+        assert translate("Missing option '--out'.") == "Missing option '--out'."
