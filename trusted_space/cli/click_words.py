@@ -188,4 +188,4 @@ def install() -> None:
         shown(error)
 
     rich_format_error._tspace = True  # type: ignore[attr-defined]
-    rich_utils.rich_format_error = rich_format_error
+    rich_utils.rich_format_error = rich_format_error  # type: ignore[assignment]
