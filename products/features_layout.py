@@ -11,7 +11,10 @@ space and the consumer agree on it without talking:
   several, a sum of minima would betray each provider's figure.
 - ``ratio``: numerator and denominator sums of a ratio feature, packed. The
   space multiplies the summed block by a fresh random r (both slots scale by
-  r), so the consumer learns the ratio and not the two sums.
+  r), so the consumer learns the ratio and not the two sums; it does learn
+  the ratio as an exact fraction and r * gcd(num, den), hence a lower bound
+  on the sums' size within a uniform factor of the truth, which no width of
+  r hides (docs/lending.md, "The ratio's mask").
 - ``threshold``: for min/max features, one slot per grid step t of each
   (docs/lending.md, "Thresholds"). A provider puts in a step's slot a fresh
   random rho in [1, P) when its value reached the step ([value <= t] for a

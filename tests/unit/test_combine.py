@@ -201,3 +201,27 @@ def test_a_company_round_trips_through_the_layout_for_one_and_two_centres() -> N
     assert two["max_award_36m"] == Decimal("500000")  # the greatest step at or below
     assert two["win_rate_12m"] == Decimal("0.3750") and two["bids_12m"] == 8
     assert two["awarded_amount_36m"] == Decimal("4000.50")
+
+
+def test_the_ratio_mask_leaks_what_docs_lending_says() -> None:
+    """docs/lending.md, "The ratio's mask": the bank learns the exact fraction
+    and m = r * gcd, so a lower bound m / 2^31 on the gcd (the sums' size)
+    that is the truth times r / 2^31; and m is always a multiple of the gcd,
+    which no width of r hides (the sums 3/12 and 1/4 differ in m mod 3)."""
+    import math
+
+    from products.features_layout import MASK_BITS
+
+    assert MASK_BITS == 31
+    bounds, multiples = [], 0
+    for _ in range(40):
+        parts = [{A: provider(0, 0, 0, 2, 8, False)}, {A: provider(0, 0, 0, 1, 4, False)}]
+        _, out = combine_features(PK, BLOCKS, [A], parts)
+        num, den = unpack(SK.decrypt(out[1]), 2)
+        assert Fraction(num, den) == Fraction(3, 12)  # the exact fraction: 1/4
+        m = math.gcd(num, den)
+        assert m % 3 == 0 and m // 3 < 1 << MASK_BITS  # r * gcd, r < 2^31
+        bounds.append(m / (1 << MASK_BITS))  # the bank's lower bound on gcd = 3
+        multiples += m % 3 == 0
+    assert all(b < 3 for b in bounds) and max(bounds) > 0.3  # below the truth, near it
+    assert multiples == 40  # with gcd 1 (the sums 1/4), m % 3 == 0 only a third of the time
