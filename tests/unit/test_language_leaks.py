@@ -265,3 +265,31 @@ def test_an_unknown_usage_error_form_is_left_as_typer_words_it() -> None:
         assert translate("something new") == "something new"
     with speaking("en"):
         assert translate("Missing option '--out'.") == "Missing option '--out'."
+
+
+OCDS_FILES = {
+    "empty": "",
+    "empty array": "[]\n",
+    "array of numbers": "[1]\n",
+    "not a release": '{"a": 1}\n',
+    "only white space": "  \n",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("case", sorted(OCDS_FILES))
+def test_a_source_files_error_is_in_one_language(case: str, lang: str, tmp_path: Path) -> None:
+    """The first errors a trading centre meets loading its files (issue 24
+    item 9: connectors' file errors were English under zh-CN)."""
+    path = tmp_path / "centre.json"
+    path.write_text(OCDS_FILES[case], encoding="utf-8")
+    args = ["load", "ocds", str(path), "--node-dir", str(tmp_path / "node")]
+    before = language()
+    try:
+        result = CliRunner().invoke(app, ["--lang", lang, *args])
+    finally:
+        set_language(before)
+    shown = result.output
+    assert result.exit_code == 2, shown
+    assert shown.startswith("错误：" if lang == "zh-CN" else "Error: "), shown
+    assert leaks(lang, shown.replace(str(path), " ").replace("centre.json", " ")) == [], shown

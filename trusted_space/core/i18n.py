@@ -276,6 +276,82 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "duplicate reference (first at row {first})",
     },
     "batch.no_rows": {"zh-CN": "文件中没有数据行", "en": "no rows in the file"},
+    # Source files (connectors): the errors a user meets first on load.
+    "file.missing": {"zh-CN": "文件或文件夹不存在：{path}", "en": "no such file or folder: {path}"},
+    "file.cannot_read": {"zh-CN": "无法读取：{reason}", "en": "cannot read: {reason}"},
+    "file.empty": {"zh-CN": "空文件", "en": "empty file"},
+    "file.empty_bytes": {"zh-CN": "文件为空（0 字节）", "en": "the file is empty (0 bytes)"},
+    "file.undecodable": {
+        "zh-CN": "不是有效的 {encoding} 文本（按检测到的编码），出错位置在第 {offset} 字节附近",
+        "en": "not valid {encoding} (as detected) near byte {offset}",
+    },
+    "file.no_encoding": {
+        "zh-CN": "不是 UTF-8，也无法识别文本编码",
+        "en": "not UTF-8, and no text encoding could be detected",
+    },
+    "file.bad_parquet": {
+        "zh-CN": "无法读取的 Parquet 文件：{reason}",
+        "en": "unreadable Parquet file: {reason}",
+    },
+    "load.unknown_kind": {
+        "zh-CN": "未知的数据源类型 {kind}；可选：{kinds}",
+        "en": "unknown source kind {kind}; choose one of {kinds}",
+    },
+    "load.duckdb_table": {
+        "zh-CN": "DuckDB 数据源需要 --mapping 并写明 source_table",
+        "en": "a DuckDB source needs --mapping with source_table",
+    },
+    "load.table_unreadable": {
+        "zh-CN": "无法读取表 {table}：{reason}",
+        "en": "cannot read table {table}: {reason}",
+    },
+    "ocds.no_files": {
+        "zh-CN": "给出的路径中没有 OCDS 文件（.json、.jsonl、.ndjson）",
+        "en": "no OCDS files (.json, .jsonl, .ndjson) among the paths given",
+    },
+    "ocds.only_white_space": {
+        "zh-CN": "文件中没有 JSON 值（只有空白）",
+        "en": "no JSON value in the file (only white space)",
+    },
+    "ocds.no_value": {"zh-CN": "文件中没有 JSON 值", "en": "no JSON value in the file"},
+    "ocds.empty_array": {
+        "zh-CN": "空的 JSON 数组（[]）：没有数据包、记录或发布",
+        "en": "an empty JSON array ([]): no package, record or release",
+    },
+    "ocds.malformed": {
+        "zh-CN": "第 {document} 个文档的 JSON 格式错误（已读 {rows} 条发布/记录之后）：{reason}",
+        "en": "malformed JSON in document {document}, after {rows} release(s)/record(s): {reason}",
+    },
+    "ocds.not_ocds": {
+        "zh-CN": "第 {document} 个文档不是 OCDS 数据包、记录或发布（而是 {what}）",
+        "en": "document {document} is {what}, not an OCDS package, record or release",
+    },
+    "ocds.what_item": {
+        "zh-CN": "一个不是 JSON 对象的数组元素",
+        "en": "an array item that is not a JSON object",
+    },
+    "ocds.what_top": {"zh-CN": "顶层的 {event} 值", "en": "a top-level {event} value"},
+    "ocds.what_object": {
+        "zh-CN": "一个没有 ocid、releases 或 records 的对象",
+        "en": "an object without ocid, releases or records",
+    },
+    "ocds.none_readable": {
+        "zh-CN": "{n} 个文件都不是可读的 OCDS：{files}",
+        "en": "none of the {n} files is readable OCDS: {files}",
+    },
+    "id_map.missing": {
+        "zh-CN": "找不到身份映射（应为 CSV 文件或 'pseudonymous'）",
+        "en": "id map not found (expected a CSV file or 'pseudonymous')",
+    },
+    "id_map.header": {
+        "zh-CN": "身份映射需要表头 source_id,person_id（缺少 {missing}）",
+        "en": "the id map needs the header source_id,person_id (missing {missing})",
+    },
+    "id_map.empty": {"zh-CN": "source_id 为空", "en": "empty source_id"},
+    "id_map.two_people": {
+        "zh-CN": "同一 source_id 对应两个不同的 person_id",
+        "en": "source_id maps to two different person_ids",
+    },
     "json.invalid": {
         "zh-CN": "不是 JSON 文档（第 {line} 行第 {column} 列处出错）",
         "en": "not a JSON document (it breaks at line {line}, column {column})",
