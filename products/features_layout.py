@@ -14,7 +14,9 @@ space and the consumer agree on it without talking:
   r), so the consumer learns the ratio and not the two sums; it does learn
   the ratio as an exact fraction and r * gcd(num, den), hence a lower bound
   on the sums' size within a uniform factor of the truth, which no width of
-  r hides (docs/lending.md, "The ratio's mask").
+  r hides (docs/lending.md, "The ratio's mask"). No ratio block travels
+  when the job releases both parts exact (``from_sums``): the consumer then
+  divides the two sums it receives anyway.
 - ``threshold``: for min/max features, one slot per grid step t of each
   (docs/lending.md, "Thresholds"). A provider puts in a step's slot a fresh
   random rho in [1, P) when its value reached the step ([value <= t] for a
@@ -55,7 +57,7 @@ public-works awards must carry exactly (64-bit slots with 2^56 stopped at
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -100,9 +102,28 @@ class Block:
         return self.slots[: len(self.slots) - len(self.steps)]
 
 
+def from_sums(product: Product, features: Collection[str]) -> set[str]:
+    """The ratio features of the job computed from its released sums: both
+    parts are whole-number sum features the job releases. The bank then
+    learns both sums anyway, and their quotient is the ratio block's: a
+    provider fills the ratio block with the same values as the sum slots
+    (its parts after the policy's transforms when the job releases them,
+    whole numbers at 0 places), so no masked ratio block needs to travel."""
+    out = set()
+    for f in features:
+        spec = product.feature(f)
+        if spec.combine != "ratio" or spec.ratio_of is None:
+            continue
+        parts = [product.feature(p) for p in spec.ratio_of]
+        if all(p.name in features and p.combine == "sum" and p.decimals == 0 for p in parts):
+            out.add(f)
+    return out
+
+
 def layout(product: Product, features: Sequence[str], *, key_bits: int) -> list[Block]:
     """The blocks every provider sends per subject, for a key of ``key_bits``."""
     capacity = slots_per_block(key_bits)
+    divided = from_sums(product, features)
     by_kind = {f: product.feature(f) for f in features}
     sums = tuple(f for f, spec in by_kind.items() if spec.combine == "sum")
     extremes = tuple(f for f, spec in by_kind.items() if spec.combine in ("min", "max"))
@@ -121,7 +142,7 @@ def layout(product: Product, features: Sequence[str], *, key_bits: int) -> list[
     if extremes:
         blocks.append(Block("extreme", extremes))
     for f, spec in by_kind.items():
-        if spec.combine == "ratio":
+        if spec.combine == "ratio" and f not in divided:
             assert spec.ratio_of is not None
             blocks.append(Block("ratio", spec.ratio_of, feature=f))
     for i in range(0, len(steps), capacity):
@@ -214,6 +235,7 @@ def decode_subject(
     """The released values for a subject ``providers`` providers hold, from
     the plaintexts of its released blocks (``released``), in block order."""
     values: dict[str, Decimal | None] = {}
+    sums: dict[str, int] = {}  # the sum slots as encoded, for ratios of sums
     thresholds: dict[str, list[tuple[int | None, bool]]] = {}
     shown = [blocks[i] for i in released(blocks, providers)]
     for b, m in zip(shown, plaintexts, strict=True):
@@ -224,6 +246,7 @@ def decode_subject(
         if b.kind == "sum":
             for f, v in zip(b.values, slots[: len(b.values)], strict=True):
                 values[f] = FixedPoint(product.feature(f).decimals).decode(v)
+                sums[f] = v
         elif b.kind == "extreme" and providers == 1:
             for f, v in zip(b.slots, slots, strict=True):
                 fp = FixedPoint(product.feature(f).decimals)
@@ -231,6 +254,13 @@ def decode_subject(
         elif b.kind == "ratio":
             assert b.feature is not None
             values[b.feature] = ratio(m, product.feature(b.feature).decimals)
+    carried = {b.feature for b in blocks if b.kind == "ratio"}
+    for f in features:
+        spec = product.feature(f)
+        if spec.combine == "ratio" and f not in carried:
+            assert spec.ratio_of is not None  # from_sums: both parts are sums of the job
+            num, den = (sums[p] for p in spec.ratio_of)
+            values[f] = quotient(num, den, spec.decimals)
     for f, steps in thresholds.items():
         spec = product.feature(f)
         fp = FixedPoint(spec.decimals)
@@ -250,6 +280,11 @@ def decode_subject(
 def ratio(packed: int, places: int) -> Decimal | None:
     """num/den of a (possibly masked) ratio block, half-even to ``places``; None if den is 0."""
     num, den = unpack(packed, 2)
+    return quotient(num, den, places)
+
+
+def quotient(num: int, den: int, places: int) -> Decimal | None:
+    """num/den, half-even to ``places``; None if den is 0."""
     if den == 0:
         return None
     exact = Fraction(num, den)

@@ -120,22 +120,28 @@ def test_two_providers_reaching_a_step_look_like_one() -> None:
 
 
 def test_the_steps_fill_the_sum_blocks_spare_slots_as_many_as_the_key_holds() -> None:
-    """Issue 24, item 6: at 2048 bits a centre sends 4 ciphertexts per
-    company (6 with 7-slot blocks), and the space releases 3 whatever the
-    number of holders (3 or 5)."""
+    """Issue 24, item 6: at 2048 bits a centre sends 3 ciphertexts per
+    company (6 with 7-slot blocks and a ratio block), and the space releases
+    2 whatever the number of holders (3 or 5); a ratio whose parts are not
+    both released travels masked."""
     from products.features_layout import layout, slots_per_block
     from products.lending import TENDER_LENDING
 
     features = [f.name for f in TENDER_LENDING.features]
     assert (slots_per_block(1024), slots_per_block(2048), slots_per_block(3072)) == (7, 15, 23)
     blocks = layout(TENDER_LENDING, features, key_bits=2048)
-    assert [b.kind for b in blocks] == ["sum", "extreme", "ratio", "threshold"]
-    assert [len(b.slots) for b in blocks] == [15, 2, 2, 10]
+    # win_rate_12m from the released sums wins_12m and bids_12m: no ratio block
+    assert [b.kind for b in blocks] == ["sum", "extreme", "threshold"]
+    assert [len(b.slots) for b in blocks] == [15, 2, 10]
     assert len(blocks[0].values) == 5 and len(blocks[0].steps) == 10
     assert sum(len(b.steps) for b in blocks) == 20  # 10 + 1 and 9 grid steps
+    assert released(blocks, 1) == [0, 1] and released(blocks, 2) == [0, 2]
+    masked = [f for f in features if f != "bids_12m"]  # bids_12m not released
+    blocks = layout(TENDER_LENDING, masked, key_bits=2048)
+    assert [b.kind for b in blocks] == ["sum", "extreme", "ratio", "threshold"]
     assert released(blocks, 1) == [0, 1, 2] and released(blocks, 2) == [0, 2, 3]
     small = layout(TENDER_LENDING, features, key_bits=1024)
-    assert [len(b.slots) for b in small] == [7, 2, 2, 7, 7, 4]
+    assert [len(b.slots) for b in small] == [7, 2, 7, 7, 4]
     assert all(SLOT_BITS * len(b.slots) <= 1024 - 2 for b in small)
     # Without sums, the steps travel in threshold blocks alone.
     only = layout(TENDER_LENDING, ["days_since_last_award"], key_bits=2048)
@@ -171,7 +177,6 @@ def test_a_company_round_trips_through_the_layout_for_one_and_two_centres() -> N
     from products.lending import TENDER_LENDING
 
     features = [f.name for f in TENDER_LENDING.features]
-    blocks = layout(TENDER_LENDING, features, key_bits=PK.bits)
 
     def row(days: int, largest: str, wins: int, bids: int) -> dict[str, Decimal | None]:
         return {
@@ -184,7 +189,10 @@ def test_a_company_round_trips_through_the_layout_for_one_and_two_centres() -> N
             "max_award_36m": Decimal(largest),
         }
 
-    def run(rows: list[dict[str, Decimal | None]]) -> dict[str, Decimal | None]:
+    def run(
+        rows: list[dict[str, Decimal | None]], features: list[str] = features
+    ) -> dict[str, Decimal | None]:
+        blocks = layout(TENDER_LENDING, features, key_bits=PK.bits)
         parts = [{A: [enc(v) for v in encode_subject(TENDER_LENDING, blocks, r)]} for r in rows]
         _, out = combine_features(PK, blocks, [A], parts)
         plain = [
@@ -201,6 +209,11 @@ def test_a_company_round_trips_through_the_layout_for_one_and_two_centres() -> N
     assert two["max_award_36m"] == Decimal("500000")  # the greatest step at or below
     assert two["win_rate_12m"] == Decimal("0.3750") and two["bids_12m"] == 8
     assert two["awarded_amount_36m"] == Decimal("4000.50")
+    # bids_12m not released: the ratio travels masked, and says the same.
+    rows = [row(40, "60000.00", 1, 4), row(200, "600000.00", 2, 4)]
+    masked = run(rows, [f for f in features if f != "bids_12m"])
+    assert masked["win_rate_12m"] == Decimal("0.3750") and "bids_12m" not in masked
+    assert run([row(0, "1.00", 0, 0)])["win_rate_12m"] is None  # no bid: no rate
 
 
 def test_the_ratio_mask_leaks_what_docs_lending_says() -> None:
