@@ -135,7 +135,7 @@ def verify(
     try:
         settlement.verify(document, entries, suite, key)
     except LedgerTampered as exc:
-        err_console.print(t("settle.bad_ledger", seq=exc.seq, reason=exc.reason), highlight=False)
+        err_console.print(t("settle.bad_ledger", seq=exc.seq, reason=exc.said), highlight=False)
         raise typer.Exit(1) from None
     except settlement.StatementInvalid as exc:
         err_console.print(t("settle.bad", reason=exc.reason), markup=False, highlight=False)

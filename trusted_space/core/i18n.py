@@ -808,6 +808,122 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "账本完好：{count} 条记录，{checkpoints} 个检查点（{suite} 算法套件）",
         "en": "Ledger intact: {count} entries, {checkpoints} checkpoints ({suite} suite)",
     },
+    "ledger.entry": {
+        "zh-CN": "账本第 {seq} 条记录：{reason}",
+        "en": "ledger entry {seq}: {reason}",
+    },
+    "ledger.bad_hash": {
+        "zh-CN": "内容与其摘要不符",
+        "en": "content does not match its hash",
+    },
+    "ledger.bad_signature": {
+        "zh-CN": "签名不是本空间的",
+        "en": "signature is not the space's",
+    },
+    "ledger.bad_seq": {
+        "zh-CN": "序号应为 {expected}，实际为 {found}",
+        "en": "expected sequence number {expected}, found {found}",
+    },
+    "ledger.bad_chain": {
+        "zh-CN": "未与上一条记录相链接",
+        "en": "does not chain to the previous entry",
+    },
+    "ledger.bad_root": {
+        "zh-CN": "检查点的根与其之前的记录不符",
+        "en": "checkpoint root does not match the entries before it",
+    },
+    "ledger.unkeyed_appointment": {
+        "zh-CN": "{owner} 的任命，但其此前未登记签名密钥",
+        "en": "an appointment by {owner}, who registered no signing key before it",
+    },
+    "ledger.other_space": {
+        "zh-CN": "该任命指向另一个空间",
+        "en": "the appointment names another space",
+    },
+    "ledger.unsigned_appointment": {
+        "zh-CN": "对 {steward} 的任命并非由 {owner} 的密钥签署",
+        "en": "the appointment of {steward} is not signed by {owner}'s key",
+    },
+    "ledger.stray_approval": {
+        "zh-CN": "{actor} 代 {owners} 批准，但对方并未任命它",
+        "en": "{actor} approved for {owners}, who did not appoint it",
+    },
+    "ledger.unapproved_policy": {
+        "zh-CN": "策略未经 {stewards} 批准即生效",
+        "en": "a policy put in force without the approval of {stewards}",
+    },
+    "ledger.unkeyed_step": {
+        "zh-CN": "{actor} 的步骤，但其此前未登记签名密钥",
+        "en": "a step of {actor}, who registered no signing key before it",
+    },
+    "ledger.unsigned_step": {
+        "zh-CN": "该步骤并非由 {actor} 登记的密钥签署",
+        "en": "the step is not signed by {actor}'s registered key",
+    },
+    "ledger.not_checkpoint": {
+        "zh-CN": "公布的检查点不是检查点记录",
+        "en": "the published checkpoint is not a checkpoint entry",
+    },
+    "ledger.cut_off": {
+        "zh-CN": "账本止于第 {last} 条记录，在公布的检查点之前（记录被截断）",
+        "en": (
+            "the ledger ends at entry {last}, before a published checkpoint (entries were cut off)"
+        ),
+    },
+    "ledger.checkpoint_gone": {
+        "zh-CN": "账本中已没有公布的检查点（被改写）",
+        "en": "the ledger no longer holds the published checkpoint (rewritten)",
+    },
+    "ledger.rewritten": {
+        "zh-CN": "公布的检查点之前的记录被改写",
+        "en": "the entries before the published checkpoint were rewritten",
+    },
+    "ledger.key_not_hex": {
+        "zh-CN": "--public-key：{value} 既不是十六进制，也不是存有十六进制的文件",
+        "en": "--public-key: {value} is neither hex nor a file holding hex",
+    },
+    "ledger.workdir_or_file": {
+        "zh-CN": "请给出 --workdir 或 --file（均可重复），不要同时给出",
+        "en": "give --workdir or --file (either repeatable), not both",
+    },
+    "ledger.key_per_file": {
+        "zh-CN": "核验导出文件需要为每个 --file 依次给出一个 --public-key",
+        "en": "verifying exports needs one --public-key per --file, in order",
+    },
+    "ledger.key_per_workdir": {
+        "zh-CN": "请为每个 --workdir 给出一个 --public-key，或都不给",
+        "en": "give one --public-key per --workdir, or none",
+    },
+    "ledger.other_key": {
+        "zh-CN": "该空间是用另一个验证密钥创建的",
+        "en": "the space was created with another verifying key",
+    },
+    "keys.unknown_role": {
+        "zh-CN": "空间称 {name} 的角色为 {role}",
+        "en": "the space says {name} is a {role}",
+    },
+    "ledger.proof_size": {
+        "zh-CN": "不是该大小的检查点",
+        "en": "not a checkpoint of that size",
+    },
+    "ledger.proof_position": {
+        "zh-CN": "该证明针对的是另一个位置",
+        "en": "the proof is for another position",
+    },
+    "ledger.proof_missing": {
+        "zh-CN": "不包含在该检查点中",
+        "en": "not included in the checkpoint",
+    },
+    "ledger.malformed_proof": {
+        "zh-CN": "证明格式错误（{reason}）",
+        "en": "malformed proof ({reason})",
+    },
+    "ledger.empty": {"zh-CN": "账本为空", "en": "the ledger is empty"},
+    "ledger.export_empty": {"zh-CN": "账本导出文件为空", "en": "the ledger export is empty"},
+    "ledger.first_entry": {
+        "zh-CN": "第一条记录不是空间的创建记录",
+        "en": "the first entry is not the space's creation",
+    },
     "ledger.bad": {
         "zh-CN": "账本校验失败：第 {seq} 条记录：{reason}",
         "en": "Ledger verification failed at entry {seq}: {reason}",
