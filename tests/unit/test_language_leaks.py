@@ -293,3 +293,36 @@ def test_a_source_files_error_is_in_one_language(case: str, lang: str, tmp_path:
     assert result.exit_code == 2, shown
     assert shown.startswith("错误：" if lang == "zh-CN" else "Error: "), shown
     assert leaks(lang, shown.replace(str(path), " ").replace("centre.json", " ")) == [], shown
+
+
+MAPPINGS = {
+    "unknown table": "table: nope\n",
+    "unknown key": "table: tender_bids\ncolour: red\n",
+    "section not a mapping": "table: tender_bids\ncolumns: [a]\n",
+    "not a mapping": "- a\n",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("case", sorted(MAPPINGS))
+def test_a_mapping_files_error_is_in_one_language(case: str, lang: str, tmp_path: Path) -> None:
+    """``tspace load csv FILE --mapping M``: the mapping's errors (issue 24 item 9)."""
+    source = tmp_path / "bids.csv"
+    source.write_text("a,b\n1,2\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPINGS[case], encoding="utf-8")
+    args = ["load", "csv", str(source), "--mapping", str(mapping)]
+    before = language()
+    try:
+        result = CliRunner().invoke(
+            app, ["--lang", lang, *args, "--node-dir", str(tmp_path / "node")]
+        )
+    finally:
+        set_language(before)
+    shown = result.output
+    assert result.exit_code == 2, shown
+    named = shown.replace(str(mapping), " ").replace("mapping.yaml", " ")
+    # Table, section and key names are identifiers.
+    for word in ("tender_bids", "table", "columns", "colour", "nope"):
+        named = named.replace(word, " ")
+    assert leaks(lang, named) == [], shown

@@ -305,6 +305,105 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "无法读取表 {table}：{reason}",
         "en": "cannot read table {table}: {reason}",
     },
+    "mapping.unreadable": {
+        "zh-CN": "无法读取映射文件：{reason}",
+        "en": "cannot read mapping: {reason}",
+    },
+    "mapping.not_mapping": {
+        "zh-CN": "映射文件必须是键值映射",
+        "en": "a mapping must be a mapping of keys",
+    },
+    "mapping.unknown_keys": {
+        "zh-CN": "未知的映射键：{keys}",
+        "en": "unknown mapping keys: {keys}",
+    },
+    "mapping.table": {
+        "zh-CN": "'table' 必须是以下之一：{tables}",
+        "en": "'table' must be one of {tables}",
+    },
+    "mapping.section": {
+        "zh-CN": "'{section}' 必须是键值映射",
+        "en": "'{section}' must be a mapping",
+    },
+    "mapping.bad_columns": {
+        "zh-CN": "'{section}' 中的列 {bad} 不是 {table} 的列（{table} 的列为 {columns}）",
+        "en": "'{section}' names columns {bad} that {table} does not have ({columns})",
+    },
+    "mapping.absent_column": {
+        "zh-CN": (
+            "缺少 {table} 的列 {absent}；文件中的列为 {header}。"
+            "请在表头中写出每一列（空值即缺失值），或使用 --mapping FILE"
+        ),
+        "en": (
+            "missing column {absent} of {table}; the file has {header}. Name every column "
+            "in the header (an empty value is a missing value), or pass --mapping FILE"
+        ),
+    },
+    "mapping.absent_columns": {
+        "zh-CN": (
+            "缺少 {table} 的列 {absent}；文件中的列为 {header}。"
+            "请在表头中写出每一列（空值即缺失值），或使用 --mapping FILE"
+        ),
+        "en": (
+            "missing columns {absent} of {table}; the file has {header}. Name every column "
+            "in the header (an empty value is a missing value), or pass --mapping FILE"
+        ),
+    },
+    "mapping.no_columns": {
+        "zh-CN": "（无）",
+        "en": "no columns",
+    },
+    "mapping.no_mapped": {
+        "zh-CN": "映射文件没有映射任何列",
+        "en": "the mapping maps no columns",
+    },
+    "mapping.absent": {
+        "zh-CN": "映射文件指定的列 {missing} 不在文件中（文件中的列为 {columns}）",
+        "en": "columns {missing} named by the mapping are not in the file (it has {columns})",
+    },
+    "hl7.none_readable": {
+        "zh-CN": "{n} 个文件都不是 HL7 v2：{files}",
+        "en": "none of the {n} files is HL7 v2: {files}",
+    },
+    "hl7.no_files": {
+        "zh-CN": "给出的路径中没有 HL7 v2 文件（.hl7、.txt、.msg、.er7）",
+        "en": "no HL7 v2 files (.hl7, .txt, .msg, .er7) among the paths given",
+    },
+    "synthea.no_encounters": {
+        "zh-CN": "给出的 Synthea 路径中没有 {name}",
+        "en": "no {name} among the Synthea paths given",
+    },
+    "synthea.twice": {
+        "zh-CN": "给出了两个 {name} 文件：{first} 和 {second}",
+        "en": "two {name} files given: {first} and {second}",
+    },
+    "synthea.columns": {
+        "zh-CN": "不是 Synthea 的 {name}：缺少列 {missing}",
+        "en": "not a Synthea {name}: missing columns {missing}",
+    },
+    "consent.columns": {
+        "zh-CN": "缺少列：{missing}",
+        "en": "missing columns: {missing}",
+    },
+    "ocds.declaration_unreadable": {
+        "zh-CN": "无法读取发布方声明：{reason}",
+        "en": "cannot read the publisher declaration: {reason}",
+    },
+    "ocds.declaration_keys": {
+        "zh-CN": "OCDS 映射文件只声明一个键：default_scheme（未写明方案的标识所用的方案）",
+        "en": (
+            "an OCDS mapping declares exactly one key, default_scheme "
+            "(the scheme of ids written without one)"
+        ),
+    },
+    "ocds.declaration_scheme": {
+        "zh-CN": "default_scheme 必须是方案名称",
+        "en": "default_scheme must be a scheme name",
+    },
+    "ocds.declaration_bad": {
+        "zh-CN": "default_scheme：{reason}",
+        "en": "default_scheme: {reason}",
+    },
     "ocds.no_files": {
         "zh-CN": "给出的路径中没有 OCDS 文件（.json、.jsonl、.ndjson）",
         "en": "no OCDS files (.json, .jsonl, .ndjson) among the paths given",
