@@ -404,6 +404,46 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "default_scheme：{reason}",
         "en": "default_scheme: {reason}",
     },
+    "fhir.settings_unreadable": {
+        "zh-CN": "无法读取 FHIR 设置：{reason}",
+        "en": "cannot read FHIR settings: {reason}",
+    },
+    "fhir.settings_keys": {
+        "zh-CN": "FHIR 设置只接受 {keys}",
+        "en": "FHIR settings take only {keys}",
+    },
+    "fhir.settings_keys_not": {
+        "zh-CN": "FHIR 设置只接受 {keys}；不接受 {unknown}",
+        "en": "FHIR settings take only {keys}; not {unknown}",
+    },
+    "fhir.visit_type": {
+        "zh-CN": "encounter_class {code}：{value} 不在 {choices} 之中",
+        "en": "encounter_class {code}: {value} is not one of {choices}",
+    },
+    "fhir.edition": {
+        "zh-CN": "code_systems {uri}：{value} 不在 {choices} 之中",
+        "en": "code_systems {uri}: {value} is not one of {choices}",
+    },
+    "fhir.shift": {
+        "zh-CN": "date_shift_days 必须是整数天数",
+        "en": "date_shift_days must be a whole number of days",
+    },
+    "fhir.mappings": {
+        "zh-CN": "encounter_class 和 code_systems 必须是键值映射",
+        "en": "encounter_class and code_systems are mappings",
+    },
+    "fhir.crosswalk_columns": {
+        "zh-CN": "ICD-9 对照表需要 icd9,icd10 两列；实际的列为 {columns}",
+        "en": "an ICD-9 crosswalk needs columns icd9,icd10; it has {columns}",
+    },
+    "fhir.crosswalk_unreadable": {
+        "zh-CN": "无法读取 ICD-9 对照表：{reason}",
+        "en": "cannot read the ICD-9 crosswalk: {reason}",
+    },
+    "fhir.no_files": {
+        "zh-CN": "给出的 FHIR 路径中没有 .ndjson、.jsonl 或 .json 文件",
+        "en": "no .ndjson, .jsonl or .json files among the FHIR paths given",
+    },
     "ocds.no_files": {
         "zh-CN": "给出的路径中没有 OCDS 文件（.json、.jsonl、.ndjson）",
         "en": "no OCDS files (.json, .jsonl, .ndjson) among the paths given",
