@@ -444,6 +444,50 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "给出的 FHIR 路径中没有 .ndjson、.jsonl 或 .json 文件",
         "en": "no .ndjson, .jsonl or .json files among the FHIR paths given",
     },
+    "consent.needs_evidence": {
+        "zh-CN": "退出同意需要 --evidence",
+        "en": "an opt-out needs --evidence",
+    },
+    "peering.not_hex": {
+        "zh-CN": "{option}：不是十六进制（应为对方的 `tspace ledger public-key`）",
+        "en": "{option}: not hex (the peer's `tspace ledger public-key`)",
+    },
+    "policy.provider_form": {
+        "zh-CN": "--provider {item}：应为 ROLE=NAME[,NAME...]",
+        "en": "--provider {item}: expected ROLE=NAME[,NAME...]",
+    },
+    "product.format": {
+        "zh-CN": "--format 只能是 md 或 json，不能是 {value}",
+        "en": "--format must be md or json, not {value}",
+    },
+    "service.key_of": {
+        "zh-CN": "该 API 密钥属于 {owner}，不属于 {name}",
+        "en": "the API key belongs to {owner}, not {name}",
+    },
+    "service.approves": {
+        "zh-CN": "{name} 的角色是 {role}；只有提供方才能批准模型",
+        "en": "{name} is a {role}; only a provider approves models",
+    },
+    "service.runs_nodes": {
+        "zh-CN": "{name} 的角色是 {role}；只有提供方和使用方运行节点",
+        "en": "{name} is a {role}; only providers and consumers run nodes",
+    },
+    "service.appoints": {
+        "zh-CN": "{name} 的角色是 {role}；只有数据所有方（提供方）才能任命",
+        "en": "{name} is a {role}; only an owner (a provider) appoints",
+    },
+    "settle.not_json_because": {
+        "zh-CN": "{path}：不是 JSON 结算单（{reason}）",
+        "en": "{path}: not a JSON statement ({reason})",
+    },
+    "settle.not_json": {
+        "zh-CN": "{path}：不是 JSON 结算单",
+        "en": "{path}: not a JSON statement",
+    },
+    "usage.month": {
+        "zh-CN": "--month：{month} 不是 YYYY-MM 格式",
+        "en": "--month: {month} is not YYYY-MM",
+    },
     "ocds.no_files": {
         "zh-CN": "给出的路径中没有 OCDS 文件（.json、.jsonl、.ndjson）",
         "en": "no OCDS files (.json, .jsonl, .ndjson) among the paths given",
