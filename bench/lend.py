@@ -8,7 +8,9 @@ same files; checks the two agree.
     lend_s        the private run, end to end (load, PSI, encryption, decryption)
     lend_cpu_s    CPU seconds of that run, this process and its workers
     reference_s   the plaintext reference on the same files
-    ciphertexts   ciphertexts the bank decrypted
+    held_by_one, held_by_several   companies one centre holds, several hold
+    sent, released   ciphertexts the centres encrypted, the space re-randomised
+                  and the bank decrypted (from the layout at the key's size)
     stages        seconds per stage of the private run
 
 Usage: python bench/lend.py [--companies 500] [--json]
@@ -37,9 +39,12 @@ def cpu_seconds() -> float:
 
 
 def run(companies: int, root: Path) -> dict[str, object]:
+    from products.features_layout import layout, released
+    from products.lending import TENDER_LENDING
     from products.lending.reference import reference_features
     from products.lending.runner import run_lending
     from trusted_space.bulk import parallel
+    from trusted_space.hazmat.paillier import PAILLIER_2048
     from trusted_space.synth import generate_tenders
 
     tenders = root / "tenders"
@@ -63,10 +68,16 @@ def run(companies: int, root: Path) -> dict[str, object]:
         for a, b in zip(private.rows, reference, strict=True)
     )
     found = sum(r.status == "found" for r in private.rows)
+    holders = [h for h in private.holders.values() if h > 0]
+    blocks = layout(TENDER_LENDING, private.features, key_bits=PAILLIER_2048.bits)
     return {
         "companies": companies,
         "batch": len(private.rows),
         "found": found,
+        "held_by_one": sum(h == 1 for h in holders),
+        "held_by_several": sum(h > 1 for h in holders),
+        "sent": len(blocks) * sum(holders),
+        "released": sum(len(released(blocks, h)) for h in holders),
         "lend_s": lend_s,
         "lend_cpu_s": lend_cpu,
         "reference_s": reference_s,

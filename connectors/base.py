@@ -16,6 +16,7 @@ from pathlib import Path
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError
+from trusted_space.core.i18n import Text
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def get_connector(kind: str) -> Connector:
         target = _REGISTRY[kind]
     except KeyError:
         raise InputError(
-            f"unknown source kind {kind!r}; choose one of {', '.join(_REGISTRY)}"
+            Text("load.unknown_kind", kind=repr(kind), kinds=", ".join(_REGISTRY))
         ) from None
     module_name, class_name = target.split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
@@ -76,7 +77,7 @@ def load_source(
     options = options or LoadOptions()
     for path in paths:
         if not Path(path).exists():
-            raise InputError(f"no such file or folder: {path}")
+            raise InputError(Text("file.missing", path=path))
     connector = get_connector(kind)
     with NodeStore(node_dir) as store:
         return connector.load(paths, store, options)

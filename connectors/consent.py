@@ -25,7 +25,7 @@ from connectors.csv_reader import read_csv
 from connectors.identifiers import company_key, normalise_resident_id, resident_id_error
 from connectors.quality import Rejection
 from trusted_space.core.errors import InputError, InvalidIdentifier, Location
-from trusted_space.core.i18n import english
+from trusted_space.core.i18n import Text, english
 
 COLUMNS = ("subject_id", "consumer", "product", "purpose", "expires", "evidence_ref")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -60,7 +60,9 @@ def read_consent_file(path: Path, subjects: Mapping[str, str]) -> ConsentFile:
     read = read_csv(Path(path))
     missing = [c for c in COLUMNS if c not in read.table.column_names]
     if missing:
-        raise InputError(f"missing columns: {', '.join(missing)}", Location(str(path), None, None))
+        raise InputError(
+            Text("consent.columns", missing=", ".join(missing)), Location(str(path), None, None)
+        )
     out = ConsentFile()
     for row, reason in read.malformed:
         out.rejections.append(Rejection(str(path), row, None, english(reason)))

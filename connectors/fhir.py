@@ -70,6 +70,7 @@ from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import Text
 
 SUFFIXES = (".ndjson", ".jsonl")
 UNKNOWN_HOSPITAL = "unknown"
@@ -120,20 +121,26 @@ class FhirSettings:
             text = Path(path).read_text(encoding="utf-8")
             data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
         except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-            raise InputError(f"cannot read FHIR settings: {exc}", where) from exc
+            raise InputError(Text("fhir.settings_unreadable", reason=exc), where) from exc
         if not isinstance(data, dict) or set(data) - _SETTINGS:
             unknown = sorted(set(data) - _SETTINGS) if isinstance(data, dict) else []
+            keys = ", ".join(sorted(_SETTINGS))
             raise InputError(
-                f"FHIR settings take only {', '.join(sorted(_SETTINGS))}"
-                + (f"; not {', '.join(map(str, unknown))}" if unknown else ""),
+                Text("fhir.settings_keys_not", keys=keys, unknown=", ".join(map(str, unknown)))
+                if unknown
+                else Text("fhir.settings_keys", keys=keys),
                 where,
             )
         classes = dict(DEFAULT_CLASSES)
         for code, visit_type in _mapping_of(data.get("encounter_class"), where).items():
             if visit_type not in VISIT_TYPES:
                 raise InputError(
-                    f"encounter_class {code!r}: {visit_type!r} is not one of "
-                    f"{', '.join(VISIT_TYPES)}",
+                    Text(
+                        "fhir.visit_type",
+                        code=repr(code),
+                        value=repr(visit_type),
+                        choices=", ".join(VISIT_TYPES),
+                    ),
                     where,
                 )
             classes[code] = visit_type
@@ -141,14 +148,20 @@ class FhirSettings:
         for uri, edition in systems.items():
             if edition not in EDITIONS:
                 raise InputError(
-                    f"code_systems {uri!r}: {edition!r} is not one of {', '.join(EDITIONS)}", where
+                    Text(
+                        "fhir.edition",
+                        uri=repr(uri),
+                        value=repr(edition),
+                        choices=", ".join(EDITIONS),
+                    ),
+                    where,
                 )
         crosswalk: dict[str, str] = {}
         if data.get("icd9_crosswalk") is not None:
             crosswalk = _crosswalk(Path(path).parent / str(data["icd9_crosswalk"]))
         shift = data.get("date_shift_days", 0)
         if not isinstance(shift, int) or isinstance(shift, bool):
-            raise InputError("date_shift_days must be a whole number of days", where)
+            raise InputError(Text("fhir.shift"), where)
         return cls(classes, {k.lower(): v for k, v in systems.items()}, crosswalk, shift)
 
     def visit_type(self, system: str | None, code: str) -> str | None:
@@ -187,7 +200,7 @@ def _mapping_of(value: Any, where: Location) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InputError("encounter_class and code_systems are mappings", where)
+        raise InputError(Text("fhir.mappings"), where)
     return {str(k).strip(): str(v).strip() for k, v in value.items()}
 
 
@@ -199,8 +212,10 @@ def _crosswalk(path: Path) -> dict[str, str]:
             reader = csv.DictReader(fh)
             if not reader.fieldnames or not {"icd9", "icd10"} <= set(reader.fieldnames):
                 raise InputError(
-                    f"an ICD-9 crosswalk needs columns icd9,icd10; it has "
-                    f"{', '.join(reader.fieldnames or []) or 'none'}",
+                    Text(
+                        "fhir.crosswalk_columns",
+                        columns=", ".join(reader.fieldnames or []) or Text("mapping.no_columns"),
+                    ),
                     where,
                 )
             return {
@@ -209,7 +224,7 @@ def _crosswalk(path: Path) -> dict[str, str]:
                 if r["icd9"] and r["icd10"]
             }
     except OSError as exc:
-        raise InputError(f"cannot read the ICD-9 crosswalk: {exc.strerror}", where) from exc
+        raise InputError(Text("fhir.crosswalk_unreadable", reason=exc.strerror), where) from exc
 
 
 @dataclass(frozen=True)
@@ -262,7 +277,7 @@ def _files(paths: Sequence[Path]) -> list[Path]:
         else:
             out.append(path)
     if not out:
-        raise InputError("no .ndjson, .jsonl or .json files among the FHIR paths given")
+        raise InputError(Text("fhir.no_files"))
     return out
 
 
@@ -272,7 +287,9 @@ def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below; errors name the file
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", Location(str(path), None, None)) from exc
+        raise InputError(
+            Text("file.cannot_read", reason=exc.strerror), Location(str(path), None, None)
+        ) from exc
     with fh:
         for number, raw in enumerate(fh, 1):
             try:
@@ -350,7 +367,9 @@ class _Reader:
         try:
             data = json.loads(path.read_bytes().decode("utf-8-sig"))
         except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror}", Location(file, None, None)) from exc
+            raise InputError(
+                Text("file.cannot_read", reason=exc.strerror), Location(file, None, None)
+            ) from exc
         except UnicodeDecodeError:
             self.bad_lines.append((file, None, "not UTF-8 text"))
             return

@@ -69,7 +69,7 @@ from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import english
+from trusted_space.core.i18n import Text, english
 
 SUFFIXES = (".hl7", ".txt", ".msg", ".er7")
 EPIDEMIOLOGIC_OBR = "68991-9"
@@ -149,7 +149,7 @@ class Hl7v2Connector(Connector):
             if len(unreadable) == 1:
                 raise unreadable[0]
             listed = "; ".join(str(e) for e in unreadable)
-            raise InputError(f"none of the {len(unreadable)} files is HL7 v2: {listed}")
+            raise InputError(Text("hl7.none_readable", n=len(unreadable), files=listed))
         final, dropped = _latest_states(cases, report)
         patients: dict[str, Demographics] = {}
         for case in final:
@@ -170,7 +170,7 @@ def _files(paths: Sequence[Path]) -> list[Path]:
         else:
             out.append(path)
     if not out:
-        raise InputError("no HL7 v2 files (.hl7, .txt, .msg, .er7) among the paths given")
+        raise InputError(Text("hl7.no_files"))
     return out
 
 

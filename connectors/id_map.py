@@ -129,7 +129,7 @@ class CsvIdMap(IdMap):
         self._ids: dict[str, str] = {}
         where = Location(str(path), None, None)
         if not path.is_file():
-            raise InputError("id map not found (expected a CSV file or 'pseudonymous')", where)
+            raise InputError(Text("id_map.missing"), where)
         result = read_csv(path)
         if result.malformed:
             row, why = result.malformed[0]
@@ -138,7 +138,7 @@ class CsvIdMap(IdMap):
         missing = [c for c in ("source_id", "person_id") if c not in table.column_names]
         if missing:
             raise InputError(
-                f"the id map needs the header source_id,person_id (missing {', '.join(missing)})",
+                Text("id_map.header", missing=", ".join(missing)),
                 where,
             )
         sources = table.column("source_id").to_pylist()
@@ -149,7 +149,7 @@ class CsvIdMap(IdMap):
 
     def _add(self, source: str, raw_person: str, row: int) -> None:
         if not source:
-            raise InputError("empty source_id", Location(str(self.path), row, "source_id"))
+            raise InputError(Text("id_map.empty"), Location(str(self.path), row, "source_id"))
         at = Location(str(self.path), row, "person_id")
         try:
             person = validate_resident_id(raw_person, at)
@@ -158,7 +158,7 @@ class CsvIdMap(IdMap):
         known = self._ids.setdefault(source, person)
         if known != person:
             raise InputError(
-                "source_id maps to two different person_ids",
+                Text("id_map.two_people"),
                 Location(str(self.path), row, "source_id"),
             )
 

@@ -31,7 +31,7 @@ import yaml
 
 from connectors.canonical import TABLES, TableSpec, table_for_header
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 
 _KEYS = {"table", "encoding", "columns", "constants", "values", "source_table"}
 
@@ -52,7 +52,7 @@ class ColumnMapping:
             data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
         except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
             raise InputError(
-                f"cannot read mapping: {exc}", Location(str(path), None, None)
+                Text("mapping.unreadable", reason=exc), Location(str(path), None, None)
             ) from exc
         return cls.from_dict(data, str(path))
 
@@ -60,24 +60,29 @@ class ColumnMapping:
     def from_dict(cls, data: Any, origin: str = "mapping") -> ColumnMapping:
         where = Location(origin, None, None)
         if not isinstance(data, dict):
-            raise InputError("a mapping must be a mapping of keys", where)
+            raise InputError(Text("mapping.not_mapping"), where)
         unknown = set(data) - _KEYS
         if unknown:
-            raise InputError(f"unknown mapping keys: {', '.join(sorted(unknown))}", where)
+            raise InputError(Text("mapping.unknown_keys", keys=", ".join(sorted(unknown))), where)
         table = data.get("table")
         if table not in TABLES:
-            raise InputError(f"'table' must be one of {', '.join(TABLES)}", where)
+            raise InputError(Text("mapping.table", tables=", ".join(TABLES)), where)
         spec = TABLES[table]
         sections: dict[str, dict[str, Any]] = {}
         for section in ("columns", "constants", "values"):
             value = data.get(section) or {}
             if not isinstance(value, dict):
-                raise InputError(f"'{section}' must be a mapping", where)
+                raise InputError(Text("mapping.section", section=section), where)
             bad = [k for k in value if k not in spec.column_names]
             if bad:
                 raise InputError(
-                    f"'{section}' names columns {bad} that {table} does not have "
-                    f"({', '.join(spec.column_names)})",
+                    Text(
+                        "mapping.bad_columns",
+                        section=section,
+                        bad=bad,
+                        table=table,
+                        columns=", ".join(spec.column_names),
+                    ),
                     where,
                 )
             sections[section] = value
@@ -103,10 +108,12 @@ class ColumnMapping:
         absent = [c for c in spec.column_names if c not in header]
         if absent:
             raise InputError(
-                f"missing column{'s' if len(absent) > 1 else ''} {', '.join(absent)} of "
-                f"{spec.name}; the file has {', '.join(header) or 'no columns'}. Name "
-                "every column in the header (an empty value is a missing value), or pass "
-                "--mapping FILE",
+                Text(
+                    "mapping.absent_columns" if len(absent) > 1 else "mapping.absent_column",
+                    absent=", ".join(absent),
+                    table=spec.name,
+                    header=", ".join(header) if header else Text("mapping.no_columns"),
+                ),
                 Location(origin, None, None),
             )
         return cls(table=spec, columns={c: c for c in spec.column_names if c in header})
@@ -116,11 +123,10 @@ class ColumnMapping:
         canonical string columns plus ``_file`` and ``_row``."""
         missing = [src for src in self.columns.values() if src not in table.column_names]
         if self.table.name and not self.columns and not self.constants:
-            raise InputError("the mapping maps no columns", Location(origin, None, None))
+            raise InputError(Text("mapping.no_mapped"), Location(origin, None, None))
         if missing:
             raise InputError(
-                f"columns {missing} named by the mapping are not in the file "
-                f"(it has {', '.join(table.column_names)})",
+                Text("mapping.absent", missing=missing, columns=", ".join(table.column_names)),
                 Location(origin, None, None),
             )
         n = table.num_rows

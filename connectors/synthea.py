@@ -82,7 +82,7 @@ class SyntheaConnector(Connector):
         files = _find_files(paths, report)
         encounters = files.get(ENCOUNTERS)
         if encounters is None:
-            raise InputError(f"no {ENCOUNTERS} among the Synthea paths given")
+            raise InputError(Text("synthea.no_encounters", name=ENCOUNTERS))
         patients = _read_patients(files.get(PATIENTS), report)
         unmapped = UnmappedCodes("SNOMED CT")
         conditions = _first_conditions(files.get(CONDITIONS), report, unmapped)
@@ -116,7 +116,7 @@ def _find_files(paths: Sequence[Path], report: QualityReport) -> dict[str, Path]
             )
             continue
         if name in found:
-            raise InputError(f"two {name} files given: {found[name]} and {path}")
+            raise InputError(Text("synthea.twice", name=name, first=found[name], second=path))
         found[name] = path
         report.files.append(str(path))
     return found
@@ -143,7 +143,7 @@ def _read(path: Path, required: Sequence[str]) -> _Csv:
     missing = [c for c in required if c.upper() not in by_name]
     if missing:
         raise InputError(
-            f"not a Synthea {path.name}: missing columns {', '.join(missing)}",
+            Text("synthea.columns", name=path.name, missing=", ".join(missing)),
             Location(str(path), None, None),
         )
     columns = {upper: table.column(name).to_pylist() for upper, name in by_name.items()}

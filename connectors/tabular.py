@@ -15,6 +15,7 @@ from connectors.mapping import ColumnMapping
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import Text
 
 
 def _files(paths: Sequence[Path], suffixes: tuple[str, ...]) -> list[Path]:
@@ -90,7 +91,7 @@ class ParquetConnector(_MappedConnector):
             table = pq.read_table(path)
         except (OSError, pa.ArrowInvalid) as exc:
             raise InputError(
-                f"unreadable Parquet file: {exc}", Location(str(path), None, None)
+                Text("file.bad_parquet", reason=exc), Location(str(path), None, None)
             ) from exc
         return _as_strings(table)
 
@@ -102,13 +103,15 @@ class DuckdbConnector(_MappedConnector):
     def read(self, path: Path, mapping: ColumnMapping | None, report: QualityReport) -> pa.Table:
         where = Location(str(path), None, None)
         if mapping is None or not mapping.source_table:
-            raise InputError("a DuckDB source needs --mapping with source_table", where)
+            raise InputError(Text("load.duckdb_table"), where)
         quoted = '"' + mapping.source_table.replace('"', '""') + '"'
         try:
             with duckdb.connect(str(path), read_only=True) as con:
                 table = con.sql(f"SELECT * FROM {quoted}").to_arrow_table()
         except duckdb.Error as exc:
-            raise InputError(f"cannot read table {mapping.source_table!r}: {exc}", where) from exc
+            raise InputError(
+                Text("load.table_unreadable", table=repr(mapping.source_table), reason=exc), where
+            ) from exc
         return _as_strings(table)
 
 

@@ -48,6 +48,7 @@ from products.score_model import ScoreModel
 from products.underwriting.reference import reference_scores
 from products.underwriting.runner import ScoreRow, UnderwritingRun, run_underwriting
 from trusted_space.core.errors import LedgerTampered, PolicyDenied, TspaceError
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import get_suite
 from trusted_space.demo import default_model_path
 from trusted_space.ledger.ledger import verify_entries
@@ -135,7 +136,7 @@ def verify_ledger(workdir: Path) -> int:
     the number of entries; raise ``LedgerTampered`` naming the first bad one."""
     entries = ledger_entries(workdir)
     if not entries:
-        raise LedgerTampered(1, "the ledger is empty")
+        raise LedgerTampered(1, Text("ledger.empty"))
     suite = get_suite(str((entries[0].get("details") or {}).get("suite", "default")))
     return verify_entries(iter(entries), suite, readonly.space_public_key(Path(workdir)))
 

@@ -353,7 +353,7 @@ class ProviderNode(Node):
         weights = t.weights
         if weights is not None and set(weights) != set(t.features):
             raise ProtocolError("weights must name exactly the requested features")
-        blocks = layout(product, t.features) if weights is None else []
+        blocks = layout(product, t.features, key_bits=public_key.bits) if weights is None else []
         needed = {f.name for f in features if f.combine != "ratio"}
         needed |= {part for f in features if f.ratio_of for part in f.ratio_of}
         columns = {name: table.column(name).to_pylist() for name in sorted(needed)}

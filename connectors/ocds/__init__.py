@@ -37,6 +37,7 @@ from connectors.ocds.reading import FileReader, input_files
 from connectors.ocds.staging import Scratch
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError
+from trusted_space.core.i18n import Text
 
 __all__ = ["OcdsConnector", "merge_releases", "release_sort_key"]
 
@@ -73,7 +74,7 @@ class OcdsConnector(Connector):
                 if len(unreadable) == 1:
                     raise unreadable[0]
                 listed = "; ".join(str(e) for e in unreadable)
-                raise InputError(f"none of the {len(unreadable)} files is readable OCDS: {listed}")
+                raise InputError(Text("ocds.none_readable", n=len(unreadable), files=listed))
             for problem in scratch.problems():
                 extractor.reject(*problem)
             for unit in scratch.units(notes):

@@ -15,6 +15,7 @@ import charset_normalizer
 
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import Text
 
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 1 << 16
@@ -34,7 +35,7 @@ def detect_encoding(path: Path, report: QualityReport) -> str:
     where = Location(str(path), None, None)
     try:
         if path.stat().st_size == 0:
-            raise InputError("empty file", where)
+            raise InputError(Text("file.empty"), where)
         offset = _first_non_utf8(path)
         if offset is None:
             return "utf-8"
@@ -44,11 +45,11 @@ def detect_encoding(path: Path, report: QualityReport) -> str:
             fh.seek(start)
             sample = head + fh.read(SAMPLE_BYTES)
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", where) from exc
+        raise InputError(Text("file.cannot_read", reason=exc.strerror), where) from exc
     matches = charset_normalizer.from_bytes(sample)
     best = matches.best()
     if best is None:
-        raise InputError("not UTF-8, and no text encoding could be detected", where)
+        raise InputError(Text("file.no_encoding"), where)
     candidates = {
         codecs.lookup(name).name
         for m in matches

@@ -39,7 +39,7 @@ from connectors.identifiers import canonical_scheme, normalise_uscc, scheme_key,
 from connectors.ocds.notes import Notes
 from connectors.ocds.values import as_object, id_text
 from trusted_space.core.errors import InputError, InvalidIdentifier, Location
-from trusted_space.core.i18n import english
+from trusted_space.core.i18n import Text, english
 
 # A Mexican RFC: 3 (companies) or 4 (persons) letters, a YYMMDD date and a
 # 3-character homoclave. The date may hold a letter O typed for a zero, as
@@ -57,20 +57,16 @@ def read_publisher(path: Path | None) -> str | None:
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read the publisher declaration: {exc}", where) from exc
+        raise InputError(Text("ocds.declaration_unreadable", reason=exc), where) from exc
     if not isinstance(doc, dict) or set(doc) != {"default_scheme"}:
-        raise InputError(
-            "an OCDS mapping declares exactly one key, default_scheme (the scheme of "
-            "ids written without one)",
-            where,
-        )
+        raise InputError(Text("ocds.declaration_keys"), where)
     scheme = doc["default_scheme"]
     if not isinstance(scheme, str):
-        raise InputError("default_scheme must be a scheme name", where)
+        raise InputError(Text("ocds.declaration_scheme"), where)
     try:
         return canonical_scheme(scheme)
     except InvalidIdentifier as exc:
-        raise InputError(f"default_scheme: {english(exc.reason)}", where) from exc
+        raise InputError(Text("ocds.declaration_bad", reason=exc.reason), where) from exc
 
 
 @dataclass(frozen=True)

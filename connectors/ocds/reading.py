@@ -25,6 +25,7 @@ from connectors.ocds.staging import Scratch
 from connectors.ocds.values import as_list
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import Text
 
 SUFFIXES = (".json", ".jsonl", ".ndjson")
 # A release holding only these keys is a linked release: a pointer, no data.
@@ -54,7 +55,7 @@ def input_files(paths: Sequence[Path], report: QualityReport) -> list[Path]:
             seen.add(resolved)
             out.append(file)
     if not out:
-        raise InputError("no OCDS files (.json, .jsonl, .ndjson) among the paths given")
+        raise InputError(Text("ocds.no_files"))
     return out
 
 
@@ -86,30 +87,30 @@ class FileReader:
                 else:
                     self._parse(Transcoder(raw, encoding))
         except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror}", self._where()) from exc
+            raise InputError(Text("file.cannot_read", reason=exc.strerror), self._where()) from exc
         except Undecodable as exc:
             raise InputError(
-                f"not valid {encoding} (as detected) near byte {exc.offset}", self._where()
+                Text("file.undecodable", encoding=encoding, offset=exc.offset), self._where()
             ) from exc
         except (ijson.JSONError, _Malformed, StopIteration) as exc:
             if self.documents == 0 and self._blank():
-                raise InputError(
-                    "no JSON value in the file (only white space)", self._where()
-                ) from exc
+                raise InputError(Text("ocds.only_white_space"), self._where()) from exc
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "truncated"
             raise InputError(
-                f"malformed JSON in document {max(self.documents, 1)}, after {self.row} "
-                f"release(s)/record(s): {reason}",
+                Text(
+                    "ocds.malformed",
+                    document=max(self.documents, 1),
+                    rows=self.row,
+                    reason=reason,
+                ),
                 self._where(),
             ) from exc
         if self.documents == 0:
             if self.path.stat().st_size == 0:
-                raise InputError("the file is empty (0 bytes)", self._where())
+                raise InputError(Text("file.empty_bytes"), self._where())
             if self.empty_arrays:
-                raise InputError(
-                    "an empty JSON array ([]): no package, record or release", self._where()
-                )
-            raise InputError("no JSON value in the file", self._where())
+                raise InputError(Text("ocds.empty_array"), self._where())
+            raise InputError(Text("ocds.no_value"), self._where())
 
     def _blank(self) -> bool:
         """The file holds nothing but white space (and a byte order mark)."""
@@ -140,15 +141,14 @@ class FileReader:
                         break
                     if item_event != "start_map":
                         _build(item_event, item_value, events)
-                        raise self._not_ocds("an array item that is not a JSON object")
+                        raise self._not_ocds(Text("ocds.what_item"))
                     self._document(events)
             else:
-                raise self._not_ocds(f"a top-level {event} value")
+                raise self._not_ocds(Text("ocds.what_top", event=event))
 
-    def _not_ocds(self, what: str) -> InputError:
+    def _not_ocds(self, what: Text) -> InputError:
         return InputError(
-            f"document {max(self.documents, 1)} is {what}, not an OCDS package, record or release",
-            self._where(),
+            Text("ocds.not_ocds", document=max(self.documents, 1), what=what), self._where()
         )
 
     def _document(self, events: Iterator[tuple[str, Any]]) -> None:
@@ -191,7 +191,7 @@ class FileReader:
         elif RELEASE_KEYS & set(meta):
             self._release(meta)
         else:
-            raise self._not_ocds("an object without ocid, releases or records")
+            raise self._not_ocds(Text("ocds.what_object"))
 
     def _stream(self, events: Iterator[tuple[str, Any]], handle: Callable[[Any], None]) -> None:
         for event, value in events:

@@ -24,6 +24,7 @@ from connectors.freshness import newest_date
 from connectors.quality import QualityReport
 from policies.model import load_policy
 from products.lending import TENDER_LENDING
+from trusted_space.bulk import parallel
 from trusted_space.core.errors import InputError
 from trusted_space.core.i18n import t
 from trusted_space.core.outputs import write_csv_atomic, write_text_atomic
@@ -162,6 +163,10 @@ def run_lending(
     with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:
         timer = deployment.timer
         nodes = {name: deployment.provider(name) for name in centres}
+        bank = deployment.consumer(consumer)
+        # The centres encrypt under the bank's key: their workers build its
+        # noise tables while this process loads the files.
+        parallel.warm_noise(bank.paillier_public)
         quality: dict[str, QualityReport] = {}
         with timer.stage("load"):
             for name, node in nodes.items():
@@ -186,7 +191,6 @@ def run_lending(
             steward = deployment.steward(governs=policy_owners(policies))
             for policy in policies:
                 steward.publish(policy)
-        bank = deployment.consumer(consumer)
         keys = distinct_keys(batch)
         job_id = None
         values: list[list[Decimal | None] | None] = []

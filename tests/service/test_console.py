@@ -226,6 +226,9 @@ def test_the_ledger_page_verifies_and_names_a_tampered_entry(
     try:
         page = client.get("/console/ledger?lang=en").text
         assert "Ledger verification failed: ledger entry 3" in page
+        # The reason in the page's language too (issue 24 item 9).
+        page = client.get("/console/ledger?lang=zh-CN").text
+        assert "账本验证失败：账本第 3 条记录：内容与其摘要不符" in page
     finally:
         db.execute("UPDATE ledger SET entry = ? WHERE seq = 3", (text,))
         db.commit()

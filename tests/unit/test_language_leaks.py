@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +219,110 @@ def test_policy_validate_speaks_one_language(case: str, lang: str, tmp_path: Pat
         set_language(before)
     assert result.exit_code == 1, result.output
     assert leaks(lang, result.output.replace(str(path), " ")) == [], result.output
+
+
+USAGE_ERRORS = {
+    "no such option": ["lend", "--bogus", "x"],
+    "did you mean": ["lend", "--tendrs", "x"],
+    "missing option": ["lend"],
+    "option needs a value": ["lend", "--tenders"],
+    "no such command": ["lnd"],
+    "not an integer": ["synth", "--people", "many"],
+    "extra arguments": ["ledger", "verify", "a", "b"],
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("case", sorted(USAGE_ERRORS))
+def test_a_usage_error_is_in_one_language(case: str, lang: str) -> None:
+    """typer's own usage errors ("No such option", "Missing option", "Usage:",
+    "Try ... for help") under zh-CN, as a new user mistypes an option."""
+    before = language()
+    try:
+        result = CliRunner().invoke(app, ["--lang", lang, *USAGE_ERRORS[case]])
+    finally:
+        set_language(before)
+    shown = result.output
+    assert result.exit_code == 2, shown
+    named = shown  # the command and the values the user typed are names
+    for word in USAGE_ERRORS[case]:
+        named = re.sub(rf"(?<![\w-]){re.escape(word)}(?![\w-])", " ", named)
+    assert leaks(lang, named) == [], shown
+    assert ("错误" in shown) == (lang == "zh-CN") and ("Error" in shown) == (lang == "en")
+    # The option or command the user wrote stays as written.
+    written = [a for a in USAGE_ERRORS[case] if a.startswith("--") or a == "lnd"]
+    assert all(w in shown for w in written[-1:]), shown
+
+
+def test_an_unknown_usage_error_form_is_left_as_typer_words_it() -> None:
+    from trusted_space.cli.click_words import translate
+
+    with speaking("zh-CN"):
+        assert translate("Missing option '--out'.") == "缺少选项 '--out'。"
+        assert translate("Invalid value for '--as-of': Value 'x' is not a valid int.") == (
+            "'--as-of' 的值无效：'x' 不是有效的整数。"
+        )
+        assert translate("something new") == "something new"
+    with speaking("en"):
+        assert translate("Missing option '--out'.") == "Missing option '--out'."
+
+
+OCDS_FILES = {
+    "empty": "",
+    "empty array": "[]\n",
+    "array of numbers": "[1]\n",
+    "not a release": '{"a": 1}\n',
+    "only white space": "  \n",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("case", sorted(OCDS_FILES))
+def test_a_source_files_error_is_in_one_language(case: str, lang: str, tmp_path: Path) -> None:
+    """The first errors a trading centre meets loading its files (issue 24
+    item 9: connectors' file errors were English under zh-CN)."""
+    path = tmp_path / "centre.json"
+    path.write_text(OCDS_FILES[case], encoding="utf-8")
+    args = ["load", "ocds", str(path), "--node-dir", str(tmp_path / "node")]
+    before = language()
+    try:
+        result = CliRunner().invoke(app, ["--lang", lang, *args])
+    finally:
+        set_language(before)
+    shown = result.output
+    assert result.exit_code == 2, shown
+    assert shown.startswith("错误：" if lang == "zh-CN" else "Error: "), shown
+    assert leaks(lang, shown.replace(str(path), " ").replace("centre.json", " ")) == [], shown
+
+
+MAPPINGS = {
+    "unknown table": "table: nope\n",
+    "unknown key": "table: tender_bids\ncolour: red\n",
+    "section not a mapping": "table: tender_bids\ncolumns: [a]\n",
+    "not a mapping": "- a\n",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("case", sorted(MAPPINGS))
+def test_a_mapping_files_error_is_in_one_language(case: str, lang: str, tmp_path: Path) -> None:
+    """``tspace load csv FILE --mapping M``: the mapping's errors (issue 24 item 9)."""
+    source = tmp_path / "bids.csv"
+    source.write_text("a,b\n1,2\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPINGS[case], encoding="utf-8")
+    args = ["load", "csv", str(source), "--mapping", str(mapping)]
+    before = language()
+    try:
+        result = CliRunner().invoke(
+            app, ["--lang", lang, *args, "--node-dir", str(tmp_path / "node")]
+        )
+    finally:
+        set_language(before)
+    shown = result.output
+    assert result.exit_code == 2, shown
+    named = shown.replace(str(mapping), " ").replace("mapping.yaml", " ")
+    # Table, section and key names are identifiers.
+    for word in ("tender_bids", "table", "columns", "colour", "nope"):
+        named = named.replace(word, " ")
+    assert leaks(lang, named) == [], shown

@@ -225,3 +225,29 @@ def test_appends_chain_after_another_connection_and_after_a_rollback(
     assert [e.details.get("n") for e in mine.entries()] == [1, 2, 3, 5, 6, 8, 9, None]
     assert mine.verify() == 8
     assert mine.proof(7)["size"] == 7
+
+
+@pytest.mark.parametrize("edit", ["content", "removed", "reordered", "foreign key"])
+def test_a_tampered_ledger_is_reported_in_the_readers_language(ledger: Ledger, edit: str) -> None:
+    """Issue 24 item 9: ``ledger verify``'s reasons were English under zh-CN."""
+    from tests.unit.test_cli_language import CJK, _english_left
+    from trusted_space.core.i18n import speaking
+
+    entries = _entries(ledger)
+    key = ledger.key.public_bytes()
+    if edit == "content":
+        entries[2]["details"] = {"n": 99}
+    elif edit == "removed":
+        del entries[1]
+    elif edit == "reordered":
+        entries[3], entries[4] = entries[4], entries[3]
+    else:
+        key = SUITE.new_signing_key().public_bytes()
+    with pytest.raises(LedgerTampered) as info:
+        verify_entries(iter(entries), SUITE, key)
+    with speaking("zh-CN"):
+        zh = str(info.value)
+    with speaking("en"):
+        en = str(info.value)
+    assert CJK.search(zh) and _english_left(zh) == [], zh
+    assert en.startswith("ledger entry ") and not CJK.search(en), en

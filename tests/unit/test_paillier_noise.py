@@ -201,3 +201,24 @@ def test_a_forked_child_never_holds_its_parents_zeros(ahead: ZeroPools) -> None:
     assert out.get(timeout=30) == 0
     child.join(timeout=30)
     assert ahead.ready(pk) == 8  # the parent keeps its own
+
+
+def test_warming_a_key_builds_its_table_and_leaves_encryption_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``parallel.warm_noise`` (issue 24 item 6): each worker builds the key's
+    table ahead (here the worker's task, run in this process), and work
+    sent to the pool afterwards still encrypts exactly."""
+    pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    assert not isinstance(paillier_noise._noise.get(int(pk.n)), FixedBaseNoise)
+    parallel._warm_table(pk.to_wire())
+    assert isinstance(paillier_noise._noise.get(int(pk.n)), FixedBaseNoise)
+
+    other, other_sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    parallel.warm_noise(other)  # returns at once; the workers build beside
+    values = list(range(300))
+    cts = parallel.encrypt_values(other, values)
+    assert [other_sk.decrypt(c) for c in cts] == values
+    monkeypatch.setenv("TSPACE_WORKERS", "1")
+    parallel.warm_noise(pk)  # one worker: nothing to build ahead of it
+    assert [sk.decrypt(c) for c in parallel.encrypt_values(pk, [7] * 3)] == [7] * 3

@@ -14,6 +14,7 @@ import typer
 
 from trusted_space import __version__
 from trusted_space.cli import (
+    click_words,
     consent,
     data,
     keys,
@@ -35,6 +36,8 @@ from trusted_space.core.i18n import (
     language,
     set_language,
 )
+
+click_words.install()  # click's usage errors and "Usage:" in the console's language
 
 app = typer.Typer(
     name="tspace",

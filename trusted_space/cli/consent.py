@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import INPUT, SPACE, console, err_console, errors
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 
 app = typer.Typer(
     help="授权同意: a provider's consent records and its subjects' opt-outs.",
@@ -104,7 +104,7 @@ def revoke(
     with _store(workdir) as store:
         if opt_out:
             if not evidence:
-                raise InputError("an opt-out needs --evidence")
+                raise InputError(Text("consent.needs_evidence"))
             store.opt_out(key, evidence)
             console.print(t("consent.opted_out"), highlight=False)
             return

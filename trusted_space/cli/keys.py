@@ -25,7 +25,7 @@ from trusted_space.cli.common import (
     err_console,
     errors,
 )
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 
 if TYPE_CHECKING:
     from trusted_space.protocol.messages import Role
@@ -133,7 +133,7 @@ def rotate(
         identity = NodeIdentity(chosen, workdir / "keys")
         role = me["role"]
         if role not in ("provider", "consumer", "steward", "operator"):
-            raise InputError(f"the space says {me['name']!r} is a {role!r}")
+            raise InputError(Text("keys.unknown_role", name=repr(me["name"]), role=repr(role)))
         keys = identity.rotate(me["name"], cast("Role", role), signing=signing)
         transport.register_keys(keys)
     finally:

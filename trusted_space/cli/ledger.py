@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from trusted_space.cli.common import INPUT, OUTPUT, SPACE, console, err_console, errors
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 
 app = typer.Typer(
     help="账本: verify, export and read the space's signed, hash-chained audit ledger.",
@@ -38,7 +38,7 @@ def _public_key(value: str) -> bytes:
     try:
         return bytes.fromhex(text)
     except ValueError:
-        raise InputError(f"--public-key: {value!r} is neither hex nor a file holding hex") from None
+        raise InputError(Text("ledger.key_not_hex", value=repr(value))) from None
 
 
 def _read_export(path: Path) -> list[dict[str, Any]]:
@@ -108,18 +108,18 @@ def verify(
 
     workdirs, files, keys = workdir or [], file or [], public_key or []
     if bool(workdirs) == bool(files):
-        raise InputError("give --workdir or --file (either repeatable), not both")
+        raise InputError(Text("ledger.workdir_or_file"))
     sources: list[tuple[str, list[dict[str, Any]], bytes]] = []
     if files:
         if len(keys) != len(files):
-            raise InputError("verifying exports needs one --public-key per --file, in order")
+            raise InputError(Text("ledger.key_per_file"))
         sources = [
             (str(path), _read_export(path), _public_key(key))
             for path, key in zip(files, keys, strict=True)
         ]
     else:
         if keys and len(keys) != len(workdirs):
-            raise InputError("give one --public-key per --workdir, or none")
+            raise InputError(Text("ledger.key_per_workdir"))
         for i, folder in enumerate(workdirs):
             key = _public_key(keys[i]) if keys else space_public_key(folder)
             sources.append((str(folder), ledger_entries(folder), key))
@@ -130,12 +130,12 @@ def verify(
         )
         try:
             if not entries:
-                raise LedgerTampered(1, "the ledger is empty")
+                raise LedgerTampered(1, Text("ledger.empty"))
             first = entries[0]
             if first.get("kind") != "space_created":
-                raise LedgerTampered(1, "the first entry is not the space's creation")
+                raise LedgerTampered(1, Text("ledger.first_entry"))
             if first["details"].get("signing_key") != key.hex():
-                raise LedgerTampered(1, "the space was created with another verifying key")
+                raise LedgerTampered(1, Text("ledger.other_key"))
             count = verify_entries(iter(entries), get_suite(suite_name), key)
             published = [c for path in checkpoint or [] for c in read_checkpoints(path)]
             if len(sources) == 1:
@@ -144,7 +144,7 @@ def verify(
         except LedgerTampered as exc:
             if len(sources) > 1:
                 err_console.print(f"{name}:", highlight=False)
-            err_console.print(t("ledger.bad", seq=exc.seq, reason=exc.reason), highlight=False)
+            err_console.print(t("ledger.bad", seq=exc.seq, reason=exc.said), highlight=False)
             raise typer.Exit(1) from None
         checkpoints = sum(e.get("kind") == "checkpoint" for e in entries)
         if len(sources) > 1:
@@ -287,7 +287,11 @@ def check_proof(
     try:
         verify_proof(proof, get_suite(proof.get("suite", "default")), _public_key(public_key))
     except (LedgerTampered, KeyError, TypeError, ValueError) as exc:
-        reason = exc.reason if isinstance(exc, LedgerTampered) else f"malformed proof ({exc})"
+        reason = (
+            exc.said
+            if isinstance(exc, LedgerTampered)
+            else Text("ledger.malformed_proof", reason=exc)
+        )
         err_console.print(t("ledger.proof_bad", reason=reason), highlight=False)
         raise typer.Exit(1) from None
     console.print(

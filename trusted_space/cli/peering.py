@@ -29,7 +29,7 @@ from trusted_space.cli.common import (
     console,
     errors,
 )
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 
 if TYPE_CHECKING:
     from trusted_space.protocol.peering import PeeringTerms
@@ -74,7 +74,7 @@ def _hex_key(value: str, option: str) -> bytes:
     try:
         return bytes.fromhex(value.strip())
     except ValueError:
-        raise InputError(f"{option}: not hex (the peer's `tspace ledger public-key`)") from None
+        raise InputError(Text("peering.not_hex", option=option)) from None
 
 
 @errors

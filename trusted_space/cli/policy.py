@@ -139,7 +139,7 @@ def explain(
         role, _, name = item.partition("=")
         names = [n.strip() for n in name.split(",")]
         if not role or not all(names):
-            raise InputError(f"--provider {item!r}: expected ROLE=NAME[,NAME...]")
+            raise InputError(Text("policy.provider_form", item=repr(item)))
         providers[role] = names
     usage = None
     if workdir is not None:

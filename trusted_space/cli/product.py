@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import OUTPUT, SPACE, errors
+from trusted_space.core.i18n import Text
 
 app = typer.Typer(help="数据产品: registration dossiers of data products.", no_args_is_help=True)
 
@@ -31,7 +32,7 @@ def card(
     from trusted_space.product_card import build_card, render_markdown
 
     if format_ not in ("md", "json"):
-        raise InputError(f"--format must be md or json, not {format_!r}")
+        raise InputError(Text("product.format", value=repr(format_)))
     try:
         data = build_card(workdir, product)
     except ValueError as exc:  # an unknown product

@@ -43,7 +43,7 @@ from trusted_space.cli.common import (
     today,
     use_backend,
 )
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 
 admin = typer.Typer(
     help="运维: the operator's commands, run on the space's machine.", no_args_is_help=True
@@ -366,7 +366,7 @@ def node(
     transport = HttpTransport(space, read_api_key(api_key_file))
     me = transport.connect()
     if me["name"] != name:
-        raise InputError(f"the API key belongs to {me['name']!r}, not {name!r}")
+        raise InputError(Text("service.key_of", owner=repr(me["name"]), name=repr(name)))
     try:
         suite = get_suite(me["suite"])
     except ValueError:
@@ -376,7 +376,7 @@ def node(
         ) from None
     the_node: Node
     if approve_model and me["role"] != "provider":
-        raise InputError(f"{name!r} is a {me['role']}; only a provider approves models")
+        raise InputError(Text("service.approves", name=repr(name), role=me["role"]))
     if me["role"] == "provider":
         provider = ProviderNode(
             name, workdir, transport, suite, min_paillier_bits=process_preset().bits
@@ -406,7 +406,7 @@ def node(
     elif me["role"] == "consumer":
         the_node = ConsumerNode(name, workdir, transport, suite, paillier_preset=process_preset())
     else:
-        raise InputError(f"{name!r} is a {me['role']}; only providers and consumers run nodes")
+        raise InputError(Text("service.runs_nodes", name=repr(name), role=me["role"]))
     try:
         serve_node(the_node)
     except KeyboardInterrupt:
@@ -666,7 +666,7 @@ def appoint_steward(
     finally:
         transport.close()
     if me["role"] != "provider":
-        raise InputError(f"{me['name']!r} is a {me['role']}; only an owner (a provider) appoints")
+        raise InputError(Text("service.appoints", name=repr(me["name"]), role=me["role"]))
     suite = get_suite(me["suite"])
     keys = workdir / "keys"
     if not (keys / f"signing.{suite.name}.key").exists():

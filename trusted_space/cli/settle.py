@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from trusted_space.cli.common import INPUT, OUTPUT, SPACE, console, err_console, errors
-from trusted_space.core.i18n import language, t
+from trusted_space.core.i18n import Text, language, t
 
 app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
 
@@ -121,9 +121,9 @@ def verify(
     try:
         document: Any = json.loads(statement.read_text("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{statement}: not a JSON statement ({exc})") from None
+        raise InputError(Text("settle.not_json_because", path=statement, reason=exc)) from None
     if not isinstance(document, dict):
-        raise InputError(f"{statement}: not a JSON statement")
+        raise InputError(Text("settle.not_json", path=statement))
     entries = _read_export(ledger)
     first = (entries[0].get("details") or {}) if entries else {}
     suite = get_suite(str(first.get("suite", "default")))
@@ -135,7 +135,7 @@ def verify(
     try:
         settlement.verify(document, entries, suite, key)
     except LedgerTampered as exc:
-        err_console.print(t("settle.bad_ledger", seq=exc.seq, reason=exc.reason), highlight=False)
+        err_console.print(t("settle.bad_ledger", seq=exc.seq, reason=exc.said), highlight=False)
         raise typer.Exit(1) from None
     except settlement.StatementInvalid as exc:
         err_console.print(t("settle.bad", reason=exc.reason), markup=False, highlight=False)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import SPACE, console, errors
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 
 app = typer.Typer(
     help="计量: usage per consumer, product, provider and month, from the ledger.",
@@ -37,7 +37,7 @@ def report(
     from trusted_space.space.readonly import ledger_entries
 
     if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise InputError(f"--month: {month!r} is not YYYY-MM")
+        raise InputError(Text("usage.month", month=repr(month)))
     rows = usage(ledger_entries(workdir), month)
     if as_csv:
         writer = csv.writer(sys.stdout)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from trusted_space.core.i18n import MESSAGES, Text, language, t, text_in
+from trusted_space.core.i18n import MESSAGES, Text, english, language, t, text_in
 
 
 class TspaceError(Exception):
@@ -239,10 +239,14 @@ class NotFound(TspaceError):
 class LedgerTampered(TspaceError):
     """The audit ledger fails verification; ``seq`` is the first bad entry."""
 
-    def __init__(self, seq: int, reason: str) -> None:
+    def __init__(self, seq: int, reason: Message) -> None:
         self.seq = seq
-        self.reason = reason
-        super().__init__(f"ledger entry {seq}: {reason}")
+        self.reason = english(reason)  # for logs and callers that match on it
+        self.said = reason  # a Text: said in the reader's language
+        super().__init__(seq, self.reason)
+
+    def __str__(self) -> str:
+        return t("ledger.entry", seq=self.seq, reason=self.said)
 
 
 class PolicyDenied(TspaceError):

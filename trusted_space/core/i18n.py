@@ -276,6 +276,265 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "duplicate reference (first at row {first})",
     },
     "batch.no_rows": {"zh-CN": "文件中没有数据行", "en": "no rows in the file"},
+    # Source files (connectors): the errors a user meets first on load.
+    "file.missing": {"zh-CN": "文件或文件夹不存在：{path}", "en": "no such file or folder: {path}"},
+    "file.cannot_read": {"zh-CN": "无法读取：{reason}", "en": "cannot read: {reason}"},
+    "file.empty": {"zh-CN": "空文件", "en": "empty file"},
+    "file.empty_bytes": {"zh-CN": "文件为空（0 字节）", "en": "the file is empty (0 bytes)"},
+    "file.undecodable": {
+        "zh-CN": "不是有效的 {encoding} 文本（按检测到的编码），出错位置在第 {offset} 字节附近",
+        "en": "not valid {encoding} (as detected) near byte {offset}",
+    },
+    "file.no_encoding": {
+        "zh-CN": "不是 UTF-8，也无法识别文本编码",
+        "en": "not UTF-8, and no text encoding could be detected",
+    },
+    "file.bad_parquet": {
+        "zh-CN": "无法读取的 Parquet 文件：{reason}",
+        "en": "unreadable Parquet file: {reason}",
+    },
+    "load.unknown_kind": {
+        "zh-CN": "未知的数据源类型 {kind}；可选：{kinds}",
+        "en": "unknown source kind {kind}; choose one of {kinds}",
+    },
+    "load.duckdb_table": {
+        "zh-CN": "DuckDB 数据源需要 --mapping 并写明 source_table",
+        "en": "a DuckDB source needs --mapping with source_table",
+    },
+    "load.table_unreadable": {
+        "zh-CN": "无法读取表 {table}：{reason}",
+        "en": "cannot read table {table}: {reason}",
+    },
+    "mapping.unreadable": {
+        "zh-CN": "无法读取映射文件：{reason}",
+        "en": "cannot read mapping: {reason}",
+    },
+    "mapping.not_mapping": {
+        "zh-CN": "映射文件必须是键值映射",
+        "en": "a mapping must be a mapping of keys",
+    },
+    "mapping.unknown_keys": {
+        "zh-CN": "未知的映射键：{keys}",
+        "en": "unknown mapping keys: {keys}",
+    },
+    "mapping.table": {
+        "zh-CN": "'table' 必须是以下之一：{tables}",
+        "en": "'table' must be one of {tables}",
+    },
+    "mapping.section": {
+        "zh-CN": "'{section}' 必须是键值映射",
+        "en": "'{section}' must be a mapping",
+    },
+    "mapping.bad_columns": {
+        "zh-CN": "'{section}' 中的列 {bad} 不是 {table} 的列（{table} 的列为 {columns}）",
+        "en": "'{section}' names columns {bad} that {table} does not have ({columns})",
+    },
+    "mapping.absent_column": {
+        "zh-CN": (
+            "缺少 {table} 的列 {absent}；文件中的列为 {header}。"
+            "请在表头中写出每一列（空值即缺失值），或使用 --mapping FILE"
+        ),
+        "en": (
+            "missing column {absent} of {table}; the file has {header}. Name every column "
+            "in the header (an empty value is a missing value), or pass --mapping FILE"
+        ),
+    },
+    "mapping.absent_columns": {
+        "zh-CN": (
+            "缺少 {table} 的列 {absent}；文件中的列为 {header}。"
+            "请在表头中写出每一列（空值即缺失值），或使用 --mapping FILE"
+        ),
+        "en": (
+            "missing columns {absent} of {table}; the file has {header}. Name every column "
+            "in the header (an empty value is a missing value), or pass --mapping FILE"
+        ),
+    },
+    "mapping.no_columns": {
+        "zh-CN": "（无）",
+        "en": "no columns",
+    },
+    "mapping.no_mapped": {
+        "zh-CN": "映射文件没有映射任何列",
+        "en": "the mapping maps no columns",
+    },
+    "mapping.absent": {
+        "zh-CN": "映射文件指定的列 {missing} 不在文件中（文件中的列为 {columns}）",
+        "en": "columns {missing} named by the mapping are not in the file (it has {columns})",
+    },
+    "hl7.none_readable": {
+        "zh-CN": "{n} 个文件都不是 HL7 v2：{files}",
+        "en": "none of the {n} files is HL7 v2: {files}",
+    },
+    "hl7.no_files": {
+        "zh-CN": "给出的路径中没有 HL7 v2 文件（.hl7、.txt、.msg、.er7）",
+        "en": "no HL7 v2 files (.hl7, .txt, .msg, .er7) among the paths given",
+    },
+    "synthea.no_encounters": {
+        "zh-CN": "给出的 Synthea 路径中没有 {name}",
+        "en": "no {name} among the Synthea paths given",
+    },
+    "synthea.twice": {
+        "zh-CN": "给出了两个 {name} 文件：{first} 和 {second}",
+        "en": "two {name} files given: {first} and {second}",
+    },
+    "synthea.columns": {
+        "zh-CN": "不是 Synthea 的 {name}：缺少列 {missing}",
+        "en": "not a Synthea {name}: missing columns {missing}",
+    },
+    "consent.columns": {
+        "zh-CN": "缺少列：{missing}",
+        "en": "missing columns: {missing}",
+    },
+    "ocds.declaration_unreadable": {
+        "zh-CN": "无法读取发布方声明：{reason}",
+        "en": "cannot read the publisher declaration: {reason}",
+    },
+    "ocds.declaration_keys": {
+        "zh-CN": "OCDS 映射文件只声明一个键：default_scheme（未写明方案的标识所用的方案）",
+        "en": (
+            "an OCDS mapping declares exactly one key, default_scheme "
+            "(the scheme of ids written without one)"
+        ),
+    },
+    "ocds.declaration_scheme": {
+        "zh-CN": "default_scheme 必须是方案名称",
+        "en": "default_scheme must be a scheme name",
+    },
+    "ocds.declaration_bad": {
+        "zh-CN": "default_scheme：{reason}",
+        "en": "default_scheme: {reason}",
+    },
+    "fhir.settings_unreadable": {
+        "zh-CN": "无法读取 FHIR 设置：{reason}",
+        "en": "cannot read FHIR settings: {reason}",
+    },
+    "fhir.settings_keys": {
+        "zh-CN": "FHIR 设置只接受 {keys}",
+        "en": "FHIR settings take only {keys}",
+    },
+    "fhir.settings_keys_not": {
+        "zh-CN": "FHIR 设置只接受 {keys}；不接受 {unknown}",
+        "en": "FHIR settings take only {keys}; not {unknown}",
+    },
+    "fhir.visit_type": {
+        "zh-CN": "encounter_class {code}：{value} 不在 {choices} 之中",
+        "en": "encounter_class {code}: {value} is not one of {choices}",
+    },
+    "fhir.edition": {
+        "zh-CN": "code_systems {uri}：{value} 不在 {choices} 之中",
+        "en": "code_systems {uri}: {value} is not one of {choices}",
+    },
+    "fhir.shift": {
+        "zh-CN": "date_shift_days 必须是整数天数",
+        "en": "date_shift_days must be a whole number of days",
+    },
+    "fhir.mappings": {
+        "zh-CN": "encounter_class 和 code_systems 必须是键值映射",
+        "en": "encounter_class and code_systems are mappings",
+    },
+    "fhir.crosswalk_columns": {
+        "zh-CN": "ICD-9 对照表需要 icd9,icd10 两列；实际的列为 {columns}",
+        "en": "an ICD-9 crosswalk needs columns icd9,icd10; it has {columns}",
+    },
+    "fhir.crosswalk_unreadable": {
+        "zh-CN": "无法读取 ICD-9 对照表：{reason}",
+        "en": "cannot read the ICD-9 crosswalk: {reason}",
+    },
+    "fhir.no_files": {
+        "zh-CN": "给出的 FHIR 路径中没有 .ndjson、.jsonl 或 .json 文件",
+        "en": "no .ndjson, .jsonl or .json files among the FHIR paths given",
+    },
+    "consent.needs_evidence": {
+        "zh-CN": "退出同意需要 --evidence",
+        "en": "an opt-out needs --evidence",
+    },
+    "peering.not_hex": {
+        "zh-CN": "{option}：不是十六进制（应为对方的 `tspace ledger public-key`）",
+        "en": "{option}: not hex (the peer's `tspace ledger public-key`)",
+    },
+    "policy.provider_form": {
+        "zh-CN": "--provider {item}：应为 ROLE=NAME[,NAME...]",
+        "en": "--provider {item}: expected ROLE=NAME[,NAME...]",
+    },
+    "product.format": {
+        "zh-CN": "--format 只能是 md 或 json，不能是 {value}",
+        "en": "--format must be md or json, not {value}",
+    },
+    "service.key_of": {
+        "zh-CN": "该 API 密钥属于 {owner}，不属于 {name}",
+        "en": "the API key belongs to {owner}, not {name}",
+    },
+    "service.approves": {
+        "zh-CN": "{name} 的角色是 {role}；只有提供方才能批准模型",
+        "en": "{name} is a {role}; only a provider approves models",
+    },
+    "service.runs_nodes": {
+        "zh-CN": "{name} 的角色是 {role}；只有提供方和使用方运行节点",
+        "en": "{name} is a {role}; only providers and consumers run nodes",
+    },
+    "service.appoints": {
+        "zh-CN": "{name} 的角色是 {role}；只有数据所有方（提供方）才能任命",
+        "en": "{name} is a {role}; only an owner (a provider) appoints",
+    },
+    "settle.not_json_because": {
+        "zh-CN": "{path}：不是 JSON 结算单（{reason}）",
+        "en": "{path}: not a JSON statement ({reason})",
+    },
+    "settle.not_json": {
+        "zh-CN": "{path}：不是 JSON 结算单",
+        "en": "{path}: not a JSON statement",
+    },
+    "usage.month": {
+        "zh-CN": "--month：{month} 不是 YYYY-MM 格式",
+        "en": "--month: {month} is not YYYY-MM",
+    },
+    "ocds.no_files": {
+        "zh-CN": "给出的路径中没有 OCDS 文件（.json、.jsonl、.ndjson）",
+        "en": "no OCDS files (.json, .jsonl, .ndjson) among the paths given",
+    },
+    "ocds.only_white_space": {
+        "zh-CN": "文件中没有 JSON 值（只有空白）",
+        "en": "no JSON value in the file (only white space)",
+    },
+    "ocds.no_value": {"zh-CN": "文件中没有 JSON 值", "en": "no JSON value in the file"},
+    "ocds.empty_array": {
+        "zh-CN": "空的 JSON 数组（[]）：没有数据包、记录或发布",
+        "en": "an empty JSON array ([]): no package, record or release",
+    },
+    "ocds.malformed": {
+        "zh-CN": "第 {document} 个文档的 JSON 格式错误（已读 {rows} 条发布/记录之后）：{reason}",
+        "en": "malformed JSON in document {document}, after {rows} release(s)/record(s): {reason}",
+    },
+    "ocds.not_ocds": {
+        "zh-CN": "第 {document} 个文档不是 OCDS 数据包、记录或发布（而是 {what}）",
+        "en": "document {document} is {what}, not an OCDS package, record or release",
+    },
+    "ocds.what_item": {
+        "zh-CN": "一个不是 JSON 对象的数组元素",
+        "en": "an array item that is not a JSON object",
+    },
+    "ocds.what_top": {"zh-CN": "顶层的 {event} 值", "en": "a top-level {event} value"},
+    "ocds.what_object": {
+        "zh-CN": "一个没有 ocid、releases 或 records 的对象",
+        "en": "an object without ocid, releases or records",
+    },
+    "ocds.none_readable": {
+        "zh-CN": "{n} 个文件都不是可读的 OCDS：{files}",
+        "en": "none of the {n} files is readable OCDS: {files}",
+    },
+    "id_map.missing": {
+        "zh-CN": "找不到身份映射（应为 CSV 文件或 'pseudonymous'）",
+        "en": "id map not found (expected a CSV file or 'pseudonymous')",
+    },
+    "id_map.header": {
+        "zh-CN": "身份映射需要表头 source_id,person_id（缺少 {missing}）",
+        "en": "the id map needs the header source_id,person_id (missing {missing})",
+    },
+    "id_map.empty": {"zh-CN": "source_id 为空", "en": "empty source_id"},
+    "id_map.two_people": {
+        "zh-CN": "同一 source_id 对应两个不同的 person_id",
+        "en": "source_id maps to two different person_ids",
+    },
     "json.invalid": {
         "zh-CN": "不是 JSON 文档（第 {line} 行第 {column} 列处出错）",
         "en": "not a JSON document (it breaks at line {line}, column {column})",
@@ -731,6 +990,122 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ledger.ok": {
         "zh-CN": "账本完好：{count} 条记录，{checkpoints} 个检查点（{suite} 算法套件）",
         "en": "Ledger intact: {count} entries, {checkpoints} checkpoints ({suite} suite)",
+    },
+    "ledger.entry": {
+        "zh-CN": "账本第 {seq} 条记录：{reason}",
+        "en": "ledger entry {seq}: {reason}",
+    },
+    "ledger.bad_hash": {
+        "zh-CN": "内容与其摘要不符",
+        "en": "content does not match its hash",
+    },
+    "ledger.bad_signature": {
+        "zh-CN": "签名不是本空间的",
+        "en": "signature is not the space's",
+    },
+    "ledger.bad_seq": {
+        "zh-CN": "序号应为 {expected}，实际为 {found}",
+        "en": "expected sequence number {expected}, found {found}",
+    },
+    "ledger.bad_chain": {
+        "zh-CN": "未与上一条记录相链接",
+        "en": "does not chain to the previous entry",
+    },
+    "ledger.bad_root": {
+        "zh-CN": "检查点的根与其之前的记录不符",
+        "en": "checkpoint root does not match the entries before it",
+    },
+    "ledger.unkeyed_appointment": {
+        "zh-CN": "{owner} 的任命，但其此前未登记签名密钥",
+        "en": "an appointment by {owner}, who registered no signing key before it",
+    },
+    "ledger.other_space": {
+        "zh-CN": "该任命指向另一个空间",
+        "en": "the appointment names another space",
+    },
+    "ledger.unsigned_appointment": {
+        "zh-CN": "对 {steward} 的任命并非由 {owner} 的密钥签署",
+        "en": "the appointment of {steward} is not signed by {owner}'s key",
+    },
+    "ledger.stray_approval": {
+        "zh-CN": "{actor} 代 {owners} 批准，但对方并未任命它",
+        "en": "{actor} approved for {owners}, who did not appoint it",
+    },
+    "ledger.unapproved_policy": {
+        "zh-CN": "策略未经 {stewards} 批准即生效",
+        "en": "a policy put in force without the approval of {stewards}",
+    },
+    "ledger.unkeyed_step": {
+        "zh-CN": "{actor} 的步骤，但其此前未登记签名密钥",
+        "en": "a step of {actor}, who registered no signing key before it",
+    },
+    "ledger.unsigned_step": {
+        "zh-CN": "该步骤并非由 {actor} 登记的密钥签署",
+        "en": "the step is not signed by {actor}'s registered key",
+    },
+    "ledger.not_checkpoint": {
+        "zh-CN": "公布的检查点不是检查点记录",
+        "en": "the published checkpoint is not a checkpoint entry",
+    },
+    "ledger.cut_off": {
+        "zh-CN": "账本止于第 {last} 条记录，在公布的检查点之前（记录被截断）",
+        "en": (
+            "the ledger ends at entry {last}, before a published checkpoint (entries were cut off)"
+        ),
+    },
+    "ledger.checkpoint_gone": {
+        "zh-CN": "账本中已没有公布的检查点（被改写）",
+        "en": "the ledger no longer holds the published checkpoint (rewritten)",
+    },
+    "ledger.rewritten": {
+        "zh-CN": "公布的检查点之前的记录被改写",
+        "en": "the entries before the published checkpoint were rewritten",
+    },
+    "ledger.key_not_hex": {
+        "zh-CN": "--public-key：{value} 既不是十六进制，也不是存有十六进制的文件",
+        "en": "--public-key: {value} is neither hex nor a file holding hex",
+    },
+    "ledger.workdir_or_file": {
+        "zh-CN": "请给出 --workdir 或 --file（均可重复），不要同时给出",
+        "en": "give --workdir or --file (either repeatable), not both",
+    },
+    "ledger.key_per_file": {
+        "zh-CN": "核验导出文件需要为每个 --file 依次给出一个 --public-key",
+        "en": "verifying exports needs one --public-key per --file, in order",
+    },
+    "ledger.key_per_workdir": {
+        "zh-CN": "请为每个 --workdir 给出一个 --public-key，或都不给",
+        "en": "give one --public-key per --workdir, or none",
+    },
+    "ledger.other_key": {
+        "zh-CN": "该空间是用另一个验证密钥创建的",
+        "en": "the space was created with another verifying key",
+    },
+    "keys.unknown_role": {
+        "zh-CN": "空间称 {name} 的角色为 {role}",
+        "en": "the space says {name} is a {role}",
+    },
+    "ledger.proof_size": {
+        "zh-CN": "不是该大小的检查点",
+        "en": "not a checkpoint of that size",
+    },
+    "ledger.proof_position": {
+        "zh-CN": "该证明针对的是另一个位置",
+        "en": "the proof is for another position",
+    },
+    "ledger.proof_missing": {
+        "zh-CN": "不包含在该检查点中",
+        "en": "not included in the checkpoint",
+    },
+    "ledger.malformed_proof": {
+        "zh-CN": "证明格式错误（{reason}）",
+        "en": "malformed proof ({reason})",
+    },
+    "ledger.empty": {"zh-CN": "账本为空", "en": "the ledger is empty"},
+    "ledger.export_empty": {"zh-CN": "账本导出文件为空", "en": "the ledger export is empty"},
+    "ledger.first_entry": {
+        "zh-CN": "第一条记录不是空间的创建记录",
+        "en": "the first entry is not the space's creation",
     },
     "ledger.bad": {
         "zh-CN": "账本校验失败：第 {seq} 条记录：{reason}",

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from trusted_space.core.errors import LedgerTampered
+from trusted_space.core.i18n import Text
 from trusted_space.core.outputs import write_text_atomic
 from trusted_space.core.private import private_dir
 from trusted_space.crypto import CryptoSuite
@@ -62,21 +63,20 @@ def verify_checkpoint(
     published ``checkpoint``; raise ``LedgerTampered`` naming it when not."""
     seq = int(checkpoint.get("seq") or 0)
     if checkpoint.get("kind") != "checkpoint":
-        raise LedgerTampered(seq, "the published checkpoint is not a checkpoint entry")
+        raise LedgerTampered(seq, Text("ledger.not_checkpoint"))
     check_signed(checkpoint, suite, public_key)  # the space's own signature
     if len(entries) < seq:
         raise LedgerTampered(
             seq,
-            f"the ledger ends at entry {len(entries)}, before a published checkpoint "
-            "(entries were cut off)",
+            Text("ledger.cut_off", last=len(entries)),
         )
     held = entries[seq - 1]
     if held.get("hash") != checkpoint.get("hash"):
-        raise LedgerTampered(seq, "the ledger no longer holds the published checkpoint (rewritten)")
+        raise LedgerTampered(seq, Text("ledger.checkpoint_gone"))
     size = int(checkpoint["details"]["size"])
     leaves = [merkle.leaf_hash(suite.hash, bytes.fromhex(str(e["hash"]))) for e in entries[:size]]
     if merkle.root(suite.hash, leaves).hex() != checkpoint["details"]["root"]:
-        raise LedgerTampered(seq, "the entries before the published checkpoint were rewritten")
+        raise LedgerTampered(seq, Text("ledger.rewritten"))
 
 
 class NodeCheckpoints:

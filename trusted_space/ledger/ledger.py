@@ -39,6 +39,7 @@ from typing import Any
 
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.errors import CryptoError, LedgerTampered, NotFound
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.ledger import merkle
 from trusted_space.protocol.messages import appointment_digest
@@ -287,11 +288,11 @@ def check_signed(data: dict[str, Any], suite: CryptoSuite, public_key: bytes) ->
     body = {k: data.get(k) for k in ("seq", "time", "actor", "kind", "job_id", "details", "prev")}
     digest = suite.hash(canonical_json(body))
     if digest.hex() != data.get("hash"):
-        raise LedgerTampered(int(data.get("seq") or 0), "content does not match its hash")
+        raise LedgerTampered(int(data.get("seq") or 0), Text("ledger.bad_hash"))
     try:
         suite.verify(public_key, digest, bytes.fromhex(str(data.get("signature", ""))))
     except (CryptoError, ValueError) as exc:
-        raise LedgerTampered(int(data.get("seq") or 0), "signature is not the space's") from exc
+        raise LedgerTampered(int(data.get("seq") or 0), Text("ledger.bad_signature")) from exc
     return digest
 
 
@@ -308,15 +309,15 @@ def verify_entries(entries: Iterator[dict[str, Any]], suite: CryptoSuite, public
     for count, data in enumerate(entries, start=1):
         seq = data.get("seq", count)
         if seq != count:
-            raise LedgerTampered(count, f"expected sequence number {count}, found {seq}")
+            raise LedgerTampered(count, Text("ledger.bad_seq", expected=count, found=seq))
         if data.get("prev") != prev:
-            raise LedgerTampered(count, "does not chain to the previous entry")
+            raise LedgerTampered(count, Text("ledger.bad_chain"))
         digest = check_signed(data, suite, public_key)
         kind, details = data.get("kind"), data.get("details") or {}
         if kind == "checkpoint" and (
             details.get("size") != frontier.size or details.get("root") != frontier.root().hex()
         ):
-            raise LedgerTampered(count, "checkpoint root does not match the entries before it")
+            raise LedgerTampered(count, Text("ledger.bad_root"))
         if kind in KEY_ENTRIES and "signing_key" in details:
             node_keys[str(details.get("name"))] = bytes.fromhex(str(details["signing_key"]))
         if kind == "task_result":
@@ -346,17 +347,15 @@ class _Governance:
         owner, steward = str(details.get("owner")), str(details.get("steward"))
         key = node_keys.get(owner)
         if key is None:
-            raise LedgerTampered(
-                count, f"an appointment by {owner!r}, who registered no signing key before it"
-            )
+            raise LedgerTampered(count, Text("ledger.unkeyed_appointment", owner=repr(owner)))
         if details.get("space") != self.space:
-            raise LedgerTampered(count, "the appointment names another space")
+            raise LedgerTampered(count, Text("ledger.other_space"))
         digest = appointment_digest(self.suite, owner, steward, self.space)
         try:
             self.suite.verify(key, digest, bytes.fromhex(str(details.get("signature", ""))))
         except (CryptoError, ValueError) as exc:
             raise LedgerTampered(
-                count, f"the appointment of {steward!r} is not signed by {owner!r}'s key"
+                count, Text("ledger.unsigned_appointment", steward=repr(steward), owner=repr(owner))
             ) from exc
         self.owners.setdefault(steward, set()).add(owner)
 
@@ -366,7 +365,7 @@ class _Governance:
         stray = sorted(approved - self.owners.get(actor, set()))
         if stray:
             raise LedgerTampered(
-                count, f"{actor!r} approved for {', '.join(stray)}, who did not appoint it"
+                count, Text("ledger.stray_approval", actor=repr(actor), owners=", ".join(stray))
             )
         if "requires" in details:
             self.required[version] = {str(o) for o in details["requires"]}
@@ -375,7 +374,7 @@ class _Governance:
         if details.get("state") == "published" and not self.required.get(version, set()) <= done:
             missing = sorted(self.required[version] - done)
             raise LedgerTampered(
-                count, f"a policy put in force without the approval of {', '.join(missing)}"
+                count, Text("ledger.unapproved_policy", stewards=", ".join(missing))
             )
 
 
@@ -389,7 +388,7 @@ def _check_node_signature(
     actor = str(data.get("actor"))
     key = node_keys.get(actor)
     if key is None:
-        raise LedgerTampered(count, f"a step of {actor!r}, who registered no signing key before it")
+        raise LedgerTampered(count, Text("ledger.unkeyed_step", actor=repr(actor)))
     digest = step_digest(
         suite,
         str(data.get("job_id")),
@@ -400,9 +399,7 @@ def _check_node_signature(
     try:
         suite.verify(key, digest, bytes.fromhex(str(details.get("node_signature", ""))))
     except (CryptoError, ValueError) as exc:
-        raise LedgerTampered(
-            count, f"the step is not signed by {actor!r}'s registered key"
-        ) from exc
+        raise LedgerTampered(count, Text("ledger.unsigned_step", actor=repr(actor))) from exc
 
 
 def verify_proof(proof: dict[str, Any], suite: CryptoSuite, public_key: bytes) -> None:
@@ -413,9 +410,9 @@ def verify_proof(proof: dict[str, Any], suite: CryptoSuite, public_key: bytes) -
     check_signed(checkpoint, suite, public_key)
     size = int(checkpoint["details"]["size"])
     if checkpoint.get("kind") != "checkpoint" or int(proof["size"]) != size:
-        raise LedgerTampered(int(checkpoint["seq"]), "not a checkpoint of that size")
+        raise LedgerTampered(int(checkpoint["seq"]), Text("ledger.proof_size"))
     if int(proof["index"]) != int(entry["seq"]) - 1:
-        raise LedgerTampered(int(entry["seq"]), "the proof is for another position")
+        raise LedgerTampered(int(entry["seq"]), Text("ledger.proof_position"))
     ok = merkle.verify_inclusion(
         suite.hash,
         merkle.leaf_hash(suite.hash, digest),
@@ -425,4 +422,4 @@ def verify_proof(proof: dict[str, Any], suite: CryptoSuite, public_key: bytes) -
         bytes.fromhex(checkpoint["details"]["root"]),
     )
     if not ok:
-        raise LedgerTampered(int(entry["seq"]), "not included in the checkpoint")
+        raise LedgerTampered(int(entry["seq"]), Text("ledger.proof_missing"))

@@ -42,6 +42,7 @@ from typing import Any
 
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.errors import LedgerTampered, TspaceError
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.ledger.ledger import verify_entries
 from trusted_space.ledger.metering import JobUsage, job_usage
@@ -333,12 +334,12 @@ def verify(
     if statement.get("format") != FORMAT:
         raise StatementInvalid(f"not a settlement statement ({FORMAT})")
     if not entries:
-        raise LedgerTampered(1, "the ledger export is empty")
+        raise LedgerTampered(1, Text("ledger.export_empty"))
     first = entries[0]
     if first.get("kind") != "space_created":
-        raise LedgerTampered(1, "the first entry is not the space's creation")
+        raise LedgerTampered(1, Text("ledger.first_entry"))
     if (first.get("details") or {}).get("signing_key") != public_key.hex():
-        raise LedgerTampered(1, "the space was created with another verifying key")
+        raise LedgerTampered(1, Text("ledger.other_key"))
     verify_entries(iter(entries), suite, public_key)
     head = statement.get("ledger_head") or {}
     seq = int(head.get("seq") or 0)

@@ -554,7 +554,7 @@ class ConsumerNode(Node):
             bits = [SCORE_BITS]
         else:
             # Each ciphertext's width: the blocks released for each subject's holders.
-            blocks = layout(product, result.features)
+            blocks = layout(product, result.features, key_bits=self.paillier_public.bits)
             position = {h: i for i, h in enumerate(state["handles"])}
             if not set(handles) <= set(position):
                 raise ProtocolError("the result answers subjects that are not this job's")
@@ -582,7 +582,7 @@ class ConsumerNode(Node):
             ]
         else:
             values = self._decode_features(
-                state, product, result.features, handles, plain, withheld
+                self.paillier_public.bits, state, product, result.features, handles, plain, withheld
             )
         state["result"] = {
             "features": result.features,
@@ -595,6 +595,7 @@ class ConsumerNode(Node):
 
     @staticmethod
     def _decode_features(
+        key_bits: int,
         state: dict[str, Any],
         product: Product,
         features: list[str],
@@ -604,7 +605,7 @@ class ConsumerNode(Node):
     ) -> list[list[str | None] | None]:
         """Per subject in batch order: its released values, or None when no
         provider holds it or a provider withheld it."""
-        blocks = layout(product, features)
+        blocks = layout(product, features, key_bits=key_bits)
         position = {h: i for i, h in enumerate(state["handles"])}
         held = [
             i

@@ -27,7 +27,7 @@ def _entries(db: sqlite3.Connection, sql: str, args: tuple[Any, ...] = ()) -> li
 class Verification:
     ok: bool
     entries: int
-    problem: str = ""
+    problem: object = ""  # the LedgerTampered: said in the page's language
 
 
 def verify(db: sqlite3.Connection, suite: CryptoSuite, public_key: bytes) -> Verification:
@@ -35,7 +35,7 @@ def verify(db: sqlite3.Connection, suite: CryptoSuite, public_key: bytes) -> Ver
     try:
         return Verification(True, verify_entries(rows, suite, public_key))
     except LedgerTampered as exc:
-        return Verification(False, exc.seq - 1, str(exc))
+        return Verification(False, exc.seq - 1, exc)
 
 
 def recent_entries(db: sqlite3.Connection, limit: int = 200) -> list[dict[str, Any]]:

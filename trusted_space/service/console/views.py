@@ -90,9 +90,15 @@ def _render(
 ) -> HTMLResponse:
     lang = _lang(request)
     other = "en" if lang == "zh-CN" else "zh-CN"
-    html = _env.get_template(template).render(
-        w=words(lang), lang=lang, other_lang=other, session=session, path=request.url.path, **ctx
-    )
+    with speaking(lang):  # a catalog message in the page (a ledger problem) in its language
+        html = _env.get_template(template).render(
+            w=words(lang),
+            lang=lang,
+            other_lang=other,
+            session=session,
+            path=request.url.path,
+            **ctx,
+        )
     response = HTMLResponse(html, status_code=status, headers=HEADERS)
     if request.query_params.get("lang") == lang:
         response.set_cookie(LANG_COOKIE, lang, samesite="strict", path="/console")

@@ -52,8 +52,9 @@ def combine_features(
     its number of holders (``products.features_layout.released``): sums
     added, the extremes of a single holder passed through, ratio blocks added
     then multiplied by a fresh random mask, a shared subject's threshold
-    blocks added then smudged in every slot. Not yet re-randomised: the
-    caller MUST re-randomise every ciphertext before release."""
+    steps (threshold blocks, a sum block's spare slots) added then smudged.
+    Not yet re-randomised: the caller MUST re-randomise every ciphertext
+    before release."""
     out_handles: list[bytes] = []
     out: list[gmpy2.mpz] = []
     for handle in handles:
@@ -64,16 +65,17 @@ def combine_features(
         for i in released(blocks, len(held)):
             block = blocks[i]
             cts = [h[i] for h in held]
-            if block.kind == "sum":
-                out.append(public_key.sum(cts))
-            elif block.kind == "extreme":
+            if block.kind == "extreme":
                 out.append(cts[0])  # one holder: its exact extreme
             elif block.kind == "ratio":
                 out.append(public_key.mul_plain(public_key.sum(cts), _mask()))
-            else:
-                # Thresholds: each slot's quotient by P hidden (products.features_layout).
+            elif block.steps and len(held) > 1:
+                # Steps (threshold blocks, a sum block's spare slots): each
+                # step's quotient by P hidden (products.features_layout).
                 total = public_key.sum(cts)
                 out.append(public_key.add(total, public_key.encrypt_trivial(smudge(block))))
+            else:
+                out.append(public_key.sum(cts))
     return out_handles, out
 
 

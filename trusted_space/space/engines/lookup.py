@@ -453,8 +453,9 @@ class LookupProtocol:
         weighted = product.output_mode == "score"
         if r.weighted != weighted:
             raise ProtocolError("score products take one weighted ciphertext per subject")
-        cts = self.public_key(spec).unpack(r.ciphertexts)  # refuses anything outside Z*_{n^2}
-        per_handle = 1 if weighted else len(layout(product, expected))
+        key = self.public_key(spec)
+        cts = key.unpack(r.ciphertexts)  # refuses anything outside Z*_{n^2}
+        per_handle = 1 if weighted else len(layout(product, expected, key_bits=key.bits))
         if len(cts) != len(handles) * per_handle:
             raise ProtocolError("ciphertext count does not match the handles")
         self.store.put_data(spec.job_id, f"features/{node}", r.model_dump_json().encode())
@@ -519,7 +520,7 @@ class LookupProtocol:
                 withheld=withheld,
             )
         features, _ = self.plan(spec.job_id)
-        blocks = layout(product, features)
+        blocks = layout(product, features, key_bits=pk.bits)
         k = len(blocks)
         feature_parts = []
         for r in results:
