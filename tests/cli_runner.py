@@ -15,6 +15,7 @@ docs blocks, the clients the service tests start) still start processes.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import traceback
@@ -22,6 +23,7 @@ import traceback
 from typer.testing import CliRunner
 
 from trusted_space.cli import app
+from trusted_space.cli.common import console, err_console
 from trusted_space.core import i18n
 
 _one_at_a_time = threading.Lock()  # CliRunner swaps the process's stdio and environment
@@ -39,11 +41,19 @@ def run_tspace(
     with _one_at_a_time:
         before = i18n.language()
         i18n.set_language(extra["TSPACE_LANG"])
+        # A console reads COLUMNS when it is made (at import, in this process
+        # long ago) unless the variable was unset then: set its width as a new
+        # process's console would take it.
+        widths = [(c, c._width) for c in (console, err_console)]
+        for c, _ in widths:
+            c.width = int(extra.get("COLUMNS", os.environ.get("COLUMNS", "80")))
         try:
             words = list(args) if "--lang" in args else ["--lang", lang, *args]
             result = CliRunner().invoke(app, words, env=extra, prog_name="tspace")
         finally:
             i18n.set_language(before)
+            for c, width in widths:
+                c._width = width
     stderr = result.stderr
     code = result.exit_code
     if result.exception is not None and not isinstance(result.exception, SystemExit):

@@ -21,6 +21,7 @@ from tests.policy_docs import exact_cohort_policy
 from tests.service.procs import Proc, ServiceDeployment, wait_healthy
 from tests.service.test_faults import consistent, settled
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
+from trusted_space.nodes.base import TEST_ONLY_HOLD
 from trusted_space.synth import generate_health
 
 pytestmark = pytest.mark.slow
@@ -32,6 +33,7 @@ QUERY = {
     "group_by": ["sex"],
     "min_count": 2,
 }
+HOLD = {"analyst-unpack": "join_unpack", "analyst-threshold": "join_threshold"}
 CASES = {
     "hospital-upload": "SELECT 1 FROM tasks WHERE kind = 'join_upload' AND node = 'hospital' "
     "AND state = 'leased'",
@@ -106,7 +108,10 @@ def job_ids(dep: ServiceDeployment) -> set[str]:
     return {str(r[0]) for r in dep.db_rows("SELECT job_id FROM jobs")}
 
 
-def cohort(dep: ServiceDeployment, data: Path) -> Proc:
+def cohort(dep: ServiceDeployment, data: Path, hold: str | None = None) -> Proc:
+    """The analyst's command; with ``hold`` it stops, its task still leased,
+    once it has done that step (a short step could otherwise finish between
+    two looks at the space's tables, and the kill would come too late)."""
     return dep.client(
         "analyst",
         "cohort",
@@ -116,6 +121,7 @@ def cohort(dep: ServiceDeployment, data: Path) -> Proc:
         "research",
         "--out",
         str(dep.root / "result.csv"),
+        env={TEST_ONLY_HOLD: HOLD[hold]} if hold else None,
     )
 
 
@@ -126,7 +132,7 @@ def test_kill_9_during_the_join(
     dep = deployment
     victim = case.split("-")[0]
     known = job_ids(dep)  # earlier tests' jobs, all settled
-    client = cohort(dep, data)
+    client = cohort(dep, data, hold=case if victim == "analyst" else None)
     earlier = ", ".join(f"'{j}'" for j in known) or "''"
     dep.wait_for(f"{CASES[case]} AND job_id NOT IN ({earlier})")
     if victim == "space":
