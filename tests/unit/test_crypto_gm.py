@@ -300,3 +300,13 @@ def test_exactly_one_sm2_backend_is_installed_on_every_platform() -> None:
     for (platform, machine), name in expected.items():
         env = {"sys_platform": platform, "platform_machine": machine}
         assert [r.name for r in sm2 if r.marker is not None and r.marker.evaluate(env)] == [name]
+
+
+@BACKENDS
+def test_the_suite_pickles_and_works_in_the_process_that_loads_it(backend: str) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(ON[backend]))
+    assert isinstance(copy, GmSuite) and copy.backend == backend
+    key = ON[backend].load_signing_key(SM2_D.to_bytes(32, "big"))
+    copy.verify(key.public_bytes(), b"entry", key.sign(b"entry"))

@@ -81,6 +81,10 @@ class Sm2Backend(ABC):
 
     name: str
 
+    def __reduce__(self) -> tuple[type[Sm2Backend], tuple[()]]:
+        """Pickled by class: a process rebuilds its own (the C objects stay)."""
+        return (type(self), ())
+
     @abstractmethod
     def multiply(self, scalar: int, point: bytes | None = None) -> bytes:
         """scalar · point (the generator when ``point`` is None), as x || y."""
