@@ -54,3 +54,22 @@ def test_cohort_under_gm_equals_a_plain_join(data: Path, tmp_path: Path) -> None
     expected = cohort_reference(data, query)
     assert [{k: v for k, v in r.items() if k != "status"} for r in run.rows] == expected
     assert sum(r["count"] for r in expected) > 0
+
+
+def test_keys_show_says_which_sm2_implementation_the_suite_uses(tmp_path: Path) -> None:
+    """The one rule (trusted_space/crypto/sm2.py): Tongsuo wherever tongsuopy
+    installs, as in this environment, and the suite says so."""
+    from typer.testing import CliRunner
+
+    from trusted_space.cli import app
+
+    runner = CliRunner()
+    default = runner.invoke(app, ["--lang", "en", "keys", "show", "--workdir", str(tmp_path / "d")])
+    assert default.exit_code == 0, default.output
+    assert "Crypto suite: default (OpenSSL and libsodium)" in default.output
+    args = ["keys", "show", "--workdir", str(tmp_path / "n"), "--suite", "gm"]
+    gm = runner.invoke(app, ["--lang", "en", *args])
+    assert gm.exit_code == 0, gm.output
+    assert "Crypto suite: gm (SM2 by Tongsuo's C code, constant-time" in gm.output
+    zh = runner.invoke(app, ["--lang", "zh-CN", *args])
+    assert "密码算法套件：gm（SM2 由铜锁（Tongsuo）C 代码计算" in zh.output

@@ -63,6 +63,14 @@ def show(
         ),
         highlight=False,
     )
+    console.print(
+        t(
+            "keys.suite",
+            suite=chosen.name,
+            implementation=t(f"crypto.impl.{chosen.implementation}"),
+        ),
+        highlight=False,
+    )
     pins = Pins(workdir, chosen).pinned()
     if not pins:
         console.print(t("keys.no_pins"), highlight=False)

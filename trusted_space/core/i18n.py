@@ -1332,6 +1332,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "本节点签名公钥：{public}\n指纹：{fingerprint}",
         "en": "This node's signing key: {public}\nFingerprint: {fingerprint}",
     },
+    "keys.suite": {
+        "zh-CN": "密码算法套件：{suite}（{implementation}）",
+        "en": "Crypto suite: {suite} ({implementation})",
+    },
+    "crypto.impl.default": {
+        "zh-CN": "OpenSSL 与 libsodium",
+        "en": "OpenSSL and libsodium",
+    },
+    "crypto.impl.gm_tongsuo": {
+        "zh-CN": "SM2 由铜锁（Tongsuo）C 代码计算，秘密标量的点乘为常数时间",
+        "en": "SM2 by Tongsuo's C code, constant-time multiplications by secret scalars",
+    },
+    "crypto.impl.gm_gmssl": {
+        "zh-CN": "SM2 由 gmssl 纯 Python 计算，非常数时间（本平台无铜锁安装包）",
+        "en": "SM2 by gmssl in pure Python, not constant-time (no Tongsuo wheel for this platform)",
+    },
     "keys.pins_title": {"zh-CN": "已固定的签名密钥指纹", "en": "Pinned signing keys"},
     "keys.pin_row": {
         "zh-CN": "{name}：{fingerprint}（{how}，序号 {serial}）",

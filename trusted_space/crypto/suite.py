@@ -73,6 +73,12 @@ class CryptoSuite(ABC):
     name: str
     hash_name: str
 
+    @property
+    def implementation(self) -> str:
+        """Which libraries compute it, as a key of the ``crypto.impl.*``
+        messages (``tspace keys show`` prints it)."""
+        return self.name
+
     @abstractmethod
     def hash(self, data: bytes) -> bytes: ...
 

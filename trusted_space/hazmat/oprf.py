@@ -21,10 +21,13 @@ no-clamp operations would need it, and PyNaCl exposes no ristretto255);
 libsodium implements it in constant time; ``rbcl`` ships libsodium inside
 its wheel (no system library to install) and exposes the raw
 ``crypto_core_ristretto255_*`` and ``crypto_scalarmult_ristretto255`` calls.
-A hash-and-multiply costs about 0.17 ms on one core; the only maintained
-SM2 point arithmetic in Python (gmssl) costs about 19 ms a multiplication,
-over 100 times more, so the national suite keeps this OPRF on ristretto255,
-as PSI stays on P-256 (its hashes are the group's, not the suite's).
+A whole OPRF costs about 0.22 ms an item (blind, evaluate, unblind) on one
+core. On the SM2 curve, even with Tongsuo's constant-time ladder (the gm
+suite's SM2 backend), it would cost at least 1.28 ms an item (three
+multiplications at 0.32 ms and a hash-to-curve that neither Tongsuo nor
+the package index offers; bench/gm_oprf.py): 5.7 times more, over issue
+21's 3x bar, so the national suite keeps this OPRF on ristretto255, as PSI
+stays on P-256 (its hashes are the group's, not the suite's).
 
 Known-answer tests: tests/vectors/ristretto255.json (RFC 9496 A.1, A.3).
 """
