@@ -22,7 +22,7 @@ from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.nodes import runner
 from trusted_space.nodes.consumer import ConsumerNode
-from trusted_space.space.engines.lookup import INLINE_BATCH
+from trusted_space.space.engines.ready import INLINE_BATCH
 from trusted_space.synth import generate_health
 
 AS_OF = dt.date(2026, 10, 31)

@@ -8,6 +8,7 @@ reaches the space only through ``trusted_space.space.port.JobContext``.
     join.py     space_join: the space-aided join for cohort statistics
     blind.py    blind_lookup: per-subject scores with membership hidden
     combine.py  the lookup's arithmetic on ciphertexts
+    ready.py    once every part is in: combine now (a small batch) or in the background
 
 Adding an engine: one module with a class that fits ``Engine`` (built from a
 ``JobContext``), and one line in ``ENGINES``.

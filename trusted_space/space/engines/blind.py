@@ -57,8 +57,7 @@ from trusted_space.bulk import tokens as token_join
 from trusted_space.bulk.blind import MASKED_VALUE_BYTES
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.core.clock import CHINA
-from trusted_space.core.errors import NotFound, ProtocolError, TspaceError
-from trusted_space.core.failures import failure_code, failure_reason
+from trusted_space.core.errors import NotFound, ProtocolError
 from trusted_space.hazmat.oprf import POINT_BYTES, TOKEN_BYTES
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
@@ -78,13 +77,13 @@ from trusted_space.protocol.messages import (
     split_handles,
 )
 from trusted_space.protocol.peering import PeerBlindMasks, PeerJobState
+from trusted_space.space.engines.ready import combine_when_ready
 from trusted_space.space.policy_registry import job_features, model_hash
 from trusted_space.space.port import SPACE, JobContext
 
 ENGINE = "blind_lookup"
 # Jobs of up to this many subjects are combined as the consumer's masks
 # arrive; larger ones by the space's background worker.
-INLINE_BATCH = 16
 
 
 def providers_of(spec: JobSpec) -> list[str]:
@@ -270,18 +269,7 @@ class BlindProtocol:
 
     def _combine(self, spec: JobSpec) -> None:
         """Every part is in: combine at once (a small batch) or in the background."""
-        job_id = spec.job_id
-        if spec.batch_size > INLINE_BATCH:
-            self.space.set_step(job_id, "running", "combining")
-            self.space.work_added()
-            return
-        try:
-            with self.space.timer.stage("combine"):
-                result = self.work(spec, self.work_inputs(spec))
-        except TspaceError as exc:
-            self.space.fail_job(job_id, failure_reason(failure_code(exc), step="space"))
-            return
-        self.finish_work(spec, result)
+        combine_when_ready(self, self.space, spec)
 
     def accept_peer_masks(self, spec: JobSpec, peer: str, m: PeerBlindMasks) -> None:
         """At a peer: the consumer's tokens and mask removals for this

@@ -27,8 +27,7 @@ from products.features_layout import layout
 from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.bulk.parallel import rerandomise_values
-from trusted_space.core.errors import NotFound, ProtocolError, TspaceError
-from trusted_space.core.failures import failure_code, failure_reason
+from trusted_space.core.errors import NotFound, ProtocolError
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
@@ -50,12 +49,12 @@ from trusted_space.protocol.messages import (
 )
 from trusted_space.protocol.peering import PeerDataset, PeerJobState, PeerSubjects
 from trusted_space.space.engines.combine import combine_features, sum_scores
+from trusted_space.space.engines.ready import combine_when_ready
 from trusted_space.space.policy_registry import job_features
 from trusted_space.space.port import SPACE, JobContext
 
 # Jobs of up to this many subjects are combined as their last features
 # arrive; larger ones by the space's background worker.
-INLINE_BATCH = 16
 
 
 def providers_of(spec: JobSpec) -> list[str]:
@@ -236,19 +235,7 @@ class LookupProtocol:
         if self.space.home_of(job_id) is not None:
             self.space.set_step(job_id, "running", "peer_features")  # the home collects them
             return
-        if spec.batch_size > INLINE_BATCH:
-            self.space.set_step(job_id, "running", "combining")
-            self.space.work_added()
-            return
-        # A small batch is combined at once, in this transaction: handing
-        # it to the background worker would cost more than the work.
-        try:
-            with self.space.timer.stage("combine"):
-                result = self.work(spec, self.work_inputs(spec))
-        except TspaceError as exc:
-            self.space.fail_job(job_id, failure_reason(failure_code(exc), step="space"))
-            return
-        self.finish_work(spec, result)
+        combine_when_ready(self, self.space, spec)
 
     def plan(self, job_id: str) -> tuple[list[str], Obligations]:
         data = self.store.get_data(job_id, "plan")
