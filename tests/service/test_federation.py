@@ -118,6 +118,14 @@ def fresh(cities: Cities) -> Cities:
     return cities
 
 
+def _kill_and_restart(city: ServiceDeployment) -> None:
+    """kill -9 a city's space mid-job, start it again, wait until it answers."""
+    city.space.kill9()
+    time.sleep(0.5)
+    city.space.restart()
+    wait_healthy(city.url)
+
+
 def _jobs(city: ServiceDeployment) -> list[tuple[object, ...]]:
     return city.db_rows("SELECT job_id, state, step, reasons FROM jobs ORDER BY created_at")
 
@@ -243,18 +251,12 @@ def test_either_space_killed_mid_job_is_restarted_and_the_job_completes(
     earlier = ", ".join(f"'{j}'" for j in before) or "''"
     # B killed once its CDC node has the job's PSI step; A once B holds the features task.
     fresh.b.wait_for(f"SELECT 1 FROM tasks WHERE node = 'cdc' AND job_id NOT IN ({earlier})")
-    fresh.b.space.kill9()
-    time.sleep(0.5)
-    fresh.b.space.restart()
-    wait_healthy(fresh.b.url)
+    _kill_and_restart(fresh.b)
     fresh.b.wait_for(
         "SELECT 1 FROM tasks WHERE node = 'cdc' AND kind = 'compute_features' "
         f"AND job_id NOT IN ({earlier})"
     )
-    fresh.a.space.kill9()
-    time.sleep(0.5)
-    fresh.a.space.restart()
-    wait_healthy(fresh.a.url)
+    _kill_and_restart(fresh.a)
     assert proc.wait(timeout=300) == 0, _client_output(fresh)
     assert (fresh.root / "scores.csv").read_bytes() == expected
 
@@ -368,18 +370,12 @@ def test_a_blind_job_across_two_spaces_under_the_example_policies(
         before = ", ".join(f"'{r[0]}'" for r in _jobs(fresh.b))
         proc = fresh.underwrite(None)
         fresh.b.wait_for(f"SELECT 1 FROM tasks WHERE node = 'cdc' AND job_id NOT IN ({before})")
-        fresh.b.space.kill9()
-        time.sleep(0.5)
-        fresh.b.space.restart()
-        wait_healthy(fresh.b.url)
+        _kill_and_restart(fresh.b)
         fresh.a.wait_for(
             "SELECT 1 FROM tasks WHERE node = 'insurer' AND kind = 'blind_finish' "
             f"AND job_id NOT IN ({before})"
         )
-        fresh.a.space.kill9()
-        time.sleep(0.5)
-        fresh.a.space.restart()
-        wait_healthy(fresh.a.url)
+        _kill_and_restart(fresh.a)
         assert proc.wait(timeout=300) == 0, _client_output(fresh)
         assert (fresh.root / "scores.csv").read_bytes() == expected
 
