@@ -184,15 +184,16 @@ class Jobs:
         if home is None:
             checked = engine.check(spec, submission)
         else:
-            check_for_peer = getattr(engine, "check_for_peer", None)
-            if check_for_peer is None:
+            if not engine.federates:
                 raise PeeringRefused(
                     "peering.engine_not_federated_peer",
                     peer=home.peer,
                     product=spec.product,
                     engine=spec.engine or get_product(spec.product).engine,
                 )
-            checked = check_for_peer(spec, submission)
+            checked = engine.check(spec, submission, for_peer=True)
+            if not checked[2]:  # of a forwarded job's providers, at least one is this space's
+                raise ProtocolError("the job names none of this space's providers")
         versions = checked[2]
         signed = self._signed(spec, submission, home)
         decision = self.gate.evaluate(self.local_spec(spec))

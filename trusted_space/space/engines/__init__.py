@@ -43,8 +43,15 @@ class Engine(Protocol):
         """Per kind of task it hands out, the kind of result it takes back."""
         ...
 
-    def check(self, spec: JobSpec, submission: JobSubmission) -> Checked:
-        """Structural checks before the policy gate (ProtocolError if refused)."""
+    @property
+    def federates(self) -> bool:
+        """Whether a peer space may forward this engine's jobs to this one."""
+        ...
+
+    def check(self, spec: JobSpec, submission: JobSubmission, *, for_peer: bool = False) -> Checked:
+        """Structural checks before the policy gate (ProtocolError if refused);
+        ``for_peer``: a job a peer forwarded, of whose providers only this
+        space's are checked."""
         ...
 
     def start(

@@ -91,6 +91,7 @@ def providers_of(spec: JobSpec) -> list[str]:
 
 
 class BlindProtocol:
+    federates = True  # a peer may forward its jobs (docs/federation.md)
     background_step = "combining"
     result_kinds: ClassVar[Mapping[str, str]] = {
         "blind_evaluate": "blind_evaluated",
@@ -121,16 +122,6 @@ class BlindProtocol:
         return [n for n in providers_of(spec) if self.local(n)]
 
     # -- submission ---------------------------------------------------------------------
-    def check_for_peer(
-        self, spec: JobSpec, submission: JobSubmission
-    ) -> tuple[Product, list[str], dict[str, int]]:
-        """``check`` of a job a peer forwarded: of its providers, only this
-        space's (at least one)."""
-        checked = self.check(spec, submission, for_peer=True)
-        if not checked[2]:
-            raise ProtocolError("the job names none of this space's providers")
-        return checked
-
     def check(
         self, spec: JobSpec, submission: JobSubmission, *, for_peer: bool = False
     ) -> tuple[Product, list[str], dict[str, int]]:

@@ -136,6 +136,7 @@ def draw_blind(max_bits: int) -> tuple[int, int]:
 
 
 class JoinProtocol:
+    federates = False  # one space applies min_count, noise and budget (docs/federation.md)
     background_step = "joining"
     result_kinds: ClassVar[Mapping[str, str]] = {
         "join_upload": "join_upload",
@@ -177,7 +178,7 @@ class JoinProtocol:
 
     # -- submission ---------------------------------------------------------------------
     def check(
-        self, spec: JobSpec, submission: JobSubmission
+        self, spec: JobSpec, submission: JobSubmission, *, for_peer: bool = False
     ) -> tuple[Product, list[str], dict[str, int]]:
         product, _ = self.product(spec)
         for role, names in spec.providers.items():
