@@ -136,7 +136,7 @@ class JoinSpec(Generic[Q]):
     count_value: str = "count"  # the value min_count compares
 
 
-EngineName = Literal["direct_lookup", "space_join", "blind_lookup"]
+EngineName = Literal["direct_lookup", "space_join", "blind_lookup", "psi_cardinality"]
 
 ArgumentKind = Literal["date", "text", "integer"]
 

@@ -6,9 +6,12 @@ from products.base import Product
 from products.claims import CLAIMS
 from products.cohort import COHORT
 from products.lending import TENDER_LENDING
+from products.overlap import OVERLAP
 from products.underwriting import UNDERWRITING
 
-PRODUCTS: dict[str, Product] = {p.name: p for p in (UNDERWRITING, TENDER_LENDING, COHORT, CLAIMS)}
+PRODUCTS: dict[str, Product] = {
+    p.name: p for p in (UNDERWRITING, TENDER_LENDING, COHORT, CLAIMS, OVERLAP)
+}
 
 
 def get_product(name: str) -> Product:

@@ -28,6 +28,7 @@ from connectors.base import LoadOptions, get_connector
 from connectors.identifiers import company_key_error, resident_id_error
 from connectors.node.blind import BlindProvider
 from connectors.node.join_upload import join_upload
+from connectors.node.overlap import OverlapSides
 from connectors.node.snapshots import Snapshots, query_features
 from connectors.node.task_checks import ApprovedModels, check_task
 from connectors.node_store import NodeStore
@@ -59,6 +60,12 @@ from trusted_space.protocol.messages import (
     EncryptedFeaturesResult,
     JoinUploadResult,
     JoinUploadTask,
+    OverlapCountResult,
+    OverlapFinishTask,
+    OverlapRequestResult,
+    OverlapRequestTask,
+    OverlapRespondTask,
+    OverlapResponseResult,
     PsiRespondTask,
     PsiResponseResult,
     Task,
@@ -116,6 +123,7 @@ class ProviderNode(Node):
         self.blind = BlindProvider(
             name, self.dir, self.keys_dir, self.store, self.snapshots, suite, self._row
         )
+        self.overlap = OverlapSides(self.dir, self.store, min_paillier_bits)
         # The models this provider's owner approved, when it keeps a list.
         self.approved_models = ApprovedModels(self.dir)
         self._checked: set[str] = set()  # tasks of this round already checked
@@ -174,9 +182,23 @@ class ProviderNode(Node):
     # -- tasks -------------------------------------------------------------------
     def handle(
         self, task: Task
-    ) -> PsiResponseResult | EncryptedFeaturesResult | JoinUploadResult | BlindEvaluateResult:
+    ) -> (
+        PsiResponseResult
+        | EncryptedFeaturesResult
+        | JoinUploadResult
+        | BlindEvaluateResult
+        | OverlapRequestResult
+        | OverlapResponseResult
+        | OverlapCountResult
+    ):
         payload = task.payload
         self._check(task)
+        if isinstance(payload, OverlapRequestTask):
+            return self.overlap.request(task.job_id, payload)
+        if isinstance(payload, OverlapRespondTask):
+            return self.overlap.respond(payload)
+        if isinstance(payload, OverlapFinishTask):
+            return self.overlap.finish(task.job_id, payload)
         if isinstance(payload, BlindEvaluateTask):
             return self.blind.evaluate(task.job_id, payload)
         if isinstance(payload, PsiRespondTask):

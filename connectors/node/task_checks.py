@@ -15,7 +15,10 @@ sealed subject or reads a row, a provider checks:
    purpose, the consumer's Paillier key, the features (the model's non-zero
    weights, or those requested), the weights (recomputed here from the
    signed model file), the PSI request or the blinded points (by hash), the
-   batch size, the query and this provider's sealed job key;
+   batch size, the query and this provider's sealed job key; for an overlap
+   count (PSI between two providers), the other provider's signature on
+   what the space relays from it (its request, or its setup and answer),
+   against the key this node pinned for it;
 4. for a score product, the model against the one its owner approved: the
    provider's own list (``ApprovedModels``, set by ``tspace node
    --approve-model``) when it keeps one, else the model its policies pin, as
@@ -42,10 +45,17 @@ from policies.request import job_features, model_sha256
 from products.base import Product
 from products.registry import get_product
 from products.score_model import ScoreModel
-from trusted_space.core.errors import InputError, ModelNotApproved, ProtocolError, TaskAltered
+from trusted_space.core.errors import (
+    CryptoError,
+    InputError,
+    ModelNotApproved,
+    ProtocolError,
+    TaskAltered,
+)
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import WatchedJson
 from trusted_space.hazmat.oprf import POINT_BYTES
+from trusted_space.ledger.ledger import step_digest
 from trusted_space.nodes.pins import Pins
 from trusted_space.protocol.identity import verify_job
 from trusted_space.protocol.messages import (
@@ -53,12 +63,21 @@ from trusted_space.protocol.messages import (
     ComputeFeaturesTask,
     JobSpec,
     JoinUploadTask,
+    OverlapFinishTask,
+    OverlapRequestResult,
+    OverlapRequestTask,
+    OverlapRespondTask,
+    OverlapResponseResult,
     PsiRespondTask,
     SignedJob,
+    SignedStep,
     Task,
 )
 
-ProviderTask = PsiRespondTask | ComputeFeaturesTask | JoinUploadTask | BlindEvaluateTask
+OverlapTask = OverlapRequestTask | OverlapRespondTask | OverlapFinishTask
+ProviderTask = (
+    PsiRespondTask | ComputeFeaturesTask | JoinUploadTask | BlindEvaluateTask | OverlapTask
+)
 
 
 class ApprovedModels:
@@ -181,6 +200,9 @@ def check_task(
     product = _product(spec)
     roles = _my_roles(spec, me)
     consumer = spec.consumer
+    if isinstance(t, OverlapTask):
+        _check_overlap(suite, pins, spec, product, roles, t)
+        return spec
     if isinstance(t, PsiRespondTask):
         if job.psi_request_hash != suite.hex_hash(t.psi_request):
             raise _altered("PSI request", consumer)
@@ -263,3 +285,70 @@ def _check_weights(
         raise ProtocolError(str(exc)) from None
     if weights != {f: model[f] for f in features}:
         raise _altered("weights", spec.consumer)
+
+
+def _check_overlap(
+    suite: CryptoSuite,
+    pins: Pins,
+    spec: JobSpec,
+    product: Product,
+    roles: list[str],
+    t: OverlapTask,
+) -> None:
+    """An overlap count's step: this node's role in it, and the other
+    provider's signature on what the space relays from it."""
+    consumer = spec.consumer
+    if "psi_cardinality" not in product.engines or len(product.roles) != 2:
+        raise _altered("product", consumer)
+    server, client = (r.role for r in product.roles)
+    mine = server if isinstance(t, OverlapRespondTask) else client
+    if t.role != mine or t.role not in roles or t.product != spec.product:
+        raise _altered("role", consumer)
+    if isinstance(t, OverlapRequestTask):
+        if t.dataset != product.role(t.role).dataset:
+            raise _altered("dataset", consumer)
+    elif isinstance(t, OverlapRespondTask):
+        if t.dataset != product.role(t.role).dataset:
+            raise _altered("dataset", consumer)
+        _check_step(
+            suite,
+            pins,
+            spec,
+            spec.providers[client][0],
+            t.request,
+            OverlapRequestResult(psi_request=t.psi_request),
+        )
+    else:
+        if t.paillier_public_key != spec.paillier_public_key:
+            raise _altered("Paillier key", consumer)
+        _check_step(
+            suite,
+            pins,
+            spec,
+            spec.providers[server][0],
+            t.response,
+            OverlapResponseResult(psi_setup=t.psi_setup, psi_response=t.psi_response),
+        )
+
+
+def _check_step(
+    suite: CryptoSuite,
+    pins: Pins,
+    spec: JobSpec,
+    signer: str,
+    step: SignedStep,
+    payload: OverlapRequestResult | OverlapResponseResult,
+) -> None:
+    """``payload`` is what ``signer`` returned in this job, as it signed it
+    (``ledger.step_digest``), under the key this node pinned for it."""
+    if step.keys.name != signer:
+        raise _altered("the other provider", spec.consumer)
+    keys = pins.check(step.keys, "provider")
+    result_hash = suite.hex_hash(payload.model_dump_json().encode())
+    digest = step_digest(suite, spec.job_id, step.task_id, payload.kind, result_hash)
+    try:
+        suite.verify(bytes.fromhex(keys.signing_key), digest, bytes.fromhex(step.signature))
+    except (CryptoError, ValueError):
+        raise TaskAltered(
+            f"what the space relays is not as {signer} signed it ({payload.kind})"
+        ) from None

@@ -341,13 +341,17 @@ def test_cohort_and_overlap_through_the_cli(data: Path, tmp_path: Path) -> None:
     )
     assert refused.returncode == 2 and "hospital.cohort" in refused.stderr
     assert not (tmp_path / "never.csv").exists()
+    # Two files in one process is the local mode, under its own name;
+    # `tspace overlap` runs between two nodes over a space and takes no files.
     overlap = tspace(
-        "overlap", str(data / "applicants.csv"), str(data / "hospital_visits.csv"), "--json"
+        "overlap-local", str(data / "applicants.csv"), str(data / "hospital_visits.csv"), "--json"
     )
     assert overlap.returncode == 0, overlap.stderr
     assert json.loads(overlap.stdout)["overlap"] == _plain_overlap(
         data / "applicants.csv", data / "hospital_visits.csv"
     )
+    no_files = tspace("overlap", str(data / "applicants.csv"), str(data / "hospital_visits.csv"))
+    assert no_files.returncode == 2, no_files.stderr
 
 
 def _score_row(row: dict[str, str]) -> ScoreRow:

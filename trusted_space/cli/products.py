@@ -1,4 +1,4 @@
-"""Commands that run products: the demo, underwriting, lending, claims and cohorts."""
+"""Commands that run products: the demo, underwriting, lending, claims, cohorts and overlaps."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from trusted_space.cli.common import (
     LOOKUP_ENGINES,
     OUTPUT,
     AllowFuture,
+    ApiKeyFile,
     Applicants,
     AsOf,
     ClaimOutputs,
@@ -24,12 +25,15 @@ from trusted_space.cli.common import (
     Features,
     FeaturesOut,
     LookupEngine,
+    Patience,
     Policies,
     Purpose,
     Ray,
     ScoresOut,
+    SpaceUrl,
     Suite,
     bulk_progress,
+    client_transport,
     console,
     err_console,
     errors,
@@ -43,6 +47,7 @@ from trusted_space.cli.common import (
     warn_stale,
     workdir,
 )
+from trusted_space.core.errors import InputError
 from trusted_space.core.i18n import t
 
 if TYPE_CHECKING:
@@ -363,6 +368,94 @@ def cohort(
 
 @errors
 def overlap(
+    space: SpaceUrl,
+    api_key_file: ApiKeyFile,
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose of use.")] = "research",
+    epsilon: Annotated[
+        float | None,
+        typer.Option(
+            "--epsilon",
+            min=0.001,
+            help="Differential privacy: the space adds discrete Laplace noise with this epsilon "
+            "to the count, under encryption (a policy may require it).",
+        ),
+    ] = None,
+    hospital: Annotated[
+        str | None,
+        typer.Option(
+            "--hospital", help="The hospital provider (default: the first that offers data)."
+        ),
+    ] = None,
+    cdc: Annotated[
+        str | None,
+        typer.Option("--cdc", help="The CDC provider (default: the first that offers data)."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="The day the count is recorded for, YYYY-MM-DD (default today)."
+        ),
+    ] = None,
+    workdir: Annotated[
+        Path,
+        typer.Option("--workdir", help="The requester's node folder (keys, job files)."),
+        OUTPUT,
+    ] = Path(".tspace-client"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    patience: Patience = 60.0,
+) -> None:
+    """交集规模: how many people a hospital and a CDC both hold, and nothing else. Their
+    two nodes run PSI cardinality between them through the space (the space relays
+    blinded sets it cannot read); you get only the count, suppressed below the policy's
+    minimum and noised when asked. Both files on one machine: `tspace overlap-local`."""
+    import json
+
+    from products.overlap.client import client_overlap
+
+    day = parse_as_of(as_of, False) if as_of else today()
+    chosen = {
+        role: name for role, name in (("hospital", hospital), ("cdc", cdc)) if name is not None
+    }
+    if len(chosen) == 1:
+        raise InputError(t("overlap.both_or_neither"))
+    transport = client_transport(space, api_key_file, patience)
+    try:
+        outcome = client_overlap(
+            transport,
+            workdir=workdir,
+            purpose=purpose,
+            as_of=day,
+            epsilon=epsilon,
+            providers=chosen or None,
+        )
+    finally:
+        transport.close()
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "job_id": outcome.job_id,
+                    "overlap": None if outcome.count is None else max(outcome.count, 0),
+                    "status": outcome.status,
+                    "privacy": outcome.privacy,
+                    "duties": outcome.duties,
+                }
+            )
+        )
+        return
+    if outcome.count is None:
+        console.print(t("overlap.suppressed"), highlight=False)
+    else:
+        console.print(t("overlap.count", n=max(outcome.count, 0)), highlight=False)
+    sd = outcome.privacy.get("noise_sd", {}).get("overlap")
+    if sd is not None:
+        console.print(
+            t("overlap.noise", epsilon=outcome.privacy.get("epsilon"), sd=sd), highlight=False
+        )
+
+
+@errors
+def overlap_local(
     a: Annotated[
         Path, typer.Argument(help="The first id file (CSV); plays the PSI client."), INPUT
     ],
@@ -373,9 +466,9 @@ def overlap(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """交集规模（本地）: how many identifiers two files on this machine share, by PSI
-    cardinality. A local check: one process reads both files and plays both
-    parties, so it shows the protocol's output, not a protection between two
-    parties; the two-party run over the space is not built yet."""
+    cardinality. A local mode: one process reads both files and runs both parties (PSI
+    client and server), so it shows the protocol's output and protects nothing between
+    two parties. Between two providers over a space: `tspace overlap`."""
     import json
 
     from trusted_space.overlap import overlap as psi_overlap

@@ -477,9 +477,25 @@ HELP: dict[str, dict[str, str]] = {
     "Comma-separated features (default: all the policies allow).": {
         "zh-CN": "以逗号分隔的特征（默认：政策允许的全部特征）。"
     },
-    "交集规模（本地）: how many identifiers two files on this machine share, by PSI cardinality. A local check: one process reads both files and plays both parties, so it shows the protocol's output, not a protection between two parties; the two-party run over the space is not built yet.": {
-        "zh-CN": "交集规模（本地）：用 PSI 基数协议计算本机两个文件共有多少标识。这是本地检查：一个进程读取两个文件并扮演双方，只演示协议的输出，并不在两方之间提供保护；经由空间的两方运行尚未实现。",
-        "en": "Overlap (local): how many identifiers two files on this machine share, by PSI cardinality. A local check: one process reads both files and plays both parties, so it shows the protocol's output, not a protection between two parties; the two-party run over the space is not built yet.",
+    "交集规模（本地）: how many identifiers two files on this machine share, by PSI cardinality. A local mode: one process reads both files and runs both parties (PSI client and server), so it shows the protocol's output and protects nothing between two parties. Between two providers over a space: `tspace overlap`.": {
+        "zh-CN": "交集规模（本地）：用 PSI 基数协议计算本机两个文件共有多少标识。这是本地模式：一个进程读取两个文件并同时运行双方（PSI 客户端和服务端），只演示协议的输出，并不在两方之间提供任何保护。两个数据提供方之间经由空间计算：`tspace overlap`。",
+        "en": "Overlap (local): how many identifiers two files on this machine share, by PSI cardinality. A local mode: one process reads both files and runs both parties (PSI client and server), so it shows the protocol's output and protects nothing between two parties. Between two providers over a space: `tspace overlap`.",
+    },
+    "交集规模: how many people a hospital and a CDC both hold, and nothing else. Their two nodes run PSI cardinality between them through the space (the space relays blinded sets it cannot read); you get only the count, suppressed below the policy's minimum and noised when asked. Both files on one machine: `tspace overlap-local`.": {
+        "zh-CN": "交集规模：医院与疾控共同持有多少人，除此之外不透露任何信息。两方节点经由空间运行 PSI 基数协议（空间只转发其无法读取的盲化集合）；你只得到人数，低于策略最小计数时抑制，要求时加噪声。两个文件都在本机：`tspace overlap-local`。",
+        "en": "Overlap: how many people a hospital and a CDC both hold, and nothing else. Their two nodes run PSI cardinality between them through the space (the space relays blinded sets it cannot read); you get only the count, suppressed below the policy's minimum and noised when asked. Both files on one machine: `tspace overlap-local`.",
+    },
+    "Differential privacy: the space adds discrete Laplace noise with this epsilon to the count, under encryption (a policy may require it).": {
+        "zh-CN": "差分隐私：空间在密文下为人数加上此 ε 的离散拉普拉斯噪声（策略可能要求）。"
+    },
+    "The hospital provider (default: the first that offers data).": {
+        "zh-CN": "医院数据提供方（默认：第一个提供数据的）。"
+    },
+    "The CDC provider (default: the first that offers data).": {
+        "zh-CN": "疾控数据提供方（默认：第一个提供数据的）。"
+    },
+    "The day the count is recorded for, YYYY-MM-DD (default today).": {
+        "zh-CN": "计数所记录的日期，格式 YYYY-MM-DD（默认今天）。"
     },
     "Console cookies without Secure: only for plain HTTP on this machine.": {
         "zh-CN": "控制台 Cookie 不带 Secure 标记：仅用于本机的明文 HTTP。"

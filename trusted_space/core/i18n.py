@@ -173,8 +173,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "merge groups, widen the cohort or raise epsilon",
     },
     "overlap.done": {
-        "zh-CN": "交集人数（本地检查，两个文件都在本机一个进程中）：{n}",
-        "en": "Overlap (local check: both files in this one process): {n}",
+        "zh-CN": "交集人数（本地模式，两个文件都在本机一个进程中）：{n}",
+        "en": "Overlap (local mode: both files in this one process): {n}",
+    },
+    "overlap.count": {
+        "zh-CN": "医院与疾控共有人数：{n}",
+        "en": "People both the hospital and the CDC hold: {n}",
+    },
+    "overlap.suppressed": {
+        "zh-CN": "共有人数低于策略的最小计数，已抑制（不公布）",
+        "en": "The number of people both hold is under the policy's minimum count: suppressed",
+    },
+    "overlap.noise": {
+        "zh-CN": "已加差分隐私噪声（ε = {epsilon}），噪声标准差约 {sd} 人",
+        "en": "Differentially private (epsilon {epsilon}): the noise's standard deviation "
+        "is about {sd} people",
+    },
+    "overlap.both_or_neither": {
+        "zh-CN": "--hospital 与 --cdc 要么都给出，要么都不给",
+        "en": "give both --hospital and --cdc, or neither",
     },
     "overlap.invalid": {
         "zh-CN": "{path}：{n} 行标识无效（行号 {rows}）",

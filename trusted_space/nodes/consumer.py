@@ -94,6 +94,19 @@ class JoinOutcome:
 
 
 @dataclass(frozen=True)
+class OverlapOutcome:
+    """A PSI cardinality job's count: the (noisy, when the job asked for
+    noise) number of subjects both providers hold, or None when it was
+    suppressed below min_count."""
+
+    job_id: str
+    count: int | None
+    status: str  # ok | suppressed
+    privacy: dict[str, Any]
+    duties: dict[str, int]
+
+
+@dataclass(frozen=True)
 class LookupOutcome:
     """What the consumer holds after a lookup job, in batch order."""
 
@@ -443,6 +456,56 @@ class ConsumerNode(Node):
             raise PolicyDenied(status.reasons, status.reasons_zh)
         log.info("submitted job %s (%s)", job_id, product)
         return job_id
+
+    # -- PSI cardinality jobs --------------------------------------------------------------
+    def submit_overlap(
+        self,
+        product: str,
+        *,
+        as_of: dt.date,
+        purpose: str,
+        providers: dict[str, list[str]],
+        epsilon: float | None,
+    ) -> str:
+        """Ask how many subjects two providers share (one of each of the
+        product's roles): they run PSI cardinality between their nodes, and
+        only the count, under this node's Paillier key, comes back."""
+        job_id = uuid.uuid4().hex
+        spec = JobSpec(
+            job_id=job_id,
+            product=product,
+            consumer=self.name,
+            purpose=purpose,
+            as_of=as_of,
+            batch_size=1,
+            providers=providers,
+            paillier_public_key=self.paillier_public.to_wire(),
+            epsilon=epsilon,
+        )
+        self._save_job(job_id, {"product": product, "providers": providers})
+        status = self.transport.submit_job(self.submission(spec))
+        if status.state == "denied":
+            self._job_path(job_id).unlink(missing_ok=True)
+            raise PolicyDenied(status.reasons, status.reasons_zh)
+        log.info("submitted job %s (%s)", job_id, product)
+        return job_id
+
+    def overlap_outcome(self, job_id: str) -> OverlapOutcome:
+        state = self._load_job(job_id)
+        result = state.get("result")
+        if result is None or len(result.get("status", [])) != 1:
+            raise NotFound(f"job {job_id} has no overlap count yet")
+        status = str(result["status"][0])
+        values = [int(v) for v in result["values"]]
+        if len(values) != (1 if status == "ok" else 0):
+            raise ProtocolError("the result does not carry one count")
+        return OverlapOutcome(
+            job_id,
+            values[0] if values else None,
+            status,
+            dict(result["privacy"]),
+            dict(result["duties"]),
+        )
 
     def _join_layout(self, state: dict[str, Any], wire: CellLayoutSpec) -> JoinLayout:
         """A join job's layout, read with its product's definition."""

@@ -346,6 +346,58 @@ class BlindFinishTask(Message):
     sealed_keys: dict[str, Base64Bytes]  # provider -> its upload's mask key, sealed
 
 
+class SignedStep(Message):
+    """Another node's result as it signed it (``ledger.step_digest``),
+    relayed by the space: the receiving node checks the signature against
+    that node's pinned key, so the space cannot put a message of its own in
+    its place."""
+
+    task_id: str
+    signature: str  # hex
+    keys: ParticipantKeys  # the signer's signed keys, as registered
+
+
+class OverlapRequestTask(Message):
+    """To the PSI client of an overlap count (the second role): blind your
+    subjects of ``dataset`` into a cardinality-mode PSI request."""
+
+    kind: Literal["overlap_request"] = "overlap_request"
+    product: str
+    role: str
+    dataset: str
+    version: int
+    job: SignedJob
+
+
+class OverlapRespondTask(Message):
+    """To the PSI server of an overlap count (the first role): make a
+    one-job setup of your subjects and answer the client's request."""
+
+    kind: Literal["overlap_respond"] = "overlap_respond"
+    product: str
+    role: str
+    dataset: str
+    version: int
+    psi_request: Base64Bytes  # the client's, opaque to the space
+    max_items: int  # the request's size, as the space counted it
+    request: SignedStep  # the client's signature over its request
+    job: SignedJob
+
+
+class OverlapFinishTask(Message):
+    """To the PSI client: the server's setup and answer; count the shared
+    subjects and encrypt the count under the requester's Paillier key."""
+
+    kind: Literal["overlap_finish"] = "overlap_finish"
+    product: str
+    role: str
+    paillier_public_key: str
+    psi_setup: Base64Bytes  # opaque to the space
+    psi_response: Base64Bytes  # opaque to the space
+    response: SignedStep  # the server's signature over its answer
+    job: SignedJob
+
+
 TaskPayload = Annotated[
     PsiRespondTask
     | PsiFinishTask
@@ -355,7 +407,10 @@ TaskPayload = Annotated[
     | JoinUnpackTask
     | JoinThresholdTask
     | BlindEvaluateTask
-    | BlindFinishTask,
+    | BlindFinishTask
+    | OverlapRequestTask
+    | OverlapRespondTask
+    | OverlapFinishTask,
     Field(discriminator="kind"),
 ]
 
@@ -460,6 +515,31 @@ class BlindMasksResult(Message):
     removals: dict[str, Base64Bytes]  # provider -> one ciphertext per subject
 
 
+class OverlapRequestResult(Message):
+    """PSI client -> space: its blinded subjects (cardinality mode), opaque
+    to the space, which reads their number only."""
+
+    kind: Literal["overlap_requested"] = "overlap_requested"
+    psi_request: Base64Bytes
+
+
+class OverlapResponseResult(Message):
+    """PSI server -> space: a one-job setup of its subjects and its answer
+    to the request (shuffled: cardinality mode), both opaque to the space."""
+
+    kind: Literal["overlap_responded"] = "overlap_responded"
+    psi_setup: Base64Bytes
+    psi_response: Base64Bytes
+
+
+class OverlapCountResult(Message):
+    """PSI client -> space: the overlap count encrypted under the
+    requester's Paillier key; the space cannot read it."""
+
+    kind: Literal["overlap_count"] = "overlap_count"
+    ciphertext: Base64Bytes
+
+
 class PartsResult(Message):
     """A result too large for one request (the service's body limit): the
     real payload's JSON was sent first in parts to the task
@@ -482,6 +562,9 @@ TaskResultPayload = Annotated[
     | JoinThresholdResult
     | BlindEvaluateResult
     | BlindMasksResult
+    | OverlapRequestResult
+    | OverlapResponseResult
+    | OverlapCountResult
     | PartsResult,
     Field(discriminator="kind"),
 ]

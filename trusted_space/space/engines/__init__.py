@@ -7,6 +7,7 @@ reaches the space only through ``trusted_space.space.port.JobContext``.
     lookup.py   direct_lookup: per-subject PSI lookup (underwriting, lending)
     join.py     space_join: the space-aided join for cohort statistics
     blind.py    blind_lookup: per-subject scores with membership hidden
+    cardinality.py  psi_cardinality: how many subjects two providers share (PSI between nodes)
     combine.py  the lookup's arithmetic on ciphertexts
     ready.py    once every part is in: combine now (a small batch) or in the background
 
@@ -23,6 +24,7 @@ from policies.obligations import Obligations
 from products.base import Product
 from trusted_space.protocol.messages import JobResult, JobSpec, JobSubmission, TaskResultPayload
 from trusted_space.space.engines.blind import BlindProtocol
+from trusted_space.space.engines.cardinality import CardinalityProtocol
 from trusted_space.space.engines.join import JoinProtocol
 from trusted_space.space.engines.lookup import LookupProtocol
 from trusted_space.space.port import JobContext
@@ -88,6 +90,7 @@ ENGINES: dict[str, Callable[[JobContext], Engine]] = {
     "direct_lookup": LookupProtocol,
     "space_join": JoinProtocol,
     "blind_lookup": BlindProtocol,
+    "psi_cardinality": CardinalityProtocol,
 }
 
 
