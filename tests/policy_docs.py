@@ -52,6 +52,18 @@ def exact_cohort_policy(name: str, min_count: int) -> dict[str, Any]:
     return doc
 
 
+def exact_overlap_policy(name: str, min_count: int) -> dict[str, Any]:
+    """The subject_overlap example of ``name`` (hospital or cdc) with
+    ``min_count`` everywhere and no differential privacy: an exact count."""
+    doc = dated(f"subject_overlap.{name}.yaml")
+    doc["output"]["min_count"] = min_count
+    for column, klass in doc["columns"].items():
+        if isinstance(klass, dict):
+            doc["columns"][column] = {**klass, "min_count": min_count}
+    del doc["privacy"]
+    return doc
+
+
 def write_policy(folder: Path, name: str, doc: dict[str, Any]) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")

@@ -3,10 +3,11 @@
 The second file plays the server (its blinded, compressed set is the setup),
 the first the client; the client learns only the size of the intersection,
 the server only the size of the client's set (DESIGN.md, "PSI cardinality").
-Here both run in one process, as `tspace overlap` does: a **local mode**.
-Whoever runs it holds both files, so it protects nothing between two
-parties; it shows what the protocol outputs. Running it between two nodes
-over the space is not built yet (issue 22, item 13).
+Here both run in one process, as `tspace overlap-local` does: a **local
+mode**. Whoever runs it holds both files, so it protects nothing between two
+parties; it shows what the protocol outputs. Between two providers' nodes
+over the space: the product ``subject_overlap`` (products/overlap/, engine
+``psi_cardinality``), which `tspace overlap` runs.
 """
 
 from __future__ import annotations

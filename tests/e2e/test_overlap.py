@@ -17,7 +17,7 @@ from products.overlap.reference import reference_overlap
 from products.overlap.runner import run_overlap
 from tests import canaries
 from tests.leakcheck import find_canaries, find_in_text, sqlite_text
-from tests.policy_docs import dated, write_policy
+from tests.policy_docs import dated, exact_overlap_policy, write_policy
 from trusted_space.core.errors import PolicyDenied, TaskAltered
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
@@ -46,16 +46,10 @@ def files(data: Path) -> dict[str, list[Path]]:
 def exact_policies(folder: Path, min_count: int) -> list[Path]:
     """Both owners' example policies with ``min_count`` and no privacy: an exact count."""
     folder.mkdir(exist_ok=True)
-    out = []
-    for name in ("hospital", "cdc"):
-        doc = dated(f"subject_overlap.{name}.yaml")
-        doc["output"]["min_count"] = min_count
-        for column, klass in doc["columns"].items():
-            if isinstance(klass, dict):
-                doc["columns"][column] = {**klass, "min_count": min_count}
-        del doc["privacy"]
-        out.append(write_policy(folder, name, doc))
-    return out
+    return [
+        write_policy(folder, name, exact_overlap_policy(name, min_count))
+        for name in ("hospital", "cdc")
+    ]
 
 
 def test_overlap_between_two_nodes_equals_the_plaintext_reference(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +21,12 @@ import yaml
 
 from products.cohort.runner import run_cohort
 from products.lending.runner import run_lending
+from products.overlap.reference import reference_overlap
 from products.underwriting.runner import run_underwriting
 from tests import canaries
 from tests.leakcheck import duckdb_text, encodings, find_canaries, find_in_text, sqlite_text
-from tests.policy_docs import dated, dated_example
-from tests.service.procs import ServiceDeployment
+from tests.policy_docs import dated, dated_example, exact_overlap_policy
+from tests.service.procs import Proc, ServiceDeployment
 from trusted_space.demo import default_model_path
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.synth import generate_health, generate_tenders
@@ -57,6 +59,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "centres": dated("tender_lending_features.centres.yaml"),
         "cohort-hospital": dated("cohort_statistics.hospital.yaml"),
         "cohort-cdc": dated("cohort_statistics.cdc.yaml"),
+        # exact, so the count over HTTP can equal the reference
+        "overlap-hospital": exact_overlap_policy("hospital", 2),
+        "overlap-cdc": exact_overlap_policy("cdc", 2),
     }
     for name, doc in docs.items():
         (policies / f"{name}.yaml").write_text(
@@ -261,6 +266,27 @@ def over_http(
         ]
         for run in runs:
             assert run.proc.wait(timeout=300) == 0, run.text()
+        # The overlap count between the hospital's and the CDC's nodes, by the
+        # analyst (its node folder again, now that its cohort job is done).
+        overlap = Proc(
+            root / "client-analyst-overlap.log",
+            "overlap",
+            "--space",
+            dep.via,
+            "--api-key-file",
+            str(dep.keys["analyst"]),
+            "--workdir",
+            str(root / "clients" / "analyst"),
+            "--purpose",
+            "research",
+            "--json",
+            env=dep.env,
+        )
+        dep.clients.append(overlap)
+        assert overlap.proc.wait(timeout=300) == 0, overlap.log.read_text()
+        (root / "overlap.json").write_text(
+            overlap.log.read_text().strip().splitlines()[-1], encoding="utf-8"
+        )
     finally:
         dep.stop()  # every process ends: their logs are complete, their files closed
     yield dep, root
@@ -281,3 +307,31 @@ def test_http_no_canary_in_files_logs_responses_or_ledger(
 def test_http_canaries_took_part(over_http: tuple[ServiceDeployment, Path]) -> None:
     _, root = over_http
     assert_canaries_took_part(root / "nodes", root / "scores.csv", root / "features.csv")
+
+
+def test_http_overlap_between_two_nodes_equals_the_plaintext_reference(
+    over_http: tuple[ServiceDeployment, Path], data: Path
+) -> None:
+    """`tspace overlap` over the space between the hospital's and the CDC's
+    nodes (issue 22, item 13): the count equals DuckDB's, the canary (held by
+    both) among the people counted; the test above finds no identifier in
+    what the space stores, logs or returns, this job's traffic included."""
+    dep, root = over_http
+    health = data / "health"
+    result = json.loads((root / "overlap.json").read_text(encoding="utf-8"))
+    expected = reference_overlap(
+        [health / "hospital_visits.csv"],
+        [health / "cdc_case_reports.csv", health / "cdc_chronic_registry.csv"],
+    )
+    assert (result["status"], result["overlap"]) == ("ok", expected)
+    assert expected > 2
+    entries = [
+        json.loads(str(r[0]))
+        for r in dep.db_rows(f"SELECT entry FROM ledger WHERE job_id = '{result['job_id']}'")
+    ]
+    kinds = [e["kind"] for e in entries]
+    for step in ("overlap_requested", "overlap_responded", "overlap_counted", "result_released"):
+        assert step in kinds, kinds
+    # each provider did its own half: the CDC asked and counted, the hospital answered
+    actors = {e["kind"]: e["actor"] for e in entries}
+    assert (actors["overlap_requested"], actors["overlap_responded"]) == ("cdc", "hospital")
