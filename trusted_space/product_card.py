@@ -35,6 +35,12 @@ ENGINES = {
         "en": "Blind lookup: OPRF tokens, masked contributions and Paillier-encrypted sums; "
         "the consumer learns the score only, not whether a provider holds a subject",
     },
+    "psi_cardinality": {
+        "zh-CN": "隐私求交基数：两个提供方节点之间经空间转发的 ECDH-PSI（只算人数）+ "
+        "Paillier 加密的人数、小计数抑制/差分隐私",
+        "en": "PSI cardinality: ECDH-PSI between two providers' nodes, relayed by the space "
+        "(the count only), a Paillier-encrypted count, suppression and DP",
+    },
 }
 
 

@@ -13,15 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from connectors.base import LoadOptions
 from products.overlap.reference import reference_overlap
 from products.overlap.runner import run_overlap
 from tests import canaries
 from tests.leakcheck import find_canaries, find_in_text, sqlite_text
 from tests.policy_docs import dated, exact_overlap_policy, write_policy
-from trusted_space.core.errors import PolicyDenied, TaskAltered
+from trusted_space.core.errors import PolicyDenied, ProtocolError, TaskAltered
+from trusted_space.embedded import EmbeddedDeployment
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
-from trusted_space.protocol.messages import OverlapRequestResult
+from trusted_space.product_card import build_card, render_markdown
+from trusted_space.protocol.messages import OverlapRequestResult, OverlapResponseResult
 from trusted_space.space.engines.cardinality import CardinalityProtocol
 from trusted_space.synth import generate_health
 
@@ -72,6 +75,12 @@ def test_overlap_between_two_nodes_equals_the_plaintext_reference(
     assert find_in_text(sqlite_text(space / "space.sqlite"), canaries.HEALTH_NEEDLES) == []
     # ... which the providers' own folders do (so the check can fail)
     assert find_canaries(tmp_path / "w" / "nodes" / "hospital", [canaries.PERSON]) != []
+    # The CDC's one-job PSI key is gone once it has counted.
+    assert list((tmp_path / "w" / "nodes" / "cdc").rglob("*.psi-client.key")) == []
+    # The product card names the engine, in both languages.
+    card = build_card(tmp_path / "w", "subject_overlap")
+    assert "PSI cardinality" in render_markdown(card, "en")
+    assert "隐私求交基数" in render_markdown(card, "zh-CN")
 
 
 def test_min_count_releases_at_k_and_suppresses_at_k_plus_one(data: Path, tmp_path: Path) -> None:
@@ -156,3 +165,63 @@ def test_a_request_the_space_swaps_is_refused_by_the_server(
             as_of=AS_OF,
             paillier_preset=TEST_ONLY_PAILLIER_1024,
         )
+
+
+def test_an_answer_the_space_swaps_is_refused_by_the_client(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The space answers the CDC's request itself (a setup of identifiers it
+    guessed): the CDC checks the hospital's signature on the answer and
+    refuses before it counts, so no count on the space's guesses is made."""
+    relay = CardinalityProtocol._relay_response
+
+    def swapped(self, spec, node, r, client_role, client):  # type: ignore[no-untyped-def]
+        own = psi.PsiServerKey.generate(reveal_intersection=False)
+        forged = OverlapResponseResult(
+            psi_setup=own.create_setup([canaries.PERSON], max_client_items=1000),
+            psi_response=r.psi_response,
+        )
+        return relay(self, spec, node, forged, client_role, client)
+
+    monkeypatch.setattr(CardinalityProtocol, "_relay_response", swapped)
+    with pytest.raises(TaskAltered):
+        run_overlap(
+            workdir=tmp_path / "w",
+            **files(data),
+            as_of=AS_OF,
+            paillier_preset=TEST_ONLY_PAILLIER_1024,
+        )
+
+
+@pytest.mark.parametrize(
+    ("providers", "epsilon", "why"),
+    [
+        ({"hospital": ["hospital"], "cdc": ["hospital"]}, None, "two different providers"),
+        ({"hospital": ["hospital"]}, None, "exactly one provider of each role"),
+        ({"hospital": ["hospital", "cdc"], "cdc": ["cdc"]}, None, "exactly one provider"),
+        ({"hospital": ["hospital"], "cdc": ["nobody"]}, None, "not a provider of this space"),
+        ({"hospital": ["hospital"], "cdc": ["cdc"]}, -1.0, "epsilon must be a positive"),
+    ],
+)
+def test_the_space_refuses_a_malformed_overlap_job_before_any_node_works(
+    data: Path,
+    tmp_path: Path,
+    providers: dict[str, list[str]],
+    epsilon: float | None,
+    why: str,
+) -> None:
+    with EmbeddedDeployment(tmp_path, paillier_preset=TEST_ONLY_PAILLIER_1024) as deployment:
+        for name, paths in files(data).items():
+            node = deployment.provider(name)
+            node.load("csv", paths, LoadOptions(replace=True))
+            node.offer_datasets()
+        analyst = deployment.consumer("analyst")
+        with pytest.raises(ProtocolError, match=why):
+            analyst.submit_overlap(
+                "subject_overlap",
+                as_of=AS_OF,
+                purpose="research",
+                providers=providers,
+                epsilon=epsilon,
+            )
+        assert deployment.space.store.db.execute("SELECT count(*) FROM tasks").fetchone() == (0,)
