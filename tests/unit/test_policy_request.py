@@ -162,11 +162,43 @@ def _claims() -> list[Shape]:
     ]
 
 
+def _overlap() -> list[Shape]:
+    both = {"hospital": "hospital", "cdc": "cdc"}
+    return [
+        Shape("allowed", "analyst", "public_statistics", 1, both, epsilon=0.5),
+        # as each owner's policy alone sees the job: its own role's subjects
+        Shape(
+            "hospital's side",
+            "analyst",
+            "research",
+            1,
+            {"hospital": "hospital"},
+            features=["overlap:hospital_subjects"],
+            epsilon=1.0,
+        ),
+        Shape(
+            "cdc's side",
+            "health-commission",
+            "research",
+            1,
+            {"cdc": "cdc"},
+            features=["overlap:cdc_subjects"],
+            epsilon=0.5,
+        ),
+        Shape("no epsilon", "analyst", "public_statistics", 1, both),
+        Shape("epsilon over the cap", "analyst", "public_statistics", 1, both, epsilon=2.0),
+        Shape("other consumer", "insurer", "public_statistics", 1, both, epsilon=0.5),
+        Shape("other purpose", "analyst", "credit", 1, both, epsilon=0.5),
+        Shape("batch over the limit", "analyst", "public_statistics", 2, both, epsilon=0.5),
+    ]
+
+
 SHAPES = {
     "underwriting_score": _underwriting(),
     "tender_lending_features": _lending(),
     "cohort_statistics": _cohort(),
     "claim_verification": _claims(),
+    "subject_overlap": _overlap(),
 }
 
 
