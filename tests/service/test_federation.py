@@ -10,13 +10,16 @@ still finishes. Both ledgers cross-reference each job and verify.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import datetime as dt
 import json
 import re
 import subprocess
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +133,21 @@ def _jobs(city: ServiceDeployment) -> list[tuple[object, ...]]:
     return city.db_rows("SELECT job_id, state, step, reasons FROM jobs ORDER BY created_at")
 
 
+@contextlib.contextmanager
+def _console(city: ServiceDeployment) -> Iterator[httpx.Client]:
+    """A browser session of the city's steward on its console."""
+    with httpx.Client(base_url=city.url, follow_redirects=True) as web:
+        form = web.get("/console/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        steward = city.keys["steward"].read_text(encoding="utf-8").strip()
+        signed_in = web.post(
+            "/console/login?lang=en", data={"api_key": steward, "csrf": token.group(1)}
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        yield web
+
+
 def _client_output(cities: Cities) -> str:
     return (cities.a.root / "client-insurer.log").read_text(errors="replace")
 
@@ -170,15 +188,7 @@ def test_a_job_across_two_spaces_equals_one_space(fresh: Cities, expected: bytes
         verified = tspace("ledger", "verify", "--workdir", str(city.root / "space"))
         assert verified.returncode == 0, verified.stderr
     # The console shows the peer, its agreement and the job that crossed.
-    with httpx.Client(base_url=fresh.a.url, follow_redirects=True) as web:
-        form = web.get("/console/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert token is not None
-        steward = fresh.a.keys["steward"].read_text(encoding="utf-8").strip()
-        signed_in = web.post(
-            "/console/login?lang=en", data={"api_key": steward, "csrf": token.group(1)}
-        )
-        assert signed_in.status_code == 200, signed_in.text
+    with _console(fresh.a) as web:
         page = web.get("/console/peers?lang=en").text
         assert "city-b" in page and str(job_a)[:12] in page and "underwriting_score" in page
         # An auditor holding both ledgers checks what each says of the other.
@@ -425,3 +435,257 @@ def test_a_blind_job_across_two_spaces_under_the_example_policies(
     finally:
         _publish(fresh.a, "hospital", lookup="any")
         _publish(fresh.b, "cdc", lookup="any")
+
+
+# -- settlement across the two spaces, recomputed in plain Python -------------------
+CHINA = dt.timezone(dt.timedelta(hours=8))
+CDC_PRICE = {  # B's stewards price the CDC's part: 3.33 a job, 0.07 a subject queried
+    "currency": "CNY",
+    "per_job": "3.33",
+    "per_subject_queried": "0.07",
+    "split": {"operator": "0.125", "by": "queried"},
+}
+
+
+def _fen(text: str) -> int:
+    value = Fraction(text) * 100
+    assert value.denominator == 1, text
+    return int(value)
+
+
+def _plain_jobs(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each job as one ledger tells it (no settlement or metering code)."""
+    jobs: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        d, job_id = e["details"], e["job_id"]
+        if job_id is None:
+            continue
+        job = jobs.setdefault(job_id, {"matched": {}, "remote": set(), "peer_denied": False})
+        if e["kind"] == "job_submitted":
+            job["providers"] = {n for names in d["providers"].values() for n in names}
+            job["home"] = d.get("home")
+            job["hash"] = e["hash"]
+            job["mine"] = set(d["dataset_versions"])
+        elif e["kind"] == "policy_decision":
+            job["month"] = dt.datetime.fromisoformat(e["time"]).astimezone(CHINA).strftime("%Y-%m")
+            job.update(allow=d["decision"] == "allow", consumer=d["consumer"])
+            job.update(subjects=d["batch_size"], prices=d.get("prices") or [])
+        elif e["kind"] == "peer_decision" and not d.get("allowed", True):
+            job["peer_denied"] = True
+        elif e["kind"] == "peer_part_accepted":
+            job["remote"] |= set(d["providers"])
+        elif e["kind"] == "subjects_relayed":
+            job["matched"] = d["matched"]
+        elif e["kind"] == "result_released":
+            job["released"] = True
+        elif e["kind"] == "peer_job_closed":
+            job["closed"] = d["outcome"]
+    for job in jobs.values():
+        local = job["mine"] if job.get("home") else job["providers"] - job["remote"]
+        done = job.get("closed") == "collected" if job.get("home") else job.get("released")
+        job["local"] = local
+        job["charged"] = bool(job.get("allow") and not job["peer_denied"] and done)
+    return jobs
+
+
+def _plain_lines(job: dict[str, Any]) -> list[tuple[str, int, int, dict[str, int]]]:
+    """(policy, charge, operator's share, providers' shares) in fen, per priced policy."""
+    out = []
+    for terms in job["prices"]:
+        owners = sorted(set(terms["owners"]) & job["local"])
+        if not owners:
+            continue
+        price, split = terms["price"], terms["price"]["split"]
+        matched = {o: job["matched"].get(o, 0) for o in owners}
+        charge = (
+            _fen(price.get("per_job", "0"))
+            + _fen(price.get("per_subject_queried", "0")) * job["subjects"]
+            + _fen(price.get("per_subject_matched", "0")) * sum(matched.values())
+        )
+        operator = int(Fraction(split["operator"]) * charge + Fraction(1, 2))
+        rest = charge - operator
+        if split.get("by") == "matched":
+            weights = {o: Fraction(matched[o]) for o in owners}
+        elif split.get("by") == "queried":
+            weights = {o: Fraction(1) for o in owners}
+        else:
+            weights = {o: Fraction(split["weights"].get(o, "0")) for o in owners}
+        if sum(weights.values()) == 0:
+            weights = {o: Fraction(1) for o in owners}
+        exact = {o: rest * w / sum(weights.values()) for o, w in weights.items()}
+        shares = {o: int(exact[o]) for o in owners}
+        for o in sorted(owners, key=lambda o: (-(exact[o] - shares[o]), o))[
+            : rest - sum(shares.values())
+        ]:
+            shares[o] += 1
+        out.append((terms["policy"], charge, operator, shares))
+    return out
+
+
+def _plain_statements(
+    home: list[dict[str, Any]], peer: list[dict[str, Any]], month: str
+) -> tuple[dict[tuple[str, str], dict[str, int]], dict[tuple[str, str], dict[str, int]]]:
+    """(role, party) -> {job|policy|provider: fen} at A (with B's parts of
+    A's jobs) and at B."""
+    at_a: dict[tuple[str, str], dict[str, int]] = {}
+    at_b: dict[tuple[str, str], dict[str, int]] = {}
+    jobs_a, jobs_b = _plain_jobs(home), _plain_jobs(peer)
+    for here, jobs in ((at_a, jobs_a), (at_b, jobs_b)):
+        for job_id, job in jobs.items():
+            if not (job["charged"] and job["month"] == month):
+                continue
+            payer = ("home", "city-a") if job.get("home") else ("consumer", job["consumer"])
+            for policy, charge, operator, shares in _plain_lines(job):
+                key = f"{job_id}|{policy}|"
+                here.setdefault(payer, {})[key] = charge
+                here.setdefault(("operator", "operator"), {})[key] = operator
+                for o, share in shares.items():
+                    here.setdefault(("provider", o), {})[key + o] = share
+    for job_id, job in jobs_a.items():
+        part = jobs_b.get(job_id)
+        if not (job["charged"] and job["month"] == month and job["remote"] and part):
+            continue
+        if part["home"]["entry"] != job["hash"] or not part["charged"]:
+            continue
+        if part["month"] != month:
+            continue
+        for policy, charge, _, _ in _plain_lines(part):
+            at_a.setdefault(("consumer", job["consumer"]), {})[f"{job_id}|{policy}|"] = charge
+            at_a.setdefault(("peer", "city-b"), {})[f"{job_id}|{policy}|"] = charge
+    return at_a, at_b
+
+
+def _settled(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    found = {}
+    for path in sorted(folder.glob("*.json")):
+        statement = json.loads(path.read_text("utf-8"))
+        found[(statement["role"], statement["party"])] = statement
+    return found
+
+
+def _lines(statement: dict[str, Any]) -> dict[str, int]:
+    return {
+        f"{ln['job_id']}|{ln['policy']}|{ln['provider'] or ''}": _fen(ln["amount"])
+        for ln in statement["lines"]
+    }
+
+
+def test_settlement_across_the_two_spaces_matches_a_plain_recomputation(fresh: Cities) -> None:
+    """B's stewards price the CDC's part; a job across both spaces is
+    charged at A under A's policy for the hospital and at B under B's for
+    the CDC: the insurer's statement at A lists both lines (each naming its
+    space), the CDC and B's operator earn at B, and every statement equals
+    a recomputation from the two raw exports to the fen. Editing an entry
+    of B's export breaks the verification of the insurer's statement."""
+    _publish(fresh.b, "cdc", lookup="any", price=CDC_PRICE)
+    try:
+        proc = fresh.underwrite()
+        assert proc.wait(timeout=300) == 0, _client_output(fresh)
+    finally:
+        _publish(fresh.b, "cdc", lookup="any")
+    (job_id, state, _, _) = _jobs(fresh.a)[-1]
+    assert state == "succeeded"
+    fresh.a.wait_for(
+        f"SELECT 1 FROM ledger WHERE job_id = '{job_id}' AND kind = 'peer_part_closed'"
+    )
+    month = dt.datetime.now(CHINA).strftime("%Y-%m")
+    exports = {}
+    for name, city in (("a", fresh.a), ("b", fresh.b)):
+        exports[name] = fresh.root / f"settle-{name}.jsonl"
+        done = tspace(
+            "ledger", "export", "--workdir", str(city.root / "space"), "--out", str(exports[name])
+        )
+        assert done.returncode == 0, done.stderr
+    raw = {
+        n: [json.loads(x) for x in p.read_text("utf-8").splitlines()] for n, p in exports.items()
+    }
+    space_a, space_b = str(fresh.a.root / "space"), str(fresh.b.root / "space")
+    out_a, out_b = fresh.root / "statements-a", fresh.root / "statements-b"
+    # A's job ran in part at B: A will not settle without B's ledger.
+    refused = tspace("settle", "--month", month, "--workdir", space_a, "--out", str(out_a))
+    assert refused.returncode == 2 and "--peer-ledger" in refused.stderr, refused.stderr
+    settled = tspace(
+        "settle", "--month", month, "--workdir", space_a, "--out", str(out_a),
+        "--peer-ledger", str(exports["b"]),
+    )  # fmt: skip
+    assert settled.returncode == 0, settled.stdout + settled.stderr
+    settled = tspace("settle", "--month", month, "--workdir", space_b, "--out", str(out_b))
+    assert settled.returncode == 0, settled.stdout + settled.stderr
+    at_a, at_b = _settled(out_a), _settled(out_b)
+
+    # The ledgers may have grown since the exports (checkpoints): recompute
+    # from the entries up to each statement's heads.
+    head_a = at_a[("consumer", "insurer")]["ledger_head"]["seq"]
+    head_b = at_a[("consumer", "insurer")]["peers"][0]["ledger_head"]["seq"]
+    assert head_b == len(raw["b"]) and head_a >= len(raw["a"])
+    live_a = ledger_entries(fresh.a.root / "space")[:head_a]
+    live_b = ledger_entries(fresh.b.root / "space")[
+        : at_b[("operator", "operator")]["ledger_head"]["seq"]
+    ]
+    expected_a, _ = _plain_statements(live_a, raw["b"], month)
+    _, expected_b = _plain_statements(live_a, live_b, month)
+    for statements, expected in ((at_a, expected_a), (at_b, expected_b)):
+        for party, lines in expected.items():
+            assert _lines(statements[party]) == lines, party
+            assert _fen(statements[party]["total"]) == sum(lines.values()), party
+        for party, statement in statements.items():
+            if party not in expected:
+                assert statement["lines"] == [] and statement["total"] == "0.00", party
+    # This job: the CDC's line priced at B (3.33 + 0.07 x 40 = 6.13; B's
+    # operator 0.76625 -> 0.77 half up; the CDC 5.36) beside the hospital's at A.
+    mine = [ln for ln in at_a[("consumer", "insurer")]["lines"] if ln["job_id"] == job_id]
+    assert {ln["space"] for ln in mine} == {at_a[("operator", "operator")]["space"],
+                                            at_b[("operator", "operator")]["space"]}  # fmt: skip
+    cdc_line = next(ln for ln in mine if ln["policy"].startswith("cdc-underwriting"))
+    assert cdc_line["charge"] == "6.13" and cdc_line["space"] == at_b[("provider", "cdc")]["space"]
+    cdc = [ln for ln in at_b[("provider", "cdc")]["lines"] if ln["job_id"] == job_id]
+    assert [ln["amount"] for ln in cdc] == ["5.36"]
+    assert expected_b[("operator", "operator")][f"{job_id}|{cdc_line['policy']}|"] == 77
+    # What A passes on is what B expects from A; each space's books balance.
+    assert _lines(at_a[("peer", "city-b")]) == _lines(at_b[("home", "city-a")])
+    assert at_a[("peer", "city-b")]["total"] == at_b[("home", "city-a")]["total"] != "0.00"
+    for statements in (at_a, at_b):
+        owed = sum(_fen(s["total"]) for s in statements.values() if s["direction"] == "owes")
+        earned = sum(_fen(s["total"]) for s in statements.values() if s["direction"] == "earns")
+        assert owed == earned > 0
+
+    # Offline: the insurer's statement verifies against both exports (taken now).
+    for name, space in (("a", space_a), ("b", space_b)):
+        done = tspace("ledger", "export", "--workdir", space, "--out", str(exports[name]))
+        assert done.returncode == 0, done.stderr
+    statement = out_a / "consumer-insurer.json"
+    ok = tspace(
+        "settle", "verify", str(statement), "--ledger", str(exports["a"]),
+        "--public-key", fresh.key_a, "--peer-ledger", str(exports["b"]),
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # One entry of B's export edited (the decision that priced the CDC's part).
+    entries_b = [json.loads(x) for x in exports["b"].read_text("utf-8").splitlines()]
+    decision = next(
+        e for e in entries_b if e["kind"] == "policy_decision" and e["job_id"] == job_id
+    )
+    decision["details"]["batch_size"] += 1
+    edited = fresh.root / "edited-b.jsonl"
+    edited.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries_b))
+    bad = tspace(
+        "settle", "verify", str(statement), "--ledger", str(exports["a"]),
+        "--public-key", fresh.key_a, "--peer-ledger", str(edited),
+    )  # fmt: skip
+    assert bad.returncode == 1
+    assert f"ledger entry {decision['seq']}: content does not match its hash" in bad.stderr
+    # Without B's export the CDC's line cannot be checked.
+    alone = tspace(
+        "settle", "verify", str(statement), "--ledger", str(exports["a"]),
+        "--public-key", fresh.key_a,
+    )  # fmt: skip
+    assert alone.returncode == 1 and "--peer-ledger" in alone.stderr
+    # The consoles: B's lists the CDC's line and what city-a owes for it; A's
+    # lists its own lines and says that city-b's are on the signed statements.
+    with _console(fresh.b) as web:
+        page = web.get(f"/console/settlement?month={month}&lang=en").text
+        assert "peer (home of the jobs)" in page and job_id[:12] in page
+        assert "CNY 5.36" in page and "this space" in page
+    with _console(fresh.a) as web:
+        page = web.get(f"/console/settlement?month={month}&lang=en").text
+        assert 'id="settlement-peers-missing"' in page and "city-b" in page
+        assert "peer (ran part of the jobs)" in page
