@@ -10,6 +10,7 @@ still finishes. Both ledgers cross-reference each job and verify.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import datetime as dt
@@ -31,8 +32,10 @@ from tests.cli_runner import run_tspace_wide as tspace
 from tests.leakcheck import find_canaries, find_in_text, sqlite_text
 from tests.policy_docs import dated_example, write_policy
 from tests.service.procs import ServiceDeployment, wait_healthy
+from tests.service.recorder import Recorder
 from tests.service.underwriting import AS_OF
 from trusted_space.demo import default_model_path
+from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.space.readonly import ledger_entries, space_public_key
 
 pytestmark = pytest.mark.slow
@@ -689,3 +692,149 @@ def test_settlement_across_the_two_spaces_matches_a_plain_recomputation(fresh: C
         page = web.get(f"/console/settlement?month={month}&lang=en").text
         assert 'id="settlement-peers-missing"' in page and "city-b" in page
         assert "peer (ran part of the jobs)" in page
+
+
+# -- what city A receives from city B in a blind lookup, held or not ---------------
+@contextlib.contextmanager
+def _recorded_peer(cities: Cities) -> Iterator[Recorder]:
+    """A reaches B through a recording proxy (a thread of this process, no
+    new process): the operator re-adds city-b at the proxy's URL under the
+    same agreement and key, and back at B's own URL afterwards. Peer
+    requests and answers are signed over their path and body, not the
+    host, so the proxy changes nothing but what the test can see."""
+    recorder = Recorder(cities.b.url)
+    space_a = str(cities.a.root / "space")
+
+    def point(url: str) -> None:
+        for args in (
+            ("admin", "remove-peer", "city-b", "--workdir", space_a),
+            ("admin", "add-peer", "city-b", "--url", url, "--signing-key", cities.key_b,
+             "--agreement", str(cities.root / "agreement.json"), "--workdir", space_a),
+            ("admin", "check-peer", "city-b", "--workdir", space_a),
+        ):  # fmt: skip
+            done = tspace(*args)
+            assert done.returncode == 0, done.stdout + done.stderr
+
+    point(recorder.url)
+    try:
+        yield recorder
+    finally:
+        point(cities.b.url)
+        recorder.close()
+
+
+def _is_trivial(c: int, n: int) -> bool:
+    """(1 + n)^m mod n^2, an encryption with no randomness, is 1 modulo n."""
+    return c % n == 1
+
+
+def _distinguishers(cts: list[int], n: int, sent: set[int]) -> dict[str, list[bool]]:
+    """Per ciphertext, the features A can compute from what it received: is
+    it a repeat of another ciphertext of the answer, an encryption with no
+    randomness, or one of the Enc(-r) A itself sent for the subject."""
+    seen: dict[int, int] = {}
+    for c in cts:
+        seen[c] = seen.get(c, 0) + 1
+    return {
+        "repeated": [seen[c] > 1 for c in cts],
+        "trivial": [_is_trivial(c, n) for c in cts],
+        "echoed": [c in sent for c in cts],
+    }
+
+
+def test_what_a_receives_from_b_is_the_same_for_held_and_not_held_applicants(
+    fresh: Cities, data: Path
+) -> None:
+    """A blind job across the two spaces, B's CDC holding some applicants
+    and not others. Every answer B sends A for the job is recorded
+    (``POST /v1/peer/jobs/{id}/masks`` and the polls that follow it): B's
+    part is one ciphertext per applicant, all of one size, in Z*_{n^2},
+    pairwise distinct, none an encryption without randomness, none one of
+    the Enc(-r) A sent; no feature A can compute differs between held and
+    not-held applicants. Positive control: B's sum before re-randomising
+    (Enc(0) = 1 where the CDC holds nobody) fails the same checks, and
+    they separate held from not held."""
+    _publish(fresh.a, "hospital")  # the examples: lookup blind
+    _publish(fresh.b, "cdc")
+    try:
+        with _recorded_peer(fresh) as recorder:
+            proc = fresh.underwrite(None)
+            assert proc.wait(timeout=300) == 0, _client_output(fresh)
+            (job_id, state, _, _) = _jobs(fresh.a)[-1]
+            assert state == "succeeded"
+            fresh.a.wait_for(
+                f"SELECT 1 FROM ledger WHERE job_id = '{job_id}' AND kind = 'peer_part_closed'"
+            )
+            answers = [
+                (where, status, json.loads(body))
+                for where, status, body in list(recorder.responses)
+                if f"/v1/peer/jobs/{job_id}" in where or where == "POST /v1/peer/jobs"
+            ]
+            sent = [(where, body) for where, body in list(recorder.requests) if job_id in where]
+    finally:
+        _publish(fresh.a, "hospital", lookup="any")
+        _publish(fresh.b, "cdc", lookup="any")
+
+    with (data / "applicants.csv").open(encoding="utf-8") as fh:
+        applicants = [r["person_id"] for r in csv.DictReader(fh)]
+    held_ids: set[str] = set()
+    for name in ("cdc_case_reports.csv", "cdc_chronic_registry.csv"):
+        with (data / name).open(encoding="utf-8") as fh:
+            held_ids |= {r["person_id"] for r in csv.DictReader(fh)}
+    held = [a in held_ids for a in applicants]
+    assert any(held) and not all(held), "the CDC holds some applicants and not others"
+
+    # The job's messages from B: all 200, and exactly one part, once.
+    assert answers and all(status == 200 for _, status, _ in answers), answers
+    masks = [a for w, _, a in answers if w == f"POST /v1/peer/jobs/{job_id}/masks"]
+    assert len(masks) == 1, [w for w, _, _ in answers]
+    parts = {a["partial"] for _, _, a in answers if a.get("partial")}
+    assert len(parts) == 1
+    # Every answer has the same fields whatever the applicants: nothing per
+    # applicant but the part (the evaluated points are per blinded point).
+    for _, _, answer in answers:
+        assert set(answer) <= {
+            "job_id", "state", "step", "reasons", "reasons_zh", "entry", "duties",
+            "providers", "psi_responses", "features", "evaluated", "sealed_keys", "partial",
+        }  # fmt: skip
+        assert answer["features"] is None and answer["psi_responses"] is None
+    spec = json.loads(
+        str(fresh.a.db_rows(f"SELECT spec FROM jobs WHERE job_id = '{job_id}'")[0][0])
+    )
+    key = PaillierPublicKey.from_wire(spec["paillier_public_key"], min_bits=0)
+    assert spec["batch_size"] == len(applicants)
+    partial = base64.b64decode(parts.pop())
+    width = key.ciphertext_bytes
+    assert len(partial) == width * len(applicants)  # one ciphertext per applicant
+    chunks = [partial[i * width : (i + 1) * width] for i in range(len(applicants))]
+    cts = [int(c) for c in key.unpack(partial)]  # each in Z*_{n^2}, or unpack refuses
+    # What A sent B for the CDC: the consumer's Enc(-r) per applicant.
+    (relayed,) = [body for where, body in sent if where.endswith("/masks")]
+    removals = base64.b64decode(json.loads(relayed)["removals"]["cdc"])
+    sent_cts = {int(c) for c in key.unpack(removals)}
+
+    features = _distinguishers(cts, key.n, sent_cts)
+    by_group = {
+        name: {flag: sorted({v for v, h in zip(values, held, strict=True) if h == flag})
+               for flag in (True, False)}
+        for name, values in features.items()
+    }  # fmt: skip
+    assert by_group == {name: {True: [False], False: [False]} for name in features}, by_group
+    assert {len(c) for c, h in zip(chunks, held, strict=True) if h} == {width}
+    assert {len(c) for c, h in zip(chunks, held, strict=True) if not h} == {width}
+    assert len(set(cts)) == len(cts)  # all distinct: re-randomised
+
+    # Positive control: the same sums before re-randomising. Where the CDC
+    # holds nobody B's sum is Enc(0) with no randomness (1); where it holds
+    # the applicant, Enc(m) times the Enc(-r) A sent. The checks catch it,
+    # and the features separate held from not held.
+    removal_list = [int(c) for c in key.unpack(removals)]
+    unrandomised = [
+        int(key.add(key.encrypt_trivial(0), removal_list[i])) if h else int(key.encrypt_trivial(0))
+        for i, h in enumerate(held)
+    ]
+    control = _distinguishers(unrandomised, key.n, sent_cts)
+    assert len(set(unrandomised)) < len(unrandomised)
+    assert control["trivial"] == [not h for h in held]
+    assert control["repeated"] == [not h for h in held]
+    assert control["echoed"] == held  # m = 0 here: B's sum is A's own Enc(-r)
