@@ -838,3 +838,44 @@ def test_what_a_receives_from_b_is_the_same_for_held_and_not_held_applicants(
     assert control["trivial"] == [not h for h in held]
     assert control["repeated"] == [not h for h in held]
     assert control["echoed"] == held  # m = 0 here: B's sum is A's own Enc(-r)
+
+
+def test_a_stale_catalogue_never_runs_a_weaker_lookup_than_the_peer_requires(
+    fresh: Cities,
+) -> None:
+    """A chooses the engine from B's catalogue as of the last check-peer.
+    B's stewards then require the blind lookup and A is not told: A still
+    offers the direct lookup, and B, judging the forwarded job by its own
+    policy, denies it before its CDC gets a task; the insurer sees B's
+    reason. The cached catalogue is advice; B enforces."""
+    space_a = str(fresh.a.root / "space")
+    _publish(fresh.a, "hospital", lookup="any")
+    _publish(fresh.b, "cdc", lookup="any")
+    checked = tspace("admin", "check-peer", "city-b", "--workdir", space_a)
+    assert checked.returncode == 0, checked.stderr
+    _publish(fresh.b, "cdc")  # the example: lookup blind; A not told
+    try:
+        insurer = fresh.a.keys["insurer"].read_text(encoding="utf-8").strip()
+        chosen = httpx.get(
+            f"{fresh.a.url}/v1/products/underwriting_score/engine",
+            params={"providers": "hospital=hospital;cdc=cdc"},
+            headers={"Authorization": f"Bearer {insurer}"},
+        ).json()
+        assert chosen["engine"] == "direct_lookup", chosen  # stale: B's old policy
+        before = {str(r[0]) for r in _jobs(fresh.b)}
+        proc = fresh.underwrite(None)
+        assert proc.wait(timeout=120) == 2, _client_output(fresh)
+        said = _client_output(fresh)
+        assert "city-b: " in said and "requires the blind lookup" in said, said
+        (job_id, state, _, reasons) = _jobs(fresh.a)[-1]
+        assert state == "denied" and "city-b" in str(reasons)
+        assert str(job_id) not in before
+        # B's CDC did nothing for it; A received nothing of the CDC's.
+        assert fresh.b.db_rows(f"SELECT 1 FROM tasks WHERE job_id = '{job_id}'") == []
+        kinds_a = {e["kind"] for e in _job_entries(fresh.a, job_id)}
+        assert not kinds_a & {"peer_psi_received", "peer_blind_evaluated", "result_released"}
+        assert not (fresh.root / "scores.csv").exists()
+    finally:
+        _publish(fresh.b, "cdc", lookup="any")
+        refreshed = tspace("admin", "check-peer", "city-b", "--workdir", space_a)
+        assert refreshed.returncode == 0, refreshed.stderr
