@@ -19,7 +19,7 @@ import pytest
 
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.errors import LedgerTampered
-from trusted_space.crypto import SigningKey, get_suite
+from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
 from trusted_space.ledger.settlement import (
     PeerLedgerMissing,
     StatementInvalid,
@@ -29,7 +29,6 @@ from trusted_space.ledger.settlement import (
     verify,
 )
 
-SUITE = get_suite("default")
 MONTH = "2026-12"
 TIME = "2026-12-01T03:00:00.000+00:00"
 AGREEMENT = "ab" * 32
@@ -59,10 +58,13 @@ B_TERMS = {  # city B's stewards, for B's centre
 class Space:
     """One space's ledger entries, chained and signed with its own key."""
 
-    def __init__(self, key: SigningKey, participants: dict[str, str]) -> None:
-        self.key = key
+    def __init__(
+        self, suite: CryptoSuite, participants: dict[str, str], key: SigningKey | None = None
+    ) -> None:
+        self.suite = suite
+        self.key = key or suite.new_signing_key()
         self.entries: list[dict[str, Any]] = []
-        self.add("space_created", None, {"suite": "default", "signing_key": self.public})
+        self.add("space_created", None, {"suite": suite.name, "signing_key": self.public})
         for name, role in participants.items():
             self.add("participant_added", None, {"name": name, "role": role})
 
@@ -72,7 +74,7 @@ class Space:
 
     @property
     def fingerprint(self) -> str:
-        return SUITE.fingerprint(self.key.public_bytes())
+        return self.suite.fingerprint(self.key.public_bytes())
 
     def add(self, kind: str, job: str | None, details: dict[str, Any], actor: str = "space") -> str:
         body = {
@@ -84,7 +86,7 @@ class Space:
             "details": details,
             "prev": self.entries[-1]["hash"] if self.entries else "0" * 64,
         }
-        digest = SUITE.hash(canonical_json(body))
+        digest = self.suite.hash(canonical_json(body))
         signature = self.key.sign(digest).hex()
         self.entries.append({**body, "hash": digest.hex(), "signature": signature})
         return digest.hex()
@@ -168,9 +170,14 @@ def cross_job(
     a.add("peer_part_closed", job, {"peer": "city-b", "peer_entry": closed, "outcome": outcome})
 
 
-def two_spaces() -> tuple[Space, Space]:
-    a = Space(SUITE.new_signing_key(), {"bank": "consumer", "centre_a": "provider"})
-    b = Space(SUITE.new_signing_key(), {"centre_b": "provider"})
+@pytest.fixture(params=["default", "gm"])
+def suite(request: pytest.FixtureRequest) -> CryptoSuite:
+    return get_suite(str(request.param))
+
+
+def two_spaces(suite: CryptoSuite) -> tuple[Space, Space]:
+    a = Space(suite, {"bank": "consumer", "centre_a": "provider"})
+    b = Space(suite, {"centre_b": "provider"})
     a.peer("city-b", b)
     b.peer("city-a", a)
     cross_job(a, b, "j1", matched_a=2, matched_b=3)
@@ -182,11 +189,13 @@ def totals(statements: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str,
     return {party: s["total"] for party, s in statements.items()}
 
 
-def test_each_space_prices_its_own_providers_part_and_the_consumer_sees_both() -> None:
-    a, b = two_spaces()
-    peers = peer_ledgers(a.entries, SUITE, [("b.jsonl", b.entries)])
-    at_a = compute(a.entries, MONTH, SUITE, peers)
-    at_b = compute(b.entries, MONTH, SUITE)
+def test_each_space_prices_its_own_providers_part_and_the_consumer_sees_both(
+    suite: CryptoSuite,
+) -> None:
+    a, b = two_spaces(suite)
+    peers = peer_ledgers(a.entries, suite, [("b.jsonl", b.entries)])
+    at_a = compute(a.entries, MONTH, suite, peers)
+    at_b = compute(b.entries, MONTH, suite)
     # A: 1.00 + 0.55 x 2 (centre_a's matches only: B's centre_b is not A's
     # owner of the same name) = 2.10; operator 0.21; centre_a 1.89.
     # B: 0.50 + 1.37 x 3 = 4.61; operator 0.34575 -> 0.35 (half up); centre_b 4.26.
@@ -238,85 +247,89 @@ def test_each_space_prices_its_own_providers_part_and_the_consumer_sees_both() -
         assert owed == earns
 
 
-def test_a_peers_part_needs_its_ledger_and_the_console_says_which() -> None:
-    a, _ = two_spaces()
+def test_a_peers_part_needs_its_ledger_and_the_console_says_which(suite: CryptoSuite) -> None:
+    a, _ = two_spaces(suite)
     with pytest.raises(PeerLedgerMissing) as refused:
-        compute(a.entries, MONTH, SUITE)
+        compute(a.entries, MONTH, suite)
     assert refused.value.peers == ["city-b"]
-    shown = compute(a.entries, MONTH, SUITE, partial=True)
+    shown = compute(a.entries, MONTH, suite, partial=True)
     assert shown[("consumer", "bank")]["total"] == "2.10"  # A's own line only
     assert shown[("consumer", "bank")]["peers_missing"] == ["city-b"]
     # Another month: no charged job, nothing missing.
-    assert "peers_missing" not in compute(a.entries, "2026-11", SUITE)[("consumer", "bank")]
+    assert "peers_missing" not in compute(a.entries, "2026-11", suite)[("consumer", "bank")]
 
 
-def test_the_peer_charges_only_once_the_home_says_the_result_was_collected() -> None:
-    a, b = two_spaces()
+def test_the_peer_charges_only_once_the_home_says_the_result_was_collected(
+    suite: CryptoSuite,
+) -> None:
+    a, b = two_spaces(suite)
     cut = next(i for i, e in enumerate(b.entries) if e["kind"] == "peer_job_closed")
-    assert totals(compute(b.entries[:cut], MONTH, SUITE))[("home", "city-a")] == "0.00"
+    assert totals(compute(b.entries[:cut], MONTH, suite))[("home", "city-a")] == "0.00"
     # ... and then the home's statement computed with that early export lacks it too.
     a_cut = next(i for i, e in enumerate(a.entries) if e["kind"] == "peer_part_closed")
-    peers = peer_ledgers(a.entries[:a_cut], SUITE, [("b.jsonl", b.entries[:cut])])
-    early = compute(a.entries[:a_cut], MONTH, SUITE, peers)
+    peers = peer_ledgers(a.entries[:a_cut], suite, [("b.jsonl", b.entries[:cut])])
+    early = compute(a.entries[:a_cut], MONTH, suite, peers)
     assert early[("consumer", "bank")]["total"] == "2.10"
     assert early[("peer", "city-b")]["total"] == "0.00"
 
 
-def test_a_signed_statement_verifies_with_both_ledgers_and_fails_when_either_is_edited() -> None:
-    a, b = two_spaces()
+def test_a_signed_statement_verifies_with_both_ledgers_and_fails_when_either_is_edited(
+    suite: CryptoSuite,
+) -> None:
+    a, b = two_spaces(suite)
     exports = [("b.jsonl", b.entries)]
-    peers = peer_ledgers(a.entries, SUITE, exports)
-    statement = sign(compute(a.entries, MONTH, SUITE, peers)[("consumer", "bank")], SUITE, a.key)
+    peers = peer_ledgers(a.entries, suite, exports)
+    statement = sign(compute(a.entries, MONTH, suite, peers)[("consumer", "bank")], suite, a.key)
     public = a.key.public_bytes()
-    verify(statement, a.entries, SUITE, public, exports)
+    verify(statement, a.entries, suite, public, exports)
     # Later entries in either ledger change nothing: each is cut at its head.
     b.add("participant_added", None, {"name": "centre_c", "role": "provider"})
-    verify(statement, a.entries, SUITE, public, [("b.jsonl", b.entries)])
+    verify(statement, a.entries, suite, public, [("b.jsonl", b.entries)])
     b.entries.pop()
 
     # Without B's ledger: B's lines cannot be checked.
     with pytest.raises(PeerLedgerMissing):
-        verify(statement, a.entries, SUITE, public)
+        verify(statement, a.entries, suite, public)
     # An entry of B's ledger edited (its decision's batch size): refused, named.
     edited = copy.deepcopy(b.entries)
     decision = next(e for e in edited if e["kind"] == "policy_decision")
     decision["details"]["batch_size"] += 1
     with pytest.raises(StatementInvalid, match=f"b.jsonl: ledger entry {decision['seq']}"):
-        verify(statement, a.entries, SUITE, public, [("b.jsonl", edited)])
+        verify(statement, a.entries, suite, public, [("b.jsonl", edited)])
     # B's ledger re-signed by someone else (not the key A pins): refused.
-    forged = Space(SUITE.new_signing_key(), {"centre_b": "provider"})
+    forged = Space(suite, {"centre_b": "provider"})
     with pytest.raises(StatementInvalid, match="not the ledger of a peer this space pins"):
-        verify(statement, a.entries, SUITE, public, [("forged.jsonl", forged.entries)])
+        verify(statement, a.entries, suite, public, [("forged.jsonl", forged.entries)])
     # B's ledger cut before the head the statement names.
     with pytest.raises(StatementInvalid):
-        verify(statement, a.entries, SUITE, public, [("b.jsonl", b.entries[:-1])])
+        verify(statement, a.entries, suite, public, [("b.jsonl", b.entries[:-1])])
     # An entry of A's ledger edited.
     a_edited = copy.deepcopy(a.entries)
     next(e for e in a_edited if e["kind"] == "subjects_relayed")["details"]["matched"][
         "centre_a"
     ] = 3
     with pytest.raises(LedgerTampered):
-        verify(statement, a_edited, SUITE, public, exports)
+        verify(statement, a_edited, suite, public, exports)
     # An amount of B's line edited in the statement.
     changed = copy.deepcopy(statement)
     changed["lines"][1]["amount"] = "4.62"
     with pytest.raises(StatementInvalid, match=r"statement.lines\[1\].amount"):
-        verify(changed, a.entries, SUITE, public, exports)
+        verify(changed, a.entries, suite, public, exports)
 
 
-def test_the_peers_statements_verify_from_its_own_ledger() -> None:
-    a, b = two_spaces()
-    statement = sign(compute(b.entries, MONTH, SUITE)[("home", "city-a")], SUITE, b.key)
-    verify(statement, b.entries, SUITE, b.key.public_bytes())
+def test_the_peers_statements_verify_from_its_own_ledger(suite: CryptoSuite) -> None:
+    a, b = two_spaces(suite)
+    statement = sign(compute(b.entries, MONTH, suite)[("home", "city-a")], suite, b.key)
+    verify(statement, b.entries, suite, b.key.public_bytes())
     # With A's ledger too, the cross-references are checked and nothing changes.
-    verify(statement, b.entries, SUITE, b.key.public_bytes(), [("a.jsonl", a.entries)])
+    verify(statement, b.entries, suite, b.key.public_bytes(), [("a.jsonl", a.entries)])
 
 
-def test_a_peer_ledger_that_does_not_cross_reference_is_refused() -> None:
-    a, b = two_spaces()
+def test_a_peer_ledger_that_does_not_cross_reference_is_refused(suite: CryptoSuite) -> None:
+    a, b = two_spaces(suite)
     entries = copy.deepcopy(b.entries)
     # B's ledger, re-chained and re-signed by B, whose job names another home entry.
-    other = Space(b.key, {"centre_b": "provider"})
+    other = Space(suite, {"centre_b": "provider"}, key=b.key)
     other.peer("city-a", a)
     for e in entries[len(other.entries) :]:
         d = copy.deepcopy(e["details"])
@@ -324,6 +337,6 @@ def test_a_peer_ledger_that_does_not_cross_reference_is_refused() -> None:
             d["home"]["entry"] = "cd" * 32
         other.add(e["kind"], e["job_id"], d, e["actor"])
     with pytest.raises(StatementInvalid, match="the peer's ledger holds no entry"):
-        peer_ledgers(other.entries, SUITE, [("a.jsonl", a.entries)])
+        peer_ledgers(other.entries, suite, [("a.jsonl", a.entries)])
     with pytest.raises(StatementInvalid, match="holds no entry"):
-        peer_ledgers(a.entries, SUITE, [("b.jsonl", other.entries)])
+        peer_ledgers(a.entries, suite, [("b.jsonl", other.entries)])
