@@ -1,6 +1,6 @@
 """A recording reverse proxy on 127.0.0.1: every party talks to the space
-through it, and it keeps every response body, so a test can search all that
-any party received."""
+through it, and it keeps every response body (and every request's), so a
+test can search all that any party received (or sent)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class Recorder:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.responses: list[tuple[str, int, bytes]] = []  # (method and path, status, body)
+        self.requests: list[tuple[str, bytes]] = []  # (method and path, body), as sent
         self._lock = threading.Lock()
         self._client = httpx.Client(timeout=httpx.Timeout(120.0, connect=5.0))
         recorder = self
@@ -35,6 +36,7 @@ class Recorder:
                     self.send_error(502)
                     return
                 with recorder._lock:
+                    recorder.requests.append((f"{self.command} {self.path}", body))
                     recorder.responses.append(
                         (f"{self.command} {self.path}", response.status_code, response.content)
                     )

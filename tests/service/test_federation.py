@@ -10,13 +10,17 @@ still finishes. Both ledgers cross-reference each job and verify.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import csv
+import datetime as dt
 import json
 import re
 import subprocess
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +32,10 @@ from tests.cli_runner import run_tspace_wide as tspace
 from tests.leakcheck import find_canaries, find_in_text, sqlite_text
 from tests.policy_docs import dated_example, write_policy
 from tests.service.procs import ServiceDeployment, wait_healthy
+from tests.service.recorder import Recorder
 from tests.service.underwriting import AS_OF
 from trusted_space.demo import default_model_path
+from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.space.readonly import ledger_entries, space_public_key
 
 pytestmark = pytest.mark.slow
@@ -130,6 +136,21 @@ def _jobs(city: ServiceDeployment) -> list[tuple[object, ...]]:
     return city.db_rows("SELECT job_id, state, step, reasons FROM jobs ORDER BY created_at")
 
 
+@contextlib.contextmanager
+def _console(city: ServiceDeployment) -> Iterator[httpx.Client]:
+    """A browser session of the city's steward on its console."""
+    with httpx.Client(base_url=city.url, follow_redirects=True) as web:
+        form = web.get("/console/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        steward = city.keys["steward"].read_text(encoding="utf-8").strip()
+        signed_in = web.post(
+            "/console/login?lang=en", data={"api_key": steward, "csrf": token.group(1)}
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        yield web
+
+
 def _client_output(cities: Cities) -> str:
     return (cities.a.root / "client-insurer.log").read_text(errors="replace")
 
@@ -170,15 +191,7 @@ def test_a_job_across_two_spaces_equals_one_space(fresh: Cities, expected: bytes
         verified = tspace("ledger", "verify", "--workdir", str(city.root / "space"))
         assert verified.returncode == 0, verified.stderr
     # The console shows the peer, its agreement and the job that crossed.
-    with httpx.Client(base_url=fresh.a.url, follow_redirects=True) as web:
-        form = web.get("/console/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert token is not None
-        steward = fresh.a.keys["steward"].read_text(encoding="utf-8").strip()
-        signed_in = web.post(
-            "/console/login?lang=en", data={"api_key": steward, "csrf": token.group(1)}
-        )
-        assert signed_in.status_code == 200, signed_in.text
+    with _console(fresh.a) as web:
         page = web.get("/console/peers?lang=en").text
         assert "city-b" in page and str(job_a)[:12] in page and "underwriting_score" in page
         # An auditor holding both ledgers checks what each says of the other.
@@ -425,3 +438,444 @@ def test_a_blind_job_across_two_spaces_under_the_example_policies(
     finally:
         _publish(fresh.a, "hospital", lookup="any")
         _publish(fresh.b, "cdc", lookup="any")
+
+
+# -- settlement across the two spaces, recomputed in plain Python -------------------
+CHINA = dt.timezone(dt.timedelta(hours=8))
+CDC_PRICE = {  # B's stewards price the CDC's part: 3.33 a job, 0.07 a subject queried
+    "currency": "CNY",
+    "per_job": "3.33",
+    "per_subject_queried": "0.07",
+    "split": {"operator": "0.125", "by": "queried"},
+}
+
+
+def _fen(text: str) -> int:
+    value = Fraction(text) * 100
+    assert value.denominator == 1, text
+    return int(value)
+
+
+def _plain_jobs(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each job as one ledger tells it (no settlement or metering code)."""
+    jobs: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        d, job_id = e["details"], e["job_id"]
+        if job_id is None:
+            continue
+        job = jobs.setdefault(job_id, {"matched": {}, "remote": set(), "peer_denied": False})
+        if e["kind"] == "job_submitted":
+            job["providers"] = {n for names in d["providers"].values() for n in names}
+            job["home"] = d.get("home")
+            job["hash"] = e["hash"]
+            job["mine"] = set(d["dataset_versions"])
+        elif e["kind"] == "policy_decision":
+            job["month"] = dt.datetime.fromisoformat(e["time"]).astimezone(CHINA).strftime("%Y-%m")
+            job.update(allow=d["decision"] == "allow", consumer=d["consumer"])
+            job.update(subjects=d["batch_size"], prices=d.get("prices") or [])
+        elif e["kind"] == "peer_decision" and not d.get("allowed", True):
+            job["peer_denied"] = True
+        elif e["kind"] == "peer_part_accepted":
+            job["remote"] |= set(d["providers"])
+        elif e["kind"] == "subjects_relayed":
+            job["matched"] = d["matched"]
+        elif e["kind"] == "result_released":
+            job["released"] = True
+        elif e["kind"] == "peer_job_closed":
+            job["closed"] = d["outcome"]
+    for job in jobs.values():
+        local = job["mine"] if job.get("home") else job["providers"] - job["remote"]
+        done = job.get("closed") == "collected" if job.get("home") else job.get("released")
+        job["local"] = local
+        job["charged"] = bool(job.get("allow") and not job["peer_denied"] and done)
+    return jobs
+
+
+def _plain_lines(job: dict[str, Any]) -> list[tuple[str, int, int, dict[str, int]]]:
+    """(policy, charge, operator's share, providers' shares) in fen, per priced policy."""
+    out = []
+    for terms in job["prices"]:
+        owners = sorted(set(terms["owners"]) & job["local"])
+        if not owners:
+            continue
+        price, split = terms["price"], terms["price"]["split"]
+        matched = {o: job["matched"].get(o, 0) for o in owners}
+        charge = (
+            _fen(price.get("per_job", "0"))
+            + _fen(price.get("per_subject_queried", "0")) * job["subjects"]
+            + _fen(price.get("per_subject_matched", "0")) * sum(matched.values())
+        )
+        operator = int(Fraction(split["operator"]) * charge + Fraction(1, 2))
+        rest = charge - operator
+        if split.get("by") == "matched":
+            weights = {o: Fraction(matched[o]) for o in owners}
+        elif split.get("by") == "queried":
+            weights = {o: Fraction(1) for o in owners}
+        else:
+            weights = {o: Fraction(split["weights"].get(o, "0")) for o in owners}
+        if sum(weights.values()) == 0:
+            weights = {o: Fraction(1) for o in owners}
+        exact = {o: rest * w / sum(weights.values()) for o, w in weights.items()}
+        shares = {o: int(exact[o]) for o in owners}
+        for o in sorted(owners, key=lambda o: (-(exact[o] - shares[o]), o))[
+            : rest - sum(shares.values())
+        ]:
+            shares[o] += 1
+        out.append((terms["policy"], charge, operator, shares))
+    return out
+
+
+def _plain_statements(
+    home: list[dict[str, Any]], peer: list[dict[str, Any]], month: str
+) -> tuple[dict[tuple[str, str], dict[str, int]], dict[tuple[str, str], dict[str, int]]]:
+    """(role, party) -> {job|policy|provider: fen} at A (with B's parts of
+    A's jobs) and at B."""
+    at_a: dict[tuple[str, str], dict[str, int]] = {}
+    at_b: dict[tuple[str, str], dict[str, int]] = {}
+    jobs_a, jobs_b = _plain_jobs(home), _plain_jobs(peer)
+    for here, jobs in ((at_a, jobs_a), (at_b, jobs_b)):
+        for job_id, job in jobs.items():
+            if not (job["charged"] and job["month"] == month):
+                continue
+            payer = ("home", "city-a") if job.get("home") else ("consumer", job["consumer"])
+            for policy, charge, operator, shares in _plain_lines(job):
+                key = f"{job_id}|{policy}|"
+                here.setdefault(payer, {})[key] = charge
+                here.setdefault(("operator", "operator"), {})[key] = operator
+                for o, share in shares.items():
+                    here.setdefault(("provider", o), {})[key + o] = share
+    for job_id, job in jobs_a.items():
+        part = jobs_b.get(job_id)
+        if not (job["charged"] and job["month"] == month and job["remote"] and part):
+            continue
+        if part["home"]["entry"] != job["hash"] or not part["charged"]:
+            continue
+        if part["month"] != month:
+            continue
+        for policy, charge, _, _ in _plain_lines(part):
+            at_a.setdefault(("consumer", job["consumer"]), {})[f"{job_id}|{policy}|"] = charge
+            at_a.setdefault(("peer", "city-b"), {})[f"{job_id}|{policy}|"] = charge
+    return at_a, at_b
+
+
+def _settled(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    found = {}
+    for path in sorted(folder.glob("*.json")):
+        statement = json.loads(path.read_text("utf-8"))
+        found[(statement["role"], statement["party"])] = statement
+    return found
+
+
+def _lines(statement: dict[str, Any]) -> dict[str, int]:
+    return {
+        f"{ln['job_id']}|{ln['policy']}|{ln['provider'] or ''}": _fen(ln["amount"])
+        for ln in statement["lines"]
+    }
+
+
+def test_settlement_across_the_two_spaces_matches_a_plain_recomputation(fresh: Cities) -> None:
+    """B's stewards price the CDC's part; a job across both spaces is
+    charged at A under A's policy for the hospital and at B under B's for
+    the CDC: the insurer's statement at A lists both lines (each naming its
+    space), the CDC and B's operator earn at B, and every statement equals
+    a recomputation from the two raw exports to the fen. Editing an entry
+    of B's export breaks the verification of the insurer's statement."""
+    _publish(fresh.b, "cdc", lookup="any", price=CDC_PRICE)
+    try:
+        proc = fresh.underwrite()
+        assert proc.wait(timeout=300) == 0, _client_output(fresh)
+    finally:
+        _publish(fresh.b, "cdc", lookup="any")
+    (job_id, state, _, _) = _jobs(fresh.a)[-1]
+    assert state == "succeeded"
+    fresh.a.wait_for(
+        f"SELECT 1 FROM ledger WHERE job_id = '{job_id}' AND kind = 'peer_part_closed'"
+    )
+    month = dt.datetime.now(CHINA).strftime("%Y-%m")
+    exports = {}
+    for name, city in (("a", fresh.a), ("b", fresh.b)):
+        exports[name] = fresh.root / f"settle-{name}.jsonl"
+        done = tspace(
+            "ledger", "export", "--workdir", str(city.root / "space"), "--out", str(exports[name])
+        )
+        assert done.returncode == 0, done.stderr
+    raw = {
+        n: [json.loads(x) for x in p.read_text("utf-8").splitlines()] for n, p in exports.items()
+    }
+    space_a, space_b = str(fresh.a.root / "space"), str(fresh.b.root / "space")
+    out_a, out_b = fresh.root / "statements-a", fresh.root / "statements-b"
+    # A's job ran in part at B: A will not settle without B's ledger.
+    refused = tspace("settle", "--month", month, "--workdir", space_a, "--out", str(out_a))
+    assert refused.returncode == 2 and "--peer-ledger" in refused.stderr, refused.stderr
+    settled = tspace(
+        "settle", "--month", month, "--workdir", space_a, "--out", str(out_a),
+        "--peer-ledger", str(exports["b"]),
+    )  # fmt: skip
+    assert settled.returncode == 0, settled.stdout + settled.stderr
+    settled = tspace("settle", "--month", month, "--workdir", space_b, "--out", str(out_b))
+    assert settled.returncode == 0, settled.stdout + settled.stderr
+    at_a, at_b = _settled(out_a), _settled(out_b)
+
+    # The ledgers may have grown since the exports (checkpoints): recompute
+    # from the entries up to each statement's heads.
+    head_a = at_a[("consumer", "insurer")]["ledger_head"]["seq"]
+    head_b = at_a[("consumer", "insurer")]["peers"][0]["ledger_head"]["seq"]
+    assert head_b == len(raw["b"]) and head_a >= len(raw["a"])
+    live_a = ledger_entries(fresh.a.root / "space")[:head_a]
+    live_b = ledger_entries(fresh.b.root / "space")[
+        : at_b[("operator", "operator")]["ledger_head"]["seq"]
+    ]
+    expected_a, _ = _plain_statements(live_a, raw["b"], month)
+    _, expected_b = _plain_statements(live_a, live_b, month)
+    for statements, expected in ((at_a, expected_a), (at_b, expected_b)):
+        for party, lines in expected.items():
+            assert _lines(statements[party]) == lines, party
+            assert _fen(statements[party]["total"]) == sum(lines.values()), party
+        for party, statement in statements.items():
+            if party not in expected:
+                assert statement["lines"] == [] and statement["total"] == "0.00", party
+    # This job: the CDC's line priced at B (3.33 + 0.07 x 40 = 6.13; B's
+    # operator 0.76625 -> 0.77 half up; the CDC 5.36) beside the hospital's at A.
+    mine = [ln for ln in at_a[("consumer", "insurer")]["lines"] if ln["job_id"] == job_id]
+    assert {ln["space"] for ln in mine} == {at_a[("operator", "operator")]["space"],
+                                            at_b[("operator", "operator")]["space"]}  # fmt: skip
+    cdc_line = next(ln for ln in mine if ln["policy"].startswith("cdc-underwriting"))
+    assert cdc_line["charge"] == "6.13" and cdc_line["space"] == at_b[("provider", "cdc")]["space"]
+    cdc = [ln for ln in at_b[("provider", "cdc")]["lines"] if ln["job_id"] == job_id]
+    assert [ln["amount"] for ln in cdc] == ["5.36"]
+    assert expected_b[("operator", "operator")][f"{job_id}|{cdc_line['policy']}|"] == 77
+    # What A passes on is what B expects from A; each space's books balance.
+    assert _lines(at_a[("peer", "city-b")]) == _lines(at_b[("home", "city-a")])
+    assert at_a[("peer", "city-b")]["total"] == at_b[("home", "city-a")]["total"] != "0.00"
+    for statements in (at_a, at_b):
+        owed = sum(_fen(s["total"]) for s in statements.values() if s["direction"] == "owes")
+        earned = sum(_fen(s["total"]) for s in statements.values() if s["direction"] == "earns")
+        assert owed == earned > 0
+
+    # Offline: the insurer's statement verifies against both exports (taken now).
+    for name, space in (("a", space_a), ("b", space_b)):
+        done = tspace("ledger", "export", "--workdir", space, "--out", str(exports[name]))
+        assert done.returncode == 0, done.stderr
+    statement = out_a / "consumer-insurer.json"
+    ok = tspace(
+        "settle", "verify", str(statement), "--ledger", str(exports["a"]),
+        "--public-key", fresh.key_a, "--peer-ledger", str(exports["b"]),
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # One entry of B's export edited (the decision that priced the CDC's part).
+    entries_b = [json.loads(x) for x in exports["b"].read_text("utf-8").splitlines()]
+    decision = next(
+        e for e in entries_b if e["kind"] == "policy_decision" and e["job_id"] == job_id
+    )
+    decision["details"]["batch_size"] += 1
+    edited = fresh.root / "edited-b.jsonl"
+    edited.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries_b))
+    bad = tspace(
+        "settle", "verify", str(statement), "--ledger", str(exports["a"]),
+        "--public-key", fresh.key_a, "--peer-ledger", str(edited),
+    )  # fmt: skip
+    assert bad.returncode == 1
+    assert f"ledger entry {decision['seq']}: content does not match its hash" in bad.stderr
+    # Without B's export the CDC's line cannot be checked.
+    alone = tspace(
+        "settle", "verify", str(statement), "--ledger", str(exports["a"]),
+        "--public-key", fresh.key_a,
+    )  # fmt: skip
+    assert alone.returncode == 1 and "--peer-ledger" in alone.stderr
+    # The consoles: B's lists the CDC's line and what city-a owes for it; A's
+    # lists its own lines and says that city-b's are on the signed statements.
+    with _console(fresh.b) as web:
+        page = web.get(f"/console/settlement?month={month}&lang=en").text
+        assert "peer (home of the jobs)" in page and job_id[:12] in page
+        assert "CNY 5.36" in page and "this space" in page
+    with _console(fresh.a) as web:
+        page = web.get(f"/console/settlement?month={month}&lang=en").text
+        assert 'id="settlement-peers-missing"' in page and "city-b" in page
+        assert "peer (ran part of the jobs)" in page
+
+
+# -- what city A receives from city B in a blind lookup, held or not ---------------
+@contextlib.contextmanager
+def _recorded_peer(cities: Cities) -> Iterator[Recorder]:
+    """A reaches B through a recording proxy (a thread of this process, no
+    new process): the operator re-adds city-b at the proxy's URL under the
+    same agreement and key, and back at B's own URL afterwards. Peer
+    requests and answers are signed over their path and body, not the
+    host, so the proxy changes nothing but what the test can see."""
+    recorder = Recorder(cities.b.url)
+    space_a = str(cities.a.root / "space")
+
+    def point(url: str) -> None:
+        for args in (
+            ("admin", "remove-peer", "city-b", "--workdir", space_a),
+            ("admin", "add-peer", "city-b", "--url", url, "--signing-key", cities.key_b,
+             "--agreement", str(cities.root / "agreement.json"), "--workdir", space_a),
+            ("admin", "check-peer", "city-b", "--workdir", space_a),
+        ):  # fmt: skip
+            done = tspace(*args)
+            assert done.returncode == 0, done.stdout + done.stderr
+
+    point(recorder.url)
+    try:
+        yield recorder
+    finally:
+        point(cities.b.url)
+        recorder.close()
+
+
+def _is_trivial(c: int, n: int) -> bool:
+    """(1 + n)^m mod n^2, an encryption with no randomness, is 1 modulo n."""
+    return c % n == 1
+
+
+def _distinguishers(cts: list[int], n: int, sent: set[int]) -> dict[str, list[bool]]:
+    """Per ciphertext, the features A can compute from what it received: is
+    it a repeat of another ciphertext of the answer, an encryption with no
+    randomness, or one of the Enc(-r) A itself sent for the subject."""
+    seen: dict[int, int] = {}
+    for c in cts:
+        seen[c] = seen.get(c, 0) + 1
+    return {
+        "repeated": [seen[c] > 1 for c in cts],
+        "trivial": [_is_trivial(c, n) for c in cts],
+        "echoed": [c in sent for c in cts],
+    }
+
+
+def test_what_a_receives_from_b_is_the_same_for_held_and_not_held_applicants(
+    fresh: Cities, data: Path
+) -> None:
+    """A blind job across the two spaces, B's CDC holding some applicants
+    and not others. Every answer B sends A for the job is recorded
+    (``POST /v1/peer/jobs/{id}/masks`` and the polls that follow it): B's
+    part is one ciphertext per applicant, all of one size, in Z*_{n^2},
+    pairwise distinct, none an encryption without randomness, none one of
+    the Enc(-r) A sent; no feature A can compute differs between held and
+    not-held applicants. Positive control: B's sum before re-randomising
+    (Enc(0) = 1 where the CDC holds nobody) fails the same checks, and
+    they separate held from not held."""
+    _publish(fresh.a, "hospital")  # the examples: lookup blind
+    _publish(fresh.b, "cdc")
+    try:
+        with _recorded_peer(fresh) as recorder:
+            proc = fresh.underwrite(None)
+            assert proc.wait(timeout=300) == 0, _client_output(fresh)
+            (job_id, state, _, _) = _jobs(fresh.a)[-1]
+            assert state == "succeeded"
+            fresh.a.wait_for(
+                f"SELECT 1 FROM ledger WHERE job_id = '{job_id}' AND kind = 'peer_part_closed'"
+            )
+            answers = [
+                (where, status, json.loads(body))
+                for where, status, body in list(recorder.responses)
+                if f"/v1/peer/jobs/{job_id}" in where or where == "POST /v1/peer/jobs"
+            ]
+            sent = [(where, body) for where, body in list(recorder.requests) if job_id in where]
+    finally:
+        _publish(fresh.a, "hospital", lookup="any")
+        _publish(fresh.b, "cdc", lookup="any")
+
+    with (data / "applicants.csv").open(encoding="utf-8") as fh:
+        applicants = [r["person_id"] for r in csv.DictReader(fh)]
+    held_ids: set[str] = set()
+    for name in ("cdc_case_reports.csv", "cdc_chronic_registry.csv"):
+        with (data / name).open(encoding="utf-8") as fh:
+            held_ids |= {r["person_id"] for r in csv.DictReader(fh)}
+    held = [a in held_ids for a in applicants]
+    assert any(held) and not all(held), "the CDC holds some applicants and not others"
+
+    # The job's messages from B: all 200, and exactly one part, once.
+    assert answers and all(status == 200 for _, status, _ in answers), answers
+    masks = [a for w, _, a in answers if w == f"POST /v1/peer/jobs/{job_id}/masks"]
+    assert len(masks) == 1, [w for w, _, _ in answers]
+    parts = {a["partial"] for _, _, a in answers if a.get("partial")}
+    assert len(parts) == 1
+    # Every answer has the same fields whatever the applicants: nothing per
+    # applicant but the part (the evaluated points are per blinded point).
+    for _, _, answer in answers:
+        assert set(answer) <= {
+            "job_id", "state", "step", "reasons", "reasons_zh", "entry", "duties",
+            "providers", "psi_responses", "features", "evaluated", "sealed_keys", "partial",
+        }  # fmt: skip
+        assert answer["features"] is None and answer["psi_responses"] is None
+    spec = json.loads(
+        str(fresh.a.db_rows(f"SELECT spec FROM jobs WHERE job_id = '{job_id}'")[0][0])
+    )
+    key = PaillierPublicKey.from_wire(spec["paillier_public_key"], min_bits=0)
+    assert spec["batch_size"] == len(applicants)
+    partial = base64.b64decode(parts.pop())
+    width = key.ciphertext_bytes
+    assert len(partial) == width * len(applicants)  # one ciphertext per applicant
+    chunks = [partial[i * width : (i + 1) * width] for i in range(len(applicants))]
+    cts = [int(c) for c in key.unpack(partial)]  # each in Z*_{n^2}, or unpack refuses
+    # What A sent B for the CDC: the consumer's Enc(-r) per applicant.
+    (relayed,) = [body for where, body in sent if where.endswith("/masks")]
+    removals = base64.b64decode(json.loads(relayed)["removals"]["cdc"])
+    sent_cts = {int(c) for c in key.unpack(removals)}
+
+    features = _distinguishers(cts, key.n, sent_cts)
+    by_group = {
+        name: {flag: sorted({v for v, h in zip(values, held, strict=True) if h == flag})
+               for flag in (True, False)}
+        for name, values in features.items()
+    }  # fmt: skip
+    assert by_group == {name: {True: [False], False: [False]} for name in features}, by_group
+    assert {len(c) for c, h in zip(chunks, held, strict=True) if h} == {width}
+    assert {len(c) for c, h in zip(chunks, held, strict=True) if not h} == {width}
+    assert len(set(cts)) == len(cts)  # all distinct: re-randomised
+
+    # Positive control: the same sums before re-randomising. Where the CDC
+    # holds nobody B's sum is Enc(0) with no randomness (1); where it holds
+    # the applicant, Enc(m) times the Enc(-r) A sent. The checks catch it,
+    # and the features separate held from not held.
+    removal_list = [int(c) for c in key.unpack(removals)]
+    unrandomised = [
+        int(key.add(key.encrypt_trivial(0), removal_list[i])) if h else int(key.encrypt_trivial(0))
+        for i, h in enumerate(held)
+    ]
+    control = _distinguishers(unrandomised, key.n, sent_cts)
+    assert len(set(unrandomised)) < len(unrandomised)
+    assert control["trivial"] == [not h for h in held]
+    assert control["repeated"] == [not h for h in held]
+    assert control["echoed"] == held  # m = 0 here: B's sum is A's own Enc(-r)
+
+
+def test_a_stale_catalogue_never_runs_a_weaker_lookup_than_the_peer_requires(
+    fresh: Cities,
+) -> None:
+    """A chooses the engine from B's catalogue as of the last check-peer.
+    B's stewards then require the blind lookup and A is not told: A still
+    offers the direct lookup, and B, judging the forwarded job by its own
+    policy, denies it before its CDC gets a task; the insurer sees B's
+    reason. The cached catalogue is advice; B enforces."""
+    space_a = str(fresh.a.root / "space")
+    _publish(fresh.a, "hospital", lookup="any")
+    _publish(fresh.b, "cdc", lookup="any")
+    checked = tspace("admin", "check-peer", "city-b", "--workdir", space_a)
+    assert checked.returncode == 0, checked.stderr
+    _publish(fresh.b, "cdc")  # the example: lookup blind; A not told
+    try:
+        insurer = fresh.a.keys["insurer"].read_text(encoding="utf-8").strip()
+        chosen = httpx.get(
+            f"{fresh.a.url}/v1/products/underwriting_score/engine",
+            params={"providers": "hospital=hospital;cdc=cdc"},
+            headers={"Authorization": f"Bearer {insurer}"},
+        ).json()
+        assert chosen["engine"] == "direct_lookup", chosen  # stale: B's old policy
+        before = {str(r[0]) for r in _jobs(fresh.b)}
+        proc = fresh.underwrite(None)
+        assert proc.wait(timeout=120) == 2, _client_output(fresh)
+        said = _client_output(fresh)
+        assert "city-b: " in said and "requires the blind lookup" in said, said
+        (job_id, state, _, reasons) = _jobs(fresh.a)[-1]
+        assert state == "denied" and "city-b" in str(reasons)
+        assert str(job_id) not in before
+        # B's CDC did nothing for it; A received nothing of the CDC's.
+        assert fresh.b.db_rows(f"SELECT 1 FROM tasks WHERE job_id = '{job_id}'") == []
+        kinds_a = {e["kind"] for e in _job_entries(fresh.a, job_id)}
+        assert not kinds_a & {"peer_psi_received", "peer_blind_evaluated", "result_released"}
+        assert not (fresh.root / "scores.csv").exists()
+    finally:
+        _publish(fresh.b, "cdc", lookup="any")
+        refreshed = tspace("admin", "check-peer", "city-b", "--workdir", space_a)
+        assert refreshed.returncode == 0, refreshed.stderr

@@ -3,7 +3,9 @@
 ``tspace settle --month YYYY-MM --workdir SPACE --out FOLDER`` writes, per
 party, a CSV statement and a JSON statement signed with the space's ledger
 key; ``tspace settle verify STATEMENT --ledger EXPORT`` checks one offline
-(docs/settlement.md).
+(docs/settlement.md). Jobs that ran in part at peered spaces take those
+peers' ledger exports (``--peer-ledger``, each checked against the key this
+space's ledger pins for the peer).
 """
 
 from __future__ import annotations
@@ -29,6 +31,18 @@ def _month(value: str) -> str:
     return value
 
 
+PEER_LEDGER_HELP = (
+    "A peer's ledger export (`tspace ledger export` at the peer), for the jobs that ran in "
+    "part there (repeatable); checked against the key this ledger pins for the peer."
+)
+
+
+def _peer_exports(paths: list[Path] | None) -> list[tuple[str, list[dict[str, Any]]]]:
+    from trusted_space.cli.ledger import _read_export
+
+    return [(str(path), _read_export(path)) for path in paths or ()]
+
+
 def file_name(role: str, party: str) -> str:
     """A statement's file name (without suffix): the role keeps a consumer
     and a provider of the same name apart."""
@@ -50,11 +64,15 @@ def settle(
         typer.Option("--out", help="The folder to write the statements to (CSV and signed JSON)."),
         OUTPUT,
     ] = None,
+    peer_ledger: Annotated[
+        list[Path] | None, typer.Option("--peer-ledger", help=PEER_LEDGER_HELP), INPUT
+    ] = None,
 ) -> None:
     """结算: what each consumer owes and each provider and the operator earn in
     a month, from the ledger alone: per party, a CSV statement and a JSON
     statement signed with the space's ledger key. Only succeeded jobs decided
-    in the month are charged."""
+    in the month are charged. A job that ran in part at a peer needs the
+    peer's ledger export: each space prices its own providers' part."""
     if ctx.invoked_subcommand is not None:
         return
     from rich.table import Table
@@ -69,7 +87,13 @@ def settle(
     month = _month(month)
     suite, key = space_signing_key(workdir)
     entries = ledger_entries(workdir)
-    statements = settlement.compute(entries, month, suite)
+    try:
+        peers = settlement.peer_ledgers(entries, suite, _peer_exports(peer_ledger))
+        statements = settlement.compute(entries, month, suite, peers)
+    except settlement.PeerLedgerMissing as exc:
+        raise InputError(t("settle.peer_missing", peers=", ".join(exc.peers))) from None
+    except settlement.StatementInvalid as exc:
+        raise InputError(t("settle.peer_bad", reason=exc.reason)) from None
     signed = {p: settlement.sign(s, suite, key) for p, s in statements.items()}
     out.mkdir(parents=True, exist_ok=True)
     table = Table(
@@ -110,6 +134,9 @@ def verify(
             help="The space's verifying key: hex, or a file holding it (from `ledger public-key`).",
         ),
     ] = None,
+    peer_ledger: Annotated[
+        list[Path] | None, typer.Option("--peer-ledger", help=PEER_LEDGER_HELP), INPUT
+    ] = None,
 ) -> None:
     """核验结算单: recompute the statement from a ledger export and check the
     space's signature; exit 1 naming the first thing that does not hold."""
@@ -133,9 +160,14 @@ def verify(
     else:
         key = _public_key(public_key)
     try:
-        settlement.verify(document, entries, suite, key)
+        settlement.verify(document, entries, suite, key, _peer_exports(peer_ledger))
     except LedgerTampered as exc:
         err_console.print(t("settle.bad_ledger", seq=exc.seq, reason=exc.said), highlight=False)
+        raise typer.Exit(1) from None
+    except settlement.PeerLedgerMissing as exc:
+        err_console.print(
+            t("settle.peer_missing", peers=", ".join(exc.peers)), markup=False, highlight=False
+        )
         raise typer.Exit(1) from None
     except settlement.StatementInvalid as exc:
         err_console.print(t("settle.bad", reason=exc.reason), markup=False, highlight=False)

@@ -518,9 +518,12 @@ HELP: dict[str, dict[str, str]] = {
     "Seconds to keep retrying while the space does not answer, then give up.": {
         "zh-CN": "空间无应答时持续重试的秒数，超时后放弃。"
     },
-    "结算: what each consumer owes and each provider and the operator earn in a month, from the ledger alone: per party, a CSV statement and a JSON statement signed with the space's ledger key. Only succeeded jobs decided in the month are charged.": {
-        "zh-CN": "结算：按月计算各使用方应付、各提供方和运营方应收的金额，只依据账本：为每个参与方写出一份 CSV 结算单和一份以空间账本密钥签名的 JSON 结算单。只对策略决定落在该月且成功的任务计费。",
-        "en": "Settle: what each consumer owes and each provider and the operator earn in a month, from the ledger alone: per party, a CSV statement and a JSON statement signed with the space's ledger key. Only succeeded jobs decided in the month are charged.",
+    "结算: what each consumer owes and each provider and the operator earn in a month, from the ledger alone: per party, a CSV statement and a JSON statement signed with the space's ledger key. Only succeeded jobs decided in the month are charged. A job that ran in part at a peer needs the peer's ledger export: each space prices its own providers' part.": {
+        "zh-CN": "结算：按月计算各使用方应付、各提供方和运营方应收的金额，只依据账本：为每个参与方写出一份 CSV 结算单和一份以空间账本密钥签名的 JSON 结算单。只对策略决定落在该月且成功的任务计费。部分在对等空间运行的任务需要该对等空间的账本导出文件：各空间为本空间提供方的部分计价。",
+        "en": "Settle: what each consumer owes and each provider and the operator earn in a month, from the ledger alone: per party, a CSV statement and a JSON statement signed with the space's ledger key. Only succeeded jobs decided in the month are charged. A job that ran in part at a peer needs the peer's ledger export: each space prices its own providers' part.",
+    },
+    "A peer's ledger export (`tspace ledger export` at the peer), for the jobs that ran in part there (repeatable); checked against the key this ledger pins for the peer.": {
+        "zh-CN": "对等空间的账本导出文件（在对等空间运行 `tspace ledger export` 得到），用于部分在该空间运行的任务（可重复）；按本空间账本为该对等空间固定的公钥核验。"
     },
     "YYYY-MM (China Standard Time).": {"zh-CN": "YYYY-MM（北京时间，UTC+08:00）。"},
     "The folder to write the statements to (CSV and signed JSON).": {

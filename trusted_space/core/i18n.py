@@ -1220,6 +1220,25 @@ MESSAGES: dict[str, dict[str, str]] = {
     "settle.role.consumer": {"zh-CN": "使用方（应付）", "en": "consumer (owes)"},
     "settle.role.provider": {"zh-CN": "提供方（应收）", "en": "provider (earns)"},
     "settle.role.operator": {"zh-CN": "运营方（应收）", "en": "operator (earns)"},
+    "settle.role.home": {
+        "zh-CN": "对等空间：任务的发起空间（应付本空间的部分）",
+        "en": "peer, home of the jobs (owes this space's part)",
+    },
+    "settle.role.peer": {
+        "zh-CN": "对等空间：承担任务部分的空间（应收其部分）",
+        "en": "peer that ran part of the jobs (earns its part)",
+    },
+    "settle.peer_missing": {
+        "zh-CN": "本月有任务的一部分在对等空间 {peers} 运行：请用 --peer-ledger 给出其账本导出文件"
+        "（tspace ledger export），使用方的结算单才能列出这些空间的部分",
+        "en": "jobs of the month ran in part at the peer space(s) {peers}: give their ledger "
+        "exports (tspace ledger export) with --peer-ledger, so the consumers' statements "
+        "list those spaces' parts",
+    },
+    "settle.peer_bad": {
+        "zh-CN": "对等空间的账本不可用：{reason}",
+        "en": "a peer's ledger cannot be used: {reason}",
+    },
     "settle.ok": {
         "zh-CN": "结算单有效：{party}，{role}，{month}：{total}；与账本截至第 {seq} 条的记录"
         "重新计算一致，签名属于空间 {space}",

@@ -128,6 +128,34 @@ class JobUsage:
     released: bool = False
     # the price terms recorded with the decision (``Policy.price_terms``)
     prices: list[dict[str, Any]] = field(default_factory=list)
+    # Across peered spaces (docs/federation.md): at the job's home, the peers
+    # that accepted a part and their providers (``peer_part_accepted``); at a
+    # peer, the home's name here and the hash of its ``job_submitted``
+    # (``job_submitted.home``), this space's providers of the job (its
+    # ``dataset_versions``) and how the home closed the part (``peer_job_closed``).
+    peer_parts: dict[str, list[str]] = field(default_factory=dict)
+    home: str | None = None
+    home_entry: str | None = None
+    mine: list[str] = field(default_factory=list)
+    closed: str | None = None
+    submitted: str = ""  # the hash of this ledger's ``job_submitted`` of the job
+
+    @property
+    def local_providers(self) -> list[str]:
+        """The job's providers this space hosts (for a job of its own, all
+        but those a peer accepted; for a peer's job, those it ran)."""
+        if self.home is not None:
+            return list(self.mine)
+        remote = {n for names in self.peer_parts.values() for n in names}
+        return [p for p in self.providers if p not in remote]
+
+    @property
+    def succeeded(self) -> bool:
+        """Allowed and done: its result released here or, for a part of a
+        peer's job, the home's word that its consumer collected it."""
+        if not self.allowed:
+            return False
+        return self.released if self.home is None else self.closed == "collected"
 
     def matched_at(self, provider: str) -> int | None:
         """Subjects this provider held in the job, as metering counts them
@@ -145,6 +173,8 @@ _COUNTED = (
     "tokens_joined",
     "cohort_joined",
     "result_released",
+    "peer_part_accepted",
+    "peer_job_closed",
 )
 
 
@@ -161,6 +191,15 @@ def job_usage(entries: Iterable[dict[str, Any]]) -> dict[str, JobUsage]:
         if kind == "job_submitted":
             job.providers = sorted({n for names in d["providers"].values() for n in names})
             job.engine = str(d.get("engine") or "")
+            job.submitted = str(e.get("hash", ""))
+            if isinstance(d.get("home"), dict):
+                job.home = str(d["home"].get("peer"))
+                job.home_entry = str(d["home"].get("entry"))
+                job.mine = sorted(str(n) for n in d.get("dataset_versions") or {})
+        elif kind == "peer_part_accepted":
+            job.peer_parts[str(d.get("peer"))] = sorted(str(n) for n in d.get("providers") or ())
+        elif kind == "peer_job_closed":
+            job.closed = str(d.get("outcome"))
         elif kind == "policy_decision":
             job.consumer, job.product = str(d["consumer"]), str(d["product"])
             job.month = month_of(str(e["time"]))

@@ -26,6 +26,18 @@ that took part in the job):
   providers' total, so on every line the consumer's charge equals the
   operator's share plus the providers'.
 
+Across peered spaces (docs/settlement.md, "Jobs across spaces"): each
+space prices its own providers' part of a job under its own stewards'
+policies, from its own ledger. At the peer that ran a part, the part is
+charged once the home's ``peer_job_closed`` says the consumer collected the
+result; its providers and operator earn from it, and the home (role
+``home``) owes it. At the home, given the peer's ledger export (checked
+against the key the home's ledger pins for that peer, and the two ledgers'
+cross-references), the consumer's statement carries the peer's lines too,
+each naming the peer's fingerprint in ``space``, and the peer (role
+``peer``) earns them from the home: the home passes its consumers' payment
+on. A line is computed by exactly one ledger, so nothing is counted twice.
+
 Every statement names the ledger head it was computed at and the hashes of
 the entries it was computed from; ``verify`` recomputes it from an export.
 Statements carry names, counts and amounts only, never an identifier.
@@ -44,6 +56,8 @@ from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.errors import LedgerTampered, TspaceError
 from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite, SigningKey
+from trusted_space.ledger.crossref import Ledger as PeerLedger
+from trusted_space.ledger.crossref import check_cross_references
 from trusted_space.ledger.ledger import verify_entries
 from trusted_space.ledger.metering import JobUsage, job_usage
 
@@ -51,7 +65,10 @@ FORMAT = "tspace-settlement/1"
 CURRENCY = "CNY"
 FEN = Decimal("0.01")
 OPERATOR = "operator"  # the operator's party name in statements
-ROLES = ("consumer", "provider", "operator")
+# ``home``: a peer whose jobs ran in part here (it owes this space's lines);
+# ``peer``: a peer that ran part of this space's jobs (it earns its lines).
+ROLES = ("consumer", "provider", "operator", "home", "peer")
+OWING = ("consumer", "home")
 ROUNDING = {
     "en": (
         "Per job and policy: charge = per_job + per_subject_queried x subjects + "
@@ -60,14 +77,16 @@ ROUNDING = {
         "policy's owners in the job by their weights with the largest-remainder method: "
         "each gets its share rounded down to the fen, the fen left over go one each to the "
         "largest remainders, ties to the provider name first in order; all weights zero: "
-        "equal shares. Only succeeded jobs are charged."
+        "equal shares. Only succeeded jobs are charged. A job across spaces: each space prices "
+        "its own providers' part under its own policies and rounds it on its own line."
     ),
     "zh-CN": (
         "按任务和策略逐笔计算：应付 = per_job + per_subject_queried × 查询对象数 + "
         "per_subject_matched × 匹配对象数，以分计，无需舍入。运营方分成 = 应付 × "
         "split.operator，四舍五入到分。余额按权重在参与该任务的本策略提供方之间以最大余额法"
         "分配：各方先取向下舍入到分的份额，剩余的分依余数从大到小每方一分，余数相同按提供方"
-        "名称排序；权重全为零时均分。只对成功的任务计费。"
+        "名称排序；权重全为零时均分。只对成功的任务计费。跨空间任务：各空间按本空间的策略为本空间"
+        "提供方的部分计价，并在各自的明细行中舍入。"
     ),
 }
 CSV_COLUMNS = (
@@ -95,11 +114,23 @@ class StatementInvalid(TspaceError):
         super().__init__(reason)
 
 
+class PeerLedgerMissing(StatementInvalid):
+    """A charged job ran in part at a peer whose ledger was not given."""
+
+    def __init__(self, peers: list[str]) -> None:
+        self.peers = peers
+        super().__init__(
+            "jobs of the month ran in part at "
+            + ", ".join(peers)
+            + ": their ledger exports are needed (--peer-ledger)"
+        )
+
+
 @dataclass(frozen=True)
 class Line:
     """One party's part of one job under one policy."""
 
-    space: str  # the space whose ledger holds the job (a peer's, later)
+    space: str  # the fingerprint of the space whose ledger priced this line
     job_id: str
     product: str
     policy: str  # id@version:content hash
@@ -167,7 +198,7 @@ def _job_lines(job: JobUsage, space: str) -> list[tuple[str, str, Line, list[str
     """(role, party, line, entry hashes) for one succeeded job."""
     out: list[tuple[str, str, Line, list[str]]] = []
     for terms in job.prices:
-        owners = sorted(set(terms.get("owners") or ()) & set(job.providers))
+        owners = sorted(set(terms.get("owners") or ()) & set(job.local_providers))
         if not owners:
             continue
         price, policy = terms["price"], str(terms["policy"])
@@ -224,24 +255,126 @@ def parties(entries: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
         d = e.get("details") or {}
         if e.get("kind") == "participant_added" and d.get("role") in ("consumer", "provider"):
             found.add((str(d["role"]), str(d["name"])))
+        elif e.get("kind") == "peer_added":
+            found |= {("home", str(d["peer"])), ("peer", str(d["peer"]))}
     return sorted(found, key=lambda p: (ROLES.index(p[0]), p[1]))
 
 
+def _pinned(entries: Sequence[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Peer name -> (fingerprint, signing key) as this ledger last pinned it."""
+    out: dict[str, tuple[str, str]] = {}
+    for e in entries:
+        d = e.get("details") or {}
+        if e.get("kind") == "peer_added":
+            out[str(d.get("peer"))] = (str(d.get("fingerprint")), str(d.get("signing_key")))
+    return out
+
+
+def peer_ledgers(
+    entries: Sequence[dict[str, Any]],
+    suite: CryptoSuite,
+    exports: Sequence[tuple[str, list[dict[str, Any]]]],
+) -> dict[str, PeerLedger]:
+    """Peers' ledger exports, by this space's name for each peer: each must
+    be the ledger of a peer this ledger pins (the key in its first entry is
+    the pinned one), verify under that key (an edited entry raises
+    ``LedgerTampered``) and cross-reference this ledger without a problem."""
+    pinned = {fp: (name, key) for name, (fp, key) in _pinned(entries).items()}
+    out: dict[str, PeerLedger] = {}
+    for label, peer_entries in exports:
+        first = (peer_entries[0].get("details") or {}) if peer_entries else {}
+        key_hex = str(first.get("signing_key", ""))
+        try:
+            fingerprint = suite.fingerprint(bytes.fromhex(key_hex))
+        except ValueError:
+            fingerprint = ""
+        if peer_entries[:1] == [] or peer_entries[0].get("kind") != "space_created":
+            raise StatementInvalid(f"{label}: not a ledger export (no space_created first)")
+        if fingerprint not in pinned or pinned[fingerprint][1] != key_hex:
+            raise StatementInvalid(f"{label}: not the ledger of a peer this space pins")
+        key = bytes.fromhex(key_hex)
+        try:
+            verify_entries(iter(peer_entries), suite, key)
+        except LedgerTampered as exc:
+            raise StatementInvalid(f"{label}: ledger entry {exc.seq}: {exc.said}") from None
+        out[pinned[fingerprint][0]] = PeerLedger(label, list(peer_entries), suite, key)
+    if out:
+        home = PeerLedger("home", list(entries), suite, _space_key(entries))
+        report = check_cross_references([home, *out.values()])
+        if report.problems:
+            raise StatementInvalid(report.problems[0])
+    return out
+
+
+def _space_key(entries: Sequence[dict[str, Any]]) -> bytes:
+    return bytes.fromhex(str((entries[0].get("details") or {}).get("signing_key", "")))
+
+
+def _peer_lines(
+    job: JobUsage,
+    month: str,
+    peers: dict[str, PeerLedger],
+    peer_jobs: dict[str, dict[str, JobUsage]],
+    missing: set[str],
+) -> list[tuple[str, str, Line, list[str]]]:
+    """At a job's home: the consumer's lines for each peer's part of the job,
+    from the peer's ledger (its ``job_submitted`` names this job's)."""
+    out: list[tuple[str, str, Line, list[str]]] = []
+    for peer in sorted(job.peer_parts):
+        ledger = peers.get(peer)
+        if ledger is None:
+            missing.add(peer)
+            continue
+        if peer not in peer_jobs:
+            peer_jobs[peer] = job_usage(ledger.entries)
+        part = peer_jobs[peer].get(job.job_id)
+        if part is None or part.home_entry != job.submitted:
+            continue  # the peer's ledger holds no part of this job (yet)
+        if not part.succeeded or part.month != month:
+            continue  # the peer charges it in another month, or not at all
+        for role, _, line, used in _job_lines(part, ledger.fingerprint):
+            if role == "consumer":
+                out.append(("consumer", job.consumer, line, used))
+                out.append(("peer", peer, line, used))
+    return out
+
+
 def compute(
-    entries: Sequence[dict[str, Any]], month: str, suite: CryptoSuite
+    entries: Sequence[dict[str, Any]],
+    month: str,
+    suite: CryptoSuite,
+    peers: dict[str, PeerLedger] | None = None,
+    *,
+    partial: bool = False,
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Every party's statement (unsigned) for ``month`` (YYYY-MM, China time),
-    from the ledger entries up to the last one given (the head)."""
+    from the ledger entries up to the last one given (the head), and the
+    peers' ledgers (``peer_ledgers``, by this space's name for each) for the
+    peers' parts of this space's jobs. A charged job with a part at a peer
+    whose ledger is not given raises ``PeerLedgerMissing``, unless
+    ``partial`` (the console: its statements then lack those lines)."""
     space = space_id(entries, suite)
     head = entries[-1]
+    peers = peers or {}
     lines: dict[tuple[str, str], list[Line]] = {p: [] for p in parties(entries)}
     hashes: dict[tuple[str, str], dict[str, None]] = {p: {} for p in lines}  # ordered set
+    peer_jobs: dict[str, dict[str, JobUsage]] = {}
+    missing: set[str] = set()
     for job in job_usage(entries).values():
-        if not job.allowed or job.month != month or not job.released:
+        if not job.succeeded or job.month != month:
             continue  # denied, failed, unfinished or another month: not charged
+        found = []
         for role, party, line, used in _job_lines(job, space):
+            if role == "consumer" and job.home is not None:
+                role, party = "home", job.home  # the home owes this space its part
+            found.append((role, party, line, used))
+        if job.home is None:
+            found += _peer_lines(job, month, peers, peer_jobs, missing)
+        for role, party, line, used in found:
             lines.setdefault((role, party), []).append(line)
             hashes.setdefault((role, party), {}).update(dict.fromkeys(used))
+    if missing and not partial:
+        raise PeerLedgerMissing(sorted(missing))
     out: dict[tuple[str, str], dict[str, Any]] = {}
     ordered = sorted(lines.items(), key=lambda kv: (ROLES.index(kv[0][0]), kv[0][1]))
     for (role, party), mine in ordered:
@@ -253,7 +386,7 @@ def compute(
             "month": month,
             "party": party,
             "role": role,
-            "direction": "owes" if role == "consumer" else "earns",
+            "direction": "owes" if role in OWING else "earns",
             "currency": CURRENCY,
             "total": fen(total),
             "jobs": len({line.job_id for line in mine}),
@@ -262,6 +395,20 @@ def compute(
             "ledger_head": {"seq": int(head["seq"]), "hash": str(head["hash"])},
             "entries": list(hashes[(role, party)]),
         }
+        if peers:
+            out[(role, party)]["peers"] = [
+                {
+                    "peer": name,
+                    "space": ledger.fingerprint,
+                    "ledger_head": {
+                        "seq": int(ledger.entries[-1]["seq"]),
+                        "hash": str(ledger.entries[-1]["hash"]),
+                    },
+                }
+                for name, ledger in sorted(peers.items())
+            ]
+        if missing:
+            out[(role, party)]["peers_missing"] = sorted(missing)
     return out
 
 
@@ -320,15 +467,37 @@ def _first_difference(path: str, claimed: Any, computed: Any) -> str | None:
     return None
 
 
+def _cut_peers(statement: dict[str, Any], peers: dict[str, PeerLedger]) -> dict[str, PeerLedger]:
+    """Each peer's ledger up to the head the statement names for it."""
+    named = statement.get("peers") or []
+    wanted = {str(p.get("peer")) for p in named if isinstance(p, dict)}
+    if wanted - set(peers):
+        raise PeerLedgerMissing(sorted(wanted - set(peers)))
+    out: dict[str, PeerLedger] = {}
+    for item in named:
+        ledger = peers[str(item.get("peer"))]
+        head = item.get("ledger_head") or {}
+        seq = int(head.get("seq") or 0)
+        if not 1 <= seq <= len(ledger.entries):
+            raise StatementInvalid(f"{ledger.name} does not reach the statement's head ({seq})")
+        if ledger.entries[seq - 1].get("hash") != head.get("hash"):
+            raise StatementInvalid(f"{ledger.name} entry {seq} is not the head the statement names")
+        out[str(item.get("peer"))] = replace(ledger, entries=ledger.entries[:seq])
+    return out
+
+
 def verify(
     statement: dict[str, Any],
     entries: Sequence[dict[str, Any]],
     suite: CryptoSuite,
     public_key: bytes,
+    peer_exports: Sequence[tuple[str, list[dict[str, Any]]]] = (),
 ) -> None:
     """Check a statement offline against a ledger export: the export's chain
-    and signatures (``LedgerTampered`` names the first bad entry), then the
-    statement recomputed from the entries up to its ledger head, field by
+    and signatures (``LedgerTampered`` names the first bad entry), the
+    peers' exports (``peer_ledgers``: under the keys this ledger pins, and
+    their cross-references), then the statement recomputed from the entries
+    up to its ledger head and each peer's up to the head it names, field by
     field, then the space's signature. Raise ``StatementInvalid`` naming the
     first thing that does not hold."""
     if statement.get("format") != FORMAT:
@@ -347,8 +516,9 @@ def verify(
         raise StatementInvalid(f"the export does not reach the statement's ledger head ({seq})")
     if entries[seq - 1].get("hash") != head.get("hash"):
         raise StatementInvalid(f"ledger entry {seq} is not the head the statement was computed at")
+    peers = _cut_peers(statement, peer_ledgers(entries, suite, peer_exports))
     role, party = str(statement.get("role")), str(statement.get("party"))
-    computed = compute(entries[:seq], str(statement.get("month")), suite).get((role, party))
+    computed = compute(entries[:seq], str(statement.get("month")), suite, peers).get((role, party))
     if computed is None:
         raise StatementInvalid(f"the ledger gives no statement for {role} {party!r}")
     claimed = {k: v for k, v in statement.items() if k != "signature"}

@@ -167,9 +167,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "role_consumer": ("使用方", "consumer"),
     "role_provider": ("提供方", "provider"),
     "role_operator": ("运营方", "operator"),
+    "role_home": ("对等空间（任务发起方）", "peer (home of the jobs)"),
+    "role_peer": ("对等空间（承担部分任务）", "peer (ran part of the jobs)"),
     "statement_lines": ("{party}（{role}）的明细", "Lines of {party} ({role})"),
     "rounding": ("舍入规则", "Rounding"),
     "settlement_error": ("无法结算：{problem}", "Cannot settle: {problem}"),
+    "line_space": ("计价空间", "Priced by space"),
+    "this_space": ("本空间", "this space"),
+    "settlement_peers_missing": (
+        "本月有任务的一部分在对等空间 {peers} 运行；这些空间为其部分计价的明细不在本页（本空间"
+        "不保存对方的账本），由 tspace settle --peer-ledger 写入使用方的结算单。",
+        "Jobs of the month ran in part at the peer space(s) {peers}; the lines those spaces "
+        "price for their part are not on this page (this space keeps no peer's ledger): "
+        "tspace settle --peer-ledger writes them into the consumers' statements.",
+    ),
 }
 
 

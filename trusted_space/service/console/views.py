@@ -462,9 +462,13 @@ def settlement(request: Request) -> Response:
         entries = reads.ledger_entries(db)
     problem = ""
     try:
-        statements = list(settling.compute(entries, month, _space(request).suite).values())
+        statements = list(
+            settling.compute(entries, month, _space(request).suite, partial=True).values()
+        )
     except settling.StatementInvalid as exc:
         statements, problem = [], exc.reason
+    # Jobs that ran in part at peers: their lines need the peers' ledgers.
+    missing = sorted({p for s in statements for p in s.get("peers_missing", ())})
     for s in statements:
         s["shown_total"] = settling.format_yuan(s["total"], lang)
         for line in s["lines"]:
@@ -477,6 +481,8 @@ def settlement(request: Request) -> Response:
         month=month,
         statements=statements,
         problem=problem,
+        peers_missing=", ".join(missing),
+        space=statements[0]["space"] if statements else "",
         rounding=settling.ROUNDING["en" if lang == "en" else "zh-CN"],
     )
 
