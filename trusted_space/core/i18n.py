@@ -129,6 +129,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "--default-scheme 指定的中心不存在：{names}；本次的中心为：{centres}",
         "en": "--default-scheme names no centre of this run: {names}; the centres are: {centres}",
     },
+    "underwrite.sources_provider": {
+        "zh-CN": "sources 指定的数据方不存在：{names}；核保的数据方为：{providers}",
+        "en": "sources names no provider of underwriting: {names}; the providers are: {providers}",
+    },
     "claims.done": {
         "zh-CN": "已写出 {path}：核验相符 {verified} 件，不符 {mismatch} 件，"
         "未找到 {not_found} 件，无效 {invalid} 件，无有效同意 {no_consent} 件",
