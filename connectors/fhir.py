@@ -66,6 +66,7 @@ from connectors.clinical_codes import (
     icd10_as_written,
     icd10_for_coding,
 )
+from connectors.files import given_files
 from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
@@ -269,13 +270,8 @@ class FhirConnector(Connector):
 
 
 def _files(paths: Sequence[Path]) -> list[Path]:
-    out: list[Path] = []
     suffixes = SUFFIXES + BUNDLE_SUFFIXES
-    for path in map(Path, paths):
-        if path.is_dir():
-            out.extend(sorted(p for p in path.iterdir() if p.name.lower().endswith(suffixes)))
-        else:
-            out.append(path)
+    out = list(given_files(paths, lambda p: p.name.lower().endswith(suffixes)))
     if not out:
         raise InputError(Text("fhir.no_files"))
     return out

@@ -65,6 +65,7 @@ from connectors.clinical_codes import (
     nndss_name_agrees,
 )
 from connectors.csv_reader import detect_encoding
+from connectors.files import given_files
 from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
@@ -163,12 +164,7 @@ class Hl7v2Connector(Connector):
 
 
 def _files(paths: Sequence[Path]) -> list[Path]:
-    out: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            out.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES))
-        else:
-            out.append(path)
+    out = list(given_files(paths, lambda p: p.suffix.lower() in SUFFIXES))
     if not out:
         raise InputError(Text("hl7.no_files"))
     return out

@@ -202,6 +202,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "未加载任何行（退出码 {code}）：请查看上面的拒收原因和报告",
         "en": "Nothing was loaded (exit code {code}): see the rejections above and the report",
     },
+    "load.rows_rejected": {
+        "zh-CN": "拒收 {n} 行，按原因（{reasons} 种，多者在前）：",
+        "en": "{n} row(s) rejected, by reason ({reasons}, commonest first):",
+    },
+    "load.first_at": {
+        "zh-CN": "首见于 {where}",
+        "en": "first at {where}",
+    },
+    "load.more_reasons": {
+        "zh-CN": "  … 另有 {n} 种原因，见报告",
+        "en": "  … {n} more reason(s) in the report",
+    },
     "load.files_rejected": {
         "zh-CN": "{n} 个文件无法读取，已跳过：",
         "en": "{n} file(s) could not be read and were skipped:",
