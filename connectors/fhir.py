@@ -66,7 +66,7 @@ from connectors.clinical_codes import (
     icd10_as_written,
     icd10_for_coding,
 )
-from connectors.files import given_files
+from connectors.files import given_files, note_skipped
 from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
@@ -255,9 +255,11 @@ class FhirConnector(Connector):
         settings = FhirSettings.load(options.mapping)
         report = QualityReport(source=self.kind)
         reader = _Reader(report, settings)
-        for path in _files(paths):
+        skipped: list[Path] = []
+        for path in _files(paths, skipped):
             report.files.append(str(path))
             reader.read(path)
+        note_skipped(report, skipped, "FHIR")
         # Only the patients of the encounters: a Patient with no visit here
         # needs no id (and cannot collide with anyone).
         seen = {e.patient for e in reader.encounters}
@@ -269,9 +271,9 @@ class FhirConnector(Connector):
         return report
 
 
-def _files(paths: Sequence[Path]) -> list[Path]:
+def _files(paths: Sequence[Path], skipped: list[Path]) -> list[Path]:
     suffixes = SUFFIXES + BUNDLE_SUFFIXES
-    out = list(given_files(paths, lambda p: p.name.lower().endswith(suffixes)))
+    out = list(given_files(paths, lambda p: p.name.lower().endswith(suffixes), skipped))
     if not out:
         raise InputError(Text("fhir.no_files"))
     return out

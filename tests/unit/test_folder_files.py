@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from connectors.base import LoadOptions, load_source
 from connectors.files import folder_files
 from connectors.node_store import NodeStore
@@ -43,3 +45,32 @@ def test_a_csv_folder_with_subfolders_loads_them_all(tmp_path: Path) -> None:
     with NodeStore(tmp_path / "node", read_only=True) as store:
         ids = store.con.execute("SELECT visit_id FROM hospital_visits ORDER BY 1").fetchall()
     assert ids == [("v0",), ("v1",), ("v2",)]
+
+
+MSG = (
+    "MSH|^~\\&|App|Fac|PHINCDS|PHIN|20240101||ORU^R01^ORU_R01|m1|P|2.5.1\r"
+    "PID|1||P1^^^App||~^^^^^^S||19800101|F\r"
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "body", "label"),
+    [
+        ("hl7v2", "case.hl7", MSG, "HL7 v2"),
+        ("ocds", "r.json", '{"releases": []}', "OCDS"),
+        ("fhir", "Encounter.ndjson", '{"resourceType": "Patient", "id": "p"}\n', "FHIR"),
+    ],
+)
+def test_other_files_in_a_folder_are_named_not_dropped_silently(
+    tmp_path: Path, kind: str, name: str, body: str, label: str
+) -> None:
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / name).write_text(body, encoding="utf-8")
+    (folder / "README.md").write_text("# notes\n", encoding="utf-8")
+    (folder / "sub" / "scan.pdf").write_bytes(b"%PDF")
+    report = load_source(kind, [folder], tmp_path / "node", LoadOptions(id_map="pseudonymous"))
+    assert report.files == [str(folder / "sub" / name)]
+    note = next(w for w in report.warnings if "not read" in w)
+    assert f"not {label} files, not read: 2 (e.g. " in note
+    assert "README.md" in note and "scan.pdf" in note

@@ -202,6 +202,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "未加载任何行（退出码 {code}）：请查看上面的拒收原因和报告",
         "en": "Nothing was loaded (exit code {code}): see the rejections above and the report",
     },
+    "load.skipped_files": {
+        "zh-CN": "所给文件夹中有 {n} 个文件不是 {kind} 文件，未读取（如 {e}）",
+        "en": "files in the folders given that are not {kind} files, not read: {n} (e.g. {e})",
+    },
     "load.rows_rejected": {
         "zh-CN": "拒收 {n} 行，按原因（{reasons} 种，多者在前）：",
         "en": "{n} row(s) rejected, by reason ({reasons}, commonest first):",
