@@ -188,6 +188,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行；报告：{report}",
         "en": "Read {read} rows, loaded {loaded}, rejected {rejected}; report: {report}",
     },
+    "load.not_kept": {
+        "zh-CN": "未保留（临时工作目录已删除；用 --workdir 目录 可保留）",
+        "en": "not kept (a temporary work folder, removed; --workdir DIR keeps it)",
+    },
     "load.summary": {
         "zh-CN": "{provider}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行；"
         "首个拒收：{first}；报告：{report}",
