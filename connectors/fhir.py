@@ -61,6 +61,8 @@ from connectors.canonical import HOSPITAL_VISITS
 from connectors.clinical_codes import (
     EDITIONS,
     ICD9_SYSTEMS,
+    ICD10_CM_SYSTEMS,
+    ICD10_SYSTEMS,
     SNOMED_SYSTEMS,
     UnmappedCodes,
     icd10_as_written,
@@ -71,7 +73,7 @@ from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, t
 
 SUFFIXES = (".ndjson", ".jsonl")
 UNKNOWN_HOSPITAL = "unknown"
@@ -599,6 +601,19 @@ class _Reader:
         note = self.unmapped.warning("they leave icd10 NULL unless another code of the visit maps")
         if note:
             notes.append(note)
+        # A local system among them may be an ICD-10 or ICD-9 edition under its
+        # own URI (MIMIC's diagnosis-icd10): the provider can declare it.
+        known = {*self.settings.code_systems, *ICD10_SYSTEMS, *ICD10_CM_SYSTEMS, *ICD9_SYSTEMS}
+        local = Counter(
+            system
+            for system in (
+                code.rsplit("|", 1)[0] for code in self.unmapped.counts.elements() if "|" in code
+            )
+            if system.strip().lower() not in known
+        )
+        if local:
+            listed = ", ".join(f"{system} ({n})" for system, n in local.most_common(5))
+            notes.append(t("fhir.undeclared_systems", n=len(local), systems=listed))
         return notes
 
 

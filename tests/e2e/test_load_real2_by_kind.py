@@ -49,6 +49,9 @@ EXPECTED = {
             "declare it under encounter_class in the FHIR settings (--mapping)",
             "more reason(s) in the report",
             "a transaction Bundle of 116 entries",
+            "code systems not declared: 2: http://fhir.mimic.mit.edu/CodeSystem/diagnosis-icd9 "
+            "(2107), http://fhir.mimic.mit.edu/CodeSystem/diagnosis-icd10 (2074); if one is an "
+            "ICD-10 or ICD-9 edition, declare it under code_systems",
         ],
     ),
     "synthea": (

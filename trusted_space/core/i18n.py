@@ -464,6 +464,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "无法读取 ICD-9 对照表：{reason}",
         "en": "cannot read the ICD-9 crosswalk: {reason}",
     },
+    "fhir.undeclared_systems": {
+        "zh-CN": "未声明的编码系统 {n} 个：{systems}；若其中有 ICD-10 或 ICD-9 版本，"
+        "请在 FHIR 设置（--mapping）的 code_systems 下声明",
+        "en": "code systems not declared: {n}: {systems}; if one is an ICD-10 or ICD-9 "
+        "edition, declare it under code_systems in the FHIR settings (--mapping)",
+    },
     "fhir.no_files": {
         "zh-CN": "给出的 FHIR 路径中没有 .ndjson、.jsonl 或 .json 文件",
         "en": "no .ndjson, .jsonl or .json files among the FHIR paths given",
