@@ -19,8 +19,9 @@ QUERY = (
 )
 
 
-def cohort(tmp: Path, cost: str, *extra: str):  # type: ignore[no-untyped-def]
-    (tmp / "h.csv").write_text(VISITS.format(cost=cost) + ROW, encoding="utf-8")
+def inputs(tmp: Path, cost: str, row: str = ROW) -> list[str]:
+    """The three CSVs and the query, written; the cohort arguments naming them."""
+    (tmp / "h.csv").write_text(VISITS.format(cost=cost) + row, encoding="utf-8")
     (tmp / "r.csv").write_text(
         "person_id,report_id,report_date,disease_icd10,case_status\n", encoding="utf-8"
     )
@@ -29,12 +30,19 @@ def cohort(tmp: Path, cost: str, *extra: str):  # type: ignore[no-untyped-def]
         encoding="utf-8",
     )
     (tmp / "q.yaml").write_text(QUERY, encoding="utf-8")
-    return run_tspace(
+    return [
         "cohort", "--hospital", str(tmp / "h.csv"), "--cdc-reports", str(tmp / "r.csv"),
         "--cdc-registry", str(tmp / "g.csv"), "--query", str(tmp / "q.yaml"),
-        "--out", str(tmp / "out.csv"), *extra,
+        "--out", str(tmp / "out.csv"),
+    ]  # fmt: skip
+
+
+def cohort(tmp: Path, cost: str, *extra: str, row: str = ROW):  # type: ignore[no-untyped-def]
+    return run_tspace(
+        *inputs(tmp, cost, row),
+        *extra,
         env={"TSPACE_TEST_ONLY_PAILLIER_1024": "1", "COLUMNS": "250"},
-    )  # fmt: skip
+    )
 
 
 def test_a_missing_column_stops_cohort_naming_it(tmp_path: Path) -> None:
@@ -60,3 +68,20 @@ def test_each_providers_load_summary_names_a_report_that_exists(tmp_path: Path) 
         line = next(x for x in kept.stdout.splitlines() if x.startswith(f"{provider}: read"))
         report = Path(line.rsplit("report: ", 1)[1])
         assert report.is_file() and report.parent.parent.name == provider
+
+
+def test_a_provider_with_no_usable_data_is_named_with_a_report_that_exists(
+    tmp_path: Path,
+) -> None:
+    bad = ROW.replace("11010519491231002X", "110105194912310021")  # wrong check character
+    refused = cohort(tmp_path, "total_cost", row=bad)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "A provider has no usable data, so the job cannot run. hospital: read 1 rows" in (
+        refused.stderr
+    )
+    assert "report: not kept (a temporary work folder" in refused.stderr
+    assert "tspace-" not in refused.stderr and not (tmp_path / "out.csv").exists()
+    kept = cohort(tmp_path, "total_cost", "--workdir", str(tmp_path / "work"), row=bad)
+    assert kept.returncode == 2
+    report = Path(kept.stderr.split("report: ", 1)[1].split()[0])
+    assert report.is_file() and report.name == "last_load.json"
