@@ -149,3 +149,58 @@ def test_lend_on_two_centres_of_real_ocds_files_equals_the_reference(
         assert int(cell(row["days_since_last_award"]) or 0) in DAYS_GRID, row
         assert row["max_award_36m"] == "" or cell(row["max_award_36m"]) in AMOUNT_GRID, row
     assert any(cell(by_key[k]["max_award_36m"]) is not None for k in shared)
+
+
+def test_the_reference_on_loaded_tables_against_figures_by_hand(tmp_path: Path) -> None:
+    """``reference_from_tables`` on a few rows written here, every figure by hand."""
+    store = tmp_path / "node.duckdb"
+    with duckdb.connect(str(store)) as con:
+        con.execute(
+            "CREATE TABLE tender_bids (supplier_key VARCHAR, ocid VARCHAR, role VARCHAR, "
+            "award_id VARCHAR, buyer_key VARCHAR, award_status VARCHAR, tender_date DATE, "
+            "award_date DATE, award_amount DECIMAL(18,2), currency VARCHAR)"
+        )
+        con.execute(
+            "CREATE TABLE currency_rates (currency VARCHAR, base_currency VARCHAR, "
+            "rate DECIMAL(18,8))"
+        )
+        con.execute("INSERT INTO currency_rates VALUES ('USD', 'CNY', 7.12345679)")
+        con.executemany(
+            "INSERT INTO tender_bids VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                # bid 2017-06-01, won 2017-06-20: 100.01 USD
+                ("X:1", "o1", "tenderer", None, None, None, "2017-06-01", None, None, None),
+                ("X:1", "o1", "supplier", "a1", "B:1", "active", "2017-06-01", "2017-06-20",
+                 "100.01", "USD"),
+                # 365 days before as_of: outside 12 months, inside 36; no status
+                ("X:1", "o2", "supplier", "a1", "B:2", None, None, "2016-06-30", "5000.00", "CNY"),
+                # unsuccessful, and one after as_of: bids, never wins
+                ("X:1", "o3", "supplier", "a1", "B:1", "unsuccessful", "2017-01-01",
+                 "2017-02-01", "9.99", "CNY"),
+                ("X:1", "o4", "supplier", "a1", "B:1", "active", "2017-06-29", "2017-07-01",
+                 "9.99", "CNY"),
+                # no rate: a win without an amount
+                ("X:1", "o5", "supplier", "a1", "B:3", "pending", None, "2017-03-01", "1.00",
+                 "GBP"),
+                # undated tenderer only
+                ("X:2", "o6", "tenderer", None, None, None, None, None, None, None),
+            ],
+        )  # fmt: skip
+    bank = tmp_path / "bank.csv"
+    bank.write_text("company_ref,company_id\nr1,x:1\nr2,X:2\nr3,X:3\nr4,12\n", encoding="utf-8")
+    got = reference_from_tables(stores=[store], applicants=bank, as_of=AS_OF)
+    usd = Decimal("712.42")  # 100.01 * 7.12345679 = 712.4169135679, half up
+    assert [(r.company_ref, r.status) for r in got] == [
+        ("r1", "found"), ("r2", "found"), ("r3", "not_found"), ("r4", "invalid_id"),
+    ]  # fmt: skip
+    assert got[0].values == {
+        "bids_12m": 4,  # o1, o3, o4 (bid 2017-06-29), o5 (award 2017-03-01); not o2
+        "wins_12m": 2,  # o1, o5
+        "win_rate_12m": Decimal("0.5000"),
+        "awarded_amount_12m": usd,
+        "awarded_amount_36m": usd + Decimal("5000.00"),
+        "distinct_buyers_36m": 3,  # B:1, B:2, B:3
+        "days_since_last_award": 10,  # 2017-06-20
+        "max_award_36m": Decimal("5000.00"),
+    }
+    assert got[1].values["bids_12m"] == 0 and got[1].values["days_since_last_award"] is None
