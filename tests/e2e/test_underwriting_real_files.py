@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -65,7 +66,7 @@ def resident_id(n: int) -> str:
     return body + resident_id_check_char(body)
 
 
-def ndjson(path: Path) -> list[dict]:  # type: ignore[type-arg]
+def ndjson(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
