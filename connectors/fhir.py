@@ -61,16 +61,19 @@ from connectors.canonical import HOSPITAL_VISITS
 from connectors.clinical_codes import (
     EDITIONS,
     ICD9_SYSTEMS,
+    ICD10_CM_SYSTEMS,
+    ICD10_SYSTEMS,
     SNOMED_SYSTEMS,
     UnmappedCodes,
     icd10_as_written,
     icd10_for_coding,
 )
+from connectors.files import given_files, note_skipped
 from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, t
 
 SUFFIXES = (".ndjson", ".jsonl")
 UNKNOWN_HOSPITAL = "unknown"
@@ -254,9 +257,11 @@ class FhirConnector(Connector):
         settings = FhirSettings.load(options.mapping)
         report = QualityReport(source=self.kind)
         reader = _Reader(report, settings)
-        for path in _files(paths):
+        skipped: list[Path] = []
+        for path in _files(paths, skipped):
             report.files.append(str(path))
             reader.read(path)
+        note_skipped(report, skipped, "FHIR")
         # Only the patients of the encounters: a Patient with no visit here
         # needs no id (and cannot collide with anyone).
         seen = {e.patient for e in reader.encounters}
@@ -268,14 +273,9 @@ class FhirConnector(Connector):
         return report
 
 
-def _files(paths: Sequence[Path]) -> list[Path]:
-    out: list[Path] = []
+def _files(paths: Sequence[Path], skipped: list[Path]) -> list[Path]:
     suffixes = SUFFIXES + BUNDLE_SUFFIXES
-    for path in map(Path, paths):
-        if path.is_dir():
-            out.extend(sorted(p for p in path.iterdir() if p.name.lower().endswith(suffixes)))
-        else:
-            out.append(path)
+    out = list(given_files(paths, lambda p: p.name.lower().endswith(suffixes), skipped))
     if not out:
         raise InputError(Text("fhir.no_files"))
     return out
@@ -601,6 +601,19 @@ class _Reader:
         note = self.unmapped.warning("they leave icd10 NULL unless another code of the visit maps")
         if note:
             notes.append(note)
+        # A local system among them may be an ICD-10 or ICD-9 edition under its
+        # own URI (MIMIC's diagnosis-icd10): the provider can declare it.
+        known = {*self.settings.code_systems, *ICD10_SYSTEMS, *ICD10_CM_SYSTEMS, *ICD9_SYSTEMS}
+        local = Counter(
+            system
+            for system in (
+                code.rsplit("|", 1)[0] for code in self.unmapped.counts.elements() if "|" in code
+            )
+            if system.strip().lower() not in known
+        )
+        if local:
+            listed = ", ".join(f"{system} ({n})" for system, n in local.most_common(5))
+            notes.append(t("fhir.undeclared_systems", n=len(local), systems=listed))
         return notes
 
 

@@ -65,6 +65,7 @@ from connectors.clinical_codes import (
     nndss_name_agrees,
 )
 from connectors.csv_reader import detect_encoding
+from connectors.files import given_files, note_skipped
 from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
@@ -130,7 +131,8 @@ class Hl7v2Connector(Connector):
         cases: list[_Case] = []
         refused: list[tuple[str, int | None, str | None, str]] = []
         unreadable: list[_Unreadable] = []
-        for path in _files(paths):
+        skipped: list[Path] = []
+        for path in _files(paths, skipped):
             report.files.append(str(path))
             try:
                 messages = _messages(path, report)
@@ -150,6 +152,7 @@ class Hl7v2Connector(Connector):
                 raise unreadable[0]
             listed = "; ".join(str(e) for e in unreadable)
             raise InputError(Text("hl7.none_readable", n=len(unreadable), files=listed))
+        note_skipped(report, skipped, "HL7 v2")
         final, dropped = _latest_states(cases, report)
         patients: dict[str, Demographics] = {}
         for case in final:
@@ -162,13 +165,8 @@ class Hl7v2Connector(Connector):
         return report
 
 
-def _files(paths: Sequence[Path]) -> list[Path]:
-    out: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            out.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES))
-        else:
-            out.append(path)
+def _files(paths: Sequence[Path], skipped: list[Path]) -> list[Path]:
+    out = list(given_files(paths, lambda p: p.suffix.lower() in SUFFIXES, skipped))
     if not out:
         raise InputError(Text("hl7.no_files"))
     return out

@@ -17,6 +17,19 @@ from trusted_space.core.i18n import Text, english, t
 EXIT_NOTHING_LOADED = 3
 
 
+class NoUsableData(InputError):
+    """A provider a job needs kept no row: its load summary, with the path of
+    its report (``report_not_kept`` when that path is about to be removed)."""
+
+    def __init__(self, report: QualityReport, provider: str, path: Path | str) -> None:
+        super().__init__(t("load.unusable", summary=report.summary(provider, path)))
+        self.report, self.provider = report, provider
+
+    def report_not_kept(self) -> NoUsableData:
+        """The same, saying the report was not kept (a temporary work folder)."""
+        return NoUsableData(self.report, self.provider, t("load.not_kept"))
+
+
 @dataclass(frozen=True)
 class Rejection:
     """A refused record: file, 1-based record number, field and reason.
@@ -88,7 +101,7 @@ class QualityReport:
     def require_rows(self, provider: str, path: Path | str) -> None:
         """A provider with nothing loaded cannot serve a job: say which and why."""
         if self.rows_loaded == 0 and self.rows_merged == 0:
-            raise InputError(t("load.unusable", summary=self.summary(provider, path)))
+            raise NoUsableData(self, provider, path)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -40,6 +40,7 @@ from connectors.base import Connector, LoadOptions
 from connectors.canonical import HOSPITAL_VISITS
 from connectors.clinical_codes import UnmappedCodes, icd10_for_coding
 from connectors.csv_reader import read_csv
+from connectors.files import given_files
 from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_map
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
@@ -102,13 +103,7 @@ class SyntheaConnector(Connector):
 
 def _find_files(paths: Sequence[Path], report: QualityReport) -> dict[str, Path]:
     found: dict[str, Path] = {}
-    candidates: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            candidates.extend(sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv"))
-        else:
-            candidates.append(path)
-    for path in candidates:
+    for path in given_files(paths, lambda p: p.suffix.lower() == ".csv"):
         name = path.name.lower()
         if name not in (PATIENTS, ENCOUNTERS, CONDITIONS):
             report.warnings.append(

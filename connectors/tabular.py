@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from connectors.base import Connector, LoadOptions
 from connectors.csv_reader import read_csv
+from connectors.files import given_files
 from connectors.mapping import ColumnMapping
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
@@ -19,13 +20,7 @@ from trusted_space.core.i18n import Text
 
 
 def _files(paths: Sequence[Path], suffixes: tuple[str, ...]) -> list[Path]:
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in suffixes))
-        else:
-            out.append(p)
-    return out
+    return list(given_files(paths, lambda f: f.suffix.lower() in suffixes))
 
 
 class _MappedConnector(Connector):

@@ -19,6 +19,7 @@ from typing import Any
 
 import ijson
 
+from connectors.files import given_files, note_skipped
 from connectors.ocds.encoding import Transcoder, Undecodable, detect_encoding
 from connectors.ocds.notes import Notes
 from connectors.ocds.staging import Scratch
@@ -41,21 +42,17 @@ _CLOSE = frozenset({"end_map", "end_array"})
 def input_files(paths: Sequence[Path], report: QualityReport) -> list[Path]:
     out: list[Path] = []
     seen: set[Path] = set()
-    for path in map(Path, paths):
-        found = (
-            sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
-            if path.is_dir()
-            else [path]
-        )
-        for file in found:
-            resolved = file.resolve()
-            if resolved in seen:
-                report.warnings.append(f"{file}: given twice; read once")
-                continue
-            seen.add(resolved)
-            out.append(file)
+    skipped: list[Path] = []
+    for file in given_files(paths, lambda p: p.suffix.lower() in SUFFIXES, skipped):
+        resolved = file.resolve()
+        if resolved in seen:
+            report.warnings.append(f"{file}: given twice; read once")
+            continue
+        seen.add(resolved)
+        out.append(file)
     if not out:
         raise InputError(Text("ocds.no_files"))
+    note_skipped(report, skipped, "OCDS")
     return out
 
 

@@ -263,3 +263,101 @@ def reference_features(
         values = combine(held, wanted, transforms or {})
         rows.append(FeatureRow(ref, "found", values))
     return rows
+
+
+# -- on the tables a connector loaded ------------------------------------------
+
+# The same features from a centre's loaded tables (tender_bids, currency_rates
+# in its node.duckdb), for files the JSON reader above cannot read the way a
+# publisher wrote them (records, any scheme, undated bids): written apart from
+# features.sql, with amounts converted and compared in Python decimals.
+TABLES_SQL = """
+WITH b AS (
+    SELECT supplier_key AS company, ocid, role, award_id, buyer_key, award_status,
+           award_date, coalesce(tender_date, award_date) AS bid_date,
+           CAST(award_amount AS VARCHAR) AS amount, currency
+    FROM tender_bids
+),
+won AS (
+    SELECT * FROM b
+    WHERE role = 'supplier' AND award_date <= $as_of
+      AND (award_status IS NULL OR award_status NOT IN ('cancelled', 'unsuccessful'))
+)
+SELECT c.company,
+    (SELECT count(DISTINCT x.ocid) FROM b x WHERE x.company = c.company
+        AND x.bid_date BETWEEN $as_of - 364 AND $as_of) AS bids_12m,
+    (SELECT count(DISTINCT (w.ocid, coalesce(w.award_id, ''))) FROM won w
+        WHERE w.company = c.company AND w.award_date BETWEEN $as_of - 364 AND $as_of) AS wins_12m,
+    (SELECT list((w.amount, w.currency)) FROM won w WHERE w.company = c.company
+        AND w.award_date BETWEEN $as_of - 364 AND $as_of) AS awarded_amount_12m,
+    (SELECT list((w.amount, w.currency)) FROM won w WHERE w.company = c.company
+        AND w.award_date BETWEEN $as_of - 1094 AND $as_of) AS awarded_amount_36m,
+    (SELECT count(DISTINCT w.buyer_key) FROM won w WHERE w.company = c.company
+        AND w.award_date BETWEEN $as_of - 1094 AND $as_of) AS distinct_buyers_36m,
+    (SELECT $as_of - max(w.award_date) FROM won w WHERE w.company = c.company)
+        AS days_since_last_award
+FROM (SELECT DISTINCT company FROM b) AS c
+"""
+
+
+def per_centre_tables(store: Path, as_of: dt.date) -> dict[str, dict[str, Any]]:
+    """Every company of one centre's loaded tables (its node.duckdb, opened
+    read-only) and its features, as ``per_centre`` gives them."""
+    with duckdb.connect(str(store), read_only=True) as con:
+        rates = {
+            str(c): Decimal(str(r))
+            for c, r in con.execute(
+                "SELECT currency, CAST(rate AS VARCHAR) FROM currency_rates "
+                "WHERE base_currency = 'CNY'"
+            ).fetchall()
+        }
+        rel = con.sql(TABLES_SQL, params={"as_of": as_of})
+        names = rel.columns
+        fetched = rel.fetchall()
+
+    def yuan(amount: str | None, currency: str | None) -> Decimal | None:
+        if amount is None or currency is None:
+            return None
+        if currency == "CNY":
+            return Decimal(amount)
+        rate = rates.get(currency)
+        return None if rate is None else EXACT.multiply(Decimal(amount), rate)
+
+    out = {}
+    for row in fetched:
+        company = dict(zip(names, row, strict=True))
+        converted = {
+            name: [v for v in (yuan(a, c) for a, c in company[name] or ()) if v is not None]
+            for name in ("awarded_amount_12m", "awarded_amount_36m")
+        }
+        company["awarded_amount_12m"] = to_cents(exact_sum(converted["awarded_amount_12m"]))
+        company["awarded_amount_36m"] = to_cents(exact_sum(converted["awarded_amount_36m"]))
+        largest = converted["awarded_amount_36m"]
+        company["max_award_36m"] = to_cents(max(largest)) if largest else None
+        out[row[0]] = company
+    return out
+
+
+def reference_from_tables(
+    *,
+    stores: Sequence[Path],
+    applicants: Path,
+    as_of: dt.date,
+    features: Sequence[str] | None = None,
+    transforms: Mapping[str, Transform] | None = None,
+) -> list[FeatureRow]:
+    """Each applicant's features computed in plaintext on the tables the
+    centres' connector loaded (``stores``: each centre's node.duckdb), combined
+    across centres as ``reference_features`` combines them."""
+    wanted = list(features or FEATURES)
+    tables = [per_centre_tables(store, as_of) for store in stores]
+    rows: list[FeatureRow] = []
+    for ref, key in read_bank_batch(applicants):
+        held = [] if key is None else [t[key] for t in tables if key in t]
+        if key is None:
+            rows.append(FeatureRow(ref, "invalid_id"))
+        elif not held:
+            rows.append(FeatureRow(ref, "not_found"))
+        else:
+            rows.append(FeatureRow(ref, "found", combine(held, wanted, transforms or {})))
+    return rows

@@ -8,8 +8,9 @@ applicants' order.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,8 @@ from connectors.freshness import newest_date
 from connectors.quality import QualityReport
 from products.score_model import ScoreModel, probability
 from products.underwriting import UNDERWRITING
+from trusted_space.core.errors import InputError
+from trusted_space.core.i18n import t
 from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PaillierPreset
@@ -69,6 +72,14 @@ class UnderwritingRun:
     engine: str = "direct_lookup"  # the engine the job ran on
 
 
+def _source(
+    sources: Mapping[str, tuple[str, LoadOptions]] | None, provider: str, paths: list[Path]
+) -> tuple[str, list[Path], LoadOptions]:
+    """A provider's load: canonical CSVs unless ``sources`` names its connector."""
+    kind, options = (sources or {}).get(provider, ("csv", LoadOptions()))
+    return kind, paths, dataclasses.replace(options, replace=True)
+
+
 def score_rows(
     applicants: list[Applicant], scores: Sequence[Decimal | None], model: ScoreModel
 ) -> list[ScoreRow]:
@@ -108,8 +119,17 @@ def run_underwriting(
     paillier_preset: PaillierPreset | None = None,
     gate: PolicyGate | None = None,
     engine: str | None = None,
+    sources: Mapping[str, tuple[str, LoadOptions]] | None = None,
 ) -> UnderwritingRun:
     """Load both providers, publish any policies, run one job, write scores.csv.
+
+    ``sources``: for a provider whose files are not canonical CSVs, its
+    connector and load options, as ``tspace load KIND --mapping --id-map``
+    takes them (``{"hospital": ("fhir", LoadOptions(mapping=..., id_map=...)),
+    "cdc": ("hl7v2", LoadOptions(id_map=...))}``); ``hospital`` and
+    ``cdc_reports`` then name its files or folders. The id map is the
+    documented step from a source's own patient ids to resident ids
+    (docs/connectors.md); nothing is matched without one.
 
     ``engine="blind_lookup"`` runs the job blind: the insurer learns each
     applicant's score and not whether the hospital or the CDC holds them (a
@@ -119,6 +139,15 @@ def run_underwriting(
 
     When a policy denies the job, ``PolicyDenied`` is raised before any
     provider computes anything and no output file is written."""
+    unknown = sorted(set(sources or {}) - {HOSPITAL, CDC})
+    if unknown:
+        raise InputError(
+            t(
+                "underwrite.sources_provider",
+                names=", ".join(unknown),
+                providers=f"{HOSPITAL}, {CDC}",
+            )
+        )
     score_model = ScoreModel.load(model)
     score_model.check_features(UNDERWRITING, str(model))
     used = [f.name for f in UNDERWRITING.features if score_model.weights.get(f.name, 0) != 0]
@@ -132,8 +161,8 @@ def run_underwriting(
         cdc_node = deployment.provider(CDC)
         with timer.stage("load"):
             quality = {
-                HOSPITAL: hospital_node.load("csv", hospital, LoadOptions(replace=True)),
-                CDC: cdc_node.load("csv", [*cdc_reports, *cdc_registry], LoadOptions(replace=True)),
+                HOSPITAL: hospital_node.load(*_source(sources, HOSPITAL, hospital)),
+                CDC: cdc_node.load(*_source(sources, CDC, [*cdc_reports, *cdc_registry])),
             }
         for name, report in quality.items():
             report.write(deployment.node_dir(name) / "quality" / "last_load.json")

@@ -380,6 +380,7 @@ def test_real2_mimic_with_declared_settings(real2_files: Path, tmp_path: Path) -
     for enc, icd in with_dx.items():
         assert rows[enc]["icd10"] == icd
     assert any("ICD-9 diagnosis code(s) not read" in w for w in report.warnings)
+    assert not any("code systems not declared" in w for w in report.warnings)
 
 
 def test_icd10_systems_who_cm_and_a_declared_national_one(tmp_path: Path) -> None:

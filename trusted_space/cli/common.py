@@ -294,9 +294,14 @@ class workdir:
         self.temp = tempfile.mkdtemp(prefix="tspace-")
         return Path(self.temp)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if self.temp is not None:
             shutil.rmtree(self.temp, ignore_errors=True)
+            from connectors.quality import NoUsableData
+
+            if isinstance(exc, NoUsableData):
+                # its report was in the folder just removed: do not name it
+                raise exc.report_not_kept() from None
 
 
 # Options several commands share, declared once (Typer reads the Annotated metadata).

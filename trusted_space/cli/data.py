@@ -12,6 +12,9 @@ from trusted_space.cli.common import INPUT, OUTPUT, PathRole, bulk_progress, con
 from trusted_space.core.errors import row_label
 from trusted_space.core.i18n import t
 
+# Reasons of rejected rows that `tspace load` prints (the report has them all).
+REASONS_SHOWN = 10
+
 
 @errors
 def load(
@@ -43,7 +46,7 @@ def load(
 ) -> None:
     """加载数据: load a source into a node's canonical tables and report its quality."""
     from connectors.base import LoadOptions, load_source
-    from connectors.quality import EXIT_NOTHING_LOADED
+    from connectors.quality import EXIT_NOTHING_LOADED, Rejection
 
     with bulk_progress():
         result = load_source(kind, paths, node_dir, LoadOptions(mapping, id_map, replace))
@@ -65,16 +68,22 @@ def load(
         for r in unreadable:
             console.print(f"  {r.file}: {r.reason}", markup=False, highlight=False)
     rows = [r for r in result.rejections if r.row is not None]
-    for r in rows[:10]:
-        assert r.row is not None
-        where = f"{r.file}, {row_label(r.file, r.row)}"
-        console.print(
-            f"  {where}, {r.field or '(record)'}: {r.reason}",
-            markup=False,
-            highlight=False,
-        )
-    if len(rows) > 10:
-        console.print(f"  … {len(rows) - 10} more in the report", highlight=False)
+    # By reason, the commonest first: a provider acts on reasons (declare a
+    # scheme, map a class), and the first ten rows hid every reason below them.
+    by_reason: dict[str, list[Rejection]] = {}
+    for r in rows:
+        by_reason.setdefault(str(r.reason), []).append(r)
+    if rows:
+        console.print(t("load.rows_rejected", n=len(rows), reasons=len(by_reason)), highlight=False)
+    ranked = sorted(by_reason.items(), key=lambda kv: -len(kv[1]))
+    for reason, group in ranked[:REASONS_SHOWN]:
+        first = group[0]
+        assert first.row is not None
+        where = f"{first.file}, {row_label(first.file, first.row)}, {first.field or '(record)'}"
+        console.print(f"  {len(group)} × {reason}", markup=False, highlight=False)
+        console.print("    " + t("load.first_at", where=where), markup=False, highlight=False)
+    if len(ranked) > REASONS_SHOWN:
+        console.print(t("load.more_reasons", n=len(ranked) - REASONS_SHOWN), highlight=False)
     for warning in result.warnings:
         console.print(f"  ! {warning}", markup=False, highlight=False)
     if result.rows_loaded == 0 and result.rows_merged == 0:

@@ -110,7 +110,7 @@ def underwrite(
             suite=suite,
             engine=engine,
         )
-        print_load_summaries(wd, run.quality)
+        print_load_summaries(wd, run.quality, kept=workdir_ is not None)
     warn_stale(day, run.newest)
     report_scores(run.rows, run.duties, out, run.engine)
 
@@ -232,7 +232,7 @@ def lend(
             default_schemes=scheme_pairs(default_scheme or []),
             suite=suite,
         )
-        print_load_summaries(wd, run.quality)
+        print_load_summaries(wd, run.quality, kept=workdir_ is not None)
     warn_stale(day, run.newest)
     report_features(run.rows, run.duties, out)
 
@@ -298,7 +298,7 @@ def claims(
             outputs=feature_list(outputs),
             suite=suite,
         )
-        print_load_summaries(wd, run.quality)
+        print_load_summaries(wd, run.quality, kept=workdir_ is not None)
     warn_stale(day, run.newest)
     report_claims(run.rows, run.duties, out)
 
@@ -344,7 +344,7 @@ def cohort(
             policies=policy or [],
             suite=suite,
         )
-        print_load_summaries(wd, run.quality)
+        print_load_summaries(wd, run.quality, kept=workdir_ is not None)
     suppressed = sum(r["status"] == "suppressed" for r in run.rows)
     console.print(
         t("cohort.done", path=out, cells=len(run.rows), suppressed=suppressed), highlight=False
@@ -492,8 +492,12 @@ def overlap_local(
             )
 
 
-def print_load_summaries(wd: Path, quality: Mapping[str, QualityReport]) -> None:
-    """Each provider's load in one line: what a job ran on, and what it refused."""
+def print_load_summaries(
+    wd: Path, quality: Mapping[str, QualityReport], *, kept: bool = True
+) -> None:
+    """Each provider's load in one line: what a job ran on, and what it
+    refused. ``kept``: whether the work folder outlives the command (without
+    ``--workdir`` it is a temporary one, removed with the reports in it)."""
     for name, report in quality.items():
-        path = wd / "nodes" / name / "quality" / "last_load.json"
+        path = wd / "nodes" / name / "quality" / "last_load.json" if kept else t("load.not_kept")
         console.print(report.summary(name, path), markup=False, highlight=False)

@@ -129,6 +129,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "--default-scheme 指定的中心不存在：{names}；本次的中心为：{centres}",
         "en": "--default-scheme names no centre of this run: {names}; the centres are: {centres}",
     },
+    "underwrite.sources_provider": {
+        "zh-CN": "sources 指定的数据方不存在：{names}；核保的数据方为：{providers}",
+        "en": "sources names no provider of underwriting: {names}; the providers are: {providers}",
+    },
     "claims.done": {
         "zh-CN": "已写出 {path}：核验相符 {verified} 件，不符 {mismatch} 件，"
         "未找到 {not_found} 件，无效 {invalid} 件，无有效同意 {no_consent} 件",
@@ -201,6 +205,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行；报告：{report}",
         "en": "Read {read} rows, loaded {loaded}, rejected {rejected}; report: {report}",
     },
+    "load.not_kept": {
+        "zh-CN": "未保留（临时工作目录已删除；用 --workdir 目录 可保留）",
+        "en": "not kept (a temporary work folder, removed; --workdir DIR keeps it)",
+    },
     "load.summary": {
         "zh-CN": "{provider}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行；"
         "首个拒收：{first}；报告：{report}",
@@ -214,6 +222,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "load.nothing": {
         "zh-CN": "未加载任何行（退出码 {code}）：请查看上面的拒收原因和报告",
         "en": "Nothing was loaded (exit code {code}): see the rejections above and the report",
+    },
+    "load.skipped_files": {
+        "zh-CN": "所给文件夹中有 {n} 个文件不是 {kind} 文件，未读取（如 {e}）",
+        "en": "files in the folders given that are not {kind} files, not read: {n} (e.g. {e})",
+    },
+    "load.rows_rejected": {
+        "zh-CN": "拒收 {n} 行，按原因（{reasons} 种，多者在前）：",
+        "en": "{n} row(s) rejected, by reason ({reasons}, commonest first):",
+    },
+    "load.first_at": {
+        "zh-CN": "首见于 {where}",
+        "en": "first at {where}",
+    },
+    "load.more_reasons": {
+        "zh-CN": "  … 另有 {n} 种原因，见报告",
+        "en": "  … {n} more reason(s) in the report",
     },
     "load.files_rejected": {
         "zh-CN": "{n} 个文件无法读取，已跳过：",
@@ -456,6 +480,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "fhir.crosswalk_unreadable": {
         "zh-CN": "无法读取 ICD-9 对照表：{reason}",
         "en": "cannot read the ICD-9 crosswalk: {reason}",
+    },
+    "fhir.undeclared_systems": {
+        "zh-CN": "未声明的编码系统 {n} 个：{systems}；若其中有 ICD-10 或 ICD-9 版本，"
+        "请在 FHIR 设置（--mapping）的 code_systems 下声明",
+        "en": "code systems not declared: {n}: {systems}; if one is an ICD-10 or ICD-9 "
+        "edition, declare it under code_systems in the FHIR settings (--mapping)",
     },
     "fhir.no_files": {
         "zh-CN": "给出的 FHIR 路径中没有 .ndjson、.jsonl 或 .json 文件",
