@@ -20,6 +20,8 @@ from tests.service.procs import TSPACE, Proc, ServiceDeployment, wait_healthy, w
 from tests.service.underwriting import AS_OF, Deployment
 from tests.service.world import World
 from trusted_space.nodes.base import TEST_ONLY_HOLD
+from trusted_space.service.app import create_app
+from trusted_space.service.settings import ServiceSettings
 
 pytestmark = pytest.mark.slow
 
@@ -286,3 +288,19 @@ def test_a_job_whose_consumer_never_returns_expires(tmp_path: Path) -> None:
     ).fetchone()[0]
     assert pending == 0
     assert [e.kind for e in w.space.ledger.entries(w.open_job)][-1] == "job_failed"
+
+
+def test_a_restarted_space_gives_every_job_its_full_time_again(tmp_path: Path) -> None:
+    """The time a space was down is no job's lack of progress: after a
+    restart, a job expires only once the timeout has passed again."""
+    w = _world(tmp_path, TSPACE_JOB_TIMEOUT_SECONDS="1")
+    time.sleep(1.2)  # the job's last progress is now older than the timeout
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TSPACE_JOB_TIMEOUT_SECONDS", "1")
+        space = create_app(ServiceSettings(workdir=tmp_path / "svc", suite="default")).state.space
+    space.run_pending_work()
+    assert space.job_status("insurer", w.open_job).state in ("queued", "running")
+    time.sleep(1.2)
+    space.run_pending_work()
+    status = space.job_status("insurer", w.open_job)
+    assert status.state == "failed" and "no progress" in status.reasons[0]

@@ -84,7 +84,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Iterator[Ser
         ["analyst"],
         # A job left behind by a killed client (its steps done by nobody)
         # expires instead of running forever.
-        space_env={"TSPACE_JOB_TIMEOUT_SECONDS": "15"},
+        space_env={"TSPACE_JOB_TIMEOUT_SECONDS": "30"},
     )
     dep.steward("publish-policy", str(data / "hospital.yaml"), str(data / "cdc.yaml"))
     yield dep

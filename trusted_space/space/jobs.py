@@ -98,6 +98,9 @@ class Jobs:
         self.engines = engines
         self._specs: dict[str, JobSpec] = {}  # stored spec text -> parsed
         self._work_cv = threading.Condition()
+        # A job's clock for expiry starts again when the space starts: the
+        # time a space was down is no job's lack of progress.
+        self._started = dt.datetime.now(dt.UTC)
 
     # -- submission ------------------------------------------------------------------------
     def submit(
@@ -438,9 +441,12 @@ class Jobs:
             self._work_cv.wait(timeout)
 
     def expire_stalled(self) -> int:
-        """Fail every job that has made no progress for ``job_timeout_seconds``."""
+        """Fail every job that has made no progress for ``job_timeout_seconds``
+        (counted from its last step or from the space's start, the later)."""
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.config.job_timeout_seconds)
+        if self._started > cutoff:
+            return 0
         with self.lock:
-            cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.config.job_timeout_seconds)
             stalled = [
                 r[0]
                 for r in self.store.db.execute(
