@@ -57,9 +57,8 @@ from trusted_space.bulk import tokens as token_join
 from trusted_space.bulk.blind import MASKED_VALUE_BYTES
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.core.clock import CHINA
-from trusted_space.core.errors import NotFound, ProtocolError
+from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat.oprf import POINT_BYTES, TOKEN_BYTES
-from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     HANDLE_BYTES,
     AckResult,
@@ -77,20 +76,14 @@ from trusted_space.protocol.messages import (
     split_handles,
 )
 from trusted_space.protocol.peering import PeerBlindMasks, PeerJobState
+from trusted_space.space.engines.base import EngineBase, providers_of
 from trusted_space.space.engines.ready import combine_when_ready
-from trusted_space.space.policy_registry import job_features, model_hash
-from trusted_space.space.port import SPACE, JobContext
-
-ENGINE = "blind_lookup"
-# Jobs of up to this many subjects are combined as the consumer's masks
-# arrive; larger ones by the space's background worker.
+from trusted_space.space.policy_registry import model_hash
+from trusted_space.space.port import SPACE
 
 
-def providers_of(spec: JobSpec) -> list[str]:
-    return [n for names in spec.providers.values() for n in names]
-
-
-class BlindProtocol:
+class BlindProtocol(EngineBase):
+    name = "blind_lookup"
     federates = True  # a peer may forward its jobs (docs/federation.md)
     background_step = "combining"
     result_kinds: ClassVar[Mapping[str, str]] = {
@@ -98,20 +91,6 @@ class BlindProtocol:
         "blind_finish": "blind_masks",
         "result_ready": "ack",
     }
-
-    def __init__(self, space: JobContext) -> None:
-        self.space = space
-        self.store = space.store
-        self.ledger = space.ledger
-        self.suite = space.suite
-
-    def public_key(self, spec: JobSpec) -> PaillierPublicKey:
-        return PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
-        )
-
-    def local(self, name: str) -> bool:
-        return self.space.is_local_provider(name)
 
     def at_peer(self, spec: JobSpec) -> bool:
         """Whether a peer forwarded this job (this space runs its providers' part)."""
@@ -128,12 +107,7 @@ class BlindProtocol:
         """Structural checks before the policy gate. A provider that is not
         this space's must be an active peer's (``for_peer``: a job a peer
         forwarded, whose other providers are not this space's to check)."""
-        try:
-            product = get_product(spec.product)
-        except ValueError as exc:
-            raise ProtocolError(str(exc)) from exc
-        if ENGINE not in product.engines:
-            raise ProtocolError(f"{product.name} does not run as a blind lookup")
+        product = self.product_of(spec)
         if product.output_mode != "score" or spec.model is None:
             raise ProtocolError("a blind lookup releases scores: it needs a score model")
         self.public_key(spec)  # refuses a key under the space's minimum size
@@ -144,30 +118,8 @@ class BlindProtocol:
             raise ProtocolError(
                 f"{len(blinded) // POINT_BYTES} blinded points for a batch of {spec.batch_size}"
             )
-        features = job_features(spec, product)
-        if not features:
-            raise ProtocolError("the job uses no feature")
-        roles = sorted(product.roles_for(features))
-        if sorted(spec.providers) != roles:
-            raise ProtocolError(f"this job needs providers for roles {roles}")
-        versions: dict[str, int] = {}
-        for role, names in spec.providers.items():
-            if not names or len(set(names)) != len(names):
-                raise ProtocolError(f"role {role!r} needs distinct provider names")
-            dataset = product.role(role).dataset
-            for name in names:
-                if not self.local(name):
-                    if for_peer:
-                        continue  # the home space's or another peer's provider
-                    remote = self.space.remote_dataset(name, product.name, role)
-                    if remote is None:
-                        raise ProtocolError(f"{name!r} is not a provider")
-                    versions[name] = remote[1].version
-                    continue
-                offer = self.space.latest_offer(name, dataset)
-                if offer is None:
-                    raise ProtocolError(f"{name!r} offers no {dataset!r} dataset")
-                versions[name] = offer[0]
+        features = self.features_and_roles(spec, product)
+        versions = self.provider_versions(spec, product, for_peer=for_peer, bounded=False)
         return product, features, versions
 
     def start(
@@ -232,13 +184,6 @@ class BlindProtocol:
 
     def _epochs(self, provider: str, prefix: str) -> list[str]:
         return [k[len(prefix) :] for k in self.store.cached_keys(provider, prefix)]
-
-    def _plan(self, job_id: str) -> dict[str, Any]:
-        data = self.store.get_data(job_id, "plan")
-        if data is None:
-            raise ProtocolError(f"job {job_id} has no plan")
-        plan: dict[str, Any] = json.loads(data)
-        return plan
 
     # -- transitions -------------------------------------------------------------------------
     def advance(self, spec: JobSpec, node: str, payload: TaskResultPayload) -> None:
@@ -308,7 +253,7 @@ class BlindProtocol:
 
     def _accept_evaluation(self, spec: JobSpec, node: str, r: BlindEvaluateResult) -> None:
         job_id = spec.job_id
-        use = self._plan(job_id)["uses"][node]
+        use = self.stored_plan(job_id)["uses"][node]
         dataset, version, rhash = use["dataset"], int(use["version"]), use["request"]
         if len(r.evaluated) != spec.batch_size * POINT_BYTES:
             raise ProtocolError("the evaluation does not answer every blinded point")
@@ -465,7 +410,7 @@ class BlindProtocol:
     def work_inputs(self, spec: JobSpec) -> dict[str, Any]:
         """Everything the combination needs, read under the lock."""
         job_id = spec.job_id
-        plan = self._plan(job_id)
+        plan = self.stored_plan(job_id)
         parts = {}
         for name in self.mine(spec):
             use = json.loads(self.store.get_data(job_id, f"use/{name}") or b"{}")
@@ -474,10 +419,7 @@ class BlindProtocol:
             )
             parts[name] = (self.store.get_cached(name, use["tokens"]) or b"", upload.values)
         obligations = Obligations.from_dict(plan["obligations"])
-        duties = obligations.duties()
-        for key in self.store.data_keys(job_id, "peer_duties/"):
-            for duty, value in json.loads(self.store.get_data(job_id, key) or b"{}").items():
-                duties[duty] = min(int(value), duties.get(duty, int(value)))
+        duties = self.with_peer_duties(job_id, obligations.duties())
         return {
             "masks": self.store.get_data(job_id, "masks") or b"",
             "parts": parts,
@@ -552,9 +494,3 @@ class BlindProtocol:
             },
             job_id=job_id,
         )
-
-    def result(self, job_id: str) -> JobResult:
-        data = self.store.get_data(job_id, "result")
-        if data is None:
-            raise NotFound(f"job {job_id}'s result was already removed")
-        return JobResult.model_validate_json(data)

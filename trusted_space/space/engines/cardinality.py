@@ -43,11 +43,9 @@ from typing import Any, ClassVar
 
 from policies.obligations import Obligations
 from products.base import Product
-from products.registry import get_product
 from trusted_space.bulk.parallel import rerandomise_values
-from trusted_space.core.errors import NotFound, ProtocolError
+from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat import psi
-from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     AckResult,
     JobResult,
@@ -66,8 +64,9 @@ from trusted_space.protocol.messages import (
     TaskResultPayload,
 )
 from trusted_space.space.dp import discrete_laplace_variance, sample_discrete_laplace
+from trusted_space.space.engines.base import EngineBase
 from trusted_space.space.engines.join import BLIND_BITS, draw_blind
-from trusted_space.space.port import SPACE, JobContext
+from trusted_space.space.port import SPACE
 
 # One person more or less changes the count by at most one.
 SENSITIVITY = 1
@@ -75,7 +74,8 @@ SENSITIVITY = 1
 COUNT = "overlap"
 
 
-class CardinalityProtocol:
+class CardinalityProtocol(EngineBase):
+    name = "psi_cardinality"
     federates = False  # both providers are this space's (docs/federation.md)
     background_step = "never"  # no heavy step: every step is a relay or one ciphertext
     result_kinds: ClassVar[Mapping[str, str]] = {
@@ -86,21 +86,8 @@ class CardinalityProtocol:
         "result_ready": "ack",
     }
 
-    def __init__(self, space: JobContext) -> None:
-        self.space = space
-        self.store = space.store
-        self.ledger = space.ledger
-        self.suite = space.suite
-
-    def public_key(self, spec: JobSpec) -> PaillierPublicKey:
-        return PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
-        )
-
     def product(self, spec: JobSpec) -> Product:
-        product = get_product(spec.product)
-        if "psi_cardinality" not in product.engines:
-            raise ProtocolError(f"{product.name} is not a PSI cardinality product")
+        product = self.product_of(spec)
         if len(product.roles) != 2:
             raise ProtocolError(f"{product.name} does not count between two provider roles")
         return product
@@ -118,14 +105,7 @@ class CardinalityProtocol:
         self, spec: JobSpec, submission: JobSubmission, *, for_peer: bool = False
     ) -> tuple[Product, list[str], dict[str, int]]:
         product = self.product(spec)
-        roles = [r.role for r in product.roles]
-        if sorted(spec.providers) != sorted(roles) or any(
-            len(names) != 1 for names in spec.providers.values()
-        ):
-            raise ProtocolError(
-                f"a {product.name} job needs exactly one provider of each role: "
-                + " and ".join(roles)
-            )
+        self.one_provider_per_role(spec, product)
         names = [names[0] for names in spec.providers.values()]
         if len(set(names)) != len(names):
             raise ProtocolError(f"a {product.name} job counts between two different providers")
@@ -177,13 +157,6 @@ class CardinalityProtocol:
             ),
         )
 
-    def plan(self, job_id: str) -> dict[str, Any]:
-        data = self.store.get_data(job_id, "plan")
-        if data is None:
-            raise ProtocolError(f"job {job_id} has no plan")
-        plan: dict[str, Any] = json.loads(data)
-        return plan
-
     # -- transitions ----------------------------------------------------------------------
     def advance(self, spec: JobSpec, node: str, payload: TaskResultPayload) -> None:
         (server_role, server), (client_role, client) = self.parties(spec)
@@ -233,7 +206,7 @@ class CardinalityProtocol:
                 product=product.name,
                 role=server_role,
                 dataset=product.role(server_role).dataset,
-                version=int(self.plan(spec.job_id)["versions"][server]),
+                version=int(self.stored_plan(spec.job_id)["versions"][server]),
                 psi_request=r.psi_request,
                 max_items=size,
                 request=self._signed_step(spec, node, r.kind),
@@ -276,7 +249,7 @@ class CardinalityProtocol:
             noise = sample_discrete_laplace(spec.epsilon, SENSITIVITY, self.space.dp_rng)
             value = pk.add(value, pk.encrypt_trivial(noise))
         self.store.put_data(spec.job_id, "value", pk.pack([value]))
-        min_count = int(self.plan(spec.job_id)["min_count"])
+        min_count = int(self.stored_plan(spec.job_id)["min_count"])
         self.ledger.append(
             SPACE,
             "overlap_counted",
@@ -301,7 +274,7 @@ class CardinalityProtocol:
     def _release(self, spec: JobSpec, passed: bool) -> None:
         pk = self.public_key(spec)
         value = pk.unpack(self.store.get_data(spec.job_id, "value") or b"")
-        obligations = Obligations.from_dict(self.plan(spec.job_id)["obligations"])
+        obligations = Obligations.from_dict(self.stored_plan(spec.job_id)["obligations"])
         privacy = self.space.privacy_report(spec, obligations)
         if spec.epsilon is not None:
             sd = math.sqrt(discrete_laplace_variance(spec.epsilon, SENSITIVITY))
@@ -340,9 +313,3 @@ class CardinalityProtocol:
 
     def finish_work(self, spec: JobSpec, out: Any) -> None:
         raise ProtocolError(f"a {spec.product} job has no background step")
-
-    def result(self, job_id: str) -> JobResult:
-        data = self.store.get_data(job_id, "result")
-        if data is None:
-            raise NotFound(f"job {job_id}'s result was already removed")
-        return JobResult.model_validate_json(data)

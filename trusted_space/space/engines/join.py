@@ -39,11 +39,10 @@ import gmpy2
 
 from policies.obligations import Obligations
 from products.base import JoinLayout, JoinQuery, JoinSpec, Product
-from products.registry import get_product
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.bulk.tokens import count_distinct, token_column
 from trusted_space.bulk.tokens import join as join_tokens
-from trusted_space.core.errors import InputError, NotFound, PeeringRefused, ProtocolError
+from trusted_space.core.errors import InputError, PeeringRefused, ProtocolError
 from trusted_space.core.failures import DIFFERENCING, failure_reason
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
@@ -66,7 +65,7 @@ from trusted_space.space.dp import (
     sample_discrete_laplace,
     split_epsilon,
 )
-from trusted_space.space.port import JobContext
+from trusted_space.space.engines.base import EngineBase
 
 SPACE = "space"
 # Blinding of the min_count comparison (``draw_blind``): the blind's bit
@@ -135,7 +134,8 @@ def draw_blind(max_bits: int) -> tuple[int, int]:
     return blind, secrets.randbelow(blind)
 
 
-class JoinProtocol:
+class JoinProtocol(EngineBase):
+    name = "space_join"
     federates = False  # one space applies min_count, noise and budget (docs/federation.md)
     background_step = "joining"
     result_kinds: ClassVar[Mapping[str, str]] = {
@@ -145,20 +145,9 @@ class JoinProtocol:
         "result_ready": "ack",
     }
 
-    def __init__(self, space: JobContext) -> None:
-        self.space = space
-        self.store = space.store
-        self.ledger = space.ledger
-        self.suite = space.suite
-
-    def public_key(self, spec: JobSpec) -> PaillierPublicKey:
-        return PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
-        )
-
     def product(self, spec: JobSpec) -> tuple[Product, JoinSpec[JoinQuery]]:
-        product = get_product(spec.product)
-        if product.engine != "space_join" or product.join is None:
+        product = self.product_of(spec)
+        if product.join is None:
             raise ProtocolError(f"{product.name} is not a space-aided join")
         if len(product.roles) != 2:
             raise ProtocolError(f"{product.name} does not join two provider roles")
@@ -198,14 +187,7 @@ class JoinProtocol:
             raise ProtocolError("the job's epsilon must be the query's dp.epsilon")
         if spec.batch_size != 1:
             raise ProtocolError(f"a {product.name} job is one query (batch_size 1)")
-        roles = self.roles(spec)
-        if sorted(spec.providers) != sorted(roles) or any(
-            len(names) != 1 for names in spec.providers.values()
-        ):
-            raise ProtocolError(
-                f"a {product.name} job needs exactly one provider of each role: "
-                + " and ".join(roles)
-            )
+        self.one_provider_per_role(spec, product)
         names = [n for names in spec.providers.values() for n in names]
         if spec.sealed_keys is None or set(spec.sealed_keys) != set(names):
             raise ProtocolError("the job key must be sealed to each provider")
@@ -242,13 +224,6 @@ class JoinProtocol:
                         job=signed,
                     ),
                 )
-
-    def plan(self, job_id: str) -> dict[str, Any]:
-        data = self.store.get_data(job_id, "plan")
-        if data is None:
-            raise ProtocolError(f"job {job_id} has no plan")
-        plan: dict[str, Any] = json.loads(data)
-        return plan
 
     # -- transitions ----------------------------------------------------------------------------
     def advance(self, spec: JobSpec, node: str, payload: TaskResultPayload) -> None:
@@ -390,7 +365,7 @@ class JoinProtocol:
         differ (the same query on the same day tells nothing new); None when
         there is none, or the job is noised or has no min_count."""
         query = self.query(spec)
-        min_count = int(self.plan(spec.job_id)["min_count"])
+        min_count = int(self.stored_plan(spec.job_id)["min_count"])
         if query.epsilon is not None or min_count == 0:
             return None
         close = 0
@@ -430,7 +405,7 @@ class JoinProtocol:
         if query.epsilon is not None:
             values = add_noise(pk, values, layout, query, self.space.dp_rng)
         self.store.put_data(spec.job_id, "values", pk.pack(values))
-        min_count = int(self.plan(spec.job_id)["min_count"])
+        min_count = int(self.stored_plan(spec.job_id)["min_count"])
         self.ledger.append(
             spec.consumer,
             "join_unpacked",
@@ -487,7 +462,7 @@ class JoinProtocol:
             if ok
             for c in values[cell * width : (cell + 1) * width]
         ]
-        obligations = Obligations.from_dict(self.plan(spec.job_id)["obligations"])
+        obligations = Obligations.from_dict(self.stored_plan(spec.job_id)["obligations"])
         duties = obligations.duties()
         result = JobResult(
             job_id=spec.job_id,
@@ -514,9 +489,3 @@ class JoinProtocol:
             },
             job_id=spec.job_id,
         )
-
-    def result(self, job_id: str) -> JobResult:
-        data = self.store.get_data(job_id, "result")
-        if data is None:
-            raise NotFound(f"job {job_id}'s result was already removed")
-        return JobResult.model_validate_json(data)

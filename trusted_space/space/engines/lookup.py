@@ -27,9 +27,8 @@ from products.features_layout import layout
 from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.bulk.parallel import rerandomise_values
-from trusted_space.core.errors import NotFound, ProtocolError
+from trusted_space.core.errors import ProtocolError
 from trusted_space.hazmat import psi
-from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     AckResult,
     ComputeFeaturesTask,
@@ -48,20 +47,14 @@ from trusted_space.protocol.messages import (
     split_handles,
 )
 from trusted_space.protocol.peering import PeerDataset, PeerJobState, PeerSubjects
+from trusted_space.space.engines.base import EngineBase, providers_of
 from trusted_space.space.engines.combine import combine_features, sum_scores
 from trusted_space.space.engines.ready import combine_when_ready
-from trusted_space.space.policy_registry import job_features
-from trusted_space.space.port import SPACE, JobContext
-
-# Jobs of up to this many subjects are combined as their last features
-# arrive; larger ones by the space's background worker.
+from trusted_space.space.port import SPACE
 
 
-def providers_of(spec: JobSpec) -> list[str]:
-    return [n for names in spec.providers.values() for n in names]
-
-
-class LookupProtocol:
+class LookupProtocol(EngineBase):
+    name = "direct_lookup"
     federates = True  # a peer may forward its jobs (docs/federation.md)
     background_step = "combining"
     result_kinds: ClassVar[Mapping[str, str]] = {
@@ -70,20 +63,6 @@ class LookupProtocol:
         "compute_features": "encrypted_features",
         "result_ready": "ack",
     }
-
-    def __init__(self, space: JobContext) -> None:
-        self.space = space
-        self.store = space.store
-        self.ledger = space.ledger
-        self.suite = space.suite
-
-    def public_key(self, spec: JobSpec) -> PaillierPublicKey:
-        return PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
-        )
-
-    def local(self, name: str) -> bool:
-        return self.space.is_local_provider(name)
 
     def expected(self, spec: JobSpec) -> list[str]:
         """The providers whose answers this space collects: every provider
@@ -103,52 +82,15 @@ class LookupProtocol:
         psi_request = submission.psi_request
         if psi_request is None:
             raise ProtocolError("a lookup job needs a PSI request")
-        try:
-            product = get_product(spec.product)
-        except ValueError as exc:
-            raise ProtocolError(str(exc)) from exc
-        if product.engine != "direct_lookup":
-            raise ProtocolError(f"{product.name} does not run as a per-subject lookup")
+        product = self.product_of(spec)
         self.public_key(spec)
-        features = job_features(spec, product)
-        if not features:
-            raise ProtocolError("the job uses no feature")
-        roles = sorted(product.roles_for(features))
-        if sorted(spec.providers) != roles:
-            raise ProtocolError(f"this job needs providers for roles {roles}")
+        features = self.features_and_roles(spec, product)
         items = psi.request_size(psi_request)
         if items != spec.batch_size:
             raise ProtocolError(
                 f"PSI request holds {items} items but the job declares a batch of {spec.batch_size}"
             )
-        versions: dict[str, int] = {}
-        for role, names in spec.providers.items():
-            if not names or len(set(names)) != len(names):
-                raise ProtocolError(f"role {role!r} needs distinct provider names")
-            dataset = product.role(role).dataset
-            for name in names:
-                if not self.space.is_local_provider(name):
-                    if for_peer:
-                        continue  # the home space's or another peer's provider
-                    remote = self.space.remote_dataset(name, product.name, role)
-                    if remote is None:
-                        raise ProtocolError(f"{name!r} is not a provider")
-                    if spec.batch_size > remote[1].max_items:
-                        raise ProtocolError(
-                            f"batch of {spec.batch_size} exceeds the {remote[1].max_items} items "
-                            f"{name!r}'s setup admits"
-                        )
-                    versions[name] = remote[1].version
-                    continue
-                offer = self.space.latest_offer(name, dataset)
-                if offer is None:
-                    raise ProtocolError(f"{name!r} offers no {dataset!r} dataset")
-                if spec.batch_size > offer[1]:
-                    raise ProtocolError(
-                        f"batch of {spec.batch_size} exceeds the {offer[1]} items "
-                        f"{name!r}'s setup admits"
-                    )
-                versions[name] = offer[0]
+        versions = self.provider_versions(spec, product, for_peer=for_peer, bounded=True)
         return product, features, versions
 
     def start(
@@ -229,10 +171,7 @@ class LookupProtocol:
         combine_when_ready(self, self.space, spec)
 
     def plan(self, job_id: str) -> tuple[list[str], Obligations]:
-        data = self.store.get_data(job_id, "plan")
-        if data is None:
-            raise ProtocolError(f"job {job_id} has no plan")
-        plan = json.loads(data)
+        plan = self.stored_plan(job_id)
         return list(plan["features"]), Obligations.from_dict(plan["obligations"])
 
     def _job_ints(self, job_id: str, key: str) -> dict[str, int]:
@@ -453,10 +392,7 @@ class LookupProtocol:
     def work_inputs(self, spec: JobSpec) -> dict[str, Any]:
         """Everything the combination needs, read under the lock."""
         _, obligations = self.plan(spec.job_id)
-        duties = obligations.duties()
-        for key in self.store.data_keys(spec.job_id, "peer_duties/"):
-            for duty, value in json.loads(self.store.get_data(spec.job_id, key) or b"{}").items():
-                duties[duty] = min(int(value), duties.get(duty, int(value)))
+        duties = self.with_peer_duties(spec.job_id, obligations.duties())
         return {
             "duties": duties,
             "handles": self.store.get_data(spec.job_id, "handles") or b"",
@@ -533,9 +469,3 @@ class LookupProtocol:
             },
             job_id=spec.job_id,
         )
-
-    def result(self, job_id: str) -> JobResult:
-        data = self.store.get_data(job_id, "result")
-        if data is None:
-            raise NotFound(f"job {job_id}'s result was already removed")
-        return JobResult.model_validate_json(data)
