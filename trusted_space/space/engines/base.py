@@ -10,8 +10,9 @@ import json
 from typing import Any, ClassVar
 
 from products.base import Product
-from products.registry import get_product
+from products.registry import PRODUCTS, get_product
 from trusted_space.core.errors import NotFound, ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import JobResult, JobSpec
 from trusted_space.space.policy_registry import job_features
@@ -21,6 +22,16 @@ from trusted_space.space.port import JobContext
 def providers_of(spec: JobSpec) -> list[str]:
     """Every provider the job names, role after role."""
     return [n for names in spec.providers.values() for n in names]
+
+
+def known_product(name: str) -> Product:
+    """The registered product of that name (ProtocolError if there is none)."""
+    try:
+        return get_product(name)
+    except ValueError:
+        raise ProtocolError(
+            Text("err.space.product.unknown", product=name, known=", ".join(PRODUCTS))
+        ) from None
 
 
 class EngineBase:
@@ -43,12 +54,11 @@ class EngineBase:
 
     def product_of(self, spec: JobSpec) -> Product:
         """The job's product, which must run on this engine (ProtocolError if not)."""
-        try:
-            product = get_product(spec.product)
-        except ValueError as exc:
-            raise ProtocolError(str(exc)) from None
+        product = known_product(spec.product)
         if self.name not in product.engines:
-            raise ProtocolError(f"{product.name} does not run on the {self.name} engine")
+            raise ProtocolError(
+                Text("err.space.product.not_on_engine", product=product.name, engine=self.name)
+            )
         return product
 
     def features_and_roles(self, spec: JobSpec, product: Product) -> list[str]:
@@ -56,10 +66,10 @@ class EngineBase:
         the roles they read."""
         features = job_features(spec, product)
         if not features:
-            raise ProtocolError("the job uses no feature")
+            raise ProtocolError(Text("err.space.job.no_feature"))
         roles = sorted(product.roles_for(features))
         if sorted(spec.providers) != roles:
-            raise ProtocolError(f"this job needs providers for roles {roles}")
+            raise ProtocolError(Text("err.space.job.roles", roles=", ".join(roles)))
         return features
 
     def provider_versions(
@@ -72,7 +82,7 @@ class EngineBase:
         versions: dict[str, int] = {}
         for role, names in spec.providers.items():
             if not names or len(set(names)) != len(names):
-                raise ProtocolError(f"role {role!r} needs distinct provider names")
+                raise ProtocolError(Text("err.space.job.distinct_providers", role=role))
             dataset = product.role(role).dataset
             for name in names:
                 if not self.local(name):
@@ -80,21 +90,31 @@ class EngineBase:
                         continue  # the home space's or another peer's provider
                     remote = self.space.remote_dataset(name, product.name, role)
                     if remote is None:
-                        raise ProtocolError(f"{name!r} is not a provider")
+                        raise ProtocolError(Text("err.space.provider.not_provider", name=name))
                     if bounded and spec.batch_size > remote[1].max_items:
                         raise ProtocolError(
-                            f"batch of {spec.batch_size} exceeds the {remote[1].max_items} items "
-                            f"{name!r}'s setup admits"
+                            Text(
+                                "err.space.provider.batch_over_setup",
+                                batch=spec.batch_size,
+                                items=remote[1].max_items,
+                                name=name,
+                            )
                         )
                     versions[name] = remote[1].version
                     continue
                 offer = self.space.latest_offer(name, dataset)
                 if offer is None:
-                    raise ProtocolError(f"{name!r} offers no {dataset!r} dataset")
+                    raise ProtocolError(
+                        Text("err.space.provider.no_dataset", name=name, dataset=dataset)
+                    )
                 if bounded and spec.batch_size > offer[1]:
                     raise ProtocolError(
-                        f"batch of {spec.batch_size} exceeds the {offer[1]} items "
-                        f"{name!r}'s setup admits"
+                        Text(
+                            "err.space.provider.batch_over_setup",
+                            batch=spec.batch_size,
+                            items=offer[1],
+                            name=name,
+                        )
                     )
                 versions[name] = offer[0]
         return versions
@@ -115,7 +135,7 @@ class EngineBase:
         """What the job's ``start`` stored of its plan."""
         data = self.store.get_data(job_id, "plan")
         if data is None:
-            raise ProtocolError(f"job {job_id} has no plan")
+            raise ProtocolError(Text("err.space.job.no_plan", job=job_id))
         plan: dict[str, Any] = json.loads(data)
         return plan
 
@@ -129,5 +149,5 @@ class EngineBase:
     def result(self, job_id: str) -> JobResult:
         data = self.store.get_data(job_id, "result")
         if data is None:
-            raise NotFound(f"job {job_id}'s result was already removed")
+            raise NotFound(Text("err.space.job.result_removed", job=job_id))
         return JobResult.model_validate_json(data)

@@ -45,6 +45,7 @@ from policies.obligations import Obligations
 from products.base import Product
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.hazmat import psi
 from trusted_space.protocol.messages import (
     AckResult,
@@ -89,7 +90,7 @@ class CardinalityProtocol(EngineBase):
     def product(self, spec: JobSpec) -> Product:
         product = self.product_of(spec)
         if len(product.roles) != 2:
-            raise ProtocolError(f"{product.name} does not count between two provider roles")
+            raise ProtocolError(Text("err.space.overlap.two_roles", product=product.name))
         return product
 
     def parties(self, spec: JobSpec) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -108,25 +109,27 @@ class CardinalityProtocol(EngineBase):
         self.one_provider_per_role(spec, product)
         names = [names[0] for names in spec.providers.values()]
         if len(set(names)) != len(names):
-            raise ProtocolError(f"a {product.name} job counts between two different providers")
+            raise ProtocolError(Text("err.space.overlap.two_providers", product=product.name))
         for name in names:
             if not self.space.is_local_provider(name):
-                raise ProtocolError(f"{name!r} is not a provider of this space")
+                raise ProtocolError(Text("err.space.provider.not_here", name=name))
         if spec.batch_size != 1:
-            raise ProtocolError(f"a {product.name} job is one count (batch_size 1)")
+            raise ProtocolError(Text("err.space.overlap.one_count", product=product.name))
         if spec.query is not None or spec.sealed_keys is not None or spec.model is not None:
-            raise ProtocolError(f"a {product.name} job takes no query, job key or model")
+            raise ProtocolError(Text("err.space.overlap.no_query", product=product.name))
         if submission.psi_request is not None or submission.blinded is not None:
-            raise ProtocolError(f"a {product.name} job's requester sends no PSI request")
+            raise ProtocolError(Text("err.space.overlap.no_psi_request", product=product.name))
         if spec.epsilon is not None and not (0 < spec.epsilon < math.inf):
-            raise ProtocolError("epsilon must be a positive number")
+            raise ProtocolError(Text("err.space.overlap.epsilon"))
         self.public_key(spec)
         versions: dict[str, int] = {}
         for role in product.roles:
             name = spec.providers[role.role][0]
             offer = self.space.latest_offer(name, role.dataset)
             if offer is None:
-                raise ProtocolError(f"{name!r} offers no {role.dataset} dataset")
+                raise ProtocolError(
+                    Text("err.space.provider.no_dataset", name=name, dataset=role.dataset)
+                )
             versions[name] = offer[0]
         return product, [f.name for f in product.features], versions
 
@@ -168,13 +171,20 @@ class CardinalityProtocol(EngineBase):
             self._accept_count(spec, payload)
         elif isinstance(payload, JoinThresholdResult) and node == spec.consumer:
             if len(payload.passed) != 1:
-                raise ProtocolError("one answer is needed: the count's")
+                raise ProtocolError(Text("err.space.overlap.one_answer"))
             self._release(spec, payload.passed[0])
         elif isinstance(payload, AckResult) and node == spec.consumer:
             self.ledger.append(node, "result_collected", {}, job_id=spec.job_id)
             self.store.drop_data(spec.job_id, keep=("result",))
         else:
-            raise ProtocolError(f"a {spec.product} job takes no {payload.kind} from {node}")
+            raise ProtocolError(
+                Text(
+                    "err.space.job.takes_no_from",
+                    product=spec.product,
+                    kind=payload.kind,
+                    node=node,
+                )
+            )
 
     def _signed_step(self, spec: JobSpec, node: str, kind: str) -> SignedStep:
         """``node``'s signature on its result of ``kind``, as the space
@@ -190,14 +200,14 @@ class CardinalityProtocol(EngineBase):
                     signature=str(entry.details["node_signature"]),
                     keys=self.space.participants.keys_of(node),
                 )
-        raise ProtocolError(f"{node}'s {kind} result is not in the ledger")
+        raise ProtocolError(Text("err.space.overlap.not_in_ledger", node=node, kind=kind))
 
     def _relay_request(
         self, spec: JobSpec, node: str, r: OverlapRequestResult, server_role: str, server: str
     ) -> None:
         size = psi.request_size(r.psi_request)  # refuses a malformed request
         if size < 1:
-            raise ProtocolError("an empty PSI request")
+            raise ProtocolError(Text("err.space.overlap.empty_request"))
         product = self.product(spec)
         self.space.add_task(
             spec.job_id,
@@ -220,7 +230,7 @@ class CardinalityProtocol(EngineBase):
         self, spec: JobSpec, node: str, r: OverlapResponseResult, client_role: str, client: str
     ) -> None:
         if psi.response_size(r.psi_response) < 1:
-            raise ProtocolError("an empty PSI response")
+            raise ProtocolError(Text("err.space.overlap.empty_response"))
         self.space.add_task(
             spec.job_id,
             client,
@@ -243,7 +253,7 @@ class CardinalityProtocol(EngineBase):
         pk = self.public_key(spec)
         cts = pk.unpack(r.ciphertext)  # refuses anything outside Z*_{n^2}
         if len(cts) != 1:
-            raise ProtocolError("an overlap count is one ciphertext")
+            raise ProtocolError(Text("err.space.overlap.one_ciphertext"))
         value = cts[0]
         if spec.epsilon is not None:
             noise = sample_discrete_laplace(spec.epsilon, SENSITIVITY, self.space.dp_rng)
@@ -306,10 +316,10 @@ class CardinalityProtocol(EngineBase):
 
     # -- no background step ------------------------------------------------------------------
     def work_inputs(self, spec: JobSpec) -> None:
-        raise ProtocolError(f"a {spec.product} job has no background step")
+        raise ProtocolError(Text("err.space.job.no_background", product=spec.product))
 
     def work(self, spec: JobSpec, inputs: Any) -> None:
-        raise ProtocolError(f"a {spec.product} job has no background step")
+        raise ProtocolError(Text("err.space.job.no_background", product=spec.product))
 
     def finish_work(self, spec: JobSpec, out: Any) -> None:
-        raise ProtocolError(f"a {spec.product} job has no background step")
+        raise ProtocolError(Text("err.space.job.no_background", product=spec.product))

@@ -44,6 +44,7 @@ from trusted_space.bulk.tokens import count_distinct, token_column
 from trusted_space.bulk.tokens import join as join_tokens
 from trusted_space.core.errors import InputError, PeeringRefused, ProtocolError
 from trusted_space.core.failures import DIFFERENCING, failure_reason
+from trusted_space.core.i18n import Text
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     AckResult,
@@ -148,9 +149,9 @@ class JoinProtocol(EngineBase):
     def product(self, spec: JobSpec) -> tuple[Product, JoinSpec[JoinQuery]]:
         product = self.product_of(spec)
         if product.join is None:
-            raise ProtocolError(f"{product.name} is not a space-aided join")
+            raise ProtocolError(Text("err.space.join.not_join", product=product.name))
         if len(product.roles) != 2:
-            raise ProtocolError(f"{product.name} does not join two provider roles")
+            raise ProtocolError(Text("err.space.join.two_roles", product=product.name))
         return product, product.join
 
     def roles(self, spec: JobSpec) -> list[str]:
@@ -162,7 +163,7 @@ class JoinProtocol(EngineBase):
         try:
             query: JoinQuery = join.parse_query(spec.query)
         except InputError as exc:
-            raise ProtocolError(f"query refused: {exc}") from None
+            raise ProtocolError(Text("err.space.join.query_refused", reason=exc)) from None
         return query
 
     # -- submission ---------------------------------------------------------------------
@@ -184,16 +185,16 @@ class JoinProtocol(EngineBase):
         self.public_key(spec)
         query = self.query(spec)
         if spec.epsilon != query.epsilon:
-            raise ProtocolError("the job's epsilon must be the query's dp.epsilon")
+            raise ProtocolError(Text("err.space.join.epsilon"))
         if spec.batch_size != 1:
-            raise ProtocolError(f"a {product.name} job is one query (batch_size 1)")
+            raise ProtocolError(Text("err.space.join.one_query", product=product.name))
         self.one_provider_per_role(spec, product)
         names = [n for names in spec.providers.values() for n in names]
         if spec.sealed_keys is None or set(spec.sealed_keys) != set(names):
-            raise ProtocolError("the job key must be sealed to each provider")
+            raise ProtocolError(Text("err.space.join.job_key"))
         for name in names:
             if self.space.participants.role(name) != "provider":
-                raise ProtocolError(f"{name!r} is not a provider")
+                raise ProtocolError(Text("err.space.provider.not_provider", name=name))
         return product, query.features(), {}
 
     def start(
@@ -237,14 +238,16 @@ class JoinProtocol(EngineBase):
             self.ledger.append(node, "result_collected", {}, job_id=spec.job_id)
             self.store.drop_data(spec.job_id, keep=("result",))
         else:
-            raise ProtocolError(f"a {spec.product} job takes no {payload.kind}")
+            raise ProtocolError(
+                Text("err.space.job.takes_no", product=spec.product, kind=payload.kind)
+            )
 
     def _layout(self, spec: JobSpec, domains: dict[str, list[str]]) -> JoinLayout:
         _, join = self.product(spec)
         try:  # the product bounds its layout's shape with the declared domains too
             return join.layout(self.query(spec), domains, self.public_key(spec).bits)
         except InputError as exc:
-            raise ProtocolError(f"layout refused: {exc}") from None
+            raise ProtocolError(Text("err.space.join.layout_refused", reason=exc)) from None
 
     def _declared(self, spec: JobSpec, role: str, r: JoinUploadResult) -> dict[str, list[str]]:
         """The domains a provider of ``role`` may declare, from its upload."""
@@ -256,17 +259,19 @@ class JoinProtocol(EngineBase):
         query = self.query(spec)
         n_tokens = len(token_column(r.tokens))  # refuses a blob of partial tokens
         if count_distinct(r.tokens) != n_tokens:
-            raise ProtocolError("repeated tokens: one per person")
+            raise ProtocolError(Text("err.space.join.tokens_repeated"))
         declared = self._declared(spec, role, r)
         undeclarable = sorted(d for d, values in r.domains.items() if values and d not in declared)
         if undeclarable:
-            raise ProtocolError(f"the {role} declares no domain of {', '.join(undeclarable)}")
+            raise ProtocolError(
+                Text("err.space.join.undeclarable", role=role, dimensions=", ".join(undeclarable))
+            )
         expected = self._layout(spec, declared).n_plaintexts if query.sends_vectors(role) else 0
         if r.plaintexts != expected:
-            raise ProtocolError(f"{role} vectors must be {expected} ciphertexts each")
+            raise ProtocolError(Text("err.space.join.vector_length", role=role, expected=expected))
         cts = self.public_key(spec).unpack(r.ciphertexts)  # refuses anything outside Z*_{n^2}
         if len(cts) != n_tokens * expected:
-            raise ProtocolError("ciphertext count does not match tokens x vector length")
+            raise ProtocolError(Text("err.space.join.ciphertext_count"))
         self.store.put_data(spec.job_id, f"upload/{role}", r.model_dump_json().encode())
         self.space.set_step(spec.job_id, "running", "upload")
         self.ledger.append(
@@ -390,7 +395,7 @@ class JoinProtocol(EngineBase):
     def _layout_stored(self, spec: JobSpec) -> JoinLayout:
         data = self.store.get_data(spec.job_id, "layout")
         if data is None:
-            raise ProtocolError(f"job {spec.job_id} is not at the step that needs its layout")
+            raise ProtocolError(Text("err.space.job.wrong_step_layout", job=spec.job_id))
         return self.product(spec)[1].layout_of(CellLayoutSpec.model_validate_json(data))
 
     def _accept_unpacked(self, spec: JobSpec, r: JoinUnpackResult) -> None:
@@ -400,7 +405,7 @@ class JoinProtocol(EngineBase):
         masks = json.loads(self.store.get_data(spec.job_id, "masks") or b"[]")
         cts = pk.unpack(r.ciphertexts)
         if len(cts) != layout.n_slots or len(masks) != layout.n_slots:
-            raise ProtocolError(f"one ciphertext per slot ({layout.n_slots}) is needed")
+            raise ProtocolError(Text("err.space.join.slots", slots=layout.n_slots))
         values = [pk.add(c, pk.encrypt_trivial(-m)) for c, m in zip(cts, masks, strict=True)]
         if query.epsilon is not None:
             values = add_noise(pk, values, layout, query, self.space.dp_rng)
@@ -436,7 +441,7 @@ class JoinProtocol(EngineBase):
     def _accept_threshold(self, spec: JobSpec, r: JoinThresholdResult) -> None:
         layout = self._layout_stored(spec)
         if len(r.passed) != len(layout.cells):
-            raise ProtocolError("one answer per cell is needed")
+            raise ProtocolError(Text("err.space.join.cells"))
         self._release(spec, r.passed)
 
     def _privacy(

@@ -28,6 +28,7 @@ from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.hazmat import psi
 from trusted_space.protocol.messages import (
     AckResult,
@@ -81,14 +82,14 @@ class LookupProtocol(EngineBase):
         peer forwarded, whose other providers are not this space's to check)."""
         psi_request = submission.psi_request
         if psi_request is None:
-            raise ProtocolError("a lookup job needs a PSI request")
+            raise ProtocolError(Text("err.space.lookup.psi_request"))
         product = self.product_of(spec)
         self.public_key(spec)
         features = self.features_and_roles(spec, product)
         items = psi.request_size(psi_request)
         if items != spec.batch_size:
             raise ProtocolError(
-                f"PSI request holds {items} items but the job declares a batch of {spec.batch_size}"
+                Text("err.space.lookup.psi_request_size", items=items, batch=spec.batch_size)
             )
         versions = self.provider_versions(spec, product, for_peer=for_peer, bounded=True)
         return product, features, versions
@@ -155,7 +156,7 @@ class LookupProtocol(EngineBase):
         checked as a local provider's would be; the peer's duties join the
         job's (the most restrictive holds)."""
         if set(features) != set(names):
-            raise ProtocolError(f"{peer} answered for other providers than the job's")
+            raise ProtocolError(Text("err.space.peer.other_providers", peer=peer))
         for name in names:
             self._accept_features(spec, name, features[name])
         self.store.put_data(spec.job_id, f"peer_duties/{peer}", json.dumps(dict(duties)).encode())
@@ -177,13 +178,13 @@ class LookupProtocol(EngineBase):
     def _job_ints(self, job_id: str, key: str) -> dict[str, int]:
         data = self.store.get_data(job_id, key)
         if data is None:
-            raise ProtocolError(f"job {job_id} is not at the step that needs {key}")
+            raise ProtocolError(Text("err.space.job.wrong_step", job=job_id, needs=key))
         return {str(k): int(v) for k, v in json.loads(data).items()}
 
     def _accept_psi(self, spec: JobSpec, node: str, payload: PsiResponseResult) -> None:
         job_id = spec.job_id
         if psi.response_size(payload.psi_response) != spec.batch_size:
-            raise ProtocolError("the PSI response does not answer every item of the request")
+            raise ProtocolError(Text("err.space.lookup.psi_response"))
         self.store.put_data(job_id, f"psi_response/{node}", payload.psi_response)
         self.space.set_step(job_id, "running", "psi")
         self.ledger.append(
@@ -206,10 +207,10 @@ class LookupProtocol(EngineBase):
         responses = state.psi_responses or {}
         offers = {d.provider: d for d in state.providers}
         if set(responses) != set(names) or not set(names) <= set(offers):
-            raise ProtocolError(f"{peer} answered for other providers than the job's")
+            raise ProtocolError(Text("err.space.peer.other_providers", peer=peer))
         for name in names:
             if psi.response_size(responses[name]) != spec.batch_size:
-                raise ProtocolError("the PSI response does not answer every item of the request")
+                raise ProtocolError(Text("err.space.lookup.psi_response"))
             self.store.put_data(job_id, f"psi_response/{name}", responses[name])
             offer = offers[name].model_dump_json().encode()
             self.store.put_data(job_id, f"peer_offer/{name}", offer)
@@ -250,7 +251,9 @@ class LookupProtocol(EngineBase):
                         self.store.get_data(job_id, f"peer_offer/{name}") or b"{}"
                     )
                     if offer.dataset != dataset:
-                        raise ProtocolError(f"{name}'s offer is not of {dataset}")
+                        raise ProtocolError(
+                            Text("err.space.provider.offer_dataset", name=name, dataset=dataset)
+                        )
                     digest, keys[name] = offer.setup_hash, offer.keys
                     versions[name] = offer.version
                 setups[name] = SetupRef(dataset=dataset, version=versions[name], hash=digest)
@@ -265,13 +268,13 @@ class LookupProtocol(EngineBase):
         providers = providers_of(spec)
         handles = split_handles(m.handles)
         if len(handles) > spec.batch_size:
-            raise ProtocolError("more handles than the declared batch")
+            raise ProtocolError(Text("err.space.lookup.handles_over_batch"))
         if len(set(handles)) != len(handles):
-            raise ProtocolError("repeated handles")
+            raise ProtocolError(Text("err.space.lookup.handles_repeated"))
         if set(m.sealed) != set(providers) or set(m.counts) != set(providers):
-            raise ProtocolError("sealed subjects must name exactly the job's providers")
+            raise ProtocolError(Text("err.space.lookup.sealed_job"))
         if any(not 0 <= c <= len(handles) for c in m.counts.values()):
-            raise ProtocolError("a matched count exceeds the number of handles")
+            raise ProtocolError(Text("err.space.lookup.count_over_handles"))
         self.store.put_data(spec.job_id, "handles", m.handles)
         self.store.put_data(spec.job_id, "counts", json.dumps(m.counts).encode())
         remote = [n for n in providers if not self.local(n)]
@@ -291,11 +294,11 @@ class LookupProtocol(EngineBase):
         mine = [n for n in providers_of(spec) if self.local(n)]
         handles = split_handles(s.handles)
         if len(handles) > spec.batch_size or len(set(handles)) != len(handles):
-            raise ProtocolError("more handles than the declared batch, or repeated ones")
+            raise ProtocolError(Text("err.space.lookup.handles_over_or_repeated"))
         if set(s.sealed) != set(mine) or set(s.counts) != set(mine):
-            raise ProtocolError("sealed subjects must name exactly this space's providers")
+            raise ProtocolError(Text("err.space.lookup.sealed_space"))
         if any(not 0 <= c <= len(handles) for c in s.counts.values()):
-            raise ProtocolError("a matched count exceeds the number of handles")
+            raise ProtocolError(Text("err.space.lookup.count_over_handles"))
         if self.store.get_data(spec.job_id, "handles") is not None:
             return  # relayed again after a restart: the tasks exist
         self.store.put_data(spec.job_id, "handles", s.handles)
@@ -357,24 +360,26 @@ class LookupProtocol(EngineBase):
         features, _ = self.plan(spec.job_id)
         expected = [f for f in features if product.feature(f).role == role]
         if r.features != expected:
-            raise ProtocolError(f"features must be {expected}")
+            raise ProtocolError(Text("err.space.lookup.features", features=", ".join(expected)))
         all_handles = set(split_handles(self.store.get_data(spec.job_id, "handles") or b""))
         handles = split_handles(r.handles)
         withheld = split_handles(r.withheld)
         both = handles + withheld
         if len(set(both)) != len(both) or not set(both) <= all_handles:
-            raise ProtocolError("features for handles that are not this job's")
+            raise ProtocolError(Text("err.space.lookup.foreign_handles"))
         declared = self._job_ints(spec.job_id, "counts")[node]
         if len(both) != declared:
-            raise ProtocolError(f"{len(both)} subjects answered, {declared} were sent")
+            raise ProtocolError(
+                Text("err.space.lookup.answered", answered=len(both), sent=declared)
+            )
         weighted = product.output_mode == "score"
         if r.weighted != weighted:
-            raise ProtocolError("score products take one weighted ciphertext per subject")
+            raise ProtocolError(Text("err.space.lookup.weighted"))
         key = self.public_key(spec)
         cts = key.unpack(r.ciphertexts)  # refuses anything outside Z*_{n^2}
         per_handle = 1 if weighted else len(layout(product, expected, key_bits=key.bits))
         if len(cts) != len(handles) * per_handle:
-            raise ProtocolError("ciphertext count does not match the handles")
+            raise ProtocolError(Text("err.space.lookup.ciphertext_count"))
         self.store.put_data(spec.job_id, f"features/{node}", r.model_dump_json().encode())
         self.ledger.append(
             node,
@@ -417,7 +422,7 @@ class LookupProtocol(EngineBase):
         duties = inputs.get("duties", obligations.duties())
         if product.output_mode == "score":
             if spec.model is None:
-                raise ProtocolError(f"{product.name} needs a model")
+                raise ProtocolError(Text("err.space.product.needs_model", product=product.name))
             parts = [
                 dict(zip(split_handles(r.handles), pk.unpack(r.ciphertexts), strict=True))
                 for r in results
