@@ -104,6 +104,12 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
+def _no_setup(provider: str, dataset: str, version: int) -> NotFound:
+    return NotFound(
+        Text("err.space.provider.no_setup", provider=provider, dataset=dataset, version=version)
+    )
+
+
 def _locked(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(self: Space, *args: Any, **kwargs: Any) -> Any:
@@ -358,14 +364,7 @@ class Space:
             (provider, dataset, version),
         ).fetchone()
         if row is None:
-            raise NotFound(
-                Text(
-                    "err.space.provider.no_setup",
-                    provider=provider,
-                    dataset=dataset,
-                    version=version,
-                )
-            )
+            raise _no_setup(provider, dataset, version)
         return bytes(row[0])
 
     def setup_hash(self, provider: str, dataset: str, version: int) -> str:
@@ -404,14 +403,7 @@ class Space:
                 "SELECT peer FROM peer_catalogue WHERE provider = ? LIMIT 1", (provider,)
             ).fetchone()
             if row is None:
-                raise NotFound(
-                    Text(
-                        "err.space.provider.no_setup",
-                        provider=provider,
-                        dataset=dataset,
-                        version=version,
-                    )
-                )
+                raise _no_setup(provider, dataset, version)
             peer = self.peers.get(str(row[0]))
         client = PeerClient(
             self.suite,
