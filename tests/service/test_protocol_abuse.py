@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from tests.service.world import AS_OF, World
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import language, set_language
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, generate_keypair
 from trusted_space.ledger.ledger import step_digest
@@ -129,6 +130,33 @@ def test_a_psi_request_larger_than_its_declared_batch(world: tuple[World, TestCl
     entry = last(w)
     assert entry["kind"] == "message_refused" and entry["actor"] == "insurer"
     assert "holds 2 items" in entry["reason"] and entry["error"] == "ProtocolError"
+
+
+def test_a_refusal_reads_in_the_language_asked_and_the_ledger_keeps_english(
+    world: tuple[World, TestClient],
+) -> None:
+    """Under a Chinese-speaking space and reader the detail is Chinese; the
+    ledger's record of the refusal stays English (one record for every reader)."""
+    w, client = world
+    before = language()
+    set_language("zh-CN")
+    try:
+        r = client.post(
+            "/v1/jobs",
+            content=submission(w, batch=1, request=psi.PsiClient().create_request(IDS)),
+            headers={
+                **auth(w, "consumer"),
+                "content-type": "application/json",
+                "Accept-Language": "zh-CN",
+            },
+        )
+    finally:
+        set_language(before)
+    assert r.status_code == 422
+    assert "PSI 请求含 2 项，而作业声明的批次大小为 1" in r.json()["detail"]
+    entry = last(w)
+    assert entry["kind"] == "message_refused"
+    assert "holds 2 items but the job declares a batch of 1" in entry["reason"]
 
 
 def test_a_batch_over_the_spaces_limit(world: tuple[World, TestClient]) -> None:

@@ -12,6 +12,8 @@ import contextvars
 import os
 from collections.abc import Iterator
 
+from trusted_space.core.error_text import ERRORS
+
 LANGUAGES = ("zh-CN", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -1609,6 +1611,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "peering.yes": {"zh-CN": "是", "en": "yes"},
     "peering.no": {"zh-CN": "否", "en": "no"},
 }
+
+if ERRORS.keys() & MESSAGES.keys():
+    raise ValueError(
+        f"both console messages and error texts: {sorted(ERRORS.keys() & MESSAGES.keys())}"
+    )
+MESSAGES.update(ERRORS)
 
 _language = os.environ.get("TSPACE_LANG", "zh-CN")
 # A language for one piece of work (a service request's Accept-Language),

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.errors import CryptoError, TaskAltered, UntrustedKey
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.protocol.messages import (
     JobSpec,
@@ -106,7 +106,7 @@ def _verify(suite: CryptoSuite, public_hex: str, data: bytes, signature_hex: str
     except CryptoError:
         raise
     except Exception as exc:  # malformed hex or a point off the curve, from any suite
-        raise CryptoError("malformed key or signature") from exc
+        raise CryptoError(Text("err.space.protocol.malformed_signature")) from exc
 
 
 def signing_chain(suite: CryptoSuite, keys: ParticipantKeys) -> list[str]:
@@ -161,11 +161,11 @@ def verify_job(suite: CryptoSuite, job: SignedJob, signing_key_hex: str) -> None
     """``TaskAltered`` unless ``signing_key_hex`` (the consumer's, checked by
     the caller against its pin) signed this job as it stands."""
     if job.spec.consumer != job.consumer_keys.name or job.consumer_keys.role != "consumer":
-        raise TaskAltered("the job is not signed by the consumer that submitted it")
+        raise TaskAltered(Text("err.space.protocol.job_unsigned"))
     statement = job_statement(job.spec, job.psi_request_hash, job.blinded_hash)
     try:
         _verify(suite, signing_key_hex, statement, job.signature)
     except CryptoError:
         raise TaskAltered(
-            f"the job is not as {job.spec.consumer} signed it (altered on the way)"
+            Text("err.space.protocol.job_altered", consumer=job.spec.consumer)
         ) from None

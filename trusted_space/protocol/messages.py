@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite
 
 HANDLE_BYTES = 16
@@ -658,7 +659,7 @@ class JobResult(Message):
 
 def split_handles(data: bytes) -> list[bytes]:
     if len(data) % HANDLE_BYTES:
-        raise ProtocolError(f"handle block is not a multiple of {HANDLE_BYTES} bytes")
+        raise ProtocolError(Text("err.space.protocol.handle_block", size=HANDLE_BYTES))
     return [data[i : i + HANDLE_BYTES] for i in range(0, len(data), HANDLE_BYTES)]
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from trusted_space.core.errors import InputError, NotFound
+from trusted_space.core.i18n import OnlyInEnglish, Text
 
 FORMAT = 1
 DATABASE = "space/space.sqlite"
@@ -38,7 +39,7 @@ def backup(workdir: Path, out: Path) -> dict[str, Any]:
     """Write a .tar.gz of the space in ``workdir`` to ``out``; return its manifest."""
     source = Path(workdir) / DATABASE
     if not source.exists():
-        raise NotFound(f"no space at {workdir}")
+        raise NotFound(Text("err.space.folder.no_space", path=str(workdir)))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".tspace-backup-") as tmp:
@@ -83,28 +84,42 @@ def restore(archive: Path, workdir: Path) -> dict[str, Any]:
     """Unpack ``archive`` into ``workdir`` (which must hold no space); return its manifest."""
     target = Path(workdir)
     if (target / "space").exists() and any((target / "space").iterdir()):
-        raise InputError(f"{target} already holds a space; restore into an empty folder")
+        raise InputError(Text("err.space.backup.target_in_use", path=str(target)))
     try:
         with tarfile.open(archive, "r:gz") as tar:
             members = {m.name: m for m in tar.getmembers()}
             if MANIFEST not in members:
-                raise InputError(f"{archive} is not a tspace backup (no {MANIFEST})")
+                raise InputError(
+                    Text("err.space.backup.no_manifest", path=str(archive), manifest=MANIFEST)
+                )
             manifest: dict[str, Any] = json.loads(_read(tar, members[MANIFEST]))
             if manifest.get("format") != FORMAT:
-                raise InputError(f"{archive}: backup format {manifest.get('format')} unknown")
+                raise InputError(
+                    Text(
+                        "err.space.backup.format",
+                        path=str(archive),
+                        format=str(manifest.get("format")),
+                    )
+                )
             expected = dict(manifest["files"])
             if set(members) != {MANIFEST, *expected}:
-                raise InputError(f"{archive}: its files do not match its manifest")
+                raise InputError(Text("err.space.backup.files", path=str(archive)))
             contents = {}
             for name, digest in expected.items():
                 if not (name == DATABASE or name.startswith("space/keys/")) or ".." in name:
-                    raise InputError(f"{archive}: unexpected member {name!r}")
+                    raise InputError(
+                        Text("err.space.backup.archive_member", path=str(archive), member=name)
+                    )
                 data = _read(tar, members[name])
                 if _sha256(data) != digest:
-                    raise InputError(f"{archive}: {name} does not match its SHA-256")
+                    raise InputError(
+                        Text("err.space.backup.digest", path=str(archive), member=name)
+                    )
                 contents[name] = data
     except (tarfile.TarError, OSError, ValueError, KeyError) as exc:
-        raise InputError(f"{archive} cannot be read as a tspace backup: {exc}") from None
+        raise InputError(
+            Text("err.space.backup.unreadable", path=str(archive), reason=OnlyInEnglish(f": {exc}"))
+        ) from None
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target, prefix=".tspace-restore-") as tmp:
         for name, data in contents.items():
@@ -120,8 +135,8 @@ def restore(archive: Path, workdir: Path) -> dict[str, Any]:
 
 def _read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     if not member.isfile():
-        raise InputError(f"unexpected member {member.name!r}")
+        raise InputError(Text("err.space.backup.unexpected_member", member=member.name))
     handle = tar.extractfile(member)
     if handle is None:
-        raise InputError(f"unreadable member {member.name!r}")
+        raise InputError(Text("err.space.backup.unreadable_member", member=member.name))
     return handle.read()

@@ -64,6 +64,7 @@ from trusted_space.core.errors import (
     TspaceError,
 )
 from trusted_space.core.failures import failure_code, failure_reason, known_code
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import (
@@ -157,7 +158,7 @@ class Federation:
                     continue
                 remote = self.peers.remote_dataset(name, spec.product, role)
                 if remote is None:
-                    raise ProtocolError(f"{name!r} is not a provider")
+                    raise ProtocolError(Text("err.space.provider.not_provider", name=name))
                 out.setdefault(remote[0], []).append(name)
         return out
 
@@ -372,7 +373,7 @@ class Federation:
         if step == "forward":
             offered = {d.provider for d in answer.providers}
             if not set(names) <= offered:
-                raise ProtocolError(f"{peer} accepted the job for other providers")
+                raise ProtocolError(Text("err.space.peer.accepted_other", peer=peer))
             self._set_step(job_id, peer, "psi", entry=answer.entry)
             self.ledger.append(
                 SPACE,
@@ -467,7 +468,7 @@ class Federation:
 
     def _peer_spec(self, peer: PeerRecord, job_id: str) -> JobSpec:
         if self.jobs.home_of(job_id) != peer.name:
-            raise NotFound(f"no job {job_id} from {peer.name}")
+            raise NotFound(Text("err.space.peer.no_job", job=job_id, peer=peer.name))
         return self.jobs.spec(job_id)
 
     def state(self, peer: PeerRecord, job_id: str) -> PeerJobState:
@@ -560,7 +561,7 @@ class Federation:
             spec = self._peer_spec(peer, job_id)
             engine: Any = self.jobs.engine_for(spec)
             if not hasattr(engine, "accept_peer_masks"):
-                raise ProtocolError("this job takes no blind lookup's masks")
+                raise ProtocolError(Text("err.space.peer.no_masks"))
             with self.store.transaction():
                 if self._running(job_id) is not None:
                     engine.accept_peer_masks(spec, peer.name, masks)
@@ -634,6 +635,13 @@ class Federation:
         """A provider's PSI setup, for a dataset of a product the agreement covers."""
         datasets = {r.dataset for p in peer.products for r in get_product(p).roles}
         if request.dataset not in datasets or not self.jobs.is_local_provider(request.provider):
-            raise NotFound(f"no setup {request.provider}/{request.dataset}/v{request.version}")
+            raise NotFound(
+                Text(
+                    "err.space.provider.no_setup",
+                    provider=request.provider,
+                    dataset=request.dataset,
+                    version=request.version,
+                )
+            )
         with self.lock:
             return self.setup(request.provider, request.dataset, request.version)

@@ -33,7 +33,7 @@ from trusted_space.core.errors import (
     UntrustedKey,
 )
 from trusted_space.core.failures import failure_code, failure_reason
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, speaking, t
 from trusted_space.core.timing import StageTimer
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.ledger.ledger import Ledger
@@ -48,6 +48,7 @@ from trusted_space.protocol.messages import (
 )
 from trusted_space.space.config import SpaceConfig
 from trusted_space.space.engines import Engine
+from trusted_space.space.engines.base import known_product
 from trusted_space.space.gate import PolicyGate
 from trusted_space.space.participants import Participants
 from trusted_space.space.policy_registry import model_hash
@@ -146,7 +147,11 @@ class Jobs:
         extra: dict[str, Any] | None = None,
     ) -> None:
         """Record a refused message from an authenticated participant: who
-        sent what and why (never the message itself)."""
+        sent what and why (never the message itself). The reason is kept in
+        English, whatever the space's language: the ledger is one record for
+        every reader, and scripts read it."""
+        with speaking("en"):
+            reason = str(exc)[:300]
         with self.store.transaction():
             self.ledger.append(
                 caller,
@@ -154,7 +159,7 @@ class Jobs:
                 {
                     "message": message,
                     "error": type(exc).__name__,
-                    "reason": str(exc)[:300],
+                    "reason": reason,
                     **(extra or {}),
                 },
                 job_id=job_id,
@@ -167,21 +172,25 @@ class Jobs:
         if home is None:
             self.participants.require(caller, "consumer")
             if spec.consumer != caller:
-                raise NotAuthorised("a consumer may only submit jobs in its own name")
+                raise NotAuthorised(Text("err.space.job.own_name"))
         elif self._known(spec.consumer):
             # Names are each space's own: a foreign consumer that shares a
             # local participant's name would be judged as that participant.
             raise PeeringRefused("peering.consumer_name_clash", consumer=spec.consumer)
         if spec.batch_size > self.config.max_batch:
-            raise PayloadTooLarge(f"batch of {spec.batch_size} exceeds {self.config.max_batch}")
+            raise PayloadTooLarge(
+                Text(
+                    "err.space.job.batch_limit", batch=spec.batch_size, limit=self.config.max_batch
+                )
+            )
         existing = self.store.db.execute(
             "SELECT spec FROM jobs WHERE job_id = ?", (spec.job_id,)
         ).fetchone()
         if existing is not None:
             if json.loads(existing[0]) != json.loads(spec.model_dump_json()):
-                raise Conflict("job id already used for a different job")
+                raise Conflict(Text("err.space.job.id_used"))
             if home is not None and self.home_of(spec.job_id) != home.peer:
-                raise Conflict("job id already used for a different job")
+                raise Conflict(Text("err.space.job.id_used"))
             return self.status(spec.consumer, spec.job_id)
         engine = self.engine_for(spec)
         if home is None:
@@ -196,7 +205,7 @@ class Jobs:
                 )
             checked = engine.check(spec, submission, for_peer=True)
             if not checked[2]:  # of a forwarded job's providers, at least one is this space's
-                raise ProtocolError("the job names none of this space's providers")
+                raise ProtocolError(Text("err.space.job.no_local_provider"))
         versions = checked[2]
         signed = self._signed(spec, submission, home)
         decision = self.gate.evaluate(self.local_spec(spec))
@@ -319,24 +328,28 @@ class Jobs:
         """The job as its consumer signed it (stored when it was allowed)."""
         data = self.store.get_data(spec.job_id, "signed")
         if data is None:
-            raise ProtocolError(f"job {spec.job_id} has no consumer signature")
+            raise ProtocolError(Text("err.space.job.no_signature", job=spec.job_id))
         return SignedJob.model_validate({"spec": spec, **json.loads(data)})
 
     def engine_for(self, spec: JobSpec) -> Engine:
         """The engine the job asks for (``JobSpec.engine``) among those its
         product allows, or else the one its product names."""
-        try:
-            product = get_product(spec.product)
-        except ValueError as exc:
-            raise ProtocolError(str(exc)) from None
+        product = known_product(spec.product)
         name = spec.engine or product.engine
         if name not in product.engines:
             raise ProtocolError(
-                f"{product.name} runs on {', '.join(product.engines)}, not on {name!r}"
+                Text(
+                    "err.space.product.engines",
+                    product=product.name,
+                    engines=", ".join(product.engines),
+                    engine=name,
+                )
             )
         engine = self.engines.get(name)
         if engine is None:
-            raise ProtocolError(f"{product.name} runs on the {name!r} engine, not here")
+            raise ProtocolError(
+                Text("err.space.product.engine_elsewhere", product=product.name, engine=name)
+            )
         return engine
 
     def privacy_report(self, spec: JobSpec, obligations: Obligations) -> dict[str, Any]:
@@ -360,7 +373,7 @@ class Jobs:
     def spec(self, job_id: str) -> JobSpec:
         row = self.store.db.execute("SELECT spec FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         if row is None:
-            raise NotFound(f"no job {job_id}")
+            raise NotFound(Text("err.space.job.unknown", job=job_id))
         # A job's steps each read its spec: parsed once per stored text.
         spec = self._specs.get(row[0])
         if spec is None:
@@ -375,7 +388,7 @@ class Jobs:
                 "SELECT consumer, state, step, reasons FROM jobs WHERE job_id = ?", (job_id,)
             ).fetchone()
             if row is None or row[0] != caller:
-                raise NotFound(f"no job {job_id} for {caller!r}")
+                raise NotFound(Text("err.space.job.unknown_for", job=job_id, caller=caller))
             stored = json.loads(row[3])
             if isinstance(stored, dict):  # a denial: English and zh-CN
                 return JobStatus(
@@ -391,7 +404,7 @@ class Jobs:
         with self.lock:
             status = self.status(caller, job_id)
             if status.state != "succeeded":
-                raise NotFound(f"job {job_id} has no result ({status.state})")
+                raise NotFound(Text("err.space.job.no_result", job=job_id, state=status.state))
             return self.stored_result(job_id)
 
     def stored_result(self, job_id: str) -> JobResult:

@@ -33,7 +33,7 @@ from trusted_space.core.errors import (
     Unauthenticated,
     UntrustedKey,
 )
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.identity import signing_chain
@@ -117,7 +117,7 @@ class Participants:
         Call inside a transaction."""
         row = self.db.execute("SELECT role FROM participants WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NotFound(f"no participant {name!r}")
+            raise NotFound(Text("err.space.participant.unknown", name=name))
         revoked = self.db.execute(
             "UPDATE api_keys SET revoked = 1 WHERE name = ? AND revoked = 0", (name,)
         ).rowcount
@@ -137,7 +137,7 @@ class Participants:
             "SELECT signing_key FROM participants WHERE name = ?", (name,)
         ).fetchone()
         if row is None:
-            raise NotFound(f"no participant {name!r}")
+            raise NotFound(Text("err.space.participant.unknown", name=name))
         self.db.execute(
             "UPDATE participants SET signing_key = ?, sealing_key = NULL, key_statement = NULL "
             "WHERE name = ?",
@@ -158,31 +158,33 @@ class Participants:
     def authenticate(self, api_key: str) -> str:
         """The participant an API key belongs to; ``NotAuthorised`` otherwise."""
         if not api_key.startswith(KEY_PREFIX) or len(api_key) > 128:
-            raise Unauthenticated("missing or malformed API key")
+            raise Unauthenticated(Text("err.space.participant.api_key_missing"))
         row = self.db.execute(
             "SELECT name FROM api_keys WHERE key_hash = ? AND revoked = 0",
             (self._key_hash(api_key),),
         ).fetchone()
         if row is None:
-            raise Unauthenticated("unknown or revoked API key")
+            raise Unauthenticated(Text("err.space.participant.api_key_unknown"))
         return str(row[0])
 
     def register_keys(self, caller: str, keys: ParticipantKeys) -> None:
         """A participant records (or rotates) its own public keys, signed by
         its signing key. Call inside a transaction."""
         if keys.name != caller:
-            raise NotAuthorised("a participant may only register its own keys")
+            raise NotAuthorised(Text("err.space.participant.own_keys"))
         if keys.suite != self.suite.name:
             raise ProtocolError(
-                f"participant uses suite {keys.suite!r}; this space uses {self.suite.name!r}"
+                Text("err.space.participant.suite", suite=keys.suite, mine=self.suite.name)
             )
         row = self.db.execute(
             "SELECT role, signing_key, key_statement FROM participants WHERE name = ?", (caller,)
         ).fetchone()
         if row is None:
-            raise NotAuthorised(f"{caller!r} is not a participant")
+            raise NotAuthorised(Text("err.space.participant.not_participant", name=caller))
         if row[0] != keys.role:
-            raise NotAuthorised(f"{caller!r} is a {row[0]}, not a {keys.role}")
+            raise NotAuthorised(
+                Text("err.space.participant.role", name=caller, role=row[0], asked=keys.role)
+            )
         chain = signing_chain(self.suite, keys)
         bound: str | None = row[1]
         if bound is not None and bound not in chain:
@@ -233,7 +235,7 @@ class Participants:
             return known
         row = self.db.execute("SELECT role FROM participants WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NotAuthorised(f"{name!r} is not a participant")
+            raise NotAuthorised(Text("err.space.participant.not_participant", name=name))
         role = str(row[0])
         if name not in self._added:
             self._roles[name] = role
@@ -242,7 +244,14 @@ class Participants:
     def require(self, name: str, *roles: str) -> None:
         role = self.role(name)
         if role not in roles:
-            raise NotAuthorised(f"{name!r} is a {role}; this needs a {' or '.join(roles)}")
+            raise NotAuthorised(
+                Text(
+                    "err.space.participant.needs_role",
+                    name=name,
+                    role=role,
+                    roles=" / ".join(roles),
+                )
+            )
 
     def public_keys(self) -> list[ParticipantKeys]:
         """Everyone's registered keys, as each signed them (what nodes check,
@@ -257,5 +266,5 @@ class Participants:
             "SELECT key_statement FROM participants WHERE name = ?", (name,)
         ).fetchone()
         if row is None or row[0] is None:
-            raise NotFound(f"{name!r} has registered no keys")
+            raise NotFound(Text("err.space.participant.no_keys", name=name))
         return ParticipantKeys.model_validate_json(row[0])

@@ -37,6 +37,7 @@ from trusted_space.core.errors import (
     PeerRefused,
     PeerReplayed,
 )
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.peering import (
@@ -285,7 +286,7 @@ class Peers:
         Call inside a transaction."""
         peer = self.get(name)
         if peer.state != "active":
-            raise NotFound(f"no active peer {name!r}")
+            raise NotFound(Text("err.space.peer.inactive", name=name))
         self.db.execute("UPDATE peers SET state = 'removed' WHERE name = ?", (name,))
         self.ledger.append(actor, "peer_removed", {"peer": name, "fingerprint": peer.fingerprint})
 
@@ -296,7 +297,7 @@ class Peers:
         for peer in self.records():
             if peer.name == name:
                 return peer
-        raise NotFound(f"no peer {name!r}")
+        raise NotFound(Text("err.space.peer.unknown", name=name))
 
     def active_by_fingerprint(self, fingerprint: str) -> PeerRecord | None:
         for peer in self.records():

@@ -41,6 +41,7 @@ from trusted_space.core.errors import (
     NotStewardOf,
     ProtocolError,
 )
+from trusted_space.core.i18n import Text
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import JobSpec, PolicyStatus
 from trusted_space.space.gate import OpenGate
@@ -207,15 +208,20 @@ class PolicyRegistry:
             if row is not None:
                 if row[0] != digest:
                     raise ProtocolError(
-                        f"{policy.id} v{policy.version} is already published with other content; "
-                        "publish a new version"
+                        Text(
+                            "err.space.policy.other_content",
+                            policy=policy.id,
+                            version=policy.version,
+                        )
                     )
                 return self._approve(caller, policy.id, policy.version, governed)
             latest = db.execute(
                 "SELECT max(version) FROM policies WHERE policy_id = ?", (policy.id,)
             ).fetchone()
             if latest is not None and latest[0] is not None and latest[0] > policy.version:
-                raise ProtocolError(f"{policy.id} already has version {latest[0]}")
+                raise ProtocolError(
+                    Text("err.space.policy.version_taken", policy=policy.id, version=latest[0])
+                )
             if not governed & set(policy.owners):
                 raise NotStewardOf(
                     "steward.not_governing",
@@ -302,7 +308,7 @@ class PolicyRegistry:
             (policy_id, version),
         ).fetchone()
         if row is None:
-            raise NotFound(f"no policy {policy_id} v{version}")
+            raise NotFound(Text("err.space.policy.unknown", policy=policy_id, version=version))
         state, digest, product = str(row[0]), str(row[1]), str(row[2])
         approvals = {
             str(o): s
@@ -321,7 +327,14 @@ class PolicyRegistry:
                 owners=", ".join(sorted(owners)),
             )
         if state in ("superseded", "retired"):
-            raise ProtocolError(f"{policy_id} v{version} is {state}; it can no longer be approved")
+            raise ProtocolError(
+                Text(
+                    "err.space.policy.not_approvable",
+                    policy=policy_id,
+                    version=version,
+                    state=state,
+                )
+            )
         new = [o for o in mine if o in approvals and approvals[o] is None]
         if state != "pending" or not new:
             return self._record(policy_id, version)  # approved already: nothing changes
@@ -376,7 +389,7 @@ class PolicyRegistry:
                 (policy_id,),
             ).fetchone()
             if live is None:
-                raise NotFound(f"no published policy {policy_id!r}")
+                raise NotFound(Text("err.space.policy.unpublished", policy=policy_id))
             owners = self._id_owners(policy_id)
             if not owners & self.stewards.owners_of(caller):
                 raise NotStewardOf(
@@ -396,7 +409,7 @@ class PolicyRegistry:
         for record in read_policy_records(self.store.db):
             if (record.policy.id, record.policy.version) == (policy_id, version):
                 return record
-        raise NotFound(f"no policy {policy_id} v{version}")
+        raise NotFound(Text("err.space.policy.unknown", policy=policy_id, version=version))
 
     def records(self, product: str | None = None) -> list[PolicyRecord]:
         return read_policy_records(self.store.db, product)

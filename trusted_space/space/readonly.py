@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from trusted_space.core.errors import NotFound
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.space.policy_registry import PolicyRecord, read_policy_records
@@ -18,7 +19,7 @@ from trusted_space.space.usage import LedgerUsage
 def _connect(workdir: Path) -> sqlite3.Connection:
     path = Path(workdir) / "space" / "space.sqlite"
     if not path.exists():
-        raise NotFound(f"no space at {workdir}")
+        raise NotFound(Text("err.space.folder.no_space", path=str(workdir)))
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
@@ -53,7 +54,7 @@ def ledger_entries(workdir: Path) -> list[dict[str, Any]]:
 def _suite_name(db: sqlite3.Connection) -> str:
     row = db.execute("SELECT value FROM meta WHERE key = 'suite'").fetchone()
     if row is None:
-        raise NotFound("the space records no crypto suite")
+        raise NotFound(Text("err.space.folder.no_suite"))
     return str(row[0])
 
 
@@ -72,7 +73,7 @@ def space_signing_key(workdir: Path) -> tuple[CryptoSuite, SigningKey]:
         db.close()
     key_file = Path(workdir) / "space" / "keys" / f"signing.{suite.name}.key"
     if not key_file.exists():
-        raise NotFound(f"no signing key at {key_file}")
+        raise NotFound(Text("err.space.folder.no_signing_key", path=str(key_file)))
     return suite, suite.load_signing_key(key_file.read_bytes())
 
 

@@ -40,6 +40,7 @@ from trusted_space.core.errors import (
     PeerReplayed,
     ProtocolError,
 )
+from trusted_space.core.i18n import Text
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
 from trusted_space.crypto.keyfiles import load_or_create_signing_key
@@ -103,6 +104,12 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
+def _no_setup(provider: str, dataset: str, version: int) -> NotFound:
+    return NotFound(
+        Text("err.space.provider.no_setup", provider=provider, dataset=dataset, version=version)
+    )
+
+
 def _locked(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(self: Space, *args: Any, **kwargs: Any) -> Any:
@@ -123,7 +130,9 @@ class Space:
         recorded = self.store.get_meta("suite")
         if recorded is not None and recorded != self.config.suite:
             raise CryptoError(
-                f"this space was created with the {recorded!r} suite, not {self.config.suite!r}"
+                Text(
+                    "err.space.folder.other_suite", recorded=recorded, configured=self.config.suite
+                )
             )
         self.suite: CryptoSuite = get_suite(self.config.suite)
         self.key: SigningKey = load_or_create_signing_key(self.suite, Path(space_dir) / "keys")
@@ -305,7 +314,7 @@ class Space:
     def offer_dataset(self, caller: str, offer: DatasetOffer) -> None:
         self._require(caller, "provider")
         if offer.provider != caller:
-            raise NotAuthorised("a provider may only offer its own datasets")
+            raise NotAuthorised(Text("err.space.provider.own_datasets"))
         with self.store.transaction() as db:
             exists = db.execute(
                 "SELECT setup FROM datasets WHERE provider = ? AND dataset = ? AND version = ?",
@@ -313,7 +322,7 @@ class Space:
             ).fetchone()
             if exists is not None:
                 if bytes(exists[0]) != offer.psi_setup:
-                    raise ProtocolError("a different setup was already offered for this version")
+                    raise ProtocolError(Text("err.space.provider.setup_changed"))
                 return
             db.execute(
                 "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -355,7 +364,7 @@ class Space:
             (provider, dataset, version),
         ).fetchone()
         if row is None:
-            raise NotFound(f"no setup {provider}/{dataset}/v{version}")
+            raise _no_setup(provider, dataset, version)
         return bytes(row[0])
 
     def setup_hash(self, provider: str, dataset: str, version: int) -> str:
@@ -375,7 +384,15 @@ class Space:
         with self.lock:
             self._require(caller, "consumer", "provider")
             if self.participants.role(caller) == "provider" and caller != provider:
-                raise NotFound(f"no setup {provider}/{dataset}/v{version} for {caller!r}")
+                raise NotFound(
+                    Text(
+                        "err.space.provider.no_setup_for",
+                        provider=provider,
+                        dataset=dataset,
+                        version=version,
+                        caller=caller,
+                    )
+                )
             if self.jobs.is_local_provider(provider) or caller == provider:
                 return self.setup(provider, dataset, version)
             key = f"{provider}/{dataset}/{version}"
@@ -386,7 +403,7 @@ class Space:
                 "SELECT peer FROM peer_catalogue WHERE provider = ? LIMIT 1", (provider,)
             ).fetchone()
             if row is None:
-                raise NotFound(f"no setup {provider}/{dataset}/v{version}")
+                raise _no_setup(provider, dataset, version)
             peer = self.peers.get(str(row[0]))
         client = PeerClient(
             self.suite,
@@ -475,7 +492,7 @@ class Space:
         try:
             ScoreModel.parse(document)
         except InputError as exc:
-            raise ProtocolError(f"model refused: {exc}") from exc
+            raise ProtocolError(Text("err.space.model.refused", reason=exc)) from exc
         digest = self.model_hash(document)
         with self.store.transaction() as db:
             if db.execute("SELECT 1 FROM models WHERE sha256 = ?", (digest,)).fetchone() is None:
@@ -491,12 +508,12 @@ class Space:
         self._require(caller, "consumer", "steward")
         pins = {p.model.sha256 for p in self.policies.active(product) if p.model is not None}
         if len(pins) != 1:
-            raise NotFound(f"no single approved model for {product} ({len(pins)} pinned)")
+            raise NotFound(Text("err.space.model.not_single", product=product, pinned=len(pins)))
         row = self.store.db.execute(
             "SELECT document FROM models WHERE sha256 = ?", (pins.pop(),)
         ).fetchone()
         if row is None:
-            raise NotFound(f"the approved model of {product} was not published to the space")
+            raise NotFound(Text("err.space.model.unpublished", product=product))
         return bytes(row[0])
 
     @staticmethod

@@ -35,6 +35,7 @@ from trusted_space.core.errors import (
     status_of,
 )
 from trusted_space.core.failures import TASK_ABANDONED, failure_code, failure_reason, known_code
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger, step_digest
 from trusted_space.protocol.messages import (
@@ -234,16 +235,20 @@ class Tasks:
                 "SELECT node, state FROM tasks WHERE task_id = ?", (task_id,)
             ).fetchone()
             if row is None or row[0] != caller:
-                raise NotFound(f"no task {task_id[:64]} for {caller!r}")
+                raise NotFound(Text("err.space.task.unknown", task=task_id[:64], caller=caller))
             if row[1] not in ("leased", "pending"):
-                raise Conflict(f"task is {row[1]}: it takes no more parts")
+                raise Conflict(Text("err.space.task.no_more_parts", state=row[1]))
             if not data:
-                raise ProtocolError("an empty part")
+                raise ProtocolError(Text("err.space.task.empty_part"))
             stored = self.store.parts_size(task_id)
             if stored + len(data) > self.config.max_result_bytes:
                 raise PayloadTooLarge(
-                    f"the parts of one result may add up to {self.config.max_result_bytes} "
-                    f"bytes; {stored} are stored and this part has {len(data)}"
+                    Text(
+                        "err.space.task.parts_limit",
+                        limit=self.config.max_result_bytes,
+                        stored=stored,
+                        size=len(data),
+                    )
                 )
             digest = self.suite.hex_hash(data)
             with self.store.transaction():
@@ -258,17 +263,19 @@ class Tasks:
         for digest in named.parts:
             part = self.store.get_part(result.task_id, digest)
             if part is None:
-                raise ProtocolError("a part of the result was never received")
+                raise ProtocolError(Text("err.space.task.part_missing"))
             chunks.append(part)
         data = b"".join(chunks)
         if len(data) != named.size:
-            raise ProtocolError(f"the parts make {len(data)} bytes, not {named.size}")
+            raise ProtocolError(
+                Text("err.space.task.parts_size", size=len(data), declared=named.size)
+            )
         try:
             payload = _PAYLOAD.validate_json(data)
         except ValidationError as exc:
-            raise ProtocolError("the parts do not make a result") from exc
+            raise ProtocolError(Text("err.space.task.parts_not_result")) from exc
         if isinstance(payload, PartsResult):
-            raise ProtocolError("parts of parts")
+            raise ProtocolError(Text("err.space.task.nested_parts"))
         return TaskResult(task_id=result.task_id, payload=payload, signature=result.signature)
 
     def take_results(self, caller: str, results: list[TaskResult]) -> list[ResultOutcome]:
@@ -314,33 +321,38 @@ class Tasks:
             (result.task_id,),
         ).fetchone()
         if row is None or row[1] != caller:
-            raise NotFound(f"no task {result.task_id} for {caller!r}")
+            raise NotFound(Text("err.space.task.unknown", task=result.task_id, caller=caller))
         job_id, _, kind, state, done_hash = row
         if isinstance(result.payload, PartsResult):
             if state in ("done", "cancelled"):  # its parts are gone with the first post
-                raise Conflict(f"task already {state}")
+                raise Conflict(Text("err.space.task.already", state=state))
             result = self._joined(result)
         result_hash = self.suite.hex_hash(result.model_dump_json().encode())
         if state == "done":
             if done_hash == result_hash:
                 return  # the same result posted again: nothing to do
-            raise Conflict("task already completed (a replayed or duplicate result)")
+            raise Conflict(Text("err.space.task.completed"))
         if state == "cancelled":
-            raise Conflict("task was cancelled; its job has ended")
+            raise Conflict(Text("err.space.task.cancelled"))
         if state != "leased":
-            raise Conflict("task was not handed out; pull it first")
+            raise Conflict(Text("err.space.task.not_leased"))
         status = self.store.db.execute(
             "SELECT state FROM jobs WHERE job_id = ?", (job_id,)
         ).fetchone()
         if status is None or status[0] in ("failed", "denied"):
-            raise Conflict(f"job {job_id} is no longer running")
+            raise Conflict(Text("err.space.task.job_ended", job=job_id))
         spec = self.jobs.spec(job_id)
         engine = self.jobs.engine_for(spec)
         # The job's engine handed the task out and says what result it takes.
         expected = engine.result_kinds[kind]
         if result.payload.kind != expected:
             raise ProtocolError(
-                f"a {kind} task takes a {expected} result, not {result.payload.kind}"
+                Text(
+                    "err.space.task.result_kind",
+                    kind=kind,
+                    expected=expected,
+                    got=result.payload.kind,
+                )
             )
         try:
             payload_hash = self._check_node_signature(caller, job_id, result)
@@ -379,10 +391,10 @@ class Tasks:
         digest = step_digest(self.suite, job_id, result.task_id, result.payload.kind, payload_hash)
         try:
             if row is None or row[0] is None:
-                raise CryptoError("no signing key registered")
+                raise CryptoError(Text("err.space.task.no_signing_key"))
             self.suite.verify(bytes.fromhex(row[0]), digest, bytes.fromhex(result.signature))
         except (CryptoError, ValueError) as exc:
-            raise ProtocolError(f"the result is not signed by {caller}'s registered key") from exc
+            raise ProtocolError(Text("err.space.task.unsigned", caller=caller)) from exc
         return payload_hash
 
     def report_failure(self, caller: str, task_id: str, reason: str) -> None:
@@ -392,7 +404,7 @@ class Tasks:
                 "SELECT job_id, node, kind FROM tasks WHERE task_id = ?", (task_id,)
             ).fetchone()
             if row is None or row[1] != caller:
-                exc = NotFound(f"no task {task_id[:64]} for {caller!r}")
+                exc = NotFound(Text("err.space.task.unknown", task=task_id[:64], caller=caller))
                 self.jobs.refused(caller, "failure report", exc, None)
                 raise exc
             with self.store.transaction():

@@ -8,11 +8,13 @@ reaches the space only through ``trusted_space.space.port.JobContext``.
     join.py     space_join: the space-aided join for cohort statistics
     blind.py    blind_lookup: per-subject scores with membership hidden
     cardinality.py  psi_cardinality: how many subjects two providers share (PSI between nodes)
+    base.py     what every engine shares: the port, the job's key, product and plan
     combine.py  the lookup's arithmetic on ciphertexts
     ready.py    once every part is in: combine now (a small batch) or in the background
 
 Adding an engine: one module with a class that fits ``Engine`` (built from a
-``JobContext``), and one line in ``ENGINES``.
+``JobContext``; ``EngineBase`` gives it what the others share), and one line
+in ``ENGINES`` under its ``name``.
 """
 
 from __future__ import annotations

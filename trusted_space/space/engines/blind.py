@@ -57,9 +57,9 @@ from trusted_space.bulk import tokens as token_join
 from trusted_space.bulk.blind import MASKED_VALUE_BYTES
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.core.clock import CHINA
-from trusted_space.core.errors import NotFound, ProtocolError
+from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.hazmat.oprf import POINT_BYTES, TOKEN_BYTES
-from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     HANDLE_BYTES,
     AckResult,
@@ -77,20 +77,14 @@ from trusted_space.protocol.messages import (
     split_handles,
 )
 from trusted_space.protocol.peering import PeerBlindMasks, PeerJobState
+from trusted_space.space.engines.base import EngineBase, providers_of
 from trusted_space.space.engines.ready import combine_when_ready
-from trusted_space.space.policy_registry import job_features, model_hash
-from trusted_space.space.port import SPACE, JobContext
-
-ENGINE = "blind_lookup"
-# Jobs of up to this many subjects are combined as the consumer's masks
-# arrive; larger ones by the space's background worker.
+from trusted_space.space.policy_registry import model_hash
+from trusted_space.space.port import SPACE
 
 
-def providers_of(spec: JobSpec) -> list[str]:
-    return [n for names in spec.providers.values() for n in names]
-
-
-class BlindProtocol:
+class BlindProtocol(EngineBase):
+    name = "blind_lookup"
     federates = True  # a peer may forward its jobs (docs/federation.md)
     background_step = "combining"
     result_kinds: ClassVar[Mapping[str, str]] = {
@@ -98,20 +92,6 @@ class BlindProtocol:
         "blind_finish": "blind_masks",
         "result_ready": "ack",
     }
-
-    def __init__(self, space: JobContext) -> None:
-        self.space = space
-        self.store = space.store
-        self.ledger = space.ledger
-        self.suite = space.suite
-
-    def public_key(self, spec: JobSpec) -> PaillierPublicKey:
-        return PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
-        )
-
-    def local(self, name: str) -> bool:
-        return self.space.is_local_provider(name)
 
     def at_peer(self, spec: JobSpec) -> bool:
         """Whether a peer forwarded this job (this space runs its providers' part)."""
@@ -128,46 +108,23 @@ class BlindProtocol:
         """Structural checks before the policy gate. A provider that is not
         this space's must be an active peer's (``for_peer``: a job a peer
         forwarded, whose other providers are not this space's to check)."""
-        try:
-            product = get_product(spec.product)
-        except ValueError as exc:
-            raise ProtocolError(str(exc)) from exc
-        if ENGINE not in product.engines:
-            raise ProtocolError(f"{product.name} does not run as a blind lookup")
+        product = self.product_of(spec)
         if product.output_mode != "score" or spec.model is None:
-            raise ProtocolError("a blind lookup releases scores: it needs a score model")
+            raise ProtocolError(Text("err.space.blind.score_model"))
         self.public_key(spec)  # refuses a key under the space's minimum size
         blinded = submission.blinded
         if blinded is None:
-            raise ProtocolError("a blind lookup needs blinded points")
+            raise ProtocolError(Text("err.space.blind.points"))
         if len(blinded) != spec.batch_size * POINT_BYTES:
             raise ProtocolError(
-                f"{len(blinded) // POINT_BYTES} blinded points for a batch of {spec.batch_size}"
+                Text(
+                    "err.space.blind.points_batch",
+                    points=len(blinded) // POINT_BYTES,
+                    batch=spec.batch_size,
+                )
             )
-        features = job_features(spec, product)
-        if not features:
-            raise ProtocolError("the job uses no feature")
-        roles = sorted(product.roles_for(features))
-        if sorted(spec.providers) != roles:
-            raise ProtocolError(f"this job needs providers for roles {roles}")
-        versions: dict[str, int] = {}
-        for role, names in spec.providers.items():
-            if not names or len(set(names)) != len(names):
-                raise ProtocolError(f"role {role!r} needs distinct provider names")
-            dataset = product.role(role).dataset
-            for name in names:
-                if not self.local(name):
-                    if for_peer:
-                        continue  # the home space's or another peer's provider
-                    remote = self.space.remote_dataset(name, product.name, role)
-                    if remote is None:
-                        raise ProtocolError(f"{name!r} is not a provider")
-                    versions[name] = remote[1].version
-                    continue
-                offer = self.space.latest_offer(name, dataset)
-                if offer is None:
-                    raise ProtocolError(f"{name!r} offers no {dataset!r} dataset")
-                versions[name] = offer[0]
+        features = self.features_and_roles(spec, product)
+        versions = self.provider_versions(spec, product, for_peer=for_peer, bounded=False)
         return product, features, versions
 
     def start(
@@ -233,13 +190,6 @@ class BlindProtocol:
     def _epochs(self, provider: str, prefix: str) -> list[str]:
         return [k[len(prefix) :] for k in self.store.cached_keys(provider, prefix)]
 
-    def _plan(self, job_id: str) -> dict[str, Any]:
-        data = self.store.get_data(job_id, "plan")
-        if data is None:
-            raise ProtocolError(f"job {job_id} has no plan")
-        plan: dict[str, Any] = json.loads(data)
-        return plan
-
     # -- transitions -------------------------------------------------------------------------
     def advance(self, spec: JobSpec, node: str, payload: TaskResultPayload) -> None:
         job_id = spec.job_id
@@ -268,7 +218,7 @@ class BlindProtocol:
         peer's one ciphertext per subject goes back (``partial``)."""
         mine = self.mine(spec)
         if set(m.tokens) != set(mine) or set(m.removals) != set(mine):
-            raise ProtocolError("tokens and mask removals must name exactly this space's providers")
+            raise ProtocolError(Text("err.space.blind.masks_space"))
         self._check_masks(spec, m.tokens, m.removals)
         if any(self.store.get_data(spec.job_id, k) is not None for k in ("masks", "partial")):
             return  # relayed again after the home restarted: joined, or under way
@@ -292,7 +242,9 @@ class BlindProtocol:
         peer's duties join the job's (the most restrictive holds)."""
         cts = self.public_key(spec).unpack(partial)  # refuses anything outside Z*_{n^2}
         if len(cts) != spec.batch_size:
-            raise ProtocolError(f"{peer} answered {len(cts)} ciphertexts for {spec.batch_size}")
+            raise ProtocolError(
+                Text("err.space.peer.ciphertexts", peer=peer, count=len(cts), batch=spec.batch_size)
+            )
         self.store.put_data(spec.job_id, f"peer_partial/{peer}", partial)
         self.store.put_data(spec.job_id, f"peer_duties/{peer}", json.dumps(dict(duties)).encode())
         self.ledger.append(
@@ -308,30 +260,32 @@ class BlindProtocol:
 
     def _accept_evaluation(self, spec: JobSpec, node: str, r: BlindEvaluateResult) -> None:
         job_id = spec.job_id
-        use = self._plan(job_id)["uses"][node]
+        use = self.stored_plan(job_id)["uses"][node]
         dataset, version, rhash = use["dataset"], int(use["version"]), use["request"]
         if len(r.evaluated) != spec.batch_size * POINT_BYTES:
-            raise ProtocolError("the evaluation does not answer every blinded point")
+            raise ProtocolError(Text("err.space.blind.evaluation"))
         if not r.epoch or "/" in r.epoch:
-            raise ProtocolError("malformed epoch")
+            raise ProtocolError(Text("err.space.blind.epoch"))
         tokens_key = f"tokens/{dataset}/v{version}/{r.epoch}"
         uploaded_tokens = 0
         if r.tokens:
             if len(r.tokens) % TOKEN_BYTES:
-                raise ProtocolError(f"tokens are {TOKEN_BYTES} bytes each")
+                raise ProtocolError(Text("err.space.blind.token_size", size=TOKEN_BYTES))
             uploaded_tokens = len(r.tokens) // TOKEN_BYTES
             if token_join.count_distinct(r.tokens) != uploaded_tokens:
-                raise ProtocolError("repeated tokens")
+                raise ProtocolError(Text("err.space.blind.tokens_repeated"))
             self.store.put_cached(node, tokens_key, r.tokens)
         tokens = self.store.get_cached(node, tokens_key)
         if tokens is None:
-            raise ProtocolError(f"no tokens of epoch {r.epoch} for {dataset} v{version}")
+            raise ProtocolError(
+                Text("err.space.blind.no_tokens", epoch=r.epoch, dataset=dataset, version=version)
+            )
         upload_key = f"upload/{rhash}/{r.epoch}"
         if r.upload is not None:
             self._accept_upload(node, version, rhash, r.epoch, tokens, r.upload)
             self.store.put_cached(node, upload_key, r.upload.model_dump_json().encode())
         elif self.store.get_cached(node, upload_key) is None:
-            raise ProtocolError(f"no masked upload of epoch {r.epoch} for this job")
+            raise ProtocolError(Text("err.space.blind.no_upload", epoch=r.epoch))
         self.store.put_data(job_id, f"evaluated/{node}", r.evaluated)
         use.update(epoch=r.epoch, tokens=tokens_key, upload=upload_key)
         self.store.put_data(job_id, f"use/{node}", json.dumps(use).encode())
@@ -396,10 +350,10 @@ class BlindProtocol:
         key's binding as for a local provider)."""
         evaluated, sealed = state.evaluated or {}, state.sealed_keys or {}
         if set(evaluated) != set(names) or set(sealed) != set(names):
-            raise ProtocolError(f"{peer} answered for other providers than the job's")
+            raise ProtocolError(Text("err.space.peer.other_providers", peer=peer))
         for name in names:
             if len(evaluated[name]) != spec.batch_size * POINT_BYTES:
-                raise ProtocolError("the evaluation does not answer every blinded point")
+                raise ProtocolError(Text("err.space.blind.evaluation"))
             self.store.put_data(spec.job_id, f"evaluated/{name}", evaluated[name])
             self.store.put_data(spec.job_id, f"peer_sealed/{name}", sealed[name])
         self.space.set_step(spec.job_id, "running", "evaluate")
@@ -422,14 +376,14 @@ class BlindProtocol:
         epoch, follow the tokens the space holds, and be new (a replayed
         upload would reuse its masks)."""
         if u.epoch != epoch or u.version != version or u.request_hash != rhash:
-            raise ProtocolError("the masked upload answers another request (replayed?)")
+            raise ProtocolError(Text("err.space.blind.upload_request"))
         if u.tokens_hash != self.suite.hex_hash(tokens):
-            raise ProtocolError("the masked upload does not follow the epoch's tokens")
+            raise ProtocolError(Text("err.space.blind.upload_tokens"))
         if len(u.values) != len(tokens) // TOKEN_BYTES * MASKED_VALUE_BYTES:
-            raise ProtocolError("the masked upload has not one value per token")
+            raise ProtocolError(Text("err.space.blind.upload_values"))
         seen = f"upload_id/{u.upload_id}"
         if self.store.get_cached(node, seen) is not None:
-            raise ProtocolError("the masked upload was sent before (replayed)")
+            raise ProtocolError(Text("err.space.blind.upload_replayed"))
         self.store.put_cached(node, seen, b"")
 
     def _check_masks(
@@ -438,20 +392,25 @@ class BlindProtocol:
         pk = self.public_key(spec)
         for name in tokens:
             if len(tokens[name]) != spec.batch_size * TOKEN_BYTES:
-                raise ProtocolError(f"{name}: the tokens do not match the batch")
+                raise ProtocolError(Text("err.space.blind.tokens_batch", name=name))
             unpacked = pk.unpack(removals[name])  # refuses anything outside Z*_{n^2}
             if len(unpacked) != spec.batch_size:
                 raise ProtocolError(
-                    f"{name}: {len(unpacked)} mask removals for a batch of {spec.batch_size}"
+                    Text(
+                        "err.space.blind.removals_batch",
+                        name=name,
+                        count=len(unpacked),
+                        batch=spec.batch_size,
+                    )
                 )
 
     def _accept_masks(self, spec: JobSpec, m: BlindMasksResult) -> None:
         providers = providers_of(spec)
         handles = split_handles(m.handles)
         if len(handles) != spec.batch_size or len(set(handles)) != len(handles):
-            raise ProtocolError("one distinct handle per subject of the batch")
+            raise ProtocolError(Text("err.space.blind.handles"))
         if set(m.tokens) != set(providers) or set(m.removals) != set(providers):
-            raise ProtocolError("tokens and mask removals must name exactly the job's providers")
+            raise ProtocolError(Text("err.space.blind.masks_job"))
         self._check_masks(spec, m.tokens, m.removals)
         self.store.put_data(spec.job_id, "masks", m.model_dump_json().encode())
         self.ledger.append(
@@ -465,7 +424,7 @@ class BlindProtocol:
     def work_inputs(self, spec: JobSpec) -> dict[str, Any]:
         """Everything the combination needs, read under the lock."""
         job_id = spec.job_id
-        plan = self._plan(job_id)
+        plan = self.stored_plan(job_id)
         parts = {}
         for name in self.mine(spec):
             use = json.loads(self.store.get_data(job_id, f"use/{name}") or b"{}")
@@ -474,10 +433,7 @@ class BlindProtocol:
             )
             parts[name] = (self.store.get_cached(name, use["tokens"]) or b"", upload.values)
         obligations = Obligations.from_dict(plan["obligations"])
-        duties = obligations.duties()
-        for key in self.store.data_keys(job_id, "peer_duties/"):
-            for duty, value in json.loads(self.store.get_data(job_id, key) or b"{}").items():
-                duties[duty] = min(int(value), duties.get(duty, int(value)))
+        duties = self.with_peer_duties(job_id, obligations.duties())
         return {
             "masks": self.store.get_data(job_id, "masks") or b"",
             "parts": parts,
@@ -552,9 +508,3 @@ class BlindProtocol:
             },
             job_id=job_id,
         )
-
-    def result(self, job_id: str) -> JobResult:
-        data = self.store.get_data(job_id, "result")
-        if data is None:
-            raise NotFound(f"job {job_id}'s result was already removed")
-        return JobResult.model_validate_json(data)

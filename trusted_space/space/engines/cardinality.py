@@ -43,11 +43,10 @@ from typing import Any, ClassVar
 
 from policies.obligations import Obligations
 from products.base import Product
-from products.registry import get_product
 from trusted_space.bulk.parallel import rerandomise_values
-from trusted_space.core.errors import NotFound, ProtocolError
+from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.hazmat import psi
-from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     AckResult,
     JobResult,
@@ -66,8 +65,9 @@ from trusted_space.protocol.messages import (
     TaskResultPayload,
 )
 from trusted_space.space.dp import discrete_laplace_variance, sample_discrete_laplace
+from trusted_space.space.engines.base import EngineBase
 from trusted_space.space.engines.join import BLIND_BITS, draw_blind
-from trusted_space.space.port import SPACE, JobContext
+from trusted_space.space.port import SPACE
 
 # One person more or less changes the count by at most one.
 SENSITIVITY = 1
@@ -75,7 +75,8 @@ SENSITIVITY = 1
 COUNT = "overlap"
 
 
-class CardinalityProtocol:
+class CardinalityProtocol(EngineBase):
+    name = "psi_cardinality"
     federates = False  # both providers are this space's (docs/federation.md)
     background_step = "never"  # no heavy step: every step is a relay or one ciphertext
     result_kinds: ClassVar[Mapping[str, str]] = {
@@ -86,23 +87,10 @@ class CardinalityProtocol:
         "result_ready": "ack",
     }
 
-    def __init__(self, space: JobContext) -> None:
-        self.space = space
-        self.store = space.store
-        self.ledger = space.ledger
-        self.suite = space.suite
-
-    def public_key(self, spec: JobSpec) -> PaillierPublicKey:
-        return PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
-        )
-
     def product(self, spec: JobSpec) -> Product:
-        product = get_product(spec.product)
-        if "psi_cardinality" not in product.engines:
-            raise ProtocolError(f"{product.name} is not a PSI cardinality product")
+        product = self.product_of(spec)
         if len(product.roles) != 2:
-            raise ProtocolError(f"{product.name} does not count between two provider roles")
+            raise ProtocolError(Text("err.space.overlap.two_roles", product=product.name))
         return product
 
     def parties(self, spec: JobSpec) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -118,35 +106,30 @@ class CardinalityProtocol:
         self, spec: JobSpec, submission: JobSubmission, *, for_peer: bool = False
     ) -> tuple[Product, list[str], dict[str, int]]:
         product = self.product(spec)
-        roles = [r.role for r in product.roles]
-        if sorted(spec.providers) != sorted(roles) or any(
-            len(names) != 1 for names in spec.providers.values()
-        ):
-            raise ProtocolError(
-                f"a {product.name} job needs exactly one provider of each role: "
-                + " and ".join(roles)
-            )
+        self.one_provider_per_role(spec, product)
         names = [names[0] for names in spec.providers.values()]
         if len(set(names)) != len(names):
-            raise ProtocolError(f"a {product.name} job counts between two different providers")
+            raise ProtocolError(Text("err.space.overlap.two_providers", product=product.name))
         for name in names:
             if not self.space.is_local_provider(name):
-                raise ProtocolError(f"{name!r} is not a provider of this space")
+                raise ProtocolError(Text("err.space.provider.not_here", name=name))
         if spec.batch_size != 1:
-            raise ProtocolError(f"a {product.name} job is one count (batch_size 1)")
+            raise ProtocolError(Text("err.space.overlap.one_count", product=product.name))
         if spec.query is not None or spec.sealed_keys is not None or spec.model is not None:
-            raise ProtocolError(f"a {product.name} job takes no query, job key or model")
+            raise ProtocolError(Text("err.space.overlap.no_query", product=product.name))
         if submission.psi_request is not None or submission.blinded is not None:
-            raise ProtocolError(f"a {product.name} job's requester sends no PSI request")
+            raise ProtocolError(Text("err.space.overlap.no_psi_request", product=product.name))
         if spec.epsilon is not None and not (0 < spec.epsilon < math.inf):
-            raise ProtocolError("epsilon must be a positive number")
+            raise ProtocolError(Text("err.space.overlap.epsilon"))
         self.public_key(spec)
         versions: dict[str, int] = {}
         for role in product.roles:
             name = spec.providers[role.role][0]
             offer = self.space.latest_offer(name, role.dataset)
             if offer is None:
-                raise ProtocolError(f"{name!r} offers no {role.dataset} dataset")
+                raise ProtocolError(
+                    Text("err.space.provider.no_dataset", name=name, dataset=role.dataset)
+                )
             versions[name] = offer[0]
         return product, [f.name for f in product.features], versions
 
@@ -177,13 +160,6 @@ class CardinalityProtocol:
             ),
         )
 
-    def plan(self, job_id: str) -> dict[str, Any]:
-        data = self.store.get_data(job_id, "plan")
-        if data is None:
-            raise ProtocolError(f"job {job_id} has no plan")
-        plan: dict[str, Any] = json.loads(data)
-        return plan
-
     # -- transitions ----------------------------------------------------------------------
     def advance(self, spec: JobSpec, node: str, payload: TaskResultPayload) -> None:
         (server_role, server), (client_role, client) = self.parties(spec)
@@ -195,13 +171,20 @@ class CardinalityProtocol:
             self._accept_count(spec, payload)
         elif isinstance(payload, JoinThresholdResult) and node == spec.consumer:
             if len(payload.passed) != 1:
-                raise ProtocolError("one answer is needed: the count's")
+                raise ProtocolError(Text("err.space.overlap.one_answer"))
             self._release(spec, payload.passed[0])
         elif isinstance(payload, AckResult) and node == spec.consumer:
             self.ledger.append(node, "result_collected", {}, job_id=spec.job_id)
             self.store.drop_data(spec.job_id, keep=("result",))
         else:
-            raise ProtocolError(f"a {spec.product} job takes no {payload.kind} from {node}")
+            raise ProtocolError(
+                Text(
+                    "err.space.job.takes_no_from",
+                    product=spec.product,
+                    kind=payload.kind,
+                    node=node,
+                )
+            )
 
     def _signed_step(self, spec: JobSpec, node: str, kind: str) -> SignedStep:
         """``node``'s signature on its result of ``kind``, as the space
@@ -217,14 +200,14 @@ class CardinalityProtocol:
                     signature=str(entry.details["node_signature"]),
                     keys=self.space.participants.keys_of(node),
                 )
-        raise ProtocolError(f"{node}'s {kind} result is not in the ledger")
+        raise ProtocolError(Text("err.space.overlap.not_in_ledger", node=node, kind=kind))
 
     def _relay_request(
         self, spec: JobSpec, node: str, r: OverlapRequestResult, server_role: str, server: str
     ) -> None:
         size = psi.request_size(r.psi_request)  # refuses a malformed request
         if size < 1:
-            raise ProtocolError("an empty PSI request")
+            raise ProtocolError(Text("err.space.overlap.empty_request"))
         product = self.product(spec)
         self.space.add_task(
             spec.job_id,
@@ -233,7 +216,7 @@ class CardinalityProtocol:
                 product=product.name,
                 role=server_role,
                 dataset=product.role(server_role).dataset,
-                version=int(self.plan(spec.job_id)["versions"][server]),
+                version=int(self.stored_plan(spec.job_id)["versions"][server]),
                 psi_request=r.psi_request,
                 max_items=size,
                 request=self._signed_step(spec, node, r.kind),
@@ -247,7 +230,7 @@ class CardinalityProtocol:
         self, spec: JobSpec, node: str, r: OverlapResponseResult, client_role: str, client: str
     ) -> None:
         if psi.response_size(r.psi_response) < 1:
-            raise ProtocolError("an empty PSI response")
+            raise ProtocolError(Text("err.space.overlap.empty_response"))
         self.space.add_task(
             spec.job_id,
             client,
@@ -270,13 +253,13 @@ class CardinalityProtocol:
         pk = self.public_key(spec)
         cts = pk.unpack(r.ciphertext)  # refuses anything outside Z*_{n^2}
         if len(cts) != 1:
-            raise ProtocolError("an overlap count is one ciphertext")
+            raise ProtocolError(Text("err.space.overlap.one_ciphertext"))
         value = cts[0]
         if spec.epsilon is not None:
             noise = sample_discrete_laplace(spec.epsilon, SENSITIVITY, self.space.dp_rng)
             value = pk.add(value, pk.encrypt_trivial(noise))
         self.store.put_data(spec.job_id, "value", pk.pack([value]))
-        min_count = int(self.plan(spec.job_id)["min_count"])
+        min_count = int(self.stored_plan(spec.job_id)["min_count"])
         self.ledger.append(
             SPACE,
             "overlap_counted",
@@ -301,7 +284,7 @@ class CardinalityProtocol:
     def _release(self, spec: JobSpec, passed: bool) -> None:
         pk = self.public_key(spec)
         value = pk.unpack(self.store.get_data(spec.job_id, "value") or b"")
-        obligations = Obligations.from_dict(self.plan(spec.job_id)["obligations"])
+        obligations = Obligations.from_dict(self.stored_plan(spec.job_id)["obligations"])
         privacy = self.space.privacy_report(spec, obligations)
         if spec.epsilon is not None:
             sd = math.sqrt(discrete_laplace_variance(spec.epsilon, SENSITIVITY))
@@ -333,16 +316,10 @@ class CardinalityProtocol:
 
     # -- no background step ------------------------------------------------------------------
     def work_inputs(self, spec: JobSpec) -> None:
-        raise ProtocolError(f"a {spec.product} job has no background step")
+        raise ProtocolError(Text("err.space.job.no_background", product=spec.product))
 
     def work(self, spec: JobSpec, inputs: Any) -> None:
-        raise ProtocolError(f"a {spec.product} job has no background step")
+        raise ProtocolError(Text("err.space.job.no_background", product=spec.product))
 
     def finish_work(self, spec: JobSpec, out: Any) -> None:
-        raise ProtocolError(f"a {spec.product} job has no background step")
-
-    def result(self, job_id: str) -> JobResult:
-        data = self.store.get_data(job_id, "result")
-        if data is None:
-            raise NotFound(f"job {job_id}'s result was already removed")
-        return JobResult.model_validate_json(data)
+        raise ProtocolError(Text("err.space.job.no_background", product=spec.product))

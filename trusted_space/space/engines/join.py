@@ -39,12 +39,12 @@ import gmpy2
 
 from policies.obligations import Obligations
 from products.base import JoinLayout, JoinQuery, JoinSpec, Product
-from products.registry import get_product
 from trusted_space.bulk.parallel import rerandomise_values
 from trusted_space.bulk.tokens import count_distinct, token_column
 from trusted_space.bulk.tokens import join as join_tokens
-from trusted_space.core.errors import InputError, NotFound, PeeringRefused, ProtocolError
+from trusted_space.core.errors import InputError, PeeringRefused, ProtocolError
 from trusted_space.core.failures import DIFFERENCING, failure_reason
+from trusted_space.core.i18n import Text
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     AckResult,
@@ -66,7 +66,7 @@ from trusted_space.space.dp import (
     sample_discrete_laplace,
     split_epsilon,
 )
-from trusted_space.space.port import JobContext
+from trusted_space.space.engines.base import EngineBase
 
 SPACE = "space"
 # Blinding of the min_count comparison (``draw_blind``): the blind's bit
@@ -135,7 +135,8 @@ def draw_blind(max_bits: int) -> tuple[int, int]:
     return blind, secrets.randbelow(blind)
 
 
-class JoinProtocol:
+class JoinProtocol(EngineBase):
+    name = "space_join"
     federates = False  # one space applies min_count, noise and budget (docs/federation.md)
     background_step = "joining"
     result_kinds: ClassVar[Mapping[str, str]] = {
@@ -145,23 +146,12 @@ class JoinProtocol:
         "result_ready": "ack",
     }
 
-    def __init__(self, space: JobContext) -> None:
-        self.space = space
-        self.store = space.store
-        self.ledger = space.ledger
-        self.suite = space.suite
-
-    def public_key(self, spec: JobSpec) -> PaillierPublicKey:
-        return PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
-        )
-
     def product(self, spec: JobSpec) -> tuple[Product, JoinSpec[JoinQuery]]:
-        product = get_product(spec.product)
-        if product.engine != "space_join" or product.join is None:
-            raise ProtocolError(f"{product.name} is not a space-aided join")
+        product = self.product_of(spec)
+        if product.join is None:
+            raise ProtocolError(Text("err.space.join.not_join", product=product.name))
         if len(product.roles) != 2:
-            raise ProtocolError(f"{product.name} does not join two provider roles")
+            raise ProtocolError(Text("err.space.join.two_roles", product=product.name))
         return product, product.join
 
     def roles(self, spec: JobSpec) -> list[str]:
@@ -173,7 +163,7 @@ class JoinProtocol:
         try:
             query: JoinQuery = join.parse_query(spec.query)
         except InputError as exc:
-            raise ProtocolError(f"query refused: {exc}") from None
+            raise ProtocolError(Text("err.space.join.query_refused", reason=exc)) from None
         return query
 
     # -- submission ---------------------------------------------------------------------
@@ -195,23 +185,16 @@ class JoinProtocol:
         self.public_key(spec)
         query = self.query(spec)
         if spec.epsilon != query.epsilon:
-            raise ProtocolError("the job's epsilon must be the query's dp.epsilon")
+            raise ProtocolError(Text("err.space.join.epsilon"))
         if spec.batch_size != 1:
-            raise ProtocolError(f"a {product.name} job is one query (batch_size 1)")
-        roles = self.roles(spec)
-        if sorted(spec.providers) != sorted(roles) or any(
-            len(names) != 1 for names in spec.providers.values()
-        ):
-            raise ProtocolError(
-                f"a {product.name} job needs exactly one provider of each role: "
-                + " and ".join(roles)
-            )
+            raise ProtocolError(Text("err.space.join.one_query", product=product.name))
+        self.one_provider_per_role(spec, product)
         names = [n for names in spec.providers.values() for n in names]
         if spec.sealed_keys is None or set(spec.sealed_keys) != set(names):
-            raise ProtocolError("the job key must be sealed to each provider")
+            raise ProtocolError(Text("err.space.join.job_key"))
         for name in names:
             if self.space.participants.role(name) != "provider":
-                raise ProtocolError(f"{name!r} is not a provider")
+                raise ProtocolError(Text("err.space.provider.not_provider", name=name))
         return product, query.features(), {}
 
     def start(
@@ -243,13 +226,6 @@ class JoinProtocol:
                     ),
                 )
 
-    def plan(self, job_id: str) -> dict[str, Any]:
-        data = self.store.get_data(job_id, "plan")
-        if data is None:
-            raise ProtocolError(f"job {job_id} has no plan")
-        plan: dict[str, Any] = json.loads(data)
-        return plan
-
     # -- transitions ----------------------------------------------------------------------------
     def advance(self, spec: JobSpec, node: str, payload: TaskResultPayload) -> None:
         if isinstance(payload, JoinUploadResult):
@@ -262,14 +238,16 @@ class JoinProtocol:
             self.ledger.append(node, "result_collected", {}, job_id=spec.job_id)
             self.store.drop_data(spec.job_id, keep=("result",))
         else:
-            raise ProtocolError(f"a {spec.product} job takes no {payload.kind}")
+            raise ProtocolError(
+                Text("err.space.job.takes_no", product=spec.product, kind=payload.kind)
+            )
 
     def _layout(self, spec: JobSpec, domains: dict[str, list[str]]) -> JoinLayout:
         _, join = self.product(spec)
         try:  # the product bounds its layout's shape with the declared domains too
             return join.layout(self.query(spec), domains, self.public_key(spec).bits)
         except InputError as exc:
-            raise ProtocolError(f"layout refused: {exc}") from None
+            raise ProtocolError(Text("err.space.join.layout_refused", reason=exc)) from None
 
     def _declared(self, spec: JobSpec, role: str, r: JoinUploadResult) -> dict[str, list[str]]:
         """The domains a provider of ``role`` may declare, from its upload."""
@@ -281,17 +259,19 @@ class JoinProtocol:
         query = self.query(spec)
         n_tokens = len(token_column(r.tokens))  # refuses a blob of partial tokens
         if count_distinct(r.tokens) != n_tokens:
-            raise ProtocolError("repeated tokens: one per person")
+            raise ProtocolError(Text("err.space.join.tokens_repeated"))
         declared = self._declared(spec, role, r)
         undeclarable = sorted(d for d, values in r.domains.items() if values and d not in declared)
         if undeclarable:
-            raise ProtocolError(f"the {role} declares no domain of {', '.join(undeclarable)}")
+            raise ProtocolError(
+                Text("err.space.join.undeclarable", role=role, dimensions=", ".join(undeclarable))
+            )
         expected = self._layout(spec, declared).n_plaintexts if query.sends_vectors(role) else 0
         if r.plaintexts != expected:
-            raise ProtocolError(f"{role} vectors must be {expected} ciphertexts each")
+            raise ProtocolError(Text("err.space.join.vector_length", role=role, expected=expected))
         cts = self.public_key(spec).unpack(r.ciphertexts)  # refuses anything outside Z*_{n^2}
         if len(cts) != n_tokens * expected:
-            raise ProtocolError("ciphertext count does not match tokens x vector length")
+            raise ProtocolError(Text("err.space.join.ciphertext_count"))
         self.store.put_data(spec.job_id, f"upload/{role}", r.model_dump_json().encode())
         self.space.set_step(spec.job_id, "running", "upload")
         self.ledger.append(
@@ -390,7 +370,7 @@ class JoinProtocol:
         differ (the same query on the same day tells nothing new); None when
         there is none, or the job is noised or has no min_count."""
         query = self.query(spec)
-        min_count = int(self.plan(spec.job_id)["min_count"])
+        min_count = int(self.stored_plan(spec.job_id)["min_count"])
         if query.epsilon is not None or min_count == 0:
             return None
         close = 0
@@ -415,7 +395,7 @@ class JoinProtocol:
     def _layout_stored(self, spec: JobSpec) -> JoinLayout:
         data = self.store.get_data(spec.job_id, "layout")
         if data is None:
-            raise ProtocolError(f"job {spec.job_id} is not at the step that needs its layout")
+            raise ProtocolError(Text("err.space.job.wrong_step_layout", job=spec.job_id))
         return self.product(spec)[1].layout_of(CellLayoutSpec.model_validate_json(data))
 
     def _accept_unpacked(self, spec: JobSpec, r: JoinUnpackResult) -> None:
@@ -425,12 +405,12 @@ class JoinProtocol:
         masks = json.loads(self.store.get_data(spec.job_id, "masks") or b"[]")
         cts = pk.unpack(r.ciphertexts)
         if len(cts) != layout.n_slots or len(masks) != layout.n_slots:
-            raise ProtocolError(f"one ciphertext per slot ({layout.n_slots}) is needed")
+            raise ProtocolError(Text("err.space.join.slots", slots=layout.n_slots))
         values = [pk.add(c, pk.encrypt_trivial(-m)) for c, m in zip(cts, masks, strict=True)]
         if query.epsilon is not None:
             values = add_noise(pk, values, layout, query, self.space.dp_rng)
         self.store.put_data(spec.job_id, "values", pk.pack(values))
-        min_count = int(self.plan(spec.job_id)["min_count"])
+        min_count = int(self.stored_plan(spec.job_id)["min_count"])
         self.ledger.append(
             spec.consumer,
             "join_unpacked",
@@ -461,7 +441,7 @@ class JoinProtocol:
     def _accept_threshold(self, spec: JobSpec, r: JoinThresholdResult) -> None:
         layout = self._layout_stored(spec)
         if len(r.passed) != len(layout.cells):
-            raise ProtocolError("one answer per cell is needed")
+            raise ProtocolError(Text("err.space.join.cells"))
         self._release(spec, r.passed)
 
     def _privacy(
@@ -487,7 +467,7 @@ class JoinProtocol:
             if ok
             for c in values[cell * width : (cell + 1) * width]
         ]
-        obligations = Obligations.from_dict(self.plan(spec.job_id)["obligations"])
+        obligations = Obligations.from_dict(self.stored_plan(spec.job_id)["obligations"])
         duties = obligations.duties()
         result = JobResult(
             job_id=spec.job_id,
@@ -514,9 +494,3 @@ class JoinProtocol:
             },
             job_id=spec.job_id,
         )
-
-    def result(self, job_id: str) -> JobResult:
-        data = self.store.get_data(job_id, "result")
-        if data is None:
-            raise NotFound(f"job {job_id}'s result was already removed")
-        return JobResult.model_validate_json(data)

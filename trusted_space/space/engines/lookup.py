@@ -27,9 +27,9 @@ from products.features_layout import layout
 from products.registry import get_product
 from products.score_model import ScoreModel
 from trusted_space.bulk.parallel import rerandomise_values
-from trusted_space.core.errors import NotFound, ProtocolError
+from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.hazmat import psi
-from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import (
     AckResult,
     ComputeFeaturesTask,
@@ -48,20 +48,14 @@ from trusted_space.protocol.messages import (
     split_handles,
 )
 from trusted_space.protocol.peering import PeerDataset, PeerJobState, PeerSubjects
+from trusted_space.space.engines.base import EngineBase, providers_of
 from trusted_space.space.engines.combine import combine_features, sum_scores
 from trusted_space.space.engines.ready import combine_when_ready
-from trusted_space.space.policy_registry import job_features
-from trusted_space.space.port import SPACE, JobContext
-
-# Jobs of up to this many subjects are combined as their last features
-# arrive; larger ones by the space's background worker.
+from trusted_space.space.port import SPACE
 
 
-def providers_of(spec: JobSpec) -> list[str]:
-    return [n for names in spec.providers.values() for n in names]
-
-
-class LookupProtocol:
+class LookupProtocol(EngineBase):
+    name = "direct_lookup"
     federates = True  # a peer may forward its jobs (docs/federation.md)
     background_step = "combining"
     result_kinds: ClassVar[Mapping[str, str]] = {
@@ -70,20 +64,6 @@ class LookupProtocol:
         "compute_features": "encrypted_features",
         "result_ready": "ack",
     }
-
-    def __init__(self, space: JobContext) -> None:
-        self.space = space
-        self.store = space.store
-        self.ledger = space.ledger
-        self.suite = space.suite
-
-    def public_key(self, spec: JobSpec) -> PaillierPublicKey:
-        return PaillierPublicKey.from_wire(
-            spec.paillier_public_key, min_bits=self.space.config.min_paillier_bits
-        )
-
-    def local(self, name: str) -> bool:
-        return self.space.is_local_provider(name)
 
     def expected(self, spec: JobSpec) -> list[str]:
         """The providers whose answers this space collects: every provider
@@ -102,53 +82,16 @@ class LookupProtocol:
         peer forwarded, whose other providers are not this space's to check)."""
         psi_request = submission.psi_request
         if psi_request is None:
-            raise ProtocolError("a lookup job needs a PSI request")
-        try:
-            product = get_product(spec.product)
-        except ValueError as exc:
-            raise ProtocolError(str(exc)) from exc
-        if product.engine != "direct_lookup":
-            raise ProtocolError(f"{product.name} does not run as a per-subject lookup")
+            raise ProtocolError(Text("err.space.lookup.psi_request"))
+        product = self.product_of(spec)
         self.public_key(spec)
-        features = job_features(spec, product)
-        if not features:
-            raise ProtocolError("the job uses no feature")
-        roles = sorted(product.roles_for(features))
-        if sorted(spec.providers) != roles:
-            raise ProtocolError(f"this job needs providers for roles {roles}")
+        features = self.features_and_roles(spec, product)
         items = psi.request_size(psi_request)
         if items != spec.batch_size:
             raise ProtocolError(
-                f"PSI request holds {items} items but the job declares a batch of {spec.batch_size}"
+                Text("err.space.lookup.psi_request_size", items=items, batch=spec.batch_size)
             )
-        versions: dict[str, int] = {}
-        for role, names in spec.providers.items():
-            if not names or len(set(names)) != len(names):
-                raise ProtocolError(f"role {role!r} needs distinct provider names")
-            dataset = product.role(role).dataset
-            for name in names:
-                if not self.space.is_local_provider(name):
-                    if for_peer:
-                        continue  # the home space's or another peer's provider
-                    remote = self.space.remote_dataset(name, product.name, role)
-                    if remote is None:
-                        raise ProtocolError(f"{name!r} is not a provider")
-                    if spec.batch_size > remote[1].max_items:
-                        raise ProtocolError(
-                            f"batch of {spec.batch_size} exceeds the {remote[1].max_items} items "
-                            f"{name!r}'s setup admits"
-                        )
-                    versions[name] = remote[1].version
-                    continue
-                offer = self.space.latest_offer(name, dataset)
-                if offer is None:
-                    raise ProtocolError(f"{name!r} offers no {dataset!r} dataset")
-                if spec.batch_size > offer[1]:
-                    raise ProtocolError(
-                        f"batch of {spec.batch_size} exceeds the {offer[1]} items "
-                        f"{name!r}'s setup admits"
-                    )
-                versions[name] = offer[0]
+        versions = self.provider_versions(spec, product, for_peer=for_peer, bounded=True)
         return product, features, versions
 
     def start(
@@ -213,7 +156,7 @@ class LookupProtocol:
         checked as a local provider's would be; the peer's duties join the
         job's (the most restrictive holds)."""
         if set(features) != set(names):
-            raise ProtocolError(f"{peer} answered for other providers than the job's")
+            raise ProtocolError(Text("err.space.peer.other_providers", peer=peer))
         for name in names:
             self._accept_features(spec, name, features[name])
         self.store.put_data(spec.job_id, f"peer_duties/{peer}", json.dumps(dict(duties)).encode())
@@ -229,22 +172,19 @@ class LookupProtocol:
         combine_when_ready(self, self.space, spec)
 
     def plan(self, job_id: str) -> tuple[list[str], Obligations]:
-        data = self.store.get_data(job_id, "plan")
-        if data is None:
-            raise ProtocolError(f"job {job_id} has no plan")
-        plan = json.loads(data)
+        plan = self.stored_plan(job_id)
         return list(plan["features"]), Obligations.from_dict(plan["obligations"])
 
     def _job_ints(self, job_id: str, key: str) -> dict[str, int]:
         data = self.store.get_data(job_id, key)
         if data is None:
-            raise ProtocolError(f"job {job_id} is not at the step that needs {key}")
+            raise ProtocolError(Text("err.space.job.wrong_step", job=job_id, needs=key))
         return {str(k): int(v) for k, v in json.loads(data).items()}
 
     def _accept_psi(self, spec: JobSpec, node: str, payload: PsiResponseResult) -> None:
         job_id = spec.job_id
         if psi.response_size(payload.psi_response) != spec.batch_size:
-            raise ProtocolError("the PSI response does not answer every item of the request")
+            raise ProtocolError(Text("err.space.lookup.psi_response"))
         self.store.put_data(job_id, f"psi_response/{node}", payload.psi_response)
         self.space.set_step(job_id, "running", "psi")
         self.ledger.append(
@@ -267,10 +207,10 @@ class LookupProtocol:
         responses = state.psi_responses or {}
         offers = {d.provider: d for d in state.providers}
         if set(responses) != set(names) or not set(names) <= set(offers):
-            raise ProtocolError(f"{peer} answered for other providers than the job's")
+            raise ProtocolError(Text("err.space.peer.other_providers", peer=peer))
         for name in names:
             if psi.response_size(responses[name]) != spec.batch_size:
-                raise ProtocolError("the PSI response does not answer every item of the request")
+                raise ProtocolError(Text("err.space.lookup.psi_response"))
             self.store.put_data(job_id, f"psi_response/{name}", responses[name])
             offer = offers[name].model_dump_json().encode()
             self.store.put_data(job_id, f"peer_offer/{name}", offer)
@@ -311,7 +251,9 @@ class LookupProtocol:
                         self.store.get_data(job_id, f"peer_offer/{name}") or b"{}"
                     )
                     if offer.dataset != dataset:
-                        raise ProtocolError(f"{name}'s offer is not of {dataset}")
+                        raise ProtocolError(
+                            Text("err.space.provider.offer_dataset", name=name, dataset=dataset)
+                        )
                     digest, keys[name] = offer.setup_hash, offer.keys
                     versions[name] = offer.version
                 setups[name] = SetupRef(dataset=dataset, version=versions[name], hash=digest)
@@ -326,13 +268,13 @@ class LookupProtocol:
         providers = providers_of(spec)
         handles = split_handles(m.handles)
         if len(handles) > spec.batch_size:
-            raise ProtocolError("more handles than the declared batch")
+            raise ProtocolError(Text("err.space.lookup.handles_over_batch"))
         if len(set(handles)) != len(handles):
-            raise ProtocolError("repeated handles")
+            raise ProtocolError(Text("err.space.lookup.handles_repeated"))
         if set(m.sealed) != set(providers) or set(m.counts) != set(providers):
-            raise ProtocolError("sealed subjects must name exactly the job's providers")
+            raise ProtocolError(Text("err.space.lookup.sealed_job"))
         if any(not 0 <= c <= len(handles) for c in m.counts.values()):
-            raise ProtocolError("a matched count exceeds the number of handles")
+            raise ProtocolError(Text("err.space.lookup.count_over_handles"))
         self.store.put_data(spec.job_id, "handles", m.handles)
         self.store.put_data(spec.job_id, "counts", json.dumps(m.counts).encode())
         remote = [n for n in providers if not self.local(n)]
@@ -352,11 +294,11 @@ class LookupProtocol:
         mine = [n for n in providers_of(spec) if self.local(n)]
         handles = split_handles(s.handles)
         if len(handles) > spec.batch_size or len(set(handles)) != len(handles):
-            raise ProtocolError("more handles than the declared batch, or repeated ones")
+            raise ProtocolError(Text("err.space.lookup.handles_over_or_repeated"))
         if set(s.sealed) != set(mine) or set(s.counts) != set(mine):
-            raise ProtocolError("sealed subjects must name exactly this space's providers")
+            raise ProtocolError(Text("err.space.lookup.sealed_space"))
         if any(not 0 <= c <= len(handles) for c in s.counts.values()):
-            raise ProtocolError("a matched count exceeds the number of handles")
+            raise ProtocolError(Text("err.space.lookup.count_over_handles"))
         if self.store.get_data(spec.job_id, "handles") is not None:
             return  # relayed again after a restart: the tasks exist
         self.store.put_data(spec.job_id, "handles", s.handles)
@@ -418,24 +360,26 @@ class LookupProtocol:
         features, _ = self.plan(spec.job_id)
         expected = [f for f in features if product.feature(f).role == role]
         if r.features != expected:
-            raise ProtocolError(f"features must be {expected}")
+            raise ProtocolError(Text("err.space.lookup.features", features=", ".join(expected)))
         all_handles = set(split_handles(self.store.get_data(spec.job_id, "handles") or b""))
         handles = split_handles(r.handles)
         withheld = split_handles(r.withheld)
         both = handles + withheld
         if len(set(both)) != len(both) or not set(both) <= all_handles:
-            raise ProtocolError("features for handles that are not this job's")
+            raise ProtocolError(Text("err.space.lookup.foreign_handles"))
         declared = self._job_ints(spec.job_id, "counts")[node]
         if len(both) != declared:
-            raise ProtocolError(f"{len(both)} subjects answered, {declared} were sent")
+            raise ProtocolError(
+                Text("err.space.lookup.answered", answered=len(both), sent=declared)
+            )
         weighted = product.output_mode == "score"
         if r.weighted != weighted:
-            raise ProtocolError("score products take one weighted ciphertext per subject")
+            raise ProtocolError(Text("err.space.lookup.weighted"))
         key = self.public_key(spec)
         cts = key.unpack(r.ciphertexts)  # refuses anything outside Z*_{n^2}
         per_handle = 1 if weighted else len(layout(product, expected, key_bits=key.bits))
         if len(cts) != len(handles) * per_handle:
-            raise ProtocolError("ciphertext count does not match the handles")
+            raise ProtocolError(Text("err.space.lookup.ciphertext_count"))
         self.store.put_data(spec.job_id, f"features/{node}", r.model_dump_json().encode())
         self.ledger.append(
             node,
@@ -453,10 +397,7 @@ class LookupProtocol:
     def work_inputs(self, spec: JobSpec) -> dict[str, Any]:
         """Everything the combination needs, read under the lock."""
         _, obligations = self.plan(spec.job_id)
-        duties = obligations.duties()
-        for key in self.store.data_keys(spec.job_id, "peer_duties/"):
-            for duty, value in json.loads(self.store.get_data(spec.job_id, key) or b"{}").items():
-                duties[duty] = min(int(value), duties.get(duty, int(value)))
+        duties = self.with_peer_duties(spec.job_id, obligations.duties())
         return {
             "duties": duties,
             "handles": self.store.get_data(spec.job_id, "handles") or b"",
@@ -481,7 +422,7 @@ class LookupProtocol:
         duties = inputs.get("duties", obligations.duties())
         if product.output_mode == "score":
             if spec.model is None:
-                raise ProtocolError(f"{product.name} needs a model")
+                raise ProtocolError(Text("err.space.product.needs_model", product=product.name))
             parts = [
                 dict(zip(split_handles(r.handles), pk.unpack(r.ciphertexts), strict=True))
                 for r in results
@@ -533,9 +474,3 @@ class LookupProtocol:
             },
             job_id=spec.job_id,
         )
-
-    def result(self, job_id: str) -> JobResult:
-        data = self.store.get_data(job_id, "result")
-        if data is None:
-            raise NotFound(f"job {job_id}'s result was already removed")
-        return JobResult.model_validate_json(data)

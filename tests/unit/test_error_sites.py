@@ -1,0 +1,166 @@
+"""No error tspace raises on purpose is worded in plain English: each says a
+catalog ``Text`` (``trusted_space.core.error_text``), read in the reader's
+language when shown (issue 24 item 9).
+
+The check reads the source: a call to one of tspace's error classes (or to
+click's and typer's usage errors), wherever it is, that is given a string
+literal or an f-string with words in it. ``ValueError`` and ``TypeError``
+stay English: they are programming mistakes of a caller, not refusals. Every
+``Text("key")`` the code names must exist. Positive controls show the check
+sees each form it forbids."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trusted_space.core.error_text import ERRORS
+from trusted_space.core.i18n import MESSAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("trusted_space", "connectors", "policies", "products")
+# Usage errors a command prints as they are.
+LIBRARY_ERRORS = {"BadParameter", "UsageError", "ClickException"}
+KEY = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
+
+
+def _sources() -> dict[str, ast.Module]:
+    trees = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            trees[str(path.relative_to(ROOT))] = ast.parse(path.read_text(encoding="utf-8"))
+    return trees
+
+
+def _name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def error_classes(trees: dict[str, ast.Module]) -> set[str]:
+    """Every class that is, by the names of its bases, a ``TspaceError``."""
+    bases: dict[str, set[str]] = {}
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                named = {_name(base) for base in node.bases}
+                bases.setdefault(node.name, set()).update(n for n in named if n)
+    errors = {"TspaceError"}
+    grown = True
+    while grown:
+        grown = False
+        for name, parents in bases.items():
+            if name not in errors and parents & errors:
+                errors.add(name)
+                grown = True
+    return errors
+
+
+def _worded(node: ast.expr) -> bool:
+    """A string literal or f-string with a letter in its literal part; not a
+    catalog key (a ``Localised`` error takes one: ``PeerRefused("peer.unsigned")``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if KEY.fullmatch(node.value) and node.value in MESSAGES:
+            return False
+        return any(ch.isalpha() for ch in node.value)
+    if isinstance(node, ast.JoinedStr):
+        return any(
+            isinstance(part, ast.Constant) and any(ch.isalpha() for ch in str(part.value))
+            for part in node.values
+        )
+    return False
+
+
+def english_sites(tree: ast.Module, errors: set[str]) -> Iterator[tuple[int, str]]:
+    """(line, class) of each call to an error class given words in English."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _name(node.func)
+        if name not in errors and name not in LIBRARY_ERRORS:
+            continue
+        said = [*node.args, *(k.value for k in node.keywords if k.arg in {"message", "reason"})]
+        if any(_worded(arg) for arg in said):
+            yield node.lineno, name or "?"
+
+
+def text_keys(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """(line, key) of each ``Text("key", ...)`` / ``t("key", ...)`` with a literal key."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and _name(node.func) in {"Text", "t", "text_in"}
+            and node.args
+        ):
+            first = node.args[0] if _name(node.func) != "text_in" else node.args[-1]
+            # A catalog key is dotted (rich's ``Text("")`` is not one).
+            if isinstance(first, ast.Constant) and KEY.fullmatch(str(first.value)):
+                yield node.lineno, first.value
+
+
+TREES = _sources()
+ERROR_CLASSES = error_classes(TREES)
+
+
+@pytest.mark.parametrize("path", sorted(TREES))
+def test_no_error_is_raised_in_plain_english(path: str) -> None:
+    sites = [f"{path}:{line} {cls}" for line, cls in english_sites(TREES[path], ERROR_CLASSES)]
+    assert not sites, "errors worded in English only (say a Text from error_text):\n" + "\n".join(
+        sites
+    )
+
+
+@pytest.mark.parametrize("path", sorted(TREES))
+def test_every_text_the_code_names_exists(path: str) -> None:
+    missing = [
+        f"{path}:{line} {key}" for line, key in text_keys(TREES[path]) if key not in MESSAGES
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_error_texts_are_namespaced_by_floor() -> None:
+    assert ERRORS, "the error catalog is empty"
+    assert all(key.startswith("err.") for key in ERRORS)
+
+
+CONTROL = """
+from trusted_space.core.errors import InputError, TspaceError
+class _Bad(InputError):
+    pass
+class Local(_Bad):
+    pass
+def f(x):
+    raise InputError("no such file")
+def g(x):
+    return Local(f"row {x} is bad")
+def h(x):
+    raise typer.BadParameter(f"expected one of {x}")
+def fine(x):
+    raise InputError(Text("err.x", x=x))
+def fine2(x):
+    raise ValueError("a caller's mistake")
+def fine3(x):
+    raise InputError(str(x))
+def fine4(x):
+    raise Local(f"{x}")
+def fine5(x):
+    raise Local("peer.unsigned", peer=x)
+def bad5(x):
+    raise Local("peer.no_such_key")
+"""
+
+
+def test_the_check_sees_each_form_it_forbids() -> None:
+    tree = ast.parse(CONTROL)
+    errors = error_classes({**TREES, "control.py": tree})
+    assert {"TspaceError", "InputError", "_Bad", "Local"} <= errors
+    found = sorted(cls for _, cls in english_sites(tree, errors))
+    assert found == ["BadParameter", "InputError", "Local", "Local"]
+    assert list(text_keys(tree)) == [(14, "err.x")]
