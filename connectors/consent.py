@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.csv_reader import read_csv
-from connectors.identifiers import company_key, normalise_resident_id, resident_id_error
+from connectors.identifiers import company_key, normalise_resident_id, resident_id_problem
 from connectors.quality import Rejection
 from trusted_space.core.errors import InputError, InvalidIdentifier, Location
 from trusted_space.core.i18n import Text, english
@@ -44,14 +44,14 @@ def subject_key(raw: str, subject: str) -> str:
     not."""
     if subject == "resident_id":
         normalised = normalise_resident_id(raw)
-        error = resident_id_error(normalised)
-        if error is not None:
-            raise ValueError(error)
+        problem = resident_id_problem(normalised)
+        if problem is not None:
+            raise ValueError(problem)
         return normalised
     try:
         return company_key(raw)
     except InvalidIdentifier as exc:
-        raise ValueError(english(exc.reason)) from None
+        raise ValueError(exc.reason) from None
 
 
 def read_consent_file(path: Path, subjects: Mapping[str, str]) -> ConsentFile:
@@ -80,7 +80,7 @@ def read_consent_file(path: Path, subjects: Mapping[str, str]) -> ConsentFile:
         try:
             subject = subject_key(record["subject_id"], subjects[product])
         except ValueError as exc:
-            reject("subject_id", str(exc))
+            reject("subject_id", exc.args[0])
             continue
         consumer, purpose = record["consumer"].strip(), record["purpose"].strip()
         if not _NAME.fullmatch(consumer):

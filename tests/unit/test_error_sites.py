@@ -109,12 +109,16 @@ ERROR_CLASSES = error_classes(TREES)
 @pytest.mark.parametrize("path", sorted(TREES))
 def test_no_error_is_raised_in_plain_english(path: str) -> None:
     sites = [f"{path}:{line} {cls}" for line, cls in english_sites(TREES[path], ERROR_CLASSES)]
-    assert not sites, "errors worded in English only (say a Text from error_text):\n" + "\n".join(sites)
+    assert not sites, "errors worded in English only (say a Text from error_text):\n" + "\n".join(
+        sites
+    )
 
 
 @pytest.mark.parametrize("path", sorted(TREES))
 def test_every_text_the_code_names_exists(path: str) -> None:
-    missing = [f"{path}:{line} {key}" for line, key in text_keys(TREES[path]) if key not in MESSAGES]
+    missing = [
+        f"{path}:{line} {key}" for line, key in text_keys(TREES[path]) if key not in MESSAGES
+    ]
     assert not missing, "\n".join(missing)
 
 
@@ -123,7 +127,7 @@ def test_error_texts_are_namespaced_by_floor() -> None:
     assert all(key.startswith("err.") for key in ERRORS)
 
 
-CONTROL = '''
+CONTROL = """
 from trusted_space.core.errors import InputError, TspaceError
 class _Bad(InputError):
     pass
@@ -143,7 +147,7 @@ def fine3(x):
     raise InputError(str(x))
 def fine4(x):
     raise Local(f"{x}")
-'''
+"""
 
 
 def test_the_check_sees_each_form_it_forbids() -> None:

@@ -1613,7 +1613,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 if ERRORS.keys() & MESSAGES.keys():
-    raise ValueError(f"both console messages and error texts: {sorted(ERRORS.keys() & MESSAGES.keys())}")
+    raise ValueError(
+        f"both console messages and error texts: {sorted(ERRORS.keys() & MESSAGES.keys())}"
+    )
 MESSAGES.update(ERRORS)
 
 _language = os.environ.get("TSPACE_LANG", "zh-CN")
