@@ -64,8 +64,11 @@ def error_classes(trees: dict[str, ast.Module]) -> set[str]:
 
 
 def _worded(node: ast.expr) -> bool:
-    """A string literal or f-string with a letter in its literal part."""
+    """A string literal or f-string with a letter in its literal part; not a
+    catalog key (a ``Localised`` error takes one: ``PeerRefused("peer.unsigned")``)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if KEY.fullmatch(node.value) and node.value in MESSAGES:
+            return False
         return any(ch.isalpha() for ch in node.value)
     if isinstance(node, ast.JoinedStr):
         return any(
@@ -147,6 +150,10 @@ def fine3(x):
     raise InputError(str(x))
 def fine4(x):
     raise Local(f"{x}")
+def fine5(x):
+    raise Local("peer.unsigned", peer=x)
+def bad5(x):
+    raise Local("peer.no_such_key")
 """
 
 
@@ -155,5 +162,5 @@ def test_the_check_sees_each_form_it_forbids() -> None:
     errors = error_classes({**TREES, "control.py": tree})
     assert {"TspaceError", "InputError", "_Bad", "Local"} <= errors
     found = sorted(cls for _, cls in english_sites(tree, errors))
-    assert found == ["BadParameter", "InputError", "Local"]
+    assert found == ["BadParameter", "InputError", "Local", "Local"]
     assert list(text_keys(tree)) == [(14, "err.x")]

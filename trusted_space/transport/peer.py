@@ -127,13 +127,9 @@ class PeerClient:
                 method, self.base_url + path, content=body, headers=headers
             )
         except httpx.TimeoutException:
-            raise PeerUnavailable(
-                "peer.unreachable", peer=self.peer_name, reason="timeout"
-            ) from None
+            raise PeerUnavailable("err.nodes.peer.timeout", peer=self.peer_name) from None
         except httpx.TransportError:
-            raise PeerUnavailable(
-                "peer.unreachable", peer=self.peer_name, reason="connection_refused"
-            ) from None
+            raise PeerUnavailable("err.nodes.peer.refused", peer=self.peer_name) from None
         answer = response.content
         signature = response.headers.get(SIGNATURE_HEADER, "")
         digest = response_digest(
@@ -149,7 +145,7 @@ class PeerClient:
         except (TspaceError, ValueError):
             if response.status_code >= 500:  # a proxy's or a crashing peer's answer
                 raise PeerUnavailable(
-                    "peer.unreachable", peer=self.peer_name, reason=f"http_{response.status_code}"
+                    "err.nodes.peer.http", peer=self.peer_name, status=response.status_code
                 ) from None
             raise PeerUnavailable("peer.bad_answer", peer=self.peer_name) from None
         if response.status_code < 400:
