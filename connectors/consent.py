@@ -70,12 +70,13 @@ def read_consent_file(path: Path, subjects: Mapping[str, str]) -> ConsentFile:
     for record in records:
         row = int(record["_row"])
 
-        def reject(field_name: str, reason: str, row: int = row) -> None:
-            out.rejections.append(Rejection(str(path), row, field_name, reason))
+        def reject(field_name: str, reason: Text, row: int = row) -> None:
+            # In English, like a load's report; the terminal says it in the reader's language.
+            out.rejections.append(Rejection(str(path), row, field_name, english(reason)))
 
         product = record["product"].strip()
         if product not in subjects:
-            reject("product", f"unknown product (known: {', '.join(subjects)})")
+            reject("product", Text("err.connectors.consent.product", known=", ".join(subjects)))
             continue
         try:
             subject = subject_key(record["subject_id"], subjects[product])
@@ -84,19 +85,19 @@ def read_consent_file(path: Path, subjects: Mapping[str, str]) -> ConsentFile:
             continue
         consumer, purpose = record["consumer"].strip(), record["purpose"].strip()
         if not _NAME.fullmatch(consumer):
-            reject("consumer", "not a participant name")
+            reject("consumer", Text("err.connectors.consent.consumer"))
             continue
         if not _NAME.fullmatch(purpose):
-            reject("purpose", "not a purpose name")
+            reject("purpose", Text("err.connectors.consent.purpose"))
             continue
         try:
             expires = dt.date.fromisoformat(record["expires"].strip())
         except ValueError:
-            reject("expires", "not a date in YYYY-MM-DD form")
+            reject("expires", Text("err.connectors.consent.expires"))
             continue
         evidence = record["evidence_ref"].strip()
         if not evidence or len(evidence) > 200:
-            reject("evidence_ref", "empty or longer than 200 characters")
+            reject("evidence_ref", Text("err.connectors.consent.evidence"))
             continue
         out.rows.append((subject, consumer, product, purpose, expires, evidence))
     return out

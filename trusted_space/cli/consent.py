@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import INPUT, SPACE, console, err_console, errors
-from trusted_space.core.i18n import OnlyInEnglish, Text, t
+from trusted_space.core.i18n import OnlyInEnglish, Text, recognised, t
 
 app = typer.Typer(
     help="授权同意: a provider's consent records and its subjects' opt-outs.",
@@ -75,7 +75,7 @@ def import_(
     )
     for r in parsed.rejections:
         err_console.print(
-            f"  {r.file}:{r.row} {r.field or '-'}: {r.reason}",
+            f"  {r.file}:{r.row} {r.field or '-'}: {recognised(r.reason)}",
             markup=False,
             highlight=False,
             soft_wrap=True,
