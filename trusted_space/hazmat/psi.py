@@ -70,13 +70,7 @@ class PsiServerKey:
         try:
             response = self._server.ProcessRequest(parsed)
         except RuntimeError as exc:
-            raise ProtocolError(
-                Text(
-                    "err.base.psi.rejected",
-                    what=Text("err.base.psi.request"),
-                    reason=OnlyInEnglish(str(exc)),
-                )
-            ) from exc
+            raise _rejected(Text("err.base.psi.request"), exc) from exc
         return bytes(response.SerializeToString())
 
 
@@ -109,13 +103,7 @@ class PsiClient:
         try:
             return sorted(self._client.GetIntersection(s, r))
         except RuntimeError as exc:
-            raise ProtocolError(
-                Text(
-                    "err.base.psi.rejected",
-                    what=Text("err.base.psi.response"),
-                    reason=OnlyInEnglish(str(exc)),
-                )
-            ) from exc
+            raise _rejected(Text("err.base.psi.response"), exc) from exc
 
     def intersection_size(self, setup: bytes, response: bytes) -> int:
         s = _parse(_psi.ServerSetup, setup, Text("err.base.psi.setup"))
@@ -123,13 +111,7 @@ class PsiClient:
         try:
             return int(self._client.GetIntersectionSize(s, r))
         except RuntimeError as exc:
-            raise ProtocolError(
-                Text(
-                    "err.base.psi.rejected",
-                    what=Text("err.base.psi.response"),
-                    reason=OnlyInEnglish(str(exc)),
-                )
-            ) from exc
+            raise _rejected(Text("err.base.psi.response"), exc) from exc
 
 
 # Enough clients for a burst of one consumer's jobs.
@@ -201,6 +183,11 @@ def request_size(request: bytes) -> int:
 
 
 _Message = TypeVar("_Message", bound=Message)
+
+
+def _rejected(what: Text, exc: Exception) -> ProtocolError:
+    """The PSI library refused a message; its own words are English only."""
+    return ProtocolError(Text("err.base.psi.rejected", what=what, reason=OnlyInEnglish(str(exc))))
 
 
 def _parse(kind: type[_Message], data: bytes, what: Text) -> _Message:

@@ -61,6 +61,7 @@ from trusted_space.protocol.messages import (
     JobResult,
     JobSpec,
     JobSubmission,
+    JobSubmitted,
     JoinThresholdResult,
     JoinThresholdTask,
     JoinUnpackResult,
@@ -259,11 +260,7 @@ class ConsumerNode(Node):
         self._psi_clients[job_id] = client
         if len(self._psi_clients) > KEPT_PSI_CLIENTS:  # jobs that never reached their PSI step
             self._psi_clients.pop(next(iter(self._psi_clients)))
-        status = self.transport.submit_job(self.submission(spec, psi_request=request), wait=wait)
-        if status.state == "denied":
-            self._psi_clients.pop(job_id, None)
-            self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons, status.reasons_zh)
+        status = self._submit(self.submission(spec, psi_request=request), wait)
         self.leased.extend(status.tasks)
         log.info("submitted job %s (%s, %d subjects)", job_id, product, len(person_ids))
         return job_id
@@ -279,6 +276,17 @@ class ConsumerNode(Node):
         return JobSubmission(
             spec=spec, psi_request=psi_request, blinded=blinded, signature=signature
         )
+
+    def _submit(self, submission: JobSubmission, wait: float = 0.0) -> JobSubmitted:
+        """Send a signed job; when policy denies it, forget it here (its job
+        file and PSI client) and raise ``PolicyDenied`` with the reasons."""
+        job_id = submission.spec.job_id
+        status = self.transport.submit_job(submission, wait=wait)
+        if status.state == "denied":
+            self._psi_clients.pop(job_id, None)
+            self._job_path(job_id).unlink(missing_ok=True)
+            raise PolicyDenied(status.reasons, status.reasons_zh)
+        return status
 
     def provider_keys(self, name: str, keys: ParticipantKeys | None) -> bytes:
         """The sealing key of provider ``name``, once its signed keys check
@@ -365,12 +373,7 @@ class ConsumerNode(Node):
                 "model_hash": hashlib.sha256(model_document).hexdigest(),
             },
         )
-        status = self.transport.submit_job(
-            self.submission(spec, blinded=request.blinded()), wait=wait
-        )
-        if status.state == "denied":
-            self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons, status.reasons_zh)
+        status = self._submit(self.submission(spec, blinded=request.blinded()), wait)
         self.leased.extend(status.tasks)
         log.info("submitted blind job %s (%s, %d subjects)", job_id, product, len(person_ids))
         return job_id
@@ -457,10 +460,7 @@ class ConsumerNode(Node):
             sealed_keys=sealed,
         )
         self._save_job(job_id, {"product": product, "query": query})
-        status = self.transport.submit_job(self.submission(spec))
-        if status.state == "denied":
-            self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons, status.reasons_zh)
+        self._submit(self.submission(spec))
         log.info("submitted job %s (%s)", job_id, product)
         return job_id
 
@@ -490,10 +490,7 @@ class ConsumerNode(Node):
             epsilon=epsilon,
         )
         self._save_job(job_id, {"product": product, "providers": providers})
-        status = self.transport.submit_job(self.submission(spec))
-        if status.state == "denied":
-            self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons, status.reasons_zh)
+        self._submit(self.submission(spec))
         log.info("submitted job %s (%s)", job_id, product)
         return job_id
 
