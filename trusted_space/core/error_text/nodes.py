@@ -293,10 +293,6 @@ NODES: dict[str, dict[str, str]] = {
         "zh-CN": "对等空间 {peer} 没有应答（连接被拒绝）；其部分将失败或稍后重试",
         "en": "peer {peer} did not answer (connection_refused); its part fails or is retried later",
     },
-    "err.nodes.peer.http": {
-        "zh-CN": "对等空间 {peer} 没有应答（HTTP {status}）；其部分将失败或稍后重试",
-        "en": "peer {peer} did not answer (http_{status}); its part fails or is retried later",
-    },
     "err.nodes.service.api_key_required": {
         "zh-CN": "需要 API 密钥：Authorization: Bearer <密钥>",
         "en": "an API key is required: Authorization: Bearer <key>",
