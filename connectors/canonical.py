@@ -10,10 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.identifiers import normalise_resident_id_sql, resident_id_error_sql
+from trusted_space.core.i18n import Text, english
 
 MAX_TEXT = 256
 DATE_MIN_YEAR = 1900
 DATE_MAX_YEAR = 2100
+
+
+def said_sql(key: str, /, **params: object) -> str:
+    """A catalog message's English as a SQL string literal: a reason the
+    checks give in SQL, for the report (the terminal says it in the reader's
+    language, ``trusted_space.core.i18n.recognised``)."""
+    return "'" + english(Text(key, **params)).replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -46,46 +54,53 @@ class ColumnSpec:
 
     def error_sql(self, col: str) -> str:
         """Expression over the normalised value: NULL when acceptable, else why."""
-        when = [f"WHEN {col} IS NULL THEN " + ("'missing value'" if self.required else "NULL")]
+        when = [f"WHEN {col} IS NULL THEN " + (said_sql("id.missing") if self.required else "NULL")]
         otherwise = "NULL"
         if self.kind == "resident_id":
             otherwise = resident_id_error_sql(col)
         elif self.kind == "text":
-            when.append(f"WHEN length({col}) > {MAX_TEXT} THEN 'longer than {MAX_TEXT} characters'")
+            too_long = said_sql("batch.long_ref", n=MAX_TEXT)
+            when.append(f"WHEN length({col}) > {MAX_TEXT} THEN {too_long}")
         elif self.kind == "enum":
             values = ", ".join(f"'{v}'" for v in self.allowed)
             when.append(
-                f"WHEN {col} NOT IN ({values}) THEN 'must be one of {'|'.join(self.allowed)}'"
+                f"WHEN {col} NOT IN ({values}) THEN "
+                + said_sql("err.connectors.value.one_of", allowed="|".join(self.allowed))
             )
         elif self.kind == "date":
             when += [
                 f"WHEN NOT regexp_full_match({col}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-                "THEN 'not an ISO date (YYYY-MM-DD)'",
-                f"WHEN TRY_CAST({col} AS DATE) IS NULL THEN 'impossible date'",
+                "THEN " + said_sql("err.connectors.value.iso_date"),
+                f"WHEN TRY_CAST({col} AS DATE) IS NULL THEN "
+                + said_sql("err.connectors.value.impossible_date"),
                 f"WHEN year(TRY_CAST({col} AS DATE)) NOT BETWEEN {DATE_MIN_YEAR} AND "
-                f"{DATE_MAX_YEAR} THEN 'date outside {DATE_MIN_YEAR}-{DATE_MAX_YEAR}'",
+                f"{DATE_MAX_YEAR} THEN "
+                + said_sql(
+                    "err.connectors.value.date_range", first=DATE_MIN_YEAR, last=DATE_MAX_YEAR
+                ),
             ]
         elif self.kind == "money":
             when += [
                 f"WHEN NOT regexp_full_match({col}, '-?[0-9]{{1,16}}(\\.[0-9]{{1,2}})?') "
-                "THEN 'not a decimal amount with at most 2 decimal places'",
-                f"WHEN CAST({col} AS DECIMAL(18,2)) < 0 THEN 'negative amount'",
+                "THEN " + said_sql("err.connectors.value.amount"),
+                f"WHEN CAST({col} AS DECIMAL(18,2)) < 0 THEN "
+                + said_sql("err.connectors.value.negative"),
             ]
         elif self.kind == "rate":
             when.append(
                 f"WHEN NOT regexp_full_match({col}, '[0-9]{{1,10}}(\\.[0-9]{{1,8}})?') "
                 f"OR TRY_CAST({col} AS DECIMAL(18,8)) = 0 "
-                "THEN 'not a positive rate with at most 8 decimal places'"
+                "THEN " + said_sql("err.connectors.value.rate")
             )
         elif self.kind == "currency":
             when.append(
                 f"WHEN NOT regexp_full_match({col}, '[A-Z]{{3}}') "
-                "THEN 'not an ISO 4217 currency code'"
+                "THEN " + said_sql("err.connectors.value.currency")
             )
         elif self.kind == "icd10":
             when.append(
                 f"WHEN NOT regexp_full_match({col}, '[A-Z][0-9]{{2}}(\\.[0-9A-Z]{{1,8}})?[+*]?') "
-                "THEN 'not an ICD-10 code'"
+                "THEN " + said_sql("err.connectors.value.icd10")
             )
         return "CASE " + " ".join(when) + f" ELSE {otherwise} END"
 
@@ -154,7 +169,7 @@ HOSPITAL_VISITS = TableSpec(
         RowCheck(
             "discharge_date",
             "TRY_CAST(discharge_date AS DATE) < TRY_CAST(visit_date AS DATE)",
-            "discharge before the visit date",
+            english(Text("err.connectors.value.discharge")),
         ),
     ),
 )

@@ -31,6 +31,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from trusted_space.core.i18n import Text, english
+
 SNOMED_SYSTEMS = frozenset(
     {"http://snomed.info/sct", "snomed-ct", "snomedct", "sct", "snomed", "2.16.840.1.113883.6.96"}
 )
@@ -315,13 +317,20 @@ class UnmappedCodes:
     def note(self, code: str) -> None:
         self.counts[code.strip()] += 1
 
-    def warning(self, consequence: str, limit: int = 25) -> str | None:
+    def warning(self, consequence: Text, limit: int = 25) -> str | None:
+        """One warning for the report (in English; the terminal says it in
+        the reader's language)."""
         if not self.counts:
             return None
         listed = ", ".join(f"{c} ({n})" for c, n in self.counts.most_common(limit))
         more = len(self.counts) - limit
-        tail = f" and {more} more" if more > 0 else ""
-        return (
-            f"{len(self.counts)} {self.system} code(s) have no ICD-10 mapping in "
-            f"connectors/clinical_codes.py; {consequence}: {listed}{tail}"
+        tail = Text("err.connectors.codes.more", n=more) if more > 0 else ""
+        said = Text(
+            "err.connectors.codes.unmapped",
+            n=len(self.counts),
+            system=self.system,
+            consequence=consequence,
+            listed=listed,
+            tail=tail,
         )
+        return english(said)

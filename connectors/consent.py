@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.csv_reader import read_csv
-from connectors.identifiers import company_key, normalise_resident_id, resident_id_error
+from connectors.identifiers import company_key, normalise_resident_id, resident_id_problem
 from connectors.quality import Rejection
 from trusted_space.core.errors import InputError, InvalidIdentifier, Location
 from trusted_space.core.i18n import Text, english
@@ -44,14 +44,14 @@ def subject_key(raw: str, subject: str) -> str:
     not."""
     if subject == "resident_id":
         normalised = normalise_resident_id(raw)
-        error = resident_id_error(normalised)
-        if error is not None:
-            raise ValueError(error)
+        problem = resident_id_problem(normalised)
+        if problem is not None:
+            raise ValueError(problem)
         return normalised
     try:
         return company_key(raw)
     except InvalidIdentifier as exc:
-        raise ValueError(english(exc.reason)) from None
+        raise ValueError(exc.reason) from None
 
 
 def read_consent_file(path: Path, subjects: Mapping[str, str]) -> ConsentFile:
@@ -70,33 +70,34 @@ def read_consent_file(path: Path, subjects: Mapping[str, str]) -> ConsentFile:
     for record in records:
         row = int(record["_row"])
 
-        def reject(field_name: str, reason: str, row: int = row) -> None:
-            out.rejections.append(Rejection(str(path), row, field_name, reason))
+        def reject(field_name: str, reason: Text, row: int = row) -> None:
+            # In English, like a load's report; the terminal says it in the reader's language.
+            out.rejections.append(Rejection(str(path), row, field_name, english(reason)))
 
         product = record["product"].strip()
         if product not in subjects:
-            reject("product", f"unknown product (known: {', '.join(subjects)})")
+            reject("product", Text("err.connectors.consent.product", known=", ".join(subjects)))
             continue
         try:
             subject = subject_key(record["subject_id"], subjects[product])
         except ValueError as exc:
-            reject("subject_id", str(exc))
+            reject("subject_id", exc.args[0])
             continue
         consumer, purpose = record["consumer"].strip(), record["purpose"].strip()
         if not _NAME.fullmatch(consumer):
-            reject("consumer", "not a participant name")
+            reject("consumer", Text("err.connectors.consent.consumer"))
             continue
         if not _NAME.fullmatch(purpose):
-            reject("purpose", "not a purpose name")
+            reject("purpose", Text("err.connectors.consent.purpose"))
             continue
         try:
             expires = dt.date.fromisoformat(record["expires"].strip())
         except ValueError:
-            reject("expires", "not a date in YYYY-MM-DD form")
+            reject("expires", Text("err.connectors.consent.expires"))
             continue
         evidence = record["evidence_ref"].strip()
         if not evidence or len(evidence) > 200:
-            reject("evidence_ref", "empty or longer than 200 characters")
+            reject("evidence_ref", Text("err.connectors.consent.evidence"))
             continue
         out.rows.append((subject, consumer, product, purpose, expires, evidence))
     return out

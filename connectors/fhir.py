@@ -598,7 +598,7 @@ class _Reader:
                 f"{sum(self.icd9_unmapped.values())} ICD-9 diagnosis code(s) not read: ICD-9 is "
                 "used only through a declared crosswalk (icd9_crosswalk) that lists the code"
             )
-        note = self.unmapped.warning("they leave icd10 NULL unless another code of the visit maps")
+        note = self.unmapped.warning(Text("err.connectors.codes.icd10_null"))
         if note:
             notes.append(note)
         # A local system among them may be an ICD-10 or ICD-9 edition under its

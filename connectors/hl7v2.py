@@ -91,7 +91,7 @@ _DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 class _Unreadable(InputError):
     """A file with no message that can be read: why, for its rejection."""
 
-    def __init__(self, reason: str, where: Location) -> None:
+    def __init__(self, reason: Text, where: Location) -> None:
         super().__init__(reason, where)
         self.reason = reason
 
@@ -99,7 +99,7 @@ class _Unreadable(InputError):
 class _Refused(Exception):
     """A message that cannot be a case report: field and reason."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: Text) -> None:
         super().__init__(reason)
         self.field = field
         self.reason = reason
@@ -129,7 +129,7 @@ class Hl7v2Connector(Connector):
         spec = require_id_map(options.id_map, "HL7 v2")
         report = QualityReport(source=self.kind)
         cases: list[_Case] = []
-        refused: list[tuple[str, int | None, str | None, str]] = []
+        refused: list[tuple[str, int | None, str | None, str | Text]] = []
         unreadable: list[_Unreadable] = []
         skipped: list[Path] = []
         for path in _files(paths, skipped):
@@ -140,7 +140,7 @@ class Hl7v2Connector(Connector):
                 # One unreadable file does not stop the others: it is a
                 # file-level rejection (row None), counted as one record.
                 unreadable.append(exc)
-                refused.append((str(path), None, None, english(exc.reason)))
+                refused.append((str(path), None, None, exc.reason))
                 continue
             for row, text in enumerate(messages, 1):
                 try:
@@ -178,18 +178,17 @@ def _messages(path: Path, report: QualityReport) -> list[str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _Unreadable(f"cannot read: {exc.strerror}", where) from exc
+        raise _Unreadable(Text("file.cannot_read", reason=exc.strerror), where) from exc
     if not data.strip():
-        raise _Unreadable("empty file (0 bytes)" if not data else "empty file (blank)", where)
+        empty = "err.connectors.hl7.empty_bytes" if not data else "err.connectors.hl7.empty_blank"
+        raise _Unreadable(Text(empty), where)
     if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
-        raise _Unreadable(
-            "a JSON document, not HL7 v2 (an envelope around a message?); "
-            "extract the HL7 message to its own file",
-            where,
-        )
+        raise _Unreadable(Text("err.connectors.hl7.json"), where)
     encoding = detect_encoding(path)
     if encoding != "utf-8":
-        report.warnings.append(f"{path}: not UTF-8; read as {encoding}")
+        report.warnings.append(
+            english(Text("err.connectors.file.read_as", path=path, encoding=encoding))
+        )
     text = data.decode(encoding).replace("\x0b", "").replace("\x1c", "")
     messages: list[list[str]] = []
     stray = 0
@@ -204,9 +203,9 @@ def _messages(path: Path, report: QualityReport) -> list[str]:
         else:
             stray += 1
     if not messages:
-        raise _Unreadable("not an HL7 v2 file: no message in it (no MSH segment)", where)
+        raise _Unreadable(Text("err.connectors.hl7.no_msh"), where)
     if stray:
-        report.warnings.append(f"{path}: {stray} segment(s) before the first MSH ignored")
+        report.warnings.append(english(Text("err.connectors.hl7.stray", path=path, n=stray)))
     return ["\r".join(m) for m in messages]
 
 
@@ -228,31 +227,26 @@ def _name(segment: Any) -> str:
 def _parse(text: str, file: str, row: int) -> _Case:
     encoding = text[3:8]
     if len(encoding) < 5 or len(set(encoding)) < 5:
-        raise _Refused(
-            "MSH-2",
-            f"the separator and encoding characters {encoding!r} (MSH-1, MSH-2) must be "
-            "distinct characters, as in '|^~\\&'; the message cannot be split into fields",
-        )
+        raise _Refused("MSH-2", Text("err.connectors.hl7.separators", encoding=repr(encoding)))
     try:
         message = hl7.parse(text)
     except (hl7.ParseException, ValueError, IndexError, AssertionError) as exc:
         detail = str(exc) or type(exc).__name__
-        raise _Refused("MSH", f"not a parsable HL7 v2 message ({detail})") from exc
+        raise _Refused("MSH", Text("err.connectors.hl7.unparsable", detail=detail)) from exc
     segments = list(message)
     msh = segments[0]
     if (_value(msh, 9, 1), _value(msh, 9, 2)) != ("ORU", "R01"):
         kind = "^".join(v for v in (_value(msh, 9, 1), _value(msh, 9, 2)) if v) or "(empty)"
-        what = f"{_article(kind)} {kind} message"
-        raise _Refused("MSH-9", f"{what}, not an ORU^R01 case notification")
+        raise _Refused("MSH-9", Text(f"err.connectors.hl7.not_oru_{_article(kind)}", kind=kind))
     pid = next((s for s in segments if _name(s) == "PID"), None)
     if pid is None:
-        raise _Refused("PID", "no PID segment")
+        raise _Refused("PID", Text("err.connectors.hl7.no_pid"))
     patient = _value(pid, 3)
     if not patient:
-        raise _Refused("PID-3", "no patient id")
+        raise _Refused("PID-3", Text("err.connectors.hl7.no_patient"))
     obrs = [i for i, s in enumerate(segments) if _name(s) == "OBR"]
     if not obrs:
-        raise _Refused("OBR", "no OBR segment")
+        raise _Refused("OBR", Text("err.connectors.hl7.no_obr"))
     start = next(
         (i for i in obrs if _value(segments[i], 4) == EPIDEMIOLOGIC_OBR),
         next((i for i in obrs if _value(segments[i], 4) == NOTIFICATION_OBR), obrs[0]),
@@ -260,18 +254,17 @@ def _parse(text: str, file: str, row: int) -> _Case:
     obr = segments[start]
     report_id = _value(obr, 3)
     if not report_id:
-        raise _Refused("OBR-3", "no local record id")
+        raise _Refused("OBR-3", Text("err.connectors.hl7.no_record_id"))
     condition = _value(obr, 31)
     if not condition:
-        raise _Refused("OBR-31", "no condition code: not an NNDSS case notification")
+        raise _Refused("OBR-31", Text("err.connectors.hl7.no_condition"))
     observations = _observations(segments[start + 1 :])
     status_code = _first(observations, CASE_CLASS_STATUS)
     if not status_code:
-        raise _Refused("OBX-5", f"no case class status (OBX {' or '.join(CASE_CLASS_STATUS)})")
+        codes = " or ".join(CASE_CLASS_STATUS)
+        raise _Refused("OBX-5", Text("err.connectors.hl7.no_status", codes=codes))
     if status_code != NOT_A_CASE and status_code not in STATUSES:
-        raise _Refused(
-            "OBX-5", "case class status is not confirmed, probable, suspected or not a case"
-        )
+        raise _Refused("OBX-5", Text("err.connectors.hl7.status"))
     state_id = _first(observations, STATE_CASE_ID)
     jurisdiction = _first(observations, REPORTING_JURISDICTION)
     return _Case(
@@ -336,14 +329,14 @@ def _case_key(case: _Case) -> tuple[str, ...]:
 
 def _latest_states(
     cases: list[_Case], report: QualityReport
-) -> tuple[list[_Case], list[tuple[str, int | None, str | None, str]]]:
+) -> tuple[list[_Case], list[tuple[str, int | None, str | None, Text]]]:
     """Apply the messages in order; the last state of each case, and a refusal
     for every message that does not end up as a row. Two messages are one case
     when they share a case key or a local record id."""
     slots: list[_Case | None] = []
     seen: list[bool] = []
     by_key: dict[tuple[str, ...], int] = {}
-    dropped: list[tuple[str, int | None, str | None, str]] = []
+    dropped: list[tuple[str, int | None, str | None, Text]] = []
     for case in cases:
         keys = [_case_key(case), ("local", case.report_id)]
         slot = next((by_key[k] for k in keys if k in by_key), None)
@@ -361,46 +354,62 @@ def _latest_states(
                     earlier.file,
                     earlier.row,
                     field,
-                    f"superseded by a later message for the same case ({case.file}, "
-                    f"message {case.row})",
+                    Text("err.connectors.hl7.superseded", file=case.file, row=case.row),
                 )
             )
             if case.status_time and _time_key(case.status_time) < _time_key(earlier.status_time):
                 report.warnings.append(
-                    f"{case.file} message {case.row}: applied after {earlier.file} message "
-                    f"{earlier.row} (file order) although its OBR-22 is earlier"
+                    english(Text("err.connectors.hl7.out_of_order", **_pair(case, earlier)))
                 )
         if case.status is None:
-            dropped.append(
-                (case.file, case.row, "OBX-5", "case withdrawn (Not a Case): no report to load")
-            )
+            dropped.append((case.file, case.row, "OBX-5", Text("err.connectors.hl7.withdrawn")))
             if earlier is not None:
                 report.warnings.append(
-                    f"{case.file} message {case.row}: case withdrawn (Not a Case); the report "
-                    f"from {earlier.file} message {earlier.row} was removed"
+                    english(Text("err.connectors.hl7.withdrawn_removed", **_pair(case, earlier)))
                 )
             elif not seen[slot]:
-                report.warnings.append(
-                    f"{case.file} message {case.row}: a withdrawal (Not a Case) of a case not "
-                    f"seen earlier in this load ({_describe(case)}); nothing was removed"
+                said = Text(
+                    "err.connectors.hl7.withdrawn_unseen",
+                    file=case.file,
+                    row=case.row,
+                    case=_describe(case),
                 )
+                report.warnings.append(english(said))
         elif case.correction and not seen[slot]:
-            report.warnings.append(
-                f"{case.file} message {case.row}: a correction (OBR-25 C) of a case not seen "
-                f"earlier in this load ({_describe(case)}); loaded as a new report"
+            said = Text(
+                "err.connectors.hl7.correction_unseen",
+                file=case.file,
+                row=case.row,
+                case=_describe(case),
             )
+            report.warnings.append(english(said))
         slots[slot] = case if case.status is not None else None
         seen[slot] = True
     final = [c for c in slots if c is not None]
     return final, dropped
 
 
-def _describe(case: _Case) -> str:
+def _pair(case: _Case, earlier: _Case) -> dict[str, object]:
+    return {
+        "file": case.file,
+        "row": case.row,
+        "earlier_file": earlier.file,
+        "earlier_row": earlier.row,
+    }
+
+
+def _describe(case: _Case) -> Text:
     if case.state_case is None:
-        return f"local record id {case.report_id}"
+        return Text("err.connectors.hl7.local_id", id=case.report_id)
     jurisdiction, state_id = case.state_case
-    where = f" in jurisdiction {jurisdiction}" if jurisdiction else ""
-    return f"state case id {state_id}{where}, local record id {case.report_id}"
+    if jurisdiction:
+        return Text(
+            "err.connectors.hl7.state_id_in",
+            state_id=state_id,
+            jurisdiction=jurisdiction,
+            id=case.report_id,
+        )
+    return Text("err.connectors.hl7.state_id", state_id=state_id, id=case.report_id)
 
 
 def _stage(final: list[_Case], rows: PersonRows) -> None:
@@ -410,12 +419,9 @@ def _stage(final: list[_Case], rows: PersonRows) -> None:
         icd10 = icd10_for_nndss(case.condition)
         if icd10 is None:
             unmapped.note(case.condition)
-            reason = (
-                "condition has no single ICD-10 equivalent (connectors/nndss_icd10.csv says why)"
-                if nndss_known(case.condition)
-                else "condition code is not on CDC's NNDSS event code list"
-            )
-            rows.reject(case.file, case.row, "OBR-31", reason)
+            known = nndss_known(case.condition)
+            reason = "err.connectors.hl7.no_icd10" if known else "err.connectors.hl7.not_nndss"
+            rows.reject(case.file, case.row, "OBR-31", Text(reason))
             continue
         if not nndss_name_agrees(case.condition, case.condition_name):
             renamed[case.condition] += 1
@@ -432,12 +438,9 @@ def _stage(final: list[_Case], rows: PersonRows) -> None:
             },
             case.demographics,
         )
-    note = unmapped.warning("their reports were rejected")
+    note = unmapped.warning(Text("err.connectors.hl7.reports_rejected"))
     if note:
         rows.report.warnings.append(note)
     if renamed:
         listed = ", ".join(f"{c} ({n})" for c, n in renamed.most_common())
-        rows.report.warnings.append(
-            f"NNDSS condition codes whose name in OBR-31 differs from the code table: {listed}; "
-            "check the mapping"
-        )
+        rows.report.warnings.append(english(Text("err.connectors.hl7.renamed", listed=listed)))

@@ -56,16 +56,14 @@ from connectors.identifiers import EARLIEST_BIRTH_YEAR, resident_id_check_char, 
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, InvalidIdentifier, Location
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, english
 
 PSEUDONYMOUS = "pseudonymous"
 PSEUDONYMOUS_REGION = "990000"
 UNKNOWN_BIRTH_DATE = "19000101"
-NOT_IN_MAP = "patient not in the id map"
-COLLISION = (
-    "the pseudonymous id of this patient collides with another patient's; "
-    "not loaded (use an explicit --id-map FILE)"
-)
+# Rejection reasons, in English for the report (the terminal says them in the reader's language).
+NOT_IN_MAP = english(Text("err.connectors.id_map.not_in_map"))
+COLLISION = english(Text("err.connectors.id_map.collision"))
 
 _MALE = {"m", "male", "man", "1"}
 _FEMALE = {"f", "female", "woman", "2"}
@@ -84,9 +82,7 @@ def require_id_map(spec: str | None, kind: str) -> str:
     """The id-map option, or an ``InputError`` saying why it is needed."""
     if spec is None or not str(spec).strip():
         raise InputError(
-            f"{kind} sources carry no resident identity number (person_id), only their "
-            "own patient ids; pass --id-map FILE (a CSV with header source_id,person_id) "
-            f"or --id-map {PSEUDONYMOUS} (deterministic demo ids, region 990000)"
+            Text("err.connectors.id_map.required", kind=kind, pseudonymous=PSEUDONYMOUS)
         )
     return str(spec)
 
@@ -214,26 +210,16 @@ class PseudonymousIdMap(IdMap):
         return COLLISION if self._assigned.get(source_id, "") is None else NOT_IN_MAP
 
     def warnings(self) -> list[str]:
-        notes = [
-            "person_id values are pseudonymous demo ids (region 990000), derived from the "
-            "source patient ids; they match no real resident"
-        ]
+        notes = [Text("err.connectors.id_map.pseudonymous")]
         if self._no_birth:
             notes.append(
-                f"{self._no_birth} patient(s) have no usable birth date; their pseudonymous "
-                f"ids use {UNKNOWN_BIRTH_DATE}"
+                Text("err.connectors.id_map.no_birth", n=self._no_birth, date=UNKNOWN_BIRTH_DATE)
             )
         if self._no_sex:
-            notes.append(
-                f"{self._no_sex} patient(s) have no male/female sex; the parity of their "
-                "pseudonymous sequence number means nothing"
-            )
+            notes.append(Text("err.connectors.id_map.no_sex", n=self._no_sex))
         if self._collisions:
-            notes.append(
-                f"{self._collisions} patient(s) collided with another patient's pseudonymous "
-                "id; their records were rejected"
-            )
-        return notes
+            notes.append(Text("err.connectors.id_map.collided", n=self._collisions))
+        return [english(note) for note in notes]
 
 
 def pseudonymous_person_id(source_id: str, birth_yyyymmdd: str | None, male: bool | None) -> str:

@@ -18,7 +18,7 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
-from connectors.canonical import DATASETS, TABLES, TableSpec
+from connectors.canonical import DATASETS, TABLES, TableSpec, said_sql
 from connectors.quality import QualityReport
 from trusted_space.core.private import private_dir, private_files
 from trusted_space.core.progress import reporter, sql_progress
@@ -213,11 +213,19 @@ class NodeStore:
                 "(SELECT 1 FROM _errors e WHERE e._ord = n._ord)"
             )
         first_key = spec.key[-1]
+        # The reasons in English (the report's); the file and row of the first are SQL.
+        duplicate = (
+            said_sql(
+                "err.connectors.value.duplicate_key", columns=key, file="\x00file", row="\x00row"
+            )
+            .replace("\x00file", "' || first_file || '")
+            .replace("\x00row", "' || first_row || '")
+        )
+        already = said_sql("err.connectors.value.already_loaded", columns=key)
         with step(3):
             con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE _dups AS
-            SELECT _ord, _file, _row, '{first_key}', 'duplicate key ({key}) of ' || first_file
-                   || ' row ' || first_row
+            SELECT _ord, _file, _row, '{first_key}', {duplicate}
             FROM (SELECT _ord, _file, _row,
                          first(_file ORDER BY _ord) OVER w AS first_file,
                          first(_row ORDER BY _ord) OVER w AS first_row,
@@ -225,7 +233,7 @@ class NodeStore:
                   FROM _valid WINDOW w AS (PARTITION BY {key}))
             WHERE _ord <> first_ord
             UNION ALL
-            SELECT v._ord, v._file, v._row, '{first_key}', 'key ({key}) already loaded'
+            SELECT v._ord, v._file, v._row, '{first_key}', {already}
             FROM _valid v WHERE EXISTS (SELECT 1 FROM {spec.name} t WHERE {key_match})"""
             )
         merged = 0

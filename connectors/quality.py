@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trusted_space.core.errors import InputError
-from trusted_space.core.i18n import Text, english, t
+from trusted_space.core.errors import InputError, row_label
+from trusted_space.core.i18n import Text, english, recognised, t
 
 # `tspace load` exits with this code when nothing was loaded (every record
 # rejected, or no record at all), so that a pipeline notices (docs/connectors.md).
@@ -63,7 +63,9 @@ class QualityReport:
     def reject(
         self, file: str, row: int | None, field_name: str | None, reason: str | Text
     ) -> None:
-        # Kept in English: the report is stored with the node's data.
+        # Kept in English: the report is stored with the node's data, and
+        # scripts read it; the terminal says each reason in the reader's
+        # language (``recognised``: the catalog entry it is the English of).
         self.rejections.append(Rejection(file, row, field_name, english(reason)))
 
     def merge(self, other: QualityReport) -> None:
@@ -82,8 +84,9 @@ class QualityReport:
         if not self.rejections:
             return "-"
         r = self.rejections[0]
-        where = f"{r.file}" + (f", row {r.row}" if r.row is not None else "")
-        return f"{where}, {r.field or '(record)'}: {r.reason}"
+        where = r.file if r.row is None else f"{r.file}, {row_label(r.file, r.row)}"
+        field = r.field or t("err.connectors.load.record")
+        return t("err.connectors.load.first", where=where, field=field, reason=recognised(r.reason))
 
     def summary(self, provider: str, path: Path | str) -> str:
         """One provider's load in one line: rows read, loaded, rejected, the

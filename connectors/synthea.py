@@ -95,7 +95,7 @@ class SyntheaConnector(Connector):
             "total_cost is TOTAL_CLAIM_COST as written, in the source's currency; "
             "it was not converted"
         )
-        note = unmapped.warning("they leave icd10 NULL unless another code of the visit maps")
+        note = unmapped.warning(Text("err.connectors.codes.icd10_null"))
         if note:
             report.warnings.append(note)
         return report

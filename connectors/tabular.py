@@ -16,7 +16,7 @@ from connectors.mapping import ColumnMapping
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, english
 
 
 def _files(paths: Sequence[Path], suffixes: tuple[str, ...]) -> list[Path]:
@@ -38,7 +38,9 @@ class _MappedConnector(Connector):
             )
             extra = set(table.column_names) - set(file_mapping.columns.values()) - {"_row"}
             if extra and mapping is None:
-                report.warnings.append(f"{path}: columns ignored: {', '.join(sorted(extra))}")
+                columns = ", ".join(sorted(extra))
+                said = Text("err.connectors.file.columns_ignored", path=path, columns=columns)
+                report.warnings.append(english(said))
             staged.append((file_mapping, file_mapping.apply(table, str(path))))
         replaced: set[str] = set()
         for file_mapping, table in staged:
@@ -66,7 +68,8 @@ class CsvConnector(_MappedConnector):
     def read(self, path: Path, mapping: ColumnMapping | None, report: QualityReport) -> pa.Table:
         result = read_csv(path, mapping.encoding if mapping else None)
         if result.encoding != "utf-8" and not (mapping and mapping.encoding):
-            report.warnings.append(f"{path}: not UTF-8; read as {result.encoding}")
+            said = Text("err.connectors.file.read_as", path=path, encoding=result.encoding)
+            report.warnings.append(english(said))
         for row, reason in result.malformed:
             report.reject(str(path), row, None, reason)
             report.rows_read += 1

@@ -20,6 +20,7 @@ from policies.request import job_features, job_request
 from products.registry import get_product
 from trusted_space.core.clock import CHINA
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import OnlyInEnglish, Text
 
 
 def explain_job(
@@ -55,26 +56,41 @@ def explain_job(
     except ValueError as exc:
         raise InputError(str(exc)) from None
     if features and prod.output_mode == "score":
-        raise InputError(
-            f"{product} computes the features its model weighs: give the model, not features"
-        )
+        raise InputError(Text("err.products.policy.model_not_features", product=product))
     document = None
     if model is not None:
         try:
             document = Path(model).read_bytes()
         except OSError as exc:
-            raise InputError(f"cannot read model: {exc}", Location(str(model), None, None)) from exc
+            raise InputError(
+                Text("err.products.policy.model_unreadable", reason=OnlyInEnglish(f": {exc}")),
+                Location(str(model), None, None),
+            ) from exc
     chosen = job_features(prod, document, features, model_origin=str(model))
     roles = {role: [role] for role in prod.roles_for(chosen)}
     for role, name in (providers or {}).items():
         names = [name] if isinstance(name, str) else list(name)
         if role not in roles or not names or not all(names):
-            raise InputError(f"provider {role}={name!r}: expected a role of {sorted(roles)}")
+            raise InputError(
+                Text(
+                    "err.products.policy.provider_role",
+                    role=role,
+                    name=repr(name),
+                    roles=sorted(roles),
+                )
+            )
         roles[role] = names
     if engine is None:
         engine = choose_engine(policies, prod, roles).engine
     elif engine not in prod.engines:
-        raise InputError(f"{product} runs on {', '.join(prod.engines)}, not on {engine!r}")
+        raise InputError(
+            Text(
+                "err.products.policy.engine",
+                product=product,
+                engines=", ".join(prod.engines),
+                engine=repr(engine),
+            )
+        )
     day = as_of or dt.datetime.now(CHINA).date()
     request = job_request(
         prod,

@@ -16,6 +16,7 @@ from policies.constraints import JobRequest
 from products.base import Product
 from products.score_model import ScoreModel
 from trusted_space.core.errors import InputError
+from trusted_space.core.i18n import Text
 
 
 def job_features(
@@ -31,17 +32,19 @@ def job_features(
     ``InputError`` for a missing or refused model and unknown features."""
     if product.output_mode == "score":
         if model is None:
-            raise InputError(f"{product.name} needs a model")
+            raise InputError(Text("err.products.policy.needs_model", product=product.name))
         try:
             score_model = ScoreModel.parse(model, model_origin)
             score_model.check_features(product)
         except InputError as exc:
-            raise InputError(f"model refused: {exc}") from exc
+            raise InputError(Text("err.products.policy.model_refused", reason=exc)) from exc
         return [f.name for f in product.features if score_model.weights.get(f.name, 0) != 0]
     names = list(requested) if requested else [f.name for f in product.features]
     unknown = [n for n in names if n not in {f.name for f in product.features}]
     if unknown:
-        raise InputError(f"{product.name} has no features {unknown}")
+        raise InputError(
+            Text("err.products.policy.no_features", product=product.name, unknown=unknown)
+        )
     return names
 
 

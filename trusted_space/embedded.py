@@ -13,6 +13,7 @@ from pathlib import Path
 
 from connectors.node.provider import ProviderNode
 from trusted_space.core.errors import InputError, JobFailed, PolicyDenied
+from trusted_space.core.i18n import Text
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import get_suite
 from trusted_space.hazmat.paillier import MIN_PRODUCTION_BITS, PaillierPreset, process_preset
@@ -122,7 +123,7 @@ class EmbeddedDeployment:
             if status.state == "succeeded" and progressed == 0:
                 return status
         else:
-            raise JobFailed(f"job {job_id} made no progress in {MAX_ROUNDS} rounds")
+            raise JobFailed(Text("err.base.embedded.stalled", job=job_id, rounds=MAX_ROUNDS))
         if status.state == "denied":
             raise PolicyDenied(status.reasons, status.reasons_zh)
         refusal = next((n.refusal for n in nodes if n.refusal is not None), None)

@@ -18,6 +18,7 @@ from pathlib import Path
 from connectors.csv_reader import read_csv
 from connectors.identifiers import normalise_resident_id, resident_id_error
 from trusted_space.core.errors import InputError, Location
+from trusted_space.core.i18n import Text
 from trusted_space.hazmat import psi
 
 
@@ -30,7 +31,10 @@ class IdFile:
 def read_ids(path: Path, column: str) -> IdFile:
     result = read_csv(Path(path))
     if column not in result.table.column_names:
-        raise InputError(f"missing column {column!r}", Location(str(path), None, None))
+        raise InputError(
+            Text("err.base.overlap.missing_column", column=repr(column)),
+            Location(str(path), None, None),
+        )
     ids: set[str] = set()
     invalid: list[int] = []
     for row, raw in zip(

@@ -34,6 +34,7 @@ from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.clock import CHINA
 from trusted_space.core.encoding import FixedPoint
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import OnlyInEnglish, Text
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import write_secret
 from trusted_space.hazmat.oprf import OprfKey
@@ -116,7 +117,7 @@ class BlindProvider:
         current = self.store.datasets().get(t.dataset)
         if current is None or current[0] != t.version:
             raise ProtocolError(
-                f"dataset {t.dataset} is no longer at version {t.version}; resubmit the job"
+                Text("err.nodes.provider.stale_dataset", dataset=t.dataset, version=t.version)
             )
         epoch = current_epoch()
         evaluated = self.oprf_key(epoch).evaluate(t.blinded)
@@ -144,9 +145,22 @@ class BlindProvider:
             raise ProtocolError(str(exc)) from exc
         offered = {f.name for f in product.features_for(r.role)}
         if not r.features or not set(r.features) <= offered or set(r.weights) != set(r.features):
-            raise ProtocolError(f"{r.role} computes only {sorted(offered)} for {product.name}")
+            raise ProtocolError(
+                Text(
+                    "err.nodes.provider.features_offered",
+                    role=r.role,
+                    offered=sorted(offered),
+                    product=product.name,
+                )
+            )
         if product.role(r.role).dataset != t.dataset:
-            raise ProtocolError(f"{r.role} answers from {product.role(r.role).dataset}")
+            raise ProtocolError(
+                Text(
+                    "err.nodes.provider.answers_from",
+                    role=r.role,
+                    dataset=product.role(r.role).dataset,
+                )
+            )
         parts = self._score_parts(product, r, ids)
         upload_id = secrets.token_bytes(16)
         key = self.consumer_key(r.consumer)
@@ -181,14 +195,14 @@ class BlindProvider:
         subject withheld (no live consent, or opted out)."""
         table = self.snapshots.feature_rows(product, r.role, r.as_of, ids, ids)
         if table.num_rows != len(ids):
-            raise ProtocolError("feature SQL must return one row per subject")
+            raise ProtocolError(Text("err.nodes.provider.one_row"))
         order = {h: i for i, h in enumerate(table.column("handle").to_pylist())}
         features = [product.feature(name) for name in r.features]
         needed = {f.name for f in features}
         columns = {name: table.column(name).to_pylist() for name in sorted(needed)}
         today = dt.datetime.now(CHINA).date()
         if abs((r.day - today).days) > 1:
-            raise ProtocolError("the upload's day is not today")
+            raise ProtocolError(Text("err.nodes.provider.not_today"))
         refused = self.snapshots.withheld(ids, r.consent_for, r.product, r.purpose, r.day)
         scales = {f.name: FixedPoint(f.decimals) for f in features}
         bound = 1 << SCORE_BITS
@@ -203,8 +217,10 @@ class BlindProvider:
                     r.weights[f.name] * scales[f.name].encode(row[f.name] or 0) for f in features
                 )
             except ValueError as exc:
-                raise ProtocolError(f"a feature value cannot be encoded: {exc}") from exc
+                raise ProtocolError(
+                    Text("err.nodes.provider.encode", reason=OnlyInEnglish(f": {exc}"))
+                ) from exc
             if abs(part) >= bound:
-                raise ProtocolError("a score part is out of the score's range")
+                raise ProtocolError(Text("err.nodes.provider.score_part"))
             out.append(part)
         return out

@@ -21,6 +21,7 @@ from products.registry import get_product
 from trusted_space.bulk.parallel import encrypt_values
 from trusted_space.bulk.tokens import TOKEN_BYTES, tokenise
 from trusted_space.core.errors import InputError, ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite, SealingKey
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import JoinUploadResult, JoinUploadTask
@@ -31,11 +32,11 @@ def open_job_key(sealing_key: SealingKey, job_id: str, sealed: bytes) -> bytes:
         data = json.loads(sealing_key.open(sealed))
         key = bytes.fromhex(data["key"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise ProtocolError("the sealed job key is not in the expected form") from exc
+        raise ProtocolError(Text("err.nodes.provider.job_key_form")) from exc
     if data.get("job_id") != job_id:
-        raise ProtocolError("the sealed job key belongs to another job (replay)")
+        raise ProtocolError(Text("err.nodes.provider.job_key_replay"))
     if len(key) != 32:
-        raise ProtocolError("a job key is 32 bytes")
+        raise ProtocolError(Text("err.nodes.provider.job_key_size"))
     return key
 
 
@@ -45,7 +46,7 @@ def join_spec(product_name: str) -> JoinSpec[JoinQuery]:
     except ValueError as exc:
         raise ProtocolError(str(exc)) from None
     if product.join is None:
-        raise ProtocolError(f"{product.name} is not a space-aided join")
+        raise ProtocolError(Text("err.nodes.provider.not_join", product=product.name))
     return product.join
 
 
@@ -62,7 +63,7 @@ def join_upload(
     try:
         query = join.parse_query(t.query)
     except InputError as exc:
-        raise ProtocolError(f"query refused: {exc}") from None
+        raise ProtocolError(Text("err.nodes.provider.query_refused", reason=exc)) from None
     pk = PaillierPublicKey.from_wire(t.paillier_public_key, min_bits=min_paillier_bits)
     share = join.vectors(con, t.role, query, pk.bits, t.clip)
     plaintexts = share.layout.n_plaintexts if query.sends_vectors(t.role) else 0

@@ -18,6 +18,7 @@ from pathlib import Path
 from connectors.node_store import NodeStore
 from trusted_space.bulk.parallel import encrypt_values
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.crypto.keyfiles import write_secret
 from trusted_space.hazmat import psi
 from trusted_space.hazmat.paillier import PaillierPublicKey
@@ -44,7 +45,7 @@ class OverlapSides:
         current = self.store.datasets().get(dataset)
         if current is None or current[0] != version:
             raise ProtocolError(
-                f"dataset {dataset} is no longer at version {version}; resubmit the job"
+                Text("err.nodes.provider.stale_dataset", dataset=dataset, version=version)
             )
         return self.store.subject_ids(dataset)
 
@@ -52,7 +53,7 @@ class OverlapSides:
         """The client's blinded subjects; its key kept for ``finish``."""
         ids = self._subjects(t.dataset, t.version)
         if not ids:
-            raise ProtocolError(f"dataset {t.dataset} holds no subjects")
+            raise ProtocolError(Text("err.nodes.provider.empty_dataset", dataset=t.dataset))
         client = psi.PsiClient(reveal_intersection=False)
         request = client.create_request(ids)
         write_secret(self._key_path(job_id), client.export_secret())
@@ -62,9 +63,9 @@ class OverlapSides:
         """A one-job setup of the server's subjects and its answer to the request."""
         ids = self._subjects(t.dataset, t.version)
         if not ids:
-            raise ProtocolError(f"dataset {t.dataset} holds no subjects")
+            raise ProtocolError(Text("err.nodes.provider.empty_dataset", dataset=t.dataset))
         if psi.request_size(t.psi_request) != t.max_items:
-            raise ProtocolError("the PSI request's size is not the one the task declares")
+            raise ProtocolError(Text("err.nodes.provider.psi_size"))
         server = psi.PsiServerKey.generate(reveal_intersection=False)
         setup = server.create_setup(ids, max_client_items=t.max_items)
         response = server.process_request(t.psi_request, t.max_items)
@@ -74,7 +75,7 @@ class OverlapSides:
         """The count, encrypted under the requester's key; the job key is dropped."""
         path = self._key_path(job_id)
         if not path.exists():
-            raise ProtocolError("this node holds no PSI key of this job (its request was lost)")
+            raise ProtocolError(Text("err.nodes.provider.psi_key_lost"))
         client = psi.PsiClient(reveal_intersection=False, secret=path.read_bytes())
         count = client.intersection_size(t.psi_setup, t.psi_response)
         pk = PaillierPublicKey.from_wire(t.paillier_public_key, min_bits=self.min_paillier_bits)

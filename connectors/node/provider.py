@@ -42,6 +42,7 @@ from trusted_space.bulk.parallel import encrypt_values
 from trusted_space.core.clock import CHINA
 from trusted_space.core.encoding import FixedPoint, to_decimal
 from trusted_space.core.errors import ProtocolError, TspaceError
+from trusted_space.core.i18n import OnlyInEnglish, Text
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import (
     write_secret,
@@ -214,13 +215,15 @@ class ProviderNode(Node):
                 payload,
                 self.min_paillier_bits,
             )
-        raise ProtocolError(f"a provider does not do {payload.kind} tasks")
+        raise ProtocolError(
+            Text("err.nodes.task.kind", party=Text("err.nodes.party.provider"), kind=payload.kind)
+        )
 
     def _psi_respond(self, t: PsiRespondTask) -> PsiResponseResult:
         current = self.store.datasets().get(t.dataset)
         if current is None or current[0] != t.version:
             raise ProtocolError(
-                f"dataset {t.dataset} is no longer at version {t.version}; resubmit the job"
+                Text("err.nodes.provider.stale_dataset", dataset=t.dataset, version=t.version)
             )
         response = self.psi_key.process_request(t.psi_request, t.max_items)
         return PsiResponseResult(psi_response=response)
@@ -339,11 +342,24 @@ class ProviderNode(Node):
             raise ProtocolError(str(exc)) from exc
         offered = {f.name for f in product.features_for(t.role)}
         if not t.features or not set(t.features) <= offered:
-            raise ProtocolError(f"{t.role} computes only {sorted(offered)} for {product.name}")
+            raise ProtocolError(
+                Text(
+                    "err.nodes.provider.features_offered",
+                    role=t.role,
+                    offered=sorted(offered),
+                    product=product.name,
+                )
+            )
         known = {p.name: p for p in product.parameters}
         for name, value in t.parameters.items():
             if name not in known or known[name].check(value) is not None:
-                raise ProtocolError(f"{product.name} has no setting {name}={value}")
+                raise ProtocolError(
+                    Text(
+                        "err.nodes.provider.no_setting",
+                        product=product.name,
+                        setting=f"{name}={value}",
+                    )
+                )
         return product
 
     def _compute_features(
@@ -370,11 +386,11 @@ class ProviderNode(Node):
             found, table = prefetched
         subjects, withheld = found.kept, found.withheld
         if table.num_rows != len(subjects):
-            raise ProtocolError("feature SQL must return one row per subject")
+            raise ProtocolError(Text("err.nodes.provider.one_row"))
         order = {h: i for i, h in enumerate(table.column("handle").to_pylist())}
         weights = t.weights
         if weights is not None and set(weights) != set(t.features):
-            raise ProtocolError("weights must name exactly the requested features")
+            raise ProtocolError(Text("err.nodes.provider.weights"))
         blocks = layout(product, t.features, key_bits=public_key.bits) if weights is None else []
         needed = {f.name for f in features if f.combine != "ratio"}
         needed |= {part for f in features if f.ratio_of for part in f.ratio_of}
@@ -398,7 +414,9 @@ class ProviderNode(Node):
                         )
                     )
             except ValueError as exc:
-                raise ProtocolError(f"a feature value cannot be encoded: {exc}") from exc
+                raise ProtocolError(
+                    Text("err.nodes.provider.encode", reason=OnlyInEnglish(f": {exc}"))
+                ) from exc
         ciphertexts = encrypt_values(public_key, values)
         log.info("computed %d features for %d subjects", len(features), len(subjects))
         return EncryptedFeaturesResult(
@@ -440,15 +458,15 @@ class ProviderNode(Node):
             sealed_for = data["job_id"]
             raw_arguments = data.get("arguments") if product.arguments else None
         except (ValueError, KeyError, TypeError) as exc:
-            raise ProtocolError("sealed subjects are not in the expected form") from exc
+            raise ProtocolError(Text("err.nodes.provider.sealed_form")) from exc
         if sealed_for != job_id:
-            raise ProtocolError("sealed subjects belong to another job (replay)")
+            raise ProtocolError(Text("err.nodes.provider.sealed_replay"))
         if len(subjects) != t.subject_count:
-            raise ProtocolError("sealed subject count differs from the declared count")
+            raise ProtocolError(Text("err.nodes.provider.sealed_count"))
         arguments: dict[str, dict[str, object]] = {}
         if product.arguments:
             if not isinstance(raw_arguments, list) or len(raw_arguments) != len(subjects):
-                raise ProtocolError("each sealed subject needs its arguments")
+                raise ProtocolError(Text("err.nodes.provider.sealed_arguments"))
             for (handle, _), given in zip(subjects, raw_arguments, strict=True):
                 arguments[handle] = _checked_arguments(product, given)
         seen: set[str] = set()
@@ -458,7 +476,7 @@ class ProviderNode(Node):
             except ValueError:
                 well_formed = False
             if not well_formed or handle in seen:
-                raise ProtocolError("malformed or repeated handle")
+                raise ProtocolError(Text("err.nodes.provider.handle"))
             seen.add(handle)
             error = (
                 resident_id_error(person_id)
@@ -466,7 +484,7 @@ class ProviderNode(Node):
                 else company_key_error(person_id)
             )
             if error is not None:
-                raise ProtocolError("a sealed subject is not a valid identifier")
+                raise ProtocolError(Text("err.nodes.provider.sealed_identifier"))
         return subjects, arguments
 
 
@@ -484,21 +502,21 @@ def _checked_arguments(product: Product, given: object) -> dict[str, object]:
     ProtocolError (naming no value) for anything else."""
     names = [a.name for a in product.arguments]
     if not isinstance(given, dict) or sorted(given) != sorted(names):
-        raise ProtocolError(f"a subject's arguments must be exactly {names}")
+        raise ProtocolError(Text("err.nodes.provider.arguments", names=names))
     out: dict[str, object] = {}
     for a in product.arguments:
         value = given[a.name]
         if value is None:
             if a.required:
-                raise ProtocolError(f"argument {a.name} is required")
+                raise ProtocolError(Text("err.nodes.provider.argument_required", name=a.name))
             out[a.name] = None
         elif a.kind == "date" and isinstance(value, str):
             try:
                 out[a.name] = dt.date.fromisoformat(value)
             except ValueError:
-                raise ProtocolError(f"argument {a.name} is not a date") from None
+                raise ProtocolError(Text("err.nodes.provider.argument_date", name=a.name)) from None
         elif _fits(a.kind, value):
             out[a.name] = value
         else:
-            raise ProtocolError(f"argument {a.name} is not a {a.kind}")
+            raise ProtocolError(Text("err.nodes.provider.argument_kind", name=a.name, kind=a.kind))
     return out

@@ -52,6 +52,7 @@ from trusted_space.core.errors import (
     ProtocolError,
     TaskAltered,
 )
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import WatchedJson
 from trusted_space.hazmat.oprf import POINT_BYTES
@@ -106,8 +107,8 @@ class ApprovedModels:
         return digest
 
 
-def _altered(field: str, consumer: str) -> TaskAltered:
-    return TaskAltered(f"the task differs from the job {consumer} signed ({field})")
+def _altered(field: Text, consumer: str) -> TaskAltered:
+    return TaskAltered(Text("err.nodes.task.altered", consumer=consumer, field=field))
 
 
 # Signed jobs whose signature verified here, by the hash of the whole signed
@@ -134,7 +135,7 @@ def signed_spec(suite: CryptoSuite, pins: Pins, task: Task, job: SignedJob) -> J
             while len(_verified_jobs) > VERIFIED_JOBS_KEPT:
                 _verified_jobs.popitem(last=False)
     if job.spec.job_id != task.job_id:
-        raise _altered("job", job.spec.consumer)
+        raise _altered(Text("err.nodes.field.job"), job.spec.consumer)
     return job.spec
 
 
@@ -148,7 +149,7 @@ def _product(spec: JobSpec) -> Product:
 def _my_roles(spec: JobSpec, me: str) -> list[str]:
     roles = [role for role, names in spec.providers.items() if me in names]
     if not roles:
-        raise _altered("provider", spec.consumer)
+        raise _altered(Text("err.nodes.field.provider"), spec.consumer)
     return roles
 
 
@@ -180,11 +181,11 @@ def _model_weights(product: str, model: bytes) -> Mapping[str, int]:
 
 def _check_model(spec: JobSpec, pinned: str | None, approved: ApprovedModels) -> None:
     if spec.model is None:
-        raise _altered("model", spec.consumer)
+        raise _altered(Text("err.nodes.field.model"), spec.consumer)
     digest = model_sha256(spec.model)
     own = approved.hashes()
     if (own and digest not in own) or (not own and pinned is not None and pinned != digest):
-        raise ModelNotApproved(f"model {digest[:12]} is not the one this provider's owner approved")
+        raise ModelNotApproved(Text("err.nodes.task.model_not_approved", digest=digest[:12]))
 
 
 def check_task(
@@ -194,7 +195,9 @@ def check_task(
     (``TaskAltered``) and its model the owner's (``ModelNotApproved``)."""
     t = task.payload
     if not isinstance(t, ProviderTask):
-        raise ProtocolError(f"a provider does not do {t.kind} tasks")
+        raise ProtocolError(
+            Text("err.nodes.task.kind", party=Text("err.nodes.party.provider"), kind=t.kind)
+        )
     job = t.job
     spec = signed_spec(suite, pins, task, job)
     product = _product(spec)
@@ -205,54 +208,54 @@ def check_task(
         return spec
     if isinstance(t, PsiRespondTask):
         if job.psi_request_hash != suite.hex_hash(t.psi_request):
-            raise _altered("PSI request", consumer)
+            raise _altered(Text("err.nodes.field.psi_request"), consumer)
         if t.max_items != spec.batch_size:
-            raise _altered("batch size", consumer)
+            raise _altered(Text("err.nodes.field.batch_size"), consumer)
         if t.dataset not in {product.role(role).dataset for role in roles}:
-            raise _altered("dataset", consumer)
+            raise _altered(Text("err.nodes.field.dataset"), consumer)
         return spec
     if isinstance(t, JoinUploadTask):
         if t.role not in roles:
-            raise _altered("role", consumer)
+            raise _altered(Text("err.nodes.field.role"), consumer)
         if (t.product, t.query, t.paillier_public_key) != (
             spec.product,
             spec.query,
             spec.paillier_public_key,
         ):
-            raise _altered("product, query or Paillier key", consumer)
+            raise _altered(Text("err.nodes.field.product_query_key"), consumer)
         if spec.sealed_keys is None or spec.sealed_keys.get(me) != t.sealed_key:
-            raise _altered("job key", consumer)
+            raise _altered(Text("err.nodes.field.job_key"), consumer)
         if t.clip != (spec.epsilon is not None):
-            raise _altered("clipping", consumer)
+            raise _altered(Text("err.nodes.field.clipping"), consumer)
         return spec
     if isinstance(t, ComputeFeaturesTask):
         if t.role not in roles:
-            raise _altered("role", consumer)
+            raise _altered(Text("err.nodes.field.role"), consumer)
         if (t.product, t.as_of, t.purpose, t.paillier_public_key) != (
             spec.product,
             spec.as_of,
             spec.purpose,
             spec.paillier_public_key,
         ):
-            raise _altered("product, as_of, purpose or Paillier key", consumer)
+            raise _altered(Text("err.nodes.field.product_terms_paillier"), consumer)
         if t.consent_for not in (None, consumer) or t.subject_count > spec.batch_size:
-            raise _altered("consent or batch", consumer)
+            raise _altered(Text("err.nodes.field.consent_batch"), consumer)
         features = _role_features(spec, product, t.role)
         if t.features != features:
-            raise _altered("features", consumer)
+            raise _altered(Text("err.nodes.field.features"), consumer)
         if product.output_mode == "score":
             _check_weights(spec, product, features, t.weights)
             _check_model(spec, t.approved_model, approved)
         elif t.weights is not None:
-            raise _altered("weights", consumer)
+            raise _altered(Text("err.nodes.field.weights"), consumer)
         return spec
     r = t.upload
     if r.role not in roles or t.dataset != product.role(r.role).dataset:
-        raise _altered("role", consumer)
+        raise _altered(Text("err.nodes.field.role"), consumer)
     if job.blinded_hash != suite.hex_hash(t.blinded) or len(t.blinded) != (
         spec.batch_size * POINT_BYTES
     ):
-        raise _altered("blinded points", consumer)
+        raise _altered(Text("err.nodes.field.blinded_points"), consumer)
     if (r.consumer, r.product, r.as_of, r.purpose, r.consumer_sealing_key) != (
         consumer,
         spec.product,
@@ -260,15 +263,15 @@ def check_task(
         spec.purpose,
         job.consumer_keys.sealing_key,
     ):
-        raise _altered("product, as_of, purpose or sealing key", consumer)
+        raise _altered(Text("err.nodes.field.product_terms_sealing"), consumer)
     if r.consent_for not in (None, consumer):
-        raise _altered("consent", consumer)
+        raise _altered(Text("err.nodes.field.consent"), consumer)
     features = _role_features(spec, product, r.role)
     if r.features != features:
-        raise _altered("features", consumer)
+        raise _altered(Text("err.nodes.field.features"), consumer)
     _check_weights(spec, product, features, r.weights)
     if spec.model is None or r.model_hash != model_sha256(spec.model):
-        raise _altered("model", consumer)
+        raise _altered(Text("err.nodes.field.model"), consumer)
     _check_model(spec, r.approved_model, approved)
     return spec
 
@@ -278,13 +281,13 @@ def _check_weights(
 ) -> None:
     """The weights must be the signed model's, on exactly this role's features."""
     if spec.model is None or weights is None:
-        raise _altered("weights", spec.consumer)
+        raise _altered(Text("err.nodes.field.weights"), spec.consumer)
     try:
         model = _model_weights(product.name, spec.model)
     except InputError as exc:
         raise ProtocolError(str(exc)) from None
     if weights != {f: model[f] for f in features}:
-        raise _altered("weights", spec.consumer)
+        raise _altered(Text("err.nodes.field.weights"), spec.consumer)
 
 
 def _check_overlap(
@@ -299,17 +302,17 @@ def _check_overlap(
     provider's signature on what the space relays from it."""
     consumer = spec.consumer
     if "psi_cardinality" not in product.engines or len(product.roles) != 2:
-        raise _altered("product", consumer)
+        raise _altered(Text("err.nodes.field.product"), consumer)
     server, client = (r.role for r in product.roles)
     mine = server if isinstance(t, OverlapRespondTask) else client
     if t.role != mine or t.role not in roles or t.product != spec.product:
-        raise _altered("role", consumer)
+        raise _altered(Text("err.nodes.field.role"), consumer)
     if isinstance(t, OverlapRequestTask):
         if t.dataset != product.role(t.role).dataset:
-            raise _altered("dataset", consumer)
+            raise _altered(Text("err.nodes.field.dataset"), consumer)
     elif isinstance(t, OverlapRespondTask):
         if t.dataset != product.role(t.role).dataset:
-            raise _altered("dataset", consumer)
+            raise _altered(Text("err.nodes.field.dataset"), consumer)
         _check_step(
             suite,
             pins,
@@ -320,7 +323,7 @@ def _check_overlap(
         )
     else:
         if t.paillier_public_key != spec.paillier_public_key:
-            raise _altered("Paillier key", consumer)
+            raise _altered(Text("err.nodes.field.paillier_key"), consumer)
         _check_step(
             suite,
             pins,
@@ -342,7 +345,7 @@ def _check_step(
     """``payload`` is what ``signer`` returned in this job, as it signed it
     (``ledger.step_digest``), under the key this node pinned for it."""
     if step.keys.name != signer:
-        raise _altered("the other provider", spec.consumer)
+        raise _altered(Text("err.nodes.field.other_provider"), spec.consumer)
     keys = pins.check(step.keys, "provider")
     result_hash = suite.hex_hash(payload.model_dump_json().encode())
     digest = step_digest(suite, spec.job_id, step.task_id, payload.kind, result_hash)
@@ -350,5 +353,5 @@ def _check_step(
         suite.verify(bytes.fromhex(keys.signing_key), digest, bytes.fromhex(step.signature))
     except (CryptoError, ValueError):
         raise TaskAltered(
-            f"what the space relays is not as {signer} signed it ({payload.kind})"
+            Text("err.nodes.task.relayed", signer=signer, kind=payload.kind)
         ) from None

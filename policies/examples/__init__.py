@@ -9,6 +9,7 @@ import re
 from importlib import resources
 
 from trusted_space.core.errors import InputError
+from trusted_space.core.i18n import Text
 
 
 def example_names(product: str | None = None) -> list[str]:
@@ -27,12 +28,10 @@ def example_for(product: str, owner: str | None = None) -> str:
     if not names:
         known = sorted({n.split(".")[0] for n in example_names()})
         raise InputError(
-            f"no example policy for {product!r}; examples exist for {', '.join(known)}"
+            Text("err.products.policy.no_example", product=repr(product), known=", ".join(known))
         )
     if owner is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", owner):
-        raise InputError(
-            f"--owner {owner!r}: a participant id is lower-case letters, digits, _ . or -"
-        )
+        raise InputError(Text("err.products.policy.owner", owner=repr(owner)))
     name = next((n for n in names if owner is not None and f".{owner}." in n), names[0])
     text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
     if owner is None:

@@ -22,7 +22,7 @@ from policies.model import load_policy
 from products.claims import CLAIMS
 from products.claims.batch import Claim, read_claims
 from trusted_space.core.errors import InputError
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 from trusted_space.core.outputs import write_csv_atomic
 from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PaillierPreset
@@ -81,10 +81,7 @@ def requested_outputs(policies: Sequence[Path], owners: Sequence[str]) -> list[s
         if policy.output.features is not None:
             allowed = [f for f in allowed if f in policy.output.features]
     if "visit_found" not in allowed:
-        raise InputError(
-            f"the policies do not release visit_found of {CLAIMS.name}: no claim could be "
-            "told found or not"
-        )
+        raise InputError(Text("err.products.claims.visit_found", product=CLAIMS.name))
     return allowed
 
 
@@ -93,7 +90,14 @@ def chosen_outputs(asked: Sequence[str]) -> list[str]:
     names = [f.name for f in CLAIMS.features]
     unknown = [o for o in asked if o not in names]
     if unknown:
-        raise InputError(f"{CLAIMS.name} has no outputs {unknown}; its outputs: {', '.join(names)}")
+        raise InputError(
+            Text(
+                "err.products.claims.outputs",
+                product=CLAIMS.name,
+                unknown=unknown,
+                names=", ".join(names),
+            )
+        )
     return [n for n in names if n in asked or n == "visit_found"]
 
 

@@ -16,6 +16,7 @@ from products.base import JoinVectors
 from products.cohort.layout import age_band_of, build_layout, sex_of
 from products.cohort.query import CDC, CLIP, HOSPITAL, CohortQuery, code_ranges
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 
 if TYPE_CHECKING:  # the node passes its connection; the space never imports DuckDB for this
     import duckdb
@@ -128,6 +129,6 @@ def provider_vectors(
                     min(v, CLIP["count_reports"]) if clip else v
                 )
     else:
-        raise ProtocolError(f"a cohort job has no role {role!r}")
+        raise ProtocolError(Text("err.products.cohort.role", role=repr(role)))
     domains = {"hospital_id": hospital_ids} if hospital_ids else {}
     return JoinVectors(dict(vectors), layout, domains)

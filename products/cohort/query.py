@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from products.base import JoinLayout
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import OnlyInEnglish, Text, t
 
 MEASURES = ("count", "sum_cost", "sum_inpatient_days", "count_reports")
 DIMENSIONS = ("sex", "age_band", "hospital_id", "month")
@@ -210,7 +210,10 @@ def load_query(path: Path) -> CohortQuery:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read the query: {exc}", Location(str(path), None, None)) from None
+        raise InputError(
+            Text("err.products.cohort.query_unreadable", reason=OnlyInEnglish(f": {exc}")),
+            Location(str(path), None, None),
+        ) from None
     return parse_query(data, str(path))
 
 

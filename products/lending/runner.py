@@ -26,7 +26,7 @@ from policies.model import load_policy
 from products.lending import TENDER_LENDING
 from trusted_space.bulk import parallel
 from trusted_space.core.errors import InputError
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 from trusted_space.core.outputs import write_csv_atomic, write_text_atomic
 from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PaillierPreset
@@ -91,7 +91,7 @@ def requested_features(policies: Sequence[Path], centres: Sequence[str]) -> list
         if policy.output.features is not None:
             allowed = [f for f in allowed if f in policy.output.features]
     if not allowed:
-        raise InputError("the policies allow no feature of tender_lending_features")
+        raise InputError(Text("err.products.lending.no_feature"))
     return allowed
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from products.overlap import CDC, HOSPITAL, OVERLAP
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.nodes.consumer import OverlapOutcome
 from trusted_space.nodes.remote import await_result, choose_providers, connect_consumer
 from trusted_space.transport.http import HttpTransport
@@ -31,7 +32,7 @@ def client_overlap(
     node = connect_consumer(transport, workdir)
     given = {role: [name] for role, name in providers.items()} if providers else None
     if given is not None and set(given) != {HOSPITAL, CDC}:
-        raise ProtocolError(f"name one provider of each role: {HOSPITAL} and {CDC}")
+        raise ProtocolError(Text("err.products.overlap.providers", hospital=HOSPITAL, cdc=CDC))
     chosen = choose_providers(transport, OVERLAP.name, {HOSPITAL, CDC}, given)
     job_id = node.submit_overlap(
         OVERLAP.name,

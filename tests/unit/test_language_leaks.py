@@ -326,3 +326,81 @@ def test_a_mapping_files_error_is_in_one_language(case: str, lang: str, tmp_path
     for word in ("tender_bids", "table", "columns", "colour", "nope"):
         named = named.replace(word, " ")
     assert leaks(lang, named) == [], shown
+
+
+def _raised(call: Any) -> Exception:
+    try:
+        call()
+    except Exception as exc:  # the refusal under test, whatever its class
+        return exc
+    raise AssertionError("nothing was raised")
+
+
+def _floor_errors() -> dict[str, Exception]:
+    """One refusal of each floor whose words are in trusted_space/core/error_text."""
+    from connectors.id_map import require_id_map
+    from connectors.node.task_checks import _altered
+    from policies.examples import example_for
+    from trusted_space.hazmat import psi
+    from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024, require_production
+
+    return {
+        "base: a weak key": _raised(lambda: require_production(TEST_ONLY_PAILLIER_1024)),
+        "base: a malformed PSI message": _raised(lambda: psi.response_size(b"\xff\xff\xff")),
+        "nodes: an altered task": _altered(Text("err.nodes.field.batch_size"), "bank"),
+        "connectors: no id map": _raised(lambda: require_id_map(None, "HL7 v2")),
+        "products: no example policy": _raised(lambda: example_for("no_such_product")),
+    }
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_errors_of_each_floor_are_in_one_language(lang: str) -> None:
+    """Errors of hazmat, nodes, connectors and policies (issue 24 item 9):
+    Chinese under zh-CN, none under English; the same error object says both."""
+    for case, error in _floor_errors().items():
+        with speaking(lang):
+            shown = str(error)
+        assert shown, case
+        if lang == "zh-CN":
+            assert CJK.search(shown), (case, shown)
+        assert leaks(lang, shown.replace("HL7 v2", " ")) == [], (case, shown)
+
+
+def test_a_loads_rejection_reasons_are_said_in_the_readers_language(tmp_path: Path) -> None:
+    """``tspace load``: the reasons made in SQL (a missing value, an
+    impossible date, a value not allowed, a repeated key) and by the
+    identifier checks are said in the reader's language on the terminal;
+    the report keeps them in English, for scripts."""
+    source = tmp_path / "visits.csv"
+    header = "person_id,visit_id,hospital_id,visit_date,visit_type,discharge_date,icd10,total_cost"
+    source.write_text(
+        f"{header}\n"
+        "11010519491231002X,v1,h1,2024-01-02,outpatient,,,\n"
+        "11010519491231002X,v1,h1,2024-01-03,outpatient,,,\n"
+        "11010519491231002X,v2,h1,2024-13-45,outpatient,,,\n"
+        "11010519491231002X,v3,h1,2024-01-02,home,,,\n"
+        "12,v4,h1,2024-01-02,outpatient,,,\n"
+        "11010519491231002X,v5,,2024-01-02,outpatient,,,\n",
+        encoding="utf-8",
+    )
+    shown: dict[str, list[str]] = {}
+    for lang in LANGUAGES:
+        report = tmp_path / f"report-{lang}.json"
+        args = ["load", "csv", str(source), "--node-dir", str(tmp_path / lang)]
+        before = language()
+        try:
+            result = CliRunner().invoke(app, ["--lang", lang, *args, "--report", str(report)])
+        finally:
+            set_language(before)
+        assert result.exit_code == 0, result.output
+        shown[lang] = [line for line in result.output.splitlines() if " × " in line]
+        written = json.loads(report.read_text(encoding="utf-8"))
+        reasons = {r["reason"] for r in written["rejections"]}
+        assert "impossible date" in reasons and not CJK.search(" ".join(reasons)), reasons
+    assert len(shown["zh-CN"]) == len(shown["en"]) == 5, shown
+    for line in shown["zh-CN"]:
+        assert CJK.search(line) and leaks("zh-CN", line.replace(str(source), " ")) == [], line
+    for line in shown["en"]:
+        assert not CJK.search(line), line
+    assert any("impossible date" in line for line in shown["en"])
+    assert any("日期不存在" in line for line in shown["zh-CN"])

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from trusted_space.bulk.parallel import starmap, workers
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite
 from trusted_space.hazmat.oprf import TOKEN_BYTES, OprfKey
 
@@ -34,7 +35,7 @@ PART_IDS = 10_000
 def masks(suite: CryptoSuite, key: bytes, upload_id: bytes, tokens: bytes) -> list[int]:
     """r_j for each token (TOKEN_BYTES each) of one upload, in order."""
     if len(tokens) % TOKEN_BYTES:
-        raise ProtocolError(f"tokens are {TOKEN_BYTES} bytes each")
+        raise ProtocolError(Text("err.base.bulk.token_size", n=TOKEN_BYTES))
     upload_key = suite.hmac(key, _UPLOAD_TAG + upload_id)
     items = [tokens[i : i + TOKEN_BYTES] for i in range(0, len(tokens), TOKEN_BYTES)]
     first = suite.hmac_many(upload_key, (b"\x01" + t for t in items))
@@ -44,7 +45,7 @@ def masks(suite: CryptoSuite, key: bytes, upload_id: bytes, tokens: bytes) -> li
     for i in range(len(items)):
         block = first[i * width : (i + 1) * width] + second[i * width : (i + 1) * width]
         if len(block) < MASK_BYTES:
-            raise ProtocolError("the suite's HMAC is too short for the masks")
+            raise ProtocolError(Text("err.base.bulk.hmac_short"))
         out.append(int.from_bytes(block[:MASK_BYTES], "big"))
     return out
 
@@ -53,12 +54,12 @@ def pack_values(values: Sequence[int]) -> bytes:
     try:
         return b"".join(v.to_bytes(MASKED_VALUE_BYTES, "big", signed=True) for v in values)
     except OverflowError as exc:
-        raise ProtocolError("a masked value is out of range") from exc
+        raise ProtocolError(Text("err.base.bulk.masked_range")) from exc
 
 
 def unpack_values(blob: bytes) -> list[int]:
     if len(blob) % MASKED_VALUE_BYTES:
-        raise ProtocolError(f"masked values are {MASKED_VALUE_BYTES} bytes each")
+        raise ProtocolError(Text("err.base.bulk.masked_size", n=MASKED_VALUE_BYTES))
     w = MASKED_VALUE_BYTES
     return [int.from_bytes(blob[i : i + w], "big", signed=True) for i in range(0, len(blob), w)]
 

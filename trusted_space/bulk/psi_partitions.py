@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from trusted_space.bulk.parallel import starmap, workers
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.hazmat import psi
 
 MAGIC = b"TSPS"
@@ -45,18 +46,18 @@ def pack(setups: Sequence[bytes]) -> bytes:
 
 def unpack(data: bytes) -> list[bytes]:
     if not data.startswith(MAGIC) or len(data) < 8:
-        raise ProtocolError("not a partitioned PSI setup")
+        raise ProtocolError(Text("err.base.psi.not_partitioned"))
     (count,) = struct.unpack_from(">I", data, 4)
     pos, setups = 8, []
     for _ in range(count):
         if pos + 8 > len(data):
-            raise ProtocolError("truncated PSI setup")
+            raise ProtocolError(Text("err.base.psi.truncated"))
         (size,) = struct.unpack_from(">Q", data, pos)
         pos += 8
         setups.append(data[pos : pos + size])
         pos += size
     if pos != len(data) or not 1 <= count <= 1024:
-        raise ProtocolError("malformed PSI setup container")
+        raise ProtocolError(Text("err.base.psi.container"))
     return setups
 
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from trusted_space.bulk.parallel import starmap, workers
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite, get_suite
 from trusted_space.protocol.messages import TOKEN_BYTES
 
@@ -57,7 +58,7 @@ def tokenise(suite: CryptoSuite, key: bytes, ids: Sequence[str] | pa.Array) -> b
 def token_column(blob: bytes) -> pa.FixedSizeBinaryArray:
     """The tokens of a blob as an Arrow column over the blob's own buffer."""
     if len(blob) % TOKEN_BYTES:
-        raise ProtocolError(f"tokens are {TOKEN_BYTES} bytes each")
+        raise ProtocolError(Text("err.base.bulk.token_size", n=TOKEN_BYTES))
     count = len(blob) // TOKEN_BYTES
     return pa.FixedSizeBinaryArray.from_buffers(
         pa.binary(TOKEN_BYTES), count, [None, pa.py_buffer(blob)]

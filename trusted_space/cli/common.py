@@ -373,7 +373,7 @@ LOOKUP_ENGINES = ("direct_lookup", "blind_lookup")
 
 def _lookup_engine(value: str | None) -> str | None:
     if value is not None and value not in LOOKUP_ENGINES:
-        raise typer.BadParameter(f"expected one of {', '.join(LOOKUP_ENGINES)}")
+        raise typer.BadParameter(t("err.base.cli.engine_choice", choices=", ".join(LOOKUP_ENGINES)))
     return value
 
 

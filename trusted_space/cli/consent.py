@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import INPUT, SPACE, console, err_console, errors
-from trusted_space.core.i18n import Text, t
+from trusted_space.core.i18n import OnlyInEnglish, Text, recognised, t
 
 app = typer.Typer(
     help="授权同意: a provider's consent records and its subjects' opt-outs.",
@@ -22,6 +22,14 @@ NodeDir = Annotated[
 ]
 
 
+def _said(exc: Exception) -> object:
+    """Why a subject id was refused: the Text ``subject_key`` gives, else
+    the library's words (in English only)."""
+    if exc.args and isinstance(exc.args[0], Text):
+        return exc.args[0]
+    return OnlyInEnglish(str(exc))
+
+
 def _store(workdir: Path):  # type: ignore[no-untyped-def]
     import duckdb
 
@@ -29,12 +37,16 @@ def _store(workdir: Path):  # type: ignore[no-untyped-def]
     from trusted_space.core.errors import InputError, NotFound
 
     if not (workdir / "node.duckdb").exists():
-        raise NotFound(f"no provider node at {workdir}")
+        raise NotFound(Text("err.base.cli.no_node", path=workdir))
     try:
         return NodeStore(workdir)
     except duckdb.IOException as exc:
         raise InputError(
-            f"{workdir / 'node.duckdb'} is in use (a running node?); stop it first: {exc}"
+            Text(
+                "err.base.cli.node_in_use",
+                path=workdir / "node.duckdb",
+                reason=OnlyInEnglish(f": {exc}"),
+            )
         ) from None
 
 
@@ -63,7 +75,7 @@ def import_(
     )
     for r in parsed.rejections:
         err_console.print(
-            f"  {r.file}:{r.row} {r.field or '-'}: {r.reason}",
+            f"  {r.file}:{r.row} {r.field or '-'}: {recognised(r.reason)}",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -100,7 +112,7 @@ def revoke(
     try:
         key = subject_key(subject, PRODUCTS[product].subject)
     except (KeyError, ValueError) as exc:
-        raise InputError(f"--subject: {exc}") from None
+        raise InputError(Text("err.base.cli.subject", reason=_said(exc))) from None
     with _store(workdir) as store:
         if opt_out:
             if not evidence:

@@ -10,7 +10,7 @@ import typer
 
 from trusted_space.cli.common import INPUT, OUTPUT, PathRole, bulk_progress, console, errors
 from trusted_space.core.errors import row_label
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import recognised, t
 
 # Reasons of rejected rows that `tspace load` prints (the report has them all).
 REASONS_SHOWN = 10
@@ -66,7 +66,7 @@ def load(
     if unreadable:
         console.print(t("load.files_rejected", n=len(unreadable)), highlight=False)
         for r in unreadable:
-            console.print(f"  {r.file}: {r.reason}", markup=False, highlight=False)
+            console.print(f"  {r.file}: {recognised(r.reason)}", markup=False, highlight=False)
     rows = [r for r in result.rejections if r.row is not None]
     # By reason, the commonest first: a provider acts on reasons (declare a
     # scheme, map a class), and the first ten rows hid every reason below them.
@@ -79,13 +79,20 @@ def load(
     for reason, group in ranked[:REASONS_SHOWN]:
         first = group[0]
         assert first.row is not None
-        where = f"{first.file}, {row_label(first.file, first.row)}, {first.field or '(record)'}"
-        console.print(f"  {len(group)} × {reason}", markup=False, highlight=False)
+        field = first.field or t("err.connectors.load.record")
+        where = t(
+            "err.connectors.load.where",
+            file=first.file,
+            row=row_label(first.file, first.row),
+            field=field,
+        )
+        # The report keeps the reason in English; the terminal says it in the reader's language.
+        console.print(f"  {len(group)} × {recognised(reason)}", markup=False, highlight=False)
         console.print("    " + t("load.first_at", where=where), markup=False, highlight=False)
     if len(ranked) > REASONS_SHOWN:
         console.print(t("load.more_reasons", n=len(ranked) - REASONS_SHOWN), highlight=False)
     for warning in result.warnings:
-        console.print(f"  ! {warning}", markup=False, highlight=False)
+        console.print(f"  ! {recognised(warning)}", markup=False, highlight=False)
     if result.rows_loaded == 0 and result.rows_merged == 0:
         console.print(t("load.nothing", code=EXIT_NOTHING_LOADED), highlight=False)
         raise typer.Exit(EXIT_NOTHING_LOADED)

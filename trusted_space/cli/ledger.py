@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from trusted_space.cli.common import INPUT, OUTPUT, SPACE, console, err_console, errors
-from trusted_space.core.i18n import Text, t
+from trusted_space.core.i18n import OnlyInEnglish, Text, t
 
 app = typer.Typer(
     help="账本: verify, export and read the space's signed, hash-chained audit ledger.",
@@ -53,7 +53,8 @@ def _read_export(path: Path) -> list[dict[str, Any]]:
                 entries.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise InputError(
-                    f"not JSON: {exc.msg}", Location(str(path), line_no, None)
+                    Text("err.base.ledger.not_json", problem=OnlyInEnglish(f": {exc.msg}")),
+                    Location(str(path), line_no, None),
                 ) from None
     return entries
 
@@ -183,7 +184,7 @@ def checkpoint_(
 
     held = [e for e in ledger_entries(workdir) if e.get("kind") == "checkpoint"]
     if not held:
-        raise NotFound("the ledger holds no checkpoint yet")
+        raise NotFound(Text("err.base.ledger.no_checkpoint"))
     write_text_atomic(out, json.dumps(held[-1], ensure_ascii=False, sort_keys=True) + "\n")
     console.print(t("ledger.checkpoint_written", seq=held[-1]["seq"], path=out), highlight=False)
 

@@ -55,7 +55,7 @@ def read_terms(path: Path) -> PeeringTerms:
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or None
         raise InputError(
-            "not a peering agreement (tspace admin draft-agreement writes one)",
+            Text("err.base.cli.not_agreement"),
             Location(str(path), None, where),
         ) from None
 

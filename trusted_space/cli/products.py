@@ -117,7 +117,7 @@ def underwrite(
 
 def _demo_engine(value: str) -> str:
     if value not in LOOKUP_ENGINES:
-        raise typer.BadParameter(f"expected one of {', '.join(LOOKUP_ENGINES)}")
+        raise typer.BadParameter(t("err.base.cli.engine_choice", choices=", ".join(LOOKUP_ENGINES)))
     return value
 
 

@@ -138,7 +138,7 @@ def read_appointments(paths: list[Path]) -> list[Any]:
         except ValidationError as exc:
             where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or None
             raise InputError(
-                "not a steward appointment (tspace client appoint-steward writes one)",
+                Text("err.base.cli.not_appointment"),
                 Location(str(path), None, where),
             ) from None
     return out
@@ -370,10 +370,7 @@ def node(
     try:
         suite = get_suite(me["suite"])
     except ValueError:
-        raise InputError(
-            f"the space at {space} uses the {me['suite']!r} crypto suite, which this node "
-            "does not support"
-        ) from None
+        raise InputError(Text("err.base.cli.suite", space=space, suite=repr(me["suite"]))) from None
     the_node: Node
     if approve_model and me["role"] != "provider":
         raise InputError(Text("service.approves", name=repr(name), role=me["role"]))

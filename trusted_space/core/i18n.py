@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import re
+import string
 from collections.abc import Iterator
 
 from trusted_space.core.error_text import ERRORS
@@ -1761,3 +1763,68 @@ TYPER_WORDS: dict[str, dict[str, str]] = {
     },
 }
 HELP_OPTION = {"zh-CN": "显示本帮助并退出。", "en": "Show this message and exit."}
+
+
+# -- English back to the catalog ------------------------------------------------------------
+# Reports keep a load's rejection reasons and warnings in English (file
+# formats are English, for scripts); the terminal says them in the reader's
+# language by finding the catalog entry each one is the English of.
+
+_PATTERNS: list[tuple[str, str, re.Pattern[str]]] | None = None
+_EXACT: dict[str, str] = {}
+
+
+def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
+    global _PATTERNS
+    if _PATTERNS is None:
+        found = []
+        for key, entry in MESSAGES.items():
+            english_text = entry.get("en", "")
+            parts = list(string.Formatter().parse(english_text))
+            if all(name is None for _, name, _, _ in parts):
+                _EXACT.setdefault(english_text.replace("{{", "{").replace("}}", "}"), key)
+                continue
+            literal = "".join(text for text, _, _, _ in parts)
+            # A template of punctuation and placeholders ("{where}: {message}")
+            # would claim any text: only worded ones are recognised.
+            if sum(ch.isalpha() for ch in literal) < 3:
+                continue
+            pattern, seen = "", set()
+            for text, name, _, _ in parts:
+                pattern += re.escape(text)
+                if name is None:
+                    continue
+                if not name.isidentifier():
+                    pattern = ""
+                    break
+                pattern += f"(?P={name})" if name in seen else f"(?P<{name}>.*?)"
+                seen.add(name)
+            if pattern:
+                longest = max((text for text, _, _, _ in parts), key=len)
+                found.append((key, longest, re.compile(pattern, re.DOTALL)))
+        # The most literal text first: the most specific entry wins.
+        found.sort(key=lambda item: -len(item[2].pattern))
+        _PATTERNS = found
+    return _PATTERNS
+
+
+def recognised(text: str, depth: int = 3) -> Text | str:
+    """The catalog ``Text`` whose English is ``text`` (its parameters
+    recognised in turn), said in the reader's language when shown; ``text``
+    itself when no entry says it."""
+    patterns = _patterns()
+    if text in _EXACT:
+        return Text(_EXACT[text])
+    for key, longest, pattern in patterns:
+        if longest not in text:
+            continue
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        values = match.groupdict()
+        params: dict[str, object] = {
+            name: recognised(value, depth - 1) if depth > 1 and value else value
+            for name, value in values.items()
+        }
+        return Text(key, **params)
+    return text

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from trusted_space.core.errors import CryptoError
+from trusted_space.core.i18n import Text
 from trusted_space.crypto.sm2 import COORD, N, Sm2Backend, check_point, default_backend
 from trusted_space.crypto.suite import CryptoSuite, SealingKey, SigningKey
 
@@ -53,7 +54,7 @@ def _scalar() -> int:
 class _Sm2SigningKey(SigningKey):
     def __init__(self, sm2: Sm2Backend, d: int) -> None:
         if not 1 <= d < N - 1:
-            raise CryptoError("not an SM2 private key")
+            raise CryptoError(Text("err.base.crypto.not_sm2_private"))
         self._sm2 = sm2
         self._d = d
         self._public = sm2.multiply(d)
@@ -76,14 +77,14 @@ class _Sm2SigningKey(SigningKey):
 class _Sm2SealingKey(SealingKey):
     def __init__(self, sm2: Sm2Backend, d: int) -> None:
         if not 1 <= d < N - 1:
-            raise CryptoError("not an SM2 private key")
+            raise CryptoError(Text("err.base.crypto.not_sm2_private"))
         self._sm2 = sm2
         self._d = d
         self._public = sm2.multiply(d)
 
     def open(self, sealed: bytes) -> bytes:
         if len(sealed) < 1 + 2 * COORD + 12 + 16 or sealed[:1] != SEAL_VERSION:
-            raise CryptoError("sealed message cannot be opened with this key")
+            raise CryptoError(Text("err.base.crypto.sealed"))
         c1 = sealed[1 : 1 + 2 * COORD]
         nonce = sealed[1 + 2 * COORD : 1 + 2 * COORD + 12]
         body, tag = sealed[1 + 2 * COORD + 12 : -16], sealed[-16:]
@@ -94,7 +95,7 @@ class _Sm2SealingKey(SealingKey):
             decryptor.authenticate_additional_data(SEAL_VERSION + c1)
             return decryptor.update(body) + decryptor.finalize()
         except (InvalidTag, ValueError) as exc:
-            raise CryptoError("sealed message cannot be opened with this key") from exc
+            raise CryptoError(Text("err.base.crypto.sealed")) from exc
 
     def public_bytes(self) -> bytes:
         return self._public
@@ -105,7 +106,7 @@ class _Sm2SealingKey(SealingKey):
 
 def _private(secret: bytes) -> int:
     if len(secret) != COORD:
-        raise CryptoError("an SM2 private key is 32 bytes")
+        raise CryptoError(Text("err.base.crypto.sm2_private_size"))
     return int.from_bytes(secret, "big")
 
 
@@ -144,12 +145,12 @@ class GmSuite(CryptoSuite):
     def verify(self, public_key: bytes, data: bytes, signature: bytes) -> None:
         check_point(public_key)
         if len(signature) != 2 * COORD:
-            raise CryptoError("an SM2 signature is 64 bytes (r || s)")
+            raise CryptoError(Text("err.base.crypto.sm2_signature_size"))
         r, s = int.from_bytes(signature[:COORD], "big"), int.from_bytes(signature[COORD:], "big")
         if not (1 <= r < N and 1 <= s < N):
-            raise CryptoError("SM2 signature out of range")
+            raise CryptoError(Text("err.base.crypto.sm2_signature_range"))
         if not self._sm2.verify(public_key, data, signature):
-            raise CryptoError("SM2 signature does not verify")
+            raise CryptoError(Text("err.base.crypto.sm2_signature"))
 
     def new_sealing_key(self) -> SealingKey:
         return _Sm2SealingKey(self._sm2, _scalar() % (N - 2) + 1)

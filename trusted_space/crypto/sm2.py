@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from trusted_space.core.errors import CryptoError
+from trusted_space.core.i18n import Text
 
 # The recommended curve of GB/T 32918.5.
 P = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF
@@ -58,10 +59,10 @@ def check_point(public: bytes) -> None:
     """Raise unless ``public`` is x || y of a point on the curve (the
     cofactor is 1: every such point is in the prime-order group)."""
     if len(public) != 2 * COORD:
-        raise CryptoError("an SM2 public key is 64 bytes (x || y)")
+        raise CryptoError(Text("err.base.crypto.sm2_public_size"))
     x, y = int.from_bytes(public[:COORD], "big"), int.from_bytes(public[COORD:], "big")
     if not (0 <= x < P and 0 <= y < P) or (y * y - x * x * x - A * x - B) % P:
-        raise CryptoError("not a point of the SM2 curve")
+        raise CryptoError(Text("err.base.crypto.sm2_point"))
 
 
 def z_value(public: bytes, user_id: bytes = USER_ID) -> bytes:
@@ -150,18 +151,18 @@ class TongsuoSm2(Sm2Backend):
             encoded = b"\x04" + point
             if lib.EC_POINT_oct2point(self._group, q, encoded, len(encoded), ctx) != 1:
                 _clear_errors(lib)
-                raise CryptoError("not a point of the SM2 curve")
+                raise CryptoError(Text("err.base.crypto.sm2_point"))
             ok = lib.EC_POINT_mul(self._group, result, ffi.NULL, q, bn, ctx)
         if ok != 1 or lib.EC_POINT_is_at_infinity(self._group, result):
             _clear_errors(lib)
-            raise CryptoError("SM2 scalar multiplication failed")
+            raise CryptoError(Text("err.base.crypto.sm2_scalar_mult"))
         out = ffi.new("unsigned char[]", 1 + 2 * COORD)
         written = lib.EC_POINT_point2oct(
             self._group, result, lib.POINT_CONVERSION_UNCOMPRESSED, out, 1 + 2 * COORD, ctx
         )
         if written != 1 + 2 * COORD:
             _clear_errors(lib)
-            raise CryptoError("SM2 scalar multiplication failed")
+            raise CryptoError(Text("err.base.crypto.sm2_scalar_mult"))
         return bytes(ffi.buffer(out, 1 + 2 * COORD))[1:]
 
     def signer(self, d: int) -> Any:

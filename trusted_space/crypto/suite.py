@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from trusted_space.core.errors import CryptoError
+from trusted_space.core.i18n import Text
 
 
 class _SecretHandle:
@@ -169,7 +170,7 @@ class _X25519SealingKey(SealingKey):
         try:
             return nacl.public.SealedBox(self._key).decrypt(sealed)
         except nacl.exceptions.CryptoError as exc:
-            raise CryptoError("sealed message cannot be opened with this key") from exc
+            raise CryptoError(Text("err.base.crypto.sealed")) from exc
 
     def public_bytes(self) -> bytes:
         return bytes(self._key.public_key)
@@ -201,13 +202,13 @@ class DefaultSuite(CryptoSuite):
         try:
             return _Ed25519SigningKey(ed25519.Ed25519PrivateKey.from_private_bytes(secret))
         except ValueError as exc:
-            raise CryptoError("not an Ed25519 private key") from exc
+            raise CryptoError(Text("err.base.crypto.not_ed25519_private")) from exc
 
     def verify(self, public_key: bytes, data: bytes, signature: bytes) -> None:
         try:
             ed25519.Ed25519PublicKey.from_public_bytes(public_key).verify(signature, data)
         except (InvalidSignature, ValueError) as exc:
-            raise CryptoError("signature does not verify") from exc
+            raise CryptoError(Text("err.base.crypto.signature")) from exc
 
     def new_sealing_key(self) -> SealingKey:
         return _X25519SealingKey(nacl.public.PrivateKey.generate())
@@ -216,13 +217,13 @@ class DefaultSuite(CryptoSuite):
         try:
             return _X25519SealingKey(nacl.public.PrivateKey(secret))
         except (nacl.exceptions.CryptoError, TypeError, ValueError) as exc:
-            raise CryptoError("not an X25519 private key") from exc
+            raise CryptoError(Text("err.base.crypto.not_x25519_private")) from exc
 
     def seal(self, public_key: bytes, plaintext: bytes) -> bytes:
         try:
             recipient = nacl.public.PublicKey(public_key)
         except (nacl.exceptions.CryptoError, TypeError, ValueError) as exc:
-            raise CryptoError("not an X25519 public key") from exc
+            raise CryptoError(Text("err.base.crypto.not_x25519_public")) from exc
         return nacl.public.SealedBox(recipient).encrypt(plaintext)
 
 

@@ -45,6 +45,7 @@ from typing import NoReturn
 import rbcl
 
 from trusted_space.core.errors import CryptoError, ProtocolError
+from trusted_space.core.i18n import Text
 
 POINT_BYTES = 32
 SCALAR_BYTES = 32
@@ -83,11 +84,11 @@ def _h2(item: str, point: bytes) -> bytes:
 
 def _points(blob: bytes) -> list[bytes]:
     if len(blob) % POINT_BYTES:
-        raise ProtocolError(f"points are {POINT_BYTES} bytes each")
+        raise ProtocolError(Text("err.base.oprf.point_size", n=POINT_BYTES))
     points = [blob[i : i + POINT_BYTES] for i in range(0, len(blob), POINT_BYTES)]
     for p in points:
         if p == _IDENTITY or not rbcl.crypto_core_ristretto255_is_valid_point(p):
-            raise ProtocolError("a point is not a valid ristretto255 element")
+            raise ProtocolError(Text("err.base.oprf.bad_point"))
     return points
 
 
@@ -95,7 +96,7 @@ def _mul(scalar: bytes, point: bytes) -> bytes:
     try:
         return bytes(rbcl.crypto_scalarmult_ristretto255(scalar, point))
     except RuntimeError as exc:  # identity result: never for valid inputs
-        raise CryptoError("scalar multiplication failed") from exc
+        raise CryptoError(Text("err.base.oprf.scalar_mult")) from exc
 
 
 class OprfKey:
@@ -103,7 +104,7 @@ class OprfKey:
 
     def __init__(self, scalar: bytes) -> None:
         if len(scalar) != SCALAR_BYTES or scalar == bytes(SCALAR_BYTES):
-            raise CryptoError("an OPRF key is a non-zero 32-byte scalar")
+            raise CryptoError(Text("err.base.oprf.key"))
         self._k = scalar
 
     @classmethod
@@ -158,7 +159,7 @@ class OprfRequest:
         """F(k, x) for each item from the key holder's answer, in order."""
         points = _points(evaluated)
         if len(points) != len(self.items):
-            raise ProtocolError("the evaluation does not answer every blinded item")
+            raise ProtocolError(Text("err.base.oprf.incomplete"))
         out = []
         for a, x, p in zip(self._scalars, self.items, points, strict=True):
             inverse = bytes(rbcl.crypto_core_ristretto255_scalar_invert(a))

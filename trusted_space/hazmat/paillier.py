@@ -20,7 +20,7 @@ import gmpy2
 import phe
 
 from trusted_space.core.errors import CryptoError, WeakKeyError
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, t
 from trusted_space.hazmat.paillier_noise import noise_for, releasing_gil, take_ahead
 
 
@@ -70,7 +70,7 @@ class PaillierPublicKey:
 
     def __init__(self, n: int) -> None:
         if n < 3 or n % 2 == 0:
-            raise CryptoError("a Paillier modulus must be an odd integer")
+            raise CryptoError(Text("err.base.paillier.odd_modulus"))
         self._phe = phe.PaillierPublicKey(int(n))
         self.n = gmpy2.mpz(n)
         self.nsquare = self.n * self.n
@@ -103,20 +103,18 @@ class PaillierPublicKey:
         try:
             n = int(value, 16)
         except (TypeError, ValueError) as exc:
-            raise CryptoError("a Paillier public key must be a hex modulus") from exc
+            raise CryptoError(Text("err.base.paillier.hex_modulus")) from exc
         key = cls(n)
         if key.bits > max_bits:
             raise CryptoError(t("paillier.too_large", bits=key.bits, max=max_bits))
         if key.bits < min_bits:
-            raise WeakKeyError(
-                f"Paillier key of {key.bits} bits refused: at least {min_bits} are required"
-            )
+            raise WeakKeyError(Text("err.base.paillier.weak", bits=key.bits, min_bits=min_bits))
         return key
 
     # -- encryption -------------------------------------------------------
     def _encode(self, value: int) -> gmpy2.mpz:
         if not -self.max_int <= value <= self.max_int:
-            raise CryptoError("plaintext outside the signed range of this key")
+            raise CryptoError(Text("err.base.paillier.plaintext_range"))
         return gmpy2.mpz(value) % self.n
 
     def zero(self) -> gmpy2.mpz:
@@ -162,7 +160,7 @@ class PaillierPublicKey:
         """Refuse anything outside Z*_{n^2}."""
         c = gmpy2.mpz(c)
         if not 0 < c < self.nsquare or gmpy2.gcd(c, self.n) != 1:
-            raise CryptoError("ciphertext outside Z*_{n^2}")
+            raise CryptoError(Text("err.base.paillier.ciphertext_range"))
         return c
 
     def add(self, a: gmpy2.mpz, b: gmpy2.mpz) -> gmpy2.mpz:
@@ -195,7 +193,7 @@ class PaillierPublicKey:
     def unpack(self, data: bytes) -> list[gmpy2.mpz]:
         width = self.ciphertext_bytes
         if len(data) % width:
-            raise CryptoError(f"ciphertext block is not a multiple of {width} bytes")
+            raise CryptoError(Text("err.base.paillier.block", width=width))
         return [
             self.check(int.from_bytes(data[i : i + width], "big"))
             for i in range(0, len(data), width)
@@ -207,7 +205,7 @@ class PaillierPrivateKey:
 
     def __init__(self, public_key: PaillierPublicKey, p: int, q: int) -> None:
         if p * q != public_key.n:
-            raise CryptoError("p * q does not match the public modulus")
+            raise CryptoError(Text("err.base.paillier.factors"))
         self.public_key = public_key
         self._phe = phe.PaillierPrivateKey(public_key._phe, int(p), int(q))
         # decrypt_below works modulo the smaller prime alone.
@@ -232,7 +230,7 @@ class PaillierPrivateKey:
             return int(m)
         if m >= n - self.public_key.max_int:
             return int(m - n)
-        raise CryptoError("decrypted value overflowed the signed range")
+        raise CryptoError(Text("err.base.paillier.signed_overflow"))
 
     def decrypt_below(self, c: int, bits: int) -> int:
         """``decrypt`` for a plaintext known to satisfy |m| < 2^bits (a score,
@@ -244,7 +242,7 @@ class PaillierPrivateKey:
         if bits > int(p.bit_length()) - 64:
             m = self.decrypt(c)
             if abs(m) >= 1 << bits:
-                raise CryptoError("decrypted value overflowed the declared range")
+                raise CryptoError(Text("err.base.paillier.declared_overflow"))
             return m
         c = self.public_key.check(c)
         with releasing_gil():
@@ -253,7 +251,7 @@ class PaillierPrivateKey:
         if m > p // 2:
             m -= p
         if abs(m) >> bits:
-            raise CryptoError("decrypted value overflowed the declared range")
+            raise CryptoError(Text("err.base.paillier.declared_overflow"))
         return int(m)
 
     def export_secret(self) -> dict[str, str]:
@@ -275,6 +273,4 @@ def generate_keypair(
 
 def require_production(preset: PaillierPreset) -> None:
     if not preset.production or preset.bits < MIN_PRODUCTION_BITS:
-        raise WeakKeyError(
-            f"{preset.name} is a test preset; production paths need 2048 bits or more"
-        )
+        raise WeakKeyError(Text("err.base.paillier.test_preset", preset=preset.name))

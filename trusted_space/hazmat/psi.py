@@ -17,6 +17,7 @@ import private_set_intersection.python as _psi
 from google.protobuf.message import DecodeError, Message
 
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import OnlyInEnglish, Text
 from trusted_space.hazmat.ahead import Idleness, IdlePool, machine_idleness
 
 # One false match in a billion queries of the declared batch size.
@@ -60,18 +61,16 @@ class PsiServerKey:
 
     def process_request(self, request: bytes, max_items: int) -> bytes:
         """Answer a client request; refuse one larger than the declared batch."""
-        parsed = _parse(_psi.Request, request, "PSI request")
+        parsed = _parse(_psi.Request, request, Text("err.base.psi.request"))
         count = len(parsed.encrypted_elements)
         if count > max_items:
-            raise ProtocolError(
-                f"PSI request holds {count} items, more than the declared {max_items}"
-            )
+            raise ProtocolError(Text("err.base.psi.too_many", count=count, max_items=max_items))
         if parsed.reveal_intersection != self.reveal_intersection:
-            raise ProtocolError("PSI request mode does not match the server's")
+            raise ProtocolError(Text("err.base.psi.mode"))
         try:
             response = self._server.ProcessRequest(parsed)
         except RuntimeError as exc:
-            raise ProtocolError(f"PSI request rejected: {exc}") from exc
+            raise _rejected(Text("err.base.psi.request"), exc) from exc
         return bytes(response.SerializeToString())
 
 
@@ -99,20 +98,20 @@ class PsiClient:
         """Indices (into the request's items) of the items the server holds."""
         if not self.reveal_intersection:
             raise ValueError("this client was created for cardinality only")
-        s = _parse(_psi.ServerSetup, setup, "PSI setup")
-        r = _parse(_psi.Response, response, "PSI response")
+        s = _parse(_psi.ServerSetup, setup, Text("err.base.psi.setup"))
+        r = _parse(_psi.Response, response, Text("err.base.psi.response"))
         try:
             return sorted(self._client.GetIntersection(s, r))
         except RuntimeError as exc:
-            raise ProtocolError(f"PSI response rejected: {exc}") from exc
+            raise _rejected(Text("err.base.psi.response"), exc) from exc
 
     def intersection_size(self, setup: bytes, response: bytes) -> int:
-        s = _parse(_psi.ServerSetup, setup, "PSI setup")
-        r = _parse(_psi.Response, response, "PSI response")
+        s = _parse(_psi.ServerSetup, setup, Text("err.base.psi.setup"))
+        r = _parse(_psi.Response, response, Text("err.base.psi.response"))
         try:
             return int(self._client.GetIntersectionSize(s, r))
         except RuntimeError as exc:
-            raise ProtocolError(f"PSI response rejected: {exc}") from exc
+            raise _rejected(Text("err.base.psi.response"), exc) from exc
 
 
 # Enough clients for a burst of one consumer's jobs.
@@ -165,31 +164,36 @@ class PsiClientsAhead(IdlePool[bool, PsiClient]):
 def response_subset(response: bytes, indices: Sequence[int]) -> bytes:
     """The response restricted to some request items, in their order: lets a
     client check each item against the setup partition it belongs to."""
-    parsed = _parse(_psi.Response, response, "PSI response")
+    parsed = _parse(_psi.Response, response, Text("err.base.psi.response"))
     out = _psi.Response()
     elements = parsed.encrypted_elements
     try:
         out.encrypted_elements.extend(elements[i] for i in indices)
     except IndexError:
-        raise ProtocolError("PSI response is shorter than the request") from None
+        raise ProtocolError(Text("err.base.psi.short_response")) from None
     return bytes(out.SerializeToString())
 
 
 def response_size(response: bytes) -> int:
-    return len(_parse(_psi.Response, response, "PSI response").encrypted_elements)
+    return len(_parse(_psi.Response, response, Text("err.base.psi.response")).encrypted_elements)
 
 
 def request_size(request: bytes) -> int:
-    return len(_parse(_psi.Request, request, "PSI request").encrypted_elements)
+    return len(_parse(_psi.Request, request, Text("err.base.psi.request")).encrypted_elements)
 
 
 _Message = TypeVar("_Message", bound=Message)
 
 
-def _parse(kind: type[_Message], data: bytes, what: str) -> _Message:
+def _rejected(what: Text, exc: Exception) -> ProtocolError:
+    """The PSI library refused a message; its own words are English only."""
+    return ProtocolError(Text("err.base.psi.rejected", what=what, reason=OnlyInEnglish(str(exc))))
+
+
+def _parse(kind: type[_Message], data: bytes, what: Text) -> _Message:
     message: _Message = kind()
     try:
         message.ParseFromString(data)
     except DecodeError as exc:
-        raise ProtocolError(f"malformed {what}") from exc
+        raise ProtocolError(Text("err.base.psi.malformed", what=what)) from exc
     return message

@@ -131,7 +131,7 @@ class Ledger:
     @property
     def key(self) -> SigningKey:
         if self._key is None:
-            raise CryptoError("this ledger was opened for reading only")
+            raise CryptoError(Text("err.base.ledger.read_only"))
         return self._key
 
     # -- the running Merkle frontier --------------------------------------------
@@ -244,7 +244,7 @@ class Ledger:
             (seq,),
         ).fetchone()
         if row is None:
-            raise NotFound(f"no checkpoint covers entry {seq} yet; run a checkpoint first")
+            raise NotFound(Text("err.base.ledger.no_checkpoint_for", seq=seq))
         checkpoint = LedgerEntry(**json.loads(row[0]))
         size = int(checkpoint.details["size"])
         hashes = [
@@ -254,7 +254,7 @@ class Ledger:
             )
         ]
         if not 1 <= seq <= len(hashes):
-            raise NotFound(f"no ledger entry {seq}")
+            raise NotFound(Text("err.base.ledger.no_entry", seq=seq))
         entry = json.loads(
             self.db.execute("SELECT entry FROM ledger WHERE seq = ?", (seq,)).fetchone()[0]
         )

@@ -53,7 +53,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from trusted_space.core.canonical_json import canonical_json
-from trusted_space.core.errors import LedgerTampered, TspaceError
+from trusted_space.core.errors import LedgerTampered, Message, TspaceError
 from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.ledger.crossref import Ledger as PeerLedger
@@ -109,7 +109,7 @@ CSV_COLUMNS = (
 class StatementInvalid(TspaceError):
     """A statement that does not match the ledger, or is not the space's."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Message) -> None:
         self.reason = reason
         super().__init__(reason)
 
@@ -119,11 +119,7 @@ class PeerLedgerMissing(StatementInvalid):
 
     def __init__(self, peers: list[str]) -> None:
         self.peers = peers
-        super().__init__(
-            "jobs of the month ran in part at "
-            + ", ".join(peers)
-            + ": their ledger exports are needed (--peer-ledger)"
-        )
+        super().__init__(Text("err.base.settle.peers_missing", peers=", ".join(peers)))
 
 
 @dataclass(frozen=True)
@@ -190,7 +186,7 @@ def largest_remainder(total: Decimal, weights: dict[str, Decimal]) -> dict[str, 
 def space_id(entries: Sequence[dict[str, Any]], suite: CryptoSuite) -> str:
     """The space's fingerprint, from the signing key its first entry records."""
     if not entries or entries[0].get("kind") != "space_created":
-        raise StatementInvalid("the ledger does not begin with the space's creation")
+        raise StatementInvalid(Text("err.base.settle.no_creation"))
     return suite.fingerprint(bytes.fromhex(str(entries[0]["details"]["signing_key"])))
 
 
@@ -207,8 +203,12 @@ def _job_lines(job: JobUsage, space: str) -> list[tuple[str, str, Line, list[str
         counts_matches = "per_subject_matched" in price or split.get("by") == "matched"
         if counts_matches and any(m is None for m in matched.values()):
             raise StatementInvalid(
-                f"job {job.job_id}: {policy} prices or splits by matched subjects, "
-                f"but the job ran on {job.engine}, whose matches the ledger never records"
+                Text(
+                    "err.base.settle.matches_unrecorded",
+                    job=job.job_id,
+                    policy=policy,
+                    engine=job.engine,
+                )
             )
         total_matched = sum(m or 0 for m in matched.values())
         charge = (
@@ -289,14 +289,16 @@ def peer_ledgers(
         except ValueError:
             fingerprint = ""
         if peer_entries[:1] == [] or peer_entries[0].get("kind") != "space_created":
-            raise StatementInvalid(f"{label}: not a ledger export (no space_created first)")
+            raise StatementInvalid(Text("err.base.settle.not_export", label=label))
         if fingerprint not in pinned or pinned[fingerprint][1] != key_hex:
-            raise StatementInvalid(f"{label}: not the ledger of a peer this space pins")
+            raise StatementInvalid(Text("err.base.settle.not_pinned", label=label))
         key = bytes.fromhex(key_hex)
         try:
             verify_entries(iter(peer_entries), suite, key)
         except LedgerTampered as exc:
-            raise StatementInvalid(f"{label}: ledger entry {exc.seq}: {exc.said}") from None
+            raise StatementInvalid(
+                Text("err.base.settle.peer_entry", label=label, seq=exc.seq, reason=exc.said)
+            ) from None
         out[pinned[fingerprint][0]] = PeerLedger(label, list(peer_entries), suite, key)
     if out:
         home = PeerLedger("home", list(entries), suite, _space_key(entries))
@@ -447,7 +449,7 @@ def to_csv(statement: dict[str, Any]) -> str:
     return buffer.getvalue()
 
 
-def _first_difference(path: str, claimed: Any, computed: Any) -> str | None:
+def _first_difference(path: str, claimed: Any, computed: Any) -> Text | None:
     if isinstance(claimed, dict) and isinstance(computed, dict):
         for key in sorted(set(claimed) | set(computed)):
             found = _first_difference(f"{path}.{key}", claimed.get(key), computed.get(key))
@@ -456,14 +458,24 @@ def _first_difference(path: str, claimed: Any, computed: Any) -> str | None:
         return None
     if isinstance(claimed, list) and isinstance(computed, list):
         if len(claimed) != len(computed):
-            return f"{path}: the statement has {len(claimed)}, the ledger gives {len(computed)}"
+            return Text(
+                "err.base.settle.count_differs",
+                path=path,
+                claimed=len(claimed),
+                computed=len(computed),
+            )
         for i, (a, b) in enumerate(zip(claimed, computed, strict=True)):
             found = _first_difference(f"{path}[{i}]", a, b)
             if found:
                 return found
         return None
     if claimed != computed:
-        return f"{path}: the statement says {claimed!r}, the ledger gives {computed!r}"
+        return Text(
+            "err.base.settle.value_differs",
+            path=path,
+            claimed=repr(claimed),
+            computed=repr(computed),
+        )
     return None
 
 
@@ -479,9 +491,9 @@ def _cut_peers(statement: dict[str, Any], peers: dict[str, PeerLedger]) -> dict[
         head = item.get("ledger_head") or {}
         seq = int(head.get("seq") or 0)
         if not 1 <= seq <= len(ledger.entries):
-            raise StatementInvalid(f"{ledger.name} does not reach the statement's head ({seq})")
+            raise StatementInvalid(Text("err.base.settle.peer_short", name=ledger.name, seq=seq))
         if ledger.entries[seq - 1].get("hash") != head.get("hash"):
-            raise StatementInvalid(f"{ledger.name} entry {seq} is not the head the statement names")
+            raise StatementInvalid(Text("err.base.settle.peer_head", name=ledger.name, seq=seq))
         out[str(item.get("peer"))] = replace(ledger, entries=ledger.entries[:seq])
     return out
 
@@ -501,7 +513,7 @@ def verify(
     field, then the space's signature. Raise ``StatementInvalid`` naming the
     first thing that does not hold."""
     if statement.get("format") != FORMAT:
-        raise StatementInvalid(f"not a settlement statement ({FORMAT})")
+        raise StatementInvalid(Text("err.base.settle.not_statement", format=FORMAT))
     if not entries:
         raise LedgerTampered(1, Text("ledger.export_empty"))
     first = entries[0]
@@ -513,14 +525,14 @@ def verify(
     head = statement.get("ledger_head") or {}
     seq = int(head.get("seq") or 0)
     if not 1 <= seq <= len(entries):
-        raise StatementInvalid(f"the export does not reach the statement's ledger head ({seq})")
+        raise StatementInvalid(Text("err.base.settle.export_short", seq=seq))
     if entries[seq - 1].get("hash") != head.get("hash"):
-        raise StatementInvalid(f"ledger entry {seq} is not the head the statement was computed at")
+        raise StatementInvalid(Text("err.base.settle.head", seq=seq))
     peers = _cut_peers(statement, peer_ledgers(entries, suite, peer_exports))
     role, party = str(statement.get("role")), str(statement.get("party"))
     computed = compute(entries[:seq], str(statement.get("month")), suite, peers).get((role, party))
     if computed is None:
-        raise StatementInvalid(f"the ledger gives no statement for {role} {party!r}")
+        raise StatementInvalid(Text("err.base.settle.no_statement", role=role, party=repr(party)))
     claimed = {k: v for k, v in statement.items() if k != "signature"}
     difference = _first_difference("statement", claimed, computed)
     if difference:
@@ -528,4 +540,4 @@ def verify(
     try:
         suite.verify(public_key, _digest(statement, suite), bytes.fromhex(statement["signature"]))
     except (TspaceError, ValueError, KeyError) as exc:
-        raise StatementInvalid("the signature is not the space's") from exc
+        raise StatementInvalid(Text("err.base.settle.signature")) from exc

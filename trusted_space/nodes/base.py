@@ -21,6 +21,7 @@ from trusted_space.core.errors import (
     UntrustedKey,
 )
 from trusted_space.core.failures import failure_code
+from trusted_space.core.i18n import Text
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite, SealingKey, SigningKey
 from trusted_space.ledger.checkpoints import NodeCheckpoints
@@ -276,7 +277,7 @@ class Node(ABC):
             part = body[start : start + limit]
             digest = self.transport.put_part(result.task_id, part)
             if digest != self.suite.hex_hash(part):
-                raise ProtocolError("the space stored another part than the one sent")
+                raise ProtocolError(Text("err.nodes.part_mismatch"))
             digests.append(digest)
         log.info(
             "%s: result of %s sent in %d parts (%d bytes)",

@@ -33,6 +33,7 @@ from trusted_space.bulk.parallel import decrypt_values, encrypt_values
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.encoding import FixedPoint
 from trusted_space.core.errors import NotFound, PolicyDenied, ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import (
     read_secret_json,
@@ -60,6 +61,7 @@ from trusted_space.protocol.messages import (
     JobResult,
     JobSpec,
     JobSubmission,
+    JobSubmitted,
     JoinThresholdResult,
     JoinThresholdTask,
     JoinUnpackResult,
@@ -130,7 +132,7 @@ class LookupOutcome:
                 out.append(None)
                 continue
             if row is None or row[0] is None:
-                raise ProtocolError("a score is missing from the result")
+                raise ProtocolError(Text("err.nodes.consumer.score_missing"))
             out.append(row[0])
         return out
 
@@ -186,7 +188,7 @@ class ConsumerNode(Node):
     def _load_job(self, job_id: str) -> dict[str, Any]:
         path = self._job_path(job_id)
         if not path.exists():
-            raise NotFound(f"this node has no job {job_id}")
+            raise NotFound(Text("err.nodes.consumer.no_job", job=job_id))
         return read_secret_json(path)
 
     def _save_job(self, job_id: str, state: dict[str, Any]) -> None:
@@ -258,11 +260,7 @@ class ConsumerNode(Node):
         self._psi_clients[job_id] = client
         if len(self._psi_clients) > KEPT_PSI_CLIENTS:  # jobs that never reached their PSI step
             self._psi_clients.pop(next(iter(self._psi_clients)))
-        status = self.transport.submit_job(self.submission(spec, psi_request=request), wait=wait)
-        if status.state == "denied":
-            self._psi_clients.pop(job_id, None)
-            self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons, status.reasons_zh)
+        status = self._submit(self.submission(spec, psi_request=request), wait)
         self.leased.extend(status.tasks)
         log.info("submitted job %s (%s, %d subjects)", job_id, product, len(person_ids))
         return job_id
@@ -279,12 +277,23 @@ class ConsumerNode(Node):
             spec=spec, psi_request=psi_request, blinded=blinded, signature=signature
         )
 
+    def _submit(self, submission: JobSubmission, wait: float = 0.0) -> JobSubmitted:
+        """Send a signed job; when policy denies it, forget it here (its job
+        file and PSI client) and raise ``PolicyDenied`` with the reasons."""
+        job_id = submission.spec.job_id
+        status = self.transport.submit_job(submission, wait=wait)
+        if status.state == "denied":
+            self._psi_clients.pop(job_id, None)
+            self._job_path(job_id).unlink(missing_ok=True)
+            raise PolicyDenied(status.reasons, status.reasons_zh)
+        return status
+
     def provider_keys(self, name: str, keys: ParticipantKeys | None) -> bytes:
         """The sealing key of provider ``name``, once its signed keys check
         against the signing key this node pinned (refused otherwise: nothing
         is sealed to a key the space swapped in)."""
         if keys is None or keys.name != name:
-            raise ProtocolError(f"{name!r} has registered no keys")
+            raise ProtocolError(Text("err.nodes.consumer.no_keys", name=repr(name)))
         return bytes.fromhex(self.pins.check(keys, "provider").sealing_key)
 
     # -- tasks ----------------------------------------------------------------------------
@@ -307,7 +316,13 @@ class ConsumerNode(Node):
             return self._unpack(task.job_id, task.payload)
         if isinstance(task.payload, JoinThresholdTask):
             return self._threshold(task.payload)
-        raise ProtocolError(f"a consumer does not do {task.payload.kind} tasks")
+        raise ProtocolError(
+            Text(
+                "err.nodes.task.kind",
+                party=Text("err.nodes.party.consumer"),
+                kind=task.payload.kind,
+            )
+        )
 
     def awaits_more(self, results: Sequence[TaskResult]) -> bool:
         """Matched subjects (a blind job's masks) are followed by this job's result."""
@@ -358,12 +373,7 @@ class ConsumerNode(Node):
                 "model_hash": hashlib.sha256(model_document).hexdigest(),
             },
         )
-        status = self.transport.submit_job(
-            self.submission(spec, blinded=request.blinded()), wait=wait
-        )
-        if status.state == "denied":
-            self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons, status.reasons_zh)
+        status = self._submit(self.submission(spec, blinded=request.blinded()), wait)
         self.leased.extend(status.tasks)
         log.info("submitted blind job %s (%s, %d subjects)", job_id, product, len(person_ids))
         return job_id
@@ -374,11 +384,11 @@ class ConsumerNode(Node):
         as_of), and send per subject and provider its token and Enc(-r)."""
         state = self._load_job(job_id)
         if state.get("engine") != "blind_lookup":
-            raise ProtocolError("not a blind job")
+            raise ProtocolError(Text("err.nodes.consumer.not_blind"))
         person_ids: list[str] = state["person_ids"]
         providers = [n for names in state["providers"].values() for n in names]
         if set(t.evaluated) != set(providers) or set(t.sealed_keys) != set(providers):
-            raise ProtocolError("the blind answers do not match the job's providers")
+            raise ProtocolError(Text("err.nodes.consumer.blind_answers"))
         request = OprfRequest.import_secret(person_ids, state["oprf_secret"])
         tokens: dict[str, bytes] = {}
         removals: dict[str, bytes] = {}
@@ -389,7 +399,7 @@ class ConsumerNode(Node):
                 key = bytes.fromhex(binding["key"])
                 upload_id = bytes.fromhex(binding["upload_id"])
             except (ValueError, KeyError, TypeError) as exc:
-                raise ProtocolError(f"{name}'s mask key is not in the expected form") from exc
+                raise ProtocolError(Text("err.nodes.consumer.mask_key", name=name)) from exc
             expected = {
                 "provider": name,
                 "consumer": self.name,
@@ -398,7 +408,7 @@ class ConsumerNode(Node):
                 "as_of": state["as_of"],
             }
             if any(binding.get(k) != v for k, v in expected.items()):
-                raise ProtocolError(f"{name}'s masked upload was made for another job (replayed?)")
+                raise ProtocolError(Text("err.nodes.consumer.mask_replay", name=name))
             r = blind_masks(self.suite, key, upload_id, tokens[name])
             removals[name] = self.paillier_public.pack(
                 encrypt_values(self.paillier_public, [-x for x in r])
@@ -450,10 +460,7 @@ class ConsumerNode(Node):
             sealed_keys=sealed,
         )
         self._save_job(job_id, {"product": product, "query": query})
-        status = self.transport.submit_job(self.submission(spec))
-        if status.state == "denied":
-            self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons, status.reasons_zh)
+        self._submit(self.submission(spec))
         log.info("submitted job %s (%s)", job_id, product)
         return job_id
 
@@ -483,10 +490,7 @@ class ConsumerNode(Node):
             epsilon=epsilon,
         )
         self._save_job(job_id, {"product": product, "providers": providers})
-        status = self.transport.submit_job(self.submission(spec))
-        if status.state == "denied":
-            self._job_path(job_id).unlink(missing_ok=True)
-            raise PolicyDenied(status.reasons, status.reasons_zh)
+        self._submit(self.submission(spec))
         log.info("submitted job %s (%s)", job_id, product)
         return job_id
 
@@ -494,11 +498,11 @@ class ConsumerNode(Node):
         state = self._load_job(job_id)
         result = state.get("result")
         if result is None or len(result.get("status", [])) != 1:
-            raise NotFound(f"job {job_id} has no overlap count yet")
+            raise NotFound(Text("err.nodes.consumer.no_count", job=job_id))
         status = str(result["status"][0])
         values = [int(v) for v in result["values"]]
         if len(values) != (1 if status == "ok" else 0):
-            raise ProtocolError("the result does not carry one count")
+            raise ProtocolError(Text("err.nodes.consumer.one_count"))
         return OverlapOutcome(
             job_id,
             values[0] if values else None,
@@ -511,7 +515,7 @@ class ConsumerNode(Node):
         """A join job's layout, read with its product's definition."""
         join: JoinSpec[JoinQuery] | None = get_product(state["product"]).join
         if join is None:
-            raise ProtocolError(f"{state['product']} is not a space-aided join")
+            raise ProtocolError(Text("err.nodes.provider.not_join", product=state["product"]))
         return join.layout_of(wire)
 
     def _unpack(self, job_id: str, t: JoinUnpackTask) -> JoinUnpackResult:
@@ -520,7 +524,7 @@ class ConsumerNode(Node):
         layout = self._join_layout(self._load_job(job_id), t.layout)
         packed = [self.paillier_private.decrypt(c) for c in self.paillier_public.unpack(t.masked)]
         if len(packed) != layout.n_plaintexts:
-            raise ProtocolError("the masked sums do not match the layout")
+            raise ProtocolError(Text("err.nodes.consumer.masked_sums"))
         slots = layout.unpack(packed)
         return JoinUnpackResult(
             ciphertexts=self.paillier_public.pack(encrypt_values(self.paillier_public, slots))
@@ -542,9 +546,9 @@ class ConsumerNode(Node):
         )
         providers = [n for names in state["providers"].values() for n in names]
         if set(t.setups) != set(providers) or set(t.responses) != set(providers):
-            raise ProtocolError("PSI answers do not match the job's providers")
+            raise ProtocolError(Text("err.nodes.consumer.psi_answers"))
         if set(t.keys) != set(providers):
-            raise ProtocolError("the task does not carry each provider's keys")
+            raise ProtocolError(Text("err.nodes.consumer.provider_keys"))
         # Every provider's keys checked against its pinned signing key before
         # anything is sealed: a key the space swapped in is refused here.
         keys = {name: self.provider_keys(name, t.keys[name]) for name in providers}
@@ -556,7 +560,7 @@ class ConsumerNode(Node):
             setup = self._setup(name, t.setups[name])
             found = psi_partitions.intersection(client, setup, t.responses[name], items)
             if any(not 0 <= i < len(items) for i in found):
-                raise ProtocolError("PSI answer points outside the batch")
+                raise ProtocolError(Text("err.nodes.consumer.psi_outside"))
             # A filler never matches; every place of a matched id is matched.
             held = {items[i] for i in found if items[i] == person_ids[i]}
             indices = [i for i, p in enumerate(person_ids) if p in held]
@@ -588,7 +592,7 @@ class ConsumerNode(Node):
                 return setup
         setup = self.transport.dataset_setup(provider, ref.dataset, ref.version)
         if self.suite.hex_hash(setup) != ref.hash:
-            raise ProtocolError(f"{provider}'s setup does not match the hash the space announced")
+            raise ProtocolError(Text("err.nodes.consumer.setup_hash", provider=provider))
         write_secret(path, setup)
         return setup
 
@@ -596,7 +600,7 @@ class ConsumerNode(Node):
         """Decrypt the result the space attached to the result_ready task."""
         state = self._load_job(job_id)
         if result is None or result.job_id != job_id:
-            raise ProtocolError("the task does not carry this job's result")
+            raise ProtocolError(Text("err.nodes.consumer.no_result"))
         product = get_product(state["product"])
         handles = [h.hex() for h in split_handles(result.handles)]
         cts = self.paillier_public.unpack(result.ciphertexts)
@@ -620,24 +624,24 @@ class ConsumerNode(Node):
             blocks = layout(product, result.features, key_bits=self.paillier_public.bits)
             position = {h: i for i, h in enumerate(state["handles"])}
             if not set(handles) <= set(position):
-                raise ProtocolError("the result answers subjects that are not this job's")
+                raise ProtocolError(Text("err.nodes.consumer.foreign_subjects"))
             bits = [
                 SLOT_BITS * len(blocks[k].slots)
                 for h in handles
                 for k in released(blocks, state["holders"][position[h]])
             ]
             if len(bits) != len(cts):
-                raise ProtocolError("the result does not answer the subjects the providers hold")
+                raise ProtocolError(Text("err.nodes.consumer.held_subjects"))
         if cts and not bits:
-            raise ProtocolError("the result names no features")
+            raise ProtocolError(Text("err.nodes.consumer.no_features"))
         plain = decrypt_values(self.paillier_private.decrypt_below, cts, bits)
         withheld = {h.hex() for h in split_handles(result.withheld)}
         if not withheld <= set(state["handles"]) or withheld & set(handles):
-            raise ProtocolError("the result withholds subjects that are not this job's")
+            raise ProtocolError(Text("err.nodes.consumer.withheld_foreign"))
         if result.output_mode == "score":
             expected = [h for h in state["handles"] if h not in withheld]
             if handles != expected or len(plain) != len(handles):
-                raise ProtocolError("the result does not answer this job's batch")
+                raise ProtocolError(Text("err.nodes.consumer.batch"))
             fp = FixedPoint(WEIGHT_DECIMALS + product.max_decimals)
             score = dict(zip(handles, plain, strict=True))
             values = [
@@ -676,11 +680,11 @@ class ConsumerNode(Node):
             if n > 0 and state["handles"][i] not in withheld
         ]
         if sorted(position.get(h, -1) for h in handles) != held:
-            raise ProtocolError("the result does not answer the subjects the providers hold")
+            raise ProtocolError(Text("err.nodes.consumer.held_subjects"))
         # Per subject, the blocks released for its number of holders.
         counts = [len(released(blocks, state["holders"][position[h]])) for h in handles]
         if len(plain) != sum(counts):
-            raise ProtocolError("the result does not answer the subjects the providers hold")
+            raise ProtocolError(Text("err.nodes.consumer.held_subjects"))
         values: list[list[str | None] | None] = [None] * len(state["handles"])
         start = 0
         for handle, k in zip(handles, counts, strict=True):
@@ -696,7 +700,7 @@ class ConsumerNode(Node):
         state = self._load_job(job_id)
         result = state.get("result")
         if result is None or result.get("layout") is None:
-            raise NotFound(f"job {job_id} has no join result yet")
+            raise NotFound(Text("err.nodes.consumer.no_join_result", job=job_id))
         layout = self._join_layout(state, CellLayoutSpec.model_validate(result["layout"]))
         values = iter(int(v) for v in result["values"])
         cells = []
@@ -713,7 +717,7 @@ class ConsumerNode(Node):
     def outcome(self, job_id: str) -> LookupOutcome:
         state = self._load_job(job_id)
         if "result" not in state:
-            raise NotFound(f"job {job_id} has no decrypted result yet")
+            raise NotFound(Text("err.nodes.consumer.no_decrypted", job=job_id))
         return LookupOutcome(
             job_id=job_id,
             matched=dict(state["matched"]),

@@ -15,16 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from trusted_space.core.errors import JobFailed, NotAuthorised, PolicyDenied, ProtocolError
+from trusted_space.core.i18n import MESSAGES, Text
 from trusted_space.crypto import get_suite
 from trusted_space.hazmat.paillier import process_preset
 from trusted_space.nodes.consumer import ConsumerNode, LookupOutcome
 from trusted_space.transport.http import HttpTransport
 
 
+def _party(role: str) -> Text | str:
+    """A participant's role in the reader's language (a role this version
+    does not know: as the space names it)."""
+    key = f"err.nodes.party.{role}"
+    return Text(key) if key in MESSAGES else role
+
+
 def connect_consumer(transport: HttpTransport, workdir: Path) -> ConsumerNode:
     me = transport.connect()
     if me["role"] != "consumer":
-        raise NotAuthorised(f"{me['name']!r} is a {me['role']}; this needs a consumer key")
+        raise NotAuthorised(
+            Text("err.nodes.consumer.key_role", name=repr(me["name"]), role=_party(me["role"]))
+        )
     node = ConsumerNode(
         me["name"], workdir, transport, get_suite(me["suite"]), paillier_preset=process_preset()
     )
@@ -39,7 +49,7 @@ def choose_providers(
     chosen = {role: list(offered.get(role, [])) for role in sorted(roles)}
     missing = [role for role, names in chosen.items() if not names]
     if missing:
-        raise ProtocolError(f"no provider offers data for roles {missing}")
+        raise ProtocolError(Text("err.nodes.consumer.no_provider", roles=missing))
     return chosen
 
 
@@ -65,7 +75,7 @@ def run_remote_lookup(
         engine = node.lookup_engine(product, providers)
     if engine == "blind_lookup":
         if model_document is None:
-            raise ProtocolError("a blind lookup needs the model")
+            raise ProtocolError(Text("err.nodes.consumer.blind_model"))
         blind_id = node.submit_blind(
             product,
             subjects,
@@ -112,4 +122,11 @@ def await_result(
         if status.state == "succeeded" and node.has_result(job_id):
             return
         if time.monotonic() > deadline:
-            raise JobFailed(f"job {job_id} did not finish in {timeout:.0f} s (step {status.step})")
+            raise JobFailed(
+                Text(
+                    "err.nodes.consumer.timeout",
+                    job=job_id,
+                    seconds=f"{timeout:.0f}",
+                    step=status.step,
+                )
+            )

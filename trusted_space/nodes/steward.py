@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.nodes.base import Node
 from trusted_space.protocol.messages import PolicyStatus, Task, TaskResultPayload
 
@@ -17,7 +18,7 @@ class StewardNode(Node):
     role = "steward"
 
     def handle(self, task: Task) -> TaskResultPayload:
-        raise ProtocolError("a steward does no protocol tasks")
+        raise ProtocolError(Text("err.nodes.task.steward"))
 
     def publish(self, path: Path) -> PolicyStatus:
         """Publish a policy file; return its state (``pending`` while it awaits

@@ -23,6 +23,7 @@ from typing import Any
 
 from policies.model import MAX_POLICY_BYTES
 from trusted_space.core.errors import PeerRefused, TspaceError, Unauthenticated, status_of
+from trusted_space.core.i18n import Text
 from trusted_space.protocol.peering import PEER_HEADER
 from trusted_space.service import problems
 from trusted_space.service.console.views import MAX_FORM_BYTES
@@ -127,7 +128,7 @@ class Admission:
                 if text.startswith("Bearer "):
                     return self.space.authenticate(text.removeprefix("Bearer ").strip())
                 break
-        raise Unauthenticated("an API key is required: Authorization: Bearer <key>")
+        raise Unauthenticated(Text("err.nodes.service.api_key_required"))
 
     def peer_refusal(self, scope: Scope) -> ASGIApp | None:
         """A signed refusal of a request that names no peer of this space."""

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 
 from trusted_space.core.errors import Unauthenticated
+from trusted_space.core.i18n import Text
 from trusted_space.service.admission import CALLER
 from trusted_space.service.long_polls import LongPolls
 from trusted_space.space.space import Space
@@ -43,7 +44,7 @@ async def get_caller(
     if known is not None:
         return str(known)
     if not authorization or not authorization.startswith("Bearer "):
-        raise Unauthenticated("an API key is required: Authorization: Bearer <key>")
+        raise Unauthenticated(Text("err.nodes.service.api_key_required"))
     space: Space = request.app.state.space
     return space.authenticate(authorization.removeprefix("Bearer ").strip())
 

@@ -31,7 +31,7 @@ from trusted_space.core.errors import (
     Unauthenticated,
     localised_error,
 )
-from trusted_space.core.i18n import language
+from trusted_space.core.i18n import OnlyInEnglish, Text, language
 from trusted_space.protocol.messages import (
     DatasetOffer,
     JobResult,
@@ -74,9 +74,15 @@ def read_api_key(path: Path) -> str:
     try:
         key = Path(path).read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise InputError(f"cannot read the API key file: {exc}") from None
+        raise InputError(
+            Text(
+                "err.nodes.transport.api_key_unreadable",
+                path=path,
+                reason=OnlyInEnglish(f": {exc}"),
+            )
+        ) from None
     if not key:
-        raise InputError(f"{path} holds no API key")
+        raise InputError(Text("err.nodes.transport.no_api_key", path=path))
     return key
 
 
@@ -163,7 +169,12 @@ class HttpTransport:
                 failure = f"HTTP {response.status_code}"
             if time.monotonic() + delay > deadline:
                 raise SpaceUnavailable(
-                    f"{self.base_url} unavailable ({failure}) for {self.patience:.0f} s"
+                    Text(
+                        "err.nodes.transport.unavailable",
+                        url=self.base_url,
+                        failure=failure,
+                        seconds=f"{self.patience:.0f}",
+                    )
                 )
             if self.on_retry is not None:
                 self.on_retry(failure, delay, deadline - time.monotonic())

@@ -127,13 +127,9 @@ class PeerClient:
                 method, self.base_url + path, content=body, headers=headers
             )
         except httpx.TimeoutException:
-            raise PeerUnavailable(
-                "peer.unreachable", peer=self.peer_name, reason="timeout"
-            ) from None
+            raise _unreachable(self.peer_name, "timeout") from None
         except httpx.TransportError:
-            raise PeerUnavailable(
-                "peer.unreachable", peer=self.peer_name, reason="connection_refused"
-            ) from None
+            raise _unreachable(self.peer_name, "connection_refused") from None
         answer = response.content
         signature = response.headers.get(SIGNATURE_HEADER, "")
         digest = response_digest(
@@ -148,13 +144,20 @@ class PeerClient:
             self.suite.verify(self.peer_key, digest, bytes.fromhex(signature))
         except (TspaceError, ValueError):
             if response.status_code >= 500:  # a proxy's or a crashing peer's answer
-                raise PeerUnavailable(
-                    "peer.unreachable", peer=self.peer_name, reason=f"http_{response.status_code}"
-                ) from None
+                raise _unreachable(self.peer_name, f"http_{response.status_code}") from None
             raise PeerUnavailable("peer.bad_answer", peer=self.peer_name) from None
         if response.status_code < 400:
             return answer
         raise _refusal(response.status_code, answer)
+
+
+# A peer's silence, said per cause in the reader's language (an HTTP status
+# is a code in both); the cause stays in the params, a code for clients and logs.
+_UNREACHABLE = {"timeout": "err.nodes.peer.timeout", "connection_refused": "err.nodes.peer.refused"}
+
+
+def _unreachable(peer: str, cause: str) -> PeerUnavailable:
+    return PeerUnavailable(_UNREACHABLE.get(cause, "peer.unreachable"), peer=peer, reason=cause)
 
 
 def _refusal(status: int, body: bytes) -> TspaceError:

@@ -23,7 +23,7 @@ from policies.plain import describe
 from policies.semantics import semantic_errors
 from trusted_space.core.clock import CHINA, china_time
 from trusted_space.core.errors import Localised, TspaceError, Unauthenticated, status_of
-from trusted_space.core.i18n import speaking
+from trusted_space.core.i18n import Text, speaking
 from trusted_space.ledger import settlement as settling
 from trusted_space.ledger.metering import usage as usage_report
 from trusted_space.service.console import reads
@@ -466,7 +466,8 @@ def settlement(request: Request) -> Response:
             settling.compute(entries, month, _space(request).suite, partial=True).values()
         )
     except settling.StatementInvalid as exc:
-        statements, problem = [], exc.reason
+        reason = exc.reason
+        statements, problem = [], reason.text(lang) if isinstance(reason, Text) else reason
     # Jobs that ran in part at peers: their lines need the peers' ledgers.
     missing = sorted({p for s in statements for p in s.get("peers_missing", ())})
     for s in statements:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from trusted_space.core.errors import ProtocolError, TspaceError
+from trusted_space.core.i18n import Text
 from trusted_space.protocol.peering import (
     PeerBlindMasks,
     PeerClose,
@@ -78,7 +79,7 @@ async def _answer(request: Request, handle: PeerHandler) -> Response:
         try:
             return handle(space, peer, body)
         except ValidationError:
-            raise ProtocolError("the message does not match its schema") from None
+            raise ProtocolError(Text("err.nodes.service.schema")) from None
 
     try:
         answer = await anyio.to_thread.run_sync(run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.protocol.messages import LookupEngineChoice
 from trusted_space.service.deps import Caller, SpaceDep
 
@@ -29,7 +30,7 @@ def lookup_engine(
         role, _, names = item.partition("=")
         listed = [n for n in names.split(",") if n]
         if not role or not listed:
-            raise ProtocolError(f"providers: {item[:100]!r} is not ROLE=NAME[,NAME...]")
+            raise ProtocolError(Text("err.nodes.service.providers_form", item=repr(item[:100])))
         chosen[role] = listed
     return space.lookup_engine(caller, product, chosen)
 

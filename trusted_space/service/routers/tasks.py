@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from trusted_space.core.errors import ProtocolError
+from trusted_space.core.i18n import Text
 from trusted_space.protocol.messages import Task, TaskExchange, TaskExchangeReply, TaskResult
 from trusted_space.service.deps import Caller, Limit, SpaceDep, Wait, hot_state
 from trusted_space.service.long_polls import inline_or_thread, model_reply
@@ -54,7 +55,7 @@ async def exchange(
 @router.post("/{task_id}/result", status_code=status.HTTP_204_NO_CONTENT)
 def complete_task(task_id: str, result: TaskResult, caller: Caller, space: SpaceDep) -> Response:
     if result.task_id != task_id:
-        raise ProtocolError("the result names another task")
+        raise ProtocolError(Text("err.nodes.service.other_task"))
     space.complete_task(caller, result)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
