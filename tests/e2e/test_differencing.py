@@ -11,6 +11,7 @@ same query on the same day, and a cohort far enough away, still run.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,21 @@ def _size(data: Path, to: dt.date) -> int:
     return sum(int(c["count"]) for c in cells)
 
 
+def _first(days: list[dt.date], holds: Callable[[dt.date], bool]) -> dt.date:
+    """The first of ``days`` on which ``holds``, given that it holds on every
+    day after that one too (a cohort only grows with its window): a binary
+    search, since each look reads the files again."""
+    lo, hi = 0, len(days)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if holds(days[mid]):
+            hi = mid
+        else:
+            lo = mid + 1
+    assert lo < len(days), "no such day"
+    return days[lo]
+
+
 def _run(data: Path, work: Path, to: dt.date, policies: list[Path], name: str) -> Any:
     import yaml
 
@@ -70,15 +86,15 @@ def test_a_second_query_that_isolates_a_few_people_is_refused(tmp_path: Path) ->
     generate_health(4000, 3, data, applicants=10, end_date=AS_OF)
     first = dt.date(2026, 5, 31)
     base = _size(data, first)
-    later = next(
-        d
-        for d in (first + dt.timedelta(days=n) for n in range(1, 120))
-        if 0 < _size(data, d) - base < MIN_COUNT
+    # The nearest later day whose cohort holds more people, a few more; the
+    # nearest earlier one min_count people or more apart.
+    later = _first(
+        [first + dt.timedelta(days=n) for n in range(1, 120)], lambda d: _size(data, d) > base
     )
-    far = next(
-        d
-        for d in (first - dt.timedelta(days=n) for n in range(1, 150))
-        if base - _size(data, d) >= MIN_COUNT
+    assert 0 < _size(data, later) - base < MIN_COUNT
+    far = _first(
+        [first - dt.timedelta(days=n) for n in range(1, 150)],
+        lambda d: base - _size(data, d) >= MIN_COUNT,
     )
     policies = [
         write_policy(tmp_path, name, exact_cohort_policy(name, MIN_COUNT))

@@ -87,14 +87,17 @@ def plant_canary(centre: Path, applicants: Path) -> None:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tenders")
-    generate_tenders(1500, 17, out, applicants=120, end_date=AS_OF)
+    # 600 companies: the bank's 120 applicants are the same mix as at 1,500
+    # (91 found, 28 of them at both centres, 29 not found, 1 invalid id) at
+    # half the load of both centres, run under each suite.
+    generate_tenders(600, 17, out, applicants=120, end_date=AS_OF)
     plant_canary(out / "centre_a", out / "bank_applicants.csv")
     return out
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fifth of ``data``, for the policy checks: what they test does not
+    """Half of ``data``, for the policy checks: what they test does not
     grow with the centres' size, and each run loads both centres again."""
     out = tmp_path_factory.mktemp("tenders-small")
     generate_tenders(300, 17, out, applicants=40, end_date=AS_OF)
@@ -135,22 +138,34 @@ def run(data: Path, workdir: Path, suite: str):  # type: ignore[no-untyped-def]
     return lend(data, workdir, suite=suite)
 
 
-def test_features_equal_the_plaintext_reference(data: Path, run: Any) -> None:
-    reference = reference_features(
+@pytest.fixture(scope="module")
+def reference(data: Path) -> list[FeatureRow]:
+    """The plaintext features of ``data`` (one computation for both suites)."""
+    return reference_features(
         centres=centres(data), applicants=data / "bank_applicants.csv", as_of=AS_OF
     )
+
+
+@pytest.fixture(scope="module")
+def per_centre(data: Path) -> list[list[FeatureRow]]:
+    """The plaintext features of each centre of ``data`` alone."""
+    return [
+        reference_features(centres=[c], applicants=data / "bank_applicants.csv", as_of=AS_OF)
+        for c in centres(data)
+    ]
+
+
+def test_features_equal_the_plaintext_reference(run: Any, reference: list[FeatureRow]) -> None:
     assert_same(run.rows, reference)
     statuses = {r.status for r in run.rows}
     assert statuses == {"found", "not_found", "invalid_id"}
 
 
-def test_two_centre_companies_get_summed_features(data: Path, run: Any) -> None:
+def test_two_centre_companies_get_summed_features(
+    run: Any, per_centre: list[list[FeatureRow]]
+) -> None:
     shared = [ref for ref, n in run.holders.items() if n == 2]
     assert shared, "the batch holds companies both centres know"
-    per_centre = [
-        reference_features(centres=[c], applicants=data / "bank_applicants.csv", as_of=AS_OF)
-        for c in centres(data)
-    ]
     rows = {r.company_ref: r for r in run.rows}
     for ref in shared:
         a, b = (next(r for r in rows_ if r.company_ref == ref) for rows_ in per_centre)

@@ -186,6 +186,7 @@ class ServiceDeployment:
             *loud,
             env={**self.env, **(space_env or {})},
         )
+        self.space_env = dict(self.space.env)  # what restart_space() goes back to
         wait_healthy(self.url)
         if record:
             self.recorder = Recorder(self.url)
@@ -217,6 +218,30 @@ class ServiceDeployment:
             self.keys["steward"] = add_steward(
                 self.url, space_dir, keys, {n: root / "nodes" / n for n in providers}, suite=suite
             )
+
+    def restart_space(self, **env: str) -> None:
+        """Stop the space and start it again with ``env`` over the
+        environment the deployment gave it (without ``env``: that
+        environment, as ``space_changed`` wants it back); wait until it answers."""
+        self.space.stop()
+        self.space.env = {**self.space_env, **env}
+        self.space.restart()
+        wait_healthy(self.url)
+
+    @property
+    def space_changed(self) -> bool:
+        """The space is down, or runs with another environment than the
+        deployment's own (``restart_space`` with ``env``)."""
+        return self.space.proc.poll() is not None or self.space.env != self.space_env
+
+    def expire_abandoned_jobs(self) -> None:
+        """Make the jobs a killed client left behind expire now rather than
+        after the deployment's job timeout (which stays long, so that a job
+        whose steps a loaded machine slows is never expired by mistake):
+        the space starts again with a timeout of one second, counted, as
+        always, from the space's start. Call it once the jobs that should
+        succeed have; the next test's fixture restores the timeout."""
+        self.restart_space(TSPACE_JOB_TIMEOUT_SECONDS="1")
 
     def steward(self, command: str, *args: str) -> None:
         key = str(self.keys["steward"])
