@@ -73,7 +73,7 @@ from connectors.id_map import Demographics, PersonRows, load_id_map, require_id_
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import Text, t
+from trusted_space.core.i18n import Text, english
 
 SUFFIXES = (".ndjson", ".jsonl")
 UNKNOWN_HOSPITAL = "unknown"
@@ -312,12 +312,12 @@ class _Reader:
         self.encounters: list[_Encounter] = []
         self.patients: dict[str, Demographics] = {}
         self.diagnoses: dict[str, str] = {}  # encounter id -> first mapped ICD-10
-        self.bad_lines: list[tuple[str, int | None, str]] = []
+        self.bad_lines: list[tuple[str, int | None, Text]] = []
         self.ignored: Counter[str] = Counter()
         self.unmapped = UnmappedCodes("SNOMED CT / other")
         self.icd9_unmapped: Counter[str] = Counter()
         self.unknown_classes: Counter[str] = Counter()
-        self.bundles: list[str] = []
+        self.bundles: list[Text] = []
         self.conditions = 0
         self.folded = 0
         self.no_hospital = 0
@@ -329,7 +329,7 @@ class _Reader:
         file = str(path)
         for number, text in _lines(path):
             if text is None:
-                self.bad_lines.append((file, number, "not UTF-8 text"))
+                self.bad_lines.append((file, number, Text("err.connectors.fhir.not_utf8")))
                 continue
             try:
                 resource = json.loads(text)
@@ -339,7 +339,7 @@ class _Reader:
                 self.bad_lines.append((file, number, _json_problem(exc, text)))
                 continue
             except RecursionError:
-                self.bad_lines.append((file, number, "JSON nested too deeply"))
+                self.bad_lines.append((file, number, Text("err.connectors.fhir.too_deep")))
                 continue
             self._dispatch(file, number, resource)
 
@@ -354,9 +354,7 @@ class _Reader:
             data = json.loads(path.read_bytes().decode("utf-8-sig"))
         except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             return False
-        self.report.warnings.append(
-            f"{path}: one JSON document, not NDJSON (one resource per line); read whole"
-        )
+        self.report.warnings.append(english(Text("err.connectors.fhir.whole", path=path)))
         self._dispatch(str(path), None, data)
         return True
 
@@ -371,13 +369,15 @@ class _Reader:
                 Text("file.cannot_read", reason=exc.strerror), Location(file, None, None)
             ) from exc
         except UnicodeDecodeError:
-            self.bad_lines.append((file, None, "not UTF-8 text"))
+            self.bad_lines.append((file, None, Text("err.connectors.fhir.not_utf8")))
             return
         except json.JSONDecodeError as exc:
-            self.bad_lines.append((file, None, f"not a JSON document ({exc.msg})"))
+            self.bad_lines.append(
+                (file, None, Text("err.connectors.fhir.not_document", detail=exc.msg))
+            )
             return
         except RecursionError:
-            self.bad_lines.append((file, None, "JSON nested too deeply"))
+            self.bad_lines.append((file, None, Text("err.connectors.fhir.too_deep")))
             return
         self._dispatch(file, None, data)
 
@@ -398,22 +398,28 @@ class _Reader:
                 (
                     file,
                     number,
-                    "a JSON array, not a FHIR resource or Bundle"
-                    if resource
-                    else "an empty JSON array: no FHIR resource in it",
+                    Text(
+                        "err.connectors.fhir.array"
+                        if resource
+                        else "err.connectors.fhir.empty_array"
+                    ),
                 )
             )
         else:
-            self.bad_lines.append((file, number, "not a FHIR resource (no resourceType)"))
+            self.bad_lines.append((file, number, Text("err.connectors.fhir.no_type")))
 
     def _bundle(self, file: str, number: int | None, bundle: dict[str, Any]) -> None:
         kind = _text(bundle.get("type")) or "untyped"
         entries = _list(bundle.get("entry"))
-        self.bundles.append(f"{file}: a {kind} Bundle of {len(entries)} entries")
+        self.bundles.append(
+            Text("err.connectors.fhir.bundle", file=file, kind=kind, n=len(entries))
+        )
         for index, entry in enumerate(entries, 1):
             resource = entry.get("resource") if isinstance(entry, dict) else None
             if resource is None:
-                self.bad_lines.append((file, number or index, f"Bundle entry {index}: no resource"))
+                self.bad_lines.append(
+                    (file, number or index, Text("err.connectors.fhir.entry", index=index))
+                )
                 continue
             self._dispatch(file, number or index, resource)
 
@@ -502,7 +508,7 @@ class _Reader:
                     enc.file,
                     enc.line,
                     "partOf",
-                    f"part of admission {enc.part_of}, which was rejected",
+                    Text("err.connectors.fhir.part_of", admission=enc.part_of),
                 )
             else:
                 self.report.rows_read += 1
@@ -512,21 +518,22 @@ class _Reader:
     def _stage_one(self, enc: _Encounter, rows: PersonRows) -> bool:
         """Stage one encounter as a visit; False when it is rejected here."""
         if enc.status in NOT_HELD:
-            rows.reject(enc.file, enc.line, "status", f"status {enc.status}: not a visit")
+            rows.reject(
+                enc.file, enc.line, "status", Text("err.connectors.fhir.status", status=enc.status)
+            )
             return False
         if enc.patient is None:
-            rows.reject(enc.file, enc.line, "subject", "no Patient reference")
+            rows.reject(enc.file, enc.line, "subject", Text("err.connectors.fhir.no_patient"))
             return False
         visit_type = self._visit_type(enc.class_system, enc.class_code)
         if enc.class_code is not None and visit_type is None:
-            where = f" (system {enc.class_system})" if enc.class_system else ""
-            rows.reject(
-                enc.file,
-                enc.line,
-                "class",
-                f"Encounter.class {enc.class_code!r}{where} has no declared visit type; "
-                "declare it under encounter_class in the FHIR settings (--mapping)",
+            code = repr(enc.class_code)
+            said = (
+                Text("err.connectors.fhir.class_in", code=code, system=enc.class_system)
+                if enc.class_system
+                else Text("err.connectors.fhir.class", code=code)
             )
+            rows.reject(enc.file, enc.line, "class", said)
             return False
         if enc.hospital is None:
             self.no_hospital += 1
@@ -559,45 +566,36 @@ class _Reader:
         return visit_type
 
     def warnings(self) -> list[str]:
-        notes: list[str] = []
+        """The load's warnings, in English for the report (the terminal says
+        each in the reader's language)."""
+        notes: list[Text | str] = []
         if self.encounters:
-            notes.append("total_cost is NULL: FHIR Encounter resources carry no cost")
+            notes.append(Text("err.connectors.fhir.no_cost"))
         else:
-            notes.append(
-                "no Encounter in this load: nothing becomes a visit (Patients and Conditions "
-                "only inform the Encounters loaded with them)"
-            )
-        notes.extend(f"{b}; its resources were read" for b in self.bundles)
+            notes.append(Text("err.connectors.fhir.no_encounter"))
+        notes.extend(self.bundles)
         if self.unknown_classes:
             listed = ", ".join(f"{c!r} ({n})" for c, n in self.unknown_classes.most_common())
-            notes.append(
-                f"Encounter.class codes without a declared visit type, their encounters "
-                f"rejected: {listed}"
-            )
+            notes.append(Text("err.connectors.fhir.unknown_classes", listed=listed))
         if self.folded:
-            notes.append(f"{self.folded} encounter(s) partOf an admission were folded into it")
+            notes.append(Text("err.connectors.fhir.folded", n=self.folded))
         if self.settings.date_shift_days:
-            notes.append(f"dates shifted by {self.settings.date_shift_days} days, as declared")
+            notes.append(Text("err.connectors.fhir.shifted", days=self.settings.date_shift_days))
         known = {e.id for e in self.encounters}
         orphans = sum(1 for enc in self.diagnoses if enc not in known)
         if orphans:
-            notes.append(
-                f"{orphans} encounter(s) with diagnoses (Condition.encounter) are not in this "
-                "load: their diagnoses were not used; load Conditions with their Encounters"
-            )
+            notes.append(Text("err.connectors.fhir.orphans", n=orphans))
         if self.no_hospital:
             notes.append(
-                f"{self.no_hospital} encounter(s) without a usable serviceProvider: "
-                f"hospital_id '{UNKNOWN_HOSPITAL}'"
+                Text(
+                    "err.connectors.fhir.no_hospital", n=self.no_hospital, hospital=UNKNOWN_HOSPITAL
+                )
             )
         if self.ignored:
             listed = ", ".join(f"{k} ({n})" for k, n in sorted(self.ignored.items()))
-            notes.append(f"resources not used for hospital_visits: {listed}")
+            notes.append(Text("err.connectors.fhir.ignored", listed=listed))
         if self.icd9_unmapped:
-            notes.append(
-                f"{sum(self.icd9_unmapped.values())} ICD-9 diagnosis code(s) not read: ICD-9 is "
-                "used only through a declared crosswalk (icd9_crosswalk) that lists the code"
-            )
+            notes.append(Text("err.connectors.fhir.icd9", n=sum(self.icd9_unmapped.values())))
         note = self.unmapped.warning(Text("err.connectors.codes.icd10_null"))
         if note:
             notes.append(note)
@@ -613,17 +611,14 @@ class _Reader:
         )
         if local:
             listed = ", ".join(f"{system} ({n})" for system, n in local.most_common(5))
-            notes.append(t("fhir.undeclared_systems", n=len(local), systems=listed))
-        return notes
+            notes.append(Text("fhir.undeclared_systems", n=len(local), systems=listed))
+        return [english(note) for note in notes]
 
 
-def _json_problem(exc: json.JSONDecodeError, text: str) -> str:
+def _json_problem(exc: json.JSONDecodeError, text: str) -> Text:
     if text.lstrip().startswith("{") and exc.lineno == 1 and exc.pos >= len(text.rstrip()):
-        return (
-            "not valid JSON (a line ends inside a value): a pretty-printed JSON document "
-            "or Bundle needs the .json suffix"
-        )
-    return f"not valid JSON ({exc.msg})"
+        return Text("err.connectors.fhir.line_ends")
+    return Text("err.connectors.fhir.bad_json", detail=exc.msg)
 
 
 def _text(value: Any) -> str | None:

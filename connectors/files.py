@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from connectors.quality import QualityReport
-from trusted_space.core.i18n import t
+from trusted_space.core.i18n import Text, english
 
 
 def folder_files(
@@ -54,4 +54,5 @@ def note_skipped(report: QualityReport, skipped: Sequence[Path], kind: str) -> N
     """A warning naming the files of the folders given that were not read."""
     if skipped:
         examples = "; ".join(str(p) for p in skipped[:3])
-        report.warnings.append(t("load.skipped_files", n=len(skipped), kind=kind, e=examples))
+        said = Text("load.skipped_files", n=len(skipped), kind=kind, e=examples)
+        report.warnings.append(english(said))

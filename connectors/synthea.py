@@ -91,10 +91,7 @@ class SyntheaConnector(Connector):
         rows = PersonRows(HOSPITAL_VISITS, id_map, report)
         _stage_encounters(encounters, patients, conditions, unmapped, rows)
         rows.load(store, replace=options.replace)
-        report.warnings.append(
-            "total_cost is TOTAL_CLAIM_COST as written, in the source's currency; "
-            "it was not converted"
-        )
+        report.warnings.append(english(Text("err.connectors.synthea.cost")))
         note = unmapped.warning(Text("err.connectors.codes.icd10_null"))
         if note:
             report.warnings.append(note)
@@ -106,9 +103,9 @@ def _find_files(paths: Sequence[Path], report: QualityReport) -> dict[str, Path]
     for path in given_files(paths, lambda p: p.suffix.lower() == ".csv"):
         name = path.name.lower()
         if name not in (PATIENTS, ENCOUNTERS, CONDITIONS):
-            report.warnings.append(
-                f"{path}: not used (only {PATIENTS}, {ENCOUNTERS}, {CONDITIONS})"
-            )
+            files = f"{PATIENTS}, {ENCOUNTERS}, {CONDITIONS}"
+            said = Text("err.connectors.synthea.not_used", path=path, files=files)
+            report.warnings.append(english(said))
             continue
         if name in found:
             raise InputError(Text("synthea.twice", name=name, first=found[name], second=path))
@@ -149,12 +146,13 @@ def _read(path: Path, required: Sequence[str]) -> _Csv:
 def _warn_malformed(csv: _Csv, report: QualityReport) -> None:
     """A broken patients/conditions record is not a visit: a warning, not a rejection."""
     for row, reason in csv.malformed:
-        report.warnings.append(f"{csv.path} row {row}: {english(reason)}; ignored")
+        said = Text("err.connectors.synthea.malformed", path=csv.path, row=row, reason=reason)
+        report.warnings.append(english(said))
 
 
 def _read_patients(path: Path | None, report: QualityReport) -> dict[str, _Patient]:
     if path is None:
-        report.warnings.append(f"no {PATIENTS}: birth dates and sex of the patients are unknown")
+        report.warnings.append(english(Text("err.connectors.synthea.no_patients", name=PATIENTS)))
         return {}
     csv = _read(path, ("Id",))
     _warn_malformed(csv, report)
@@ -170,7 +168,8 @@ def _read_patients(path: Path | None, report: QualityReport) -> dict[str, _Patie
             continue
         patients[key] = _Patient(Demographics(birth or None, sex or None), _date_part(death))
     if repeated:
-        report.warnings.append(f"{path}: {repeated} repeated patient Id(s); the first row was used")
+        said = Text("err.connectors.synthea.repeated", path=path, n=repeated)
+        report.warnings.append(english(said))
     return patients
 
 
@@ -179,7 +178,8 @@ def _first_conditions(
 ) -> dict[str, str]:
     """encounter id -> ICD-10 of its first condition (file order) that maps."""
     if path is None:
-        report.warnings.append(f"no {CONDITIONS}: icd10 comes from REASONCODE only")
+        said = Text("err.connectors.synthea.no_conditions", name=CONDITIONS)
+        report.warnings.append(english(said))
         return {}
     csv = _read(path, ("ENCOUNTER", "CODE"))
     _warn_malformed(csv, report)
@@ -254,12 +254,11 @@ def _stage_encounters(
         )
     if other_classes:
         listed = ", ".join(f"{c} ({k})" for c, k in other_classes.most_common())
-        rows.report.warnings.append(f"{file}: unknown ENCOUNTERCLASS taken as outpatient: {listed}")
+        said = Text("err.connectors.synthea.classes", file=file, listed=listed)
+        rows.report.warnings.append(english(said))
     if after_death:
-        rows.report.warnings.append(
-            f"{file}: {after_death} encounter(s) start after the patient's DEATHDATE; "
-            "loaded as given"
-        )
+        said = Text("err.connectors.synthea.after_death", file=file, n=after_death)
+        rows.report.warnings.append(english(said))
 
 
 def _date_part(value: str | None) -> str | None:

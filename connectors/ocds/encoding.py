@@ -15,7 +15,7 @@ import charset_normalizer
 
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, english
 
 SAMPLE_BYTES = 1 << 20
 CHUNK_BYTES = 1 << 16
@@ -58,9 +58,8 @@ def detect_encoding(path: Path, report: QualityReport) -> str:
     }
     western = [codecs.lookup(c).name for c in _WESTERN]
     encoding = next((c for c in western if c in candidates), codecs.lookup(best.encoding).name)
-    report.warnings.append(
-        f"{path}: not UTF-8; read as {encoding} (detected by charset-normalizer)"
-    )
+    said = Text("err.connectors.ocds.detected", path=path, encoding=encoding)
+    report.warnings.append(english(said))
     return encoding
 
 

@@ -148,7 +148,7 @@ class _Release:
         """A reference ({id, name}) to its parties[] entry; an inline
         organisation (no parties[], or not found there) by its own identifier."""
         if not isinstance(ref, dict):
-            return Problem(path, "not an organisation object")
+            return Problem(path, Text("err.connectors.ocds.not_organisation"))
         rid = id_text(ref.get("id"))
         if rid is not None and rid in self.by_id:
             i = self.by_id[rid]
@@ -156,8 +156,8 @@ class _Release:
         if isinstance(ref.get("identifier"), dict) or ref.get("additionalIdentifiers"):
             return self.organisation(ref, path)
         if rid is not None and self.parties:
-            return Problem(path, "refers to a party id not in parties[] and has no identifier")
-        return Problem(path, "no identifier and no party reference; no party key is invented")
+            return Problem(path, Text("err.connectors.ocds.unknown_party"))
+        return Problem(path, Text("err.connectors.ocds.no_reference"))
 
 
 class Extractor:
@@ -246,7 +246,7 @@ class Extractor:
     ) -> None:
         where = f"awards[{j}]"
         if not isinstance(award, dict):
-            self.reject(unit.file, unit.row, where, "not an award object")
+            self.reject(unit.file, unit.row, where, Text("err.connectors.ocds.not_award"))
             return
         suppliers = self._array(award.get("suppliers"), "suppliers", unit)
         if not suppliers:
@@ -275,7 +275,9 @@ class Extractor:
         for k, ref in enumerate(suppliers):
             path = f"{where}.suppliers[{k}]"
             if award_id is None:
-                self.reject(unit.file, unit.row, f"{where}.id", "award has no id")
+                self.reject(
+                    unit.file, unit.row, f"{where}.id", Text("err.connectors.ocds.award_id")
+                )
                 continue
             party = rel.resolve(ref, path)
             if isinstance(party, Problem):
@@ -320,9 +322,11 @@ class Extractor:
         )
 
     def _reject_bid(self, unit: Unit, path: str, role: str, problem: Problem) -> None:
-        reason = f"{role} without a party key: {problem.reason}"
+        key = f"err.connectors.ocds.{role}_keyless"
         if problem.field != path and not problem.field.startswith(f"{path}."):
-            reason += f" (see {problem.field})"
+            reason = Text(f"{key}_see", reason=problem.reason, field=problem.field)
+        else:
+            reason = Text(key, reason=problem.reason)
         self.reject(unit.file, unit.row, path, reason)
 
     def _amount(self, value: Any) -> str | None:
@@ -385,8 +389,11 @@ class Extractor:
         variants = {k: len(c) for k, c in self.spellings.items() if len(c) > 1}
         if variants:
             notes.listing(
-                "party keys seen under more than one name; the most frequent spelling was kept",
-                [f"{k} ({n} spellings)" for k, n in variants.items()],
+                "err.connectors.ocds.spellings",
+                [
+                    Text("err.connectors.ocds.spelling_count", party=k, n=n)
+                    for k, n in variants.items()
+                ],
             )
         keys_by_name: dict[str, list[str]] = {}
         for key, spellings in self.spellings.items():
@@ -396,7 +403,9 @@ class Extractor:
         shared = [keys for keys in keys_by_name.values() if len(keys) > 1]
         if shared:
             notes.listing(
-                "possible conflicts: one normalised name used by several party keys "
-                "(kept apart; check the identifiers)",
-                [f"{' / '.join(keys)} ({len(keys)} keys)" for keys in shared],
+                "err.connectors.ocds.shared_names",
+                [
+                    Text("err.connectors.ocds.key_count", keys=" / ".join(keys), n=len(keys))
+                    for keys in shared
+                ],
             )

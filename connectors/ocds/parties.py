@@ -79,7 +79,7 @@ class PartyId:
 @dataclass(frozen=True)
 class Problem:
     field: str
-    reason: str
+    reason: str | Text
 
 
 def _scheme(value: Any) -> str | None:
@@ -89,11 +89,11 @@ def _scheme(value: Any) -> str | None:
     return value
 
 
-def _uscc(ident: str) -> tuple[str, str | None]:
+def _uscc(ident: str) -> tuple[str, str | Text | None]:
     """(normalised code, why it is invalid or None). NFKC first: the shared
     normaliser maps full-width capitals but not full-width small letters."""
     code = normalise_uscc(unicodedata.normalize("NFKC", ident))
-    return code, (uscc_error(code) if code else "empty code")
+    return code, (uscc_error(code) if code else Text("err.connectors.ocds.empty_code"))
 
 
 def _rfc_form(ident: str) -> Literal["valid", "bad date"] | None:
@@ -140,7 +140,7 @@ def party_identity(
         if scheme == "USCC":
             code, error = _uscc(ident)
             if error is not None:
-                return Problem(f"{where}.id", f"not a valid unified social credit code: {error}")
+                return Problem(f"{where}.id", Text("err.connectors.ocds.uscc", reason=error))
             return PartyId(f"USCC:{code}", "USCC", code)
         if scheme is None or scheme.startswith("CN-"):
             code, error = _uscc(ident)
@@ -154,17 +154,11 @@ def party_identity(
                     notes.count("rfc_bad_date")
                 return _keyed("MX-RFC", ident, where)
             unschemed = unschemed or Problem(
-                f"{where}.scheme",
-                "no scheme, and the id is neither a unified social credit code nor a "
-                "Mexican RFC; no party key is invented (a centre whose publisher writes "
-                "ids without a scheme declares its default_scheme)",
+                f"{where}.scheme", Text("err.connectors.ocds.no_scheme")
             )
             continue
         return _keyed(scheme, ident, where)
-    return unschemed or Problem(
-        f"{path}.identifier",
-        "no identifier (id) or additionalIdentifiers; no party key is invented",
-    )
+    return unschemed or Problem(f"{path}.identifier", Text("err.connectors.ocds.no_identifier"))
 
 
 def _keyed(scheme: str, ident: str, where: str) -> PartyId | Problem:

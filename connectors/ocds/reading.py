@@ -26,7 +26,7 @@ from connectors.ocds.staging import Scratch
 from connectors.ocds.values import as_list
 from connectors.quality import QualityReport
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, english
 
 SUFFIXES = (".json", ".jsonl", ".ndjson")
 # A release holding only these keys is a linked release: a pointer, no data.
@@ -46,7 +46,7 @@ def input_files(paths: Sequence[Path], report: QualityReport) -> list[Path]:
     for file in given_files(paths, lambda p: p.suffix.lower() in SUFFIXES, skipped):
         resolved = file.resolve()
         if resolved in seen:
-            report.warnings.append(f"{file}: given twice; read once")
+            report.warnings.append(english(Text("err.connectors.ocds.twice", file=file)))
             continue
         seen.add(resolved)
         out.append(file)

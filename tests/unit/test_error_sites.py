@@ -105,6 +105,41 @@ def text_keys(tree: ast.Module) -> Iterator[tuple[int, str]]:
                 yield node.lineno, first.value
 
 
+# A load's rejection reasons and warnings (connectors/): the report keeps
+# them in English and the terminal finds each one's catalog entry, so each is
+# a catalog ``Text`` made English (``english(Text(...))``), never words.
+REPORT_LISTS = {"warnings", "bad_lines", "rejections", "listings"}
+# Where a call takes its reason (a field name before it is an identifier).
+REASON_AT = {"reject": 3, "Problem": 1, "_Refused": 1, "_Unreadable": 0, "listing": 0}
+
+
+def connector_sites(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """(line, what) of each reason or warning of a load given words in English."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func, name = node.func, _name(node.func)
+        said: list[ast.expr] = []
+        if name in REASON_AT:
+            said = [
+                *node.args[REASON_AT[name] : REASON_AT[name] + 1],
+                *(k.value for k in node.keywords if k.arg in {"reason", "key"}),
+            ]
+        elif (
+            name in {"append", "extend", "insert"}
+            and isinstance(func, ast.Attribute)
+            and _name(func.value) in REPORT_LISTS
+        ):
+            said = [*node.args]
+        for arg in said:
+            parts = arg.elts if isinstance(arg, ast.Tuple | ast.List) else [arg]
+            if isinstance(arg, ast.IfExp):
+                parts = [arg.body, arg.orelse]
+            if any(_worded(part) for part in parts):
+                yield node.lineno, name or "?"
+                break
+
+
 TREES = _sources()
 ERROR_CLASSES = error_classes(TREES)
 
@@ -164,3 +199,44 @@ def test_the_check_sees_each_form_it_forbids() -> None:
     found = sorted(cls for _, cls in english_sites(tree, errors))
     assert found == ["BadParameter", "InputError", "Local", "Local"]
     assert list(text_keys(tree)) == [(14, "err.x")]
+
+
+@pytest.mark.parametrize("path", sorted(p for p in TREES if p.startswith("connectors/")))
+def test_no_rejection_reason_or_warning_of_a_load_is_plain_english(path: str) -> None:
+    sites = [f"{path}:{line} {what}" for line, what in connector_sites(TREES[path])]
+    assert not sites, (
+        "a load's reasons or warnings worded in English only "
+        "(say english(Text(...)) from error_text):\n" + "\n".join(sites)
+    )
+
+
+CONNECTOR_CONTROL = """
+def load(report, rows, x, path, enc):
+    rows.reject(path, 3, "class", f"Encounter.class {x!r} has no declared visit type")
+    report.warnings.append(f"{path}: one JSON document, not NDJSON")
+    self.bad_lines.append((path, 4, "not UTF-8 text"))
+    rows.report.warnings.append("total_cost is NULL" if x else "no Encounter")
+    notes.listing("party keys seen under more than one name", [])
+    return Problem(path, "not an organisation object")
+
+def fine(report, rows, x, path):
+    rows.reject(path, 3, "class", Text("err.connectors.fhir.class", code=x))
+    report.warnings.append(english(Text("err.connectors.fhir.whole", path=path)))
+    self.bad_lines.append((path, 4, Text("err.connectors.fhir.not_utf8")))
+    report.warnings.extend(reader.warnings())
+    notes.listing("err.connectors.ocds.spellings", [])
+    rows.reject(path, None, None, exc.reason)
+    return Problem(f"{path}.id", english(exc.reason))
+"""
+
+
+def test_the_connector_check_sees_each_form_it_forbids() -> None:
+    found = list(connector_sites(ast.parse(CONNECTOR_CONTROL)))
+    assert found == [
+        (3, "reject"),
+        (4, "append"),
+        (5, "append"),
+        (6, "append"),
+        (7, "listing"),
+        (8, "Problem"),
+    ], found

@@ -1786,8 +1786,10 @@ def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
                 continue
             literal = "".join(text for text, _, _, _ in parts)
             # A template of punctuation and placeholders ("{where}: {message}")
-            # would claim any text: only worded ones are recognised.
-            if sum(ch.isalpha() for ch in literal) < 3:
+            # would claim any text: only worded ones are recognised (three
+            # letters, or two in five marks: " (e.g. {first})").
+            letters = sum(ch.isalpha() for ch in literal)
+            if letters < 2 or (letters == 2 and len("".join(literal.split())) < 5):
                 continue
             pattern, seen = "", set()
             for text, name, _, _ in parts:
@@ -1797,13 +1799,20 @@ def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
                 if not name.isidentifier():
                     pattern = ""
                     break
-                pattern += f"(?P={name})" if name in seen else f"(?P<{name}>.*?)"
+                if name in seen:
+                    pattern += f"(?P={name})"
+                else:
+                    # A count is a number: "{n}{examples}" splits after it.
+                    pattern += r"(?P<n>\d[\d,]*)" if name == "n" else f"(?P<{name}>.*?)"
                 seen.add(name)
             if pattern:
                 longest = max((text for text, _, _, _ in parts), key=len)
                 found.append((key, longest, re.compile(pattern, re.DOTALL)))
-        # The most literal text first: the most specific entry wins.
-        found.sort(key=lambda item: -len(item[2].pattern))
+        # The most literal text first: the most specific entry wins (its
+        # words, not its placeholders' names: " (e.g. {first})" before
+        # "{file} row {row}").
+        words = {key: len(re.sub(r"\{[^{}]*\}", "", MESSAGES[key]["en"])) for key, _, _ in found}
+        found.sort(key=lambda item: (-words[item[0]], -len(item[2].pattern)))
         _PATTERNS = found
     return _PATTERNS
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from trusted_space.core.error_text.base import BASE
 from trusted_space.core.error_text.connectors import CONNECTORS
+from trusted_space.core.error_text.formats import FORMATS
 from trusted_space.core.error_text.nodes import NODES
 from trusted_space.core.error_text.products import PRODUCTS
 from trusted_space.core.error_text.space import SPACE
@@ -25,4 +26,4 @@ def _joined(*catalogs: Catalog) -> Catalog:
     return joined
 
 
-ERRORS: Catalog = _joined(BASE, CONNECTORS, NODES, PRODUCTS, SPACE)
+ERRORS: Catalog = _joined(BASE, CONNECTORS, FORMATS, NODES, PRODUCTS, SPACE)
