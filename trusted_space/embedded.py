@@ -13,6 +13,7 @@ from pathlib import Path
 
 from connectors.node.provider import ProviderNode
 from trusted_space.core.errors import InputError, JobFailed, PolicyDenied
+from trusted_space.core.failures import job_failed
 from trusted_space.core.i18n import Text
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import get_suite
@@ -129,7 +130,7 @@ class EmbeddedDeployment:
         refusal = next((n.refusal for n in nodes if n.refusal is not None), None)
         if refusal is not None:
             raise refusal
-        raise JobFailed("; ".join(status.reasons) or f"job {job_id} failed")
+        raise JobFailed(job_failed(status.reasons, job_id))
 
     def close(self) -> None:
         for p in self.providers.values():

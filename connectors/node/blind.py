@@ -34,7 +34,7 @@ from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.clock import CHINA
 from trusted_space.core.encoding import FixedPoint
 from trusted_space.core.errors import ProtocolError
-from trusted_space.core.i18n import OnlyInEnglish, Text
+from trusted_space.core.i18n import OnlyInEnglish, Text, logged
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import write_secret
 from trusted_space.hazmat.oprf import OprfKey
@@ -109,7 +109,8 @@ class BlindProvider:
         tokens = population_tokens(self.oprf_key(epoch), ids)
         write_secret(ids_path, json.dumps(ids).encode())
         write_secret(tokens_path, tokens)
-        log.info("built blind tokens for %s v%d (%d subjects)", dataset, version, len(ids))
+        said = logged("log.node.blind_tokens", dataset=dataset, version=version, n=len(ids))
+        log.info("%s", said)
         return ids, tokens
 
     def evaluate(self, job_id: str, t: BlindEvaluateTask) -> BlindEvaluateResult:
@@ -179,7 +180,7 @@ class BlindProvider:
             "epoch": epoch,
         }
         sealed = self.suite.seal(bytes.fromhex(r.consumer_sealing_key), canonical_json(binding))
-        log.info("masked upload for %d subjects of %s", len(ids), t.dataset)
+        log.info("%s", logged("log.node.masked_upload", n=len(ids), dataset=t.dataset))
         return BlindUpload(
             upload_id=upload_id.hex(),
             epoch=epoch,

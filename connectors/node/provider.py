@@ -42,7 +42,7 @@ from trusted_space.bulk.parallel import encrypt_values
 from trusted_space.core.clock import CHINA
 from trusted_space.core.encoding import FixedPoint, to_decimal
 from trusted_space.core.errors import ProtocolError, TspaceError
-from trusted_space.core.i18n import OnlyInEnglish, Text
+from trusted_space.core.i18n import OnlyInEnglish, Text, logged
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import (
     write_secret,
@@ -177,7 +177,8 @@ class ProviderNode(Node):
         ids = self.store.subject_ids(dataset)
         setup = psi_partitions.build_setup(self.psi_key, ids, self.max_client_items)
         write_secret(path, setup)
-        log.info("built PSI setup for %s v%d (%d subjects)", dataset, version, len(ids))
+        said = logged("log.node.psi_setup", dataset=dataset, version=version, n=len(ids))
+        log.info("%s", said)
         return setup
 
     # -- tasks -------------------------------------------------------------------
@@ -418,7 +419,7 @@ class ProviderNode(Node):
                     Text("err.nodes.provider.encode", reason=OnlyInEnglish(f": {exc}"))
                 ) from exc
         ciphertexts = encrypt_values(public_key, values)
-        log.info("computed %d features for %d subjects", len(features), len(subjects))
+        log.info("%s", logged("log.node.features", n=len(features), subjects=len(subjects)))
         return EncryptedFeaturesResult(
             features=[f.name for f in features],
             weighted=weights is not None,

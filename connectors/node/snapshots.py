@@ -38,6 +38,7 @@ from connectors.node_store import NodeStore, subjects_sql
 from products.base import Product
 from products.registry import get_product
 from trusted_space.bulk.feature_partitions import feature_rows
+from trusted_space.core.i18n import logged
 
 log = logging.getLogger("tspace.provider")
 
@@ -103,7 +104,8 @@ class BuiltAhead(Generic[K, V]):
         try:
             value = self._build(cursor, key)
         except duckdb.Error:
-            log.warning("%s: building ahead failed; queries go on", self._name, exc_info=True)
+            said = logged("log.node.ahead_failed", name=self._name)
+            log.warning("%s", said, exc_info=True)
             return
         finally:
             cursor.close()
@@ -206,7 +208,8 @@ class Snapshots:
         ids = [str(s) for (s,) in subjects]
         table = query_features(con, product, role, as_of, ids, ids)
         handles = table.column("handle").to_pylist()
-        log.info("feature snapshot %s/%s on %s: %d subjects", product_name, role, as_of, len(ids))
+        said = logged("log.node.snapshot", product=product_name, role=role, as_of=as_of, n=len(ids))
+        log.info("%s", said)
         return FeatureSnapshot(table=table, index={h: i for i, h in enumerate(handles)})
 
 

@@ -70,6 +70,11 @@ def _worded(node: ast.expr) -> bool:
         if KEY.fullmatch(node.value) and node.value in MESSAGES:
             return False
         return any(ch.isalpha() for ch in node.value)
+    # A fallback is words too: ``JobFailed("; ".join(reasons) or "the job failed")``.
+    if isinstance(node, ast.BoolOp):
+        return any(_worded(value) for value in node.values)
+    if isinstance(node, ast.IfExp):
+        return _worded(node.body) or _worded(node.orelse)
     if isinstance(node, ast.JoinedStr):
         return any(
             isinstance(part, ast.Constant) and any(ch.isalpha() for ch in str(part.value))
@@ -140,6 +145,34 @@ def connector_sites(tree: ast.Module) -> Iterator[tuple[int, str]]:
                 break
 
 
+# What ``tspace node`` and ``tspace service serve`` log at INFO and above, a
+# person reads on the terminal: a ``logged("log.*")`` line, never words.
+# Debug lines are for developers; a test-only hook's line stays English.
+LOG_LEVELS = {"info", "warning", "error", "exception", "critical"}
+PERCENT = re.compile(r"%[-+ #0-9.]*[sdfrx]")
+LOG_ALLOWED = {"%s: holding after %s (%s)"}
+
+
+def english_log_lines(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """(line, level) of each log call at INFO or above whose text is words."""
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in LOG_LEVELS
+            and _name(node.func.value) in {"log", "logger", "LOG"}
+            and node.args
+        ):
+            continue
+        first = node.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            if first.value in LOG_ALLOWED:
+                continue
+            first = ast.Constant(PERCENT.sub(" ", first.value))
+        if _worded(first):
+            yield node.lineno, node.func.attr
+
+
 TREES = _sources()
 ERROR_CLASSES = error_classes(TREES)
 
@@ -189,6 +222,10 @@ def fine5(x):
     raise Local("peer.unsigned", peer=x)
 def bad5(x):
     raise Local("peer.no_such_key")
+def bad6(x):
+    raise Local("; ".join(x) or "the job failed")
+def bad7(x):
+    raise Local(x if x else f"job {x} failed")
 """
 
 
@@ -197,7 +234,7 @@ def test_the_check_sees_each_form_it_forbids() -> None:
     errors = error_classes({**TREES, "control.py": tree})
     assert {"TspaceError", "InputError", "_Bad", "Local"} <= errors
     found = sorted(cls for _, cls in english_sites(tree, errors))
-    assert found == ["BadParameter", "InputError", "Local", "Local"]
+    assert found == ["BadParameter", "InputError", "Local", "Local", "Local", "Local"]
     assert list(text_keys(tree)) == [(14, "err.x")]
 
 
@@ -240,3 +277,26 @@ def test_the_connector_check_sees_each_form_it_forbids() -> None:
         (7, "listing"),
         (8, "Problem"),
     ], found
+
+
+@pytest.mark.parametrize("path", sorted(TREES))
+def test_no_log_line_a_person_reads_is_plain_english(path: str) -> None:
+    sites = [f"{path}:{line} log.{level}" for line, level in english_log_lines(TREES[path])]
+    assert not sites, "log lines in English only (say logged('log.*')):\n" + "\n".join(sites)
+
+
+LOG_CONTROL = """
+def f(log, x):
+    log.info("%s offers %d dataset(s)", x, 2)
+    log.warning(f"job {x} failed")
+    log.error("peer work failed: %s", x)
+    log.info("%s", logged("log.node.pulling", name=x))
+    log.debug("%s: task %s done (%s)", x, x, x)
+    log.info("%s: %d", x, 3)
+    log.warning("%s: holding after %s (%s)", x, x, x)
+"""
+
+
+def test_the_log_check_sees_each_form_it_forbids() -> None:
+    found = list(english_log_lines(ast.parse(LOG_CONTROL)))
+    assert found == [(3, "info"), (4, "warning"), (5, "error")], found

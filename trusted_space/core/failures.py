@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from trusted_space.core import errors
+from trusted_space.core.i18n import MESSAGES, Text, language, recognised
 
 # The failure class an exception belongs to, most specific first.
 _CODES: tuple[tuple[type[BaseException], str], ...] = (
@@ -88,3 +89,64 @@ def failure_reason(code: str, **params: str | int) -> str:
         )
     ]
     return f"{code} ({', '.join(safe)})" if safe else code
+
+
+# -- said to the consumer -------------------------------------------------------------------
+_REASON = re.compile(r"^([a-z_]+)(?: \((.*)\))?$")
+_PARAM = re.compile(r"([a-z_]+)=([a-z0-9_.-]+)")
+
+
+class _Params:
+    """A reason's parameters, named in the language current when shown."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def __str__(self) -> str:
+        zh = language() != "en"
+        named = [
+            (str(Text(f"err.base.failure.param.{k}")) if zh and _named(k) else k, v)
+            for k, v in self.pairs
+        ]
+        listed = ("，" if zh else ", ").join(f"{k}={v}" for k, v in named)
+        return str(Text("err.base.failure.params", listed=listed)) if self.pairs else ""
+
+
+class _Joined:
+    """Several reasons, joined in the language current when shown."""
+
+    def __init__(self, reasons: list[Text | str]) -> None:
+        self.reasons = reasons
+
+    def __str__(self) -> str:
+        return ("; " if language() == "en" else "；").join(str(r) for r in self.reasons)
+
+
+def _named(param: str) -> bool:
+    return f"err.base.failure.param.{param}" in MESSAGES
+
+
+def said_reason(reason: str) -> Text | str:
+    """A failure reason the space recorded (``code (key=value, ...)``, or a
+    sentence of the catalog), said in the reader's language; in English it
+    reads exactly as recorded."""
+    match = _REASON.match(reason)
+    if match is None or match[1] not in FAILURE_CODES:
+        return recognised(reason)
+    pairs = _PARAM.findall(match[2] or "")
+    if match[2] and ", ".join(f"{k}={v}" for k, v in pairs) != match[2]:
+        return reason
+    return Text(
+        "err.base.failure.said",
+        what=Text(f"err.base.failure.{match[1]}"),
+        code=match[1],
+        params=_Params(pairs),
+    )
+
+
+def job_failed(reasons: list[str], job: str | None = None) -> object:
+    """What ``JobFailed`` says: the recorded reasons in the reader's language."""
+    if not reasons:
+        return Text("err.base.failure.job_named", job=job) if job else Text("err.base.failure.job")
+    said = [said_reason(r) for r in reasons]
+    return said[0] if len(said) == 1 else _Joined(said)

@@ -15,6 +15,7 @@ import string
 from collections.abc import Iterator
 
 from trusted_space.core.error_text import ERRORS
+from trusted_space.core.log_text import LOGS
 
 LANGUAGES = ("zh-CN", "en")
 
@@ -1619,6 +1620,9 @@ if ERRORS.keys() & MESSAGES.keys():
         f"both console messages and error texts: {sorted(ERRORS.keys() & MESSAGES.keys())}"
     )
 MESSAGES.update(ERRORS)
+if LOGS.keys() & MESSAGES.keys():
+    raise ValueError(f"both messages and log lines: {sorted(LOGS.keys() & MESSAGES.keys())}")
+MESSAGES.update(LOGS)
 
 _language = os.environ.get("TSPACE_LANG", "zh-CN")
 # A language for one piece of work (a service request's Accept-Language),
@@ -1727,6 +1731,13 @@ def english(message: object) -> str:
 
 def t(key: str, **values: object) -> str:
     return text_in(language(), key, **values)
+
+
+def logged(key: str, **values: object) -> str:
+    """A log line in the process's language (``--lang``, ``TSPACE_LANG``),
+    whatever language the request at hand speaks: the operator reads it."""
+    with speaking(None):
+        return t(key, **values)
 
 
 def text_in(lang: str, key: str, **values: object) -> str:

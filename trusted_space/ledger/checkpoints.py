@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from trusted_space.core.errors import LedgerTampered
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, logged
 from trusted_space.core.outputs import write_text_atomic
 from trusted_space.core.private import private_dir
 from trusted_space.crypto import CryptoSuite
@@ -107,9 +107,7 @@ class NodeCheckpoints:
         with self.history_path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
         if seq <= self._seq:
-            log.warning(
-                "the space's ledger checkpoint went back from entry %d to %d", self._seq, seq
-            )
+            log.warning("%s", logged("log.node.checkpoint_back", old=self._seq, new=seq))
             return
         write_text_atomic(self.latest_path, line + "\n")
         self._seq, self._hash = seq, digest

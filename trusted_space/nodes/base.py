@@ -21,7 +21,7 @@ from trusted_space.core.errors import (
     UntrustedKey,
 )
 from trusted_space.core.failures import failure_code
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, logged
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite, SealingKey, SigningKey
 from trusted_space.ledger.checkpoints import NodeCheckpoints
@@ -186,9 +186,8 @@ class Node(ABC):
         try:
             self.before_tasks(tasks)
         except Exception as exc:  # the node outlives any task
-            log.warning(
-                "%s: shared work for %d tasks failed: %s", self.name, len(tasks), _kind(exc)
-            )
+            said = logged("log.node.shared_failed", name=self.name, n=len(tasks), kind=_kind(exc))
+            log.warning("%s", said)
         try:
             return [r for r in (self._run_task(task) for task in tasks) if r is not None]
         finally:
@@ -211,12 +210,17 @@ class Node(ABC):
                     _fail_once(task.payload.kind)
                 result = self.handle(task)
         except (Conflict, NotFound) as exc:
-            log.info("%s: task %s dropped: %s", self.name, task.task_id, type(exc).__name__)
+            said = logged(
+                "log.node.dropped", name=self.name, task=task.task_id, kind=type(exc).__name__
+            )
+            log.info("%s", said)
             return None
         except (UntrustedKey, TaskAltered, ModelNotApproved) as exc:
             # Their texts name parties, fingerprints and hashes only: a person
             # must read why the node refused (a swapped key, an altered task).
-            log.warning("%s: task %s refused: %s", self.name, task.task_id, exc)
+            log.warning(
+                "%s", logged("log.node.refused", name=self.name, task=task.task_id, reason=exc)
+            )
             self.refusal = exc
             self._report(task.task_id, failure_code(exc))
             return None
@@ -224,7 +228,9 @@ class Node(ABC):
             # Anything, tspace's own refusals or what it did not foresee (a
             # DuckDB overflow, a bug): the task fails with its code, never
             # its text (it may quote a value), and the node goes on serving.
-            log.warning("%s: task %s failed: %s", self.name, task.task_id, _kind(exc))
+            log.warning(
+                "%s", logged("log.node.failed", name=self.name, task=task.task_id, kind=_kind(exc))
+            )
             self._report(task.task_id, failure_code(exc))
             return None
         log.debug("%s: task %s done (%s)", self.name, task.task_id, result.kind)
@@ -242,13 +248,21 @@ class Node(ABC):
             if outcome.status < 300:
                 taken += 1
             elif outcome.status in (404, 409):
-                log.info(
-                    "%s: result of %s not taken (%d)", self.name, outcome.task_id, outcome.status
+                said = logged(
+                    "log.node.not_taken",
+                    name=self.name,
+                    task=outcome.task_id,
+                    status=outcome.status,
                 )
+                log.info("%s", said)
             else:
-                log.warning(
-                    "%s: result of %s refused (%d)", self.name, outcome.task_id, outcome.status
+                said = logged(
+                    "log.node.result_refused",
+                    name=self.name,
+                    task=outcome.task_id,
+                    status=outcome.status,
                 )
+                log.warning("%s", said)
         return taken
 
     def _fitted(self, results: list[TaskResult]) -> list[TaskResult]:
@@ -279,13 +293,10 @@ class Node(ABC):
             if digest != self.suite.hex_hash(part):
                 raise ProtocolError(Text("err.nodes.part_mismatch"))
             digests.append(digest)
-        log.info(
-            "%s: result of %s sent in %d parts (%d bytes)",
-            self.name,
-            result.task_id,
-            len(digests),
-            len(body),
+        said = logged(
+            "log.node.parts", name=self.name, task=result.task_id, n=len(digests), size=len(body)
         )
+        log.info("%s", said)
         return TaskResult(
             task_id=result.task_id,
             payload=PartsResult(parts=digests, size=len(body)),

@@ -33,7 +33,7 @@ from trusted_space.bulk.parallel import decrypt_values, encrypt_values
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.encoding import FixedPoint
 from trusted_space.core.errors import NotFound, PolicyDenied, ProtocolError
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, logged
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import (
     read_secret_json,
@@ -262,7 +262,7 @@ class ConsumerNode(Node):
             self._psi_clients.pop(next(iter(self._psi_clients)))
         status = self._submit(self.submission(spec, psi_request=request), wait)
         self.leased.extend(status.tasks)
-        log.info("submitted job %s (%s, %d subjects)", job_id, product, len(person_ids))
+        log.info("%s", logged("log.node.submitted", job=job_id, product=product, n=len(person_ids)))
         return job_id
 
     def submission(
@@ -375,7 +375,8 @@ class ConsumerNode(Node):
         )
         status = self._submit(self.submission(spec, blinded=request.blinded()), wait)
         self.leased.extend(status.tasks)
-        log.info("submitted blind job %s (%s, %d subjects)", job_id, product, len(person_ids))
+        said = logged("log.node.submitted_blind", job=job_id, product=product, n=len(person_ids))
+        log.info("%s", said)
         return job_id
 
     def _finish_blind(self, job_id: str, t: BlindFinishTask) -> BlindMasksResult:
@@ -461,7 +462,7 @@ class ConsumerNode(Node):
         )
         self._save_job(job_id, {"product": product, "query": query})
         self._submit(self.submission(spec))
-        log.info("submitted job %s (%s)", job_id, product)
+        log.info("%s", logged("log.node.submitted_product", job=job_id, product=product))
         return job_id
 
     # -- PSI cardinality jobs --------------------------------------------------------------
@@ -491,7 +492,7 @@ class ConsumerNode(Node):
         )
         self._save_job(job_id, {"product": product, "providers": providers})
         self._submit(self.submission(spec))
-        log.info("submitted job %s (%s)", job_id, product)
+        log.info("%s", logged("log.node.submitted_product", job=job_id, product=product))
         return job_id
 
     def overlap_outcome(self, job_id: str) -> OverlapOutcome:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from trusted_space.core.errors import JobFailed, NotAuthorised, PolicyDenied, ProtocolError
+from trusted_space.core.failures import job_failed
 from trusted_space.core.i18n import MESSAGES, Text
 from trusted_space.crypto import get_suite
 from trusted_space.hazmat.paillier import process_preset
@@ -118,7 +119,7 @@ def await_result(
         if status.state == "failed":
             if node.refusal is not None:  # this node refused a key or a task: say why in full
                 raise node.refusal
-            raise JobFailed("; ".join(status.reasons) or "the job failed")
+            raise JobFailed(job_failed(status.reasons))
         if status.state == "succeeded" and node.has_result(job_id):
             return
         if time.monotonic() > deadline:

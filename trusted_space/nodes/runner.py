@@ -14,6 +14,7 @@ import threading
 import time
 
 from connectors.node.provider import ProviderNode
+from trusted_space.core.i18n import logged
 from trusted_space.hazmat.paillier_noise import compute_zeros_ahead
 from trusted_space.nodes.base import Node
 from trusted_space.nodes.consumer import ConsumerNode
@@ -29,8 +30,8 @@ def serve_node(node: Node, *, stop: threading.Event | None = None, wait: float =
     node.transport.register_keys(node.public_keys())
     if isinstance(node, ProviderNode):
         offers = node.offer_datasets()
-        log.info("%s offers %d dataset(s)", node.name, len(offers))
-    log.info("%s is pulling work", node.name)
+        log.info("%s", logged("log.node.offers", name=node.name, n=len(offers)))
+    log.info("%s", logged("log.node.pulling", name=node.name))
     pause = 0.5
     while not stop.is_set():
         try:
@@ -40,7 +41,15 @@ def serve_node(node: Node, *, stop: threading.Event | None = None, wait: float =
             # A task's own failure is reported by the node (Node._run_task);
             # what reaches here is the exchange itself (a space away, a reply
             # it could not read). Its type only: its text may quote a value.
-            log.warning("%s: %s; pausing %.1f s", node.name, type(exc).__name__, pause)
+            log.warning(
+                "%s",
+                logged(
+                    "log.node.pausing",
+                    name=node.name,
+                    kind=type(exc).__name__,
+                    seconds=f"{pause:.1f}",
+                ),
+            )
             stop.wait(pause * (0.5 + random.random()))
             pause = min(pause * 2, 30.0)
         time.sleep(0)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from trusted_space import __version__
+from trusted_space.core.i18n import logged
 from trusted_space.hazmat.paillier import process_min_bits
 from trusted_space.service import problems
 from trusted_space.service.admission import Admission, route_limits
@@ -40,7 +41,7 @@ def _worker(space: Space, stop: threading.Event) -> None:
         try:
             space.run_pending_work()
         except Exception as exc:  # keep the worker alive; the job itself records failures
-            log.error("background work failed: %s", type(exc).__name__)
+            log.error("%s", logged("log.space.background_failed", kind=type(exc).__name__))
         space.wait_for_work(1.0)
 
 
@@ -51,7 +52,7 @@ def _peer_worker(space: Space, stop: threading.Event) -> None:
         try:
             calls = space.run_peer_work()
         except Exception as exc:  # keep the worker alive; a job records its own failure
-            log.error("peer work failed: %s", type(exc).__name__)
+            log.error("%s", logged("log.space.peer_failed", kind=type(exc).__name__))
             calls = 0
         if calls:
             stop.wait(0.02)  # parts in flight: poll the peers again soon
@@ -89,7 +90,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             target=_peer_worker, args=(space, stop), name="tspace-peers", daemon=True
         )
         peers.start()
-        log.info("space serving from %s (suite %s)", settings.workdir, space.suite.name)
+        said = logged("log.space.serving", workdir=settings.workdir, suite=space.suite.name)
+        log.info("%s", said)
         try:
             yield
         finally:

@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from trusted_space.core.errors import Localised, TspaceError, status_of
-from trusted_space.core.i18n import Text, accepted, speaking, t
+from trusted_space.core.i18n import Text, accepted, logged, speaking, t
 
 log = logging.getLogger("tspace.service")
 
@@ -92,15 +92,28 @@ def install(app: FastAPI) -> None:
         # rolled back, nothing was half-written; the caller may retry.
         text = str(exc)
         if "full" in text or "locked" in text or "busy" in text:
-            log.error("storage unavailable on %s %s: %s", request.method, request.url.path, text)
+            said = logged(
+                "log.space.storage", method=request.method, path=request.url.path, reason=text
+            )
+            log.error("%s", said)
             with speaking(asked(request)):
                 return problem(503, Text("problem.storage", reason=text))
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        _log_unexpected(request, exc)
         with speaking(asked(request)):
             return problem(500, Text("problem.unexpected"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        _log_unexpected(request, exc)
         with speaking(asked(request)):
             return problem(500, Text("problem.unexpected"))
+
+
+def _log_unexpected(request: Request, exc: BaseException) -> None:
+    said = logged(
+        "log.space.unexpected",
+        kind=type(exc).__name__,
+        method=request.method,
+        path=request.url.path,
+    )
+    log.error("%s", said)

@@ -64,7 +64,7 @@ from trusted_space.core.errors import (
     TspaceError,
 )
 from trusted_space.core.failures import failure_code, failure_reason, known_code
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, logged
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.messages import (
@@ -273,7 +273,8 @@ class Federation:
         except PeerUnavailable:
             self._unavailable(job_id, peer, part)
         except TspaceError as exc:  # the peer refused, or its answer does not fit
-            log.warning("job %s: peer %s: %s", job_id, peer, failure_code(exc))
+            said = logged("log.space.peer", job=job_id, peer=peer, code=failure_code(exc))
+            log.warning("%s", said)
             with self.lock, self.store.transaction():
                 if part.get("step") == "close":
                     self._set_step(job_id, peer, "closed")

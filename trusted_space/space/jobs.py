@@ -33,7 +33,7 @@ from trusted_space.core.errors import (
     UntrustedKey,
 )
 from trusted_space.core.failures import failure_code, failure_reason
-from trusted_space.core.i18n import Text, speaking, t
+from trusted_space.core.i18n import Text, english, logged, speaking, t
 from trusted_space.core.timing import StageTimer
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.ledger.ledger import Ledger
@@ -284,7 +284,14 @@ class Jobs:
                         spec.job_id, "duties", json.dumps(decision.obligations.duties()).encode()
                     )
                 engine.start(spec, decision.obligations, submission, checked)
-        log.info("job %s %s (%s, batch %d)", spec.job_id, state, spec.product, spec.batch_size)
+        said = logged(
+            "log.space.job",
+            job=spec.job_id,
+            state=state,
+            product=spec.product,
+            batch=spec.batch_size,
+        )
+        log.info("%s", said)
         return self.status(spec.consumer, spec.job_id)
 
     def _known(self, name: str) -> bool:
@@ -442,7 +449,7 @@ class Jobs:
             self.store.put_data(job_id, key, json.dumps(part).encode())
         self.store.drop_data(job_id, keep=tuple(parts))
         self.store.drop_parts(job_id=job_id)
-        log.warning("job %s failed", job_id)
+        log.warning("%s", logged("log.space.job_failed", job=job_id))
 
     # -- background work -------------------------------------------------------------------
     def work_added(self) -> None:
@@ -472,7 +479,12 @@ class Jobs:
                 with self.store.transaction():
                     self.fail_job(
                         job_id,
-                        f"no progress for {self.config.job_timeout_seconds:.0f} s; job expired",
+                        english(
+                            Text(
+                                "err.base.failure.expired",
+                                seconds=f"{self.config.job_timeout_seconds:.0f}",
+                            )
+                        ),
                     )
             return len(stalled)
 
@@ -512,6 +524,6 @@ class Jobs:
                     continue
                 with self.store.transaction():
                     engine.finish_work(spec, out)
-            log.info("job %s: %s done", job_id, engine.background_step)
+            log.info("%s", logged("log.space.step_done", job=job_id, step=engine.background_step))
             done += 1
         return done

@@ -35,7 +35,7 @@ from trusted_space.core.errors import (
     status_of,
 )
 from trusted_space.core.failures import TASK_ABANDONED, failure_code, failure_reason, known_code
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, logged
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger, step_digest
 from trusted_space.protocol.messages import (
@@ -204,9 +204,8 @@ class Tasks:
         caller's transaction): never offered again, its job failed with a
         code that names the node and the step, no value."""
         self.store.db.execute("UPDATE tasks SET state = 'cancelled' WHERE task_id = ?", (task_id,))
-        log.warning(
-            "task %s of job %s abandoned: %d leases ran out at %s", task_id, job_id, leases, node
-        )
+        said = logged("log.space.abandoned", task=task_id, job=job_id, n=leases, node=node)
+        log.warning("%s", said)
         self.jobs.fail_job(
             job_id, failure_reason(TASK_ABANDONED, node=node, step=kind, leases=leases)
         )

@@ -31,7 +31,7 @@ from trusted_space.core.errors import (
     Unauthenticated,
     localised_error,
 )
-from trusted_space.core.i18n import OnlyInEnglish, Text, language
+from trusted_space.core.i18n import OnlyInEnglish, Text, language, logged
 from trusted_space.protocol.messages import (
     DatasetOffer,
     JobResult,
@@ -179,7 +179,8 @@ class HttpTransport:
             if self.on_retry is not None:
                 self.on_retry(failure, delay, deadline - time.monotonic())
             else:
-                log.info("space unavailable (%s); retrying in %.1f s", failure, delay)
+                said = logged("log.node.retrying", failure=failure, seconds=f"{delay:.1f}")
+                log.info("%s", said)
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 10.0)
 

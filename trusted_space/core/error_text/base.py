@@ -264,6 +264,79 @@ BASE: dict[str, dict[str, str]] = {
         "en": "the space at {space} uses the {suite} crypto suite, which this node "
         "does not support",
     },
+    # why a job failed: a failure code the space recorded (core/failures.py),
+    # said in the reader's language; English is the code as recorded
+    "err.base.failure.said": {"zh-CN": "{what}（{code}{params}）", "en": "{code}{params}"},
+    "err.base.failure.params": {"zh-CN": "：{listed}", "en": " ({listed})"},
+    "err.base.failure.param.node": {"zh-CN": "节点", "en": "node"},
+    "err.base.failure.param.step": {"zh-CN": "步骤", "en": "step"},
+    "err.base.failure.param.peer": {"zh-CN": "对端空间", "en": "peer"},
+    "err.base.failure.param.leases": {"zh-CN": "租约次数", "en": "leases"},
+    "err.base.failure.param.unacceptable": {"zh-CN": "不可接受的消息", "en": "unacceptable"},
+    "err.base.failure.param.earlier_jobs": {"zh-CN": "更早的作业数", "en": "earlier_jobs"},
+    "err.base.failure.policy_denied": {"zh-CN": "策略拒绝了请求", "en": "policy denied"},
+    "err.base.failure.peer_refused": {"zh-CN": "对端空间拒绝了请求", "en": "peer refused"},
+    "err.base.failure.peer_replayed": {"zh-CN": "对端空间收到了重放的消息", "en": "peer replayed"},
+    "err.base.failure.peering_refused": {
+        "zh-CN": "对端空间拒绝了互联",
+        "en": "peering refused",
+    },
+    "err.base.failure.peer_unavailable": {
+        "zh-CN": "对端空间不可用",
+        "en": "peer unavailable",
+    },
+    "err.base.failure.invalid_identifier": {"zh-CN": "标识符无效", "en": "invalid identifier"},
+    "err.base.failure.input_error": {"zh-CN": "输入有误", "en": "input error"},
+    "err.base.failure.payload_too_large": {
+        "zh-CN": "消息超过了空间的大小限制",
+        "en": "payload too large",
+    },
+    "err.base.failure.participant_exists": {
+        "zh-CN": "参与方已存在",
+        "en": "participant exists",
+    },
+    "err.base.failure.conflict": {
+        "zh-CN": "重放、重复或顺序不对的消息",
+        "en": "conflict",
+    },
+    "err.base.failure.task_altered": {
+        "zh-CN": "任务与消费方签名的作业不一致",
+        "en": "task altered",
+    },
+    "err.base.failure.model_not_approved": {
+        "zh-CN": "模型未经数据提供方的所有者批准",
+        "en": "model not approved",
+    },
+    "err.base.failure.protocol_error": {
+        "zh-CN": "消息不符合协议",
+        "en": "protocol error",
+    },
+    "err.base.failure.weak_key": {"zh-CN": "密钥强度不足", "en": "weak key"},
+    "err.base.failure.key_changed": {"zh-CN": "密钥已变更", "en": "key changed"},
+    "err.base.failure.untrusted_key": {"zh-CN": "密钥不受信任", "en": "untrusted key"},
+    "err.base.failure.crypto_error": {"zh-CN": "密码运算失败", "en": "crypto error"},
+    "err.base.failure.not_authorised": {"zh-CN": "无权执行", "en": "not authorised"},
+    "err.base.failure.not_found": {"zh-CN": "找不到所需的数据", "en": "not found"},
+    "err.base.failure.failed": {"zh-CN": "一个节点未能完成其步骤", "en": "failed"},
+    "err.base.failure.internal_error": {
+        "zh-CN": "一个节点出现内部错误（详情见该节点的日志）",
+        "en": "internal error",
+    },
+    "err.base.failure.unspecified": {"zh-CN": "原因未说明", "en": "unspecified"},
+    "err.base.failure.differencing_refused": {
+        "zh-CN": "人群与您更早的一个结果相差不足最小人数，拒绝发布（差分攻击防护）",
+        "en": "differencing refused",
+    },
+    "err.base.failure.task_abandoned": {
+        "zh-CN": "一个任务的租约两次到期（其节点停止或卡住），不再分派",
+        "en": "task abandoned",
+    },
+    "err.base.failure.expired": {
+        "zh-CN": "{seconds} 秒内没有进展；作业已过期",
+        "en": "no progress for {seconds} s; job expired",
+    },
+    "err.base.failure.job": {"zh-CN": "作业失败", "en": "the job failed"},
+    "err.base.failure.job_named": {"zh-CN": "作业 {job} 失败", "en": "job {job} failed"},
     # the embedded runner and the one-process overlap
     "err.base.embedded.stalled": {
         "zh-CN": "任务 {job} 在 {rounds} 轮内没有进展",
