@@ -112,6 +112,17 @@ class _Params:
         return str(Text("err.base.failure.params", listed=listed)) if self.pairs else ""
 
 
+class _Described:
+    """What a failure code means, in zh-CN; nothing in English, where the
+    code is read as recorded."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __str__(self) -> str:
+        return "" if language() == "en" else str(Text(f"err.base.failure.{self.code}"))
+
+
 class _Joined:
     """Several reasons, joined in the language current when shown."""
 
@@ -138,7 +149,7 @@ def said_reason(reason: str) -> Text | str:
         return reason
     return Text(
         "err.base.failure.said",
-        what=Text(f"err.base.failure.{match[1]}"),
+        what=_Described(match[1]),
         code=match[1],
         params=_Params(pairs),
     )

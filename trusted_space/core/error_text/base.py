@@ -266,7 +266,7 @@ BASE: dict[str, dict[str, str]] = {
     },
     # why a job failed: a failure code the space recorded (core/failures.py),
     # said in the reader's language; English is the code as recorded
-    "err.base.failure.said": {"zh-CN": "{what}（{code}{params}）", "en": "{code}{params}"},
+    "err.base.failure.said": {"zh-CN": "{what}（{code}{params}）", "en": "{what}{code}{params}"},
     "err.base.failure.params": {"zh-CN": "：{listed}", "en": " ({listed})"},
     "err.base.failure.param.node": {"zh-CN": "节点", "en": "node"},
     "err.base.failure.param.step": {"zh-CN": "步骤", "en": "step"},
