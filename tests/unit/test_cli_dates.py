@@ -65,6 +65,29 @@ def test_a_bad_date_names_the_option_and_the_reason(
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize(
+    ("value", "zh", "en"),
+    [
+        ("2026-02-30", "2026-02 只有 28 天", "2026-02 has 28 days"),
+        ("2024-02-30", "2024-02 只有 29 天", "2024-02 has 29 days"),
+        ("2026-13-01", "月份须在 1 到 12 之间", "the month is 1 to 12"),
+        ("0000-01-01", "年份须在 1 到 9999 之间", "the year is 1 to 9999"),
+    ],
+)
+def test_an_impossible_date_says_why_in_the_readers_language(
+    tmp_path: Path, value: str, zh: str, en: str
+) -> None:
+    """Not Python's English ("day is out of range for month") under zh-CN (item 9)."""
+    args = _underwrite(tmp_path, value)[2:]
+    said = {}
+    for lang in ("zh-CN", "en"):
+        result = CliRunner().invoke(app, ["--lang", lang, *args])
+        assert result.exit_code == 2, result.output
+        said[lang] = result.output.strip()
+    assert said["zh-CN"] == f"错误：--as-of {value}：日历上不存在的日期（{zh}）"
+    assert said["en"] == f"Error: --as-of {value}: no such day in the calendar ({en})"
+
+
 def test_an_as_of_after_today_is_refused_unless_asked(tmp_path: Path) -> None:
     future = (today() + dt.timedelta(days=1)).isoformat()
     for args in (_underwrite(tmp_path, future), _client_lend(tmp_path, future)):

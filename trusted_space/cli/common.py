@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import datetime as dt
 import functools
@@ -133,9 +134,19 @@ def parse_date(value: str, option: str = "--as-of") -> dt.date:
     """A YYYY-MM-DD date; an impossible or malformed one is one line naming the option."""
     try:
         return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            raise _date_error(option, value, t("date.impossible", reason=exc)) from None
+    except ValueError:
+        written = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+        if written:
+            # Python's reason is English ("day is out of range for month"): say ours.
+            year, month = int(written[1]), int(written[2])
+            if year < 1:
+                reason = t("date.year_range")
+            elif not 1 <= month <= 12:
+                reason = t("date.month_range")
+            else:
+                days = calendar.monthrange(year, month)[1]
+                reason = t("date.day_range", month=f"{year:04d}-{month:02d}", days=days)
+            raise _date_error(option, value, t("date.impossible", reason=reason)) from None
         raise _date_error(option, value, t("date.form")) from None
 
 

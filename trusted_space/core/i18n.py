@@ -891,6 +891,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "日历上不存在的日期（{reason}）",
         "en": "no such day in the calendar ({reason})",
     },
+    "date.year_range": {"zh-CN": "年份须在 1 到 9999 之间", "en": "the year is 1 to 9999"},
+    "date.month_range": {"zh-CN": "月份须在 1 到 12 之间", "en": "the month is 1 to 12"},
+    "date.day_range": {
+        "zh-CN": "{month} 只有 {days} 天",
+        "en": "{month} has {days} days",
+    },
     "date.future": {
         "zh-CN": "晚于今天（{today}，北京时间），可能是笔误；确需如此请加 --allow-future",
         "en": "after today ({today}, China time), likely a typo; pass --allow-future if intended",
