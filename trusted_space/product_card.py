@@ -61,7 +61,7 @@ def build_card(workdir: Path, product_name: str) -> dict[str, Any]:
                 "provider": e["actor"],
                 "dataset": d["dataset"],
                 "version": d["version"],
-                "offered_at": e["time"],
+                "offered_at": china_isoformat(dt.datetime.fromisoformat(str(e["time"]))),
                 "setup_sha": str(d["setup_hash"])[:16],
                 "stats": d.get("stats", {}),
                 "ledger_seq": e["seq"],
@@ -264,7 +264,7 @@ def render_markdown(card: dict[str, Any], language: str = "zh-CN") -> str:
         rejected = sum(v for k, v in stats.items() if k.startswith("rejected."))
         out.append(
             f"| {d['provider']} | {d['dataset']} | {d['version']} | {stats.get('subjects', 0):,} "
-            f"| {rows:,} | {rejected:,} | {d['offered_at'][:19]} | #{d['ledger_seq']} |"
+            f"| {rows:,} | {rejected:,} | {china_time(d['offered_at'])} | #{d['ledger_seq']} |"
         )
     if not card["datasets"]:
         out.append(h("| （尚无提供方提供数据） |", "| (no dataset offered yet) |"))

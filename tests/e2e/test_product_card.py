@@ -69,6 +69,8 @@ def test_the_card_shows_live_datasets_usage_and_policies(space: tuple[Path, Path
     assert {p["id"] for p in got["policies"]} and all(p["plain_zh"] for p in got["policies"])
     assert got["cost"]["jobs_released"] == 2
     assert got["generated_at"].endswith("+08:00")  # China time, its offset written
+    # Every time of the card in one convention (issue 24 item 10): the offers' too.
+    assert got["datasets"] and all(d["offered_at"].endswith("+08:00") for d in got["datasets"])
     applicant_ids = {
         line.split(",")[1] for line in (data / "applicants.csv").read_text().splitlines()[1:]
     }
@@ -106,6 +108,8 @@ def test_markdown_in_both_languages(space: tuple[Path, Path], tmp_path: Path) ->
     text = out.read_text("utf-8")
     assert "## Source datasets" in text and "Only insurer" in text
     assert re.search(r"generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\+08:00", text)
+    offered = re.findall(r"\| (\S+ \S+ UTC\+08:00|[^|]*T[^|]*) \| #\d+ \|", text)
+    assert offered and all(o.endswith(" UTC+08:00") for o in offered), offered
 
 
 def test_a_new_job_and_a_new_version_change_the_card(

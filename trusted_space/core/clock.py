@@ -50,5 +50,8 @@ def china_time(when: dt.datetime | str) -> str:
 
 
 def china_isoformat(when: dt.datetime) -> str:
-    """ISO 8601 in China time, offset included: ``2026-06-01T15:04:05+08:00``."""
+    """ISO 8601 in China time, offset included: ``2026-06-01T15:04:05+08:00``
+    (a naive moment is UTC, as ``china_time`` reads it)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
     return when.astimezone(CHINA).isoformat(timespec="seconds")
