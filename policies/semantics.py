@@ -78,11 +78,18 @@ def product_errors(data: Mapping[str, Any]) -> list[tuple[str, str | Text]]:
     return errors
 
 
-def unknown_participants(policy: Policy, known: set[str]) -> list[tuple[str, str | Text]]:
-    """Owners and consumers the space has not registered: likely typos (``insurre``)."""
+def unknown_participants(
+    policy: Policy | Mapping[str, Any], known: set[str]
+) -> list[tuple[str, str | Text]]:
+    """Owners and consumers the space has not registered: likely typos
+    (``insurre``). Of a policy, or of a document the schema refused (its
+    participants are still worth a warning in the same pass)."""
     warnings: list[tuple[str, str | Text]] = []
-    for field, names in (("owners", policy.owners), ("consumers", policy.consumers)):
-        for name in names:
+    for field in ("owners", "consumers"):
+        listed = getattr(policy, field) if isinstance(policy, Policy) else policy.get(field)
+        if not isinstance(listed, list):
+            continue
+        for name in (n for n in listed if isinstance(n, str)):
             if name not in known:
                 hint = difflib.get_close_matches(name, sorted(known), n=1)
                 suggestion = Text("policy_doc.did_you_mean", name=repr(hint[0])) if hint else ""

@@ -182,6 +182,15 @@ def test_validate_warns_of_participants_the_space_does_not_know(tmp_path: Path) 
     assert "did you mean 'insurer'" in result.stderr
     clean = tspace("policy", "validate", str(HOSPITAL), "--workdir", str(tmp_path / "space"))
     assert clean.returncode == 0 and "warning" not in clean.stderr
+    # Everything in one pass: a schema error does not hide the typo (issue 24 item 12).
+    doc["limits"]["batch"]["max"] = "many"
+    doc["owners"] = ["hosptal"]
+    typo.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    both = tspace("policy", "validate", str(typo), "--workdir", str(tmp_path / "space"))
+    assert both.returncode == 1, both.stderr
+    assert "limits.batch.max" in both.stderr
+    assert "warning: owners: 'hosptal'" in both.stderr and "did you mean 'hospital'" in both.stderr
+    assert "warning: consumers: 'insurre'" in both.stderr
 
 
 def test_init_takes_the_owner() -> None:

@@ -60,6 +60,8 @@ def validate(
             document = load_document(f)
             extra = product_errors(document) if document is not None else []
             problems = exc.errors + [p for p in extra if p not in exc.errors]
+            if known is not None and isinstance(document, dict):
+                warnings = unknown_participants(document, known)
         for path, message in warnings:
             err_console.print(
                 t("policy.warning", file=f, path=path, message=message),
