@@ -146,7 +146,9 @@ def _read(path: Path, required: Sequence[str]) -> _Csv:
 def _warn_malformed(csv: _Csv, report: QualityReport) -> None:
     """A broken patients/conditions record is not a visit: a warning, not a rejection."""
     for row, reason in csv.malformed:
-        said = Text("err.connectors.synthea.malformed", path=csv.path, row=row, reason=reason)
+        # A spreadsheet user finds the record by its line (issue 24 item 11).
+        where = Text("where.row_line", row=row, line=row + 1)
+        said = Text("err.connectors.synthea.malformed", path=csv.path, where=where, reason=reason)
         report.warnings.append(english(said))
 
 

@@ -129,7 +129,8 @@ def test_a_synthea_load_speaks_the_readers_language(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     (folder / "patients.csv").write_text(
-        "Id,BIRTHDATE,GENDER,DEATHDATE\np1,1970-01-01,F,2021-03-05\np1,1970-01-01,F,\n",
+        "Id,BIRTHDATE,GENDER,DEATHDATE\np1,1970-01-01,F,2021-03-05\np1,1970-01-01,F,\n"
+        "p2,1970-01-01,F,,an extra field\n",
         encoding="utf-8",
     )
     (folder / "other.csv").write_text("a\n1\n", encoding="utf-8")
@@ -138,6 +139,9 @@ def test_a_synthea_load_speaks_the_readers_language(tmp_path: Path) -> None:
     assert any("unknown ENCOUNTERCLASS taken as outpatient: teleport (1)" in w for w in warnings)
     assert any("未知的 ENCOUNTERCLASS 按门诊" in line for line in shown["zh-CN"])
     assert any("没有 conditions.csv：icd10 只取自 REASONCODE" in line for line in shown["zh-CN"])
+    # A broken record is found by its spreadsheet line (item 11), in both languages.
+    assert any("patients.csv row 3 (line 4): " in w for w in warnings), warnings
+    assert any("patients.csv 第 3 行（文件第 4 行）：" in line for line in shown["zh-CN"])
 
 
 def test_an_ocds_load_speaks_the_readers_language(tmp_path: Path) -> None:

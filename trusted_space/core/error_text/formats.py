@@ -157,8 +157,8 @@ FORMATS: dict[str, dict[str, str]] = {
         "en": "{path}: not used (only {files})",
     },
     "err.connectors.synthea.malformed": {
-        "zh-CN": "{path} 第 {row} 行：{reason}；已忽略",
-        "en": "{path} row {row}: {reason}; ignored",
+        "zh-CN": "{path} {where}：{reason}；已忽略",
+        "en": "{path} {where}: {reason}; ignored",
     },
     "err.connectors.synthea.no_patients": {
         "zh-CN": "没有 {name}：患者的出生日期和性别未知",
