@@ -183,3 +183,25 @@ def test_an_ocds_load_speaks_the_readers_language(tmp_path: Path) -> None:
     assert any("中标没有编号" in line for line in shown["zh-CN"])
     assert any("供应商没有参与方键：" in line for line in shown["zh-CN"])
     assert any("（如 " in line and " 第 " in line for line in shown["zh-CN"]), shown["zh-CN"]
+
+
+@pytest.mark.parametrize("more", [0, 3])
+def test_a_listing_and_its_tail_side_by_side_are_told_apart(more: int) -> None:
+    """``{listed}{tail}``: " and 3 more" after the codes is said in Chinese too
+    (Synthea's and FHIR's unmapped codes on the real fixtures)."""
+    tail = Text("err.connectors.codes.more", n=more) if more else ""
+    written = english(
+        Text(
+            "err.connectors.codes.unmapped",
+            n=28,
+            system="SNOMED CT",
+            consequence=Text("err.connectors.codes.icd10_null"),
+            listed="314529007 (117), 68235000 (1)",
+            tail=tail,
+        )
+    )
+    said = recognised(written)
+    assert isinstance(said, Text) and said.text("en") == written
+    zh = said.text("zh-CN")
+    assert zh.endswith("：314529007 (117), 68235000 (1)" + (" 等，另有 3 个" if more else "")), zh
+    assert leaks("zh-CN", zh) == [], zh

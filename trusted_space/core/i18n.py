@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import os
 import re
 import string
@@ -1789,6 +1790,8 @@ HELP_OPTION = {"zh-CN": "显示本帮助并退出。", "en": "Show this message 
 
 _PATTERNS: list[tuple[str, str, re.Pattern[str]]] | None = None
 _EXACT: dict[str, str] = {}
+# Placeholders written side by side ("{listed}{tail}"): where one ends is a guess.
+_ADJACENT: dict[str, list[tuple[str, str]]] = {}
 
 
 def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
@@ -1809,6 +1812,11 @@ def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
             if letters < 2 or (letters == 2 and len("".join(literal.split())) < 5):
                 continue
             pattern, seen = "", set()
+            _ADJACENT[key] = [
+                (before[1], after[1])
+                for before, after in itertools.pairwise(parts)
+                if before[1] and after[1] and not after[0]
+            ]
             for text, name, _, _ in parts:
                 pattern += re.escape(text)
                 if name is None:
@@ -1847,10 +1855,27 @@ def recognised(text: str, depth: int = 3) -> Text | str:
         match = pattern.fullmatch(text)
         if match is None:
             continue
-        values = match.groupdict()
+        values = _resplit(key, match.groupdict(), depth)
         params: dict[str, object] = {
             name: recognised(value, depth - 1) if depth > 1 and value else value
             for name, value in values.items()
         }
         return Text(key, **params)
     return text
+
+
+def _resplit(key: str, values: dict[str, str], depth: int) -> dict[str, str]:
+    """Move the boundary between side-by-side placeholders so that the second
+    is a catalog text when it can be: ``{listed}{tail}`` of "a (1), b (2) and
+    3 more" ends ``listed`` before " and 3 more", not at once."""
+    for first, second in _ADJACENT.get(key, []):
+        tail = values.get(second) or ""
+        if depth <= 1 or isinstance(recognised(tail, depth - 1), Text):
+            continue
+        both = (values.get(first) or "") + tail
+        # A tail of the catalog starts with a space (" and 3 more", " (e.g. ...)").
+        for cut in range(len(both) - 1, -1, -1):
+            if both[cut] == " " and isinstance(recognised(both[cut:], depth - 1), Text):
+                values = {**values, first: both[:cut], second: both[cut:]}
+                break
+    return values
