@@ -20,7 +20,7 @@ from policies.request import job_features, job_request
 from products.registry import get_product
 from trusted_space.core.clock import CHINA
 from trusted_space.core.errors import InputError, Location
-from trusted_space.core.i18n import OnlyInEnglish, Text
+from trusted_space.core.i18n import OnlyInEnglish, Text, recognised
 
 
 def explain_job(
@@ -54,7 +54,7 @@ def explain_job(
     try:
         prod = get_product(product)
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(recognised(str(exc))) from None
     if features and prod.output_mode == "score":
         raise InputError(Text("err.products.policy.model_not_features", product=product))
     document = None
@@ -121,7 +121,7 @@ def explain_engine(
     try:
         prod = get_product(product)
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(recognised(str(exc))) from None
     roles: dict[str, list[str]] = {r.role: [r.role] for r in prod.roles}
     for role, name in (providers or {}).items():
         roles[role] = [name] if isinstance(name, str) else list(name)

@@ -8,6 +8,7 @@ from products.cohort import COHORT
 from products.lending import TENDER_LENDING
 from products.overlap import OVERLAP
 from products.underwriting import UNDERWRITING
+from trusted_space.core.i18n import Text, english
 
 PRODUCTS: dict[str, Product] = {
     p.name: p for p in (UNDERWRITING, TENDER_LENDING, COHORT, CLAIMS, OVERLAP)
@@ -18,4 +19,5 @@ def get_product(name: str) -> Product:
     try:
         return PRODUCTS[name]
     except KeyError:
-        raise ValueError(f"unknown product {name!r}; known: {', '.join(PRODUCTS)}") from None
+        said = Text("policy_doc.product", name=repr(name), known=", ".join(PRODUCTS))
+        raise ValueError(english(said)) from None

@@ -21,7 +21,7 @@ from products.registry import get_product
 from trusted_space.bulk.parallel import encrypt_values
 from trusted_space.bulk.tokens import TOKEN_BYTES, tokenise
 from trusted_space.core.errors import InputError, ProtocolError
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, recognised
 from trusted_space.crypto import CryptoSuite, SealingKey
 from trusted_space.hazmat.paillier import PaillierPublicKey
 from trusted_space.protocol.messages import JoinUploadResult, JoinUploadTask
@@ -44,7 +44,7 @@ def join_spec(product_name: str) -> JoinSpec[JoinQuery]:
     try:
         product = get_product(product_name)
     except ValueError as exc:
-        raise ProtocolError(str(exc)) from None
+        raise ProtocolError(recognised(str(exc))) from None
     if product.join is None:
         raise ProtocolError(Text("err.nodes.provider.not_join", product=product.name))
     return product.join

@@ -42,7 +42,7 @@ from trusted_space.bulk.parallel import encrypt_values
 from trusted_space.core.clock import CHINA
 from trusted_space.core.encoding import FixedPoint, to_decimal
 from trusted_space.core.errors import ProtocolError, TspaceError
-from trusted_space.core.i18n import OnlyInEnglish, Text, logged
+from trusted_space.core.i18n import OnlyInEnglish, Text, logged, recognised
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import (
     write_secret,
@@ -340,7 +340,7 @@ class ProviderNode(Node):
             product = get_product(t.product)
             product.role(t.role)
         except (ValueError, KeyError) as exc:
-            raise ProtocolError(str(exc)) from exc
+            raise ProtocolError(recognised(str(exc))) from exc
         offered = {f.name for f in product.features_for(t.role)}
         if not t.features or not set(t.features) <= offered:
             raise ProtocolError(

@@ -52,7 +52,7 @@ from trusted_space.core.errors import (
     ProtocolError,
     TaskAltered,
 )
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, recognised
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import WatchedJson
 from trusted_space.hazmat.oprf import POINT_BYTES
@@ -143,7 +143,7 @@ def _product(spec: JobSpec) -> Product:
     try:
         return get_product(spec.product)
     except ValueError as exc:
-        raise ProtocolError(str(exc)) from None
+        raise ProtocolError(recognised(str(exc))) from None
 
 
 def _my_roles(spec: JobSpec, me: str) -> list[str]:
@@ -159,7 +159,7 @@ def _role_features(spec: JobSpec, product: Product, role: str) -> list[str]:
             product.name, spec.model, None if spec.features is None else tuple(spec.features)
         )
     except InputError as exc:
-        raise ProtocolError(str(exc)) from None
+        raise ProtocolError(recognised(str(exc))) from None
     return [f for f in features if product.feature(f).role == role]
 
 
@@ -285,7 +285,7 @@ def _check_weights(
     try:
         model = _model_weights(product.name, spec.model)
     except InputError as exc:
-        raise ProtocolError(str(exc)) from None
+        raise ProtocolError(recognised(str(exc))) from None
     if weights != {f: model[f] for f in features}:
         raise _altered(Text("err.nodes.field.weights"), spec.consumer)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from products.cohort.query import AGE_BANDS, SEXES, CohortQuery, check_cells
 from trusted_space.core.errors import InputError
+from trusted_space.core.i18n import recognised
 from trusted_space.protocol.messages import CellLayoutSpec
 
 SLOT_BITS = 128
@@ -115,7 +116,7 @@ def build_layout(query: CohortQuery, hospital_ids: Sequence[str], modulus_bits: 
     try:  # the query's own bound, now with the hospitals' ids counted
         check_cells({d: len(domains[d]) for d in dims})
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(recognised(str(exc))) from None
     # Keep two slots' worth of headroom below n/3, the signed plaintext limit.
     per = max(1, (modulus_bits - 2 - 2 * SLOT_BITS) // SLOT_BITS)
     return CellLayout(dims, {d: domains[d] for d in dims}, tuple(query.values), per)

@@ -173,6 +173,48 @@ def english_log_lines(tree: ast.Module) -> Iterator[tuple[int, str]]:
             yield node.lineno, node.func.attr
 
 
+def _catches_value_error(handler: ast.ExceptHandler) -> bool:
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(kind is not None and _name(kind) == "ValueError" for kind in kinds)
+
+
+def rewrapped_value_errors(tree: ast.Module, errors: set[str]) -> Iterator[tuple[int, str]]:
+    """(line, class) of each error made of ``str(exc)`` of a caught ValueError
+    (English: a caller's mistake) that is not said through ``recognised``."""
+    for handler in ast.walk(tree):
+        if not (isinstance(handler, ast.ExceptHandler) and handler.name):
+            continue
+        if not _catches_value_error(handler):
+            continue
+        for node in (n for stmt in handler.body for n in ast.walk(stmt)):
+            if not isinstance(node, ast.Call):
+                continue
+            name = _name(node.func)
+            if name not in errors and name not in LIBRARY_ERRORS:
+                continue
+            said = [*node.args, *(k.value for k in node.keywords if k.arg == "message")]
+            translated = {
+                id(inner)
+                for arg in said
+                for call in ast.walk(arg)
+                if isinstance(call, ast.Call) and _name(call.func) == "recognised"
+                for inner in ast.walk(call)
+            }
+            raw = [
+                n
+                for arg in said
+                for n in ast.walk(arg)
+                if isinstance(n, ast.Call)
+                and _name(n.func) == "str"
+                and n.args
+                and isinstance(n.args[0], ast.Name)
+                and n.args[0].id == handler.name
+                and id(n) not in translated
+            ]
+            if raw:
+                yield node.lineno, name or "?"
+
+
 TREES = _sources()
 ERROR_CLASSES = error_classes(TREES)
 
@@ -300,3 +342,43 @@ def f(log, x):
 def test_the_log_check_sees_each_form_it_forbids() -> None:
     found = list(english_log_lines(ast.parse(LOG_CONTROL)))
     assert found == [(3, "info"), (4, "warning"), (5, "error")], found
+
+
+@pytest.mark.parametrize("path", sorted(TREES))
+def test_no_value_error_is_shown_in_plain_english(path: str) -> None:
+    sites = [
+        f"{path}:{line} {cls}" for line, cls in rewrapped_value_errors(TREES[path], ERROR_CLASSES)
+    ]
+    assert not sites, "a ValueError's English shown as is (say recognised(str(exc))):\n" + (
+        "\n".join(sites)
+    )
+
+
+VALUE_CONTROL = """
+def f(x):
+    try:
+        g(x)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        g(x)
+    except (KeyError, ValueError) as exc:
+        raise InputError(str(exc).splitlines()[0]) from None
+    try:
+        g(x)
+    except ValueError as exc:
+        raise typer.BadParameter(str(recognised(str(exc)))) from None
+    try:
+        g(x)
+    except ValueError as exc:
+        raise InputError(recognised(str(exc))) from None
+    try:
+        g(x)
+    except OSError as exc:
+        raise InputError(str(exc)) from None
+"""
+
+
+def test_the_value_error_check_sees_each_form_it_forbids() -> None:
+    found = list(rewrapped_value_errors(ast.parse(VALUE_CONTROL), ERROR_CLASSES))
+    assert found == [(6, "BadParameter"), (10, "InputError")], found

@@ -34,6 +34,7 @@ from trusted_space.core.i18n import (
     TYPER_WORDS,
     help_text,
     language,
+    recognised,
     set_language,
 )
 
@@ -61,7 +62,7 @@ def _set_lang(ctx: typer.Context, value: str | None) -> str | None:
     try:
         set_language(value)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(str(recognised(str(exc)))) from None
     localize(ctx.find_root().command)
     return value
 

@@ -25,7 +25,7 @@ from trusted_space.cli.common import (
     err_console,
     errors,
 )
-from trusted_space.core.i18n import Text, t
+from trusted_space.core.i18n import Text, recognised, t
 
 if TYPE_CHECKING:
     from trusted_space.protocol.messages import Role
@@ -108,7 +108,7 @@ def trust(
     try:
         fp = normalise_fingerprint(fingerprint)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="FINGERPRINT") from None
+        raise typer.BadParameter(str(recognised(str(exc))), param_hint="FINGERPRINT") from None
     old = Pins(workdir, get_suite(suite)).trust(name, fp)
     if old is not None and old != fp:
         err_console.print(t("keys.repinned", name=name, old=old, new=fp), highlight=False)

@@ -29,7 +29,7 @@ from trusted_space.cli.common import (
     console,
     errors,
 )
-from trusted_space.core.i18n import Text, t
+from trusted_space.core.i18n import Text, recognised, t
 
 if TYPE_CHECKING:
     from trusted_space.protocol.peering import PeeringTerms
@@ -66,6 +66,18 @@ def _open(workdir: Path) -> Space:
 
     suite, _ = space_signing_key(workdir)
     return Space(workdir / "space", SpaceConfig(suite=suite.name))
+
+
+def _out_of_form(exc: ValueError) -> Text | str:
+    """Which value of the agreement is out of form, in the reader's language
+    (pydantic's first line, "1 validation error for PeerSpace", says neither)."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ()))
+        return Text("err.base.value.agreement", field=field, value=repr(first.get("input")))
+    return recognised(str(exc))
 
 
 def _hex_key(value: str, option: str) -> bytes:
@@ -124,7 +136,7 @@ def draft_agreement(
             made=dt.date.today().isoformat(),
         )
     except ValueError as exc:  # pydantic's: a name or key out of form
-        raise typer.BadParameter(str(exc).splitlines()[0]) from None
+        raise typer.BadParameter(str(_out_of_form(exc))) from None
     write_text_atomic(out, terms.model_dump_json(indent=2) + "\n")
     console.print(
         t("peering.drafted", path=out, agreement=agreement_hash(suite, terms)), highlight=False
@@ -155,7 +167,7 @@ def add_peer(
         try:
             peer = space.add_peer(None, name, url, signing_key.strip().lower(), terms)
         except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
+            raise typer.BadParameter(str(recognised(str(exc)))) from None
     finally:
         space.close()
     console.print(

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from trusted_space.cli.common import OUTPUT, SPACE, errors
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, recognised
 
 app = typer.Typer(help="数据产品: registration dossiers of data products.", no_args_is_help=True)
 
@@ -36,7 +36,7 @@ def card(
     try:
         data = build_card(workdir, product)
     except ValueError as exc:  # an unknown product
-        raise InputError(str(exc)) from None
+        raise InputError(recognised(str(exc))) from None
     text = (
         json.dumps(data, ensure_ascii=False, indent=1)
         if format_ == "json"

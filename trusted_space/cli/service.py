@@ -43,7 +43,7 @@ from trusted_space.cli.common import (
     today,
     use_backend,
 )
-from trusted_space.core.i18n import Text, t
+from trusted_space.core.i18n import Text, recognised, t
 
 admin = typer.Typer(
     help="运维: the operator's commands, run on the space's machine.", no_args_is_help=True
@@ -191,7 +191,7 @@ def add_participant(
             else space.suite.identity_fingerprint(bytes.fromhex(signing_key))
         )
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(str(recognised(str(exc)))) from None
     finally:
         space.close()
     print(key)
@@ -228,7 +228,7 @@ def rebind_key(
         space.rebind_signing_key(None, name, signing_key)
         fingerprint = space.suite.identity_fingerprint(bytes.fromhex(signing_key))
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(str(recognised(str(exc)))) from None
     finally:
         space.close()
     err_console.print(t("participant.rebound", name=name, fingerprint=fingerprint), highlight=False)

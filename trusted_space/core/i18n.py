@@ -1642,7 +1642,7 @@ def set_language(language: str | None) -> None:
     if language is None:
         return
     if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+        raise ValueError(text_in("en", "err.base.value.language", languages=", ".join(LANGUAGES)))
     _language = language
 
 
@@ -1817,11 +1817,12 @@ def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
                 for before, after in itertools.pairwise(parts)
                 if before[1] and after[1] and not after[0]
             ]
-            for text, name, _, _ in parts:
+            for text, name, _, conversion in parts:
                 pattern += re.escape(text)
                 if name is None:
                     continue
-                if not name.isidentifier():
+                # "{product!r}": the value found would be quoted twice when said.
+                if not name.isidentifier() or conversion:
                     pattern = ""
                     break
                 if name in seen:

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from trusted_space.core.errors import CryptoError
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, english
 
 
 class _SecretHandle:
@@ -138,7 +138,7 @@ def normalise_fingerprint(text: str) -> str:
     ``ValueError`` for anything else."""
     digits = "".join(c for c in text.strip().lower() if c not in ": -")
     if len(digits) != FINGERPRINT_DIGITS or any(c not in "0123456789abcdef" for c in digits):
-        raise ValueError(f"a fingerprint is {FINGERPRINT_DIGITS} hex digits, e.g. 3f2a:9c01:...")
+        raise ValueError(english(Text("err.base.value.fingerprint", digits=FINGERPRINT_DIGITS)))
     return ":".join(digits[i : i + 4] for i in range(0, FINGERPRINT_DIGITS, 4))
 
 
@@ -242,6 +242,7 @@ def get_suite(name: str = "default") -> CryptoSuite:
     try:
         return _SUITES[name]
     except KeyError:
-        raise ValueError(
-            f"unknown crypto suite {name!r}; available: {', '.join(available_suites())}"
-        ) from None
+        said = Text(
+            "err.base.value.suite", name=repr(name), available=", ".join(available_suites())
+        )
+        raise ValueError(english(said)) from None

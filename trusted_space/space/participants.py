@@ -33,7 +33,7 @@ from trusted_space.core.errors import (
     Unauthenticated,
     UntrustedKey,
 )
-from trusted_space.core.i18n import Text, t
+from trusted_space.core.i18n import Text, english, t
 from trusted_space.crypto import CryptoSuite
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.identity import signing_chain
@@ -68,9 +68,9 @@ class Participants:
         try:
             key = bytes.fromhex(signing_key)
         except ValueError:
-            raise ValueError("a signing key is given in hex") from None
+            raise ValueError(english(Text("err.base.value.signing_hex"))) from None
         if not key or len(signing_key) > MAX_KEY_HEX:
-            raise ValueError("a signing key is given in hex")
+            raise ValueError(english(Text("err.base.value.signing_hex")))
         return key
 
     def add(self, actor: str, name: str, role: str, signing_key: str | None = None) -> str:
@@ -78,9 +78,9 @@ class Participants:
         (hex), bind its signing key now. A name that exists is refused
         (``ParticipantExists``). Call inside a transaction."""
         if role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+            raise ValueError(english(Text("err.base.value.role", roles=", ".join(ROLES))))
         if not NAME.fullmatch(name):
-            raise ValueError("a name is 1-64 lower-case letters, digits, '.', '_' or '-'")
+            raise ValueError(english(Text("err.base.value.name")))
         bound = None if signing_key is None else self.signing_key_bytes(signing_key)
         row = self.db.execute("SELECT role FROM participants WHERE name = ?", (name,)).fetchone()
         if row is not None:

@@ -37,7 +37,7 @@ from trusted_space.core.errors import (
     PeerRefused,
     PeerReplayed,
 )
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, english
 from trusted_space.crypto import CryptoSuite, SigningKey
 from trusted_space.ledger.ledger import Ledger
 from trusted_space.protocol.peering import (
@@ -219,15 +219,13 @@ class Peers:
         """Pin a peer's key and URL under the agreement both spaces hold.
         Call inside a transaction."""
         if not NAME.match(name):
-            raise ValueError(
-                f"a peer's name is lower-case letters, digits, '.', '_', '-': {name!r}"
-            )
+            raise ValueError(english(Text("err.base.value.peer_name", name=repr(name))))
         if not URL.match(url):
-            raise ValueError(f"a peer's URL is http(s)://host[:port][/path]: {url!r}")
+            raise ValueError(english(Text("err.base.value.peer_url", url=repr(url))))
         try:
             key = bytes.fromhex(signing_key)
         except ValueError:
-            raise ValueError("--signing-key: not hex") from None
+            raise ValueError(english(Text("err.base.value.not_hex"))) from None
         self._check_terms(terms)
         other = terms.other(self.suite, self.fingerprint)
         assert other is not None

@@ -40,7 +40,7 @@ from trusted_space.core.errors import (
     PeerReplayed,
     ProtocolError,
 )
-from trusted_space.core.i18n import Text
+from trusted_space.core.i18n import Text, english, recognised
 from trusted_space.core.timing import StageTimer
 from trusted_space.crypto import CryptoSuite, SigningKey, get_suite
 from trusted_space.crypto.keyfiles import load_or_create_signing_key
@@ -221,7 +221,7 @@ class Space:
         if role == "steward" and not appointments:
             raise AppointmentRefused("appointment.missing", steward=name)
         if role != "steward" and appointments:
-            raise ValueError("only a steward is added with appointments")
+            raise ValueError(english(Text("err.base.value.steward_only")))
         with self.store.transaction():
             key = self.participants.add(caller or "admin-console", name, role, signing_key)
             for appointment in appointments:
@@ -432,7 +432,7 @@ class Space:
         try:
             prod = get_product(product)
         except ValueError as exc:
-            raise NotFound(str(exc)) from None
+            raise NotFound(recognised(str(exc))) from None
         out: dict[str, list[str]] = {}
         for role in prod.roles:
             rows = self.store.db.execute(
@@ -456,7 +456,7 @@ class Space:
         try:
             prod = get_product(product)
         except ValueError as exc:
-            raise NotFound(str(exc)) from None
+            raise NotFound(recognised(str(exc))) from None
         local = None
         if providers:  # a peer's providers: its own policies, as its catalogue says
             local = {

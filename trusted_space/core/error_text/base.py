@@ -337,6 +337,48 @@ BASE: dict[str, dict[str, str]] = {
     },
     "err.base.failure.job": {"zh-CN": "作业失败", "en": "the job failed"},
     "err.base.failure.job_named": {"zh-CN": "作业 {job} 失败", "en": "job {job} failed"},
+    # a caller's mistakes (ValueError, English) the command line says as usage errors
+    "err.base.value.language": {
+        "zh-CN": "语言须为 {languages} 之一",
+        "en": "language must be one of {languages}",
+    },
+    "err.base.value.role": {"zh-CN": "角色须为 {roles} 之一", "en": "role must be one of {roles}"},
+    "err.base.value.name": {
+        "zh-CN": "名称须为 1-64 个小写字母、数字、'.'、'_' 或 '-'",
+        "en": "a name is 1-64 lower-case letters, digits, '.', '_' or '-'",
+    },
+    "err.base.value.signing_hex": {
+        "zh-CN": "签名公钥须以十六进制给出",
+        "en": "a signing key is given in hex",
+    },
+    "err.base.value.steward_only": {
+        "zh-CN": "只有数据管理员（steward）随任命书添加",
+        "en": "only a steward is added with appointments",
+    },
+    "err.base.value.peer_name": {
+        "zh-CN": "对端空间的名称须由小写字母、数字、'.'、'_'、'-' 组成：{name}",
+        "en": "a peer's name is lower-case letters, digits, '.', '_', '-': {name}",
+    },
+    "err.base.value.peer_url": {
+        "zh-CN": "对端空间的 URL 须为 http(s)://host[:port][/path]：{url}",
+        "en": "a peer's URL is http(s)://host[:port][/path]: {url}",
+    },
+    "err.base.value.not_hex": {
+        "zh-CN": "--signing-key：不是十六进制",
+        "en": "--signing-key: not hex",
+    },
+    "err.base.value.agreement": {
+        "zh-CN": "协议中的 {field} 格式不对：{value}",
+        "en": "the agreement's {field} is out of form: {value}",
+    },
+    "err.base.value.fingerprint": {
+        "zh-CN": "指纹须为 {digits} 位十六进制数字，如 3f2a:9c01:...",
+        "en": "a fingerprint is {digits} hex digits, e.g. 3f2a:9c01:...",
+    },
+    "err.base.value.suite": {
+        "zh-CN": "未知的密码套件 {name}；可用：{available}",
+        "en": "unknown crypto suite {name}; available: {available}",
+    },
     # the embedded runner and the one-process overlap
     "err.base.embedded.stalled": {
         "zh-CN": "任务 {job} 在 {rounds} 轮内没有进展",
