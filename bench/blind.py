@@ -67,6 +67,22 @@ SPACE_CALLS = (
 )
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (every thread) and of the live pool's workers
+    (Linux): the work done, whatever share of the cores the machine gave."""
+    from trusted_space.bulk import parallel
+
+    total = time.process_time()
+    pool = parallel._pool  # the bench reads the pool's workers; nothing else does
+    for pid in list((pool._processes or {}) if pool is not None else {}):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 @contextmanager
 def space_heap(space: Any) -> Iterator[dict[str, float]]:
     """While open, trace the Python heap during each of the space's calls
@@ -115,6 +131,8 @@ def run(n: int, applicants: int, runs: int, root: Path) -> dict[str, Any]:
         sizes = {name: len(node.store.subject_ids(name)) for name, node in dep.providers.items()}
         insurer = dep.consumer("insurer")
 
+        cpu: dict[str, list[float]] = {"blind": [], "direct": []}
+
         def job(blind: bool) -> tuple[float, list[Decimal | None]]:
             kw: dict[str, Any] = {
                 "as_of": AS_OF,
@@ -122,13 +140,14 @@ def run(n: int, applicants: int, runs: int, root: Path) -> dict[str, Any]:
                 "providers": PROVIDERS,
                 "model_document": model,
             }
-            start = time.perf_counter()
+            start, used = time.perf_counter(), cpu_seconds()
             if blind:
                 job_id = insurer.submit_blind(PRODUCT, ids, **kw)
             else:
                 job_id = insurer.submit_lookup(PRODUCT, ids, **kw)
             dep.run_job(insurer, job_id)
             seconds = time.perf_counter() - start
+            cpu["blind" if blind else "direct"].append(cpu_seconds() - used)
             return seconds, insurer.outcome(job_id).scores()
 
         # The epoch tokens' cost, timed under a spare epoch's key; the first
@@ -142,6 +161,7 @@ def run(n: int, applicants: int, runs: int, root: Path) -> dict[str, Any]:
         job(True)
         dep.space.store.db.execute("DELETE FROM blind_cache WHERE key LIKE 'upload/%'")
         first_job_s, first_scores = job(True)
+        first_cpu = cpu["blind"][-1]
         blind_runs = [job(True) for _ in range(runs)]
         # The space's own peak, on one more first job (tracing slows it: untimed).
         dep.space.store.db.execute("DELETE FROM blind_cache WHERE key LIKE 'upload/%'")
@@ -165,6 +185,11 @@ def run(n: int, applicants: int, runs: int, root: Path) -> dict[str, Any]:
         "first_job_s": round(first_job_s, 3),
         "tokens_s": round(tokens_s, 3),
         "psi_setup_s": round(psi_setup_s, 3),
+        # CPU seconds (this process and the pool's workers) beside the wall
+        # seconds: on a loaded machine the wall time measures the load too.
+        "first_job_cpu_s": round(first_cpu, 3),
+        "ours_cpu_s": round(statistics.median(cpu["blind"][-runs - 1 : -1]), 3),
+        "baseline_cpu_s": round(statistics.median(cpu["direct"][-runs:]), 3),
         "space_peak_mib": round(heap["peak_mib"], 1),
         "load_average": {"start": load_at_start, "end": [round(x, 2) for x in os.getloadavg()]},
         "population": sizes,
