@@ -31,7 +31,7 @@ _UPLOAD_TAG = b"tspace-blind-upload\x00"
 # Below this many ids one process makes the tokens: a worker costs more than it saves.
 PARALLEL_ABOVE = 20_000
 # Below this many tokens one process derives the masks (two HMACs a token).
-MASKS_PARALLEL_ABOVE = 100_000
+MASKS_PARALLEL_ABOVE = 20_000
 # Ids per part at most, so that the progress bar moves (each part is ~0.5 s a core).
 PART_IDS = 10_000
 
