@@ -14,6 +14,13 @@ deployment, 2048-bit Paillier:
     baseline_s   a direct-engine job at the same sizes against cached setups
                  (median of --runs, after one job that warms the same caches)
     ratio        ours_s / baseline_s
+    space_peak_mib  the space's own peak for the day's first job: the most
+                 Python heap (bytes, numpy, parsed messages; tracemalloc) any
+                 one of the space's calls held, measured on an extra, untimed
+                 first job (uploads forgotten again). The space keeps its
+                 state in SQLite between calls; native buffers (DuckDB's join,
+                 SQLite's cache) are not traced. peak_mib is the whole
+                 embedded process (every party, the data loaded, the pool).
 
 Every blind score equals the direct engine's for the same applicants.
 Usage: python bench/blind.py [--n 1000000] [--applicants 1000] [--runs 3] [--json]
@@ -23,10 +30,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -44,9 +55,65 @@ from trusted_space.synth import generate_health
 AS_OF = dt.date(2026, 10, 31)
 PRODUCT = "underwriting_score"
 PROVIDERS = {"cdc": ["cdc"], "hospital": ["hospital"]}
+# Every entry point of the space an embedded node calls, and its background work.
+SPACE_CALLS = (
+    "submit_job",
+    "exchange",
+    "put_part",
+    "report_failure",
+    "job_status",
+    "job_result",
+    "run_pending_work",
+)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (every thread) and of the live pool's workers
+    (Linux): the work done, whatever share of the cores the machine gave."""
+    from trusted_space.bulk import parallel
+
+    total = time.process_time()
+    pool = parallel._pool  # the bench reads the pool's workers; nothing else does
+    for pid in list((pool._processes or {}) if pool is not None else {}):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+@contextmanager
+def space_heap(space: Any) -> Iterator[dict[str, float]]:
+    """While open, trace the Python heap during each of the space's calls
+    (tracing starts empty at each call): ``peak_mib`` is the largest peak."""
+    seen: dict[str, float] = {"peak_mib": 0.0}
+
+    def traced(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if tracemalloc.is_tracing():  # a call within a call
+                return fn(*args, **kwargs)
+            tracemalloc.start()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                peak = tracemalloc.get_traced_memory()[1] / 2**20
+                tracemalloc.stop()
+                seen["peak_mib"] = max(seen["peak_mib"], peak)
+
+        return call
+
+    for name in SPACE_CALLS:  # an instance attribute shadows the method
+        setattr(space, name, traced(getattr(space, name)))
+    try:
+        yield seen
+    finally:
+        for name in SPACE_CALLS:
+            delattr(space, name)
 
 
 def run(n: int, applicants: int, runs: int, root: Path) -> dict[str, Any]:
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     data = root / f"data-{n}"
     generate_health(n, 2026, data, applicants=applicants, end_date=AS_OF)
     ids = [a.person_id for a in read_applicants(data / "applicants.csv") if a.person_id]
@@ -64,6 +131,8 @@ def run(n: int, applicants: int, runs: int, root: Path) -> dict[str, Any]:
         sizes = {name: len(node.store.subject_ids(name)) for name, node in dep.providers.items()}
         insurer = dep.consumer("insurer")
 
+        cpu: dict[str, list[float]] = {"blind": [], "direct": []}
+
         def job(blind: bool) -> tuple[float, list[Decimal | None]]:
             kw: dict[str, Any] = {
                 "as_of": AS_OF,
@@ -71,13 +140,14 @@ def run(n: int, applicants: int, runs: int, root: Path) -> dict[str, Any]:
                 "providers": PROVIDERS,
                 "model_document": model,
             }
-            start = time.perf_counter()
+            start, used = time.perf_counter(), cpu_seconds()
             if blind:
                 job_id = insurer.submit_blind(PRODUCT, ids, **kw)
             else:
                 job_id = insurer.submit_lookup(PRODUCT, ids, **kw)
             dep.run_job(insurer, job_id)
             seconds = time.perf_counter() - start
+            cpu["blind" if blind else "direct"].append(cpu_seconds() - used)
             return seconds, insurer.outcome(job_id).scores()
 
         # The epoch tokens' cost, timed under a spare epoch's key; the first
@@ -91,7 +161,13 @@ def run(n: int, applicants: int, runs: int, root: Path) -> dict[str, Any]:
         job(True)
         dep.space.store.db.execute("DELETE FROM blind_cache WHERE key LIKE 'upload/%'")
         first_job_s, first_scores = job(True)
+        first_cpu = cpu["blind"][-1]
         blind_runs = [job(True) for _ in range(runs)]
+        # The space's own peak, on one more first job (tracing slows it: untimed).
+        dep.space.store.db.execute("DELETE FROM blind_cache WHERE key LIKE 'upload/%'")
+        with space_heap(dep.space) as heap:
+            _, traced_scores = job(True)
+        assert traced_scores == first_scores
         job(False)  # warms the direct engine's caches (feature snapshots)
         direct_runs = [job(False) for _ in range(runs)]
     direct_scores = direct_runs[0][1]
@@ -109,6 +185,13 @@ def run(n: int, applicants: int, runs: int, root: Path) -> dict[str, Any]:
         "first_job_s": round(first_job_s, 3),
         "tokens_s": round(tokens_s, 3),
         "psi_setup_s": round(psi_setup_s, 3),
+        # CPU seconds (this process and the pool's workers) beside the wall
+        # seconds: on a loaded machine the wall time measures the load too.
+        "first_job_cpu_s": round(first_cpu, 3),
+        "ours_cpu_s": round(statistics.median(cpu["blind"][-runs - 1 : -1]), 3),
+        "baseline_cpu_s": round(statistics.median(cpu["direct"][-runs:]), 3),
+        "space_peak_mib": round(heap["peak_mib"], 1),
+        "load_average": {"start": load_at_start, "end": [round(x, 2) for x in os.getloadavg()]},
         "population": sizes,
         "ours_runs_s": [round(s, 3) for s, _ in blind_runs],
         "baseline_runs_s": [round(s, 3) for s, _ in direct_runs],

@@ -24,12 +24,23 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from connectors.node.snapshots import Snapshots
 from connectors.node_store import NodeStore
 from products.base import Product
 from products.registry import get_product
 from products.score_model import SCORE_BITS
-from trusted_space.bulk.blind import masks, pack_values, population_tokens
+from trusted_space.bulk.blind import (
+    mask_bytes,
+    masked_values,
+    masks,
+    pack_values,
+    population_tokens,
+)
+from trusted_space.bulk.fixed_columns import encode_column, weighted_sum
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.clock import CHINA
 from trusted_space.core.encoding import FixedPoint
@@ -165,9 +176,11 @@ class BlindProvider:
         parts = self._score_parts(product, r, ids)
         upload_id = secrets.token_bytes(16)
         key = self.consumer_key(r.consumer)
-        values = [
-            s + m for s, m in zip(parts, masks(self.suite, key, upload_id, tokens), strict=True)
-        ]
+        if isinstance(parts, np.ndarray):
+            values = masked_values(parts, mask_bytes(self.suite, key, upload_id, tokens))
+        else:
+            r_j = masks(self.suite, key, upload_id, tokens)
+            values = pack_values([s + m for s, m in zip(parts, r_j, strict=True)])
         binding = {
             "key": key.hex(),
             "upload_id": upload_id.hex(),
@@ -187,23 +200,51 @@ class BlindProvider:
             version=t.version,
             request_hash=r.digest(self.suite, t.dataset, t.version),
             tokens_hash=self.suite.hex_hash(tokens),
-            values=pack_values(values),
+            values=values,
             sealed_key=sealed,
         )
 
-    def _score_parts(self, product: Product, r: BlindUploadRequest, ids: list[str]) -> list[int]:
+    def _score_parts(
+        self, product: Product, r: BlindUploadRequest, ids: list[str]
+    ) -> np.ndarray | list[int]:
         """This provider's part of the score for each subject; zero for a
-        subject withheld (no live consent, or opted out)."""
+        subject withheld (no live consent, or opted out). Integer and decimal
+        feature columns are encoded and summed in numpy (int64, exact:
+        trusted_space/bulk/fixed_columns.py); any other column, or parts
+        that could pass 2^62, take the per-row path (``_score_parts_rows``)."""
         table = self.snapshots.feature_rows(product, r.role, r.as_of, ids, ids)
         if table.num_rows != len(ids):
             raise ProtocolError(Text("err.nodes.provider.one_row"))
+        today = dt.datetime.now(CHINA).date()
+        if abs((r.day - today).days) > 1:
+            raise ProtocolError(Text("err.nodes.provider.not_today"))
+        features = [product.feature(name) for name in r.features]
+        positions = pc.index_in(pa.array(ids, pa.string()), value_set=table.column("handle"))
+        if positions.null_count:
+            raise ProtocolError(Text("err.nodes.provider.one_row"))
+        columns = []
+        for f in features:
+            column = table.column(f.name).take(positions)
+            encoded = encode_column(column, f.decimals, r.transforms.get(f.name))
+            if encoded is None:
+                return self._score_parts_rows(product, r, ids, table)
+            columns.append(encoded)
+        parts = weighted_sum(columns, [r.weights[f.name] for f in features])
+        if parts is None:
+            return self._score_parts_rows(product, r, ids, table)
+        refused = self.snapshots.withheld(ids, r.consent_for, r.product, r.purpose, r.day)
+        if refused:
+            parts[np.fromiter((p in refused for p in ids), dtype=bool, count=len(ids))] = 0
+        return parts
+
+    def _score_parts_rows(
+        self, product: Product, r: BlindUploadRequest, ids: list[str], table: pa.Table
+    ) -> list[int]:
+        """As ``_score_parts``, one subject at a time in Python."""
         order = {h: i for i, h in enumerate(table.column("handle").to_pylist())}
         features = [product.feature(name) for name in r.features]
         needed = {f.name for f in features}
         columns = {name: table.column(name).to_pylist() for name in sorted(needed)}
-        today = dt.datetime.now(CHINA).date()
-        if abs((r.day - today).days) > 1:
-            raise ProtocolError(Text("err.nodes.provider.not_today"))
         refused = self.snapshots.withheld(ids, r.consent_for, r.product, r.purpose, r.day)
         scales = {f.name: FixedPoint(f.decimals) for f in features}
         bound = 1 << SCORE_BITS

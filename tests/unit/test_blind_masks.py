@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from products.score_model import SCORE_BITS
@@ -46,3 +47,54 @@ def test_population_tokens_equal_the_keys_tokens_on_every_core(
     key = OprfKey.generate()
     ids = [f"{i:018d}" for i in range(301)]
     assert blind.population_tokens(key, ids) == key.tokens(ids)
+
+
+def _simple_masks(suite_name: str, key: bytes, upload_id: bytes, tokens: bytes) -> list[int]:
+    """The masks as the protocol states them, one token at a time."""
+    suite = get_suite(suite_name)
+    upload_key = suite.hmac(key, b"tspace-blind-upload\x00" + upload_id)
+    out = []
+    for i in range(0, len(tokens), 32):
+        t = tokens[i : i + 32]
+        block = suite.hmac(upload_key, b"\x01" + t) + suite.hmac(upload_key, b"\x02" + t)
+        out.append(int.from_bytes(block[: blind.MASK_BYTES], "big"))
+    return out
+
+
+@pytest.mark.parametrize("suite_name", ["default", "gm"])
+def test_mask_bytes_follow_the_suites_hmac_in_one_process_and_on_every_core(
+    suite_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = get_suite(suite_name)
+    tokens = OprfKey.generate().tokens([f"{i:018d}" for i in range(257)])
+    expected = _simple_masks(suite_name, b"k" * 32, b"u" * 16, tokens)
+    assert blind.masks(suite, b"k" * 32, b"u" * 16, tokens) == expected
+    serial = blind.mask_bytes(suite, b"k" * 32, b"u" * 16, tokens)
+    monkeypatch.setattr(blind, "MASKS_PARALLEL_ABOVE", 100)
+    assert blind.mask_bytes(suite, b"k" * 32, b"u" * 16, tokens) == serial
+    assert serial == b"".join(m.to_bytes(blind.MASK_BYTES, "big") for m in expected)
+    assert blind.mask_bytes(suite, b"k" * 32, b"u" * 16, b"") == b""
+
+
+EDGE_MASKS = [0, 1, (1 << 64) - 1, 1 << 64, (1 << 128) - 1, (1 << blind.MASK_BITS) - 1]
+EDGE_PARTS = [0, 1, -1, 2, -2, (1 << 62) - 1, -(1 << 62), (1 << 63) - 1, -(1 << 63)]
+
+
+def test_masked_values_on_limbs_equal_packing_each_sum() -> None:
+    import random
+
+    rng = random.Random(21)
+    pairs = [(s, r) for s in EDGE_PARTS for r in EDGE_MASKS]
+    pairs += [
+        (rng.randrange(-(1 << 63), 1 << 63), rng.randrange(1 << blind.MASK_BITS))
+        for _ in range(2000)
+    ]
+    pairs += [(rng.randrange(-1000, 1000), rng.randrange(1 << 70)) for _ in range(500)]
+    parts = np.array([s for s, _ in pairs], dtype=np.int64)
+    mask_blob = b"".join(r.to_bytes(blind.MASK_BYTES, "big") for _, r in pairs)
+    packed = blind.masked_values(parts, mask_blob)
+    assert packed == blind.pack_values([s + r for s, r in pairs])
+    assert blind.unpack_values(packed) == [s + r for s, r in pairs]
+    assert blind.masked_values(np.zeros(0, dtype=np.int64), b"") == b""
+    with pytest.raises(ProtocolError, match="differ in number"):
+        blind.masked_values(parts[:3], mask_blob[: 2 * blind.MASK_BYTES])

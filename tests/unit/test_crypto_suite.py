@@ -67,3 +67,14 @@ def test_unknown_suite_is_a_caller_mistake() -> None:
     assert "default" in available_suites()
     with pytest.raises(ValueError, match="unknown crypto suite"):
         get_suite("rot13")
+
+
+@pytest.mark.parametrize("suite_name", ["default", "gm"])
+def test_hmac_many_equals_one_hmac_per_message_for_any_key_length(suite_name: str) -> None:
+    suite = get_suite(suite_name)
+    messages = [b"", b"\x01", b"x" * 33, b"y" * 64, b"z" * 65, bytes(range(256)) * 3]
+    for key in (b"", b"k" * 16, b"k" * 32, b"k" * 64, b"k" * 65, bytes(range(200))):
+        expected = b"".join(suite.hmac(key, m) for m in messages)
+        assert suite.hmac_many(key, iter(messages)) == expected
+    assert suite.hmac_many(b"k", []) == b""
+    assert suite.hmac(b"key", b"data") != suite.hmac(b"kez", b"data")

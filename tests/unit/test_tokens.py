@@ -30,7 +30,9 @@ def test_tokens_are_hmac_sha256_in_input_order(monkeypatch: pytest.MonkeyPatch) 
     assert tokens.tokenise(get_suite(), KEY, pa.array(ids)) == expected
 
 
-def test_the_join_equals_a_plain_join() -> None:
+@pytest.mark.parametrize("sorted_up_to", [0, 100_000])  # DuckDB, then numpy
+def test_the_join_equals_a_plain_join(sorted_up_to: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "SORTED_JOIN_LEFT", sorted_up_to)
     rng = random.Random(2)
     universe = _ids(rng, 5000)
     left_ids = rng.sample(universe, 3000)
@@ -50,3 +52,30 @@ def test_repeated_and_partial_tokens_are_seen() -> None:
     assert tokens.count_distinct(blob) == 2
     with pytest.raises(ProtocolError, match="32 bytes each"):
         tokens.token_column(blob[:-1])
+
+
+@pytest.mark.parametrize("sorted_up_to", [0, 100_000])
+def test_the_join_checks_whole_tokens_and_keeps_every_pair(
+    sorted_up_to: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tokens sharing their first 8 bytes (the numpy join's search key) are
+    told apart; a token repeated on either side gives every pair, by left
+    position then right; empty sides join to nothing."""
+    monkeypatch.setattr(tokens, "SORTED_JOIN_LEFT", sorted_up_to)
+    prefix = b"p" * 8
+    a, b, c = prefix + b"a" * 24, prefix + b"b" * 24, b"q" * 32
+    left = b"".join([b, c, a, a, b"z" * 32])
+    right = b"".join([a, b"y" * 32, c, prefix + b"c" * 24, b, c])
+    li, ri = tokens.join(left, right)
+    assert list(zip(li.tolist(), ri.tolist(), strict=True)) == [
+        (0, 4),
+        (1, 2),
+        (1, 5),
+        (2, 0),
+        (3, 0),
+    ]
+    for empty in ((b"", right), (left, b""), (b"", b"")):
+        li, ri = tokens.join(*empty)
+        assert li.tolist() == [] and ri.tolist() == []
+    with pytest.raises(ProtocolError, match="32 bytes each"):
+        tokens.join(left[:-1], right)

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from trusted_space.bulk.parallel import starmap, workers
 from trusted_space.core.errors import ProtocolError
 from trusted_space.core.i18n import Text
-from trusted_space.crypto import CryptoSuite
+from trusted_space.crypto import CryptoSuite, get_suite
 from trusted_space.hazmat.oprf import TOKEN_BYTES, OprfKey
 
 # products.score_model.SCORE_BITS (256) + 64; a test holds them together
@@ -28,26 +30,89 @@ MASKED_VALUE_BYTES = MASK_BYTES + 1
 _UPLOAD_TAG = b"tspace-blind-upload\x00"
 # Below this many ids one process makes the tokens: a worker costs more than it saves.
 PARALLEL_ABOVE = 20_000
+# Below this many tokens one process derives the masks (two HMACs a token).
+MASKS_PARALLEL_ABOVE = 20_000
 # Ids per part at most, so that the progress bar moves (each part is ~0.5 s a core).
 PART_IDS = 10_000
 
 
-def masks(suite: CryptoSuite, key: bytes, upload_id: bytes, tokens: bytes) -> list[int]:
-    """r_j for each token (TOKEN_BYTES each) of one upload, in order."""
-    if len(tokens) % TOKEN_BYTES:
-        raise ProtocolError(Text("err.base.bulk.token_size", n=TOKEN_BYTES))
-    upload_key = suite.hmac(key, _UPLOAD_TAG + upload_id)
+def _mask_part(suite_name: str, upload_key: bytes, tokens: bytes) -> bytes:
+    """MASK_BYTES per token: the first MASK_BYTES of HMAC(1 || t) || HMAC(2 || t)."""
+    count = len(tokens) // TOKEN_BYTES
+    if not count:
+        return b""
+    suite = get_suite(suite_name)
     items = [tokens[i : i + TOKEN_BYTES] for i in range(0, len(tokens), TOKEN_BYTES)]
     first = suite.hmac_many(upload_key, (b"\x01" + t for t in items))
     second = suite.hmac_many(upload_key, (b"\x02" + t for t in items))
-    width = len(first) // len(items) if items else 0
-    out = []
-    for i in range(len(items)):
-        block = first[i * width : (i + 1) * width] + second[i * width : (i + 1) * width]
-        if len(block) < MASK_BYTES:
-            raise ProtocolError(Text("err.base.bulk.hmac_short"))
-        out.append(int.from_bytes(block[:MASK_BYTES], "big"))
-    return out
+    width = len(first) // count
+    if 2 * width < MASK_BYTES:
+        raise ProtocolError(Text("err.base.bulk.hmac_short"))
+    both = np.concatenate(
+        [
+            np.frombuffer(first, dtype=np.uint8).reshape(count, width),
+            np.frombuffer(second, dtype=np.uint8).reshape(count, width),
+        ],
+        axis=1,
+    )
+    return both[:, :MASK_BYTES].tobytes()
+
+
+def mask_bytes(suite: CryptoSuite, key: bytes, upload_id: bytes, tokens: bytes) -> bytes:
+    """r_j for each token (TOKEN_BYTES each) of one upload, in order, as
+    MASK_BYTES big-endian bytes each; on every core for a whole population
+    (the workers get the upload's derived key, never K)."""
+    if len(tokens) % TOKEN_BYTES:
+        raise ProtocolError(Text("err.base.bulk.token_size", n=TOKEN_BYTES))
+    upload_key = suite.hmac(key, _UPLOAD_TAG + upload_id)
+    count = len(tokens) // TOKEN_BYTES
+    if count < MASKS_PARALLEL_ABOVE or workers() == 1:
+        return _mask_part(suite.name, upload_key, tokens)
+    size = -(-count // (2 * workers())) * TOKEN_BYTES
+    parts = [tokens[i : i + size] for i in range(0, len(tokens), size)]
+    return b"".join(
+        starmap(
+            _mask_part,
+            [(suite.name, upload_key, p) for p in parts],
+            label="blind_masks",
+            sizes=[len(p) // TOKEN_BYTES for p in parts],
+        )
+    )
+
+
+def masks(suite: CryptoSuite, key: bytes, upload_id: bytes, tokens: bytes) -> list[int]:
+    """r_j for each token (TOKEN_BYTES each) of one upload, in order."""
+    blob = mask_bytes(suite, key, upload_id, tokens)
+    w = MASK_BYTES
+    return [int.from_bytes(blob[i : i + w], "big") for i in range(0, len(blob), w)]
+
+
+def masked_values(parts: np.ndarray, mask_blob: bytes) -> bytes:
+    """pack_values([s + r for s, r in zip(parts, masks)]) for int64 score
+    parts and MASK_BYTES-wide masks, on 64-bit limbs: the masked value's
+    MASKED_VALUE_BYTES two's complement is (r + s) mod 2^(8 * MASKED_VALUE_BYTES),
+    s sign-extended, carries propagated limb by limb (exact)."""
+    count = len(parts)
+    if len(mask_blob) != count * MASK_BYTES:
+        raise ProtocolError(Text("err.base.bulk.mask_count", n=MASK_BYTES))
+    limbs = MASK_BYTES // 8
+    r = np.frombuffer(mask_blob, dtype=">u8").reshape(count, limbs).astype(np.uint64)
+    s = np.asarray(parts, dtype=np.int64)
+    negative = s < 0
+    extension = np.where(negative, np.uint64(0xFFFF_FFFF_FFFF_FFFF), np.uint64(0))
+    out = np.empty((count, limbs), dtype=np.uint64)
+    carry = np.zeros(count, dtype=np.uint64)
+    for k in range(limbs - 1, -1, -1):  # the least significant limb is the last column
+        added = s.view(np.uint64) if k == limbs - 1 else extension
+        partial = r[:, k] + added
+        total = partial + carry
+        carry = ((partial < r[:, k]) | (total < partial)).astype(np.uint64)
+        out[:, k] = total
+    top = (np.where(negative, 0xFF, 0).astype(np.uint64) + carry) & np.uint64(0xFF)
+    packed = np.empty((count, MASKED_VALUE_BYTES), dtype=np.uint8)
+    packed[:, 0] = top.astype(np.uint8)
+    packed[:, 1:] = out.astype(">u8").view(np.uint8).reshape(count, MASK_BYTES)
+    return packed.tobytes()
 
 
 def pack_values(values: Sequence[int]) -> bytes:

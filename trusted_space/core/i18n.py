@@ -947,6 +947,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "盲查令牌（OPRF，对象）",
         "en": "Blind lookup tokens (OPRF, subjects)",
     },
+    "progress.blind_masks": {
+        "zh-CN": "盲查掩码（HMAC，对象）",
+        "en": "Blind lookup masks (HMAC, subjects)",
+    },
     "progress.load": {"zh-CN": "加载与校验（行）", "en": "Load and validate (rows)"},
     "progress.encrypt": {"zh-CN": "同态加密（密文）", "en": "Encrypt (ciphertexts)"},
     "progress.rerandomise": {"zh-CN": "密文重随机化", "en": "Re-randomise ciphertexts"},

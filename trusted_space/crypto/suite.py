@@ -179,6 +179,11 @@ class _X25519SealingKey(SealingKey):
         return bytes(self._key)
 
 
+_SHA256_BLOCK = 64
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
 class DefaultSuite(CryptoSuite):
     """SHA-256, HMAC-SHA256, Ed25519, X25519 sealed boxes."""
 
@@ -192,8 +197,23 @@ class DefaultSuite(CryptoSuite):
         return _hmac.digest(key, data, "sha256")
 
     def hmac_many(self, key: bytes, items: Iterable[bytes]) -> bytes:
-        digest = _hmac.digest  # OpenSSL's one-shot HMAC: no object per message
-        return b"".join(digest(key, item, "sha256") for item in items)
+        """RFC 2104 with the padded key's inner and outer SHA-256 states made
+        once and copied for each message: about half the cost of a one-shot
+        HMAC, which sets the key up again each time (the same bytes; a test
+        holds them to ``hmac``)."""
+        if len(key) > _SHA256_BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_SHA256_BLOCK, b"\0")
+        inner = hashlib.sha256(key.translate(_IPAD)).copy
+        outer = hashlib.sha256(key.translate(_OPAD)).copy
+        out = []
+        for item in items:
+            i = inner()
+            i.update(item)
+            o = outer()
+            o.update(i.digest())
+            out.append(o.digest())
+        return b"".join(out)
 
     def new_signing_key(self) -> SigningKey:
         return _Ed25519SigningKey(ed25519.Ed25519PrivateKey.generate())

@@ -159,6 +159,10 @@ BASE: dict[str, dict[str, str]] = {
         "zh-CN": "每个掩码值应为 {n} 字节",
         "en": "masked values are {n} bytes each",
     },
+    "err.base.bulk.mask_count": {
+        "zh-CN": "掩码与得分部分的个数不同：每个得分部分需要一个 {n} 字节的掩码",
+        "en": "masks and score parts differ in number: each part needs one mask of {n} bytes",
+    },
     # the ledger and settlement statements
     "err.base.ledger.read_only": {
         "zh-CN": "该账本以只读方式打开",
