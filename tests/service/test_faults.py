@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.service.procs import TSPACE, Proc, ServiceDeployment, wait_healthy, wait_text
+from tests.cli_runner import run_tspace
+from tests.service.procs import Proc, ServiceDeployment, wait_healthy, wait_text
 from tests.service.underwriting import AS_OF, Deployment
 from tests.service.world import World
 from trusted_space.nodes.base import TEST_ONLY_HOLD
@@ -137,13 +137,11 @@ def consistent(dep: ServiceDeployment) -> int:
         entries = int(db.execute("SELECT count(*) FROM ledger").fetchone()[0])
     finally:
         db.close()
-    verified = subprocess.run(
-        [TSPACE, "--lang", "en", "ledger", "verify", "--workdir", str(dep.db_path.parent.parent)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    # In this process (tests/cli_runner.py): the command is the subject of
+    # tests/e2e/test_ledger_cli.py; a process of its own cost a second of CPU.
+    verified = run_tspace("ledger", "verify", "--workdir", str(dep.db_path.parent.parent))
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Ledger intact" in verified.stdout, verified.stdout
     return entries
 
 
