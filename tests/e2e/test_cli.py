@@ -196,7 +196,12 @@ def _engines_in_ledger(workdir: Path) -> list[str]:
 def test_demo_passes_its_own_check(tmp_path: Path) -> None:
     """By default the demo runs blind: no matches per provider are shown (the
     insurer does not learn them), and every score is checked."""
-    result = tspace("demo", "--people", "1500", "--applicants", "40", "--workdir", str(tmp_path))
+    # The named test keys: the production size is the subject of the
+    # *_with_production_keys tests below.
+    result = tspace(
+        "demo", "--people", "1500", "--applicants", "40", "--workdir", str(tmp_path),
+        test_keys=True,
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All 40 scores match the plaintext reference" in result.stdout
     assert "Blind lookup: the insurer learns scores only" in result.stdout
