@@ -443,7 +443,10 @@ def test_underwrite_names_a_missing_column_and_prints_load_summaries(
         "--as-of", "2026-10-31",
     ]  # fmt: skip
     out = tmp_path / "scores.csv"
-    result = tspace("underwrite", "--hospital", str(renamed), *args, "--out", str(out))
+    # The named test keys: no check here is about the key size.
+    result = tspace(
+        "underwrite", "--hospital", str(renamed), *args, "--out", str(out), test_keys=True
+    )
     assert result.returncode == 2
     assert "missing column total_cost" in result.stderr and "cost_total" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
@@ -454,13 +457,15 @@ def test_underwrite_names_a_missing_column_and_prints_load_summaries(
         "\n".join([lines[0], *(",".join(["x", *r.split(",")[1:]]) for r in lines[1:4])]) + "\n",
         encoding="utf-8",
     )
-    refused = tspace("underwrite", "--hospital", str(broken), *args, "--out", str(out))
+    refused = tspace(
+        "underwrite", "--hospital", str(broken), *args, "--out", str(out), test_keys=True
+    )
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "A provider has no usable data" in refused.stderr
     assert "hospital: read 3 rows, loaded 0, rejected 3" in refused.stderr
     ok = tspace(
         "underwrite", "--hospital", str(data / "hospital_visits.csv"), *args, "--out", str(out),
-        "--workdir", str(tmp_path / "work"),
+        "--workdir", str(tmp_path / "work"), test_keys=True,
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     for provider in ("hospital", "cdc"):
