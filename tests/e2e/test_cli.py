@@ -196,7 +196,12 @@ def _engines_in_ledger(workdir: Path) -> list[str]:
 def test_demo_passes_its_own_check(tmp_path: Path) -> None:
     """By default the demo runs blind: no matches per provider are shown (the
     insurer does not learn them), and every score is checked."""
-    result = tspace("demo", "--people", "1500", "--applicants", "40", "--workdir", str(tmp_path))
+    # The named test keys: the production size is the subject of the
+    # *_with_production_keys tests below.
+    result = tspace(
+        "demo", "--people", "1500", "--applicants", "40", "--workdir", str(tmp_path),
+        test_keys=True,
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All 40 scores match the plaintext reference" in result.stdout
     assert "Blind lookup: the insurer learns scores only" in result.stdout
@@ -438,7 +443,10 @@ def test_underwrite_names_a_missing_column_and_prints_load_summaries(
         "--as-of", "2026-10-31",
     ]  # fmt: skip
     out = tmp_path / "scores.csv"
-    result = tspace("underwrite", "--hospital", str(renamed), *args, "--out", str(out))
+    # The named test keys: no check here is about the key size.
+    result = tspace(
+        "underwrite", "--hospital", str(renamed), *args, "--out", str(out), test_keys=True
+    )
     assert result.returncode == 2
     assert "missing column total_cost" in result.stderr and "cost_total" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
@@ -449,13 +457,15 @@ def test_underwrite_names_a_missing_column_and_prints_load_summaries(
         "\n".join([lines[0], *(",".join(["x", *r.split(",")[1:]]) for r in lines[1:4])]) + "\n",
         encoding="utf-8",
     )
-    refused = tspace("underwrite", "--hospital", str(broken), *args, "--out", str(out))
+    refused = tspace(
+        "underwrite", "--hospital", str(broken), *args, "--out", str(out), test_keys=True
+    )
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "A provider has no usable data" in refused.stderr
     assert "hospital: read 3 rows, loaded 0, rejected 3" in refused.stderr
     ok = tspace(
         "underwrite", "--hospital", str(data / "hospital_visits.csv"), *args, "--out", str(out),
-        "--workdir", str(tmp_path / "work"),
+        "--workdir", str(tmp_path / "work"), test_keys=True,
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     for provider in ("hospital", "cdc"):

@@ -6,24 +6,25 @@ from __future__ import annotations
 
 import csv
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-TSPACE = str(Path(sys.executable).parent / "tspace")
+from tests.cli_runner import run_tspace
+from trusted_space.hazmat.paillier import TEST_ONLY_KEYS_ENV
 
 
 def lend(tmp_path: Path, tenders: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``tspace lend`` in this process (tests/cli_runner.py) on the named test
+    keys: the declaration is the subject here; the command's process and
+    production keys are tests/e2e/test_cli.py's."""
     companies = tmp_path / "companies.csv"
     companies.write_text("company_ref,company_id\nr1,TW-UBN:05071926\n", encoding="utf-8")
-    return subprocess.run(
-        [
-            TSPACE, "--lang", "en", "lend", "--tenders", str(tenders), "--applicants",
-            str(companies), "--as-of", "2026-10-31", "--out", str(tmp_path / "f.csv"),
-            "--workdir", str(tmp_path / "w"), *extra,
-        ],
-        capture_output=True, text=True, timeout=600,
+    return run_tspace(
+        "lend", "--tenders", str(tenders), "--applicants", str(companies),
+        "--as-of", "2026-10-31", "--out", str(tmp_path / "f.csv"),
+        "--workdir", str(tmp_path / "w"), *extra,
+        env={TEST_ONLY_KEYS_ENV: "1"},
     )  # fmt: skip
 
 

@@ -3,20 +3,23 @@ writes: kill -9 of the space and of each node at each protocol step, a full
 disk during a commit, a slow node past its lease, a consumer that never comes
 back. Every job finishes (with the same scores as the embedded run) or fails
 cleanly; the space's database stays consistent and its ledger verifies;
-nothing recorded is lost."""
+nothing recorded is lost. The kills run under the default crypto suite, and
+one of each kind of step again under the national suite (gm: SM2 signatures
+and seals, SM3 hashes), on a deployment of its own."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.service.procs import TSPACE, Proc, ServiceDeployment, wait_healthy, wait_text
+from tests.cli_runner import run_tspace
+from tests.service.procs import Proc, ServiceDeployment, wait_healthy, wait_text
 from tests.service.underwriting import AS_OF, Deployment
 from tests.service.world import World
 from trusted_space.nodes.base import TEST_ONLY_HOLD
@@ -49,15 +52,31 @@ CASES = [
     ("space", "intersect"),
     ("space", "combining"),
 ]
+# Under gm, one kill of each kind of step the cases above and
+# test_http_story.py's gm runs do not already cover: a provider's PSI
+# answer, both of the consumer's steps, and the space at each of its steps.
+GM_CASES = [
+    ("hospital", "psi_respond"),
+    ("insurer", "psi_finish"),
+    ("insurer", "result_ready"),
+    ("space", "psi"),
+    ("space", "intersect"),
+    ("space", "combining"),
+]
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Iterator[Deployment]:
-    """One deployment for the module: each test leaves every job settled."""
+def shared(
+    tmp_path_factory: pytest.TempPathFactory, data: Path, request: pytest.FixtureRequest
+) -> Iterator[Deployment]:
+    """One deployment per crypto suite for the module (the default one unless
+    a test asks for gm): each test leaves every job settled."""
+    suite = getattr(request, "param", "default")
     # A job left behind by a killed client expires instead of running forever.
     dep = Deployment(
-        tmp_path_factory.mktemp("faults"),
+        tmp_path_factory.mktemp(f"faults-{suite}"),
         data,
+        suite,
         space_env={"TSPACE_JOB_TIMEOUT_SECONDS": "45"},
         policies="policies-direct",  # the direct lookup's steps
     )
@@ -103,6 +122,12 @@ def attempts(dep: ServiceDeployment, job: str, node: str, kind: str) -> int:
     return int(rows[0][0])  # type: ignore[call-overload]
 
 
+def space_suite(dep: ServiceDeployment) -> str:
+    """The crypto suite the space was created under (its ledger's first entry)."""
+    (row,) = dep.db_rows("SELECT entry FROM ledger WHERE kind = 'space_created'")
+    return str(json.loads(str(row[0]))["details"]["suite"])
+
+
 def consistent(dep: ServiceDeployment) -> int:
     """The space's database passes SQLite's integrity check and its whole
     ledger verifies with the space's public key; return the ledger's size."""
@@ -112,13 +137,11 @@ def consistent(dep: ServiceDeployment) -> int:
         entries = int(db.execute("SELECT count(*) FROM ledger").fetchone()[0])
     finally:
         db.close()
-    verified = subprocess.run(
-        [TSPACE, "--lang", "en", "ledger", "verify", "--workdir", str(dep.db_path.parent.parent)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    # In this process (tests/cli_runner.py): the command is the subject of
+    # tests/e2e/test_ledger_cli.py; a process of its own cost a second of CPU.
+    verified = run_tspace("ledger", "verify", "--workdir", str(dep.db_path.parent.parent))
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Ledger intact" in verified.stdout, verified.stdout
     return entries
 
 
@@ -137,7 +160,13 @@ def settled(dep: ServiceDeployment, timeout: float = 120.0) -> list[str]:
 def test_kill_9_at_each_step(
     deployment: Deployment, expected: bytes, victim: str, moment: str
 ) -> None:
-    dep = deployment
+    kill_at(deployment, expected, victim, moment)
+
+
+def kill_at(dep: Deployment, expected: bytes, victim: str, moment: str) -> None:
+    """Kill ``victim`` at ``moment`` (SPACE_AT for the space, else the kind
+    of task it holds after), start it again, and check the job, the output,
+    the database, the ledger and the logs."""
     known = {str(r[0]) for r in dep.db_rows("SELECT job_id FROM jobs")}
     if victim == "space":
         client = dep.underwrite()
@@ -236,6 +265,19 @@ def test_a_full_disk_during_a_commit_loses_nothing(
     assert client.proc.wait(timeout=180) == 0, client.text()
     assert (dep.root / "scores.csv").read_bytes() == expected
     assert consistent(dep) > before
+
+
+# After the default suite's tests: the module's deployment is then rebuilt
+# once, under gm.
+@pytest.mark.parametrize("shared", ["gm"], indirect=True)
+@pytest.mark.parametrize(("victim", "moment"), GM_CASES, ids=[f"{v}-{m}" for v, m in GM_CASES])
+def test_kill_9_at_each_step_under_gm(
+    deployment: Deployment, expected: bytes, victim: str, moment: str
+) -> None:
+    """The scores are those of the embedded run under the default suite: the
+    suite changes hashes, signatures and seals, never a computed value."""
+    assert space_suite(deployment) == "gm"
+    kill_at(deployment, expected, victim, moment)
 
 
 def _world(root: Path, **env: str) -> World:

@@ -4,7 +4,9 @@ requester's client while it unpacks the masked sums and while it answers
 the blinded comparisons, and of the space while it joins. Each is restarted;
 the job finishes with exactly the cells of an uninterrupted run (DP off, so
 cells can be compared byte for byte), every job ends succeeded or failed,
-and the ledger verifies."""
+and the ledger verifies. Every kill runs under the default crypto suite;
+one of each kind of step again under the national suite (gm: HMAC-SM3 join
+tokens, SM2 signatures and seals), on a deployment of its own."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import yaml
 from products.cohort.runner import run_cohort
 from tests.policy_docs import exact_cohort_policy
 from tests.service.procs import Proc, ServiceDeployment, wait_healthy
-from tests.service.test_faults import consistent, settled
+from tests.service.test_faults import consistent, settled, space_suite
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.nodes.base import TEST_ONLY_HOLD
 from trusted_space.synth import generate_health
@@ -43,6 +45,8 @@ CASES = {
     "analyst-threshold": "SELECT 1 FROM tasks WHERE kind = 'join_threshold' AND state = 'leased'",
     "space-joining": "SELECT 1 FROM jobs WHERE state = 'running' AND step = 'joining'",
 }
+# Under gm: an upload, both of the requester's steps, and the space's join.
+GM_CASES = ["hospital-upload", "analyst-unpack", "analyst-threshold", "space-joining"]
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +77,14 @@ def expected(data: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Iterator[ServiceDeployment]:
-    """One deployment for the module: each test leaves every job settled."""
+def shared(
+    tmp_path_factory: pytest.TempPathFactory, data: Path, request: pytest.FixtureRequest
+) -> Iterator[ServiceDeployment]:
+    """One deployment per crypto suite for the module (the default one unless
+    a test asks for gm): each test leaves every job settled."""
+    suite = getattr(request, "param", "default")
     dep = ServiceDeployment(
-        tmp_path_factory.mktemp("cohort-faults-dep"),
+        tmp_path_factory.mktemp(f"cohort-faults-{suite}"),
         {
             "hospital": [f"{data}/hospital_visits.csv"],
             "cdc": [f"{data}/cdc_case_reports.csv", f"{data}/cdc_chronic_registry.csv"],
@@ -85,6 +93,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Iterator[Ser
         # A job left behind by a killed client (its steps done by nobody)
         # expires instead of running forever.
         space_env={"TSPACE_JOB_TIMEOUT_SECONDS": "30"},
+        suite=suite,
     )
     dep.steward("publish-policy", str(data / "hospital.yaml"), str(data / "cdc.yaml"))
     yield dep
@@ -129,7 +138,23 @@ def cohort(dep: ServiceDeployment, data: Path, hold: str | None = None) -> Proc:
 def test_kill_9_during_the_join(
     deployment: ServiceDeployment, data: Path, expected: bytes, case: str
 ) -> None:
-    dep = deployment
+    kill_during_join(deployment, data, expected, case)
+
+
+@pytest.mark.parametrize("shared", ["gm"], indirect=True)
+@pytest.mark.parametrize("case", GM_CASES)
+def test_kill_9_during_the_join_under_gm(
+    deployment: ServiceDeployment, data: Path, expected: bytes, case: str
+) -> None:
+    """The cells are those of the embedded run under the default suite: the
+    join tokens change with the suite, the rows they match do not."""
+    assert space_suite(deployment) == "gm"
+    kill_during_join(deployment, data, expected, case)
+
+
+def kill_during_join(dep: ServiceDeployment, data: Path, expected: bytes, case: str) -> None:
+    """Kill the victim of ``case`` at its step, start it again, and check the
+    cells, the jobs' states and the ledger."""
     victim = case.split("-")[0]
     known = job_ids(dep)  # earlier tests' jobs, all settled
     client = cohort(dep, data, hold=case if victim == "analyst" else None)

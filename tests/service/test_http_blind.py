@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +20,8 @@ import pytest
 import yaml
 
 from products.underwriting.reference import reference_scores
-from tests.service.procs import TSPACE, ServiceDeployment
+from tests.cli_runner import run_tspace
+from tests.service.procs import ServiceDeployment
 from tests.service.underwriting import AS_OF
 from trusted_space.demo import default_model_path
 
@@ -139,13 +139,9 @@ def test_blind_underwriting_over_http_equals_the_reference(
     assert int(str(held[0][0])) > LIMIT  # more than one request could carry
     assert dep.db_rows("SELECT count(*) FROM task_parts") == [(0,)]
 
-    verified = subprocess.run(
-        [TSPACE, "--lang", "en", "ledger", "verify", "--workdir", str(dep.db_path.parent.parent)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    verified = run_tspace("ledger", "verify", "--workdir", str(dep.db_path.parent.parent))
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Ledger intact" in verified.stdout, verified.stdout
 
     # Asked for the direct lookup, the same insurer is denied: the policies
     # require blind, and the reason says so.
