@@ -29,9 +29,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.node.snapshots import Snapshots
+from connectors.node.task_checks import offered_product
 from connectors.node_store import NodeStore
 from products.base import Product
-from products.registry import get_product
 from products.score_model import SCORE_BITS
 from trusted_space.bulk.blind import (
     mask_bytes,
@@ -150,18 +150,13 @@ class BlindProvider:
     ) -> BlindUpload:
         """m_j = s_j + r_j for every subject held, in token order; fresh masks."""
         r = t.upload
-        product = get_product(r.product)
-        try:
-            product.role(r.role)
-        except KeyError as exc:
-            raise ProtocolError(str(exc)) from exc
-        offered = {f.name for f in product.features_for(r.role)}
-        if not r.features or not set(r.features) <= offered or set(r.weights) != set(r.features):
+        product = offered_product(r.product, r.role, r.features)
+        if set(r.weights) != set(r.features):
             raise ProtocolError(
                 Text(
                     "err.nodes.provider.features_offered",
                     role=r.role,
-                    offered=sorted(offered),
+                    offered=sorted(f.name for f in product.features_for(r.role)),
                     product=product.name,
                 )
             )

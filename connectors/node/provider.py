@@ -30,7 +30,7 @@ from connectors.node.blind import BlindProvider
 from connectors.node.join_upload import join_upload
 from connectors.node.overlap import OverlapSides
 from connectors.node.snapshots import Snapshots, query_features
-from connectors.node.task_checks import ApprovedModels, check_task
+from connectors.node.task_checks import ApprovedModels, check_task, offered_product
 from connectors.node_store import NodeStore
 from connectors.quality import QualityReport
 from products.base import Product
@@ -42,7 +42,7 @@ from trusted_space.bulk.parallel import encrypt_values
 from trusted_space.core.clock import CHINA
 from trusted_space.core.encoding import FixedPoint, to_decimal
 from trusted_space.core.errors import ProtocolError, TspaceError
-from trusted_space.core.i18n import OnlyInEnglish, Text, logged, recognised
+from trusted_space.core.i18n import OnlyInEnglish, Text, logged
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.keyfiles import (
     write_secret,
@@ -336,21 +336,7 @@ class ProviderNode(Node):
     @staticmethod
     def _feature_product(t: ComputeFeaturesTask) -> Product:
         """The task's product, once its role and features are ones it has."""
-        try:
-            product = get_product(t.product)
-            product.role(t.role)
-        except (ValueError, KeyError) as exc:
-            raise ProtocolError(recognised(str(exc))) from exc
-        offered = {f.name for f in product.features_for(t.role)}
-        if not t.features or not set(t.features) <= offered:
-            raise ProtocolError(
-                Text(
-                    "err.nodes.provider.features_offered",
-                    role=t.role,
-                    offered=sorted(offered),
-                    product=product.name,
-                )
-            )
+        product = offered_product(t.product, t.role, t.features)
         known = {p.name: p for p in product.parameters}
         for name, value in t.parameters.items():
             if name not in known or known[name].check(value) is not None:

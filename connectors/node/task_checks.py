@@ -355,3 +355,25 @@ def _check_step(
         raise TaskAltered(
             Text("err.nodes.task.relayed", signer=signer, kind=payload.kind)
         ) from None
+
+
+def offered_product(name: str, role: str, features: list[str]) -> Product:
+    """The task's product, once its role is one the product has and its
+    features ones the product offers that role (a provider computes nothing
+    else)."""
+    try:
+        product = get_product(name)
+        product.role(role)
+    except (ValueError, KeyError) as exc:
+        raise ProtocolError(recognised(str(exc))) from exc
+    offered = {f.name for f in product.features_for(role)}
+    if not features or not set(features) <= offered:
+        raise ProtocolError(
+            Text(
+                "err.nodes.provider.features_offered",
+                role=role,
+                offered=sorted(offered),
+                product=product.name,
+            )
+        )
+    return product
