@@ -222,3 +222,92 @@ def test_warming_a_key_builds_its_table_and_leaves_encryption_exact(
     monkeypatch.setenv("TSPACE_WORKERS", "1")
     parallel.warm_noise(pk)  # one worker: nothing to build ahead of it
     assert [sk.decrypt(c) for c in parallel.encrypt_values(pk, [7] * 3)] == [7] * 3
+
+
+# -- the owner's draw (Chinese remainder theorem) ---------------------------------------
+
+
+def _nth_residues(n: int) -> set[int]:
+    """Every n-th residue modulo n^2, the textbook way: r^n for r in Z*_n."""
+    return {pow(r, n, n * n) for r in range(1, n) if gmpy2.gcd(r, n) == 1}
+
+
+def test_the_owners_draw_is_uniform_over_the_nth_residues() -> None:
+    """On a toy key (p = 11, q = 13) every n-th residue is reachable, nothing
+    else is, and each comes up about equally often (a draw of the wrong
+    subgroup, e.g. y^q modulo p^2, would hit non-residues; a draw of a
+    smaller subgroup would miss residues or skew the counts)."""
+    p, q = 11, 13
+    n = p * q
+    residues = _nth_residues(n)
+    assert len(residues) == (p - 1) * (q - 1)  # r -> r^n is a bijection from Z*_n
+    noise = paillier_noise.OwnerNoise(gmpy2.mpz(n), gmpy2.mpz(p), gmpy2.mpz(q))
+    per_residue = 60
+    counts: dict[int, int] = {}
+    for _ in range(per_residue * len(residues)):
+        z = int(noise.draw())
+        counts[z] = counts.get(z, 0) + 1
+    assert set(counts) == residues
+    # Pearson's chi-square with 119 degrees of freedom: mean 119, sd about
+    # 15.4; 220 is more than six standard deviations above the mean.
+    chi2 = sum((c - per_residue) ** 2 / per_residue for c in counts.values())
+    assert chi2 < 220, chi2
+
+
+def test_the_owner_refuses_factors_that_do_not_fit() -> None:
+    with pytest.raises(ValueError, match="factors"):
+        paillier_noise.OwnerNoise(gmpy2.mpz(11 * 13), gmpy2.mpz(11), gmpy2.mpz(17))
+    # q = 11 divides p - 1 = 22: y -> y^q is not a permutation modulo p^2
+    with pytest.raises(ValueError, match="factors"):
+        paillier_noise.OwnerNoise(gmpy2.mpz(23 * 11), gmpy2.mpz(23), gmpy2.mpz(11))
+
+
+def test_the_owners_encryptions_decrypt_and_are_fresh() -> None:
+    pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    lam = gmpy2.lcm(sk._phe.p - 1, sk._phe.q - 1)
+    zeros = sk.zeros(20)
+    assert len({int(z) for z in zeros}) == 20
+    for z in zeros:
+        assert (
+            gmpy2.powmod(z, lam, pk.nsquare) == 1
+        )  # an n-th residue: Carmichael's lambda(n^2) = n*lambda
+        assert sk.decrypt(z) == 0
+    values = [-(2**40), -1, 0, 1, 5, 2**60]
+    assert [sk.decrypt(c) for c in sk.encrypt_many(values)] == values
+
+
+def test_the_owners_bulk_encryption_on_threads_decrypts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TSPACE_WORKERS", "2")
+    _, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    values = [(-1) ** i * i * 1_000_003 for i in range(600)]
+    cts = parallel.encrypt_values_owned(sk, values)
+    assert len({int(c) for c in cts}) == len(values)
+    assert [sk.decrypt(c) for c in cts] == values
+
+
+def test_an_owners_pool_fills_with_its_draws_up_to_its_largest_call(
+    ahead: ZeroPools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner's key: its pool is filled by the owner's draw, and grows to
+    the largest call (a batch's encryptions), bounded by POOL_MOST."""
+    monkeypatch.setattr(paillier_noise, "POOL_MOST", 20)
+    pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    drawn: list[int] = []
+    real = paillier_noise.OwnerNoise.draw
+
+    def counted(self: paillier_noise.OwnerNoise) -> gmpy2.mpz:
+        z = real(self)
+        drawn.append(int(z))
+        return z
+
+    monkeypatch.setattr(paillier_noise.OwnerNoise, "draw", counted)
+    first = {int(z) for z in sk.zeros(12)}  # more than the pool's 8: its size is now 12
+    _wait_ready(ahead, pk, 12)
+    assert len(drawn) >= 24  # the 12 on the spot, then the 12 ahead by the owner's draw
+    ready = sk.zeros(12)
+    assert {int(z) for z in ready} <= set(drawn) - first
+    assert {sk.decrypt(z) for z in ready} == {0}
+    sk.zeros(500)  # bounded: the pool keeps at most POOL_MOST
+    _wait_ready(ahead, pk, 20)
+    time.sleep(0.2)
+    assert ahead.ready(pk) == 20

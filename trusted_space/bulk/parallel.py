@@ -35,7 +35,7 @@ import gmpy2
 
 from trusted_space.core.progress import reporter
 from trusted_space.core.progress import reporting as reporting  # re-exported
-from trusted_space.hazmat.paillier import PaillierPublicKey
+from trusted_space.hazmat.paillier import PaillierPrivateKey, PaillierPublicKey
 from trusted_space.hazmat.paillier_noise import TABLE_AFTER_USES, noise_for
 
 INLINE_BELOW = 256
@@ -267,6 +267,29 @@ def decrypt_values(
             done += size
             if report is not None:
                 report("decrypt", done, n)
+    return out
+
+
+def encrypt_values_owned(private_key: PaillierPrivateKey, values: Sequence[int]) -> list[gmpy2.mpz]:
+    """``encrypt_values`` by the key's owner (a consumer encrypting under its
+    own key): each zero drawn by the Chinese remainder theorem, 3.4x cheaper,
+    on threads, one per core (the private key stays in this process; gmpy2
+    releases the GIL while it exponentiates). Progress as 'encrypt'."""
+    n = len(values)
+    threads = min(workers(), max(1, n // 64)) if _ray_address is None else 1
+    if threads <= 1:
+        return private_key.encrypt_many(values)
+    private_key.zeros(0)  # the owner's source made once, before the threads share it
+    report = reporter()
+    parts = [values[i : i + 256] for i in range(0, n, 256)]
+    out: list[gmpy2.mpz] = []
+    with ThreadPoolExecutor(threads, thread_name_prefix="encrypt") as pool:
+        if report is not None:
+            report("encrypt", 0, n)
+        for part in pool.map(private_key.encrypt_many, parts):
+            out += part
+            if report is not None:
+                report("encrypt", len(out), n)
     return out
 
 

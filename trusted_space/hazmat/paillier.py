@@ -21,7 +21,13 @@ import phe
 
 from trusted_space.core.errors import CryptoError, WeakKeyError
 from trusted_space.core.i18n import Text, t
-from trusted_space.hazmat.paillier_noise import noise_for, releasing_gil, take_ahead
+from trusted_space.hazmat.paillier_noise import (
+    OwnerNoise,
+    noise_for,
+    own,
+    releasing_gil,
+    take_ahead,
+)
 
 
 @dataclass(frozen=True)
@@ -213,6 +219,7 @@ class PaillierPrivateKey:
         self._p = gmpy2.mpz(small)
         self._psquare = self._p * self._p
         self._hp = gmpy2.mpz(self._phe.h_function(small, small * small))
+        self._noise: OwnerNoise | None = None
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("PaillierPrivateKey holds secret material and cannot be pickled")
@@ -253,6 +260,27 @@ class PaillierPrivateKey:
         if abs(m) >> bits:
             raise CryptoError(Text("err.base.paillier.declared_overflow"))
         return int(m)
+
+    # -- encryption by the key's owner ---------------------------------------
+    def zeros(self, count: int) -> list[gmpy2.mpz]:
+        """``count`` fresh encryptions of zero under this key, drawn by its
+        owner (``OwnerNoise``: 3.4x cheaper than the public key's draw):
+        those computed ahead first (in a service process, whose pool for
+        this key is then filled with the owner's draws too), the rest now."""
+        if self._noise is None:
+            self._noise = OwnerNoise(
+                self.public_key.n, gmpy2.mpz(self._phe.p), gmpy2.mpz(self._phe.q)
+            )
+            own(self.public_key, self._noise)
+        out = take_ahead(self.public_key, count)
+        out += [self._noise.draw() for _ in range(count - len(out))]
+        return out
+
+    def encrypt_many(self, values: Sequence[int]) -> list[gmpy2.mpz]:
+        """The public key's ``encrypt_many``, the same ciphertexts in
+        distribution, at the owner's cost."""
+        pk = self.public_key
+        return [pk.encrypt_with(v, z) for v, z in zip(values, self.zeros(len(values)), strict=True)]
 
     def export_secret(self) -> dict[str, str]:
         return {"p": format(self._phe.p, "x"), "q": format(self._phe.q, "x")}

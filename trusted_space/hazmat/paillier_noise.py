@@ -4,6 +4,8 @@ each encryption and re-randomisation fresh.
 - ``StandardNoise``: r^n mod n^2 for a uniform r (textbook, ~10 ms at 2048 bits).
 - ``FixedBaseNoise``: a table per busy key, 3x faster per draw after a build
   of ~0.7 s (``noise_for`` decides when a key has earned one).
+- ``OwnerNoise``: the key's owner (who knows p and q) draws by the Chinese
+  remainder theorem, 3.4x faster than textbook and with no table.
 - ``ZeroPools``: zeros computed ahead. A long-running service process (the
   space, a node) starts them once; from then on every key it uses keeps up
   to ``POOL_ZEROS`` ready, made in idle time (``trusted_space.hazmat.ahead``),
@@ -117,6 +119,41 @@ class FixedBaseNoise:
         return acc
 
 
+class OwnerNoise:
+    """A uniform n-th residue modulo n^2 drawn by its owner, who knows p and q:
+    y_p^p mod p^2 and y_q^q mod q^2 for uniform y_p, y_q, joined by the
+    Chinese remainder theorem (3.7 ms against textbook's 12.8 ms at 2048
+    bits on this project's machine).
+
+    Why it is the same distribution as textbook r^n mod n^2 (r uniform in
+    Z*_n, a bijection onto the n-th residues): modulo p^2 the n-th residues
+    are {x^(pq)}; as gcd(q, p(p-1)) = 1 (checked), x -> x^q permutes
+    Z*_{p^2}, so they are {x^p}, and y -> y^p is a homomorphism, so a
+    uniform y gives a uniform element of that subgroup. The same holds
+    modulo q^2, and the Chinese remainder theorem joins two independent
+    uniform parts into a uniform n-th residue modulo n^2. Only the owner
+    can do this; a zero drawn here is handed out once, as every zero is."""
+
+    def __init__(self, n: gmpy2.mpz, p: gmpy2.mpz, q: gmpy2.mpz) -> None:
+        if p * q != n or gmpy2.gcd(q, p - 1) != 1 or gmpy2.gcd(p, q - 1) != 1:
+            raise ValueError("the factors do not fit the owner's draw")
+        self.p, self.q = p, q
+        self.psquare, self.qsquare = p * p, q * q
+        self.q2_inv = gmpy2.invert(self.qsquare, self.psquare)
+
+    def _unit(self, modulus: gmpy2.mpz, prime: gmpy2.mpz) -> gmpy2.mpz:
+        while True:
+            y = gmpy2.mpz(secrets.randbelow(int(modulus)))
+            if y % prime:
+                return y
+
+    def draw(self) -> gmpy2.mpz:
+        with releasing_gil():
+            a = gmpy2.powmod(self._unit(self.psquare, self.p), self.p, self.psquare)
+            b = gmpy2.powmod(self._unit(self.qsquare, self.q), self.q, self.qsquare)
+        return b + self.qsquare * ((a - b) * self.q2_inv % self.psquare)
+
+
 # Per process: noise sources per key. A key used often enough that a table
 # pays for its ~0.7 s build (about 75 textbook draws) gets one: built at once
 # when one call asks for that many draws (bulk work), else in a background
@@ -127,6 +164,20 @@ _noise: OrderedDict[int, StandardNoise | FixedBaseNoise] = OrderedDict()
 _uses: dict[int, int] = {}
 _building: set[int] = set()
 _noise_lock = threading.Lock()
+
+# The owners' sources, per key, for zeros computed ahead under an owner's
+# own key (a consumer's node): registered by the private key when it first
+# draws, bounded like the pools.
+_owned: OrderedDict[int, OwnerNoise] = OrderedDict()
+
+
+def own(public_key: PublicModulus, source: OwnerNoise) -> None:
+    """Fill ``public_key``'s pool ahead with its owner's draws from now on."""
+    with _noise_lock:
+        _owned[int(public_key.n)] = source
+        _owned.move_to_end(int(public_key.n))
+        while len(_owned) > POOL_KEYS:
+            _owned.popitem(last=False)
 
 
 def noise_for(public_key: PublicModulus, draws: int = 1) -> StandardNoise | FixedBaseNoise:
@@ -176,18 +227,25 @@ def _build_table(public_key: PublicModulus) -> FixedBaseNoise:
             _building.discard(key)
 
 
-def _source_ahead(public_key: PublicModulus) -> StandardNoise | FixedBaseNoise:
-    """A source for zeros computed ahead: the key's table if it has one, else
-    textbook draws. Neither counts as a use nor reorders the cache, so
-    filling pools never evicts the table of a key that is busy now."""
+def _source_ahead(public_key: PublicModulus) -> StandardNoise | FixedBaseNoise | OwnerNoise:
+    """A source for zeros computed ahead: the owner's draw for a key this
+    process owns, the key's table if it has one, else textbook draws. None
+    counts as a use or reorders the cache, so filling pools never evicts the
+    table of a key that is busy now."""
     with _noise_lock:
+        owner = _owned.get(int(public_key.n))
         source = _noise.get(int(public_key.n))
+    if owner is not None:
+        return owner
     return source if isinstance(source, FixedBaseNoise) else StandardNoise(public_key)
 
 
 # Pools: enough zeros per key for a burst (a single-subject job takes one per
-# party), for the most recently used keys only.
+# party), for the most recently used keys only. A key whose calls ask for
+# more at once (a batch job's encryptions) keeps as many as its largest call
+# asked for, up to POOL_MOST (2 MB a key at 2048 bits).
 POOL_ZEROS = 64
+POOL_MOST = 4096
 POOL_KEYS = 32
 
 
@@ -206,7 +264,11 @@ class ZeroPools(IdlePool[PublicModulus, gmpy2.mpz]):
     ) -> None:
         self.zeros, self.keys = zeros, keys
         self._pools: OrderedDict[int, tuple[PublicModulus, list[gmpy2.mpz]]] = OrderedDict()
+        self._sizes: dict[int, int] = {}
         super().__init__(idleness)
+
+    def _size(self, key: int) -> int:
+        return self._sizes.get(key, self.zeros)
 
     def ready(self, public_key: PublicModulus) -> int:
         """How many zeros are ready for ``public_key``."""
@@ -227,8 +289,11 @@ class ZeroPools(IdlePool[PublicModulus, gmpy2.mpz]):
             if entry is None:
                 entry = self._pools[key] = (public_key, [])
                 while len(self._pools) > self.keys:
-                    self._pools.popitem(last=False)
+                    old, _ = self._pools.popitem(last=False)
+                    self._sizes.pop(old, None)
             self._pools.move_to_end(key)
+            if count > self._size(key):
+                self._sizes[key] = min(count, max(POOL_MOST, self.zeros))
             ready = entry[1]
             cut = max(0, len(ready) - count)
             taken = ready[cut:]
@@ -238,8 +303,8 @@ class ZeroPools(IdlePool[PublicModulus, gmpy2.mpz]):
 
     def _wanted(self) -> PublicModulus | None:
         """The most recently used key whose pool is not full."""
-        for public_key, ready in reversed(self._pools.values()):
-            if len(ready) < self.zeros:
+        for key, (public_key, ready) in reversed(self._pools.items()):
+            if len(ready) < self._size(key):
                 return public_key
         return None
 
@@ -247,12 +312,14 @@ class ZeroPools(IdlePool[PublicModulus, gmpy2.mpz]):
         return _source_ahead(target).draw()
 
     def _keep(self, target: PublicModulus, item: gmpy2.mpz) -> None:
-        entry = self._pools.get(int(target.n))
-        if entry is not None and len(entry[1]) < self.zeros:
+        key = int(target.n)
+        entry = self._pools.get(key)
+        if entry is not None and len(entry[1]) < self._size(key):
             entry[1].append(item)
 
     def _clear(self) -> None:
         self._pools = OrderedDict()
+        self._sizes = {}
 
 
 AHEAD = ZeroPools()

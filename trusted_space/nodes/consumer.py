@@ -29,7 +29,7 @@ from products.registry import get_product
 from products.score_model import SCORE_BITS, WEIGHT_DECIMALS
 from trusted_space.bulk import psi_partitions
 from trusted_space.bulk.blind import masks as blind_masks
-from trusted_space.bulk.parallel import decrypt_values, encrypt_values
+from trusted_space.bulk.parallel import decrypt_values, encrypt_values_owned
 from trusted_space.core.canonical_json import canonical_json
 from trusted_space.core.encoding import FixedPoint
 from trusted_space.core.errors import NotFound, PolicyDenied, ProtocolError
@@ -412,7 +412,7 @@ class ConsumerNode(Node):
                 raise ProtocolError(Text("err.nodes.consumer.mask_replay", name=name))
             r = blind_masks(self.suite, key, upload_id, tokens[name])
             removals[name] = self.paillier_public.pack(
-                encrypt_values(self.paillier_public, [-x for x in r])
+                encrypt_values_owned(self.paillier_private, [-x for x in r])
             )
         # Fresh, random, per job: handles link nothing across jobs.
         state["handles"] = [secrets.token_bytes(HANDLE_BYTES).hex() for _ in person_ids]
@@ -527,9 +527,8 @@ class ConsumerNode(Node):
         if len(packed) != layout.n_plaintexts:
             raise ProtocolError(Text("err.nodes.consumer.masked_sums"))
         slots = layout.unpack(packed)
-        return JoinUnpackResult(
-            ciphertexts=self.paillier_public.pack(encrypt_values(self.paillier_public, slots))
-        )
+        fresh = encrypt_values_owned(self.paillier_private, slots)
+        return JoinUnpackResult(ciphertexts=self.paillier_public.pack(fresh))
 
     def _threshold(self, t: JoinThresholdTask) -> JoinThresholdResult:
         """Only the sign of each blinded comparison is used: count >= min_count."""
