@@ -11,8 +11,10 @@ the insurers are idle: each party then holds Paillier zeros computed ahead
 for every insurer's key (``trusted_space.hazmat.paillier_noise``), each
 provider its feature snapshot for the date (``connectors.node.snapshots``), and
 each insurer, a long-running service as ``tspace node`` is, fresh PSI
-clients made ahead (``trusted_space.hazmat.psi``), as between bursts in
-practice. A sustained load beyond those pools runs at the rate
+clients made ahead (``trusted_space.hazmat.psi``) and encryptions of zero
+under its own key (drawn by its owner's cheaper draw, for the blind
+lookup's Enc(-r); ``trusted_space.nodes.runner.work_ahead``), as between
+bursts in practice. A sustained load beyond those pools runs at the rate
 bench/load.py reports.
 
     ours_s      p50 latency over HTTP
@@ -52,7 +54,9 @@ from tests.service.procs import Proc, add_steward, admin_key, free_port, wait_he
 from trusted_space.crypto import get_suite
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
+from trusted_space.hazmat import paillier_noise
 from trusted_space.nodes.consumer import ConsumerNode
+from trusted_space.nodes.runner import work_ahead
 from trusted_space.synth import generate_health
 from trusted_space.transport.http import HttpTransport
 
@@ -168,7 +172,7 @@ def start_service(
             t = HttpTransport(url, key_files[n].read_text().strip())
             t.connect()
             node = ConsumerNode(n, root / "clients" / n, t, suite)
-            node.psi_ahead.start()  # as a long-running consumer node does
+            work_ahead(node)  # as a long-running consumer node (tspace node) does
             t.register_keys(node.public_keys())
             nodes.append(node)
         while not all(
@@ -222,6 +226,7 @@ def http_latencies(
     finally:
         for p in procs:
             p.stop()
+        paillier_noise.AHEAD.stop()  # the embedded part after it draws its own, as a command does
 
 
 def embedded_latencies(root: Path, data: Path, runs: int, ids: list[str]) -> list[float]:

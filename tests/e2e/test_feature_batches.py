@@ -18,7 +18,7 @@ from tests.idleness import Switch
 from tests.stories import offer_health
 from trusted_space.demo import default_model_path
 from trusted_space.embedded import EmbeddedDeployment
-from trusted_space.hazmat import psi
+from trusted_space.hazmat import paillier_noise, psi
 from trusted_space.hazmat.paillier import TEST_ONLY_PAILLIER_1024
 from trusted_space.nodes import runner
 from trusted_space.nodes.consumer import ConsumerNode
@@ -191,4 +191,43 @@ def test_a_long_lived_consumer_node_makes_psi_clients_ahead(
     finally:
         stop.set()
         thread.join(timeout=30)
+        served.psi_ahead.stop()
+
+
+def test_a_long_lived_consumer_node_draws_zeros_for_its_own_key_ahead(
+    dep: EmbeddedDeployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve_node`` marks a consumer's own Paillier key in use from the
+    start, so zeros for its blind lookups' Enc(-r) are drawn in idle time,
+    by the owner's draw, before its first job."""
+    pools = paillier_noise.ZeroPools(zeros=6, idleness=Switch(idle=True))
+    monkeypatch.setattr(paillier_noise, "AHEAD", pools)
+    monkeypatch.setattr(runner, "compute_zeros_ahead", pools.start)
+    served = dep.consumer("served-zeros")
+    drawn: list[int] = []
+    real = paillier_noise.OwnerNoise.draw
+
+    def counted(self: paillier_noise.OwnerNoise) -> Any:
+        z = real(self)
+        drawn.append(int(z))
+        return z
+
+    monkeypatch.setattr(paillier_noise.OwnerNoise, "draw", counted)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=runner.serve_node, args=(served,), kwargs={"stop": stop, "wait": 0.05}
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while pools.ready(served.paillier_public) < 6:
+            assert time.monotonic() < deadline, "no zero was drawn ahead for the consumer's key"
+            time.sleep(0.02)
+        ready = pools.take(served.paillier_public, 6)
+        assert {int(z) for z in ready} <= set(drawn)  # the owner's draw, not textbook
+        assert {served.paillier_private.decrypt(z) for z in ready} == {0}
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        pools.stop()
         served.psi_ahead.stop()

@@ -22,11 +22,20 @@ from trusted_space.nodes.consumer import ConsumerNode
 log = logging.getLogger("tspace.node")
 
 
-def serve_node(node: Node, *, stop: threading.Event | None = None, wait: float = 20.0) -> None:
-    stop = stop or threading.Event()
-    compute_zeros_ahead()  # a long-lived node has idle time to spare
+def work_ahead(node: Node) -> None:
+    """What a long-lived node computes in its idle time: Paillier zeros for
+    the keys it encrypts under (a consumer's own key from the start, drawn by
+    its owner's cheaper draw: the blind lookup's Enc(-r)) and, for a
+    consumer, fresh PSI clients."""
+    compute_zeros_ahead()
     if isinstance(node, ConsumerNode):
         node.psi_ahead.start()
+        node.paillier_private.zeros(0)  # marks its own key in use: its pool fills
+
+
+def serve_node(node: Node, *, stop: threading.Event | None = None, wait: float = 20.0) -> None:
+    stop = stop or threading.Event()
+    work_ahead(node)  # a long-lived node has idle time to spare
     node.transport.register_keys(node.public_keys())
     if isinstance(node, ProviderNode):
         offers = node.offer_datasets()
