@@ -34,6 +34,7 @@ from connectors.node_store import NodeStore
 from products.base import Product
 from products.score_model import SCORE_BITS
 from trusted_space.bulk.blind import (
+    MASK_SCHEME,
     mask_bytes,
     masked_values,
     masks,
@@ -179,6 +180,7 @@ class BlindProvider:
         binding = {
             "key": key.hex(),
             "upload_id": upload_id.hex(),
+            "masks": MASK_SCHEME,
             "provider": self.name,
             "consumer": r.consumer,
             "product": r.product,

@@ -409,6 +409,23 @@ def test_an_upload_made_for_another_consumer_is_refused_by_the_consumer(
     )
 
 
+def test_an_upload_whose_masks_follow_another_scheme_is_refused_by_the_consumer(
+    deployment: EmbeddedDeployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider on another release (another mask construction) would make
+    every score wrong without a word: the consumer refuses its upload."""
+    from connectors.node import blind as node_blind
+
+    monkeypatch.setattr(node_blind, "MASK_SCHEME", "hmac-v1")
+    deployment.space.store.db.execute("DELETE FROM blind_cache WHERE key LIKE 'upload/%'")
+    with pytest.raises(JobFailed):
+        blind_job(deployment, [canaries.PERSON])
+    status = deployment.space.jobs.status("insurer", _last_job(deployment))
+    assert any(r.startswith("protocol_error") and "node=insurer" in r for r in status.reasons), (
+        status.reasons
+    )
+
+
 def _last_job(dep: EmbeddedDeployment) -> str:
     row = dep.space.store.db.execute(
         "SELECT job_id FROM jobs ORDER BY created_at DESC LIMIT 1"

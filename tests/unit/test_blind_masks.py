@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from products.score_model import SCORE_BITS
 from trusted_space.bulk import blind
@@ -50,30 +51,47 @@ def test_population_tokens_equal_the_keys_tokens_on_every_core(
 
 
 def _simple_masks(suite_name: str, key: bytes, upload_id: bytes, tokens: bytes) -> list[int]:
-    """The masks as the protocol states them, one token at a time."""
+    """The masks as the protocol states them, one token at a time, with the
+    cipher called directly (not through the suite's ``prf_blocks``)."""
     suite = get_suite(suite_name)
-    upload_key = suite.hmac(key, b"tspace-blind-upload\x00" + upload_id)
+    upload_key = suite.hmac(key, b"tspace-blind-upload-v2\x00" + upload_id)
+    cipher = (
+        algorithms.AES(upload_key) if suite_name == "default" else algorithms.SM4(upload_key[:16])
+    )
     out = []
     for i in range(0, len(tokens), 32):
         t = tokens[i : i + 32]
-        block = suite.hmac(upload_key, b"\x01" + t) + suite.hmac(upload_key, b"\x02" + t)
-        out.append(int.from_bytes(block[: blind.MASK_BYTES], "big"))
+        stream = b""
+        for block in range(3):
+            enc = Cipher(cipher, modes.ECB()).encryptor()
+            stream += enc.update(t[:15] + bytes([block])) + enc.finalize()
+        out.append(int.from_bytes(stream[:40], "big"))
     return out
 
 
 @pytest.mark.parametrize("suite_name", ["default", "gm"])
-def test_mask_bytes_follow_the_suites_hmac_in_one_process_and_on_every_core(
-    suite_name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_mask_bytes_follow_the_suites_cipher_token_by_token(suite_name: str) -> None:
     suite = get_suite(suite_name)
     tokens = OprfKey.generate().tokens([f"{i:018d}" for i in range(257)])
     expected = _simple_masks(suite_name, b"k" * 32, b"u" * 16, tokens)
     assert blind.masks(suite, b"k" * 32, b"u" * 16, tokens) == expected
     serial = blind.mask_bytes(suite, b"k" * 32, b"u" * 16, tokens)
-    monkeypatch.setattr(blind, "MASKS_PARALLEL_ABOVE", 100)
-    assert blind.mask_bytes(suite, b"k" * 32, b"u" * 16, tokens) == serial
     assert serial == b"".join(m.to_bytes(blind.MASK_BYTES, "big") for m in expected)
     assert blind.mask_bytes(suite, b"k" * 32, b"u" * 16, b"") == b""
+    with pytest.raises(ProtocolError, match="32 bytes"):
+        blind.mask_bytes(suite, b"k" * 32, b"u" * 16, tokens[:-1])
+
+
+def test_masks_of_tokens_sharing_a_prefix_beyond_the_block_still_differ_by_token() -> None:
+    """Only a token's first 15 bytes enter its blocks: two tokens equal there
+    get equal masks (a 2^-120 event for hash outputs). The construction
+    relies on that being negligible, not on the rest of the token."""
+    suite = get_suite("default")
+    a = bytes(range(32))
+    b = a[:15] + bytes(17)
+    c = bytes([1]) + a[1:]
+    ra, rb, rc = blind.masks(suite, b"k" * 32, b"u" * 16, a + b + c)
+    assert ra == rb and ra != rc
 
 
 EDGE_MASKS = [0, 1, (1 << 64) - 1, 1 << 64, (1 << 128) - 1, (1 << blind.MASK_BITS) - 1]

@@ -78,3 +78,32 @@ def test_hmac_many_equals_one_hmac_per_message_for_any_key_length(suite_name: st
         assert suite.hmac_many(key, iter(messages)) == expected
     assert suite.hmac_many(b"k", []) == b""
     assert suite.hmac(b"key", b"data") != suite.hmac(b"kez", b"data")
+
+
+# Known answers: FIPS-197 appendix C.3 (AES-256) and GB/T 32907-2016
+# appendix A.1 (SM4); the SM4 key is the first 16 bytes of the 32 given.
+PRF_VECTORS = {
+    "default": (
+        bytes(range(32)),
+        bytes.fromhex("00112233445566778899aabbccddeeff"),
+        bytes.fromhex("8ea2b7ca516745bfeafc49904b496089"),
+    ),
+    "gm": (
+        bytes.fromhex("0123456789abcdeffedcba9876543210") + bytes(16),
+        bytes.fromhex("0123456789abcdeffedcba9876543210"),
+        bytes.fromhex("681edf34d206965e86b3e94f536e4246"),
+    ),
+}
+
+
+@pytest.mark.parametrize("suite_name", sorted(PRF_VECTORS))
+def test_prf_blocks_give_the_ciphers_known_answers_block_by_block(suite_name: str) -> None:
+    suite = get_suite(suite_name)
+    key, plain, cipher = PRF_VECTORS[suite_name]
+    assert suite.prf_blocks(key, plain) == cipher
+    assert suite.prf_blocks(key, plain * 3) == cipher * 3  # ECB: each block alone
+    assert suite.prf_blocks(key, b"") == b""
+    with pytest.raises(ValueError, match="16-byte blocks"):
+        suite.prf_blocks(key, plain[:15])
+    with pytest.raises(ValueError, match="32 bytes"):
+        suite.prf_blocks(key[:16], plain)

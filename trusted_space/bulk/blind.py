@@ -1,10 +1,16 @@
 """The blind lookup's bulk work, shared by provider and consumer.
 
-Masks: r_j = PRF(K, upload id, token_j), the PRF being the suite's HMAC (so
-the national suite's HMAC-SM3 replaces HMAC-SHA256), MASK_BITS wide: 64 bits
-more than any score part, so m_j = s_j + r_j is within 2^-64 of uniform
-whatever s_j is. A provider and its consumer derive the same r_j; the space,
-which never holds K, sees m_j only.
+Masks: r_j = PRF(K, upload id, token_j), MASK_BITS wide: 64 bits more than
+any score part, so m_j = s_j + r_j is within 2^-64 of uniform whatever s_j
+is. The upload's key is the suite's HMAC of K over the upload id; r_j is the
+first MASK_BYTES of the suite's block cipher (AES-256, or SM4 under the
+national suite) over the MASK_BLOCKS blocks token_j[:15] || i, i = 0, 1, 2.
+Distinct tokens have distinct 120-bit prefixes (tokens are hash outputs: a
+collision among a million is about 2^-81 likely), so every block is
+distinct and the cipher is a PRF on them. A provider and its consumer derive
+the same r_j; the space, which never holds K, sees m_j only. The cipher does
+a million subjects in about 0.1 s (AES) or 0.8 s (SM4) on one core, where
+two HMACs per subject cost about 4 s of CPU.
 
 Tokens: an OPRF key's tokens of a whole population, on every core.
 """
@@ -18,66 +24,43 @@ import numpy as np
 from trusted_space.bulk.parallel import starmap, workers
 from trusted_space.core.errors import ProtocolError
 from trusted_space.core.i18n import Text
-from trusted_space.crypto import CryptoSuite, get_suite
+from trusted_space.crypto import CryptoSuite
+from trusted_space.crypto.suite import PRF_BLOCK
 from trusted_space.hazmat.oprf import TOKEN_BYTES, OprfKey
 
 # products.score_model.SCORE_BITS (256) + 64; a test holds them together
 # (bulk sits below the product definitions and may not import them).
 MASK_BITS = 320
 MASK_BYTES = MASK_BITS // 8
+MASK_BLOCKS = -(-MASK_BYTES // PRF_BLOCK)
 # m_j = s_j + r_j with |s_j| < 2^SCORE_BITS, 0 <= r_j < 2^MASK_BITS: signed, one byte spare.
 MASKED_VALUE_BYTES = MASK_BYTES + 1
-_UPLOAD_TAG = b"tspace-blind-upload\x00"
+# The mask construction, named in each upload's sealed binding: a consumer
+# refuses an upload whose masks it would not derive the same way.
+MASK_SCHEME = "prf-blocks-v2"
+_UPLOAD_TAG = b"tspace-blind-upload-v2\x00"
 # Below this many ids one process makes the tokens: a worker costs more than it saves.
 PARALLEL_ABOVE = 20_000
-# Below this many tokens one process derives the masks (two HMACs a token).
-MASKS_PARALLEL_ABOVE = 20_000
 # Ids per part at most, so that the progress bar moves (each part is ~0.5 s a core).
 PART_IDS = 10_000
 
 
-def _mask_part(suite_name: str, upload_key: bytes, tokens: bytes) -> bytes:
-    """MASK_BYTES per token: the first MASK_BYTES of HMAC(1 || t) || HMAC(2 || t)."""
+def mask_bytes(suite: CryptoSuite, key: bytes, upload_id: bytes, tokens: bytes) -> bytes:
+    """r_j for each token (TOKEN_BYTES each) of one upload, in order, as
+    MASK_BYTES big-endian bytes each."""
+    if len(tokens) % TOKEN_BYTES:
+        raise ProtocolError(Text("err.base.bulk.token_size", n=TOKEN_BYTES))
     count = len(tokens) // TOKEN_BYTES
     if not count:
         return b""
-    suite = get_suite(suite_name)
-    items = [tokens[i : i + TOKEN_BYTES] for i in range(0, len(tokens), TOKEN_BYTES)]
-    first = suite.hmac_many(upload_key, (b"\x01" + t for t in items))
-    second = suite.hmac_many(upload_key, (b"\x02" + t for t in items))
-    width = len(first) // count
-    if 2 * width < MASK_BYTES:
-        raise ProtocolError(Text("err.base.bulk.hmac_short"))
-    both = np.concatenate(
-        [
-            np.frombuffer(first, dtype=np.uint8).reshape(count, width),
-            np.frombuffer(second, dtype=np.uint8).reshape(count, width),
-        ],
-        axis=1,
-    )
-    return both[:, :MASK_BYTES].tobytes()
-
-
-def mask_bytes(suite: CryptoSuite, key: bytes, upload_id: bytes, tokens: bytes) -> bytes:
-    """r_j for each token (TOKEN_BYTES each) of one upload, in order, as
-    MASK_BYTES big-endian bytes each; on every core for a whole population
-    (the workers get the upload's derived key, never K)."""
-    if len(tokens) % TOKEN_BYTES:
-        raise ProtocolError(Text("err.base.bulk.token_size", n=TOKEN_BYTES))
     upload_key = suite.hmac(key, _UPLOAD_TAG + upload_id)
-    count = len(tokens) // TOKEN_BYTES
-    if count < MASKS_PARALLEL_ABOVE or workers() == 1:
-        return _mask_part(suite.name, upload_key, tokens)
-    size = -(-count // (2 * workers())) * TOKEN_BYTES
-    parts = [tokens[i : i + size] for i in range(0, len(tokens), size)]
-    return b"".join(
-        starmap(
-            _mask_part,
-            [(suite.name, upload_key, p) for p in parts],
-            label="blind_masks",
-            sizes=[len(p) // TOKEN_BYTES for p in parts],
-        )
-    )
+    prefixes = np.frombuffer(tokens, dtype=np.uint8).reshape(count, TOKEN_BYTES)
+    blocks = np.empty((count, MASK_BLOCKS, PRF_BLOCK), dtype=np.uint8)
+    blocks[:, :, : PRF_BLOCK - 1] = prefixes[:, None, : PRF_BLOCK - 1]
+    blocks[:, :, PRF_BLOCK - 1] = np.arange(MASK_BLOCKS, dtype=np.uint8)
+    stream = suite.prf_blocks(upload_key, blocks.tobytes())
+    out = np.frombuffer(stream, dtype=np.uint8).reshape(count, MASK_BLOCKS * PRF_BLOCK)
+    return out[:, :MASK_BYTES].tobytes()
 
 
 def masks(suite: CryptoSuite, key: bytes, upload_id: bytes, tokens: bytes) -> list[int]:

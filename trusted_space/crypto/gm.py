@@ -12,6 +12,8 @@
   SM3 key-derivation function of GB/T 32918.4 over x2 || y2, and SM4-GCM
   (``cryptography``) over the message, authenticated with C1 as associated
   data. The ephemeral k is drawn here from ``secrets``.
+- ``prf_blocks``: SM4 (GB/T 32907) in ECB over distinct blocks, from
+  ``cryptography``: the blind lookup's masks.
 
 docs/crypto-suites.md says why these libraries and what stays on
 international algorithms (openmined-psi's P-256 ECDH, Paillier).
@@ -30,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from trusted_space.core.errors import CryptoError
 from trusted_space.core.i18n import Text
 from trusted_space.crypto.sm2 import COORD, N, Sm2Backend, check_point, default_backend
-from trusted_space.crypto.suite import CryptoSuite, SealingKey, SigningKey
+from trusted_space.crypto.suite import CryptoSuite, SealingKey, SigningKey, ecb, prf_key
 
 SEAL_VERSION = b"\x01"
 
@@ -135,6 +137,10 @@ class GmSuite(CryptoSuite):
         mac = crypto_hmac.HMAC(key, hashes.SM3())
         mac.update(data)
         return mac.finalize()
+
+    def prf_blocks(self, key: bytes, blocks: bytes) -> bytes:
+        """SM4 (GB/T 32907) under the key's first 16 bytes."""
+        return ecb(algorithms.SM4(prf_key(key, 16)), blocks)
 
     def new_signing_key(self) -> SigningKey:
         return _Sm2SigningKey(self._sm2, _scalar() % (N - 2) + 1)

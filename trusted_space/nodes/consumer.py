@@ -28,6 +28,7 @@ from products.features_layout import SLOT_BITS, decode_subject, layout, released
 from products.registry import get_product
 from products.score_model import SCORE_BITS, WEIGHT_DECIMALS
 from trusted_space.bulk import psi_partitions
+from trusted_space.bulk.blind import MASK_SCHEME
 from trusted_space.bulk.blind import masks as blind_masks
 from trusted_space.bulk.parallel import decrypt_values, encrypt_values_owned
 from trusted_space.core.canonical_json import canonical_json
@@ -401,6 +402,15 @@ class ConsumerNode(Node):
                 upload_id = bytes.fromhex(binding["upload_id"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise ProtocolError(Text("err.nodes.consumer.mask_key", name=name)) from exc
+            if binding.get("masks") != MASK_SCHEME:
+                raise ProtocolError(
+                    Text(
+                        "err.nodes.consumer.mask_scheme",
+                        name=name,
+                        scheme=str(binding.get("masks")),
+                        ours=MASK_SCHEME,
+                    )
+                )
             expected = {
                 "provider": name,
                 "consumer": self.name,

@@ -147,10 +147,6 @@ BASE: dict[str, dict[str, str]] = {
         "zh-CN": "每个令牌应为 {n} 字节",
         "en": "tokens are {n} bytes each",
     },
-    "err.base.bulk.hmac_short": {
-        "zh-CN": "该密码套件的 HMAC 太短，不足以生成掩码",
-        "en": "the suite's HMAC is too short for the masks",
-    },
     "err.base.bulk.masked_range": {
         "zh-CN": "有一个掩码值超出取值范围",
         "en": "a masked value is out of range",

@@ -192,6 +192,12 @@ NODES: dict[str, dict[str, str]] = {
         "zh-CN": "{name} 的掩码密钥格式不符",
         "en": "{name}'s mask key is not in the expected form",
     },
+    "err.nodes.consumer.mask_scheme": {
+        "zh-CN": "{name} 的掩码按方案“{scheme}”生成，本节点使用“{ours}”："
+        "请将双方升级到同一版本后重试",
+        "en": "{name}'s masks follow scheme '{scheme}' and this node's '{ours}': "
+        "bring both to the same release, then retry",
+    },
     "err.nodes.consumer.mask_replay": {
         "zh-CN": "{name} 的掩码上传属于另一个作业（重放？）",
         "en": "{name}'s masked upload was made for another job (replayed?)",
