@@ -311,3 +311,52 @@ def test_an_owners_pool_fills_with_its_draws_up_to_its_largest_call(
     _wait_ready(ahead, pk, 20)
     time.sleep(0.2)
     assert ahead.ready(pk) == 20
+
+
+def test_bulk_encryption_and_rerandomisation_take_the_zeros_computed_ahead_first(
+    ahead: ZeroPools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service's bulk work (a batch's re-randomisation at the space, a
+    provider's encryptions) uses what its idle time made before the pool."""
+    monkeypatch.setattr(parallel, "INLINE_BELOW", 4)
+    pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    ahead.take(pk, 0)  # the key in use: its pool fills
+    _wait_ready(ahead, pk, 8)
+    ready = {int(z) for z in ahead._pools[int(pk.n)][1]}
+    values = list(range(-10, 10))
+    cts = parallel.encrypt_values(pk, values)
+    assert [sk.decrypt(c) for c in cts] == values
+    noise = [
+        c * gmpy2.invert(1 + (v % pk.n) * pk.n, pk.nsquare) % pk.nsquare
+        for c, v in zip(cts, values, strict=True)
+    ]
+    assert {int(z) for z in noise[:8]} == ready
+    assert not {int(z) for z in noise[8:]} & ready
+    _wait_ready(ahead, pk, 8)
+    ready = {int(z) for z in ahead._pools[int(pk.n)][1]}
+    fresh = parallel.rerandomise_values(pk, cts)
+    assert [sk.decrypt(c) for c in fresh] == values
+    used = {
+        int(f * gmpy2.invert(c, pk.nsquare) % pk.nsquare) for f, c in zip(fresh, cts, strict=True)
+    }
+    assert ready <= used
+
+
+def test_the_owners_bulk_encryption_takes_a_whole_batch_from_the_pool(
+    ahead: ZeroPools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch asks its pool once (not per thread's part), so the pool
+    grows to the batch and the next batch finds all its zeros ready."""
+    monkeypatch.setenv("TSPACE_WORKERS", "2")
+    pk, sk = generate_keypair(TEST_ONLY_PAILLIER_1024)
+    values = [3 * i - 500 for i in range(300)]
+    assert [sk.decrypt(c) for c in parallel.encrypt_values_owned(sk, values)] == values
+    _wait_ready(ahead, pk, 300)
+    ready = {int(z) for z in ahead._pools[int(pk.n)][1]}
+    cts = parallel.encrypt_values_owned(sk, values)
+    assert [sk.decrypt(c) for c in cts] == values
+    noise = {
+        int(c * gmpy2.invert(1 + (v % pk.n) * pk.n, pk.nsquare) % pk.nsquare)
+        for c, v in zip(cts, values, strict=True)
+    }
+    assert noise == ready

@@ -36,7 +36,7 @@ import gmpy2
 from trusted_space.core.progress import reporter
 from trusted_space.core.progress import reporting as reporting  # re-exported
 from trusted_space.hazmat.paillier import PaillierPrivateKey, PaillierPublicKey
-from trusted_space.hazmat.paillier_noise import TABLE_AFTER_USES, noise_for
+from trusted_space.hazmat.paillier_noise import TABLE_AFTER_USES, noise_for, take_ahead
 
 INLINE_BELOW = 256
 T = TypeVar("T")
@@ -279,13 +279,17 @@ def encrypt_values_owned(private_key: PaillierPrivateKey, values: Sequence[int])
     threads = min(workers(), max(1, n // 64)) if _ray_address is None else 1
     if threads <= 1:
         return private_key.encrypt_many(values)
-    private_key.zeros(0)  # the owner's source made once, before the threads share it
+    # The zeros computed ahead, in one call (the pool then keeps as many for
+    # the next batch), and the owner's source made before the threads share it.
+    pk = private_key.public_key
+    ready = private_key.zeros(0) + take_ahead(pk, n)
+    out = [pk.encrypt_with(v, z) for v, z in zip(values, ready, strict=False)]
+    values = values[len(ready) :]
     report = reporter()
-    parts = [values[i : i + 256] for i in range(0, n, 256)]
-    out: list[gmpy2.mpz] = []
+    parts = [values[i : i + 256] for i in range(0, len(values), 256)]
     with ThreadPoolExecutor(threads, thread_name_prefix="encrypt") as pool:
         if report is not None:
-            report("encrypt", 0, n)
+            report("encrypt", len(out), n)
         for part in pool.map(private_key.encrypt_many, parts):
             out += part
             if report is not None:
@@ -312,17 +316,26 @@ def _warm_table(n_hex: str) -> None:
 
 
 def rerandomise_values(public_key: PaillierPublicKey, cts: Sequence[gmpy2.mpz]) -> list[gmpy2.mpz]:
-    """Multiply each ciphertext by a fresh encryption of zero, on every core."""
+    """Multiply each ciphertext by a fresh encryption of zero: those this
+    process computed ahead first (a service's idle time), the rest on every
+    core."""
     if len(cts) < INLINE_BELOW or workers() == 1:
         return public_key.rerandomise_many(cts)
-    return _map_chunks(_rerandomise_chunk, public_key, [int(c) for c in cts])
+    ready = take_ahead(public_key, len(cts))
+    done = [c * z % public_key.nsquare for c, z in zip(cts, ready, strict=False)]
+    rest = [int(c) for c in cts[len(ready) :]]
+    return done + (_map_chunks(_rerandomise_chunk, public_key, rest) if rest else [])
 
 
 def encrypt_values(public_key: PaillierPublicKey, values: Sequence[int]) -> list[gmpy2.mpz]:
-    """Encrypt each value with fresh randomness, on every core."""
+    """Encrypt each value with fresh randomness: zeros this process computed
+    ahead first (a service's idle time), the rest on every core."""
     if len(values) < INLINE_BELOW or workers() == 1:
         return public_key.encrypt_many(values)
-    return _map_chunks(_encrypt_chunk, public_key, values)
+    ready = take_ahead(public_key, len(values))
+    done = [public_key.encrypt_with(v, z) for v, z in zip(values, ready, strict=False)]
+    rest = values[len(ready) :]
+    return done + (_map_chunks(_encrypt_chunk, public_key, rest) if rest else [])
 
 
 def zeros(public_key: PaillierPublicKey, count: int) -> list[gmpy2.mpz]:

@@ -393,7 +393,7 @@ class ConsumerNode(Node):
             raise ProtocolError(Text("err.nodes.consumer.blind_answers"))
         request = OprfRequest.import_secret(person_ids, state["oprf_secret"])
         tokens: dict[str, bytes] = {}
-        removals: dict[str, bytes] = {}
+        minus_r: list[int] = []  # every provider's, in order: one encryption call for all
         for name in providers:
             tokens[name] = request.finalize(t.evaluated[name])
             try:
@@ -420,10 +420,13 @@ class ConsumerNode(Node):
             }
             if any(binding.get(k) != v for k, v in expected.items()):
                 raise ProtocolError(Text("err.nodes.consumer.mask_replay", name=name))
-            r = blind_masks(self.suite, key, upload_id, tokens[name])
-            removals[name] = self.paillier_public.pack(
-                encrypt_values_owned(self.paillier_private, [-x for x in r])
-            )
+            minus_r += [-x for x in blind_masks(self.suite, key, upload_id, tokens[name])]
+        encrypted = encrypt_values_owned(self.paillier_private, minus_r)
+        size = len(person_ids)
+        removals = {
+            name: self.paillier_public.pack(encrypted[i * size : (i + 1) * size])
+            for i, name in enumerate(providers)
+        }
         # Fresh, random, per job: handles link nothing across jobs.
         state["handles"] = [secrets.token_bytes(HANDLE_BYTES).hex() for _ in person_ids]
         state["matched"] = {}
