@@ -409,21 +409,39 @@ def test_an_upload_made_for_another_consumer_is_refused_by_the_consumer(
     )
 
 
-def test_an_upload_whose_masks_follow_another_scheme_is_refused_by_the_consumer(
+def test_an_upload_under_another_mask_scheme_is_refused_then_replaced(
     deployment: EmbeddedDeployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A provider on another release (another mask construction) would make
-    every score wrong without a word: the consumer refuses its upload."""
+    every score wrong without a word: the consumer refuses its upload. Once
+    the provider runs this release, the upload the space cached under the
+    other scheme is not reused: the provider makes a new one, and the scores
+    are right again."""
     from connectors.node import blind as node_blind
+    from trusted_space.protocol import messages
 
-    monkeypatch.setattr(node_blind, "MASK_SCHEME", "hmac-v1")
+    _, before = blind_job(deployment, [canaries.PERSON])
     deployment.space.store.db.execute("DELETE FROM blind_cache WHERE key LIKE 'upload/%'")
-    with pytest.raises(JobFailed):
-        blind_job(deployment, [canaries.PERSON])
+    with monkeypatch.context() as old_release:
+        old_release.setattr(node_blind, "MASK_SCHEME", "hmac-v1")
+        old_release.setattr(messages, "BLIND_MASK_SCHEME", "hmac-v1")
+        with pytest.raises(JobFailed):
+            blind_job(deployment, [canaries.PERSON])
     status = deployment.space.jobs.status("insurer", _last_job(deployment))
     assert any(r.startswith("protocol_error") and "node=insurer" in r for r in status.reasons), (
         status.reasons
     )
+    uploads = deployment.provider("hospital").blind._upload
+    made: list[object] = []
+
+    def counted(*args: Any) -> Any:
+        made.append(args)
+        return uploads(*args)
+
+    monkeypatch.setattr(deployment.provider("hospital").blind, "_upload", counted)
+    _, after = blind_job(deployment, [canaries.PERSON])
+    assert made, "the upload cached under the other scheme was reused"
+    assert after == before
 
 
 def _last_job(dep: EmbeddedDeployment) -> str:

@@ -27,6 +27,7 @@ from trusted_space.core.i18n import Text
 from trusted_space.crypto import CryptoSuite
 from trusted_space.crypto.suite import PRF_BLOCK
 from trusted_space.hazmat.oprf import TOKEN_BYTES, OprfKey
+from trusted_space.protocol.messages import BLIND_MASK_SCHEME
 
 # products.score_model.SCORE_BITS (256) + 64; a test holds them together
 # (bulk sits below the product definitions and may not import them).
@@ -35,9 +36,10 @@ MASK_BYTES = MASK_BITS // 8
 MASK_BLOCKS = -(-MASK_BYTES // PRF_BLOCK)
 # m_j = s_j + r_j with |s_j| < 2^SCORE_BITS, 0 <= r_j < 2^MASK_BITS: signed, one byte spare.
 MASKED_VALUE_BYTES = MASK_BYTES + 1
-# The mask construction, named in each upload's sealed binding: a consumer
-# refuses an upload whose masks it would not derive the same way.
-MASK_SCHEME = "prf-blocks-v2"
+# The mask construction, named in each upload's request digest and sealed
+# binding: a consumer refuses an upload whose masks it would not derive the
+# same way, and the space does not reuse one cached under another.
+MASK_SCHEME = BLIND_MASK_SCHEME
 _UPLOAD_TAG = b"tspace-blind-upload-v2\x00"
 # Below this many ids one process makes the tokens: a worker costs more than it saves.
 PARALLEL_ABOVE = 20_000

@@ -294,6 +294,12 @@ class JoinThresholdTask(Message):
     blinded: Base64Bytes  # one ciphertext per cell
 
 
+# The blind lookup's mask construction (trusted_space.bulk.blind), named in
+# each upload's request digest and sealed binding: a release that derives
+# masks another way neither reuses nor accepts an upload made this way.
+BLIND_MASK_SCHEME = "prf-blocks-v2"
+
+
 class BlindUploadRequest(Message):
     """What a provider's masked contributions are for: one consumer, product,
     model, as_of and day. Nothing here depends on the batch."""
@@ -317,8 +323,15 @@ class BlindUploadRequest(Message):
     approved_model: str | None = None
 
     def digest(self, suite: CryptoSuite, dataset: str, version: int) -> str:
-        """What an upload answers: this request, the dataset and its version."""
-        body = {"dataset": dataset, "version": version, "request": self.model_dump(mode="json")}
+        """What an upload answers: this request, the dataset and its version,
+        under this release's mask scheme (an upload cached under another is
+        then not reused: the provider makes a new one)."""
+        body = {
+            "dataset": dataset,
+            "version": version,
+            "masks": BLIND_MASK_SCHEME,
+            "request": self.model_dump(mode="json"),
+        }
         return suite.hex_hash(canonical_json(body))
 
 
