@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,21 @@ def test_jobs_on_psi_clients_made_ahead_get_the_same_scores(
         pooled.psi_ahead.stop()
 
 
+@contextmanager
+def serving(node: ConsumerNode) -> Iterator[None]:
+    """``runner.serve_node`` on a thread, as ``tspace node`` runs it, until the block ends."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=runner.serve_node, args=(node,), kwargs={"stop": stop, "wait": 0.05}
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def test_a_long_lived_consumer_node_makes_psi_clients_ahead(
     dep: EmbeddedDeployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -175,22 +191,16 @@ def test_a_long_lived_consumer_node_makes_psi_clients_ahead(
     one_shot, served = dep.consumer("one-shot"), dep.consumer("served")
     # Idle as the test says, not as the machine's load says (see tests/idleness.py).
     monkeypatch.setattr(served, "psi_ahead", psi.PsiClientsAhead(idleness=Switch(idle=True)))
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=runner.serve_node, args=(served,), kwargs={"stop": stop, "wait": 0.05}
-    )
-    thread.start()
     try:
-        deadline = time.monotonic() + 60
-        while served.psi_ahead.take() is None:  # the first take starts the filling
-            assert time.monotonic() < deadline, "the served consumer made no PSI client ahead"
-            time.sleep(0.05)
-        assert one_shot.psi_ahead.take() is None
-        time.sleep(0.2)
-        assert one_shot.psi_ahead.ready() == 0
+        with serving(served):
+            deadline = time.monotonic() + 60
+            while served.psi_ahead.take() is None:  # the first take starts the filling
+                assert time.monotonic() < deadline, "the served consumer made no PSI client ahead"
+                time.sleep(0.05)
+            assert one_shot.psi_ahead.take() is None
+            time.sleep(0.2)
+            assert one_shot.psi_ahead.ready() == 0
     finally:
-        stop.set()
-        thread.join(timeout=30)
         served.psi_ahead.stop()
 
 
@@ -213,21 +223,15 @@ def test_a_long_lived_consumer_node_draws_zeros_for_its_own_key_ahead(
         return z
 
     monkeypatch.setattr(paillier_noise.OwnerNoise, "draw", counted)
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=runner.serve_node, args=(served,), kwargs={"stop": stop, "wait": 0.05}
-    )
-    thread.start()
     try:
-        deadline = time.monotonic() + 60
-        while pools.ready(served.paillier_public) < 6:
-            assert time.monotonic() < deadline, "no zero was drawn ahead for the consumer's key"
-            time.sleep(0.02)
-        ready = pools.take(served.paillier_public, 6)
-        assert {int(z) for z in ready} <= set(drawn)  # the owner's draw, not textbook
-        assert {served.paillier_private.decrypt(z) for z in ready} == {0}
+        with serving(served):
+            deadline = time.monotonic() + 60
+            while pools.ready(served.paillier_public) < 6:
+                assert time.monotonic() < deadline, "no zero was drawn ahead for the consumer's key"
+                time.sleep(0.02)
+            ready = pools.take(served.paillier_public, 6)
+            assert {int(z) for z in ready} <= set(drawn)  # the owner's draw, not textbook
+            assert {served.paillier_private.decrypt(z) for z in ready} == {0}
     finally:
-        stop.set()
-        thread.join(timeout=30)
         pools.stop()
         served.psi_ahead.stop()
