@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +59,12 @@ from trusted_space.space.store import SpaceStore
 from trusted_space.space.usage import LedgerUsage, record_usage
 
 log = logging.getLogger("tspace.space")
+
+# For fault tests only: the space's worker holds forever before doing this
+# background step ("joining", "combining"), the job left running at that
+# step, so a test can kill the space there (the step can be shorter than
+# two looks at the space's tables).
+TEST_ONLY_HOLD_STEP = "TSPACE_TEST_ONLY_HOLD_BEFORE_STEP"
 
 SPECS_KEPT = 256  # parsed job specs kept (jobs in flight)
 
@@ -509,6 +517,10 @@ class Jobs:
                 spec = self.spec(job_id)
                 engine = self.engine_for(spec)
                 inputs = engine.work_inputs(spec)
+            if os.environ.get(TEST_ONLY_HOLD_STEP) == engine.background_step:
+                log.warning("holding before %s (%s)", engine.background_step, TEST_ONLY_HOLD_STEP)
+                while True:
+                    time.sleep(3600)
             try:
                 with self.timer.stage("combine"):
                     out: Any = engine.work(spec, inputs)
