@@ -147,10 +147,11 @@ def connector_sites(tree: ast.Module) -> Iterator[tuple[int, str]]:
 
 # What ``tspace node`` and ``tspace service serve`` log at INFO and above, a
 # person reads on the terminal: a ``logged("log.*")`` line, never words.
-# Debug lines are for developers; a test-only hook's line stays English.
+# Debug lines are for developers; a test-only hook's line (a node held
+# after a task, the space held before a step) stays English.
 LOG_LEVELS = {"info", "warning", "error", "exception", "critical"}
 PERCENT = re.compile(r"%[-+ #0-9.]*[sdfrx]")
-LOG_ALLOWED = {"%s: holding after %s (%s)"}
+LOG_ALLOWED = {"%s: holding after %s (%s)", "holding before %s (%s)"}
 
 
 def english_log_lines(tree: ast.Module) -> Iterator[tuple[int, str]]:
