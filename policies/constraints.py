@@ -348,7 +348,7 @@ class ModelApproved:
         if self.sha256 is None:
             return [Check.said(self.name, False, "policy.no_model")]
         if job.model_sha256 != self.sha256:
-            got = job.model_sha256[:12] + "…" if job.model_sha256 else "none"
+            got = job.model_sha256[:12] + "…" if job.model_sha256 else Text("policy.model_unnamed")
             return [
                 Check.said(
                     self.name, False, "policy.model_other", got=got, approved=self.sha256[:12]

@@ -44,7 +44,14 @@ PYTHON_TARGETS: dict[str, tuple[str, list[str]]] = {
     "combine": ("trusted_space/space/engines/combine.py", ["tests/unit/test_combine.py"]),
     "constraints": (
         "policies/constraints.py",
-        ["tests/unit/test_policies.py", "tests/unit/test_policy_request.py"],
+        [
+            "tests/unit/test_policies.py",
+            "tests/unit/test_policy_request.py",
+            "tests/unit/test_policy_lookup.py",
+            "tests/unit/test_policy_parameters.py",
+            "tests/unit/test_policy_budget.py",
+            "tests/unit/test_policy_constraint_words.py",
+        ],
     ),
 }
 # target -> (SQL files, the tests aimed at them)
@@ -154,12 +161,34 @@ def run_sql_target(name: str, files: list[str], tests: list[str]) -> dict[str, o
     }
 
 
+def python_survivors(mutmut: Path, tree: Path, env: dict[str, str]) -> list[str]:
+    """Each surviving mutant as its function and the line mutmut changed."""
+    listing = subprocess.run(
+        [str(mutmut), "results"], cwd=tree, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    out = []
+    for line in listing.splitlines():
+        mutant, _, status = line.strip().rpartition(": ")
+        if status != "survived":
+            continue
+        diff = subprocess.run(
+            [str(mutmut), "show", mutant], cwd=tree, env=env, capture_output=True, text=True
+        ).stdout
+        changed = [d[1:].strip() for d in diff.splitlines() if d.startswith("+ ")]
+        where = mutant.split(".")[-1].split("__mutmut_")[0].replace("xǁ", "").replace("ǁ", ".")
+        out.append(f"{where}: {changed[0] if changed else '?'}")
+    return out
+
+
 def run_python_target(name: str, source: str, tests: list[str]) -> dict[str, object]:
     tree = scratch_copy()
     try:
         config = (
             "\n[tool.mutmut]\n"
             f"source_paths = [{json.dumps(source)}]\n"
+            # In one process: mutmut maps tests to the functions they call by
+            # tracing, which xdist's workers (the suite's addopts) would hide.
+            'pytest_add_cli_args = ["-n", "0"]\n'
             f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
             'also_copy = ["tests", "products", "connectors", "policies", "trusted_space",'
             ' "pyproject.toml"]\n'
@@ -174,6 +203,10 @@ def run_python_target(name: str, source: str, tests: list[str]) -> dict[str, obj
             [str(mutmut), "export-cicd-stats"], cwd=tree, env=env, capture_output=True, check=True
         )
         stats = json.loads((tree / "mutants" / "mutmut-cicd-stats.json").read_text())
+        if not stats["killed"] + stats["survived"] + stats["timeout"]:
+            tail = (tree / "mutmut.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise SystemExit(f"{name}: mutmut tested no mutant; its log ends:\n{tail}")
+        survivors = python_survivors(mutmut, tree, env)
     finally:
         shutil.rmtree(tree.parent, ignore_errors=True)
     tested = stats["killed"] + stats["survived"] + stats["timeout"]
@@ -184,6 +217,7 @@ def run_python_target(name: str, source: str, tests: list[str]) -> dict[str, obj
         "killed": stats["killed"] + stats["timeout"],
         "survived": stats["survived"],
         "no_tests": stats["no_tests"],
+        "survivors": survivors,
         "score": round((stats["killed"] + stats["timeout"]) / tested, 3) if tested else None,
     }
 

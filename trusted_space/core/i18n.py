@@ -736,6 +736,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "模型 {got} 不是已批准的 {approved}…",
         "en": "model {got} is not the approved {approved}…",
     },
+    "policy.model_unnamed": {"zh-CN": "（未指明）", "en": "(none named)"},
     "policy.model_ok": {
         "zh-CN": "模型 {approved}… 是已批准的模型",
         "en": "model {approved}… is the approved one",

@@ -1,0 +1,399 @@
+"""Each small constraint of ``policies.constraints``, at and beside its edges:
+whether it passes and exactly what a steward reads, in English and zh-CN,
+with every figure it names, and what it asks the usage counter. The
+mutation run of the constraints (tests/mutation.py) found reasons whose
+figures could be dropped, and counters asked for another consumer, with
+every other test still passing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from policies.constraints import (
+    AllOwnersTogether,
+    BatchSize,
+    ConsentEvidence,
+    Constraint,
+    ConsumerAllowed,
+    DailyJobs,
+    FeaturesAllowed,
+    JobRequest,
+    LookupEngine,
+    ModelApproved,
+    MonthlySubjects,
+    OutputMode,
+    PurposeAllowed,
+    Validity,
+)
+from products.registry import get_product
+from trusted_space.core.clock import CHINA
+
+# 01:30 on 2026-05-20 in China, still 2026-05-19 in UTC: a constraint's day is China's.
+WHEN = dt.datetime(2026, 5, 19, 17, 30, tzinfo=dt.UTC)
+A, B = "a" * 64, "b" * 64
+
+
+class Usage:
+    """A usage counter with fixed counts that records what it was asked."""
+
+    def __init__(self, jobs: int = 0, subjects: int = 0) -> None:
+        self.counts = {"jobs": jobs, "subjects": subjects}
+        self.asked: list[tuple[str, str, str, dt.datetime]] = []
+
+    def jobs(self, consumer: str, product: str, since: dt.datetime) -> int:
+        self.asked.append(("jobs", consumer, product, since))
+        return self.counts["jobs"]
+
+    def subjects(self, consumer: str, product: str, since: dt.datetime) -> int:
+        self.asked.append(("subjects", consumer, product, since))
+        return self.counts["subjects"]
+
+    def epsilon(self, consumer: str, product: str, since: dt.datetime) -> float:
+        raise AssertionError("not asked by these constraints")
+
+
+def job(
+    batch: int = 10,
+    model: str | None = None,
+    product: str = "underwriting_score",
+    consent: list[str] | None = None,
+    providers: dict[str, list[str]] | None = None,
+    engine: str | None = None,
+    purpose: str = "underwriting",
+    consumer: str = "insurer",
+) -> JobRequest:
+    return JobRequest(
+        consumer=consumer,
+        product=get_product(product),
+        purpose=purpose,
+        batch_size=batch,
+        features=[],
+        providers=providers or {},
+        when=WHEN,
+        model_sha256=model,
+        consent_refs=consent or [],
+        engine=engine,
+    )
+
+
+LEND = "tender_lending_features"
+TWO = ("centre-a", "centre-b")
+
+
+D = dt.date
+CASES: list[tuple[Constraint, JobRequest, bool, str, str]] = [
+    (
+        Validity(D(2026, 5, 20), D(2026, 6, 30)),
+        job(),
+        True,
+        "valid 2026-05-20 to 2026-06-30",
+        "有效期 2026-05-20 至 2026-06-30",
+    ),
+    (
+        Validity(D(2026, 5, 21), D(2026, 6, 30)),
+        job(),
+        False,
+        "not valid before 2026-05-21 (today is 2026-05-20)",
+        "2026-05-21 起才生效（今天是 2026-05-20）",
+    ),
+    (
+        Validity(D(2026, 1, 1), D(2026, 5, 20)),
+        job(),
+        True,
+        "valid 2026-01-01 to 2026-05-20",
+        "有效期 2026-01-01 至 2026-05-20",
+    ),
+    (
+        Validity(D(2026, 1, 1), D(2026, 5, 19)),
+        job(),
+        False,
+        "expired on 2026-05-19 (today is 2026-05-20)",
+        "已于 2026-05-19 失效（今天是 2026-05-20）",
+    ),
+    (
+        BatchSize(10, 100),
+        job(batch=9),
+        False,
+        "batch of 9 is below the minimum 10",
+        "批次 9 个，少于下限 10",
+    ),
+    (
+        BatchSize(10, 100),
+        job(batch=10),
+        True,
+        "batch of 10 within 10-100",
+        "批次 10 个，在 10-100 之内",
+    ),
+    (
+        BatchSize(10, 100),
+        job(batch=100),
+        True,
+        "batch of 100 within 10-100",
+        "批次 100 个，在 10-100 之内",
+    ),
+    (
+        BatchSize(10, 100),
+        job(batch=101),
+        False,
+        "batch of 101 is above the maximum 100",
+        "批次 101 个，多于上限 100",
+    ),
+    (
+        ModelApproved(None),
+        job(model=A),
+        False,
+        "the policy approves no model for this score product",
+        "本策略未为该评分产品批准任何模型",
+    ),
+    (
+        ModelApproved(A),
+        job(model=B),
+        False,
+        "model bbbbbbbbbbbb… is not the approved aaaaaaaaaaaa…",
+        "模型 bbbbbbbbbbbb… 不是已批准的 aaaaaaaaaaaa…",
+    ),
+    (
+        ModelApproved(A),
+        job(model=None),
+        False,
+        "model (none named) is not the approved aaaaaaaaaaaa…",
+        "模型 （未指明） 不是已批准的 aaaaaaaaaaaa…",
+    ),
+    (
+        ModelApproved(A),
+        job(model=A),
+        True,
+        "model aaaaaaaaaaaa… is the approved one",
+        "模型 aaaaaaaaaaaa… 是已批准的模型",
+    ),
+    (
+        ConsentEvidence(),
+        job(),
+        False,
+        "consent is required and the job carries no consent evidence",
+        "本策略要求授权同意，而该任务未附授权同意凭证",
+    ),
+    (
+        ConsentEvidence(),
+        job(consent=["c-1", "c-2"]),
+        True,
+        "2 consent evidence references attached",
+        "附有 2 个授权同意凭证编号",
+    ),
+    (
+        AllOwnersTogether(TWO),
+        job(product=LEND, providers={"centres": ["centre-a"]}),
+        False,
+        "the job must include every owner's data together; missing ['centre-b'] "
+        "(one owner alone would release that owner's own figures)",
+        "该任务须同时包含每个所有方的数据；缺少 ['centre-b']"
+        "（只有一个所有方时会公开该所有方自己的数值）",
+    ),
+    (
+        AllOwnersTogether(TWO),
+        job(product=LEND, providers={"centres": ["centre-b"], "other": ["centre-a"]}),
+        True,
+        "all 2 owners take part together",
+        "全部 2 个所有方共同参与",
+    ),
+    (
+        LookupEngine("any"),
+        job(engine="direct_lookup"),
+        True,
+        "runs on direct_lookup; the policy allows any lookup",
+        "以 direct_lookup 运行；本策略允许任一查找方式",
+    ),
+    (
+        LookupEngine("blind"),
+        job(engine="blind_lookup"),
+        True,
+        "runs on blind_lookup, as the policy requires: the consumer learns the score only, "
+        "not whether this owner holds a subject",
+        "按本策略要求以盲查（blind_lookup）运行：使用方只得到评分，不知道本提供方是否持有该对象",
+    ),
+    (
+        LookupEngine("blind"),
+        job(engine="direct_lookup"),
+        False,
+        "the policy requires the blind lookup; the job asks for direct_lookup, "
+        "which reveals to the consumer which subjects this owner holds",
+        "本策略要求盲查；该任务要求以 direct_lookup 运行，会让使用方得知本提供方持有哪些对象",
+    ),
+    (
+        LookupEngine("blind"),
+        job(product=LEND),
+        False,
+        "the policy requires the blind lookup and tender_lending_features cannot run blind",
+        "本策略要求盲查，而 tender_lending_features 不能以盲查运行",
+    ),
+    (
+        PurposeAllowed(("underwriting", "claims")),
+        job(purpose="marketing"),
+        False,
+        "purpose 'marketing' is not among ['underwriting', 'claims']",
+        "使用目的 'marketing' 不在允许的目的 ['underwriting', 'claims'] 之中",
+    ),
+    (
+        PurposeAllowed(("underwriting", "claims")),
+        job(),
+        True,
+        "purpose 'underwriting' is among ['underwriting', 'claims']",
+        "使用目的 'underwriting' 在允许的目的 ['underwriting', 'claims'] 之中",
+    ),
+    (
+        ConsumerAllowed(("insurer",)),
+        job(consumer="bank"),
+        False,
+        "'bank' is not among ['insurer']",
+        "'bank' 不在允许的使用方 ['insurer'] 之中",
+    ),
+    (
+        ConsumerAllowed(("insurer",)),
+        job(),
+        True,
+        "'insurer' is among ['insurer']",
+        "'insurer' 在允许的使用方 ['insurer'] 之中",
+    ),
+    (
+        OutputMode("score"),
+        job(product="cohort_statistics"),
+        False,
+        "policy allows score output; cohort_statistics produces aggregate",
+        "本策略允许 score 类输出；cohort_statistics 的输出为 aggregate",
+    ),
+    (
+        OutputMode("score"),
+        job(),
+        True,
+        "policy allows score output; underwriting_score produces score",
+        "本策略允许 score 类输出；underwriting_score 的输出为 score",
+    ),
+    (
+        FeaturesAllowed(None, ("a",)),
+        job(),
+        True,
+        "every feature of the product is allowed",
+        "产品的每个特征都获允许",
+    ),
+    (
+        FeaturesAllowed(("a", "b"), ("a", "c")),
+        job(),
+        False,
+        "features ['c'] are not allowed by the output rule",
+        "输出规则不允许特征 ['c']",
+    ),
+    (
+        FeaturesAllowed(("a", "b"), ("a",)),
+        job(),
+        True,
+        "features ['a'] are allowed",
+        "特征 ['a'] 获允许",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("constraint", "request_"),
+    [
+        # One owner: its own figures are its to release.
+        (AllOwnersTogether(("centre-a",)), job(product=LEND, providers={"c": ["centre-b"]})),
+        # Not a per-subject features job.
+        (AllOwnersTogether(TWO), job(providers={"h": ["centre-a"]})),
+        (AllOwnersTogether(TWO), job(product="cohort_statistics")),
+        # An aggregate runs on no lookup.
+        (LookupEngine("blind"), job(product="cohort_statistics")),
+        (LookupEngine("blind"), job(product="subject_overlap")),
+    ],
+)
+def test_a_constraint_that_does_not_apply_says_nothing(
+    constraint: Constraint, request_: JobRequest
+) -> None:
+    assert constraint.check(request_, None) == []
+
+
+@pytest.mark.parametrize(("constraint", "request_", "ok", "en", "zh"), CASES)
+def test_each_constraint_says_what_it_found(
+    constraint: Constraint, request_: JobRequest, ok: bool, en: str, zh: str
+) -> None:
+    (check,) = constraint.check(request_, None)
+    assert (check.constraint, check.ok, check.detail, check.detail_zh) == (
+        constraint.name,
+        ok,
+        en,
+        zh,
+    )
+
+
+def test_a_model_is_checked_only_for_a_score() -> None:
+    assert ModelApproved(A).check(job(model=B, product="cohort_statistics"), None) == []
+    assert ModelApproved(None).check(job(product="tender_lending_features"), None) == []
+
+
+@pytest.mark.parametrize(
+    ("done", "ok", "en", "zh"),
+    [
+        (2, True, "2 of 3 jobs used today", "今天已用 2 个任务，上限 3"),
+        (
+            3,
+            False,
+            "3 of 3 jobs used today; the daily quota is used up",
+            "今天已用 3 个任务，上限 3；当日配额已用完",
+        ),
+    ],
+)
+def test_the_daily_quota_counts_this_consumers_jobs_today(
+    done: int, ok: bool, en: str, zh: str
+) -> None:
+    usage = Usage(jobs=done)
+    (check,) = DailyJobs(3).check(job(), usage)
+    assert (check.constraint, check.ok, check.detail, check.detail_zh) == (
+        "jobs_per_day",
+        ok,
+        en,
+        zh,
+    )
+    today = dt.datetime(2026, 5, 20, tzinfo=CHINA)
+    assert usage.asked == [("jobs", "insurer", "underwriting_score", today)]
+
+
+@pytest.mark.parametrize(("done", "ok"), [(90, True), (91, False)])
+def test_the_monthly_subjects_count_this_consumers_batch_too(done: int, ok: bool) -> None:
+    usage = Usage(subjects=done)
+    (check,) = MonthlySubjects(100).check(job(batch=10), usage)
+    assert (check.constraint, check.ok, check.detail, check.detail_zh) == (
+        "subjects_per_month",
+        ok,
+        f"{done} of 100 subjects used this month, this batch adds 10",
+        f"本月已用 {done} 个对象，上限 100，本批次再加 10 个",
+    )
+    month = dt.datetime(2026, 5, 1, tzinfo=CHINA)
+    assert usage.asked == [("subjects", "insurer", "underwriting_score", month)]
+
+
+@pytest.mark.parametrize(
+    ("constraint", "en", "zh"),
+    [
+        (
+            DailyJobs(3),
+            "at most 3 jobs a day (usage not counted here)",
+            "每天至多 3 个任务（此处不计用量）",
+        ),
+        (
+            MonthlySubjects(100),
+            "at most 100 subjects a month (usage not counted here)",
+            "每月至多 100 个对象（此处不计用量）",
+        ),
+    ],
+)
+def test_a_quota_without_a_counter_is_named_and_not_counted(
+    constraint: Constraint, en: str, zh: str
+) -> None:
+    (check,) = constraint.check(job(), None)
+    assert (check.constraint, check.ok, check.detail, check.detail_zh) == (
+        constraint.name,
+        True,
+        en,
+        zh,
+    )
