@@ -7,6 +7,7 @@ every other test still passing."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from policies.constraints import (
     AllOwnersTogether,
     BatchSize,
+    ColumnClasses,
     ConsentEvidence,
     Constraint,
     ConsumerAllowed,
@@ -27,6 +29,7 @@ from policies.constraints import (
     PurposeAllowed,
     Validity,
 )
+from policies.model import ColumnClass
 from products.registry import get_product
 from trusted_space.core.clock import CHINA
 
@@ -397,3 +400,82 @@ def test_a_quota_without_a_counter_is_named_and_not_counted(
         en,
         zh,
     )
+
+
+def column_checks(constraint: ColumnClasses, request_: JobRequest) -> list[tuple[bool, str, str]]:
+    return [(c.ok, c.detail, c.detail_zh) for c in constraint.check(request_, None)]
+
+
+def test_each_governed_column_is_weighed_against_what_the_job_does_with_it() -> None:
+    """A released value needs plaintext; a filter inside an encrypted result
+    needs encrypted_only; the join key join_key_only; an unlisted column is
+    'never'."""
+
+    def cls(name: str) -> ColumnClass:
+        return ColumnClass(disclosure=name)  # type: ignore[arg-type]
+
+    classes = ColumnClasses(
+        {
+            "tender_bids.award_amount": cls("encrypted_only"),
+            "tender_bids.award_date": cls("plaintext"),
+            "tender_bids.supplier_key": cls("join_key_only"),
+        },
+        ("tender_bids",),
+        cls("never"),
+    )
+    lend = dataclasses.replace(job(product=LEND), features=["awarded_amount_12m"])
+    by = "by tender_lending_features"
+    unlisted = "(unlisted columns are 'never')"
+    assert column_checks(classes, lend) == [
+        (
+            False,
+            f"tender_bids.award_amount is encrypted_only: forbids its use in a released "
+            f"per-subject value {by}",
+            "tender_bids.award_amount 的类别为 encrypted_only：禁止 tender_lending_features "
+            "将其用于公开的逐对象数值",
+        ),
+        (
+            True,
+            f"tender_bids.award_date is plaintext: allows its use in an encrypted "
+            f"per-subject result {by}",
+            "tender_bids.award_date 的类别为 plaintext：允许 tender_lending_features "
+            "将其用于加密的逐对象结果",
+        ),
+        (
+            False,
+            f"tender_bids.award_status is never {unlisted}: forbids its use in an encrypted "
+            f"per-subject result {by}",
+            "tender_bids.award_status 的类别为 never（未列出的列为 never）：禁止 "
+            "tender_lending_features 将其用于加密的逐对象结果",
+        ),
+        (
+            False,
+            f"tender_bids.currency is never {unlisted}: forbids its use in an encrypted "
+            f"per-subject result {by}",
+            "tender_bids.currency 的类别为 never（未列出的列为 never）：禁止 "
+            "tender_lending_features 将其用于加密的逐对象结果",
+        ),
+        (
+            True,
+            f"tender_bids.supplier_key is join_key_only: allows its use in matching subjects {by}",
+            "tender_bids.supplier_key 的类别为 join_key_only：允许 tender_lending_features "
+            "将其用于匹配对象",
+        ),
+    ]
+
+
+def test_columns_of_tables_the_policy_does_not_govern_are_skipped() -> None:
+    """The CDC's columns (sorted first) are not the hospital policy's to weigh;
+    the hospital's after them still are."""
+    classes = ColumnClasses(
+        {"hospital_visits.person_id": ColumnClass(disclosure="join_key_only")},
+        ("hospital_visits",),
+        ColumnClass(disclosure="never"),
+    )
+    uw = dataclasses.replace(job(), features=["notifiable_reports_5y", "cost_12m"])
+    got = [c.detail.split(" is ")[0] for c in classes.check(uw, None)]
+    assert got == [
+        "hospital_visits.person_id",
+        "hospital_visits.total_cost",
+        "hospital_visits.visit_date",
+    ]
