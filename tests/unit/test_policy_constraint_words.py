@@ -26,6 +26,7 @@ from policies.constraints import (
     ModelApproved,
     MonthlySubjects,
     OutputMode,
+    ParameterSettings,
     PurposeAllowed,
     Validity,
 )
@@ -478,4 +479,69 @@ def test_columns_of_tables_the_policy_does_not_govern_are_skipped() -> None:
         "hospital_visits.person_id",
         "hospital_visits.total_cost",
         "hospital_visits.visit_date",
+    ]
+
+
+LABEL = "（就诊日期与申请日期允许相差的天数）"
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (
+            {"date_tolerance_days": 3},
+            [
+                (
+                    True,
+                    "date_tolerance_days = 3, set by the policy",
+                    f"date_tolerance_days = 3{LABEL}，由本策略设定",
+                )
+            ],
+        ),
+        (
+            {"date_tolerance_days": 31},
+            [
+                (
+                    False,
+                    "date_tolerance_days = 31, set by the policy: must lie within 0-30",
+                    f"date_tolerance_days = 31{LABEL}，由本策略设定：须为 0 至 30 之间的整数",
+                )
+            ],
+        ),
+        (
+            {},
+            [
+                (
+                    True,
+                    "date_tolerance_days = 1, the product's default (the policy sets none)",
+                    f"date_tolerance_days = 1{LABEL}，产品默认值（本策略未设定）",
+                )
+            ],
+        ),
+        (
+            {"slack": 1, "date_tolerance_days": 0},
+            [
+                (
+                    True,
+                    "date_tolerance_days = 0, set by the policy",
+                    f"date_tolerance_days = 0{LABEL}，由本策略设定",
+                ),
+                (
+                    False,
+                    "claim_verification has no parameters ['slack']",
+                    "claim_verification 没有参数 ['slack']",
+                ),
+            ],
+        ),
+    ],
+)
+def test_a_policys_parameter_settings_are_weighed_at_the_job(
+    settings: dict[str, int], expected: list[tuple[bool, str, str]]
+) -> None:
+    """Checked again when a job runs (validation refuses them earlier, but a
+    product's range may have changed since the policy was published)."""
+    claims = job(product="claim_verification")
+    got = ParameterSettings(settings).check(claims, None)
+    assert [(c.constraint, c.ok, c.detail, c.detail_zh) for c in got] == [
+        ("parameters", *e) for e in expected
     ]

@@ -270,6 +270,81 @@ def test_lending_counts_are_distinct() -> None:
     assert row["awarded_amount_12m"] == Decimal(1000)
 
 
+def _lending(rows: list[dict[str, Any]], rates: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """The centre's feature SQL over ``rows`` (tender_bids) and ``rates``
+    (currency, base, rate), by company."""
+    sql = get_product("tender_lending_features").feature_sql("centre")
+    with duckdb.connect() as con:
+        _table(con, "tender_bids", rows)
+        con.execute(
+            "CREATE TABLE currency_rates (currency VARCHAR, base_currency VARCHAR, "
+            "rate DECIMAL(18, 8))"
+        )
+        for currency, base, rate in rates:
+            con.execute("INSERT INTO currency_rates VALUES (?, ?, ?)", [currency, base, rate])
+        companies = sorted({r["supplier_key"] for r in rows})
+        _table(con, "subjects", [{"handle": c, "subject": c} for c in companies])
+        rel = con.sql(sql, params={"as_of": AS_OF})
+        return {r[0]: dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()}
+
+
+def _award(company: str, n: int, offset: int, amount: str, currency: str = "CNY") -> dict[str, Any]:
+    return {
+        "bid_id": f"{company}|{n}",
+        "supplier_key": company,
+        "ocid": f"ocds-{company}-{n}",
+        "award_id": "a",
+        "buyer_key": f"B{n}",
+        "role": "supplier",
+        "tender_date": _day(offset),
+        "award_date": _day(offset),
+        "award_amount": Decimal(amount),
+        "currency": currency,
+        "award_status": "active",
+    }
+
+
+def test_lending_edge_awards_beside_awards_inside_the_window() -> None:
+    """An award just outside a window beside one inside it: each sum, the
+    maximum and the buyers take only the inside one. The amounts are in fen
+    and in a remainder below a fen (a rate of 7.000003 leaves 0.3 fen an
+    award), and each window is written on both parts: an edge moved on one
+    part alone changes the rounding (0.3 + 0.3 fen rounds up, 0.3 does not).
+    Two rates to CNY in the table: each award meets only its own."""
+    rows = [
+        # 12 months: -365 is out, -100 in.
+        _award("E1", 1, -365, "5000.00"),
+        _award("E1", 2, -100, "1000.00"),
+        # 36 months: -1095 is out, -100 in; the one outside is the larger.
+        _award("E2", 1, -1095, "5000.00"),
+        _award("E2", 2, -100, "1000.00"),
+        # The same in USD at 7.000003: 1000 USD = 7000.00 yuan and 0.3 fen.
+        _award("E3", 1, -365, "1000.00", "USD"),
+        _award("E3", 2, -100, "1000.00", "USD"),
+        _award("E4", 1, -1095, "1000.00", "USD"),
+        _award("E4", 2, -100, "1000.00", "USD"),
+    ]
+    rates = [("USD", "CNY", "7.00000300"), ("EUR", "CNY", "7.80000000"), ("CNY", "USD", "0.14")]
+    got = _lending(rows, rates)
+    expected = {
+        # bids_12m, wins_12m, 12-month amount, 36-month amount, buyers, max award
+        "E1": (1, 1, Decimal("1000.00"), Decimal("6000.00"), 2, Decimal("5000.00")),
+        "E2": (1, 1, Decimal("1000.00"), Decimal("1000.00"), 1, Decimal("1000.00")),
+        "E3": (1, 1, Decimal("7000.00"), Decimal("14000.01"), 2, Decimal("7000.00")),
+        "E4": (1, 1, Decimal("7000.00"), Decimal("7000.00"), 1, Decimal("7000.00")),
+    }
+    for company, want in expected.items():
+        row = got[company]
+        assert (
+            row["bids_12m"],
+            row["wins_12m"],
+            row["awarded_amount_12m"],
+            row["awarded_amount_36m"],
+            row["distinct_buyers_36m"],
+            row["max_award_36m"],
+        ) == want, company
+
+
 @pytest.mark.parametrize("role", ["hospital", "cdc"])
 def test_the_edges_are_really_edges(role: str) -> None:
     """A positive control: one day further out on each side changes the count."""
