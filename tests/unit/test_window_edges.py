@@ -192,6 +192,29 @@ AWARDS = {
 }
 
 
+def _lending(rows: list[dict[str, Any]], rates: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """The centre's feature SQL over ``rows`` (tender_bids) and ``rates``
+    (currency, base, rate), by company."""
+    sql = get_product("tender_lending_features").feature_sql("centre")
+    with duckdb.connect() as con:
+        _table(con, "tender_bids_frame", rows)
+        # tender_date as a DATE even when every row's is None (pandas gives objects)
+        con.execute(
+            "CREATE TABLE tender_bids AS SELECT * REPLACE (CAST(tender_date AS DATE) AS "
+            "tender_date) FROM tender_bids_frame"
+        )
+        con.execute(
+            "CREATE TABLE currency_rates (currency VARCHAR, base_currency VARCHAR, "
+            "rate DECIMAL(18, 8))"
+        )
+        for currency, base, rate in rates:
+            con.execute("INSERT INTO currency_rates VALUES (?, ?, ?)", [currency, base, rate])
+        companies = sorted({r["supplier_key"] for r in rows})
+        _table(con, "subjects", [{"handle": c, "subject": c} for c in companies])
+        rel = con.sql(sql, params={"as_of": AS_OF})
+        return {r[0]: dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()}
+
+
 def test_lending_window_edges_in_the_providers_sql() -> None:
     rows = [
         {
@@ -209,23 +232,7 @@ def test_lending_window_edges_in_the_providers_sql() -> None:
         }
         for c, (offsets, _) in AWARDS.items()
     ]
-    sql = get_product("tender_lending_features").feature_sql("centre")
-    with duckdb.connect() as con:
-        _table(con, "tender_bids", rows)
-        con.execute(
-            "CREATE TABLE tender_bids2 AS SELECT * REPLACE (CAST(tender_date AS DATE) AS "
-            "tender_date) FROM tender_bids"
-        )
-        con.execute("DROP TABLE tender_bids")
-        con.execute("ALTER TABLE tender_bids2 RENAME TO tender_bids")
-        con.execute(
-            "CREATE TABLE currency_rates (currency VARCHAR, base_currency VARCHAR, "
-            "rate DECIMAL(18, 8))"
-        )
-        _table(con, "subjects", [{"handle": c, "subject": c} for c in AWARDS])
-        rel = con.sql(sql, params={"as_of": AS_OF})
-        names = rel.columns
-        got = {r[0]: dict(zip(names, r, strict=True)) for r in rel.fetchall()}
+    got = _lending(rows, [])
     for company, (_, (bids, wins, amount_36m)) in AWARDS.items():
         row = got[company]
         assert (row["bids_12m"], row["wins_12m"], row["awarded_amount_36m"]) == (
@@ -256,36 +263,9 @@ def test_lending_counts_are_distinct() -> None:
         {**base, "bid_id": "s1", "role": "supplier", "award_id": "a1"},
         {**base, "bid_id": "s2", "role": "supplier", "award_id": "a2"},
     ]
-    sql = get_product("tender_lending_features").feature_sql("centre")
-    with duckdb.connect() as con:
-        _table(con, "tender_bids", rows)
-        con.execute(
-            "CREATE TABLE currency_rates (currency VARCHAR, base_currency VARCHAR, "
-            "rate DECIMAL(18, 8))"
-        )
-        _table(con, "subjects", [{"handle": "D1", "subject": "D1"}])
-        rel = con.sql(sql, params={"as_of": AS_OF})
-        row = dict(zip(rel.columns, rel.fetchall()[0], strict=True))
+    row = _lending(rows, [])["D1"]
     assert (row["bids_12m"], row["wins_12m"], row["distinct_buyers_36m"]) == (1, 2, 1)
     assert row["awarded_amount_12m"] == Decimal(1000)
-
-
-def _lending(rows: list[dict[str, Any]], rates: list[tuple[str, str, str]]) -> dict[str, Any]:
-    """The centre's feature SQL over ``rows`` (tender_bids) and ``rates``
-    (currency, base, rate), by company."""
-    sql = get_product("tender_lending_features").feature_sql("centre")
-    with duckdb.connect() as con:
-        _table(con, "tender_bids", rows)
-        con.execute(
-            "CREATE TABLE currency_rates (currency VARCHAR, base_currency VARCHAR, "
-            "rate DECIMAL(18, 8))"
-        )
-        for currency, base, rate in rates:
-            con.execute("INSERT INTO currency_rates VALUES (?, ?, ?)", [currency, base, rate])
-        companies = sorted({r["supplier_key"] for r in rows})
-        _table(con, "subjects", [{"handle": c, "subject": c} for c in companies])
-        rel = con.sql(sql, params={"as_of": AS_OF})
-        return {r[0]: dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()}
 
 
 def _award(company: str, n: int, offset: int, amount: str, currency: str = "CNY") -> dict[str, Any]:
