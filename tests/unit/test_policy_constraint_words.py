@@ -33,6 +33,7 @@ from policies.constraints import (
 from policies.model import ColumnClass
 from products.registry import get_product
 from trusted_space.core.clock import CHINA
+from trusted_space.core.i18n import language, set_language
 
 # 01:30 on 2026-05-20 in China, still 2026-05-19 in UTC: a constraint's day is China's.
 WHEN = dt.datetime(2026, 5, 19, 17, 30, tzinfo=dt.UTC)
@@ -545,3 +546,19 @@ def test_a_policys_parameter_settings_are_weighed_at_the_job(
     assert [(c.constraint, c.ok, c.detail, c.detail_zh) for c in got] == [
         ("parameters", *e) for e in expected
     ]
+
+
+def test_a_check_says_both_languages_whatever_the_process_speaks() -> None:
+    """``detail`` is English and ``detail_zh`` Chinese under zh-CN (the
+    product's default, where a steward's console runs) as under English."""
+    before = language()
+    try:
+        for lang in ("zh-CN", "en"):
+            set_language(lang)
+            (check,) = BatchSize(10, 100).check(job(batch=9), None)
+            assert (check.detail, check.detail_zh) == (
+                "batch of 9 is below the minimum 10",
+                "批次 9 个，少于下限 10",
+            ), lang
+    finally:
+        set_language(before)
