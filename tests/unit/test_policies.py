@@ -18,6 +18,7 @@ from policies.odrl import to_odrl
 from policies.semantics import semantic_errors
 from products.registry import get_product
 from products.score_model import ScoreModel
+from tests.usage_counter import FakeUsage
 from trusted_space.core.clock import CHINA
 from trusted_space.demo import default_model_path
 
@@ -70,20 +71,6 @@ def failed(decision: Any) -> set[str]:
 
 
 HOSPITAL_ONLY = {"providers": {"hospital": ["hospital"]}, "features": ALL_FEATURES[:4]}
-
-
-class FakeUsage:
-    def __init__(self, jobs: int = 0, subjects: int = 0, epsilon: float = 0.0) -> None:
-        self._jobs, self._subjects, self._epsilon = jobs, subjects, epsilon
-
-    def jobs(self, consumer: str, product: str, since: dt.datetime) -> int:
-        return self._jobs
-
-    def subjects(self, consumer: str, product: str, since: dt.datetime) -> int:
-        return self._subjects
-
-    def epsilon(self, consumer: str, product: str, since: dt.datetime) -> float:
-        return self._epsilon
 
 
 # -- the document -----------------------------------------------------------------

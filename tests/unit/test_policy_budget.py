@@ -11,28 +11,11 @@ import pytest
 
 from policies.constraints import JobRequest, PrivacyBudget
 from products.registry import get_product
+from tests.usage_counter import FakeUsage
 from trusted_space.core.clock import CHINA
 
 # 2026-05-20 01:30 in China is still 2026-05-19 in UTC: the period is China's.
 WHEN = dt.datetime(2026, 5, 19, 17, 30, tzinfo=dt.UTC)
-
-
-class Usage:
-    """A usage counter that has spent ``spent`` and records what it was asked."""
-
-    def __init__(self, spent: float) -> None:
-        self.spent = spent
-        self.asked: list[tuple[str, str, dt.datetime]] = []
-
-    def jobs(self, consumer: str, product: str, since: dt.datetime) -> int:
-        raise AssertionError("the budget asks for epsilon, not jobs")
-
-    def subjects(self, consumer: str, product: str, since: dt.datetime) -> int:
-        raise AssertionError("the budget asks for epsilon, not subjects")
-
-    def epsilon(self, consumer: str, product: str, since: dt.datetime) -> float:
-        self.asked.append((consumer, product, since))
-        return self.spent
 
 
 def job(product: str = "cohort_statistics", epsilon: float | None = 0.5) -> JobRequest:
@@ -59,7 +42,7 @@ def one(checks: list) -> tuple[bool, str, str]:  # type: ignore[type-arg]
 
 def test_an_aggregate_without_epsilon_is_denied() -> None:
     assert get_product("cohort_statistics").output_mode == "aggregate"
-    assert one(BUDGET.check(job(epsilon=None), Usage(0.0))) == (
+    assert one(BUDGET.check(job(epsilon=None), FakeUsage(epsilon=0.0))) == (
         False,
         "the policy requires differential privacy and the query sets no epsilon",
         "本策略要求差分隐私，而该查询未设定 epsilon",
@@ -68,7 +51,7 @@ def test_an_aggregate_without_epsilon_is_denied() -> None:
 
 def test_a_score_without_epsilon_spends_nothing() -> None:
     assert get_product("underwriting_score").output_mode == "score"
-    usage = Usage(5.0)
+    usage = FakeUsage(epsilon=5.0)
     assert one(BUDGET.check(job("underwriting_score", epsilon=None), usage)) == (
         True,
         "the job spends no privacy budget",
@@ -79,7 +62,7 @@ def test_a_score_without_epsilon_spends_nothing() -> None:
 
 @pytest.mark.parametrize(("epsilon", "ok"), [(1.0, True), (1.0001, False)])
 def test_the_per_query_cap_is_inclusive(epsilon: float, ok: bool) -> None:
-    got = one(BUDGET.check(job(epsilon=epsilon), Usage(0.0)))
+    got = one(BUDGET.check(job(epsilon=epsilon), FakeUsage(epsilon=0.0)))
     assert got[0] is ok
     if not ok:
         assert got[1:] == (
@@ -107,7 +90,7 @@ def test_without_a_counter_the_budget_is_named_and_not_counted() -> None:
     ],
 )
 def test_what_is_spent_plus_what_is_asked_must_fit(spent: float, asks: float, ok: bool) -> None:
-    usage = Usage(spent)
+    usage = FakeUsage(epsilon=spent)
     got = one(BUDGET.check(job(epsilon=asks), usage))
     assert got == (
         ok,
@@ -128,14 +111,14 @@ def test_what_is_spent_plus_what_is_asked_must_fit(spent: float, asks: float, ok
 def test_the_counter_is_asked_for_this_consumer_product_and_period(
     period: str, start: dt.datetime
 ) -> None:
-    usage = Usage(0.0)
+    usage = FakeUsage(epsilon=0.0)
     PrivacyBudget(per_query=1.0, budget=2.0, period=period).check(job(), usage)
-    assert usage.asked == [("analyst", "cohort_statistics", start)]
+    assert usage.asked == [("epsilon", "analyst", "cohort_statistics", start)]
 
 
 def test_the_period_is_named_in_both_languages() -> None:
     day = PrivacyBudget(per_query=1.0, budget=3.0, period="day")
-    assert one(day.check(job(), Usage(0.25))) == (
+    assert one(day.check(job(), FakeUsage(epsilon=0.25))) == (
         True,
         "0.25 of 3 epsilon spent this day, this query asks 0.5",
         "本日已用 epsilon 0.25，预算 3，本次查询要求 0.5",

@@ -15,6 +15,7 @@ import pytest
 from policies.constraints import (
     AllOwnersTogether,
     BatchSize,
+    Check,
     ColumnClasses,
     ConsentEvidence,
     Constraint,
@@ -32,6 +33,7 @@ from policies.constraints import (
 )
 from policies.model import ColumnClass
 from products.registry import get_product
+from tests.usage_counter import FakeUsage
 from trusted_space.core.clock import CHINA
 from trusted_space.core.i18n import language, set_language
 
@@ -40,23 +42,10 @@ WHEN = dt.datetime(2026, 5, 19, 17, 30, tzinfo=dt.UTC)
 A, B = "a" * 64, "b" * 64
 
 
-class Usage:
-    """A usage counter with fixed counts that records what it was asked."""
-
-    def __init__(self, jobs: int = 0, subjects: int = 0) -> None:
-        self.counts = {"jobs": jobs, "subjects": subjects}
-        self.asked: list[tuple[str, str, str, dt.datetime]] = []
-
-    def jobs(self, consumer: str, product: str, since: dt.datetime) -> int:
-        self.asked.append(("jobs", consumer, product, since))
-        return self.counts["jobs"]
-
-    def subjects(self, consumer: str, product: str, since: dt.datetime) -> int:
-        self.asked.append(("subjects", consumer, product, since))
-        return self.counts["subjects"]
-
-    def epsilon(self, consumer: str, product: str, since: dt.datetime) -> float:
-        raise AssertionError("not asked by these constraints")
+def said(check: Check) -> tuple[str, bool, str, str]:
+    """A check as a steward reads it: which constraint, passed or not, its
+    words in English and in zh-CN."""
+    return check.constraint, check.ok, check.detail, check.detail_zh
 
 
 def job(
@@ -323,7 +312,7 @@ def test_each_constraint_says_what_it_found(
     constraint: Constraint, request_: JobRequest, ok: bool, en: str, zh: str
 ) -> None:
     (check,) = constraint.check(request_, None)
-    assert (check.constraint, check.ok, check.detail, check.detail_zh) == (
+    assert said(check) == (
         constraint.name,
         ok,
         en,
@@ -351,9 +340,9 @@ def test_a_model_is_checked_only_for_a_score() -> None:
 def test_the_daily_quota_counts_this_consumers_jobs_today(
     done: int, ok: bool, en: str, zh: str
 ) -> None:
-    usage = Usage(jobs=done)
+    usage = FakeUsage(jobs=done)
     (check,) = DailyJobs(3).check(job(), usage)
-    assert (check.constraint, check.ok, check.detail, check.detail_zh) == (
+    assert said(check) == (
         "jobs_per_day",
         ok,
         en,
@@ -365,9 +354,9 @@ def test_the_daily_quota_counts_this_consumers_jobs_today(
 
 @pytest.mark.parametrize(("done", "ok"), [(90, True), (91, False)])
 def test_the_monthly_subjects_count_this_consumers_batch_too(done: int, ok: bool) -> None:
-    usage = Usage(subjects=done)
+    usage = FakeUsage(subjects=done)
     (check,) = MonthlySubjects(100).check(job(batch=10), usage)
-    assert (check.constraint, check.ok, check.detail, check.detail_zh) == (
+    assert said(check) == (
         "subjects_per_month",
         ok,
         f"{done} of 100 subjects used this month, this batch adds 10",
@@ -396,7 +385,7 @@ def test_a_quota_without_a_counter_is_named_and_not_counted(
     constraint: Constraint, en: str, zh: str
 ) -> None:
     (check,) = constraint.check(job(), None)
-    assert (check.constraint, check.ok, check.detail, check.detail_zh) == (
+    assert said(check) == (
         constraint.name,
         True,
         en,
@@ -543,9 +532,7 @@ def test_a_policys_parameter_settings_are_weighed_at_the_job(
     product's range may have changed since the policy was published)."""
     claims = job(product="claim_verification")
     got = ParameterSettings(settings).check(claims, None)
-    assert [(c.constraint, c.ok, c.detail, c.detail_zh) for c in got] == [
-        ("parameters", *e) for e in expected
-    ]
+    assert [said(c) for c in got] == [("parameters", *e) for e in expected]
 
 
 def test_a_check_says_both_languages_whatever_the_process_speaks() -> None:
