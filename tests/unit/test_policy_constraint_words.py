@@ -180,9 +180,9 @@ CASES: list[tuple[Constraint, JobRequest, bool, str, str]] = [
         AllOwnersTogether(TWO),
         job(product=LEND, providers={"centres": ["centre-a"]}),
         False,
-        "the job must include every owner's data together; missing ['centre-b'] "
+        "the job must include every owner's data together; missing centre-b "
         "(one owner alone would release that owner's own figures)",
-        "该任务须同时包含每个所有方的数据；缺少 ['centre-b']"
+        "该任务须同时包含每个所有方的数据；缺少 centre-b"
         "（只有一个所有方时会公开该所有方自己的数值）",
     ),
     (
@@ -226,29 +226,29 @@ CASES: list[tuple[Constraint, JobRequest, bool, str, str]] = [
         PurposeAllowed(("underwriting", "claims")),
         job(purpose="marketing"),
         False,
-        "purpose 'marketing' is not among ['underwriting', 'claims']",
-        "使用目的 'marketing' 不在允许的目的 ['underwriting', 'claims'] 之中",
+        "purpose 'marketing' is not among underwriting, claims",
+        "使用目的 'marketing' 不在允许的目的 underwriting、claims 之中",
     ),
     (
         PurposeAllowed(("underwriting", "claims")),
         job(),
         True,
-        "purpose 'underwriting' is among ['underwriting', 'claims']",
-        "使用目的 'underwriting' 在允许的目的 ['underwriting', 'claims'] 之中",
+        "purpose 'underwriting' is among underwriting, claims",
+        "使用目的 'underwriting' 在允许的目的 underwriting、claims 之中",
     ),
     (
         ConsumerAllowed(("insurer",)),
         job(consumer="bank"),
         False,
-        "'bank' is not among ['insurer']",
-        "'bank' 不在允许的使用方 ['insurer'] 之中",
+        "'bank' is not among insurer",
+        "'bank' 不在允许的使用方 insurer 之中",
     ),
     (
         ConsumerAllowed(("insurer",)),
         job(),
         True,
-        "'insurer' is among ['insurer']",
-        "'insurer' 在允许的使用方 ['insurer'] 之中",
+        "'insurer' is among insurer",
+        "'insurer' 在允许的使用方 insurer 之中",
     ),
     (
         OutputMode("score"),
@@ -272,18 +272,18 @@ CASES: list[tuple[Constraint, JobRequest, bool, str, str]] = [
         "产品的每个特征都获允许",
     ),
     (
-        FeaturesAllowed(("a", "b"), ("a", "c")),
+        FeaturesAllowed(("a", "b"), ("a", "c", "d")),
         job(),
         False,
-        "features ['c'] are not allowed by the output rule",
-        "输出规则不允许特征 ['c']",
+        "features c, d are not allowed by the output rule",
+        "输出规则不允许特征 c、d",
     ),
     (
         FeaturesAllowed(("a", "b"), ("a",)),
         job(),
         True,
-        "features ['a'] are allowed",
-        "特征 ['a'] 获允许",
+        "features a are allowed",
+        "特征 a 获允许",
     ),
 ]
 
@@ -518,8 +518,8 @@ LABEL = "（就诊日期与申请日期允许相差的天数）"
                 ),
                 (
                     False,
-                    "claim_verification has no parameters ['slack']",
-                    "claim_verification 没有参数 ['slack']",
+                    "claim_verification has no parameters slack",
+                    "claim_verification 没有参数 slack",
                 ),
             ],
         ),

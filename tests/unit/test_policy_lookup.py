@@ -64,11 +64,11 @@ def test_the_lookup_reasons_are_given_in_both_languages() -> None:
     other = evaluate([blind], job(**HOSPITAL_ONLY, consumer="bank"), None)
     consumer = next(r for r in other.reasons if r.constraint == "consumer")
     assert consumer.text("zh-CN") == (
-        "hospital-underwriting 第 1 版：'bank' 不在允许的使用方 ['insurer'] 之中"
+        "hospital-underwriting 第 1 版：'bank' 不在允许的使用方 insurer 之中"
     )
-    assert consumer.text("en") == "hospital-underwriting v1: 'bank' is not among ['insurer']"
+    assert consumer.text("en") == "hospital-underwriting v1: 'bank' is not among insurer"
     # A reason recorded without zh-CN (an older ledger entry) keeps its English in both.
-    old = Reason("consumer", "'bank' is not among ['insurer']")
+    old = Reason("consumer", "'bank' is not among insurer")
     assert old.text("zh-CN") == old.detail and "detail_zh" not in old.to_dict()
 
 

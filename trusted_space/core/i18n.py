@@ -21,6 +21,7 @@ from trusted_space.core.log_text import LOGS
 LANGUAGES = ("zh-CN", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "list.empty": {"zh-CN": "（无）", "en": "(none)"},
     "demo.title": {
         "zh-CN": "tspace 演示：商业健康险核保评分",
         "en": "tspace demo: underwriting score",
@@ -1753,9 +1754,28 @@ def logged(key: str, **values: object) -> str:
 
 
 def text_in(lang: str, key: str, **values: object) -> str:
-    """A message in ``lang`` (zh-CN when ``lang`` is neither language)."""
-    text = MESSAGES[key][lang if lang in LANGUAGES else "zh-CN"]
-    return text.format(**values) if values else text
+    """A message in ``lang`` (zh-CN when ``lang`` is neither language). A
+    list, tuple or set among ``values`` is said as that language lists
+    (``listed``), never as Python writes one."""
+    lang = lang if lang in LANGUAGES else "zh-CN"
+    text = MESSAGES[key][lang]
+    if not values:
+        return text
+    return text.format(**{name: listed(value, lang) for name, value in values.items()})
+
+
+def listed(value: object, lang: str) -> object:
+    """``value`` as ``lang`` lists it when it is a list, tuple or set: items
+    joined by the enumeration comma (、) in zh-CN, by ", " in English, a set
+    sorted, an empty one "（无）" / "(none)"; anything else as it is."""
+    if isinstance(value, set | frozenset):
+        value = sorted(value, key=str)
+    if not isinstance(value, list | tuple):
+        return value
+    if not value:
+        return MESSAGES["list.empty"][lang]
+    words = [item.text(lang) if isinstance(item, Text) else str(item) for item in value]
+    return ("、" if lang == "zh-CN" else ", ").join(words)
 
 
 def help_text(source: str) -> str:
