@@ -46,15 +46,45 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def test_tspace_stops_the_cluster_it_started_and_only_that_one() -> None:
+    """``use_ray("local")`` starts a cluster here on first use and
+    ``use_ray(None)`` stops it; a cluster the caller started itself (as the
+    tests below share one) is used as it is and left running."""
+    assert not ray.is_initialized()
+    parallel.use_ray("local")
+    try:
+        assert parallel.workers() == 2 and ray.is_initialized()
+    finally:
+        parallel.use_ray(None)
+    assert not ray.is_initialized() and parallel.backend_name() == "local"
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        parallel.use_ray("local")
+        assert parallel.workers() == 1  # the caller's cluster, not a new one
+        parallel.use_ray(None)
+        assert ray.is_initialized()
+    finally:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[None]:
+    """One local cluster for the module's runs (starting one costs seconds),
+    started as a caller's own: tspace uses it and leaves it running."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
 @pytest.fixture
 def on_ray(recorded: list[str]) -> Iterator[list[str]]:
-    parallel.use_ray("local")  # ray.init(num_cpus=2) on this machine
+    parallel.use_ray("local")  # the module's cluster (2 CPUs)
     assert parallel.workers() == 2
     yield recorded
 
 
 @pytest.fixture
-def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def recorded(cluster: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Thresholds lowered; the names of the functions sent to Ray, if any."""
     monkeypatch.setattr(parallel, "INLINE_BELOW", 8)
     monkeypatch.setattr(psi_partitions, "PARTITION_ABOVE", 100)
@@ -76,7 +106,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         yield calls
     finally:
         parallel.use_ray(None)
-    assert not ray.is_initialized()
+    assert ray.is_initialized()  # the module's cluster: not tspace's to stop
 
 
 def test_underwriting_on_ray_equals_the_plaintext_reference(

@@ -45,6 +45,7 @@ PR_SET_PDEATHSIG = 1  # prctl(2): a signal for the child when its parent dies
 _pool: ProcessPoolExecutor | None = None
 _ray_address: str | None = os.environ.get("TSPACE_RAY") or None
 _ray_ready = False
+_ray_started = False  # this process started the cluster (``local``), so stops it
 # Labelled bulk work reports its progress on trusted_space.core.progress's
 # channel (``reporting``, re-exported here): the command line draws the bars.
 
@@ -63,12 +64,14 @@ def workers() -> int:
 def use_ray(address: str | None) -> None:
     """Send bulk work to Ray at ``address`` ('local' starts a cluster here);
     None returns to the local process pool (and stops a cluster it started)."""
-    global _ray_address, _ray_ready
-    if address is None and _ray_ready:
+    global _ray_address, _ray_ready, _ray_started
+    if address is None and _ray_started:
         import ray
 
         ray.shutdown()
-        _ray_ready = False
+        _ray_started = False
+    if address is None:
+        _ray_ready = False  # a cluster the caller started stays theirs, running
     _ray_address = address
 
 
@@ -77,11 +80,11 @@ def backend_name() -> str:
 
 
 def _ray() -> Any:
-    global _ray_ready
+    global _ray_ready, _ray_started
     import ray  # optional extra
 
     if not _ray_ready:
-        if not ray.is_initialized():
+        if not ray.is_initialized():  # else: the caller's own connection, used as it is
             if _ray_address == "local":
                 ray.init(
                     num_cpus=len(os.sched_getaffinity(0)),
@@ -90,6 +93,7 @@ def _ray() -> Any:
                 )
             else:
                 ray.init(address=_ray_address, log_to_driver=False)
+            _ray_started = True
         _ray_ready = True
     return ray
 
