@@ -10,7 +10,9 @@ Now any exception fails its task with a typed code that quotes nothing
 ran out twice (its node died or hung on it each time) is not offered again
 and its job fails with ``task_abandoned``.
 
-The same, with real ``tspace node`` processes: tests/service/test_node_survival.py.
+Each test runs under both crypto suites (default, and gm: SM2 signatures,
+SM3 hashes, SM4 seals), as the other fault tests do. The same, with real
+``tspace node`` processes: tests/service/test_node_survival.py.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ assert CANARY in TEST_ONLY_FAIL_TEXT
 
 
 @pytest.fixture()
-def world(tmp_path: Path) -> Iterator[World]:
-    yield World(tmp_path, "default")
+def world(tmp_path: Path, suite: str) -> Iterator[World]:
+    """A space and its nodes in this process, under each crypto suite
+    (tests/conftest.py's ``suite``: default, and gm's SM2/SM3/SM4)."""
+    yield World(tmp_path, suite)
 
 
 def submit(w: World) -> str:
@@ -152,14 +156,14 @@ def test_the_test_only_failure_fires_once_per_process(
 
 
 def test_a_task_whose_leases_ran_out_twice_is_not_offered_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suite: str
 ) -> None:
     """The space's rule, step by step: a node leases a task and dies (its
     lease runs out), leases it again and dies again; the third pull does not
     offer it, the job fails with ``task_abandoned`` naming the node and the
     step, and a late result for it is refused."""
     monkeypatch.setenv("TSPACE_LEASE_SECONDS", "0.3")
-    w = World(tmp_path, "default")
+    w = World(tmp_path, suite)
     job = submit(w)
     first = [t for t in w.space.pull_tasks("hospital") if t.job_id == job]
     assert [(t.payload.kind, t.attempt) for t in first] == [("psi_respond", 1)]
@@ -188,11 +192,11 @@ def test_a_task_whose_leases_ran_out_twice_is_not_offered_again(
 
 
 def test_a_task_whose_lease_ran_out_once_is_offered_again_and_completes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suite: str
 ) -> None:
     """One lost lease (a node killed once, restarted) is not given up."""
     monkeypatch.setenv("TSPACE_LEASE_SECONDS", "0.3")
-    w = World(tmp_path, "default")
+    w = World(tmp_path, suite)
     job = submit(w)
     assert [t for t in w.space.pull_tasks("hospital") if t.job_id == job]
     time.sleep(0.4)

@@ -8,6 +8,9 @@ task and died again. The overflow is gone (tests/e2e/test_lending_publishers.py)
 here a node meets such an exception on purpose (TSPACE_TEST_ONLY_FAIL_ONCE:
 an ArithmeticError quoting a value, in its first compute_features task) and
 dies on purpose (TSPACE_TEST_ONLY_HOLD_AFTER, then kill -9).
+
+These run under the default crypto suite; the same rules under both suites,
+default and gm, in one process: tests/e2e/test_task_failures.py.
 """
 
 from __future__ import annotations
