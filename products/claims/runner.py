@@ -24,7 +24,6 @@ from products.claims.batch import Claim, read_claims
 from trusted_space.core.errors import InputError
 from trusted_space.core.i18n import Text, t
 from trusted_space.core.outputs import write_csv_atomic
-from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PaillierPreset
 
 HOSPITAL, INSURER = "hospital", "insurer"
@@ -206,6 +205,10 @@ def run_claims(
     anything and writes no output."""
     chosen = chosen_outputs(outputs) if outputs else requested_outputs(policies, [HOSPITAL])
     batch = read_claims(claims)
+    # Here, not at the top: the HTTP client (``tspace client ...``) imports this
+    # module for its output rows and never runs the embedded space.
+    from trusted_space.embedded import EmbeddedDeployment, policy_owners
+
     with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:
         timer = deployment.timer
         node = deployment.provider(HOSPITAL)

@@ -19,7 +19,6 @@ from connectors.quality import QualityReport
 from products.cohort import COHORT
 from products.cohort.query import CohortQuery, load_query
 from trusted_space.core.outputs import write_csv_atomic
-from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PaillierPreset
 from trusted_space.nodes.consumer import JoinOutcome
 
@@ -79,6 +78,10 @@ def run_cohort(
     asks for differential privacy. A denied job raises ``PolicyDenied``."""
     parsed = load_query(query)
     document = parsed.model_dump(mode="json", by_alias=True)
+    # Here, not at the top: the HTTP client (``tspace client ...``) imports this
+    # module for its output rows and never runs the embedded space.
+    from trusted_space.embedded import EmbeddedDeployment, policy_owners
+
     with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:
         timer = deployment.timer
         hospital_node = deployment.provider(HOSPITAL)

@@ -28,7 +28,6 @@ from trusted_space.bulk import parallel
 from trusted_space.core.errors import InputError
 from trusted_space.core.i18n import Text, t
 from trusted_space.core.outputs import write_csv_atomic, write_text_atomic
-from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PaillierPreset
 
 BANK = "bank"
@@ -160,6 +159,10 @@ def run_lending(
         )
     features = list(features) if features else requested_features(policies, list(centres))
     batch = read_companies(applicants)
+    # Here, not at the top: the HTTP client (``tspace client ...``) imports this
+    # module for its output rows and never runs the embedded space.
+    from trusted_space.embedded import EmbeddedDeployment, policy_owners
+
     with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:
         timer = deployment.timer
         nodes = {name: deployment.provider(name) for name in centres}

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from connectors.base import LoadOptions
 from products.overlap import CDC, HOSPITAL, OVERLAP
-from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PaillierPreset
 from trusted_space.nodes.consumer import OverlapOutcome
 
@@ -39,6 +38,10 @@ def run_overlap(
 ) -> OverlapRun:
     """Load both providers, publish any policies, count the people both
     hold. A denied job raises ``PolicyDenied``."""
+    # Here, not at the top: the HTTP client (``tspace client ...``) imports this
+    # module for its output rows and never runs the embedded space.
+    from trusted_space.embedded import EmbeddedDeployment, policy_owners
+
     with EmbeddedDeployment(workdir, suite=suite, paillier_preset=paillier_preset) as deployment:
         nodes = {HOSPITAL: deployment.provider(HOSPITAL), CDC: deployment.provider(CDC)}
         for name, paths in ((HOSPITAL, hospital), (CDC, cdc)):

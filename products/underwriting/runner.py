@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectors.applicants import Applicant, read_applicants
 from connectors.base import LoadOptions
@@ -25,9 +26,10 @@ from products.underwriting import UNDERWRITING
 from trusted_space.core.errors import InputError
 from trusted_space.core.i18n import t
 from trusted_space.core.outputs import write_csv_atomic
-from trusted_space.embedded import EmbeddedDeployment, policy_owners
 from trusted_space.hazmat.paillier import PaillierPreset
-from trusted_space.space.gate import PolicyGate
+
+if TYPE_CHECKING:
+    from trusted_space.space.gate import PolicyGate
 
 # detail: for an invalid id, its row, field and reason (empty otherwise).
 SCORES_HEADER = ("applicant_ref", "status", "score", "probability", "band", "detail")
@@ -153,6 +155,10 @@ def run_underwriting(
     used = [f.name for f in UNDERWRITING.features if score_model.weights.get(f.name, 0) != 0]
     roles = UNDERWRITING.roles_for(used)
     batch = read_applicants(applicants)
+    # Here, not at the top: the HTTP client (``tspace client ...``) imports this
+    # module for its output rows and never runs the embedded space.
+    from trusted_space.embedded import EmbeddedDeployment, policy_owners
+
     with EmbeddedDeployment(
         workdir, suite=suite, paillier_preset=paillier_preset, gate=gate
     ) as deployment:
