@@ -98,6 +98,7 @@ def serve(
     import uvicorn
 
     from trusted_space.hazmat.paillier_noise import compute_zeros_ahead
+    from trusted_space.service import server_words
     from trusted_space.service.app import create_app
     from trusted_space.service.settings import ServiceSettings
 
@@ -113,6 +114,7 @@ def serve(
     # One line per request costs about a tenth of a millisecond of the space's
     # CPU; the ledger records every job step, so access lines are for --verbose.
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=verbose)
+    server_words.install()  # after the config set up uvicorn's logging
     server = uvicorn.Server(config)
     handle_exit = server.handle_exit
 

@@ -128,4 +128,28 @@ LOGS: dict[str, dict[str, str]] = {
         "zh-CN": "作业 {job} 的任务 {task} 已放弃：租约在 {node} 处到期 {n} 次",
         "en": "task {task} of job {job} abandoned: {n} leases ran out at {node}",
     },
+    # uvicorn's own lines about the server's life (trusted_space/service/server_words.py)
+    "log.server.started": {
+        "zh-CN": "服务进程已启动 [{pid}]",
+        "en": "Started server process [{pid}]",
+    },
+    "log.server.finished": {
+        "zh-CN": "服务进程已结束 [{pid}]",
+        "en": "Finished server process [{pid}]",
+    },
+    "log.server.running": {
+        "zh-CN": "服务运行于 {url}（按 CTRL+C 退出）",
+        "en": "Uvicorn running on {url} (Press CTRL+C to quit)",
+    },
+    "log.server.startup_waiting": {
+        "zh-CN": "正在等待应用启动。",
+        "en": "Waiting for application startup.",
+    },
+    "log.server.startup_done": {"zh-CN": "应用启动完成。", "en": "Application startup complete."},
+    "log.server.stopping": {"zh-CN": "正在关闭", "en": "Shutting down"},
+    "log.server.shutdown_waiting": {
+        "zh-CN": "正在等待应用关闭。",
+        "en": "Waiting for application shutdown.",
+    },
+    "log.server.shutdown_done": {"zh-CN": "应用关闭完成。", "en": "Application shutdown complete."},
 }
