@@ -1768,13 +1768,13 @@ def listed(value: object, lang: str) -> object:
     """``value`` as ``lang`` lists it when it is a list, tuple or set: items
     joined by the enumeration comma (、) in zh-CN, by ", " in English, a set
     sorted, an empty one "（无）" / "(none)"; anything else as it is."""
-    if isinstance(value, set | frozenset):
-        value = sorted(value, key=str)
-    if not isinstance(value, list | tuple):
+    if not isinstance(value, list | tuple | set | frozenset):
         return value
     if not value:
         return MESSAGES["list.empty"][lang]
     words = [item.text(lang) if isinstance(item, Text) else str(item) for item in value]
+    if not isinstance(value, list | tuple):
+        words.sort()  # a set in a stable order: by the words said in ``lang``
     return ("、" if lang == "zh-CN" else ", ").join(words)
 
 
